@@ -1,0 +1,91 @@
+"""A scripted fake LLM for tests: returns queued answers, records every request."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from optiform.agent.llm import Completion, Message, Usage
+from optiform.errors import LLMError, LLMOutputError
+
+Answer = str | dict[str, Any] | list[Any] | BaseException | Callable[[list[Message]], Any]
+
+
+class FakeLLM:
+    """Answers from a queue. An answer is text, a JSON-able value, an exception to raise, or a
+    callable that receives the messages and returns one of those.
+
+    ``requests`` keeps every call's messages and schema so tests can assert on prompts.
+    """
+
+    name = "fake"
+
+    def __init__(self, answers: list[Answer] | None = None, *, default: Answer | None = None,
+                 **_: Any) -> None:
+        self.queue: deque[Answer] = deque(answers or [])
+        self.default = default
+        self.requests: list[dict[str, Any]] = []
+
+    def push(self, *answers: Answer) -> None:
+        self.queue.extend(answers)
+
+    def _next(self, messages: list[Message]) -> Any:
+        if self.queue:
+            answer = self.queue.popleft()
+        elif self.default is not None:
+            answer = self.default
+        else:
+            raise LLMError(
+                "FakeLLM has no queued answer left",
+                model="fake",
+                hint="push more answers in the test",
+            )
+        if callable(answer) and not isinstance(answer, BaseException):
+            answer = answer(messages)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict[str, Any] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int = 1024,
+        seed: int | None = None,
+        stop: list[str] | None = None,
+    ) -> Completion:
+        self.requests.append({"messages": list(messages), "schema": schema,
+                              "temperature": temperature, "seed": seed})
+        answer = self._next(messages)
+        text = answer if isinstance(answer, str) else json.dumps(answer)
+        data = None
+        if schema is not None:
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise LLMOutputError(f"fake answer is not JSON: {exc}", model="fake") from exc
+        prompt_tokens = sum(len(m.content.split()) for m in messages)
+        return Completion(
+            text=text,
+            data=data,
+            usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=len(text.split())),
+            model="fake",
+            finish_reason="stop",
+        )
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        temperature: float = 0.0,
+        max_tokens: int = 1024,
+        seed: int | None = None,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        text = self.complete(messages, temperature=temperature, max_tokens=max_tokens).text
+        for piece in text.split(" "):
+            yield piece + " "

@@ -1,0 +1,38 @@
+"""The `optiform` command line: a thin face over the core.
+
+Each command group lives in ``optiform.commands.<name>`` and exposes ``register(app)``.
+Command modules import their heavy dependencies inside the commands, so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+# Command modules, in the order their commands appear in --help.
+COMMAND_MODULES: tuple[str, ...] = (
+    "optiform.commands.solve",
+    "optiform.commands.export",
+)
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="optiform",
+        help="Optimization problems in plain language -> checked, solved models.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(app)
+    return app
+
+
+def main() -> None:
+    build_app()()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

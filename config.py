@@ -1,0 +1,190 @@
+"""Settings: declared once, validated, overridable per call.
+
+Precedence, highest first: explicit keyword arguments, ``OPTIFORM_*`` environment variables,
+``OPENAI_*`` environment variables (for model, base URL and key only), the user config file
+(TOML, ``<user config dir>/config.toml``), defaults.
+
+The user directory is ``$OPTIFORM_HOME`` when set (tests point it at a temp dir), otherwise the
+platform's directories from platformdirs. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from optiform.errors import ConfigError
+
+APP_NAME = "optiform"
+
+
+def user_config_dir() -> Path:
+    home = os.environ.get("OPTIFORM_HOME")
+    if home:
+        return Path(home) / "config"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def user_data_dir() -> Path:
+    home = os.environ.get("OPTIFORM_HOME")
+    if home:
+        return Path(home) / "data"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def user_cache_dir() -> Path:
+    home = os.environ.get("OPTIFORM_HOME")
+    if home:
+        return Path(home) / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def config_file() -> Path:
+    override = os.environ.get("OPTIFORM_CONFIG")
+    return Path(override) if override else user_config_dir() / "config.toml"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the user config file; a broken file is a clear ConfigError, not a traceback."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        path = config_file()
+        self._data: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                self._data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(
+                    f"config file {path} is not valid TOML: {exc}",
+                    hint="fix or delete the file; `optiform model info` shows the paths in use",
+                ) from exc
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        known = set(self.settings_cls.model_fields)
+        return {k: v for k, v in self._data.items() if k in known}
+
+
+class _OpenAIFallbackSource(PydanticBaseSettingsSource):
+    """``OPENAI_MODEL``, ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` as fallbacks."""
+
+    _MAP = {"model": "OPENAI_MODEL", "base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY"}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        env = self._MAP.get(field_name)
+        return (os.environ.get(env) if env else None), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, env in self._MAP.items():
+            value = os.environ.get(env)
+            if value:
+                out[name] = value
+        return out
+
+
+class Settings(BaseSettings):
+    """Everything a user can configure. Each field: a domain, a default, a description."""
+
+    model_config = SettingsConfigDict(env_prefix="OPTIFORM_", extra="ignore", validate_default=True)
+
+    # -- LLM ------------------------------------------------------------------------------
+    backend: Literal["auto", "local", "openai", "fake", "replay"] = Field(
+        "auto",
+        description="LLM backend: 'auto' uses 'openai' when a base URL or key is configured, "
+        "else the embedded 'local' model.",
+    )
+    model: str | None = Field(None, description="Model name for the OpenAI-compatible backend.")
+    base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible endpoint.")
+    api_key: SecretStr | None = Field(None, description="API key for the endpoint.")
+    request_timeout: float = Field(120.0, gt=0, description="Seconds per LLM request.")
+    max_retries: int = Field(4, ge=0, description="Retries on rate limits, 5xx and timeouts.")
+    model_path: Path | None = Field(None, description="Path to a GGUF file for the local backend.")
+    n_ctx: int = Field(8192, ge=512, description="Context window of the local model (tokens).")
+    threads: int | None = Field(None, ge=1, description="CPU threads for the local model.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    seed: int = Field(0, description="Sampling seed where the backend supports one.")
+    cassette: Path | None = Field(None, description="JSONL cassette for the replay backend.")
+
+    # -- agent ----------------------------------------------------------------------------
+    max_repairs: int = Field(3, ge=0, description="Repair rounds after the first attempt.")
+    samples: int = Field(1, ge=1, description="Formulations sampled for self-consistency votes.")
+    code_strategy: bool = Field(False, description="Also ask for Pyomo code as a cross-check.")
+    library: bool = Field(True, description="Retrieve insights from the experience library.")
+    top_k: int = Field(4, ge=0, description="Insights retrieved per problem.")
+    max_problem_chars: int = Field(12000, ge=100, description="Longest problem text accepted.")
+
+    # -- solvers and sandbox --------------------------------------------------------------
+    time_limit: float = Field(60.0, gt=0, description="Solver time limit in seconds.")
+    mip_gap: float = Field(1e-6, ge=0, description="Relative MIP gap at which to stop.")
+    sandbox_timeout: float = Field(30.0, gt=0, description="Wall seconds for sandboxed code.")
+    sandbox_memory_mb: int = Field(1024, ge=64, description="Memory limit for sandboxed code.")
+    sandbox_network: Literal["refuse", "warn"] = Field(
+        "refuse",
+        description="When the kernel cannot cut the network off: refuse to run, or warn.",
+    )
+
+    # -- server ---------------------------------------------------------------------------
+    server_token: SecretStr | None = Field(None, description="Bearer token for the HTTP API.")
+    max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest HTTP request body.")
+
+    # -- paths ----------------------------------------------------------------------------
+    home: Path | None = Field(None, description="Data directory (threads, library, models).")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _OpenAIFallbackSource(settings_cls),
+            _TomlSource(settings_cls),
+        )
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home if self.home else user_data_dir()
+
+    @property
+    def effective_backend(self) -> str:
+        if self.backend != "auto":
+            return self.backend
+        return "openai" if (self.base_url or self.api_key) else "local"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from every source, with ``overrides`` on top; errors become ConfigError."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"invalid setting {loc!r}: {first['msg']}",
+            hint=f"check OPTIFORM_{loc.upper()} and {config_file()}",
+        ) from exc

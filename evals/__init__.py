@@ -1,0 +1,1 @@
+"""Batch evaluation: data sets, scoring, runner, reports and baselines."""

@@ -1,0 +1,1 @@
+"""The experience library: insights, store, retrieval, learning and evolution."""

@@ -1,0 +1,73 @@
+"""One result type for every solver backend, with one status vocabulary."""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Status(str, Enum):
+    """How a solve ended. Each backend maps its own codes to these, explicitly."""
+
+    OPTIMAL = "optimal"
+    """A proven optimal solution (within the MIP gap for integer models)."""
+    INFEASIBLE = "infeasible"
+    """No point satisfies every constraint; ``conflict`` names a conflicting subset."""
+    UNBOUNDED = "unbounded"
+    """The objective improves without limit."""
+    INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
+    """The solver proved one of the two but not which."""
+    TIME_LIMIT = "time_limit"
+    """Stopped at the time limit; ``objective`` holds the best solution found, if any."""
+    ERROR = "error"
+    """The solver failed or the model could not be built; ``message`` says why."""
+
+    @property
+    def solved(self) -> bool:
+        return self is Status.OPTIMAL
+
+
+class SolveResult(BaseModel):
+    status: Status
+    objective: float | None = None
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Variable values by name: a float, or {index key: float} for indexed ones. "
+        "Index keys are elements joined by ','.",
+    )
+    duals: dict[str, Any] = Field(
+        default_factory=dict, description="Constraint duals (LPs only), keyed like values."
+    )
+    conflict: list[str] = Field(
+        default_factory=list, description="Constraint names in an irreducible infeasible subset."
+    )
+    solver: str = ""
+    solve_time: float = 0.0
+    build_time: float = 0.0
+    message: str = ""
+    log_tail: str = ""
+    stats: dict[str, Any] = Field(
+        default_factory=dict, description="Model size: variables, constraints, nonzeros, kind."
+    )
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OPTIMAL and self.objective is not None and math.isfinite(
+            self.objective
+        )
+
+    def value(self, name: str, *index: Any) -> float | None:
+        v = self.values.get(name)
+        if not index:
+            return v if isinstance(v, (int, float)) else None
+        if isinstance(v, dict):
+            return v.get(",".join(str(i) for i in index))
+        return None
+
+
+def tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
