@@ -35,13 +35,22 @@ class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class SetSource(_Base):
+    """Set elements read from a column of an attached CSV file (unique values, in order)."""
+
+    file: str = Field(description="CSV path, relative to the data directory.")
+    column: str
+
+
 class SetDef(_Base):
     """A finite set of elements that variables, parameters and constraints are indexed by."""
 
     name: str = Field(pattern=_IDENT, description="Identifier, e.g. 'P' or 'Products'.")
     elements: list[Element | TupleElement] = Field(
-        description="Elements: names or integers; a list like ['a','b'] makes a tuple element."
+        default_factory=list,
+        description="Elements: names or integers; a list like ['a','b'] makes a tuple element.",
     )
+    source: SetSource | None = None
     description: str = ""
 
     @field_validator("elements")

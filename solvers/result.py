@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How a solve ended. Each backend maps its own codes to these, explicitly."""
 
     OPTIMAL = "optimal"

@@ -1,0 +1,66 @@
+"""One entry point: a Formulation in, a SolveResult out, through the right backend.
+
+Linear and mixed-integer models (and convex QPs) compile straight to arrays for HiGHS; anything
+else (nonlinear constraints, non-convex objectives) is built in Pyomo and solved by SCIP.
+Invalid formulations raise FormulationError (or DataError for broken tables); solver trouble
+comes back as a SolveResult with status ``error``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal
+
+from optiform.solvers.formulation import Formulation
+from optiform.solvers.result import SolveResult, Status
+
+SolverName = Literal["auto", "highs", "scip"]
+
+
+def solve_formulation(
+    f: Formulation,
+    *,
+    solver: str = "auto",
+    time_limit: float = 60.0,
+    mip_gap: float = 1e-6,
+    data_dir: Path | None = None,
+) -> SolveResult:
+    from optiform.errors import SolverError
+    from optiform.solvers.algebra import NonLinear
+    from optiform.solvers.data import load_data
+    from optiform.solvers.validate import parse_model
+
+    if solver not in ("auto", "highs", "scip"):
+        raise SolverError(f"unknown solver {solver!r}", hint="choose auto, highs or scip")
+    t0 = time.perf_counter()
+    parsed = parse_model(f)
+    data = load_data(f, data_dir)
+    reason = ""
+    if solver in ("auto", "highs"):
+        from optiform.solvers.highs_backend import solve_linear_model
+        from optiform.solvers.linear import compile_linear
+
+        try:
+            model = compile_linear(parsed, data)
+        except NonLinear as exc:
+            reason = str(exc)
+            if solver == "highs":
+                return SolveResult(status=Status.ERROR, solver="highs",
+                                   message=f"HiGHS needs a linear or quadratic model ({reason})",
+                                   warnings=["use --solver scip for nonlinear models"])
+        else:
+            compiled = time.perf_counter() - t0
+            result = solve_linear_model(model, time_limit=time_limit, mip_gap=mip_gap)
+            result.build_time += compiled
+            if not (result.status is Status.ERROR and model.q is not None and solver == "auto"):
+                return result
+            reason = "HiGHS could not solve the quadratic objective (not convex?)"
+    from optiform.solvers.pyomo_backend import solve_parsed_with_pyomo
+
+    result = solve_parsed_with_pyomo(parsed, data, solver="scip", time_limit=time_limit,
+                                     mip_gap=mip_gap)
+    if reason:
+        result.warnings.append(f"solved with SCIP: {reason}")
+    result.build_time = max(result.build_time, 0.0)
+    return result

@@ -1,0 +1,242 @@
+"""Concrete data of a formulation: set elements and dense parameter arrays.
+
+Set elements are Python values (str, int, or tuples for tuple sets). Parameters become dense
+float arrays over their index sets (NaN where no value is given). CSV files are read with the
+standard library; problems name the file, row and column and say what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optiform.errors import DataError, FormulationError
+from optiform.solvers.formulation import CSVSource, Formulation, ParamDef, SetDef
+
+Elem = str | int | tuple[Any, ...]
+
+
+@dataclass
+class SetData:
+    name: str
+    elements: list[Elem]
+    lookup: dict[Any, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.lookup = {e: i for i, e in enumerate(self.elements)}
+        # let "3" find 3 and 3 find "3": LLMs and CSV files mix the two
+        for e, i in list(self.lookup.items()):
+            if isinstance(e, int):
+                self.lookup.setdefault(str(e), i)
+            elif isinstance(e, str) and _as_int(e) is not None:
+                self.lookup.setdefault(_as_int(e), i)
+
+    @property
+    def numeric(self) -> bool:
+        return bool(self.elements) and all(
+            isinstance(e, (int, float)) and not isinstance(e, bool) for e in self.elements)
+
+    def __len__(self) -> int:
+        return len(self.elements)
+
+
+@dataclass
+class ModelData:
+    sets: dict[str, SetData]
+    params: dict[str, np.ndarray]
+
+
+def _as_int(s: str) -> int | None:
+    try:
+        return int(s)
+    except ValueError:
+        return None
+
+
+def _elem(e: Any) -> Elem:
+    return tuple(e) if isinstance(e, list) else e
+
+
+def load_data(f: Formulation, data_dir: Path | None = None) -> ModelData:
+    tables = _Tables(data_dir)
+    sets = {s.name: SetData(s.name, _set_elements(s, tables)) for s in f.sets}
+    params = {p.name: _param_array(p, sets, tables) for p in f.parameters}
+    return ModelData(sets, params)
+
+
+def _set_elements(s: SetDef, tables: _Tables) -> list[Elem]:
+    if s.source is not None:
+        if s.elements:
+            raise FormulationError("give either elements or source, not both",
+                                   where=f"set '{s.name}'")
+        rows = tables.rows(s.source.file)
+        col = tables.column(s.source.file, s.source.column)
+        seen: dict[Elem, None] = {}
+        for r in rows:
+            seen.setdefault(_cell_elem(r[col]), None)
+        return list(seen)
+    return [_elem(e) for e in s.elements]
+
+
+def _cell_elem(v: str) -> Elem:
+    v = v.strip()
+    i = _as_int(v)
+    return i if i is not None else v
+
+
+def _param_array(p: ParamDef, sets: dict[str, SetData], tables: _Tables) -> np.ndarray:
+    where = f"parameter '{p.name}'"
+    if not p.index:
+        if p.value is None:
+            raise FormulationError("a scalar parameter needs 'value'", where=where)
+        return np.asarray(float(p.value))
+    shape = tuple(len(sets[s]) for s in p.index)
+    if p.source is not None:
+        return _param_from_csv(p, p.source, sets, tables, shape)
+    values = p.values
+    if isinstance(values, list):
+        try:
+            arr = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is not None and arr.shape == shape:
+            return arr
+        if arr is not None and arr.ndim == 1 and len(shape) > 1 and arr.size == math.prod(shape):
+            return arr.reshape(shape)
+        raise FormulationError(f"values have shape {_shape_of(values)} but the index sets "
+                               f"{p.index} have sizes {shape}", where=where,
+                               hint="give one number per element, in the order of the set")
+    if isinstance(values, Mapping):
+        return _param_from_mapping(p, values, sets, shape)
+    raise FormulationError("indexed parameter needs 'values' or 'source'", where=where)
+
+
+def _shape_of(v: Any) -> tuple[int, ...]:
+    if isinstance(v, list):
+        return (len(v), *(_shape_of(v[0]) if v else ()))
+    return ()
+
+
+def _param_from_mapping(p: ParamDef, values: Mapping[str, Any], sets: dict[str, SetData],
+                        shape: tuple[int, ...]) -> np.ndarray:
+    where = f"parameter '{p.name}'"
+    arr = np.full(shape, np.nan)
+    index_sets = [sets[s] for s in p.index]
+
+    def put(keys: list[Any], v: Any) -> None:
+        pos = []
+        flat: list[Any] = []
+        for k in keys:
+            flat.extend(str(k).split(",") if len(keys) < len(index_sets) else [k])
+        if len(flat) != len(index_sets):
+            raise FormulationError(f"key {','.join(map(str, keys))!r} has {len(flat)} parts "
+                                   f"but the parameter has {len(index_sets)} indices",
+                                   where=where)
+        for part, sd in zip(flat, index_sets, strict=True):
+            key = part.strip() if isinstance(part, str) else part
+            i = sd.lookup.get(key)
+            if i is None and isinstance(key, str) and "," in key:
+                i = sd.lookup.get(tuple(_cell_elem(x) for x in key.split(",")))
+            if i is None:
+                from optiform.solvers.expr import suggest
+
+                raise FormulationError(f"key {key!r} is not an element of set '{sd.name}'",
+                                       where=where, token=str(key),
+                                       suggestion=suggest(str(key), [str(e) for e in
+                                                                     sd.elements]))
+            pos.append(i)
+        try:
+            arr[tuple(pos)] = float(v)
+        except (TypeError, ValueError):
+            raise FormulationError(f"value {v!r} for key {keys} is not a number",
+                                   where=where) from None
+
+    def walk(node: Any, keys: list[Any]) -> None:
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                walk(v, [*keys, k])
+        elif isinstance(node, Sequence) and not isinstance(node, str):
+            raise FormulationError("mix of mapping and list in values", where=where)
+        else:
+            put(keys, node)
+
+    walk(values, [])
+    return arr
+
+
+class _Tables:
+    """CSV files of one data directory, each read once."""
+
+    def __init__(self, data_dir: Path | None) -> None:
+        self.data_dir = Path(data_dir) if data_dir else Path.cwd()
+        self._cache: dict[str, tuple[list[str], list[list[str]]]] = {}
+
+    def _load(self, file: str) -> tuple[list[str], list[list[str]]]:
+        if file in self._cache:
+            return self._cache[file]
+        path = (self.data_dir / file)
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                rows = list(csv.reader(fh))
+        except FileNotFoundError:
+            raise DataError(f"data file {path} not found",
+                            hint="pass the table with --data or fix the file name") from None
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise DataError(f"cannot read data file {path}: {exc}",
+                            hint="save it as UTF-8 CSV with a header row") from None
+        if not rows:
+            raise DataError(f"data file {path} is empty", hint="add a header row and data")
+        header = [h.strip() for h in rows[0]]
+        body = [r for r in rows[1:] if any(c.strip() for c in r)]
+        for n, r in enumerate(body, start=2):
+            if len(r) != len(header):
+                raise DataError(f"{path}, row {n}: {len(r)} cells but {len(header)} columns",
+                                hint="every row needs one cell per header column")
+        self._cache[file] = (header, body)
+        return header, body
+
+    def rows(self, file: str) -> list[list[str]]:
+        return self._load(file)[1]
+
+    def column(self, file: str, name: str) -> int:
+        header, _ = self._load(file)
+        if name not in header:
+            from optiform.solvers.expr import suggest
+
+            raise DataError(f"column {name!r} not in {file} (columns: {', '.join(header)})",
+                            hint=f"did you mean {suggest(name, header)!r}?"
+                            if suggest(name, header) else "check the header row")
+        return header.index(name)
+
+
+def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], tables: _Tables,
+                    shape: tuple[int, ...]) -> np.ndarray:
+    where = f"parameter '{p.name}'"
+    if len(src.key) != len(p.index):
+        raise FormulationError(f"source.key names {len(src.key)} column(s) but the parameter "
+                               f"has {len(p.index)} index set(s)", where=where)
+    vcol = tables.column(src.file, src.column)
+    kcols = [tables.column(src.file, k) for k in src.key]
+    arr = np.full(shape, np.nan)
+    for n, row in enumerate(tables.rows(src.file), start=2):
+        pos = []
+        for kc, s in zip(kcols, p.index, strict=True):
+            key = _cell_elem(row[kc])
+            i = sets[s].lookup.get(key)
+            if i is None:
+                break  # rows for elements outside the set are not part of this model
+            pos.append(i)
+        else:
+            try:
+                arr[tuple(pos)] = float(row[vcol])
+            except ValueError:
+                raise DataError(f"{src.file}, row {n}, column {src.column!r}: "
+                                f"{row[vcol]!r} is not a number",
+                                hint="fix the cell or leave the row out") from None
+    return arr

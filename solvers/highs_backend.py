@@ -1,0 +1,247 @@
+"""HiGHS through highspy: the compiled arrays in, one SolveResult out.
+
+Plain data in (``apply``), one call that touches the solver, the raw answer mapped back through
+an explicit status map (``invert``), as cvxpy does it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optiform.solvers.result import SolveResult, Status, tail
+
+IIS_STRATEGY = 4  # irreducible infeasible subset from the LP (HiGHS 1.16 numbering)
+
+
+def _status_map() -> dict[Any, Status]:
+    import highspy
+
+    M = highspy.HighsModelStatus
+    return {
+        M.kOptimal: Status.OPTIMAL,
+        M.kInfeasible: Status.INFEASIBLE,
+        M.kUnbounded: Status.UNBOUNDED,
+        M.kUnboundedOrInfeasible: Status.INFEASIBLE_OR_UNBOUNDED,
+        M.kTimeLimit: Status.TIME_LIMIT,
+        M.kIterationLimit: Status.TIME_LIMIT,
+        M.kSolutionLimit: Status.TIME_LIMIT,
+        M.kInterrupt: Status.TIME_LIMIT,
+        M.kHighsInterrupt: Status.TIME_LIMIT,
+        M.kObjectiveBound: Status.TIME_LIMIT,
+        M.kObjectiveTarget: Status.TIME_LIMIT,
+        M.kModelEmpty: Status.OPTIMAL,
+        M.kNotset: Status.ERROR,
+        M.kLoadError: Status.ERROR,
+        M.kModelError: Status.ERROR,
+        M.kPresolveError: Status.ERROR,
+        M.kSolveError: Status.ERROR,
+        M.kPostsolveError: Status.ERROR,
+        M.kUnknown: Status.ERROR,
+        M.kMemoryLimit: Status.ERROR,
+    }
+
+
+def new_highs() -> Any:
+    """A Highs instance; its one-time banner goes to stderr so stdout stays clean (--json)."""
+    import highspy
+
+    global _BANNER_DONE
+    if _BANNER_DONE:
+        return highspy.Highs()
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _BANNER_DONE = True
+    return h
+
+
+_BANNER_DONE = False
+
+
+class HighsRun:
+    """One HiGHS instance with logging to a private file (read back as the log tail)."""
+
+    def __init__(self, *, time_limit: float, mip_gap: float, threads: int | None = None) -> None:
+        self.h = new_highs()
+        fd, self.log_path = tempfile.mkstemp(prefix="optiform-highs-", suffix=".log")
+        os.close(fd)
+        opts = {
+            "output_flag": True, "log_to_console": False, "log_file": self.log_path,
+            "time_limit": float(time_limit), "mip_rel_gap": float(mip_gap),
+        }
+        if threads:
+            opts["threads"] = int(threads)
+        for k, v in opts.items():
+            self.h.setOptionValue(k, v)
+
+    def log(self) -> str:
+        try:
+            return tail(Path(self.log_path).read_text(errors="replace"))
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.log_path)
+
+    def run(self) -> tuple[Status, float]:
+        t0 = time.perf_counter()
+        self.h.run()
+        return _status_map().get(self.h.getModelStatus(), Status.ERROR), time.perf_counter() - t0
+
+    def objective(self, status: Status) -> float | None:
+        if status is Status.OPTIMAL or (status is Status.TIME_LIMIT and self.has_solution()):
+            return float(self.h.getInfo().objective_function_value)
+        return None
+
+    def has_solution(self) -> bool:
+        return bool(self.h.getInfo().primal_solution_status == 2)
+
+    def iis_rows(self) -> list[int]:
+        try:
+            self.h.setOptionValue("iis_strategy", IIS_STRATEGY)
+            _status, iis = self.h.getIis()
+        except Exception:
+            return []
+        rows = [int(r) for r in iis.row_index_]
+        if not rows:
+            try:
+                self.h.setOptionValue("iis_strategy", 2)
+                _status, iis = self.h.getIis()
+                rows = [int(r) for r in iis.row_index_]
+            except Exception:
+                return []
+        return rows
+
+
+def pass_model(h: Any, model: Any) -> None:
+    """Hand a LinearModel to HiGHS (row-wise matrix, no per-term Python objects)."""
+    import highspy
+
+    lp = highspy.HighsLp()
+    n, m = model.num_cols, model.num_rows
+    lp.num_col_ = n
+    lp.num_row_ = m
+    sign = -1.0 if (model.q is not None and model.sense == "maximize") else 1.0
+    lp.col_cost_ = sign * model.c
+    lp.offset_ = sign * model.offset
+    lp.col_lower_ = model.col_lower
+    lp.col_upper_ = model.col_upper
+    lp.row_lower_ = model.row_lower
+    lp.row_upper_ = model.row_upper
+    if model.sense == "maximize" and sign > 0:
+        lp.sense_ = highspy.ObjSense.kMaximize
+    a = model.A
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = m
+    if model.integer.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in model.integer]
+    h.passModel(lp)
+    if model.q is not None:
+        _pass_hessian(h, model.q, n, sign)
+
+
+def _pass_hessian(h: Any, q: tuple[np.ndarray, np.ndarray, np.ndarray], n: int,
+                  sign: float) -> None:
+    """HiGHS minimizes c'x + x'Qx/2 with Q given as its lower triangle, column-wise."""
+    import highspy
+    import scipy.sparse as sp
+
+    coef, a, b = q
+    lo, hi = np.maximum(a, b), np.minimum(a, b)  # row >= col: lower triangle
+    vals = np.where(a == b, 2.0 * coef, coef) * sign
+    hess = sp.csc_matrix((vals, (lo, hi)), shape=(n, n))
+    hess.sum_duplicates()
+    hess.eliminate_zeros()
+    hs = highspy.HighsHessian()
+    hs.dim_ = n
+    hs.format_ = highspy.HessianFormat.kTriangular
+    hs.start_ = hess.indptr.astype(np.int32)
+    hs.index_ = hess.indices.astype(np.int32)
+    hs.value_ = hess.data.astype(float)
+    h.passHessian(hs)
+
+
+def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float = 1e-6,
+                       threads: int | None = None) -> SolveResult:
+    from optiform.solvers.values import column_values, row_values
+
+    run = HighsRun(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    try:
+        t0 = time.perf_counter()
+        pass_model(run.h, model)
+        build = time.perf_counter() - t0
+        status, seconds = run.run()
+        obj = run.objective(status)
+        if obj is not None and model.q is not None and model.sense == "maximize":
+            obj = -obj
+        result = SolveResult(
+            status=status, objective=obj, solver="highs", solve_time=seconds, build_time=build,
+            stats={"variables": model.num_cols, "constraints": model.num_rows,
+                   "nonzeros": int(model.A.nnz), "integer": int(model.integer.sum()),
+                   "kind": _kind(model)},
+            warnings=list(model.warnings),
+        )
+        if obj is not None:
+            sol = run.h.getSolution()
+            result.values = column_values(model.blocks, np.asarray(sol.col_value))
+            if not model.integer.any() and sol.dual_valid:
+                result.duals = row_values(model.families, np.asarray(sol.row_dual))
+        if status is Status.INFEASIBLE:
+            names = [model.row_name(r) for r in run.iis_rows()]
+            result.conflict = list(dict.fromkeys(names))
+        if status is Status.ERROR:
+            result.message = "HiGHS failed: " + (run.log().splitlines() or ["no log"])[-1]
+        result.log_tail = run.log()
+        return result
+    finally:
+        run.close()
+
+
+def _kind(model: Any) -> str:
+    base = "MI" if model.integer.any() else ""
+    return base + ("QP" if model.q is not None else "LP")
+
+
+def solve_mps(path: str | Path, *, time_limit: float = 60.0, mip_gap: float = 1e-6,
+              iis: bool = True) -> SolveResult:
+    """Read an MPS/LP file with HiGHS and solve it (used by golden tests and `optiform solve`)."""
+    run = HighsRun(time_limit=time_limit, mip_gap=mip_gap)
+    try:
+        st = run.h.readModel(str(path))
+        import highspy
+
+        if st == highspy.HighsStatus.kError:
+            return SolveResult(status=Status.ERROR, solver="highs",
+                               message=f"HiGHS could not read {path}", log_tail=run.log())
+        status, seconds = run.run()
+        lp = run.h.getLp()
+        res = SolveResult(status=status, objective=run.objective(status), solver="highs",
+                          solve_time=seconds,
+                          stats={"variables": lp.num_col_, "constraints": lp.num_row_})
+        if status is Status.INFEASIBLE and iis:
+            names = list(lp.row_names_)
+            res.conflict = [names[r] if r < len(names) else f"row{r}" for r in run.iis_rows()]
+        res.log_tail = run.log()
+        return res
+    finally:
+        run.close()

@@ -1,0 +1,299 @@
+"""Compile a checked formulation straight to sparse arrays (the fast path for LP/MILP/QP).
+
+Raises ``NonLinear`` when a constraint is not affine or the objective not quadratic; the caller
+then takes the Pyomo route.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from optiform.errors import FormulationError
+from optiform.solvers import algebra as al
+from optiform.solvers.algebra import Lin, NonLinear, Quad
+from optiform.solvers.data import ModelData
+from optiform.solvers.evaluate import Evaluator, VarBlock, count_axes
+from optiform.solvers.expr import target_names
+from optiform.solvers.validate import ParsedConstraint, ParsedModel
+
+INF = np.inf
+
+
+@dataclass
+class RowFamily:
+    """The rows one constraint produced: which bindings of its for_each, in order."""
+
+    name: str
+    start: int
+    count: int
+    labels: list[list[Any]]  # per loop axis: the element values
+    active: np.ndarray  # flat binding numbers of the rows, in row order
+    shape: tuple[int, ...]
+
+    def key(self, r: int) -> str:
+        if not self.labels:
+            return ""
+        pos = np.unravel_index(int(self.active[r]), self.shape)
+        parts: list[str] = []
+        for labels, p in zip(self.labels, pos, strict=True):
+            e = labels[int(p)]
+            parts.extend(str(x) for x in (e if isinstance(e, tuple) else (e,)))
+        return ",".join(parts)
+
+    def row_name(self, r: int) -> str:
+        k = self.key(r)
+        return f"{self.name}[{k}]" if k else self.name
+
+
+@dataclass
+class LinearModel:
+    blocks: dict[str, VarBlock]
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    c: np.ndarray
+    offset: float
+    sense: str
+    A: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    families: list[RowFamily]
+    q: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # coef, col a, col b
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def num_cols(self) -> int:
+        return int(self.c.shape[0])
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.row_lower.shape[0])
+
+    def family_of_row(self, r: int) -> tuple[RowFamily, int]:
+        for fam in self.families:
+            if fam.start <= r < fam.start + fam.count:
+                return fam, r - fam.start
+        raise IndexError(r)
+
+    def row_name(self, r: int) -> str:
+        fam, i = self.family_of_row(r)
+        return fam.row_name(i)
+
+
+def var_blocks(parsed: ParsedModel, data: ModelData) -> dict[str, VarBlock]:
+    blocks: dict[str, VarBlock] = {}
+    base = 0
+    for v in parsed.formulation.variables:
+        shape = tuple(len(data.sets[s]) for s in v.index)
+        block = VarBlock(v.name, list(v.index), base, shape,
+                         v.domain in ("integer", "binary"),
+                         [data.sets[s].elements for s in v.index])
+        blocks[v.name] = block
+        base += block.size
+    return blocks
+
+
+def column_bounds(parsed: ParsedModel, blocks: dict[str, VarBlock]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = sum(b.size for b in blocks.values())
+    lo, up, integer = np.empty(n), np.empty(n), np.zeros(n, dtype=bool)
+    for v in parsed.formulation.variables:
+        b = blocks[v.name]
+        sl = slice(b.base, b.base + b.size)
+        lb = -INF if v.lb is None else v.lb
+        ub = INF if v.ub is None else v.ub
+        if v.domain == "binary":
+            lb, ub = max(lb, 0.0), min(ub, 1.0)
+        if lb > ub:
+            raise FormulationError(f"lower bound {lb:g} is above upper bound {ub:g}",
+                                   where=f"variable '{v.name}'")
+        lo[sl], up[sl], integer[sl] = lb, ub, b.integer
+    return lo, up, integer
+
+
+def compile_linear(parsed: ParsedModel, data: ModelData) -> LinearModel:
+    blocks = var_blocks(parsed, data)
+    lo, up, integer = column_bounds(parsed, blocks)
+    n = lo.shape[0]
+    param_index = {p.name: list(p.index) for p in parsed.formulation.parameters}
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    rlo: list[np.ndarray] = []
+    rup: list[np.ndarray] = []
+    families: list[RowFamily] = []
+    warnings: list[str] = []
+    m = 0
+    for pc in parsed.constraints:
+        fam_parts = _compile_constraint(pc, data, blocks, param_index, integer, m, warnings)
+        for fam, r, c, v, lo_b, up_b in fam_parts:
+            rows.append(r)
+            cols.append(c)
+            vals.append(v)
+            rlo.append(lo_b)
+            rup.append(up_b)
+            families.append(fam)
+            m += fam.count
+    a = sp.csr_matrix(
+        (np.concatenate(vals) if vals else np.zeros(0),
+         (np.concatenate(rows) if rows else np.zeros(0, int),
+          np.concatenate(cols) if cols else np.zeros(0, int))),
+        shape=(m, n),
+    )
+    a.sum_duplicates()
+    c_vec, offset, q = _objective(parsed, data, blocks, param_index, n)
+    return LinearModel(
+        blocks, lo, up, integer, c_vec, offset, parsed.formulation.objective.sense, a,
+        np.concatenate(rlo) if rlo else np.zeros(0), np.concatenate(rup) if rup else np.zeros(0),
+        families, q, warnings,
+    )
+
+
+def _objective(parsed: ParsedModel, data: ModelData, blocks: dict[str, VarBlock],
+               param_index: dict[str, list[str]], n: int):
+    f = parsed.formulation
+    axes = count_axes([parsed.objective])
+    ev = Evaluator(data, blocks, axes, "objective", f.objective.expression, param_index)
+    val = ev.value(parsed.objective)
+    lin = val.lin if isinstance(val, Quad) else val
+    if np.any(lin.bad):
+        raise FormulationError("an index is outside its set or a parameter value is missing",
+                               where="objective", expression=f.objective.expression)
+    coefs, idx = _flatten_terms(lin.terms)
+    c = np.bincount(idx, weights=coefs, minlength=n).astype(float)
+    offset = float(np.sum(lin.const))
+    q = None
+    if isinstance(val, Quad) and val.qterms:
+        qc, qa, qb = [], [], []
+        for coef, a, b in val.qterms:
+            shp = np.broadcast_shapes(coef.shape, a.shape, b.shape)
+            qc.append(np.broadcast_to(coef, shp).ravel())
+            qa.append(np.broadcast_to(a, shp).ravel())
+            qb.append(np.broadcast_to(b, shp).ravel())
+        q = (np.concatenate(qc), np.concatenate(qa), np.concatenate(qb))
+    return c, offset, q
+
+
+def _flatten_terms(terms: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    cs, xs = [], []
+    for coef, col in terms:
+        shp = np.broadcast_shapes(coef.shape, col.shape)
+        cs.append(np.broadcast_to(coef, shp).ravel())
+        xs.append(np.broadcast_to(col, shp).ravel().astype(np.int64))
+    if not cs:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    return np.concatenate(cs), np.concatenate(xs)
+
+
+def _compile_constraint(pc: ParsedConstraint, data: ModelData, blocks: dict[str, VarBlock],
+                        param_index: dict[str, list[str]], integer: np.ndarray, start: int,
+                        warnings: list[str]):
+    axes = count_axes([*pc.generators, pc.body])
+    ev = Evaluator(data, blocks, axes, f"constraint '{pc.name}'", pc.source, param_index)
+    mask = np.ones((1,) * axes.count, dtype=bool)
+    labels: list[list[Any]] = []
+    for g in pc.generators:
+        _, m = ev.bind(g)
+        mask = mask & m
+        elements, _ = ev._iter_elements(g.iter)
+        labels.append(list(elements))
+        del elements
+    nrow_axes = len(pc.generators)
+    row_shape = tuple(ev.sizes[:nrow_axes])
+    full = row_shape + (1,) * (axes.count - nrow_axes)
+    mask = np.broadcast_to(mask, np.broadcast_shapes(mask.shape, full))
+    mask = mask.reshape(mask.shape[:nrow_axes] + (1,) * (axes.count - nrow_axes)) \
+        if mask.ndim else mask
+    parts = [ev.value(pc.body.left), *(ev.value(c) for c in pc.body.comparators)]
+    for p in parts:
+        if isinstance(p, Quad):
+            raise NonLinear(f"constraint '{pc.name}' is quadratic")
+    ops = pc.body.ops
+    pieces: list[tuple[Lin, str]] = []
+    if (len(ops) == 2 and type(ops[0]) is type(ops[1])
+            and isinstance(ops[0], (ast.LtE, ast.GtE, ast.Lt, ast.Gt))
+            and parts[0].is_const and parts[2].is_const):  # type: ignore[union-attr]
+        lo_end, mid, hi_end = parts
+        if isinstance(ops[0], (ast.GtE, ast.Gt)):
+            lo_end, hi_end = hi_end, lo_end
+        pieces = [(al.sub(mid, lo_end), ">="), (al.sub(mid, hi_end), "<=")]  # type: ignore
+        strict = isinstance(ops[0], (ast.Lt, ast.Gt))
+        pieces = [(e, op + ("!" if strict else "")) for e, op in pieces]
+    else:
+        for a, op, b in zip(parts, ops, parts[1:], strict=False):
+            sym = {ast.LtE: "<=", ast.GtE: ">=", ast.Eq: "==", ast.Lt: "<!", ast.Gt: ">!"}
+            pieces.append((al.sub(a, b), sym[type(op)]))  # type: ignore[arg-type]
+    flat_mask = mask.reshape(-1) if mask.ndim else np.ones(1, dtype=bool)
+    active = np.flatnonzero(flat_mask)
+    rowmap = np.cumsum(flat_mask) - 1
+    out = []
+    offset = start
+    for expr, op in pieces:
+        assert isinstance(expr, Lin)
+        _check_bad(pc, ev, expr, mask, labels)
+        shape_rows = row_shape + (1,) * (axes.count - nrow_axes)
+        rid = (rowmap.reshape(shape_rows) if shape_rows else rowmap.reshape(())) + offset
+        r, c, v = _entries(expr, mask, rid)
+        const = np.broadcast_to(expr.const, np.broadcast_shapes(expr.const.shape, mask.shape))
+        const = const.reshape(-1)[active] if const.ndim else np.full(active.size, float(const))
+        lo_b = np.full(active.size, -INF)
+        up_b = np.full(active.size, INF)
+        shift = 0.0
+        if op.endswith("!"):
+            if _integral(c, v, const, integer):
+                shift = 1.0  # integer-valued: a < b  <=>  a <= b - 1
+            else:
+                warnings.append(f"constraint '{pc.name}': strict inequality treated as "
+                                "non-strict (a continuous model has no strict bounds)")
+        if op.startswith("<"):
+            up_b = -const - shift
+        elif op.startswith(">"):
+            lo_b = -const + shift
+        else:
+            lo_b = up_b = -const
+        fam = RowFamily(pc.name, offset, int(active.size), labels, active, row_shape)
+        out.append((fam, r, c, v, lo_b, up_b))
+        offset += int(active.size)
+    return out
+
+
+def _integral(cols: np.ndarray, vals: np.ndarray, const: np.ndarray,
+              integer: np.ndarray) -> bool:
+    return bool(np.all(integer[cols]) and np.all(np.equal(np.mod(vals, 1), 0))
+                and np.all(np.equal(np.mod(const, 1), 0)))
+
+
+def _entries(expr: Lin, mask: np.ndarray, rid: np.ndarray):
+    rs, cs, vs = [], [], []
+    for coef, col in expr.terms:
+        shp = np.broadcast_shapes(coef.shape, col.shape, mask.shape, rid.shape)
+        keep = np.broadcast_to(mask, shp) & (np.broadcast_to(coef, shp) != 0)
+        rs.append(np.broadcast_to(rid, shp)[keep])
+        cs.append(np.broadcast_to(col, shp)[keep])
+        vs.append(np.broadcast_to(coef, shp)[keep])
+    if not rs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return (np.concatenate(rs).astype(np.int64), np.concatenate(cs).astype(np.int64),
+            np.concatenate(vs).astype(float))
+
+
+def _check_bad(pc: ParsedConstraint, ev: Evaluator, expr: Lin, mask: np.ndarray,
+               labels: list[list[Any]]) -> None:
+    bad = np.broadcast_to(expr.bad, np.broadcast_shapes(expr.bad.shape, mask.shape)) & mask
+    if not np.any(bad):
+        return
+    where = np.argwhere(bad)[0] if bad.ndim else []
+    names = [n for g in pc.generators for n in target_names(g.target)]
+    binding = ", ".join(f"{n}={labels[k][int(where[k])]!r}"
+                        for k, n in enumerate(names[:len(labels)])) if len(where) else ""
+    raise FormulationError(
+        "an index is outside its set or a parameter value is missing"
+        + (f" when {binding}" if binding else ""),
+        where=f"constraint '{pc.name}'", expression=pc.source,
+        hint="add a condition to for_each (e.g. 'if t > 1') or give the missing value",
+    )

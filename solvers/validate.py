@@ -1,0 +1,234 @@
+"""Static checks of a Formulation: every name known, every subscript of the right arity.
+
+``parse_model`` returns the parsed trees that the compilers and exporters walk; every problem
+is a FormulationError naming the part, the expression and the token, with a "did you mean".
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from optiform.errors import FormulationError
+from optiform.solvers.expr import (
+    FUNCTIONS,
+    Scope,
+    parse,
+    parse_for_each,
+    suggest,
+    target_names,
+)
+from optiform.solvers.formulation import Formulation
+
+_CONSTRAINT_OPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq)
+
+
+@dataclass(frozen=True)
+class ParsedConstraint:
+    name: str
+    generators: list[ast.comprehension]
+    body: ast.Compare
+    source: str
+    for_each: str | None
+
+
+@dataclass(frozen=True)
+class ParsedModel:
+    formulation: Formulation
+    scope: Scope
+    objective: ast.expr
+    constraints: list[ParsedConstraint]
+
+
+def make_scope(f: Formulation) -> Scope:
+    sets = {}
+    for s in f.sets:
+        arities = {len(e) if isinstance(e, list) else 1 for e in s.elements}
+        if len(arities) > 1:
+            raise FormulationError(f"set '{s.name}' mixes tuple sizes {sorted(arities)}",
+                                   where=f"set '{s.name}'")
+        sets[s.name] = arities.pop() if arities else 1
+    set_names = list(sets)
+    for item, kind in [*((p, "parameter") for p in f.parameters),
+                       *((v, "variable") for v in f.variables)]:
+        for idx in item.index:
+            if idx not in sets:
+                raise FormulationError(f"unknown index set '{idx}'", where=f"{kind} '{item.name}'",
+                                       token=idx, suggestion=suggest(idx, set_names))
+    return Scope(
+        sets=sets,
+        params={p.name: len(p.index) for p in f.parameters},
+        variables={v.name: len(v.index) for v in f.variables},
+    )
+
+
+def parse_model(f: Formulation) -> ParsedModel:
+    scope = make_scope(f)
+    where = "objective"
+    obj = parse(f.objective.expression, where=where)
+    if isinstance(obj, ast.Compare):
+        raise FormulationError("the objective must be an expression, not a comparison",
+                               where=where, expression=f.objective.expression)
+    _Checker(scope, where, f.objective.expression).check(obj)
+    constraints = []
+    for c in f.constraints:
+        where = f"constraint '{c.name}'"
+        gens = parse_for_each(c.for_each, where=where) if c.for_each else []
+        inner = _Checker(scope, where, c.for_each or "").check_generators(gens)
+        body = parse(c.expression, where=where)
+        if not isinstance(body, ast.Compare):
+            raise FormulationError("a constraint must be a comparison (<=, >=, ==, <, >)",
+                                   where=where, expression=c.expression,
+                                   hint="write e.g. '2*x + 3*y <= 100'")
+        for op in body.ops:
+            if not isinstance(op, _CONSTRAINT_OPS):
+                raise FormulationError("only <=, >=, ==, <, > may be used in a constraint",
+                                       where=where, expression=c.expression)
+        _Checker(inner, where, c.expression).check(body)
+        constraints.append(ParsedConstraint(c.name, gens, body, c.expression, c.for_each))
+    return ParsedModel(f, scope, obj, constraints)
+
+
+class _Checker:
+    def __init__(self, scope: Scope, where: str, text: str) -> None:
+        self.scope = scope
+        self.where = where
+        self.text = text
+
+    def fail(self, msg: str, token: str | None = None, suggestion: str | None = None,
+             hint: str | None = None) -> FormulationError:
+        return FormulationError(msg, where=self.where, expression=self.text, token=token,
+                                suggestion=suggestion, hint=hint)
+
+    def check_generators(self, gens: list[ast.comprehension]) -> Scope:
+        scope = self.scope
+        for g in gens:
+            _Checker(scope, self.where, self.text)._check_iter(g.iter)
+            names = target_names(g.target)
+            for n in names:
+                if n in scope.sets or n in scope.params or n in scope.variables:
+                    raise self.fail(f"loop variable '{n}' hides a name of the model", token=n,
+                                    hint="use a lower-case letter such as i, j, p")
+            if isinstance(g.iter, ast.Name) and len(names) not in (1, scope.sets[g.iter.id]):
+                raise self.fail(f"set '{g.iter.id}' has tuples of {scope.sets[g.iter.id]}, "
+                                f"cannot unpack into {len(names)} names", token=g.iter.id)
+            scope = scope.with_loop(set(names))
+            for cond in g.ifs:
+                _Checker(scope, self.where, self.text).check(cond)
+        return scope
+
+    def _check_iter(self, node: ast.expr) -> None:
+        if isinstance(node, ast.Name):
+            if node.id not in self.scope.sets:
+                raise self.fail(f"'{node.id}' is not a set", token=node.id,
+                                suggestion=suggest(node.id, list(self.scope.sets)))
+            return
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "range" and 1 <= len(node.args) <= 2:
+            for a in node.args:
+                self.check(a)
+            return
+        raise self.fail("a loop must run over a set name or range(a, b)",
+                        token=ast.unparse(node))
+
+    def check(self, node: ast.expr) -> None:
+        match node:
+            case ast.Constant():
+                return
+            case ast.Name(id=name):
+                self._check_name(name)
+            case ast.Subscript(value=base, slice=sl):
+                self._check_subscript(base, sl)
+            case ast.Call(func=ast.Name(id=fn), args=args):
+                self._check_call(fn, args)
+            case ast.BinOp(left=a, right=b):
+                self.check(a)
+                self.check(b)
+            case ast.UnaryOp(operand=a):
+                self.check(a)
+            case ast.BoolOp(values=vals):
+                for v in vals:
+                    self.check(v)
+            case ast.Compare(left=a, comparators=rest):
+                self.check(a)
+                for r in rest:
+                    self.check(r)
+            case ast.Tuple(elts=elts):
+                for e in elts:
+                    self.check(e)
+            case ast.GeneratorExp() | ast.ListComp():
+                raise self.fail("a generator must be the argument of sum, min or max",
+                                token=ast.unparse(node)[:40])
+            case _:
+                raise self.fail(f"unsupported expression {type(node).__name__}",
+                                token=ast.unparse(node)[:40])
+
+    def _check_name(self, name: str) -> None:
+        s = self.scope
+        if name in s.loop:
+            return
+        if name in s.variables or name in s.params:
+            arity = s.variables.get(name, s.params.get(name, 0))
+            if arity:
+                raise self.fail(f"'{name}' is indexed ({arity} index); write {name}[...] or "
+                                f"sum({name}[i] for i in ...)", token=name)
+            return
+        if name in s.sets:
+            raise self.fail(f"set '{name}' cannot be used as a number", token=name,
+                            hint=f"loop over it: sum(... for i in {name}) or use len({name})")
+        if name in FUNCTIONS or name in ("sum", "range", "len"):
+            raise self.fail(f"'{name}' is a function; call it", token=name)
+        raise self.fail(f"unknown name '{name}'", token=name,
+                        suggestion=suggest(name, s.known()))
+
+    def _check_subscript(self, base: ast.expr, sl: ast.expr) -> None:
+        if not isinstance(base, ast.Name):
+            raise self.fail("only variables and parameters can be subscripted",
+                            token=ast.unparse(base))
+        name = base.id
+        s = self.scope
+        if name not in s.variables and name not in s.params:
+            raise self.fail(f"unknown name '{name}'", token=name,
+                            suggestion=suggest(name, [*s.variables, *s.params]))
+        arity = s.variables.get(name, s.params.get(name, 0))
+        parts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+        if arity == 0:
+            raise self.fail(f"'{name}' is not indexed; write {name} without [...]", token=name)
+        if len(parts) != arity:
+            raise self.fail(f"'{name}' takes {arity} index(es), got {len(parts)}",
+                            token=ast.unparse(sl))
+        for p in parts:
+            self.check(p)
+
+    def _check_call(self, fn: str, args: list[ast.expr]) -> None:
+        s = self.scope
+        if fn in ("sum", "min", "max") and len(args) == 1 \
+                and isinstance(args[0], (ast.GeneratorExp, ast.ListComp)):
+            gen = args[0]
+            inner = self.check_generators(list(gen.generators))
+            _Checker(inner, self.where, self.text).check(gen.elt)
+            return
+        if fn == "sum" and len(args) == 1 and isinstance(args[0], ast.Name) \
+                and (args[0].id in s.variables or args[0].id in s.params):
+            return
+        if fn == "len":
+            if len(args) != 1 or not isinstance(args[0], ast.Name) or args[0].id not in s.sets:
+                raise self.fail("len() takes one set name", token="len")
+            return
+        if fn in ("min", "max") and len(args) >= 2:
+            for a in args:
+                self.check(a)
+            return
+        if fn in ("exp", "log", "sqrt", "abs"):
+            if len(args) != 1:
+                raise self.fail(f"{fn}() takes exactly one argument", token=fn)
+            self.check(args[0])
+            return
+        if fn == "range":
+            raise self.fail("range() can only be looped over", token="range")
+        if fn in ("sum", "min", "max"):
+            raise self.fail(f"{fn}() takes a generator such as {fn}(x[i] for i in I)",
+                            token=fn)
+        raise self.fail(f"function '{fn}' is not allowed", token=fn,
+                        suggestion=suggest(fn, sorted(FUNCTIONS | {"sum"})),
+                        hint="allowed: sum, min, max, exp, log, sqrt, abs, len, range")
