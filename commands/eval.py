@@ -1,0 +1,259 @@
+"""`optiform eval`: batch evaluation on benchmarks (run, resume, report, fetch, list).
+
+A thin face: parses options, draws progress, prints tables; the work is in optiform.evals.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from optiform.errors import OptiformError
+
+
+def _fail(err: OptiformError) -> typer.Exit:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/] {err}", markup=True, highlight=False)
+    return typer.Exit(err.exit_code)
+
+
+def _interrupted(folder: Path | None) -> typer.Exit:
+    from rich.console import Console
+
+    where = f" `optiform eval resume {folder}`" if folder else " `optiform eval resume DIR`"
+    Console(stderr=True).print(f"interrupted; finished items are saved. Continue with{where}",
+                               soft_wrap=True)
+    return typer.Exit(130)
+
+
+class _Progress:
+    """Renders runner events as a rich progress bar with ETA and running accuracy."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("[bold]eval"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[acc]}"),
+        )
+        self.task: Any = None
+
+    @staticmethod
+    def _acc(accuracy: dict[str, tuple[int, int]]) -> str:
+        parts = []
+        for label, (right, n) in accuracy.items():
+            share = f"{100 * right / n:.0f}%" if n else "-"
+            parts.append(f"{label} {share} ({right}/{n})")
+        return " | ".join(parts)
+
+    def __call__(self, event: Any) -> None:
+        if event.kind == "start":
+            self.progress.start()
+            self.task = self.progress.add_task(
+                "eval", total=event.total, completed=event.done, acc=self._acc(event.accuracy)
+            )
+        elif self.task is not None:
+            self.progress.update(self.task, completed=event.done, acc=self._acc(event.accuracy))
+            if event.kind == "done":
+                self.progress.stop()
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _run_with_progress(call: Any) -> Any:
+    progress = _Progress()
+    try:
+        return call(progress)
+    finally:
+        progress.stop()
+
+
+def _finish(out: Path, report: bool) -> None:
+    from rich.console import Console
+
+    console = Console()
+    if not report:
+        console.print(f"results in {out}/results.jsonl; `optiform eval report {out}` for a report")
+        return
+    from optiform.evals.report import write_report
+
+    result = write_report([out], out)
+    _print_summary(console, result["summary"])
+    for warning in result["warnings"]:
+        console.print(f"[yellow]{warning}[/]")
+    console.print(f"report: {out / 'report.md'}", soft_wrap=True)
+
+
+def _print_summary(console: Any, summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    for group in summary["groups"]:
+        table = Table(title=f"{group['dataset']} ({group['split']})")
+        table.add_column("strategy")
+        table.add_column("items", justify="right")
+        for tol in summary["tolerances"]:
+            table.add_column(f"acc@{tol}", justify="right")
+        table.add_column("executed", justify="right")
+        table.add_column("s/item", justify="right")
+        table.add_column("tokens/item", justify="right")
+        for label, s in group["strategies"].items():
+            table.add_row(
+                label,
+                str(s["n"]),
+                *[f"{100 * s['accuracy'][t]:.1f}%" for t in summary["tolerances"]],
+                f"{100 * s['execution_rate']:.0f}%",
+                f"{s['seconds']['mean']:.1f}",
+                f"{s['tokens']['mean']:.0f}",
+            )
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    eval_app = typer.Typer(
+        help="Batch evaluation on benchmarks (NL4Opt, OptiBench, any JSONL).",
+        no_args_is_help=True,
+    )
+    app.add_typer(eval_app, name="eval")
+
+    @eval_app.command("run")
+    def run(
+        dataset: str = typer.Option(..., "--dataset", "-d", help="Data set name or JSONL path."),
+        split: str = typer.Option("test", help="Split of a named data set."),
+        limit: int | None = typer.Option(None, min=1, help="Only the first N items."),
+        strategy: list[str] = typer.Option(
+            ["standard", "agent"], "--strategy", "-s",
+            help="standard, cot, retry, agent; options as agent:samples=3,max_repairs=1. "
+            "Repeat to run several side by side.",
+        ),
+        workers: int = typer.Option(1, min=1, help="Concurrent items (remote endpoints only)."),
+        samples: int | None = typer.Option(None, min=1, help="Agent: formulations sampled."),
+        max_repairs: int | None = typer.Option(None, min=0, help="Agent: repair rounds."),
+        code_strategy: bool | None = typer.Option(
+            None, "--code-strategy/--no-code-strategy", help="Agent: Pyomo code cross-check."
+        ),
+        backend: str | None = typer.Option(None, help="LLM backend (default: settings)."),
+        model: str | None = typer.Option(None, help="Model name for a remote endpoint."),
+        out: Path | None = typer.Option(None, help="Results folder (default: eval-runs/...)."),
+        report: bool = typer.Option(True, help="Write the report when the run ends."),
+    ) -> None:
+        """Run strategies over a data set; results are saved item by item (resumable)."""
+        from optiform.evals.runner import RunConfig, start_run
+
+        try:
+            config = RunConfig(
+                dataset=dataset, split=split, limit=limit, strategies=strategy,
+                workers=workers, samples=samples, max_repairs=max_repairs,
+                code_strategy=code_strategy, backend=backend, model=model,
+            )
+            config.specs()
+            if out is None:
+                stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+                out = Path("eval-runs") / f"{Path(dataset).stem}-{split}-{stamp}"
+            target = out
+            _run_with_progress(lambda progress: start_run(config, target, on_event=progress))
+            _finish(target, report)
+        except OptiformError as err:
+            raise _fail(err) from err
+        except KeyboardInterrupt:
+            raise _interrupted(out) from None
+
+    @eval_app.command("resume")
+    def resume(
+        folder: Path = typer.Argument(..., help="The --out folder of an interrupted run."),
+        workers: int | None = typer.Option(None, min=1, help="Override concurrent items."),
+        report: bool = typer.Option(True, help="Write the report when the run ends."),
+    ) -> None:
+        """Finish a run: only the items without a recorded result run."""
+        from optiform.evals.runner import resume_run
+
+        try:
+            _run_with_progress(lambda progress: resume_run(folder, on_event=progress,
+                                                                workers=workers))
+            _finish(folder, report)
+        except OptiformError as err:
+            raise _fail(err) from err
+        except KeyboardInterrupt:
+            raise _interrupted(folder) from None
+
+    @eval_app.command("report")
+    def report_cmd(
+        folders: list[Path] = typer.Argument(..., help="One or more run folders."),
+        out: Path | None = typer.Option(None, help="Where to write (default: first folder)."),
+        plots: bool = typer.Option(True, help="Write PNG plots (needs matplotlib)."),
+    ) -> None:
+        """Write summary.json, report.md and plots for recorded runs."""
+        from rich.console import Console
+
+        from optiform.evals.report import write_report
+
+        try:
+            target = out or folders[0]
+            result = write_report(list(folders), target, plots=plots)
+        except OptiformError as err:
+            raise _fail(err) from err
+        console = Console()
+        _print_summary(console, result["summary"])
+        for warning in result["warnings"]:
+            console.print(f"[yellow]{warning}[/]")
+        for path in result["files"]:
+            console.print(f"wrote {path}", soft_wrap=True)
+
+    @eval_app.command("fetch")
+    def fetch(
+        name: str = typer.Argument(..., help="Data set to download (see `eval list`)."),
+        force: bool = typer.Option(False, help="Download again even when present."),
+        timeout: float = typer.Option(20.0, min=1.0, help="Seconds per request."),
+    ) -> None:
+        """Download a public data set from its source repository."""
+        from optiform.evals.fetch import fetch_dataset
+
+        try:
+            paths = fetch_dataset(name, timeout=timeout, force=force)
+        except OptiformError as err:
+            raise _fail(err) from err
+        for path in paths:
+            typer.echo(f"saved {path}")
+
+    @eval_app.command("list")
+    def list_cmd() -> None:
+        """Data sets found locally, and those `eval fetch` can download."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from optiform.config import load_settings
+        from optiform.evals.datasets import known_datasets, read_records
+        from optiform.evals.fetch import SOURCES
+
+        try:
+            known = known_datasets(load_settings().benchmarks_dir)
+            table = Table(title="data sets")
+            for column in ("name", "splits (items)", "folder"):
+                table.add_column(column)
+            for name, splits in known.items():
+                sizes = ", ".join(f"{s} ({len(read_records(p))})" for s, p in splits.items())
+                folder = next(iter(splits.values())).parent
+                table.add_row(name, sizes, str(folder))
+            console = Console()
+            console.print(table)
+            missing = sorted(set(SOURCES) - set(known))
+            for name in missing:
+                console.print(f"{name}: not here; `optiform eval fetch {name}` downloads it")
+        except OptiformError as err:
+            raise _fail(err) from err

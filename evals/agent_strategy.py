@@ -1,0 +1,97 @@
+"""The ``agent`` strategy: optiform's full graph through the public ``Assistant``.
+
+Options (``agent:samples=3,max_repairs=1,code_strategy=on`` or the run's --samples,
+--max-repairs and --code-strategy flags) are any Settings fields, applied as overrides.
+One Assistant per worker thread, all sharing the run's LLM.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from optiform.errors import EvalError, OptiformError
+from optiform.evals.baselines import safe_name
+from optiform.evals.formats import Item
+from optiform.evals.strategy import ItemOutcome, StrategyContext, StrategySpec, is_fatal
+
+
+def settings_with(settings: Any, options: dict[str, Any]) -> Any:
+    """``settings`` with ``options`` applied, validated field by field."""
+    from optiform.config import Settings, load_settings
+
+    fields = Settings.model_fields
+    unknown = sorted(set(options) - set(fields))
+    if unknown:
+        raise EvalError(
+            f"agent option(s) {', '.join(unknown)} are not settings",
+            hint="use settings names such as samples, max_repairs, code_strategy, library",
+        )
+    if settings is None:
+        return load_settings(**options)
+    merged = settings.model_dump()
+    merged.update(options)
+    try:
+        return Settings.model_validate(merged)
+    except Exception as exc:
+        raise EvalError(f"invalid agent option: {exc}") from exc
+
+
+class AgentStrategy:
+    def __init__(self, spec: StrategySpec, ctx: StrategyContext) -> None:
+        self.settings = settings_with(ctx.settings, spec.opts)
+        self.llm = ctx.llm
+        self.trace_dir = ctx.trace_dir
+        self._local = threading.local()
+
+    def _assistant(self) -> Any:
+        assistant = getattr(self._local, "assistant", None)
+        if assistant is None:
+            from optiform.api import Assistant
+
+            assistant = Assistant(settings=self.settings, llm=self.llm)
+            self._local.assistant = assistant
+        return assistant
+
+    def solve(self, item: Item) -> ItemOutcome:
+        start = time.perf_counter()
+        try:
+            answer = self._assistant().solve(item.question)
+        except OptiformError as exc:
+            if is_fatal(exc):
+                raise
+            return ItemOutcome(
+                status="error", error=str(exc), wall_time=time.perf_counter() - start
+            )
+        wall = time.perf_counter() - start
+        trace_path = None
+        save = getattr(answer, "save_trace", None)
+        if callable(save):
+            self.trace_dir.mkdir(parents=True, exist_ok=True)
+            path = self.trace_dir / f"{safe_name(item.id)}.json"
+            save(path)
+            trace_path = str(path)
+        status = getattr(answer.status, "value", answer.status)
+        usage = getattr(answer, "usage", None)
+        objective = answer.objective
+        return ItemOutcome(
+            status=str(status),
+            objective=float(objective) if objective is not None else None,
+            repair_rounds=int(getattr(answer, "repair_rounds", 0) or 0),
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            wall_time=wall,
+            trace_path=trace_path,
+            error=_answer_error(answer, str(status)),
+        )
+
+
+def _answer_error(answer: Any, status: str) -> str | None:
+    if status == "optimal":
+        return None
+    for attr in ("error", "message"):
+        value = getattr(answer, attr, None)
+        if value:
+            return str(value)
+    return None

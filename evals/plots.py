@@ -1,0 +1,108 @@
+"""PNG plots of a report: accuracy by strategy, seconds per item, tokens per item.
+
+matplotlib (the ``plots`` extra) is imported here, with the Agg backend, only when called.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+COLORS = ("#2b6cb0", "#68a0d8", "#b5d0ec", "#d69e2e")
+
+
+def _series(summary: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(display label, dataset, strategy label, stats) for every bar group."""
+    several = len(summary["groups"]) > 1
+    out = []
+    for group in summary["groups"]:
+        for label, stats in group["strategies"].items():
+            name = f"{group['dataset']}\n{label}" if several else label
+            out.append((name, group["dataset"], label, stats))
+    return out
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def write_plots(summary: dict[str, Any], records: list[dict[str, Any]], out: Path) -> list[Path]:
+    plt = _pyplot()
+    series = _series(summary)
+    if not series:
+        return []
+    paths = [
+        _accuracy(plt, summary, series, out / "accuracy.png"),
+        _distribution(plt, series, records, "wall_time", "seconds per item",
+                      "Time per item", out / "time_per_item.png"),
+        _distribution(plt, series, records, "tokens", "tokens per item (prompt + completion)",
+                      "Tokens per item", out / "tokens_per_item.png"),
+    ]
+    return paths
+
+
+def _accuracy(plt: Any, summary: dict[str, Any], series: list[Any], path: Path) -> Path:
+    tols = summary["tolerances"]
+    metrics = [(f"correct @ {t}", lambda s, t=t: s["accuracy"][t]) for t in tols]
+    metrics.append(("executed", lambda s: s["execution_rate"]))
+    width = 0.8 / len(metrics)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.9 * len(series) + 2), 4.2), dpi=120)
+    for m, (name, get) in enumerate(metrics):
+        xs = [i + (m - (len(metrics) - 1) / 2) * width for i in range(len(series))]
+        values = [100 * (get(s[3]) or 0.0) for s in series]
+        bars = ax.bar(xs, values, width, label=name, color=COLORS[m % len(COLORS)],
+                      hatch="//" if name == "executed" else None, edgecolor="white")
+        for bar, value in zip(bars, values, strict=True):
+            ax.annotate(f"{value:.0f}", (bar.get_x() + bar.get_width() / 2, value),
+                        ha="center", va="bottom", fontsize=7, xytext=(0, 1),
+                        textcoords="offset points")
+    ax.set_xticks(range(len(series)))
+    ax.set_xticklabels([f"{s[0]}\n(n={s[3]['n']})" for s in series], fontsize=9)
+    ax.set_ylim(0, 110)
+    ax.set_ylabel("% of items")
+    ax.set_title("Accuracy by strategy")
+    ax.legend(fontsize=8, ncol=len(metrics), loc="upper center", frameon=False,
+              bbox_to_anchor=(0.5, -0.18))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _distribution(plt: Any, series: list[Any], records: list[dict[str, Any]], field: str,
+                  ylabel: str, title: str, path: Path) -> Path:
+    data = []
+    for _, dataset, label, _stats in series:
+        values = [float(r.get(field) or 0.0) for r in records
+                  if str(r.get("dataset")) == dataset and str(r.get("strategy")) == label]
+        data.append(values or [0.0])
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.5 * len(series) + 2), 4.0), dpi=120)
+    box = ax.boxplot(data, patch_artist=True, showmeans=True, widths=0.5,
+                     meanprops={"marker": "D", "markerfacecolor": "white",
+                                "markeredgecolor": "black", "markersize": 5})
+    for patch in box["boxes"]:
+        patch.set_facecolor(COLORS[1])
+    ax.set_xticks(range(1, len(series) + 1))
+    ax.set_xticklabels([s[0] for s in series], fontsize=9)
+    positive = [v for values in data for v in values if v > 0]
+    if positive and max(positive) / max(min(positive), 1e-9) > 100:
+        ax.set_yscale("log")
+    for i, values in enumerate(data, 1):
+        mean = sum(values) / len(values)
+        ax.annotate(f"mean {mean:,.1f}", (i + 0.27, mean), xytext=(2, 0),
+                    textcoords="offset points", fontsize=7, va="center")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

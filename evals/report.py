@@ -1,0 +1,246 @@
+"""Reports over one or more run folders: summary.json, report.md and PNG plots.
+
+``summarize`` and ``render_markdown`` are pure; ``write_report`` reads the folders and
+writes the files.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from optiform.errors import EvalError
+from optiform.evals.scoring import PRIMARY, TOLERANCES
+from optiform.evals.store import ResultStore
+
+
+def _mean_median(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"mean": None, "median": None}
+    return {"mean": statistics.fmean(values), "median": statistics.median(values)}
+
+
+def strategy_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(records)
+    correct = {t.name: sum(bool(r.get("correct_at", {}).get(t.name)) for r in records)
+               for t in TOLERANCES}
+    undisputed = [r for r in records if not r.get("disputed")]
+    executed = sum(bool(r.get("executed")) for r in records)
+    return {
+        "n": n,
+        "correct": correct,
+        "accuracy": {k: (v / n if n else None) for k, v in correct.items()},
+        "n_undisputed": len(undisputed),
+        "accuracy_undisputed": (
+            sum(bool(r.get("correct")) for r in undisputed) / len(undisputed)
+            if undisputed else None
+        ),
+        "executed": executed,
+        "execution_rate": executed / n if n else None,
+        "status": dict(Counter(str(r.get("status")) for r in records).most_common()),
+        "tokens": _mean_median([float(r.get("tokens") or 0) for r in records]),
+        "seconds": _mean_median([float(r.get("wall_time") or 0) for r in records]),
+        "repair_rounds": _mean_median([float(r.get("repair_rounds") or 0) for r in records]),
+    }
+
+
+def differences(by_label: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Items run by two or more strategies whose correctness differs between them."""
+    table: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    truth: dict[str, Any] = {}
+    for label, records in by_label.items():
+        for r in records:
+            table[r["id"]][label] = {
+                "correct": bool(r.get("correct")), "objective": r.get("objective"),
+                "status": r.get("status"),
+            }
+            truth[r["id"]] = r.get("truth")
+    out = []
+    for item_id, results in table.items():
+        if len(results) > 1 and len({v["correct"] for v in results.values()}) > 1:
+            out.append({"id": item_id, "truth": truth[item_id], "results": results})
+    return out
+
+
+def summarize(records: list[dict[str, Any]], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Everything report.md shows, as data: per data set and split, per strategy."""
+    groups: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for r in records:
+        groups[(str(r.get("dataset")), str(r.get("split")))][str(r.get("strategy"))].append(r)
+    out_groups = []
+    for (dataset, split), by_label in sorted(groups.items()):
+        out_groups.append({
+            "dataset": dataset,
+            "split": split,
+            "strategies": {label: strategy_stats(rs) for label, rs in by_label.items()},
+            "differences": differences(by_label),
+        })
+    return {
+        "tolerances": [t.name for t in TOLERANCES],
+        "primary": PRIMARY,
+        "runs": runs,
+        "groups": out_groups,
+    }
+
+
+# -- markdown -------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def command_line(config: dict[str, Any]) -> str:
+    """The `optiform eval run` command that reproduces a recorded config."""
+    parts = ["optiform eval run", f"--dataset {config.get('dataset')}"]
+    if config.get("split") and config["split"] != "test":
+        parts.append(f"--split {config['split']}")
+    if config.get("limit"):
+        parts.append(f"--limit {config['limit']}")
+    parts += [f"--strategy {s}" for s in config.get("strategies", [])]
+    for key in ("workers", "samples", "max_repairs"):
+        value = config.get(key)
+        if value is not None and not (key == "workers" and value == 1):
+            parts.append(f"--{key.replace('_', '-')} {value}")
+    if config.get("code_strategy") is not None:
+        parts.append("--code-strategy" if config["code_strategy"] else "--no-code-strategy")
+    for key in ("backend", "model"):
+        if config.get(key):
+            parts.append(f"--{key} {config[key]}")
+    return " ".join(parts)
+
+
+def render_markdown(summary: dict[str, Any], plots: list[str] | None = None) -> str:
+    tols = summary["tolerances"]
+    lines = ["# Evaluation report", ""]
+    for run in summary["runs"]:
+        git = run.get("git") or {}
+        commit = (git.get("commit") or "")[:10] + (" (dirty)" if git.get("dirty") else "")
+        lines += [
+            f"- `{run.get('folder')}`: model `{run.get('model')}`, started {run.get('created')},"
+            f" commit {commit or 'unknown'}",
+            f"  - `{command_line(run.get('config') or {})}`",
+        ]
+    lines.append("")
+    header_tols = " | ".join(f"acc@{t}" for t in tols)
+    for group in summary["groups"]:
+        lines += [f"## {group['dataset']} ({group['split']})", ""]
+        lines += [
+            f"| strategy | items | {header_tols} | acc@{tols[0]} w/o disputed | executed "
+            "| tokens/item mean / median | s/item mean / median | repairs/item |",
+            "|---|---:|" + "---:|" * len(tols) + "---:|---:|---:|---:|---:|",
+        ]
+        for label, s in group["strategies"].items():
+            accs = " | ".join(
+                f"**{_pct(s['accuracy'][t])}** ({s['correct'][t]}/{s['n']})" if t == tols[0]
+                else f"{_pct(s['accuracy'][t])}" for t in tols
+            )
+            lines.append(
+                f"| {label} | {s['n']} | {accs} | {_pct(s['accuracy_undisputed'])} "
+                f"({s['n_undisputed']}) | {_pct(s['execution_rate'])} "
+                f"| {_num(s['tokens']['mean'], 0)} / {_num(s['tokens']['median'], 0)} "
+                f"| {_num(s['seconds']['mean'])} / {_num(s['seconds']['median'])} "
+                f"| {_num(s['repair_rounds']['mean'], 2)} |"
+            )
+        statuses = sorted({k for s in group["strategies"].values() for k in s["status"]})
+        lines += ["", "Status breakdown (items):", "",
+                  "| strategy | " + " | ".join(statuses) + " |",
+                  "|---|" + "---:|" * len(statuses)]
+        for label, s in group["strategies"].items():
+            lines.append(f"| {label} | "
+                         + " | ".join(str(s["status"].get(k, 0)) for k in statuses) + " |")
+        diffs = group["differences"]
+        labels = list(group["strategies"])
+        if len(labels) > 1:
+            lines += ["", f"Items whose correctness differs between strategies: {len(diffs)}", ""]
+            if diffs:
+                lines += ["| item | truth | " + " | ".join(labels) + " |",
+                          "|---|---:|" + "---|" * len(labels)]
+                for d in diffs:
+                    cells = []
+                    for label in labels:
+                        res = d["results"].get(label)
+                        if res is None:
+                            cells.append("")
+                            continue
+                        mark = "ok" if res["correct"] else "wrong"
+                        cells.append(f"{mark}: {_value(res['objective'])} ({res['status']})")
+                    lines.append(f"| {d['id']} | {_value(d['truth'])} | " + " | ".join(cells)
+                                 + " |")
+        lines.append("")
+    lines += [
+        f"Correct at `{tols[0]}`: |pred - truth| <= 1e-4 (|truth| + 1); `1e-6` the same form; "
+        "`rel5%`: within 5% of the truth. A problem with no optimum counts as correct only when "
+        "reported infeasible. Executed: the run ended with a solver answer.",
+        "",
+    ]
+    for plot in plots or []:
+        lines += [f"![{Path(plot).stem}]({plot})", ""]
+    return "\n".join(lines)
+
+
+# -- files ----------------------------------------------------------------------------------
+
+
+def load_runs(folders: list[Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(records, runs)`` of several run folders."""
+    records: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = []
+    for folder in folders:
+        store = ResultStore(folder)
+        info = store.read_run()
+        runs.append({
+            "folder": str(folder), "model": info.get("model"), "created": info.get("created"),
+            "git": info.get("git"), "config": info.get("config"),
+            "dataset": info.get("dataset", {}).get("name"),
+        })
+        records.extend(store.load())
+    if not records:
+        raise EvalError("no results recorded yet in " + ", ".join(map(str, folders)),
+                        hint="run `optiform eval run` (or resume) first")
+    return records, runs
+
+
+def write_report(folders: list[Path], out: Path, *, plots: bool = True) -> dict[str, Any]:
+    """Write summary.json, report.md and (when matplotlib is there) PNG plots into ``out``.
+
+    Returns ``{"summary", "files", "warnings"}``.
+    """
+    records, runs = load_runs(folders)
+    summary = summarize(records, runs)
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    warnings: list[str] = []
+    plot_names: list[str] = []
+    if plots:
+        try:
+            from optiform.evals.plots import write_plots
+
+            written = write_plots(summary, records, out)
+            files += written
+            plot_names = [p.name for p in written]
+        except ImportError as exc:
+            warnings.append(f"no plots: {exc} (install optiform[plots])")
+    summary_path = out / "summary.json"
+    summary_path.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    report_path = out / "report.md"
+    report_path.write_text(render_markdown(summary, plot_names), encoding="utf-8")
+    return {"summary": summary, "files": [summary_path, report_path, *files],
+            "warnings": warnings}

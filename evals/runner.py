@@ -1,0 +1,296 @@
+"""The batch runner: every (item, strategy) pair of a data set, recorded as it finishes.
+
+``start_run`` writes ``run.json`` (config, strategies with their configuration hashes,
+package versions, model, git commit, data set path/split/hash, date) and runs; ``resume_run``
+reads it back and runs only the pairs whose key (item id + strategy + configuration hash) is
+not yet in ``results.jsonl``. The runner core reports progress through ``on_event``; faces
+render it (the CLI draws a rich progress bar).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from optiform.errors import EvalError
+from optiform.evals import provenance
+from optiform.evals.baselines import safe_name
+from optiform.evals.datasets import Dataset, load_dataset, load_file
+from optiform.evals.formats import Item
+from optiform.evals.records import solve_one
+from optiform.evals.store import ResultStore, record_key
+from optiform.evals.strategy import (
+    AGENT_OPTIONS,
+    Strategy,
+    StrategyContext,
+    StrategyFactory,
+    StrategySpec,
+    build_strategy,
+)
+
+
+class RunConfig(BaseModel):
+    """Everything `optiform eval run` was asked; recorded in run.json, replayed on resume."""
+
+    dataset: str
+    split: str = "test"
+    limit: int | None = Field(None, ge=1)
+    strategies: list[str] = Field(default_factory=lambda: ["standard", "agent"])
+    workers: int = Field(1, ge=1)
+    samples: int | None = Field(None, ge=1)
+    max_repairs: int | None = Field(None, ge=0)
+    code_strategy: bool | None = None
+    backend: str | None = None
+    model: str | None = None
+
+    def specs(self) -> list[StrategySpec]:
+        agent_defaults = {k: getattr(self, k) for k in AGENT_OPTIONS}
+        specs: list[StrategySpec] = []
+        for text in self.strategies:
+            spec = StrategySpec.parse(text)
+            if spec.name == "agent":
+                spec = spec.with_defaults(agent_defaults)
+            if spec.label in [s.label for s in specs]:
+                raise EvalError(f"strategy {spec.label!r} is listed twice")
+            specs.append(spec)
+        if not specs:
+            raise EvalError("no strategy to run", hint="pass --strategy standard --strategy agent")
+        return specs
+
+
+@dataclass
+class RunEvent:
+    kind: Literal["start", "item", "done"]
+    total: int
+    done: int
+    record: dict[str, Any] | None = None
+    accuracy: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per strategy label: (correct, finished) over every recorded item of the run."""
+
+
+EventHandler = Callable[[RunEvent], None]
+
+
+@dataclass
+class RunResult:
+    out: Path
+    total: int
+    skipped: int
+    ran: int
+    records: list[dict[str, Any]]
+
+
+def effective_workers(backend: str | None, requested: int) -> int:
+    """The embedded model runs one request at a time; remote endpoints take ``requested``."""
+    return 1 if backend == "local" else max(1, requested)
+
+
+def make_settings(config: RunConfig) -> Any:
+    from optiform.config import load_settings
+
+    return load_settings(backend=config.backend, model=config.model)
+
+
+def build_llm(settings: Any) -> Any:
+    from optiform.agent.llm import make_llm
+
+    return make_llm(settings)
+
+
+def _hash_extra(settings: Any, model: str) -> dict[str, Any]:
+    return {
+        "model": model,
+        "temperature": getattr(settings, "temperature", None),
+        "seed": getattr(settings, "seed", None),
+    }
+
+
+def start_run(
+    config: RunConfig,
+    out: Path,
+    *,
+    llm: Any = None,
+    settings: Any = None,
+    factories: dict[str, StrategyFactory] | None = None,
+    executor: Callable[..., Any] | None = None,
+    on_event: EventHandler | None = None,
+) -> RunResult:
+    """Run ``config`` into the folder ``out`` (a folder of the same run is resumed)."""
+    store = ResultStore(out)
+    if store.has_run():
+        recorded = store.read_run().get("config")
+        if recorded != config.model_dump():
+            raise EvalError(
+                f"{out} already holds a different run",
+                hint=f"`optiform eval resume {out}` continues it; or choose another --out",
+            )
+        return resume_run(out, llm=llm, settings=settings, factories=factories,
+                          executor=executor, on_event=on_event)
+    specs = config.specs()
+    settings = settings if settings is not None else make_settings(config)
+    dataset = load_dataset(config.dataset, config.split, limit=config.limit,
+                           configured=getattr(settings, "benchmarks_dir", None))
+    llm = llm if llm is not None else build_llm(settings)
+    model = provenance.model_name(llm, settings)
+    extra = _hash_extra(settings, model)
+    backend = getattr(settings, "effective_backend", None)
+    info = {
+        "config": config.model_dump(),
+        "strategies": [
+            {"label": s.label, "name": s.name, "options": s.opts, "hash": s.config_hash(extra)}
+            for s in specs
+        ],
+        "model": model,
+        "backend": backend,
+        "hash_inputs": extra,
+        "dataset": {
+            "name": dataset.name, "split": dataset.split, "path": str(dataset.path.resolve()),
+            "sha256": dataset.sha256, "items": len(dataset), "skipped_records": dataset.skipped,
+        },
+        "versions": provenance.package_versions(),
+        "git": provenance.git_commit(),
+        "created": provenance.now_iso(),
+        "resumed": [],
+    }
+    store.write_run(info)
+    return _execute(store, info, dataset, llm, settings, factories, executor, on_event)
+
+
+def resume_run(
+    out: Path,
+    *,
+    llm: Any = None,
+    settings: Any = None,
+    factories: dict[str, StrategyFactory] | None = None,
+    executor: Callable[..., Any] | None = None,
+    on_event: EventHandler | None = None,
+    workers: int | None = None,
+) -> RunResult:
+    """Run the pairs of the recorded run in ``out`` that have no result yet.
+
+    ``workers`` overrides the recorded number of concurrent items (results do not depend
+    on it)."""
+    store = ResultStore(out)
+    info = store.read_run()
+    config = RunConfig.model_validate(info["config"])
+    settings = settings if settings is not None else make_settings(config)
+    meta = info["dataset"]
+    path = Path(meta["path"])
+    if not path.is_file():
+        raise EvalError(f"the run's data set file {path} is gone",
+                        hint="put it back at that path to resume")
+    dataset = load_file(path, name=meta["name"], split=meta["split"])
+    if dataset.sha256 != meta["sha256"]:
+        raise EvalError(f"the data set file {path} changed since the run started",
+                        hint="start a new run with another --out")
+    if config.limit is not None:
+        dataset.items = dataset.items[: config.limit]
+    llm = llm if llm is not None else build_llm(settings)
+    info["resumed"] = [*info.get("resumed", []), provenance.now_iso()]
+    store.write_run(info)
+    return _execute(store, info, dataset, llm, settings, factories, executor, on_event,
+                    workers=workers)
+
+
+def _execute(
+    store: ResultStore,
+    info: dict[str, Any],
+    dataset: Dataset,
+    llm: Any,
+    settings: Any,
+    factories: dict[str, StrategyFactory] | None,
+    executor: Callable[..., Any] | None,
+    on_event: EventHandler | None,
+    workers: int | None = None,
+) -> RunResult:
+    emit = on_event or (lambda event: None)
+    existing = store.load()
+    done_keys = {r["key"] for r in existing}
+    accuracy: dict[str, list[int]] = {}
+    for entry in info["strategies"]:
+        accuracy[entry["label"]] = [0, 0]
+    for record in existing:
+        if record.get("strategy") in accuracy:
+            accuracy[record["strategy"]][0] += bool(record.get("correct"))
+            accuracy[record["strategy"]][1] += 1
+
+    strategies: list[tuple[dict[str, Any], Strategy]] = []
+    for entry in info["strategies"]:
+        spec = StrategySpec(entry["name"], tuple(sorted(entry["options"].items())))
+        trace_dir = store.folder / "traces" / safe_name(entry["label"])
+        ctx = StrategyContext(llm=llm, settings=settings, trace_dir=trace_dir, executor=executor)
+        strategies.append((entry, build_strategy(spec, ctx, factories)))
+
+    pending = [
+        (item, entry, strategy)
+        for item in dataset.items
+        for entry, strategy in strategies
+        if record_key(item.id, entry["label"], entry["hash"]) not in done_keys
+    ]
+    total = len(dataset.items) * len(strategies)
+    done = total - len(pending)
+    snapshot = lambda: {k: (v[0], v[1]) for k, v in accuracy.items()}  # noqa: E731
+    emit(RunEvent("start", total=total, done=done, accuracy=snapshot()))
+    records = list(existing)
+
+    def finish(record: dict[str, Any]) -> None:
+        nonlocal done
+        store.append(record)
+        records.append(record)
+        done += 1
+        stats = accuracy.setdefault(record["strategy"], [0, 0])
+        stats[0] += bool(record["correct"])
+        stats[1] += 1
+        emit(RunEvent("item", total=total, done=done, record=record, accuracy=snapshot()))
+
+    def work(task: tuple[Item, dict[str, Any], Strategy]) -> dict[str, Any]:
+        item, entry, strategy = task
+        return solve_one(item, entry, strategy, dataset, store.folder)
+
+    workers = effective_workers(info.get("backend"), workers or info["config"].get("workers", 1))
+    store.open()
+    try:
+        if workers == 1:
+            for task in pending:
+                finish(work(task))
+        else:
+            _run_pool(pending, work, finish, workers)
+    finally:
+        store.close()
+    details = provenance.llm_info(llm)
+    if details:
+        info["llm_info"] = details
+        store.write_run(info)
+    emit(RunEvent("done", total=total, done=done, accuracy=snapshot()))
+    return RunResult(out=store.folder, total=total, skipped=total - len(pending),
+                     ran=len(pending), records=records)
+
+
+def _run_pool(pending: list[Any], work: Callable[[Any], dict[str, Any]],
+              finish: Callable[[dict[str, Any]], None], workers: int) -> None:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eval") as pool:
+        futures = {pool.submit(work, task) for task in pending}
+        try:
+            while futures:
+                finished, futures = wait(futures, return_when=FIRST_EXCEPTION)
+                failure = None
+                for future in finished:
+                    if future.exception() is not None:
+                        failure = failure or future.exception()
+                    else:
+                        finish(future.result())
+                if failure is not None:
+                    for future in futures:
+                        future.cancel()
+                    for future in futures:  # let items already running finish and count
+                        if not future.cancelled() and future.exception() is None:
+                            finish(future.result())
+                    raise failure
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise

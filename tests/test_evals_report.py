@@ -1,0 +1,184 @@
+"""Reports from recorded results: summary.json, report.md tables, PNG plots, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from optiform.errors import EvalError
+from optiform.evals.report import command_line, render_markdown, summarize, write_report
+from optiform.evals.scoring import score
+from optiform.evals.store import ResultStore, record_key
+
+
+def rec(item: str, strategy: str, status: str, objective, truth, *, tokens=100,
+        seconds=1.0, disputed=False, repairs=0) -> dict:
+    return {
+        "key": record_key(item, strategy, "h"), "id": item, "dataset": "toy", "split": "test",
+        "strategy": strategy, "config_hash": "h", "status": status, "objective": objective,
+        "truth": truth, "disputed": disputed, **score(objective, truth, status),
+        "repair_rounds": repairs, "prompt_tokens": tokens - 10, "completion_tokens": 10,
+        "tokens": tokens, "wall_time": seconds, "trace_path": None, "error": None,
+    }
+
+
+RECORDS = [
+    rec("toy:1", "standard", "optimal", 10.0, 10.0, tokens=100, seconds=2.0),
+    rec("toy:2", "standard", "error", None, 5.0, tokens=200, seconds=4.0),
+    rec("toy:3", "standard", "optimal", 7.5, 7.0, tokens=300, seconds=6.0, disputed=True),
+    rec("toy:4", "standard", "no_code", None, None, tokens=400, seconds=8.0),
+    rec("toy:1", "agent", "optimal", 10.0, 10.0, tokens=1000, seconds=10.0, repairs=1),
+    rec("toy:2", "agent", "optimal", 5.0001, 5.0, tokens=1000, seconds=20.0),
+    rec("toy:3", "agent", "optimal", 7.2, 7.0, tokens=1000, seconds=30.0, disputed=True),
+    rec("toy:4", "agent", "infeasible", None, None, tokens=1000, seconds=40.0, repairs=3),
+]
+
+RUN_INFO = {
+    "config": {"dataset": "toy", "split": "test", "limit": 4, "strategies": ["standard", "agent"],
+               "workers": 1, "samples": None, "max_repairs": 2, "code_strategy": None,
+               "backend": None, "model": None},
+    "model": "fake-model", "created": "2026-01-01T00:00:00+00:00",
+    "git": {"commit": "0123456789abcdef", "dirty": False},
+    "dataset": {"name": "toy"},
+}
+
+
+def write_run(folder: Path, records: list[dict]) -> Path:
+    store = ResultStore(folder)
+    store.write_run(RUN_INFO)
+    with store:
+        for r in records:
+            store.append(r)
+    return folder
+
+
+def test_summary_numbers():
+    summary = summarize(RECORDS, [])
+    (group,) = summary["groups"]
+    std, agent = group["strategies"]["standard"], group["strategies"]["agent"]
+    assert std["n"] == 4 and std["correct"] == {"1e-4": 1, "1e-6": 1, "rel5%": 1}
+    assert agent["correct"] == {"1e-4": 3, "1e-6": 2, "rel5%": 4}
+    assert agent["accuracy"]["1e-4"] == 0.75
+    assert std["execution_rate"] == 0.5 and agent["execution_rate"] == 1.0
+    assert std["status"] == {"optimal": 2, "error": 1, "no_code": 1}
+    assert std["tokens"] == {"mean": 250.0, "median": 250.0}
+    assert agent["seconds"] == {"mean": 25.0, "median": 25.0}
+    assert agent["repair_rounds"]["mean"] == 1.0
+    assert std["n_undisputed"] == 3 and std["accuracy_undisputed"] == pytest.approx(1 / 3)
+    diffs = {d["id"]: d for d in group["differences"]}
+    assert sorted(diffs) == ["toy:2", "toy:4"]  # toy:1 both right, toy:3 both wrong
+    assert diffs["toy:4"]["results"]["agent"]["correct"] is True
+
+
+def test_markdown_tables():
+    md = render_markdown(summarize(RECORDS, []), ["accuracy.png"])
+    lines = md.splitlines()
+    header = next(line for line in lines if line.startswith("| strategy | items"))
+    assert "acc@1e-4" in header and "acc@1e-6" in header and "acc@rel5%" in header
+    assert "executed" in header and "tokens/item" in header and "s/item" in header
+    std_row = next(line for line in lines if line.startswith("| standard | 4 |"))
+    assert "**25.0%** (1/4)" in std_row and "50.0%" in std_row and "250 / 250" in std_row
+    agent_row = next(line for line in lines if line.startswith("| agent | 4 |"))
+    assert "**75.0%** (3/4)" in agent_row and "100.0%" in agent_row and "25.0 / 25.0" in agent_row
+    assert "| strategy | error | infeasible | no_code | optimal |" in md
+    assert "| standard | 1 | 0 | 1 | 2 |" in md
+    assert "Items whose correctness differs between strategies: 2" in md
+    assert "| toy:2 | 5 | wrong: none (error) | ok: 5.0001 (optimal) |" in md
+    assert "![accuracy](accuracy.png)" in md
+
+
+def test_command_line_reproduces_the_run():
+    assert command_line(RUN_INFO["config"]) == (
+        "optiform eval run --dataset toy --limit 4 --strategy standard --strategy agent "
+        "--max-repairs 2"
+    )
+
+
+def test_write_report_from_recorded_results(tmp_path):
+    folder = write_run(tmp_path / "run", RECORDS)
+    result = write_report([folder], folder)
+    names = sorted(p.name for p in result["files"])
+    assert names == ["accuracy.png", "report.md", "summary.json", "time_per_item.png",
+                     "tokens_per_item.png"]
+    for png in ("accuracy.png", "time_per_item.png", "tokens_per_item.png"):
+        data = (folder / png).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["groups"][0]["strategies"]["agent"]["correct"]["1e-4"] == 3
+    assert summary["runs"][0]["model"] == "fake-model"
+    md = (folder / "report.md").read_text()
+    assert "`optiform eval run --dataset toy" in md and "fake-model" in md
+    assert "commit 0123456789" in md
+
+
+def test_report_over_two_run_folders(tmp_path):
+    one = write_run(tmp_path / "a", [r for r in RECORDS if r["strategy"] == "standard"])
+    two = write_run(tmp_path / "b", [r for r in RECORDS if r["strategy"] == "agent"])
+    result = write_report([one, two], tmp_path / "combined", plots=False)
+    group = result["summary"]["groups"][0]
+    assert list(group["strategies"]) == ["standard", "agent"]
+    assert len(group["differences"]) == 2
+    assert len(result["summary"]["runs"]) == 2
+
+
+def test_report_of_empty_run_is_an_error(tmp_path):
+    folder = write_run(tmp_path / "run", [])
+    with pytest.raises(EvalError, match="no results"):
+        write_report([folder], folder)
+    with pytest.raises(EvalError, match=r"run\.json"):
+        write_report([tmp_path / "nothing"], tmp_path)
+
+
+# -- the CLI face --------------------------------------------------------------------------
+
+
+def cli() -> typer.Typer:
+    from optiform.commands import eval as eval_cmd
+
+    app = typer.Typer()
+    eval_cmd.register(app)
+
+    @app.callback()
+    def main() -> None:  # keeps `eval` a subcommand
+        """test app"""
+
+    return app
+
+
+def test_cli_report_list_and_fetch(tmp_path, shared_dir, monkeypatch):
+    folder = write_run(tmp_path / "run", RECORDS)
+    runner = CliRunner(env={"COLUMNS": "200"})
+    result = runner.invoke(cli(), ["eval", "report", str(folder), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert "standard" in result.output and "75.0%" in result.output
+    assert (folder / "report.md").is_file()
+
+    monkeypatch.setenv("OPTIFORM_SHARED", str(shared_dir))
+    result = runner.invoke(cli(), ["eval", "list"])
+    assert result.exit_code == 0, result.output
+    assert "optibench" in result.output and "test (403)" in result.output
+
+    import urllib.error
+
+    from optiform.evals import fetch as fetch_mod
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no route")
+
+    monkeypatch.setattr(fetch_mod.urllib.request, "urlopen", offline)
+    result = runner.invoke(cli(), ["eval", "fetch", "nl4opt"])
+    assert result.exit_code == 2
+    assert "no network" in result.output
+
+
+def test_cli_run_unknown_dataset_fails_cleanly(shared_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("OPTIFORM_SHARED", str(shared_dir))
+    result = CliRunner().invoke(cli(), ["eval", "run", "--dataset", "nope", "--strategy",
+                                        "standard", "--backend", "fake", "--out",
+                                        str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "unknown data set 'nope'" in result.output and "nl4opt" in result.output
