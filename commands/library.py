@@ -1,0 +1,234 @@
+"""`optiform library`: browse, search, edit, share, learn and evolve the experience library.
+
+A thin face: options in, store calls, rich output. Learning and evolution are wired to the
+real agent in :mod:`optiform.commands.library_jobs`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from optiform.errors import OptiformError
+
+if TYPE_CHECKING:
+    from optiform.library.store import InsightStore
+
+_PATH_HELP = "Library file (default: <data dir>/library.sqlite, or OPTIFORM_LIBRARY_PATH)."
+
+
+def _fail(err: OptiformError) -> typer.Exit:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/] {err}", markup=True, highlight=False)
+    return typer.Exit(err.exit_code)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+def _open(ctx: typer.Context) -> InsightStore:
+    from optiform.config import load_settings
+    from optiform.library.store import InsightStore, default_store_path
+
+    path = (ctx.obj or {}).get("path")
+    return InsightStore(path or default_store_path(load_settings()))
+
+
+def _edited(ctx: typer.Context, insight_id: str, changes: dict[str, Any], reason: str) -> None:
+    from optiform.library.insight import Condition, Example, Taxonomy
+
+    store = _open(ctx)
+    ins = store.get(insight_id)
+    if not changes:
+        editable = {"taxonomy": ins.label, "applies_when": ins.condition.applies_when,
+                    "not_applies_when": ins.condition.not_applies_when,
+                    "explanation": ins.explanation, "wrong": ins.example.wrong,
+                    "right": ins.example.right}
+        import click
+
+        text = click.edit(json.dumps(editable, indent=2, ensure_ascii=False) + "\n",
+                          extension=".json")
+        if text is None:
+            _console().print("no change")
+            return
+        try:
+            changes = {k: v for k, v in json.loads(text).items() if editable.get(k) != v}
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise typer.BadParameter(f"the edited text is not a JSON object: {exc}") from exc
+    if not changes:
+        _console().print("no change")
+        return
+    cond, ex = ins.condition, ins.example
+    try:
+        revised = ins.revise(
+            reason=reason,
+            taxonomy=Taxonomy.parse(changes["taxonomy"]) if "taxonomy" in changes else None,
+            condition=Condition(
+                applies_when=changes.get("applies_when", cond.applies_when),
+                not_applies_when=changes.get("not_applies_when", cond.not_applies_when)),
+            explanation=changes.get("explanation"),
+            example=Example(wrong=changes.get("wrong", ex.wrong),
+                            right=changes.get("right", ex.right)),
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    saved = store.save_revision(revised)
+    _console().print(f"saved {saved.id} as version {saved.version}")
+
+
+def register(app: typer.Typer) -> None:
+    lib = typer.Typer(help="The experience library: insights learned from modeling mistakes.",
+                      no_args_is_help=True)
+    app.add_typer(lib, name="library")
+
+    @lib.callback()
+    def _main(ctx: typer.Context,
+              path: Path | None = typer.Option(None, "--path", "-p", help=_PATH_HELP)) -> None:
+        ctx.obj = {"path": path}
+
+    @lib.command("list")
+    def list_(ctx: typer.Context,
+              status: str = typer.Option("all", help="active, disabled or all."),
+              table: bool = typer.Option(False, "--table", help="A table instead of a tree."),
+              category: str | None = typer.Option(None, help="Only this category.")) -> None:
+        """The insights as a taxonomy tree (domain / category / label) with usage counts."""
+        from optiform.library.render import insights_table, taxonomy_tree
+
+        if status not in ("active", "disabled", "all"):
+            raise typer.BadParameter("status must be active, disabled or all")
+        try:
+            items = _open(ctx).insights(status)  # type: ignore[arg-type]
+        except OptiformError as err:
+            raise _fail(err) from err
+        if category:
+            items = [i for i in items if i.taxonomy.category == category]
+        _console().print(insights_table(items) if table else taxonomy_tree(items))
+
+    @lib.command("show")
+    def show(ctx: typer.Context, insight_id: str = typer.Argument(..., metavar="ID")) -> None:
+        """One insight in full, with its version history."""
+        from optiform.library.render import insight_view
+
+        try:
+            _console().print(insight_view(_open(ctx).get(insight_id)))
+        except OptiformError as err:
+            raise _fail(err) from err
+
+    @lib.command("search")
+    def search(ctx: typer.Context, query: str = typer.Argument(..., help="Problem text."),
+               k: int = typer.Option(4, "-k", help="How many insights."),
+               mode: str | None = typer.Option(None, help="auto, embedding or keyword "
+                                               "(default: the library_retrieval setting)."),
+               threshold: float | None = typer.Option(None, help="Lowest score kept."),
+               file: bool = typer.Option(False, "--file", help="QUERY is a file to read.")) -> None:
+        """The insights retrieval picks for a problem text, with their scores."""
+        from optiform.config import load_settings
+        from optiform.library.render import search_table
+        from optiform.library.retrieval import Retriever
+
+        if mode not in (None, "auto", "embedding", "keyword"):
+            raise typer.BadParameter("mode must be auto, embedding or keyword")
+        try:
+            settings = load_settings()
+            text = Path(query).read_text(encoding="utf-8") if file else query
+            retriever = Retriever(_open(ctx), mode=mode or settings.library_retrieval,  # type: ignore[arg-type]
+                                  threshold=threshold if threshold is not None
+                                  else settings.library_threshold)
+            found = retriever.retrieve(text, k)
+            _console().print(search_table(found, retriever.mode, retriever.threshold))
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot read {query}: {exc}") from exc
+        except OptiformError as err:
+            raise _fail(err) from err
+
+    @lib.command("edit")
+    def edit(ctx: typer.Context, insight_id: str = typer.Argument(..., metavar="ID"),
+             applies_when: str | None = typer.Option(None, help="When it applies."),
+             not_applies_when: str | None = typer.Option(None, help="When it does not."),
+             explanation: str | None = typer.Option(None, help="Why."),
+             wrong: str | None = typer.Option(None, help="The wrong fragment."),
+             right: str | None = typer.Option(None, help="The right fragment."),
+             taxonomy: str | None = typer.Option(None, help="domain/category/label."),
+             reason: str = typer.Option("edited by hand", help="Kept in the history.")) -> None:
+        """Change an insight (a new version; the old one stays in its history).
+
+        With no options, opens $EDITOR on the editable fields as JSON.
+        """
+        given = {"applies_when": applies_when, "not_applies_when": not_applies_when,
+                 "explanation": explanation, "wrong": wrong, "right": right,
+                 "taxonomy": taxonomy}
+        try:
+            _edited(ctx, insight_id, {k: v for k, v in given.items() if v is not None}, reason)
+        except OptiformError as err:
+            raise _fail(err) from err
+
+    def _set_status(ctx: typer.Context, ids: list[str], status: str) -> None:
+        try:
+            store = _open(ctx)
+            for insight_id in ids:
+                store.set_status(insight_id, status)  # type: ignore[arg-type]
+                _console().print(f"{insight_id}: {status}")
+        except OptiformError as err:
+            raise _fail(err) from err
+
+    @lib.command("disable")
+    def disable(ctx: typer.Context, ids: list[str] = typer.Argument(..., metavar="ID...")) -> None:
+        """Stop retrieving these insights (they stay in the library)."""
+        _set_status(ctx, ids, "disabled")
+
+    @lib.command("enable")
+    def enable(ctx: typer.Context, ids: list[str] = typer.Argument(..., metavar="ID...")) -> None:
+        """Retrieve these insights again."""
+        _set_status(ctx, ids, "active")
+
+    @lib.command("export")
+    def export(ctx: typer.Context,
+               dest: str = typer.Argument(..., metavar="FILE", help="JSON file, or - for stdout.")
+               ) -> None:
+        """Write every insight (counts and history included) to a JSON file."""
+        try:
+            store = _open(ctx)
+            if dest == "-":
+                sys.stdout.write(json.dumps(store.export_data(), indent=2, ensure_ascii=False))
+                sys.stdout.write("\n")
+                return
+            n = store.export_json(dest)
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot write {dest}: {exc}") from exc
+        except OptiformError as err:
+            raise _fail(err) from err
+        _console().print(f"exported {n} insights to {dest}")
+
+    @lib.command("import")
+    def import_(ctx: typer.Context,
+                src: Path = typer.Argument(..., metavar="FILE"),
+                replace: bool = typer.Option(False, "--replace",
+                                             help="Drop every insight first.")) -> None:
+        """Add the insights of an export; an insight with the same id is overwritten."""
+        try:
+            added, updated = _open(ctx).import_json(src, replace=replace)
+        except OptiformError as err:
+            raise _fail(err) from err
+        _console().print(f"imported {added + updated} insights ({added} new, {updated} updated)")
+
+    @lib.command("stats")
+    def stats(ctx: typer.Context) -> None:
+        """Insights and usage counts by category."""
+        from optiform.library.render import stats_table
+
+        try:
+            _console().print(stats_table(_open(ctx).insights()))
+        except OptiformError as err:
+            raise _fail(err) from err
+
+    from optiform.commands.library_jobs import register_jobs
+
+    register_jobs(lib, _open, _fail)

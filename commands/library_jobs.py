@@ -1,0 +1,198 @@
+"""`optiform library learn` and `library evolve`: the library's long jobs, wired to the agent.
+
+The library's learning and evolution are pure orchestration over callables; this face builds
+those callables from the real pieces (``optiform.api.Assistant``, the data sets and scoring
+of ``optiform.evals``, an LLM from the settings), all imported lazily when a job runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from optiform.errors import OptiformError
+
+if TYPE_CHECKING:
+    from optiform.config import Settings
+    from optiform.library.authoring import SolveOutcome
+    from optiform.library.insight import Insight
+
+
+def trace_text(answer: Any, limit: int = 3000) -> str:
+    """A compact account of one attempt for the proposer: formulation, status, checks."""
+    status = getattr(getattr(answer, "status", ""), "value", getattr(answer, "status", ""))
+    parts = [f"status: {status}", f"objective: {getattr(answer, 'objective', None)}"]
+    message = getattr(answer, "message", None)
+    if message:
+        parts.append(f"message: {message}")
+    formulation = getattr(answer, "formulation", None)
+    steps = list(getattr(getattr(answer, "trace", None), "steps", []) or [])
+    if formulation is None:  # no valid final model: show the last one the agent tried
+        formulation = next((s.formulation for s in reversed(steps)
+                            if getattr(s, "formulation", None)), None)
+    if formulation is not None:
+        dump = formulation.model_dump(mode="json", exclude_defaults=True) \
+            if hasattr(formulation, "model_dump") else formulation
+        parts.append("formulation: " + json.dumps(dump, separators=(",", ":"), default=str))
+    checks = list(getattr(answer, "checks", None) or []) or next(
+        (s.checks for s in reversed(steps) if getattr(s, "checks", None)), None) or []
+    for check in checks:
+        text = check.get("message") if isinstance(check, dict) else getattr(check, "message", "")
+        if text:
+            parts.append(f"check: {text}")
+    text = "\n".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class AgentSolver:
+    """``solve_item(item, insights)`` for learning: the real agent, shown exactly ``insights``."""
+
+    def __init__(self, settings: Settings, llm: Any, k: int) -> None:
+        from optiform.api import Assistant
+        from optiform.library.retrieval import FixedInsightSource
+
+        self.source = FixedInsightSource([])
+        tuned = settings.model_copy(update={"library": True, "top_k": max(settings.top_k, k + 1)})
+        self.assistant = Assistant(settings=tuned, llm=llm, insight_source=self.source)
+
+    def __call__(self, item: Any, insights: list[Insight]) -> SolveOutcome:
+        from optiform.evals.scoring import is_correct
+        from optiform.evals.strategy import FATAL_ERRORS
+        from optiform.library.authoring import SolveOutcome
+
+        self.source.insights = list(insights)
+        try:
+            answer = self.assistant.solve(item.question)
+        except FATAL_ERRORS:
+            raise
+        except OptiformError as exc:
+            return SolveOutcome(correct=False, status="error", trace=f"error: {exc}")
+        status = str(getattr(answer.status, "value", answer.status))
+        objective = answer.objective
+        return SolveOutcome(correct=is_correct(objective, item.answer, status), status=status,
+                            objective=objective, trace=trace_text(answer))
+
+
+def _setup(dataset: str, split: str, limit: int | None) -> tuple[Any, list[Any], Any]:
+    from optiform.agent.llm import make_llm
+    from optiform.config import load_settings
+    from optiform.evals.datasets import load_dataset
+
+    settings = load_settings()
+    items = load_dataset(dataset, split, limit=limit, configured=settings.benchmarks_dir).items
+    return settings, items, make_llm(settings)
+
+
+def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
+                  fail: Callable[[OptiformError], typer.Exit]) -> None:
+    @lib.command("learn")
+    def learn_cmd(ctx: typer.Context,
+                  dataset: str = typer.Option(..., "--dataset", help="Data set name or path."),
+                  split: str = typer.Option("train", help="Split to learn from."),
+                  limit: int | None = typer.Option(None, help="First N items only."),
+                  run: str | None = typer.Option(None, help="Progress key (DATASET:SPLIT)."),
+                  attempts: int = typer.Option(2, help="Proposals tried per failed item."),
+                  regression: int = typer.Option(3, help="Right items re-solved per proposal."),
+                  k: int | None = typer.Option(None, "-k", help="Insights retrieved per item."),
+                  fresh: bool = typer.Option(False, "--fresh", help="Forget earlier progress.")
+                  ) -> None:
+        """Learn solver-verified insights from the items the agent gets wrong (resumable)."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        from optiform.library.authoring import LLMProposer
+        from optiform.library.learn import ItemReport, learn
+        from optiform.library.retrieval import Retriever
+
+        console = _console()
+        if split != "train":
+            console.print(f"[yellow]warning:[/] learning from the {split!r} split; "
+                          "learn on train splits to keep test scores honest")
+        try:
+            settings, items, llm = _setup(dataset, split, limit)
+            store = open_store(ctx)
+            key = run or f"{dataset}:{split}"
+            if fresh:
+                store.clear_progress(key)
+            k_ = k if k is not None else settings.top_k
+            retriever = Retriever(store, mode=settings.library_retrieval,
+                                  threshold=settings.library_threshold)
+            solver = AgentSolver(settings, llm, k_)
+            with Progress(TextColumn("[bold]learn"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.fields[last]}"), console=console) as bar:
+                task = bar.add_task("learn", total=len(items), last="")
+
+                def tick(rep: ItemReport) -> None:
+                    bar.update(task, advance=1, last=f"{rep.item_id}: {rep.status}")
+
+                report = learn(items, solver, LLMProposer(llm), store, retriever=retriever,
+                               run=key, k=k_, attempts=attempts, regression=regression,
+                               on_item=tick)
+        except OptiformError as err:
+            raise fail(err) from err
+        _summary(console, report)
+
+    @lib.command("evolve")
+    def evolve_cmd(ctx: typer.Context,
+                   dataset: str = typer.Option(..., "--dataset", help="Items to replay."),
+                   split: str = typer.Option("train", help="Split of the data set."),
+                   limit: int | None = typer.Option(None, help="First N items only."),
+                   min_count: int = typer.Option(1, help="Misled or missed at least this often."),
+                   max_items: int = typer.Option(5, help="Replayed items per kind and insight."),
+                   k: int | None = typer.Option(None, "-k", help="Insights retrieved per item.")
+                   ) -> None:
+        """Rewrite conditions of insights that misled or were missed; keep improving rewrites."""
+        from rich.table import Table
+
+        from optiform.library.authoring import LLMRewriter
+        from optiform.library.evolve import RewriteReport, evolve
+        from optiform.library.retrieval import Retriever
+
+        console = _console()
+        try:
+            settings, items, llm = _setup(dataset, split, limit)
+            store = open_store(ctx)
+            k_ = k if k is not None else settings.top_k
+            retriever = Retriever(store, mode=settings.library_retrieval,
+                                  threshold=settings.library_threshold)
+
+            def shown(rep: RewriteReport) -> None:
+                mark = "[green]kept[/]" if rep.kept else "[dim]dropped[/]"
+                console.print(f"{rep.insight_id}: {mark} ({rep.detail})")
+
+            report = evolve(store, {it.id: it for it in items},
+                            AgentSolver(settings, llm, k_), LLMRewriter(llm),
+                            retriever=retriever, k=k_, min_count=min_count,
+                            max_items=max_items, on_rewrite=shown)
+        except OptiformError as err:
+            raise fail(err) from err
+        table = Table(title="evolution")
+        for col in ("insight", "kept", "right before", "right after", "replayed", "detail"):
+            table.add_column(col)
+        for r in report.rewrites:
+            table.add_row(r.insight_id, "yes" if r.kept else "no", str(r.old_score),
+                          str(r.new_score), str(r.replayed), r.detail)
+        console.print(table if report.rewrites else "no insight misled or was missed yet")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+def _summary(console: Any, report: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="learning")
+    table.add_column("outcome")
+    table.add_column("items", justify="right")
+    for status in ("correct", "misled", "learned", "merged", "rejected", "error"):
+        table.add_row(status, str(report.count(status)))
+    console.print(table)
+    if report.resumed:
+        console.print(f"{report.resumed} items were done by an earlier run (--fresh redoes them)")
+    if report.learned:
+        console.print("new insights: " + ", ".join(report.learned))

@@ -1,0 +1,111 @@
+"""LLM-backed authors for learning and evolution: a proposer and a condition rewriter.
+
+Both are plain callables built around an injected LLM, so learning and evolution can be run
+with a scripted FakeLLM in tests and with the embedded model (or any endpoint) for real.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import ValidationError
+
+from optiform.errors import LLMOutputError
+from optiform.library.insight import Condition, Example, Insight, Taxonomy, new_insight_id
+from optiform.library.prompts import (
+    PROPOSE_SCHEMA,
+    REWRITE_SCHEMA,
+    propose_messages,
+    rewrite_messages,
+)
+
+if TYPE_CHECKING:
+    from optiform.agent.llm import LLM
+
+
+class Item(Protocol):
+    """A training item: what learning and evolution need from a dataset row."""
+
+    id: str
+    question: str
+    answer: Any
+
+
+@dataclass
+class SolveOutcome:
+    """What solving one item with a given list of insights gave."""
+
+    correct: bool
+    status: str = ""
+    objective: float | None = None
+    trace: str = field(default="", repr=False)  # a compact text of the attempt, for diagnosis
+
+
+def _data(reply: Any) -> dict[str, Any]:
+    data = reply.data
+    if data is None:
+        import json
+
+        try:
+            data = json.loads(reply.text)
+        except (TypeError, ValueError) as exc:
+            raise LLMOutputError(f"the reply is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise LLMOutputError("the reply is not a JSON object")
+    return data
+
+
+def insight_from_proposal(data: dict[str, Any], item_id: str) -> Insight:
+    """An Insight from the proposer's JSON; malformed proposals are LLMOutputErrors."""
+    try:
+        taxonomy = Taxonomy(domain=str(data.get("domain") or "general"),
+                            category=str(data["category"]), label=str(data["label"]))
+        return Insight(
+            id=new_insight_id(taxonomy),
+            taxonomy=taxonomy,
+            condition=Condition(applies_when=str(data["applies_when"]).strip(),
+                                not_applies_when=str(data.get("not_applies_when") or "").strip()),
+            explanation=str(data["explanation"]).strip(),
+            example=Example(wrong=str(data["wrong"]).strip(), right=str(data["right"]).strip()),
+            provenance=[item_id],
+        )
+    except (KeyError, ValidationError) as exc:
+        raise LLMOutputError(f"the proposed insight is incomplete: {exc}",
+                             hint="the proposer must fill every required field") from exc
+
+
+class LLMProposer:
+    """Diagnoses a failed attempt from its trace and proposes one insight."""
+
+    def __init__(self, llm: LLM, *, max_tokens: int = 700) -> None:
+        self.llm = llm
+        self.max_tokens = max_tokens
+
+    def __call__(self, item: Item, outcome: SolveOutcome, shown: list[Insight],
+                 feedback: str = "") -> Insight:
+        messages = propose_messages(item.question, item.answer, outcome.trace or
+                                    f"status {outcome.status}, objective {outcome.objective}",
+                                    shown, feedback)
+        reply = self.llm.complete(messages, schema=PROPOSE_SCHEMA, temperature=0.0,
+                                  max_tokens=self.max_tokens)
+        return insight_from_proposal(_data(reply), item.id)
+
+
+class LLMRewriter:
+    """Rewrites an insight's condition from the problems it misled and the ones it missed."""
+
+    def __init__(self, llm: LLM, *, max_tokens: int = 300) -> None:
+        self.llm = llm
+        self.max_tokens = max_tokens
+
+    def __call__(self, insight: Insight, misled: list[str], missed: list[str]) -> Condition:
+        reply = self.llm.complete(rewrite_messages(insight, misled, missed),
+                                  schema=REWRITE_SCHEMA, temperature=0.0,
+                                  max_tokens=self.max_tokens)
+        data = _data(reply)
+        try:
+            return Condition(applies_when=str(data["applies_when"]).strip(),
+                             not_applies_when=str(data.get("not_applies_when") or "").strip())
+        except (KeyError, ValidationError) as exc:
+            raise LLMOutputError(f"the rewritten condition is incomplete: {exc}") from exc

@@ -1,0 +1,135 @@
+"""Evolution: refine the conditions of insights from how they fared in use.
+
+Usage counts (with the item each event came from) say which insights misled a run (shown, and
+the item went wrong because of them) and which were missed (needed, not retrieved). For each
+such insight an injected ``rewrite(insight, misled_questions, missed_questions)`` proposes a new
+condition (a "does not apply when" for the misled ones, broader cues for the missed ones).
+The rewrite is kept only when replaying the affected items (misled, missed, and a few it
+helped, which must stay right) with retrieval over the rewritten library scores better than
+with the current one. Items whose retrieved insights are the same either way are not re-solved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from optiform.errors import OptiformError
+from optiform.library.authoring import Item, SolveOutcome
+from optiform.library.insight import Condition, Insight
+from optiform.library.retrieval import Retriever
+from optiform.library.store import InsightStore
+
+SolveItem = Callable[[Any, list[Insight]], SolveOutcome]
+Rewrite = Callable[[Insight, list[str], list[str]], Condition]
+
+
+@dataclass(frozen=True)
+class RewriteReport:
+    insight_id: str
+    kept: bool
+    old_score: int
+    new_score: int
+    replayed: int
+    detail: str = ""
+
+
+@dataclass
+class EvolveReport:
+    rewrites: list[RewriteReport] = field(default_factory=list)
+
+    @property
+    def kept(self) -> list[str]:
+        return [r.insight_id for r in self.rewrites if r.kept]
+
+
+def _unique(ids: list[str | None], items: Mapping[str, Item], limit: int) -> list[str]:
+    out: list[str] = []
+    for i in ids:
+        if i and i in items and i not in out:
+            out.append(i)
+    return out[:limit]
+
+
+@dataclass
+class Evolver:
+    store: InsightStore
+    items: Mapping[str, Item]
+    solve_item: SolveItem
+    rewrite: Rewrite
+    retriever: Retriever
+    k: int = 4
+    min_count: int = 1
+    max_items: int = 5
+    _memo: dict[tuple[str, tuple[str, ...]], bool] = field(default_factory=dict)
+
+    def candidates(self) -> list[Insight]:
+        due = [i for i in self.store.active()
+               if i.counts.misled >= self.min_count or i.counts.missed >= self.min_count]
+        return sorted(due, key=lambda i: (-(i.counts.misled + i.counts.missed), i.id))
+
+    def _correct(self, item: Item, pool: list[Insight]) -> bool:
+        found = self.retriever.retrieve(item.question, self.k, pool)
+        shown = [r.insight for r in found if r.insight is not None]
+        key = (item.id, tuple(f"{i.id}@{i.content_hash()}" for i in shown))
+        if key not in self._memo:
+            self._memo[key] = self.solve_item(item, shown).correct
+        return self._memo[key]
+
+    def evolve_one(self, insight: Insight) -> RewriteReport:
+        events = self.store.usage_events(insight.id)
+        misled = _unique([e.item_id for e in events if e.outcome == "misled"], self.items,
+                         self.max_items)
+        missed = _unique([e.item_id for e in events if e.outcome == "missed"], self.items,
+                         self.max_items)
+        if not misled and not missed:
+            return RewriteReport(insight.id, False, 0, 0, 0,
+                                 "none of the items it misled or missed are in this data set")
+        guard = _unique([e.item_id for e in events if e.outcome == "helped"]
+                        + list(insight.provenance), self.items, self.max_items)
+        guard = [g for g in guard if g not in misled and g not in missed]
+        try:
+            condition = self.rewrite(insight, [self.items[i].question for i in misled],
+                                     [self.items[i].question for i in missed])
+        except OptiformError as exc:
+            return RewriteReport(insight.id, False, 0, 0, 0, f"rewrite failed: {exc.message}")
+        if condition == insight.condition:
+            return RewriteReport(insight.id, False, 0, 0, 0, "the rewrite changed nothing")
+        revised = insight.revise(condition=condition, reason="evolve")
+        old_pool = self.store.active()
+        new_pool = [revised if i.id == insight.id else i for i in old_pool]
+        affected = [self.items[i] for i in [*misled, *missed, *guard]]
+        try:
+            old = sum(self._correct(it, old_pool) for it in affected)
+            new = sum(self._correct(it, new_pool) for it in affected)
+        except OptiformError as exc:
+            return RewriteReport(insight.id, False, 0, 0, 0, f"replay failed: {exc.message}")
+        kept = new > old
+        if kept:
+            self.store.save_revision(insight.revise(condition=condition, reason=(
+                f"evolve: misled {len(misled)}, missed {len(missed)}; replay {old} -> {new} "
+                f"of {len(affected)} right")))
+            self.store.reset_counts(insight.id, ("misled", "missed"))
+        return RewriteReport(insight.id, kept, old, new, len(affected),
+                             "kept" if kept else "replay did not score better")
+
+    def run(self, on_rewrite: Callable[[RewriteReport], None] | None = None) -> EvolveReport:
+        report = EvolveReport()
+        for insight in self.candidates():
+            rep = self.evolve_one(insight)
+            report.rewrites.append(rep)
+            if on_rewrite is not None:
+                on_rewrite(rep)
+        return report
+
+
+def evolve(store: InsightStore, items: Mapping[str, Item], solve_item: SolveItem,
+           rewrite: Rewrite, *, retriever: Retriever | None = None, k: int = 4,
+           min_count: int = 1, max_items: int = 5,
+           on_rewrite: Callable[[RewriteReport], None] | None = None) -> EvolveReport:
+    """Rewrite the conditions of insights that misled or were missed (see module docstring)."""
+    evolver = Evolver(store=store, items=items, solve_item=solve_item, rewrite=rewrite,
+                      retriever=retriever or Retriever(store), k=k, min_count=min_count,
+                      max_items=max_items)
+    return evolver.run(on_rewrite)

@@ -1,0 +1,77 @@
+"""Keyword similarity: the retrieval fallback when no sentence model is available.
+
+TF-IDF cosine with BM25-style saturation of term counts, over word unigrams (lightly stemmed,
+stop words dropped) and word bigrams (so "at least" and "no more" survive as cues). Pure
+functions; the IDF comes from the insight texts being ranked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP_TEXT = (
+    "a an and are as at be by can do does for from has have he her his how i if in into is it "
+    "its of on or our she should so that the their them then there these they this those to "
+    "us was we were what when where which while who will with would you your"
+)
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+_K1 = 1.2
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def features(text: str) -> Counter[str]:
+    words = [_stem(w) for w in _WORD.findall(text.lower().replace("%", " percent "))]
+    grams: Counter[str] = Counter(w for w in words if w not in STOP_WORDS and len(w) > 1)
+    for a, b in itertools.pairwise(words):
+        if not (a in STOP_WORDS and b in STOP_WORDS):
+            grams[f"{a}_{b}"] += 1
+    return grams
+
+
+class KeywordIndex:
+    """IDF over a corpus of short texts; cosine similarity of saturated TF-IDF vectors."""
+
+    def __init__(self, corpus: list[str]) -> None:
+        self.docs = [features(t) for t in corpus]
+        df: Counter[str] = Counter()
+        for d in self.docs:
+            df.update(d.keys())
+        n = len(self.docs)
+        self.idf = {g: math.log((n + 1) / (c + 0.5)) + 1.0 for g, c in df.items()}
+        self._default_idf = math.log((n + 1) / 0.5) + 1.0
+        self.doc_vecs = [self._vector(d) for d in self.docs]
+
+    def _vector(self, grams: Counter[str]) -> dict[str, float]:
+        vec = {g: (tf * (_K1 + 1) / (tf + _K1)) * self.idf.get(g, self._default_idf)
+               for g, tf in grams.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {g: v / norm for g, v in vec.items()}
+
+    def query(self, text: str) -> list[float]:
+        """Cosine similarity of ``text`` with every corpus document, in corpus order.
+
+        The text's vector keeps only terms the corpus knows, so a long problem text is not
+        penalized for its many words that no insight mentions."""
+        known = Counter({g: c for g, c in features(text).items() if g in self.idf})
+        q = self._vector(known)
+        return [sum(w * d.get(g, 0.0) for g, w in q.items()) for d in self.doc_vecs]
+
+
+def token_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of unigram sets: a cheap duplicate check."""
+    fa = {g for g in features(a) if "_" not in g}
+    fb = {g for g in features(b) if "_" not in g}
+    if not fa or not fb:
+        return 0.0
+    return len(fa & fb) / len(fa | fb)

@@ -1,0 +1,196 @@
+"""Learning: turn failures on a training split into solver-verified insights.
+
+Pure orchestration over injected callables (the library never imports the agent's facade):
+``solve_item(item, insights)`` solves one item with exactly the given insights in its prompt
+and says whether the answer matches the ground truth; ``propose(item, outcome, shown,
+feedback)`` diagnoses a failure and proposes one insight. For each item:
+
+1. solve it with the insights retrieval picks now; right -> it joins the regression pool;
+2. wrong, with insights shown, but right without them -> those insights misled (counted);
+3. otherwise propose an insight, and keep it only when (a) retrieval picks it for this item,
+   (b) re-solving with the retrieved insights turns the item correct, and (c) a few items that
+   were right stay right with it; a rejected proposal is retried with feedback;
+4. a kept insight that nearly duplicates an existing one is merged into it (provenance, and a
+   "missed" count when the existing one was not retrieved for this item).
+
+Progress is written per item to the store, keyed by run name and item id: a killed run resumed
+repeats no finished item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from optiform.errors import OptiformError
+from optiform.library.authoring import Item, SolveOutcome
+from optiform.library.insight import Insight
+from optiform.library.retrieval import Retriever
+from optiform.library.store import InsightStore
+
+SolveItem = Callable[[Any, list[Insight]], SolveOutcome]
+Propose = Callable[[Any, SolveOutcome, list[Insight], str], Insight]
+DUPLICATE_THRESHOLDS = {"embedding": 0.88, "keyword": 0.6}
+
+
+@dataclass(frozen=True)
+class ItemReport:
+    item_id: str
+    status: str  # correct | misled | learned | merged | rejected | error
+    insight_id: str | None = None
+    detail: str = ""
+    resumed: bool = False
+
+
+@dataclass
+class LearnReport:
+    items: list[ItemReport] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.items if r.status == status)
+
+    @property
+    def learned(self) -> list[str]:
+        """Insights added by this call (not by an earlier run that this one resumed)."""
+        return [r.insight_id for r in self.items
+                if r.status == "learned" and r.insight_id and not r.resumed]
+
+    @property
+    def resumed(self) -> int:
+        return sum(1 for r in self.items if r.resumed)
+
+
+@dataclass
+class Learner:
+    store: InsightStore
+    solve_item: SolveItem
+    propose: Propose
+    retriever: Retriever
+    run: str = "default"
+    k: int = 4
+    attempts: int = 2
+    regression: int = 3
+    require_retrieval: bool = True
+    duplicate_threshold: float | None = None
+    _correct: list[Any] = field(default_factory=list)
+
+    def shown_for(self, item: Item, pool: list[Insight] | None = None) -> list[Insight]:
+        found = self.retriever.retrieve(item.question, self.k, pool)
+        return [r.insight for r in found if r.insight is not None]
+
+    def run_items(self, items: Iterable[Item],
+                  on_item: Callable[[ItemReport], None] | None = None) -> LearnReport:
+        items = list(items)
+        done = self.store.progress(self.run)
+        by_id = {it.id: it for it in items}
+        self._correct = [by_id[i] for i, row in done.items()
+                         if row.status == "correct" and i in by_id]
+        report = LearnReport()
+        for item in items:
+            if item.id in done:
+                row = done[item.id]
+                rep = ItemReport(item.id, row.status, row.insight_id, row.detail, resumed=True)
+            else:
+                rep = self.learn_one(item)
+                self.store.set_progress(self.run, item.id, rep.status,
+                                        insight_id=rep.insight_id, detail=rep.detail)
+            report.items.append(rep)
+            if on_item is not None:
+                on_item(rep)
+        return report
+
+    def learn_one(self, item: Item) -> ItemReport:
+        try:
+            return self._learn_one(item)
+        except OptiformError as exc:
+            return ItemReport(item.id, "error", detail=exc.message[:300])
+
+    def _learn_one(self, item: Item) -> ItemReport:
+        shown = self.shown_for(item)
+        first = self.solve_item(item, shown)
+        if first.correct:
+            self._correct.append(item)
+            return ItemReport(item.id, "correct")
+        if shown and self.solve_item(item, []).correct:
+            for ins in shown:
+                self.store.record_usage(ins.id, "misled", item.id)
+            return ItemReport(item.id, "misled", detail=", ".join(i.id for i in shown))
+        feedback = ""
+        for _ in range(max(self.attempts, 1)):
+            try:
+                cand = self.propose(item, first, shown, feedback)
+            except OptiformError as exc:
+                feedback = f"the proposal was unusable: {exc.message[:200]}"
+                continue
+            feedback = self._verify(item, cand)
+            if not feedback:
+                return self._keep(item, cand, shown)
+        return ItemReport(item.id, "rejected", detail=feedback[:300])
+
+    def _verify(self, item: Item, cand: Insight) -> str:
+        """An empty string when the candidate is verified, else why it was rejected."""
+        pool = [*self.store.active(), cand]
+        if self.require_retrieval:
+            with_cand = self.shown_for(item, pool)
+            if cand.id not in {i.id for i in with_cand}:
+                return ("its condition does not match this problem, so retrieval would not "
+                        "pick it; describe the problem's wording cues")
+        else:
+            with_cand = [cand, *[i for i in self.shown_for(item) if i.id != cand.id]][: self.k]
+        again = self.solve_item(item, with_cand)
+        if not again.correct:
+            return (f"re-solving with it still fails (status {again.status}, objective "
+                    f"{again.objective}, expected {item.answer})")
+        for other in self._regression_items(cand, pool):
+            shown = self.shown_for(other, pool)
+            if cand.id not in {i.id for i in shown}:
+                shown = [cand, *shown][: self.k]
+            if not self.solve_item(other, shown).correct:
+                return (f"it breaks problem {other.id}, which was solved correctly before; "
+                        "narrow its condition")
+        return ""
+
+    def _regression_items(self, cand: Insight, pool: list[Insight]) -> list[Item]:
+        """Up to ``regression`` previously-correct items, those that would retrieve it first."""
+        if self.regression <= 0:
+            return []
+        recent = list(reversed(self._correct))
+        hits = [it for it in recent if cand.id in {i.id for i in self.shown_for(it, pool)}]
+        rest = [it for it in recent if it not in hits]
+        return [*hits, *rest][: self.regression]
+
+    def _keep(self, item: Item, cand: Insight, shown: list[Insight]) -> ItemReport:
+        dup = self._duplicate_of(cand)
+        if dup is not None:
+            self.store.add_provenance(dup.id, [item.id])
+            self.store.record_usage(dup.id, "helped", item.id)
+            if dup.id not in {i.id for i in shown}:
+                self.store.record_usage(dup.id, "missed", item.id)
+            return ItemReport(item.id, "merged", dup.id, detail=f"near-duplicate of {dup.id}")
+        self.store.add(cand.model_copy(update={"provenance": [item.id]}))
+        self.store.record_usage(cand.id, "helped", item.id)
+        return ItemReport(item.id, "learned", cand.id)
+
+    def _duplicate_of(self, cand: Insight) -> Insight | None:
+        threshold = self.duplicate_threshold
+        if threshold is None:
+            threshold = DUPLICATE_THRESHOLDS[self.retriever.mode]
+        best: tuple[float, Insight] | None = None
+        for other in self.store.active():
+            sim = self.retriever.similarity(cand.full_text(), other.full_text())
+            if sim >= threshold and (best is None or sim > best[0]):
+                best = (sim, other)
+        return best[1] if best else None
+
+
+def learn(items: Iterable[Item], solve_item: SolveItem, propose: Propose, store: InsightStore,
+          *, retriever: Retriever | None = None, run: str = "default", k: int = 4,
+          attempts: int = 2, regression: int = 3, require_retrieval: bool = True,
+          on_item: Callable[[ItemReport], None] | None = None) -> LearnReport:
+    """Learn insights from ``items`` into ``store`` (see the module docstring)."""
+    learner = Learner(store=store, solve_item=solve_item, propose=propose,
+                      retriever=retriever or Retriever(store), run=run, k=k,
+                      attempts=attempts, regression=regression,
+                      require_retrieval=require_retrieval)
+    return learner.run_items(items, on_item)

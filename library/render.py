@@ -1,0 +1,117 @@
+"""Rich renderings of the library for people: a taxonomy tree, counts tables, one insight."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from optiform.library.insight import Insight
+
+if TYPE_CHECKING:
+    from optiform.library.retrieval import RetrievedInsight
+
+
+def _counts(ins: Insight) -> str:
+    k = ins.counts
+    return (f"[green]+{k.helped}[/] [red]-{k.misled}[/] [yellow]?{k.missed}[/] "
+            f"[dim]~{k.irrelevant}[/]")
+
+
+def taxonomy_tree(insights: list[Insight], title: str = "library") -> Tree:
+    """domain -> category -> label (id, status, counts)."""
+    root = Tree(f"[bold]{escape(title)}[/] ({len(insights)} insights)")
+    grouped: dict[str, dict[str, list[Insight]]] = defaultdict(lambda: defaultdict(list))
+    for ins in insights:
+        grouped[ins.taxonomy.domain][ins.taxonomy.category].append(ins)
+    for domain in sorted(grouped):
+        d_node = root.add(f"[bold cyan]{escape(domain)}[/]")
+        for category in sorted(grouped[domain]):
+            c_node = d_node.add(f"[magenta]{escape(category)}[/]")
+            for ins in sorted(grouped[domain][category], key=lambda i: i.taxonomy.label):
+                off = " [red](disabled)[/]" if not ins.active else ""
+                c_node.add(f"{escape(ins.taxonomy.label)} [dim]{escape(ins.id)} v{ins.version}"
+                           f"[/]{off}  {_counts(ins)}")
+    return root
+
+
+def insights_table(insights: list[Insight]) -> Table:
+    table = Table(title="insights", show_lines=False)
+    for col in ("id", "taxonomy", "status", "v"):
+        table.add_column(col)
+    for col in ("helped", "misled", "missed", "irrelevant"):
+        table.add_column(col, justify="right")
+    for ins in insights:
+        k = ins.counts
+        table.add_row(ins.id, ins.label, ins.status, str(ins.version), str(k.helped),
+                      str(k.misled), str(k.missed), str(k.irrelevant))
+    return table
+
+
+def stats_table(insights: list[Insight]) -> Table:
+    """Counts by category, with a total row."""
+    table = Table(title="library statistics")
+    table.add_column("category")
+    for col in ("active", "disabled", "helped", "misled", "missed", "irrelevant"):
+        table.add_column(col, justify="right")
+    rows: dict[str, list[int]] = defaultdict(lambda: [0] * 6)
+    for ins in insights:
+        r = rows[f"{ins.taxonomy.domain}/{ins.taxonomy.category}"]
+        r[0 if ins.active else 1] += 1
+        k = ins.counts
+        for n, v in enumerate((k.helped, k.misled, k.missed, k.irrelevant), start=2):
+            r[n] += v
+    total = [0] * 6
+    for name in sorted(rows):
+        table.add_row(name, *map(str, rows[name]))
+        total = [a + b for a, b in zip(total, rows[name], strict=True)]
+    table.add_section()
+    table.add_row("[bold]total[/]", *(f"[bold]{v}[/]" for v in total))
+    return table
+
+
+def insight_view(ins: Insight) -> Panel:
+    """One insight in full, with its previous versions."""
+    cond = ins.condition
+    body = Table.grid(padding=(0, 1))
+    body.add_column(style="bold", no_wrap=True)
+    body.add_column()
+    body.add_row("taxonomy", ins.label)
+    body.add_row("status", ins.status + f"  (version {ins.version}, updated {ins.updated_at})")
+    body.add_row("applies when", Text(cond.applies_when))
+    body.add_row("not when", Text(cond.not_applies_when or "-"))
+    body.add_row("why", Text(ins.explanation))
+    body.add_row("wrong", Text(ins.example.wrong, style="red"))
+    body.add_row("right", Text(ins.example.right, style="green"))
+    k = ins.counts
+    body.add_row("counts", f"helped {k.helped}, misled {k.misled}, missed {k.missed}, "
+                           f"irrelevant {k.irrelevant}")
+    body.add_row("provenance", Text(", ".join(ins.provenance) or "-"))
+    parts: list[Table | Text] = [body]
+    if ins.history:
+        hist = Table(title="history", title_justify="left", show_header=True)
+        for col in ("v", "changed", "reason", "applies when", "not when"):
+            hist.add_column(col)
+        for old in reversed(ins.history):
+            hist.add_row(str(old.version), old.changed_at, Text(old.reason),
+                         Text(old.condition.applies_when),
+                         Text(old.condition.not_applies_when or "-"))
+        parts.append(hist)
+    return Panel(Group(*parts), title=f"[bold]{escape(ins.id)}[/]", title_align="left")
+
+
+def search_table(results: list[RetrievedInsight], mode: str, threshold: float) -> Table:
+    table = Table(title=f"retrieved ({mode}, threshold {threshold:.2f})")
+    table.add_column("score", justify="right")
+    table.add_column("id")
+    table.add_column("taxonomy")
+    table.add_column("prompt text")
+    for r in results:
+        table.add_row(f"{r.score:.3f}", r.id, r.label, Text(r.text))
+    return table

@@ -1,0 +1,380 @@
+"""The insight store: one SQLite file (WAL), safe for several processes writing at once.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction, and SQLite's busy timeout makes a second
+writer wait instead of failing. Usage counts live in their own table and are bumped with
+``UPDATE ... SET n = n + 1`` so concurrent runs never lose a count; content edits are
+optimistic (a revision must follow the stored version). A new store is seeded once from the
+packaged seed file. JSON export and import round-trip exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from optiform.errors import LibraryError
+from optiform.library.insight import OUTCOMES, Counts, Insight, InsightStatus, Outcome, now_iso
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from optiform.config import Settings
+
+EXPORT_FORMAT = "optiform-library"
+EXPORT_VERSION = 1
+SEED_FILE = "seed_insights.json"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS insights (
+    id TEXT PRIMARY KEY, version INTEGER NOT NULL, status TEXT NOT NULL,
+    label TEXT NOT NULL, body TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counts (
+    id TEXT PRIMARY KEY, helped INTEGER NOT NULL DEFAULT 0, misled INTEGER NOT NULL DEFAULT 0,
+    missed INTEGER NOT NULL DEFAULT 0, irrelevant INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS usage (
+    n INTEGER PRIMARY KEY AUTOINCREMENT, insight_id TEXT NOT NULL, outcome TEXT NOT NULL,
+    item_id TEXT, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS usage_by_insight ON usage (insight_id, outcome);
+CREATE TABLE IF NOT EXISTS embeddings (
+    key TEXT NOT NULL, model TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (key, model));
+CREATE TABLE IF NOT EXISTS learn_progress (
+    run TEXT NOT NULL, item_id TEXT NOT NULL, status TEXT NOT NULL, insight_id TEXT,
+    detail TEXT NOT NULL DEFAULT '', at TEXT NOT NULL, PRIMARY KEY (run, item_id));
+"""
+
+
+@dataclass(frozen=True)
+class UsageEvent:
+    insight_id: str
+    outcome: Outcome
+    item_id: str | None
+    at: str
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    item_id: str
+    status: str
+    insight_id: str | None
+    detail: str
+
+
+def default_store_path(settings: Settings | None = None) -> Path:
+    """``Settings.library_path`` when set, else ``<user data dir>/library.sqlite``."""
+    from optiform.config import load_settings, user_data_dir
+
+    s = settings or load_settings()
+    explicit = getattr(s, "library_path", None)
+    return Path(explicit) if explicit else user_data_dir() / "library.sqlite"
+
+
+def seed_insights() -> list[Insight]:
+    """The packaged seed library."""
+    from importlib.resources import files
+
+    raw = json.loads((files("optiform.library") / SEED_FILE).read_text(encoding="utf-8"))
+    return [Insight.model_validate(d) for d in raw["insights"]]
+
+
+def _retry_locked(step: Callable[[], object], timeout: float) -> None:
+    """Run ``step``, retrying while another process holds the lock SQLite needs for it.
+
+    Switching a new file to WAL and creating the schema can report "locked" at once, without
+    waiting for the busy timeout, when two processes open a fresh store together.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+class InsightStore:
+    """Insights, their usage, cached embeddings and learning progress in one SQLite file."""
+
+    def __init__(self, path: str | Path | None = None, *, seed: bool = True,
+                 timeout: float = 30.0) -> None:
+        self.path = Path(path) if path is not None else default_store_path()
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                         check_same_thread=False)
+            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            _retry_locked(lambda: self._conn.execute("PRAGMA journal_mode = WAL"), timeout)
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            _retry_locked(lambda: self._conn.executescript(_SCHEMA), timeout)
+        except (sqlite3.Error, OSError) as exc:
+            raise LibraryError(f"cannot open the insight library at {self.path}: {exc}",
+                               hint="check the path and its permissions, or set "
+                                    "OPTIFORM_LIBRARY_PATH") from exc
+        if seed:
+            self._seed_once()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise LibraryError(f"the insight library at {self.path} is locked: {exc}",
+                                   hint="another optiform process holds it; try again") from exc
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise LibraryError(f"cannot read the insight library: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> InsightStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _seed_once(self) -> None:
+        with self._write() as c:
+            if c.execute("SELECT 1 FROM meta WHERE key = 'seeded'").fetchone():
+                return
+            for ins in seed_insights():
+                self._put(c, ins, insert_only=True)
+            c.execute("INSERT INTO meta VALUES ('seeded', ?)", (now_iso(),))
+
+    @staticmethod
+    def _put(c: sqlite3.Connection, ins: Insight, *, insert_only: bool = False) -> None:
+        body = ins.model_dump_json(exclude={"counts"})
+        verb = "INSERT OR IGNORE" if insert_only else "INSERT OR REPLACE"
+        c.execute(f"{verb} INTO insights VALUES (?, ?, ?, ?, ?, ?)",
+                  (ins.id, ins.version, ins.status, ins.label, body, ins.updated_at))
+        k = ins.counts
+        c.execute(f"{verb} INTO counts VALUES (?, ?, ?, ?, ?)",
+                  (ins.id, k.helped, k.misled, k.missed, k.irrelevant))
+
+    @staticmethod
+    def _row(body: str, h: int, m: int, mi: int, ir: int) -> Insight:
+        ins = Insight.model_validate_json(body)
+        ins.counts = Counts(helped=h, misled=m, missed=mi, irrelevant=ir)
+        return ins
+
+    # -- insights -------------------------------------------------------------------------
+
+    def insights(self, status: InsightStatus | Literal["all"] = "all") -> list[Insight]:
+        sql = ("SELECT i.body, c.helped, c.misled, c.missed, c.irrelevant FROM insights i "
+               "JOIN counts c ON c.id = i.id")
+        args: tuple[Any, ...] = ()
+        if status != "all":
+            sql += " WHERE i.status = ?"
+            args = (status,)
+        return [self._row(*r) for r in self._read(sql + " ORDER BY i.label, i.id", args)]
+
+    def active(self) -> list[Insight]:
+        return self.insights("active")
+
+    def find(self, insight_id: str) -> Insight | None:
+        rows = self._read("SELECT i.body, c.helped, c.misled, c.missed, c.irrelevant "
+                          "FROM insights i JOIN counts c ON c.id = i.id WHERE i.id = ?",
+                          (insight_id,))
+        return self._row(*rows[0]) if rows else None
+
+    def get(self, insight_id: str) -> Insight:
+        found = self.find(insight_id)
+        if found is None:
+            import difflib
+
+            ids = [r[0] for r in self._read("SELECT id FROM insights")]
+            close = difflib.get_close_matches(insight_id, ids, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "`optiform library list` shows ids"
+            raise LibraryError(f"no insight with id {insight_id!r}", hint=hint)
+        return found
+
+    def add(self, insight: Insight) -> Insight:
+        with self._write() as c:
+            if c.execute("SELECT 1 FROM insights WHERE id = ?", (insight.id,)).fetchone():
+                raise LibraryError(f"an insight with id {insight.id!r} already exists",
+                                   hint="choose another id, or edit the existing one")
+            self._put(c, insight)
+        return insight
+
+    def save_revision(self, revised: Insight) -> Insight:
+        """Store ``revised`` (from ``Insight.revise``) if nobody changed the insight meanwhile."""
+        with self._write() as c:
+            row = c.execute("SELECT version FROM insights WHERE id = ?", (revised.id,)).fetchone()
+            if row is None:
+                raise LibraryError(f"no insight with id {revised.id!r}")
+            if row[0] != revised.version - 1:
+                raise LibraryError(
+                    f"insight {revised.id!r} changed meanwhile (stored version {row[0]}, "
+                    f"this edit follows version {revised.version - 1})",
+                    hint="reload it and edit again")
+            c.execute("UPDATE insights SET version = ?, status = ?, label = ?, body = ?, "
+                      "updated_at = ? WHERE id = ?",
+                      (revised.version, revised.status, revised.label,
+                       revised.model_dump_json(exclude={"counts"}), revised.updated_at,
+                       revised.id))
+        return self.get(revised.id)
+
+    def _modify(self, insight_id: str, **update: Any) -> Insight:
+        with self._write() as c:
+            row = c.execute("SELECT body FROM insights WHERE id = ?", (insight_id,)).fetchone()
+            if row is None:
+                raise LibraryError(f"no insight with id {insight_id!r}",
+                                   hint="`optiform library list` shows ids")
+            ins = Insight.model_validate_json(row[0]).model_copy(
+                update={**update, "updated_at": now_iso()})
+            c.execute("UPDATE insights SET status = ?, body = ?, updated_at = ? WHERE id = ?",
+                      (ins.status, ins.model_dump_json(exclude={"counts"}), ins.updated_at,
+                       insight_id))
+        return self.get(insight_id)
+
+    def set_status(self, insight_id: str, status: InsightStatus) -> Insight:
+        return self._modify(insight_id, status=status)
+
+    def add_provenance(self, insight_id: str, item_ids: list[str]) -> Insight:
+        current = self.get(insight_id).provenance
+        merged = current + [i for i in item_ids if i not in current]
+        return self._modify(insight_id, provenance=merged)
+
+    def delete(self, insight_id: str) -> None:
+        with self._write() as c:
+            c.execute("DELETE FROM insights WHERE id = ?", (insight_id,))
+            c.execute("DELETE FROM counts WHERE id = ?", (insight_id,))
+
+    # -- usage ----------------------------------------------------------------------------
+
+    def record_usage(self, insight_id: str, outcome: Outcome, item_id: str | None = None) -> None:
+        if outcome not in OUTCOMES:
+            raise LibraryError(f"unknown usage outcome {outcome!r}",
+                               hint=f"use one of: {', '.join(OUTCOMES)}")
+        with self._write() as c:
+            cur = c.execute(f"UPDATE counts SET {outcome} = {outcome} + 1 WHERE id = ?",
+                            (insight_id,))
+            if cur.rowcount == 0:
+                raise LibraryError(f"no insight with id {insight_id!r}")
+            c.execute("INSERT INTO usage (insight_id, outcome, item_id, at) VALUES (?, ?, ?, ?)",
+                      (insight_id, outcome, item_id, now_iso()))
+
+    def usage_events(self, insight_id: str | None = None) -> list[UsageEvent]:
+        sql = "SELECT insight_id, outcome, item_id, at FROM usage"
+        args: tuple[Any, ...] = ()
+        if insight_id is not None:
+            sql += " WHERE insight_id = ?"
+            args = (insight_id,)
+        return [UsageEvent(*r) for r in self._read(sql + " ORDER BY n", args)]
+
+    def reset_counts(self, insight_id: str, outcomes: tuple[Outcome, ...] = OUTCOMES) -> None:
+        """Zero the given counts (after a rewrite, old counts describe the old condition)."""
+        sets = ", ".join(f"{o} = 0" for o in outcomes if o in OUTCOMES)
+        with self._write() as c:
+            c.execute(f"UPDATE counts SET {sets} WHERE id = ?", (insight_id,))
+            marks = ",".join("?" for _ in outcomes)
+            c.execute(f"DELETE FROM usage WHERE insight_id = ? AND outcome IN ({marks})",
+                      (insight_id, *outcomes))
+
+    # -- export and import ----------------------------------------------------------------
+
+    def export_data(self) -> dict[str, Any]:
+        items = sorted(self.insights(), key=lambda i: i.id)
+        return {"format": EXPORT_FORMAT, "format_version": EXPORT_VERSION,
+                "insights": [i.model_dump(mode="json") for i in items]}
+
+    def export_json(self, path: str | Path) -> int:
+        data = self.export_data()
+        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                              encoding="utf-8")
+        return len(data["insights"])
+
+    def import_data(self, data: dict[str, Any], *, replace: bool = False) -> tuple[int, int]:
+        """Add the insights of an export; same ids are overwritten. Returns (added, updated)."""
+        from pydantic import ValidationError
+
+        if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+            raise LibraryError("not an optiform library export",
+                               hint="export one with `optiform library export FILE`")
+        try:
+            items = [Insight.model_validate(d) for d in data.get("insights", [])]
+        except ValidationError as exc:
+            raise LibraryError(f"the export holds an invalid insight: {exc.errors()[0]['msg']}",
+                               hint="fix the file or export it again") from exc
+        added = updated = 0
+        with self._write() as c:
+            if replace:
+                for table in ("insights", "counts", "usage"):
+                    c.execute(f"DELETE FROM {table}")
+            for ins in items:
+                exists = c.execute("SELECT 1 FROM insights WHERE id = ?", (ins.id,)).fetchone()
+                self._put(c, ins)
+                updated += bool(exists)
+                added += not exists
+        return added, updated
+
+    def import_json(self, path: str | Path, *, replace: bool = False) -> tuple[int, int]:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise LibraryError(f"cannot read library export {path}: {exc}",
+                               hint="give the path of a JSON file from `library export`") from exc
+        return self.import_data(data, replace=replace)
+
+    # -- embedding cache ------------------------------------------------------------------
+
+    def cached_vectors(self, keys: list[str], model: str) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" for _ in chunk)
+            rows = self._read(f"SELECT key, vec FROM embeddings WHERE model = ? AND key IN "
+                              f"({marks})", (model, *chunk))
+            out.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
+        return out
+
+    def cache_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        import numpy as np
+
+        with self._write() as c:
+            c.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
+                          [(k, model, np.asarray(v, dtype=np.float32).tobytes())
+                           for k, v in vectors.items()])
+
+    # -- learning progress ----------------------------------------------------------------
+
+    def progress(self, run: str) -> dict[str, ProgressRow]:
+        rows = self._read("SELECT item_id, status, insight_id, detail FROM learn_progress "
+                          "WHERE run = ? ORDER BY at", (run,))
+        return {r[0]: ProgressRow(*r) for r in rows}
+
+    def set_progress(self, run: str, item_id: str, status: str, *,
+                     insight_id: str | None = None, detail: str = "") -> None:
+        with self._write() as c:
+            c.execute("INSERT OR REPLACE INTO learn_progress VALUES (?, ?, ?, ?, ?, ?)",
+                      (run, item_id, status, insight_id, detail, now_iso()))
+
+    def clear_progress(self, run: str) -> None:
+        with self._write() as c:
+            c.execute("DELETE FROM learn_progress WHERE run = ?", (run,))

@@ -1,0 +1,181 @@
+"""`optiform library ...` through typer's CliRunner (keyword retrieval, scripted learning)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from optiform.agent.fake import FakeLLM
+from optiform.commands import library, library_jobs
+from optiform.library.authoring import SolveOutcome
+from optiform.library.store import InsightStore, seed_insights
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    monkeypatch.setenv("OPTIFORM_LIBRARY_RETRIEVAL", "keyword")
+    monkeypatch.setenv("COLUMNS", "200")
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """optiform"""
+
+    library.register(app)
+    return app
+
+
+def run(app: typer.Typer, *args: str) -> str:
+    result = runner.invoke(app, ["library", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_list_tree_and_table(app: typer.Typer) -> None:
+    out = run(app, "list")
+    assert f"library ({len(seed_insights())} insights)" in out
+    assert "linearization" in out and "minimize-the-maximum" in out
+    table = run(app, "list", "--table", "--category", "objective")
+    assert "objective-sense" in table and "min-max" not in table
+
+
+def test_show_and_unknown_id(app: typer.Typer) -> None:
+    out = run(app, "show", "fixed-cost-big-m")
+    assert "applies when" in out and "var y[I]: binary" in out
+    bad = runner.invoke(app, ["library", "show", "fixed-cost-big"])
+    assert bad.exit_code == 2 and "did you mean 'fixed-cost-big-m'" in bad.output
+
+
+def test_search_ranks_relevant_seed_first(app: typer.Typer) -> None:
+    out = run(app, "search", "The diet must contain at least 30 grams of protein and 2200 "
+                             "calories from each food's nutrients.", "-k", "2")
+    assert "keyword" in out
+    rows = [line for line in out.splitlines() if "│" in line and "0." in line]
+    assert "minimum-nutrient" in rows[0]
+
+
+def test_disable_enable(app: typer.Typer) -> None:
+    run(app, "disable", "min-max", "max-min")
+    assert "min-max" in run(app, "list", "--status", "disabled", "--table")
+    assert "min-max" not in run(app, "list", "--status", "active", "--table")
+    run(app, "enable", "min-max")
+    assert "min-max" not in run(app, "list", "--status", "disabled", "--table")
+    bad = runner.invoke(app, ["library", "disable", "nope"])
+    assert bad.exit_code == 2 and "no insight" in bad.output
+
+
+def test_edit_with_options_keeps_history(app: typer.Typer) -> None:
+    out = run(app, "edit", "min-max", "--not-applies-when", "the goal is a total or a sum",
+              "--reason", "too eager")
+    assert "version 2" in out
+    shown = run(app, "show", "min-max")
+    assert "history" in shown and "too eager" in shown
+    assert "the goal is a total or a sum" in shown
+
+
+def test_edit_in_editor(app: typer.Typer, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_edit(text: str, extension: str) -> str:
+        data = json.loads(text)
+        data["explanation"] = "Edited in the editor."
+        return json.dumps(data)
+
+    import click
+
+    monkeypatch.setattr(click, "edit", fake_edit)
+    run(app, "edit", "max-min")
+    assert "Edited in the editor." in run(app, "show", "max-min")
+    monkeypatch.setattr(click, "edit", lambda text, extension: None)
+    assert "no change" in run(app, "edit", "max-min")
+
+
+def test_export_import_round_trip(app: typer.Typer, tmp_path: Path) -> None:
+    run(app, "disable", "min-max")
+    dest = tmp_path / "lib.json"
+    assert f"exported {len(seed_insights())}" in run(app, "export", str(dest))
+    data = json.loads(dest.read_text())
+    other = tmp_path / "other.sqlite"
+    out = run(app, "--path", str(other), "import", str(dest), "--replace")
+    assert f"({len(seed_insights())} new, 0 updated)" in out
+    with InsightStore(other) as s:
+        assert s.export_data() == data
+    stdout = run(app, "export", "-")
+    assert json.loads(stdout) == data
+
+
+def test_stats(app: typer.Typer) -> None:
+    out = run(app, "stats")
+    assert "total" in out and str(len(seed_insights())) in out
+
+
+def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [SimpleNamespace(id="ok", question="A farmer plants wheat on land.", answer=1.0),
+             SimpleNamespace(id="oven", question="A bakery oven is available for 40 hours "
+                                                 "a week for bread.", answer=2.0)]
+    llm = FakeLLM([{"diagnosis": "used ==", "category": "constraints", "label": "oven-hours",
+                    "applies_when": "a bakery oven is available for hours a week",
+                    "explanation": "Oven hours cap production. FIX", "wrong": "b == 40",
+                    "right": "b <= 40"}])
+
+    def scripted(settings: object, llm_: object, k: int):
+        def solve(item: SimpleNamespace, insights: list) -> SolveOutcome:
+            ok = item.id == "ok" or any("FIX" in i.explanation for i in insights)
+            return SolveOutcome(correct=ok, status="optimal", objective=1.0)
+        return solve
+
+    from optiform.config import load_settings
+
+    monkeypatch.setattr(library_jobs, "_setup",
+                        lambda dataset, split, limit: (load_settings(), items[:limit], llm))
+    monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
+    out = run(app, "learn", "--dataset", "toy", "--limit", "2")
+    assert "learned" in out and "new insights: oven-hours-" in out
+    again = run(app, "learn", "--dataset", "toy", "--limit", "2")  # resumed: nothing re-run
+    assert "new insights" not in again and "2 items were done by an earlier run" in again
+    assert "oven-hours" in run(app, "list")
+    assert "no insight misled or was missed yet" in run(app, "evolve", "--dataset", "toy",
+                                                        "--limit", "2")
+
+
+def test_trace_text_summarizes_an_answer() -> None:
+    step = SimpleNamespace(formulation={"name": "m"}, checks=[{"message": "x is integer"}])
+    answer = SimpleNamespace(status=SimpleNamespace(value="optimal"), objective=3.0,
+                             formulation=None, trace=SimpleNamespace(steps=[step]), error=None,
+                             message=None)
+    text = library_jobs.trace_text(answer)
+    assert "status: optimal" in text and '"name":"m"' in text and "x is integer" in text
+
+
+SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 hours of labor; a "
+        "table earns $50 and takes 5 hours. 40 hours of labor are available and at most 6 "
+        "tables can be sold. How many of each should it make to maximize profit?")
+SHOP_MODEL = {"variables": [{"name": "chairs", "domain": "integer"},
+                            {"name": "tables", "domain": "integer"}],
+              "objective": {"sense": "maximize", "expression": "30*chairs + 50*tables"},
+              "constraints": [{"name": "labor", "expression": "2*chairs + 5*tables <= 40"},
+                              {"name": "sales", "expression": "tables <= 6"}]}
+
+
+def test_agent_solver_shows_exactly_the_given_insights_to_the_real_agent() -> None:
+    from optiform.config import load_settings
+
+    llm = FakeLLM(default=SHOP_MODEL)
+    solve = library_jobs.AgentSolver(load_settings(library=False, top_k=0), llm, k=4)
+    hint = seed_insights()[0]
+    right = solve(SimpleNamespace(id="shop", question=SHOP, answer=600.0), [hint])
+    assert right.correct and right.status == "optimal" and right.objective == 600.0
+    assert "formulation:" in right.trace and "2*chairs + 5*tables <= 40" in right.trace
+    prompts = " ".join(m.content for r in llm.requests for m in r["messages"])
+    assert hint.example.right in prompts
+    n = len(llm.requests)
+    wrong = solve(SimpleNamespace(id="shop", question=SHOP, answer=650.0), [])
+    assert not wrong.correct
+    assert hint.example.right not in " ".join(
+        m.content for r in llm.requests[n:] for m in r["messages"])

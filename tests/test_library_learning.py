@@ -1,0 +1,247 @@
+"""Learning and evolution with a scripted agent and the FakeLLM as proposer and rewriter.
+
+The scripted agent solves an item correctly when the explanation of some shown insight holds
+the item's ``needs`` marker (or it needs none) and no shown insight holds its ``breaker``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from optiform.agent.fake import FakeLLM
+from optiform.errors import OptiformError
+from optiform.library.authoring import (
+    LLMProposer,
+    LLMRewriter,
+    SolveOutcome,
+    insight_from_proposal,
+)
+from optiform.library.evolve import evolve
+from optiform.library.insight import Condition, Example, Insight, Taxonomy
+from optiform.library.learn import Learner, learn
+from optiform.library.retrieval import Retriever
+from optiform.library.store import InsightStore
+
+
+@dataclass
+class Item:
+    id: str
+    question: str
+    answer: float = 1.0
+    needs: str | None = None
+    breaker: str | None = None
+    raises: bool = False
+
+
+@dataclass
+class ScriptedSolver:
+    calls: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+    def __call__(self, item: Item, insights: list[Insight]) -> SolveOutcome:
+        self.calls.append((item.id, tuple(i.id for i in insights)))
+        if item.raises:
+            raise OptiformError("the agent failed")
+        text = " ".join(i.explanation for i in insights)
+        ok = (item.needs is None or item.needs in text) and not (
+            item.breaker is not None and item.breaker in text)
+        return SolveOutcome(correct=ok, status="optimal", objective=item.answer if ok else 0.0,
+                            trace=f"formulation of {item.id}")
+
+
+def proposal(applies: str, explanation: str, label: str = "lesson") -> dict[str, str]:
+    return {"diagnosis": "a limit was written as ==", "domain": "general",
+            "category": "constraints", "label": label, "applies_when": applies,
+            "not_applies_when": "", "explanation": explanation,
+            "wrong": "x + y == 40", "right": "x + y <= 40"}
+
+
+def make(iid: str, applies: str, explanation: str, not_applies: str = "") -> Insight:
+    return Insight(id=iid, taxonomy=Taxonomy(category="constraints", label=iid),
+                   condition=Condition(applies_when=applies, not_applies_when=not_applies),
+                   explanation=explanation, example=Example(wrong="x == 1", right="x <= 1"))
+
+
+GOOD1 = Item("good1", "A farmer plants wheat and corn on 100 acres of land.")
+GOOD2 = Item("good2", "A tailor sews shirts and pants from cloth.", breaker="BREAKER")
+FIXABLE = Item("fixable", "A bakery bakes bread and cakes; the oven is available for at most "
+               "40 hours a week.", needs="FIX-OVEN")
+UNFIXABLE = Item("unfixable", "A zoo feeds lions and tigers with meat deliveries.",
+                 needs="NEVER")
+BREAKS = Item("breaks", "A store pays sales tax on imported goods and domestic goods.",
+              needs="FIX-TAX")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> InsightStore:
+    s = InsightStore(tmp_path / "lib.sqlite", seed=False)
+    yield s
+    s.close()
+
+
+def scripted_proposals() -> FakeLLM:
+    return FakeLLM([
+        proposal("an oven or machine is available for a limited number of hours",
+                 "Oven hours are a capacity limit. FIX-OVEN", label="oven-hours"),
+        proposal("satellites orbit distant planets", "Orbits. WRONGFIX", label="orbits"),
+        proposal("a zoo feeds animals like lions and tigers with meat deliveries",
+                 "Zoo feed deliveries. WRONGFIX", label="zoo-feed"),
+        proposal("a store pays sales tax on goods", "Tax per unit. FIX-TAX BREAKER",
+                 label="sales-tax"),
+        proposal("a store pays sales tax on goods", "Tax per unit. FIX-TAX", label="sales-tax"),
+    ])
+
+
+def test_learning_keeps_verified_and_rejects_unverified(store: InsightStore) -> None:
+    llm = scripted_proposals()
+    solver = ScriptedSolver()
+    report = learn([GOOD1, GOOD2, FIXABLE, UNFIXABLE, BREAKS], solver, LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="t", attempts=2)
+    status = {r.item_id: r.status for r in report.items}
+    assert status == {"good1": "correct", "good2": "correct", "fixable": "learned",
+                      "unfixable": "rejected", "breaks": "learned"}
+    kept = {i.taxonomy.label: i for i in store.insights()}
+    assert set(kept) == {"oven-hours", "sales-tax"}
+    # the insight that broke a previously-correct item was rejected; its clean retry was kept
+    assert "BREAKER" not in kept["sales-tax"].explanation
+    assert kept["oven-hours"].provenance == ["fixable"]
+    assert kept["oven-hours"].counts.helped == 1
+    # the rejection reasons were fed back to the next proposal
+    prompts = [r["messages"][1].content for r in llm.requests]
+    assert "retrieval would not pick it" in prompts[2]
+    assert "breaks problem good2" in prompts[4]
+    assert "still fails" in report.items[3].detail
+    # the breaking candidate was re-solved on good2 with it in the prompt
+    assert any(item == "good2" and len(ids) == 1 for item, ids in solver.calls[5:])
+
+
+def test_learning_is_resumable(store: InsightStore) -> None:
+    items = [GOOD1, FIXABLE]
+    first = learn(items, ScriptedSolver(), LLMProposer(scripted_proposals()), store,
+                  retriever=Retriever(store, mode="keyword"), run="r")
+    assert [r.status for r in first.items] == ["correct", "learned"]
+    solver = ScriptedSolver()
+    again = learn([*items, GOOD2], solver, LLMProposer(FakeLLM([])), store,
+                  retriever=Retriever(store, mode="keyword"), run="r")
+    assert [r.resumed for r in again.items] == [True, True, False]
+    assert [c[0] for c in solver.calls] == ["good2"]
+    assert len(store.insights()) == 1
+
+
+def test_misleading_insights_are_counted_not_relearned(store: InsightStore) -> None:
+    store.add(make("bad-hint", "a bakery bakes bread and cakes in an oven", "BREAKER advice"))
+    item = Item("bread", "A bakery bakes bread and cakes in one oven.", breaker="BREAKER")
+    llm = FakeLLM([])
+    report = learn([item], ScriptedSolver(), LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="m")
+    assert report.items[0].status == "misled"
+    assert store.get("bad-hint").counts.misled == 1
+    assert [e.item_id for e in store.usage_events("bad-hint")] == ["bread"]
+    assert llm.requests == []
+
+
+def test_near_duplicate_is_merged(store: InsightStore) -> None:
+    store.add(make("oven-limit", "an oven or machine is available for a limited number of hours",
+                   "Oven hours are a capacity limit."))
+    llm = FakeLLM([proposal("an oven or machine is available for a limited number of hours",
+                            "Oven hours are a capacity limit. FIX-OVEN", label="oven-again")])
+    report = learn([FIXABLE], ScriptedSolver(), LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="d")
+    assert report.items[0].status == "merged" and report.items[0].insight_id == "oven-limit"
+    assert [i.id for i in store.insights()] == ["oven-limit"]
+    merged = store.get("oven-limit")
+    assert merged.provenance == ["fixable"] and merged.counts.helped == 1
+    assert merged.counts.missed == 0  # it was shown for this item
+
+
+def test_merge_counts_missed_when_not_retrieved(store: InsightStore) -> None:
+    existing = store.add(make("oven-limit", "oven hours are limited", "Oven hours."))
+    learner = Learner(store=store, solve_item=ScriptedSolver(), propose=LLMProposer(FakeLLM()),
+                      retriever=Retriever(store, mode="keyword"), duplicate_threshold=0.0)
+    rep = learner._keep(FIXABLE, make("dup-1", "oven hours are limited", "Oven hours."), [])
+    assert rep.status == "merged" and rep.insight_id == existing.id
+    assert store.get("oven-limit").counts.missed == 1
+
+
+def test_agent_errors_and_bad_proposals_do_not_stop_learning(store: InsightStore) -> None:
+    broken = Item("broken", "An airline schedules crews.", raises=True)
+    llm = FakeLLM([{"label": "missing fields"}, {"label": "still missing"}])
+    report = learn([broken, UNFIXABLE], ScriptedSolver(), LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="e")
+    assert [r.status for r in report.items] == ["error", "rejected"]
+    assert "unusable" in report.items[1].detail
+    assert store.progress("e")["broken"].status == "error"
+
+
+def test_insight_from_proposal_validates() -> None:
+    ins = insight_from_proposal(proposal("a", "b", label="My Label"), "item-1")
+    assert ins.taxonomy.label == "my-label" and ins.provenance == ["item-1"]
+    assert ins.id.startswith("my-label-")
+    with pytest.raises(OptiformError, match="incomplete"):
+        insight_from_proposal({"category": "constraints"}, "x")
+
+
+# -- evolution ---------------------------------------------------------------------------
+
+HELPED = Item("helped", "A mill grinds wheat into flour with limited mill hours.", needs="MARK")
+MISLED = Item("misled", "A mill rents out its storage rooms to farmers by the month.",
+              breaker="MARK")
+
+
+def _evolve_setup(store: InsightStore) -> None:
+    store.add(make("hint-a", "a mill with limited hours grinds or rents", "Mill time. MARK"))
+    store.add_provenance("hint-a", ["helped"])
+    store.record_usage("hint-a", "helped", "helped")
+    store.record_usage("hint-a", "misled", "misled")
+
+
+def test_evolution_keeps_an_improving_rewrite(store: InsightStore) -> None:
+    _evolve_setup(store)
+    llm = FakeLLM([{"applies_when": "a mill with limited hours grinds grain",
+                    "not_applies_when": "a mill rents out its storage rooms to farmers"}])
+    report = evolve(store, {i.id: i for i in (HELPED, MISLED)}, ScriptedSolver(),
+                    LLMRewriter(llm), retriever=Retriever(store, mode="keyword"))
+    (rep,) = report.rewrites
+    assert rep.kept and (rep.old_score, rep.new_score, rep.replayed) == (1, 2, 2)
+    got = store.get("hint-a")
+    assert got.version == 2 and got.history[0].condition.not_applies_when == ""
+    assert "storage rooms" in got.condition.not_applies_when
+    assert "replay 1 -> 2" in got.history[0].reason
+    assert got.counts.misled == 0 and got.counts.helped == 1
+    assert "rents out its storage" in llm.requests[0]["messages"][1].content
+
+
+def test_evolution_drops_a_rewrite_that_does_not_score_better(store: InsightStore) -> None:
+    _evolve_setup(store)
+    llm = FakeLLM([{"applies_when": "a bakery bakes bread",
+                    "not_applies_when": "a mill grinds wheat or rents storage rooms"}])
+    report = evolve(store, {i.id: i for i in (HELPED, MISLED)}, ScriptedSolver(),
+                    LLMRewriter(llm), retriever=Retriever(store, mode="keyword"))
+    (rep,) = report.rewrites
+    assert not rep.kept and rep.old_score == 1 and rep.new_score == 1
+    got = store.get("hint-a")
+    assert got.version == 1 and got.counts.misled == 1
+
+
+def test_evolution_broadens_a_missed_insight(store: InsightStore) -> None:
+    store.add(make("hint-a", "satellites orbit planets", "Mill time. MARK"))
+    store.record_usage("hint-a", "missed", "helped")
+    llm = FakeLLM([{"applies_when": "a mill grinds wheat into flour with limited hours",
+                    "not_applies_when": ""}])
+    solver = ScriptedSolver()
+    report = evolve(store, {"helped": HELPED}, solver, LLMRewriter(llm),
+                    retriever=Retriever(store, mode="keyword"))
+    assert report.kept == ["hint-a"]
+    assert store.get("hint-a").condition.applies_when.startswith("a mill grinds")
+    assert store.get("hint-a").counts.missed == 0
+
+
+def test_evolution_skips_insights_without_affected_items(store: InsightStore) -> None:
+    _evolve_setup(store)
+    llm = FakeLLM([])
+    report = evolve(store, {}, ScriptedSolver(), LLMRewriter(llm),
+                    retriever=Retriever(store, mode="keyword"))
+    assert not report.rewrites[0].kept and "none of the items" in report.rewrites[0].detail
+    assert llm.requests == []

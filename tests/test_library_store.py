@@ -1,0 +1,203 @@
+"""The insight model and the SQLite store: edits, usage, export/import, concurrent writers."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optiform.errors import LibraryError
+from optiform.library.insight import (
+    Condition,
+    Example,
+    Insight,
+    Taxonomy,
+    new_insight_id,
+)
+from optiform.library.store import InsightStore, default_store_path, seed_insights
+
+
+def make(iid: str, applies: str = "a resource is available", label: str = "limit") -> Insight:
+    return Insight(
+        id=iid,
+        taxonomy=Taxonomy(domain="general", category="constraints", label=label),
+        condition=Condition(applies_when=applies, not_applies_when="all of it must be used"),
+        explanation="Availability caps use.",
+        example=Example(wrong="x + y == 10", right="x + y <= 10"),
+        provenance=["nl4opt:F1"],
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> InsightStore:
+    s = InsightStore(tmp_path / "lib.sqlite", seed=False)
+    yield s
+    s.close()
+
+
+def test_taxonomy_parse_and_slug() -> None:
+    t = Taxonomy.parse("Production/Time Limits/Machine Hours")
+    assert t.path == "production/time-limits/machine-hours"
+    assert Taxonomy.parse("constraints/x").domain == "general"
+    with pytest.raises(ValueError):
+        Taxonomy.parse("only-one")
+    assert new_insight_id(t).startswith("machine-hours-")
+
+
+def test_insight_rejects_bad_id() -> None:
+    with pytest.raises(ValueError):
+        make("Bad Id!")
+
+
+def test_revise_keeps_history() -> None:
+    ins = make("limit-1")
+    new = ins.revise(reason="narrowed",
+                     condition=Condition(applies_when="x", not_applies_when="y"))
+    assert new.version == 2 and ins.version == 1
+    assert new.history[-1].version == 1
+    assert new.history[-1].condition == ins.condition
+    assert new.history[-1].reason == "narrowed"
+    assert new.explanation == ins.explanation
+
+
+def test_default_path_under_user_data_dir(_isolate_user_dirs: Path) -> None:
+    assert default_store_path() == _isolate_user_dirs / "data" / "library.sqlite"
+
+
+def test_seeded_once_on_first_open(tmp_path: Path) -> None:
+    path = tmp_path / "lib.sqlite"
+    with InsightStore(path) as s:
+        n = len(s.insights())
+        assert n == len(seed_insights())
+        s.delete(s.insights()[0].id)
+    with InsightStore(path) as s:
+        assert len(s.insights()) == n - 1  # a deleted seed does not come back
+
+
+def test_add_get_and_errors(store: InsightStore) -> None:
+    store.add(make("limit-1"))
+    assert store.get("limit-1").condition.applies_when == "a resource is available"
+    with pytest.raises(LibraryError, match="already exists"):
+        store.add(make("limit-1"))
+    with pytest.raises(LibraryError, match="did you mean 'limit-1'"):
+        store.get("limit-2")
+
+
+def test_status_provenance_and_filter(store: InsightStore) -> None:
+    store.add(make("a-1"))
+    store.add(make("b-1"))
+    store.set_status("a-1", "disabled")
+    assert [i.id for i in store.active()] == ["b-1"]
+    assert [i.id for i in store.insights("disabled")] == ["a-1"]
+    store.add_provenance("b-1", ["nl4opt:F1", "nl4opt:F2"])
+    assert store.get("b-1").provenance == ["nl4opt:F1", "nl4opt:F2"]
+
+
+def test_save_revision_detects_concurrent_edit(store: InsightStore) -> None:
+    store.add(make("limit-1"))
+    base = store.get("limit-1")
+    first = base.revise(reason="one", explanation="first edit")
+    second = base.revise(reason="two", explanation="second edit")
+    assert store.save_revision(first).version == 2
+    with pytest.raises(LibraryError, match="changed meanwhile"):
+        store.save_revision(second)
+    assert store.get("limit-1").explanation == "first edit"
+
+
+def test_usage_counts_and_events(store: InsightStore) -> None:
+    store.add(make("limit-1"))
+    store.record_usage("limit-1", "helped", "i1")
+    store.record_usage("limit-1", "misled", "i2")
+    store.record_usage("limit-1", "misled", "i3")
+    got = store.get("limit-1").counts
+    assert (got.helped, got.misled, got.missed) == (1, 2, 0)
+    assert [e.item_id for e in store.usage_events("limit-1")] == ["i1", "i2", "i3"]
+    with pytest.raises(LibraryError, match="unknown usage outcome"):
+        store.record_usage("limit-1", "great", None)  # type: ignore[arg-type]
+    with pytest.raises(LibraryError, match="no insight"):
+        store.record_usage("nope", "helped", None)
+    store.reset_counts("limit-1", ("misled",))
+    assert store.get("limit-1").counts.misled == 0
+    assert [e.outcome for e in store.usage_events("limit-1")] == ["helped"]
+
+
+def test_export_import_round_trip_exact(tmp_path: Path) -> None:
+    with InsightStore(tmp_path / "a.sqlite") as a:
+        a.add(make("limit-1"))
+        a.record_usage("limit-1", "missed", "x")
+        a.save_revision(a.get("limit-1").revise(reason="r", explanation="changed"))
+        a.set_status("min-max", "disabled")
+        out = tmp_path / "export.json"
+        n = a.export_json(out)
+        first = a.export_data()
+    with InsightStore(tmp_path / "b.sqlite", seed=False) as b:
+        assert b.import_json(out) == (n, 0)
+        assert b.export_data() == first
+        assert b.import_json(out) == (0, n)  # same ids again: updated, not duplicated
+        assert b.export_data() == first
+    assert json.loads(out.read_text())["insights"] == first["insights"]
+
+
+def test_import_replace_and_invalid(store: InsightStore, tmp_path: Path) -> None:
+    store.add(make("old-1"))
+    data = {"format": "optiform-library", "format_version": 1,
+            "insights": [make("new-1").model_dump(mode="json")]}
+    assert store.import_data(data, replace=True) == (1, 0)
+    assert [i.id for i in store.insights()] == ["new-1"]
+    with pytest.raises(LibraryError, match="not an optiform library export"):
+        store.import_data({"insights": []})
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(LibraryError, match="cannot read"):
+        store.import_json(bad)
+    data["insights"][0]["id"] = "Not Valid"
+    with pytest.raises(LibraryError, match="invalid insight"):
+        store.import_data(data)
+
+
+def test_embedding_cache(store: InsightStore) -> None:
+    vec = np.arange(4, dtype=np.float32)
+    store.cache_vectors("m", {"k1": vec})
+    got = store.cached_vectors(["k1", "k2"], "m")
+    assert list(got) == ["k1"] and np.array_equal(got["k1"], vec)
+    assert store.cached_vectors(["k1"], "other-model") == {}
+
+
+def test_progress_table(store: InsightStore) -> None:
+    store.set_progress("run", "i1", "correct")
+    store.set_progress("run", "i2", "learned", insight_id="x", detail="d")
+    assert store.progress("run")["i2"].insight_id == "x"
+    assert store.progress("other") == {}
+    store.clear_progress("run")
+    assert store.progress("run") == {}
+
+
+def _writer(path: str, tag: str, n: int, start: multiprocessing.synchronize.Event) -> None:
+    start.wait(10)
+    with InsightStore(path) as s:
+        for i in range(n):
+            s.add(make(f"{tag}-{i}", applies=f"cue {tag} {i}"))
+            s.record_usage("limit-is-inequality", "helped", f"{tag}-{i}")
+
+
+def test_two_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.sqlite")
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Event()
+    n = 40
+    procs = [ctx.Process(target=_writer, args=(path, tag, n, start)) for tag in ("p", "q")]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    with InsightStore(path) as s:
+        ids = {i.id for i in s.insights()}
+        assert {f"{t}-{i}" for t in "pq" for i in range(n)} <= ids
+        assert len(ids) == len(seed_insights()) + 2 * n  # seeded exactly once
+        assert s.get("limit-is-inequality").counts.helped == 2 * n
+        assert len(s.usage_events("limit-is-inequality")) == 2 * n
