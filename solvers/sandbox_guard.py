@@ -1,0 +1,213 @@
+"""Inside the sandbox child: lock the file system and install the audit hook.
+
+Loaded by file path by ``sandbox_harness.py`` (the child runs ``python -I``), so it uses the
+standard library only and imports nothing from optiform. See ``sandbox.py`` for the threat
+model; this module holds two of the layers:
+
+- :func:`lock_filesystem` (only inside the private mount namespace made by ``unshare``): a
+  size-limited tmpfs over the scratch directory, the result file bind-mounted on itself, and
+  every other mount remounted read-only, so nothing outside the scratch directory can be
+  written whatever the Python code does.
+- :func:`install_guard`: a ``sys.addaudithook`` policy, installed after the solver imports and
+  before user code runs: no sockets, no processes (fork, exec, spawn, subprocess), no ctypes,
+  no signals to other processes, no rlimit changes, no walking the GC heap (which could reach
+  the hook list); files may be written only under the scratch directory and read only under
+  the Python installation, the solver packages and the sandbox's own directory.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
+_MS_RELATIME = 1 << 21
+_MOUNT_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC,
+                "noatime": _MS_NOATIME, "nodiratime": _MS_NODIRATIME, "relatime": _MS_RELATIME}
+
+_BLOCKED_PREFIXES = (
+    "socket.", "subprocess.", "os.fork", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
+    "os.kill", "os.killpg", "os.startfile", "pty.", "ctypes.", "gc.get_", "sys.addaudithook",
+    "resource.setrlimit", "resource.prlimit", "syslog.", "sqlite3.enable_load_extension",
+    "sqlite3.load_extension", "webbrowser.", "ftplib.", "smtplib.", "poplib.", "imaplib.",
+    "nntplib.", "telnetlib.", "http.client.", "urllib.Request", "_winapi.", "winreg.",
+)
+_BLOCKED_IMPORTS = frozenset({"_posixsubprocess", "_ctypes", "ctypes", "_socket", "_ssl"})
+# event -> (positions of paths that get written, positions of dir_fd arguments)
+_WRITE_EVENTS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "os.mkdir": ((0,), (2,)), "os.remove": ((0,), (1,)), "os.rmdir": ((0,), (1,)),
+    "os.rename": ((0, 1), (2, 3)), "os.link": ((0, 1), (2, 3)), "os.symlink": ((0, 1), (2,)),
+    "os.chmod": ((0,), (2,)), "os.chown": ((0,), (3,)), "os.utime": ((0,), (3,)),
+    "os.truncate": ((0,), ()), "os.chflags": ((0,), ()), "os.setxattr": ((0,), ()),
+    "os.removexattr": ((0,), ()), "shutil.rmtree": ((0,), (1,)), "shutil.chown": ((0,), ()),
+    "shutil.unpack_archive": ((1,), ()), "sqlite3.connect": ((0,), ()),
+}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_READ_ALWAYS = ("/dev/null", "/dev/urandom", "/dev/random", "/dev/zero", "/proc/cpuinfo",
+                "/proc/meminfo", "/proc/self", "/sys/devices/system/cpu", "/etc/localtime",
+                "/usr/share/zoneinfo", "/usr/lib", "/usr/lib64", "/lib", "/lib64")
+
+
+# -- file system (mount namespace) -------------------------------------------------------
+
+
+def _unescape(field: str) -> str:
+    """Mount points in mountinfo escape space, tab, newline and backslash as \\ooo."""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1:i + 4].isdigit():
+            out.append(chr(int(field[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def _mounts() -> list[tuple[str, set[str]]]:
+    """(mount point, per-mount options) for every mount, from /proc/self/mountinfo."""
+    rows = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        for line in fh:
+            fields = line.split()
+            rows.append((_unescape(fields[4]), set(fields[5].split(","))))
+    return rows
+
+
+def lock_filesystem(work: str, result_file: str, tmpfs_mb: int) -> list[str]:
+    """Make everything but ``work`` (a fresh tmpfs) and ``result_file`` read-only.
+
+    Needs the private user + mount namespace made by ``unshare``. Returns the mount points that
+    could not be made read-only (empty when the lock is complete); raises OSError when the
+    scratch tmpfs cannot be mounted at all (no mount namespace).
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p]
+
+    def mount(src: str | None, target: str, fstype: str | None, flags: int,
+              data: str | None = None) -> None:
+        enc = [None if s is None else os.fsencode(s) for s in (src, target, fstype, data)]
+        if libc.mount(enc[0], enc[1], enc[2], flags, enc[3]) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"mount {target}: {os.strerror(err)}")
+
+    mount("optiform-sandbox", work, "tmpfs", _MS_NOSUID | _MS_NODEV,
+          f"size={tmpfs_mb}m,mode=700")
+    mount(result_file, result_file, None, _MS_BIND)
+    keep = {os.path.realpath(work), os.path.realpath(result_file)}
+    failed: list[str] = []
+    for point, opts in dict(_mounts()).items():  # the last (visible) mount at each point wins
+        if point in keep or "ro" in opts:
+            continue
+        flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY
+        for name, bit in _MOUNT_FLAGS.items():
+            if name in opts:
+                flags |= bit
+        try:
+            mount(None, point, None, flags)
+        except OSError:
+            failed.append(point)
+    os.chdir(work)  # the cwd still pointed at the directory the tmpfs now hides
+    return failed
+
+
+# -- the audit hook ----------------------------------------------------------------------
+
+
+def _under(path: str, roots: Iterable[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def _resolve(path: object, dir_fd: object = None) -> str | None:
+    """An absolute, symlink-free path, or None for an fd or something that is not a path."""
+    if isinstance(path, int):
+        return None
+    try:
+        text = os.fsdecode(path)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    if not os.path.isabs(text) and isinstance(dir_fd, int) and dir_fd >= 0:
+        text = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), text)
+    return os.path.realpath(text)
+
+
+def install_guard(work: str, read_roots: Iterable[str], deny: Iterable[str] = ()) -> None:
+    """Install the audit hook. Irreversible for the life of the process (by design)."""
+    work = os.path.realpath(work)
+    writable = (work, "/dev/null")
+    readable = tuple({os.path.realpath(r) for r in read_roots} | {work} | set(_READ_ALWAYS)
+                     | {f"/proc/{os.getpid()}"})
+    denied = tuple(os.path.realpath(d) for d in deny)
+    _disarm_unaudited_spawners()
+
+    def refuse(what: str) -> None:
+        raise PermissionError(f"sandbox: {what} is not allowed here")
+
+    def check_open(path: object, mode: object, flags: object) -> None:
+        if isinstance(path, int):
+            return
+        writes = isinstance(flags, int) and bool(flags & _WRITE_FLAGS)
+        text = os.fsdecode(path)  # type: ignore[arg-type]
+        relative_os_open = mode is None and not os.path.isabs(text)  # maybe to a dir_fd
+        if relative_os_open and (writes or ".." in text.split("/")):
+            refuse(f"os.open of relative path {text!r}")
+        real = _resolve(text)
+        assert real is not None
+        if _under(real, denied):
+            refuse(f"opening {text!r}")
+        if writes and not _under(real, writable):
+            refuse(f"writing {text!r} (only the scratch directory is writable)")
+        if not writes and not _under(real, readable):
+            refuse(f"reading {text!r} (outside the sandbox)")
+
+    def hook(event: str, args: tuple[object, ...]) -> None:
+        if event == "open":
+            check_open(*args[:3])
+        elif event == "import":
+            if args and args[0] in _BLOCKED_IMPORTS:
+                refuse(f"importing {args[0]}")
+        elif event in _WRITE_EVENTS:
+            paths, fds = _WRITE_EVENTS[event]
+            dir_fd = next((args[i] for i in fds if i < len(args)), None)
+            for i in paths:
+                real = _resolve(args[i], dir_fd) if i < len(args) else None
+                if real is not None and args[i] != ":memory:" and not _under(real, (work,)):
+                    refuse(f"{event} on {args[i]!r} (only the scratch directory is writable)")
+        elif event.startswith(_BLOCKED_PREFIXES):
+            refuse(event)
+
+    sys.addaudithook(hook)
+
+
+def _disarm_unaudited_spawners() -> None:
+    """``_posixsubprocess.fork_exec`` raises no audit event; replace the references to it."""
+
+    def fork_exec(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError("sandbox: starting processes is not allowed here")
+
+    targets: list[tuple[str, str]] = [("_posixsubprocess", "fork_exec"),
+                                      ("subprocess", "_fork_exec")]
+    for module_name, attr in targets:
+        module = sys.modules.get(module_name)
+        if module is not None and hasattr(module, attr):
+            setattr(module, attr, fork_exec)
+
+
+def guard_roots(extra: Iterable[str]) -> list[str]:
+    """Directories the code may read: the Python installation and the given extras."""
+    import sysconfig
+
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for scheme_key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(scheme_key)
+        if path:
+            roots.add(path)
+    roots.update(p for p in sys.path if p and ("site-packages" in p or p.endswith("lib-dynload")))
+    roots.update(extra)
+    return sorted(roots)
+

@@ -1,0 +1,339 @@
+"""The sandbox that runs LLM-written Pyomo code: good code, broken code and hostile code.
+
+Every test ends by checking that the caller is unharmed: same cwd and environment, no scratch
+directory and no sandbox process left behind. Limits are short so the file stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from optiform.errors import SandboxError
+from optiform.solvers import sandbox, sandbox_process
+from optiform.solvers.sandbox import (
+    SandboxLimits,
+    SandboxResult,
+    network_isolation_available,
+    run_code,
+)
+
+ISOLATED = network_isolation_available()
+FULL = sandbox_process.probe_isolation().full
+FAST = SandboxLimits(wall_seconds=20, cpu_seconds=20, memory_mb=1024,
+                     network="refuse" if ISOLATED else "warn")
+SHORT = SandboxLimits(wall_seconds=2.5, cpu_seconds=10, memory_mb=1024, network=FAST.network)
+GUARD = Path(sandbox.__file__).with_name("sandbox_guard.py")
+
+LP = """
+import pyomo.environ as pyo
+
+def build_model(data):
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(["a", "b"], domain=pyo.NonNegativeReals)
+    m.c = pyo.Constraint(expr=m.x["a"] + 2 * m.x["b"] <= data["capacity"])
+    m.y = pyo.Var(bounds=(0, 4))
+    m.obj = pyo.Objective(expr=3 * m.x["a"] + 7 * m.x["b"] + m.y, sense=pyo.maximize)
+    return m
+"""
+
+
+def _with_body(body: str) -> str:
+    """LP whose build_model first runs ``body`` (indented by the caller's 4 spaces)."""
+    return LP.replace("    m = pyo.ConcreteModel()", body + "\n    m = pyo.ConcreteModel()")
+
+
+@pytest.fixture(autouse=True)
+def caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Scratch directories go under tmp_path so leftovers can be seen; check the caller."""
+    scratch_parent = tmp_path / "sandboxes"
+    scratch_parent.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_parent))
+    cwd, env = os.getcwd(), dict(os.environ)
+    yield scratch_parent
+    assert os.getcwd() == cwd
+    changed = {k for k in env.keys() | os.environ.keys()
+               if env.get(k) != os.environ.get(k) and k != "PYTEST_CURRENT_TEST"}
+    assert not changed, f"environment changed: {sorted(changed)}"
+    assert list(scratch_parent.iterdir()) == [], "a scratch directory was left behind"
+    assert _processes_mentioning(str(scratch_parent)) == [], "a sandbox process survived"
+
+
+def _processes_mentioning(marker: str) -> list[int]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker.encode() in cmdline.read_bytes():
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+# -- ordinary code -----------------------------------------------------------------------
+
+
+def test_build_model_solves_a_small_lp() -> None:
+    res = run_code(LP, data={"capacity": 10}, limits=FAST)
+    assert isinstance(res, SandboxResult)
+    assert res.ok, res.message
+    assert res.result is not None and res.result["status"] == "optimal"
+    assert res.result["objective"] == pytest.approx(39.0)  # x_b = 5 (7*5) + y = 4
+    assert res.result["values"]["x"] == {"a": pytest.approx(0.0), "b": pytest.approx(5.0)}
+    assert res.result["values"]["y"] == pytest.approx(4.0)
+    assert res.network_isolated is ISOLATED
+    if FULL:
+        assert res.result["sandbox"]["filesystem_locked"] is True
+
+
+def test_script_mode_finds_the_global_model_even_if_the_script_solved_it() -> None:
+    script = """
+import pyomo.environ as pyo
+model = pyo.ConcreteModel()
+model.n = pyo.Var(domain=pyo.NonNegativeIntegers)
+model.c = pyo.Constraint(expr=3 * model.n <= data["budget"])
+model.obj = pyo.Objective(expr=model.n, sense=pyo.maximize)
+pyo.SolverFactory("highs").solve(model)
+print("script says", pyo.value(model.n))
+"""
+    res = run_code(script, data={"budget": 10}, mode="script", limits=FAST)
+    assert res.ok, res.message
+    assert res.result is not None and res.result["objective"] == pytest.approx(3.0)
+    assert "script says 3" in res.stdout
+
+
+def test_nonlinear_model_goes_to_scip_and_infeasible_is_a_status() -> None:
+    nonlinear = ("import pyomo.environ as pyo\ndef build_model(data):\n"
+                 "    m = pyo.ConcreteModel(); m.x = pyo.Var(bounds=(0.5, 3))\n"
+                 "    m.o = pyo.Objective(expr=(m.x - 2) ** 4 + 1)\n    return m\n")
+    res = run_code(nonlinear, limits=FAST)
+    assert res.ok and res.result is not None, res.message
+    assert res.result["solver"] == "scip" and res.result["objective"] == pytest.approx(1.0)
+    infeasible = LP.replace("return m", "m.bad = pyo.Constraint(expr=m.y >= 5)\n    return m")
+    res = run_code(infeasible, data={"capacity": 10}, limits=FAST)
+    assert res.ok and res.result is not None and res.result["status"] == "infeasible"
+    assert "infeasible" in res.message
+
+
+def test_syntax_error_is_reported_with_file_and_line() -> None:
+    res = run_code("import pyomo.environ as pyo\ndef build_model(data)\n    return 1\n",
+                   limits=FAST)
+    assert res.status == "error" and not res.ok
+    assert "SyntaxError" in res.message and 'File "solution.py", line 2' in res.message
+    assert "sandbox_harness" not in res.message
+
+
+def test_runtime_error_traceback_points_at_the_users_line() -> None:
+    code = _with_body('    costs = data["costs"]\n    total = costs["missing"]')
+    res = run_code(code, data={"costs": {"a": 1}}, limits=FAST)
+    assert res.status == "error"
+    assert res.result is not None and res.result["traceback"]
+    assert "KeyError: 'missing'" in res.message
+    assert 'File "solution.py", line 6, in build_model' in res.message
+    assert 'total = costs["missing"]' in res.message
+    assert "sandbox_harness" not in res.message and "runpy" not in res.message
+
+
+def test_missing_build_model_and_exit_are_explained() -> None:
+    res = run_code("x = 1\n", limits=FAST)
+    assert res.status == "error" and "build_model(data)" in res.message
+    res = run_code(_with_body("    import os\n    os._exit(3)"), limits=FAST)
+    assert res.status == "error" and res.returncode == 3 and "os._exit" in res.message
+
+
+def test_bad_calls_raise() -> None:
+    with pytest.raises(SandboxError):
+        run_code(LP, mode="notebook")  # type: ignore[arg-type]
+    with pytest.raises(SandboxError):
+        run_code(LP, data={"when": object()})
+
+
+# -- hostile code ------------------------------------------------------------------------
+
+
+def test_endless_loop_times_out_fast() -> None:
+    started = time.monotonic()
+    res = run_code("while True:\n    pass\n", limits=SHORT)
+    assert res.status == "timeout" and "wall-clock" in res.message
+    assert time.monotonic() - started < SHORT.wall_seconds + 3
+
+
+def test_cpu_limit_stops_a_busy_loop() -> None:
+    limits = SandboxLimits(wall_seconds=15, cpu_seconds=1, network=FAST.network)
+    res = run_code("while True:\n    pass\n", limits=limits)
+    assert res.status == "timeout" and "CPU" in res.message
+
+
+def test_allocating_10_gb_hits_the_memory_limit() -> None:
+    res = run_code(_with_body("    hog = bytearray(10 * 1024 ** 3)"), limits=FAST)
+    assert res.status == "memory", res.message
+    assert "MemoryError" in res.message
+
+
+def test_socket_to_localhost_is_refused() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        code = _with_body(f"    import socket\n    s = socket.socket()\n"
+                          f"    s.connect(('127.0.0.1', {port}))\n    s.sendall(b'leak')")
+        res = run_code(code, limits=FAST)
+        assert res.status == "error" and "socket" in res.message
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs unshare -rn (network namespace)")
+def test_network_namespace_blocks_a_socket_even_without_the_audit_hook(tmp_path: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        probe = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2)"
+        raw = sandbox_process.run_isolated(
+            [sys.executable, "-I", "-c", probe], cwd=str(tmp_path),
+            isolation=sandbox_process.probe_isolation(), wall_seconds=10, cpu_seconds=10,
+            memory_mb=512, max_processes=8, max_output_bytes=10_000)
+        assert raw.returncode != 0 and ("unreachable" in raw.stderr or "refused" in raw.stderr)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+
+
+def test_writing_outside_the_scratch_directory_leaves_no_file(tmp_path: Path) -> None:
+    target = tmp_path / "escaped.txt"
+    code = _with_body(f"    open({str(target)!r}, 'w').write('pwned')")
+    res = run_code(code, limits=FAST)
+    assert res.status == "error" and "only the scratch directory is writable" in res.message
+    assert not target.exists()
+    inside = _with_body("    open('notes.txt', 'w').write('fine')\n"
+                        "    assert open('notes.txt').read() == 'fine'")
+    assert run_code(inside, data={"capacity": 1}, limits=FAST).ok
+
+
+@pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
+def test_read_only_file_system_holds_even_without_the_audit_hook(tmp_path: Path) -> None:
+    work, result = tmp_path / "work", tmp_path / "result.json"
+    work.mkdir()
+    result.write_text("")
+    target = tmp_path / "escaped.txt"
+    probe = (f"import importlib.util as u; s = u.spec_from_file_location('g', {str(GUARD)!r}); "
+             f"g = u.module_from_spec(s); s.loader.exec_module(g); "
+             f"print(g.lock_filesystem({str(work)!r}, {str(result)!r}, 16)); "
+             f"open('inside.txt', 'w').write('ok'); open({str(target)!r}, 'w').write('pwned')")
+    raw = sandbox_process.run_isolated(
+        [sys.executable, "-I", "-B", "-c", probe], cwd=str(work),
+        isolation=sandbox_process.probe_isolation(), wall_seconds=10, cpu_seconds=10,
+        memory_mb=512, max_processes=8, max_output_bytes=10_000)
+    assert "Read-only file system" in raw.stderr, raw.stdout + raw.stderr
+    assert not target.exists()
+    assert not (work / "inside.txt").exists()  # it lived in the sandbox's own tmpfs
+
+
+def test_fork_loop_is_stopped() -> None:
+    code = _with_body("    import os, time\n    for _ in range(10_000):\n"
+                      "        if os.fork() == 0:\n            time.sleep(5)\n"
+                      "            os._exit(0)")
+    res = run_code(code, limits=SHORT)
+    assert res.status == "error" and "os.fork" in res.message
+
+
+def test_fork_loop_without_the_audit_hook_is_capped_and_killed(tmp_path: Path) -> None:
+    marker = f"9.{secrets.randbelow(10**9)}"  # `sleep 9.NNN`: ends by itself if all else fails
+    bomb = ("import os\nstarted = 0\nfor _ in range(2000):\n    try:\n"
+            "        if os.fork() == 0:\n            os.setsid()\n"
+            f"            os.execv('/bin/sleep', ['sleep', {marker!r}])\n"
+            "        started += 1\n    except OSError:\n        pass\n"
+            "print(started, flush=True)\nimport time; time.sleep(60)\n")
+    started = time.monotonic()
+    limits = dict(wall_seconds=3, cpu_seconds=3, memory_mb=512, max_processes=16,
+                  max_output_bytes=10_000)
+    raw = sandbox_process.run_isolated([sys.executable, "-I", "-c", bomb], cwd=str(tmp_path),
+                                       isolation=sandbox_process.probe_isolation(), **limits)
+    assert raw.timed_out and time.monotonic() - started < 8
+    probe_group = sandbox_process.make_pids_cgroup(1)
+    if probe_group is not None:
+        sandbox_process.remove_cgroup(probe_group)
+    if os.geteuid() != 0 or probe_group is not None:  # RLIMIT_NPROC or a pids cgroup
+        assert int(raw.stdout.split()[0]) <= limits["max_processes"]
+    if FULL:  # the pid namespace died with its init: no sleeper survives
+        time.sleep(0.2)
+        assert _processes_mentioning(marker) == []
+
+
+def test_secrets_in_the_environment_do_not_reach_the_code() -> None:
+    secret = "s3cr3t-" + secrets.token_hex(8)
+    code = _with_body("    import os, json\n    print(json.dumps(dict(os.environ)))")
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("MY_SERVICE_API_KEY", "OPENAI_API_KEY", "OPTIFORM_LLM_TOKEN", "PLAIN"):
+            env.setenv(name, secret)
+        res = run_code(code, data={"capacity": 1}, limits=FAST)
+    assert res.ok, res.message
+    seen = json.loads(res.stdout)
+    assert secret not in res.stdout
+    assert set(seen) <= {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PWD",
+                         "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                         "MALLOC_ARENA_MAX"}
+
+
+def test_reading_files_outside_the_sandbox_is_refused(tmp_path: Path) -> None:
+    private = tmp_path / "private.txt"
+    private.write_text("do not read")
+    res = run_code(_with_body(f"    print(open({str(private)!r}).read())"), limits=FAST)
+    assert res.status == "error" and "do not read" not in res.stdout + res.message
+
+
+def test_output_is_capped() -> None:
+    limits = SandboxLimits(max_output_bytes=1000, network=FAST.network)
+    res = run_code(_with_body("    print('x' * 5_000_000)"), data={"capacity": 1},
+                   limits=limits)
+    assert res.ok
+    assert len(res.stdout) < 1200 and "output cut" in res.stdout
+
+
+def test_without_network_isolation_refuse_or_warn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "probe_isolation", lambda: sandbox_process.Isolation())
+    res = run_code(LP, data={"capacity": 10})
+    assert res.status == "refused" and not res.ok and "unshare" in res.message
+    res = run_code(LP, data={"capacity": 10}, limits=SandboxLimits(network="warn"))
+    assert res.ok and not res.network_isolated and "without network isolation" in res.message
+
+
+def test_every_pyomo_termination_condition_is_mapped() -> None:
+    from pyomo.contrib.solver.common.results import TerminationCondition
+
+    from optiform.solvers.result import Status
+    from optiform.solvers.sandbox_solve import TERMINATION_STATUS
+
+    assert set(TERMINATION_STATUS) == set(TerminationCondition.__members__)
+    assert set(TERMINATION_STATUS.values()) <= {s.value for s in Status}
+    assert {s.value for s in Status} == sandbox.RESULT_STATUSES
+
+
+def test_classify_signals_and_malformed_results(tmp_path: Path) -> None:
+    limits = SandboxLimits(cpu_seconds=5, memory_mb=256)
+
+    def raw(rc: int, cpu: float = 0.1) -> sandbox_process.RawRun:
+        return sandbox_process.RawRun(rc, "", "boom", 0.5, cpu, False)
+
+    assert sandbox.classify(raw(-24), None, "", limits, True).status == "timeout"
+    assert sandbox.classify(raw(-9, cpu=5.2), None, "", limits, True).status == "timeout"
+    killed = sandbox.classify(raw(-9), None, "", limits, True)
+    assert killed.status == "killed" and "SIGKILL" in killed.message and "256 MB" in killed.message
+    assert sandbox.classify(raw(-6), None, "", limits, True).status == "killed"
+    bad = tmp_path / "result.json"
+    for text in ('{"status": "optimal"', '["optimal"]', '{"status": "great", "values": {}}'):
+        bad.write_text(text)
+        record, problem = sandbox._read_record(bad)
+        assert record is None and problem
+        res = sandbox.classify(raw(0), record, problem, limits, True)
+        assert res.status == "error" and problem in res.message
