@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from optiform.agent.llm import Completion, Message, Usage
-from optiform.errors import LLMError, LLMOutputError
+from optiform.errors import ConfigError, LLMError, LLMOutputError
+
+if TYPE_CHECKING:
+    from optiform.config import Settings
 
 Answer = str | dict[str, Any] | list[Any] | BaseException | Callable[[list[Message]], Any]
 
@@ -27,6 +31,26 @@ class FakeLLM:
         self.queue: deque[Answer] = deque(answers or [])
         self.default = default
         self.requests: list[dict[str, Any]] = []
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **kw: Any) -> FakeLLM:
+        """The fake the ``fake`` backend builds: scripted by ``settings.fake_answers`` (a JSON
+        file: a list answered in order, or ``{"answers": [...], "default": answer}``), so a
+        CLI or server process can run offline with known answers; empty without one."""
+        path = settings.fake_answers if settings is not None else None
+        if path is None or "answers" in kw or "default" in kw:
+            return cls(**kw)
+        try:
+            script = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the fake backend's answers from {path}: {exc}",
+                              hint="OPTIFORM_FAKE_ANSWERS must name a JSON file") from exc
+        if isinstance(script, list):
+            return cls(script)
+        if isinstance(script, dict) and set(script) <= {"answers", "default"}:
+            return cls(list(script.get("answers") or []), default=script.get("default"))
+        raise ConfigError(f"{path} is not a script of fake answers",
+                          hint='write a JSON list, or {"answers": [...], "default": ...}')
 
     def push(self, *answers: Answer) -> None:
         self.queue.extend(answers)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from optiform.config import Settings
 
 Role = Literal["system", "user", "assistant"]
 
@@ -97,7 +100,10 @@ class _Registry:
             import importlib
 
             module, attr = target.split(":")
-            target = getattr(importlib.import_module(module), attr)
+            obj: Any = importlib.import_module(module)
+            for part in attr.split("."):  # 'Class.factory' names a classmethod
+                obj = getattr(obj, part)
+            target = obj
             self.factories[name] = target
         return target(**kwargs)
 
@@ -107,9 +113,19 @@ class _Registry:
 
 BACKENDS = _Registry(
     {
-        "fake": "optiform.agent.fake:FakeLLM",
+        "fake": "optiform.agent.fake:FakeLLM.from_settings",
         "local": "optiform.agent.local_llm:LocalLLM.from_settings",
         "openai": "optiform.agent.openai_llm:OpenAILLM.from_settings",
         "replay": "optiform.agent.replay:ReplayLLM.from_settings",
     }
 )
+
+
+def make_llm(settings: Settings | None = None, **kwargs: Any) -> LLM:
+    """The backend ``settings.effective_backend`` names, built from the settings (lazily: no
+    client, file or model is touched until the first call)."""
+    if settings is None:
+        from optiform.config import load_settings
+
+        settings = load_settings()
+    return BACKENDS.create(settings.effective_backend, settings=settings, **kwargs)

@@ -1,0 +1,296 @@
+"""Checks: what went wrong, or looks wrong, with one attempt, as feedback an LLM can act on.
+
+Each check is a pure function of the problem text, the Formulation and/or the SolveResult.
+Errors (the model does not build or does not solve) always trigger a repair; warnings are
+heuristics (a number never used, an integer cue on a continuous variable...) and trigger one
+repair at most each, with the instruction to keep the model when a warning does not apply.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from optiform.agent import textcues
+from optiform.errors import FormulationError, OptiformError
+from optiform.solvers.formulation import Formulation
+from optiform.solvers.result import SolveResult, Status
+
+Severity = Literal["error", "warning", "info"]
+
+
+class Check(BaseModel):
+    code: str
+    severity: Severity
+    message: str
+    where: str | None = None
+    names: list[str] = Field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.code}:{self.where or ''}"
+
+
+# -- errors: the attempt did not build or did not solve ----------------------------------
+
+
+def error_check(exc: BaseException) -> Check:
+    """A parse, validation or output error, with where it is when the error knows."""
+    if isinstance(exc, FormulationError):
+        return Check(code="invalid", severity="error", message=str(exc), where=exc.where)
+    if isinstance(exc, OptiformError):
+        code = "bad_output" if type(exc).__name__ == "LLMOutputError" else "error"
+        return Check(code=code, severity="error", message=str(exc))
+    return Check(code="error", severity="error", message=f"{type(exc).__name__}: {exc}")
+
+
+def status_checks(result: SolveResult) -> list[Check]:
+    s = result.status
+    if s is Status.INFEASIBLE:
+        if result.conflict:
+            names = ", ".join(result.conflict)
+            msg = (f"The model is infeasible: the constraints {names} cannot all hold together "
+                   "(an irreducible infeasible subset). Check each against the text: a reversed "
+                   "inequality (<= vs >=), a wrong number, or a limit read as a requirement.")
+        else:
+            msg = ("The model is infeasible: no point satisfies every constraint. Look for a "
+                   "reversed inequality, a wrong number, or an equality that should be <= or >=.")
+        return [Check(code="infeasible", severity="error", message=msg,
+                      names=list(result.conflict))]
+    if s is Status.UNBOUNDED:
+        return [Check(code="unbounded", severity="error", message=(
+            "The objective improves without limit: a limit from the text is missing (resources, "
+            "demand, budget), an inequality is reversed, or the objective's sense is wrong."))]
+    if s is Status.INFEASIBLE_OR_UNBOUNDED:
+        return [Check(code="infeasible_or_unbounded", severity="error", message=(
+            "The model is infeasible or unbounded: check every inequality's direction and that "
+            "every limit in the text is a constraint."))]
+    if s is Status.ERROR:
+        return [Check(code="solver_error", severity="error",
+                      message=f"The solver failed: {result.message or 'no message'}")]
+    out = []
+    if s is Status.TIME_LIMIT:
+        out.append(Check(code="time_limit", severity="info",
+                         message="The solver stopped at the time limit; the answer may not be "
+                                 "optimal."))
+    out.extend(Check(code="solver_warning", severity="info", message=w) for w in result.warnings)
+    return out
+
+
+# -- warnings: the attempt solved but looks wrong ----------------------------------------
+
+
+def _expressions(f: Formulation) -> list[tuple[str, str]]:
+    out = [("objective", f.objective.expression)]
+    for c in f.constraints:
+        out.append((f"constraint '{c.name}'", c.expression))
+        if c.for_each:
+            out.append((f"constraint '{c.name}'", c.for_each))
+    return out
+
+
+def _tree(text: str) -> ast.AST | None:
+    from optiform.solvers.expr import parse
+
+    try:
+        return parse(text)
+    except FormulationError:
+        return None
+
+
+def _walk_numbers(value: Any, out: list[float]) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        out.append(float(value))
+    elif isinstance(value, dict):
+        for v in value.values():
+            _walk_numbers(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _walk_numbers(v, out)
+
+
+def formulation_numbers(f: Formulation) -> list[float]:
+    """Every number written in a formulation: constants, parameter values, bounds, elements."""
+    out: list[float] = []
+    for _, text in _expressions(f):
+        tree = _tree(text)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+                out.append(float(node.value))
+    for p in f.parameters:
+        _walk_numbers(p.value, out)
+        _walk_numbers(p.values, out)
+    for v in f.variables:
+        _walk_numbers([v.lb, v.ub], out)
+    for s in f.sets:
+        _walk_numbers(s.elements, out)
+    return out
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * (1.0 + abs(a))
+
+
+def unused_numbers(text: str, f: Formulation) -> Check | None:
+    """Numbers stated in the text that the formulation never uses (0 and 1 are left out)."""
+    used = formulation_numbers(f)
+    missing: list[str] = []
+    for n in textcues.numbers_in_text(text):
+        if n.value in (0.0, 1.0):
+            continue
+        forms = [n.value, n.value / 100.0, 1.0 - n.value / 100.0]
+        if not any(_close(form, u) for form in forms for u in used) and \
+                n.text.strip() not in missing:
+            missing.append(n.text.strip())
+    if not missing:
+        return None
+    return Check(code="unused_numbers", severity="warning", names=missing, message=(
+        f"The text states {', '.join(missing)}, which the model never uses. If a number is "
+        "data, add the missing constraint or coefficient."))
+
+
+def _var_words(v: Any) -> set[str]:
+    return {textcues.stem(w) for w in textcues.words(v.name) + textcues.words(v.description)
+            if len(w) > 2}
+
+
+def integer_cues(text: str, f: Formulation) -> Check | None:
+    """Continuous variables that count things the text counts in whole numbers."""
+    things = textcues.counted_things(text)
+    if not things:
+        return None
+    flagged = [v.name for v in f.variables
+               if v.domain == "continuous" and _var_words(v) & things]
+    if not flagged:
+        return None
+    return Check(code="integer_cue", severity="warning", names=flagged, where=flagged[0],
+                 message=(f"The variables {', '.join(flagged)} count whole things (trucks, "
+                          "people, units...), but are continuous: make them \"integer\" if "
+                          "fractions make no sense."))
+
+
+def objective_sense(text: str, f: Formulation) -> Check | None:
+    wanted = textcues.goal_sense(text)
+    if wanted is None or wanted == f.objective.sense:
+        return None
+    return Check(code="objective_sense", severity="warning", where="objective", message=(
+        f"The text asks to {wanted}, but the objective is set to {f.objective.sense}."))
+
+
+def _constants(tree: ast.AST) -> set[float]:
+    return {float(n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, (int, float))
+            and not isinstance(n.value, bool)}
+
+
+def limit_equalities(text: str, f: Formulation) -> list[Check]:
+    """Equalities on quantities the text describes as limits or availabilities."""
+    out = []
+    said = textcues.sentences(text)
+    for c in f.constraints:
+        tree = _tree(c.expression)
+        if not isinstance(tree, ast.Compare) or not any(isinstance(o, ast.Eq) for o in tree.ops):
+            continue
+        consts = _constants(tree) - {0.0, 1.0}
+        name_words = {textcues.stem(w) for w in textcues.words(c.name) if len(w) > 3}
+        for sentence in said:
+            nums = {n.value for n in textcues.numbers_in_text(sentence)}
+            words = {textcues.stem(w) for w in textcues.words(sentence)}
+            if not (consts & nums or (not consts and name_words and name_words <= words)):
+                continue
+            low = sentence.lower()
+            limit = textcues.LIMIT_PHRASES.search(low)
+            if limit and not textcues.EXACT_PHRASES.search(low):
+                op = ">=" if any(k in limit.group(0) for k in ("least", "less", "minimum")) \
+                    else "<="
+                out.append(Check(code="limit_equality", severity="warning",
+                                 where=f"constraint '{c.name}'", names=[c.name], message=(
+                                     f"Constraint '{c.name}' is an equality, but the text says "
+                                     f"\"{limit.group(0)}\" (\"{sentence[:120]}\"): use {op} "
+                                     "unless the amount must be met exactly.")))
+                break
+    return out
+
+
+def _names(tree: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def strict_inequalities(f: Formulation) -> list[Check]:
+    """Strict < or > on whole-number variables: the solver reads 'x < 10' as 'x <= 9', which
+    is wrong when the text meant 'at most 10'. (On continuous variables a strict inequality
+    is solved as non-strict, which changes nothing, so it is only noted.)"""
+    whole = {v.name for v in f.variables if v.domain != "continuous"}
+    out = []
+    for c in f.constraints:
+        tree = _tree(c.expression)
+        if not (isinstance(tree, ast.Compare) and any(isinstance(o, (ast.Lt, ast.Gt))
+                                                       for o in tree.ops)):
+            continue
+        if _names(tree) & whole:
+            out.append(Check(code="strict_inequality", severity="warning",
+                             where=f"constraint '{c.name}'", names=[c.name], message=(
+                                 f"Constraint '{c.name}' uses a strict < or > on whole numbers, "
+                                 "read as 'x < 10' -> 'x <= 9'. Write <= or >= as the text "
+                                 "means it: 'at most 10' is <= 10, 'fewer than 10' is <= 9.")))
+        else:
+            out.append(Check(code="strict_inequality", severity="info",
+                             where=f"constraint '{c.name}'", names=[c.name], message=(
+                                 f"Constraint '{c.name}' uses a strict < or >, solved as <= or "
+                                 ">= (continuous models have no strict bounds).")))
+    return out
+
+
+def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
+    """All decisions zero with objective zero: usually a requirement is missing or reversed."""
+    if not result.ok or abs(result.objective or 0.0) > 1e-9 or not result.values:
+        return None
+    flat: list[float] = []
+    _walk_numbers(result.values, flat)
+    if any(abs(x) > 1e-9 for x in flat):
+        return None
+    return Check(code="all_zero", severity="warning", message=(
+        "Every decision is zero and so is the objective: a requirement from the text (a demand, "
+        "a minimum) is probably missing, or an inequality is reversed."))
+
+
+def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:
+    """Every check of an attempt that produced a formulation (and maybe a result)."""
+    out: list[Check] = list(strict_inequalities(f))
+    if result is not None:
+        out.extend(status_checks(result))
+        trivial = trivial_solution(f, result)
+        if trivial:
+            out.append(trivial)
+    for check in (objective_sense(text, f), integer_cues(text, f), unused_numbers(text, f)):
+        if check is not None:
+            out.append(check)
+    out.extend(limit_equalities(text, f))
+    return out
+
+
+def errors(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
+    return [c for c in _models(checks) if c.severity == "error"]
+
+
+def warnings(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
+    return [c for c in _models(checks) if c.severity == "warning"]
+
+
+def _models(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
+    return [c if isinstance(c, Check) else Check.model_validate(c) for c in checks]
+
+
+def feedback_text(checks: list[Check]) -> str:
+    """Numbered feedback lines; warnings say they may not apply."""
+    lines = []
+    for i, c in enumerate(checks, 1):
+        tag = "error" if c.severity == "error" else "check (may not apply)"
+        lines.append(f"{i}. [{tag}] {c.message}")
+    return "\n".join(lines)

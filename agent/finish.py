@@ -1,0 +1,164 @@
+"""The answer node: pick the best attempt, explain it, export it, rate it, remember the turn."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from optiform.agent import checks
+from optiform.agent.activity import binding_constraints
+from optiform.agent.answer import Answer, explain, fmt
+from optiform.agent.deps import Deps, step
+from optiform.agent.events import emit, traced_node
+from optiform.agent.insights import record_usage
+from optiform.agent.llm import Usage
+from optiform.agent.solving import FIRST_ROUND, penalty, solved_objective
+from optiform.agent.state import AgentState, Attempt, Turn
+from optiform.agent.vote import agree, confidence
+from optiform.solvers.formulation import Formulation
+from optiform.solvers.result import SolveResult
+
+NOT_A_PROBLEM = ("This does not look like an optimization problem{reason}. Describe the "
+                 "decisions to make, the goal (what to maximize or minimize) and the limits.")
+
+
+def best_attempt(state: AgentState) -> Attempt | None:
+    """The chain's best attempt: solved first, then fewest errors and warnings, then latest."""
+    attempts = state.get("attempts") or []
+    chain = [attempts[i] for i in state.get("chain") or []] or attempts
+    if not chain:
+        return None
+    return max(chain, key=lambda a: (solved_objective(a) is not None, -penalty(a), a["index"]))
+
+
+def _vote_share(state: AgentState, objective: float | None) -> tuple[float | None, bool]:
+    vote = state.get("vote") or {}
+    if not vote or objective is None:
+        return None, False
+    batch = [a for a in state["attempts"] if a["source"] in FIRST_ROUND]
+    agreeing = sum(1 for a in batch if (o := solved_objective(a)) is not None and agree(o,
+                                                                                      objective))
+    return agreeing / max(1, len(batch)), bool(vote.get("tie"))
+
+
+def _usage(trace: list[dict[str, Any]]) -> Usage:
+    total = Usage()
+    for s in trace:
+        if s.get("usage"):
+            total = total + Usage.model_validate(s["usage"])
+    return total
+
+
+def _failure_message(best: Attempt | None, result: SolveResult | None, repairs: int) -> str:
+    if result is not None and result.status.value == "time_limit" and result.objective is not None:
+        return (f"Stopped at the time limit: best objective {fmt(result.objective)} "
+                "(not proven optimal).")
+    errs = checks.errors(best.get("checks", [])) if best else []
+    first = errs[0].message.splitlines()[0] if errs else "no model was produced"
+    if repairs == 0:
+        return f"No solution (repairs are off): {first}"
+    return f"Gave up after {repairs} repair round{'s' if repairs != 1 else ''}: {first}"
+
+
+@dataclass
+class _Outcome:
+    status: str
+    objective: float | None
+    values: dict[str, Any]
+    source: str
+    message: str
+    formulation: Formulation | None
+    result: SolveResult | None
+    open_checks: list[checks.Check]
+
+
+def _outcome(state: AgentState, best: Attempt | None) -> _Outcome:
+    """What the turn ends with: the best attempt's solve, else the code strategy's, else the
+    best attempt's failure."""
+    f = Formulation.model_validate(best["formulation"]) if best and best.get("formulation") \
+        else None
+    result = SolveResult.model_validate(best["result"]) if best and best.get("result") else None
+    open_checks = checks.warnings(best.get("checks", [])) if best else []
+    source = best["source"] if best else ""
+    cross = state.get("cross_check") or {}
+    if result is not None and result.ok:
+        return _Outcome("optimal", result.objective, result.values, source,
+                        f"Solved: objective {fmt(result.objective)}.", f, result, open_checks)
+    if cross.get("solved"):
+        code_result = SolveResult(status="optimal", objective=cross["objective"],
+                                  values=cross["values"], solver="code strategy")
+        return _Outcome("optimal", cross["objective"], cross["values"], "code",
+                        f"Solved by the code strategy: objective {fmt(cross['objective'])} "
+                        "(the formulation path did not solve).", None, code_result, [])
+    message = _failure_message(best, result, state.get("repairs", 0))
+    if result is None:
+        return _Outcome("failed", None, {}, source, message, f, None, open_checks)
+    return _Outcome(result.status.value, result.objective, result.values, source, message, f,
+                    result, open_checks)
+
+
+def build_answer(state: AgentState, deps: Deps) -> tuple[Answer, Attempt | None]:
+    """The Answer (without its trace) for the state at the end of a turn."""
+    text, repairs = state.get("text", ""), state.get("repairs", 0)
+    common: dict[str, Any] = {"problem": text, "repair_rounds": repairs,
+                              "usage": _usage(state.get("trace", [])),
+                              "seconds": round(time.time() - state.get("started", time.time()),
+                                               4)}
+    if state.get("kind") == "not_a_problem":
+        reason = state.get("reason", "").rstrip(".")
+        msg = NOT_A_PROBLEM.format(reason=f" ({reason})" if reason else "")
+        return Answer(status="not_a_problem", message=msg, explanation=msg, **common), None
+    best = best_attempt(state)
+    o = _outcome(state, best)
+    cross = state.get("cross_check") or {}
+    data_dir = Path(state["data_dir"]) if state.get("data_dir") else None
+    f = o.formulation
+    binding = binding_constraints(f, o.values, data_dir) if o.status == "optimal" and f else []
+    share, tie = _vote_share(state, o.objective if o.status == "optimal" else None)
+    conf = confidence(solved=o.status == "optimal", warnings=len(o.open_checks),
+                      repairs=repairs, vote_share=share, tie=tie,
+                      cross_check=cross.get("agrees"))
+    answer = Answer(
+        status=o.status, message=o.message, objective=o.objective, values=o.values,
+        formulation=f, pyomo_script=_export(deps, f, data_dir) if f is not None else None,
+        code=cross.get("code") if o.source == "code" else None, binding=binding,
+        checks=o.open_checks, confidence=conf, source=o.source,
+        result=o.result if o.source != "code" else None,
+        explanation=explain(status=o.status, formulation=f, result=o.result, binding=binding,
+                            message=o.message, checks=o.open_checks, repairs=repairs),
+        **common)
+    return answer, best
+
+
+def _export(deps: Deps, f: Formulation, data_dir: Path | None) -> str | None:
+    if deps.export is None:
+        return None
+    try:
+        return deps.export(f, data_dir=data_dir)
+    except Exception as exc:  # an exporter bug must not cost the user the answer
+        emit("error", "answer", message=f"Pyomo export failed: {exc}")
+        return None
+
+
+@traced_node("answer")
+def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    result, best = build_answer(state, deps)
+    history = list(state.get("history") or [])
+    previous = history[-1].get("formulation") if history else None
+    turn: Turn = {"text": state.get("text", ""), "status": result.status,
+                  "objective": result.objective,
+                  "formulation": (best or {}).get("formulation") or previous}
+    if result.status != "not_a_problem":
+        history.append(turn)
+        record_usage(deps.insights, [i["id"] for i in state.get("insights", [])],
+                     "solved" if result.ok else "failed")
+    trace = [*state.get("trace", []), step("answer", "note", started=state["started"], detail={
+        "status": result.status, "objective": result.objective,
+        "confidence": result.confidence, "source": result.source})]
+    dump = result.model_dump(mode="json", exclude={"trace"})
+    return {"answer": dump, "history": history, "trace": trace}

@@ -1,0 +1,140 @@
+"""The nodes that ask the LLM for a formulation: formulate (one or k samples, or a follow-up
+on the thread's previous model) and repair (Trace-style: the attempt's model, what happened to
+it, and the feedback). An answer that is not a valid formulation becomes an attempt with an
+error, which the check node turns into feedback; it is never executed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from optiform.agent import checks, prompts
+from optiform.agent.deps import Deps, call_llm, step
+from optiform.agent.events import emit, traced_node
+from optiform.agent.llm import Message
+from optiform.agent.schema import compact_json, llm_schema, to_formulation
+from optiform.agent.state import AgentState, Attempt, AttemptSource
+from optiform.errors import FormulationError, LLMOutputError
+from optiform.solvers.formulation import Formulation
+
+REPAIR_TEMPERATURE = 0.3
+
+
+def ask_formulation(deps: Deps, node: str, messages: list[Message], *, index: int,
+                    source: AttemptSource, started: float, trace: list[dict[str, Any]],
+                    temperature: float | None = None, seed: int | None = None,
+                    tables: bool = False) -> Attempt:
+    """One LLM call for a formulation, as an Attempt; the call's steps go to ``trace``."""
+    attempt: Attempt = {"index": index, "source": source, "raw": None, "formulation": None,
+                        "error": None, "result": None, "checks": [], "checked": False}
+    try:
+        completion, llm_step = call_llm(
+            deps, node, messages, started=started, schema=llm_schema(tables=tables),
+            temperature=temperature, seed=seed, max_tokens=deps.formulation_max_tokens,
+            attempt=index)
+    except LLMOutputError as exc:
+        trace.append(step(node, "note", started=started, attempt=index,
+                          detail={"message": exc.message}))
+        return _failed(attempt, exc)
+    trace.append(llm_step)
+    raw = completion.data if completion.data is not None else completion.text
+    attempt["raw"] = raw
+    try:
+        f = to_formulation(raw)
+    except FormulationError as exc:
+        return _failed(attempt, exc)
+    attempt["formulation"] = f.model_dump(mode="json")
+    llm_step["formulation"] = attempt["formulation"]
+    emit("attempt", node, index=index, source=source, valid=True)
+    return attempt
+
+
+def _failed(attempt: Attempt, exc: Exception) -> Attempt:
+    attempt["error"] = str(exc)
+    attempt["checks"] = [checks.error_check(exc).model_dump()]
+    attempt["checked"] = True
+    emit("attempt", None, index=attempt["index"], source=attempt["source"], valid=False)
+    return attempt
+
+
+def thread_text(history: list[dict[str, Any]], max_chars: int = 6000) -> str:
+    """The thread so far: the first problem, then each later request."""
+    texts = [t.get("text", "") for t in history if t.get("text")]
+    joined = "\n".join([texts[0], *(f"Then: {t}" for t in texts[1:])]) if texts else ""
+    return joined if len(joined) <= max_chars else joined[:max_chars // 2] + "\n...\n" + \
+        joined[-max_chars // 2:]
+
+
+@traced_node("formulate")
+def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    tables = state.get("tables") or []
+    history = state.get("history") or []
+    source: AttemptSource = "formulate"
+    if state.get("kind") == "follow_up":
+        model = compact_json(Formulation.model_validate(history[-1]["formulation"]))
+        messages = prompts.follow_up_messages(state["text"], thread_text(history), model,
+                                              tables=tables)
+        source = "follow_up"
+    else:
+        messages = prompts.formulate_messages(state["text"], insights=state.get("insights"),
+                                              tables=tables)
+    trace = list(state.get("trace", []))
+    k = max(1, deps.samples)
+    attempts = []
+    for i in range(k):
+        # the first sample is the greedy one; the others are drawn with different seeds
+        temp = deps.temperature if i == 0 else max(deps.sample_temperature, deps.temperature)
+        attempts.append(ask_formulation(
+            deps, "formulate", messages, index=i, source=source if i == 0 else "sample",
+            started=state["started"], trace=trace, temperature=temp, seed=deps.seed + i,
+            tables=bool(tables)))
+    return {"attempts": attempts, "trace": trace}
+
+
+def model_text(attempt: Attempt) -> str:
+    """The attempt's model as shown to the LLM: compact JSON, or the raw reply."""
+    if attempt.get("formulation"):
+        return compact_json(Formulation.model_validate(attempt["formulation"]))
+    raw = attempt.get("raw")
+    if raw is None:
+        return "(no answer)"
+    return raw if isinstance(raw, str) else json.dumps(raw, separators=(",", ":"))
+
+
+def pending_feedback(attempt: Attempt, fed_back: list[str]) -> list[checks.Check]:
+    """What to tell the LLM about an attempt: every error, and warnings not yet sent."""
+    found = checks.errors(attempt.get("checks", []))
+    found += [w for w in checks.warnings(attempt.get("checks", [])) if w.key not in fed_back]
+    return found
+
+
+@traced_node("repair")
+def repair(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    attempts = list(state["attempts"])
+    current = attempts[state["current"]]
+    feedback = pending_feedback(current, state.get("fed_back", []))
+    rounds = state.get("repairs", 0)
+    tables = state.get("tables") or []
+    messages = prompts.repair_messages(state["text"], current, checks.feedback_text(feedback),
+                                       model_text(current), insights=state.get("insights"),
+                                       tables=tables)
+    trace = list(state.get("trace", []))
+    new = ask_formulation(
+        deps, "repair", messages, index=len(attempts), source="repair", started=state["started"],
+        trace=trace, temperature=deps.temperature if rounds == 0 else max(
+            deps.temperature, REPAIR_TEMPERATURE),
+        seed=deps.seed + 100 + rounds, tables=bool(tables))
+    trace[-1].setdefault("detail", {})["feedback"] = [c.model_dump() for c in feedback]
+    return {
+        "attempts": [*attempts, new],
+        "current": new["index"],
+        "chain": [*state.get("chain", []), new["index"]],
+        "repairs": rounds + 1,
+        "fed_back": [*state.get("fed_back", []), *(c.key for c in feedback)],
+        "trace": trace,
+    }

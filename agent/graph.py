@@ -1,0 +1,56 @@
+"""The LangGraph StateGraph: text -> formulation -> solve -> check -> repair -> answer.
+
+```
+START -> intake -> retrieve -> formulate -> solve -> check -> select -> answer -> END
+           |                      ^           ^                 |  |
+           +-- follow-up ---------+           +---- repair <----+  +-> code -> answer
+           +-- not a problem -> answer
+```
+select routes to repair while the current attempt has errors or warnings not yet fed back and
+rounds are left, then to code (when the code strategy is on), then to answer.
+The repair loop is bounded by the ``repairs`` counter in the state (``Deps.max_repairs``),
+never by the recursion limit. Dependencies come through the runtime context (``Deps``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from optiform.agent.code_strategy import code
+from optiform.agent.deps import Deps
+from optiform.agent.finish import answer
+from optiform.agent.formulate import formulate, repair
+from optiform.agent.intake import intake, retrieve
+from optiform.agent.solving import after_intake, check, route, select, solve
+from optiform.agent.state import AgentState
+
+
+def build_graph() -> StateGraph:
+    g = StateGraph(AgentState, context_schema=Deps)
+    for name, fn in (("intake", intake), ("retrieve", retrieve), ("formulate", formulate),
+                     ("solve", solve), ("check", check), ("select", select),
+                     ("repair", repair), ("code", code), ("answer", answer)):
+        g.add_node(name, fn)
+    g.add_edge(START, "intake")
+    g.add_conditional_edges("intake", after_intake, ["retrieve", "formulate", "answer"])
+    g.add_edge("retrieve", "formulate")
+    g.add_edge("formulate", "solve")
+    g.add_edge("repair", "solve")
+    g.add_edge("solve", "check")
+    g.add_edge("check", "select")
+    g.add_conditional_edges("select", route, ["repair", "code", "answer"])
+    g.add_edge("code", "answer")
+    g.add_edge("answer", END)
+    return g
+
+
+def compile_graph(checkpointer: Any = None) -> Any:
+    """The runnable graph; with a checkpointer, turns of a thread share their state."""
+    return build_graph().compile(checkpointer=checkpointer)
+
+
+def recursion_limit(deps: Deps) -> int:
+    """Steps one turn can take: fixed nodes plus three per repair round, with headroom."""
+    return 12 + 4 * deps.max_repairs

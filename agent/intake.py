@@ -1,0 +1,107 @@
+"""The first nodes: check the input, decide whether it is an optimization problem, retrieve
+insights.
+
+Input policy: empty text is an InputError; text longer than ``max_problem_chars`` (default
+12,000 characters, about 3,300 tokens, which leaves room in an 8k context for the system prompt
+and a 1,200-token answer) is an InputError too: truncating would silently drop constraints.
+A text is sent to the LLM for a yes/no classification only when cheap heuristics are unsure;
+a follow-up turn in a thread is never classified.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from optiform.agent import prompts, textcues
+from optiform.agent.deps import Deps, call_llm, step
+from optiform.agent.events import traced_node
+from optiform.agent.insights import insight_dict
+from optiform.agent.state import AgentState, new_turn_state
+from optiform.errors import InputError, LLMOutputError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_GOAL = re.compile(r"\b(?:maximi[sz]\w*|minimi[sz]\w*|optimi[sz]\w*|optimal|maximum|minimum|"
+                   r"maximal|minimal|profit|cost|revenue|cheapest|fewest|"
+                   r"(?:reduce|decrease|increase)\s+(?:the\s+)?(?:total\s+)?\w+|"
+                   r"as (?:many|much|few|little) as)\b")
+_LIMIT = re.compile(r"\b(?:at most|at least|no more than|no less than|available|limit\w*|"
+                    r"capacity|budget|requires?|needs?|must|cannot|subject to|constraints?)\b")
+
+
+def validate_text(text: Any, max_chars: int) -> str:
+    """The problem text, cleaned; InputError when it cannot be worked on."""
+    if not isinstance(text, str):
+        raise InputError(f"the problem must be text, not {type(text).__name__}",
+                         hint="pass the problem statement as a string")
+    clean = _CONTROL.sub("", text).strip()
+    if not clean:
+        raise InputError("the problem text is empty",
+                         hint="describe the decisions, the goal (maximize or minimize what) "
+                              "and the limits")
+    if len(clean) > max_chars:
+        raise InputError(
+            f"the problem text has {len(clean):,} characters; the limit is {max_chars:,}",
+            hint="shorten it, move tables into data files (data=...), or raise "
+                 "max_problem_chars (OPTIFORM_MAX_PROBLEM_CHARS) for a model with a larger "
+                 "context window")
+    return clean
+
+
+def looks_like_problem(text: str) -> bool | None:
+    """True when the wording clearly states an optimization problem, else None (unsure)."""
+    low = text.lower()
+    numbers = len(textcues.numbers_in_text(text))
+    if _GOAL.search(low) and (_LIMIT.search(low) or numbers >= 2):
+        return True
+    return None
+
+
+@traced_node("intake")
+def intake(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    started = time.time()
+    text = validate_text(state.get("text"), deps.max_problem_chars)
+    update: dict[str, Any] = {**new_turn_state(), "text": text, "started": started}
+    history = state.get("history") or []
+    update["history"] = history
+    if history and history[-1].get("formulation"):
+        update["kind"] = "follow_up"
+        return update
+    if looks_like_problem(text):
+        return update
+    try:
+        completion, llm_step = call_llm(deps, "intake", prompts.classify_messages(text),
+                                        started=started, schema=prompts.CLASSIFY_SCHEMA,
+                                        temperature=0.0, max_tokens=60)
+    except LLMOutputError as exc:
+        update["trace"] = [step("intake", "note", started=started, detail={
+            "message": f"classification failed ({exc.message}); treated as a problem"})]
+        return update
+    trace = [{**llm_step, "kind": "classify"}]
+    data = completion.data if isinstance(completion.data, dict) else {}
+    is_problem = data.get("optimization")
+    if is_problem is False:
+        update.update(kind="not_a_problem", reason=str(data.get("reason") or "").strip())
+    elif not isinstance(is_problem, bool):
+        trace.append(step("intake", "note", started=started,
+                          detail={"message": "classification unreadable; treated as a problem"}))
+    update["trace"] = trace
+    return update
+
+
+@traced_node("retrieve")
+def retrieve(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    if deps.top_k <= 0:
+        return {}
+    t0 = time.perf_counter()
+    found = [insight_dict(i) for i in deps.insights.retrieve(state["text"], k=deps.top_k)]
+    seconds = time.perf_counter() - t0
+    trace_step = step("retrieve", "retrieve", started=state["started"], seconds=seconds,
+                      detail={"insights": [{k: i[k] for k in ("id", "label", "score")}
+                                           for i in found]})
+    return {"insights": found, "trace": [*state.get("trace", []), trace_step]}

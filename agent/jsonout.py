@@ -1,0 +1,159 @@
+"""JSON answers: parse, validate against a JSON schema, and build the one repair round. Pure.
+
+Backends that cannot constrain decoding to a schema (JSON mode only, or no JSON mode at all)
+ask for JSON, check the answer here, and on failure send the validation errors back once.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from optiform.agent.llm import Completion, Message
+from optiform.errors import LLMOutputError
+
+MAX_ERRORS = 5
+
+
+def parse_json(text: str) -> Any:
+    """The JSON value in ``text`` (a whole-answer ```json fence is tolerated)."""
+    body = text.strip()
+    if body.startswith("```"):
+        first_newline = body.find("\n")
+        if first_newline != -1 and body.endswith("```"):
+            body = body[first_newline + 1 : -3].strip()
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise LLMOutputError(
+            f"the answer is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            hint="ask again, or use a backend with schema-constrained decoding",
+        ) from exc
+
+
+@lru_cache(maxsize=64)
+def _validator(schema_text: str) -> Any:
+    from jsonschema import validators
+
+    schema = json.loads(schema_text)
+    cls = validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def schema_errors(data: Any, schema: dict[str, Any]) -> list[str]:
+    """Readable validation errors (at most MAX_ERRORS), each naming where in the value."""
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    found = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    out = []
+    for err in found[:MAX_ERRORS]:
+        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+        out.append(f"at {where}: {err.message}")
+    return out
+
+
+def check_answer(text: str, schema: dict[str, Any]) -> tuple[Any, list[str]]:
+    """Parse and validate one answer: (value, errors); errors is empty when it is good."""
+    try:
+        data = parse_json(text)
+    except LLMOutputError as exc:
+        return None, [exc.message]
+    return data, schema_errors(data, schema)
+
+
+def schema_instruction(schema: dict[str, Any]) -> str:
+    """What to tell a model that has JSON mode but no schema-constrained decoding."""
+    return ("Answer with one JSON value only, no prose, that validates against this JSON "
+            "schema:\n" + json.dumps(schema, separators=(",", ":")))
+
+
+def with_schema_instruction(messages: list[Message], schema: dict[str, Any]) -> list[Message]:
+    """The messages with the schema instruction added to the system message (or a new one)."""
+    note = schema_instruction(schema)
+    if messages and messages[0].role == "system":
+        first = Message(role="system", content=messages[0].content + "\n\n" + note)
+        return [first, *messages[1:]]
+    return [Message(role="system", content=note), *messages]
+
+
+def repair_messages(messages: list[Message], answer: str, errors: list[str]) -> list[Message]:
+    """The conversation for the repair round: the bad answer and what is wrong with it."""
+    listing = "\n".join(f"- {e}" for e in errors)
+    return [
+        *messages,
+        Message(role="assistant", content=answer),
+        Message(role="user", content="Your answer does not validate against the JSON schema:\n"
+                f"{listing}\nReply with the corrected JSON only."),
+    ]
+
+
+def output_error(errors: list[str], model: str) -> LLMOutputError:
+    return LLMOutputError(
+        "the model's answer does not match the JSON schema after one repair round: "
+        + "; ".join(errors),
+        model=model,
+        hint="try a stronger model, or simplify the request",
+    )
+
+
+def complete_validated(call: Callable[[list[Message]], Completion], messages: list[Message],
+                       schema: dict[str, Any], *, model: str) -> Completion:
+    """Call, validate the answer against ``schema``, and on failure repair once.
+
+    The returned Completion has ``data`` set and usage/latency summed over both rounds. An
+    answer cut off by ``max_tokens`` is not repaired (a second try would be cut off too).
+    """
+    first = call(messages)
+    data, errors = check_answer(first.text, schema)
+    if not errors:
+        return first.model_copy(update={"data": data})
+    if first.finish_reason == "length":
+        raise LLMOutputError(
+            f"the answer was cut off at the token limit ({first.usage.completion_tokens} "
+            "tokens) before the JSON was complete",
+            model=model, hint="raise max_tokens, or ask for a smaller answer")
+    second = call(repair_messages(messages, first.text, errors))
+    data, errors = check_answer(second.text, schema)
+    if errors:
+        raise output_error(errors, model)
+    return second.model_copy(update={"data": data, "usage": first.usage + second.usage,
+                                     "latency": first.latency + second.latency})
+
+
+def grammar_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema rewritten for llama.cpp's schema-to-grammar converter.
+
+    The converter treats an empty ``items`` schema (any item) as absent and then fails; an
+    array of anything is written as a bare ``{"type": "array"}``, which it understands.
+    The grammar emits required properties first; so that the model writes an object in its
+    declared order (e.g. a formulation's sets before the variables that use them), every
+    property without a default declared before the last required one is made required too
+    (properties with a default stay optional: the model may leave them out). Titles and
+    descriptions do not shape the grammar and are dropped.
+    """
+    out = copy.deepcopy(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("items") == {}:
+                del node["items"]
+            props, required = node.get("properties"), node.get("required")
+            if isinstance(props, dict) and isinstance(required, list) and required:
+                names = list(props)
+                last = max(names.index(r) for r in required if r in props)
+                node["required"] = [n for i, n in enumerate(names) if n in required or (
+                    i < last and isinstance(props[n], dict) and "default" not in props[n])]
+            for key in ("title", "description"):
+                if isinstance(node.get(key), str):
+                    del node[key]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(out)
+    return out

@@ -1,0 +1,171 @@
+"""The compact, LLM-facing JSON schema of a formulation, and its conversion to a Formulation.
+
+The full ``Formulation`` schema (``solvers/formulation.py``) carries descriptions, CSV sources
+and many optional fields; a small model writes better JSON, faster, under a smaller schema.
+The compact shape is a subset of the full one (same key names), so a compact answer validates
+into a ``Formulation`` after light clean-up. Keys are ordered as a person would write them
+(sets, parameters, variables, objective, constraints) and the first ones are required, because
+llama.cpp's grammar puts required properties first.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from optiform.errors import FormulationError
+from optiform.solvers.formulation import Formulation
+
+_NAME: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+_NAMES: dict[str, Any] = {"type": "array", "items": _NAME}
+_NUMBER_OR_NULL: dict[str, Any] = {"type": ["number", "null"]}
+
+_DOMAIN_ALIASES = {
+    "int": "integer", "integers": "integer", "integral": "integer", "bool": "binary",
+    "boolean": "binary", "real": "continuous", "float": "continuous", "reals": "continuous",
+    "nonnegativereals": "continuous", "nonnegativeintegers": "integer",
+}
+
+
+def _obj(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required,
+            "additionalProperties": False}
+
+
+def llm_schema(*, tables: bool = False) -> dict[str, Any]:
+    """The compact schema; ``tables`` adds CSV ``source`` fields for attached data tables."""
+    set_props: dict[str, Any] = {
+        "name": _NAME,
+        "elements": {"type": "array", "items": {"type": ["string", "integer"]}},
+    }
+    param_props: dict[str, Any] = {
+        "name": _NAME,
+        "index": _NAMES,
+        "value": {"type": "number"},
+        "values": {"type": ["object", "array"]},
+    }
+    if tables:
+        set_props["source"] = _obj({"file": {"type": "string"}, "column": {"type": "string"}},
+                                   ["file", "column"])
+        param_props["source"] = _obj(
+            {"file": {"type": "string"}, "column": {"type": "string"}, "key": _NAMES},
+            ["file", "column", "key"])
+    variable = _obj({
+        "name": _NAME,
+        "domain": {"enum": ["continuous", "integer", "binary"]},
+        "index": _NAMES,
+        "lb": _NUMBER_OR_NULL,
+        "ub": _NUMBER_OR_NULL,
+        "description": {"type": "string"},
+    }, ["name", "domain"])
+    constraint = _obj({
+        "name": _NAME,
+        "expression": {"type": "string"},
+        "for_each": {"type": "string"},
+    }, ["name", "expression"])
+    return _obj({
+        "sets": {"type": "array", "items": _obj(set_props, ["name"])},
+        "parameters": {"type": "array", "items": _obj(param_props, ["name"])},
+        "variables": {"type": "array", "items": variable, "minItems": 1},
+        "objective": _obj({
+            "sense": {"enum": ["maximize", "minimize"]},
+            "expression": {"type": "string"},
+        }, ["sense", "expression"]),
+        "constraints": {"type": "array", "items": constraint},
+    }, ["sets", "parameters", "variables", "objective", "constraints"])
+
+
+def _as_list(value: Any, scalar_key: str) -> Any:
+    """Accept ``{"name": spec}`` maps where a list of named items is expected."""
+    if isinstance(value, dict):
+        out = []
+        for name, spec in value.items():
+            if isinstance(spec, dict):
+                out.append({"name": name, **spec})
+            else:
+                out.append({"name": name, scalar_key: spec})
+        return out
+    return value
+
+
+def _drop_nones(item: Any, keep: tuple[str, ...] = ()) -> Any:
+    if not isinstance(item, dict):
+        return item
+    return {k: v for k, v in item.items() if v is not None or k in keep}
+
+
+def clean(data: Any) -> Any:
+    """Light, meaning-preserving clean-up of an LLM's answer before validation."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    out["sets"] = _as_list(out.get("sets") or [], "elements")
+    out["parameters"] = _as_list(out.get("parameters") or [], "value")
+    out["variables"] = _as_list(out.get("variables") or [], "domain")
+    out["constraints"] = _as_list(out.get("constraints") or [], "expression")
+    out["parameters"] = [_clean_param(p) for p in out["parameters"]]
+    out["variables"] = [_clean_variable(v) for v in out["variables"]]
+    out["constraints"] = [_drop_nones(c) for c in out["constraints"]]
+    out["sets"] = [_drop_nones(s) for s in out["sets"]]
+    for key in ("sets", "parameters", "constraints"):
+        if not out[key]:
+            del out[key]
+    return out
+
+
+def _clean_param(p: Any) -> Any:
+    p = _drop_nones(p)
+    if isinstance(p, dict) and not p.get("index"):
+        p.pop("index", None)
+        if "values" in p and "value" not in p and isinstance(p["values"], (int, float)):
+            p["value"] = p.pop("values")
+    return p
+
+
+def _clean_variable(v: Any) -> Any:
+    # 'lb': null means "unbounded below"; keep it, drop every other null
+    v = _drop_nones(v, keep=("lb",))
+    if isinstance(v, dict):
+        dom = v.get("domain")
+        if isinstance(dom, str):
+            v["domain"] = _DOMAIN_ALIASES.get(dom.strip().lower(), dom.strip().lower())
+        if not v.get("index"):
+            v.pop("index", None)
+    return v
+
+
+def to_formulation(data: Any) -> Formulation:
+    """A Formulation from the LLM's JSON (compact or full); FormulationError saying where."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise FormulationError(f"the reply is not JSON: {exc.msg} at column {exc.colno}",
+                                   where="reply") from None
+    if not isinstance(data, dict):
+        raise FormulationError("the reply must be a JSON object with variables, objective "
+                               "and constraints", where="reply")
+    return Formulation.from_dict(clean(data))
+
+
+def to_compact(f: Formulation) -> dict[str, Any]:
+    """A Formulation in the compact shape (defaults left out), as shown to the LLM."""
+    full = f.model_dump(mode="json", exclude_defaults=True)
+    full.pop("name", None)
+    full.pop("description", None)
+    for key in ("sets", "parameters", "variables", "constraints"):
+        full.setdefault(key, [])
+    full["variables"] = [
+        {"name": v.name, "domain": v.domain,
+         **{k: d[k] for k in ("index", "lb", "ub", "description") if k in d}}
+        for v, d in zip(f.variables, full["variables"], strict=True)
+    ]
+    ordered = {k: full[k] for k in ("sets", "parameters", "variables", "objective",
+                                    "constraints")}
+    ordered["objective"].pop("description", None)
+    return ordered
+
+
+def compact_json(f: Formulation | dict[str, Any]) -> str:
+    data = to_compact(f) if isinstance(f, Formulation) else f
+    return json.dumps(data, separators=(",", ":"))

@@ -1,0 +1,132 @@
+"""The nodes between the LLM's formulation and the answer: solve, check, select (vote), and
+the routing that bounds the repair loop by the ``repairs`` counter in the state.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from optiform.agent import checks
+from optiform.agent.deps import Deps, step
+from optiform.agent.events import traced_node
+from optiform.agent.formulate import pending_feedback
+from optiform.agent.state import AgentState, Attempt
+from optiform.agent.vote import vote
+from optiform.errors import OptiformError
+from optiform.solvers.formulation import Formulation
+from optiform.solvers.result import SolveResult
+
+FIRST_ROUND = ("formulate", "sample", "follow_up")
+
+
+def solve_attempt(deps: Deps, attempt: Attempt, data_dir: str | None) -> tuple[Attempt, float]:
+    """Solve one attempt's formulation; a FormulationError (or any optiform error from the
+    solver stack) becomes the attempt's error. Returns the attempt and the seconds spent."""
+    out: Attempt = {**attempt}
+    f = Formulation.model_validate(attempt["formulation"])
+    t0 = time.perf_counter()
+    try:
+        result = deps.solve(f, solver=deps.solver, time_limit=deps.time_limit,
+                            mip_gap=deps.mip_gap, data_dir=Path(data_dir) if data_dir else None)
+    except OptiformError as exc:
+        out["error"] = str(exc)
+        out["checks"] = [checks.error_check(exc).model_dump()]
+        out["checked"] = True
+        return out, time.perf_counter() - t0
+    out["result"] = result.model_dump(mode="json")
+    return out, time.perf_counter() - t0
+
+
+@traced_node("solve")
+def solve(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    attempts = list(state["attempts"])
+    trace = list(state.get("trace", []))
+    for i, a in enumerate(attempts):
+        if a.get("formulation") is None or a.get("result") is not None or a.get("error"):
+            continue
+        solved, seconds = solve_attempt(deps, a, state.get("data_dir"))
+        attempts[i] = solved
+        trace.append(step("solve", "solve", started=state["started"], seconds=seconds,
+                          attempt=a["index"], result=solved.get("result"),
+                          detail={"error": solved["error"]} if solved.get("error") else {}))
+    return {"attempts": attempts, "trace": trace}
+
+
+@traced_node("check")
+def check(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    attempts = list(state["attempts"])
+    trace = list(state.get("trace", []))
+    for i, a in enumerate(attempts):
+        if a.get("checked"):
+            continue
+        t0 = time.perf_counter()
+        f = Formulation.model_validate(a["formulation"])
+        result = SolveResult.model_validate(a["result"]) if a.get("result") else None
+        found = [c.model_dump() for c in checks.solution_checks(state["text"], f, result)]
+        attempts[i] = {**a, "checks": found, "checked": True}
+        trace.append(step("check", "check", started=state["started"],
+                          seconds=time.perf_counter() - t0, attempt=a["index"], checks=found))
+    for a in attempts:  # attempts that failed before solving were checked when they failed
+        if a.get("error") and not any(s.get("attempt") == a["index"] and s["kind"] == "check"
+                                      for s in trace):
+            trace.append(step("check", "check", started=state["started"], attempt=a["index"],
+                              checks=a.get("checks", [])))
+    return {"attempts": attempts, "trace": trace}
+
+
+def penalty(attempt: Attempt) -> float:
+    """Lower is better: errors weigh far more than warnings."""
+    cs = attempt.get("checks", [])
+    return 100.0 * len(checks.errors(cs)) + len(checks.warnings(cs))
+
+
+def solved_objective(attempt: Attempt) -> float | None:
+    r = attempt.get("result") or {}
+    if r.get("status") == "optimal" and isinstance(r.get("objective"), (int, float)):
+        return float(r["objective"])
+    return None
+
+
+@traced_node("select")
+def select(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """After the first round: vote among the samples (or take the only one). After a repair:
+    the repaired attempt is the current one."""
+    if state.get("chain"):
+        return {}
+    batch = [a for a in state["attempts"] if a["source"] in FIRST_ROUND]
+    update: dict[str, Any] = {}
+    if len(batch) > 1:
+        result = vote([solved_objective(a) for a in batch], tie_break=[penalty(a) for a in batch])
+        pick = batch[result.winner].get("index", 0) if result.winner is not None else \
+            min(batch, key=lambda a: (penalty(a), a["index"]))["index"]
+        update["vote"] = result.model_dump()
+        update["trace"] = [*state.get("trace", []), step(
+            "select", "vote", started=state["started"],
+            detail={**result.model_dump(), "picked": pick})]
+    else:
+        pick = batch[0]["index"]
+    update.update(current=pick, chain=[pick])
+    return update
+
+
+def after_intake(state: AgentState) -> str:
+    kind = state.get("kind")
+    return {"not_a_problem": "answer", "follow_up": "formulate"}.get(kind or "", "retrieve")
+
+
+def route(state: AgentState, runtime: Runtime[Deps]) -> str:
+    """Repair while the current attempt has errors or new warnings and rounds are left;
+    then the code strategy when it is on; then the answer."""
+    deps = runtime.context
+    current = state["attempts"][state["current"]]
+    if pending_feedback(current, state.get("fed_back", [])) and \
+            state.get("repairs", 0) < deps.max_repairs:
+        return "repair"
+    if deps.code_strategy and deps.run_code is not None:
+        return "code"
+    return "answer"

@@ -1,0 +1,107 @@
+"""Data tables attached to a problem: written as CSV files into one data directory, previewed
+for the prompt, read back as rows for the code strategy.
+
+A table is a path to a CSV file, a DataFrame-like object (anything with ``to_csv``), a mapping
+of column -> list of values, or a list of row mappings.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from optiform.errors import DataError
+
+PREVIEW_ROWS = 6
+
+
+def _file_name(name: str) -> str:
+    base = Path(str(name)).name
+    return base if base.lower().endswith(".csv") else f"{base}.csv"
+
+
+def _write_rows(path: Path, columns: list[str], rows: list[list[Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(columns)
+        w.writerows(rows)
+
+
+def write_table(name: str, table: Any, dest: Path) -> Path:
+    """Write one table into ``dest`` as ``<name>.csv``; DataError when it cannot be used."""
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / _file_name(name)
+    if isinstance(table, (str, Path)):
+        src = Path(table)
+        if not src.is_file():
+            raise DataError(f"data table {name!r}: file {src} not found",
+                            hint="pass an existing CSV path, a DataFrame, or a dict of columns")
+        if src.resolve() != target.resolve():
+            shutil.copyfile(src, target)
+    elif hasattr(table, "to_csv"):
+        table.to_csv(target, index=False)
+    elif isinstance(table, Mapping):
+        columns = [str(c) for c in table]
+        cols = [list(v) for v in table.values()]
+        if len({len(c) for c in cols}) > 1:
+            raise DataError(f"data table {name!r}: columns have different lengths",
+                            hint="give every column the same number of values")
+        _write_rows(target, columns, [list(r) for r in zip(*cols, strict=True)])
+    elif isinstance(table, Sequence) and table and all(isinstance(r, Mapping) for r in table):
+        columns = list(dict.fromkeys(str(k) for r in table for k in r))
+        _write_rows(target, columns, [[r.get(c, "") for c in columns] for r in table])
+    else:
+        raise DataError(f"data table {name!r}: unsupported type {type(table).__name__}",
+                        hint="pass a CSV path, a DataFrame, a dict of columns or a list of rows")
+    return target
+
+
+def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
+    """The TableInfo dict the prompts use: file name, columns, first rows, row count."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if not header:
+                raise DataError(f"data table {path.name}: the file is empty",
+                                hint="the first row must name the columns")
+            head, n = [], 0
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue
+                if n < rows:
+                    head.append(row)
+                n += 1
+    except UnicodeDecodeError as exc:
+        raise DataError(f"data table {path.name}: not UTF-8 text ({exc.reason})",
+                        hint="save the table as UTF-8 CSV") from None
+    return {"name": path.stem, "file": path.name, "columns": [h.strip() for h in header],
+            "rows": head, "n_rows": n}
+
+
+def prepare_tables(data: Mapping[str, Any], dest: Path) -> list[dict[str, Any]]:
+    """Write every table into ``dest`` and return their previews."""
+    return [preview(write_table(name, table, dest)) for name, table in data.items()]
+
+
+def _number(cell: str) -> Any:
+    text = cell.strip()
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            continue
+    return text
+
+
+def read_rows(data_dir: str | Path | None, file: str) -> list[dict[str, Any]]:
+    """All rows of one table as dicts, numbers converted (for the code strategy's ``data``)."""
+    if data_dir is None:
+        return []
+    path = Path(data_dir) / file
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return [{k.strip(): _number(v or "") for k, v in row.items() if k is not None}
+                for row in csv.DictReader(fh)]

@@ -1,0 +1,232 @@
+"""The Assistant: wires settings, the LLM, the solvers and an insight source into the graph.
+
+```python
+from optiform import Assistant
+answer = Assistant().solve("A bakery makes bread and cakes ... maximize profit.")
+print(answer.explanation)
+```
+Threads: pass ``thread_id`` and a later ``solve`` in the same thread revises the previous
+model (state kept by a SQLite checkpointer in the user data directory unless one is given).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from optiform.errors import InputError
+
+if TYPE_CHECKING:
+    from optiform.agent.answer import Answer
+    from optiform.agent.deps import Deps
+    from optiform.agent.events import Event
+    from optiform.agent.llm import LLM
+    from optiform.config import Settings
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class Assistant:
+    """Solve optimization problems written in plain language.
+
+    ``llm``: any object following the LLM protocol (default: ``make_llm(settings)``, created on
+    first use). ``insight_source``: where insights come from (default: the experience library
+    when ``settings.library`` is on, else none). ``checkpointer``: a
+    LangGraph checkpointer for threads (default: SQLite in the user data directory, opened on
+    the first call with a ``thread_id``). ``solve``, ``export`` and ``run_code`` replace the
+    solver, the Pyomo exporter and the sandbox (tests use fakes).
+    """
+
+    def __init__(self, settings: Settings | None = None, *, llm: LLM | None = None,
+                 insight_source: Any = None, checkpointer: Any = None,
+                 solve: Any = None, export: Any = None, run_code: Any = None) -> None:
+        if settings is None:
+            from optiform.config import load_settings
+
+            settings = load_settings()
+        self.settings = settings
+        self._llm = llm
+        self._insights = insight_source
+        self._owns_insights = False
+        self._checkpointer = checkpointer
+        self._owns_checkpointer = False
+        self._overrides = {k: v for k, v in (("solve", solve), ("export", export),
+                                             ("run_code", run_code)) if v is not None}
+        self._graphs: dict[bool, Any] = {}
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    @property
+    def llm(self) -> LLM:
+        if self._llm is None:
+            from optiform.agent.llm import make_llm
+
+            self._llm = make_llm(self.settings)
+        return self._llm
+
+    def deps(self, **overrides: Any) -> Deps:
+        """The graph's dependencies from the settings; keyword arguments override options."""
+        from optiform.agent.deps import Deps
+        from optiform.agent.insights import EmptyInsightSource
+
+        values = {**self._overrides, **overrides}
+        values.setdefault("insights", self.insight_source or EmptyInsightSource())
+        return Deps.from_settings(self.settings, llm=self.llm, **values)
+
+    @property
+    def insight_source(self) -> Any:
+        """The given source; else the experience library when ``settings.library`` is on."""
+        if self._insights is None and self.settings.library and self.settings.top_k > 0:
+            from optiform.library.retrieval import LibraryInsightSource
+
+            llm = self.llm if self.settings.library_llm_check else None
+            self._insights = LibraryInsightSource(settings=self.settings, llm=llm)
+            self._owns_insights = True
+        return self._insights
+
+    def _graph(self, threaded: bool) -> Any:
+        if threaded not in self._graphs:
+            from optiform.agent.graph import compile_graph
+
+            saver = None
+            if threaded:
+                if self._checkpointer is None:
+                    from optiform.agent.threads import default_threads_path, sqlite_checkpointer
+
+                    path = default_threads_path(self.settings.data_dir)
+                    self._checkpointer = sqlite_checkpointer(path)
+                    self._owns_checkpointer = True
+                saver = self._checkpointer
+            self._graphs[threaded] = compile_graph(saver)
+        return self._graphs[threaded]
+
+    def _prepare(self, text: Any, data: Mapping[str, Any] | None, thread_id: str | None,
+                 overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Deps]:
+        from optiform.agent.graph import recursion_limit
+        from optiform.agent.intake import validate_text
+
+        clean = validate_text(text, self.settings.max_problem_chars)
+        if thread_id is not None and (not isinstance(thread_id, str) or not thread_id.strip()):
+            raise InputError("thread_id must be a non-empty string",
+                             hint="use any stable name, e.g. 'planning-2024'")
+        state: dict[str, Any] = {"text": clean}
+        if data:
+            from optiform.agent.tables import prepare_tables
+
+            folder = _SAFE.sub("_", thread_id) if thread_id else uuid.uuid4().hex
+            dest = Path(self.settings.data_dir) / "tables" / folder
+            state["tables"] = prepare_tables(data, dest)
+            state["data_dir"] = str(dest)
+        deps = self.deps(**overrides)
+        config: dict[str, Any] = {"recursion_limit": recursion_limit(deps)}
+        if thread_id is not None:
+            config["configurable"] = {"thread_id": thread_id}
+        return state, config, deps
+
+    # -- solving --------------------------------------------------------------------------
+
+    def solve(self, text: str, data: Mapping[str, Any] | None = None, thread_id: str | None = None,
+              **overrides: Any) -> Answer:
+        """Solve one problem (or continue a thread). Overrides: any Deps option, e.g.
+        ``samples=3``, ``max_repairs=1``, ``code_strategy=True``."""
+        state, config, deps = self._prepare(text, data, thread_id, overrides)
+        final = self._graph(thread_id is not None).invoke(state, config, context=deps)
+        return _to_answer(final, thread_id)
+
+    def stream(self, text: str, data: Mapping[str, Any] | None = None,
+               thread_id: str | None = None, *, tokens: bool = True,
+               **overrides: Any) -> Iterator[Event]:
+        """Events while solving: node_started/finished, llm_call, token (when ``tokens``),
+        attempt, error; the last event has type 'answer' and carries the Answer."""
+        from optiform.agent.events import Event
+
+        state, config, deps = self._prepare(text, data, thread_id,
+                                            {"stream_tokens": tokens, **overrides})
+        graph = self._graph(thread_id is not None)
+        final: dict[str, Any] | None = None
+        for mode, chunk in graph.stream(state, config, context=deps,
+                                        stream_mode=["custom", "values"]):
+            if mode == "custom":
+                yield Event.model_validate(chunk)
+            else:
+                final = chunk
+        answer = _to_answer(final or {}, thread_id)
+        yield Event(type="answer", node="answer", answer=answer,
+                    data={"status": answer.status, "objective": answer.objective,
+                          "confidence": answer.confidence})
+
+    def history(self, thread_id: str) -> list[dict[str, Any]]:
+        """The finished turns of a thread: text, status, objective, formulation."""
+        snapshot = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
+        return list((snapshot.values or {}).get("history") or [])
+
+    def set_history(self, thread_id: str, history: list[dict[str, Any]]) -> None:
+        """Replace a thread's finished turns (chat's /undo keeps a prefix), so the next turn
+        revises the model of the last turn kept."""
+        config = {"configurable": {"thread_id": thread_id}}
+        self._graph(True).update_state(config, {"history": list(history)}, as_node="answer")
+
+    # -- async twins (optiform.api_async: the sync agent in a worker thread) -------------
+
+    async def asolve(self, text: str, data: Mapping[str, Any] | None = None,
+                     thread_id: str | None = None, **overrides: Any) -> Answer:
+        """``solve`` for asyncio code; cancelling the task stops the agent at its next step."""
+        from optiform.api_async import asolve
+
+        return await asolve(self, text, data, thread_id, **overrides)
+
+    def astream(self, text: str, data: Mapping[str, Any] | None = None,
+                thread_id: str | None = None, *, tokens: bool = True,
+                **overrides: Any) -> AsyncIterator[Event]:
+        """``stream`` for asyncio code; closing the iterator stops the agent at its next step."""
+        from optiform.api_async import astream
+
+        return astream(self, text, data, thread_id, tokens=tokens, **overrides)
+
+    def close(self) -> None:
+        if self._owns_insights and hasattr(self._insights, "close"):
+            self._insights.close()
+            self._insights, self._owns_insights = None, False
+        if self._owns_checkpointer and self._checkpointer is not None:
+            from optiform.agent.threads import close_checkpointer
+
+            close_checkpointer(self._checkpointer)
+            self._checkpointer = None
+            self._graphs.pop(True, None)
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _to_answer(state: dict[str, Any], thread_id: str | None) -> Answer:
+    from optiform.agent.answer import Answer
+    from optiform.agent.state import Trace
+
+    if not state.get("answer"):
+        from optiform.errors import OptiformError
+
+        raise OptiformError("the agent stopped without an answer",
+                            hint="save the trace with --trace and report it")
+    return Answer.model_validate({**state["answer"], "thread_id": thread_id,
+                                  "trace": Trace.from_state(state.get("trace", []))})
+
+
+_CALL_KEYS = ("data", "thread_id")
+_ASSISTANT_KEYS = ("llm", "insight_source", "checkpointer", "solve", "export", "run_code")
+
+
+def solve(text: str, **kw: Any) -> Answer:
+    """Solve one problem with a fresh Assistant. Keywords: ``data``, ``thread_id``, the
+    Assistant's (``llm``, ``insight_source``, ...), else settings overrides (``samples=3``)."""
+    from optiform.config import load_settings
+
+    call = {k: kw.pop(k) for k in _CALL_KEYS if k in kw}
+    wiring = {k: kw.pop(k) for k in _ASSISTANT_KEYS if k in kw}
+    with Assistant(load_settings(**kw), **wiring) as assistant:
+        return assistant.solve(text, **call)

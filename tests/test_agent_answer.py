@@ -1,0 +1,129 @@
+"""The Answer and its explanation, binding constraints, data tables, the module-level solve()."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from optiform.agent.activity import binding_constraints, constraint_rows
+from optiform.agent.answer import Answer, explain, fmt
+from optiform.agent.checks import Check
+from optiform.agent.fake import FakeLLM
+from optiform.agent.state import Trace, TraceStep
+from optiform.agent.tables import prepare_tables, read_rows
+from optiform.errors import DataError
+from optiform.solvers.formulation import Formulation
+from optiform.solvers.result import SolveResult, Status
+
+PROBLEMS = Path(__file__).resolve().parents[1] / "examples" / "problems"
+
+
+def warehouses() -> Formulation:
+    return Formulation.load(PROBLEMS / "warehouses.model.json")
+
+
+WAREHOUSE_VALUES = {"ship": {"North,A": 30.0, "North,B": 0.0, "North,C": 35.0,
+                             "South,A": 0.0, "South,B": 40.0, "South,C": 0.0}}
+
+
+def test_binding_rows_of_an_indexed_model():
+    f = warehouses()
+    rows = {r.label: r for r in constraint_rows(f, WAREHOUSE_VALUES)}
+    assert rows["supply_limit[North]"].slack == pytest.approx(5.0)
+    assert rows["supply_limit[South]"].slack == pytest.approx(10.0)
+    assert binding_constraints(f, WAREHOUSE_VALUES) == [
+        "meet_demand[A]", "meet_demand[B]", "meet_demand[C]"]
+
+
+def test_binding_with_ranges_conditions_and_tuple_sets():
+    f = Formulation.from_dict({
+        "sets": [{"name": "A", "elements": [["a", "b"], ["b", "c"]]},
+                 {"name": "N", "elements": ["a", "b", "c"]}],
+        "parameters": [{"name": "cap", "index": ["A"], "values": [4, 6]}],
+        "variables": [{"name": "flow", "index": ["A"]}],
+        "objective": {"sense": "maximize", "expression": "sum(flow[i, j] for (i, j) in A)"},
+        "constraints": [
+            {"name": "cap_limit", "for_each": "(i, j) in A",
+             "expression": "flow[i, j] <= cap[i, j]"},
+            {"name": "band", "expression": "1 <= sum(flow[i, j] for (i, j) in A if i != 'b') <= 4"},
+        ]})
+    values = {"flow": {"a,b": 4.0, "b,c": 5.0}}
+    assert binding_constraints(f, values) == ["cap_limit[a,b]", "band"]
+
+
+def test_an_unevaluable_constraint_is_left_out():
+    f = Formulation.from_dict({
+        "variables": [{"name": "x"}], "objective": {"sense": "minimize", "expression": "x"},
+        "constraints": [{"name": "c", "expression": "x >= 1"},
+                        {"name": "d", "expression": "log(x) >= 0"}]})
+    assert [r.constraint for r in constraint_rows(f, {"x": 0.0})] == ["c"]
+
+
+def test_fmt():
+    assert fmt(600.0) == "600" and fmt(333.3333333) == "333.333" and fmt(None) == "none"
+
+
+def test_explanation_of_an_optimal_answer():
+    f = warehouses()
+    result = SolveResult(status=Status.OPTIMAL, objective=275.0, values=WAREHOUSE_VALUES)
+    text = explain(status="optimal", formulation=f, result=result,
+                   binding=["meet_demand[A]", "meet_demand[B]"],
+                   checks=[Check(code="integer_cue", severity="warning", message="ship counts")])
+    assert text.startswith("Optimal objective (minimize sum(cost[w,s]*ship[w,s]")
+    assert "- ship[North,A] = 30  (units shipped)" in text and "South,A" not in text
+    assert "meet_demand (A, B)" in text and "Worth a second look:\n- ship counts" in text
+
+
+def test_explanation_of_a_failure():
+    result = SolveResult(status=Status.INFEASIBLE, conflict=["a", "b"])
+    text = explain(status="infeasible", formulation=None, result=result, binding=[],
+                   message="Gave up after 3 repair rounds: infeasible", repairs=3)
+    assert "Gave up after 3" in text and "Conflicting constraints: a, b." in text
+    assert "repaired 3 times" in text
+
+
+def test_trace_json_round_trip(tmp_path):
+    trace = Trace(steps=[TraceStep(node="formulate", kind="llm", reply="{}",
+                                   usage={"prompt_tokens": 10, "completion_tokens": 3}),
+                         TraceStep(node="solve", kind="solve", seconds=0.5, at=1.0)])
+    answer = Answer(status="optimal", objective=1.0, trace=trace)
+    data = json.loads(answer.save_trace(tmp_path / "sub" / "t.json").read_text())
+    again = Trace.model_validate(data)
+    assert again == trace and again.usage.prompt_tokens == 10 and again.seconds == 1.5
+
+
+def test_tables_from_paths_mappings_rows_and_dataframe_likes(tmp_path):
+    class Frame:
+        def to_csv(self, path, index=False):
+            Path(path).write_text("a,b\n1,x\n")
+
+    src = tmp_path / "src.csv"
+    src.write_text("k,v\np,1.5\nq,2\n")
+    infos = prepare_tables({"costs": src, "frame": Frame(), "cols": {"n": [1, 2, 3]},
+                            "rows.csv": [{"x": 1}, {"x": 2, "y": 3}]}, tmp_path / "data")
+    by_file = {i["file"]: i for i in infos}
+    assert by_file["costs.csv"]["columns"] == ["k", "v"] and by_file["costs.csv"]["n_rows"] == 2
+    assert by_file["frame.csv"]["rows"] == [["1", "x"]]
+    assert by_file["cols.csv"]["n_rows"] == 3
+    assert by_file["rows.csv"]["columns"] == ["x", "y"]
+    assert read_rows(tmp_path / "data", "costs.csv") == [{"k": "p", "v": 1.5}, {"k": "q", "v": 2}]
+
+
+@pytest.mark.parametrize("table", [Path("/no/such/file.csv"), 42, {"a": [1], "b": [1, 2]}])
+def test_unusable_tables_are_data_errors(tmp_path, table):
+    with pytest.raises(DataError):
+        prepare_tables({"t": table}, tmp_path)
+
+
+def test_module_level_solve():
+    from optiform import solve
+
+    model = {"sets": [], "parameters": [], "variables": [{"name": "x", "domain": "continuous"}],
+             "objective": {"sense": "maximize", "expression": "3*x"},
+             "constraints": [{"name": "cap", "expression": "x <= 4"}]}
+    answer = solve("Maximize 3 times x where x is at most 4.", llm=FakeLLM([model]), max_repairs=0,
+                   library=False)
+    assert answer.status == "optimal" and answer.objective == pytest.approx(12.0)
+    assert answer.binding == ["cap"]

@@ -1,0 +1,147 @@
+"""The checks: pure functions from text, formulation and result to feedback."""
+
+from __future__ import annotations
+
+from optiform.agent import checks, textcues
+from optiform.errors import FormulationError, LLMOutputError
+from optiform.solvers.formulation import Formulation
+from optiform.solvers.result import SolveResult, Status
+
+
+def model(constraints: list[tuple[str, str]], *, objective: str = "30*chairs + 50*tables",
+          sense: str = "maximize", domain: str = "integer",
+          names: tuple[str, ...] = ("chairs", "tables")) -> Formulation:
+    return Formulation.from_dict({
+        "variables": [{"name": n, "domain": domain} for n in names],
+        "objective": {"sense": sense, "expression": objective},
+        "constraints": [{"name": n, "expression": e} for n, e in constraints],
+    })
+
+
+SHOP = ("A shop makes chairs and tables. A chair earns $30 and takes 2 hours; a table earns $50 "
+        "and takes 5 hours. 40 hours are available. Maximize profit.")
+
+
+# -- text cues --------------------------------------------------------------------------
+
+
+def test_numbers_in_text_skip_enumerations_labels_and_years():
+    text = "1. Product 2 sells 1,200 units at a 15% margin in 2023.\n(2) It costs $4.5."
+    found = {n.text for n in textcues.numbers_in_text(text)}
+    assert found == {"1,200", "15%", "$4.5"}
+
+
+def test_counted_things_leave_out_measures():
+    things = textcues.counted_things("How many trucks, and how many kilograms of flour?")
+    assert "truck" in things
+    assert "kilogram" not in things and "flour" not in things
+
+
+def test_goal_sense_needs_one_clear_direction():
+    assert textcues.goal_sense("Maximize the total profit.") == "maximize"
+    assert textcues.goal_sense("at the minimum total cost") == "minimize"
+    assert textcues.goal_sense("a minimum of 5 and a maximum of 10 units") is None
+
+
+# -- errors -----------------------------------------------------------------------------
+
+
+def test_error_check_keeps_the_location_and_suggestion():
+    exc = FormulationError("unknown name 'tabels'", where="constraint 'labor'",
+                           expression="2*chairs + 5*tabels <= 40", suggestion="tables")
+    c = checks.error_check(exc)
+    assert c.severity == "error" and c.code == "invalid"
+    assert c.where == "constraint 'labor'"
+    assert "constraint 'labor'" in c.message and "did you mean 'tables'" in c.message
+    assert checks.error_check(LLMOutputError("not JSON")).code == "bad_output"
+
+
+def test_infeasible_names_the_conflicting_constraints():
+    result = SolveResult(status=Status.INFEASIBLE, conflict=["labor", "min_tables"])
+    [c] = checks.status_checks(result)
+    assert c.code == "infeasible" and c.severity == "error"
+    assert c.names == ["labor", "min_tables"]
+    assert "labor, min_tables" in c.message
+
+
+def test_unbounded_and_solver_error_are_errors():
+    assert checks.status_checks(SolveResult(status=Status.UNBOUNDED))[0].code == "unbounded"
+    err = checks.status_checks(SolveResult(status=Status.ERROR, message="boom"))[0]
+    assert err.severity == "error" and "boom" in err.message
+    assert checks.status_checks(SolveResult(status=Status.OPTIMAL, objective=1.0)) == []
+
+
+# -- warnings ---------------------------------------------------------------------------
+
+
+def test_unused_numbers_flags_data_the_model_ignores():
+    f = model([("labor", "2*chairs + 5*tables <= 40")])
+    assert checks.unused_numbers(SHOP, f) is None
+    c = checks.unused_numbers(SHOP + " At most 6 tables can be sold.", f)
+    assert c is not None and c.names == ["6"]
+
+
+def test_unused_numbers_accepts_percentages_as_fractions():
+    f = model([("share", "chairs >= 0.4*(chairs + tables)")])
+    assert checks.unused_numbers("At least 40% of the items are chairs.", f) is None
+    assert checks.unused_numbers("At most 60% of the items are tables.", model(
+        [("share", "chairs >= 0.4*(chairs + tables)")])) is None
+
+
+def test_integer_cue_on_a_continuous_count():
+    f = model([("cap", "trucks + vans <= 10")], objective="trucks + vans", domain="continuous",
+              names=("trucks", "vans"))
+    c = checks.integer_cues("How many trucks and vans should the company buy?", f)
+    assert c is not None and set(c.names) == {"trucks", "vans"}
+    fk = model([("cap", "flour <= 10")], objective="flour", domain="continuous",
+               names=("flour",))
+    assert checks.integer_cues("How many kilograms of flour are needed?", fk) is None
+
+
+def test_objective_sense_against_the_wording():
+    f = model([("labor", "2*chairs + 5*tables <= 40")], sense="minimize")
+    c = checks.objective_sense(SHOP, f)
+    assert c is not None and "maximize" in c.message
+    assert checks.objective_sense(SHOP, model([("labor", "2*chairs <= 40")])) is None
+
+
+def test_equality_on_an_available_resource():
+    f = model([("labor", "2*chairs + 5*tables == 40")])
+    [c] = checks.limit_equalities(SHOP, f)
+    assert c.code == "limit_equality" and c.names == ["labor"] and "<=" in c.message
+    exact = SHOP.replace("40 hours are available", "exactly 40 hours must be used")
+    assert checks.limit_equalities(exact, f) == []
+
+
+def test_equality_on_a_minimum_suggests_greater_equal():
+    f = model([("demand", "chairs == 12")])
+    [c] = checks.limit_equalities("The shop must make at least 12 chairs.", f)
+    assert ">=" in c.message
+
+
+def test_strict_inequalities():
+    f = model([("labor", "2*chairs + 5*tables < 40"), ("ok", "chairs >= 1")])
+    [c] = checks.strict_inequalities(f)
+    assert c.severity == "warning" and c.names == ["labor"] and "<=" in c.message
+    g = model([("labor", "2*chairs + 5*tables < 40")], domain="continuous")
+    [note] = checks.strict_inequalities(g)
+    assert note.severity == "info"
+
+
+def test_all_zero_solution():
+    f = model([("labor", "2*chairs + 5*tables <= 40")], sense="minimize")
+    zero = SolveResult(status=Status.OPTIMAL, objective=0.0, values={"chairs": 0.0, "tables": 0})
+    assert checks.trivial_solution(f, zero) is not None
+    some = SolveResult(status=Status.OPTIMAL, objective=0.0, values={"chairs": 2.0})
+    assert checks.trivial_solution(f, some) is None
+
+
+def test_solution_checks_and_feedback_text():
+    f = model([("labor", "2*chairs + 5*tables == 40")], sense="minimize")
+    result = SolveResult(status=Status.OPTIMAL, objective=300.0,
+                         values={"chairs": 10.0, "tables": 0.0})
+    found = checks.solution_checks(SHOP, f, result)
+    assert {c.code for c in found} == {"objective_sense", "limit_equality"}
+    text = checks.feedback_text(found)
+    assert text.startswith("1. [check (may not apply)]")
+    assert checks.errors(found) == [] and len(checks.warnings(found)) == 2

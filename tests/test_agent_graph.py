@@ -1,0 +1,293 @@
+"""The graph end to end with a scripted LLM and a scripted solver (offline, fast)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from optiform.agent.fake import FakeLLM
+from optiform.api import Assistant
+from optiform.config import load_settings
+from optiform.errors import FormulationError, InputError
+from optiform.solvers.result import SolveResult, Status
+
+SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 hours of labor; a "
+        "table earns $50 and takes 5 hours. 40 hours of labor are available and at most 6 "
+        "tables can be sold. How many of each should it make to maximize profit?")
+GOOD = {"sets": [], "parameters": [],
+        "variables": [{"name": "chairs", "domain": "integer"},
+                      {"name": "tables", "domain": "integer"}],
+        "objective": {"sense": "maximize", "expression": "30*chairs + 50*tables"},
+        "constraints": [{"name": "labor", "expression": "2*chairs + 5*tables <= 40"},
+                        {"name": "table_sales", "expression": "tables <= 6"}]}
+OPTIMAL = SolveResult(status=Status.OPTIMAL, objective=600.0,
+                      values={"chairs": 20.0, "tables": 0.0},
+                      stats={"variables": 2, "constraints": 2, "integer": 2, "kind": "MILP"})
+
+
+def variant(**changes) -> dict:
+    out = copy.deepcopy(GOOD)
+    out.update(changes)
+    return out
+
+
+class FakeSolver:
+    """Returns queued results (or raises queued errors); the last one repeats."""
+
+    def __init__(self, *results):
+        self.results = list(results)
+        self.calls = []
+
+    def __call__(self, f, **kwargs):
+        self.calls.append((f, kwargs))
+        item = self.results.pop(0) if len(self.results) > 1 else self.results[0]
+        if callable(item) and not isinstance(item, SolveResult):
+            item = item(f)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+def assistant(llm, solver, **settings):
+    return Assistant(load_settings(library=False, **settings), llm=llm, solve=solver,
+                     export=lambda f, data_dir=None: f"# pyomo script for {len(f.variables)} vars")
+
+
+def user_prompt(llm: FakeLLM, i: int) -> str:
+    return llm.requests[i]["messages"][-1].content
+
+
+def test_happy_path(tmp_path):
+    llm, solver = FakeLLM([GOOD]), FakeSolver(OPTIMAL)
+    answer = assistant(llm, solver).solve(SHOP)
+    assert answer.status == "optimal" and answer.ok
+    assert answer.objective == 600.0 and answer.values == {"chairs": 20.0, "tables": 0.0}
+    assert answer.formulation.objective.expression == "30*chairs + 50*tables"
+    assert answer.pyomo_script == "# pyomo script for 2 vars"
+    assert answer.repair_rounds == 0 and answer.checks == []
+    assert answer.binding == ["labor"]
+    assert "- chairs = 20" in answer.explanation and "labor" in answer.explanation
+    assert answer.confidence == 0.8
+    assert len(llm.requests) == 1 and llm.requests[0]["schema"] is not None
+    assert SHOP in user_prompt(llm, 0)
+    assert answer.usage.prompt_tokens > 0
+    kinds = [s.kind for s in answer.trace.steps]
+    assert kinds[:2] == ["llm", "solve"] and "check" in kinds
+    path = answer.save_trace(tmp_path / "trace.json")
+    saved = json.loads(path.read_text())
+    llm_step = next(s for s in saved["steps"] if s["kind"] == "llm")
+    assert llm_step["messages"][0]["role"] == "system" and llm_step["reply"]
+    assert llm_step["usage"]["completion_tokens"] > 0 and llm_step["formulation"]
+
+
+def test_repair_after_a_validation_error_from_the_compiler():
+    bad = variant(constraints=[{"name": "labor", "expression": "2*chairs + 5*tabels <= 40"}])
+    error = FormulationError("unknown name 'tabels'", where="constraint 'labor'",
+                             expression="2*chairs + 5*tabels <= 40", suggestion="tables")
+    llm, solver = FakeLLM([bad, GOOD]), FakeSolver(error, OPTIMAL)
+    answer = assistant(llm, solver).solve(SHOP)
+    assert answer.status == "optimal" and answer.repair_rounds == 1
+    repair = user_prompt(llm, 1)
+    assert "constraint 'labor'" in repair and "did you mean 'tables'" in repair
+    assert "5*tabels" in repair  # the attempt's own model is in the trace it gets back
+    assert answer.source == "repair"
+
+
+def test_repair_after_an_invalid_reply():
+    llm = FakeLLM([{"variables": [{"name": "x", "domain": "integer"}]}, GOOD])
+    answer = assistant(llm, FakeSolver(OPTIMAL)).solve(SHOP)
+    assert answer.status == "optimal" and answer.repair_rounds == 1
+    assert "objective" in user_prompt(llm, 1) and "could not be built" in user_prompt(llm, 1)
+
+
+def test_repair_after_infeasible_names_the_iis():
+    infeasible = SolveResult(status=Status.INFEASIBLE, conflict=["labor", "min_chairs"],
+                             log_tail="Presolve: Infeasible\nModel status : Infeasible",
+                             stats={"variables": 2, "constraints": 3, "kind": "MILP"})
+    llm = FakeLLM([GOOD, GOOD])
+    answer = assistant(llm, FakeSolver(infeasible, OPTIMAL)).solve(SHOP)
+    assert answer.status == "optimal" and answer.repair_rounds == 1
+    repair = user_prompt(llm, 1)
+    assert "labor, min_chairs" in repair and "IIS" in repair
+    assert "Model status : Infeasible" in repair and "3 constraints" in repair
+
+
+def test_gives_up_after_max_repairs_with_a_clear_status():
+    infeasible = SolveResult(status=Status.INFEASIBLE, conflict=["labor"])
+    llm, solver = FakeLLM(default=GOOD), FakeSolver(infeasible)
+    answer = assistant(llm, solver, max_repairs=2).solve(SHOP)
+    assert answer.status == "infeasible" and not answer.ok
+    assert answer.repair_rounds == 2 and len(llm.requests) == 3 and len(solver.calls) == 3
+    assert answer.message.startswith("Gave up after 2 repair rounds")
+    assert answer.confidence == 0.0 and "labor" in answer.explanation
+
+
+def test_no_valid_model_at_all_is_failed():
+    llm, solver = FakeLLM(default={"variables": []}), FakeSolver(OPTIMAL)
+    answer = assistant(llm, solver, max_repairs=1).solve(SHOP)
+    assert answer.status == "failed" and answer.formulation is None
+    assert solver.calls == [] and answer.repair_rounds == 1
+
+
+def test_a_warning_gets_one_repair_and_the_better_attempt_wins():
+    text = ("How many trucks should a company rent to move 90 boxes if each truck carries 20 "
+            "boxes and costs $100? Minimize the cost.")
+    cont = {"sets": [], "parameters": [],
+            "variables": [{"name": "trucks", "domain": "continuous"}],
+            "objective": {"sense": "minimize", "expression": "100*trucks"},
+            "constraints": [{"name": "boxes", "expression": "20*trucks >= 90"}]}
+    integer = copy.deepcopy(cont)
+    integer["variables"][0]["domain"] = "integer"
+    r1 = SolveResult(status=Status.OPTIMAL, objective=450.0, values={"trucks": 4.5})
+    r2 = SolveResult(status=Status.OPTIMAL, objective=500.0, values={"trucks": 5.0})
+    llm = FakeLLM([cont, integer])
+    answer = assistant(llm, FakeSolver(r1, r2)).solve(text)
+    assert "integer" in user_prompt(llm, 1) and "trucks" in user_prompt(llm, 1)
+    assert answer.objective == 500.0 and answer.checks == [] and answer.repair_rounds == 1
+
+
+def test_a_warning_the_model_keeps_is_not_sent_twice():
+    text = "How many trucks are needed to carry 90 boxes, 20 per truck? Minimize trucks."
+    cont = {"sets": [], "parameters": [],
+            "variables": [{"name": "trucks", "domain": "continuous"}],
+            "objective": {"sense": "minimize", "expression": "trucks"},
+            "constraints": [{"name": "boxes", "expression": "20*trucks >= 90"}]}
+    result = SolveResult(status=Status.OPTIMAL, objective=4.5, values={"trucks": 4.5})
+    llm = FakeLLM(default=cont)
+    answer = assistant(llm, FakeSolver(result), max_repairs=3).solve(text)
+    assert len(llm.requests) == 2 and answer.repair_rounds == 1
+    assert [c.code for c in answer.checks] == ["integer_cue"]
+    assert "Worth a second look" in answer.explanation and answer.confidence < 0.8
+
+
+def test_voting_over_samples():
+    other = variant(objective={"sense": "maximize", "expression": "30*chairs + 40*tables"})
+    llm = FakeLLM([GOOD, other, GOOD])
+
+    def by_objective(f):
+        value = 600.0 if f.objective.expression.endswith("50*tables") else 500.0
+        return SolveResult(status=Status.OPTIMAL, objective=value,
+                           values={"chairs": 20.0, "tables": 0.0})
+
+    answer = assistant(llm, FakeSolver(by_objective), samples=3).solve(SHOP)
+    assert answer.objective == 600.0 and answer.confidence == pytest.approx(0.667)
+    assert [r["temperature"] for r in llm.requests] == [0.0, 0.7, 0.7]
+    assert [r["seed"] for r in llm.requests] == [0, 1, 2]
+    [vote] = answer.trace.of_kind("vote")
+    assert vote.detail["share"] == pytest.approx(2 / 3) and vote.detail["picked"] == 0
+
+
+def test_voting_when_no_sample_solves_repairs_the_least_bad_one():
+    llm = FakeLLM([{"variables": []}, GOOD, {"variables": []}, GOOD])
+    infeasible = SolveResult(status=Status.INFEASIBLE, conflict=["labor"])
+    answer = assistant(llm, FakeSolver(infeasible, OPTIMAL), samples=3).solve(SHOP)
+    assert answer.status == "optimal" and answer.repair_rounds == 1
+    assert "labor" in user_prompt(llm, 3)
+
+
+def test_not_an_optimization_problem_answers_without_a_solver():
+    llm = FakeLLM([{"optimization": False, "reason": "a request for a joke"}])
+    solver = FakeSolver(OPTIMAL)
+    answer = assistant(llm, solver).solve("Tell me a joke about cats.")
+    assert answer.status == "not_a_problem" and "joke" in answer.message
+    assert "does not look like an optimization problem" in answer.explanation
+    assert solver.calls == [] and len(llm.requests) == 1
+    assert answer.trace.of_kind("classify")
+
+
+def test_an_unsure_text_the_classifier_accepts_is_formulated():
+    text = "We bake bread and cakes. Bread uses 2 eggs, cakes 5. We have 40 eggs."
+    llm = FakeLLM([{"optimization": True, "reason": "production planning"}, GOOD])
+    answer = assistant(llm, FakeSolver(OPTIMAL)).solve(text)
+    assert answer.status == "optimal" and len(llm.requests) == 2
+
+
+def test_a_clear_problem_skips_classification():
+    llm = FakeLLM([GOOD])
+    assistant(llm, FakeSolver(OPTIMAL)).solve(SHOP)
+    assert "Write the JSON model." in user_prompt(llm, 0)
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", 42, None])
+def test_empty_or_non_text_input(text):
+    llm = FakeLLM([GOOD])
+    with pytest.raises(InputError):
+        assistant(llm, FakeSolver(OPTIMAL)).solve(text)
+    assert llm.requests == []
+
+
+def test_text_over_the_limit_is_refused_with_a_hint():
+    llm = FakeLLM([GOOD])
+    with pytest.raises(InputError) as err:
+        assistant(llm, FakeSolver(OPTIMAL), max_problem_chars=200).solve(SHOP + " x" * 100)
+    assert "limit is 200" in str(err.value) and "max_problem_chars" in str(err.value)
+    assert llm.requests == []
+
+
+def test_streaming_events():
+    llm = FakeLLM([GOOD])
+    events = list(assistant(llm, FakeSolver(OPTIMAL)).stream(SHOP))
+    types = [(e.type, e.node) for e in events]
+    assert ("node_started", "intake") in types and ("node_finished", "answer") in types
+    assert ("token", "formulate") in types and ("llm_call", "formulate") in types
+    assert events[-1].type == "answer" and events[-1].answer.objective == 600.0
+    started = [e.node for e in events if e.type == "node_started"]
+    assert started == ["intake", "retrieve", "formulate", "solve", "check", "select", "answer"]
+
+
+def test_insights_reach_the_prompt_and_hear_the_outcome():
+    class Insight:
+        def __init__(self, i):
+            self.id, self.label, self.score = f"i{i}", "ratios", 0.9
+            self.text = f"Insight number {i}: write ratios linearly."
+
+    class Source:
+        def __init__(self):
+            self.usage = []
+
+        def retrieve(self, problem_text, k=4):
+            return [Insight(i) for i in range(k)]
+
+        def record_usage(self, insight_id, outcome):
+            self.usage.append((insight_id, outcome))
+
+    source, llm = Source(), FakeLLM([GOOD])
+    Assistant(load_settings(top_k=2), llm=llm, insight_source=source,
+              solve=FakeSolver(OPTIMAL), export=None).solve(SHOP)
+    prompt = user_prompt(llm, 0)
+    assert "Insight number 0" in prompt and "Insight number 1" in prompt
+    assert "Insight number 2" not in prompt
+    assert source.usage == [("i0", "solved"), ("i1", "solved")]
+
+
+def test_time_limit_keeps_the_incumbent_without_repairs():
+    stopped = SolveResult(status=Status.TIME_LIMIT, objective=590.0,
+                          values={"chairs": 18.0, "tables": 0.0})
+    llm = FakeLLM([GOOD])
+    answer = assistant(llm, FakeSolver(stopped)).solve(SHOP)
+    assert answer.status == "time_limit" and answer.objective == 590.0
+    assert answer.message.startswith("Stopped at the time limit") and len(llm.requests) == 1
+    assert "not proven optimal" in answer.explanation
+
+
+def test_with_repairs_off_the_first_failure_is_the_answer():
+    infeasible = SolveResult(status=Status.INFEASIBLE, conflict=["labor"])
+    llm = FakeLLM([GOOD])
+    answer = assistant(llm, FakeSolver(infeasible), max_repairs=0).solve(SHOP)
+    assert answer.status == "infeasible" and answer.message.startswith("No solution (repairs")
+    assert len(llm.requests) == 1
+
+
+def test_the_experience_library_is_the_default_insight_source():
+    from optiform.library.retrieval import LibraryInsightSource
+
+    llm = FakeLLM([GOOD])
+    with Assistant(load_settings(library_retrieval="keyword"), llm=llm,
+                   solve=FakeSolver(OPTIMAL), export=None) as a:
+        assert isinstance(a.insight_source, LibraryInsightSource)
+        answer = a.solve(SHOP)
+    assert answer.status == "optimal" and answer.trace.of_kind("retrieve")
+    off = Assistant(load_settings(library=False), llm=FakeLLM([GOOD]), solve=FakeSolver(OPTIMAL))
+    assert off.insight_source is None

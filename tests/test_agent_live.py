@@ -1,0 +1,39 @@
+"""Live: the embedded model solves the example problems (slow; run with -m live_llm).
+
+Traces are written to $OPTIFORM_LIVE_TRACES (default: the test's temp dir) for inspection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from optiform.api import Assistant
+from optiform.config import load_settings
+
+PROBLEMS = Path(__file__).resolve().parents[1] / "examples" / "problems"
+ANSWERS = json.loads((PROBLEMS / "answers.json").read_text())
+
+pytestmark = pytest.mark.live_llm
+
+
+@pytest.fixture(scope="module")
+def assistant():
+    # the module-scoped assistant keeps one model loaded (and its prompt cache) for all items
+    with Assistant(load_settings()) as a:
+        yield a
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+def test_embedded_model_solves_example(assistant, name, tmp_path):
+    text = (PROBLEMS / f"{name}.txt").read_text()
+    answer = assistant.solve(text)
+    out = Path(os.environ.get("OPTIFORM_LIVE_TRACES", tmp_path))
+    answer.save_trace(out / f"{name}.trace.json")
+    truth = ANSWERS[name]["objective"]
+    assert answer.status == "optimal", answer.message
+    assert abs(answer.objective - truth) <= 1e-4 * (abs(truth) + 1), (
+        f"{name}: got {answer.objective}, expected {truth}\n{answer.explanation}")

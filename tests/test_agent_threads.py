@@ -1,0 +1,94 @@
+"""Threads: a second turn continues from the first one's formulation, through SQLite."""
+
+from __future__ import annotations
+
+import copy
+
+from optiform.agent.fake import FakeLLM
+from optiform.agent.threads import close_checkpointer, memory_checkpointer, sqlite_checkpointer
+from optiform.api import Assistant
+from optiform.config import load_settings
+from optiform.solvers.result import SolveResult, Status
+
+SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 hours of labor; a "
+        "table earns $50 and takes 5 hours. 40 hours of labor are available and at most 6 "
+        "tables can be sold. Maximize profit.")
+FIRST = {"sets": [], "parameters": [],
+         "variables": [{"name": "chairs", "domain": "integer"},
+                       {"name": "tables", "domain": "integer"}],
+         "objective": {"sense": "maximize", "expression": "30*chairs + 50*tables"},
+         "constraints": [{"name": "labor", "expression": "2*chairs + 5*tables <= 40"},
+                         {"name": "table_sales", "expression": "tables <= 6"}]}
+SECOND = copy.deepcopy(FIRST)
+SECOND["constraints"].append({"name": "min_tables", "expression": "tables >= 2"})
+
+
+def solver(f, **_):
+    tables = 2.0 if f.constraint("min_tables") else 0.0
+    chairs = (40 - 5 * tables) // 2
+    return SolveResult(status=Status.OPTIMAL, objective=30 * chairs + 50 * tables,
+                       values={"chairs": chairs, "tables": tables})
+
+
+def make(llm, saver):
+    return Assistant(load_settings(library=False), llm=llm, checkpointer=saver, solve=solver,
+                     export=None)
+
+
+def test_second_turn_sees_the_first_turns_formulation_across_processes(tmp_path):
+    db = tmp_path / "threads.sqlite"
+    first_saver = sqlite_checkpointer(db)
+    first = make(FakeLLM([FIRST]), first_saver).solve(SHOP, thread_id="shop")
+    assert first.objective == 600.0 and first.thread_id == "shop"
+    close_checkpointer(first_saver)
+
+    # a new assistant, a new connection: only the SQLite file carries the thread
+    llm = FakeLLM([SECOND])
+    saver = sqlite_checkpointer(db)
+    again = make(llm, saver)
+    second = again.solve("Now the shop must make at least 2 tables.", thread_id="shop")
+    prompt = llm.requests[0]["messages"][-1].content
+    assert "Earlier problem" in prompt and "A shop makes chairs" in prompt
+    assert '"expression":"2*chairs + 5*tables <= 40"' in prompt
+    assert "at least 2 tables" in prompt
+    assert second.objective == 550.0 and second.source == "follow_up"
+    turns = again.history("shop")
+    assert [t["objective"] for t in turns] == [600.0, 550.0]
+    assert second.trace.llm_calls == 1  # the trace is this turn's only
+    assert second.trace.steps[0].kind == "llm"  # a follow-up retrieves no insights
+    close_checkpointer(saver)
+
+
+def test_threads_are_separate():
+    saver = memory_checkpointer()
+    make(FakeLLM([FIRST]), saver).solve(SHOP, thread_id="a")
+    llm = FakeLLM([FIRST])
+    make(llm, saver).solve(SHOP, thread_id="b")
+    assert "Earlier problem" not in llm.requests[0]["messages"][-1].content
+
+
+def test_without_a_thread_nothing_is_remembered():
+    llm = FakeLLM([FIRST, FIRST])
+    a = make(llm, memory_checkpointer())
+    a.solve(SHOP)
+    a.solve(SHOP)
+    assert all("Earlier problem" not in r["messages"][-1].content for r in llm.requests)
+
+
+def test_default_checkpointer_is_sqlite_in_the_data_dir(tmp_path):
+    settings = load_settings(data_home=tmp_path, library=False)
+    with Assistant(settings, llm=FakeLLM([FIRST]), solve=solver, export=None) as a:
+        a.solve(SHOP, thread_id="t1")
+        assert (tmp_path / "threads.sqlite").is_file()
+        assert len(a.history("t1")) == 1
+
+
+def test_a_third_turn_sees_the_whole_thread():
+    saver = memory_checkpointer()
+    make(FakeLLM([FIRST]), saver).solve(SHOP, thread_id="t")
+    make(FakeLLM([SECOND]), saver).solve("Make at least 2 tables.", thread_id="t")
+    llm = FakeLLM([SECOND])
+    make(llm, saver).solve("What if labor is 50 hours?", thread_id="t")
+    prompt = llm.requests[0]["messages"][-1].content
+    assert "A shop makes chairs" in prompt and "Then: Make at least 2 tables." in prompt
+    assert '"name":"min_tables"' in prompt
