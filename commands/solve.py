@@ -1,0 +1,161 @@
+"""`optiform solve`: a formulation (JSON) or an MPS/LP file in, a solved answer out.
+
+The command function only parses options and dispatches: each kind of input has its own
+``_solve_*`` function returning a SolveResult, and ``report`` prints it (rich text, or only the
+SolveResult JSON with ``--json``) and gives the exit code:
+0 optimal, 1 infeasible/unbounded/stopped at the time limit, 2 usage or input error,
+3 solver or backend error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from optiform.errors import InputError, OptiformError
+
+
+class SolverChoice(StrEnum):
+    auto = "auto"
+    highs = "highs"
+    scip = "scip"
+    pdhg = "pdhg"
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    solver: str = "auto"
+    as_json: bool = False
+    time_limit: float = 60.0
+    mip_gap: float = 1e-6
+    data_dir: Path | None = None
+
+
+def fail(err: OptiformError) -> typer.Exit:
+    """Print an error (message and hint) to stderr; the exit code comes from the error."""
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/] {err}", markup=True, highlight=False,
+                               soft_wrap=True)
+    return typer.Exit(err.exit_code)
+
+
+def exit_code(result: Any) -> int:
+    from optiform.solvers.result import Status
+
+    return {Status.OPTIMAL: 0, Status.INFEASIBLE: 1, Status.UNBOUNDED: 1,
+            Status.INFEASIBLE_OR_UNBOUNDED: 1, Status.TIME_LIMIT: 1,
+            Status.ERROR: 3}[result.status]
+
+
+def _solve_formulation_file(path: Path, opts: SolveOptions) -> Any:
+    """Load a Formulation JSON file and solve it; tables are read beside it by default."""
+    from optiform.solvers.api import solve_formulation
+    from optiform.solvers.formulation import Formulation
+
+    f = Formulation.load(path)
+    data_dir = opts.data_dir if opts.data_dir is not None else path.resolve().parent
+    return solve_formulation(f, solver=opts.solver, time_limit=opts.time_limit,
+                             mip_gap=opts.mip_gap, data_dir=data_dir)
+
+
+def _solve_mps_file(path: Path, opts: SolveOptions) -> Any:
+    """Solve an MPS or LP file with HiGHS."""
+    from optiform.solvers.highs_backend import solve_mps
+
+    if opts.solver == "scip":
+        raise InputError("MPS and LP files are solved with HiGHS",
+                         hint="leave out --solver or use --solver highs")
+    if not path.is_file():
+        raise InputError(f"file {path} not found", hint="check the path")
+    return solve_mps(path, time_limit=opts.time_limit, mip_gap=opts.mip_gap)
+
+
+def report(result: Any, opts: SolveOptions, *, title: str = "") -> int:
+    """Print the result (stdout) and return the exit code."""
+    if opts.as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        from rich.console import Console
+
+        from optiform.commands.solve_view import render_result
+
+        render_result(Console(), result, title=title)
+    return exit_code(result)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("solve")
+    def solve(
+        text: str | None = typer.Argument(
+            None, metavar="TEXT", help="A problem in plain language, formulated and solved "
+            "by the assistant (see also --file, --data, --show, --save-code)."),
+        problem_file: Path | None = typer.Option(
+            None, "--file", help="Read the problem text from this file ('-': stdin).",
+            dir_okay=False),
+        data: list[Path] = typer.Option([], "--data", help="A CSV table the problem refers "
+                                        "to (repeatable); named by its file name."),
+        show: list[str] = typer.Option([], "--show", help="Print only these sections "
+                                       "(repeatable): formulation, answer, code, latex, "
+                                       "trace."),
+        save_code: Path | None = typer.Option(None, "--save-code", dir_okay=False,
+                                              help="Write the standalone Pyomo script here."),
+        formulation: Path | None = typer.Option(
+            None, "--formulation", help="A Formulation JSON file (see `optiform export "
+            "--schema`).", dir_okay=False),
+        mps: Path | None = typer.Option(None, "--mps", help="An MPS or LP file, solved with "
+                                        "HiGHS.", dir_okay=False),
+        solver: SolverChoice = typer.Option(SolverChoice.auto, "--solver",
+                                            help="auto: HiGHS for linear and convex "
+                                            "quadratic models, SCIP for the rest; pdhg: the "
+                                            "first-order LP solver."),
+        as_json: bool = typer.Option(False, "--json",
+                                     help="Print only JSON on stdout: the Answer for a "
+                                     "problem text, else the SolveResult."),
+        time_limit: float = typer.Option(60.0, "--time-limit", min=0.0,
+                                         help="Solver time limit in seconds."),
+        mip_gap: float = typer.Option(1e-6, "--mip-gap", min=0.0,
+                                      help="Relative MIP gap at which to stop."),
+        data_dir: Path | None = typer.Option(None, "--data-dir", file_okay=False,
+                                             help="Where CSV tables are read (default: the "
+                                             "formulation's folder)."),
+    ) -> None:
+        """Solve a problem in plain language (TEXT or --file), a formulation or an MPS/LP file.
+
+        Exit codes: 0 optimal, 1 infeasible, unbounded or stopped at the time limit,
+        2 usage or input error, 3 solver error.
+        """
+        if text is not None or problem_file is not None or data or show or save_code:
+            if formulation is not None or mps is not None:
+                raise fail(InputError("give a problem text or a formulation, not both",
+                                      hint="drop TEXT/--file, or --formulation/--mps"))
+            from optiform.commands import solve_text  # the assistant's text path
+
+            raise typer.Exit(solve_text.run(
+                text, file=problem_file, data=data, as_json=as_json, show=show,
+                save_code=save_code, solver=None if solver.value == "auto" else solver.value,
+                time_limit=None if time_limit == 60.0 else time_limit,
+                mip_gap=None if mip_gap == 1e-6 else mip_gap))
+        opts = SolveOptions(solver=solver.value, as_json=as_json, time_limit=time_limit,
+                            mip_gap=mip_gap, data_dir=data_dir)
+        given = [x for x in (formulation, mps) if x is not None]
+        try:
+            if len(given) != 1:
+                raise InputError("give exactly one of TEXT, --file, --formulation FILE.json "
+                                 "or --mps FILE",
+                                 hint='e.g. optiform solve "..." or optiform solve '
+                                      "--formulation model.json")
+            if formulation is not None:
+                result = _solve_formulation_file(formulation, opts)
+                title = str(formulation)
+            else:
+                assert mps is not None
+                result = _solve_mps_file(mps, opts)
+                title = str(mps)
+        except OptiformError as err:
+            raise fail(err) from err
+        raise typer.Exit(report(result, opts, title=title))

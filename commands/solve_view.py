@@ -1,0 +1,86 @@
+"""Rich rendering of a SolveResult: status, objective, values, conflict, warnings, timing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_ROWS = 40
+
+_STYLE = {"optimal": "bold green", "infeasible": "bold red", "unbounded": "bold red",
+          "infeasible_or_unbounded": "bold red", "time_limit": "bold yellow",
+          "error": "bold red"}
+
+
+_MESSAGES = {
+    "infeasible": "no point satisfies every constraint",
+    "unbounded": "the objective improves without limit (a missing constraint or bound?)",
+    "infeasible_or_unbounded": "infeasible or unbounded: the solver could not tell which",
+    "time_limit": "stopped at the time limit",
+}
+
+
+def value_rows(values: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """(variable, index key, value) for every value, scalars with an empty key."""
+    rows: list[tuple[str, str, float]] = []
+    for name, v in values.items():
+        if isinstance(v, dict):
+            rows.extend((name, key, x) for key, x in v.items() if x is not None)
+        elif v is not None:
+            rows.append((name, "", v))
+    return rows
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.10g}"
+
+
+def render_result(console: Any, result: Any, *, title: str = "") -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    status = result.status.value
+    head = Text()
+    if title:
+        head.append(f"{title}\n", style="dim")  # Text: no markup in file names
+    head.append("status     ")
+    head.append(status, style=_STYLE.get(status, "bold"))
+    if result.solver:
+        head.append(f"   ({result.solver})", style="dim")
+    if result.objective is not None:
+        head.append(f"\nobjective  {_fmt(result.objective)}", style="bold")
+    console.print(head)
+    message = result.message or _MESSAGES.get(status, "")
+    if message and status != "optimal":
+        console.print(Text(message), highlight=False, soft_wrap=True)
+    rows = value_rows(result.values)
+    if rows:
+        shown = rows
+        note = ""
+        if len(rows) > MAX_ROWS:
+            shown = [r for r in rows if abs(r[2]) > 1e-9]
+            note = f"{len(rows) - len(shown)} zero values not shown"
+            if len(shown) > MAX_ROWS:
+                note = (f"showing {MAX_ROWS} of {len(shown)} nonzero values; "
+                        "--json prints them all")
+                shown = shown[:MAX_ROWS]
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("variable")
+        table.add_column("index")
+        table.add_column("value", justify="right")
+        for name, key, x in shown:
+            table.add_row(Text(name), Text(key), _fmt(x))
+        console.print(table)
+        if note:
+            console.print(note, style="dim")
+    if result.conflict:
+        console.print(Text("conflicting constraints (IIS): " + ", ".join(result.conflict),
+                           style="red"), highlight=False, soft_wrap=True)
+    for w in result.warnings:
+        console.print(Text(f"warning: {w}", style="yellow"), highlight=False, soft_wrap=True)
+    stats = result.stats or {}
+    size = ""
+    if stats.get("variables") is not None:
+        size = f"{stats.get('kind', 'model')} with {stats['variables']} variables and " \
+               f"{stats.get('constraints', 0)} constraints; "
+    console.print(f"{size}build {result.build_time:.3f}s, solve {result.solve_time:.3f}s",
+                  style="dim", highlight=False)

@@ -1,0 +1,227 @@
+"""The general route: a checked formulation built in Pyomo and solved by SCIP (or HiGHS).
+
+Solvers come from ``pyomo.contrib.solver`` (``scip_direct`` on pyscipopt, ``highs`` on
+highspy); their termination conditions map to our ``Status`` through one explicit table.
+Solver output is captured by Pyomo into the result's log, never written to stdout, so
+``optiform solve --json`` keeps stdout clean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from typing import Any
+
+from optiform.errors import SolverError
+from optiform.solvers.data import ModelData
+from optiform.solvers.pyomo_build import PyomoBuild, build_pyomo, build_pyomo_model
+from optiform.solvers.pyomo_names import index_key
+from optiform.solvers.result import SolveResult, Status, tail
+from optiform.solvers.validate import ParsedModel
+
+__all__ = ["build_pyomo", "solve_parsed_with_pyomo", "solve_pyomo_build", "status_map"]
+
+SOLVER_NAMES = {"scip": "scip_direct", "highs": "highs"}
+IIS_TIME_LIMIT = 20.0
+
+_MESSAGES = {
+    Status.INFEASIBLE: "the model is infeasible: no point satisfies every constraint",
+    Status.UNBOUNDED: "the model is unbounded: the objective improves without limit "
+                      "(a missing constraint or bound?)",
+    Status.INFEASIBLE_OR_UNBOUNDED: "the model is infeasible or unbounded (the solver could "
+                                    "not tell which)",
+}
+
+
+def status_map() -> dict[Any, Status]:
+    """Pyomo contrib TerminationCondition -> Status, every member listed."""
+    from pyomo.contrib.solver.common.results import TerminationCondition as TC
+
+    return {
+        TC.convergenceCriteriaSatisfied: Status.OPTIMAL,
+        TC.maxTimeLimit: Status.TIME_LIMIT,
+        TC.iterationLimit: Status.TIME_LIMIT,
+        TC.objectiveLimit: Status.TIME_LIMIT,
+        TC.interrupted: Status.TIME_LIMIT,
+        TC.unbounded: Status.UNBOUNDED,
+        TC.provenInfeasible: Status.INFEASIBLE,
+        TC.locallyInfeasible: Status.INFEASIBLE,
+        TC.infeasibleOrUnbounded: Status.INFEASIBLE_OR_UNBOUNDED,
+        TC.emptyModel: Status.OPTIMAL,
+        TC.minStepLength: Status.ERROR,
+        TC.error: Status.ERROR,
+        TC.licensingProblems: Status.ERROR,
+        TC.unknown: Status.ERROR,
+    }
+
+
+def solve_parsed_with_pyomo(parsed: ParsedModel, data: ModelData, *, solver: str = "scip",
+                            time_limit: float = 60.0, mip_gap: float = 1e-6) -> SolveResult:
+    """Build the formulation in Pyomo and solve it; FormulationError for bad input."""
+    if solver not in SOLVER_NAMES:
+        raise SolverError(f"unknown solver {solver!r} for the Pyomo route",
+                          hint="choose scip or highs")
+    t0 = time.perf_counter()
+    built = build_pyomo_model(parsed, data)
+    build_time = time.perf_counter() - t0
+    result = solve_pyomo_build(built, solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    result.build_time = build_time
+    result.warnings = [*built.warnings, *result.warnings]
+    return result
+
+
+def model_stats(model: Any) -> dict[str, Any]:
+    """Size and kind (LP, MILP, QP, MIQP, NLP, MINLP) of a Pyomo model."""
+    from pyomo.environ import Constraint, Objective, Var
+
+    variables = list(model.component_data_objects(Var, descend_into=True))
+    cons = list(model.component_data_objects(Constraint, active=True, descend_into=True))
+    integer = sum(1 for v in variables if not v.is_continuous())
+    nonlinear = any(c.body.polynomial_degree() not in (0, 1) for c in cons)
+    obj_degree = max((o.expr.polynomial_degree() if o.expr.polynomial_degree() is not None
+                      else 99) for o in model.component_data_objects(Objective, active=True))
+    base = "NLP" if nonlinear or obj_degree > 2 else "QP" if obj_degree == 2 else "LP"
+    kind = ("MI" if integer else "") + base
+    return {"variables": len(variables), "constraints": len(cons), "integer": integer,
+            "kind": kind}
+
+
+def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: float = 60.0,
+                      mip_gap: float = 1e-6) -> SolveResult:
+    """Solve a built model; solver trouble comes back as status ``error``."""
+    from pyomo.contrib.solver.common.factory import SolverFactory
+    from pyomo.contrib.solver.common.results import SolutionStatus
+
+    stats = model_stats(built.model)
+    name = solver
+    if solver == "highs" and stats["kind"] not in ("LP", "MILP", "QP"):
+        return SolveResult(status=Status.ERROR, solver=name, stats=stats,
+                           message=f"HiGHS cannot solve a {stats['kind']} model",
+                           warnings=["use --solver scip for nonlinear models"])
+    if solver == "highs":
+        from optiform.solvers.highs_backend import new_highs
+
+        new_highs()  # HiGHS writes its banner once per process: send it to stderr
+    opt = SolverFactory(SOLVER_NAMES[solver])
+    if not opt.available():
+        return SolveResult(status=Status.ERROR, solver=name, stats=stats,
+                           message=f"the solver {name} is not available",
+                           warnings=["install pyscipopt (SCIP) or highspy (HiGHS)"])
+    t0 = time.perf_counter()
+    try:
+        results = opt.solve(built.model, time_limit=float(time_limit), rel_gap=float(mip_gap),
+                            load_solutions=False, raise_exception_on_nonoptimal_result=False)
+    except Exception as exc:  # the backend failed: report it as a status, not a crash
+        return SolveResult(status=Status.ERROR, solver=name, stats=stats,
+                           solve_time=time.perf_counter() - t0,
+                           message=f"{name} failed: {type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - t0
+    status = status_map().get(results.termination_condition, Status.ERROR)
+    result = SolveResult(status=status, solver=name, solve_time=seconds, stats=stats,
+                         log_tail=tail(results.solver_log or ""))
+    has_point = results.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
+    if status in (Status.OPTIMAL, Status.TIME_LIMIT) and has_point:
+        results.solution_loader.load_vars()
+        result.values = named_values(built)
+        result.objective = _objective_value(built, results)
+        if solver == "highs" and stats["integer"] == 0:
+            result.duals = _duals(built, results)
+    elif status is Status.OPTIMAL:
+        result.status = Status.ERROR
+        result.message = f"{name} reported optimal but returned no solution"
+    if status is Status.INFEASIBLE and solver == "scip":
+        result.conflict = scip_conflict(opt, built, min(IIS_TIME_LIMIT, time_limit))
+    result.message = result.message or _message(result, results.termination_condition.name)
+    return result
+
+
+def _message(result: SolveResult, condition: str) -> str:
+    if result.status is Status.OPTIMAL:
+        return f"optimal, objective {result.objective:.10g}"
+    if result.status is Status.TIME_LIMIT:
+        best = result.objective
+        return (f"stopped at a solver limit ({condition}) after {result.solve_time:.1f}s; "
+                + (f"best objective found {best:.10g}" if best is not None
+                   else "no feasible solution found"))
+    return _MESSAGES.get(result.status, f"the solver stopped with {condition}")
+
+
+def _clean(v: float) -> float:
+    r = round(v)
+    return float(r) if abs(v - r) < 1e-9 else float(v)
+
+
+def _var_value(vd: Any) -> float:
+    if vd.value is not None:
+        return _clean(float(vd.value))
+    lb, ub = vd.bounds  # not in any expression: any value within its bounds is optimal
+    return float(min(max(0.0, lb if lb is not None else 0.0), ub if ub is not None else 0.0))
+
+
+def named_values(built: PyomoBuild) -> dict[str, Any]:
+    """Variable values by formulation name; indexed ones keyed by elements joined by ','."""
+    out: dict[str, Any] = {}
+    for fname, cname in built.names.variables.items():
+        var = built.model.component(cname)
+        if var.is_indexed():
+            out[fname] = {index_key(i): _var_value(vd) for i, vd in var.items()}
+        else:
+            out[fname] = _var_value(var)
+    return out
+
+
+def _objective_value(built: PyomoBuild, results: Any) -> float | None:
+    from pyomo.environ import value
+
+    obj = built.model.component(built.names.objective)
+    try:
+        return float(value(obj.expr))
+    except (ArithmeticError, ValueError, TypeError):
+        inc = results.incumbent_objective
+        return None if inc is None else float(inc)
+
+
+def row_name(con: Any, built: PyomoBuild) -> str:
+    """``name`` or ``name[key]`` of a constraint row, with the formulation's name."""
+    comp = con.parent_component()
+    fname = built.names.formulation_of.get(comp.name, comp.name)
+    return f"{fname}[{index_key(con.index())}]" if comp.is_indexed() else fname
+
+
+def _duals(built: PyomoBuild, results: Any) -> dict[str, Any]:
+    try:
+        duals = results.solution_loader.get_duals()
+    except Exception:  # a solve without valid duals (e.g. presolve solved it)
+        return {}
+    out: dict[str, Any] = {}
+    for con, d in duals.items():
+        comp = con.parent_component()
+        fname = built.names.formulation_of.get(comp.name, comp.name)
+        if comp.is_indexed():
+            out.setdefault(fname, {})[index_key(con.index())] = float(d)
+        else:
+            out[fname] = float(d)
+    return out
+
+
+def scip_conflict(opt: Any, built: PyomoBuild, time_limit: float) -> list[str]:
+    """Constraint rows of an irreducible infeasible subsystem found by SCIP (best effort)."""
+    from pyomo.common.tee import capture_output
+
+    scip_model = getattr(opt, "_solver_model", None)
+    con_map = getattr(opt, "_pyomo_con_to_solver_con_map", None)
+    if scip_model is None or not con_map:
+        return []
+    by_name = {sc.name: con for con, sc in con_map.items()}
+    try:
+        scip_model.setParam("iis/silent", True)
+        scip_model.setParam("iis/time", float(time_limit))
+        with capture_output(io.StringIO(), capture_fd=True):
+            sub = scip_model.generateIIS().getSubscip()
+        names = [by_name[c.name] for c in sub.getConss() if c.name in by_name]
+    except Exception:  # the IIS is a diagnostic; the status stands without it
+        return []
+    with contextlib.suppress(Exception):
+        names.sort(key=lambda c: list(by_name.values()).index(c))
+    return list(dict.fromkeys(row_name(c, built) for c in names))

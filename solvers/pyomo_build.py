@@ -1,0 +1,229 @@
+"""Build a Pyomo ConcreteModel from a checked formulation (the general, nonlinear route).
+
+Sets become ordered Pyomo Sets, variables indexed Vars with their domain and bounds, the
+objective one Objective and each constraint one Constraint component named after it, indexed
+by its ``for_each`` bindings (a chained comparison that is not a simple range becomes one
+component per comparison: ``name``, ``name_2``, ...). Strict inequalities follow
+``linear.py``: integer-valued rows shift by one, others become non-strict with a warning.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optiform.errors import FormulationError
+from optiform.solvers.data import ModelData
+from optiform.solvers.expr import target_names
+from optiform.solvers.pyomo_eval import ScalarEvaluator, is_number
+from optiform.solvers.pyomo_names import (
+    ComponentNames,
+    component_names,
+    constraint_pieces,
+    piece_counts,
+)
+from optiform.solvers.validate import ParsedConstraint, ParsedModel
+
+_STRICT = (ast.Lt, ast.Gt)
+
+
+@dataclass
+class PyomoBuild:
+    """A built model and what the solve step needs to report on it."""
+
+    model: Any
+    names: ComponentNames
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_pyomo(parsed: ParsedModel, data: ModelData) -> Any:
+    """The formulation as a Pyomo ConcreteModel (see ``build_pyomo_model`` for the details)."""
+    return build_pyomo_model(parsed, data).model
+
+
+def build_pyomo_model(parsed: ParsedModel, data: ModelData) -> PyomoBuild:
+    import pyomo.environ as pyo
+
+    f = parsed.formulation
+    names = component_names(f, piece_counts(parsed))
+    m = pyo.ConcreteModel(name=f.name)
+    build = PyomoBuild(m, names)
+    for s in f.sets:
+        m.add_component(names.sets[s.name],
+                        pyo.Set(initialize=data.sets[s.name].elements,
+                                dimen=parsed.scope.sets[s.name], ordered=True))
+    vardata = {}
+    domains = {"continuous": pyo.Reals, "integer": pyo.Integers, "binary": pyo.Binary}
+    for v in f.variables:
+        lb, ub = v.lb, v.ub
+        if v.domain == "binary":
+            lb = 0.0 if lb is None else max(lb, 0.0)
+            ub = 1.0 if ub is None else min(ub, 1.0)
+        if lb is not None and ub is not None and lb > ub:
+            raise FormulationError(f"lower bound {lb:g} is above upper bound {ub:g}",
+                                   where=f"variable '{v.name}'")
+        comp = pyo.Var(*(m.component(names.sets[s]) for s in v.index),
+                       domain=domains[v.domain], bounds=(lb, ub))
+        m.add_component(names.variables[v.name], comp)
+        vardata[v.name] = var_data_array(comp, [data.sets[s].elements for s in v.index])
+    var_index = {v.name: list(v.index) for v in f.variables}
+    param_index = {p.name: list(p.index) for p in f.parameters}
+
+    def evaluator(where: str, text: str) -> ScalarEvaluator:
+        return ScalarEvaluator(data, vardata, var_index, param_index, where, text)
+
+    obj = evaluator("objective", f.objective.expression).value(parsed.objective, {})
+    sense = pyo.maximize if f.objective.sense == "maximize" else pyo.minimize
+    m.add_component(names.objective, pyo.Objective(expr=obj, sense=sense))
+    for pc in parsed.constraints:
+        _add_constraint(build, pc, evaluator(f"constraint '{pc.name}'", pc.source),
+                        parsed.scope.variables)
+    return build
+
+
+def _binding_key(pc: ParsedConstraint, env: dict[str, Any]) -> Any:
+    names = [n for g in pc.generators for n in target_names(g.target)]
+    return flat_index(tuple(env[n] for n in names)) if names else None
+
+
+def _add_constraint(build: PyomoBuild, pc: ParsedConstraint, ev: ScalarEvaluator,
+                    variables: dict[str, int]) -> None:
+    import pyomo.environ as pyo
+
+    pieces = constraint_pieces(pc.body, variables)
+    bindings = [(_binding_key(pc, env), env) for env in ev.bindings(pc.generators, {})]
+    comp_names = build.names.constraints[pc.name]
+    if pieces is None:
+        rows = _ranged_rows(build, pc, ev, bindings)
+        groups = [rows]
+    else:
+        groups = [_piece_rows(build, pc, ev, bindings, a, op, b) for a, op, b in pieces]
+    for comp_name, rows in zip(comp_names, groups, strict=True):
+        if not pc.generators:
+            if rows:
+                build.model.add_component(comp_name, pyo.Constraint(expr=rows[None]))
+            continue
+        exprs = rows
+        build.model.add_component(comp_name, pyo.Constraint(
+            list(exprs), rule=lambda _m, *idx, _e=exprs: _e[idx[0] if len(idx) == 1 else idx]))
+
+
+def _piece_rows(build: PyomoBuild, pc: ParsedConstraint, ev: ScalarEvaluator,
+                bindings: list[tuple[Any, dict[str, Any]]], a: ast.expr, op: ast.cmpop,
+                b: ast.expr) -> dict[Any, Any]:
+    sides = [(key, ev.value(a, env), ev.value(b, env)) for key, env in bindings]
+    shift = _strict_shift(build, pc, op, [lhs - rhs for _, lhs, rhs in sides])
+    rows = {}
+    for key, lhs, rhs in sides:
+        rel = _relation(build, op, lhs, rhs, shift)
+        if rel is not None:
+            rows[key] = rel
+    return rows
+
+
+def _ranged_rows(build: PyomoBuild, pc: ParsedConstraint, ev: ScalarEvaluator,
+                 bindings: list[tuple[Any, dict[str, Any]]]) -> dict[Any, Any]:
+    import pyomo.environ as pyo
+
+    body = pc.body
+    op = body.ops[0]
+    triples = []
+    for key, env in bindings:
+        lo, mid, hi = (ev.value(n, env) for n in (body.left, *body.comparators))
+        if isinstance(op, (ast.Gt, ast.GtE)):
+            lo, hi = hi, lo
+        triples.append((key, lo, mid, hi))
+    diffs = [x for _, lo, mid, hi in triples for x in (mid - lo, mid - hi)]
+    shift = _strict_shift(build, pc, op, diffs)
+    rows = {}
+    for key, lo, mid, hi in triples:
+        lo, hi = lo + shift, hi - shift  # the ends have no variables: numbers
+        if lo > hi:  # an empty range: keep the row, the model is infeasible
+            rows[key] = _zero(build) + (lo - hi) <= 0
+        elif not is_number(mid):
+            rows[key] = pyo.inequality(lo, mid, hi)
+        elif not lo <= mid <= hi:
+            rows[key] = pyo.inequality(lo, mid + _zero(build), hi)
+    return rows
+
+
+def _relation(build: PyomoBuild, op: ast.cmpop, lhs: Any, rhs: Any, shift: float) -> Any:
+    """The Pyomo relation for one row; None when it holds whatever the variables are."""
+    if is_number(lhs) and is_number(rhs):
+        holds = {ast.LtE: lhs <= rhs, ast.Lt: lhs <= rhs - shift, ast.GtE: lhs >= rhs,
+                 ast.Gt: lhs >= rhs + shift, ast.Eq: lhs == rhs}[type(op)]
+        if holds:
+            return None
+        lhs = lhs + _zero(build)  # keep the violated row: the model is infeasible
+    if isinstance(op, ast.LtE):
+        return lhs <= rhs
+    if isinstance(op, ast.Lt):
+        return lhs <= rhs - shift
+    if isinstance(op, ast.GtE):
+        return lhs >= rhs
+    if isinstance(op, ast.Gt):
+        return lhs >= rhs + shift
+    return lhs == rhs
+
+
+def _zero(build: PyomoBuild) -> Any:
+    """A variable fixed at 0, so a row without variables can stay in the model."""
+    import pyomo.environ as pyo
+
+    m = build.model
+    comp = m.component(build.names.zero)
+    if comp is None:
+        comp = pyo.Var(bounds=(0.0, 0.0), initialize=0.0)
+        m.add_component(build.names.zero, comp)
+    return comp
+
+
+def _strict_shift(build: PyomoBuild, pc: ParsedConstraint, op: ast.cmpop,
+                  diffs: list[Any]) -> float:
+    """1 when every row of a strict comparison is integer-valued, else 0 (with a warning)."""
+    if not isinstance(op, _STRICT):
+        return 0.0
+    if diffs and all(_integral(d) for d in diffs):
+        return 1.0
+    build.warnings.append(f"constraint '{pc.name}': strict inequality treated as non-strict "
+                          "(a continuous model has no strict bounds)")
+    return 0.0
+
+
+def _integral(expr: Any) -> bool:
+    """True when ``expr`` is affine with integer variables and integer coefficients."""
+    if is_number(expr):
+        return float(expr).is_integer()
+    from pyomo.repn import generate_standard_repn
+
+    repn = generate_standard_repn(expr, quadratic=False)
+    if repn.nonlinear_expr is not None:
+        return False
+    return (all(v.is_integer() or v.is_binary() for v in repn.linear_vars)
+            and all(float(c).is_integer() for c in repn.linear_coefs)
+            and float(repn.constant).is_integer())
+
+
+def flat_index(elements: tuple[Any, ...]) -> Any:
+    """Elements of several sets as one Pyomo index (tuple elements flattened)."""
+    parts: list[Any] = []
+    for e in elements:
+        parts.extend(e if isinstance(e, tuple) else (e,))
+    return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+def var_data_array(var: Any, elements: list[list[Any]]) -> np.ndarray:
+    """The data objects of an indexed Pyomo variable as an array over set positions."""
+    shape = tuple(len(e) for e in elements)
+    out = np.empty(shape if shape else (1,), dtype=object)
+    if not shape:
+        out[0] = var
+        return out
+    flat = out.reshape(-1)
+    for k, combo in enumerate(itertools.product(*elements)):
+        flat[k] = var[flat_index(combo)]
+    return out

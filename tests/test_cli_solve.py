@@ -1,0 +1,145 @@
+"""`optiform solve --formulation/--mps` and `optiform export` through typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "formulations"
+
+
+@pytest.fixture
+def cli():
+    from optiform.cli import build_app
+
+    app, runner = build_app(), CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    return run
+
+
+def write(tmp_path: Path, spec: dict) -> Path:
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def test_solve_prints_status_objective_and_values(cli) -> None:
+    r = cli("solve", "--formulation", EXAMPLES / "production_lp.json")
+    assert r.exit_code == 0, r.output
+    assert "optimal" in r.stdout and "36" in r.stdout
+    assert "make" in r.stdout and "windows" in r.stdout
+    assert "LP with 2 variables" in r.stdout  # size and timing line
+
+
+def test_solve_json_is_only_the_solve_result(cli) -> None:
+    r = cli("solve", "--formulation", EXAMPLES / "diet_csv.json", "--json")
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)  # CSV tables found beside the formulation
+    assert data["status"] == "optimal"
+    assert data["objective"] == pytest.approx(3.8)
+    assert data["values"]["servings"]["beans"] == pytest.approx(10.0)
+
+
+def test_solve_scip_minlp_json(cli) -> None:
+    r = cli("solve", "--formulation", EXAMPLES / "orders_minlp.json", "--json",
+            "--time-limit", "30", "--mip-gap", "0")
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    assert data["solver"] == "scip" and data["objective"] == pytest.approx(245.0)
+
+
+def test_infeasible_exits_1_and_names_the_conflict(cli) -> None:
+    r = cli("solve", "--formulation", EXAMPLES / "staffing_infeasible.json")
+    assert r.exit_code == 1
+    assert "infeasible" in r.stdout
+    assert "cover" in r.stdout and "team_capacity[team_a]" in r.stdout
+
+
+def test_unbounded_exits_1(cli, tmp_path: Path) -> None:
+    path = write(tmp_path, {"variables": [{"name": "x"}, {"name": "y"}],
+                            "objective": {"sense": "max", "expression": "x + 2*y"},
+                            "constraints": [{"name": "c", "expression": "x - y <= 3"}]})
+    r = cli("solve", "--formulation", path, "--json")
+    assert r.exit_code == 1
+    assert json.loads(r.stdout)["status"] == "unbounded"
+
+
+@pytest.mark.parametrize("args", [
+    ["solve"],  # neither input
+    ["solve", "--formulation", "missing.json"],  # unreadable
+    ["solve", "--formulation", "model.json", "--solver", "cplex"],  # unknown solver
+    ["solve", "--formulation", "model.json", "--mps", "x.mps"],  # both inputs
+])
+def test_usage_errors_exit_2(cli, tmp_path: Path, args: list[str],
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, {"variables": [{"name": "x"}],
+                     "objective": {"sense": "min", "expression": "x"}})
+    r = cli(*args)
+    assert r.exit_code == 2
+    assert r.stdout == ""
+
+
+def test_bad_formulation_exits_2_with_message_and_hint(cli, tmp_path: Path) -> None:
+    path = write(tmp_path, {"variables": [{"name": "x"}],
+                            "objective": {"sense": "min", "expression": "x + cost"},
+                            "parameters": [{"name": "costs", "value": 3}]})
+    r = cli("solve", "--formulation", path, "--json")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "unknown name 'cost'" in r.stderr and "did you mean 'costs'" in r.stderr
+
+
+def test_solver_error_exits_3(cli) -> None:
+    r = cli("solve", "--formulation", EXAMPLES / "orders_minlp.json", "--solver", "highs",
+            "--json")
+    assert r.exit_code == 3
+    assert json.loads(r.stdout)["status"] == "error"
+
+
+def test_solve_mps_file(cli, tmp_path: Path) -> None:
+    mps = tmp_path / "transport.mps"
+    assert cli("export", EXAMPLES / "transport.json", "--to", "mps", "-o", mps).exit_code == 0
+    r = cli("solve", "--mps", mps, "--json")
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["objective"] == pytest.approx(1852.5)
+    assert cli("solve", "--mps", tmp_path / "none.mps").exit_code == 2
+
+
+@pytest.mark.parametrize(("fmt", "marker"), [
+    ("pyomo", "model = pyo.ConcreteModel("),
+    ("lp", "supply_limit(seattle):"),
+    ("mps", "ROWS"),
+    ("latex", r"\sum_{"),
+    ("md", "### `meet_demand`"),
+])
+def test_export_each_format_to_stdout_and_file(cli, tmp_path: Path, fmt: str,
+                                               marker: str) -> None:
+    r = cli("export", EXAMPLES / "transport.json", "--to", fmt)
+    assert r.exit_code == 0, r.output
+    assert marker in r.stdout
+    out = tmp_path / f"transport.{fmt}.out"
+    r = cli("export", EXAMPLES / "transport.json", "--to", fmt, "-o", out)
+    assert r.exit_code == 0 and r.stdout == ""
+    assert marker in out.read_text()
+    if fmt == "pyomo":
+        compile(out.read_text(), "transport.py", "exec")
+
+
+def test_export_schema(cli) -> None:
+    r = cli("export", "--schema")
+    assert r.exit_code == 0
+    schema = json.loads(r.stdout)
+    assert {"variables", "objective", "constraints"} <= set(schema["properties"])
+
+
+def test_export_errors_exit_2(cli) -> None:
+    r = cli("export", EXAMPLES / "orders_minlp.json", "--to", "lp")
+    assert r.exit_code == 2 and "linear or quadratic" in r.stderr and r.stdout == ""
+    assert cli("export", EXAMPLES / "transport.json").exit_code == 2  # no --to
+    assert cli("export", EXAMPLES / "transport.json", "--to", "docx").exit_code == 2
