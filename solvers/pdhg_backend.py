@@ -1,0 +1,54 @@
+"""The PDHG LP solver as a backend: a compiled LinearModel in, one SolveResult out.
+
+Plain data in, one call to ``solve_lp_pdhg``, the answer mapped back through an explicit status
+map (as ``highs_backend`` does). Integer variables and quadratic objectives are refused with a
+status ``error`` result that says which solver to use instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optiform.solvers.result import SolveResult, Status
+
+STATUS_MAP: dict[str, Status] = {
+    "optimal": Status.OPTIMAL,
+    "infeasible": Status.INFEASIBLE,
+    "unbounded": Status.UNBOUNDED,
+    "infeasible_or_unbounded": Status.INFEASIBLE_OR_UNBOUNDED,
+    "time_limit": Status.TIME_LIMIT,
+    "error": Status.ERROR,
+}
+
+
+def solve_linear_model_pdhg(model: Any, *, tol: float = 1e-6, time_limit: float = 60.0,
+                            device: str = "auto", max_iter: int = 200_000) -> SolveResult:
+    """Solve an LP ``LinearModel`` with PDHG; values and duals by name, as HiGHS gives them."""
+    from optiform.solvers.pdhg import solve_lp_pdhg
+    from optiform.solvers.values import column_values, row_values
+
+    stats: dict[str, Any] = {"variables": model.num_cols, "constraints": model.num_rows,
+                             "nonzeros": int(model.A.nnz), "integer": int(model.integer.sum()),
+                             "kind": "MILP" if model.integer.any() else "LP"}
+    if model.integer.any():
+        return SolveResult(status=Status.ERROR, solver="pdhg", stats=stats,
+                           message="PDHG solves LPs only; use HiGHS for integer models",
+                           warnings=list(model.warnings))
+    if model.q is not None:
+        stats["kind"] = "QP"
+        return SolveResult(status=Status.ERROR, solver="pdhg", stats=stats,
+                           message="PDHG solves LPs only; use HiGHS for quadratic objectives",
+                           warnings=list(model.warnings))
+    r = solve_lp_pdhg(model.c, model.A, model.row_lower, model.row_upper, model.col_lower,
+                      model.col_upper, sense=model.sense, offset=model.offset, tol=tol,
+                      max_iter=max_iter, time_limit=time_limit, device=device)
+    status = STATUS_MAP[r.status]
+    stats.update(device=r.device, iterations=r.iterations, restarts=r.restarts,
+                 primal_residual=r.primal_residual, dual_residual=r.dual_residual, gap=r.gap)
+    result = SolveResult(status=status, objective=r.objective, solver="pdhg",
+                         solve_time=r.time, message=r.message, log_tail="\n".join(r.log[-30:]),
+                         stats=stats, warnings=list(model.warnings))
+    if status is Status.OPTIMAL:
+        result.values = column_values(model.blocks, r.x)
+        result.duals = row_values(model.families, r.y)
+    return result

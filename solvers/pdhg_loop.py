@@ -1,0 +1,232 @@
+"""Restarted averaged PDHG (raPDHG, as PDLP) on a scaled LP held as device tensors.
+
+The iterations run without host synchronisation: the adaptive step (PDLP's rule) is accepted or
+rejected on the device with ``torch.where``. Every ``check_every`` iterations one copy to the
+host decides termination (relative KKT error on the original problem), infeasibility
+(certificates from the iterate and from its displacement since the last restart), adaptive
+restarts (on the primal-weighted KKT error of the current and averaged iterates) and primal
+weight updates.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from optiform.solvers.pdhg_problem import DeviceLP
+
+
+@dataclass
+class PdhgOptions:
+    tol: float = 1e-6
+    max_iter: int = 200_000
+    time_limit: float = 60.0
+    started: float = field(default_factory=time.perf_counter)  # the clock time_limit runs on
+    check_every: int = 64
+    infeasible_tol: float = 1e-8
+    restart_sufficient: float = 0.2
+    restart_necessary: float = 0.8
+    restart_artificial: float = 0.36
+    primal_weight_smoothing: float = 0.5
+
+
+@dataclass
+class Point:
+    """A scaled primal-dual point with its matrix products."""
+
+    x: Any
+    y: Any
+    ax: Any
+    aty: Any
+
+
+@dataclass
+class Measure:
+    rp_s: float
+    rd_s: float
+    rel_primal: float
+    rel_dual: float
+    rel_gap: float
+    pobj: float
+    dobj: float
+
+    def kkt(self, omega: float) -> float:
+        """Primal-weighted KKT error in the scaled space (drives restarts)."""
+        return math.sqrt(omega * self.rp_s ** 2 + self.rd_s ** 2 / omega
+                         + (self.pobj - self.dobj) ** 2)
+
+    @property
+    def worst(self) -> float:
+        return max(self.rel_primal, self.rel_dual, self.rel_gap)
+
+
+@dataclass
+class LoopOutcome:
+    point: Point
+    measure: Measure
+    status: str
+    iterations: int
+    restarts: int
+    message: str = ""
+    log: list[str] = field(default_factory=list)
+
+
+def _measures(lp: DeviceLP, points: list[Point]) -> list[Measure]:
+    import torch
+
+    rows = torch.stack([lp.measure(p.x, p.y, p.ax, p.aty) for p in points]).tolist()
+    out = []
+    for rp_s, rd_s, rp, rd, pobj, dobj in rows:
+        out.append(Measure(rp_s, rd_s, rp / (1 + lp.bnorm), rd / (1 + lp.cnorm),
+                           abs(pobj - dobj) / (1 + abs(pobj) + abs(dobj)), pobj, dobj))
+    return out
+
+
+class Pdhg:
+    """One run of raPDHG; ``solve`` returns a LoopOutcome."""
+
+    def __init__(self, lp: DeviceLP, opts: PdhgOptions, omega: float, eta: float) -> None:
+        import torch
+
+        self.lp, self.opts, self.omega = lp, opts, omega
+        self.eta = torch.tensor(eta, dtype=lp.dtype, device=lp.device)
+        x = torch.clamp(torch.zeros(lp.n, dtype=lp.dtype, device=lp.device), lp.lx, lp.ux)
+        y = torch.zeros(lp.m, dtype=lp.dtype, device=lp.device)
+        self.cur = Point(x, y, lp.A @ x, torch.zeros_like(x))
+        self.anchor = self.cur  # the last restart point
+        self._reset_average()
+        self.k = 0
+        self.since_restart = 0
+        self.restarts = 0
+        self.log: deque[str] = deque(maxlen=40)
+
+    def _reset_average(self) -> None:
+        import torch
+
+        self.sums = [torch.zeros_like(v) for v in (self.cur.x, self.cur.y, self.cur.ax,
+                                                   self.cur.aty)]
+        self.wsum = torch.zeros((), dtype=self.lp.dtype, device=self.lp.device)
+
+    def _average(self) -> Point:
+        w = self.wsum
+        return Point(*(s / w for s in self.sums))
+
+    def _step(self) -> None:
+        """One PDHG step with PDLP's adaptive step size, accepted or not on the device."""
+        import torch
+
+        lp, p, eta, omega = self.lp, self.cur, self.eta, self.omega
+        tau, sigma = eta / omega, eta * omega
+        xn = torch.addcmul(p.x, lp.c - p.aty, -tau).clamp_(lp.lx, lp.ux)
+        axn = lp.A @ xn
+        dax = axn - p.ax
+        w = torch.addcmul(p.y, axn + dax, -sigma)  # y - sigma * A(2 xn - x)
+        yn = torch.addcmul(w, torch.clamp(w / sigma, lp.neg_u, lp.neg_l), -sigma)
+        atyn = lp.AT @ yn
+        dx, dy = xn - p.x, yn - p.y
+        movement = 0.5 * (omega * torch.dot(dx, dx) + torch.dot(dy, dy) / omega)
+        interaction = torch.abs(torch.dot(dy, dax))
+        limit = torch.where(interaction > 0, movement / interaction, math.inf)
+        self.k += 1
+        accept = eta <= limit
+        k1 = self.k + 1
+        self.eta = torch.minimum((1 - k1 ** -0.3) * limit, (1 + k1 ** -0.6) * eta)
+        weight = torch.where(accept, eta, 0.0)
+        new = (xn, yn, axn, atyn)
+        for s, v in zip(self.sums, new, strict=True):
+            s.addcmul_(v, weight)
+        self.wsum += weight
+        self.cur = Point(*(torch.where(accept, v, o) for v, o in
+                           zip(new, (p.x, p.y, p.ax, p.aty), strict=True)))
+
+    def _exact(self, x: Any, y: Any) -> Point:
+        return Point(x, y, self.lp.A @ x, self.lp.AT @ y)
+
+    def _restart(self, cand: Point) -> None:
+        import torch
+
+        cand = self._exact(cand.x, cand.y)
+        dx = float(torch.linalg.vector_norm(cand.x - self.anchor.x))
+        dy = float(torch.linalg.vector_norm(cand.y - self.anchor.y))
+        if dx > 1e-10 and dy > 1e-10:
+            th = self.opts.primal_weight_smoothing
+            self.omega = math.exp(th * math.log(dy / dx) + (1 - th) * math.log(self.omega))
+        self.cur = self.anchor = cand
+        self._reset_average()
+        self.since_restart = 0
+        self.restarts += 1
+
+    def _certificate(self, primal_ok: bool) -> tuple[str, str] | None:
+        """Infeasibility from the iterate and its displacement since the last restart.
+
+        A dual ray proves infeasibility; a primal ray proves the dual infeasible, which is
+        reported as unbounded only when the primal iterate is (nearly) feasible.
+        """
+        import torch
+
+        lp, eps = self.lp, self.opts.infeasible_tol
+        cands = [(self.cur.x, self.cur.y)]
+        if self.anchor is not self.cur:
+            cands.append((self.cur.x - self.anchor.x, self.cur.y - self.anchor.y))
+        rows = torch.stack([torch.cat([lp.dual_ray(dy), lp.primal_ray(dx)])
+                            for dx, dy in cands]).tolist()
+        for dobj, dviol, _, _ in rows:
+            if dobj > 0 and dviol <= eps * dobj:
+                return "infeasible", ("a dual ray proves the constraints cannot all hold "
+                                      f"(ray violation {dviol / dobj:.1e})")
+        for _, _, pdec, pviol in rows:
+            if pdec > 0 and pviol <= eps * pdec:
+                ray = f"a primal ray improves the objective without limit (ray violation " \
+                      f"{pviol / pdec:.1e})"
+                if primal_ok:
+                    return "unbounded", ray
+                return "infeasible_or_unbounded", ray + "; no feasible point was found"
+        return None
+
+    def _log(self, m: Measure, kind: str) -> None:
+        self.log.append(f"iter {self.k:>7} {kind:<8} pobj {m.pobj:+.6e} dobj {m.dobj:+.6e} "
+                        f"rel_p {m.rel_primal:.1e} rel_d {m.rel_dual:.1e} gap {m.rel_gap:.1e} "
+                        f"omega {self.omega:.2e} eta {float(self.eta):.2e}")
+
+    def _outcome(self, point: Point, m: Measure, status: str, message: str) -> LoopOutcome:
+        self._log(m, status)
+        return LoopOutcome(point, m, status, self.k, self.restarts, message, list(self.log))
+
+    def solve(self) -> LoopOutcome:
+        opts = self.opts
+        (m0,) = _measures(self.lp, [self.cur])
+        last_restart_kkt = prev_kkt = m0.kkt(self.omega)
+        while True:
+            for _ in range(min(opts.check_every, opts.max_iter - self.k)):
+                self._step()
+            self.since_restart += opts.check_every
+            avg = self._average() if float(self.wsum) > 0 else self.cur
+            mc, ma = _measures(self.lp, [self.cur, avg])
+            best, bm = (avg, ma) if ma.worst < mc.worst else (self.cur, mc)
+            if not all(math.isfinite(v) for v in (mc.worst, ma.worst, float(self.eta))):
+                return self._outcome(best, bm, "error", "numerical trouble: the iterates are "
+                                     "not finite (badly scaled data?)")
+            if bm.worst <= opts.tol:
+                return self._outcome(best, bm, "optimal", "")
+            cert = self._certificate(bm.rel_primal <= max(opts.tol, 1e-4))
+            if cert is not None:
+                return self._outcome(best, bm, *cert)
+            kc, ka = mc.kkt(self.omega), ma.kkt(self.omega)
+            cand, kkt = (avg, ka) if ka < kc else (self.cur, kc)
+            if (kkt <= opts.restart_sufficient * last_restart_kkt
+                    or (kkt <= opts.restart_necessary * last_restart_kkt and kkt > prev_kkt)
+                    or self.since_restart >= opts.restart_artificial * self.k):
+                self._restart(cand)
+                last_restart_kkt = prev_kkt = (ma if cand is avg else mc).kkt(self.omega)
+                self._log(ma if cand is avg else mc, "restart")
+            else:
+                prev_kkt = kkt
+            if self.k >= opts.max_iter:
+                return self._outcome(best, bm, "time_limit",
+                                     f"iteration limit {opts.max_iter} reached")
+            if time.perf_counter() - opts.started >= opts.time_limit:
+                return self._outcome(best, bm, "time_limit",
+                                     f"time limit {opts.time_limit:g} s reached")

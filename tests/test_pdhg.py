@@ -1,0 +1,245 @@
+"""The PyTorch PDHG LP solver on the CPU: known optima, HiGHS agreement, netlib, statuses."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from optiform.errors import SolverError
+from optiform.solvers.api import solve_formulation
+from optiform.solvers.evaluate import VarBlock
+from optiform.solvers.formulation import Formulation
+from optiform.solvers.highs_backend import new_highs, solve_linear_model
+from optiform.solvers.linear import LinearModel, RowFamily
+from optiform.solvers.pdhg import solve_lp_pdhg
+from optiform.solvers.pdhg_backend import solve_linear_model_pdhg
+from optiform.solvers.result import Status
+
+INF = np.inf
+
+
+def lp(c, a, rl, ru, cl, cu, **kw):
+    arr = [np.asarray(v, dtype=float) for v in (c, rl, ru, cl, cu)]
+    kw.setdefault("device", "cpu")
+    mat = a if sp.issparse(a) else sp.csr_matrix(np.asarray(a, float))
+    return solve_lp_pdhg(arr[0], mat, *arr[1:], **kw)
+
+
+# c, A, row_lower, row_upper, col_lower, col_upper, sense, objective, x
+KNOWN = {
+    "inequalities": ([-1, -1], [[1, 2], [3, 1]], [-INF, -INF], [4, 6], [0, 0], [INF, INF],
+                     "minimize", -2.8, [1.6, 1.2]),
+    "equality": ([2, 3], [[1, 1], [1, -1]], [10, 2], [10, INF], [0, 0], [INF, INF],
+                 "minimize", 20.0, [10.0, 0.0]),
+    "ranged_row": ([-1, 0], [[1, 1]], [1], [5], [0, 2], [INF, 3], "minimize", -3.0, [3.0, 2.0]),
+    "free_variable": ([1, 1], [[1, 0], [1, 1]], [-2, 0], [INF, INF], [-INF, -INF], [INF, INF],
+                      "minimize", 0.0, None),
+    "free_variable_bounded_by_rows": ([1, 0], [[1, -1]], [-1], [INF], [-INF, 0], [INF, 4],
+                                      "minimize", -1.0, [-1.0, 0.0]),
+    "upper_bounds_maximize": ([3, 2], [[1, 1]], [-INF], [4], [0, 0], [3, 3], "maximize",
+                              11.0, [3.0, 1.0]),
+    "maximize_ranged": ([3, 2, -1], [[1, 1, 1], [1, -1, 0], [0, 1, 2]], [-INF, -2, 1],
+                        [4, 2, INF], [0, -INF, -1], [INF, 3, 5], "maximize", 13.0,
+                        [2.0, 3.0, -1.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN))
+def test_known_optimum(name: str) -> None:
+    c, a, rl, ru, cl, cu, sense, obj, x = KNOWN[name]
+    r = lp(c, a, rl, ru, cl, cu, sense=sense, offset=1.5)
+    assert r.status == "optimal", r.message
+    assert r.objective == pytest.approx(obj + 1.5, rel=1e-5, abs=1e-5)
+    if x is not None:
+        np.testing.assert_allclose(r.x, x, atol=1e-4)
+    assert max(r.primal_residual, r.dual_residual, r.gap) <= 1e-6
+    assert r.device == "cpu" and r.iterations > 0
+
+
+def test_duals_follow_highs_signs_in_both_senses() -> None:
+    c, a = np.array([-1.0, -1.0]), [[1, 2], [3, 1]]
+    r = lp(c, a, [-INF, -INF], [4, 6], [0, 0], [INF, INF])
+    np.testing.assert_allclose(r.y, [-0.4, -0.2], atol=1e-4)  # <= rows of a min: y <= 0
+    r = lp(-c, a, [-INF, -INF], [4, 6], [0, 0], [INF, INF], sense="maximize")
+    np.testing.assert_allclose(r.y, [0.4, 0.2], atol=1e-4)
+
+
+def test_infeasible_lp_is_reported_infeasible() -> None:
+    r = lp([1, 1], [[1, 1]], [3], [INF], [0, 0], [1, 1])
+    assert r.status == "infeasible"
+    assert r.objective is None and "ray" in r.message
+
+
+def test_unbounded_lp_is_reported_unbounded() -> None:
+    r = lp([-1, 0], [[1, -1]], [-INF], [1], [0, 0], [INF, INF])
+    assert r.status == "unbounded"
+    assert r.objective is None
+
+
+def test_empty_bounds_and_uncoupled_problems() -> None:
+    assert lp([1], [[1]], [0], [1], [2], [1]).status == "infeasible"
+    r = lp([1, -2], sp.csr_matrix((1, 2)), [-1], [1], [0, -5], [3, 4])
+    assert (r.status, r.objective) == ("optimal", -8.0)
+    assert lp([1, -2], sp.csr_matrix((1, 2)), [-1], [1], [0, -5], [3, INF]).status == "unbounded"
+
+
+def test_limits_are_reported_as_time_limit_not_optimal(mps: dict) -> None:
+    import torch
+
+    threads = torch.get_num_threads()
+    r = solve_lp_pdhg(*mps["netlib/adlittle"][:6], max_iter=64, device="cpu")
+    assert r.status == "time_limit" and "iteration limit" in r.message
+    assert r.objective is None and r.iterations == 64
+    r = solve_lp_pdhg(*mps["netlib/adlittle"][:6], time_limit=0.0, device="cpu")
+    assert r.status == "time_limit" and "time limit 0 s" in r.message
+    assert torch.get_num_threads() == threads  # the solve restores torch's thread setting
+
+
+def test_bad_arguments_raise_solver_error() -> None:
+    with pytest.raises(SolverError, match="device"):
+        lp([1], [[1]], [0], [1], [0], [1], device="tpu9")
+    with pytest.raises(SolverError, match="NaN"):
+        lp([1], [[1]], [np.nan], [1], [0], [1])
+    with pytest.raises(SolverError, match="entries"):
+        lp([1, 2], [[1, 1]], [0, 0], [1], [0, 0], [1, 1])
+
+
+def test_cuda_without_gpu_is_refused() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: the refusal path cannot be exercised")
+    with pytest.raises(SolverError, match="GPU"):
+        lp([1], [[1]], [0], [1], [0], [1], device="cuda")
+
+
+# -- agreement with HiGHS ----------------------------------------------------------------
+
+
+def _read_mps(path: Path) -> tuple:
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(path))
+    m = h.getLp()
+    a = sp.csc_matrix((np.array(m.a_matrix_.value_), np.array(m.a_matrix_.index_),
+                       np.array(m.a_matrix_.start_)), shape=(m.num_row_, m.num_col_))
+    return (np.array(m.col_cost_), a.tocsr(), np.array(m.row_lower_), np.array(m.row_upper_),
+            np.array(m.col_lower_), np.array(m.col_upper_), float(m.offset_))
+
+
+@pytest.fixture(scope="module")
+def mps() -> dict:
+    root = Path("/work/shared/data/mps")
+    if not root.exists():
+        pytest.skip("the shared MPS fixtures are not on this machine")
+    with open(root / "optima.csv", newline="") as fh:
+        optima = {row["file"][:-4]: row for row in csv.DictReader(fh)}
+    names = ("netlib/afiro", "netlib/sc50a", "netlib/adlittle")
+    return {n: (*_read_mps(root / f"{n}.mps"), float(optima[n]["objective"])) for n in names}
+
+
+@pytest.mark.parametrize("name", ["netlib/afiro", "netlib/sc50a"])
+def test_netlib_optimum(mps: dict, name: str) -> None:
+    *data, offset, optimum = mps[name]
+    r = solve_lp_pdhg(*data, offset=offset, device="cpu")
+    assert r.status == "optimal", r.message
+    assert r.objective == pytest.approx(optimum, rel=1e-5)
+
+
+def _random_model(m: int = 50, n: int = 80, seed: int = 7) -> LinearModel:
+    """A primal and dual feasible LP with every kind of row and column bound."""
+    rng = np.random.default_rng(seed)
+    a = sp.random(m, n, density=0.15, random_state=rng, data_rvs=rng.standard_normal,
+                  format="csr")
+    x0 = rng.uniform(0.5, 1.5, n)
+    ax0, slack = a @ x0, rng.uniform(0.1, 1.0, m)
+    kind = rng.integers(0, 5, m)  # 0 ==, 1 >=, 2 <=, 3 ranged, 4 free
+    rl = np.where(np.isin(kind, (0, 1, 3)), ax0 - slack * (kind != 0), -INF)
+    ru = np.where(np.isin(kind, (0, 2, 3)), ax0 + slack * (kind != 0), INF)
+    y0 = rng.standard_normal(m) * (kind != 4)
+    y0 = np.where(kind == 1, np.abs(y0), np.where(kind == 2, -np.abs(y0), y0))
+    ckind = rng.integers(0, 4, n)  # 0 [0, inf), 1 box, 2 free, 3 (-inf, 4]
+    cl = np.select([ckind == 0, ckind == 1], [0.0, -1.0], -INF)
+    cu = np.select([ckind == 1, ckind == 3], [3.0, 4.0], INF)
+    lam = rng.uniform(0.1, 1.0, n) * np.select([ckind == 0, ckind == 1, ckind == 3],
+                                               [1.0, rng.choice([-1.0, 1.0], n), -1.0], 0.0)
+    c = a.T @ y0 + lam
+    block = VarBlock("x", ["J"], 0, (n,), False, [list(range(n))])
+    fam = RowFamily("r", 0, m, [list(range(m))], np.arange(m), (m,))
+    return LinearModel({"x": block}, cl, cu, np.zeros(n, dtype=bool), c, 2.0, "minimize",
+                       a, rl, ru, [fam])
+
+
+def test_random_lp_agrees_with_highs() -> None:
+    model = _random_model()
+    ref = solve_linear_model(model)
+    res = solve_linear_model_pdhg(model, device="cpu")
+    assert ref.status is Status.OPTIMAL and res.status is Status.OPTIMAL, res.message
+    assert res.objective == pytest.approx(ref.objective, rel=1e-4)
+    assert res.solver == "pdhg" and res.stats["device"] == "cpu"
+    x = np.array([res.values["x"][str(j)] for j in range(model.num_cols)])
+    ax = model.A @ x
+    assert np.all(ax >= model.row_lower - 1e-4) and np.all(ax <= model.row_upper + 1e-4)
+    assert set(res.duals["r"]) == set(ref.duals["r"])
+
+
+def test_integer_and_quadratic_models_are_refused() -> None:
+    model = _random_model(5, 8)
+    model.integer[0] = True
+    res = solve_linear_model_pdhg(model)
+    assert res.status is Status.ERROR
+    assert res.message == "PDHG solves LPs only; use HiGHS for integer models"
+    model = _random_model(5, 8)
+    model.q = (np.ones(1), np.zeros(1, int), np.zeros(1, int))
+    assert solve_linear_model_pdhg(model).status is Status.ERROR
+
+
+# -- the formulation route ----------------------------------------------------------------
+
+
+def _transport(domain: str = "continuous") -> Formulation:
+    return Formulation.from_dict({
+        "name": "transport",
+        "sets": [{"name": "S", "elements": ["s1", "s2"]},
+                 {"name": "D", "elements": ["d1", "d2", "d3"]}],
+        "parameters": [
+            {"name": "supply", "index": ["S"], "values": {"s1": 40, "s2": 35}},
+            {"name": "demand", "index": ["D"], "values": {"d1": 20, "d2": 30, "d3": 15}},
+            {"name": "cost", "index": ["S", "D"],
+             "values": {"s1": {"d1": 4, "d2": 6, "d3": 9}, "s2": {"d1": 5, "d2": 3, "d3": 8}}},
+        ],
+        "variables": [{"name": "x", "index": ["S", "D"], "domain": domain}],
+        "objective": {"sense": "minimize",
+                      "expression": "sum(cost[s, d] * x[s, d] for s in S for d in D)"},
+        "constraints": [
+            {"name": "supply_limit", "for_each": "s in S",
+             "expression": "sum(x[s, d] for d in D) <= supply[s]"},
+            {"name": "meet_demand", "for_each": "d in D",
+             "expression": "sum(x[s, d] for s in S) >= demand[d]"},
+        ],
+    })
+
+
+def test_formulation_route_matches_highs() -> None:
+    ref = solve_formulation(_transport(), solver="highs")
+    res = solve_formulation(_transport(), solver="pdhg")
+    assert res.status is Status.OPTIMAL and res.solver == "pdhg", res.message
+    assert res.objective == pytest.approx(ref.objective, rel=1e-5)
+    assert res.value("x", "s2", "d2") == pytest.approx(30.0, abs=1e-3)
+    assert set(res.duals) == {"supply_limit", "meet_demand"}
+
+
+def test_formulation_route_refuses_integer_and_nonlinear_models() -> None:
+    res = solve_formulation(_transport("integer"), solver="pdhg")
+    assert res.status is Status.ERROR and "use HiGHS for integer models" in res.message
+    f = Formulation.from_dict({
+        "variables": [{"name": "x"}, {"name": "y"}],
+        "objective": {"sense": "maximize", "expression": "x + y"},
+        "constraints": [{"name": "curve", "expression": "x * y <= 4"}],
+    })
+    res = solve_formulation(f, solver="pdhg")
+    assert res.status is Status.ERROR and "LPs only" in res.message
