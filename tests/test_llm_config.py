@@ -1,0 +1,82 @@
+"""Settings precedence for the LLM backends, backend choice and lazy construction."""
+
+from __future__ import annotations
+
+import pytest
+
+from optiform.agent.fake import FakeLLM
+from optiform.agent.llm import BACKENDS, make_llm
+from optiform.agent.local_llm import LocalLLM
+from optiform.agent.openai_llm import DEFAULT_MODEL, OpenAILLM
+from optiform.agent.replay import ReplayLLM
+from optiform.config import config_file, load_settings
+from optiform.errors import ConfigError
+
+
+def write_config(text: str) -> None:
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_defaults_choose_the_embedded_backend():
+    settings = load_settings()
+    assert settings.model is None and settings.effective_backend == "local"
+    llm = make_llm(settings)
+    assert isinstance(llm, LocalLLM)
+    assert llm.n_ctx == 8192 and llm.threads >= 1
+    assert llm._model_path is None  # nothing located or loaded yet
+
+
+def test_precedence_kwargs_optiform_env_openai_env_toml_defaults(monkeypatch):
+    write_config('model = "from-toml"\nbase_url = "http://toml:1/v1"\nn_ctx = 4096\n'
+                 'api_key = "toml-key"\n')
+    s = load_settings()
+    assert (s.model, s.base_url, s.n_ctx) == ("from-toml", "http://toml:1/v1", 4096)
+    monkeypatch.setenv("OPENAI_MODEL", "from-openai-env")
+    monkeypatch.setenv("OPENAI_API_KEY", "openai-key")
+    s = load_settings()
+    assert s.model == "from-openai-env" and s.base_url == "http://toml:1/v1"
+    assert s.api_key.get_secret_value() == "openai-key"
+    monkeypatch.setenv("OPTIFORM_MODEL", "from-optiform-env")
+    monkeypatch.setenv("OPTIFORM_N_CTX", "2048")
+    s = load_settings()
+    assert s.model == "from-optiform-env" and s.n_ctx == 2048
+    s = load_settings(model="from-kwargs", n_ctx=1024)
+    assert s.model == "from-kwargs" and s.n_ctx == 1024
+
+
+def test_an_endpoint_selects_the_openai_backend_without_building_a_client(monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPTIFORM_API_KEY", "secret")
+    monkeypatch.setenv("OPTIFORM_REQUEST_TIMEOUT", "7")
+    settings = load_settings()
+    assert settings.effective_backend == "openai"
+    llm = make_llm(settings)
+    assert isinstance(llm, OpenAILLM)
+    assert (llm.base_url, llm.api_key, llm.timeout) == ("http://127.0.0.1:9/v1", "secret", 7)
+    assert llm.model == DEFAULT_MODEL
+    assert llm._client is None
+
+
+def test_factory_keyword_arguments_override_settings():
+    llm = OpenAILLM.from_settings(load_settings(model="a"), model="b", max_retries=0)
+    assert llm.model == "b" and llm.max_retries == 0
+    local = LocalLLM.from_settings(load_settings(threads=3), n_ctx=1024)
+    assert local.threads == 3 and local.n_ctx == 1024
+
+
+def test_explicit_backends_by_name(tmp_path):
+    assert isinstance(make_llm(load_settings(backend="fake")), FakeLLM)
+    replay = make_llm(load_settings(backend="replay", cassette=str(tmp_path / "c.jsonl")))
+    assert isinstance(replay, ReplayLLM) and replay.cassette == tmp_path / "c.jsonl"
+    with pytest.raises(ConfigError, match="cassette"):
+        make_llm(load_settings(backend="replay"))
+    with pytest.raises(ConfigError, match="unknown LLM backend"):
+        BACKENDS.create("nope")
+
+
+def test_invalid_setting_is_a_config_error(monkeypatch):
+    monkeypatch.setenv("OPTIFORM_N_CTX", "12")
+    with pytest.raises(ConfigError, match="n_ctx"):
+        load_settings()

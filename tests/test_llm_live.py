@@ -1,0 +1,140 @@
+"""Live tests with the real embedded model (marked live_llm; CI runs them after setup.sh).
+
+They fail, not skip, when the model file is missing: `optiform model fetch` gets it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from optiform.agent.llm import Message
+from optiform.config import user_data_dir
+
+pytestmark = pytest.mark.live_llm
+
+# The real user data directory, read when this module is collected: the autouse fixture in
+# conftest.py points $OPTIFORM_HOME at a temp dir for each test.
+_REAL_MODELS = user_data_dir() / "models"
+
+PROBLEM = ("A workshop makes chairs and tables. A chair earns 45 dollars and needs 2 hours of "
+           "labor; a table earns 80 dollars and needs 4 hours. 100 labor hours are available. "
+           "How many of each should it make to maximize profit?")
+SYSTEM = """You write optimization models as compact JSON in optiform's formulation language.
+Use short names. Example for "Make bread (profit 3, 1 kg flour) and cake (profit 5, 2 kg flour)
+from 50 kg flour; maximize profit":
+{"sets":[{"name":"P","elements":["bread","cake"]}],"parameters":[{"name":"profit","index":["P"],
+"values":{"bread":3,"cake":5}},{"name":"flour","index":["P"],"values":{"bread":1,"cake":2}}],
+"variables":[{"name":"x","index":["P"]}],"objective":{"sense":"maximize",
+"expression":"sum(profit[p]*x[p] for p in P)"},"constraints":[{"name":"flour_limit",
+"expression":"sum(flour[p]*x[p] for p in P) <= 50"}]}"""
+
+
+@pytest.fixture(scope="module")
+def model_path() -> Path:
+    from optiform.agent.model_files import ensure_model
+    from optiform.errors import ModelUnavailableError
+
+    configured = os.environ.get("OPTIFORM_MODEL_PATH")
+    if configured:
+        return Path(configured)
+    try:
+        return ensure_model(directory=_REAL_MODELS, allow_download=False, show_progress=False)
+    except ModelUnavailableError as err:
+        pytest.fail(f"the embedded model is not available ({err}); run "
+                    "`.venv/bin/optiform model fetch` (scripts/setup.sh does) or set "
+                    "OPTIFORM_MODEL_PATH")
+
+
+def test_embedded_model_writes_a_schema_valid_formulation(model_path):
+    from optiform.agent.jsonout import schema_errors
+    from optiform.agent.local_llm import LocalLLM
+    from optiform.solvers.formulation import Formulation, formulation_json_schema
+
+    schema = formulation_json_schema()
+    llm = LocalLLM(model_path, n_ctx=4096)
+    ask = [Message(role="system", content=SYSTEM), Message(role="user", content=PROBLEM)]
+    start = time.perf_counter()
+    out = llm.complete(ask, schema=schema, max_tokens=400)
+    elapsed = time.perf_counter() - start
+    print(f"\nformulation JSON: {out.usage.completion_tokens} tokens in {elapsed:.1f} s; "
+          f"prompt {out.usage.prompt_tokens} tokens\n{out.text}")
+    assert schema_errors(out.data, schema) == []
+    formulation = Formulation.model_validate(out.data)
+    assert formulation.objective.sense == "maximize"
+    # the same system prompt again: llama.cpp reuses the cached prefix
+    again = llm.complete([ask[0], Message(role="user", content="Minimize cost instead: " +
+                                          PROBLEM)], schema=schema, max_tokens=400)
+    assert again.usage.cached_prompt_tokens >= 0.5 * again.usage.prompt_tokens > 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+_SERVER = """
+import runpy, sys
+from optiform.agent.local_llm import patch_process_model_params
+patch_process_model_params()
+sys.argv = ["llama_cpp.server", *sys.argv[1:]]
+runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.fixture
+def llama_server(model_path):
+    """llama-cpp-python's own OpenAI-compatible server on loopback, killed after the test."""
+    port = _free_port()
+    cmd = [sys.executable, "-c", _SERVER, "--model", str(model_path), "--host", "127.0.0.1",
+           "--port", str(port), "--n_ctx", "4096", "--verbose", "False"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {proc.stdout.read()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("llama_cpp.server did not start within 120 s")
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_openai_backend_against_llama_cpp_server(llama_server):
+    from optiform.agent.jsonout import schema_errors
+    from optiform.agent.openai_llm import OpenAILLM
+
+    schema = {"type": "object",
+              "properties": {"product": {"type": "string"},
+                             "profit": {"type": "number"},
+                             "hours": {"type": "number"}},
+              "required": ["product", "profit", "hours"], "additionalProperties": False}
+    llm = OpenAILLM("qwen2.5-coder-1.5b", base_url=llama_server, timeout=120, max_retries=1)
+    ask = [Message(role="system", content="You extract data as JSON."),
+           Message(role="user", content="A chair earns 45 dollars and needs 2 hours of labor. "
+                   "Give product, profit and hours of the chair.")]
+    out = llm.complete(ask, schema=schema, max_tokens=80)
+    print(f"\nmode {llm.info()['structured_output']}: {out.text}")
+    assert schema_errors(out.data, schema) == []
+    assert out.data["profit"] == 45 and out.data["hours"] == 2
+    assert out.usage.prompt_tokens > 0 and out.usage.completion_tokens > 0
+    streamed = "".join(llm.stream([Message(role="user", content="Say OK.")], max_tokens=5))
+    assert streamed.strip()

@@ -1,0 +1,106 @@
+"""The embedded backend without the model: pure helpers, laziness, errors, the CLI faces."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from optiform.agent import model_files as mf
+from optiform.agent.llm import Message
+from optiform.agent.local_llm import LocalLLM, cpu_has_amx, reused_prefix
+from optiform.config import load_settings
+from optiform.errors import ModelUnavailableError
+
+
+def build_app() -> typer.Typer:
+    from optiform.commands import model
+
+    app = typer.Typer()
+    model.register(app)
+    return app
+
+
+def test_reused_prefix_matches_llama_cpp_rules():
+    assert reused_prefix([], [1, 2, 3]) == 0
+    assert reused_prefix([1, 2, 3, 9, 9], [1, 2, 3, 4]) == 3
+    assert reused_prefix([1, 2, 3, 4], [1, 2, 3, 4]) == 3  # the last token is evaluated again
+    assert reused_prefix([5, 2], [1, 2]) == 0
+    assert reused_prefix([1, 2], [1]) == 0
+
+
+def test_cpu_has_amx():
+    assert cpu_has_amx("processor: 0\nflags\t\t: fpu sse avx2 amx_bf16 amx_tile amx_int8\n")
+    assert not cpu_has_amx("flags\t\t: fpu sse avx2 avx512f\n")
+    assert not cpu_has_amx("")
+
+
+def test_construction_touches_nothing():
+    llm = LocalLLM.from_settings(load_settings(threads=2, n_ctx=2048))
+    assert (llm.threads, llm.n_ctx, llm._model_path) == (2, 2048, None)
+    assert llm.info()["loaded"] is False
+
+
+def test_a_bad_model_path_is_a_clear_error_on_first_use(tmp_path):
+    bad = tmp_path / "model.gguf"
+    bad.write_text("not a model")
+    llm = LocalLLM.from_settings(load_settings(model_path=str(bad)))
+    with pytest.raises(ModelUnavailableError, match="not a GGUF file"):
+        llm.complete([Message(role="user", content="hi")])
+
+
+def test_model_info_shows_backend_file_and_cache(tmp_path):
+    result = CliRunner().invoke(build_app(), ["model", "info", "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    assert info["backend"] == "local" and info["n_ctx"] == 8192
+    assert info["cache_dir"].endswith("models") and info["model_state"].startswith("not fetched")
+    assert info["model_file"].endswith("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+
+
+def test_model_info_for_an_endpoint(monkeypatch):
+    monkeypatch.setenv("OPTIFORM_BASE_URL", "http://127.0.0.1:8000/v1")
+    monkeypatch.setenv("OPTIFORM_MODEL", "qwen")
+    result = CliRunner().invoke(build_app(), ["model", "info"])
+    assert result.exit_code == 0, result.output
+    assert "openai" in result.output and "http://127.0.0.1:8000/v1" in result.output
+    assert "api_key" in result.output and "not set" in result.output
+
+
+def test_model_fetch_installs_parts_and_reports(monkeypatch, tmp_path):
+    calls: list[dict] = []
+
+    def fake_ensure(settings, **kw):
+        calls.append(kw)
+        return tmp_path / "m.gguf"
+
+    monkeypatch.setattr(mf, "ensure_model", fake_ensure)
+    result = CliRunner().invoke(build_app(), ["model", "fetch"])
+    assert result.exit_code == 0 and "model ready:" in result.output
+    assert calls == [{"install": True, "allow_download": True}]
+
+
+def test_model_fetch_failure_exits_with_the_hint(monkeypatch):
+    def failing(settings, **kw):
+        raise ModelUnavailableError("no parts", hint="run `optiform model fetch`")
+
+    monkeypatch.setattr(mf, "ensure_model", failing)
+    result = CliRunner().invoke(build_app(), ["model", "fetch", "--no-download"])
+    assert result.exit_code == ModelUnavailableError.exit_code
+    assert "no parts" in result.output and "hint:" in result.output
+
+
+def test_bench_system_prompt_reaches_the_token_target_and_result_lines():
+    from optiform.agent.llm_bench import BenchResult, echo_task, system_prompt
+
+    text = system_prompt(300, lambda t: len(t.split()))
+    assert 300 <= len(text.split()) < 330 and text.count("Rule ") >= 10
+    result = BenchResult(threads=2, n_ctx=8192, load_s=0.4, system_tokens=1008,
+                         cold_ttft_s=10.0, warm_ttft_s=0.5, warm_cached_tokens=1000,
+                         prompt_tok_s=100.0, gen_tok_s=10.0, gen_tokens=64, peak_rss_mb=1500)
+    assert result.warm_ratio == 0.05 and result.as_dict()["warm_ratio"] == 0.05
+    assert any("5% of cold" in line for line in result.lines())
+    assert json.loads(echo_task()[1].content.split("\n", 1)[1])["objective"]["sense"] == \
+        "maximize"
