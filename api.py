@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from optiform.agent.events import Event
     from optiform.agent.llm import LLM
     from optiform.config import Settings
+    from optiform.conversation import ChatSession
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -162,6 +163,16 @@ class Assistant:
         """The finished turns of a thread: text, status, objective, formulation."""
         snapshot = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
         return list((snapshot.values or {}).get("history") or [])
+
+    def chat(self, thread_id: str | None = None, *, resume_latest: bool = False) -> ChatSession:
+        """A conversation (``optiform.conversation``): ``session.handle("add a constraint
+        ...")`` revises the thread's model; turns, /undo and threads persist in the user data
+        directory. A new thread unless ``thread_id`` (or ``resume_latest``) names one."""
+        from optiform.chat_store import ChatStore
+        from optiform.conversation import ChatSession
+
+        store = ChatStore.default(self.settings.data_dir)
+        return ChatSession(self, store, thread_id, resume_latest=resume_latest)
 
     def set_history(self, thread_id: str, history: list[dict[str, Any]]) -> None:
         """Replace a thread's finished turns (chat's /undo keeps a prefix), so the next turn

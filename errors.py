@@ -146,6 +146,15 @@ class ModelUnavailableError(LLMError):
     """The embedded model file could not be found, assembled or downloaded."""
 
 
+# -- faces -------------------------------------------------------------------------------
+
+
+class TurnCancelled(OptiformError):
+    """A solve stopped on request: Ctrl-C in the CLI, a client that went away from the server."""
+
+    exit_code = 130
+
+
 # -- evaluation and the experience library -----------------------------------------------
 
 

@@ -9,6 +9,11 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
+# tmux drives `optiform chat` in a real terminal in tests/test_chat_tmux.py (root only).
+if ! command -v tmux >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  { apt-get install -y -qq tmux || { apt-get update -qq && apt-get install -y -qq tmux; }; } \
+    >/dev/null 2>&1 || echo "setup: could not install tmux; test_chat_tmux.py will skip" >&2
+fi
 # torch: the CPU build. An unpinned torch would pull a multi-GB CUDA build.
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   "${PIP[@]}" install "torch==2.13.0" || "${PIP[@]}" install torch --index-url https://download.pytorch.org/whl/cpu

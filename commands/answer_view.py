@@ -1,0 +1,181 @@
+"""Rich views for answers, chat turns and progress (the CLI's face; the core never imports it)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from optiform.formulation_view import flat_values, formulation_text
+
+if TYPE_CHECKING:
+    from optiform.agent.answer import Answer
+    from optiform.agent.events import Event
+    from optiform.conversation import Output
+
+STATUS_STYLE = {"optimal": "bold green", "time_limit": "yellow", "not_a_problem": "yellow"}
+MAX_ROWS = 30
+_NODE_TEXT = {
+    "intake": "reading the problem", "retrieve": "looking up insights",
+    "formulate": "writing the model", "solve": "solving", "check": "checking the model",
+    "select": "choosing a candidate", "repair": "repairing the model",
+    "code": "cross-checking with code", "answer": "writing the answer",
+}
+
+
+def status_line(answer: Answer) -> Text:
+    style = STATUS_STYLE.get(answer.status, "bold red")
+    line = Text(answer.status.replace("_", " "), style=style)
+    if answer.message:
+        line.append(f"  {answer.message}")
+    return line
+
+
+def results_table(answer: Answer) -> Table | None:
+    flat = {k: v for k, v in flat_values(answer.values).items() if abs(v) > 1e-9}
+    if not flat:
+        return None
+    desc = {v.name: v.description for v in answer.formulation.variables} \
+        if answer.formulation else {}
+    table = Table(title="Decision values (non-zero)", title_justify="left")
+    table.add_column("variable")
+    table.add_column("value", justify="right")
+    table.add_column("meaning", style="dim")
+    for i, (name, value) in enumerate(flat.items()):
+        if i == MAX_ROWS:
+            table.add_row(f"... {len(flat) - MAX_ROWS} more", "", "")
+            break
+        table.add_row(name, f"{value:.6g}", desc.get(name.partition("[")[0], ""))
+    return table
+
+
+def footer(answer: Answer) -> Text:
+    bits = [f"{answer.seconds:.2f} s",
+            f"{answer.usage.prompt_tokens} prompt + {answer.usage.completion_tokens} "
+            "completion tokens",
+            f"confidence {answer.confidence:.2f}"]
+    if answer.repair_rounds:
+        bits.append(f"{answer.repair_rounds} repair round(s)")
+    return Text(" · ".join(bits), style="dim")
+
+
+def formulation_panel(answer: Answer, width: int | None = 100) -> Panel | None:
+    if answer.formulation is None:
+        return None
+    return Panel(Text(formulation_text(answer.formulation, width=width)), title="Model",
+                 title_align="left", expand=False)
+
+
+def answer_view(answer: Answer, *, model: bool = True) -> Group:
+    """Status, the model as readable math, the values, the explanation, timing and tokens."""
+    parts: list[Any] = [status_line(answer)]
+    panel = formulation_panel(answer) if model else None
+    if panel is not None:
+        parts.append(panel)
+    table = results_table(answer)
+    if table is not None:
+        parts.append(table)
+    if answer.explanation and answer.explanation != answer.message:
+        parts.append(Text(answer.explanation))
+    parts.append(footer(answer))
+    return Group(*parts)
+
+
+def print_code(console: Console, code: str, language: str) -> None:
+    """Code with highlighting on a terminal; as plain text when piped (so it can be saved)."""
+    if console.is_terminal:
+        console.print(Syntax(code, language, word_wrap=True))
+    else:
+        console.out(code.rstrip("\n"), highlight=False)
+
+
+def diff_view(lines: Iterable[str]) -> Text:
+    out = Text()
+    for i, line in enumerate(lines):
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+        out.append(("\n" if i else "") + line, style=style)
+    return out
+
+
+def print_output(console: Console, out: Output) -> None:
+    """Render one chat Output."""
+    if out.kind in ("turn", "undo"):
+        if out.kind == "undo":
+            console.print(Text(out.text, style="yellow"))
+        if out.diff:
+            console.print(Panel(diff_view(out.diff), title="Model changes", title_align="left",
+                                expand=False))
+        elif out.previous is not None and out.answer is not None:
+            console.print(Text("The model did not change.", style="dim"))
+        if out.moves:
+            console.print(Text("Answer: " + "; ".join(out.moves), style="cyan"))
+        if out.answer is not None:
+            console.print(answer_view(out.answer, model=out.previous is None))
+    elif out.kind == "code":
+        print_code(console, out.text, out.language)
+    elif out.kind == "error":
+        console.print(f"[red]error:[/] {escape(out.text)}")
+    elif out.kind == "threads":
+        console.print(threads_table(out))
+    elif out.text:
+        console.print(Text(out.text))
+
+
+def threads_table(out: Output) -> Table:
+    table = Table(title="Threads", title_justify="left")
+    for column in ("", "id", "turns", "updated", "title"):
+        table.add_column(column)
+    for t in out.threads:
+        mark = "*" if t.id == out.text else ""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(t.updated))
+        table.add_row(mark, t.id, str(t.turns), when, t.title)
+    return table
+
+
+class Progress:
+    """Progress of one turn on a (stderr) console: a spinner on a terminal, else one line per
+    step. Feed it events; use it as a context manager."""
+
+    def __init__(self, console: Console, *, enabled: bool = True) -> None:
+        self.console = console
+        self.enabled = enabled
+        self._status: Any = None
+        self._started = time.monotonic()
+        self._node = ""
+        self._tokens = 0
+
+    def __enter__(self) -> Progress:
+        self._started = time.monotonic()
+        if self.enabled and self.console.is_terminal:
+            self._status = self.console.status("starting", spinner="dots")
+            self._status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def __call__(self, event: Event) -> None:
+        if not self.enabled:
+            return
+        if event.type == "node_started" and event.node:
+            self._node, self._tokens = event.node, 0
+            if self._status is None:
+                self.console.print(f"[dim]optiform: {_NODE_TEXT.get(event.node, event.node)}"
+                                   "[/]", highlight=False)
+        elif event.type == "token":
+            self._tokens += max(1, len(str(event.data.get("text", ""))) // 4)
+        elif event.type == "error" and event.data.get("message"):
+            self.console.print(f"[yellow]note:[/] {escape(str(event.data['message']))}")
+        if self._status is not None:
+            what = _NODE_TEXT.get(self._node, self._node or "starting")
+            tokens = f" · ~{self._tokens} tokens" if self._tokens else ""
+            self._status.update(f"{what}{tokens} · {time.monotonic() - self._started:.0f} s")

@@ -1,0 +1,114 @@
+"""``optiform chat [--thread ID | --continue]``: a conversation that refines one model.
+
+The logic lives in ``optiform.conversation`` (tested without a terminal); this is the face:
+prompt_toolkit input with history in the user data directory (plain line reading when stdin is
+not a terminal), rich output, progress on stderr. Ctrl-C cancels the current turn (or clears the
+line at the prompt); Ctrl-D leaves.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+HISTORY_FILE = "chat_history.txt"
+PROMPT = "optiform> "
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("chat")
+    def chat(
+        thread: str | None = typer.Option(None, "--thread", "-t", metavar="ID",
+                                          help="Continue (or start) the thread with this id."),
+        continue_: bool = typer.Option(False, "--continue", "-c",
+                                       help="Continue the most recent thread."),
+    ) -> None:
+        """Chat about one model: state a problem, then change it turn by turn."""
+        raise typer.Exit(run_chat(thread=thread, resume=continue_))
+
+
+def _line_reader(history_path: Path) -> Callable[[], str]:
+    """prompt_toolkit on a terminal; plain lines from stdin otherwise (pipes, tests)."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        try:
+            from prompt_toolkit import PromptSession
+            from prompt_toolkit.history import FileHistory
+        except ImportError:  # the 'chat' extra is not installed: plain input()
+            return lambda: input(PROMPT)
+        history_path.parent.mkdir(parents=True, exist_ok=True)
+        session: PromptSession[str] = PromptSession(history=FileHistory(str(history_path)))
+        return lambda: session.prompt(PROMPT)
+
+    def read() -> str:
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+
+    return read
+
+
+def run_chat(*, thread: str | None = None, resume: bool = False) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from optiform.agent.llm import make_llm
+    from optiform.api import Assistant
+    from optiform.api_async import SerialLLM
+    from optiform.chat_store import ChatStore
+    from optiform.commands.answer_view import Progress, answer_view, print_output
+    from optiform.config import load_settings
+    from optiform.conversation import ChatSession
+    from optiform.errors import OptiformError
+
+    out, err = Console(), Console(stderr=True)
+    if thread is not None and resume:
+        err.print("[red]error:[/] use --thread ID or --continue, not both")
+        return 2
+    try:
+        settings = load_settings()
+        # SerialLLM: an LLM call still running after Ctrl-C stops at its next token and
+        # never overlaps the next turn's call
+        assistant = Assistant(settings, llm=SerialLLM(make_llm(settings)))
+        store = ChatStore.default(settings.data_dir)
+    except OptiformError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        return exc.exit_code
+    try:
+        session = ChatSession(assistant, store, thread, resume_latest=resume)
+        answers = session.answers()
+        out.print(f"[bold]optiform chat[/] · thread [cyan]{session.thread_id}[/]"
+                  f" · {len(answers)} turn(s) · /help for commands, Ctrl-D to leave",
+                  highlight=False)
+        if answers:
+            out.print(answer_view(answers[-1]))
+        read = _line_reader(settings.data_dir / HISTORY_FILE)
+        while True:
+            try:
+                line = read()
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                break
+            cancel = threading.Event()
+            try:
+                if line.strip().startswith("/"):
+                    output = session.handle(line)
+                else:
+                    with Progress(err) as progress:
+                        output = session.handle(line, on_event=progress, cancel=cancel)
+            except KeyboardInterrupt:
+                cancel.set()
+                out.print("[yellow]cancelled[/] (the model is as it was before this turn)")
+                continue
+            print_output(out, output)
+            if output.kind == "quit":
+                break
+    finally:
+        assistant.close()
+        store.close()
+    return 0

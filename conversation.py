@@ -1,0 +1,258 @@
+"""The chat logic, apart from any terminal: turns, slash commands, undo, threads.
+
+A :class:`ChatSession` talks to an :class:`~optiform.api.Assistant` in one thread. The first
+turn states a problem; every later turn is sent to the agent in the same thread, so it is
+formulated as a revision of the previous model ("add a constraint that at most 40 acres are
+corn"). Each turn's Output carries the answer, a line diff of the formulation and how the answer
+moved. Turns are kept in a :class:`~optiform.chat_store.ChatStore`; ``/undo`` marks the last
+one undone and rewinds the agent's thread history to the turn before it.
+
+The face (``commands/chat.py``) renders Outputs; tests drive this module directly.
+"""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from optiform.chat_exports import (
+    ANSWER_SUFFIX,
+    EXPORT_SUFFIXES,
+    export_file,
+    export_text,
+    suffix_of,
+    trace_summary,
+)
+from optiform.chat_store import ChatStore, ThreadInfo, TurnRecord, new_thread_id
+from optiform.errors import OptiformError
+from optiform.formulation_view import answer_moves, formulation_diff, formulation_text
+
+if TYPE_CHECKING:
+    from optiform.agent.answer import Answer
+    from optiform.agent.events import Event
+    from optiform.api import Assistant
+
+OutputKind = Literal["turn", "undo", "text", "code", "error", "threads", "quit"]
+
+COMMANDS: dict[str, str] = {
+    "formulation": "show the current model",
+    "code": "show the standalone Pyomo script of the current model",
+    "latex": "show the current model in LaTeX",
+    "export": "write the model (.json .py .tex .md .lp .mps) or the answer (.answer.json)",
+    "trace": "summarize the last turn's trace, or save it as JSON to FILE",
+    "undo": "drop the last turn; the next one revises the model before it",
+    "new": "start a new thread",
+    "threads": "list recent threads, or switch to thread ID",
+    "help": "this list",
+    "quit": "leave (Ctrl-D works too)",
+}
+
+
+@dataclass
+class Output:
+    """What one line of input produced, for the face to render."""
+
+    kind: OutputKind
+    text: str = ""
+    language: str = ""  # for kind 'code': python, latex, json
+    answer: Answer | None = None
+    previous: Answer | None = None
+    diff: list[str] = field(default_factory=list)
+    moves: list[str] = field(default_factory=list)
+    turn: int = 0
+    threads: list[ThreadInfo] = field(default_factory=list)
+
+
+ARGUMENTS = {"export": "FILE", "trace": "[FILE]", "threads": "[ID]"}
+
+
+def help_text() -> str:
+    usage = {name: f"{name} {ARGUMENTS[name]}" if name in ARGUMENTS else name
+             for name in COMMANDS}
+    width = max(len(u) for u in usage.values()) + 2
+    lines = [f"/{usage[name]:<{width}}{what}" for name, what in COMMANDS.items()]
+    lines.append("Anything else is a message: the first states a problem, the next ones "
+                 "change it. Ctrl-C cancels a turn.")
+    return "\n".join(lines)
+
+
+def load_answer(record: TurnRecord) -> Answer:
+    from optiform.agent.answer import Answer
+
+    return Answer.model_validate_json(record.answer_json)
+
+
+class ChatSession:
+    """One conversation: ``handle(line)`` -> Output. Not thread-safe; one per user."""
+
+    def __init__(self, assistant: Assistant, store: ChatStore, thread_id: str | None = None,
+                 *, resume_latest: bool = False) -> None:
+        self.assistant = assistant
+        self.store = store
+        if thread_id is None and resume_latest:
+            latest = store.latest_thread()
+            thread_id = latest.id if latest else None
+        self.thread_id = thread_id or new_thread_id()
+
+    def close(self) -> None:
+        """Close the chat store (the Assistant stays open: it may serve other sessions)."""
+        self.store.close()
+
+    def __enter__(self) -> ChatSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- state ----------------------------------------------------------------------------
+
+    def turns(self) -> list[TurnRecord]:
+        return self.store.turns(self.thread_id)
+
+    def answers(self) -> list[Answer]:
+        return [load_answer(t) for t in self.turns()]
+
+    def current(self) -> Answer | None:
+        last = self.store.last_turn(self.thread_id)
+        return load_answer(last) if last is not None else None
+
+    def _model_answer(self) -> Answer:
+        for answer in reversed(self.answers()):
+            if answer.formulation is not None:
+                return answer
+        raise OptiformError("there is no model in this thread yet",
+                            hint="describe an optimization problem first")
+
+    # -- input ----------------------------------------------------------------------------
+
+    def handle(self, line: str, on_event: Callable[[Event], None] | None = None,
+               cancel: threading.Event | None = None) -> Output:
+        """A slash command or a turn. Setting ``cancel`` (or Ctrl-C) stops a turn at the
+        agent's next step; a cancelled turn leaves the thread as it was."""
+        text = line.strip()
+        if not text:
+            return Output("text")
+        try:
+            if text.startswith("/"):
+                name, _, arg = text[1:].partition(" ")
+                return self.command(name.lower(), arg.strip())
+            return self.ask(text, on_event, cancel)
+        except OptiformError as exc:
+            return Output("error", text=str(exc))
+
+    def ask(self, text: str, on_event: Callable[[Event], None] | None = None,
+            cancel: threading.Event | None = None) -> Output:
+        """One turn: stream the agent in this thread, then record the answer."""
+        from optiform.api_async import answer_of, stream_in_worker
+
+        answer = None
+        for event in stream_in_worker(
+                lambda: self.assistant.stream(text, thread_id=self.thread_id), cancel):
+            if event.type == "answer":
+                answer = answer_of(event)
+            elif on_event is not None:
+                on_event(event)
+        if answer is None:
+            raise OptiformError("the agent stopped without an answer",
+                                hint="/trace shows the last complete turn")
+        return self.record(text, answer)
+
+    def record(self, text: str, answer: Answer) -> Output:
+        """Store a finished turn and describe how it changed the model and the answer."""
+        previous = self.current()
+        history_len = len(self.assistant.history(self.thread_id))
+        self.store.create_thread(self.thread_id)
+        seq = self.store.add_turn(self.thread_id, text, answer.model_dump_json(), history_len)
+        return Output("turn", answer=answer, previous=previous, turn=seq,
+                      **_changes(previous, answer))
+
+    # -- slash commands -------------------------------------------------------------------
+
+    def command(self, name: str, arg: str) -> Output:
+        handler = getattr(self, f"_cmd_{name}", None) if name in COMMANDS else None
+        if handler is None:
+            return Output("error", text=f"unknown command /{name}; /help lists them")
+        return handler(arg)
+
+    def _cmd_help(self, arg: str) -> Output:
+        return Output("text", text=help_text())
+
+    def _cmd_quit(self, arg: str) -> Output:
+        return Output("quit")
+
+    def _cmd_formulation(self, arg: str) -> Output:
+        answer = self._model_answer()
+        assert answer.formulation is not None
+        return Output("text", text=formulation_text(answer.formulation, width=None))
+
+    def _cmd_code(self, arg: str) -> Output:
+        return Output("code", text=export_text(self._model_answer(), ".py"), language="python")
+
+    def _cmd_latex(self, arg: str) -> Output:
+        return Output("code", text=export_text(self._model_answer(), ".tex"), language="latex")
+
+    def _cmd_export(self, arg: str) -> Output:
+        if not arg:
+            raise OptiformError("/export needs a file name",
+                                hint="e.g. /export model.json (" + " ".join(EXPORT_SUFFIXES)
+                                + ")")
+        path = Path(_one_path(arg)).expanduser()
+        answer = self.current() if suffix_of(path) == ANSWER_SUFFIX else self._model_answer()
+        if answer is None:
+            raise OptiformError("there is no answer to export yet", hint="ask something first")
+        return Output("text", text=f"wrote {export_file(answer, path)}")
+
+    def _cmd_trace(self, arg: str) -> Output:
+        answer = self.current()
+        if answer is None:
+            raise OptiformError("there is no turn to trace yet", hint="ask something first")
+        if arg:
+            path = answer.save_trace(Path(_one_path(arg)).expanduser())
+            return Output("text", text=f"wrote the trace to {path}")
+        return Output("text", text=trace_summary(answer))
+
+    def _cmd_undo(self, arg: str) -> Output:
+        undone = self.store.undo(self.thread_id)
+        if undone is None:
+            return Output("error", text="nothing to undo in this thread")
+        before = self.store.last_turn(self.thread_id)
+        keep = before.history_len if before is not None else 0
+        self.assistant.set_history(self.thread_id,
+                                   self.assistant.history(self.thread_id)[:keep])
+        removed, restored = load_answer(undone), load_answer(before) if before else None
+        text = (f"undid turn {undone.seq}: {undone.text!r}"
+                + (f"; back to turn {before.seq}" if before else "; the thread is empty"))
+        return Output("undo", text=text, answer=restored, previous=removed,
+                      turn=before.seq if before else 0, **_changes(removed, restored))
+
+    def _cmd_new(self, arg: str) -> Output:
+        self.thread_id = new_thread_id()
+        return Output("text", text=f"new thread {self.thread_id}")
+
+    def _cmd_threads(self, arg: str) -> Output:
+        if arg:
+            info = self.store.get_thread(arg)
+            if info is None:
+                raise OptiformError(f"no thread {arg!r}", hint="/threads lists them")
+            self.thread_id = info.id
+            return Output("text", text=f"switched to thread {info.id} ({info.turns} turns)")
+        return Output("threads", threads=self.store.list_threads(), text=self.thread_id)
+
+
+def _one_path(arg: str) -> str:
+    parts = shlex.split(arg)
+    if len(parts) != 1:
+        raise OptiformError(f"expected one file name, got {arg!r}",
+                            hint="quote a name with spaces")
+    return parts[0]
+
+
+def _changes(old: Answer | None, new: Answer | None) -> dict[str, list[str]]:
+    if old is None or new is None:
+        return {"diff": [], "moves": []}
+    return {"diff": formulation_diff(old.formulation, new.formulation),
+            "moves": answer_moves(old, new)}

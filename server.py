@@ -1,0 +1,250 @@
+"""The HTTP API (FastAPI): solve a problem, chat in a thread with server-sent events.
+
+```
+optiform serve                       # http://127.0.0.1:8000, docs at /docs
+OPTIFORM_SERVER_TOKEN=... optiform serve --host 0.0.0.0
+```
+POST /v1/solve                     one problem -> the Answer as JSON
+POST /v1/threads/{id}/messages     one chat turn; progress as server-sent events (or JSON)
+GET  /v1/threads/{id}              a thread's turns;  GET /v1/threads: recent threads
+GET  /healthz                      liveness, backend, requests in flight
+
+Requests share one Assistant whose LLM takes one call at a time (they queue, never fail because
+it is busy); turns of one thread run one after another. A client that disconnects cancels its
+work at the agent's next step. Bound beyond loopback, the server refuses to start without a
+token (``OPTIFORM_SERVER_TOKEN``); a configured token is always required on /v1 (compared in
+constant time), /healthz and the docs stay open. Bodies over ``max_request_bytes`` get 413.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from optiform import __version__
+from optiform.config import Settings, load_settings
+from optiform.errors import OptiformError
+from optiform.server_support import (
+    BodyLimit,
+    check_bind,
+    error_body,
+    error_status,
+    sse,
+    token_ok,
+    until_disconnected,
+    with_pings,
+)
+
+Cell = float | int | str
+Table = dict[str, list[Cell]] | list[dict[str, Cell]]
+THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class Options(BaseModel):
+    """Per-request agent options (each optional; the server's settings otherwise)."""
+
+    samples: int | None = Field(None, ge=1, le=8)
+    max_repairs: int | None = Field(None, ge=0, le=6)
+    code_strategy: bool | None = None
+    solver: Literal["auto", "highs", "scip"] | None = None
+    time_limit: float | None = Field(None, gt=0, le=600)
+
+    def overrides(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class SolveRequest(BaseModel):
+    text: str = Field(description="The problem in plain language.")
+    data: dict[str, Table] | None = Field(
+        None, description="Tables by name: {column: [values]} or [{column: value}, ...].")
+    options: Options = Field(default_factory=Options)
+    include_trace: bool = Field(False, description="Return the full trace with the answer.")
+
+
+class MessageRequest(SolveRequest):
+    stream: bool = Field(True, description="Server-sent events (true) or one JSON reply.")
+
+
+def answer_json(answer: Any, include_trace: bool) -> dict[str, Any]:
+    return answer.model_dump(mode="json", exclude=None if include_trace else {"trace"})
+
+
+def turn_json(output: Any, include_trace: bool) -> dict[str, Any]:
+    return {"turn": output.turn, "answer": answer_json(output.answer, include_trace),
+            "diff": output.diff, "moves": output.moves}
+
+
+class _Service:
+    """The shared Assistant, the chat store and the per-thread locks."""
+
+    def __init__(self, settings: Settings, assistant: Any = None) -> None:
+        from optiform.api import Assistant
+        from optiform.api_async import SerialLLM
+        from optiform.chat_store import ChatStore
+
+        if assistant is None:
+            from optiform.agent.llm import make_llm
+
+            assistant = Assistant(settings, llm=SerialLLM(make_llm(settings)))
+        self.assistant = assistant
+        self.store = ChatStore.default(settings.data_dir)
+        self.locks: dict[str, asyncio.Lock] = {}
+        self.in_flight = 0
+
+    def session(self, thread_id: str) -> Any:
+        from optiform.conversation import ChatSession
+
+        return ChatSession(self.assistant, self.store, thread_id)
+
+    def close(self) -> None:
+        self.assistant.close()
+        self.store.close()
+
+
+def create_app(settings: Settings | None = None, *, assistant: Any = None) -> FastAPI:
+    """The FastAPI app. ``assistant`` replaces the default one (tests pass a FakeLLM's)."""
+    settings = settings or load_settings()
+    token = settings.server_token.get_secret_value() if settings.server_token else None
+    app = FastAPI(title="optiform", version=__version__,
+                  description="Optimization problems in plain language -> checked, solved "
+                              "models.")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    service = _Service(settings, assistant)
+    app.state.service = service
+    app.router.add_event_handler("shutdown", service.close)
+
+    def authorized(request: Request) -> None:
+        if token is not None and not token_ok(request.headers.get("authorization"), token):
+            raise HTTPException(401, detail={"type": "Unauthorized", "message":
+                                             "missing or wrong bearer token", "hint":
+                                             "send 'Authorization: Bearer <token>'"},
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(OptiformError)
+    async def _optiform_error(request: Request, exc: OptiformError) -> JSONResponse:
+        return JSONResponse(error_body(exc), status_code=error_status(exc))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "backend": settings.effective_backend,
+                "in_flight": service.in_flight}
+
+    @app.post("/v1/solve", dependencies=[Depends(authorized)])
+    async def solve(body: SolveRequest, request: Request) -> dict[str, Any]:
+        """Solve one problem; the Answer as JSON (status says optimal, infeasible, ...)."""
+        from optiform.api_async import answer_of
+
+        service.in_flight += 1
+        try:
+            events = service.assistant.astream(body.text, body.data, None, tokens=False,
+                                               **body.options.overrides())
+            async with aclosing(until_disconnected(events, request)) as guarded:
+                async for event in guarded:
+                    if event.type == "answer":
+                        return answer_json(answer_of(event), body.include_trace)
+        finally:
+            service.in_flight -= 1
+        raise OptiformError("the agent stopped without an answer")
+
+    @app.post("/v1/threads/{thread_id}/messages", dependencies=[Depends(authorized)],
+              response_model=None)
+    async def message(thread_id: str, body: MessageRequest,
+                      request: Request) -> dict[str, Any] | StreamingResponse:
+        """One chat turn in a thread: the first message states a problem, later ones revise
+        it. Streams events (node_started, node_finished, llm_call, token, attempt, error,
+        then 'answer' with the turn's answer, model diff and moves, then 'done')."""
+        _check_thread_id(thread_id)
+        turn = _turn(service, thread_id, body, request)
+        if body.stream:
+            return StreamingResponse(with_pings(_as_sse(turn)), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache",
+                                              "X-Accel-Buffering": "no"})
+        async with aclosing(turn):
+            async for kind, payload in turn:
+                if kind == "answer":
+                    return payload
+        raise OptiformError("the agent stopped without an answer")
+
+    @app.get("/v1/threads", dependencies=[Depends(authorized)])
+    async def threads(limit: int = 20) -> list[dict[str, Any]]:
+        return [vars(t) for t in service.store.list_threads(max(1, min(limit, 200)))]
+
+    @app.get("/v1/threads/{thread_id}", dependencies=[Depends(authorized)])
+    async def thread(thread_id: str, include_answers: bool = False) -> dict[str, Any]:
+        _check_thread_id(thread_id)
+        info = service.store.get_thread(thread_id)
+        if info is None:
+            raise HTTPException(404, detail={"type": "NotFound", "message":
+                                             f"no thread {thread_id!r}", "hint": None})
+        from optiform.conversation import load_answer
+
+        turns = []
+        for record in service.store.turns(thread_id):
+            answer = load_answer(record)
+            item: dict[str, Any] = {"turn": record.seq, "text": record.text,
+                                    "status": answer.status, "objective": answer.objective}
+            if include_answers:
+                item["answer"] = answer_json(answer, False)
+            turns.append(item)
+        return {**vars(info), "turns": turns}
+
+    return app
+
+
+def _check_thread_id(thread_id: str) -> None:
+    if not THREAD_ID.match(thread_id):
+        raise HTTPException(422, detail={"type": "InputError", "message":
+                                         "a thread id is 1-64 letters, digits, _ . : -",
+                                         "hint": None})
+
+
+async def _turn(service: _Service, thread_id: str, body: MessageRequest,
+                request: Request) -> AsyncGenerator[tuple[str, Any], None]:
+    """One turn as (event type, payload) pairs; the turn is recorded before 'answer'."""
+    from optiform.api_async import answer_of
+
+    lock = service.locks.setdefault(thread_id, asyncio.Lock())
+    async with lock:
+        service.in_flight += 1
+        try:
+            session = service.session(thread_id)
+            events = service.assistant.astream(body.text, body.data, thread_id,
+                                               **body.options.overrides())
+            async with aclosing(until_disconnected(events, request)) as guarded:
+                async for event in guarded:
+                    if event.type != "answer":
+                        yield event.type, event.model_dump(mode="json")
+                        continue
+                    output = await asyncio.to_thread(session.record, body.text,
+                                                     answer_of(event))
+                    yield "answer", turn_json(output, body.include_trace)
+        finally:
+            service.in_flight -= 1
+
+
+async def _as_sse(turn: AsyncGenerator[tuple[str, Any], None]) -> AsyncIterator[str]:
+    try:
+        async with aclosing(turn):
+            async for kind, payload in turn:
+                yield sse(kind, payload)
+    except OptiformError as exc:
+        yield sse("error", {**error_body(exc)["error"], "status": error_status(exc)})
+    yield sse("done", {})
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, *, settings: Settings | None = None,
+          log_level: str = "info") -> None:
+    """Run the API with uvicorn (blocking). Refuses a non-loopback host without a token."""
+    import uvicorn
+
+    settings = settings or load_settings()
+    check_bind(host, settings)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+                timeout_graceful_shutdown=5)

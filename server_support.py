@@ -1,0 +1,182 @@
+"""The HTTP face's plumbing: bind policy, bearer tokens, the body size limit, SSE framing,
+error bodies, and event streams that stop when the client goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import ipaddress
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from optiform.errors import (
+    ConfigError,
+    InputError,
+    LLMConnectionError,
+    LLMError,
+    OptiformError,
+    TurnCancelled,
+)
+
+if TYPE_CHECKING:
+    from optiform.config import Settings
+
+PING_SECONDS = 15.0
+CLIENT_CLOSED = 499  # nginx's "client closed request": logged, never seen by the client
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, settings: Settings) -> None:
+    """Refuse to listen beyond this machine without a token."""
+    if not is_loopback(host) and settings.server_token is None:
+        raise ConfigError(
+            f"refusing to listen on {host} without a token: anyone who can reach it could "
+            "use this machine's model and CPU",
+            hint="set OPTIFORM_SERVER_TOKEN (clients send 'Authorization: Bearer <token>'), "
+                 "or bind to 127.0.0.1")
+
+
+def token_ok(header: str | None, token: str) -> bool:
+    """Constant-time check of an ``Authorization: Bearer <token>`` header."""
+    scheme, _, given = (header or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
+
+
+class BodyLimit:
+    """ASGI middleware: request bodies larger than ``max_bytes`` get 413, whether announced by
+    Content-Length or streamed in chunks."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await _send_json(send, 413, too_large(self.max_bytes))
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise HTTPException(413, detail=too_large(self.max_bytes)["error"])
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def too_large(max_bytes: int) -> dict[str, Any]:
+    return {"error": {"type": "RequestTooLarge",
+                      "message": f"the request body is larger than {max_bytes:,} bytes",
+                      "hint": "send less data, or raise OPTIFORM_MAX_REQUEST_BYTES"}}
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def error_status(exc: OptiformError) -> int:
+    if isinstance(exc, TurnCancelled):
+        return CLIENT_CLOSED
+    if isinstance(exc, InputError):
+        return 422
+    if isinstance(exc, LLMConnectionError):
+        return 503
+    if isinstance(exc, LLMError):
+        return 502
+    return 500 if exc.exit_code == 3 else 400
+
+
+def error_body(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, OptiformError):
+        return {"error": {"type": type(exc).__name__, "message": exc.message,
+                          "hint": exc.hint}}
+    return {"error": {"type": type(exc).__name__, "message": str(exc), "hint": None}}
+
+
+def sse(event: str, data: Any) -> str:
+    """One server-sent event; ``data`` as one line of JSON."""
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+async def until_disconnected(events: AsyncIterator[Any], request: Request,
+                             poll: float = 0.5) -> AsyncGenerator[Any, None]:
+    """``events`` until the client disconnects; then the source is closed (which cancels the
+    agent at its next step) and TurnCancelled is raised."""
+    source = aiter(events)
+    step: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            step = asyncio.ensure_future(anext(source))
+            while True:
+                done, _ = await asyncio.wait({step}, timeout=poll)
+                if done:
+                    break
+                if await request.is_disconnected():
+                    raise TurnCancelled("the client went away")
+            try:
+                yield step.result()
+            except StopAsyncIteration:
+                return
+    finally:
+        await _close(source, step)
+
+
+async def with_pings(events: AsyncIterator[str], every: float = PING_SECONDS
+                     ) -> AsyncGenerator[str, None]:
+    """SSE text with a comment line when nothing was sent for ``every`` seconds (keeps proxies
+    from closing the stream, and finds a gone client on the next write)."""
+    source = aiter(events)
+    step: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            step = asyncio.ensure_future(anext(source))
+            while True:
+                done, _ = await asyncio.wait({step}, timeout=every)
+                if done:
+                    break
+                yield ": ping\n\n"
+            try:
+                yield step.result()
+            except StopAsyncIteration:
+                return
+    finally:
+        await _close(source, step)
+
+
+async def _close(source: AsyncIterator[Any], pending: asyncio.Future[Any] | None) -> None:
+    """Stop a pending ``anext`` (cancelling the source's await), then close the source."""
+    if pending is not None and not pending.done():
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, OptiformError):
+            await pending
+    closer = getattr(source, "aclose", None)
+    if closer is not None:
+        await closer()

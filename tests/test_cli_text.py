@@ -1,0 +1,365 @@
+"""`optiform solve "TEXT"` and `optiform chat` through typer's runner, and the chat logic itself,
+all offline: the 'fake' backend answers from a JSON script (OPTIFORM_FAKE_ANSWERS)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from optiform.agent.fake import FakeLLM
+from optiform.api import Assistant
+from optiform.chat_store import ChatStore
+from optiform.config import load_settings
+from optiform.conversation import ChatSession
+
+FIXTURES = Path(__file__).parent / "fixtures" / "surfaces"
+PROBLEM = ("A farmer has 100 acres to plant wheat and corn. Wheat earns $300 per acre and corn "
+           "$250. Wheat needs 3 hours of labor per acre and corn 2; 240 hours of labor are "
+           "available. Maximize profit.")
+CORN_CAP = "add a constraint that at most 40 acres are corn"
+LABOR = "what if labor rises to 300 hours?"
+
+
+def farm(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Point the CLI's fake backend at a file of answers: script([answer, ...], default=...)."""
+
+    def write(answers: list[Any], default: Any = None) -> Path:
+        path = tmp_path / "answers.json"
+        path.write_text(json.dumps({"answers": answers, "default": default}))
+        monkeypatch.setenv("OPTIFORM_BACKEND", "fake")
+        monkeypatch.setenv("OPTIFORM_FAKE_ANSWERS", str(path))
+        monkeypatch.setenv("OPTIFORM_LIBRARY", "false")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli():
+    from optiform.cli import build_app
+
+    app, runner = build_app(), CliRunner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+# -- optiform solve "TEXT" ------------------------------------------------------------------
+
+
+def test_solve_text_prints_model_values_and_explanation(cli, script) -> None:
+    script([farm("farm_1")])
+    result = cli("solve", PROBLEM)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "optimal" in out and "27000" in out
+    assert "labor: 3*wheat + 2*corn ≤ labor_hours" in out  # the model as readable math
+    assert "wheat" in out and "60" in out  # the result table
+    assert "tokens" in out  # timing and tokens
+    assert "writing the model" in result.stderr  # progress goes to stderr
+
+
+def test_solve_json_writes_only_the_answer(cli, script) -> None:
+    script([farm("farm_1")])
+    result = cli("solve", PROBLEM, "--json")
+    assert result.exit_code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "optimal"
+    assert answer["objective"] == pytest.approx(27000)
+    assert answer["values"] == {"wheat": pytest.approx(40), "corn": pytest.approx(60)}
+    assert answer["formulation"]["constraints"][0]["name"] == "land"
+    assert answer["trace"]["steps"], "the trace comes with the answer"
+
+
+def test_solve_file_with_a_data_table(cli, script, tmp_path: Path) -> None:
+    (tmp_path / "crops.csv").write_text("crop,profit,labor\nwheat,300,3\ncorn,250,2\n")
+    (tmp_path / "problem.txt").write_text("Plant 100 acres of the crops in crops.csv; 240 "
+                                          "hours of labor are available. Maximize profit.")
+    model = {
+        "sets": [{"name": "C", "source": {"file": "crops.csv", "column": "crop"}}],
+        "parameters": [
+            {"name": "profit", "index": ["C"],
+             "source": {"file": "crops.csv", "column": "profit", "key": ["crop"]}},
+            {"name": "labor", "index": ["C"],
+             "source": {"file": "crops.csv", "column": "labor", "key": ["crop"]}}],
+        "variables": [{"name": "acres", "index": ["C"], "domain": "continuous"}],
+        "objective": {"sense": "maximize", "expression": "sum(profit[c]*acres[c] for c in C)"},
+        "constraints": [{"name": "land", "expression": "sum(acres[c] for c in C) <= 100"},
+                        {"name": "hours", "expression": "sum(labor[c]*acres[c] for c in C) "
+                                                        "<= 240"}]}
+    script([model])
+    result = cli("solve", "--file", str(tmp_path / "problem.txt"), "--data",
+                 str(tmp_path / "crops.csv"), "--json")
+    assert result.exit_code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["objective"] == pytest.approx(27000)
+    assert answer["values"]["acres"] == {"wheat": pytest.approx(40), "corn": pytest.approx(60)}
+
+
+def test_show_selects_sections(cli, script) -> None:
+    script([farm("farm_1")], default=farm("farm_1"))
+    model = cli("solve", PROBLEM, "--show", "formulation")
+    assert model.exit_code == 0
+    assert "land: wheat + corn ≤ 100" in model.stdout
+    assert "Decision values" not in model.stdout  # only the section asked for
+    trace = cli("solve", PROBLEM, "--show", "trace", "--show", "latex")
+    assert trace.exit_code == 0
+    assert "LLM calls" in trace.stdout and "formulate" in trace.stdout
+    assert "\\begin{document}" in trace.stdout
+
+
+def test_show_code_and_save_code_write_a_runnable_script(cli, script, tmp_path: Path) -> None:
+    script([], default=farm("farm_1"))
+    target = tmp_path / "out" / "model.py"
+    result = cli("solve", PROBLEM, "--show", "code", "--save-code", str(target))
+    assert result.exit_code == 0, result.stderr
+    code = target.read_text()
+    assert code.strip() == result.stdout.strip()  # --show code prints only the script
+    run = subprocess.run([sys.executable, str(target)], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "objective: 27000" in run.stdout
+
+
+def test_exit_code_1_when_infeasible(cli, script, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPTIFORM_MAX_REPAIRS", "0")
+    script([farm("farm_infeasible")])
+    result = cli("solve", PROBLEM, "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["status"] in ("infeasible", "infeasible_or_unbounded")
+
+
+@pytest.mark.parametrize("args", [
+    ("",),  # empty text
+    (PROBLEM, "--file", "problem.txt"),  # both
+    ("--file", "no/such/problem.txt"),
+    (PROBLEM, "--data", "no/such/table.csv"),
+    (PROBLEM, "--show", "everything"),
+    (),  # nothing at all
+])
+def test_exit_code_2_for_usage_and_input_errors(cli, script, args: tuple[str, ...]) -> None:
+    script([farm("farm_1")])
+    result = cli("solve", *args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout.strip() == ""  # nothing on stdout but the answer, and there is none
+
+
+def test_exit_code_2_when_the_text_is_not_a_problem(cli, script) -> None:
+    script([{"optimization": False, "reason": "it is a greeting"}])
+    result = cli("solve", "hello there, how are you?", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["status"] == "not_a_problem"
+
+
+def test_exit_code_3_when_the_backend_fails(cli, script) -> None:
+    script([])  # the fake has nothing to say: an LLMError
+    result = cli("solve", PROBLEM)
+    assert result.exit_code == 3
+    assert "error" in result.stderr and "FakeLLM" in result.stderr
+
+
+# -- the chat logic, without a terminal ------------------------------------------------------
+
+
+def _session(tmp_path: Path, llm: FakeLLM, thread: str | None = None,
+             resume: bool = False) -> ChatSession:
+    settings = load_settings(backend="fake", library=False, home=tmp_path)
+    store = ChatStore.default(settings.data_dir)
+    return ChatSession(Assistant(settings, llm=llm), store, thread, resume_latest=resume)
+
+
+def test_chat_turns_revise_the_model_and_show_what_moved(tmp_path: Path) -> None:
+    llm = FakeLLM([farm("farm_1"), farm("farm_2_corn_cap"), farm("farm_3_labor_300")])
+    chat = _session(tmp_path, llm)
+    first = chat.handle(PROBLEM)
+    assert first.kind == "turn" and first.turn == 1
+    assert first.answer.objective == pytest.approx(27000) and first.diff == []
+
+    second = chat.handle(CORN_CAP)
+    assert second.diff == ["+ corn_cap: corn ≤ 40"]
+    assert second.moves[0] == "objective: 27000 → 26000 (-1000, -3.7%)"
+    assert "corn: 60 → 40" in second.moves
+    # the change request went to the agent as a revision of the previous model
+    revision = llm.requests[-1]["messages"][-1].content
+    assert CORN_CAP in revision and "labor_hours" in revision
+
+    third = chat.handle(LABOR)
+    assert third.diff == ["- labor_hours = 240", "+ labor_hours = 300"]
+    assert third.answer.objective == pytest.approx(30000)
+    assert [a.objective for a in chat.answers()] == [27000, 26000, 30000]
+
+
+def test_chat_undo_rewinds_the_model_for_the_next_turn(tmp_path: Path) -> None:
+    llm = FakeLLM([farm("farm_1"), farm("farm_2_corn_cap"), farm("farm_3_labor_300")])
+    chat = _session(tmp_path, llm)
+    chat.handle(PROBLEM)
+    chat.handle(CORN_CAP)
+    undo = chat.handle("/undo")
+    assert undo.kind == "undo" and "undid turn 2" in undo.text
+    assert undo.diff == ["- corn_cap: corn ≤ 40"]
+    assert undo.answer.objective == pytest.approx(27000)
+    assert len(chat.assistant.history(chat.thread_id)) == 1
+
+    chat.handle(LABOR)  # revises turn 1's model, not the undone one
+    revision = llm.requests[-1]["messages"][-1].content
+    assert "corn_cap" not in revision and LABOR in revision
+    assert [t.seq for t in chat.turns()] == [1, 3]
+    assert chat.handle("/undo").kind == "undo"
+    assert chat.handle("/undo").kind == "undo"
+    assert chat.handle("/undo").kind == "error"  # nothing left
+
+
+def test_chat_thread_continues_in_a_new_session(tmp_path: Path) -> None:
+    chat = _session(tmp_path, FakeLLM([farm("farm_1"), farm("farm_2_corn_cap")]))
+    chat.handle(PROBLEM)
+    chat.handle(CORN_CAP)
+    thread = chat.thread_id
+    chat.assistant.close()
+    chat.store.close()
+
+    llm = FakeLLM([farm("farm_3_labor_300")])
+    later = _session(tmp_path, llm, resume=True)
+    assert later.thread_id == thread
+    assert later.current().objective == pytest.approx(26000)
+    out = later.handle(LABOR)
+    assert out.turn == 3 and out.diff == ["- labor_hours = 240", "+ labor_hours = 300"]
+    assert "corn_cap" in llm.requests[-1]["messages"][-1].content  # the saved model went along
+    by_id = _session(tmp_path, FakeLLM([]), thread=thread)
+    assert len(by_id.answers()) == 3
+
+
+def test_ctrl_c_cancels_a_turn_and_leaves_the_thread_as_it_was(tmp_path: Path) -> None:
+    from optiform.api_async import SerialLLM
+
+    entered, release, solved = threading.Event(), threading.Event(), []
+
+    def slow(messages: Any) -> dict[str, Any]:
+        entered.set()
+        release.wait(20)
+        return farm("farm_2_corn_cap")
+
+    def counting_solve(f: Any, **kw: Any) -> Any:
+        from optiform.solvers.api import solve_formulation
+
+        solved.append(f)
+        return solve_formulation(f, **kw)
+
+    fake = FakeLLM([farm("farm_1"), slow, farm("farm_2_corn_cap")])
+    settings = load_settings(backend="fake", library=False, home=tmp_path)
+    assistant = Assistant(settings, llm=SerialLLM(fake), solve=counting_solve)
+    chat = ChatSession(assistant, ChatStore.default(settings.data_dir))
+    chat.handle(PROBLEM)
+    assert len(solved) == 1
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def press_ctrl_c() -> None:  # SIGINT to the main thread, as the terminal sends it
+        if entered.wait(20):
+            signal.pthread_kill(main, signal.SIGINT)
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):  # what Ctrl-C does while the model works
+        chat.handle(CORN_CAP, cancel=threading.Event())
+    assert time.monotonic() - started < 10 and not release.is_set()
+    release.set()  # the model call still running in the worker ends; nothing comes of it
+    assert len(chat.turns()) == 1 and len(assistant.history(chat.thread_id)) == 1
+
+    again = chat.handle(CORN_CAP)  # the same request again: a normal revision of turn 1
+    assert again.kind == "turn" and again.turn == 2
+    assert again.diff == ["+ corn_cap: corn ≤ 40"]
+    assert len(solved) == 2  # the cancelled turn never reached the solver
+
+
+def test_assistant_chat_in_the_python_api(tmp_path: Path) -> None:
+    settings = load_settings(backend="fake", library=False, home=tmp_path)
+    llm = FakeLLM([farm("farm_1"), farm("farm_2_corn_cap")])
+    with Assistant(settings, llm=llm) as assistant, assistant.chat() as chat:
+        chat.handle(PROBLEM)
+        assert chat.handle(CORN_CAP).answer.objective == pytest.approx(26000)
+    with Assistant(settings, llm=FakeLLM([])) as assistant, \
+            assistant.chat(resume_latest=True) as chat:
+        assert [a.objective for a in chat.answers()] == [27000, 26000]
+
+
+def test_chat_slash_commands(tmp_path: Path) -> None:
+    chat = _session(tmp_path, FakeLLM([farm("farm_1")]))
+    assert chat.handle("/formulation").kind == "error"  # no model yet
+    chat.handle(PROBLEM)
+    model = chat.handle("/formulation")
+    assert "land: wheat + corn ≤ 100" in model.text
+    assert "/undo" in chat.handle("/help").text
+    assert chat.handle("/nope").kind == "error"
+    exported = tmp_path / "m.json"
+    assert chat.handle(f"/export {exported}").kind == "text"
+    assert json.loads(exported.read_text())["objective"]["sense"] == "maximize"
+    answer_file = tmp_path / "turn.answer.json"
+    chat.handle(f"/export {answer_file}")
+    assert json.loads(answer_file.read_text())["objective"] == pytest.approx(27000)
+    lp = tmp_path / "m.lp"
+    chat.handle(f"/export {lp}")
+    assert "land" in lp.read_text()
+    code = chat.handle("/code")
+    assert code.kind == "code" and code.language == "python" and "labor_hours" in code.text
+    latex = chat.handle("/latex")
+    assert latex.language == "latex" and "\\begin{document}" in latex.text
+    markdown = tmp_path / "m.md"
+    chat.handle(f"/export {markdown}")
+    assert "labor_hours" in markdown.read_text()
+    assert chat.handle("/export model.docx").kind == "error"
+    trace = chat.handle("/trace")
+    assert "LLM calls" in trace.text
+    saved = tmp_path / "trace.json"
+    chat.handle(f"/trace {saved}")
+    assert json.loads(saved.read_text())["steps"]
+    first = chat.thread_id
+    assert chat.handle("/new").kind == "text" and chat.thread_id != first
+    listing = chat.handle("/threads")
+    assert [t.id for t in listing.threads] == [first]
+    assert chat.handle(f"/threads {first}").kind == "text" and chat.thread_id == first
+    assert chat.handle("/quit").kind == "quit"
+
+
+# -- optiform chat through the runner --------------------------------------------------------
+
+
+def test_chat_cli_turns_undo_and_continue(cli, script) -> None:
+    script([farm("farm_1"), farm("farm_2_corn_cap"), farm("farm_3_labor_300")])
+    lines = [PROBLEM, CORN_CAP, "/undo", "/formulation", "/quit"]
+    result = cli("chat", input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "27000" in out and "Model changes" in out and "+ corn_cap: corn ≤ 40" in out
+    assert "objective: 27000 → 26000" in out
+    assert "undid turn 2" in out and "- corn_cap: corn ≤ 40" in out
+
+    more_labor = farm("farm_1")
+    more_labor["parameters"][0]["value"] = 300
+    script([more_labor])  # a new process: a new fake
+    again = cli("chat", "--continue", input=LABOR + "\n")  # end of input (Ctrl-D) leaves
+    assert again.exit_code == 0, again.output
+    assert "1 turn(s)" in again.stdout  # the undone turn stays undone
+    changes = again.stdout.split("Model changes")[-1]
+    assert "- labor_hours = 240" in changes and "+ labor_hours = 300" in changes
+    assert "corn_cap" not in changes
+
+
+def test_chat_cli_rejects_thread_and_continue_together(cli, script) -> None:
+    script([])
+    assert cli("chat", "--thread", "x", "--continue", input="").exit_code == 2

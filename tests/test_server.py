@@ -1,0 +1,281 @@
+"""The HTTP API on a real uvicorn server on loopback: `optiform serve` in a subprocess with the
+fake backend, plus one in-process server to watch cancellation when a client goes away."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures" / "surfaces"
+PROBLEM = ("A farmer has 100 acres to plant wheat and corn. Wheat earns $300 per acre and corn "
+           "$250; wheat needs 3 hours of labor per acre and corn 2, with 240 hours available. "
+           "Maximize profit.")
+TOKEN = "s3cret-token-for-tests"
+MAX_BYTES = 20_000
+
+
+def farm() -> dict[str, Any]:
+    return json.loads((FIXTURES / "farm_1.json").read_text())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(home: Path, **extra: str) -> dict[str, str]:
+    answers = home / "answers.json"
+    answers.write_text(json.dumps({"answers": [], "default": farm()}))
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPTIFORM_", "OPENAI_"))}
+    env.update(OPTIFORM_HOME=str(home), OPTIFORM_BACKEND="fake", OPTIFORM_LIBRARY="false",
+               OPTIFORM_FAKE_ANSWERS=str(answers), OPTIFORM_MAX_REQUEST_BYTES=str(MAX_BYTES),
+               **extra)
+    return env
+
+
+def serve_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "optiform.cli", "serve", "--host", host, "--port", str(port),
+            "--log-level", "warning"]
+
+
+def start(home: Path, host: str, **extra: str) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(serve_command(host, port), env=server_env(home, **extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"  # only ever connect through loopback
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the server exited with {proc.returncode}: {proc.stdout.read()}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start in 60 s"
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from start(tmp_path_factory.mktemp("server"), "127.0.0.1")
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from start(tmp_path_factory.mktemp("guarded"), "0.0.0.0", OPTIFORM_SERVER_TOKEN=TOKEN)
+
+
+def read_sse(response: httpx.Response) -> list[tuple[str, Any]]:
+    events, name, data = [], None, []
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
+        elif line == "" and name is not None:
+            events.append((name, json.loads("\n".join(data))))
+            name, data = None, []
+    return events
+
+
+def test_health_and_openapi(server: str) -> None:
+    health = httpx.get(f"{server}/healthz").json()
+    assert health["status"] == "ok" and health["backend"] == "fake"
+    spec = httpx.get(f"{server}/openapi.json").json()
+    assert {"/v1/solve", "/v1/threads/{thread_id}/messages", "/v1/threads/{thread_id}",
+            "/healthz"} <= set(spec["paths"])
+    assert httpx.get(f"{server}/docs").status_code == 200
+
+
+def test_solve(server: str) -> None:
+    r = httpx.post(f"{server}/v1/solve", json={"text": PROBLEM}, timeout=60)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["status"] == "optimal" and answer["objective"] == pytest.approx(27000)
+    assert answer["values"] == {"wheat": pytest.approx(40), "corn": pytest.approx(60)}
+    assert "trace" not in answer
+    traced = httpx.post(f"{server}/v1/solve", json={"text": PROBLEM, "include_trace": True},
+                        timeout=60).json()
+    assert traced["trace"]["steps"]
+
+
+def test_solve_input_errors(server: str) -> None:
+    empty = httpx.post(f"{server}/v1/solve", json={"text": "   "}, timeout=60)
+    assert empty.status_code == 422
+    assert empty.json()["error"]["type"] == "InputError"
+    path_as_table = httpx.post(f"{server}/v1/solve",
+                               json={"text": PROBLEM, "data": {"t": "/etc/passwd"}}, timeout=60)
+    assert path_as_table.status_code == 422  # tables are values, never server file paths
+
+
+def test_thread_messages_stream_events_to_the_end(server: str) -> None:
+    url = f"{server}/v1/threads/farm-1/messages"
+    with httpx.stream("POST", url, json={"text": PROBLEM}, timeout=60) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = read_sse(r)
+    names = [name for name, _ in events]
+    assert names[0] == "node_started" and events[0][1]["node"] == "intake"
+    assert "token" in names and "node_finished" in names
+    assert names[-2:] == ["answer", "done"]
+    final = events[-2][1]
+    assert final["turn"] == 1 and final["answer"]["objective"] == pytest.approx(27000)
+
+    second = httpx.post(url, json={"text": "make the acres integer", "stream": False},
+                        timeout=60)
+    assert second.status_code == 200 and second.json()["turn"] == 2
+    thread = httpx.get(f"{server}/v1/threads/farm-1").json()
+    assert [t["turn"] for t in thread["turns"]] == [1, 2]
+    assert thread["title"].startswith("A farmer")
+    assert httpx.get(f"{server}/v1/threads/no-such-thread").status_code == 404
+    assert any(t["id"] == "farm-1" for t in httpx.get(f"{server}/v1/threads").json())
+
+
+def test_oversized_body_is_refused(server: str) -> None:
+    big = {"text": PROBLEM + " " + "x" * (MAX_BYTES + 10)}
+    assert httpx.post(f"{server}/v1/solve", json=big, timeout=60).status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"text": "'
+        for _ in range(MAX_BYTES // 1000 + 2):
+            yield b"y" * 1000
+        yield b'"}'
+
+    chunked = httpx.post(f"{server}/v1/solve", content=chunks(),
+                         headers={"content-type": "application/json"}, timeout=60)
+    assert chunked.status_code == 413
+
+
+def test_twenty_concurrent_requests_are_all_answered(server: str) -> None:
+    def one(i: int) -> tuple[int, Any]:
+        r = httpx.post(f"{server}/v1/solve", json={"text": f"{PROBLEM} (request {i})"},
+                       timeout=120)
+        return r.status_code, r.json().get("objective")
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(one, range(20)))
+    assert results == [(200, pytest.approx(27000))] * 20
+    assert httpx.get(f"{server}/healthz").json()["in_flight"] == 0
+
+
+def test_token_required_off_loopback(guarded: str) -> None:
+    body = {"text": PROBLEM}
+    assert httpx.post(f"{guarded}/v1/solve", json=body, timeout=60).status_code == 401
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert httpx.post(f"{guarded}/v1/solve", json=body, headers=wrong,
+                      timeout=60).status_code == 401
+    assert httpx.get(f"{guarded}/v1/threads/x", headers=wrong).status_code == 401
+    right = {"Authorization": f"Bearer {TOKEN}"}
+    r = httpx.post(f"{guarded}/v1/solve", json=body, headers=right, timeout=60)
+    assert r.status_code == 200 and r.json()["status"] == "optimal"
+    assert httpx.get(f"{guarded}/healthz").status_code == 200
+
+
+def test_refuses_to_listen_off_loopback_without_a_token(tmp_path: Path) -> None:
+    proc = subprocess.run(serve_command("0.0.0.0", free_port()), env=server_env(tmp_path),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "OPTIFORM_SERVER_TOKEN" in proc.stderr
+
+
+# -- a client that goes away -------------------------------------------------------------------
+
+
+@pytest.fixture
+def blocking_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """An in-process uvicorn whose LLM blocks until released; counts solver calls."""
+    import uvicorn
+
+    from optiform.agent.fake import FakeLLM
+    from optiform.api import Assistant
+    from optiform.api_async import SerialLLM
+    from optiform.config import load_settings
+    from optiform.server import create_app
+    from optiform.solvers.api import solve_formulation
+
+    entered, release, solved = threading.Event(), threading.Event(), []
+
+    def slow(messages: Any) -> dict[str, Any]:
+        entered.set()
+        release.wait(20)
+        return farm()
+
+    def counting_solve(f: Any, **kw: Any) -> Any:
+        solved.append(f)
+        return solve_formulation(f, **kw)
+
+    settings = load_settings(backend="fake", library=False, home=tmp_path)
+    fake = FakeLLM([slow], default=farm())
+    assistant = Assistant(settings, llm=SerialLLM(fake), solve=counting_solve)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, assistant=assistant),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        yield {"base": f"http://127.0.0.1:{port}", "entered": entered, "release": release,
+               "solved": solved, "fake": fake}
+    finally:
+        release.set()
+        server.should_exit = True
+        thread.join(15)
+
+
+def _wait_idle(base: str) -> None:
+    deadline = time.monotonic() + 15
+    while httpx.get(f"{base}/healthz").json()["in_flight"]:
+        assert time.monotonic() < deadline, "the server kept working for a gone client"
+        time.sleep(0.05)
+
+
+def test_a_client_that_disconnects_cancels_its_work(blocking_server: dict[str, Any]) -> None:
+    s = blocking_server
+    base = s["base"]
+    with httpx.stream("POST", f"{base}/v1/threads/gone/messages", json={"text": PROBLEM},
+                      timeout=30) as r:
+        for line in r.iter_lines():
+            if line == "event: llm_call":
+                break  # the model is working on it: hang up
+    assert s["entered"].wait(10)
+    # a second request queues behind the busy model, then its client gives up too
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{base}/v1/solve", json={"text": PROBLEM}, timeout=1.0)
+    _wait_idle(base)
+    s["release"].set()
+    deadline = time.monotonic() + 10
+    while any(t.name == "optiform-turn" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "an agent worker kept running"
+        time.sleep(0.05)
+    assert s["solved"] == []  # neither went on to the solver
+    assert len(s["fake"].requests) == 1  # the queued call never reached the model
+    assert httpx.get(f"{base}/v1/threads/gone").status_code == 404  # no turn recorded
+    after = httpx.post(f"{base}/v1/solve", json={"text": PROBLEM}, timeout=30)
+    assert after.status_code == 200 and after.json()["status"] == "optimal"
