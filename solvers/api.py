@@ -2,6 +2,7 @@
 
 Linear and mixed-integer models (and convex QPs) compile straight to arrays for HiGHS; anything
 else (nonlinear constraints, non-convex objectives) is built in Pyomo and solved by SCIP.
+``solver="pdhg"`` sends LPs to the first-order PyTorch solver (solvers/pdhg.py) instead.
 Invalid formulations raise FormulationError (or DataError for broken tables); solver trouble
 comes back as a SolveResult with status ``error``.
 """
@@ -10,12 +11,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult, Status
 
-SolverName = Literal["auto", "highs", "scip"]
+if TYPE_CHECKING:
+    from optiform.solvers.data import ModelData
+    from optiform.solvers.validate import ParsedModel
+
+SolverName = Literal["auto", "highs", "scip", "pdhg"]
 
 
 def solve_formulation(
@@ -31,12 +36,14 @@ def solve_formulation(
     from optiform.solvers.data import load_data
     from optiform.solvers.validate import parse_model
 
-    if solver not in ("auto", "highs", "scip"):
-        raise SolverError(f"unknown solver {solver!r}", hint="choose auto, highs or scip")
+    if solver not in ("auto", "highs", "scip", "pdhg"):
+        raise SolverError(f"unknown solver {solver!r}", hint="choose auto, highs, scip or pdhg")
     t0 = time.perf_counter()
     parsed = parse_model(f)
     data = load_data(f, data_dir)
     reason = ""
+    if solver == "pdhg":
+        return _solve_pdhg(parsed, data, time_limit, t0)
     if solver in ("auto", "highs"):
         from optiform.solvers.highs_backend import solve_linear_model
         from optiform.solvers.linear import compile_linear
@@ -63,4 +70,23 @@ def solve_formulation(
     if reason:
         result.warnings.append(f"solved with SCIP: {reason}")
     result.build_time = max(result.build_time, 0.0)
+    return result
+
+
+def _solve_pdhg(parsed: ParsedModel, data: ModelData, time_limit: float, t0: float
+                ) -> SolveResult:
+    """The first-order LP route: compile to arrays, solve with PDHG (LPs only)."""
+    from optiform.solvers.algebra import NonLinear
+    from optiform.solvers.linear import compile_linear
+    from optiform.solvers.pdhg_backend import solve_linear_model_pdhg
+
+    try:
+        model = compile_linear(parsed, data)
+    except NonLinear as exc:
+        return SolveResult(status=Status.ERROR, solver="pdhg",
+                           message=f"PDHG solves LPs only ({exc})",
+                           warnings=["use --solver scip for nonlinear models"])
+    compiled = time.perf_counter() - t0
+    result = solve_linear_model_pdhg(model, time_limit=time_limit)
+    result.build_time += compiled
     return result

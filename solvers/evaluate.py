@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,11 @@ from optiform.errors import FormulationError
 from optiform.solvers import algebra as al
 from optiform.solvers.algebra import Lin, NonLinear, Val
 from optiform.solvers.data import ModelData
-from optiform.solvers.expr import target_names
+from optiform.solvers.expr import subscript_groups, target_names
 
 MAX_AXES = 48
+MAX_RANGE = 1_000_000  # elements of one range()
+MAX_CELLS = 50_000_000  # bindings of the loops open at once (the size of the arrays built)
 
 
 @dataclass
@@ -32,15 +35,12 @@ class VarBlock:
     integer: bool
     labels: list[list[Any]] = field(default_factory=list)  # elements of each index set
 
-    @property
+    @cached_property
     def keys(self) -> list[str]:
         """Index keys in column order: elements joined by ','."""
-        import itertools
+        from optiform.solvers.values import product_keys
 
-        def text(e: Any) -> str:
-            return ",".join(map(str, e)) if isinstance(e, tuple) else str(e)
-
-        return [",".join(text(e) for e in combo) for combo in itertools.product(*self.labels)]
+        return product_keys(self.labels) if self.index else [""]
 
     @property
     def size(self) -> int:
@@ -54,6 +54,8 @@ class Loop:
     axis: int
     values: np.ndarray  # element values laid along ``axis``
     set_name: str | None  # the set looped over, when its positions equal the axis positions
+    component: int = -1  # for (i, j) in A: which tuple component of ``tuple_set`` this is
+    tuple_set: str | None = None
 
 
 @dataclass
@@ -95,6 +97,8 @@ class Evaluator:
         self.text = text
         self.sizes = [1] * self.nd
         self.loops: dict[str, Loop] = {}
+        # undefined values met while evaluating (message, where): read only on the error path
+        self.issues: list[tuple[str, np.ndarray]] = []
 
     def fail(self, msg: str, token: str | None = None) -> FormulationError:
         return FormulationError(msg, where=self.where, expression=self.text, token=token)
@@ -107,6 +111,10 @@ class Evaluator:
         elements, set_name = self._iter_elements(gen.iter)
         n = len(elements)
         self.sizes[axis] = n
+        open_axes = {loop.axis for loop in self.loops.values()} | {axis}
+        if int(np.prod([self.sizes[a] for a in open_axes], dtype=float)) > MAX_CELLS:
+            raise self.fail(f"the nested loops here have more than {MAX_CELLS:,} combinations",
+                            token=ast.unparse(gen.iter))
         names = target_names(gen.target)
         if len(names) == 1:
             vals = _obj_array(elements)
@@ -114,7 +122,8 @@ class Evaluator:
         else:
             for c, name in enumerate(names):
                 comp = _obj_array([e[c] for e in elements])
-                self.loops[name] = Loop(axis, al.along(comp, axis, self.nd), None)
+                self.loops[name] = Loop(axis, al.along(comp, axis, self.nd), None, c,
+                                        set_name)
         mask = np.ones((1,) * self.nd, dtype=bool)
         for cond in gen.ifs:
             mask = mask & self.condition(cond)
@@ -124,6 +133,9 @@ class Evaluator:
         if isinstance(node, ast.Name):
             return self.data.sets[node.id].elements, node.id
         args = [self.scalar_int(a) for a in node.args]  # type: ignore[attr-defined]
+        if len(range(*args)) > MAX_RANGE:
+            raise self.fail(f"range() with more than {MAX_RANGE:,} elements",
+                            token=ast.unparse(node))
         return list(range(*args)), None
 
     def scalar_int(self, node: ast.expr) -> int:
@@ -131,7 +143,7 @@ class Evaluator:
         if not (isinstance(v, Lin) and v.is_const and v.const.size == 1):
             raise self.fail("range() bounds must be numbers", token=ast.unparse(node))
         f = float(v.const.reshape(-1)[0])
-        if not f.is_integer():
+        if not np.isfinite(f) or not f.is_integer() or bool(np.any(v.bad)):
             raise self.fail(f"range() bound {f:g} is not an integer", token=ast.unparse(node))
         return int(f)
 
@@ -158,7 +170,11 @@ class Evaluator:
             out = np.asarray(True)
             for op, right_node in zip(node.ops, node.comparators, strict=True):
                 right = self.raw(right_node)
-                out = out & _compare(op, left, right)
+                try:
+                    out = out & _compare(op, left, right)
+                except TypeError:
+                    raise self.fail("cannot compare text with a number here",
+                                    token=ast.unparse(node)[:40]) from None
                 left = right
             return np.asarray(out, dtype=bool)
         raise self.fail("a condition must be a comparison such as i != j",
@@ -233,33 +249,74 @@ class Evaluator:
             if loop.set_name == set_name:
                 n = len(sd)
                 return (al.along(np.arange(n), loop.axis, self.nd), np.asarray(False))
-        vals = self.raw(node)
         if isinstance(node, ast.Tuple):
             raise self.fail("nested tuples are not supported in subscripts")
+        if isinstance(node, ast.Constant) and _key(node.value) not in sd.lookup:
+            from optiform.solvers.expr import suggest
+
+            raise FormulationError(
+                f"{node.value!r} is not an element of set '{set_name}'", where=self.where,
+                expression=self.text, token=repr(node.value),
+                suggestion=suggest(str(node.value), [str(e) for e in sd.elements]))
+        vals = self.raw(node)
         lookup = sd.lookup
         flat = vals.reshape(-1)
         pos = np.fromiter((lookup.get(_key(v), -1) for v in flat), dtype=np.int64,
                           count=flat.size).reshape(vals.shape)
+        return self._checked(pos, ast.unparse(node), set_name)
+
+    def _checked(self, pos: np.ndarray, text: str, set_name: str
+                 ) -> tuple[np.ndarray, np.ndarray]:
         bad = pos < 0
+        if bad.any():
+            self.issues.append((f"{text} is not an element of set '{set_name}'", bad))
         return np.where(bad, 0, pos), bad
+
+    def _tuple_positions(self, parts: list[ast.expr], set_name: str
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in a set of tuples from its components, e.g. f[i, j] for (i, j) in A."""
+        sd = self.data.sets[set_name]
+        loops = [self.loops.get(p.id) if isinstance(p, ast.Name) else None for p in parts]
+        if all(lp is not None and lp.tuple_set == set_name and lp.component == c
+               and lp.axis == loops[0].axis for c, lp in enumerate(loops)):  # type: ignore
+            return al.along(np.arange(len(sd)), loops[0].axis, self.nd), np.asarray(False)
+        comps = np.broadcast_arrays(*(self.raw(p) for p in parts))
+        lookup = sd.lookup
+        flats = [c.reshape(-1) for c in comps]
+        keys = zip(*flats, strict=True)
+        pos = np.fromiter((lookup.get(tuple(_key(v) for v in key), -1) for key in keys),
+                          dtype=np.int64, count=flats[0].size).reshape(comps[0].shape)
+        text = "(" + ", ".join(ast.unparse(p) for p in parts) + ")"
+        return self._checked(pos, text, set_name)
+
+    def _grouped_positions(self, parts: list[ast.expr], index: list[str]
+                           ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One (positions, bad) per index set; tuple sets may take their components unpacked."""
+        arity = {s: _arity(self.data.sets[s].elements) for s in index}
+        return [self._positions(group[0], s) if len(group) == 1
+                else self._tuple_positions(group, s)
+                for group, s in zip(subscript_groups(parts, index, arity), index, strict=True)]
 
     def _subscript(self, node: ast.Subscript) -> Val:
         name = node.value.id  # type: ignore[attr-defined]
         parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if name in self.data.params:
             index = self.param_index[name]
-            pos_bad = [self._positions(p, s) for p, s in zip(parts, index, strict=True)]
+            pos_bad = self._grouped_positions(parts, index)
             bad = np.asarray(False)
             for _, b in pos_bad:
                 bad = bad | b
             arr = self.data.params[name][tuple(p for p, _ in pos_bad)]
-            return al.const(np.nan_to_num(arr), bad | np.isnan(arr))
+            missing = np.isnan(arr) & ~bad
+            if missing.any():
+                self.issues.append((f"{ast.unparse(node)} has no value", missing))
+            return al.const(np.nan_to_num(arr), bad | missing)
         block = self.blocks[name]
         col = np.asarray(block.base)
         bad = np.asarray(False)
         strides = _strides(block.shape)
-        for p, s, stride in zip(parts, block.index, strides, strict=True):
-            pos, b = self._positions(p, s)
+        for (pos, b), stride in zip(self._grouped_positions(parts, block.index), strides,
+                                    strict=True):
             col = col + pos * stride
             bad = bad | b
         col = np.asarray(col).reshape((1,) * (self.nd - np.ndim(col)) + np.shape(col))
@@ -296,7 +353,10 @@ class Evaluator:
         axis = self.axes.of[id(node)]
         if name in self.data.params:
             arr = self.data.params[name]
-            return al.const(np.nansum(arr), np.asarray(bool(np.isnan(arr).any())))
+            missing = np.asarray(bool(np.isnan(arr).any()))
+            if missing:
+                self.issues.append((f"parameter '{name}' has missing values", missing))
+            return al.const(np.nansum(arr), missing)
         block = self.blocks[name]
         self.sizes[axis] = block.size
         cols = al.along(block.base + np.arange(block.size), axis, self.nd)
@@ -353,6 +413,10 @@ def _key(v: Any) -> Any:
     if isinstance(v, float) and v.is_integer():
         return int(v)
     return v
+
+
+def _arity(elements: list[Any]) -> int:
+    return len(elements[0]) if elements and isinstance(elements[0], tuple) else 1
 
 
 def _obj_array(elements: list[Any]) -> np.ndarray:

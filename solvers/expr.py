@@ -11,8 +11,11 @@ is ever passed to eval/exec: later stages walk the checked tree themselves.
 from __future__ import annotations
 
 import ast
+import bisect
 import difflib
 import re
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from optiform.errors import FormulationError
@@ -29,7 +32,7 @@ _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Constant, ast.Name,
     ast.Load, ast.Store, ast.Subscript, ast.Tuple, ast.Call, ast.GeneratorExp, ast.ListComp,
     ast.comprehension, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd,
-    ast.Not, ast.And, ast.Or, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.BitXor,
+    ast.Not, ast.And, ast.Or, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq,
 )
 
 _NODE_WORDS = {
@@ -65,27 +68,30 @@ class Scope:
     params: dict[str, int] = field(default_factory=dict)  # param -> number of indices
     variables: dict[str, int] = field(default_factory=dict)  # var -> number of indices
     loop: frozenset[str] = frozenset()
+    # param/var -> number of index components when tuple sets are unpacked (x[i, j] for an
+    # x indexed by a set of pairs); absent where it equals the number of indices
+    components: dict[str, int] = field(default_factory=dict)
 
     def with_loop(self, names: set[str] | frozenset[str]) -> Scope:
-        return Scope(self.sets, self.params, self.variables, self.loop | frozenset(names))
+        return Scope(self.sets, self.params, self.variables, self.loop | frozenset(names),
+                     self.components)
 
     def known(self) -> list[str]:
         return [*self.loop, *self.variables, *self.params, *self.sets]
 
 
+_QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")
+
+
 def _normalize(text: str) -> str:
-    text = (text.replace("≤", "<=").replace("≥", ">=").replace("≠", "!=")
-            .replace("×", "*").replace("−", "-").replace("·", "*"))
-    # a lone '=' (not part of <=, >=, ==, !=) means equality in a constraint
-    return re.sub(r"(?<![<>=!])=(?!=)", "==", text)
-
-
-class _Caret(ast.NodeTransformer):
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        self.generic_visit(node)
-        if isinstance(node.op, ast.BitXor):
-            node.op = ast.Pow()
-        return node
+    """Math spellings to Python ones, outside quoted element names: ``^`` is ``**`` (with its
+    precedence), a lone ``=`` is ``==``, and the unicode operators are their ASCII forms."""
+    parts = _QUOTED.split(text)
+    for k in range(0, len(parts), 2):  # even parts lie outside quotes
+        t = (parts[k].replace("≤", "<=").replace("≥", ">=").replace("≠", "!=")
+             .replace("×", "*").replace("−", "-").replace("·", "*").replace("^", "**"))
+        parts[k] = re.sub(r"(?<![<>=!])=(?!=)", "==", t)
+    return "".join(parts)
 
 
 def parse(text: str, *, where: str | None = None) -> ast.expr:
@@ -98,7 +104,9 @@ def parse(text: str, *, where: str | None = None) -> ast.expr:
                                where=where, hint="use sets and sum(...) instead of long sums")
     src = _normalize(text.strip())
     try:
-        tree = ast.parse(src, mode="eval")
+        with warnings.catch_warnings():  # "invalid decimal literal" and the like
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(src, mode="eval")
     except SyntaxError as exc:
         token = None
         if exc.offset and exc.text:
@@ -108,12 +116,11 @@ def parse(text: str, *, where: str | None = None) -> ast.expr:
     except (RecursionError, MemoryError, ValueError) as exc:
         raise FormulationError(f"expression cannot be parsed ({type(exc).__name__})",
                                where=where, expression=text) from None
-    tree = _Caret().visit(tree)
-    _check_nodes(tree, text, where)
+    _check_nodes(tree, text, src, where)
     return tree.body
 
 
-def _check_nodes(tree: ast.AST, text: str, where: str | None) -> None:
+def _check_nodes(tree: ast.AST, text: str, src: str, where: str | None) -> None:
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -122,17 +129,21 @@ def _check_nodes(tree: ast.AST, text: str, where: str | None) -> None:
         if not isinstance(node, _ALLOWED_NODES):
             what = _NODE_WORDS.get(type(node), type(node).__name__)
             raise FormulationError(f"{what} is not allowed in expressions", where=where,
-                                   expression=text, token=_segment(text, node))
+                                   expression=text, token=_segment(src, node))
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str)):
             raise FormulationError(f"constant {node.value!r} is not allowed", where=where,
                                    expression=text)
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             raise FormulationError("booleans are not allowed", where=where, expression=text)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+                and not (abs(node.value) <= 1e300):  # also catches inf and nan
+            raise FormulationError("number too large (at most 1e300)", where=where,
+                                   expression=text, token=_segment(src, node))
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
                 raise FormulationError("only calls to sum, min, max, exp, log, sqrt, abs, "
                                        "range and len are allowed", where=where,
-                                       expression=text, token=_segment(text, node.func))
+                                       expression=text, token=_segment(src, node.func))
             if node.keywords:
                 raise FormulationError("keyword arguments are not allowed", where=where,
                                        expression=text, token=node.keywords[0].arg)
@@ -151,9 +162,9 @@ def _check_nodes(tree: ast.AST, text: str, where: str | None) -> None:
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
-def _segment(text: str, node: ast.AST) -> str | None:
+def _segment(src: str, node: ast.AST) -> str | None:
     try:
-        seg = ast.get_source_segment(_normalize(text), node)
+        seg = ast.get_source_segment(src, node)
     except Exception:
         seg = None
     return seg[:40] if seg else None
@@ -169,20 +180,62 @@ def suggest(name: str, known: list[str]) -> str | None:
 
 # -- for_each heads ----------------------------------------------------------------------
 
-_HEAD_SPLIT = re.compile(r",\s*(?=(?:\(?\s*[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*\s*\)?)\s+in\s)")
+_IN_WORD = re.compile(r"\bin\b")
+_GEN_START = re.compile(r"\s*(?:\(\s*[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*){0,7}\s*\)"
+                        r"|[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*){0,7})\s+in\s")
+
+
+def _join_generators(text: str) -> str:
+    """``"i in I, j in J"`` -> ``"i in I for j in J"``: a comma at bracket depth 0 that ends a
+    generator (one with its ``in``) and is followed by ``name in``, ``a, b in`` or
+    ``(a, b) in`` starts a new generator; other commas stay."""
+    ins = [m.start() for m in _IN_WORD.finditer(text)]
+    out: list[str] = []
+    depth = 0
+    start = 0  # where the current generator began
+    for k, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0 and bisect.bisect_left(ins, start) < bisect.bisect_left(
+                ins, k) and _GEN_START.match(text, k + 1):
+            out.append(" for ")
+            start = k + 1
+            continue
+        out.append(ch)
+    return "".join(out)
 
 
 def parse_for_each(head: str, *, where: str | None = None) -> list[ast.comprehension]:
     """Parse a head such as ``"i in I, j in J if i != j"`` into comprehension generators."""
     text = head.strip()
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise FormulationError(f"for_each longer than {MAX_EXPRESSION_CHARS} characters",
+                               where=where)
     if text.startswith("for "):
         text = text[4:]
-    text = _HEAD_SPLIT.sub(" for ", text)
+    text = _join_generators(text)
     node = parse(f"[0 for {text}]", where=where)
     if not isinstance(node, ast.ListComp):
         raise FormulationError("for_each must look like 'i in I' or 'i in I, j in J if ...'",
                                where=where, expression=head)
     return list(node.generators)
+
+
+def subscript_groups(parts: list[ast.expr], index: list[str], arity: Mapping[str, int]
+                     ) -> list[list[ast.expr]]:
+    """The subscript parts of each index set, in order. A set of k-tuples takes one part (an
+    element, e.g. ``f[a]`` for ``a in A``) or, unpacked, k parts (``f[i, j]`` for
+    ``(i, j) in A``); the checker has made sure the count is one of the two."""
+    if len(parts) == len(index):
+        return [[p] for p in parts]
+    out, k = [], 0
+    for s in index:
+        n = arity.get(s, 1)
+        out.append(parts[k:k + n])
+        k += n
+    return out
 
 
 def target_names(target: ast.expr) -> list[str]:

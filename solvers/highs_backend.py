@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from optiform.errors import SolverError
 from optiform.solvers.result import SolveResult, Status, tail
 
 IIS_STRATEGY = 4  # irreducible infeasible subset from the LP (HiGHS 1.16 numbering)
@@ -77,6 +78,7 @@ class HighsRun:
 
     def __init__(self, *, time_limit: float, mip_gap: float, threads: int | None = None) -> None:
         self.h = new_highs()
+        self.time_limit = float(time_limit)
         fd, self.log_path = tempfile.mkstemp(prefix="optiform-highs-", suffix=".log")
         os.close(fd)
         opts = {
@@ -99,9 +101,20 @@ class HighsRun:
             os.unlink(self.log_path)
 
     def run(self) -> tuple[Status, float]:
+        """Solve; when presolve cannot tell infeasible from unbounded, solve again without it
+        (HiGHS's own advice), within what is left of the time limit."""
         t0 = time.perf_counter()
         self.h.run()
-        return _status_map().get(self.h.getModelStatus(), Status.ERROR), time.perf_counter() - t0
+        status = _status_map().get(self.h.getModelStatus(), Status.ERROR)
+        left = self.time_limit - (time.perf_counter() - t0)
+        if status is Status.INFEASIBLE_OR_UNBOUNDED and left > 0.05:
+            self.h.setOptionValue("presolve", "off")
+            self.h.setOptionValue("time_limit", left)
+            self.h.run()
+            status = _status_map().get(self.h.getModelStatus(), Status.ERROR)
+            self.h.setOptionValue("presolve", "choose")
+            self.h.setOptionValue("time_limit", self.time_limit)
+        return status, time.perf_counter() - t0
 
     def objective(self, status: Status) -> float | None:
         if status is Status.OPTIMAL or (status is Status.TIME_LIMIT and self.has_solution()):
@@ -155,7 +168,8 @@ def pass_model(h: Any, model: Any) -> None:
     if model.integer.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in model.integer]
-    h.passModel(lp)
+    if h.passModel(lp) == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the model", hint="see the log tail")
     if model.q is not None:
         _pass_hessian(h, model.q, n, sign)
 
@@ -178,7 +192,8 @@ def _pass_hessian(h: Any, q: tuple[np.ndarray, np.ndarray, np.ndarray], n: int,
     hs.start_ = hess.indptr.astype(np.int32)
     hs.index_ = hess.indices.astype(np.int32)
     hs.value_ = hess.data.astype(float)
-    h.passHessian(hs)
+    if h.passHessian(hs) == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the quadratic objective", hint="see the log tail")
 
 
 def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float = 1e-6,
@@ -188,7 +203,11 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
     run = HighsRun(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
     try:
         t0 = time.perf_counter()
-        pass_model(run.h, model)
+        try:
+            pass_model(run.h, model)
+        except SolverError as exc:
+            return SolveResult(status=Status.ERROR, solver="highs", message=exc.message,
+                               log_tail=run.log(), warnings=list(model.warnings))
         build = time.perf_counter() - t0
         status, seconds = run.run()
         obj = run.objective(status)
@@ -205,7 +224,10 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
             sol = run.h.getSolution()
             result.values = column_values(model.blocks, np.asarray(sol.col_value))
             if not model.integer.any() and sol.dual_valid:
-                result.duals = row_values(model.families, np.asarray(sol.row_dual))
+                # HiGHS minimized -f for a maximized QP: turn its duals back into d f / d rhs
+                duals = np.asarray(sol.row_dual) * (-1.0 if model.q is not None
+                                                    and model.sense == "maximize" else 1.0)
+                result.duals = row_values(model.families, duals)
         if status is Status.INFEASIBLE:
             names = [model.row_name(r) for r in run.iis_rows()]
             result.conflict = list(dict.fromkeys(names))

@@ -18,8 +18,9 @@ from optiform.solvers import algebra as al
 from optiform.solvers.algebra import Lin, NonLinear, Quad
 from optiform.solvers.data import ModelData
 from optiform.solvers.evaluate import Evaluator, VarBlock, count_axes
-from optiform.solvers.expr import target_names
+from optiform.solvers.linear_checks import HUGE, bad_message, check_defined, check_finite
 from optiform.solvers.validate import ParsedConstraint, ParsedModel
+from optiform.solvers.values import element_text, product_keys
 
 INF = np.inf
 
@@ -39,15 +40,19 @@ class RowFamily:
         if not self.labels:
             return ""
         pos = np.unravel_index(int(self.active[r]), self.shape)
-        parts: list[str] = []
-        for labels, p in zip(self.labels, pos, strict=True):
-            e = labels[int(p)]
-            parts.extend(str(x) for x in (e if isinstance(e, tuple) else (e,)))
-        return ",".join(parts)
+        return ",".join(element_text(labels[int(p)])
+                        for labels, p in zip(self.labels, pos, strict=True))
 
     def row_name(self, r: int) -> str:
         k = self.key(r)
         return f"{self.name}[{k}]" if k else self.name
+
+    def keys(self) -> list[str]:
+        """The keys of all rows, in row order (the product of labels, at the active rows)."""
+        if not self.labels:
+            return [""] * self.count
+        every = product_keys(self.labels)
+        return [every[int(a)] for a in self.active]
 
 
 @dataclass
@@ -112,11 +117,21 @@ def column_bounds(parsed: ParsedModel, blocks: dict[str, VarBlock]
         if lb > ub:
             raise FormulationError(f"lower bound {lb:g} is above upper bound {ub:g}",
                                    where=f"variable '{v.name}'")
+        if lb >= HUGE or ub <= -HUGE:
+            raise FormulationError(f"bounds [{lb:g}, {ub:g}] cannot be met: a solver reads "
+                                   "1e20 and beyond as infinite", where=f"variable '{v.name}'")
         lo[sl], up[sl], integer[sl] = lb, ub, b.integer
     return lo, up, integer
 
 
 def compile_linear(parsed: ParsedModel, data: ModelData) -> LinearModel:
+    """The sparse arrays of a linear (or convex quadratic objective) model; overflow and
+    undefined numbers are found by ``_check_finite``, not reported by numpy as warnings."""
+    with np.errstate(all="ignore"):
+        return _compile(parsed, data)
+
+
+def _compile(parsed: ParsedModel, data: ModelData) -> LinearModel:
     blocks = var_blocks(parsed, data)
     lo, up, integer = column_bounds(parsed, blocks)
     n = lo.shape[0]
@@ -146,12 +161,15 @@ def compile_linear(parsed: ParsedModel, data: ModelData) -> LinearModel:
         shape=(m, n),
     )
     a.sum_duplicates()
+    a.eliminate_zeros()
     c_vec, offset, q = _objective(parsed, data, blocks, param_index, n)
-    return LinearModel(
+    model = LinearModel(
         blocks, lo, up, integer, c_vec, offset, parsed.formulation.objective.sense, a,
         np.concatenate(rlo) if rlo else np.zeros(0), np.concatenate(rup) if rup else np.zeros(0),
         families, q, warnings,
     )
+    check_finite(model, parsed)
+    return model
 
 
 def _objective(parsed: ParsedModel, data: ModelData, blocks: dict[str, VarBlock],
@@ -162,8 +180,9 @@ def _objective(parsed: ParsedModel, data: ModelData, blocks: dict[str, VarBlock]
     val = ev.value(parsed.objective)
     lin = val.lin if isinstance(val, Quad) else val
     if np.any(lin.bad):
-        raise FormulationError("an index is outside its set or a parameter value is missing",
-                               where="objective", expression=f.objective.expression)
+        raise FormulationError(bad_message(ev, ()), where="objective",
+                               expression=f.objective.expression,
+                               hint="give the missing values or restrict the sum with 'if'")
     coefs, idx = _flatten_terms(lin.terms)
     c = np.bincount(idx, weights=coefs, minlength=n).astype(float)
     offset = float(np.sum(lin.const))
@@ -214,58 +233,84 @@ def _compile_constraint(pc: ParsedConstraint, data: ModelData, blocks: dict[str,
         if isinstance(p, Quad):
             raise NonLinear(f"constraint '{pc.name}' is quadratic")
     ops = pc.body.ops
-    pieces: list[tuple[Lin, str]] = []
+    pieces: list[tuple[Lin, Lin | None, Lin | None, bool]] = []  # lo <= expr <= hi, strict
     if (len(ops) == 2 and type(ops[0]) is type(ops[1])
             and isinstance(ops[0], (ast.LtE, ast.GtE, ast.Lt, ast.Gt))
             and parts[0].is_const and parts[2].is_const):  # type: ignore[union-attr]
-        lo_end, mid, hi_end = parts
+        lo_end, mid, hi_end = parts  # lo <= mid <= hi: one ranged row, one dual
         if isinstance(ops[0], (ast.GtE, ast.Gt)):
             lo_end, hi_end = hi_end, lo_end
-        pieces = [(al.sub(mid, lo_end), ">="), (al.sub(mid, hi_end), "<=")]  # type: ignore
-        strict = isinstance(ops[0], (ast.Lt, ast.Gt))
-        pieces = [(e, op + ("!" if strict else "")) for e, op in pieces]
+        pieces = [(mid, lo_end, hi_end, isinstance(ops[0], (ast.Lt, ast.Gt)))]  # type: ignore
     else:
         for a, op, b in zip(parts, ops, parts[1:], strict=False):
-            sym = {ast.LtE: "<=", ast.GtE: ">=", ast.Eq: "==", ast.Lt: "<!", ast.Gt: ">!"}
-            pieces.append((al.sub(a, b), sym[type(op)]))  # type: ignore[arg-type]
+            pieces.append(_orient(a, op, b))  # type: ignore[arg-type]
     flat_mask = mask.reshape(-1) if mask.ndim else np.ones(1, dtype=bool)
     active = np.flatnonzero(flat_mask)
     rowmap = np.cumsum(flat_mask) - 1
+
+    def at_rows(arr: np.ndarray) -> np.ndarray:
+        full = np.broadcast_to(arr, np.broadcast_shapes(np.shape(arr), mask.shape))
+        return np.asarray(full, dtype=float).reshape(-1)[active]
+
     out = []
     offset = start
-    for expr, op in pieces:
-        assert isinstance(expr, Lin)
-        _check_bad(pc, ev, expr, mask, labels)
+    for expr, lo, hi, strict in pieces:
+        bad = expr.bad | (lo.bad if lo is not None else False) \
+            | (hi.bad if hi is not None else False)
+        check_defined(pc, ev, bad, mask, labels)
         shape_rows = row_shape + (1,) * (axes.count - nrow_axes)
         rid = (rowmap.reshape(shape_rows) if shape_rows else rowmap.reshape(())) + offset
         r, c, v = _entries(expr, mask, rid)
-        const = np.broadcast_to(expr.const, np.broadcast_shapes(expr.const.shape, mask.shape))
-        const = const.reshape(-1)[active] if const.ndim else np.full(active.size, float(const))
-        lo_b = np.full(active.size, -INF)
-        up_b = np.full(active.size, INF)
-        shift = 0.0
-        if op.endswith("!"):
-            if _integral(c, v, const, integer):
-                shift = 1.0  # integer-valued: a < b  <=>  a <= b - 1
+        const = at_rows(expr.const)
+        lo_b = at_rows(lo.const) - const if lo is not None else np.full(active.size, -INF)
+        up_b = at_rows(hi.const) - const if hi is not None else np.full(active.size, INF)
+        if strict:
+            if _integral(c, v, integer):  # integer-valued: a < 3.5 <=> a <= 3, a < 3 <=> a <= 2
+                lo_b, up_b = _floor(lo_b) + 1.0, _ceil(up_b) - 1.0
             else:
                 warnings.append(f"constraint '{pc.name}': strict inequality treated as "
                                 "non-strict (a continuous model has no strict bounds)")
-        if op.startswith("<"):
-            up_b = -const - shift
-        elif op.startswith(">"):
-            lo_b = -const + shift
-        else:
-            lo_b = up_b = -const
         fam = RowFamily(pc.name, offset, int(active.size), labels, active, row_shape)
         out.append((fam, r, c, v, lo_b, up_b))
         offset += int(active.size)
     return out
 
 
-def _integral(cols: np.ndarray, vals: np.ndarray, const: np.ndarray,
-              integer: np.ndarray) -> bool:
-    return bool(np.all(integer[cols]) and np.all(np.equal(np.mod(vals, 1), 0))
-                and np.all(np.equal(np.mod(const, 1), 0)))
+_FLIP = {ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.Eq: ast.Eq}
+
+
+def _orient(a: Lin, op: ast.cmpop, b: Lin) -> tuple[Lin, Lin | None, Lin | None, bool]:
+    """``a op b`` as ``lo <= expr <= hi`` with the variables in ``expr`` and the constants in
+    the bounds, so that a dual is the change of the objective per unit of the constant side
+    (``10 >= x`` and ``x <= 10`` give the same row)."""
+    kind: type[ast.cmpop] = type(op)
+    if a.is_const and not b.is_const:
+        a, b, kind = b, a, _FLIP[kind]
+    expr, rhs = (a, b) if b.is_const else (al.sub(a, b), al.const(0.0))
+    assert isinstance(expr, Lin)
+    if kind in (ast.LtE, ast.Lt):
+        return expr, None, rhs, kind is ast.Lt
+    if kind in (ast.GtE, ast.Gt):
+        return expr, rhs, None, kind is ast.Gt
+    return expr, rhs, rhs, False
+
+
+def _integral(cols: np.ndarray, vals: np.ndarray, integer: np.ndarray) -> bool:
+    """Whether every row takes integer values only: integer variables, integer coefficients."""
+    return bool(np.all(integer[cols]) and np.all(np.equal(np.mod(vals, 1), 0)))
+
+
+def _near_int(b: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(b) & (np.abs(b - np.round(b)) <= 1e-9 * np.maximum(1.0, np.abs(b)))
+
+
+def _floor(b: np.ndarray) -> np.ndarray:
+    return np.where(_near_int(b), np.round(b), np.floor(b))
+
+
+def _ceil(b: np.ndarray) -> np.ndarray:
+    return np.where(_near_int(b), np.round(b), np.ceil(b))
 
 
 def _entries(expr: Lin, mask: np.ndarray, rid: np.ndarray):
@@ -280,20 +325,3 @@ def _entries(expr: Lin, mask: np.ndarray, rid: np.ndarray):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     return (np.concatenate(rs).astype(np.int64), np.concatenate(cs).astype(np.int64),
             np.concatenate(vs).astype(float))
-
-
-def _check_bad(pc: ParsedConstraint, ev: Evaluator, expr: Lin, mask: np.ndarray,
-               labels: list[list[Any]]) -> None:
-    bad = np.broadcast_to(expr.bad, np.broadcast_shapes(expr.bad.shape, mask.shape)) & mask
-    if not np.any(bad):
-        return
-    where = np.argwhere(bad)[0] if bad.ndim else []
-    names = [n for g in pc.generators for n in target_names(g.target)]
-    binding = ", ".join(f"{n}={labels[k][int(where[k])]!r}"
-                        for k, n in enumerate(names[:len(labels)])) if len(where) else ""
-    raise FormulationError(
-        "an index is outside its set or a parameter value is missing"
-        + (f" when {binding}" if binding else ""),
-        where=f"constraint '{pc.name}'", expression=pc.source,
-        hint="add a condition to for_each (e.g. 'if t > 1') or give the missing value",
-    )

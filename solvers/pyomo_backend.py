@@ -110,16 +110,24 @@ def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: fl
                            warnings=["install pyscipopt (SCIP) or highspy (HiGHS)"])
     t0 = time.perf_counter()
     try:
+        # SCIP's log is read by Pyomo through a pipe that SCIP's optimize() never lets drain:
+        # past ~64 KiB of log both sides wait forever and the time limit never fires. Keep
+        # SCIP quiet (verblevel 1: errors and warnings only); the status says what happened.
+        extra = {"solver_options": {"display/verblevel": 1}} if solver == "scip" else {}
         results = opt.solve(built.model, time_limit=float(time_limit), rel_gap=float(mip_gap),
-                            load_solutions=False, raise_exception_on_nonoptimal_result=False)
+                            load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                            **extra)
     except Exception as exc:  # the backend failed: report it as a status, not a crash
         return SolveResult(status=Status.ERROR, solver=name, stats=stats,
                            solve_time=time.perf_counter() - t0,
                            message=f"{name} failed: {type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - t0
     status = status_map().get(results.termination_condition, Status.ERROR)
+    log = results.solver_log or ""
+    if solver == "scip":
+        log = (log + "\n" + scip_summary(opt)).strip()
     result = SolveResult(status=status, solver=name, solve_time=seconds, stats=stats,
-                         log_tail=tail(results.solver_log or ""))
+                         log_tail=tail(log))
     has_point = results.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
     if status in (Status.OPTIMAL, Status.TIME_LIMIT) and has_point:
         results.solution_loader.load_vars()
@@ -203,6 +211,20 @@ def _duals(built: PyomoBuild, results: Any) -> dict[str, Any]:
         else:
             out[fname] = float(d)
     return out
+
+
+def scip_summary(opt: Any) -> str:
+    """SCIP's closing statistics, read from the solver (its own log is kept quiet)."""
+    m = getattr(opt, "_solver_model", None)
+    if m is None:
+        return ""
+    lines = []
+    for label, getter in (("SCIP Status", "getStatus"), ("Solving Time (sec)", "getSolvingTime"),
+                          ("Solving Nodes", "getNNodes"), ("Primal Bound", "getPrimalbound"),
+                          ("Dual Bound", "getDualbound"), ("Gap", "getGap")):
+        with contextlib.suppress(Exception):
+            lines.append(f"{label:<19}: {getattr(m, getter)()}")
+    return "\n".join(lines)
 
 
 def scip_conflict(opt: Any, built: PyomoBuild, time_limit: float) -> list[str]:

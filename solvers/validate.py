@@ -55,10 +55,14 @@ def make_scope(f: Formulation) -> Scope:
             if idx not in sets:
                 raise FormulationError(f"unknown index set '{idx}'", where=f"{kind} '{item.name}'",
                                        token=idx, suggestion=suggest(idx, set_names))
+    components = {item.name: sum(sets[i] for i in item.index)
+                  for item in [*f.parameters, *f.variables]
+                  if sum(sets[i] for i in item.index) != len(item.index)}
     return Scope(
         sets=sets,
         params={p.name: len(p.index) for p in f.parameters},
         variables={v.name: len(v.index) for v in f.variables},
+        components=components,
     )
 
 
@@ -84,7 +88,9 @@ def parse_model(f: Formulation) -> ParsedModel:
             if not isinstance(op, _CONSTRAINT_OPS):
                 raise FormulationError("only <=, >=, ==, <, > may be used in a constraint",
                                        where=where, expression=c.expression)
-        _Checker(inner, where, c.expression).check(body)
+        checker = _Checker(inner, where, c.expression)
+        for side in (body.left, *body.comparators):
+            checker.check(side)
         constraints.append(ParsedConstraint(c.name, gens, body, c.expression, c.for_each))
     return ParsedModel(f, scope, obj, constraints)
 
@@ -109,12 +115,15 @@ class _Checker:
                 if n in scope.sets or n in scope.params or n in scope.variables:
                     raise self.fail(f"loop variable '{n}' hides a name of the model", token=n,
                                     hint="use a lower-case letter such as i, j, p")
-            if isinstance(g.iter, ast.Name) and len(names) not in (1, scope.sets[g.iter.id]):
-                raise self.fail(f"set '{g.iter.id}' has tuples of {scope.sets[g.iter.id]}, "
-                                f"cannot unpack into {len(names)} names", token=g.iter.id)
+            arity = scope.sets[g.iter.id] if isinstance(g.iter, ast.Name) else 1
+            if len(names) not in (1, arity):
+                what = f"set '{g.iter.id}' has tuples of {arity}" if arity > 1 \
+                    else f"'{ast.unparse(g.iter)}' has single elements"
+                raise self.fail(f"{what}, cannot unpack into {len(names)} names",
+                                token=ast.unparse(g.target))
             scope = scope.with_loop(set(names))
             for cond in g.ifs:
-                _Checker(scope, self.where, self.text).check(cond)
+                _Checker(scope, self.where, self.text).check_condition(cond)
         return scope
 
     def _check_iter(self, node: ast.expr) -> None:
@@ -131,7 +140,23 @@ class _Checker:
         raise self.fail("a loop must run over a set name or range(a, b)",
                         token=ast.unparse(node))
 
+    def check_condition(self, node: ast.expr) -> None:
+        """A condition after ``if``: comparisons joined by and / or / not."""
+        match node:
+            case ast.BoolOp(values=vals):
+                for v in vals:
+                    self.check_condition(v)
+            case ast.UnaryOp(op=ast.Not(), operand=a):
+                self.check_condition(a)
+            case ast.Compare(left=a, comparators=rest):
+                for r in (a, *rest):
+                    self.check(r)
+            case _:
+                raise self.fail("a condition must be a comparison such as i != j or t > 1",
+                                token=ast.unparse(node)[:40])
+
     def check(self, node: ast.expr) -> None:
+        """An algebraic (numeric) expression."""
         match node:
             case ast.Constant():
                 return
@@ -144,18 +169,18 @@ class _Checker:
             case ast.BinOp(left=a, right=b):
                 self.check(a)
                 self.check(b)
+            case ast.UnaryOp(op=ast.Not()) | ast.BoolOp():
+                raise self.fail("and / or / not may only join the conditions after 'if'",
+                                token=ast.unparse(node)[:40])
             case ast.UnaryOp(operand=a):
                 self.check(a)
-            case ast.BoolOp(values=vals):
-                for v in vals:
-                    self.check(v)
-            case ast.Compare(left=a, comparators=rest):
-                self.check(a)
-                for r in rest:
-                    self.check(r)
-            case ast.Tuple(elts=elts):
-                for e in elts:
-                    self.check(e)
+            case ast.Compare():
+                raise self.fail("a comparison cannot be used as a number; a constraint has "
+                                "one comparison (chains such as 0 <= x <= 5 are fine)",
+                                token=ast.unparse(node)[:40])
+            case ast.Tuple():
+                raise self.fail("a tuple cannot be used as a number",
+                                token=ast.unparse(node)[:40])
             case ast.GeneratorExp() | ast.ListComp():
                 raise self.fail("a generator must be the argument of sum, min or max",
                                 token=ast.unparse(node)[:40])
@@ -194,8 +219,10 @@ class _Checker:
         parts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
         if arity == 0:
             raise self.fail(f"'{name}' is not indexed; write {name} without [...]", token=name)
-        if len(parts) != arity:
-            raise self.fail(f"'{name}' takes {arity} index(es), got {len(parts)}",
+        flat = s.components.get(name, arity)
+        if len(parts) not in (arity, flat):
+            takes = f"{arity}" if flat == arity else f"{arity} (or {flat} unpacked)"
+            raise self.fail(f"'{name}' takes {takes} index(es), got {len(parts)}",
                             token=ast.unparse(sl))
         for p in parts:
             self.check(p)

@@ -46,7 +46,7 @@ def test_minlp_on_scip_reaches_the_enumerated_optimum() -> None:
     assert r.objective == pytest.approx(EXPECTED["orders_minlp.json"]["objective"], rel=1e-6)
     assert r.values["orders"] == {"bolts": 2.0, "nuts": 3.0, "washers": 3.0}
     assert r.stats["kind"] == "MINLP" and r.stats["integer"] == 3
-    assert "SCIP Status" in r.log_tail and "optimal solution found" in r.log_tail
+    assert "SCIP Status" in r.log_tail and "optimal" in r.log_tail
 
 
 def test_auto_route_sends_the_minlp_to_scip() -> None:

@@ -1,0 +1,497 @@
+"""Hand-written formulations through solve_formulation, checked against values computed by hand
+or with scipy (linprog / milp) on the same data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from optiform.errors import DataError, FormulationError
+from optiform.solvers.api import solve_formulation
+from optiform.solvers.formulation import Formulation
+from optiform.solvers.result import SolveResult, Status
+
+
+def solve(d: dict[str, Any], **kw: Any) -> SolveResult:
+    return solve_formulation(Formulation.from_dict(d), **kw)
+
+
+def error(d: dict[str, Any], **kw: Any) -> str:
+    with pytest.raises(FormulationError) as info:
+        solve(d, **kw)
+    return str(info.value)
+
+
+WYNDOR = {  # max 3x + 5y: optimum x=2, y=6, z=36; duals a=0, b=3/2, c=1 (by hand)
+    "variables": [{"name": "x"}, {"name": "y"}],
+    "objective": {"sense": "maximize", "expression": "3*x + 5*y"},
+    "constraints": [
+        {"name": "a", "expression": "x <= 4"},
+        {"name": "b", "expression": "12 >= 2*y"},
+        {"name": "c", "expression": "3*x + 2*y <= 18"},
+    ],
+}
+
+
+def test_lp_objective_values_and_duals_by_hand() -> None:
+    res = solve(WYNDOR)
+    assert res.status is Status.OPTIMAL and res.ok
+    assert res.objective == pytest.approx(36.0)
+    assert res.values == {"x": pytest.approx(2.0), "y": pytest.approx(6.0)}
+    # a dual is the change of the objective per unit of the constant side (12 >= 2y as 2y <= 12)
+    assert res.duals["a"] == pytest.approx(0.0, abs=1e-9)
+    assert res.duals["b"] == pytest.approx(1.5)
+    assert res.duals["c"] == pytest.approx(1.0)
+    assert res.stats == {"variables": 2, "constraints": 3, "nonzeros": 4, "integer": 0,
+                         "kind": "LP"}
+    assert res.solver == "highs" and res.solve_time >= 0 and res.build_time > 0
+    assert res.log_tail and "Optimal" in res.log_tail
+
+
+def test_lp_duals_of_a_minimization_have_the_opposite_sign() -> None:
+    d = {**WYNDOR, "objective": {"sense": "minimize", "expression": "-3*x - 5*y"}}
+    res = solve(d)
+    assert res.objective == pytest.approx(-36.0)
+    assert res.duals["b"] == pytest.approx(-1.5) and res.duals["c"] == pytest.approx(-1.0)
+
+
+def test_milp_knapsack_matches_scipy_milp() -> None:
+    value = [10, 13, 7, 8, 9, 4]
+    weight = [5, 6, 3, 4, 5, 2]
+    d = {
+        "sets": [{"name": "Items", "elements": [f"i{k}" for k in range(6)]}],
+        "parameters": [{"name": "v", "index": ["Items"], "values": value},
+                       {"name": "w", "index": ["Items"], "values": weight},
+                       {"name": "W", "value": 14}],
+        "variables": [{"name": "take", "index": ["Items"], "domain": "binary"},
+                      {"name": "extra", "domain": "integer", "ub": 2}],
+        "objective": {"sense": "max", "expression": "sum(v[i] * take[i] for i in Items) + extra"},
+        "constraints": [{"name": "cap", "expression": "sum(w[i]*take[i] for i in Items) + "
+                                                      "3*extra <= W"}],
+    }
+    res = solve(d)
+    ref = milp(-np.array([*value, 1.0]), integrality=np.ones(7),
+               bounds=Bounds(np.zeros(7), np.array([1] * 6 + [2])),
+               constraints=LinearConstraint(np.array([[*weight, 3]]), -np.inf, 14))
+    assert res.status is Status.OPTIMAL
+    assert res.objective == pytest.approx(-ref.fun)
+    assert res.stats["kind"] == "MILP" and res.stats["integer"] == 7
+    assert res.duals == {}  # no duals for integer models
+    assert all(v in (0.0, 1.0) for v in res.values["take"].values())
+
+
+def _transport(costs: Any) -> dict[str, Any]:
+    return {
+        "sets": [{"name": "I", "elements": ["s1", "s2"]},
+                 {"name": "J", "elements": ["d1", "d2", "d3"]}],
+        "parameters": [
+            {"name": "supply", "index": ["I"], "values": {"s1": 20, "s2": 30}},
+            {"name": "demand", "index": ["J"], "values": [10, 25, 15]},
+            {"name": "cost", "index": ["I", "J"], "values": costs},
+        ],
+        "variables": [{"name": "x", "index": ["I", "J"]}],
+        "objective": {"sense": "minimize",
+                      "expression": "sum(cost[i, j] * x[i, j] for i in I for j in J)"},
+        "constraints": [
+            {"name": "ship", "for_each": "i in I",
+             "expression": "sum(x[i, j] for j in J) <= supply[i]"},
+            {"name": "meet", "for_each": "j in J",
+             "expression": "sum(x[i, j] for i in I) >= demand[j]"},
+        ],
+    }
+
+
+COST = [[2, 4, 5], [3, 1, 7]]
+
+
+def _transport_reference() -> float:
+    c = np.array(COST, dtype=float).ravel()
+    a_ub = np.zeros((5, 6))
+    a_ub[0, 0:3] = a_ub[1, 3:6] = 1.0
+    for j in range(3):
+        a_ub[2 + j, [j, 3 + j]] = -1.0
+    b_ub = np.array([20, 30, -10, -25, -15], dtype=float)
+    return float(linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, None)).fun)
+
+
+@pytest.mark.parametrize("costs", [
+    COST,
+    {"s1": {"d1": 2, "d2": 4, "d3": 5}, "s2": {"d1": 3, "d2": 1, "d3": 7}},
+    {"s1,d1": 2, "s1,d2": 4, "s1,d3": 5, "s2,d1": 3, "s2,d2": 1, "s2,d3": 7},
+    [2, 4, 5, 3, 1, 7],
+], ids=["nested-lists", "nested-dicts", "comma-keys", "flat-list"])
+def test_indexed_sums_match_linprog(costs: Any) -> None:
+    res = solve(_transport(costs))
+    assert res.status is Status.OPTIMAL
+    assert res.objective == pytest.approx(_transport_reference())
+    x = res.values["x"]
+    assert set(x) == {"s1,d1", "s1,d2", "s1,d3", "s2,d1", "s2,d2", "s2,d3"}  # keyed "a,b"
+    assert res.value("x", "s2", "d2") == x["s2,d2"]
+    assert sum(x[f"s1,{j}"] for j in ("d1", "d2", "d3")) <= 20 + 1e-9
+    assert set(res.duals["meet"]) == {"d1", "d2", "d3"}
+    assert res.duals["ship"]["s2"] == pytest.approx(0.0, abs=1e-9)  # s2 has spare supply
+
+
+def test_for_each_with_a_condition_matches_linprog() -> None:
+    n = 4
+    w = np.arange(1, n * n + 1, dtype=float).reshape(n, n) % 7
+    d = {
+        "sets": [{"name": "I", "elements": list(range(1, n + 1))}],
+        "parameters": [{"name": "w", "index": ["I", "I"], "values": w.tolist()}],
+        "variables": [{"name": "x", "index": ["I", "I"], "ub": 1}],
+        "objective": {"sense": "max",
+                      "expression": "sum(w[i, j] * x[i, j] for i in I for j in I if i != j)"},
+        "constraints": [
+            {"name": "row", "for_each": "i in I", "expression": "sum(x[i, j] for j in I) <= 1"},
+            {"name": "col", "for_each": "j in I", "expression": "sum(x[i, j] for i in I) <= 1"},
+            {"name": "pair", "for_each": "i in I, j in I if i < j",
+             "expression": "x[i, j] + x[j, i] <= 1"},
+        ],
+    }
+    res = solve(d)
+    c = -(w * (1 - np.eye(n))).ravel()
+    rows = []
+    for i in range(n):
+        r = np.zeros((n, n))
+        r[i, :] = 1
+        rows.append(r.ravel())
+        r = np.zeros((n, n))
+        r[:, i] = 1
+        rows.append(r.ravel())
+    for i in range(n):
+        for j in range(i + 1, n):
+            r = np.zeros((n, n))
+            r[i, j] = r[j, i] = 1
+            rows.append(r.ravel())
+    ref = linprog(c, A_ub=np.array(rows), b_ub=np.ones(len(rows)), bounds=(0, 1))
+    assert res.objective == pytest.approx(-ref.fun)
+    assert res.stats["constraints"] == n + n + n * (n - 1) // 2
+    assert set(res.duals["pair"]) == {f"{i},{j}" for i in range(1, 5) for j in range(i + 1, 5)}
+
+
+ARCS = [["s", "a"], ["s", "b"], ["a", "b"], ["a", "t"], ["b", "t"]]
+
+
+def _flow(objective: str, balance: str, cap: str) -> dict[str, Any]:
+    return {
+        "sets": [{"name": "N", "elements": ["s", "a", "b", "t"]},
+                 {"name": "A", "elements": ARCS}],
+        "parameters": [
+            {"name": "cap", "index": ["A"], "values": {"s,a": 4, "s,b": 2, "a,b": 3, "a,t": 1,
+                                                       "b,t": 5}},
+            {"name": "cost", "index": ["A"], "values": [1, 5, 1, 1, 1]},
+            {"name": "supply", "index": ["N"], "values": {"s": 5, "a": 0, "b": 0, "t": -5}},
+        ],
+        "variables": [{"name": "f", "index": ["A"]}],
+        "objective": {"sense": "minimize", "expression": objective},
+        "constraints": [
+            {"name": "capacity", "for_each": "(i, j) in A", "expression": cap},
+            {"name": "balance", "for_each": "n in N", "expression": balance},
+        ],
+    }
+
+
+@pytest.mark.parametrize(("objective", "balance", "cap"), [
+    ("sum(cost[i, j] * f[i, j] for (i, j) in A)",
+     "sum(f[i, j] for (i, j) in A if i == n) - sum(f[i, j] for (i, j) in A if j == n) "
+     "== supply[n]",
+     "f[i, j] <= cap[i, j]"),
+    ("sum(cost[a] * f[a] for a in A)",
+     "sum(f[i, j] for (i, j) in A if i == n) == supply[n] + sum(f[k, m] for (k, m) in A "
+     "if m == n)",
+     "f[(i, j)] <= cap[(i, j)]"),
+])
+def test_tuple_set_flow_conservation_matches_linprog(objective: str, balance: str,
+                                                     cap: str) -> None:
+    res = solve(_flow(objective, balance, cap))
+    nodes = ["s", "a", "b", "t"]
+    a_eq = np.zeros((4, 5))
+    for k, (i, j) in enumerate(ARCS):
+        a_eq[nodes.index(i), k] += 1
+        a_eq[nodes.index(j), k] -= 1
+    ref = linprog([1, 5, 1, 1, 1], A_eq=a_eq, b_eq=[5, 0, 0, -5],
+                  bounds=list(zip([0] * 5, [4, 2, 3, 1, 5], strict=True)))
+    assert res.status is Status.OPTIMAL
+    assert res.objective == pytest.approx(ref.fun) == pytest.approx(17.0)
+    assert set(res.values["f"]) == {"s,a", "s,b", "a,b", "a,t", "b,t"}
+    assert set(res.duals["capacity"]) == set(res.values["f"])
+
+
+def test_time_indexed_inventory_with_previous_period() -> None:
+    demand, price = [3, 5, 2, 6], [1, 2, 3, 1]
+    d = {
+        "sets": [{"name": "T", "elements": [1, 2, 3, 4]}],
+        "parameters": [{"name": "d", "index": ["T"], "values": demand},
+                       {"name": "c", "index": ["T"], "values": price},
+                       {"name": "h", "value": 0.5}, {"name": "cap", "value": 4}],
+        "variables": [{"name": "make", "index": ["T"], "ub": 4},
+                      {"name": "stock", "index": ["T"]}],
+        "objective": {"sense": "min",
+                      "expression": "sum(c[t] * make[t] + h * stock[t] for t in T)"},
+        "constraints": [
+            {"name": "flow", "for_each": "t in T if t > 1",
+             "expression": "stock[t-1] + make[t] = d[t] + stock[t]"},
+            {"name": "first", "expression": "make[1] == d[1] + stock[1]"},
+        ],
+    }
+    res = solve(d)
+    # variables make1..4, stock1..4; balance: stock[t-1] + make[t] - stock[t] = d[t]
+    a_eq = np.zeros((4, 8))
+    for t in range(4):
+        a_eq[t, t] = 1
+        a_eq[t, 4 + t] = -1
+        if t:
+            a_eq[t, 4 + t - 1] = 1
+    ref = linprog([*price, 0.5, 0.5, 0.5, 0.5], A_eq=a_eq, b_eq=demand,
+                  bounds=[(0, 4)] * 4 + [(0, None)] * 4)
+    assert res.objective == pytest.approx(ref.fun) == pytest.approx(29.5)
+    assert set(res.duals["flow"]) == {"2", "3", "4"}
+    d["constraints"][0]["for_each"] = "t in T"
+    msg = error(d)
+    assert "constraint 'flow'" in msg and "t - 1 is not an element of set 'T'" in msg
+    assert "when t=1" in msg and "if t > 1" in msg
+
+
+def test_range_len_and_sum_shorthand() -> None:
+    d = {
+        "sets": [{"name": "K", "elements": ["a", "b", "c"]},
+                 {"name": "G", "elements": [["a", 1], ["b", 2]]}],
+        "parameters": [{"name": "w", "index": ["K", "K"], "values": [[1, 2, 3]] * 3}],
+        "variables": [{"name": "x", "index": ["K"], "ub": 2},
+                      {"name": "z", "index": ["K", "K"], "ub": 1}],
+        "objective": {"sense": "max",
+                      "expression": "sum(x) + sum(z) + len(K) + len(G) + sum(w)"},
+        "constraints": [
+            {"name": "r", "for_each": "n in range(1, len(K))", "expression": "n * x['a'] <= 3"},
+            {"name": "s", "expression": "sum(z[k, m] for k in K for m in K) <= 4"},
+            {"name": "q", "expression": "sum(x[k] for k in K if k != 'c') <= 3"},
+        ],
+    }
+    res = solve(d)
+    # x['a'] <= 1.5 (n = 2), x_a + x_b <= 3, x_c <= 2; z: 4; constants 3 + 2 + 18
+    assert res.objective == pytest.approx(3 + 2 + 4 + 3 + 2 + 18)
+    assert set(res.duals["r"]) == {"1", "2"}
+
+
+def test_csv_table_parameter_and_set_from_a_column(tmp_path: Path) -> None:
+    (tmp_path / "products.csv").write_text(
+        "product,profit,hours\nA,3,1\nB,5,2\nC,4,1.5\n\n", encoding="utf-8")
+    (tmp_path / "lanes.csv").write_text(
+        "from,to,cost\ns1,d1,2\ns1,d2,4\ns2,d1,3\ns2,d2,1\ns9,d1,99\n", encoding="utf-8")
+    d = {
+        "sets": [{"name": "P", "source": {"file": "products.csv", "column": "product"}},
+                 {"name": "I", "elements": ["s1", "s2"]},
+                 {"name": "J", "source": {"file": "lanes.csv", "column": "to"}}],
+        "parameters": [
+            {"name": "profit", "index": ["P"],
+             "source": {"file": "products.csv", "column": "profit", "key": ["product"]}},
+            {"name": "hours", "index": ["P"],
+             "source": {"file": "products.csv", "column": "hours", "key": ["product"]}},
+            {"name": "cost", "index": ["I", "J"],
+             "source": {"file": "lanes.csv", "column": "cost", "key": ["from", "to"]}},
+        ],
+        "variables": [{"name": "x", "index": ["P"], "ub": 10},
+                      {"name": "s", "index": ["I", "J"]}],
+        "objective": {"sense": "max", "expression":
+                      "sum(profit[p] * x[p] for p in P) - "
+                      "sum(cost[i, j] * s[i, j] for i in I for j in J)"},
+        "constraints": [
+            {"name": "labor", "expression": "sum(hours[p] * x[p] for p in P) <= 20"},
+            {"name": "ship", "for_each": "j in J", "expression": "sum(s[i, j] for i in I) >= 1"},
+        ],
+    }
+    res = solve(d, data_dir=tmp_path)
+    ref = linprog([-3, -5, -4], A_ub=[[1, 2, 1.5]], b_ub=[20], bounds=(0, 10))
+    assert res.objective == pytest.approx(-ref.fun - (2 + 1))
+    assert set(res.values["x"]) == {"A", "B", "C"} and set(res.values["s"]) == {
+        "s1,d1", "s1,d2", "s2,d1", "s2,d2"}
+    d["parameters"][0]["source"]["column"] = "proft"
+    with pytest.raises(DataError, match=r"column 'proft' not in products\.csv"):
+        solve(d, data_dir=tmp_path)
+    with pytest.raises(DataError, match="not found"):
+        solve(d, data_dir=tmp_path / "nowhere")
+
+
+def test_convex_qp_on_highs() -> None:
+    d = {
+        "variables": [{"name": "x"}, {"name": "y"}],
+        "objective": {"sense": "min", "expression": "(x - 1)^2 + (y - 2)**2 + x*y"},
+    }
+    res = solve(d)  # unconstrained minimum at x=0, y=2 (gradient zero there): value 1
+    assert res.status is Status.OPTIMAL and res.solver == "highs"
+    assert res.stats["kind"] == "QP"
+    assert res.objective == pytest.approx(1.0, abs=1e-6)
+    assert res.values["x"] == pytest.approx(0.0, abs=1e-5)
+    assert res.values["y"] == pytest.approx(2.0, abs=1e-5)
+
+
+def test_maximized_concave_qp_has_duals_in_the_objective_sense() -> None:
+    d = {
+        "sets": [{"name": "I", "elements": [1, 2]}],
+        "parameters": [{"name": "target", "index": ["I"], "values": [1, 2]}],
+        "variables": [{"name": "x", "index": ["I"], "lb": None}],
+        "objective": {"sense": "max", "expression": "-sum((x[i] - target[i])**2 for i in I)"},
+        "constraints": [{"name": "c", "expression": "x[1] + x[2] <= 2"}],
+    }
+    res = solve(d)  # projection of (1, 2) on x1 + x2 <= 2: (0.5, 1.5), value -0.5
+    assert res.objective == pytest.approx(-0.5, abs=1e-6)
+    assert res.values["x"]["1"] == pytest.approx(0.5, abs=1e-5)
+    # one more unit of the right-hand side improves the objective at rate 2 * 0.5 = 1
+    assert res.duals["c"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_infeasible_names_the_conflicting_constraints() -> None:
+    d = {
+        "variables": [{"name": "x"}, {"name": "y"}],
+        "objective": {"sense": "max", "expression": "x + y"},
+        "constraints": [{"name": "a", "expression": "x >= 5"},
+                        {"name": "b", "expression": "y <= 1"},
+                        {"name": "c", "expression": "x + y <= 3"}],
+    }
+    res = solve(d)
+    assert res.status is Status.INFEASIBLE and not res.ok
+    assert res.objective is None and res.values == {}
+    assert sorted(res.conflict) == ["a", "c"]
+
+
+def test_infeasible_indexed_conflict_names_the_rows() -> None:
+    d = {
+        "sets": [{"name": "M", "elements": ["a", "b", "c"]}],
+        "parameters": [{"name": "need", "index": ["M"], "values": {"a": 1, "b": 9, "c": 2}}],
+        "variables": [{"name": "x", "index": ["M"], "ub": 5}],
+        "objective": {"sense": "min", "expression": "sum(x)"},
+        "constraints": [{"name": "demand", "for_each": "m in M",
+                         "expression": "x[m] >= need[m]"}],
+    }
+    res = solve(d)
+    assert res.status is Status.INFEASIBLE
+    assert res.conflict == ["demand[b]"]
+
+
+def test_unbounded_lp_and_milp() -> None:
+    d = {
+        "variables": [{"name": "x"}, {"name": "y"}],
+        "objective": {"sense": "max", "expression": "x + y"},
+        "constraints": [{"name": "a", "expression": "x - y <= 5"}],
+    }
+    assert solve(d).status is Status.UNBOUNDED
+    d["variables"][0]["domain"] = "integer"
+    res = solve(d)
+    assert res.status is Status.UNBOUNDED and res.objective is None
+
+
+def test_strict_inequalities() -> None:
+    ints = {
+        "variables": [{"name": "x", "domain": "integer"}, {"name": "y", "domain": "integer"}],
+        "objective": {"sense": "min", "expression": "x + y"},
+        "constraints": [{"name": "s", "expression": "x > y"},
+                        {"name": "t", "expression": "y > 1.5"},
+                        {"name": "u", "expression": "2 < x + y < 100"}],
+    }
+    res = solve(ints)  # y >= 2, x >= y + 1 = 3
+    assert res.objective == pytest.approx(5.0) and res.values == {"x": 3.0, "y": 2.0}
+    assert res.warnings == []
+    cont = {**ints, "variables": [{"name": "x"}, {"name": "y"}]}
+    res = solve(cont)  # treated as x >= y, y >= 1.5
+    assert res.objective == pytest.approx(3.0)
+    assert any("strict inequality treated as non-strict" in w for w in res.warnings)
+
+
+def test_chained_comparison_is_one_ranged_row() -> None:
+    d = {
+        "variables": [{"name": "x"}, {"name": "y"}],
+        "objective": {"sense": "max", "expression": "x + 2*y"},
+        "constraints": [{"name": "both", "expression": "0 <= x + y <= 10"},
+                        {"name": "gap", "expression": "10 >= x - y >= -2"}],
+    }
+    res = solve(d)  # y <= x + 2, x + y <= 10: x=4, y=6
+    assert res.objective == pytest.approx(16.0)
+    assert res.stats["constraints"] == 2
+    assert res.duals == {"both": pytest.approx(1.5), "gap": pytest.approx(-0.5)}
+
+
+def test_functions_of_constants() -> None:
+    d = {
+        "sets": [{"name": "I", "elements": [1, 2, 3]}],
+        "parameters": [{"name": "p", "index": ["I"], "values": [4, -9, 16]}],
+        "variables": [{"name": "x"}],
+        "objective": {"sense": "max", "expression":
+                      "x + min(1, 2) + max(3, 4, 2) + abs(-2) + exp(0) + log(1) "
+                      "+ sum(sqrt(abs(p[i])) for i in I) + max(p[i] for i in I) "
+                      "+ min(p[i] for i in I if i != 2)"},
+        "constraints": [{"name": "c", "expression": "x <= sqrt(16) + 2^3"}],
+    }
+    res = solve(d)
+    assert res.objective == pytest.approx(12 + 1 + 4 + 2 + 1 + 0 + (2 + 3 + 4) + 16 + 4)
+    assert res.values["x"] == pytest.approx(12.0)
+
+
+def test_missing_parameter_values_are_clear_errors() -> None:
+    d = {
+        "sets": [{"name": "I", "elements": ["a", "b"]}],
+        "parameters": [{"name": "p", "index": ["I"], "values": {"a": 1}}],
+        "variables": [{"name": "x", "index": ["I"]}],
+        "objective": {"sense": "max", "expression": "sum(x[i] for i in I)"},
+        "constraints": [{"name": "c", "for_each": "i in I", "expression": "x[i] <= p[i]"}],
+    }
+    msg = error(d)
+    assert "constraint 'c'" in msg and "p[i] has no value" in msg and "when i='b'" in msg
+    d["constraints"][0]["for_each"] = "i in I if i != 'b'"
+    d["constraints"].append({"name": "d", "expression": "x['b'] <= 1"})
+    assert solve(d).objective == pytest.approx(2.0)  # the missing value is never used
+    d["objective"]["expression"] = "sum(p[i] * x[i] for i in I)"
+    msg = error(d)
+    assert msg.startswith("objective: p[i] has no value")
+
+
+def test_out_of_set_subscripts_name_the_binding() -> None:
+    d = {
+        "sets": [{"name": "I", "elements": ["a", "b"]}, {"name": "A", "elements": [["a", "b"]]}],
+        "parameters": [{"name": "nxt", "index": ["I"], "values": {"a": "b", "b": "c"}}],
+        "variables": [{"name": "x", "index": ["I"]}, {"name": "f", "index": ["A"]}],
+        "objective": {"sense": "max", "expression": "sum(x)"},
+        "constraints": [{"name": "c", "expression": "x['z'] <= 1"}],
+    }
+    msg = error(d)
+    assert "parameter 'nxt'" in msg and "not a number" in msg
+    d["parameters"] = []
+    msg = error(d)
+    assert "'z' is not an element of set 'I'" in msg and "constraint 'c'" in msg
+    d["constraints"] = [{"name": "c", "for_each": "i in I, j in I",
+                         "expression": "f[i, j] <= 1"}]
+    msg = error(d)
+    assert "(i, j) is not an element of set 'A'" in msg and "when i='a', j='a'" in msg
+
+
+def test_integer_strict_inequality_with_parameters_and_loops() -> None:
+    d = {
+        "sets": [{"name": "T", "elements": [1, 2, 3]}],
+        "variables": [{"name": "n", "index": ["T"], "domain": "integer", "ub": 10}],
+        "objective": {"sense": "max", "expression": "sum(n)"},
+        "constraints": [{"name": "lt", "for_each": "t in T", "expression": "n[t] < 2 * t"}],
+    }
+    res = solve(d)  # n[t] <= 2t - 1: 1 + 3 + 5
+    assert res.objective == pytest.approx(9.0)
+    assert res.values["n"] == {"1": 1.0, "2": 3.0, "3": 5.0}
+
+
+@pytest.mark.parametrize(("head", "rows"), [
+    ("(i, j) in A, t in T if t > 1", 2),
+    ("i, j in A, t in T", 4),
+    ("t in T, (i, j) in A if i == 'a'", 2),
+    ("a in A, t in T if t != 1", 2),
+    ("for t in T, s in T if s < t", 1),
+])
+def test_for_each_heads_over_tuple_sets(head: str, rows: int) -> None:
+    d = {
+        "sets": [{"name": "A", "elements": [["a", "b"], ["b", "c"]]},
+                 {"name": "T", "elements": [1, 2]}],
+        "variables": [{"name": "y", "index": ["A", "T"], "ub": 1}],
+        "objective": {"sense": "max", "expression": "sum(y)"},
+        "constraints": [{"name": "c", "for_each": head, "expression": "y['a', 'b', 1] <= 1"}],
+    }
+    assert solve(d).stats["constraints"] == rows
