@@ -21,7 +21,17 @@ _LAZY = {
     "solve": "optiform.api",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "Assistant",
+    "Formulation",
+    "OptiformError",
+    "Settings",
+    "SolveResult",
+    "Status",
+    "load_settings",
+    "solve",
+    "solve_formulation",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from optiform.api import Assistant, solve

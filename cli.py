@@ -14,6 +14,11 @@ import typer
 COMMAND_MODULES: tuple[str, ...] = (
     "optiform.commands.solve",
     "optiform.commands.export",
+    "optiform.commands.eval",
+    "optiform.commands.model",
+    "optiform.commands.library",
+    "optiform.commands.chat",
+    "optiform.commands.serve",
 )
 
 

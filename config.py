@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -86,7 +86,9 @@ class _TomlSource(PydanticBaseSettingsSource):
 class _OpenAIFallbackSource(PydanticBaseSettingsSource):
     """``OPENAI_MODEL``, ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` as fallbacks."""
 
-    _MAP = {"model": "OPENAI_MODEL", "base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY"}
+    _MAP: ClassVar[dict[str, str]] = {
+        "model": "OPENAI_MODEL", "base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY"
+    }
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         env = self._MAP.get(field_name)
@@ -123,6 +125,10 @@ class Settings(BaseSettings):
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
     seed: int = Field(0, description="Sampling seed where the backend supports one.")
     cassette: Path | None = Field(None, description="JSONL cassette for the replay backend.")
+    fake_answers: Path | None = Field(
+        None, description="JSON file of scripted answers for the 'fake' backend (tests, demos): "
+        "a list answered in order, or {\"answers\": [...], \"default\": answer}.",
+    )
 
     # -- agent ----------------------------------------------------------------------------
     max_repairs: int = Field(3, ge=0, description="Repair rounds after the first attempt.")
@@ -130,7 +136,22 @@ class Settings(BaseSettings):
     code_strategy: bool = Field(False, description="Also ask for Pyomo code as a cross-check.")
     library: bool = Field(True, description="Retrieve insights from the experience library.")
     top_k: int = Field(4, ge=0, description="Insights retrieved per problem.")
-    max_problem_chars: int = Field(12000, ge=100, description="Longest problem text accepted.")
+    library_path: Path | None = Field(
+        None, description="Experience library file (default: <data dir>/library.sqlite)."
+    )
+    library_retrieval: Literal["auto", "embedding", "keyword"] = Field(
+        "auto", description="Insight retrieval: sentence embeddings when installed, or keywords."
+    )
+    library_threshold: float | None = Field(
+        None, description="Lowest retrieval score kept (default: 0.35 embedding, 0.08 keyword)."
+    )
+    library_llm_check: bool = Field(
+        False, description="Ask the LLM to confirm each retrieved insight's condition."
+    )
+    max_problem_chars: int = Field(
+        12000, ge=100,
+        description="Longest problem text accepted; longer text is refused, never truncated.",
+    )
 
     # -- solvers and sandbox --------------------------------------------------------------
     time_limit: float = Field(60.0, gt=0, description="Solver time limit in seconds.")
@@ -147,7 +168,12 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest HTTP request body.")
 
     # -- paths ----------------------------------------------------------------------------
-    home: Path | None = Field(None, description="Data directory (threads, library, models).")
+    data_home: Path | None = Field(
+        None, description="Data directory (threads, library, models); default: the user data dir."
+    )
+    benchmarks_dir: Path | None = Field(
+        None, description="Folder of benchmark data sets (<name>/<split>.jsonl) for `eval`."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -167,7 +193,7 @@ class Settings(BaseSettings):
 
     @property
     def data_dir(self) -> Path:
-        return self.home if self.home else user_data_dir()
+        return self.data_home if self.data_home else user_data_dir()
 
     @property
     def effective_backend(self) -> str:
