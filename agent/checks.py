@@ -9,6 +9,7 @@ repair at most each, with the instruction to keep the model when a warning does 
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -46,19 +47,41 @@ def error_check(exc: BaseException) -> Check:
     return Check(code="error", severity="error", message=f"{type(exc).__name__}: {exc}")
 
 
-def status_checks(result: SolveResult) -> list[Check]:
+def _bounds_note(result: SolveResult, f: Formulation | None) -> tuple[str, bool]:
+    """' with the bounds of variables a, b (binary: 0 or 1)' for an IIS that holds variable
+    bounds, and whether a binary variable is among them."""
+    if not result.conflict_bounds:
+        return "", False
+    domains = {v.name: v.domain for v in f.variables} if f is not None else {}
+    names = result.conflict_bounds
+    binary = [n for n in names if domains.get(n.split("[", 1)[0]) == "binary"]
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    note = f" with the bounds of variables {shown}"
+    if binary:
+        note += " (binary: 0 or 1)" if len(binary) == len(names) else \
+            f" ({', '.join(binary[:8])} binary: 0 or 1)"
+    return note, bool(binary)
+
+
+def status_checks(result: SolveResult, f: Formulation | None = None) -> list[Check]:
     s = result.status
     if s is Status.INFEASIBLE:
+        bounds, binary = _bounds_note(result, f)
         if result.conflict:
             names = ", ".join(result.conflict)
-            msg = (f"The model is infeasible: the constraints {names} cannot all hold together "
-                   "(an irreducible infeasible subset). Check each against the text: a reversed "
-                   "inequality (<= vs >=), a wrong number, or a limit read as a requirement.")
+            verb = "cannot hold" if len(result.conflict) == 1 else "cannot all hold together"
+            msg = (f"The model is infeasible: the constraint{'s' * (len(result.conflict) > 1)} "
+                   f"{names} {verb}{bounds} (an irreducible infeasible subset). ")
+            if binary:
+                msg += ("Is a count variable declared binary instead of integer? A binary "
+                        "variable is only 0 or 1; declare counts (how many) as \"integer\". ")
+            msg += ("Check each against the text: a reversed inequality (<= vs >=), a wrong "
+                    "number, or a limit read as a requirement.")
         else:
             msg = ("The model is infeasible: no point satisfies every constraint. Look for a "
                    "reversed inequality, a wrong number, or an equality that should be <= or >=.")
         return [Check(code="infeasible", severity="error", message=msg,
-                      names=list(result.conflict))]
+                      names=[*result.conflict, *result.conflict_bounds])]
     if s is Status.UNBOUNDED:
         return [Check(code="unbounded", severity="error", message=(
             "The objective improves without limit: a limit from the text is missing (resources, "
@@ -175,6 +198,37 @@ def integer_cues(text: str, f: Formulation) -> Check | None:
                           "fractions make no sense."))
 
 
+_YES_NO = re.compile(r"\b(?:whether|or not|which (?:of|one)|either|select|choose|decide to|"
+                     r"open|yes|if (?:it|they|the)\b)")
+_HOW_MANY = re.compile(r"\b(?:how many|number of)\b")
+
+
+def binary_counts(text: str, f: Formulation) -> Check | None:
+    """Binary variables that count things: their words name what the text counts ('number of
+    trucks') and no whole-number variable counts it already (a fixed-charge model's yes/no
+    'build_trucks' beside an integer 'trucks' is fine), or every variable is binary and the
+    text asks how many without any yes/no wording."""
+    binary = [v for v in f.variables if v.domain == "binary"]
+    if not binary:
+        return None
+    things = textcues.counted_things(text)
+    counted_elsewhere: set[str] = set()
+    for v in f.variables:
+        if v.domain != "binary":
+            counted_elsewhere |= _var_words(v)
+    flagged = [v.name for v in binary if (_var_words(v) & things) - counted_elsewhere]
+    low = text.lower()
+    if not flagged and len(binary) == len(f.variables) and _HOW_MANY.search(low) and \
+            not _YES_NO.search(low):
+        flagged = [v.name for v in binary]
+    if not flagged:
+        return None
+    return Check(code="binary_count", severity="warning", names=flagged, where=flagged[0],
+                 message=(f"The variables {', '.join(flagged)} are binary (only 0 or 1), but "
+                          "the text asks how many: declare counts as \"integer\", not "
+                          "\"binary\"; keep binary only for yes/no decisions."))
+
+
 def objective_sense(text: str, f: Formulation) -> Check | None:
     wanted = textcues.goal_sense(text)
     if wanted is None or wanted == f.objective.sense:
@@ -264,11 +318,12 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     """Every check of an attempt that produced a formulation (and maybe a result)."""
     out: list[Check] = list(strict_inequalities(f))
     if result is not None:
-        out.extend(status_checks(result))
+        out.extend(status_checks(result, f))
         trivial = trivial_solution(f, result)
         if trivial:
             out.append(trivial)
-    for check in (objective_sense(text, f), integer_cues(text, f), unused_numbers(text, f)):
+    for check in (objective_sense(text, f), integer_cues(text, f), binary_counts(text, f),
+                  unused_numbers(text, f)):
         if check is not None:
             out.append(check)
     out.extend(limit_equalities(text, f))

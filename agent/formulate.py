@@ -21,6 +21,8 @@ from optiform.errors import FormulationError, LLMOutputError
 from optiform.solvers.formulation import Formulation
 
 REPAIR_TEMPERATURE = 0.3
+RETRY_TEMPERATURE = 0.5  # a formulate reply cut off or not JSON is asked again, once, at this
+RESAMPLE_TEMPERATURE = 0.7  # the repair of a model identical to an earlier one is sampled
 
 
 def ask_formulation(deps: Deps, node: str, messages: list[Message], *, index: int,
@@ -88,11 +90,56 @@ def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     for i in range(k):
         # the first sample is the greedy one; the others are drawn with different seeds
         temp = deps.temperature if i == 0 else max(deps.sample_temperature, deps.temperature)
-        attempts.append(ask_formulation(
-            deps, "formulate", messages, index=i, source=source if i == 0 else "sample",
-            started=state["started"], trace=trace, temperature=temp, seed=deps.seed + i,
-            tables=bool(tables)))
+        kind: AttemptSource = source if i == 0 else "sample"
+        attempt = ask_formulation(
+            deps, "formulate", messages, index=i, source=kind, started=state["started"],
+            trace=trace, temperature=temp, seed=deps.seed + i, tables=bool(tables))
+        if broken_reply(attempt):
+            # a reply cut off at the token limit (often a repetitive run-away) or not JSON at
+            # all: ask again, once, sampled, rather than repair from nothing
+            trace.append(step("formulate", "note", started=state["started"], attempt=i,
+                              detail={"retry": attempt.get("error") or "broken reply"}))
+            attempt = ask_formulation(
+                deps, "formulate", messages, index=i, source=kind, started=state["started"],
+                trace=trace, temperature=max(temp, RETRY_TEMPERATURE),
+                seed=deps.seed + 1000 + i, tables=bool(tables))
+        attempts.append(attempt)
     return {"attempts": attempts, "trace": trace}
+
+
+def broken_reply(attempt: Attempt) -> bool:
+    """Whether the LLM's reply was no formulation at all: cut off, off-schema or not JSON
+    (as opposed to a formulation with a mistake, which feedback can fix)."""
+    if attempt.get("formulation") is not None:
+        return False
+    return any(c.code == "bad_output" or (c.code == "invalid" and c.where == "reply")
+               for c in checks.errors(attempt.get("checks", [])))
+
+
+def _floats(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    return value
+
+
+def attempt_key(attempt: Attempt) -> str | None:
+    """The attempt's model as canonical JSON (numbers as floats, keys sorted), to spot a reply
+    identical to an earlier one; None when there is no reply."""
+    model = attempt.get("formulation") or attempt.get("raw")
+    if model is None:
+        return None
+    if isinstance(model, str):
+        try:
+            model = json.loads(model)
+        except json.JSONDecodeError:
+            return model.strip()
+    return json.dumps(_floats(model), sort_keys=True, separators=(",", ":"))
 
 
 def model_text(attempt: Attempt) -> str:
@@ -112,6 +159,15 @@ def pending_feedback(attempt: Attempt, fed_back: list[str]) -> list[checks.Check
     return found
 
 
+def repeats_earlier(attempts: list[Attempt], attempt: Attempt) -> bool:
+    """Whether a repair's model is identical to one written before it."""
+    if attempt.get("source") != "repair":
+        return False
+    key = attempt_key(attempt)
+    return key is not None and any(attempt_key(a) == key for a in attempts
+                                   if a["index"] < attempt["index"])
+
+
 @traced_node("repair")
 def repair(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
@@ -124,11 +180,19 @@ def repair(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
                                        model_text(current), insights=state.get("insights"),
                                        tables=tables)
     trace = list(state.get("trace", []))
+    temperature = deps.temperature if rounds == 0 else max(deps.temperature, REPAIR_TEMPERATURE)
+    seed = deps.seed + 100 + rounds
+    if repeats_earlier(attempts, current):
+        # the LLM gave back a model it had already written (greedy decoding repeats itself):
+        # sample this round, with a new seed, and say so
+        messages = prompts.with_identical_note(messages)
+        temperature = max(deps.temperature, RESAMPLE_TEMPERATURE)
+        seed = deps.seed + 500 + rounds
+        trace.append(step("repair", "note", started=state["started"], attempt=current["index"],
+                          detail={"resample": True, "reason": "identical to an earlier model"}))
     new = ask_formulation(
         deps, "repair", messages, index=len(attempts), source="repair", started=state["started"],
-        trace=trace, temperature=deps.temperature if rounds == 0 else max(
-            deps.temperature, REPAIR_TEMPERATURE),
-        seed=deps.seed + 100 + rounds, tables=bool(tables))
+        trace=trace, temperature=temperature, seed=seed, tables=bool(tables))
     trace[-1].setdefault("detail", {})["feedback"] = [c.model_dump() for c in feedback]
     return {
         "attempts": [*attempts, new],

@@ -164,6 +164,8 @@ def execution_trace(attempt: dict[str, Any]) -> str:
             line += f", objective {result['objective']:.6g}"
         if result.get("conflict"):
             line += "; conflicting constraints (IIS): " + ", ".join(result["conflict"])
+        if result.get("conflict_bounds"):
+            line += "; with the bounds of variables: " + ", ".join(result["conflict_bounds"][:8])
         if result.get("message"):
             line += f"; {result['message']}"
         lines.append(line)
@@ -182,6 +184,16 @@ def repair_messages(text: str, attempt: dict[str, Any], feedback: str, model_tex
             f"What happened:\n{execution_trace(attempt)}\n\nFeedback:\n{feedback}\n\n"
             "Fix the model and keep what is right. Write the full corrected JSON model.")
     return [_system(), Message(role="user", content=body)]
+
+
+IDENTICAL_NOTE = ("Your last answer was identical to a previous model, which failed as "
+                  "described above. Change something: fix what the feedback names.")
+
+
+def with_identical_note(messages: list[Message]) -> list[Message]:
+    """The messages with a last line saying the previous answer repeated an earlier one."""
+    last = messages[-1]
+    return [*messages[:-1], Message(role=last.role, content=f"{last.content}\n\n{IDENTICAL_NOTE}")]
 
 
 def code_messages(text: str, *, tables: list[dict[str, Any]] | None = None,

@@ -107,10 +107,56 @@ def clean(data: Any) -> Any:
     out["variables"] = [_clean_variable(v) for v in out["variables"]]
     out["constraints"] = [_drop_nones(c) for c in out["constraints"]]
     out["sets"] = [_drop_nones(s) for s in out["sets"]]
+    for key in ("sets", "parameters", "variables", "constraints"):
+        out[key] = _dedupe(out[key])
     for key in ("sets", "parameters", "constraints"):
         if not out[key]:
             del out[key]
     return out
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _dedupe(items: Any) -> Any:
+    """Items repeated word for word (same name, same content) kept once."""
+    if not isinstance(items, list):
+        return items
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = _canonical(item)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def _check_duplicates(data: dict[str, Any]) -> None:
+    """A name defined twice with different content: say which, and what to do."""
+    seen: dict[str, str] = {}
+    for key, kind in (("sets", "set"), ("parameters", "parameter"), ("variables", "variable")):
+        items = data.get(key)
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                if seen[name] == kind:
+                    what = (f"is defined twice as a {kind}, with different contents: keep one "
+                            f"{kind} '{name}'"
+                            + (" (one indexed parameter holds every value in its \"values\" "
+                               "map)" if kind == "parameter" else "")
+                            + f", or rename the other (e.g. '{name}_2')")
+                else:
+                    what = (f"names both a {seen[name]} and a {kind}: rename one of them "
+                            f"(e.g. the {seen[name]} to '{name}_{seen[name]}')")
+                raise FormulationError(f"name '{name}' {what} and use the new name where it is "
+                                       "meant", where=f"{kind} '{name}'")
+            seen[name] = kind
 
 
 def _clean_param(p: Any) -> Any:
@@ -145,7 +191,9 @@ def to_formulation(data: Any) -> Formulation:
     if not isinstance(data, dict):
         raise FormulationError("the reply must be a JSON object with variables, objective "
                                "and constraints", where="reply")
-    return Formulation.from_dict(clean(data))
+    cleaned = clean(data)
+    _check_duplicates(cleaned)
+    return Formulation.from_dict(cleaned)
 
 
 def to_compact(f: Formulation) -> dict[str, Any]:

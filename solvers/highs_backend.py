@@ -125,11 +125,16 @@ class HighsRun:
         return bool(self.h.getInfo().primal_solution_status == 2)
 
     def iis_rows(self) -> list[int]:
+        return self.iis()[0]
+
+    def iis(self) -> tuple[list[int], list[int]]:
+        """The rows and the columns (whose bounds take part) of an irreducible infeasible
+        subset; empty lists when HiGHS finds none."""
         try:
             self.h.setOptionValue("iis_strategy", IIS_STRATEGY)
             _status, iis = self.h.getIis()
         except Exception:
-            return []
+            return [], []
         rows = [int(r) for r in iis.row_index_]
         if not rows:
             try:
@@ -137,8 +142,8 @@ class HighsRun:
                 _status, iis = self.h.getIis()
                 rows = [int(r) for r in iis.row_index_]
             except Exception:
-                return []
-        return rows
+                return [], []
+        return rows, [int(c) for c in getattr(iis, "col_index_", [])]
 
 
 def pass_model(h: Any, model: Any) -> None:
@@ -229,8 +234,9 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
                                                     and model.sense == "maximize" else 1.0)
                 result.duals = row_values(model.families, duals)
         if status is Status.INFEASIBLE:
-            names = [model.row_name(r) for r in run.iis_rows()]
-            result.conflict = list(dict.fromkeys(names))
+            rows, cols = run.iis()
+            result.conflict = list(dict.fromkeys(model.row_name(r) for r in rows))
+            result.conflict_bounds = list(dict.fromkeys(model.col_name(c) for c in cols))
         if status is Status.ERROR:
             result.message = "HiGHS failed: " + (run.log().splitlines() or ["no log"])[-1]
         result.log_tail = run.log()

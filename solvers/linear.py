@@ -89,6 +89,13 @@ class LinearModel:
         fam, i = self.family_of_row(r)
         return fam.row_name(i)
 
+    def col_name(self, c: int) -> str:
+        """The variable a column belongs to: 'x', or 'x[a,b]' for an indexed one."""
+        for b in self.blocks.values():
+            if b.base <= c < b.base + b.size:
+                return f"{b.name}[{b.keys[c - b.base]}]" if b.shape else b.name
+        return f"col{c}"
+
 
 def var_blocks(parsed: ParsedModel, data: ModelData) -> dict[str, VarBlock]:
     blocks: dict[str, VarBlock] = {}

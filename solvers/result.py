@@ -44,6 +44,11 @@ class SolveResult(BaseModel):
     conflict: list[str] = Field(
         default_factory=list, description="Constraint names in an irreducible infeasible subset."
     )
+    conflict_bounds: list[str] = Field(
+        default_factory=list,
+        description="Variables whose bounds take part in that subset: 'x', or 'x[a,b]' when "
+        "indexed.",
+    )
     solver: str = ""
     solve_time: float = 0.0
     build_time: float = 0.0

@@ -1,0 +1,182 @@
+"""Repairs that do not loop: identical replies resampled, broken first replies retried, IIS
+variable bounds and binary counts named in the feedback, duplicate names handled."""
+
+from __future__ import annotations
+
+import pytest
+
+from optiform.agent import checks, prompts
+from optiform.agent.fake import FakeLLM
+from optiform.agent.schema import to_formulation
+from optiform.api import Assistant
+from optiform.config import load_settings
+from optiform.errors import FormulationError, LLMOutputError
+from optiform.solvers.result import SolveResult, Status
+
+BANK = ("A bank builds small and large branches. A small branch serves 50 customers a day and "
+        "a large one 100. The bank must serve at least 1200 customers a day. How many of each "
+        "branch should it build to minimize the number of branches?")
+BINARY = {"variables": [{"name": "small", "domain": "binary"},
+                        {"name": "large", "domain": "binary"}],
+          "objective": {"sense": "minimize", "expression": "small + large"},
+          "constraints": [{"name": "customers", "expression": "50*small + 100*large >= 1200"}]}
+INTEGER = {**BINARY, "variables": [{"name": "small", "domain": "integer"},
+                                   {"name": "large", "domain": "integer"}]}
+OPTIMAL = SolveResult(status=Status.OPTIMAL, objective=12.0, values={"small": 0.0, "large": 12.0})
+INFEASIBLE = SolveResult(status=Status.INFEASIBLE, conflict=["customers"],
+                         conflict_bounds=["small", "large"])
+
+
+class Solver:
+    """Infeasible while any variable is binary, else optimal."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, f, **_):
+        self.calls += 1
+        return INFEASIBLE if any(v.domain == "binary" for v in f.variables) else OPTIMAL
+
+
+def assistant(llm, solver, **settings):
+    return Assistant(load_settings(library=False, **settings), llm=llm, solve=solver,
+                     export=None)
+
+
+def prompt(llm: FakeLLM, i: int) -> str:
+    return llm.requests[i]["messages"][-1].content
+
+
+def test_a_repair_identical_to_an_earlier_model_is_resampled_with_a_note():
+    llm = FakeLLM([BINARY, BINARY, INTEGER])
+    answer = assistant(llm, Solver(), max_repairs=3, temperature=0.0).solve(BANK)
+    assert answer.status == "optimal" and answer.repair_rounds == 2
+    temps = [r["temperature"] for r in llm.requests]
+    seeds = [r["seed"] for r in llm.requests]
+    # the first repair is greedy; it gave back the first model, so the next round is sampled
+    # with a new seed, and its prompt says the answer repeated itself
+    assert temps == [0.0, 0.0, 0.7] and len(set(seeds)) == 3
+    assert prompts.IDENTICAL_NOTE not in prompt(llm, 1)
+    assert prompts.IDENTICAL_NOTE in prompt(llm, 2)
+    notes = [s for s in answer.trace.steps if s.node == "repair" and s.kind == "note"]
+    assert notes and notes[0].detail["resample"] is True
+
+
+def test_a_changed_repair_is_not_resampled():
+    other = {**BINARY, "constraints": [{"name": "customers",
+                                        "expression": "50*small + 100*large >= 100"}]}
+    llm = FakeLLM([BINARY, other, INTEGER])
+    assistant(llm, Solver(), max_repairs=3).solve(BANK)
+    assert all(prompts.IDENTICAL_NOTE not in prompt(llm, i) for i in range(3))
+
+
+def test_a_cut_off_first_reply_is_asked_again_before_any_repair():
+    llm = FakeLLM([LLMOutputError("the answer was cut off at the token limit", model="fake"),
+                   INTEGER])
+    answer = assistant(llm, Solver(), temperature=0.0).solve(BANK)
+    assert answer.status == "optimal" and answer.repair_rounds == 0
+    assert llm.requests[1]["temperature"] == 0.5
+    assert llm.requests[1]["seed"] != llm.requests[0]["seed"]
+    assert "Your model" not in prompt(llm, 1)  # a fresh formulate prompt, not a repair
+
+
+def test_a_reply_that_is_not_json_is_asked_again_once():
+    llm = FakeLLM(["this is not json", "still not json", INTEGER])
+    answer = assistant(llm, Solver(), max_repairs=1).solve(BANK)
+    assert answer.status == "optimal" and answer.repair_rounds == 1
+    assert "Your model" not in prompt(llm, 1) and "Your model" in prompt(llm, 2)
+
+
+def test_an_invalid_formulation_goes_to_repair_not_retry():
+    bad = {**INTEGER, "variables": []}
+    llm = FakeLLM([bad, INTEGER])
+    answer = assistant(llm, Solver()).solve(BANK)
+    assert answer.repair_rounds == 1 and "Your model" in prompt(llm, 1)
+
+
+def test_infeasibility_feedback_names_binary_bounds():
+    f = to_formulation(BINARY)
+    [c] = checks.status_checks(INFEASIBLE, f)
+    assert "constraint customers cannot hold with the bounds of variables small, large " \
+           "(binary: 0 or 1)" in c.message
+    assert "count variable declared binary instead of integer" in c.message
+    assert c.names == ["customers", "small", "large"]
+    [plain] = checks.status_checks(INFEASIBLE, to_formulation(INTEGER))
+    assert "bounds of variables small, large" in plain.message and "binary" not in plain.message
+
+
+def test_repair_prompt_shows_the_iis_bounds():
+    attempt = {"result": INFEASIBLE.model_dump(mode="json")}
+    assert "with the bounds of variables: small, large" in prompts.execution_trace(attempt)
+
+
+def test_highs_reports_the_variable_bounds_of_the_iis():
+    from optiform.solvers.api import solve_formulation
+
+    data = {"sets": [{"name": "B", "elements": ["a", "b"]}],
+            "variables": [{"name": "small", "domain": "binary"},
+                          {"name": "big", "domain": "binary", "index": ["B"]},
+                          {"name": "z", "domain": "integer", "ub": 5}],
+            "objective": {"sense": "minimize", "expression": "small + z"},
+            "constraints": [{"name": "customers",
+                             "expression": "50*small + 100*big['a'] >= 1200"},
+                            {"name": "z_cap", "expression": "z <= 4"}]}
+    result = solve_formulation(to_formulation(data), solver="highs")
+    assert result.status is Status.INFEASIBLE and result.conflict == ["customers"]
+    assert sorted(result.conflict_bounds) == ["big[a]", "small"]
+
+
+@pytest.mark.parametrize(("text", "variables", "flagged"), [
+    (BANK, BINARY["variables"], ["small", "large"]),
+    ("Decide the number of trucks and whether to open the depot. Each truck moves 20 boxes.",
+     [{"name": "trucks", "domain": "binary"}, {"name": "open_depot", "domain": "binary"}],
+     ["trucks"]),
+    ("Choose which of three projects to fund with a budget of 100.",
+     [{"name": "project_a", "domain": "binary"}, {"name": "project_b", "domain": "binary"}],
+     None),
+    ("How many trucks should it run? A truck used at all costs 50 to set up.",
+     [{"name": "trucks", "domain": "integer"}, {"name": "use_trucks", "domain": "binary"}],
+     None),
+])
+def test_binary_counts_warning(text, variables, flagged):
+    f = to_formulation({"variables": variables,
+                        "objective": {"sense": "minimize", "expression": variables[0]["name"]}})
+    found = checks.binary_counts(text, f)
+    if flagged is None:
+        assert found is None
+    else:
+        assert found is not None and found.names == flagged and found.severity == "warning"
+        assert '"integer", not "binary"' in found.message
+
+
+def test_binary_counts_is_part_of_the_solution_checks():
+    found = checks.solution_checks(BANK, to_formulation(BINARY), OPTIMAL)
+    assert "binary_count" in [c.code for c in found]
+
+
+def test_identical_duplicate_definitions_are_dropped():
+    data = {"parameters": [{"name": "a", "value": 3}, {"name": "a", "value": 3}],
+            "variables": [{"name": "x", "domain": "integer"}],
+            "objective": {"sense": "maximize", "expression": "a*x"},
+            "constraints": [{"name": "cap", "expression": "x <= a"},
+                            {"name": "cap", "expression": "x <= a"}]}
+    f = to_formulation(data)
+    assert [p.name for p in f.parameters] == ["a"] and [c.name for c in f.constraints] == ["cap"]
+
+
+def test_a_name_defined_twice_differently_says_which_name_to_rename():
+    data = {"parameters": [{"name": "calorie", "index": ["S"], "values": {"s": 300}},
+                           {"name": "calorie", "index": ["S"], "values": {"p": 250}}],
+            "sets": [{"name": "S", "elements": ["s", "p"]}],
+            "variables": [{"name": "x", "domain": "integer"}],
+            "objective": {"sense": "maximize", "expression": "x"}}
+    with pytest.raises(FormulationError) as err:
+        to_formulation(data)
+    assert err.value.where == "parameter 'calorie'"
+    assert "'calorie' is defined twice as a parameter" in err.value.message
+    assert "'calorie_2'" in err.value.message
+    clash = {**data, "parameters": [{"name": "x", "value": 1}]}
+    with pytest.raises(FormulationError) as err:
+        to_formulation(clash)
+    assert "names both a parameter and a variable: rename one of them (e.g. the parameter " \
+           "to 'x_parameter')" in err.value.message
