@@ -8,6 +8,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _real_models_dir() -> Path:
+    # read before any test swaps $OPTIFORM_HOME for a temp dir: the model lives in the user's
+    from optiform.config import user_data_dir
+
+    return user_data_dir() / "models"
+
+
+_REAL_MODELS = _real_models_dir()
 SHARED = Path(os.environ.get("OPTIFORM_SHARED", REPO.parent / "shared"))
 
 
@@ -28,3 +38,20 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"../shared not found at {SHARED}; set OPTIFORM_SHARED")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def embedded_model_path() -> Path:
+    """The real embedded model file (live tests); a clear failure when it is missing."""
+    from optiform.agent.model_files import ensure_model
+    from optiform.errors import ModelUnavailableError
+
+    configured = os.environ.get("OPTIFORM_MODEL_PATH")
+    if configured:
+        return Path(configured)
+    try:
+        return ensure_model(directory=_REAL_MODELS, allow_download=False, show_progress=False)
+    except ModelUnavailableError as err:
+        pytest.fail(f"the embedded model is not available ({err}); run "
+                    "`.venv/bin/optiform model fetch` (scripts/setup.sh does) or set "
+                    "OPTIFORM_MODEL_PATH")

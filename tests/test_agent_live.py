@@ -21,9 +21,9 @@ pytestmark = pytest.mark.live_llm
 
 
 @pytest.fixture(scope="module")
-def assistant():
+def assistant(embedded_model_path):
     # the module-scoped assistant keeps one model loaded (and its prompt cache) for all items
-    with Assistant(load_settings()) as a:
+    with Assistant(load_settings(backend="local", model_path=embedded_model_path)) as a:
         yield a
 
 

@@ -5,7 +5,6 @@ They fail, not skip, when the model file is missing: `optiform model fetch` gets
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -15,13 +14,11 @@ from pathlib import Path
 import pytest
 
 from optiform.agent.llm import Message
-from optiform.config import user_data_dir
 
 pytestmark = pytest.mark.live_llm
 
 # The real user data directory, read when this module is collected: the autouse fixture in
 # conftest.py points $OPTIFORM_HOME at a temp dir for each test.
-_REAL_MODELS = user_data_dir() / "models"
 
 PROBLEM = ("A workshop makes chairs and tables. A chair earns 45 dollars and needs 2 hours of "
            "labor; a table earns 80 dollars and needs 4 hours. 100 labor hours are available. "
@@ -37,19 +34,8 @@ from 50 kg flour; maximize profit":
 
 
 @pytest.fixture(scope="module")
-def model_path() -> Path:
-    from optiform.agent.model_files import ensure_model
-    from optiform.errors import ModelUnavailableError
-
-    configured = os.environ.get("OPTIFORM_MODEL_PATH")
-    if configured:
-        return Path(configured)
-    try:
-        return ensure_model(directory=_REAL_MODELS, allow_download=False, show_progress=False)
-    except ModelUnavailableError as err:
-        pytest.fail(f"the embedded model is not available ({err}); run "
-                    "`.venv/bin/optiform model fetch` (scripts/setup.sh does) or set "
-                    "OPTIFORM_MODEL_PATH")
+def model_path(embedded_model_path: Path) -> Path:
+    return embedded_model_path
 
 
 def test_embedded_model_writes_a_schema_valid_formulation(model_path):
