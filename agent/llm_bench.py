@@ -29,6 +29,17 @@ _RULES = (
 )
 
 
+# A short system prompt with one worked example (live tests and the benchmark share it).
+DEMO_SYSTEM = """You write optimization models as compact JSON in optiform's formulation language.
+Use short names. Example for "Make bread (profit 3, 1 kg flour) and cake (profit 5, 2 kg flour)
+from 50 kg flour; maximize profit":
+{"sets":[{"name":"P","elements":["bread","cake"]}],"parameters":[{"name":"profit","index":["P"],
+"values":{"bread":3,"cake":5}},{"name":"flour","index":["P"],"values":{"bread":1,"cake":2}}],
+"variables":[{"name":"x","index":["P"]}],"objective":{"sense":"maximize",
+"expression":"sum(profit[p]*x[p] for p in P)"},"constraints":[{"name":"flour_limit",
+"expression":"sum(flour[p]*x[p] for p in P) <= 50"}]}"""
+
+
 def system_prompt(target_tokens: int, count_tokens: Any) -> str:
     """A realistic modeling-guide system prompt of about ``target_tokens`` tokens."""
     lines = ["You are an operations research assistant that writes optimization models."]

@@ -19,23 +19,20 @@ import time
 from pathlib import Path
 
 from optiform.agent.llm import Message
-from optiform.agent.llm_bench import compare_prompt_lookup, peak_rss_mb, run_bench
+from optiform.agent.llm_bench import (
+    DEMO_SYSTEM as SYSTEM,
+)
+from optiform.agent.llm_bench import (
+    compare_prompt_lookup,
+    peak_rss_mb,
+    run_bench,
+)
 from optiform.agent.local_llm import LocalLLM
 from optiform.agent.model_files import ensure_model
 
 PROBLEM = ("A workshop makes chairs and tables. A chair earns 45 dollars and needs 2 hours of "
            "labor; a table earns 80 dollars and needs 4 hours. 100 labor hours are available. "
            "Maximize profit.")
-SYSTEM = """You write optimization models as compact JSON in optiform's formulation language.
-Use short names. Example for "Make bread (profit 3, 1 kg flour) and cake (profit 5, 2 kg flour)
-from 50 kg flour; maximize profit":
-{"sets":[{"name":"P","elements":["bread","cake"]}],"parameters":[{"name":"profit","index":["P"],
-"values":{"bread":3,"cake":5}},{"name":"flour","index":["P"],"values":{"bread":1,"cake":2}}],
-"variables":[{"name":"x","index":["P"]}],"objective":{"sense":"maximize",
-"expression":"sum(profit[p]*x[p] for p in P)"},"constraints":[{"name":"flour_limit",
-"expression":"sum(flour[p]*x[p] for p in P) <= 50"}]}"""
-
-
 def formulation_timing(llm: LocalLLM) -> dict[str, float]:
     """A small formulation as schema-constrained JSON (schema-valid; the model's content is
     not judged here)."""

@@ -14,25 +14,13 @@ from pathlib import Path
 import pytest
 
 from optiform.agent.llm import Message
+from optiform.agent.llm_bench import DEMO_SYSTEM as SYSTEM
 
 pytestmark = pytest.mark.live_llm
-
-# The real user data directory, read when this module is collected: the autouse fixture in
-# conftest.py points $OPTIFORM_HOME at a temp dir for each test.
 
 PROBLEM = ("A workshop makes chairs and tables. A chair earns 45 dollars and needs 2 hours of "
            "labor; a table earns 80 dollars and needs 4 hours. 100 labor hours are available. "
            "How many of each should it make to maximize profit?")
-SYSTEM = """You write optimization models as compact JSON in optiform's formulation language.
-Use short names. Example for "Make bread (profit 3, 1 kg flour) and cake (profit 5, 2 kg flour)
-from 50 kg flour; maximize profit":
-{"sets":[{"name":"P","elements":["bread","cake"]}],"parameters":[{"name":"profit","index":["P"],
-"values":{"bread":3,"cake":5}},{"name":"flour","index":["P"],"values":{"bread":1,"cake":2}}],
-"variables":[{"name":"x","index":["P"]}],"objective":{"sense":"maximize",
-"expression":"sum(profit[p]*x[p] for p in P)"},"constraints":[{"name":"flour_limit",
-"expression":"sum(flour[p]*x[p] for p in P) <= 50"}]}"""
-
-
 @pytest.fixture(scope="module")
 def model_path(embedded_model_path: Path) -> Path:
     return embedded_model_path

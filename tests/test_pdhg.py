@@ -132,10 +132,8 @@ def _read_mps(path: Path) -> tuple:
 
 
 @pytest.fixture(scope="module")
-def mps() -> dict:
-    root = Path("/work/shared/data/mps")
-    if not root.exists():
-        pytest.skip("the shared MPS fixtures are not on this machine")
+def mps(shared_dir: Path) -> dict:
+    root = shared_dir / "data" / "mps"
     with open(root / "optima.csv", newline="") as fh:
         optima = {row["file"][:-4]: row for row in csv.DictReader(fh)}
     names = ("netlib/afiro", "netlib/sc50a", "netlib/adlittle")
