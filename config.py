@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     # -- agent ----------------------------------------------------------------------------
     max_repairs: int = Field(3, ge=0, description="Repair rounds after the first attempt.")
     samples: int = Field(1, ge=1, description="Formulations sampled for self-consistency votes.")
+    formulation_shape: Literal["auto", "scalar", "indexed"] = Field(
+        "auto", description="Shape of the JSON the LLM writes: 'scalar' (named variables, "
+        "numbers in the expressions; short answers), 'indexed' (sets and parameters), or "
+        "'auto' (indexed when data tables are attached, else scalar).")
     code_strategy: bool = Field(False, description="Also ask for Pyomo code as a cross-check.")
     library: bool = Field(True, description="Retrieve insights from the experience library.")
     top_k: int = Field(4, ge=0, description="Insights retrieved per problem.")

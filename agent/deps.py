@@ -67,6 +67,7 @@ class Deps:
     insights: InsightSource = field(default_factory=EmptyInsightSource)
     max_repairs: int = 3
     samples: int = 1
+    formulation_shape: str = "auto"
     code_strategy: bool = False
     top_k: int = 4
     temperature: float = 0.0
@@ -82,11 +83,19 @@ class Deps:
     code_max_tokens: int = 1200
     stream_tokens: bool = False
 
+    def shape(self, *, tables: bool) -> str:
+        """The shape of formulation to ask for: indexed when tables are attached (their
+        columns are read as parameters), else the shorter scalar shape, unless configured."""
+        if self.formulation_shape in ("scalar", "indexed"):
+            return self.formulation_shape
+        return "indexed" if tables else "scalar"
+
     @classmethod
     def from_settings(cls, settings: Settings, *, llm: LLM, **overrides: Any) -> Deps:
         values: dict[str, Any] = {
             "max_repairs": settings.max_repairs,
             "samples": settings.samples,
+            "formulation_shape": settings.formulation_shape,
             "code_strategy": settings.code_strategy,
             "top_k": settings.top_k if settings.library else 0,
             "temperature": settings.temperature,

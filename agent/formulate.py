@@ -15,7 +15,7 @@ from optiform.agent import checks, prompts
 from optiform.agent.deps import Deps, call_llm, step
 from optiform.agent.events import emit, traced_node
 from optiform.agent.llm import Message
-from optiform.agent.schema import compact_json, llm_schema, to_formulation
+from optiform.agent.schema import model_json, schema_for, to_formulation, to_scalar
 from optiform.agent.state import AgentState, Attempt, AttemptSource
 from optiform.errors import FormulationError, LLMOutputError
 from optiform.solvers.formulation import Formulation
@@ -28,13 +28,13 @@ RESAMPLE_TEMPERATURE = 0.7  # the repair of a model identical to an earlier one 
 def ask_formulation(deps: Deps, node: str, messages: list[Message], *, index: int,
                     source: AttemptSource, started: float, trace: list[dict[str, Any]],
                     temperature: float | None = None, seed: int | None = None,
-                    tables: bool = False) -> Attempt:
+                    tables: bool = False, shape: str = "indexed") -> Attempt:
     """One LLM call for a formulation, as an Attempt; the call's steps go to ``trace``."""
     attempt: Attempt = {"index": index, "source": source, "raw": None, "formulation": None,
                         "error": None, "result": None, "checks": [], "checked": False}
     try:
         completion, llm_step = call_llm(
-            deps, node, messages, started=started, schema=llm_schema(tables=tables),
+            deps, node, messages, started=started, schema=schema_for(shape, tables=tables),
             temperature=temperature, seed=seed, max_tokens=deps.formulation_max_tokens,
             attempt=index)
     except LLMOutputError as exc:
@@ -76,14 +76,18 @@ def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     tables = state.get("tables") or []
     history = state.get("history") or []
     source: AttemptSource = "formulate"
+    shape = deps.shape(tables=bool(tables))
     if state.get("kind") == "follow_up":
-        model = compact_json(Formulation.model_validate(history[-1]["formulation"]))
-        messages = prompts.follow_up_messages(state["text"], thread_text(history), model,
-                                              tables=tables)
+        previous = Formulation.model_validate(history[-1]["formulation"])
+        if to_scalar(previous) is None:
+            shape = "indexed"
+        messages = prompts.follow_up_messages(state["text"], thread_text(history),
+                                              model_json(previous, shape), tables=tables,
+                                              shape=shape)
         source = "follow_up"
     else:
         messages = prompts.formulate_messages(state["text"], insights=state.get("insights"),
-                                              tables=tables)
+                                              tables=tables, shape=shape)
     trace = list(state.get("trace", []))
     k = max(1, deps.samples)
     attempts = []
@@ -93,7 +97,8 @@ def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         kind: AttemptSource = source if i == 0 else "sample"
         attempt = ask_formulation(
             deps, "formulate", messages, index=i, source=kind, started=state["started"],
-            trace=trace, temperature=temp, seed=deps.seed + i, tables=bool(tables))
+            trace=trace, temperature=temp, seed=deps.seed + i, tables=bool(tables),
+            shape=shape)
         if broken_reply(attempt):
             # a reply cut off at the token limit (often a repetitive run-away) or not JSON at
             # all: ask again, once, sampled, rather than repair from nothing
@@ -102,7 +107,7 @@ def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
             attempt = ask_formulation(
                 deps, "formulate", messages, index=i, source=kind, started=state["started"],
                 trace=trace, temperature=max(temp, RETRY_TEMPERATURE),
-                seed=deps.seed + 1000 + i, tables=bool(tables))
+                seed=deps.seed + 1000 + i, tables=bool(tables), shape=shape)
         attempts.append(attempt)
     return {"attempts": attempts, "trace": trace}
 
@@ -142,10 +147,19 @@ def attempt_key(attempt: Attempt) -> str | None:
     return json.dumps(_floats(model), sort_keys=True, separators=(",", ":"))
 
 
-def model_text(attempt: Attempt) -> str:
-    """The attempt's model as shown to the LLM: compact JSON, or the raw reply."""
+def attempt_shape(attempt: Attempt, shape: str) -> str:
+    """``shape``, unless the attempt's model cannot be written in the scalar shape."""
+    formulation = attempt.get("formulation")
+    if shape == "scalar" and formulation and \
+            to_scalar(Formulation.model_validate(formulation)) is None:
+        return "indexed"
+    return shape
+
+
+def model_text(attempt: Attempt, shape: str = "indexed") -> str:
+    """The attempt's model as shown to the LLM: compact JSON in ``shape``, or the raw reply."""
     if attempt.get("formulation"):
-        return compact_json(Formulation.model_validate(attempt["formulation"]))
+        return model_json(Formulation.model_validate(attempt["formulation"]), shape)
     raw = attempt.get("raw")
     if raw is None:
         return "(no answer)"
@@ -176,9 +190,10 @@ def repair(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     feedback = pending_feedback(current, state.get("fed_back", []))
     rounds = state.get("repairs", 0)
     tables = state.get("tables") or []
+    shape = attempt_shape(current, deps.shape(tables=bool(tables)))
     messages = prompts.repair_messages(state["text"], current, checks.feedback_text(feedback),
-                                       model_text(current), insights=state.get("insights"),
-                                       tables=tables)
+                                       model_text(current, shape), insights=state.get("insights"),
+                                       tables=tables, shape=shape)
     trace = list(state.get("trace", []))
     temperature = deps.temperature if rounds == 0 else max(deps.temperature, REPAIR_TEMPERATURE)
     seed = deps.seed + 100 + rounds
@@ -192,7 +207,7 @@ def repair(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
                           detail={"resample": True, "reason": "identical to an earlier model"}))
     new = ask_formulation(
         deps, "repair", messages, index=len(attempts), source="repair", started=state["started"],
-        trace=trace, temperature=temperature, seed=seed, tables=bool(tables))
+        trace=trace, temperature=temperature, seed=seed, tables=bool(tables), shape=shape)
     trace[-1].setdefault("detail", {})["feedback"] = [c.model_dump() for c in feedback]
     return {
         "attempts": [*attempts, new],

@@ -74,7 +74,9 @@ def intake(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     if looks_like_problem(text):
         return update
     try:
-        completion, llm_step = call_llm(deps, "intake", prompts.classify_messages(text),
+        shape = deps.shape(tables=bool(state.get("tables")))
+        completion, llm_step = call_llm(deps, "intake",
+                                        prompts.classify_messages(text, shape=shape),
                                         started=started, schema=prompts.CLASSIFY_SCHEMA,
                                         temperature=0.0, max_tokens=60)
     except LLMOutputError as exc:

@@ -11,6 +11,7 @@ llama.cpp's grammar puts required properties first.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from optiform.errors import FormulationError
@@ -105,7 +106,9 @@ def clean(data: Any) -> Any:
     out["constraints"] = _as_list(out.get("constraints") or [], "expression")
     out["parameters"] = [_clean_param(p) for p in out["parameters"]]
     out["variables"] = [_clean_variable(v) for v in out["variables"]]
-    out["constraints"] = [_drop_nones(c) for c in out["constraints"]]
+    names = {v.get("name") for v in out["variables"] if isinstance(v, dict)}
+    out["constraints"] = [_complete_bound(_constraint_name(_drop_nones(c), i), names)
+                          for i, c in enumerate(out["constraints"])]
     out["sets"] = [_drop_nones(s) for s in out["sets"]]
     for key in ("sets", "parameters", "variables", "constraints"):
         out[key] = _dedupe(out[key])
@@ -157,6 +160,30 @@ def _check_duplicates(data: dict[str, Any]) -> None:
                 raise FormulationError(f"name '{name}' {what} and use the new name where it is "
                                        "meant", where=f"{kind} '{name}'")
             seen[name] = kind
+
+
+def _constraint_name(c: Any, i: int) -> Any:
+    """A constraint's name made an identifier ('labor hours' -> 'labor_hours'): nothing refers
+    to it, so renaming it changes no meaning."""
+    if isinstance(c, dict) and isinstance(c.get("name"), str):
+        name = re.sub(r"\W+", "_", c["name"].strip()).strip("_")
+        if not name:
+            name = f"c{i + 1}"
+        elif name[0].isdigit():
+            name = f"c_{name}"
+        c = {**c, "name": name}
+    return c
+
+
+_LEADING_OP = re.compile(r"^\s*(<=|>=|==|=<|=>)")
+
+
+def _complete_bound(c: Any, variables: set[Any]) -> Any:
+    """``"wired": "<= 100"`` (a bound written under the variable's name) as ``wired <= 100``."""
+    if isinstance(c, dict) and c.get("name") in variables and not c.get("for_each") and \
+            isinstance(c.get("expression"), str) and _LEADING_OP.match(c["expression"]):
+        c = {**c, "expression": f"{c['name']} {c['expression'].strip()}"}
+    return c
 
 
 def _clean_param(p: Any) -> Any:
@@ -217,3 +244,55 @@ def to_compact(f: Formulation) -> dict[str, Any]:
 def compact_json(f: Formulation | dict[str, Any]) -> str:
     data = to_compact(f) if isinstance(f, Formulation) else f
     return json.dumps(data, separators=(",", ":"))
+
+
+# The scalar shape: the smallest answer for the many word problems whose decisions are a few
+# named quantities (NL4Opt's, most textbook problems). Variables and constraints are name ->
+# domain and name -> expression maps, numbers are written into the expressions; there are no
+# sets or parameters a small model could get wrong, and an answer is about half as many tokens.
+Shape = str  # "scalar" | "indexed"
+SHAPES = ("scalar", "indexed")
+
+
+def scalar_schema() -> dict[str, Any]:
+    """The schema of the scalar shape (a subset of what ``to_formulation`` accepts)."""
+    return _obj({
+        "variables": {"type": "object",
+                      "additionalProperties": {"enum": ["continuous", "integer", "binary"]},
+                      "minProperties": 1},
+        "objective": _obj({
+            "sense": {"enum": ["maximize", "minimize"]},
+            "expression": {"type": "string"},
+        }, ["sense", "expression"]),
+        "constraints": {"type": "object", "additionalProperties": {"type": "string"}},
+    }, ["variables", "objective", "constraints"])
+
+
+def schema_for(shape: Shape, *, tables: bool = False) -> dict[str, Any]:
+    return scalar_schema() if shape == "scalar" else llm_schema(tables=tables)
+
+
+def to_scalar(f: Formulation) -> dict[str, Any] | None:
+    """The formulation in the scalar shape, or None when it needs sets, parameters, indices or
+    bounds other than the default (which the scalar shape cannot say)."""
+    if f.sets or f.parameters:
+        return None
+    variables: dict[str, str] = {}
+    for v in f.variables:
+        if v.index or v.lb != 0 or v.ub is not None:
+            return None
+        variables[v.name] = v.domain
+    constraints: dict[str, str] = {}
+    for c in f.constraints:
+        if c.for_each:
+            return None
+        constraints[c.name] = c.expression
+    return {"variables": variables,
+            "objective": {"sense": f.objective.sense, "expression": f.objective.expression},
+            "constraints": constraints}
+
+
+def model_json(f: Formulation, shape: Shape) -> str:
+    """The formulation as shown to the LLM: in the scalar shape when asked and possible."""
+    scalar = to_scalar(f) if shape == "scalar" else None
+    return json.dumps(scalar, separators=(",", ":")) if scalar is not None else compact_json(f)

@@ -81,9 +81,13 @@ def parse_model(f: Formulation) -> ParsedModel:
         inner = _Checker(scope, where, c.for_each or "").check_generators(gens)
         body = parse(c.expression, where=where)
         if not isinstance(body, ast.Compare):
+            rhs = c.expression.strip()
+            hint = (f"write the whole comparison, e.g. '{c.name} <= {rhs}' for at most or "
+                    f"'{c.name} >= {rhs}' for at least" if any(v.name == c.name
+                                                              for v in f.variables)
+                    else "write e.g. '2*x + 3*y <= 100'")
             raise FormulationError("a constraint must be a comparison (<=, >=, ==, <, >)",
-                                   where=where, expression=c.expression,
-                                   hint="write e.g. '2*x + 3*y <= 100'")
+                                   where=where, expression=c.expression, hint=hint)
         for op in body.ops:
             if not isinstance(op, _CONSTRAINT_OPS):
                 raise FormulationError("only <=, >=, ==, <, > may be used in a constraint",

@@ -49,7 +49,7 @@ def test_second_turn_sees_the_first_turns_formulation_across_processes(tmp_path)
     second = again.solve("Now the shop must make at least 2 tables.", thread_id="shop")
     prompt = llm.requests[0]["messages"][-1].content
     assert "Earlier problem" in prompt and "A shop makes chairs" in prompt
-    assert '"expression":"2*chairs + 5*tables <= 40"' in prompt
+    assert '"labor":"2*chairs + 5*tables <= 40"' in prompt
     assert "at least 2 tables" in prompt
     assert second.objective == 550.0 and second.source == "follow_up"
     turns = again.history("shop")
@@ -91,4 +91,4 @@ def test_a_third_turn_sees_the_whole_thread():
     make(llm, saver).solve("What if labor is 50 hours?", thread_id="t")
     prompt = llm.requests[0]["messages"][-1].content
     assert "A shop makes chairs" in prompt and "Then: Make at least 2 tables." in prompt
-    assert '"name":"min_tables"' in prompt
+    assert '"min_tables":"tables >= 2"' in prompt

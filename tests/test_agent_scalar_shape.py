@@ -1,0 +1,115 @@
+"""The scalar shape: the short JSON the LLM writes for problems without data tables."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import jsonschema
+import pytest
+
+from optiform.agent import prompts
+from optiform.agent.deps import Deps
+from optiform.agent.fake import FakeLLM
+from optiform.agent.schema import model_json, scalar_schema, schema_for, to_formulation, to_scalar
+from optiform.api import Assistant
+from optiform.config import load_settings
+from optiform.errors import FormulationError
+from optiform.solvers.result import SolveResult, Status
+
+SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 hours of labor; a "
+        "table earns $50 and takes 5 hours. 40 hours of labor are available and at most 6 "
+        "tables can be sold. How many of each should it make to maximize profit?")
+SCALAR = {"variables": {"chairs": "integer", "tables": "integer"},
+          "objective": {"sense": "maximize", "expression": "30*chairs + 50*tables"},
+          "constraints": {"labor": "2*chairs + 5*tables <= 40", "table_sales": "tables <= 6"}}
+OPTIMAL = SolveResult(status=Status.OPTIMAL, objective=600.0,
+                      values={"chairs": 20.0, "tables": 0.0},
+                      stats={"variables": 2, "constraints": 2, "integer": 2, "kind": "MILP"})
+
+
+def test_the_scalar_example_validates_and_round_trips():
+    (example,) = [json.loads(m) for m in re.findall(r"\nJSON: (\{.*\})", prompts.SYSTEM_SCALAR)]
+    jsonschema.validate(example, scalar_schema())
+    f = to_formulation(example)
+    assert [v.domain for v in f.variables] == ["integer", "integer"]
+    assert to_scalar(f) == example
+    assert json.loads(model_json(f, "scalar")) == example
+
+
+def test_the_scalar_schema_rejects_sets_and_bad_domains():
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**SCALAR, "sets": []}, scalar_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**SCALAR, "variables": {"x": "real number"}}, scalar_schema())
+
+
+def test_the_scalar_schema_converts_to_a_llama_cpp_grammar():
+    grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    assert "root ::=" in grammar.json_schema_to_gbnf(json.dumps(scalar_schema()))
+
+
+def test_models_the_scalar_shape_cannot_say_are_shown_indexed():
+    indexed = to_formulation({
+        "sets": [{"name": "P", "elements": ["a", "b"]}],
+        "variables": [{"name": "x", "domain": "continuous", "index": ["P"]}],
+        "objective": {"sense": "maximize", "expression": "sum(x[p] for p in P)"},
+        "constraints": [{"name": "cap", "expression": "x[p] <= 3", "for_each": "p in P"}]})
+    assert to_scalar(indexed) is None
+    assert json.loads(model_json(indexed, "scalar"))["sets"][0]["name"] == "P"
+    bounded = to_formulation({**SCALAR, "variables": [{"name": "chairs", "domain": "integer",
+                                                       "ub": 5}, {"name": "tables"}]})
+    assert to_scalar(bounded) is None
+
+
+def test_constraint_names_are_made_identifiers_but_variable_names_are_not():
+    f = to_formulation({**SCALAR, "constraints": {
+        "labor hours": "2*chairs + 5*tables <= 40", "6 tables max": "tables <= 6",
+        "": "chairs <= 9"}})
+    assert [c.name for c in f.constraints] == ["labor_hours", "c_6_tables_max", "c3"]
+    with pytest.raises(FormulationError):
+        to_formulation({**SCALAR, "variables": {"small chairs": "integer"}})
+
+
+@pytest.mark.parametrize(("configured", "tables", "expected"), [
+    ("auto", False, "scalar"), ("auto", True, "indexed"),
+    ("indexed", False, "indexed"), ("scalar", True, "scalar")])
+def test_the_shape_follows_tables_unless_configured(configured, tables, expected):
+    deps = Deps(llm=FakeLLM([]), formulation_shape=configured)
+    assert deps.shape(tables=tables) == expected
+    assert schema_for(expected, tables=tables) is not None
+
+
+def test_the_agent_asks_for_the_scalar_shape_and_repairs_in_it():
+    bad = {**SCALAR, "constraints": {"labor": "2*chairs + 5*tabels <= 40"}}
+    llm = FakeLLM([bad, SCALAR])
+    solver_calls = []
+
+    def solve(f, **kwargs):
+        solver_calls.append(f)
+        if any("tabels" in c.expression for c in f.constraints):
+            raise FormulationError("unknown name 'tabels'", where="constraint 'labor'",
+                                   suggestion="tables")
+        return OPTIMAL
+
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve,
+                       export=lambda f, data_dir=None: "# script").solve(SHOP)
+    assert answer.status == "optimal" and answer.repair_rounds == 1
+    first, repair = llm.requests[0], llm.requests[1]
+    assert first["messages"][0].content == prompts.SYSTEM_SCALAR
+    assert first["schema"] == scalar_schema() and repair["schema"] == scalar_schema()
+    assert '"labor":"2*chairs + 5*tabels <= 40"' in repair["messages"][-1].content
+
+
+def test_a_bound_written_under_the_variables_name_is_completed():
+    f = to_formulation({**SCALAR, "constraints": {"tables": "<= 6", "labor": "2*chairs <= 40"}})
+    assert [c.expression for c in f.constraints] == ["tables <= 6", "2*chairs <= 40"]
+
+
+def test_a_bare_number_under_a_variables_name_gets_a_hint_naming_both_readings():
+    from optiform.solvers.validate import parse_model
+
+    f = to_formulation({**SCALAR, "constraints": {"tables": "6"}})
+    with pytest.raises(FormulationError) as info:
+        parse_model(f)
+    assert "'tables <= 6'" in str(info.value) and "'tables >= 6'" in str(info.value)
