@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from optiform.agent import textcues
+from optiform.agent import bound_cues, ratio_cues, textcues
 from optiform.errors import FormulationError, OptiformError
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult, Status
@@ -314,6 +314,52 @@ def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
         "a minimum) is probably missing, or an inequality is reversed."))
 
 
+def percents_as_whole_numbers(text: str, f: Formulation) -> Check | None:
+    """'35 percent' written as 35 instead of 0.35 (and 0.35 nowhere in the model)."""
+    used = formulation_numbers(f)
+    flagged = []
+    for n in textcues.numbers_in_text(text):
+        if not n.percent or n.value in (0.0, 100.0):
+            continue
+        as_fraction = [n.value / 100.0, 1.0 - n.value / 100.0]
+        if any(_close(n.value, u) for u in used) and \
+                not any(_close(x, u) for x in as_fraction for u in used):
+            flagged.append(n)
+    if not flagged:
+        return None
+    first = flagged[0]
+    return Check(code="percent_as_whole", severity="warning",
+                 names=[n.text.strip() for n in flagged], message=(
+                     f"The text says {first.text.strip()}, but the model writes "
+                     f"{first.value:g}: a percentage is a fraction. \"At most {first.value:g}% of "
+                     f"the items are x\" is x <= {first.value / 100:g}*(x + y)."))
+
+
+def bound_directions(text: str, f: Formulation) -> list[Check]:
+    """Bounds written in the other direction than the words before their number say."""
+    out = []
+    for name, direction, value, cue in bound_cues.reversed_bounds(text, f):
+        kind = "a requirement" if cue.direction == ">=" else "a limit"
+        out.append(Check(code="bound_direction", severity="warning", where=f"constraint '{name}'",
+                         names=[name], message=(
+                             f"Constraint '{name}' says {direction} {value:g}, but the text says "
+                             f"\"{cue.phrase}\" for {value:g} (\"{cue.sentence[:120]}\"): that "
+                             f"is {kind}, {cue.direction} {value:g}.")))
+    return out
+
+
+def ratio_directions(text: str, f: Formulation) -> list[Check]:
+    """'At least twice as many A as B' written with the factor on A (or the sign reversed)."""
+    out = []
+    for name, cue in ratio_cues.reversed_ratios(text, f):
+        out.append(Check(code="ratio_direction", severity="warning", where=f"constraint '{name}'",
+                         names=[name], message=(
+                             f"Constraint '{name}' does not match the text \"{cue.sentence[:140]}"
+                             f"\": that is {cue.subject} {cue.direction} {cue.factor:g}*"
+                             f"{cue.object} (the factor goes with {cue.object}).")))
+    return out
+
+
 def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:
     """Every check of an attempt that produced a formulation (and maybe a result)."""
     out: list[Check] = list(strict_inequalities(f))
@@ -323,10 +369,12 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
         if trivial:
             out.append(trivial)
     for check in (objective_sense(text, f), integer_cues(text, f), binary_counts(text, f),
-                  unused_numbers(text, f)):
+                  unused_numbers(text, f), percents_as_whole_numbers(text, f)):
         if check is not None:
             out.append(check)
     out.extend(limit_equalities(text, f))
+    out.extend(bound_directions(text, f))
+    out.extend(ratio_directions(text, f))
     return out
 
 

@@ -106,6 +106,7 @@ def clean(data: Any) -> Any:
     out["constraints"] = _as_list(out.get("constraints") or [], "expression")
     out["parameters"] = [_clean_param(p) for p in out["parameters"]]
     out["variables"] = [_clean_variable(v) for v in out["variables"]]
+    _rename_variables(out)
     names = {v.get("name") for v in out["variables"] if isinstance(v, dict)}
     out["constraints"] = [_complete_bound(_constraint_name(_drop_nones(c), i), names)
                           for i, c in enumerate(out["constraints"])]
@@ -173,6 +174,50 @@ def _constraint_name(c: Any, i: int) -> Any:
             name = f"c_{name}"
         c = {**c, "name": name}
     return c
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def identifier(name: str) -> str:
+    """'4_wheeler' -> 'wheeler_4', 'small trucks' -> 'small_trucks'."""
+    parts = [p for p in re.split(r"\W+|_", name.strip()) if p]
+    if not parts:
+        return "x"
+    lead = [p for p in parts if not p[0].isdigit()]
+    rest = [p for p in parts if p[0].isdigit()]
+    return "_".join(lead + rest) if lead else "x_" + "_".join(rest)
+
+
+def _rename_variables(out: dict[str, Any]) -> None:
+    """Variable names that are not identifiers, renamed the same way everywhere they occur
+    (meaning-preserving: the model clearly meant one name for one thing)."""
+    taken = {v.get("name") for v in out["variables"] if isinstance(v, dict)}
+    renames: dict[str, str] = {}
+    for v in out["variables"]:
+        name = v.get("name") if isinstance(v, dict) else None
+        if isinstance(name, str) and not _IDENTIFIER.match(name):
+            new = identifier(name)
+            while new in taken:
+                new += "_"
+            taken.add(new)
+            renames[name] = new
+            v["name"] = new
+    if not renames:
+        return
+    pattern = re.compile("|".join(
+        rf"(?<![A-Za-z0-9_.]){re.escape(old)}(?![A-Za-z0-9_])"
+        for old in sorted(renames, key=len, reverse=True)))
+
+    def fix(text: Any) -> Any:
+        return pattern.sub(lambda m: renames[m.group(0)], text) if isinstance(text, str) \
+            else text
+
+    objective = out.get("objective")
+    if isinstance(objective, dict):
+        out["objective"] = {**objective, "expression": fix(objective.get("expression"))}
+    out["constraints"] = [{**c, "expression": fix(c.get("expression"))}
+                          if isinstance(c, dict) else c for c in out["constraints"]]
 
 
 _LEADING_OP = re.compile(r"^\s*(<=|>=|==|=<|=>)")

@@ -1,0 +1,122 @@
+"""The direction of a bound against the words around its number in the text.
+
+"A project requiring 500 hours of labor" is a lower bound (>= 500); "a budget of $15000" an
+upper one (<= 15000). A constraint whose right-hand side is a number of the text, written in
+the other direction, is the most common slip of small models on word problems (and it often
+leaves every decision at zero). The check reads the few words before the number (the nearest
+cue wins) and warns; it never changes the model.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from optiform.agent import textcues
+from optiform.solvers.formulation import Formulation
+
+WINDOW = 60  # characters before a number in which a cue counts
+
+_LOWER = re.compile(
+    r"\b(?:at least|no less than|not less than|no fewer than|not fewer than|a minimum of|"
+    r"minimum of|minimum|min\.|requir(?:e|es|ed|ing|ement)|needs?|needed|demands?|"
+    r"must (?:produce|make|supply|deliver|serve|provide|meet|get|have|receive|contain|"
+    r"transport|ship|hire|buy|sell|be at least)|"
+    r"should (?:be at least|get|receive|contain)|or more)\b")
+_UPPER = re.compile(
+    r"\b(?:at most|no more than|not more than|no greater than|up to|available|availability|"
+    r"a maximum of|maximum of|maximum|max\.|(?:can ?not|can't|must not|does not|should not|"
+    r"may not|not to) exceed|limited to|limit of|limit|capacity|budget(?: of)?|only has|"
+    r"only have|or less|or fewer)\b")
+
+
+_PER_UNIT_VERBS = re.compile(r"requir|need|demand|must|should")
+
+
+@dataclass(frozen=True)
+class Cue:
+    direction: str  # ">=" (a requirement) or "<=" (a limit)
+    phrase: str
+    sentence: str
+
+
+def cue_before(text: str, start: int) -> Cue | None:
+    """The nearest bound cue in the ``WINDOW`` characters before ``start`` (same sentence),
+    or right after the number ('100 or more'), or None."""
+    head = text[max(0, start - WINDOW):start]
+    head = re.split(r"[.!?;]\s|\d", head)[-1].lower()  # this sentence, after the last number
+    tail = text[start:start + 50].lower()
+    tail_m = re.match(r"[\d.,$%\s]*(?:[a-z]+\s+){0,3}?(or more|or less|or fewer|"
+                      r"(?:are|is) available)\b", tail)
+    found: list[tuple[int, str, str]] = []
+    per_unit = bool(re.search(r"\b(?:each|per|every)\b", head))
+    for direction, pattern in ((">=", _LOWER), ("<=", _UPPER)):
+        for m in pattern.finditer(head):
+            if per_unit and _PER_UNIT_VERBS.match(m.group(0)):
+                continue  # "each scooter needs 2 hours": a coefficient, not a bound
+            found.append((m.end(), direction, m.group(0)))
+    sentence = _sentence_at(text, start)
+    if tail_m:
+        phrase = tail_m.group(1)
+        return Cue(">=" if phrase == "or more" else "<=", phrase, sentence)
+    if not found:
+        return None
+    _, direction, phrase = max(found)
+    return Cue(direction, phrase, sentence)
+
+
+def _sentence_at(text: str, start: int) -> str:
+    left = max(text.rfind(". ", 0, start), text.rfind("? ", 0, start), text.rfind("! ", 0, start))
+    right = min((i for i in (text.find(". ", start), text.find("? ", start), len(text))
+                 if i >= 0), default=len(text))
+    return text[left + 1 if left >= 0 else 0:right + 1].strip()
+
+
+def _constant(node: ast.AST) -> float | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+            not isinstance(node.value, bool):
+        return float(node.value)
+    return None
+
+
+def _bound(expression: str) -> tuple[str, float] | None:
+    """('<=', 500.0) for 'expr <= 500' or '500 >= expr'; None for other shapes."""
+    try:
+        tree = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1:
+        return None
+    op, left, right = tree.ops[0], tree.left, tree.comparators[0]
+    upper = isinstance(op, (ast.LtE, ast.Lt))
+    if not (upper or isinstance(op, (ast.GtE, ast.Gt))):
+        return None
+    value = _constant(right)
+    if value is not None and _constant(left) is None:
+        return ("<=" if upper else ">="), value
+    value = _constant(left)
+    if value is not None and _constant(right) is None:
+        return (">=" if upper else "<="), value
+    return None
+
+
+def reversed_bounds(text: str, f: Formulation) -> list[tuple[str, str, float, Cue]]:
+    """(constraint, its direction, its number, the cue) for each bound whose number the text
+    states with a cue of the other direction, and never with one of the same direction."""
+    cues: dict[float, list[Cue]] = {}
+    for number in textcues.numbers_in_text(text):
+        cue = cue_before(text, number.start)
+        if cue is not None:
+            value = number.value / 100 if number.percent else number.value
+            cues.setdefault(value, []).append(cue)
+    out = []
+    for c in f.constraints:
+        bound = _bound(c.expression)
+        if bound is None or bound[1] in (0.0, 1.0):
+            continue
+        direction, value = bound
+        said = cues.get(value, [])
+        if said and all(cue.direction != direction for cue in said):
+            out.append((c.name, direction, value, said[0]))
+    return out

@@ -1,0 +1,130 @@
+"""'The number of trams must be at least twice the number of trains': which side the factor is
+on. Small models often write it the wrong way round (trains >= 2*trams). The check finds such
+sentences, maps their two things to the model's variables by name, and compares with the
+constraint over exactly those two variables; it warns and never changes the model.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from optiform.agent import textcues
+from optiform.solvers.formulation import Formulation
+
+_FACTORS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "two times": 2.0,
+            "three times": 3.0, "four times": 4.0, "five times": 5.0, "half": 0.5}
+_DIRECTIONS = {"at least": ">=", "no less than": ">=", "not less than": ">=",
+               "a minimum of": ">=", "at most": "<=", "no more than": "<=",
+               "not more than": "<=", "a maximum of": "<="}
+_PATTERN = re.compile(
+    r"(?P<dir>at least|no less than|not less than|a minimum of|at most|no more than|"
+    r"not more than|a maximum of)\s+(?P<k>twice|double|thrice|triple|half|"
+    r"(?:two|three|four|five|\d+(?:\.\d+)?)\s+times)\b(?P<obj>[^.;?!]{0,80})")
+
+
+@dataclass(frozen=True)
+class RatioCue:
+    subject: str  # variable names
+    object: str
+    direction: str  # ">=" or "<="
+    factor: float
+    sentence: str
+
+
+def _factor(k: str) -> float:
+    k = k.strip()
+    if k in _FACTORS:
+        return _FACTORS[k]
+    return float(k.split()[0])
+
+
+def _mentions(words: list[str], f: Formulation) -> list[tuple[int, str]]:
+    """(position, variable) for each word matching a part of a variable's name, the variable
+    with the most matching parts around that word winning."""
+    stems = [textcues.stem(w) for w in words]
+    out = []
+    for i in range(len(stems)):
+        best, score = None, 0
+        window = set(stems[max(0, i - 2):i + 3])
+        for v in f.variables:
+            parts = {textcues.stem(p) for p in v.name.lower().split("_") if len(p) > 2}
+            if stems[i] not in parts:
+                continue
+            s = len(parts & window)
+            if s > score:
+                best, score = v.name, s
+            elif s == score:
+                best = None if best != v.name else best
+        if best is not None:
+            out.append((i, best))
+    return out
+
+
+def ratio_cues(text: str, f: Formulation) -> list[RatioCue]:
+    out = []
+    for sentence in textcues.sentences(text):
+        low = sentence.lower()
+        for m in _PATTERN.finditer(low):
+            before = _mentions(textcues.words(low[:m.start()]), f)
+            after = _mentions(textcues.words(m.group("obj")), f)
+            if not before or not after:
+                continue
+            subject, obj = before[-1][1], after[0][1]
+            if subject != obj:
+                out.append(RatioCue(subject, obj, _DIRECTIONS[m.group("dir")],
+                                    _factor(m.group("k")), sentence))
+    return out
+
+
+def _term(node: ast.AST) -> tuple[float, str] | None:
+    """(k, name) for 'name', 'k*name' or 'name*k'."""
+    if isinstance(node, ast.Name):
+        return 1.0, node.id
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        for a, b in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(a, ast.Constant) and isinstance(a.value, (int, float)) and \
+                    isinstance(b, ast.Name):
+                return float(a.value), b.id
+    return None
+
+
+def _ratio(expression: str) -> tuple[str, str, str, float] | None:
+    """(a, op, b, k) for constraints of the form 'a op k*b' (either side first)."""
+    try:
+        tree = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1:
+        return None
+    ops = {ast.GtE: ">=", ast.Gt: ">=", ast.LtE: "<=", ast.Lt: "<="}
+    op = ops.get(type(tree.ops[0]))
+    left, right = _term(tree.left), _term(tree.comparators[0])
+    if op is None or left is None or right is None or left[1] == right[1]:
+        return None
+    if left[0] == 1.0:
+        return left[1], op, right[1], right[0]
+    if right[0] == 1.0:
+        return right[1], ("<=" if op == ">=" else ">="), left[1], left[0]
+    return None
+
+
+def reversed_ratios(text: str, f: Formulation) -> list[tuple[str, RatioCue]]:
+    """(constraint, cue) for each 'a op k*b' whose factor sits on the other thing than the
+    text says."""
+    cues = ratio_cues(text, f)
+    out = []
+    for c in f.constraints:
+        if c.for_each:
+            continue
+        ratio = _ratio(c.expression)
+        if ratio is None:
+            continue
+        a, op, b, k = ratio
+        for cue in cues:
+            if abs(cue.factor - k) > 1e-9 or {a, b} != {cue.subject, cue.object}:
+                continue
+            if not (a == cue.subject and op == cue.direction):
+                out.append((c.name, cue))
+    return out

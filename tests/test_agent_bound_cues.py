@@ -1,0 +1,136 @@
+"""Checks that read the words around a problem's numbers: bound directions and percentages."""
+
+from __future__ import annotations
+
+import pytest
+
+from optiform.agent import bound_cues
+from optiform.agent.checks import (
+    bound_directions,
+    percents_as_whole_numbers,
+    ratio_directions,
+    solution_checks,
+)
+from optiform.agent.schema import to_formulation
+
+WORKERS = ("Full time workers work 8 hours per shift while part time workers work 4 hours per "
+           "shift. Full time workers are paid $300 per shift while part time workers are paid $100 "
+           "per shift. The firm has a project requiring 500 hours of labor. If the firm has a "
+           "budget of $15000, how many of each type of worker should be scheduled to minimize the "
+           "total number of workers?")
+
+
+def workers(labor: str, budget: str):
+    return to_formulation({
+        "variables": {"full": "integer", "part": "integer"},
+        "objective": {"sense": "minimize", "expression": "full + part"},
+        "constraints": {"labor": labor, "budget": budget}})
+
+
+def test_a_requirement_written_as_a_limit_is_flagged_with_the_sentence():
+    f = workers("8*full + 4*part <= 500", "300*full + 100*part <= 15000")
+    (check,) = bound_directions(WORKERS, f)
+    assert check.code == "bound_direction" and check.names == ["labor"]
+    assert "requiring" in check.message and ">= 500" in check.message
+    assert "project requiring 500 hours" in check.message
+
+
+def test_a_limit_written_as_a_requirement_is_flagged_also_with_the_number_on_the_left():
+    f = workers("8*full + 4*part >= 500", "15000 <= 300*full + 100*part")
+    (check,) = bound_directions(WORKERS, f)
+    assert check.names == ["budget"] and "<= 15000" in check.message
+
+
+def test_right_directions_and_other_shapes_pass():
+    assert bound_directions(WORKERS, workers("8*full + 4*part >= 500",
+                                             "300*full + 100*part <= 15000")) == []
+    # a ratio or an equality is not a bound on a stated number
+    assert bound_directions(WORKERS, workers("full >= 0.5*part", "300*full == 15000")) == []
+
+
+@pytest.mark.parametrize(("text", "value", "direction"), [
+    ("The wired team can make at most 100 headphones.", 100, "<="),
+    ("They need to serve at least 1200 customers.", 1200, ">="),
+    ("40 hours of labor are available each week.", 40, "<="),
+    ("The store sells 30 or more units a day.", 30, ">="),
+    ("It has available 200 tellers and needs at least 1200 customers served.", 200, "<="),
+])
+def test_the_nearest_cue_decides(text, value, direction):
+    start = text.index(str(value))
+    cue = bound_cues.cue_before(text, start)
+    assert cue is not None and cue.direction == direction
+
+
+def test_per_unit_needs_are_coefficients_not_bounds():
+    text = "Each scooter needs 2 hours with the design team."
+    assert bound_cues.cue_before(text, text.index("2")) is None
+    # and a cue before an earlier number does not reach past it
+    text = "A branch requires 10 tellers and costs 5000 dollars."
+    assert bound_cues.cue_before(text, text.index("5000")) is None
+
+
+def test_a_number_stated_with_both_directions_is_not_flagged():
+    text = "Make at least 50 chairs. At most 50 tables can be sold."
+    f = to_formulation({"variables": {"chairs": "integer", "tables": "integer"},
+                        "objective": {"sense": "maximize", "expression": "chairs + tables"},
+                        "constraints": {"c": "chairs <= 50", "t": "tables <= 50"}})
+    assert bound_directions(text, f) == []
+
+
+PIPES = ("At most 35 percent of the pipes can be high-volume ones. There must be a minimum of 8 "
+         "low-volume pipes. Minimize the total number of pipes.")
+
+
+def pipes(share: str):
+    return to_formulation({"variables": {"high": "integer", "low": "integer"},
+                           "objective": {"sense": "minimize", "expression": "high + low"},
+                           "constraints": {"share": share, "low_min": "low >= 8"}})
+
+
+def test_a_percentage_written_as_a_whole_number_is_flagged():
+    check = percents_as_whole_numbers(PIPES, pipes("35*high <= 1"))
+    assert check is not None and check.code == "percent_as_whole"
+    assert "0.35*(x + y)" in check.message
+    assert percents_as_whole_numbers(PIPES, pipes("high <= 0.35*(high + low)")) is None
+    assert percents_as_whole_numbers(PIPES, pipes("0.65*high <= 0.35*low")) is None
+
+
+def test_the_new_checks_are_part_of_the_solution_checks():
+    codes = {c.code for c in solution_checks(PIPES, pipes("35*high <= 1"), None)}
+    assert "percent_as_whole" in codes
+    codes = {c.code for c in solution_checks(
+        WORKERS, workers("8*full + 4*part <= 500", "300*full + 100*part <= 15000"), None)}
+    assert "bound_direction" in codes
+
+
+RAIL = ("Each train can transport 120 people per hour and each tram can transport 30 people per "
+        "hour. Since trains take longer to build, the number of trams must be at least twice the "
+        "number of trains. Minimize the total number of transportation units.")
+
+
+def rail(expression: str):
+    return to_formulation({"variables": {"trains": "integer", "trams": "integer"},
+                           "objective": {"sense": "minimize", "expression": "trains + trams"},
+                           "constraints": {"people": "120*trains + 30*trams >= 600",
+                                           "ratio": expression}})
+
+
+@pytest.mark.parametrize("wrong", ["trains >= 2*trams", "trams <= 2*trains", "2*trams <= trains"])
+def test_a_factor_on_the_wrong_side_is_flagged(wrong):
+    (check,) = ratio_directions(RAIL, rail(wrong))
+    assert check.code == "ratio_direction" and check.names == ["ratio"]
+    assert "trams >= 2*trains" in check.message
+
+
+@pytest.mark.parametrize("right", ["trams >= 2*trains", "2*trains <= trams", "trains*2 <= trams"])
+def test_the_factor_on_the_right_side_passes(right):
+    assert ratio_directions(RAIL, rail(right)) == []
+
+
+def test_variables_are_told_apart_by_their_other_name_parts():
+    text = "The number of small trucks must be at most three times the number of large trucks."
+    f = to_formulation({"variables": {"small_trucks": "integer", "large_trucks": "integer"},
+                        "objective": {"sense": "minimize", "expression": "small_trucks"},
+                        "constraints": {"mix": "large_trucks <= 3*small_trucks"}})
+    (check,) = ratio_directions(text, f)
+    assert "small_trucks <= 3*large_trucks" in check.message
