@@ -79,9 +79,13 @@ def ratio_cues(text: str, f: Formulation) -> list[RatioCue]:
 
 
 def _term(node: ast.AST) -> tuple[float, str] | None:
-    """(k, name) for 'name', 'k*name' or 'name*k'."""
+    """(k, name) for 'name', 'k*name', 'name*k' or 'name/k'."""
     if isinstance(node, ast.Name):
         return 1.0, node.id
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and \
+            isinstance(node.left, ast.Name) and isinstance(node.right, ast.Constant) and \
+            isinstance(node.right.value, (int, float)) and node.right.value:
+        return 1.0 / float(node.right.value), node.left.id
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
         for a, b in ((node.left, node.right), (node.right, node.left)):
             if isinstance(a, ast.Constant) and isinstance(a.value, (int, float)) and \

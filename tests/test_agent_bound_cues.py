@@ -134,3 +134,16 @@ def test_variables_are_told_apart_by_their_other_name_parts():
                         "constraints": {"mix": "large_trucks <= 3*small_trucks"}})
     (check,) = ratio_directions(text, f)
     assert "small_trucks <= 3*large_trucks" in check.message
+
+
+def test_half_written_as_a_division_the_wrong_way_round_is_flagged():
+    text = ("Due to government restrictions, the number of trucks used has to at most half the "
+            "number of containers used.")
+    f = to_formulation({"variables": {"containers": "integer", "trucks": "integer"},
+                        "objective": {"sense": "minimize", "expression": "containers + trucks"},
+                        "constraints": {"limit": "containers <= trucks/2"}})
+    (check,) = ratio_directions(text, f)
+    assert "trucks <= 0.5*containers" in check.message
+    right = to_formulation({**f.model_dump(), "constraints": [
+        {"name": "limit", "expression": "trucks <= containers/2"}]})
+    assert ratio_directions(text, right) == []
