@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     # -- agent ----------------------------------------------------------------------------
     max_repairs: int = Field(3, ge=0, description="Repair rounds after the first attempt.")
     samples: int = Field(1, ge=1, description="Formulations sampled for self-consistency votes.")
+    autofix: bool = Field(True, description="Apply the exact corrections some checks find "
+                          "(a bound's direction, a ratio's side, a count declared binary) "
+                          "without an LLM round.")
     formulation_shape: Literal["auto", "scalar", "indexed"] = Field(
         "auto", description="Shape of the JSON the LLM writes: 'scalar' (named variables, "
         "numbers in the expressions; short answers), 'indexed' (sets and parameters), or "

@@ -101,6 +101,19 @@ def _bound(expression: str) -> tuple[str, float] | None:
     return None
 
 
+_OPS = re.compile(r"<=|>=|=<|=>|<|>")
+_FLIP = {"<=": ">=", ">=": "<=", "=<": ">=", "=>": "<=", "<": ">", ">": "<"}
+
+
+def flipped(expression: str) -> str | None:
+    """The bound with its one comparison turned round ('x <= 5' -> 'x >= 5'), or None."""
+    ops = list(_OPS.finditer(expression))
+    if len(ops) != 1:
+        return None
+    m = ops[0]
+    return expression[:m.start()] + _FLIP[m.group(0)] + expression[m.end():]
+
+
 def reversed_bounds(text: str, f: Formulation) -> list[tuple[str, str, float, Cue]]:
     """(constraint, its direction, its number, the cue) for each bound whose number the text
     states with a cue of the other direction, and never with one of the same direction."""

@@ -28,6 +28,9 @@ class Check(BaseModel):
     message: str
     where: str | None = None
     names: list[str] = Field(default_factory=list)
+    # an exact correction the check is sure of, applied by the autofix node:
+    # {"constraints": {name: new expression}, "domains": {variable: new domain}}
+    fix: dict[str, dict[str, str]] | None = None
 
     @property
     def key(self) -> str:
@@ -224,16 +227,18 @@ def binary_counts(text: str, f: Formulation) -> Check | None:
     if not flagged:
         return None
     return Check(code="binary_count", severity="warning", names=flagged, where=flagged[0],
-                 message=(f"The variables {', '.join(flagged)} are binary (only 0 or 1), but "
-                          "the text asks how many: declare counts as \"integer\", not "
-                          "\"binary\"; keep binary only for yes/no decisions."))
+                 fix={"domains": dict.fromkeys(flagged, "integer")}, message=(
+                     f"The variables {', '.join(flagged)} are binary (only 0 or 1), but the text "
+                     "asks how many: declare counts as \"integer\", not \"binary\"; keep "
+                     "binary only for yes/no decisions."))
 
 
 def objective_sense(text: str, f: Formulation) -> Check | None:
     wanted = textcues.goal_sense(text)
     if wanted is None or wanted == f.objective.sense:
         return None
-    return Check(code="objective_sense", severity="warning", where="objective", message=(
+    return Check(code="objective_sense", severity="warning", where="objective",
+                 fix={"objective": {"sense": wanted}}, message=(
         f"The text asks to {wanted}, but the objective is set to {f.objective.sense}."))
 
 
@@ -335,13 +340,48 @@ def percents_as_whole_numbers(text: str, f: Formulation) -> Check | None:
                      f"the items are x\" is x <= {first.value / 100:g}*(x + y)."))
 
 
+_COUNT_GOAL = re.compile(
+    r"\b(?:minimi[sz]e|reduce|minimum|fewest)\b[^.?!]{0,25}?\b(?:total\s+)?number\s+of\s+"
+    r"(?P<noun>[a-z-]+(?:\s+[a-z-]+)?)")
+_MEASURES = frozenset(textcues.stem(w) for w in re.findall(r"\w+", (
+    "people person customers patients hours minutes days dollars calories grams units kg tons "
+    "liters gallons miles km pounds trips visits")))
+
+
+def _weighted(expression: str) -> bool:
+    tree = _tree(expression)
+    return tree is not None and any(
+        isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and any(
+            isinstance(s, ast.Constant) and isinstance(s.value, (int, float))
+            and s.value not in (0, 1) for s in (n.left, n.right))
+        for n in ast.walk(tree))
+
+
+def count_objective(text: str, f: Formulation) -> Check | None:
+    """'Minimize the total number of workers' with a weighted (cost-like) objective."""
+    m = _COUNT_GOAL.search(text.lower())
+    if not m or f.objective.sense != "minimize" or not _weighted(f.objective.expression):
+        return None
+    noun = m.group("noun")
+    if textcues.stem(noun.split()[0]) in _MEASURES:
+        return None
+    names = " + ".join(v.name for v in f.variables[:4])
+    return Check(code="count_objective", severity="warning", where="objective", message=(
+        f"The text asks for the fewest {noun} (\"{m.group(0)}\"), but the objective weighs the "
+        f"decisions: if it counts the decisions themselves, the objective is their plain sum "
+        f"(e.g. {names}), without costs or sizes."))
+
+
 def bound_directions(text: str, f: Formulation) -> list[Check]:
     """Bounds written in the other direction than the words before their number say."""
     out = []
+    expressions = {c.name: c.expression for c in f.constraints}
     for name, direction, value, cue in bound_cues.reversed_bounds(text, f):
         kind = "a requirement" if cue.direction == ">=" else "a limit"
+        fixed = bound_cues.flipped(expressions[name])
         out.append(Check(code="bound_direction", severity="warning", where=f"constraint '{name}'",
-                         names=[name], message=(
+                         names=[name], fix={"constraints": {name: fixed}} if fixed else None,
+                         message=(
                              f"Constraint '{name}' says {direction} {value:g}, but the text says "
                              f"\"{cue.phrase}\" for {value:g} (\"{cue.sentence[:120]}\"): that "
                              f"is {kind}, {cue.direction} {value:g}.")))
@@ -352,8 +392,9 @@ def ratio_directions(text: str, f: Formulation) -> list[Check]:
     """'At least twice as many A as B' written with the factor on A (or the sign reversed)."""
     out = []
     for name, cue in ratio_cues.reversed_ratios(text, f):
+        right = f"{cue.subject} {cue.direction} {cue.factor:g}*{cue.object}"
         out.append(Check(code="ratio_direction", severity="warning", where=f"constraint '{name}'",
-                         names=[name], message=(
+                         names=[name], fix={"constraints": {name: right}}, message=(
                              f"Constraint '{name}' does not match the text \"{cue.sentence[:140]}"
                              f"\": that is {cue.subject} {cue.direction} {cue.factor:g}*"
                              f"{cue.object} (the factor goes with {cue.object}).")))
@@ -369,7 +410,8 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
         if trivial:
             out.append(trivial)
     for check in (objective_sense(text, f), integer_cues(text, f), binary_counts(text, f),
-                  unused_numbers(text, f), percents_as_whole_numbers(text, f)):
+                  unused_numbers(text, f), percents_as_whole_numbers(text, f),
+                  count_objective(text, f)):
         if check is not None:
             out.append(check)
     out.extend(limit_equalities(text, f))

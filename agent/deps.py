@@ -68,6 +68,7 @@ class Deps:
     max_repairs: int = 3
     samples: int = 1
     formulation_shape: str = "auto"
+    autofix: bool = True
     code_strategy: bool = False
     top_k: int = 4
     temperature: float = 0.0
@@ -96,6 +97,7 @@ class Deps:
             "max_repairs": settings.max_repairs,
             "samples": settings.samples,
             "formulation_shape": settings.formulation_shape,
+            "autofix": settings.autofix,
             "code_strategy": settings.code_strategy,
             "top_k": settings.top_k if settings.library else 0,
             "temperature": settings.temperature,

@@ -4,10 +4,12 @@
 START -> intake -> retrieve -> formulate -> solve -> check -> select -> answer -> END
            |                      ^           ^                 |  |
            +-- follow-up ---------+           +---- repair <----+  +-> code -> answer
-           +-- not a problem -> answer
+           +-- not a problem -> answer        +---- autofix <---+
 ```
-select routes to repair while the current attempt has errors or warnings not yet fed back and
-rounds are left, then to code (when the code strategy is on), then to answer.
+select routes to autofix while a check of the current attempt carries an exact correction not
+yet applied (no LLM call, no repair round), then to repair while the current attempt has
+errors or warnings not yet fed back and rounds are left, then to code (when the code strategy
+is on), then to answer.
 The repair loop is bounded by the ``repairs`` counter in the state (``Deps.max_repairs``),
 never by the recursion limit. Dependencies come through the runtime context (``Deps``).
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from optiform.agent.autofix import autofix
 from optiform.agent.code_strategy import code
 from optiform.agent.deps import Deps
 from optiform.agent.finish import answer
@@ -31,16 +34,18 @@ def build_graph() -> StateGraph:
     g = StateGraph(AgentState, context_schema=Deps)
     for name, fn in (("intake", intake), ("retrieve", retrieve), ("formulate", formulate),
                      ("solve", solve), ("check", check), ("select", select),
-                     ("repair", repair), ("code", code), ("answer", answer)):
+                     ("repair", repair), ("autofix", autofix), ("code", code),
+                     ("answer", answer)):
         g.add_node(name, fn)
     g.add_edge(START, "intake")
     g.add_conditional_edges("intake", after_intake, ["retrieve", "formulate", "answer"])
     g.add_edge("retrieve", "formulate")
     g.add_edge("formulate", "solve")
     g.add_edge("repair", "solve")
+    g.add_edge("autofix", "solve")
     g.add_edge("solve", "check")
     g.add_edge("check", "select")
-    g.add_conditional_edges("select", route, ["repair", "code", "answer"])
+    g.add_conditional_edges("select", route, ["autofix", "repair", "code", "answer"])
     g.add_edge("code", "answer")
     g.add_edge("answer", END)
     return g

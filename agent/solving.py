@@ -11,14 +11,16 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from optiform.agent import checks
+from optiform.agent.autofix import pending_fixes
 from optiform.agent.deps import Deps, step
 from optiform.agent.events import traced_node
 from optiform.agent.formulate import pending_feedback
 from optiform.agent.state import AgentState, Attempt
 from optiform.agent.vote import vote
-from optiform.errors import OptiformError
+from optiform.errors import FormulationError, OptiformError
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
+from optiform.solvers.validate import model_errors
 
 FIRST_ROUND = ("formulate", "sample", "follow_up")
 
@@ -33,8 +35,12 @@ def solve_attempt(deps: Deps, attempt: Attempt, data_dir: str | None) -> tuple[A
         result = deps.solve(f, solver=deps.solver, time_limit=deps.time_limit,
                             mip_gap=deps.mip_gap, data_dir=Path(data_dir) if data_dir else None)
     except OptiformError as exc:
+        found: list[BaseException] = [exc]
+        if isinstance(exc, FormulationError):
+            # every static error at once, so one repair can fix them all
+            found += [e for e in model_errors(f) if str(e) != str(exc)]
         out["error"] = str(exc)
-        out["checks"] = [checks.error_check(exc).model_dump()]
+        out["checks"] = [checks.error_check(e).model_dump() for e in found]
         out["checked"] = True
         return out, time.perf_counter() - t0
     out["result"] = result.model_dump(mode="json")
@@ -120,10 +126,13 @@ def after_intake(state: AgentState) -> str:
 
 
 def route(state: AgentState, runtime: Runtime[Deps]) -> str:
-    """Repair while the current attempt has errors or new warnings and rounds are left;
-    then the code strategy when it is on; then the answer."""
+    """Autofix while the current attempt's checks carry corrections not yet applied; repair
+    while it has errors or new warnings and rounds are left; then the code strategy when it
+    is on; then the answer."""
     deps = runtime.context
     current = state["attempts"][state["current"]]
+    if deps.autofix and pending_fixes(current, state.get("fed_back", [])):
+        return "autofix"
     if pending_feedback(current, state.get("fed_back", [])) and \
             state.get("repairs", 0) < deps.max_repairs:
         return "repair"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from optiform.agent.llm import Usage
 
-AttemptSource = Literal["formulate", "sample", "repair", "follow_up", "code"]
+AttemptSource = Literal["formulate", "sample", "repair", "autofix", "follow_up", "code"]
 
 
 class Attempt(TypedDict, total=False):
@@ -69,7 +69,8 @@ class TraceStep(BaseModel):
     """One step of a solve. Only the fields that apply to the step's kind are set."""
 
     node: str
-    kind: Literal["llm", "solve", "check", "code", "vote", "retrieve", "classify", "note"]
+    kind: Literal["llm", "solve", "check", "code", "vote", "retrieve", "classify", "autofix",
+                  "note"]
     at: float = Field(0.0, description="Seconds since the turn started.")
     seconds: float = 0.0
     attempt: int | None = None

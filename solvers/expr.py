@@ -111,8 +111,12 @@ def parse(text: str, *, where: str | None = None) -> ast.expr:
         token = None
         if exc.offset and exc.text:
             token = exc.text[max(exc.offset - 1, 0):exc.offset + 8].strip() or None
+        hint = None
+        if re.match(r"\s*(<=|>=|==|<|>|=)", text):
+            hint = ("the left side is missing: write what is limited, e.g. "
+                    f"'2*x + 3*y {text.strip()}' with the variables it is about")
         raise FormulationError(f"syntax error: {exc.msg}", where=where, expression=text,
-                               token=token) from None
+                               token=token, hint=hint) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise FormulationError(f"expression cannot be parsed ({type(exc).__name__})",
                                where=where, expression=text) from None

@@ -263,3 +263,31 @@ class _Checker:
         raise self.fail(f"function '{fn}' is not allowed", token=fn,
                         suggestion=suggest(fn, sorted(FUNCTIONS | {"sum"})),
                         hint="allowed: sum, min, max, exp, log, sqrt, abs, len, range")
+
+
+MAX_REPORTED = 8
+
+
+def model_errors(f: Formulation) -> list[FormulationError]:
+    """Every static error of the formulation, not only the first: the objective's, then each
+    constraint's, checked alone (at most ``MAX_REPORTED``), so that one repair can fix them
+    all. Empty when ``parse_model`` succeeds."""
+    try:
+        parse_model(f)
+        return []
+    except FormulationError:
+        pass
+    out: list[FormulationError] = []
+    try:
+        parse_model(f.model_copy(update={"constraints": []}))
+    except FormulationError as exc:
+        out.append(exc)
+    for c in f.constraints:
+        if len(out) >= MAX_REPORTED:
+            break
+        try:
+            parse_model(f.model_copy(update={"constraints": [c]}))
+        except FormulationError as exc:
+            if not any(str(exc) == str(e) for e in out):
+                out.append(exc)
+    return out

@@ -147,3 +147,16 @@ def test_half_written_as_a_division_the_wrong_way_round_is_flagged():
     right = to_formulation({**f.model_dump(), "constraints": [
         {"name": "limit", "expression": "trucks <= containers/2"}]})
     assert ratio_directions(text, right) == []
+
+
+def test_fewest_things_with_a_cost_weighted_objective_is_flagged():
+    from optiform.agent.checks import count_objective
+
+    cost = to_formulation({"variables": {"full": "integer", "part": "integer"},
+                           "objective": {"sense": "minimize", "expression": "300*full + 100*part"},
+                           "constraints": {"labor": "8*full + 4*part >= 500"}})
+    check = count_objective(WORKERS, cost)
+    assert check is not None and "full + part" in check.message and "workers" in check.message
+    assert count_objective(WORKERS, workers("8*full + 4*part >= 500", "300*full <= 15000")) is None
+    people = "Minimize the total number of people exposed to the risk."
+    assert count_objective(people, cost) is None

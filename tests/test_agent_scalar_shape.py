@@ -124,3 +124,26 @@ def test_variable_names_that_are_not_identifiers_are_renamed_everywhere():
     assert f.constraints[0].expression == "60*wheeler_4 + 40*wheeler_3 >= 1000"
     # a longer token that merely contains a name is left alone
     assert f.constraints[1].expression == "small_trucks <= 14_wheeler_count"
+
+
+def test_every_invalid_constraint_is_reported_in_one_round():
+    from optiform.solvers.validate import model_errors
+
+    f = to_formulation({**SCALAR, "constraints": {"a": "chairs <= 5", "b": "<= 150",
+                                                  "c": "tabels <= 3", "d": "tables <= 6"}})
+    errors = model_errors(f)
+    assert [e.where for e in errors] == ["constraint 'b'", "constraint 'c'"]
+    assert "left side is missing" in str(errors[0]) and "'2*x + 3*y <= 150'" in str(errors[0])
+    assert model_errors(to_formulation(SCALAR)) == []
+
+
+def test_the_agent_feeds_back_all_the_errors_of_an_attempt():
+    from optiform.solvers.api import solve_formulation
+
+    bad = {**SCALAR, "constraints": {"labor": "<= 40", "table_sales": "tabels <= 6"}}
+    llm = FakeLLM([bad, SCALAR])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=lambda f, data_dir=None: "# script").solve(SHOP)
+    assert answer.status == "optimal" and answer.repair_rounds == 1
+    repair = llm.requests[1]["messages"][-1].content
+    assert "constraint 'labor'" in repair and "constraint 'table_sales'" in repair

@@ -1,0 +1,66 @@
+"""The autofix node: corrections the checks are sure of, applied without an LLM call.
+
+Some checks know the exact right form: a bound whose direction the text states ("requiring
+500 hours" -> ``>= 500``), "at least twice as many trams as trains" (``trams >= 2*trains``), a
+count declared binary, an objective sense the wording names. A small model told about them
+often rewrites the constraint wrongly again; applying the correction is faster (no LLM round)
+and exact. The corrected model is a new attempt (source ``autofix``) that is solved and checked
+like any other, so a wrong correction shows up in its checks; each check's fix is applied once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from optiform.agent import checks
+from optiform.agent.deps import Deps, step
+from optiform.agent.events import emit, traced_node
+from optiform.agent.state import AgentState, Attempt
+
+
+def pending_fixes(attempt: Attempt, applied: list[str]) -> list[checks.Check]:
+    """The attempt's checks that carry a fix not applied before in this turn."""
+    if not attempt.get("formulation"):
+        return []
+    found = [checks.Check.model_validate(c) if isinstance(c, dict) else c
+             for c in attempt.get("checks", [])]
+    return [c for c in found if c.fix and f"fix:{c.key}" not in applied]
+
+
+def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[str, Any]:
+    """The formulation (as a dict) with every fix applied."""
+    out = {**formulation}
+    constraints = {k: v for c in fixes for k, v in (c.fix or {}).get("constraints", {}).items()}
+    domains = {k: v for c in fixes for k, v in (c.fix or {}).get("domains", {}).items()}
+    objective = {k: v for c in fixes for k, v in (c.fix or {}).get("objective", {}).items()}
+    out["constraints"] = [{**c, "expression": constraints.get(c["name"], c["expression"])}
+                          for c in formulation.get("constraints", [])]
+    out["variables"] = [{**v, "domain": domains.get(v["name"], v.get("domain", "continuous"))}
+                        for v in formulation.get("variables", [])]
+    if objective:
+        out["objective"] = {**formulation["objective"], **objective}
+    return out
+
+
+@traced_node("autofix")
+def autofix(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    attempts = list(state["attempts"])
+    current = attempts[state["current"]]
+    fixes = pending_fixes(current, state.get("fed_back", []))
+    new: Attempt = {"index": len(attempts), "source": "autofix", "raw": None,
+                    "formulation": apply_fixes(current["formulation"], fixes), "error": None,
+                    "result": None, "checks": [], "checked": False}
+    trace = [*state.get("trace", []), step(
+        "autofix", "autofix", started=state["started"], attempt=new["index"],
+        formulation=new["formulation"],
+        detail={"from": current["index"], "fixes": [c.model_dump() for c in fixes]})]
+    emit("attempt", "autofix", index=new["index"], source="autofix", valid=True)
+    return {
+        "attempts": [*attempts, new],
+        "current": new["index"],
+        "chain": [*state.get("chain", []), new["index"]],
+        "fed_back": [*state.get("fed_back", []), *(f"fix:{c.key}" for c in fixes)],
+        "trace": trace,
+    }

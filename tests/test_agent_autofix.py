@@ -1,0 +1,68 @@
+"""The autofix node: exact corrections from the checks, applied without an LLM round."""
+
+from __future__ import annotations
+
+from optiform.agent.autofix import apply_fixes, pending_fixes
+from optiform.agent.checks import Check
+from optiform.agent.fake import FakeLLM
+from optiform.api import Assistant
+from optiform.config import load_settings
+from optiform.solvers.api import solve_formulation
+
+RAIL = ("Each train can transport 120 people per hour and each tram can transport 30 people per "
+        "hour. Since trains take longer to build, the number of trams must be at least twice the "
+        "number of trains. If the company wants to transport at least 600 people per hour, "
+        "minimize the total number of transportation units required.")
+REVERSED = {"variables": {"trains": "integer", "trams": "integer"},
+            "objective": {"sense": "minimize", "expression": "trains + trams"},
+            "constraints": {"people": "120*trains + 30*trams <= 600",
+                            "ratio": "trains >= 2*trams"}}
+
+
+def run(llm, **settings):
+    return Assistant(load_settings(library=False, **settings), llm=llm, solve=solve_formulation,
+                     export=lambda f, data_dir=None: "# script").solve(RAIL)
+
+
+def test_reversed_bound_and_ratio_are_fixed_without_an_llm_round():
+    llm = FakeLLM([REVERSED])
+    answer = run(llm)
+    assert len(llm.requests) == 1 and answer.repair_rounds == 0
+    assert answer.status == "optimal" and answer.objective == 11.0  # 2 trains, 9 trams
+    assert answer.source == "autofix"
+    exprs = {c.name: c.expression for c in answer.formulation.constraints}
+    assert exprs == {"people": "120*trains + 30*trams >= 600", "ratio": "trams >= 2*trains"}
+    step = next(s for s in answer.trace.steps if s.kind == "autofix")
+    assert {f["code"] for f in step.detail["fixes"]} == {"bound_direction", "ratio_direction"}
+
+
+def test_without_autofix_the_llm_is_told_instead():
+    llm = FakeLLM([REVERSED, REVERSED])
+    answer = run(llm, autofix=False, max_repairs=1)
+    assert answer.repair_rounds == 1 and len(llm.requests) == 2
+    assert "trams >= 2*trains" in llm.requests[1]["messages"][-1].content
+
+
+def test_each_fix_is_applied_once():
+    check = Check(code="bound_direction", severity="warning", message="m", where="constraint 'a'",
+                  fix={"constraints": {"a": "x >= 1"}})
+    attempt = {"formulation": {"variables": [], "constraints": []}, "checks": [check.model_dump()]}
+    assert pending_fixes(attempt, []) == [check]
+    assert pending_fixes(attempt, [f"fix:{check.key}"]) == []
+    assert pending_fixes({"formulation": None, "checks": [check.model_dump()]}, []) == []
+
+
+def test_apply_fixes_changes_only_what_the_fixes_name():
+    f = {"variables": [{"name": "x", "domain": "binary"}, {"name": "y", "domain": "continuous"}],
+         "objective": {"sense": "maximize", "expression": "x + y"},
+         "constraints": [{"name": "a", "expression": "x <= 5"},
+                         {"name": "b", "expression": "y <= 2"}]}
+    fixes = [Check(code="c", severity="warning", message="m",
+                   fix={"constraints": {"a": "x >= 5"}, "domains": {"x": "integer"},
+                        "objective": {"sense": "minimize"}})]
+    out = apply_fixes(f, fixes)
+    assert out["constraints"][0]["expression"] == "x >= 5"
+    assert out["constraints"][1] == f["constraints"][1]
+    assert [v["domain"] for v in out["variables"]] == ["integer", "continuous"]
+    assert out["objective"] == {"sense": "minimize", "expression": "x + y"}
+    assert f["constraints"][0]["expression"] == "x <= 5"  # the original is untouched
