@@ -366,7 +366,12 @@ def count_objective(text: str, f: Formulation) -> Check | None:
     if textcues.stem(noun.split()[0]) in _MEASURES:
         return None
     names = " + ".join(v.name for v in f.variables[:4])
-    return Check(code="count_objective", severity="warning", where="objective", message=(
+    # when every decision is a whole-number count of a few kinds of things, "the total number"
+    # is their sum: exact enough to apply; otherwise the LLM is told
+    sure = len(f.variables) <= 4 and all(v.domain == "integer" and not v.index
+                                         for v in f.variables)
+    return Check(code="count_objective", severity="warning", where="objective",
+                 fix={"objective": {"expression": names}} if sure else None, message=(
         f"The text asks for the fewest {noun} (\"{m.group(0)}\"), but the objective weighs the "
         f"decisions: if it counts the decisions themselves, the objective is their plain sum "
         f"(e.g. {names}), without costs or sizes."))

@@ -160,3 +160,16 @@ def test_fewest_things_with_a_cost_weighted_objective_is_flagged():
     assert count_objective(WORKERS, workers("8*full + 4*part >= 500", "300*full <= 15000")) is None
     people = "Minimize the total number of people exposed to the risk."
     assert count_objective(people, cost) is None
+
+
+def test_the_count_objective_is_fixed_only_when_every_decision_is_a_count():
+    from optiform.agent.checks import count_objective
+
+    counts = to_formulation({"variables": {"full": "integer", "part": "integer"},
+                             "objective": {"sense": "minimize",
+                                           "expression": "300*full + 100*part"},
+                             "constraints": {"labor": "8*full + 4*part >= 500"}})
+    assert count_objective(WORKERS, counts).fix == {"objective": {"expression": "full + part"}}
+    mixed = to_formulation({**counts.model_dump(), "variables": [
+        {"name": "full", "domain": "integer"}, {"name": "part", "domain": "continuous"}]})
+    assert count_objective(WORKERS, mixed).fix is None
