@@ -30,13 +30,17 @@ def pending_fixes(attempt: Attempt, applied: list[str]) -> list[checks.Check]:
 
 
 def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[str, Any]:
-    """The formulation (as a dict) with every fix applied."""
+    """The formulation (as a dict) with every fix applied (a fix naming a constraint the
+    model lacks adds it)."""
     out = {**formulation}
     constraints = {k: v for c in fixes for k, v in (c.fix or {}).get("constraints", {}).items()}
     domains = {k: v for c in fixes for k, v in (c.fix or {}).get("domains", {}).items()}
     objective = {k: v for c in fixes for k, v in (c.fix or {}).get("objective", {}).items()}
     out["constraints"] = [{**c, "expression": constraints.get(c["name"], c["expression"])}
                           for c in formulation.get("constraints", [])]
+    known = {c["name"] for c in out["constraints"]}
+    out["constraints"] += [{"name": name, "expression": expression}
+                           for name, expression in constraints.items() if name not in known]
     out["variables"] = [{**v, "domain": domains.get(v["name"], v.get("domain", "continuous"))}
                         for v in formulation.get("variables", [])]
     if objective:

@@ -28,10 +28,10 @@ _UPPER = re.compile(
     r"\b(?:at most|no more than|not more than|no greater than|up to|available|availability|"
     r"a maximum of|maximum of|maximum|max\.|(?:can ?not|can't|must not|does not|should not|"
     r"may not|not to) exceed|limited to|limit of|limit|capacity|budget(?: of)?|only has|"
-    r"only have|or less|or fewer)\b")
+    r"only have|has|have|or less|or fewer)\b")
 
 
-_PER_UNIT_VERBS = re.compile(r"requir|need|demand|must|should")
+_PER_UNIT_VERBS = re.compile(r"requir|need|demand|must|should|has|have")
 
 
 @dataclass(frozen=True)

@@ -319,6 +319,25 @@ def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
         "a minimum) is probably missing, or an inequality is reversed."))
 
 
+def _share_fix(text: str, f: Formulation, percent: float) -> dict[str, dict[str, str]] | None:
+    """The constraint '35 percent of the pipes are high-volume' means, when every decision is
+    a whole-number count (so the total is their sum) and the text names one variable."""
+    if not f.variables or len(f.variables) > 4 or any(v.domain != "integer" or v.index
+                                                      for v in f.variables):
+        return None
+    cues = [c for c in ratio_cues.share_cues(text, f) if _close(c.fraction * 100, percent)]
+    if len(cues) != 1:
+        return None
+    cue = cues[0]
+    total = " + ".join(v.name for v in f.variables)
+    right = f"{cue.variable} {cue.direction} {cue.fraction:g}*({total})"
+    using = [c.name for c in f.constraints
+             if not c.for_each and (tree := _tree(c.expression)) is not None
+             and percent in _constants(tree)]
+    name = using[0] if len(using) == 1 else f"{cue.variable}_share"
+    return {"constraints": {name: right}}
+
+
 def percents_as_whole_numbers(text: str, f: Formulation) -> Check | None:
     """'35 percent' written as 35 instead of 0.35 (and 0.35 nowhere in the model)."""
     used = formulation_numbers(f)
@@ -333,7 +352,7 @@ def percents_as_whole_numbers(text: str, f: Formulation) -> Check | None:
     if not flagged:
         return None
     first = flagged[0]
-    return Check(code="percent_as_whole", severity="warning",
+    return Check(code="percent_as_whole", severity="warning", fix=_share_fix(text, f, first.value),
                  names=[n.text.strip() for n in flagged], message=(
                      f"The text says {first.text.strip()}, but the model writes "
                      f"{first.value:g}: a percentage is a fraction. \"At most {first.value:g}% of "

@@ -132,3 +132,38 @@ def reversed_ratios(text: str, f: Formulation) -> list[tuple[str, RatioCue]]:
             if not (a == cue.subject and op == cue.direction):
                 out.append((c.name, cue))
     return out
+
+
+_SHARE = re.compile(
+    r"(?P<dir>at least|no less than|not less than|a minimum of|at most|no more than|"
+    r"not more than|a maximum of|up to)\s+(?P<p>\d+(?:\.\d+)?)\s?(?:%|percent)\s+of\s+"
+    r"(?P<rest>[^.;?!]{0,100})")
+
+
+@dataclass(frozen=True)
+class ShareCue:
+    variable: str
+    direction: str
+    fraction: float
+    percent_text: str
+    sentence: str
+
+
+def share_cues(text: str, f: Formulation) -> list[ShareCue]:
+    """'At most 35 percent of the pipes can be high-volume ones': one variable's share of the
+    total of all of them, when exactly one variable is named after the cue (or, failing that,
+    before it)."""
+    out = []
+    for sentence in textcues.sentences(text):
+        low = sentence.lower()
+        for m in _SHARE.finditer(low):
+            named = {v for _, v in _mentions(textcues.words(m.group("rest")), f)}
+            if not named:
+                named = {v for _, v in _mentions(textcues.words(low[:m.start()]), f)}
+            if len(named) != 1:
+                continue
+            direction = "<=" if m.group("dir") in ("at most", "no more than", "not more than",
+                                                    "a maximum of", "up to") else ">="
+            out.append(ShareCue(named.pop(), direction, float(m.group("p")) / 100.0,
+                                m.group("p"), sentence))
+    return out

@@ -173,3 +173,35 @@ def test_the_count_objective_is_fixed_only_when_every_decision_is_a_count():
     mixed = to_formulation({**counts.model_dump(), "variables": [
         {"name": "full", "domain": "integer"}, {"name": "part", "domain": "continuous"}]})
     assert count_objective(WORKERS, mixed).fix is None
+
+
+def test_a_share_written_wrong_is_fixed_to_a_share_of_the_total():
+    text = ("At most 35 percent of the pipes can be high-volume ones. There must be a minimum of "
+            "8 low-volume pipes.")
+    f = to_formulation({"variables": {"high_volume": "integer", "low_volume": "integer"},
+                        "objective": {"sense": "minimize",
+                                      "expression": "high_volume + low_volume"},
+                        "constraints": {"share": "35*high_volume <= 1", "low": "low_volume >= 8"}})
+    check = percents_as_whole_numbers(text, f)
+    assert check.fix == {"constraints": {
+        "share": "high_volume <= 0.35*(high_volume + low_volume)"}}
+    # a share the model left out is added under a new name
+    missing = to_formulation({**f.model_dump(), "constraints": [
+        {"name": "low", "expression": "low_volume >= 8"},
+        {"name": "wrong", "expression": "high_volume <= 35"}]})
+    assert percents_as_whole_numbers(text, missing).fix == {"constraints": {
+        "wrong": "high_volume <= 0.35*(high_volume + low_volume)"}}
+
+
+def test_a_share_of_money_is_left_to_the_llm():
+    text = "At least 20 percent of the money must be invested in bonds."
+    f = to_formulation({"variables": {"bonds": "continuous", "stocks": "continuous"},
+                        "objective": {"sense": "maximize", "expression": "0.05*bonds + 0.1*stocks"},
+                        "constraints": {"share": "bonds >= 20"}})
+    assert percents_as_whole_numbers(text, f).fix is None
+
+
+def test_has_is_a_limit_unless_it_describes_each_unit():
+    text = "The company has 160 technicians. Each pipe has 12 valves."
+    assert bound_cues.cue_before(text, text.index("160")).direction == "<="
+    assert bound_cues.cue_before(text, text.index("12")) is None
