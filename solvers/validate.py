@@ -67,6 +67,22 @@ def make_scope(f: Formulation) -> Scope:
 
 
 def parse_model(f: Formulation) -> ParsedModel:
+    """The formulation's parsed trees; a FormulationError for the first problem found."""
+    try:
+        return _parse_model(f)
+    except FormulationError as exc:
+        names = {c.name: c.expression for c in f.constraints}
+        if exc.token in names and f"unknown name '{exc.token}'" in exc.message:
+            lhs = names[exc.token].split("<")[0].split(">")[0].split("=")[0].strip()
+            raise FormulationError(
+                f"unknown name '{exc.token}': that is the name of a constraint, not a quantity",
+                where=exc.where, expression=exc.expression, token=exc.token,
+                hint=f"write the quantity itself with the variables, e.g. ({lhs}) if that is "
+                     "what is meant") from None
+        raise
+
+
+def _parse_model(f: Formulation) -> ParsedModel:
     scope = make_scope(f)
     where = "objective"
     obj = parse(f.objective.expression, where=where)

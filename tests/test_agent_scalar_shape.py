@@ -147,3 +147,14 @@ def test_the_agent_feeds_back_all_the_errors_of_an_attempt():
     assert answer.status == "optimal" and answer.repair_rounds == 1
     repair = llm.requests[1]["messages"][-1].content
     assert "constraint 'labor'" in repair and "constraint 'table_sales'" in repair
+
+
+def test_a_constraint_name_used_as_a_quantity_gets_a_hint():
+    from optiform.solvers.validate import parse_model
+
+    f = to_formulation({**SCALAR, "constraints": {
+        "labor": "2*chairs + 5*tables <= 40", "share": "tables <= 0.5*labor"}})
+    with pytest.raises(FormulationError) as info:
+        parse_model(f)
+    text = str(info.value)
+    assert "name of a constraint, not a quantity" in text and "(2*chairs + 5*tables)" in text
