@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from optiform.agent import bound_cues, ratio_cues, textcues
+from optiform.agent import bound_cues, ratio_cues, share_check, textcues
 from optiform.errors import FormulationError, OptiformError
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult, Status
@@ -319,23 +319,16 @@ def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
         "a minimum) is probably missing, or an inequality is reversed."))
 
 
-def _share_fix(text: str, f: Formulation, percent: float) -> dict[str, dict[str, str]] | None:
-    """The constraint '35 percent of the pipes are high-volume' means, when every decision is
-    a whole-number count (so the total is their sum) and the text names one variable."""
-    if not f.variables or len(f.variables) > 4 or any(v.domain != "integer" or v.index
-                                                      for v in f.variables):
-        return None
-    cues = [c for c in ratio_cues.share_cues(text, f) if _close(c.fraction * 100, percent)]
-    if len(cues) != 1:
-        return None
-    cue = cues[0]
-    total = " + ".join(v.name for v in f.variables)
-    right = f"{cue.variable} {cue.direction} {cue.fraction:g}*({total})"
-    using = [c.name for c in f.constraints
-             if not c.for_each and (tree := _tree(c.expression)) is not None
-             and percent in _constants(tree)]
-    name = using[0] if len(using) == 1 else f"{cue.variable}_share"
-    return {"constraints": {name: right}}
+def share_of_total(text: str, f: Formulation) -> list[Check]:
+    """'At most 40% of the concerts are R&B' written against the wrong base, or missing."""
+    out = []
+    for fix in share_check.share_fixes(text, f):
+        out.append(Check(code="share_of_total", severity="warning",
+                         where=f"constraint '{fix.constraint}'", names=[fix.constraint],
+                         fix={"constraints": {fix.constraint: fix.expression}}, message=(
+                             f"The text says \"{fix.cue.sentence[:140]}\": that is "
+                             f"{fix.expression}, a share of the total of all of them.")))
+    return out
 
 
 def percents_as_whole_numbers(text: str, f: Formulation) -> Check | None:
@@ -352,7 +345,7 @@ def percents_as_whole_numbers(text: str, f: Formulation) -> Check | None:
     if not flagged:
         return None
     first = flagged[0]
-    return Check(code="percent_as_whole", severity="warning", fix=_share_fix(text, f, first.value),
+    return Check(code="percent_as_whole", severity="warning",
                  names=[n.text.strip() for n in flagged], message=(
                      f"The text says {first.text.strip()}, but the model writes "
                      f"{first.value:g}: a percentage is a fraction. \"At most {first.value:g}% of "
@@ -441,6 +434,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(limit_equalities(text, f))
     out.extend(bound_directions(text, f))
     out.extend(ratio_directions(text, f))
+    out.extend(share_of_total(text, f))
     return out
 
 

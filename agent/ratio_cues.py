@@ -136,7 +136,8 @@ def reversed_ratios(text: str, f: Formulation) -> list[tuple[str, RatioCue]]:
 
 _SHARE = re.compile(
     r"(?P<dir>at least|no less than|not less than|a minimum of|at most|no more than|"
-    r"not more than|a maximum of|up to)\s+(?P<p>\d+(?:\.\d+)?)\s?(?:%|percent)\s+of\s+"
+    r"not more than|a maximum of|up to)\s+(?:[a-z]+\s+){0,2}?(?P<p>\d+(?:\.\d+)?)\s?"
+    r"(?:%|percent)\s+of\s+"
     r"(?P<rest>[^.;?!]{0,100})")
 
 

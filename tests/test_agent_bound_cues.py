@@ -175,29 +175,56 @@ def test_the_count_objective_is_fixed_only_when_every_decision_is_a_count():
     assert count_objective(WORKERS, mixed).fix is None
 
 
-def test_a_share_written_wrong_is_fixed_to_a_share_of_the_total():
-    text = ("At most 35 percent of the pipes can be high-volume ones. There must be a minimum of "
-            "8 low-volume pipes.")
-    f = to_formulation({"variables": {"high_volume": "integer", "low_volume": "integer"},
-                        "objective": {"sense": "minimize",
-                                      "expression": "high_volume + low_volume"},
-                        "constraints": {"share": "35*high_volume <= 1", "low": "low_volume >= 8"}})
-    check = percents_as_whole_numbers(text, f)
-    assert check.fix == {"constraints": {
-        "share": "high_volume <= 0.35*(high_volume + low_volume)"}}
-    # a share the model left out is added under a new name
-    missing = to_formulation({**f.model_dump(), "constraints": [
-        {"name": "low", "expression": "low_volume >= 8"},
-        {"name": "wrong", "expression": "high_volume <= 35"}]})
-    assert percents_as_whole_numbers(text, missing).fix == {"constraints": {
-        "wrong": "high_volume <= 0.35*(high_volume + low_volume)"}}
+def pipe_model(**constraints):
+    return to_formulation({"variables": {"high_volume": "integer", "low_volume": "integer"},
+                           "objective": {"sense": "minimize",
+                                         "expression": "high_volume + low_volume"},
+                           "constraints": {**constraints, "low": "low_volume >= 8"}})
+
+
+SHARE_TEXT = ("At most 35 percent of the pipes can be high-volume ones. There must be a minimum "
+              "of 8 low-volume pipes.")
+RIGHT_SHARE = "high_volume <= 0.35*(high_volume + low_volume)"
+
+
+@pytest.mark.parametrize("wrong", ["35*high_volume <= 1", "high_volume <= 0.35*low_volume",
+                                   "high_volume >= 0.35*(high_volume + low_volume)"])
+def test_a_share_written_wrong_is_fixed_to_a_share_of_the_total(wrong):
+    from optiform.agent.checks import share_of_total
+
+    (check,) = share_of_total(SHARE_TEXT, pipe_model(share=wrong))
+    assert check.fix == {"constraints": {"share": RIGHT_SHARE}}
+
+
+@pytest.mark.parametrize("right", [RIGHT_SHARE, "0.65*high_volume <= 0.35*low_volume",
+                                   "100*high_volume <= 35*(low_volume + high_volume)"])
+def test_an_equivalent_share_passes(right):
+    from optiform.agent.checks import share_of_total
+
+    assert share_of_total(SHARE_TEXT, pipe_model(share=right)) == []
+
+
+def test_a_missing_share_is_added_and_words_may_sit_between_cue_and_number():
+    from optiform.agent.checks import share_of_total
+
+    (check,) = share_of_total(SHARE_TEXT, pipe_model())
+    assert check.fix == {"constraints": {"high_volume_share": RIGHT_SHARE}}
+    text = "He can at most perform 40% of his concerts as pop concerts."
+    f = to_formulation({"variables": {"pop": "integer", "jazz": "integer"},
+                        "objective": {"sense": "minimize", "expression": "pop + jazz"},
+                        "constraints": {"share": "pop <= 0.4*jazz"}})
+    (check,) = share_of_total(text, f)
+    assert check.fix == {"constraints": {"share": "pop <= 0.4*(pop + jazz)"}}
 
 
 def test_a_share_of_money_is_left_to_the_llm():
+    from optiform.agent.checks import share_of_total
+
     text = "At least 20 percent of the money must be invested in bonds."
     f = to_formulation({"variables": {"bonds": "continuous", "stocks": "continuous"},
                         "objective": {"sense": "maximize", "expression": "0.05*bonds + 0.1*stocks"},
                         "constraints": {"share": "bonds >= 20"}})
+    assert share_of_total(text, f) == []
     assert percents_as_whole_numbers(text, f).fix is None
 
 
