@@ -126,33 +126,10 @@ def sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-async def until_disconnected(events: AsyncIterator[Any], request: Request,
-                             poll: float = 0.5) -> AsyncGenerator[Any, None]:
-    """``events`` until the client disconnects; then the source is closed (which cancels the
-    agent at its next step) and TurnCancelled is raised."""
-    source = aiter(events)
-    step: asyncio.Future[Any] | None = None
-    try:
-        while True:
-            step = asyncio.ensure_future(anext(source))
-            while True:
-                done, _ = await asyncio.wait({step}, timeout=poll)
-                if done:
-                    break
-                if await request.is_disconnected():
-                    raise TurnCancelled("the client went away")
-            try:
-                yield step.result()
-            except StopAsyncIteration:
-                return
-    finally:
-        await _close(source, step)
-
-
-async def with_pings(events: AsyncIterator[str], every: float = PING_SECONDS
-                     ) -> AsyncGenerator[str, None]:
-    """SSE text with a comment line when nothing was sent for ``every`` seconds (keeps proxies
-    from closing the stream, and finds a gone client on the next write)."""
+async def _ticking(events: AsyncIterator[Any], every: float
+                   ) -> AsyncGenerator[tuple[bool, Any], None]:
+    """``(True, item)`` for each item of ``events`` and ``(False, None)`` each ``every``
+    seconds without one; closing this closes the source (cancelling its pending await)."""
     source = aiter(events)
     step: asyncio.Future[Any] | None = None
     try:
@@ -162,13 +139,35 @@ async def with_pings(events: AsyncIterator[str], every: float = PING_SECONDS
                 done, _ = await asyncio.wait({step}, timeout=every)
                 if done:
                     break
-                yield ": ping\n\n"
+                yield False, None
             try:
-                yield step.result()
+                item = step.result()
             except StopAsyncIteration:
                 return
+            yield True, item
     finally:
         await _close(source, step)
+
+
+async def until_disconnected(events: AsyncIterator[Any], request: Request,
+                             poll: float = 0.5) -> AsyncGenerator[Any, None]:
+    """``events`` until the client disconnects; then the source is closed (which cancels the
+    agent at its next step) and TurnCancelled is raised."""
+    async with contextlib.aclosing(_ticking(events, poll)) as ticks:
+        async for is_item, item in ticks:
+            if is_item:
+                yield item
+            elif await request.is_disconnected():
+                raise TurnCancelled("the client went away")
+
+
+async def with_pings(events: AsyncIterator[str], every: float = PING_SECONDS
+                     ) -> AsyncGenerator[str, None]:
+    """SSE text with a comment line when nothing was sent for ``every`` seconds (keeps proxies
+    from closing the stream, and finds a gone client on the next write)."""
+    async with contextlib.aclosing(_ticking(events, every)) as ticks:
+        async for is_item, item in ticks:
+            yield item if is_item else ": ping\n\n"
 
 
 async def _close(source: AsyncIterator[Any], pending: asyncio.Future[Any] | None) -> None:

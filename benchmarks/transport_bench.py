@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from optiform.solvers.formulation import Formulation
+from optiform.solvers.samples import transport
 
 
 def instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -33,26 +34,8 @@ def instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def formulation(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray) -> Formulation:
-    n = supply.size
-    return Formulation.from_dict({
-        "name": f"transport{n}",
-        "sets": [{"name": "I", "elements": [f"s{i}" for i in range(n)]},
-                 {"name": "J", "elements": [f"d{j}" for j in range(n)]}],
-        "parameters": [
-            {"name": "supply", "index": ["I"], "values": supply.tolist()},
-            {"name": "demand", "index": ["J"], "values": demand.tolist()},
-            {"name": "cost", "index": ["I", "J"], "values": cost.tolist()},
-        ],
-        "variables": [{"name": "x", "index": ["I", "J"]}],
-        "objective": {"sense": "minimize",
-                      "expression": "sum(cost[i, j] * x[i, j] for i in I for j in J)"},
-        "constraints": [
-            {"name": "ship", "for_each": "i in I",
-             "expression": "sum(x[i, j] for j in J) <= supply[i]"},
-            {"name": "meet", "for_each": "j in J",
-             "expression": "sum(x[i, j] for i in I) >= demand[j]"},
-        ],
-    })
+    return Formulation.from_dict(transport(supply.tolist(), demand.tolist(), cost.tolist(),
+                                           name=f"transport{supply.size}"))
 
 
 def hand_written(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray) -> tuple[float, Any]:

@@ -18,6 +18,7 @@ from optiform.solvers.linear import LinearModel, RowFamily
 from optiform.solvers.pdhg import solve_lp_pdhg
 from optiform.solvers.pdhg_backend import solve_linear_model_pdhg
 from optiform.solvers.result import Status
+from optiform.solvers.samples import transport
 
 INF = np.inf
 
@@ -200,26 +201,9 @@ def test_integer_and_quadratic_models_are_refused() -> None:
 
 
 def _transport(domain: str = "continuous") -> Formulation:
-    return Formulation.from_dict({
-        "name": "transport",
-        "sets": [{"name": "S", "elements": ["s1", "s2"]},
-                 {"name": "D", "elements": ["d1", "d2", "d3"]}],
-        "parameters": [
-            {"name": "supply", "index": ["S"], "values": {"s1": 40, "s2": 35}},
-            {"name": "demand", "index": ["D"], "values": {"d1": 20, "d2": 30, "d3": 15}},
-            {"name": "cost", "index": ["S", "D"],
-             "values": {"s1": {"d1": 4, "d2": 6, "d3": 9}, "s2": {"d1": 5, "d2": 3, "d3": 8}}},
-        ],
-        "variables": [{"name": "x", "index": ["S", "D"], "domain": domain}],
-        "objective": {"sense": "minimize",
-                      "expression": "sum(cost[s, d] * x[s, d] for s in S for d in D)"},
-        "constraints": [
-            {"name": "supply_limit", "for_each": "s in S",
-             "expression": "sum(x[s, d] for d in D) <= supply[s]"},
-            {"name": "meet_demand", "for_each": "d in D",
-             "expression": "sum(x[s, d] for s in S) >= demand[d]"},
-        ],
-    })
+    cost = {"s1": {"d1": 4, "d2": 6, "d3": 9}, "s2": {"d1": 5, "d2": 3, "d3": 8}}
+    return Formulation.from_dict(transport({"s1": 40, "s2": 35}, {"d1": 20, "d2": 30, "d3": 15},
+                                           cost, domain=domain))
 
 
 def test_formulation_route_matches_highs() -> None:
@@ -228,7 +212,7 @@ def test_formulation_route_matches_highs() -> None:
     assert res.status is Status.OPTIMAL and res.solver == "pdhg", res.message
     assert res.objective == pytest.approx(ref.objective, rel=1e-5)
     assert res.value("x", "s2", "d2") == pytest.approx(30.0, abs=1e-3)
-    assert set(res.duals) == {"supply_limit", "meet_demand"}
+    assert set(res.duals) == {"ship", "meet"}
 
 
 def test_formulation_route_refuses_integer_and_nonlinear_models() -> None:

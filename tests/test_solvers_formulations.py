@@ -14,6 +14,7 @@ from optiform.errors import DataError, FormulationError
 from optiform.solvers.api import solve_formulation
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult, Status
+from optiform.solvers.samples import transport
 
 
 def solve(d: dict[str, Any], **kw: Any) -> SolveResult:
@@ -85,24 +86,7 @@ def test_milp_knapsack_matches_scipy_milp() -> None:
 
 
 def _transport(costs: Any) -> dict[str, Any]:
-    return {
-        "sets": [{"name": "I", "elements": ["s1", "s2"]},
-                 {"name": "J", "elements": ["d1", "d2", "d3"]}],
-        "parameters": [
-            {"name": "supply", "index": ["I"], "values": {"s1": 20, "s2": 30}},
-            {"name": "demand", "index": ["J"], "values": [10, 25, 15]},
-            {"name": "cost", "index": ["I", "J"], "values": costs},
-        ],
-        "variables": [{"name": "x", "index": ["I", "J"]}],
-        "objective": {"sense": "minimize",
-                      "expression": "sum(cost[i, j] * x[i, j] for i in I for j in J)"},
-        "constraints": [
-            {"name": "ship", "for_each": "i in I",
-             "expression": "sum(x[i, j] for j in J) <= supply[i]"},
-            {"name": "meet", "for_each": "j in J",
-             "expression": "sum(x[i, j] for i in I) >= demand[j]"},
-        ],
-    }
+    return transport({"s1": 20, "s2": 30}, [10, 25, 15], costs)
 
 
 COST = [[2, 4, 5], [3, 1, 7]]
