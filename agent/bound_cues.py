@@ -9,11 +9,11 @@ cue wins) and warns; it never changes the model.
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
 
 from optiform.agent import textcues
+from optiform.agent.comparison import FLIP, comparison, constant
 from optiform.solvers.formulation import Formulation
 
 WINDOW = 60  # characters before a number in which a cue counts
@@ -73,31 +73,18 @@ def _sentence_at(text: str, start: int) -> str:
     return text[left + 1 if left >= 0 else 0:right + 1].strip()
 
 
-def _constant(node: ast.AST) -> float | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
-            not isinstance(node.value, bool):
-        return float(node.value)
-    return None
-
-
 def _bound(expression: str) -> tuple[str, float] | None:
     """('<=', 500.0) for 'expr <= 500' or '500 >= expr'; None for other shapes."""
-    try:
-        tree = ast.parse(expression, mode="eval").body
-    except SyntaxError:
+    parts = comparison(expression)
+    if parts is None or parts[1] == "==":
         return None
-    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1:
-        return None
-    op, left, right = tree.ops[0], tree.left, tree.comparators[0]
-    upper = isinstance(op, (ast.LtE, ast.Lt))
-    if not (upper or isinstance(op, (ast.GtE, ast.Gt))):
-        return None
-    value = _constant(right)
-    if value is not None and _constant(left) is None:
-        return ("<=" if upper else ">="), value
-    value = _constant(left)
-    if value is not None and _constant(right) is None:
-        return (">=" if upper else "<="), value
+    left, op, right = parts
+    value = constant(right)
+    if value is not None and constant(left) is None:
+        return op, value
+    value = constant(left)
+    if value is not None and constant(right) is None:
+        return FLIP[op], value
     return None
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from optiform.agent import textcues
+from optiform.agent.comparison import FLIP, comparison
 from optiform.solvers.formulation import Formulation
 
 _FACTORS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "two times": 2.0,
@@ -96,21 +97,17 @@ def _term(node: ast.AST) -> tuple[float, str] | None:
 
 def _ratio(expression: str) -> tuple[str, str, str, float] | None:
     """(a, op, b, k) for constraints of the form 'a op k*b' (either side first)."""
-    try:
-        tree = ast.parse(expression, mode="eval").body
-    except SyntaxError:
+    parts = comparison(expression)
+    if parts is None or parts[1] == "==":
         return None
-    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1:
-        return None
-    ops = {ast.GtE: ">=", ast.Gt: ">=", ast.LtE: "<=", ast.Lt: "<="}
-    op = ops.get(type(tree.ops[0]))
-    left, right = _term(tree.left), _term(tree.comparators[0])
-    if op is None or left is None or right is None or left[1] == right[1]:
+    left, right = _term(parts[0]), _term(parts[2])
+    op = parts[1]
+    if left is None or right is None or left[1] == right[1]:
         return None
     if left[0] == 1.0:
         return left[1], op, right[1], right[0]
     if right[0] == 1.0:
-        return right[1], ("<=" if op == ">=" else ">="), left[1], left[0]
+        return right[1], FLIP[op], left[1], left[0]
     return None
 
 

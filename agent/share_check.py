@@ -13,15 +13,15 @@ import ast
 from dataclasses import dataclass
 
 from optiform.agent import ratio_cues
+from optiform.agent.comparison import FLIP, comparison, constant
 from optiform.solvers.formulation import Formulation
 
 Linear = dict[str, float]  # variable -> coefficient; "" -> constant
 
 
 def _linear(node: ast.AST) -> Linear | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
-            not isinstance(node.value, bool):
-        return {"": float(node.value)}
+    if (value := constant(node)) is not None:
+        return {"": value}
     if isinstance(node, ast.Name):
         return {node.id: 1.0}
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -50,16 +50,11 @@ def _linear(node: ast.AST) -> Linear | None:
 
 def linear_constraint(expression: str) -> tuple[Linear, str] | None:
     """(lhs - rhs as a linear form, '<=' | '>=' | '==') or None when not linear."""
-    try:
-        tree = ast.parse(expression, mode="eval").body
-    except SyntaxError:
+    parts = comparison(expression)
+    if parts is None:
         return None
-    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1:
-        return None
-    op = {ast.LtE: "<=", ast.Lt: "<=", ast.GtE: ">=", ast.Gt: ">=", ast.Eq: "=="}.get(
-        type(tree.ops[0]))
-    left, right = _linear(tree.left), _linear(tree.comparators[0])
-    if op is None or left is None or right is None:
+    left, op, right = _linear(parts[0]), parts[1], _linear(parts[2])
+    if left is None or right is None:
         return None
     form = dict(left)
     for k, v in right.items():
@@ -77,8 +72,7 @@ def equivalent(a: str, b: str) -> bool:
     ratio = fa[0][key] / fb[0][key]
     if any(abs(fa[0][k] - ratio * fb[0][k]) > 1e-9 * (1 + abs(fa[0][k])) for k in fa[0]):
         return False
-    flip = {"<=": ">=", ">=": "<=", "==": "=="}
-    return fa[1] == (fb[1] if ratio > 0 else flip[fb[1]])
+    return fa[1] == (fb[1] if ratio > 0 else FLIP[fb[1]])
 
 
 @dataclass(frozen=True)

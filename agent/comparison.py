@@ -1,0 +1,29 @@
+"""One comparison written by the LLM ('8*x + 4*y <= 500'), taken apart for the checks."""
+
+from __future__ import annotations
+
+import ast
+
+_OPS = {ast.LtE: "<=", ast.Lt: "<=", ast.GtE: ">=", ast.Gt: ">=", ast.Eq: "=="}
+FLIP = {"<=": ">=", ">=": "<=", "==": "=="}
+
+
+def comparison(expression: str) -> tuple[ast.expr, str, ast.expr] | None:
+    """(left, '<=' | '>=' | '==', right) for a single comparison (a strict one counts as
+    its non-strict form); None for anything else, including text that does not parse."""
+    try:
+        tree = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1:
+        return None
+    op = _OPS.get(type(tree.ops[0]))
+    return None if op is None else (tree.left, op, tree.comparators[0])
+
+
+def constant(node: ast.AST) -> float | None:
+    """The number a node is, when it is a plain number."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+            not isinstance(node.value, bool):
+        return float(node.value)
+    return None
