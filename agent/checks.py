@@ -10,32 +10,32 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
-
-from optiform.agent import bound_cues, ratio_cues, share_check, textcues
+from optiform.agent import textcues
+from optiform.agent.check_model import (
+    Check,
+    Severity,
+    close,
+    constants,
+    errors,
+    expressions,
+    feedback_text,
+    formulation_numbers,
+    parse_tree,
+    walk_numbers,
+    warnings,
+)
+from optiform.agent.wording_checks import (
+    bound_directions,
+    count_objective,
+    percents_as_whole_numbers,
+    ratio_directions,
+    share_of_total,
+)
 from optiform.errors import FormulationError, OptiformError
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult, Status
-
-Severity = Literal["error", "warning", "info"]
-
-
-class Check(BaseModel):
-    code: str
-    severity: Severity
-    message: str
-    where: str | None = None
-    names: list[str] = Field(default_factory=list)
-    # an exact correction the check is sure of, applied by the autofix node:
-    # {"constraints": {name: new expression}, "domains": {variable: new domain}}
-    fix: dict[str, dict[str, str]] | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.code}:{self.where or ''}"
-
 
 # -- errors: the attempt did not build or did not solve ----------------------------------
 
@@ -108,61 +108,6 @@ def status_checks(result: SolveResult, f: Formulation | None = None) -> list[Che
 # -- warnings: the attempt solved but looks wrong ----------------------------------------
 
 
-def _expressions(f: Formulation) -> list[tuple[str, str]]:
-    out = [("objective", f.objective.expression)]
-    for c in f.constraints:
-        out.append((f"constraint '{c.name}'", c.expression))
-        if c.for_each:
-            out.append((f"constraint '{c.name}'", c.for_each))
-    return out
-
-
-def _tree(text: str) -> ast.AST | None:
-    from optiform.solvers.expr import parse
-
-    try:
-        return parse(text)
-    except FormulationError:
-        return None
-
-
-def _walk_numbers(value: Any, out: list[float]) -> None:
-    if isinstance(value, bool):
-        return
-    if isinstance(value, (int, float)):
-        out.append(float(value))
-    elif isinstance(value, dict):
-        for v in value.values():
-            _walk_numbers(v, out)
-    elif isinstance(value, list):
-        for v in value:
-            _walk_numbers(v, out)
-
-
-def formulation_numbers(f: Formulation) -> list[float]:
-    """Every number written in a formulation: constants, parameter values, bounds, elements."""
-    out: list[float] = []
-    for _, text in _expressions(f):
-        tree = _tree(text)
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-                out.append(float(node.value))
-    for p in f.parameters:
-        _walk_numbers(p.value, out)
-        _walk_numbers(p.values, out)
-    for v in f.variables:
-        _walk_numbers([v.lb, v.ub], out)
-    for s in f.sets:
-        _walk_numbers(s.elements, out)
-    return out
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * (1.0 + abs(a))
-
-
 def unused_numbers(text: str, f: Formulation) -> Check | None:
     """Numbers stated in the text that the formulation never uses (0 and 1 are left out)."""
     used = formulation_numbers(f)
@@ -171,7 +116,7 @@ def unused_numbers(text: str, f: Formulation) -> Check | None:
         if n.value in (0.0, 1.0):
             continue
         forms = [n.value, n.value / 100.0, 1.0 - n.value / 100.0]
-        if not any(_close(form, u) for form in forms for u in used) and \
+        if not any(close(form, u) for form in forms for u in used) and \
                 n.text.strip() not in missing:
             missing.append(n.text.strip())
     if not missing:
@@ -242,21 +187,15 @@ def objective_sense(text: str, f: Formulation) -> Check | None:
         f"The text asks to {wanted}, but the objective is set to {f.objective.sense}."))
 
 
-def _constants(tree: ast.AST) -> set[float]:
-    return {float(n.value) for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, (int, float))
-            and not isinstance(n.value, bool)}
-
-
 def limit_equalities(text: str, f: Formulation) -> list[Check]:
     """Equalities on quantities the text describes as limits or availabilities."""
     out = []
     said = textcues.sentences(text)
     for c in f.constraints:
-        tree = _tree(c.expression)
+        tree = parse_tree(c.expression)
         if not isinstance(tree, ast.Compare) or not any(isinstance(o, ast.Eq) for o in tree.ops):
             continue
-        consts = _constants(tree) - {0.0, 1.0}
+        consts = constants(tree) - {0.0, 1.0}
         name_words = {textcues.stem(w) for w in textcues.words(c.name) if len(w) > 3}
         for sentence in said:
             nums = {n.value for n in textcues.numbers_in_text(sentence)}
@@ -288,7 +227,7 @@ def strict_inequalities(f: Formulation) -> list[Check]:
     whole = {v.name for v in f.variables if v.domain != "continuous"}
     out = []
     for c in f.constraints:
-        tree = _tree(c.expression)
+        tree = parse_tree(c.expression)
         if not (isinstance(tree, ast.Compare) and any(isinstance(o, (ast.Lt, ast.Gt))
                                                        for o in tree.ops)):
             continue
@@ -311,111 +250,12 @@ def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
     if not result.ok or abs(result.objective or 0.0) > 1e-9 or not result.values:
         return None
     flat: list[float] = []
-    _walk_numbers(result.values, flat)
+    walk_numbers(result.values, flat)
     if any(abs(x) > 1e-9 for x in flat):
         return None
     return Check(code="all_zero", severity="warning", message=(
         "Every decision is zero and so is the objective: a requirement from the text (a demand, "
         "a minimum) is probably missing, or an inequality is reversed."))
-
-
-def share_of_total(text: str, f: Formulation) -> list[Check]:
-    """'At most 40% of the concerts are R&B' written against the wrong base, or missing."""
-    out = []
-    for fix in share_check.share_fixes(text, f):
-        out.append(Check(code="share_of_total", severity="warning",
-                         where=f"constraint '{fix.constraint}'", names=[fix.constraint],
-                         fix={"constraints": {fix.constraint: fix.expression}}, message=(
-                             f"The text says \"{fix.cue.sentence[:140]}\": that is "
-                             f"{fix.expression}, a share of the total of all of them.")))
-    return out
-
-
-def percents_as_whole_numbers(text: str, f: Formulation) -> Check | None:
-    """'35 percent' written as 35 instead of 0.35 (and 0.35 nowhere in the model)."""
-    used = formulation_numbers(f)
-    flagged = []
-    for n in textcues.numbers_in_text(text):
-        if not n.percent or n.value in (0.0, 100.0):
-            continue
-        as_fraction = [n.value / 100.0, 1.0 - n.value / 100.0]
-        if any(_close(n.value, u) for u in used) and \
-                not any(_close(x, u) for x in as_fraction for u in used):
-            flagged.append(n)
-    if not flagged:
-        return None
-    first = flagged[0]
-    return Check(code="percent_as_whole", severity="warning",
-                 names=[n.text.strip() for n in flagged], message=(
-                     f"The text says {first.text.strip()}, but the model writes "
-                     f"{first.value:g}: a percentage is a fraction. \"At most {first.value:g}% of "
-                     f"the items are x\" is x <= {first.value / 100:g}*(x + y)."))
-
-
-_COUNT_GOAL = re.compile(
-    r"\b(?:minimi[sz]e|reduce|minimum|fewest)\b[^.?!]{0,25}?\b(?:total\s+)?number\s+of\s+"
-    r"(?P<noun>[a-z-]+(?:\s+[a-z-]+)?)")
-_MEASURES = frozenset(textcues.stem(w) for w in re.findall(r"\w+", (
-    "people person customers patients hours minutes days dollars calories grams units kg tons "
-    "liters gallons miles km pounds trips visits")))
-
-
-def _weighted(expression: str) -> bool:
-    tree = _tree(expression)
-    return tree is not None and any(
-        isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and any(
-            isinstance(s, ast.Constant) and isinstance(s.value, (int, float))
-            and s.value not in (0, 1) for s in (n.left, n.right))
-        for n in ast.walk(tree))
-
-
-def count_objective(text: str, f: Formulation) -> Check | None:
-    """'Minimize the total number of workers' with a weighted (cost-like) objective."""
-    m = _COUNT_GOAL.search(text.lower())
-    if not m or f.objective.sense != "minimize" or not _weighted(f.objective.expression):
-        return None
-    noun = m.group("noun")
-    if textcues.stem(noun.split()[0]) in _MEASURES:
-        return None
-    names = " + ".join(v.name for v in f.variables[:4])
-    # when every decision is a whole-number count of a few kinds of things, "the total number"
-    # is their sum: exact enough to apply; otherwise the LLM is told
-    sure = len(f.variables) <= 4 and all(v.domain == "integer" and not v.index
-                                         for v in f.variables)
-    return Check(code="count_objective", severity="warning", where="objective",
-                 fix={"objective": {"expression": names}} if sure else None, message=(
-        f"The text asks for the fewest {noun} (\"{m.group(0)}\"), but the objective weighs the "
-        f"decisions: if it counts the decisions themselves, the objective is their plain sum "
-        f"(e.g. {names}), without costs or sizes."))
-
-
-def bound_directions(text: str, f: Formulation) -> list[Check]:
-    """Bounds written in the other direction than the words before their number say."""
-    out = []
-    expressions = {c.name: c.expression for c in f.constraints}
-    for name, direction, value, cue in bound_cues.reversed_bounds(text, f):
-        kind = "a requirement" if cue.direction == ">=" else "a limit"
-        fixed = bound_cues.flipped(expressions[name])
-        out.append(Check(code="bound_direction", severity="warning", where=f"constraint '{name}'",
-                         names=[name], fix={"constraints": {name: fixed}} if fixed else None,
-                         message=(
-                             f"Constraint '{name}' says {direction} {value:g}, but the text says "
-                             f"\"{cue.phrase}\" for {value:g} (\"{cue.sentence[:120]}\"): that "
-                             f"is {kind}, {cue.direction} {value:g}.")))
-    return out
-
-
-def ratio_directions(text: str, f: Formulation) -> list[Check]:
-    """'At least twice as many A as B' written with the factor on A (or the sign reversed)."""
-    out = []
-    for name, cue in ratio_cues.reversed_ratios(text, f):
-        right = f"{cue.subject} {cue.direction} {cue.factor:g}*{cue.object}"
-        out.append(Check(code="ratio_direction", severity="warning", where=f"constraint '{name}'",
-                         names=[name], fix={"constraints": {name: right}}, message=(
-                             f"Constraint '{name}' does not match the text \"{cue.sentence[:140]}"
-                             f"\": that is {cue.subject} {cue.direction} {cue.factor:g}*"
-                             f"{cue.object} (the factor goes with {cue.object}).")))
-    return out
 
 
 def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:
@@ -438,22 +278,31 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     return out
 
 
-def errors(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
-    return [c for c in _models(checks) if c.severity == "error"]
-
-
-def warnings(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
-    return [c for c in _models(checks) if c.severity == "warning"]
-
-
-def _models(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
-    return [c if isinstance(c, Check) else Check.model_validate(c) for c in checks]
-
-
-def feedback_text(checks: list[Check]) -> str:
-    """Numbered feedback lines; warnings say they may not apply."""
-    lines = []
-    for i, c in enumerate(checks, 1):
-        tag = "error" if c.severity == "error" else "check (may not apply)"
-        lines.append(f"{i}. [{tag}] {c.message}")
-    return "\n".join(lines)
+__all__ = [
+    "Check",
+    "Severity",
+    "binary_counts",
+    "bound_directions",
+    "close",
+    "constants",
+    "count_objective",
+    "error_check",
+    "errors",
+    "expressions",
+    "feedback_text",
+    "formulation_numbers",
+    "integer_cues",
+    "limit_equalities",
+    "objective_sense",
+    "parse_tree",
+    "percents_as_whole_numbers",
+    "ratio_directions",
+    "share_of_total",
+    "solution_checks",
+    "status_checks",
+    "strict_inequalities",
+    "trivial_solution",
+    "unused_numbers",
+    "walk_numbers",
+    "warnings",
+]

@@ -1,17 +1,17 @@
-"""Checks that read the words around a problem's numbers: bound directions and percentages."""
+"""The checks that read the words around the numbers (agent/wording_checks.py) and their cues."""
 
 from __future__ import annotations
 
 import pytest
 
 from optiform.agent import bound_cues
-from optiform.agent.checks import (
+from optiform.agent.checks import solution_checks
+from optiform.agent.schema import to_formulation
+from optiform.agent.wording_checks import (
     bound_directions,
     percents_as_whole_numbers,
     ratio_directions,
-    solution_checks,
 )
-from optiform.agent.schema import to_formulation
 
 WORKERS = ("Full time workers work 8 hours per shift while part time workers work 4 hours per "
            "shift. Full time workers are paid $300 per shift while part time workers are paid $100 "
@@ -150,7 +150,7 @@ def test_half_written_as_a_division_the_wrong_way_round_is_flagged():
 
 
 def test_fewest_things_with_a_cost_weighted_objective_is_flagged():
-    from optiform.agent.checks import count_objective
+    from optiform.agent.wording_checks import count_objective
 
     cost = to_formulation({"variables": {"full": "integer", "part": "integer"},
                            "objective": {"sense": "minimize", "expression": "300*full + 100*part"},
@@ -163,7 +163,7 @@ def test_fewest_things_with_a_cost_weighted_objective_is_flagged():
 
 
 def test_the_count_objective_is_fixed_only_when_every_decision_is_a_count():
-    from optiform.agent.checks import count_objective
+    from optiform.agent.wording_checks import count_objective
 
     counts = to_formulation({"variables": {"full": "integer", "part": "integer"},
                              "objective": {"sense": "minimize",
@@ -190,7 +190,7 @@ RIGHT_SHARE = "high_volume <= 0.35*(high_volume + low_volume)"
 @pytest.mark.parametrize("wrong", ["35*high_volume <= 1", "high_volume <= 0.35*low_volume",
                                    "high_volume >= 0.35*(high_volume + low_volume)"])
 def test_a_share_written_wrong_is_fixed_to_a_share_of_the_total(wrong):
-    from optiform.agent.checks import share_of_total
+    from optiform.agent.wording_checks import share_of_total
 
     (check,) = share_of_total(SHARE_TEXT, pipe_model(share=wrong))
     assert check.fix == {"constraints": {"share": RIGHT_SHARE}}
@@ -199,13 +199,13 @@ def test_a_share_written_wrong_is_fixed_to_a_share_of_the_total(wrong):
 @pytest.mark.parametrize("right", [RIGHT_SHARE, "0.65*high_volume <= 0.35*low_volume",
                                    "100*high_volume <= 35*(low_volume + high_volume)"])
 def test_an_equivalent_share_passes(right):
-    from optiform.agent.checks import share_of_total
+    from optiform.agent.wording_checks import share_of_total
 
     assert share_of_total(SHARE_TEXT, pipe_model(share=right)) == []
 
 
 def test_a_missing_share_is_added_and_words_may_sit_between_cue_and_number():
-    from optiform.agent.checks import share_of_total
+    from optiform.agent.wording_checks import share_of_total
 
     (check,) = share_of_total(SHARE_TEXT, pipe_model())
     assert check.fix == {"constraints": {"high_volume_share": RIGHT_SHARE}}
@@ -218,7 +218,7 @@ def test_a_missing_share_is_added_and_words_may_sit_between_cue_and_number():
 
 
 def test_a_share_of_money_is_left_to_the_llm():
-    from optiform.agent.checks import share_of_total
+    from optiform.agent.wording_checks import share_of_total
 
     text = "At least 20 percent of the money must be invested in bonds."
     f = to_formulation({"variables": {"bonds": "continuous", "stocks": "continuous"},

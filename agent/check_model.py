@@ -1,0 +1,110 @@
+"""The shape of a check's finding, and the helpers every check reads a formulation with."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from optiform.errors import FormulationError
+from optiform.solvers.formulation import Formulation
+
+Severity = Literal["error", "warning", "info"]
+
+
+class Check(BaseModel):
+    code: str
+    severity: Severity
+    message: str
+    where: str | None = None
+    names: list[str] = Field(default_factory=list)
+    # an exact correction the check is sure of, applied by the autofix node:
+    # {"constraints": {name: new expression}, "domains": {variable: new domain}}
+    fix: dict[str, dict[str, str]] | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.code}:{self.where or ''}"
+
+
+def errors(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
+    return [c for c in _models(checks) if c.severity == "error"]
+
+
+def warnings(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
+    return [c for c in _models(checks) if c.severity == "warning"]
+
+
+def _models(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
+    return [c if isinstance(c, Check) else Check.model_validate(c) for c in checks]
+
+
+def feedback_text(checks: list[Check]) -> str:
+    """Numbered feedback lines; warnings say they may not apply."""
+    lines = []
+    for i, c in enumerate(checks, 1):
+        tag = "error" if c.severity == "error" else "check (may not apply)"
+        lines.append(f"{i}. [{tag}] {c.message}")
+    return "\n".join(lines)
+
+
+def expressions(f: Formulation) -> list[tuple[str, str]]:
+    out = [("objective", f.objective.expression)]
+    for c in f.constraints:
+        out.append((f"constraint '{c.name}'", c.expression))
+        if c.for_each:
+            out.append((f"constraint '{c.name}'", c.for_each))
+    return out
+
+
+def parse_tree(text: str) -> ast.AST | None:
+    from optiform.solvers.expr import parse
+
+    try:
+        return parse(text)
+    except FormulationError:
+        return None
+
+
+def walk_numbers(value: Any, out: list[float]) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        out.append(float(value))
+    elif isinstance(value, dict):
+        for v in value.values():
+            walk_numbers(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            walk_numbers(v, out)
+
+
+def formulation_numbers(f: Formulation) -> list[float]:
+    """Every number written in a formulation: constants, parameter values, bounds, elements."""
+    out: list[float] = []
+    for _, text in expressions(f):
+        parsed = parse_tree(text)
+        if parsed is None:
+            continue
+        for node in ast.walk(parsed):
+            if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+                out.append(float(node.value))
+    for p in f.parameters:
+        walk_numbers(p.value, out)
+        walk_numbers(p.values, out)
+    for v in f.variables:
+        walk_numbers([v.lb, v.ub], out)
+    for s in f.sets:
+        walk_numbers(s.elements, out)
+    return out
+
+
+def close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * (1.0 + abs(a))
+
+
+def constants(tree: ast.AST) -> set[float]:
+    return {float(n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, (int, float))
+            and not isinstance(n.value, bool)}

@@ -1,0 +1,112 @@
+"""Checks that read the words around the problem's numbers: the direction of a bound, the side
+of a ratio, a share of the total, percentages written as whole numbers, "the fewest" things.
+Several carry an exact fix the autofix node applies (see ``agent/autofix.py``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from optiform.agent import bound_cues, ratio_cues, share_check, textcues
+from optiform.agent.check_model import Check, close, formulation_numbers, parse_tree
+from optiform.solvers.formulation import Formulation
+
+
+def share_of_total(text: str, f: Formulation) -> list[Check]:
+    """'At most 40% of the concerts are R&B' written against the wrong base, or missing."""
+    out = []
+    for fix in share_check.share_fixes(text, f):
+        out.append(Check(code="share_of_total", severity="warning",
+                         where=f"constraint '{fix.constraint}'", names=[fix.constraint],
+                         fix={"constraints": {fix.constraint: fix.expression}}, message=(
+                             f"The text says \"{fix.cue.sentence[:140]}\": that is "
+                             f"{fix.expression}, a share of the total of all of them.")))
+    return out
+
+
+def percents_as_whole_numbers(text: str, f: Formulation) -> Check | None:
+    """'35 percent' written as 35 instead of 0.35 (and 0.35 nowhere in the model)."""
+    used = formulation_numbers(f)
+    flagged = []
+    for n in textcues.numbers_in_text(text):
+        if not n.percent or n.value in (0.0, 100.0):
+            continue
+        as_fraction = [n.value / 100.0, 1.0 - n.value / 100.0]
+        if any(close(n.value, u) for u in used) and \
+                not any(close(x, u) for x in as_fraction for u in used):
+            flagged.append(n)
+    if not flagged:
+        return None
+    first = flagged[0]
+    return Check(code="percent_as_whole", severity="warning",
+                 names=[n.text.strip() for n in flagged], message=(
+                     f"The text says {first.text.strip()}, but the model writes "
+                     f"{first.value:g}: a percentage is a fraction. \"At most {first.value:g}% of "
+                     f"the items are x\" is x <= {first.value / 100:g}*(x + y)."))
+
+
+_COUNT_GOAL = re.compile(
+    r"\b(?:minimi[sz]e|reduce|minimum|fewest)\b[^.?!]{0,25}?\b(?:total\s+)?number\s+of\s+"
+    r"(?P<noun>[a-z-]+(?:\s+[a-z-]+)?)")
+_MEASURES = frozenset(textcues.stem(w) for w in re.findall(r"\w+", (
+    "people person customers patients hours minutes days dollars calories grams units kg tons "
+    "liters gallons miles km pounds trips visits")))
+
+
+def _weighted(expression: str) -> bool:
+    tree = parse_tree(expression)
+    return tree is not None and any(
+        isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and any(
+            isinstance(s, ast.Constant) and isinstance(s.value, (int, float))
+            and s.value not in (0, 1) for s in (n.left, n.right))
+        for n in ast.walk(tree))
+
+
+def count_objective(text: str, f: Formulation) -> Check | None:
+    """'Minimize the total number of workers' with a weighted (cost-like) objective."""
+    m = _COUNT_GOAL.search(text.lower())
+    if not m or f.objective.sense != "minimize" or not _weighted(f.objective.expression):
+        return None
+    noun = m.group("noun")
+    if textcues.stem(noun.split()[0]) in _MEASURES:
+        return None
+    names = " + ".join(v.name for v in f.variables[:4])
+    # when every decision is a whole-number count of a few kinds of things, "the total number"
+    # is their sum: exact enough to apply; otherwise the LLM is told
+    sure = len(f.variables) <= 4 and all(v.domain == "integer" and not v.index
+                                         for v in f.variables)
+    return Check(code="count_objective", severity="warning", where="objective",
+                 fix={"objective": {"expression": names}} if sure else None, message=(
+        f"The text asks for the fewest {noun} (\"{m.group(0)}\"), but the objective weighs the "
+        f"decisions: if it counts the decisions themselves, the objective is their plain sum "
+        f"(e.g. {names}), without costs or sizes."))
+
+
+def bound_directions(text: str, f: Formulation) -> list[Check]:
+    """Bounds written in the other direction than the words before their number say."""
+    out = []
+    expressions = {c.name: c.expression for c in f.constraints}
+    for name, direction, value, cue in bound_cues.reversed_bounds(text, f):
+        kind = "a requirement" if cue.direction == ">=" else "a limit"
+        fixed = bound_cues.flipped(expressions[name])
+        out.append(Check(code="bound_direction", severity="warning", where=f"constraint '{name}'",
+                         names=[name], fix={"constraints": {name: fixed}} if fixed else None,
+                         message=(
+                             f"Constraint '{name}' says {direction} {value:g}, but the text says "
+                             f"\"{cue.phrase}\" for {value:g} (\"{cue.sentence[:120]}\"): that "
+                             f"is {kind}, {cue.direction} {value:g}.")))
+    return out
+
+
+def ratio_directions(text: str, f: Formulation) -> list[Check]:
+    """'At least twice as many A as B' written with the factor on A (or the sign reversed)."""
+    out = []
+    for name, cue in ratio_cues.reversed_ratios(text, f):
+        right = f"{cue.subject} {cue.direction} {cue.factor:g}*{cue.object}"
+        out.append(Check(code="ratio_direction", severity="warning", where=f"constraint '{name}'",
+                         names=[name], fix={"constraints": {name: right}}, message=(
+                             f"Constraint '{name}' does not match the text \"{cue.sentence[:140]}"
+                             f"\": that is {cue.subject} {cue.direction} {cue.factor:g}*"
+                             f"{cue.object} (the factor goes with {cue.object}).")))
+    return out
