@@ -20,6 +20,11 @@ from optiform.agent.events import emit, traced_node
 from optiform.agent.state import AgentState, Attempt
 
 
+def max_autofixes(deps: Deps) -> int:
+    """At most one autofix round per LLM-written attempt of a turn."""
+    return 1 + deps.max_repairs
+
+
 def pending_fixes(attempt: Attempt, applied: list[str]) -> list[checks.Check]:
     """The attempt's checks that carry a fix not applied before in this turn."""
     if not attempt.get("formulation"):
@@ -66,5 +71,6 @@ def autofix(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         "current": new["index"],
         "chain": [*state.get("chain", []), new["index"]],
         "fed_back": [*state.get("fed_back", []), *(f"fix:{c.key}" for c in fixes)],
+        "autofixes": state.get("autofixes", 0) + 1,
         "trace": trace,
     }

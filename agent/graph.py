@@ -20,7 +20,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from optiform.agent.autofix import autofix
+from optiform.agent.autofix import autofix, max_autofixes
 from optiform.agent.code_strategy import code
 from optiform.agent.deps import Deps
 from optiform.agent.finish import answer
@@ -57,5 +57,7 @@ def compile_graph(checkpointer: Any = None) -> Any:
 
 
 def recursion_limit(deps: Deps) -> int:
-    """Steps one turn can take: fixed nodes plus three per repair round, with headroom."""
-    return 12 + 4 * deps.max_repairs
+    """Steps one turn can take: the fixed nodes, plus four (repair or autofix, solve, check,
+    select) per repair round and per autofix round, with headroom. The rounds themselves are
+    bounded by counters in the state; this limit only guards against a routing bug."""
+    return 12 + 4 * (deps.max_repairs + max_autofixes(deps))

@@ -11,7 +11,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from optiform.agent import checks
-from optiform.agent.autofix import pending_fixes
+from optiform.agent.autofix import max_autofixes, pending_fixes
 from optiform.agent.deps import Deps, step
 from optiform.agent.events import traced_node
 from optiform.agent.formulate import pending_feedback
@@ -131,7 +131,8 @@ def route(state: AgentState, runtime: Runtime[Deps]) -> str:
     is on; then the answer."""
     deps = runtime.context
     current = state["attempts"][state["current"]]
-    if deps.autofix and pending_fixes(current, state.get("fed_back", [])):
+    if deps.autofix and state.get("autofixes", 0) < max_autofixes(deps) and \
+            pending_fixes(current, state.get("fed_back", [])):
         return "autofix"
     if pending_feedback(current, state.get("fed_back", [])) and \
             state.get("repairs", 0) < deps.max_repairs:

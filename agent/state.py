@@ -58,6 +58,7 @@ class AgentState(TypedDict, total=False):
     current: int  # index into attempts of the candidate under consideration
     chain: list[int]  # the selected attempt, then each repair of it, in order
     repairs: int  # repair rounds used (bounded by Deps.max_repairs)
+    autofixes: int  # autofix rounds used (bounded by max_autofixes(Deps))
     fed_back: list[str]  # check keys already sent to the LLM
     vote: dict[str, Any]  # VoteResult dump when several samples were drawn
     cross_check: dict[str, Any]  # the code strategy's outcome when it ran
@@ -133,6 +134,7 @@ def new_turn_state() -> dict[str, Any]:
         "current": -1,
         "chain": [],
         "repairs": 0,
+        "autofixes": 0,
         "fed_back": [],
         "vote": {},
         "cross_check": {},

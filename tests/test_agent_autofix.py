@@ -66,3 +66,21 @@ def test_apply_fixes_changes_only_what_the_fixes_name():
     assert [v["domain"] for v in out["variables"]] == ["integer", "continuous"]
     assert out["objective"] == {"sense": "minimize", "expression": "x + y"}
     assert f["constraints"][0]["expression"] == "x <= 5"  # the original is untouched
+
+
+def test_autofix_rounds_are_bounded_and_never_hit_the_recursion_limit():
+    # every reply has a reversed bound under a new name (a new fix each time) and the solver
+    # always says infeasible (an error, so repairs go on): at most one autofix per LLM attempt
+    from optiform.solvers.result import SolveResult, Status
+
+    def reply(k: int) -> dict:
+        return {**REVERSED, "constraints": {f"people_{k}": "120*trains + 30*trams <= 600",
+                                            "ratio": "trams >= 2*trains"}}
+
+    llm = FakeLLM([reply(k) for k in range(10)])
+    infeasible = SolveResult(status=Status.INFEASIBLE, conflict=["ratio"])
+    answer = Assistant(load_settings(library=False, max_repairs=3), llm=llm,
+                       solve=lambda f, **kw: infeasible, export=None).solve(RAIL)
+    assert answer.status == "infeasible" and answer.repair_rounds == 3
+    assert sum(s.kind == "autofix" for s in answer.trace.steps) == 4
+    assert len(llm.requests) == 4
