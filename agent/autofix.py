@@ -15,6 +15,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from optiform.agent import checks
+from optiform.agent.check_model import as_checks
 from optiform.agent.deps import Deps, step
 from optiform.agent.events import emit, traced_node
 from optiform.agent.state import AgentState, Attempt
@@ -29,18 +30,19 @@ def pending_fixes(attempt: Attempt, applied: list[str]) -> list[checks.Check]:
     """The attempt's checks that carry a fix not applied before in this turn."""
     if not attempt.get("formulation"):
         return []
-    found = [checks.Check.model_validate(c) if isinstance(c, dict) else c
-             for c in attempt.get("checks", [])]
-    return [c for c in found if c.fix and f"fix:{c.key}" not in applied]
+    return [c for c in as_checks(attempt.get("checks", []))
+            if c.fix and f"fix:{c.key}" not in applied]
 
 
 def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[str, Any]:
     """The formulation (as a dict) with every fix applied (a fix naming a constraint the
     model lacks adds it)."""
     out = {**formulation}
-    constraints = {k: v for c in fixes for k, v in (c.fix or {}).get("constraints", {}).items()}
-    domains = {k: v for c in fixes for k, v in (c.fix or {}).get("domains", {}).items()}
-    objective = {k: v for c in fixes for k, v in (c.fix or {}).get("objective", {}).items()}
+    merged: dict[str, dict[str, str]] = {"constraints": {}, "domains": {}, "objective": {}}
+    for c in fixes:
+        for part, changes in (c.fix or {}).items():
+            merged.setdefault(part, {}).update(changes)
+    constraints, domains, objective = (merged[k] for k in ("constraints", "domains", "objective"))
     out["constraints"] = [{**c, "expression": constraints.get(c["name"], c["expression"])}
                           for c in formulation.get("constraints", [])]
     known = {c["name"] for c in out["constraints"]}

@@ -29,14 +29,14 @@ class Check(BaseModel):
 
 
 def errors(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
-    return [c for c in _models(checks) if c.severity == "error"]
+    return [c for c in as_checks(checks) if c.severity == "error"]
 
 
 def warnings(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
-    return [c for c in _models(checks) if c.severity == "warning"]
+    return [c for c in as_checks(checks) if c.severity == "warning"]
 
 
-def _models(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
+def as_checks(checks: list[dict[str, Any]] | list[Check]) -> list[Check]:
     return [c if isinstance(c, Check) else Check.model_validate(c) for c in checks]
 
 
