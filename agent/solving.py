@@ -15,6 +15,7 @@ from optiform.agent.autofix import max_autofixes, pending_fixes
 from optiform.agent.deps import Deps, step
 from optiform.agent.events import traced_node
 from optiform.agent.formulate import pending_feedback
+from optiform.agent.name_fixes import with_name_fixes
 from optiform.agent.state import AgentState, Attempt
 from optiform.agent.vote import vote
 from optiform.errors import FormulationError, OptiformError
@@ -40,7 +41,10 @@ def solve_attempt(deps: Deps, attempt: Attempt, data_dir: str | None) -> tuple[A
             # every static error at once, so one repair can fix them all
             found += [e for e in model_errors(f) if str(e) != str(exc)]
         out["error"] = str(exc)
-        out["checks"] = [checks.error_check(e).model_dump() for e in found]
+        found_checks = [checks.error_check(e) for e in found]
+        if isinstance(exc, FormulationError):
+            found_checks = with_name_fixes(f, found_checks)
+        out["checks"] = [c.model_dump() for c in found_checks]
         out["checked"] = True
         return out, time.perf_counter() - t0
     out["result"] = result.model_dump(mode="json")

@@ -84,3 +84,51 @@ def test_autofix_rounds_are_bounded_and_never_hit_the_recursion_limit():
     assert answer.status == "infeasible" and answer.repair_rounds == 3
     assert sum(s.kind == "autofix" for s in answer.trace.steps) == 4
     assert len(llm.requests) == 4
+
+
+# -- a constraint's name used as a quantity -------------------------------------------------
+
+KAYAKS = {"variables": {"kayaks": "integer", "boats": "integer"},
+          "objective": {"sense": "minimize", "expression": "kayaks + boats"},
+          "constraints": {"people": "4*kayaks + 5*boats >= 550",
+                          "boat_limit": "boats <= 25",
+                          "by_kayak": "4*kayaks >= people - 200"}}
+
+
+def test_substitutions_put_the_named_constraints_side_in_place_of_its_name():
+    from optiform.agent.name_fixes import substitutions
+    from optiform.agent.schema import to_formulation
+
+    f = to_formulation({**KAYAKS, "objective": {"sense": "minimize",
+                                                "expression": "people + 0*kayaks"}})
+    assert substitutions(f) == {
+        "objective": {"expression": "(4*kayaks + 5*boats) + 0*kayaks"},
+        "constraints": {"by_kayak": "4*kayaks >= (4*kayaks + 5*boats) - 200"}}
+
+
+def test_substitutions_leave_declared_names_own_names_and_numbers_alone():
+    from optiform.agent.name_fixes import constrained_side, substitutions
+    from optiform.agent.schema import to_formulation
+
+    f = to_formulation({"variables": {"x": "continuous", "e5": "continuous"},
+                        "objective": {"sense": "maximize", "expression": "x + 1e5*e5"},
+                        "constraints": {"e5": "e5 <= 3", "cap": "x + 2*e5 <= cap + 1e5"}})
+    assert substitutions(f) == {}  # 'e5' is a variable; 'cap' is the constraint's own name
+    assert constrained_side("10 <= x + y", {"x", "y"}) == "x + y"
+    assert constrained_side("x <= y", {"x", "y"}) is None  # both sides hold variables
+    assert constrained_side("a <= x <= b", {"x"}) is None
+
+
+def test_a_constraint_name_used_as_a_quantity_is_substituted_without_an_llm_round():
+    llm = FakeLLM([KAYAKS])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=lambda f, data_dir=None: "# script").solve(
+        "Kayaks carry 4 people and boats 5; at least 550 people must cross, at most 25 boats "
+        "may be used and at most 200 people go by boat. Minimize the vessels used.")
+    assert len(llm.requests) == 1 and answer.repair_rounds == 0
+    assert answer.status == "optimal" and answer.source == "autofix"
+    exprs = {c.name: c.expression for c in answer.formulation.constraints}
+    assert exprs["by_kayak"] == "4*kayaks >= (4*kayaks + 5*boats) - 200"
+    assert answer.objective == 132.0  # 25 boats carry 125, so 107 kayaks for the other 425
+    step = next(s for s in answer.trace.steps if s.kind == "autofix")
+    assert [f["where"] for f in step.detail["fixes"]] == ["constraint 'by_kayak'"]

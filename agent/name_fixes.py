@@ -1,0 +1,78 @@
+"""Constraint names used as quantities, and the exact substitution that repairs them.
+
+A small model often names a constraint after the quantity it limits and then uses that name
+as if it were the quantity: ``"people": "4*kayaks + 5*boats <= 550"`` and, later,
+``"kayak_share": "4*kayaks >= 0.75*people"``. The name is unknown to the model, so the
+formulation does not build; what was meant is the constrained side of the named constraint,
+``4*kayaks >= 0.75*(4*kayaks + 5*boats)``. Told so, the model often writes the same line
+again; the substitution is mechanical, so the autofix node applies it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from optiform.agent.check_model import Check
+from optiform.solvers.formulation import Formulation
+
+_COMPARISON = re.compile(r"<=|>=|==|<|>")
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
+def constrained_side(expression: str, variables: set[str]) -> str | None:
+    """The side of a two-sided comparison that holds variables, when exactly one does."""
+    sides = _COMPARISON.split(expression)
+    if len(sides) != 2:
+        return None
+    with_variables = [s.strip() for s in sides if set(_NAME.findall(s)) & variables]
+    return with_variables[0] if len(with_variables) == 1 else None
+
+
+def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
+    """``{"constraints": {name: new expression}, "objective": {"expression": ...}}`` for every
+    expression that uses a constraint's name as a quantity (a name that is not also a
+    variable, parameter or set); a constraint's own name is left alone. Empty when none."""
+    declared = {v.name for v in f.variables} | {p.name for p in f.parameters} | \
+        {s.name for s in f.sets}
+    variables = {v.name for v in f.variables}
+    quantities = {}
+    for c in f.constraints:
+        side = None if c.name in declared or c.for_each else \
+            constrained_side(c.expression, variables)
+        if side is not None:
+            quantities[c.name] = side
+
+    def substitute(text: str, own: str | None) -> str:
+        return _NAME.sub(lambda m: f"({quantities[m.group(0)]})"
+                         if m.group(0) in quantities and m.group(0) != own else m.group(0), text)
+
+    out: dict[str, dict[str, str]] = {}
+    if not quantities:
+        return out
+    objective = substitute(f.objective.expression, None)
+    if objective != f.objective.expression:
+        out["objective"] = {"expression": objective}
+    for c in f.constraints:
+        new = substitute(c.expression, c.name)
+        if new != c.expression:
+            out.setdefault("constraints", {})[c.name] = new
+    return out
+
+
+def with_name_fixes(f: Formulation, found: list[Check]) -> list[Check]:
+    """The error checks of a formulation that did not build, each given the substitution of
+    the expression it is about (a substitution no check is about becomes its own check)."""
+    fixes = substitutions(f)
+    if not fixes:
+        return found
+    parts = {"objective": {"objective": fixes["objective"]}} if "objective" in fixes else {}
+    for name, expression in fixes.get("constraints", {}).items():
+        parts[f"constraint '{name}'"] = {"constraints": {name: expression}}
+    out = []
+    for c in found:
+        fix = parts.pop(c.where, None) if c.where else None
+        out.append(c.model_copy(update={"fix": fix}) if fix else c)
+    out += [Check(code="constraint_name", severity="error", where=where, fix=fix,
+                  message=f"{where} uses a constraint's name as a quantity")
+            for where, fix in parts.items()]
+    return out
