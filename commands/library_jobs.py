@@ -7,8 +7,10 @@ of ``optiform.evals``, an LLM from the settings), all imported lazily when a job
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -33,6 +35,11 @@ def trace_text(answer: Any, limit: int = 3000) -> str:
     if formulation is None:  # no valid final model: show the last one the agent tried
         formulation = next((s.formulation for s in reversed(steps)
                             if getattr(s, "formulation", None)), None)
+    if isinstance(formulation, dict):  # a trace step's model: shown without its defaults
+        from optiform.solvers.formulation import Formulation
+
+        with contextlib.suppress(ValueError):
+            formulation = Formulation.model_validate(formulation)
     if formulation is not None:
         dump = formulation.model_dump(mode="json", exclude_defaults=True) \
             if hasattr(formulation, "model_dump") else formulation
@@ -97,7 +104,11 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                   attempts: int = typer.Option(2, help="Proposals tried per failed item."),
                   regression: int = typer.Option(3, help="Right items re-solved per proposal."),
                   k: int | None = typer.Option(None, "-k", help="Insights retrieved per item."),
-                  fresh: bool = typer.Option(False, "--fresh", help="Forget earlier progress.")
+                  fresh: bool = typer.Option(False, "--fresh", help="Forget earlier progress."),
+                  from_run: Path | None = typer.Option(
+                      None, "--from-run", help="An `optiform eval run` folder of the default "
+                      "agent on this split, made with this library: its recorded outcomes "
+                      "replace the first solve of each item it holds.")
                   ) -> None:
         """Learn solver-verified insights from the items the agent gets wrong (resumable)."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -120,6 +131,13 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
             retriever = Retriever(store, mode=settings.library_retrieval,
                                   threshold=settings.library_threshold)
             solver = AgentSolver(settings, llm, k_)
+            recorded = None
+            if from_run is not None:
+                from optiform.commands.recorded_runs import recorded_outcomes
+
+                recorded = recorded_outcomes(from_run, items)
+                console.print(f"first outcomes of {len(recorded)} of {len(items)} items "
+                              f"read from {from_run}")
             with Progress(TextColumn("[bold]learn"), BarColumn(), MofNCompleteColumn(),
                           TextColumn("{task.fields[last]}"), console=console) as bar:
                 task = bar.add_task("learn", total=len(items), last="")
@@ -129,7 +147,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
 
                 report = learn(items, solver, LLMProposer(llm), store, retriever=retriever,
                                run=key, k=k_, attempts=attempts, regression=regression,
-                               on_item=tick)
+                               recorded=recorded, on_item=tick)
         except OptiformError as err:
             raise fail(err) from err
         _summary(console, report)

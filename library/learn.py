@@ -14,12 +14,13 @@ feedback)`` diagnoses a failure and proposes one insight. For each item:
    "missed" count when the existing one was not retrieved for this item).
 
 Progress is written per item to the store, keyed by run name and item id: a killed run resumed
-repeats no finished item.
+repeats no finished item. Step 1 can be read from a recorded evaluation run instead of solved
+again (``recorded``: item id -> outcome), when that run used the library being learned into.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,7 @@ class Learner:
     regression: int = 3
     require_retrieval: bool = True
     duplicate_threshold: float | None = None
+    recorded: Mapping[str, SolveOutcome] = field(default_factory=dict)
     _correct: list[Any] = field(default_factory=list)
 
     def shown_for(self, item: Item, pool: list[Insight] | None = None) -> list[Insight]:
@@ -108,7 +110,9 @@ class Learner:
 
     def _learn_one(self, item: Item) -> ItemReport:
         shown = self.shown_for(item)
-        first = self.solve_item(item, shown)
+        first = self.recorded.get(item.id)
+        if first is None:
+            first = self.solve_item(item, shown)
         if first.correct:
             self._correct.append(item)
             return ItemReport(item.id, "correct")
@@ -187,10 +191,11 @@ class Learner:
 def learn(items: Iterable[Item], solve_item: SolveItem, propose: Propose, store: InsightStore,
           *, retriever: Retriever | None = None, run: str = "default", k: int = 4,
           attempts: int = 2, regression: int = 3, require_retrieval: bool = True,
+          recorded: Mapping[str, SolveOutcome] | None = None,
           on_item: Callable[[ItemReport], None] | None = None) -> LearnReport:
     """Learn insights from ``items`` into ``store`` (see the module docstring)."""
     learner = Learner(store=store, solve_item=solve_item, propose=propose,
                       retriever=retriever or Retriever(store), run=run, k=k,
                       attempts=attempts, regression=regression,
-                      require_retrieval=require_retrieval)
+                      require_retrieval=require_retrieval, recorded=recorded or {})
     return learner.run_items(items, on_item)

@@ -179,3 +179,84 @@ def test_agent_solver_shows_exactly_the_given_insights_to_the_real_agent() -> No
     assert not wrong.correct
     assert hint.example.right not in " ".join(
         m.content for r in llm.requests[n:] for m in r["messages"])
+
+
+def _recorded_run(tmp_path: Path) -> Path:
+    from optiform.agent.state import Trace, TraceStep
+
+    run_dir = tmp_path / "run"
+    (run_dir / "traces" / "agent").mkdir(parents=True)
+    model = {"variables": [{"name": "b", "domain": "integer"}],
+             "objective": {"sense": "maximize", "expression": "b"},
+             "constraints": [{"name": "oven", "expression": "b == 40"}]}
+    later = {**model, "constraints": [{"name": "oven", "expression": "b == 41"}]}
+    Trace(steps=[
+        TraceStep(node="formulate", kind="llm", attempt=0, formulation=model),
+        TraceStep(node="solve", kind="solve", attempt=0,
+                  result={"status": "optimal", "objective": 40.0}),
+        TraceStep(node="repair", kind="llm", attempt=1, formulation=later),
+        TraceStep(node="solve", kind="solve", attempt=1,
+                  result={"status": "optimal", "objective": 41.0}),
+    ]).save(run_dir / "traces" / "agent" / "oven.json")
+    rows = [
+        {"key": "ok|agent|h", "id": "ok", "strategy": "agent", "status": "optimal",
+         "objective": 1.0, "trace_path": None},
+        {"key": "oven|agent|h", "id": "oven", "strategy": "agent", "status": "optimal",
+         "objective": 40.0, "trace_path": "traces/agent/oven.json"},
+        {"key": "oven|standard|h", "id": "oven", "strategy": "standard", "status": "optimal",
+         "objective": 2.0, "trace_path": None},
+    ]
+    (run_dir / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return run_dir
+
+
+def test_recorded_outcomes_read_the_default_agents_rows(tmp_path: Path) -> None:
+    from optiform.commands.recorded_runs import recorded_outcomes
+    from optiform.errors import LibraryError
+
+    items = [SimpleNamespace(id="ok", answer=1.0), SimpleNamespace(id="oven", answer=2.0),
+             SimpleNamespace(id="absent", answer=3.0)]
+    got = recorded_outcomes(_recorded_run(tmp_path), items)
+    assert set(got) == {"ok", "oven"}
+    assert got["ok"].correct and not got["oven"].correct  # the standard row's 2.0 is not used
+    # the diagnosis sees the model that gave the answer (attempt 0), not the later one
+    assert "b == 40" in got["oven"].trace and "b == 41" not in got["oven"].trace
+    with pytest.raises(LibraryError, match=r"no results\.jsonl"):
+        recorded_outcomes(tmp_path / "nowhere", items)
+    (tmp_path / "std").mkdir()
+    (tmp_path / "std" / "results.jsonl").write_text(json.dumps(
+        {"key": "k", "id": "ok", "strategy": "standard", "status": "optimal"}) + "\n")
+    with pytest.raises(LibraryError, match="no rows of the default 'agent'"):
+        recorded_outcomes(tmp_path / "std", items)
+
+
+def test_learn_from_a_recorded_run(app: typer.Typer, monkeypatch: pytest.MonkeyPatch,
+                                   tmp_path: Path) -> None:
+    items = [SimpleNamespace(id="ok", question="A farmer plants wheat on land.", answer=1.0),
+             SimpleNamespace(id="oven", question="A bakery oven is available for 40 hours "
+                                                 "a week for bread.", answer=2.0)]
+    llm = FakeLLM([{"diagnosis": "used ==", "category": "constraints", "label": "oven-hours",
+                    "applies_when": "a bakery oven is available for hours a week",
+                    "explanation": "Oven hours cap production. FIX", "wrong": "b == 40",
+                    "right": "b <= 40"}])
+    solved: list[str] = []
+
+    def scripted(settings: object, llm_: object, k: int):
+        def solve(item: SimpleNamespace, insights: list) -> SolveOutcome:
+            solved.append(item.id)
+            ok = any("FIX" in i.explanation for i in insights)
+            return SolveOutcome(correct=ok, status="optimal", objective=2.0 if ok else 0.0)
+        return solve
+
+    from optiform.config import load_settings
+
+    monkeypatch.setattr(library_jobs, "_setup",
+                        lambda dataset, split, limit: (load_settings(), items, llm))
+    monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
+    out = run(app, "--path", str(tmp_path / "lib.sqlite"), "learn", "--dataset", "toy",
+              "--from-run", str(_recorded_run(tmp_path)))
+    assert "first outcomes of 2 of 2 items" in out and "new insights: oven-hours-" in out
+    assert "b == 40" in llm.requests[0]["messages"][1].content
+    # no first solves: oven without insights (were the seed's misleading?), oven with the
+    # proposal, then ok (recorded as right) as the regression check
+    assert solved == ["oven", "oven", "ok"]

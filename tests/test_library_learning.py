@@ -245,3 +245,18 @@ def test_evolution_skips_insights_without_affected_items(store: InsightStore) ->
                     retriever=Retriever(store, mode="keyword"))
     assert not report.rewrites[0].kept and "none of the items" in report.rewrites[0].detail
     assert llm.requests == []
+
+
+def test_recorded_first_outcomes_replace_the_first_solve(store: InsightStore) -> None:
+    solver = ScriptedSolver()
+    recorded = {"good1": SolveOutcome(correct=True, status="optimal", objective=1.0),
+                "fixable": SolveOutcome(correct=False, status="optimal", objective=0.0,
+                                        trace="recorded trace of fixable")}
+    llm = scripted_proposals()
+    report = learn([GOOD1, FIXABLE], solver, LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="rec", recorded=recorded)
+    assert [r.status for r in report.items] == ["correct", "learned"]
+    # no first solve: fixable was solved to verify the proposal, good1 as the regression check
+    assert [c[0] for c in solver.calls] == ["fixable", "good1"]
+    assert len(solver.calls[0][1]) == 1
+    assert "recorded trace of fixable" in llm.requests[0]["messages"][1].content
