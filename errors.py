@@ -135,7 +135,17 @@ class LLMRateLimitError(LLMError):
 
 
 class LLMOutputError(LLMError):
-    """The model answered, but not in the shape that was asked for (malformed JSON...)."""
+    """The model answered, but not in the shape that was asked for (malformed JSON...).
+
+    ``reply``, ``usage`` and ``latency`` keep what the failed call produced and cost, so a
+    trace can show the reply's tail and count its tokens and seconds."""
+
+    def __init__(self, message: str, *, reply: str | None = None, usage: Any = None,
+                 latency: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.reply = reply
+        self.usage = usage
+        self.latency = latency
 
 
 class ReplayMissError(LLMError):

@@ -23,6 +23,7 @@ from optiform.solvers.formulation import Formulation
 REPAIR_TEMPERATURE = 0.3
 RETRY_TEMPERATURE = 0.5  # a formulate reply cut off or not JSON is asked again, once, at this
 RESAMPLE_TEMPERATURE = 0.7  # the repair of a model identical to an earlier one is sampled
+REPLY_TAIL = 400  # characters of a broken reply kept in the trace
 
 
 def ask_formulation(deps: Deps, node: str, messages: list[Message], *, index: int,
@@ -38,8 +39,13 @@ def ask_formulation(deps: Deps, node: str, messages: list[Message], *, index: in
             temperature=temperature, seed=seed, max_tokens=deps.formulation_max_tokens,
             attempt=index)
     except LLMOutputError as exc:
-        trace.append(step(node, "note", started=started, attempt=index,
-                          detail={"message": exc.message}))
+        # the failed call's tokens and seconds count, and the end of its reply is kept
+        detail: dict[str, Any] = {"message": exc.message}
+        if exc.reply:
+            detail["reply_tail"] = exc.reply[-REPLY_TAIL:]
+        usage = exc.usage.model_dump() if hasattr(exc.usage, "model_dump") else None
+        trace.append(step(node, "note", started=started, seconds=exc.latency, attempt=index,
+                          usage=usage, detail=detail))
         return _failed(attempt, exc)
     trace.append(llm_step)
     raw = completion.data if completion.data is not None else completion.text

@@ -90,12 +90,14 @@ def repair_messages(messages: list[Message], answer: str, errors: list[str]) -> 
     ]
 
 
-def output_error(errors: list[str], model: str) -> LLMOutputError:
+def output_error(errors: list[str], model: str, *, reply: str | None = None,
+                 usage: Any = None, latency: float = 0.0) -> LLMOutputError:
     return LLMOutputError(
         "the model's answer does not match the JSON schema after one repair round: "
         + "; ".join(errors),
         model=model,
         hint="try a stronger model, or simplify the request",
+        reply=reply, usage=usage, latency=latency,
     )
 
 
@@ -114,11 +116,13 @@ def complete_validated(call: Callable[[list[Message]], Completion], messages: li
         raise LLMOutputError(
             f"the answer was cut off at the token limit ({first.usage.completion_tokens} "
             "tokens) before the JSON was complete",
-            model=model, hint="raise max_tokens, or ask for a smaller answer")
+            model=model, hint="raise max_tokens, or ask for a smaller answer",
+            reply=first.text, usage=first.usage, latency=first.latency)
     second = call(repair_messages(messages, first.text, errors))
     data, errors = check_answer(second.text, schema)
     if errors:
-        raise output_error(errors, model)
+        raise output_error(errors, model, reply=second.text, usage=first.usage + second.usage,
+                           latency=first.latency + second.latency)
     return second.model_copy(update={"data": data, "usage": first.usage + second.usage,
                                      "latency": first.latency + second.latency})
 

@@ -73,10 +73,19 @@ def test_a_changed_repair_is_not_resampled():
 
 
 def test_a_cut_off_first_reply_is_asked_again_before_any_repair():
-    llm = FakeLLM([LLMOutputError("the answer was cut off at the token limit", model="fake"),
-                   INTEGER])
+    from optiform.agent.llm import Usage
+
+    cut = LLMOutputError("the answer was cut off at the token limit", model="fake",
+                         reply='{"variables": {"a": "integer", "a": "integer", "a', latency=9.5,
+                         usage=Usage(prompt_tokens=300, completion_tokens=1200))
+    llm = FakeLLM([cut, INTEGER])
     answer = assistant(llm, Solver(), temperature=0.0).solve(BANK)
     assert answer.status == "optimal" and answer.repair_rounds == 0
+    # the cut-off call counts: its tokens and seconds, and the end of what it wrote
+    note = next(s for s in answer.trace.steps if s.detail.get("reply_tail"))
+    assert note.usage.completion_tokens == 1200 and note.seconds == 9.5
+    assert note.detail["reply_tail"].endswith('"a": "integer", "a')
+    assert answer.trace.usage.completion_tokens >= 1200
     assert llm.requests[1]["temperature"] == 0.5
     assert llm.requests[1]["seed"] != llm.requests[0]["seed"]
     assert "Your model" not in prompt(llm, 1)  # a fresh formulate prompt, not a repair

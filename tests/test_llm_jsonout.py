@@ -95,9 +95,12 @@ def test_complete_validated_gives_up_after_one_repair():
 
 def test_truncated_answer_is_not_repaired():
     call, seen = answers('{"name": "ab', finish="length")
-    with pytest.raises(LLMOutputError, match="cut off"):
+    with pytest.raises(LLMOutputError, match="cut off") as info:
         complete_validated(call, ASK, SCHEMA, model="m")
     assert len(seen) == 1
+    # what the failed call wrote and cost travels with the error, for the trace
+    assert info.value.reply == '{"name": "ab' and info.value.usage.prompt_tokens == 5
+    assert info.value.latency == 0.5
 
 
 def test_grammar_schema_rewrites_what_llama_cpp_mishandles():
