@@ -5,13 +5,15 @@ as if it were the quantity: ``"people": "4*kayaks + 5*boats <= 550"`` and, later
 ``"kayak_share": "4*kayaks >= 0.75*people"``. The name is unknown to the model, so the
 formulation does not build; what was meant is the constrained side of the named constraint,
 ``4*kayaks >= 0.75*(4*kayaks + 5*boats)``. Told so, the model often writes the same line
-again; the substitution is mechanical, so the autofix node applies it.
+again; the substitution is mechanical, so the autofix node applies it, together with the
+bare bounds of ``bare_bounds``.
 """
 
 from __future__ import annotations
 
 import re
 
+from optiform.agent.bare_bounds import bare_bound_fixes
 from optiform.agent.check_model import Check
 from optiform.solvers.formulation import Formulation
 
@@ -59,10 +61,30 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     return out
 
 
-def with_name_fixes(f: Formulation, found: list[Check]) -> list[Check]:
-    """The error checks of a formulation that did not build, each given the substitution of
-    the expression it is about (a substitution no check is about becomes its own check)."""
-    fixes = substitutions(f)
+def static_fixes(f: Formulation, text: str = "") -> dict[str, dict[str, str]]:
+    """The substitutions of constraint names, then (on their result) the bare bounds and the
+    names that stand for a variable (``bare_bounds``), as one fix."""
+    subs = substitutions(f)
+    changed = f
+    if subs:
+        changed = f.model_copy(update={
+            "objective": f.objective.model_copy(update=subs.get("objective", {})),
+            "constraints": [c.model_copy(update={"expression": subs.get("constraints", {})
+                                                  .get(c.name, c.expression)})
+                            for c in f.constraints]})
+    more = bare_bound_fixes(changed, text)
+    out: dict[str, dict[str, str]] = {}
+    for part in ("objective", "constraints"):
+        merged = {**subs.get(part, {}), **more.get(part, {})}
+        if merged:
+            out[part] = merged
+    return out
+
+
+def with_name_fixes(f: Formulation, found: list[Check], text: str = "") -> list[Check]:
+    """The error checks of a formulation that did not build, each given the fix of the
+    expression it is about (a fix no check is about becomes its own check)."""
+    fixes = static_fixes(f, text)
     if not fixes:
         return found
     parts = {"objective": {"objective": fixes["objective"]}} if "objective" in fixes else {}
@@ -72,7 +94,7 @@ def with_name_fixes(f: Formulation, found: list[Check]) -> list[Check]:
     for c in found:
         fix = parts.pop(c.where, None) if c.where else None
         out.append(c.model_copy(update={"fix": fix}) if fix else c)
-    out += [Check(code="constraint_name", severity="error", where=where, fix=fix,
-                  message=f"{where} uses a constraint's name as a quantity")
+    out += [Check(code="incomplete", severity="error", where=where, fix=fix,
+                  message=f"{where} uses a name that is no variable, or is no comparison")
             for where, fix in parts.items()]
     return out

@@ -26,9 +26,11 @@ from optiform.solvers.validate import model_errors
 FIRST_ROUND = ("formulate", "sample", "follow_up")
 
 
-def solve_attempt(deps: Deps, attempt: Attempt, data_dir: str | None) -> tuple[Attempt, float]:
+def solve_attempt(deps: Deps, attempt: Attempt, data_dir: str | None,
+                  text: str = "") -> tuple[Attempt, float]:
     """Solve one attempt's formulation; a FormulationError (or any optiform error from the
-    solver stack) becomes the attempt's error. Returns the attempt and the seconds spent."""
+    solver stack) becomes the attempt's error, with the exact fixes the problem ``text``
+    allows (``name_fixes``). Returns the attempt and the seconds spent."""
     out: Attempt = {**attempt}
     f = Formulation.model_validate(attempt["formulation"])
     t0 = time.perf_counter()
@@ -43,7 +45,7 @@ def solve_attempt(deps: Deps, attempt: Attempt, data_dir: str | None) -> tuple[A
         out["error"] = str(exc)
         found_checks = [checks.error_check(e) for e in found]
         if isinstance(exc, FormulationError):
-            found_checks = with_name_fixes(f, found_checks)
+            found_checks = with_name_fixes(f, found_checks, text)
         out["checks"] = [c.model_dump() for c in found_checks]
         out["checked"] = True
         return out, time.perf_counter() - t0
@@ -59,7 +61,7 @@ def solve(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     for i, a in enumerate(attempts):
         if a.get("formulation") is None or a.get("result") is not None or a.get("error"):
             continue
-        solved, seconds = solve_attempt(deps, a, state.get("data_dir"))
+        solved, seconds = solve_attempt(deps, a, state.get("data_dir"), state.get("text", ""))
         attempts[i] = solved
         trace.append(step("solve", "solve", started=state["started"], seconds=seconds,
                           attempt=a["index"], result=solved.get("result"),

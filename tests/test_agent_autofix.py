@@ -132,3 +132,55 @@ def test_a_constraint_name_used_as_a_quantity_is_substituted_without_an_llm_roun
     assert answer.objective == 132.0  # 25 boats carry 125, so 107 kayaks for the other 425
     step = next(s for s in answer.trace.steps if s.kind == "autofix")
     assert [f["where"] for f in step.detail["fixes"]] == ["constraint 'by_kayak'"]
+
+
+# -- bare bounds and names that stand for a variable ----------------------------------------
+
+CARTS = ("A farm hauls hay in small and big wagons. A small wagon needs 2 oxen and carries 30 kg; "
+         "a big wagon needs 4 oxen and carries 70 kg. The farm has 60 oxen. It must use at least "
+         "5 small wagons and at least 4 big wagons. How many of each maximize the hay carried?")
+
+
+def test_names_stand_for_a_variable_only_with_generic_words_beside_them():
+    from optiform.agent.bare_bounds import named_variable
+
+    variables = ["kayaks", "motor_boats", "horses"]
+    assert named_variable("horses", variables) == "horses"
+    assert named_variable("horses_max", variables) == "horses"
+    assert named_variable("maxHorses", variables) == "horses"
+    assert named_variable("kayak_trips", variables) == "kayaks"
+    assert named_variable("min_motor_boats", variables) == "motor_boats"
+    assert named_variable("kayak_share", variables) is None  # a share is another quantity
+    assert named_variable("boats", variables) is None
+    assert named_variable("horses_kayaks_max", variables) is None
+
+
+def test_bare_bounds_take_their_direction_from_the_expression_the_name_or_the_text():
+    from optiform.agent.bare_bounds import completed_bound
+
+    v = ["small", "big"]
+    assert completed_bound("small", "at least 5", v, "") == "small >= 5"
+    assert completed_bound("big_max", "<= 40", v, "") == "big <= 40"
+    assert completed_bound("big_max", "40", v, "") == "big <= 40"
+    assert completed_bound("small", "5", v, CARTS) == "small >= 5"
+    assert completed_bound("big", "4", v, CARTS) == "big >= 4"
+    both = "At least 5 small wagons are used, and at most 5 may stand idle."
+    assert completed_bound("small", "5", v, both) is None  # the text says both directions
+    assert completed_bound("small", "7", v, CARTS) is None  # no cue for 7
+    assert completed_bound("oxen", "<= 60", v, CARTS) is None  # no variable named so
+    assert completed_bound("small", "2*big", v, CARTS) is None  # not a bound
+
+
+def test_bare_bounds_are_completed_without_an_llm_round():
+    bare = {"variables": {"small": "integer", "big": "integer"},
+            "objective": {"sense": "maximize", "expression": "30*small + 70*big"},
+            "constraints": {"oxen": "2*small + 4*big <= 60", "small": "5",
+                            "big_min": "at least 4", "total": "small + big_count <= 40"}}
+    llm = FakeLLM([bare])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=lambda f, data_dir=None: "# script").solve(CARTS)
+    assert len(llm.requests) == 1 and answer.source == "autofix"
+    exprs = {c.name: c.expression for c in answer.formulation.constraints}
+    assert exprs["small"] == "small >= 5" and exprs["big_min"] == "big >= 4"
+    assert exprs["total"] == "small + big <= 40"
+    assert answer.status == "optimal" and answer.objective == 1020.0  # 6 small, 12 big

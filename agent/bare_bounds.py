@@ -1,0 +1,161 @@
+"""Bounds written without their variable, and names that stand for a variable.
+
+A small model writing the scalar shape often puts a bound under a name instead of in the
+expression: ``"medium": "5"``, ``"horses_max": "<= 40"``, ``"medium": "at least 5"``. None of
+these builds, and told so the model tends to write the same line again. When the name stands
+for exactly one variable (``medium``, ``horses_max`` -> ``horses``, ``kayak_trips`` ->
+``kayaks``: the variable's words plus only generic ones such as max, min, limit, count, trips)
+and the direction is known (an operator or phrase in the expression, a word of the name, or
+the words the text puts before that number), the bound is exact: ``medium >= 5``.
+
+The same reading resolves an unknown name used inside an expression (``kayak_trips >= ...``
+when the variable is ``kayaks``). Pure functions of the text and the formulation.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+
+from optiform.agent import bound_cues, textcues
+from optiform.agent.comparison import comparison
+from optiform.solvers.expr import FUNCTIONS
+from optiform.solvers.formulation import Formulation
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+GENERIC = _wordset(
+    "max min maximum minimum limit limits lim bound bounds lower upper lb ub cap capacity count "
+    "number num total trip trips unit units amount qty quantity least most req required "
+    "requirement needed demand constraint con cons used use")
+_UPPER_WORDS = _wordset("max maximum limit limits lim upper ub cap capacity most")
+_LOWER_WORDS = _wordset("min minimum lower lb least req required requirement needed demand")
+_PHRASES = (
+    (re.compile(r"^(?:at least|a minimum of|minimum of|minimum|min|no less than|no fewer than|"
+                r">=|=>|>)\s*"), ">="),
+    (re.compile(r"^(?:at most|a maximum of|maximum of|maximum|max|no more than|up to|<=|=<|<)"
+                r"\s*"), "<="),
+    (re.compile(r"^(?:exactly|equal to|==|=)\s*"), "=="),
+)
+_IDENT = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
+def name_words(name: str) -> list[str]:
+    """'horses_max' -> ['horses', 'max']; 'maxHorses' -> ['max', 'horses']."""
+    return [w.lower() for w in re.split(r"_+|(?<=[a-z0-9])(?=[A-Z])", name) if w]
+
+
+def named_variable(name: str, variables: list[str]) -> str | None:
+    """The one variable ``name`` stands for: the name itself, or the variable's words (as
+    singulars) followed or preceded only by generic words; None when none or several."""
+    if name in variables:
+        return name
+    words = name_words(name)
+    stems = [textcues.stem(w) for w in words]
+    hits = []
+    for v in variables:
+        target = [textcues.stem(w) for w in name_words(v)]
+        for i in range(len(stems) - len(target) + 1):
+            if stems[i:i + len(target)] == target:
+                rest = words[:i] + words[i + len(target):]
+                if rest and all(w in GENERIC for w in rest):
+                    hits.append(v)
+                break
+    return hits[0] if len(hits) == 1 else None
+
+
+def _number(text: str) -> float | None:
+    try:
+        node = ast.parse(text.strip().replace(",", ""), mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _number_node(node.operand)
+        return None if inner is None else -inner
+    return _number_node(node)
+
+
+def _number_node(node: ast.AST) -> float | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+            not isinstance(node.value, bool):
+        return float(node.value)
+    return None
+
+
+def _text_direction(text: str, value: float) -> str | None:
+    """The direction every cue before ``value`` in the text agrees on, or None."""
+    directions = set()
+    for number in textcues.numbers_in_text(text):
+        if abs(number.value - value) <= 1e-9 * max(1.0, abs(value)):
+            cue = bound_cues.cue_before(text, number.start)
+            directions.add(cue.direction if cue else None)
+    return directions.pop() if len(directions) == 1 else None
+
+
+def completed_bound(name: str, expression: str, variables: list[str],
+                    text: str) -> str | None:
+    """The bound ``expression`` means under ``name`` ('medium', '5' -> 'medium >= 5' when the
+    text says "at least 5"), or None when it is not a bare bound or is ambiguous."""
+    variable = named_variable(name, variables)
+    if variable is None:
+        return None
+    body = expression.strip().lower()
+    direction = None
+    for pattern, op in _PHRASES:
+        m = pattern.match(body)
+        if m:
+            direction, body = op, body[m.end():]
+            break
+    value = _number(body)
+    if value is None:
+        return None
+    if direction is None:
+        words = set(name_words(name))
+        upper, lower = bool(words & _UPPER_WORDS), bool(words & _LOWER_WORDS)
+        # a word of the name says the direction ("horses_max"), else the text's words do
+        direction = ("<=" if upper else ">=") if upper != lower else \
+            _text_direction(text, value)
+    if direction is None:
+        return None
+    return f"{variable} {direction} {body.strip()}"
+
+
+def unknown_names(expression: str, known: set[str]) -> list[str]:
+    """Identifiers of ``expression`` that are not ``known`` names, functions or keywords."""
+    return [n for n in dict.fromkeys(_IDENT.findall(expression))
+            if n not in known and n not in FUNCTIONS and not keyword.iskeyword(n)]
+
+
+def resolved(expression: str, mapping: dict[str, str]) -> str:
+    """``expression`` with each name of ``mapping`` replaced by its value."""
+    return _IDENT.sub(lambda m: mapping.get(m.group(0), m.group(0)), expression)
+
+
+def bare_bound_fixes(f: Formulation, text: str) -> dict[str, dict[str, str]]:
+    """``{"constraints": {name: fixed}}`` for the bare bounds of a scalar-shaped model, and for
+    unknown names in its expressions that stand for one variable; empty when none. Models
+    with sets, parameters or loops are left alone (their names are not all variables)."""
+    if f.sets or f.parameters or any(c.for_each for c in f.constraints):
+        return {}
+    variables = [v.name for v in f.variables]
+    known = set(variables)
+    out: dict[str, dict[str, str]] = {}
+    for c in f.constraints:
+        if comparison(c.expression) is None:
+            bound = completed_bound(c.name, c.expression, variables, text)
+            if bound is not None:
+                out.setdefault("constraints", {})[c.name] = bound
+                continue
+        mapping = {n: v for n in unknown_names(c.expression, known)
+                   if (v := named_variable(n, variables)) is not None}
+        if mapping:
+            out.setdefault("constraints", {})[c.name] = resolved(c.expression, mapping)
+    mapping = {n: v for n in unknown_names(f.objective.expression, known)
+               if (v := named_variable(n, variables)) is not None}
+    if mapping:
+        out["objective"] = {"expression": resolved(f.objective.expression, mapping)}
+    return out
