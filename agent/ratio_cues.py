@@ -138,9 +138,14 @@ _SHARE = re.compile(
     r"(?P<rest>[^.;?!]{0,100})")
 
 
+# where the words about a share's subject stop: a reason or the question follows
+_CLAUSE_END = re.compile(r"\b(?:because|since|so that|while|whereas|but|how many|how much|"
+                         r"what)\b")
+
+
 @dataclass(frozen=True)
 class ShareCue:
-    variable: str
+    variable: str | None  # None: the text names no single variable (the model's may say)
     direction: str
     fraction: float
     percent_text: str
@@ -149,19 +154,21 @@ class ShareCue:
 
 def share_cues(text: str, f: Formulation) -> list[ShareCue]:
     """'At most 35 percent of the pipes can be high-volume ones': one variable's share of the
-    total of all of them, when exactly one variable is named after the cue (or, failing that,
-    before it)."""
+    total of all of them, when exactly one variable is named after the cue, up to a reason or
+    the question (or, failing that, before it); the cue's variable is None when none is
+    named, and the cue is dropped when several are."""
     out = []
     for sentence in textcues.sentences(text):
         low = sentence.lower()
         for m in _SHARE.finditer(low):
-            named = {v for _, v in _mentions(textcues.words(m.group("rest")), f)}
+            rest = _CLAUSE_END.split(m.group("rest"), maxsplit=1)[0]
+            named = {v for _, v in _mentions(textcues.words(rest), f)}
             if not named:
                 named = {v for _, v in _mentions(textcues.words(low[:m.start()]), f)}
-            if len(named) != 1:
+            if len(named) > 1:
                 continue
             direction = "<=" if m.group("dir") in ("at most", "no more than", "not more than",
                                                     "a maximum of", "up to") else ">="
-            out.append(ShareCue(named.pop(), direction, float(m.group("p")) / 100.0,
-                                m.group("p"), sentence))
+            out.append(ShareCue(named.pop() if named else None, direction,
+                                float(m.group("p")) / 100.0, m.group("p"), sentence))
     return out

@@ -92,6 +92,25 @@ def _mentions_fraction(expression: str, fraction: float) -> bool:
     return any(abs(v - x) < 1e-9 for v in values for x in (fraction, fraction * 100))
 
 
+def _model_subject(f: Formulation, fraction: float) -> str | None:
+    """The variable alone on one side of the one constraint that uses ``fraction`` ('rnb' in
+    'rnb <= 0.4*pop'): whose share the model meant, when the text does not name it."""
+    using = [c for c in f.constraints
+             if not c.for_each and _mentions_fraction(c.expression, fraction)]
+    if len(using) != 1:
+        return None
+    try:
+        tree = ast.parse(using[0].expression, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(tree, ast.Compare) or len(tree.comparators) != 1:
+        return None
+    names = {v.name for v in f.variables}
+    alone = [side.id for side in (tree.left, tree.comparators[0])
+             if isinstance(side, ast.Name) and side.id in names]
+    return alone[0] if len(alone) == 1 else None
+
+
 def share_fixes(text: str, f: Formulation) -> list[ShareFix]:
     """The share constraints the model gets wrong or lacks, when every decision is a
     whole-number count (at most four kinds); empty otherwise."""
@@ -101,11 +120,14 @@ def share_fixes(text: str, f: Formulation) -> list[ShareFix]:
     total = " + ".join(v.name for v in f.variables)
     out = []
     for cue in ratio_cues.share_cues(text, f):
-        right = f"{cue.variable} {cue.direction} {cue.fraction:g}*({total})"
+        variable = cue.variable or _model_subject(f, cue.fraction)
+        if variable is None:
+            continue
+        right = f"{variable} {cue.direction} {cue.fraction:g}*({total})"
         if any(equivalent(c.expression, right) for c in f.constraints if not c.for_each):
             continue
         using = [c.name for c in f.constraints
                  if not c.for_each and _mentions_fraction(c.expression, cue.fraction)]
-        name = using[0] if len(using) == 1 else f"{cue.variable}_share"
+        name = using[0] if len(using) == 1 else f"{variable}_share"
         out.append(ShareFix(name, right, cue))
     return out

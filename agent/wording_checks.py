@@ -47,8 +47,8 @@ def percents_as_whole_numbers(text: str, f: Formulation) -> Check | None:
 
 
 _COUNT_GOAL = re.compile(
-    r"\b(?:minimi[sz]e|reduce|minimum|fewest)\b[^.?!]{0,25}?\b(?:total\s+)?number\s+of\s+"
-    r"(?P<noun>[a-z-]+(?:\s+[a-z-]+)?)")
+    r"\b(?:minimi[sz]e|reduce|decrease|lower|minimum|fewest)\b[^.?!]{0,25}?\b(?:total\s+)?"
+    r"number\s+of\s+(?P<noun>[a-z-]+(?:\s+[a-z-]+)?)")
 _MEASURES = frozenset(textcues.stem(w) for w in re.findall(r"\w+", (
     "people person customers patients hours minutes days dollars calories grams units kg tons "
     "liters gallons miles km pounds trips visits")))
@@ -66,7 +66,11 @@ def _weighted(expression: str) -> bool:
 def count_objective(text: str, f: Formulation) -> Check | None:
     """'Minimize the total number of workers' with a weighted (cost-like) objective."""
     m = _COUNT_GOAL.search(text.lower())
-    if not m or f.objective.sense != "minimize" or not _weighted(f.objective.expression):
+    if not m or not _weighted(f.objective.expression):
+        return None
+    # a maximizing model only when the text's goal is to minimize ("a minimum number of
+    # chairs" in a profit problem is a requirement, not the goal)
+    if f.objective.sense != "minimize" and textcues.goal_sense(text) != "minimize":
         return None
     noun = m.group("noun")
     if textcues.stem(noun.split()[0]) in _MEASURES:
@@ -77,7 +81,8 @@ def count_objective(text: str, f: Formulation) -> Check | None:
     sure = len(f.variables) <= 4 and all(v.domain == "integer" and not v.index
                                          for v in f.variables)
     return Check(code="count_objective", severity="warning", where="objective",
-                 fix={"objective": {"expression": names}} if sure else None, message=(
+                 fix={"objective": {"expression": names, "sense": "minimize"}} if sure else None,
+                 message=(
         f"The text asks for the fewest {noun} (\"{m.group(0)}\"), but the objective weighs the "
         f"decisions: if it counts the decisions themselves, the objective is their plain sum "
         f"(e.g. {names}), without costs or sizes."))

@@ -162,6 +162,22 @@ def test_fewest_things_with_a_cost_weighted_objective_is_flagged():
     assert count_objective(people, cost) is None
 
 
+def test_a_count_goal_also_fixes_a_maximizing_objective_but_a_minimum_count_does_not():
+    from optiform.agent.wording_checks import count_objective
+
+    seats = to_formulation({"variables": {"sedans": "integer", "buses": "integer"},
+                            "objective": {"sense": "maximize",
+                                          "expression": "50*sedans + 250*buses"},
+                            "constraints": {"riders": "50*sedans + 250*buses >= 4600"}})
+    goal = ("A sedan seats 50 and a bus 250; at least 4600 riders a day. How many of each "
+            "should be bought to decrease the total number of vehicles needed?")
+    assert count_objective(goal, seats).fix == {
+        "objective": {"expression": "sedans + buses", "sense": "minimize"}}
+    profit = ("Each sedan earns $50 and each bus $250; a minimum number of 3 sedans must be "
+              "bought. How many of each maximize the profit?")
+    assert count_objective(profit, seats) is None
+
+
 def test_the_count_objective_is_fixed_only_when_every_decision_is_a_count():
     from optiform.agent.wording_checks import count_objective
 
@@ -169,7 +185,8 @@ def test_the_count_objective_is_fixed_only_when_every_decision_is_a_count():
                              "objective": {"sense": "minimize",
                                            "expression": "300*full + 100*part"},
                              "constraints": {"labor": "8*full + 4*part >= 500"}})
-    assert count_objective(WORKERS, counts).fix == {"objective": {"expression": "full + part"}}
+    assert count_objective(WORKERS, counts).fix == {
+        "objective": {"expression": "full + part", "sense": "minimize"}}
     mixed = to_formulation({**counts.model_dump(), "variables": [
         {"name": "full", "domain": "integer"}, {"name": "part", "domain": "continuous"}]})
     assert count_objective(WORKERS, mixed).fix is None
@@ -232,3 +249,22 @@ def test_has_is_a_limit_unless_it_describes_each_unit():
     text = "The company has 160 technicians. Each pipe has 12 valves."
     assert bound_cues.cue_before(text, text.index("160")).direction == "<="
     assert bound_cues.cue_before(text, text.index("12")) is None
+
+
+def test_a_share_takes_its_subject_from_before_a_reason_or_else_from_the_model():
+    from optiform.agent.wording_checks import share_of_total
+
+    variables = {"pop": "integer", "folk": "integer"}
+    # the variable named in the reason ("because he likes pop") is not the share's subject
+    text = ("He can at most perform 40% of his concerts as R&B because he likes pop songs more. "
+            "How many of each minimize the concerts?")
+    f = to_formulation({"variables": {"pop": "integer", "rnb": "integer"},
+                        "objective": {"sense": "minimize", "expression": "pop + rnb"},
+                        "constraints": {"share": "rnb <= 0.4*pop"}})
+    (check,) = share_of_total(text, f)
+    assert check.fix == {"constraints": {"share": "rnb <= 0.4*(pop + rnb)"}}
+    # no subject in the text, none alone in the model's constraint: left to the LLM
+    f = to_formulation({"variables": variables,
+                        "objective": {"sense": "minimize", "expression": "pop + folk"},
+                        "constraints": {"share": "2*pop <= 0.4*folk + 0.4*pop"}})
+    assert share_of_total(text.replace("he likes pop songs", "he likes it"), f) == []
