@@ -36,16 +36,18 @@ def pending_fixes(attempt: Attempt, applied: list[str]) -> list[checks.Check]:
 
 def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[str, Any]:
     """The formulation (as a dict) with every fix applied (a fix naming a constraint the
-    model lacks adds it)."""
+    model lacks adds it; the constraints under "drop" are removed)."""
     out = {**formulation}
-    merged: dict[str, dict[str, str]] = {"constraints": {}, "domains": {}, "objective": {}}
+    merged: dict[str, dict[str, str]] = {"constraints": {}, "domains": {}, "objective": {},
+                                         "drop": {}}
     for c in fixes:
         for part, changes in (c.fix or {}).items():
             merged.setdefault(part, {}).update(changes)
     constraints, domains, objective = (merged[k] for k in ("constraints", "domains", "objective"))
     out["constraints"] = [{**c, "expression": constraints.get(c["name"], c["expression"])}
-                          for c in formulation.get("constraints", [])]
-    known = {c["name"] for c in out["constraints"]}
+                          for c in formulation.get("constraints", [])
+                          if c["name"] not in merged["drop"]]
+    known = {c["name"] for c in formulation.get("constraints", [])}
     out["constraints"] += [{"name": name, "expression": expression}
                            for name, expression in constraints.items() if name not in known]
     out["variables"] = [{**v, "domain": domains.get(v["name"], v.get("domain", "continuous"))}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from optiform.agent.bare_bounds import bare_bound_fixes
+from optiform.agent.bare_bounds import bare_bound_fixes, named_variable
 from optiform.agent.check_model import Check
 from optiform.solvers.formulation import Formulation
 
@@ -30,17 +30,33 @@ def constrained_side(expression: str, variables: set[str]) -> str | None:
     return with_variables[0] if len(with_variables) == 1 else None
 
 
+def _is_number(expression: str) -> bool:
+    try:
+        float(expression.strip().replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
 def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     """``{"constraints": {name: new expression}, "objective": {"expression": ...}}`` for every
     expression that uses a constraint's name as a quantity (a name that is not also a
-    variable, parameter or set); a constraint's own name is left alone. Empty when none."""
+    variable, parameter or set); a constraint's own name is left alone. A "constraint" that is
+    a bare number under a name that stands for no variable is a named number: it is written
+    into the expressions that use it and dropped (``"drop": {name: why}``). Empty when none."""
     declared = {v.name for v in f.variables} | {p.name for p in f.parameters} | \
         {s.name for s in f.sets}
     variables = {v.name for v in f.variables}
     quantities = {}
+    constants = []  # "apples_available": "10" is a named number, not a constraint
     for c in f.constraints:
-        side = None if c.name in declared or c.for_each else \
-            constrained_side(c.expression, variables)
+        if c.name in declared or c.for_each:
+            continue
+        if _is_number(c.expression) and named_variable(c.name, list(variables)) is None:
+            quantities[c.name] = c.expression.strip()
+            constants.append(c.name)
+            continue
+        side = constrained_side(c.expression, variables)
         if side is not None:
             quantities[c.name] = side
 
@@ -51,10 +67,15 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     if not quantities:
         return out
+    if constants:
+        out["drop"] = {name: "a named number, written into the expressions that use it"
+                       for name in constants}
     objective = substitute(f.objective.expression, None)
     if objective != f.objective.expression:
         out["objective"] = {"expression": objective}
     for c in f.constraints:
+        if c.name in constants:
+            continue
         new = substitute(c.expression, c.name)
         if new != c.expression:
             out.setdefault("constraints", {})[c.name] = new
@@ -71,10 +92,10 @@ def static_fixes(f: Formulation, text: str = "") -> dict[str, dict[str, str]]:
             "objective": f.objective.model_copy(update=subs.get("objective", {})),
             "constraints": [c.model_copy(update={"expression": subs.get("constraints", {})
                                                   .get(c.name, c.expression)})
-                            for c in f.constraints]})
+                            for c in f.constraints if c.name not in subs.get("drop", {})]})
     more = bare_bound_fixes(changed, text)
     out: dict[str, dict[str, str]] = {}
-    for part in ("objective", "constraints"):
+    for part in ("objective", "constraints", "drop"):
         merged = {**subs.get(part, {}), **more.get(part, {})}
         if merged:
             out[part] = merged
@@ -90,6 +111,8 @@ def with_name_fixes(f: Formulation, found: list[Check], text: str = "") -> list[
     parts = {"objective": {"objective": fixes["objective"]}} if "objective" in fixes else {}
     for name, expression in fixes.get("constraints", {}).items():
         parts[f"constraint '{name}'"] = {"constraints": {name: expression}}
+    for name, why in fixes.get("drop", {}).items():
+        parts[f"constraint '{name}'"] = {"drop": {name: why}}
     out = []
     for c in found:
         fix = parts.pop(c.where, None) if c.where else None

@@ -184,3 +184,29 @@ def test_bare_bounds_are_completed_without_an_llm_round():
     assert exprs["small"] == "small >= 5" and exprs["big_min"] == "big >= 4"
     assert exprs["total"] == "small + big <= 40"
     assert answer.status == "optimal" and answer.objective == 1020.0  # 6 small, 12 big
+
+
+def test_a_bare_number_under_a_name_is_a_named_number_written_where_it_is_used():
+    from optiform.agent.name_fixes import static_fixes
+    from optiform.agent.schema import to_formulation
+
+    stock = {"variables": {"gift": "integer", "combo": "integer"},
+             "objective": {"sense": "maximize", "expression": "6*gift + 7*combo"},
+             "constraints": {"apples_available": "10", "grapes_available": "80",
+                             "apples": "6*gift + 5*combo <= apples_available",
+                             "grapes": "30*gift + 20*combo <= grapes_available"}}
+    fixes = static_fixes(to_formulation(stock))
+    assert fixes["constraints"] == {"apples": "6*gift + 5*combo <= (10)",
+                                    "grapes": "30*gift + 20*combo <= (80)"}
+    assert set(fixes["drop"]) == {"apples_available", "grapes_available"}
+    # a bare number under a name that stands for a variable is a bound, not a named number
+    assert static_fixes(to_formulation({**stock, "constraints": {"gift_max": "4"}})) == {
+        "constraints": {"gift_max": "gift <= 4"}}
+    llm = FakeLLM([stock])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=lambda f, data_dir=None: "# script").solve(
+        "A shop has 10 apples and 80 grapes. A gift box takes 6 apples and 30 grapes and earns "
+        "6 euros; a combo takes 5 apples and 20 grapes and earns 7 euros. Maximize profit.")
+    assert len(llm.requests) == 1 and answer.source == "autofix"
+    assert {c.name for c in answer.formulation.constraints} == {"apples", "grapes"}
+    assert answer.status == "optimal" and answer.objective == 14.0  # two combos
