@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -18,15 +19,41 @@ from optiform.errors import LLMOutputError
 MAX_ERRORS = 5
 
 
+_COMPARISON = re.compile(r"<|>|=")
+
+
+def keep_repeated_comparisons(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose repeated keys keep every different comparison: a small model
+    writing ``{"small": "x + y <= 20", "small": "x >= 5"}`` means two constraints, and the
+    usual last-one-wins would drop the first without a trace. The later ones are renamed
+    ``small_2``, ...; any other repeated key keeps its last value, as ``json`` does."""
+    out: dict[str, Any] = {}
+    kept: dict[str, list[Any]] = {}  # every value written under a key
+    for key, value in pairs:
+        if key in out and isinstance(value, str) and isinstance(out[key], str) and \
+                _COMPARISON.search(value) and _COMPARISON.search(out[key]):
+            if value in kept[key]:
+                continue  # the same constraint twice is one constraint
+            n = 2
+            while f"{key}_{n}" in out:
+                n += 1
+            out[f"{key}_{n}"] = value
+        else:
+            out[key] = value
+        kept.setdefault(key, []).append(value)
+    return out
+
+
 def parse_json(text: str) -> Any:
-    """The JSON value in ``text`` (a whole-answer ```json fence is tolerated)."""
+    """The JSON value in ``text`` (a whole-answer ```json fence is tolerated; repeated keys
+    holding different comparisons are all kept, see ``keep_repeated_comparisons``)."""
     body = text.strip()
     if body.startswith("```"):
         first_newline = body.find("\n")
         if first_newline != -1 and body.endswith("```"):
             body = body[first_newline + 1 : -3].strip()
     try:
-        return json.loads(body)
+        return json.loads(body, object_pairs_hook=keep_repeated_comparisons)
     except json.JSONDecodeError as exc:
         raise LLMOutputError(
             f"the answer is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from optiform.agent.jsonout import keep_repeated_comparisons
 from optiform.errors import FormulationError
 from optiform.solvers.formulation import Formulation
 
@@ -256,7 +257,7 @@ def to_formulation(data: Any) -> Formulation:
     """A Formulation from the LLM's JSON (compact or full); FormulationError saying where."""
     if isinstance(data, str):
         try:
-            data = json.loads(data)
+            data = json.loads(data, object_pairs_hook=keep_repeated_comparisons)
         except json.JSONDecodeError as exc:
             raise FormulationError(f"the reply is not JSON: {exc.msg} at column {exc.colno}",
                                    where="reply") from None

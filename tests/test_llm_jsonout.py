@@ -132,3 +132,17 @@ def test_grammar_schema_keeps_declared_order_by_requiring_earlier_fields():
     schema = {"type": "object", "properties": {"a": {}, "b": {"default": ""}, "c": {}, "d": {}},
               "required": ["c"]}
     assert grammar_schema(schema)["required"] == ["a", "c"]
+
+
+def test_repeated_keys_keep_every_different_comparison():
+    from optiform.agent.jsonout import parse_json
+
+    text = ('{"variables": {"small": "integer", "small": "integer", "large": "continuous", '
+            '"large": "integer"}, "constraints": {"small": "10*small + 15*large <= 2000", '
+            '"large": "large >= 30", "small": "small >= 0.5*(small + large)", '
+            '"small": "small >= 0.5*(small + large)", "large": "large >= 30"}}')
+    data = parse_json(text)
+    assert data["constraints"] == {"small": "10*small + 15*large <= 2000", "large": "large >= 30",
+                                   "small_2": "small >= 0.5*(small + large)"}
+    # other repeated keys keep their last value, as json does
+    assert data["variables"] == {"small": "integer", "large": "integer"}
