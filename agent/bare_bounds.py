@@ -18,7 +18,7 @@ import ast
 import keyword
 import re
 
-from optiform.agent import bound_cues, textcues
+from optiform.agent import bound_cues, ratio_cues, textcues
 from optiform.agent.comparison import comparison
 from optiform.solvers.expr import FUNCTIONS
 from optiform.solvers.formulation import Formulation
@@ -96,13 +96,18 @@ def _text_direction(text: str, value: float) -> str | None:
     return directions.pop() if len(directions) == 1 else None
 
 
-def completed_bound(name: str, expression: str, variables: list[str],
-                    text: str) -> str | None:
+def completed_bound(name: str, expression: str, variables: list[str], text: str,
+                    ratios: tuple[ratio_cues.RatioCue, ...] = ()) -> str | None:
     """The bound ``expression`` means under ``name`` ('medium', '5' -> 'medium >= 5' when the
-    text says "at least 5"), or None when it is not a bare bound or is ambiguous."""
+    text says "at least 5"; 'clothing', '4*tech' -> 'clothing >= 4*tech' when a ratio cue of
+    the text says "at least four times"), or None when it is not a bare bound or is
+    ambiguous."""
     variable = named_variable(name, variables)
     if variable is None:
         return None
+    ratio = _completed_ratio(variable, expression, ratios)
+    if ratio is not None:
+        return ratio
     body = expression.strip().lower()
     direction = None
     for pattern, op in _PHRASES:
@@ -122,6 +127,23 @@ def completed_bound(name: str, expression: str, variables: list[str],
     if direction is None:
         return None
     return f"{variable} {direction} {body.strip()}"
+
+
+def _completed_ratio(variable: str, expression: str,
+                     ratios: tuple[ratio_cues.RatioCue, ...]) -> str | None:
+    """'k*other' under ``variable``'s name, completed by the text's ratio cue about the two."""
+    try:
+        term = ratio_cues.term(ast.parse(expression.strip(), mode="eval").body)
+    except SyntaxError:
+        return None
+    if term is None or term[1] == variable:
+        return None
+    k, other = term
+    for cue in ratios:
+        if {cue.subject, cue.object} == {variable, other} and \
+                abs(cue.factor - k) <= 1e-9 * max(1.0, abs(k)):
+            return f"{cue.subject} {cue.direction} {cue.factor:g}*{cue.object}"
+    return None
 
 
 def unknown_names(expression: str, known: set[str]) -> list[str]:
@@ -144,9 +166,10 @@ def bare_bound_fixes(f: Formulation, text: str) -> dict[str, dict[str, str]]:
     variables = [v.name for v in f.variables]
     known = set(variables)
     out: dict[str, dict[str, str]] = {}
+    ratios = tuple(ratio_cues.ratio_cues(text, f))
     for c in f.constraints:
         if comparison(c.expression) is None:
-            bound = completed_bound(c.name, c.expression, variables, text)
+            bound = completed_bound(c.name, c.expression, variables, text, ratios)
             if bound is not None:
                 out.setdefault("constraints", {})[c.name] = bound
                 continue

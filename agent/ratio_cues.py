@@ -79,7 +79,7 @@ def ratio_cues(text: str, f: Formulation) -> list[RatioCue]:
     return out
 
 
-def _term(node: ast.AST) -> tuple[float, str] | None:
+def term(node: ast.AST) -> tuple[float, str] | None:
     """(k, name) for 'name', 'k*name', 'name*k' or 'name/k'."""
     if isinstance(node, ast.Name):
         return 1.0, node.id
@@ -100,7 +100,7 @@ def _ratio(expression: str) -> tuple[str, str, str, float] | None:
     parts = comparison(expression)
     if parts is None or parts[1] == "==":
         return None
-    left, right = _term(parts[0]), _term(parts[2])
+    left, right = term(parts[0]), term(parts[2])
     op = parts[1]
     if left is None or right is None or left[1] == right[1]:
         return None

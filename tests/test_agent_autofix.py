@@ -171,6 +171,22 @@ def test_bare_bounds_take_their_direction_from_the_expression_the_name_or_the_te
     assert completed_bound("small", "2*big", v, CARTS) is None  # not a bound
 
 
+def test_a_bare_ratio_under_a_variables_name_takes_the_texts_ratio():
+    from optiform.agent.bare_bounds import bare_bound_fixes
+    from optiform.agent.schema import to_formulation
+
+    text = ("The money in bonds must be at least four times as much as the money in stocks, "
+            "and at most $500 goes to stocks.")
+    f = to_formulation({"variables": {"bonds": "continuous", "stocks": "continuous"},
+                        "objective": {"sense": "maximize", "expression": "0.07*bonds + 0.1*stocks"},
+                        "constraints": {"bonds": "4*stocks", "stocks": "<= 500"}})
+    # ("stocks": "<= 500" under the variable's own name is completed when the reply is read)
+    assert bare_bound_fixes(f, text) == {"constraints": {"bonds": "bonds >= 4*stocks"}}
+    f = to_formulation({**f.model_dump(), "constraints": [{"name": "bonds",
+                                                           "expression": "3*stocks"}]})
+    assert bare_bound_fixes(f, text) == {}  # the text says four times, not three
+
+
 def test_bare_bounds_are_completed_without_an_llm_round():
     bare = {"variables": {"small": "integer", "big": "integer"},
             "objective": {"sense": "maximize", "expression": "30*small + 70*big"},
