@@ -9,6 +9,7 @@ cue wins) and warns; it never changes the model.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -104,12 +105,7 @@ def flipped(expression: str) -> str | None:
 def reversed_bounds(text: str, f: Formulation) -> list[tuple[str, str, float, Cue]]:
     """(constraint, its direction, its number, the cue) for each bound whose number the text
     states with a cue of the other direction, and never with one of the same direction."""
-    cues: dict[float, list[Cue]] = {}
-    for number in textcues.numbers_in_text(text):
-        cue = cue_before(text, number.start)
-        if cue is not None:
-            value = number.value / 100 if number.percent else number.value
-            cues.setdefault(value, []).append(cue)
+    cues = _value_cues(text)
     out = []
     for c in f.constraints:
         bound = _bound(c.expression)
@@ -119,4 +115,63 @@ def reversed_bounds(text: str, f: Formulation) -> list[tuple[str, str, float, Cu
         said = cues.get(value, [])
         if said and all(cue.direction != direction for cue in said):
             out.append((c.name, direction, value, said[0]))
+    return out
+
+
+def _value_cues(text: str) -> dict[float, list[Cue]]:
+    cues: dict[float, list[Cue]] = {}
+    for number in textcues.numbers_in_text(text):
+        cue = cue_before(text, number.start)
+        if cue is not None:
+            value = number.value / 100 if number.percent else number.value
+            cues.setdefault(value, []).append(cue)
+    return cues
+
+
+def _pinned(expression: str) -> tuple[str, float] | None:
+    """(the variable side, the number) for 'e == 60', '60 == e' or '60 <= e <= 60': a bound
+    written as an equality; None for other shapes."""
+    try:
+        tree = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(tree, ast.Compare):
+        return None
+    sides = [tree.left, *tree.comparators]
+    if len(tree.ops) == 1 and isinstance(tree.ops[0], ast.Eq):
+        numbers = [constant(s) for s in sides]
+        if (numbers[0] is None) == (numbers[1] is None):
+            return None
+        value, side = (numbers[1], sides[0]) if numbers[0] is None else (numbers[0], sides[1])
+    elif len(tree.ops) == 2 and all(isinstance(o, (ast.LtE, ast.GtE)) for o in tree.ops):
+        low, side, high = sides
+        if constant(low) is None or constant(low) != constant(high) or constant(side) is not None:
+            return None
+        value = constant(low)
+    else:
+        return None
+    source = ast.get_source_segment(expression, side)
+    return (source, value) if source and value is not None else None
+
+
+def pinned_bounds(text: str, f: Formulation) -> list[tuple[str, str, float, Cue]]:
+    """(constraint, the bound it should be, its number, the cue) for each equality on a number
+    of the text ('e == 2000', '60000 <= e <= 60000') whose every cue says one direction ("need
+    2000 units" is >=, "at most" <=), unless the sentence says the amount is exact."""
+    cues = _value_cues(text)
+    out = []
+    for c in f.constraints:
+        if c.for_each:
+            continue
+        pinned = _pinned(c.expression)
+        if pinned is None or pinned[1] in (0.0, 1.0):
+            continue
+        side, value = pinned
+        said = cues.get(value, [])
+        directions = {cue.direction for cue in said}
+        if len(directions) != 1 or any(textcues.EXACT_PHRASES.search(cue.sentence.lower())
+                                       for cue in said):
+            continue
+        direction = directions.pop()
+        out.append((c.name, f"{side} {direction} {value:g}", value, said[0]))
     return out

@@ -12,7 +12,7 @@ import ast
 import re
 from typing import Any
 
-from optiform.agent import textcues
+from optiform.agent import bound_cues, textcues
 from optiform.agent.check_model import (
     Check,
     Severity,
@@ -191,7 +191,10 @@ def limit_equalities(text: str, f: Formulation) -> list[Check]:
     """Equalities on quantities the text describes as limits or availabilities."""
     out = []
     said = textcues.sentences(text)
+    pinned = {name for name, *_ in bound_cues.pinned_bounds(text, f)}  # fixed by bound checks
     for c in f.constraints:
+        if c.name in pinned:
+            continue
         tree = parse_tree(c.expression)
         if not isinstance(tree, ast.Compare) or not any(isinstance(o, ast.Eq) for o in tree.ops):
             continue

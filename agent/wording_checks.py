@@ -9,7 +9,13 @@ import ast
 import re
 
 from optiform.agent import bound_cues, ratio_cues, share_check, textcues
-from optiform.agent.check_model import Check, close, formulation_numbers, parse_tree
+from optiform.agent.check_model import (
+    Check,
+    close,
+    constants,
+    formulation_numbers,
+    parse_tree,
+)
 from optiform.solvers.formulation import Formulation
 
 
@@ -63,6 +69,20 @@ def _weighted(expression: str) -> bool:
         for n in ast.walk(tree))
 
 
+def _measures_noun(text: str, f: Formulation, noun: str) -> bool:
+    """Whether the objective's coefficients are amounts of ``noun`` ("2 units of filler"
+    for "the total number of filler"): then it weighs rightly, it is no count of decisions."""
+    tree = parse_tree(f.objective.expression)
+    coefficients = (constants(tree) if tree is not None else set()) - {0.0, 1.0}
+    head = textcues.stem(noun.split()[0])
+    for n in textcues.numbers_in_text(text):
+        if any(close(n.value, k) for k in coefficients):
+            tail = text[n.start + len(n.text):][:40]
+            if head in [textcues.stem(w) for w in textcues.words(tail)[:4]]:
+                return True
+    return False
+
+
 def count_objective(text: str, f: Formulation) -> Check | None:
     """'Minimize the total number of workers' with a weighted (cost-like) objective."""
     m = _COUNT_GOAL.search(text.lower())
@@ -73,7 +93,7 @@ def count_objective(text: str, f: Formulation) -> Check | None:
     if f.objective.sense != "minimize" and textcues.goal_sense(text) != "minimize":
         return None
     noun = m.group("noun")
-    if textcues.stem(noun.split()[0]) in _MEASURES:
+    if textcues.stem(noun.split()[0]) in _MEASURES or _measures_noun(text, f, noun):
         return None
     names = " + ".join(v.name for v in f.variables[:4])
     # when every decision is a whole-number count of a few kinds of things, "the total number"
@@ -101,6 +121,13 @@ def bound_directions(text: str, f: Formulation) -> list[Check]:
                              f"Constraint '{name}' says {direction} {value:g}, but the text says "
                              f"\"{cue.phrase}\" for {value:g} (\"{cue.sentence[:120]}\"): that "
                              f"is {kind}, {cue.direction} {value:g}.")))
+    for name, fixed, value, cue in bound_cues.pinned_bounds(text, f):
+        kind = "a requirement" if cue.direction == ">=" else "a limit"
+        out.append(Check(code="pinned_bound", severity="warning", where=f"constraint '{name}'",
+                         names=[name], fix={"constraints": {name: fixed}}, message=(
+                             f"Constraint '{name}' pins {value:g} exactly, but the text says "
+                             f"\"{cue.phrase}\" for {value:g} (\"{cue.sentence[:120]}\"): that "
+                             f"is {kind}, {fixed}.")))
     return out
 
 

@@ -106,17 +106,29 @@ def test_objective_sense_against_the_wording():
 
 
 def test_equality_on_an_available_resource():
-    f = model([("labor", "2*chairs + 5*tables == 40")])
+    f = model([("labor", "2*chairs + 5*tables == 40 - tables")])
     [c] = checks.limit_equalities(SHOP, f)
     assert c.code == "limit_equality" and c.names == ["labor"] and "<=" in c.message
     exact = SHOP.replace("40 hours are available", "exactly 40 hours must be used")
     assert checks.limit_equalities(exact, f) == []
 
 
+def test_an_equality_pinning_an_available_amount_is_fixed_by_the_bound_check():
+    f = model([("labor", "2*chairs + 5*tables == 40")])
+    assert checks.limit_equalities(SHOP, f) == []  # the bound check carries the fix
+    [c] = [c for c in checks.bound_directions(SHOP, f) if c.code == "pinned_bound"]
+    assert c.fix == {"constraints": {"labor": "2*chairs + 5*tables <= 40"}}
+    exact = SHOP.replace("40 hours are available", "exactly 40 hours must be used")
+    assert checks.bound_directions(exact, f) == []
+
+
 def test_equality_on_a_minimum_suggests_greater_equal():
-    f = model([("demand", "chairs == 12")])
+    f = model([("demand", "chairs == 12 + 0*tables")])
     [c] = checks.limit_equalities("The shop must make at least 12 chairs.", f)
     assert ">=" in c.message
+    f = model([("demand", "chairs == 12")])
+    [c] = checks.bound_directions("The shop must make at least 12 chairs.", f)
+    assert c.fix == {"constraints": {"demand": "chairs >= 12"}}
 
 
 def test_strict_inequalities():
@@ -141,7 +153,7 @@ def test_solution_checks_and_feedback_text():
     result = SolveResult(status=Status.OPTIMAL, objective=300.0,
                          values={"chairs": 10.0, "tables": 0.0})
     found = checks.solution_checks(SHOP, f, result)
-    assert {c.code for c in found} == {"objective_sense", "limit_equality"}
+    assert {c.code for c in found} == {"objective_sense", "pinned_bound"}
     text = checks.feedback_text(found)
     assert text.startswith("1. [check (may not apply)]")
     assert checks.errors(found) == [] and len(checks.warnings(found)) == 2

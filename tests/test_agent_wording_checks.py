@@ -44,8 +44,10 @@ def test_a_limit_written_as_a_requirement_is_flagged_also_with_the_number_on_the
 def test_right_directions_and_other_shapes_pass():
     assert bound_directions(WORKERS, workers("8*full + 4*part >= 500",
                                              "300*full + 100*part <= 15000")) == []
-    # a ratio or an equality is not a bound on a stated number
-    assert bound_directions(WORKERS, workers("full >= 0.5*part", "300*full == 15000")) == []
+    # a ratio is not a bound on a stated number; an equality on the budget is pinned
+    (pinned,) = bound_directions(WORKERS, workers("full >= 0.5*part", "300*full == 15000"))
+    assert pinned.code == "pinned_bound" and pinned.fix == {
+        "constraints": {"budget": "300*full <= 15000"}}
 
 
 @pytest.mark.parametrize(("text", "value", "direction"), [
@@ -268,3 +270,32 @@ def test_a_share_takes_its_subject_from_before_a_reason_or_else_from_the_model()
                         "objective": {"sense": "minimize", "expression": "pop + folk"},
                         "constraints": {"share": "2*pop <= 0.4*folk + 0.4*pop"}})
     assert share_of_total(text.replace("he likes pop songs", "he likes it"), f) == []
+
+
+def test_an_equality_on_a_number_the_text_calls_a_minimum_becomes_that_bound():
+    from optiform.agent.checks import limit_equalities
+    from optiform.agent.wording_checks import bound_directions
+
+    text = ("The mill must ship a total of at least 60,000 square feet each week and can make "
+            "at most 900 doors. Exactly 500 planks are used.")
+    f = to_formulation({"variables": {"h": "integer", "v": "integer"},
+                        "objective": {"sense": "maximize", "expression": "h + v"},
+                        "constraints": {"ship": "60000 <= h + v <= 60000", "doors": "h == 900",
+                                        "planks": "h + v == 500", "other": "v == 7"}})
+    fixes = {c.where: c.fix for c in bound_directions(text, f) if c.code == "pinned_bound"}
+    assert fixes == {"constraint 'ship'": {"constraints": {"ship": "h + v >= 60000"}},
+                     "constraint 'doors'": {"constraints": {"doors": "h <= 900"}}}
+    # the fixed ones are not reported again by the equality check; "exactly 500" stays
+    assert [c.where for c in limit_equalities(text, f)] == []
+
+
+def test_a_count_of_something_the_coefficients_measure_is_no_count_objective():
+    from optiform.agent.wording_checks import count_objective
+
+    text = ("A large pill requires 3 units of medicine and 2 units of filler. A small pill "
+            "requires 2 units of medicine and 1 unit of filler. How many of each minimize the "
+            "total number of filler material needed?")
+    f = to_formulation({"variables": {"large": "integer", "small": "integer"},
+                        "objective": {"sense": "minimize", "expression": "2*large + small"},
+                        "constraints": {"medicine": "3*large + 2*small <= 1000"}})
+    assert count_objective(text, f) is None
