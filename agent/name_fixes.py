@@ -11,6 +11,7 @@ bare bounds of ``bare_bounds``.
 
 from __future__ import annotations
 
+import ast
 import re
 
 from optiform.agent.bare_bounds import bare_bound_fixes, named_variable
@@ -28,6 +29,21 @@ def constrained_side(expression: str, variables: set[str]) -> str | None:
         return None
     with_variables = [s.strip() for s in sides if set(_NAME.findall(s)) & variables]
     return with_variables[0] if len(with_variables) == 1 else None
+
+
+def _parses(expression: str) -> bool:
+    try:
+        ast.parse(expression.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def is_prose(expression: str) -> bool:
+    """A 'constraint' that is a sentence (a note the model wrote into the model): it does not
+    parse, holds no comparison and has at least five words."""
+    return not _parses(expression) and not _COMPARISON.search(expression) and \
+        len(re.findall(r"[A-Za-z]{2,}", expression)) >= 5
 
 
 def _is_number(expression: str) -> bool:
@@ -49,8 +65,9 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     variables = {v.name for v in f.variables}
     quantities = {}
     constants = []  # "apples_available": "10" is a named number, not a constraint
+    notes = [c.name for c in f.constraints if is_prose(c.expression)]
     for c in f.constraints:
-        if c.name in declared or c.for_each:
+        if c.name in declared or c.for_each or c.name in notes:
             continue
         if _is_number(c.expression) and named_variable(c.name, list(variables)) is None:
             quantities[c.name] = c.expression.strip()
@@ -61,20 +78,24 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
             quantities[c.name] = side
 
     def substitute(text: str, own: str | None) -> str:
+        if not _parses(text):  # prose or broken syntax: no name in it is a quantity
+            return text
         return _NAME.sub(lambda m: f"({quantities[m.group(0)]})"
                          if m.group(0) in quantities and m.group(0) != own else m.group(0), text)
 
     out: dict[str, dict[str, str]] = {}
+    drop = {name: "a named number, written into the expressions that use it"
+            for name in constants}
+    drop.update(dict.fromkeys(notes, "a sentence, not a constraint"))
+    if drop:
+        out["drop"] = drop
     if not quantities:
         return out
-    if constants:
-        out["drop"] = {name: "a named number, written into the expressions that use it"
-                       for name in constants}
     objective = substitute(f.objective.expression, None)
     if objective != f.objective.expression:
         out["objective"] = {"expression": objective}
     for c in f.constraints:
-        if c.name in constants:
+        if c.name in drop:
             continue
         new = substitute(c.expression, c.name)
         if new != c.expression:

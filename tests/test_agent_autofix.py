@@ -226,3 +226,17 @@ def test_a_bare_number_under_a_name_is_a_named_number_written_where_it_is_used()
     assert len(llm.requests) == 1 and answer.source == "autofix"
     assert {c.name for c in answer.formulation.constraints} == {"apples", "grapes"}
     assert answer.status == "optimal" and answer.objective == 14.0  # two combos
+
+
+def test_a_note_written_as_a_constraint_is_dropped_and_never_rewritten():
+    from optiform.agent.name_fixes import is_prose, static_fixes
+    from optiform.agent.schema import to_formulation
+
+    f = to_formulation({"variables": {"crepe": "integer", "sponge": "integer"},
+                        "objective": {"sense": "maximize", "expression": "12*crepe + 10*sponge"},
+                        "constraints": {"batter": "400*crepe + 500*sponge <= 20000",
+                                        "notes": "The bakery has 20000 grams of batter for "
+                                                 "its cakes, and so on."}})
+    assert static_fixes(f) == {"drop": {"notes": "a sentence, not a constraint"}}
+    assert is_prose("The bakery has 20000 grams of batter") and not is_prose("x + y <= 5")
+    assert not is_prose("at least 5")  # too short to be a note: a bare bound, maybe
