@@ -146,6 +146,25 @@ def integer_cues(text: str, f: Formulation) -> Check | None:
                           "fractions make no sense."))
 
 
+_MEASURE_QUESTION = re.compile(
+    r"\bhow many\s+(?P<unit>minutes|hours|seconds|kilograms|kg|grams|liters|litres|gallons|"
+    r"tons|tonnes|pounds|ounces|acres|square (?:feet|foot|meters|metres)|ml|milliliters)\b")
+
+
+def measure_integers(text: str, f: Formulation) -> Check | None:
+    """Every decision integer while the question asks for an amount of a measure ("how many
+    minutes should each machine run"): amounts of time, mass or volume are continuous."""
+    m = _MEASURE_QUESTION.search(text.lower())
+    if m is None or not f.variables or any(v.domain != "integer" or v.index
+                                           for v in f.variables):
+        return None
+    names = [v.name for v in f.variables]
+    return Check(code="measure_integer", severity="warning", names=names, where=names[0],
+                 fix={"domains": dict.fromkeys(names, "continuous")}, message=(
+                     f"The text asks how many {m.group('unit')}, an amount that need not be "
+                     f"whole, but {', '.join(names)} are integer: make them \"continuous\"."))
+
+
 _YES_NO = re.compile(r"\b(?:whether|or not|which (?:of|one)|either|select|choose|decide to|"
                      r"open|yes|if (?:it|they|the)\b)")
 _HOW_MANY = re.compile(r"\b(?:how many|number of)\b")
@@ -270,6 +289,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
         if trivial:
             out.append(trivial)
     for check in (objective_sense(text, f), integer_cues(text, f), binary_counts(text, f),
+                  measure_integers(text, f),
                   unused_numbers(text, f), percents_as_whole_numbers(text, f),
                   count_objective(text, f)):
         if check is not None:
@@ -296,6 +316,7 @@ __all__ = [
     "formulation_numbers",
     "integer_cues",
     "limit_equalities",
+    "measure_integers",
     "objective_sense",
     "parse_tree",
     "percents_as_whole_numbers",

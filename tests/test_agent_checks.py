@@ -157,3 +157,18 @@ def test_solution_checks_and_feedback_text():
     text = checks.feedback_text(found)
     assert text.startswith("1. [check (may not apply)]")
     assert checks.errors(found) == [] and len(checks.warnings(found)) == 2
+
+
+def test_integer_amounts_of_a_measure_are_made_continuous():
+    text = ("Machine 1 delivers 0.5 units a minute and machine 2 delivers 0.3 units a minute. "
+            "How many minutes should each machine be used to minimize the waste?")
+    f = model([("dose", "0.5*chairs + 0.3*tables >= 4")])
+    f = f.model_copy(update={"variables": [v.model_copy(update={"domain": "integer"})
+                                           for v in f.variables]})
+    c = checks.measure_integers(text, f)
+    assert c is not None and c.fix == {"domains": {"chairs": "continuous",
+                                                   "tables": "continuous"}}
+    assert checks.measure_integers(text.replace("How many minutes", "How many times"), f) is None
+    mixed = f.model_copy(update={"variables": [f.variables[0].model_copy(
+        update={"domain": "continuous"}), f.variables[1]]})
+    assert checks.measure_integers(text, mixed) is None
