@@ -48,8 +48,9 @@ def cue_before(text: str, start: int) -> Cue | None:
     head = text[max(0, start - WINDOW):start]
     head = re.split(r"[.!?;]\s|\d", head)[-1].lower()  # this sentence, after the last number
     tail = text[start:start + 50].lower()
-    tail_m = re.match(r"[\d.,$%\s]*(?:[a-z]+\s+){0,3}?(or more|or less|or fewer|"
-                      r"(?:are|is) available)\b", tail)
+    tail_m = re.match(r"[\d.,$%\s]*(?:(?!that\b|which\b|who\b)[a-z]+\s+){0,3}?(or more|or less|"
+                      r"or fewer|(?:are|is) available|needs? to|(?:are|is) (?:needed|required))\b",
+                      tail)
     found: list[tuple[int, str, str]] = []
     per_unit = bool(re.search(r"\b(?:each|per|every)\b", head))
     for direction, pattern in ((">=", _LOWER), ("<=", _UPPER)):
@@ -60,7 +61,8 @@ def cue_before(text: str, start: int) -> Cue | None:
     sentence = _sentence_at(text, start)
     if tail_m:
         phrase = tail_m.group(1)
-        return Cue(">=" if phrase == "or more" else "<=", phrase, sentence)
+        lower = phrase == "or more" or "need" in phrase or "required" in phrase
+        return Cue(">=" if lower else "<=", phrase, sentence)
     if not found:
         return None
     _, direction, phrase = max(found)

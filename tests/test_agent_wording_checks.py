@@ -55,6 +55,8 @@ def test_right_directions_and_other_shapes_pass():
     ("They need to serve at least 1200 customers.", 1200, ">="),
     ("40 hours of labor are available each week.", 40, "<="),
     ("The store sells 30 or more units a day.", 30, ">="),
+    ("If 2000 units of ore need to be moved, minimize the wagons.", 2000, ">="),
+    ("At least 300 boards are needed.", 300, ">="),
     ("It has available 200 tellers and needs at least 1200 customers served.", 200, "<="),
 ])
 def test_the_nearest_cue_decides(text, value, direction):
@@ -299,3 +301,8 @@ def test_a_count_of_something_the_coefficients_measure_is_no_count_objective():
                         "objective": {"sense": "minimize", "expression": "2*large + small"},
                         "constraints": {"medicine": "3*large + 2*small <= 1000"}})
     assert count_objective(text, f) is None
+
+
+def test_a_need_after_the_number_of_another_thing_is_no_cue():
+    text = "The farm keeps 60 horses that need to be fed."
+    assert bound_cues.cue_before(text, text.index("60")) is None
