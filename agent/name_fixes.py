@@ -6,7 +6,10 @@ as if it were the quantity: ``"people": "4*kayaks + 5*boats <= 550"`` and, later
 formulation does not build; what was meant is the constrained side of the named constraint,
 ``4*kayaks >= 0.75*(4*kayaks + 5*boats)``. Told so, the model often writes the same line
 again; the substitution is mechanical, so the autofix node applies it, together with the
-bare bounds of ``bare_bounds``.
+bare bounds of ``bare_bounds``. Two more shapes that never build are read the same way: a
+bare number under a name that stands for no variable (``"apples_available": "10"``) is a
+named number, written into the lines that use it; a sentence written as a constraint is a
+note, dropped.
 """
 
 from __future__ import annotations
