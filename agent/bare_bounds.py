@@ -41,7 +41,7 @@ _PHRASES = (
                 r"\s*"), "<="),
     (re.compile(r"^(?:exactly|equal to|==|=)\s*"), "=="),
 )
-_IDENT = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")  # a name, not a digit run's tail (1e5)
 
 
 def name_words(name: str) -> list[str]:
@@ -68,7 +68,8 @@ def named_variable(name: str, variables: list[str]) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def _number(text: str) -> float | None:
+def number_value(text: str) -> float | None:
+    """The number ``text`` is ('10', '-2.5', '60,000'), or None."""
     try:
         node = ast.parse(text.strip().replace(",", ""), mode="eval").body
     except SyntaxError:
@@ -115,7 +116,7 @@ def completed_bound(name: str, expression: str, variables: list[str], text: str,
         if m:
             direction, body = op, body[m.end():]
             break
-    value = _number(body)
+    value = number_value(body)
     if value is None:
         return None
     if direction is None:
@@ -148,13 +149,13 @@ def _completed_ratio(variable: str, expression: str,
 
 def unknown_names(expression: str, known: set[str]) -> list[str]:
     """Identifiers of ``expression`` that are not ``known`` names, functions or keywords."""
-    return [n for n in dict.fromkeys(_IDENT.findall(expression))
+    return [n for n in dict.fromkeys(IDENTIFIER.findall(expression))
             if n not in known and n not in FUNCTIONS and not keyword.iskeyword(n)]
 
 
 def resolved(expression: str, mapping: dict[str, str]) -> str:
     """``expression`` with each name of ``mapping`` replaced by its value."""
-    return _IDENT.sub(lambda m: mapping.get(m.group(0), m.group(0)), expression)
+    return IDENTIFIER.sub(lambda m: mapping.get(m.group(0), m.group(0)), expression)
 
 
 def bare_bound_fixes(f: Formulation, text: str) -> dict[str, dict[str, str]]:

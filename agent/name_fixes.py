@@ -17,12 +17,16 @@ from __future__ import annotations
 import ast
 import re
 
-from optiform.agent.bare_bounds import bare_bound_fixes, named_variable
+from optiform.agent.bare_bounds import (
+    IDENTIFIER,
+    bare_bound_fixes,
+    named_variable,
+    number_value,
+)
 from optiform.agent.check_model import Check
 from optiform.solvers.formulation import Formulation
 
 _COMPARISON = re.compile(r"<=|>=|==|<|>")
-_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
 def constrained_side(expression: str, variables: set[str]) -> str | None:
@@ -30,7 +34,7 @@ def constrained_side(expression: str, variables: set[str]) -> str | None:
     sides = _COMPARISON.split(expression)
     if len(sides) != 2:
         return None
-    with_variables = [s.strip() for s in sides if set(_NAME.findall(s)) & variables]
+    with_variables = [s.strip() for s in sides if set(IDENTIFIER.findall(s)) & variables]
     return with_variables[0] if len(with_variables) == 1 else None
 
 
@@ -49,14 +53,6 @@ def is_prose(expression: str) -> bool:
         len(re.findall(r"[A-Za-z]{2,}", expression)) >= 5
 
 
-def _is_number(expression: str) -> bool:
-    try:
-        float(expression.strip().replace(",", ""))
-    except ValueError:
-        return False
-    return True
-
-
 def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     """``{"constraints": {name: new expression}, "objective": {"expression": ...}}`` for every
     expression that uses a constraint's name as a quantity (a name that is not also a
@@ -72,7 +68,8 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     for c in f.constraints:
         if c.name in declared or c.for_each or c.name in notes:
             continue
-        if _is_number(c.expression) and named_variable(c.name, list(variables)) is None:
+        if number_value(c.expression) is not None and \
+                named_variable(c.name, list(variables)) is None:
             quantities[c.name] = c.expression.strip()
             constants.append(c.name)
             continue
@@ -83,7 +80,7 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     def substitute(text: str, own: str | None) -> str:
         if not _parses(text):  # prose or broken syntax: no name in it is a quantity
             return text
-        return _NAME.sub(lambda m: f"({quantities[m.group(0)]})"
+        return IDENTIFIER.sub(lambda m: f"({quantities[m.group(0)]})"
                          if m.group(0) in quantities and m.group(0) != own else m.group(0), text)
 
     out: dict[str, dict[str, str]] = {}

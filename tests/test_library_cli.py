@@ -114,15 +114,21 @@ def test_stats(app: typer.Typer) -> None:
     assert "total" in out and str(len(seed_insights())) in out
 
 
+LEARN_ITEMS = [SimpleNamespace(id="ok", question="A farmer plants wheat on land.", answer=1.0),
+               SimpleNamespace(id="oven", question="A bakery oven is available for 40 hours "
+                                                   "a week for bread.", answer=2.0)]
+
+
+def oven_proposer() -> FakeLLM:
+    return FakeLLM([{"diagnosis": "used ==", "category": "constraints", "label": "oven-hours",
+                     "applies_when": "a bakery oven is available for hours a week",
+                     "explanation": "Oven hours cap production. FIX", "wrong": "b == 40",
+                     "right": "b <= 40"}])
+
+
 def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    items = [SimpleNamespace(id="ok", question="A farmer plants wheat on land.", answer=1.0),
-             SimpleNamespace(id="oven", question="A bakery oven is available for 40 hours "
-                                                 "a week for bread.", answer=2.0)]
-    llm = FakeLLM([{"diagnosis": "used ==", "category": "constraints", "label": "oven-hours",
-                    "applies_when": "a bakery oven is available for hours a week",
-                    "explanation": "Oven hours cap production. FIX", "wrong": "b == 40",
-                    "right": "b <= 40"}])
+    items, llm = LEARN_ITEMS, oven_proposer()
 
     def scripted(settings: object, llm_: object, k: int):
         def solve(item: SimpleNamespace, insights: list) -> SolveOutcome:
@@ -232,13 +238,7 @@ def test_recorded_outcomes_read_the_default_agents_rows(tmp_path: Path) -> None:
 
 def test_learn_from_a_recorded_run(app: typer.Typer, monkeypatch: pytest.MonkeyPatch,
                                    tmp_path: Path) -> None:
-    items = [SimpleNamespace(id="ok", question="A farmer plants wheat on land.", answer=1.0),
-             SimpleNamespace(id="oven", question="A bakery oven is available for 40 hours "
-                                                 "a week for bread.", answer=2.0)]
-    llm = FakeLLM([{"diagnosis": "used ==", "category": "constraints", "label": "oven-hours",
-                    "applies_when": "a bakery oven is available for hours a week",
-                    "explanation": "Oven hours cap production. FIX", "wrong": "b == 40",
-                    "right": "b <= 40"}])
+    items, llm = LEARN_ITEMS, oven_proposer()
     solved: list[str] = []
 
     def scripted(settings: object, llm_: object, k: int):
