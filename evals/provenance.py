@@ -84,3 +84,31 @@ def llm_info(llm: Any) -> dict[str, Any]:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def library_info(settings: Any) -> dict[str, Any] | None:
+    """Which experience library an agent with ``settings`` retrieves from: its path, how many
+    insights are active and a hash of their content (ids, conditions, explanations, examples;
+    usage counts left out, since every run changes them). None when retrieval is off."""
+    if not getattr(settings, "library", False) or not getattr(settings, "top_k", 0):
+        return None
+    import hashlib
+    import json
+
+    from optiform.library.store import InsightStore, default_store_path
+
+    with InsightStore(default_store_path(settings)) as store:
+        path = str(store.path)
+        active = sorted(store.active(), key=lambda i: i.id)
+    content = [i.model_dump(mode="json", include={"id", "taxonomy", "condition", "explanation",
+                                                  "example"}) for i in active]
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return {"path": path, "active": len(active), "sha256": digest[:16]}
+
+
+def library_text(library: dict[str, Any] | None) -> str:
+    """One line for a report: what ``library_info`` recorded."""
+    if not library:
+        return "none"
+    return (f"{library['active']} active insights in {library['path']} "
+            f"(content {library['sha256']})")

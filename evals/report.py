@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from optiform.errors import EvalError
+from optiform.evals.provenance import library_text
 from optiform.evals.scoring import PRIMARY, TOLERANCES
 from optiform.evals.store import ResultStore
 
@@ -138,6 +139,9 @@ def render_markdown(summary: dict[str, Any], plots: list[str] | None = None) -> 
             f" commit {commit or 'unknown'}",
             f"  - `{command_line(run.get('config') or {})}`",
         ]
+        for label, library in (run.get("libraries") or {}).items():
+            lines.append(f"  - {label}: experience library: {library_text(library)}")
+        lines += [f"  - note: {note}" for note in run.get("notes") or []]
     lines.append("")
     header_tols = " | ".join(f"acc@{t}" for t in tols)
     for group in summary["groups"]:
@@ -210,6 +214,9 @@ def load_runs(folders: list[Path]) -> tuple[list[dict[str, Any]], list[dict[str,
             "folder": str(folder), "model": info.get("model"), "created": info.get("created"),
             "git": info.get("git"), "config": info.get("config"),
             "dataset": info.get("dataset", {}).get("name"),
+            "libraries": {e["label"]: e["library"] for e in info.get("strategies", [])
+                          if "library" in e},
+            "notes": info.get("notes", []),
         })
         records.extend(store.load())
     if not records:

@@ -102,6 +102,16 @@ def build_llm(settings: Any) -> Any:
     return make_llm(settings)
 
 
+def strategy_library(spec: StrategySpec, settings: Any) -> dict[str, Any] | None:
+    """The experience library an agent strategy retrieves from (None for other strategies
+    and when retrieval is off): recorded so that library ablations say what they compared."""
+    if spec.name != "agent" or settings is None:
+        return None
+    from optiform.evals.agent_strategy import settings_with
+
+    return provenance.library_info(settings_with(settings, spec.opts))
+
+
 def _hash_extra(settings: Any, model: str) -> dict[str, Any]:
     return {
         "model": model,
@@ -142,7 +152,8 @@ def start_run(
     info = {
         "config": config.model_dump(),
         "strategies": [
-            {"label": s.label, "name": s.name, "options": s.opts, "hash": s.config_hash(extra)}
+            {"label": s.label, "name": s.name, "options": s.opts, "hash": s.config_hash(extra),
+             "library": strategy_library(s, settings)}
             for s in specs
         ],
         "model": model,
@@ -191,7 +202,18 @@ def resume_run(
     if config.limit is not None:
         dataset.items = dataset.items[: config.limit]
     llm = llm if llm is not None else build_llm(settings)
-    info["resumed"] = [*info.get("resumed", []), provenance.now_iso()]
+    now = provenance.now_iso()
+    info["resumed"] = [*info.get("resumed", []), now]
+    for entry in info.get("strategies", []):
+        if "library" not in entry:
+            continue
+        spec = StrategySpec(entry["name"], tuple(sorted(entry.get("options", {}).items())))
+        current = strategy_library(spec, settings)
+        if current != entry["library"]:
+            info.setdefault("notes", []).append(
+                f"{now}: resumed with another experience library for {entry['label']}: "
+                f"{provenance.library_text(current)} (the run started with "
+                f"{provenance.library_text(entry['library'])})")
     store.write_run(info)
     return _execute(store, info, dataset, llm, settings, factories, executor, on_event,
                     workers=workers)

@@ -311,3 +311,39 @@ def test_nan_objective_is_stored_as_text_and_wrong(tmp_path):
               llm=FakeLLM(), settings=load_settings(backend="fake"), factories={"nan": NaN})
     (record,) = load_results(tmp_path / "out" / "results.jsonl")
     assert record["objective"] == "nan" and record["correct"] is False
+
+
+# -- which experience library an agent strategy used -----------------------------------------
+
+
+def test_run_records_each_agent_strategys_library_and_notes_a_change_on_resume(tmp_path):
+    from optiform.evals.report import load_runs, render_markdown, summarize
+    from optiform.library.store import InsightStore, seed_insights
+    from tests.test_library_store import make
+
+    data = write_items(tmp_path / "toy.jsonl", 3)
+    lib = tmp_path / "lib.sqlite"
+    config = RunConfig(dataset=str(data), strategies=[
+        "agent:library=false", f"agent:library_path={lib}", "echo"])
+    out = tmp_path / "out"
+    start_run(config, out, llm=FakeLLM(default=echo), settings=load_settings(backend="fake"),
+              factories={"agent": Echo, "echo": Echo})
+    recorded = {s["label"]: s["library"] for s in ResultStore(out).read_run()["strategies"]}
+    assert recorded["agent:library=off"] is None and recorded["echo"] is None
+    seeded = recorded[f"agent:library_path={lib}"]
+    assert seeded["path"] == str(lib) and seeded["active"] == len(seed_insights())
+
+    with InsightStore(lib) as store:  # learning added an insight between start and resume
+        store.add(make("limits-learned"))
+    resume_run(out, llm=FakeLLM(default=echo), settings=load_settings(backend="fake"),
+               factories={"agent": Echo, "echo": Echo})
+    info = ResultStore(out).read_run()
+    assert len(info["notes"]) == 1
+    assert f"{len(seed_insights()) + 1} active insights" in info["notes"][0]
+    assert seeded["sha256"] in info["notes"][0]
+
+    records, runs = load_runs([out])
+    markdown = render_markdown(summarize(records, runs))
+    assert "agent:library=off: experience library: none" in markdown
+    assert f"{len(seed_insights())} active insights in {lib}" in markdown
+    assert "resumed with another experience library" in markdown
