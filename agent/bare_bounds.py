@@ -62,7 +62,8 @@ def named_variable(name: str, variables: list[str]) -> str | None:
         for i in range(len(stems) - len(target) + 1):
             if stems[i:i + len(target)] == target:
                 rest = words[:i] + words[i + len(target):]
-                if rest and all(w in GENERIC for w in rest):
+                # 'medium_2': a repeated key's later value (see keep_repeated_comparisons)
+                if rest and all(w in GENERIC or w.isdigit() for w in rest):
                     hits.append(v)
                 break
     return hits[0] if len(hits) == 1 else None

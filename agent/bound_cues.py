@@ -177,3 +177,78 @@ def pinned_bounds(text: str, f: Formulation) -> list[tuple[str, str, float, Cue]
         direction = directions.pop()
         out.append((c.name, f"{side} {direction} {value:g}", value, said[0]))
     return out
+
+
+_SHARED_WORDS = re.compile(r"\b(?:each|every|per|apiece|respectively|both|either)\b")
+
+
+@dataclass(frozen=True)
+class SplitTotal:
+    names: list[str]  # the constraints that each bound one variable by the one number
+    merged: str  # the one constraint over their sum
+    value: float
+    sentence: str
+
+
+def _single_term(node: ast.AST, variables: set[str]) -> tuple[float, str] | None:
+    """(k, x) for 'k*x', 'x*k' or 'x' with x a variable."""
+    if isinstance(node, ast.Name) and node.id in variables:
+        return 1.0, node.id
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        for a, b in ((node.left, node.right), (node.right, node.left)):
+            k = constant(a)
+            if k is not None and isinstance(b, ast.Name) and b.id in variables:
+                return k, b.id
+    return None
+
+
+def split_totals(text: str, f: Formulation) -> list[SplitTotal]:
+    """'A bus takes 100 chickens, a car 40; 1200 chickens must be moved' written as
+    '100*bus >= 1200' and '40*car >= 1200': one total the text states once, split into a
+    bound per variable. The constraint is one, over the sum; its direction is the text's cue
+    for the number (else the model's, when its bounds agree). Only when the terms carry
+    per-unit amounts (a coefficient other than 1) and the text states the number once, with
+    no 'each', 'per' or 'respectively' before it in its sentence."""
+    variables = {v.name for v in f.variables if not v.index}
+    groups: dict[float, list[tuple[str, str, float, str]]] = {}
+    combined: set[float] = set()
+    for c in f.constraints:
+        if c.for_each:
+            continue
+        bound = _bound(c.expression)
+        parts = comparison(c.expression)
+        if bound is None or parts is None:
+            continue
+        op, value = bound
+        side = parts[2] if constant(parts[0]) is not None else parts[0]
+        term = _single_term(side, variables)
+        if term is None:
+            combined.add(value)
+            continue
+        groups.setdefault(value, []).append((c.name, op, term[0], term[1]))
+    numbers = textcues.numbers_in_text(text)
+    cues = _value_cues(text)
+    out = []
+    for value, members in groups.items():
+        if value in (0.0, 1.0) or value in combined or len(members) < 2:
+            continue
+        if len({m[3] for m in members}) != len(members) or all(m[2] == 1.0 for m in members):
+            continue
+        stated = [n for n in numbers if not n.percent and n.value == value]
+        if len(stated) != 1:
+            continue
+        start = stated[0].start
+        sentence_start = max(text.rfind(". ", 0, start), text.rfind("? ", 0, start),
+                             text.rfind("! ", 0, start)) + 1
+        if _SHARED_WORDS.search(text[sentence_start:start].lower()):
+            continue
+        said = {cue.direction for cue in cues.get(value, [])}
+        ops = {m[1] for m in members}
+        direction = next(iter(said)) if len(said) == 1 else \
+            (next(iter(ops)) if len(ops) == 1 and not said else None)
+        if direction is None:
+            continue
+        total = " + ".join(f"{k:g}*{x}" if k != 1.0 else x for _, _, k, x in members)
+        out.append(SplitTotal([m[0] for m in members], f"{total} {direction} {value:g}", value,
+                              _sentence_at(text, start)))
+    return out

@@ -68,6 +68,18 @@ def parse_tree(text: str) -> ast.AST | None:
         return None
 
 
+def used_variables(f: Formulation) -> set[str]:
+    """The variables the objective or a constraint mentions (a declared variable no expression
+    uses decides nothing)."""
+    names = {v.name for v in f.variables}
+    used: set[str] = set()
+    for _, text in expressions(f):
+        tree = parse_tree(text)
+        if tree is not None:
+            used |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in names}
+    return used
+
+
 def walk_numbers(value: Any, out: list[float]) -> None:
     if isinstance(value, bool):
         return

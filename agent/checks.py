@@ -23,6 +23,7 @@ from optiform.agent.check_model import (
     feedback_text,
     formulation_numbers,
     parse_tree,
+    used_variables,
     walk_numbers,
     warnings,
 )
@@ -32,6 +33,8 @@ from optiform.agent.wording_checks import (
     percents_as_whole_numbers,
     ratio_directions,
     share_of_total,
+    split_totals,
+    time_objective,
 )
 from optiform.errors import FormulationError, OptiformError
 from optiform.solvers.formulation import Formulation
@@ -115,7 +118,9 @@ def unused_numbers(text: str, f: Formulation) -> Check | None:
     for n in textcues.numbers_in_text(text):
         if n.value in (0.0, 1.0):
             continue
-        forms = [n.value, n.value / 100.0, 1.0 - n.value / 100.0]
+        # a percentage may be written as a fraction or its complement; other numbers not
+        # (else 'at least 100 pills' counted as used by any coefficient 1)
+        forms = [n.value, n.value / 100.0, 1.0 - n.value / 100.0] if n.percent else [n.value]
         if not any(close(form, u) for form in forms for u in used) and \
                 n.text.strip() not in missing:
             missing.append(n.text.strip())
@@ -170,6 +175,24 @@ _YES_NO = re.compile(r"\b(?:whether|or not|which (?:of|one)|either|select|choose
 _HOW_MANY = re.compile(r"\b(?:how many|number of)\b")
 
 
+def _binary_bound(expression: str, names: set[str]) -> bool:
+    """Whether the constraint only bounds one of ``names`` by 0 and 1 ('0 <= x <= 1',
+    'x <= 1'), as a binary domain does."""
+    body = parse_tree(expression)
+    if isinstance(body, ast.Expression):
+        body = body.body
+    if not isinstance(body, ast.Compare):
+        return False
+    operands = [body.left, *body.comparators]
+    variables = [o for o in operands if isinstance(o, ast.Name)]
+    numbers = [o.value for o in operands if isinstance(o, ast.Constant)]
+    if len(variables) != 1 or variables[0].id not in names or \
+            len(numbers) != len(operands) - 1 or not set(numbers) <= {0, 1} or \
+            not all(isinstance(op, (ast.LtE, ast.Lt, ast.GtE, ast.Gt)) for op in body.ops):
+        return False
+    return 1 in numbers
+
+
 def binary_counts(text: str, f: Formulation) -> Check | None:
     """Binary variables that count things: their words name what the text counts ('number of
     trucks') and no whole-number variable counts it already (a fixed-charge model's yes/no
@@ -185,13 +208,19 @@ def binary_counts(text: str, f: Formulation) -> Check | None:
             counted_elsewhere |= _var_words(v)
     flagged = [v.name for v in binary if (_var_words(v) & things) - counted_elsewhere]
     low = text.lower()
-    if not flagged and len(binary) == len(f.variables) and _HOW_MANY.search(low) and \
-            not _YES_NO.search(low):
+    used = used_variables(f)
+    decisions = [v for v in f.variables if v.name in used] or f.variables
+    if not flagged and all(v.domain == "binary" for v in decisions) and \
+            _HOW_MANY.search(low) and not _YES_NO.search(low):
         flagged = [v.name for v in binary]
     if not flagged:
         return None
+    fix: dict[str, dict[str, str]] = {"domains": dict.fromkeys(flagged, "integer")}
+    restated = [c.name for c in f.constraints if _binary_bound(c.expression, set(flagged))]
+    if restated:  # '0 <= catalyst <= 1' only restates the binary domain: it goes with it
+        fix["drop"] = dict.fromkeys(restated, "")
     return Check(code="binary_count", severity="warning", names=flagged, where=flagged[0],
-                 fix={"domains": dict.fromkeys(flagged, "integer")}, message=(
+                 fix=fix, message=(
                      f"The variables {', '.join(flagged)} are binary (only 0 or 1), but the text "
                      "asks how many: declare counts as \"integer\", not \"binary\"; keep "
                      "binary only for yes/no decisions."))
@@ -291,11 +320,12 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     for check in (objective_sense(text, f), integer_cues(text, f), binary_counts(text, f),
                   measure_integers(text, f),
                   unused_numbers(text, f), percents_as_whole_numbers(text, f),
-                  count_objective(text, f)):
+                  count_objective(text, f), time_objective(text, f)):
         if check is not None:
             out.append(check)
     out.extend(limit_equalities(text, f))
     out.extend(bound_directions(text, f))
+    out.extend(split_totals(text, f))
     out.extend(ratio_directions(text, f))
     out.extend(share_of_total(text, f))
     return out
@@ -323,8 +353,10 @@ __all__ = [
     "ratio_directions",
     "share_of_total",
     "solution_checks",
+    "split_totals",
     "status_checks",
     "strict_inequalities",
+    "time_objective",
     "trivial_solution",
     "unused_numbers",
     "walk_numbers",

@@ -88,10 +88,13 @@ class FakeLLM:
         text = answer if isinstance(answer, str) else json.dumps(answer)
         data = None
         if schema is not None:
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise LLMOutputError(f"fake answer is not JSON: {exc}", model="fake") from exc
+            from optiform.agent.jsonout import parse_json
+
+            try:  # parsed as the real backends parse replies (repeated keys kept)
+                data = parse_json(text)
+            except LLMOutputError as exc:
+                raise LLMOutputError(f"fake answer is not JSON: {exc.message}",
+                                     model="fake") from exc
         prompt_tokens = sum(len(m.content.split()) for m in messages)
         return Completion(
             text=text,

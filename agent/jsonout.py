@@ -20,18 +20,31 @@ MAX_ERRORS = 5
 
 
 _COMPARISON = re.compile(r"<|>|=")
+_ALGEBRA = re.compile(r"[<>=*/+\-]|\d")
+
+
+def _two_constraints(earlier: Any, value: Any) -> bool:
+    """Whether two values written under one key are two constraints: both algebra (a
+    comparison, or a bare bound or ratio such as ``5`` or ``3*large`` that the autofix
+    completes), at least one of them a comparison. Objective expressions, domain words and
+    other repeated keys are never both."""
+    if not isinstance(earlier, str) or not isinstance(value, str):
+        return False
+    if not (_COMPARISON.search(earlier) or _COMPARISON.search(value)):
+        return False
+    return bool(_ALGEBRA.search(earlier) and _ALGEBRA.search(value))
 
 
 def keep_repeated_comparisons(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose repeated keys keep every different comparison: a small model
-    writing ``{"small": "x + y <= 20", "small": "x >= 5"}`` means two constraints, and the
-    usual last-one-wins would drop the first without a trace. The later ones are renamed
-    ``small_2``, ...; any other repeated key keeps its last value, as ``json`` does."""
+    """A JSON object whose repeated keys keep every different constraint: a small model
+    writing ``{"small": "x + y <= 20", "small": "x >= 5"}`` (or ``{"medium": "3*large",
+    "medium": ">= 5"}``) means two constraints, and the usual last-one-wins would drop the
+    first without a trace. The later ones are renamed ``small_2``, ...; any other repeated key
+    keeps its last value, as ``json`` does."""
     out: dict[str, Any] = {}
     kept: dict[str, list[Any]] = {}  # every value written under a key
     for key, value in pairs:
-        if key in out and isinstance(value, str) and isinstance(out[key], str) and \
-                _COMPARISON.search(value) and _COMPARISON.search(out[key]):
+        if key in out and _two_constraints(out[key], value):
             if value in kept[key]:
                 continue  # the same constraint twice is one constraint
             n = 2

@@ -18,10 +18,13 @@ _FACTORS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "two time
             "three times": 3.0, "four times": 4.0, "five times": 5.0, "half": 0.5}
 _DIRECTIONS = {"at least": ">=", "no less than": ">=", "not less than": ">=",
                "a minimum of": ">=", "at most": "<=", "no more than": "<=",
-               "not more than": "<=", "a maximum of": "<="}
+               "not more than": "<=", "a maximum of": "<=", "exactly": "=="}
+_MODAL_BE = re.compile(r"(?:must|should|has to|have to|needs? to) be")
+# "must be three times the number of": a requirement with no bound word is an equality
 _PATTERN = re.compile(
     r"(?P<dir>at least|no less than|not less than|a minimum of|at most|no more than|"
-    r"not more than|a maximum of)\s+(?P<k>twice|double|thrice|triple|half|"
+    r"not more than|a maximum of|exactly|(?:must|should|has to|have to|needs? to) be)\s+"
+    r"(?P<k>twice|double|thrice|triple|half|"
     r"(?:two|three|four|five|\d+(?:\.\d+)?)\s+times)\b(?P<obj>[^.;?!]{0,80})")
 
 
@@ -29,7 +32,7 @@ _PATTERN = re.compile(
 class RatioCue:
     subject: str  # variable names
     object: str
-    direction: str  # ">=" or "<="
+    direction: str  # ">=", "<=" or "==" ("must be three times", "exactly twice")
     factor: float
     sentence: str
 
@@ -74,7 +77,9 @@ def ratio_cues(text: str, f: Formulation) -> list[RatioCue]:
                 continue
             subject, obj = before[-1][1], after[0][1]
             if subject != obj:
-                out.append(RatioCue(subject, obj, _DIRECTIONS[m.group("dir")],
+                direction = "==" if _MODAL_BE.fullmatch(m.group("dir")) else \
+                    _DIRECTIONS[m.group("dir")]
+                out.append(RatioCue(subject, obj, direction,
                                     _factor(m.group("k")), sentence))
     return out
 

@@ -15,6 +15,7 @@ from optiform.agent.check_model import (
     constants,
     formulation_numbers,
     parse_tree,
+    used_variables,
 )
 from optiform.solvers.formulation import Formulation
 
@@ -106,6 +107,49 @@ def count_objective(text: str, f: Formulation) -> Check | None:
         f"The text asks for the fewest {noun} (\"{m.group(0)}\"), but the objective weighs the "
         f"decisions: if it counts the decisions themselves, the objective is their plain sum "
         f"(e.g. {names}), without costs or sizes."))
+
+
+_TIME_QUESTION = re.compile(r"\bhow many (?P<unit>hours|minutes|days|weeks)\b")
+_TIME_GOAL = re.compile(
+    r"\b(?:minimi[sz]e|reduce|decrease|lower|shortest|least|minimum)\b[^.?!]{0,25}?"
+    r"\b(?:total\s+)?(?:amount\s+of\s+|number\s+of\s+)?(?:time|hours|minutes|days|weeks)\b")
+
+
+def time_objective(text: str, f: Formulation) -> Check | None:
+    """'How many hours should each factory run to minimize the total time?' with a weighted
+    objective: the decisions are themselves amounts of time, so the total time is their plain
+    sum (the weights are usually a resource each hour uses)."""
+    low = text.lower()
+    q, goal = _TIME_QUESTION.search(low), _TIME_GOAL.search(low)
+    if q is None or goal is None or not _weighted(f.objective.expression):
+        return None
+    used = used_variables(f)
+    decisions = [v for v in f.variables if v.name in used]
+    if not decisions or len(decisions) > 4 or any(v.index for v in decisions):
+        return None
+    names = " + ".join(v.name for v in decisions)
+    return Check(code="time_objective", severity="warning", where="objective",
+                 fix={"objective": {"expression": names, "sense": "minimize"}}, message=(
+                     f"The text asks how many {q.group('unit')} and to \"{goal.group(0)}\": "
+                     f"the decisions are amounts of time, so the total time is their plain sum, "
+                     f"{names}, without weights."))
+
+
+def split_totals(text: str, f: Formulation) -> list[Check]:
+    """One total of the text split into a bound per variable ('100*bus >= 1200',
+    '40*car >= 1200'): merged into one constraint over the sum."""
+    out = []
+    for split in bound_cues.split_totals(text, f):
+        first, rest = split.names[0], split.names[1:]
+        out.append(Check(code="split_total", severity="warning", where=f"constraint '{first}'",
+                         names=split.names, fix={"constraints": {first: split.merged},
+                                                 "drop": dict.fromkeys(rest, "")},
+                         message=(
+                             f"Constraints {', '.join(split.names)} each hold one variable to "
+                             f"{split.value:g}, but the text states {split.value:g} once, as "
+                             f"one total (\"{split.sentence[:120]}\"): that is one "
+                             f"constraint, {split.merged}.")))
+    return out
 
 
 def bound_directions(text: str, f: Formulation) -> list[Check]:

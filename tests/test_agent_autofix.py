@@ -240,3 +240,28 @@ def test_a_note_written_as_a_constraint_is_dropped_and_never_rewritten():
     assert static_fixes(f) == {"drop": {"notes": "a sentence, not a constraint"}}
     assert is_prose("The bakery has 20000 grams of batter") and not is_prose("x + y <= 5")
     assert not is_prose("at least 5")  # too short to be a note: a bare bound, maybe
+
+
+PROCESSES = ("A plant runs two processes. Process A uses 10 units of wood and 20 units of oxygen "
+             "and makes 15 units of gas; process B uses 15 units of wood and 12 units of oxygen "
+             "and makes 18 units of gas. 300 units of wood and 300 units of oxygen are "
+             "available. How many of each process should be run to maximize the gas made?")
+# the model declares the processes binary, restates that as '0 <= a <= 1', and declares two
+# variables (wood, oxygen) that no expression uses
+PROCESSES_BINARY = {
+    "variables": {"wood": "integer", "oxygen": "integer", "a": "binary", "b": "binary"},
+    "objective": {"sense": "maximize", "expression": "15*a + 18*b"},
+    "constraints": {"wood_used": "10*a + 15*b <= 300", "oxygen_used": "20*a + 12*b <= 300",
+                    "a_yes_no": "0 <= a <= 1", "b_cap": "b <= 1"}}
+
+
+def test_binary_counts_among_unused_variables_become_integers_with_their_restated_bounds():
+    llm = FakeLLM([PROCESSES_BINARY])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=lambda f, data_dir=None: "# script").solve(PROCESSES)
+    assert len(llm.requests) == 1 and answer.source == "autofix"
+    assert answer.status == "optimal" and answer.objective == 369.0  # 9 of A, 14 of B
+    domains = {v.name: v.domain for v in answer.formulation.variables}
+    assert domains["a"] == domains["b"] == "integer"
+    assert sorted(c.name for c in answer.formulation.constraints) == ["oxygen_used",
+                                                                       "wood_used"]

@@ -11,6 +11,8 @@ from optiform.agent.wording_checks import (
     bound_directions,
     percents_as_whole_numbers,
     ratio_directions,
+    split_totals,
+    time_objective,
 )
 
 WORKERS = ("Full time workers work 8 hours per shift while part time workers work 4 hours per "
@@ -306,3 +308,93 @@ def test_a_count_of_something_the_coefficients_measure_is_no_count_objective():
 def test_a_need_after_the_number_of_another_thing_is_no_cue():
     text = "The farm keeps 60 horses that need to be fed."
     assert bound_cues.cue_before(text, text.index("60")) is None
+
+
+# -- an equality ratio, a total split per variable, a time objective, unused numbers -------
+
+CARTS = ("A farm moves hay in small and large carts. A small cart needs 2 horses and carries 30 "
+         "kg; a large cart needs 4 horses and carries 70 kg. The farm has 60 horses. The number "
+         "of small carts must be three times the number of large carts, and there must be at "
+         "least 5 of each. How many carts of each size maximize the hay moved?")
+
+
+def test_must_be_k_times_is_an_equality_that_completes_a_bare_ratio():
+    from optiform.agent.fake import FakeLLM
+    from optiform.api import Assistant
+    from optiform.config import load_settings
+    from optiform.solvers.api import solve_formulation
+
+    reply = ('{"variables": {"small": "integer", "large": "integer"}, "objective": {"sense": '
+             '"maximize", "expression": "30*small + 70*large"}, "constraints": {"horses": '
+             '"2*small + 4*large <= 60", "small": "3*large", "small": ">= 5", "large": ">= 5"}}')
+    llm = FakeLLM([reply])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=lambda f, data_dir=None: "# script").solve(CARTS)
+    assert len(llm.requests) == 1 and answer.source == "autofix"
+    exprs = sorted(c.expression for c in answer.formulation.constraints)
+    assert exprs == ["2*small + 4*large <= 60", "large >= 5", "small == 3*large", "small >= 5"]
+    assert answer.objective == 960.0  # 18 small, 6 large
+    wrong = to_formulation({"variables": {"small": "integer", "large": "integer"},
+                            "objective": {"sense": "maximize", "expression": "small + large"},
+                            "constraints": {"ratio": "small >= 3*large"}})
+    [check] = ratio_directions(CARTS, wrong)
+    assert check.fix == {"constraints": {"ratio": "small == 3*large"}}
+
+
+CHICKENS = ("A farmer ships chickens by bus or by car. A bus takes 100 chickens per trip and a car "
+            "takes 40. There can be at most 10 bus trips. If the farmer needs to move 1200 "
+            "chickens, how many trips of each minimize the number of trips?")
+
+
+def test_a_total_split_into_one_bound_per_variable_is_merged():
+    f = to_formulation({"variables": {"bus": "integer", "car": "integer"},
+                        "objective": {"sense": "minimize", "expression": "bus + car"},
+                        "constraints": {"bus_load": "100*bus <= 1200", "car_load": "40*car <= 1200",
+                                        "bus_max": "bus <= 10"}})
+    [check] = split_totals(CHICKENS, f)
+    assert check.names == ["bus_load", "car_load"]
+    assert check.fix == {"constraints": {"bus_load": "100*bus + 40*car >= 1200"},
+                         "drop": {"car_load": ""}}
+    assert "split_total" in [c.code for c in solution_checks(CHICKENS, f, None)]
+
+
+def test_a_number_each_thing_has_stays_per_variable():
+    text = ("Each of two mills can grind at most 500 kg a day. Mill A grinds 20 kg an hour and "
+            "mill B 25 kg an hour. How many hours should each run to grind the most?")
+    f = to_formulation({"variables": {"a": "continuous", "b": "continuous"},
+                        "objective": {"sense": "maximize", "expression": "20*a + 25*b"},
+                        "constraints": {"a_cap": "20*a <= 500", "b_cap": "25*b <= 500"}})
+    assert split_totals(text, f) == []
+    unit = to_formulation({"variables": {"a": "integer", "b": "integer"},
+                           "objective": {"sense": "minimize", "expression": "a + b"},
+                           "constraints": {"a_max": "a <= 1200", "b_max": "b <= 1200"}})
+    assert split_totals(CHICKENS, unit) == []  # no per-unit amounts: plain caps
+
+
+PLANTS = ("Plant North makes 800 g of cream an hour and uses 40 units of plastic an hour; plant "
+          "West makes 650 g an hour and uses 35 units. 60000 units of plastic are available and "
+          "at least 800000 g of cream must be made. How many hours should each plant run to "
+          "minimize the total time needed?")
+
+
+def test_hours_asked_for_and_total_time_minimized_is_the_plain_sum():
+    f = to_formulation({"variables": {"north": "continuous", "west": "continuous"},
+                        "objective": {"sense": "minimize", "expression": "40*north + 35*west"},
+                        "constraints": {"plastic": "40*north + 35*west <= 60000",
+                                        "cream": "800*north + 650*west >= 800000"}})
+    check = time_objective(PLANTS, f)
+    assert check is not None and check.fix == {
+        "objective": {"expression": "north + west", "sense": "minimize"}}
+    trips = PLANTS.replace("How many hours should each plant run", "How many runs of each")
+    assert time_objective(trips, f) is None  # decisions that are not time: weights are right
+
+
+def test_a_number_counts_as_used_in_percent_forms_only_when_it_is_a_percentage():
+    from optiform.agent.checks import unused_numbers
+
+    text = "Make at least 100 large pills; at least 60% of the pills are small. Minimize filler."
+    f = to_formulation({"variables": {"large": "integer", "small": "integer"},
+                        "objective": {"sense": "minimize", "expression": "2*large + 1*small"},
+                        "constraints": {"share": "small >= 0.6*(large + small)"}})
+    check = unused_numbers(text, f)
+    assert check is not None and check.names == ["100"]

