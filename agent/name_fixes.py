@@ -24,7 +24,7 @@ from optiform.agent.bare_bounds import (
     number_value,
 )
 from optiform.agent.check_model import Check
-from optiform.solvers.formulation import Formulation
+from optiform.solvers.formulation import ConstraintDef, Formulation
 
 _COMPARISON = re.compile(r"<=|>=|==|<|>")
 
@@ -103,21 +103,73 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     return out
 
 
+_AND = re.compile(r"\s+and\s+|\s*&&?\s*|\s*;\s*")
+
+
+def conjunctions(f: Formulation) -> dict[str, str]:
+    """``{name: first, name_2: second, ...}`` for each constraint written as comparisons
+    joined by 'and' ('regular <= 8 and premium <= 6'): one constraint each."""
+    names = {c.name for c in f.constraints}
+    out: dict[str, str] = {}
+    for c in f.constraints:
+        if c.for_each:
+            continue
+        parts = [p.strip() for p in _AND.split(c.expression.strip()) if p.strip()]
+        if len(parts) < 2 or not all(_COMPARISON.search(p) and _parses(p) for p in parts):
+            continue
+        out[c.name] = parts[0]
+        n = 2
+        for part in parts[1:]:
+            while f"{c.name}_{n}" in names or f"{c.name}_{n}" in out:
+                n += 1
+            out[f"{c.name}_{n}"] = part
+    return out
+
+
+def _updated(f: Formulation, fix: dict[str, dict[str, str]]) -> Formulation:
+    """``f`` with a fix's objective, constraint changes (new names added) and drops."""
+    if not fix:
+        return f
+    changes, drop = fix.get("constraints", {}), fix.get("drop", {})
+    known = {c.name for c in f.constraints}
+    constraints = [c.model_copy(update={"expression": changes.get(c.name, c.expression)})
+                   for c in f.constraints if c.name not in drop]
+    constraints += [ConstraintDef(name=name, expression=expression)
+                    for name, expression in changes.items() if name not in known]
+    return f.model_copy(update={
+        "objective": f.objective.model_copy(update=fix.get("objective", {})),
+        "constraints": constraints})
+
+
+def _share_fixes(f: Formulation, text: str) -> dict[str, str]:
+    """Shares the model wrote as no comparison at all ('canoe_trips': '0.6*300' for "at
+    least 60% of the trips are by canoe"), completed as the share of the total."""
+    from optiform.agent.share_check import share_fixes
+
+    broken = {c.name for c in f.constraints
+              if not c.for_each and not _COMPARISON.search(c.expression)}
+    if not broken or not text:
+        return {}
+    return {fix.constraint: fix.expression for fix in share_fixes(text, f)
+            if fix.constraint in broken}
+
+
 def static_fixes(f: Formulation, text: str = "") -> dict[str, dict[str, str]]:
-    """The substitutions of constraint names, then (on their result) the bare bounds and the
-    names that stand for a variable (``bare_bounds``), as one fix."""
-    subs = substitutions(f)
-    changed = f
-    if subs:
-        changed = f.model_copy(update={
-            "objective": f.objective.model_copy(update=subs.get("objective", {})),
-            "constraints": [c.model_copy(update={"expression": subs.get("constraints", {})
-                                                  .get(c.name, c.expression)})
-                            for c in f.constraints if c.name not in subs.get("drop", {})]})
-    more = bare_bound_fixes(changed, text)
+    """Comparisons joined by 'and' split, the substitutions of constraint names, then (on
+    their result) the bare bounds and the names that stand for a variable (``bare_bounds``),
+    then shares written as no comparison, as one fix."""
+    split = conjunctions(f)
+    steps: list[dict[str, dict[str, str]]] = [{"constraints": split}] if split else []
+    changed = _updated(f, steps[0]) if steps else f
+    for find in (substitutions, lambda g: bare_bound_fixes(g, text),
+                 lambda g: {"constraints": shares} if (shares := _share_fixes(g, text)) else {}):
+        fix = find(changed)
+        if fix:
+            steps.append(fix)
+            changed = _updated(changed, fix)
     out: dict[str, dict[str, str]] = {}
     for part in ("objective", "constraints", "drop"):
-        merged = {**subs.get(part, {}), **more.get(part, {})}
+        merged = {k: v for fix in steps for k, v in fix.get(part, {}).items()}
         if merged:
             out[part] = merged
     return out

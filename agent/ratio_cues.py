@@ -145,7 +145,7 @@ _SHARE = re.compile(
 
 # where the words about a share's subject stop: a reason or the question follows
 _CLAUSE_END = re.compile(r"\b(?:because|since|so that|while|whereas|but|how many|how much|"
-                         r"what)\b")
+                         r"what)\b|,\s*and\b")
 
 
 @dataclass(frozen=True)

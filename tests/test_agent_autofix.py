@@ -265,3 +265,41 @@ def test_binary_counts_among_unused_variables_become_integers_with_their_restate
     assert domains["a"] == domains["b"] == "integer"
     assert sorted(c.name for c in answer.formulation.constraints) == ["oxygen_used",
                                                                        "wood_used"]
+
+
+def test_comparisons_joined_by_and_become_one_constraint_each():
+    from optiform.agent.name_fixes import conjunctions, static_fixes
+    from optiform.agent.schema import to_formulation
+
+    cars = {"variables": {"regular": "integer", "premium": "integer"},
+            "objective": {"sense": "maximize", "expression": "5000*regular + 8500*premium"},
+            "constraints": {"demand": "regular <= 8 and premium <= 6 and regular + premium <= 12",
+                            "demand_2": "premium >= 1"}}
+    f = to_formulation(cars)
+    assert conjunctions(f) == {"demand": "regular <= 8", "demand_3": "premium <= 6",
+                               "demand_4": "regular + premium <= 12"}
+    assert static_fixes(f)["constraints"] == conjunctions(f)
+    llm = FakeLLM([cars])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=lambda f, data_dir=None: "# script").solve(
+        "A maker sells regular cars ($5000 profit) and premium cars ($8500). It can sell at "
+        "most 8 regular and 6 premium cars a day and make at most 12 cars a day, with at least "
+        "one premium car. How many of each maximize profit?")
+    assert len(llm.requests) == 1 and answer.source == "autofix"
+    assert answer.status == "optimal" and answer.objective == 81000.0  # 6 regular, 6 premium
+
+
+def test_a_share_written_as_no_comparison_is_completed_as_the_share_of_the_total():
+    from optiform.agent.name_fixes import static_fixes
+    from optiform.agent.schema import to_formulation
+
+    text = ("Ducks go to shore by boat or by canoe. A boat takes 10 ducks a trip and a canoe 8. "
+            "There can be at most 12 boat trips and at least 60% of the trips should be by "
+            "canoe. If at least 300 ducks must go, how many trips of each minimize the time?")
+    f = to_formulation({"variables": {"boat": "integer", "canoe": "integer"},
+                        "objective": {"sense": "minimize", "expression": "20*boat + 40*canoe"},
+                        "constraints": {"ducks": "10*boat + 8*canoe >= 300",
+                                        "boat_max": "boat <= 12", "canoe_share": "0.6*300"}})
+    assert static_fixes(f, text) == {
+        "constraints": {"canoe_share": "canoe >= 0.6*(boat + canoe)"}}
+    assert static_fixes(f, "") == {}  # without the text's cue nothing says whose share
