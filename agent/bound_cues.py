@@ -252,3 +252,44 @@ def split_totals(text: str, f: Formulation) -> list[SplitTotal]:
         out.append(SplitTotal([m[0] for m in members], f"{total} {direction} {value:g}", value,
                               _sentence_at(text, start)))
     return out
+
+
+@dataclass(frozen=True)
+class ScaledCount:
+    name: str  # the constraint
+    fixed: str  # 'bottles <= 100'
+    sentence: str
+
+
+def scaled_counts(text: str, f: Formulation) -> list[ScaledCount]:
+    """'At most 100 large bottles' written as '20*large_bottles <= 100': a bound on a count
+    that the text states right before the count's own words, multiplied by a per-unit amount
+    of the thing. The bound is on the count itself: 'large_bottles <= 100'."""
+    variables = {v.name for v in f.variables if not v.index}
+    numbers = textcues.numbers_in_text(text)
+    low = text.lower()
+    out = []
+    for c in f.constraints:
+        if c.for_each:
+            continue
+        bound, parts = _bound(c.expression), comparison(c.expression)
+        if bound is None or parts is None:
+            continue
+        op, value = bound
+        side = parts[2] if constant(parts[0]) is not None else parts[0]
+        term = _single_term(side, variables)
+        if term is None or term[0] in (0.0, 1.0) or value in (0.0, 1.0):
+            continue
+        _, x = term
+        wanted = {textcues.stem(w) for w in textcues.words(x) if len(w) > 2}
+        if not wanted:
+            continue
+        for n in numbers:
+            if n.percent or n.value != value:
+                continue
+            after = [textcues.stem(w) for w in textcues.words(low[n.start + len(n.text):])[:3]]
+            if wanted <= set(after):
+                out.append(ScaledCount(c.name, f"{x} {op} {n.text.strip().replace(',', '')}",
+                                       _sentence_at(text, n.start)))
+                break
+    return out

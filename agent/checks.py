@@ -32,6 +32,7 @@ from optiform.agent.wording_checks import (
     count_objective,
     percents_as_whole_numbers,
     ratio_directions,
+    scaled_counts,
     share_of_total,
     split_totals,
     time_objective,
@@ -324,6 +325,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
         if check is not None:
             out.append(check)
     out.extend(limit_equalities(text, f))
+    out.extend(scaled_counts(text, f))
     out.extend(bound_directions(text, f))
     out.extend(split_totals(text, f))
     out.extend(ratio_directions(text, f))
@@ -351,6 +353,7 @@ __all__ = [
     "parse_tree",
     "percents_as_whole_numbers",
     "ratio_directions",
+    "scaled_counts",
     "share_of_total",
     "solution_checks",
     "split_totals",

@@ -28,6 +28,9 @@ _PATTERN = re.compile(
     r"(?:two|three|four|five|\d+(?:\.\d+)?)\s+times)\b(?P<obj>[^.;?!]{0,80})")
 
 
+_AS_MANY = re.compile(r"\s*as (?:many|much)\b(?P<a>.*?)\b(?:as|than)\b(?P<b>.*)")
+
+
 @dataclass(frozen=True)
 class RatioCue:
     subject: str  # variable names
@@ -73,6 +76,12 @@ def ratio_cues(text: str, f: Formulation) -> list[RatioCue]:
         for m in _PATTERN.finditer(low):
             before = _mentions(textcues.words(low[:m.start()]), f)
             after = _mentions(textcues.words(m.group("obj")), f)
+            as_many = _AS_MANY.match(m.group("obj"))
+            if as_many:  # "at least twice as many A as B": both named after the cue
+                a = _mentions(textcues.words(as_many.group("a")), f)
+                b = _mentions(textcues.words(as_many.group("b")), f)
+                if a and b:
+                    before, after = a[-1:], b
             if not before or not after:
                 continue
             subject, obj = before[-1][1], after[0][1]

@@ -152,6 +152,20 @@ def split_totals(text: str, f: Formulation) -> list[Check]:
     return out
 
 
+def scaled_counts(text: str, f: Formulation) -> list[Check]:
+    """'At most 100 large bottles' written as '20*large_bottles <= 100': the number bounds
+    the count itself."""
+    out = []
+    for scaled in bound_cues.scaled_counts(text, f):
+        out.append(Check(code="scaled_count", severity="warning",
+                         where=f"constraint '{scaled.name}'", names=[scaled.name],
+                         fix={"constraints": {scaled.name: scaled.fixed}}, message=(
+                             f"Constraint '{scaled.name}' multiplies the count by a per-unit "
+                             f"amount, but the text bounds the count itself (\""
+                             f"{scaled.sentence[:120]}\"): that is {scaled.fixed}.")))
+    return out
+
+
 def bound_directions(text: str, f: Formulation) -> list[Check]:
     """Bounds written in the other direction than the words before their number say."""
     out = []

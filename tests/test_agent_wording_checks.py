@@ -398,3 +398,31 @@ def test_a_number_counts_as_used_in_percent_forms_only_when_it_is_a_percentage()
                         "constraints": {"share": "small >= 0.6*(large + small)"}})
     check = unused_numbers(text, f)
     assert check is not None and check.names == ["100"]
+
+
+JARS = ("A farmer fills small and large jars. A small jar holds 5 units of honey and a large jar "
+        "20 units. He has at most 300 small jars and at most 100 large jars, and 2000 units of "
+        "honey. At least twice as many small jars must be used than large jars. How many of "
+        "each maximize the honey moved?")
+
+
+def test_a_count_bound_multiplied_by_a_per_unit_amount_is_put_on_the_count():
+    from optiform.agent.wording_checks import scaled_counts
+
+    f = to_formulation({"variables": {"small_jars": "integer", "large_jars": "integer"},
+                        "objective": {"sense": "maximize",
+                                      "expression": "5*small_jars + 20*large_jars"},
+                        "constraints": {"small": "5*small_jars <= 300",
+                                        "large": "20*large_jars <= 100",
+                                        "honey": "5*small_jars + 20*large_jars <= 2000"}})
+    found = scaled_counts(JARS, f)
+    assert [c.fix for c in found] == [{"constraints": {"small": "small_jars <= 300"}},
+                                      {"constraints": {"large": "large_jars <= 100"}}]
+
+
+def test_at_least_twice_as_many_a_than_b_names_both_after_the_cue():
+    wrong = to_formulation({"variables": {"small_jars": "integer", "large_jars": "integer"},
+                            "objective": {"sense": "maximize", "expression": "small_jars"},
+                            "constraints": {"mix": "2*small_jars <= large_jars"}})
+    [check] = ratio_directions(JARS, wrong)
+    assert check.fix == {"constraints": {"mix": "small_jars >= 2*large_jars"}}
