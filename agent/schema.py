@@ -111,6 +111,11 @@ def clean(data: Any) -> Any:
     names = {v.get("name") for v in out["variables"] if isinstance(v, dict)}
     out["constraints"] = [_complete_bound(_constraint_name(_drop_nones(c), i), names)
                           for i, c in enumerate(out["constraints"])]
+    out["constraints"] = [{**c, "expression": _percent_literals(c.get("expression"))}
+                          if isinstance(c, dict) else c for c in out["constraints"]]
+    if isinstance(out.get("objective"), dict):
+        out["objective"] = {**out["objective"],
+                            "expression": _percent_literals(out["objective"].get("expression"))}
     out["sets"] = [_drop_nones(s) for s in out["sets"]]
     for key in ("sets", "parameters", "variables", "constraints"):
         out[key] = _dedupe(out[key])
@@ -222,6 +227,20 @@ def _rename_variables(out: dict[str, Any]) -> None:
 
 
 _LEADING_OP = re.compile(r"^\s*(<=|>=|==|=<|=>)")
+_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*%(?!\s*[\w(])")
+_PERCENT_TIMES = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*%(?=\s*[*(])(?P<paren>\s*\()?")
+
+
+def _percent_literals(text: Any) -> Any:
+    """``75%*80`` and ``x <= 40%`` as ``0.75*80`` and ``x <= 0.4``: a percent sign is no
+    operator of the language (Python would read it as modulo); a number written with it is
+    that fraction. ``a % b`` between names is left alone."""
+    if not isinstance(text, str) or "%" not in text:
+        return text
+    def fraction(m: re.Match[str]) -> str:
+        times = "*(" if m.groupdict().get("paren") else ""
+        return f"{float(m.group(1)) / 100:g}{times}"
+    return _PERCENT.sub(fraction, _PERCENT_TIMES.sub(fraction, text))
 
 
 def _complete_bound(c: Any, variables: set[Any]) -> Any:

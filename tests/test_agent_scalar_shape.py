@@ -158,3 +158,15 @@ def test_a_constraint_name_used_as_a_quantity_gets_a_hint():
         parse_model(f)
     text = str(info.value)
     assert "name of a constraint, not a quantity" in text and "(2*chairs + 5*tables)" in text
+
+
+def test_percent_literals_become_fractions_and_modulo_between_names_stays():
+    from optiform.agent.schema import to_formulation
+
+    f = to_formulation({"variables": {"a": "integer", "b": "integer"},
+                        "objective": {"sense": "minimize", "expression": "a + 5%*b"},
+                        "constraints": {"share": "a >= 75%(a + b)", "cap": "b <= 40%*80",
+                                        "tail": "a <= 12.5 %"}})
+    exprs = {c.name: c.expression for c in f.constraints}
+    assert exprs == {"share": "a >= 0.75*(a + b)", "cap": "b <= 0.4*80", "tail": "a <= 0.125"}
+    assert f.objective.expression == "a + 0.05*b"
