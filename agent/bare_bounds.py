@@ -88,13 +88,22 @@ def _number_node(node: ast.AST) -> float | None:
     return None
 
 
-def _text_direction(text: str, value: float) -> str | None:
-    """The direction every cue before ``value`` in the text agrees on, or None."""
+def _text_direction(text: str, value: float, variable: str | None = None) -> str | None:
+    """The direction every cue before ``value`` in the text agrees on, or None. When the
+    number is stated several times, the statements followed by the words of ``variable``
+    ('at least 5 units of each large art piece' for large_art) are the ones that count."""
+    found = [n for n in textcues.numbers_in_text(text)
+             if abs(n.value - value) <= 1e-9 * max(1.0, abs(value))]
+    if variable and len(found) > 1:
+        wanted = {textcues.stem(w) for w in name_words(variable) if len(w) > 2}
+        about = [n for n in found if wanted & {
+            textcues.stem(w) for w in textcues.words(
+                re.split(r"[.;?!](?:\s|$)", text[n.start:n.start + 60])[0])[:8]}]
+        found = about or found
     directions = set()
-    for number in textcues.numbers_in_text(text):
-        if abs(number.value - value) <= 1e-9 * max(1.0, abs(value)):
-            cue = bound_cues.cue_before(text, number.start)
-            directions.add(cue.direction if cue else None)
+    for number in found:
+        cue = bound_cues.cue_before(text, number.start)
+        directions.add(cue.direction if cue else None)
     return directions.pop() if len(directions) == 1 else None
 
 
@@ -125,7 +134,7 @@ def completed_bound(name: str, expression: str, variables: list[str], text: str,
         upper, lower = bool(words & _UPPER_WORDS), bool(words & _LOWER_WORDS)
         # a word of the name says the direction ("horses_max"), else the text's words do
         direction = ("<=" if upper else ">=") if upper != lower else \
-            _text_direction(text, value)
+            _text_direction(text, value, variable)
     if direction is None:
         return None
     return f"{variable} {direction} {body.strip()}"

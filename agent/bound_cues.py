@@ -64,9 +64,27 @@ def cue_before(text: str, start: int) -> Cue | None:
         lower = phrase == "or more" or "need" in phrase or "required" in phrase
         return Cue(">=" if lower else "<=", phrase, sentence)
     if not found:
-        return None
+        return _listed_after(text, start)
     _, direction, phrase = max(found)
     return Cue(direction, phrase, sentence)
+
+
+# "80 units of red liquid and 70 units of blue": the words between two numbers of a list
+_LIST_GAP = re.compile(r"[\d.,]*\s+(?:[a-z-]+\s+){1,5}?(?:and|or|,)\s*(?:\$)?$")
+
+
+def _listed_after(text: str, start: int) -> Cue | None:
+    """The cue of the number before, when this one continues its list ('has available 80
+    units of red liquid and 70 units of blue liquid': both are available)."""
+    prev = list(re.finditer(r"\d[\d,]*(?:\.\d+)?", text[max(0, start - 60):start]))
+    if not prev:
+        return None
+    m = prev[-1]
+    prev_start = max(0, start - 60) + m.start()
+    gap = text[prev_start:start].lower()
+    if not _LIST_GAP.match(gap) or _PER_UNIT_VERBS.search(gap):
+        return None
+    return cue_before(text, prev_start)
 
 
 def _sentence_at(text: str, start: int) -> str:

@@ -164,8 +164,11 @@ def test_bare_bounds_take_their_direction_from_the_expression_the_name_or_the_te
     assert completed_bound("big_max", "40", v, "") == "big <= 40"
     assert completed_bound("small", "5", v, CARTS) == "small >= 5"
     assert completed_bound("big", "4", v, CARTS) == "big >= 4"
-    both = "At least 5 small wagons are used, and at most 5 may stand idle."
+    both = "At least 5 small wagons are used, and at most 5 small wagons may stand idle."
     assert completed_bound("small", "5", v, both) is None  # the text says both directions
+    # of two statements of 5, the one that names the variable decides
+    named = "At least 5 small wagons are used, and at most 5 may stand idle."
+    assert completed_bound("small", "5", v, named) == "small >= 5"
     assert completed_bound("small", "7", v, CARTS) is None  # no cue for 7
     assert completed_bound("oxen", "<= 60", v, CARTS) is None  # no variable named so
     assert completed_bound("small", "2*big", v, CARTS) is None  # not a bound

@@ -426,3 +426,21 @@ def test_at_least_twice_as_many_a_than_b_names_both_after_the_cue():
                             "constraints": {"mix": "2*small_jars <= large_jars"}})
     [check] = ratio_directions(JARS, wrong)
     assert check.fix == {"constraints": {"mix": "small_jars >= 2*large_jars"}}
+
+
+def test_a_number_continuing_a_list_takes_the_cue_of_the_list():
+    text = ("The lab has available 80 units of red dye and 70 units of blue dye. Each batch "
+            "requires 3 units of red dye and 4 units of blue dye.")
+    cues = bound_cues._value_cues(text)
+    assert [c.direction for c in cues[70.0]] == ["<="]
+    assert 4.0 not in cues  # a per-unit amount stays a coefficient
+
+
+def test_a_bare_bound_reads_the_statement_of_its_number_that_names_its_variable():
+    from optiform.agent.bare_bounds import completed_bound
+
+    text = ("A large piece needs 5 units of glue. A small piece needs 2 units of glue. The "
+            "store must make at least 5 units of each large and small piece.")
+    assert completed_bound("large", "5", ["large", "small"], text) == "large >= 5"
+    assert completed_bound("large", "5", ["large", "small"],
+                           "A large piece needs 5 units of glue; 5 are on hand.") is None
