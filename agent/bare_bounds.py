@@ -119,15 +119,22 @@ def completed_bound(name: str, expression: str, variables: list[str], text: str,
     ratio = _completed_ratio(variable, expression, ratios)
     if ratio is not None:
         return ratio
-    body = expression.strip().lower()
+    raw = expression.strip()
+    body = raw.lower()
     direction = None
     for pattern, op in _PHRASES:
         m = pattern.match(body)
         if m:
-            direction, body = op, body[m.end():]
+            direction, body, raw = op, body[m.end():], raw[m.end():]
             break
     value = number_value(body)
     if value is None:
+        # 'at least 2*large_kegs' under small_kegs: the phrase gives the direction and the
+        # rest is the other side, an expression in the other variables
+        names = set(IDENTIFIER.findall(raw))
+        if direction is not None and _parses(raw.strip()) and \
+                names & (set(variables) - {variable}) and not names - set(variables):
+            return f"{variable} {direction} {raw.strip()}"
         return None
     if direction is None:
         words = set(name_words(name))
@@ -138,6 +145,49 @@ def completed_bound(name: str, expression: str, variables: list[str], text: str,
     if direction is None:
         return None
     return f"{variable} {direction} {body.strip()}"
+
+
+_TOTAL_WORDS = frozenset({"total", "all", "overall", "combined", "sum"})
+
+
+def total_bound(name: str, expression: str, variables: list[str], text: str) -> str | None:
+    """'total_kegs': '25' (or 'at most 25') beside small_kegs and large_kegs: a bound on the
+    sum of the variables whose names share the name's noun, in the direction the expression,
+    the name or the text gives; None when it is no such total."""
+    words = name_words(name)
+    if not _TOTAL_WORDS & set(words):
+        return None
+    nouns = {textcues.stem(w) for w in words if w not in _TOTAL_WORDS and w not in GENERIC}
+    if len(nouns) != 1:
+        return None
+    noun = nouns.pop()
+    members = [v for v in variables if noun in {textcues.stem(w) for w in name_words(v)}]
+    if len(members) < 2:
+        return None
+    body, direction = expression.strip().lower(), None
+    for pattern, op in _PHRASES:
+        m = pattern.match(body)
+        if m:
+            direction, body = op, body[m.end():]
+            break
+    value = number_value(body)
+    if value is None:
+        return None
+    if direction is None:
+        upper, lower = bool(set(words) & _UPPER_WORDS), bool(set(words) & _LOWER_WORDS)
+        direction = ("<=" if upper else ">=") if upper != lower else \
+            _text_direction(text, value)
+    if direction is None:
+        return None
+    return f"{' + '.join(members)} {direction} {body.strip()}"
+
+
+def _parses(expression: str) -> bool:
+    try:
+        ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return False
+    return True
 
 
 def _completed_ratio(variable: str, expression: str,
@@ -180,7 +230,8 @@ def bare_bound_fixes(f: Formulation, text: str) -> dict[str, dict[str, str]]:
     ratios = tuple(ratio_cues.ratio_cues(text, f))
     for c in f.constraints:
         if comparison(c.expression) is None:
-            bound = completed_bound(c.name, c.expression, variables, text, ratios)
+            bound = completed_bound(c.name, c.expression, variables, text, ratios) or \
+                total_bound(c.name, c.expression, variables, text)
             if bound is not None:
                 out.setdefault("constraints", {})[c.name] = bound
                 continue

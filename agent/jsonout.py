@@ -19,7 +19,8 @@ from optiform.errors import LLMOutputError
 MAX_ERRORS = 5
 
 
-_COMPARISON = re.compile(r"<|>|=")
+_COMPARISON = re.compile(r"<|>|=|\b(?:at (?:least|most)|no (?:more|less|fewer) than|"
+                         r"minimum of|maximum of|up to)\b", re.IGNORECASE)
 _ALGEBRA = re.compile(r"[<>=*/+\-]|\d")
 
 

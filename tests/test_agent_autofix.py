@@ -306,3 +306,34 @@ def test_a_share_written_as_no_comparison_is_completed_as_the_share_of_the_total
     assert static_fixes(f, text) == {
         "constraints": {"canoe_share": "canoe >= 0.6*(boat + canoe)"}}
     assert static_fixes(f, "") == {}  # without the text's cue nothing says whose share
+
+
+def test_bound_phrases_with_an_expression_and_a_named_total_complete_without_an_llm_round():
+    from optiform.agent.bare_bounds import completed_bound, total_bound
+
+    kegs = ["small_kegs", "large_kegs"]
+    assert completed_bound("small_kegs", "at least 2*large_kegs", kegs, "") == \
+        "small_kegs >= 2*large_kegs"
+    assert completed_bound("small_kegs", "at least 2*barrels", kegs, "") is None
+    assert total_bound("total_kegs", "at most 25", kegs, "") == "small_kegs + large_kegs <= 25"
+    assert total_bound("total_kegs", "25", kegs, "He can carry 25 kegs or less.") == \
+        "small_kegs + large_kegs <= 25"
+    assert total_bound("total_cost", "25", kegs, "") is None  # no variable is a cost
+    # repeated keys holding bound phrases are all kept, and the total is no named number
+    reply = ('{"variables": {"small_kegs": "integer", "large_kegs": "integer"}, "objective": '
+             '{"sense": "maximize", "expression": "40*small_kegs + 100*large_kegs"}, '
+             '"constraints": {"small_kegs": "at most 30", "large_kegs": "at most 10", '
+             '"total_kegs": "25", "large_kegs": "at least 5", '
+             '"small_kegs": "at least 2*large_kegs"}}')
+    llm = FakeLLM([reply])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=lambda f, data_dir=None: "# script").solve(
+        "A seller carries water in small kegs (40 liters) and large kegs (100 liters). He has "
+        "at most 30 small kegs and 10 large kegs, and must use at least twice as many small "
+        "kegs as large ones. He can carry at most 25 kegs total and at least 5 must be large. "
+        "How many of each maximize the water carried?")
+    assert len(llm.requests) == 1 and answer.source == "autofix"
+    assert sorted(c.expression for c in answer.formulation.constraints) == [
+        "large_kegs <= 10", "large_kegs >= 5", "small_kegs + large_kegs <= 25",
+        "small_kegs <= 30", "small_kegs >= 2*large_kegs"]
+    assert answer.objective == 1480.0  # 17 small, 8 large
