@@ -84,7 +84,12 @@ def _listed_after(text: str, start: int) -> Cue | None:
     gap = text[prev_start:start].lower()
     if not _LIST_GAP.match(gap) or _PER_UNIT_VERBS.search(gap):
         return None
-    return cue_before(text, prev_start)
+    cue = cue_before(text, prev_start)
+    # 'a cake needs 400 g of batter and 200 g of milk' lists what one unit uses: only
+    # bound words ('available', 'at most') carry over a list, never a verb of need
+    if cue is None or _PER_UNIT_VERBS.match(cue.phrase):
+        return None
+    return cue
 
 
 def _sentence_at(text: str, start: int) -> str:

@@ -434,6 +434,9 @@ def test_a_number_continuing_a_list_takes_the_cue_of_the_list():
     cues = bound_cues._value_cues(text)
     assert [c.direction for c in cues[70.0]] == ["<="]
     assert 4.0 not in cues  # a per-unit amount stays a coefficient
+    # what one unit needs is listed, not bounded: no cue carries over to its second item
+    cake = "A small cake needs 400 grams of flour and 200 grams of milk."
+    assert 200.0 not in bound_cues._value_cues(cake)
 
 
 def test_a_bare_bound_reads_the_statement_of_its_number_that_names_its_variable():
