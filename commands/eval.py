@@ -215,6 +215,40 @@ def register(app: typer.Typer) -> None:
         for path in result["files"]:
             console.print(f"wrote {path}", soft_wrap=True)
 
+    @eval_app.command("recheck")
+    def recheck_cmd(
+        folder: Path = typer.Argument(..., help="A run folder with traces (agent strategy)."),
+        strategy: str | None = typer.Option(None, help="Only this strategy label."),
+        as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    ) -> None:
+        """Replay each item's first formulation reply through the current checks and
+        autofix, without the LLM: which items the current code wins or loses."""
+        import json
+
+        from rich.console import Console
+
+        from optiform.evals.recheck import recheck_run
+
+        try:
+            report = recheck_run(folder, strategy=strategy)
+        except OptiformError as err:
+            raise _fail(err) from err
+        data = report.to_dict()
+        if as_json:
+            typer.echo(json.dumps(data, indent=2, default=str))
+            return
+        console = Console()
+        n = data["items"]
+        console.print(f"{folder}: {n} items replayed, {len(data['skipped'])} without a trace")
+        console.print(f"first reply + autofix now right: {data['first_reply_correct']}/{n}; "
+                      f"the run (with repairs) got {data['run_correct']}/{n}")
+        for label, rows in (("gain", report.gains), ("loss", report.losses)):
+            for r in rows:
+                console.print(f"  {label}: {r.id}: now {r.status} {r.objective}, truth "
+                              f"{r.truth}; the run: {r.was_status} {r.was_objective}",
+                              soft_wrap=True, highlight=False)
+        console.print(f"{len(report.gains)} gained, {len(report.losses)} lost")
+
     @eval_app.command("fetch")
     def fetch(
         name: str = typer.Argument(..., help="Data set to download (see `eval list`)."),
