@@ -310,7 +310,9 @@ def scaled_counts(text: str, f: Formulation) -> list[ScaledCount]:
         for n in numbers:
             if n.percent or n.value != value:
                 continue
-            after = [textcues.stem(w) for w in textcues.words(low[n.start + len(n.text):])[:3]]
+            # the words right after the number, up to a comma, a stop or another number
+            phrase = re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0]
+            after = [textcues.stem(w) for w in textcues.words(phrase)[:3]]
             if wanted <= set(after):
                 out.append(ScaledCount(c.name, f"{x} {op} {n.text.strip().replace(',', '')}",
                                        _sentence_at(text, n.start)))

@@ -418,6 +418,11 @@ def test_a_count_bound_multiplied_by_a_per_unit_amount_is_put_on_the_count():
     found = scaled_counts(JARS, f)
     assert [c.fix for c in found] == [{"constraints": {"small": "small_jars <= 300"}},
                                       {"constraints": {"large": "large_jars <= 100"}}]
+    trucks = to_formulation({"variables": {"trucks": "integer"},
+                             "objective": {"sense": "minimize", "expression": "trucks"},
+                             "constraints": {"boxes": "20*trucks >= 90"}})
+    # the count's words come after another number: 90 is boxes, not trucks
+    assert scaled_counts("Carry 90 boxes, 20 per truck: how many trucks?", trucks) == []
 
 
 def test_at_least_twice_as_many_a_than_b_names_both_after_the_cue():
