@@ -284,10 +284,27 @@ class ScaledCount:
     sentence: str
 
 
+def _unit_sum(node: ast.AST, variables: set[str]) -> list[str] | None:
+    """The variables of 'a + b + c' (each with coefficient 1, two or more), else None."""
+    names: list[str] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+            stack += [n.right, n.left]
+        elif isinstance(n, ast.Name) and n.id in variables:
+            names.append(n.id)
+        else:
+            return None
+    return names if len(set(names)) == len(names) >= 2 else None
+
+
 def scaled_counts(text: str, f: Formulation) -> list[ScaledCount]:
-    """'At most 100 large bottles' written as '20*large_bottles <= 100': a bound on a count
-    that the text states right before the count's own words, multiplied by a per-unit amount
-    of the thing. The bound is on the count itself: 'large_bottles <= 100'."""
+    """A bound on one count that the model put on something else: 'at most 100 large
+    bottles' written as '20*large_bottles <= 100' (multiplied by a per-unit amount), or 'at
+    most 8 large-truck trips' as 'small_trucks + large_trucks <= 8' (on the sum of all
+    kinds). The text states the number right before the count's own words; the bound is on
+    that count alone: 'large_bottles <= 100', 'large_trucks <= 8'."""
     variables = {v.name for v in f.variables if not v.index}
     numbers = textcues.numbers_in_text(text)
     low = text.lower()
@@ -299,22 +316,28 @@ def scaled_counts(text: str, f: Formulation) -> list[ScaledCount]:
         if bound is None or parts is None:
             continue
         op, value = bound
+        if value in (0.0, 1.0):
+            continue
         side = parts[2] if constant(parts[0]) is not None else parts[0]
         term = _single_term(side, variables)
-        if term is None or term[0] in (0.0, 1.0) or value in (0.0, 1.0):
-            continue
-        _, x = term
-        wanted = {textcues.stem(w) for w in textcues.words(x) if len(w) > 2}
-        if not wanted:
+        if term is not None and term[0] not in (0.0, 1.0):
+            candidates = [term[1]]
+        else:
+            candidates = _unit_sum(side, variables) or []
+        if not candidates:
             continue
         for n in numbers:
             if n.percent or n.value != value:
                 continue
             # the words right after the number, up to a comma, a stop or another number
             phrase = re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0]
-            after = [textcues.stem(w) for w in textcues.words(phrase)[:3]]
-            if wanted <= set(after):
-                out.append(ScaledCount(c.name, f"{x} {op} {n.text.strip().replace(',', '')}",
+            after = {textcues.stem(w) for w in textcues.words(phrase)[:3]}
+            named = [x for x in candidates
+                     if (wanted := {textcues.stem(w) for w in textcues.words(x) if len(w) > 2})
+                     and wanted <= after]
+            if len(named) == 1:
+                out.append(ScaledCount(c.name,
+                                       f"{named[0]} {op} {n.text.strip().replace(',', '')}",
                                        _sentence_at(text, n.start)))
                 break
     return out

@@ -153,15 +153,15 @@ def split_totals(text: str, f: Formulation) -> list[Check]:
 
 
 def scaled_counts(text: str, f: Formulation) -> list[Check]:
-    """'At most 100 large bottles' written as '20*large_bottles <= 100': the number bounds
-    the count itself."""
+    """'At most 100 large bottles' written as '20*large_bottles <= 100' or 'at most 8
+    large-truck trips' as 'small_trucks + large_trucks <= 8': the number bounds that count."""
     out = []
     for scaled in bound_cues.scaled_counts(text, f):
         out.append(Check(code="scaled_count", severity="warning",
                          where=f"constraint '{scaled.name}'", names=[scaled.name],
                          fix={"constraints": {scaled.name: scaled.fixed}}, message=(
-                             f"Constraint '{scaled.name}' multiplies the count by a per-unit "
-                             f"amount, but the text bounds the count itself (\""
+                             f"Constraint '{scaled.name}' bounds more than the count the "
+                             f"text names (\""
                              f"{scaled.sentence[:120]}\"): that is {scaled.fixed}.")))
     return out
 

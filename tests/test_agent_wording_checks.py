@@ -421,6 +421,15 @@ def test_a_count_bound_multiplied_by_a_per_unit_amount_is_put_on_the_count():
     trucks = to_formulation({"variables": {"trucks": "integer"},
                              "objective": {"sense": "minimize", "expression": "trucks"},
                              "constraints": {"boxes": "20*trucks >= 90"}})
+    vans = to_formulation({"variables": {"small_vans": "integer", "large_vans": "integer"},
+                           "objective": {"sense": "minimize",
+                                         "expression": "80*small_vans + 120*large_vans"},
+                           "constraints": {"trips": "small_vans + large_vans <= 6"}})
+    text = "A small van carries 20 crates, a large van 45. There are drivers for at most 6 " \
+        "large-van trips. Move 300 crates at the least cost."
+    assert [c.fix for c in scaled_counts(text, vans)] == [
+        {"constraints": {"trips": "large_vans <= 6"}}]
+    assert scaled_counts(text.replace("large-van trips", "van trips"), vans) == []
     # the count's words come after another number: 90 is boxes, not trucks
     assert scaled_counts("Carry 90 boxes, 20 per truck: how many trucks?", trucks) == []
 
