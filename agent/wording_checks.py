@@ -20,15 +20,21 @@ from optiform.agent.check_model import (
 from optiform.solvers.formulation import Formulation
 
 
+def constraint_fix(code: str, name: str, fixed: str | None, message: str) -> Check:
+    """A warning about constraint ``name`` whose exact correction is ``fixed`` (None: the
+    LLM is told, nothing is applied)."""
+    return Check(code=code, severity="warning", where=f"constraint '{name}'", names=[name],
+                 fix={"constraints": {name: fixed}} if fixed else None, message=message)
+
+
 def share_of_total(text: str, f: Formulation) -> list[Check]:
     """'At most 40% of the concerts are R&B' written against the wrong base, or missing."""
     out = []
     for fix in share_check.share_fixes(text, f):
-        out.append(Check(code="share_of_total", severity="warning",
-                         where=f"constraint '{fix.constraint}'", names=[fix.constraint],
-                         fix={"constraints": {fix.constraint: fix.expression}}, message=(
-                             f"The text says \"{fix.cue.sentence[:140]}\": that is "
-                             f"{fix.expression}, a share of the total of all of them.")))
+        out.append(constraint_fix(
+            "share_of_total", fix.constraint, fix.expression,
+            f"The text says \"{fix.cue.sentence[:140]}\": that is {fix.expression}, a share "
+            "of the total of all of them."))
     return out
 
 
@@ -157,12 +163,10 @@ def scaled_counts(text: str, f: Formulation) -> list[Check]:
     large-truck trips' as 'small_trucks + large_trucks <= 8': the number bounds that count."""
     out = []
     for scaled in bound_cues.scaled_counts(text, f):
-        out.append(Check(code="scaled_count", severity="warning",
-                         where=f"constraint '{scaled.name}'", names=[scaled.name],
-                         fix={"constraints": {scaled.name: scaled.fixed}}, message=(
-                             f"Constraint '{scaled.name}' bounds more than the count the "
-                             f"text names (\""
-                             f"{scaled.sentence[:120]}\"): that is {scaled.fixed}.")))
+        out.append(constraint_fix(
+            "scaled_count", scaled.name, scaled.fixed,
+            f"Constraint '{scaled.name}' bounds more than the count the text names "
+            f"(\"{scaled.sentence[:120]}\"): that is {scaled.fixed}."))
     return out
 
 
@@ -173,19 +177,17 @@ def bound_directions(text: str, f: Formulation) -> list[Check]:
     for name, direction, value, cue in bound_cues.reversed_bounds(text, f):
         kind = "a requirement" if cue.direction == ">=" else "a limit"
         fixed = bound_cues.flipped(expressions[name])
-        out.append(Check(code="bound_direction", severity="warning", where=f"constraint '{name}'",
-                         names=[name], fix={"constraints": {name: fixed}} if fixed else None,
-                         message=(
-                             f"Constraint '{name}' says {direction} {value:g}, but the text says "
-                             f"\"{cue.phrase}\" for {value:g} (\"{cue.sentence[:120]}\"): that "
-                             f"is {kind}, {cue.direction} {value:g}.")))
+        out.append(constraint_fix(
+            "bound_direction", name, fixed,
+            f"Constraint '{name}' says {direction} {value:g}, but the text says "
+            f"\"{cue.phrase}\" for {value:g} (\"{cue.sentence[:120]}\"): that is {kind}, "
+            f"{cue.direction} {value:g}."))
     for name, fixed, value, cue in bound_cues.pinned_bounds(text, f):
         kind = "a requirement" if cue.direction == ">=" else "a limit"
-        out.append(Check(code="pinned_bound", severity="warning", where=f"constraint '{name}'",
-                         names=[name], fix={"constraints": {name: fixed}}, message=(
-                             f"Constraint '{name}' pins {value:g} exactly, but the text says "
-                             f"\"{cue.phrase}\" for {value:g} (\"{cue.sentence[:120]}\"): that "
-                             f"is {kind}, {fixed}.")))
+        out.append(constraint_fix(
+            "pinned_bound", name, fixed,
+            f"Constraint '{name}' pins {value:g} exactly, but the text says \"{cue.phrase}\" "
+            f"for {value:g} (\"{cue.sentence[:120]}\"): that is {kind}, {fixed}."))
     return out
 
 
@@ -194,9 +196,8 @@ def ratio_directions(text: str, f: Formulation) -> list[Check]:
     out = []
     for name, cue in ratio_cues.reversed_ratios(text, f):
         right = f"{cue.subject} {cue.direction} {cue.factor:g}*{cue.object}"
-        out.append(Check(code="ratio_direction", severity="warning", where=f"constraint '{name}'",
-                         names=[name], fix={"constraints": {name: right}}, message=(
-                             f"Constraint '{name}' does not match the text \"{cue.sentence[:140]}"
-                             f"\": that is {cue.subject} {cue.direction} {cue.factor:g}*"
-                             f"{cue.object} (the factor goes with {cue.object}).")))
+        out.append(constraint_fix(
+            "ratio_direction", name, right,
+            f"Constraint '{name}' does not match the text \"{cue.sentence[:140]}\": that is "
+            f"{right} (the factor goes with {cue.object})."))
     return out
