@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
-from optiform.agent import bound_cues, ratio_cues, share_check, textcues
+from optiform.agent import bound_cues, bound_targets, ratio_cues, share_check, textcues
 from optiform.agent.check_model import (
     Check,
     close,
@@ -145,7 +145,7 @@ def split_totals(text: str, f: Formulation) -> list[Check]:
     """One total of the text split into a bound per variable ('100*bus >= 1200',
     '40*car >= 1200'): merged into one constraint over the sum."""
     out = []
-    for split in bound_cues.split_totals(text, f):
+    for split in bound_targets.split_totals(text, f):
         first, rest = split.names[0], split.names[1:]
         out.append(Check(code="split_total", severity="warning", where=f"constraint '{first}'",
                          names=split.names, fix={"constraints": {first: split.merged},
@@ -162,7 +162,7 @@ def scaled_counts(text: str, f: Formulation) -> list[Check]:
     """'At most 100 large bottles' written as '20*large_bottles <= 100' or 'at most 8
     large-truck trips' as 'small_trucks + large_trucks <= 8': the number bounds that count."""
     out = []
-    for scaled in bound_cues.scaled_counts(text, f):
+    for scaled in bound_targets.scaled_counts(text, f):
         out.append(constraint_fix(
             "scaled_count", scaled.name, scaled.fixed,
             f"Constraint '{scaled.name}' bounds more than the count the text names "

@@ -445,12 +445,12 @@ def test_at_least_twice_as_many_a_than_b_names_both_after_the_cue():
 def test_a_number_continuing_a_list_takes_the_cue_of_the_list():
     text = ("The lab has available 80 units of red dye and 70 units of blue dye. Each batch "
             "requires 3 units of red dye and 4 units of blue dye.")
-    cues = bound_cues._value_cues(text)
+    cues = bound_cues.value_cues(text)
     assert [c.direction for c in cues[70.0]] == ["<="]
     assert 4.0 not in cues  # a per-unit amount stays a coefficient
     # what one unit needs is listed, not bounded: no cue carries over to its second item
     cake = "A small cake needs 400 grams of flour and 200 grams of milk."
-    assert 200.0 not in bound_cues._value_cues(cake)
+    assert 200.0 not in bound_cues.value_cues(cake)
 
 
 def test_a_bare_bound_reads_the_statement_of_its_number_that_names_its_variable():

@@ -1,0 +1,159 @@
+"""Bounds the model put on the wrong terms, read against the text's numbers.
+
+Two slips of small models that leave a right-looking inequality: one total the text states
+once ("1200 chickens must be moved") split into a bound per variable (``100*bus >= 1200``,
+``40*car >= 1200``), and a bound on one count ("at most 100 large bottles") put on something
+else (``20*large_bottles <= 100``, or ``small + large <= 8`` for "8 large-truck trips"). Both
+corrections are exact when the text leaves no doubt; the checks carry them as fixes.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from optiform.agent import textcues
+from optiform.agent.bound_cues import bound_of, sentence_at, value_cues
+from optiform.agent.comparison import comparison, constant
+from optiform.solvers.formulation import Formulation
+
+_SHARED_WORDS = re.compile(r"\b(?:each|every|per|apiece|respectively|both|either)\b")
+
+
+@dataclass(frozen=True)
+class SplitTotal:
+    names: list[str]  # the constraints that each bound one variable by the one number
+    merged: str  # the one constraint over their sum
+    value: float
+    sentence: str
+
+
+def _single_term(node: ast.AST, variables: set[str]) -> tuple[float, str] | None:
+    """(k, x) for 'k*x', 'x*k' or 'x' with x a variable."""
+    if isinstance(node, ast.Name) and node.id in variables:
+        return 1.0, node.id
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        for a, b in ((node.left, node.right), (node.right, node.left)):
+            k = constant(a)
+            if k is not None and isinstance(b, ast.Name) and b.id in variables:
+                return k, b.id
+    return None
+
+
+def split_totals(text: str, f: Formulation) -> list[SplitTotal]:
+    """'A bus takes 100 chickens, a car 40; 1200 chickens must be moved' written as
+    '100*bus >= 1200' and '40*car >= 1200': one total the text states once, split into a
+    bound per variable. The constraint is one, over the sum; its direction is the text's cue
+    for the number (else the model's, when its bounds agree). Only when the terms carry
+    per-unit amounts (a coefficient other than 1) and the text states the number once, with
+    no 'each', 'per' or 'respectively' before it in its sentence."""
+    variables = {v.name for v in f.variables if not v.index}
+    groups: dict[float, list[tuple[str, str, float, str]]] = {}
+    combined: set[float] = set()
+    for c in f.constraints:
+        if c.for_each:
+            continue
+        bound = bound_of(c.expression)
+        parts = comparison(c.expression)
+        if bound is None or parts is None:
+            continue
+        op, value = bound
+        side = parts[2] if constant(parts[0]) is not None else parts[0]
+        term = _single_term(side, variables)
+        if term is None:
+            combined.add(value)
+            continue
+        groups.setdefault(value, []).append((c.name, op, term[0], term[1]))
+    numbers = textcues.numbers_in_text(text)
+    cues = value_cues(text)
+    out = []
+    for value, members in groups.items():
+        if value in (0.0, 1.0) or value in combined or len(members) < 2:
+            continue
+        if len({m[3] for m in members}) != len(members) or all(m[2] == 1.0 for m in members):
+            continue
+        stated = [n for n in numbers if not n.percent and n.value == value]
+        if len(stated) != 1:
+            continue
+        start = stated[0].start
+        sentence_start = max(text.rfind(". ", 0, start), text.rfind("? ", 0, start),
+                             text.rfind("! ", 0, start)) + 1
+        if _SHARED_WORDS.search(text[sentence_start:start].lower()):
+            continue
+        said = {cue.direction for cue in cues.get(value, [])}
+        ops = {m[1] for m in members}
+        direction = next(iter(said)) if len(said) == 1 else \
+            (next(iter(ops)) if len(ops) == 1 and not said else None)
+        if direction is None:
+            continue
+        total = " + ".join(f"{k:g}*{x}" if k != 1.0 else x for _, _, k, x in members)
+        out.append(SplitTotal([m[0] for m in members], f"{total} {direction} {value:g}", value,
+                              sentence_at(text, start)))
+    return out
+
+
+@dataclass(frozen=True)
+class ScaledCount:
+    name: str  # the constraint
+    fixed: str  # 'bottles <= 100'
+    sentence: str
+
+
+def _unit_sum(node: ast.AST, variables: set[str]) -> list[str] | None:
+    """The variables of 'a + b + c' (each with coefficient 1, two or more), else None."""
+    names: list[str] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+            stack += [n.right, n.left]
+        elif isinstance(n, ast.Name) and n.id in variables:
+            names.append(n.id)
+        else:
+            return None
+    return names if len(set(names)) == len(names) >= 2 else None
+
+
+def scaled_counts(text: str, f: Formulation) -> list[ScaledCount]:
+    """A bound on one count that the model put on something else: 'at most 100 large
+    bottles' written as '20*large_bottles <= 100' (multiplied by a per-unit amount), or 'at
+    most 8 large-truck trips' as 'small_trucks + large_trucks <= 8' (on the sum of all
+    kinds). The text states the number right before the count's own words; the bound is on
+    that count alone: 'large_bottles <= 100', 'large_trucks <= 8'."""
+    variables = {v.name for v in f.variables if not v.index}
+    numbers = textcues.numbers_in_text(text)
+    low = text.lower()
+    out = []
+    for c in f.constraints:
+        if c.for_each:
+            continue
+        bound, parts = bound_of(c.expression), comparison(c.expression)
+        if bound is None or parts is None:
+            continue
+        op, value = bound
+        if value in (0.0, 1.0):
+            continue
+        side = parts[2] if constant(parts[0]) is not None else parts[0]
+        term = _single_term(side, variables)
+        if term is not None and term[0] not in (0.0, 1.0):
+            candidates = [term[1]]
+        else:
+            candidates = _unit_sum(side, variables) or []
+        if not candidates:
+            continue
+        for n in numbers:
+            if n.percent or n.value != value:
+                continue
+            # the words right after the number, up to a comma, a stop or another number
+            phrase = re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0]
+            after = {textcues.stem(w) for w in textcues.words(phrase)[:3]}
+            named = [x for x in candidates
+                     if (wanted := {textcues.stem(w) for w in textcues.words(x) if len(w) > 2})
+                     and wanted <= after]
+            if len(named) == 1:
+                out.append(ScaledCount(c.name,
+                                       f"{named[0]} {op} {n.text.strip().replace(',', '')}",
+                                       sentence_at(text, n.start)))
+                break
+    return out
