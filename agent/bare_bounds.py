@@ -150,20 +150,28 @@ def completed_bound(name: str, expression: str, variables: list[str], text: str,
 _TOTAL_WORDS = frozenset({"total", "all", "overall", "combined", "sum"})
 
 
+def total_members(name: str, variables: list[str]) -> list[str]:
+    """The variables ``name`` totals ('total_kegs' -> small_kegs, large_kegs: a total word and
+    one noun that two or more variable names share); empty when it names no such total."""
+    words = name_words(name)
+    if not _TOTAL_WORDS & set(words):
+        return []
+    nouns = {textcues.stem(w) for w in words if w not in _TOTAL_WORDS and w not in GENERIC}
+    if len(nouns) != 1:
+        return []
+    noun = nouns.pop()
+    members = [v for v in variables if noun in {textcues.stem(w) for w in name_words(v)}]
+    return members if len(members) >= 2 else []
+
+
 def total_bound(name: str, expression: str, variables: list[str], text: str) -> str | None:
     """'total_kegs': '25' (or 'at most 25') beside small_kegs and large_kegs: a bound on the
     sum of the variables whose names share the name's noun, in the direction the expression,
     the name or the text gives; None when it is no such total."""
+    members = total_members(name, variables)
+    if not members:
+        return None
     words = name_words(name)
-    if not _TOTAL_WORDS & set(words):
-        return None
-    nouns = {textcues.stem(w) for w in words if w not in _TOTAL_WORDS and w not in GENERIC}
-    if len(nouns) != 1:
-        return None
-    noun = nouns.pop()
-    members = [v for v in variables if noun in {textcues.stem(w) for w in name_words(v)}]
-    if len(members) < 2:
-        return None
     body, direction = expression.strip().lower(), None
     for pattern, op in _PHRASES:
         m = pattern.match(body)

@@ -22,7 +22,7 @@ from optiform.agent.bare_bounds import (
     bare_bound_fixes,
     named_variable,
     number_value,
-    total_bound,
+    total_members,
 )
 from optiform.agent.check_model import Check
 from optiform.solvers.formulation import ConstraintDef, Formulation
@@ -54,12 +54,6 @@ def is_prose(expression: str) -> bool:
         len(re.findall(r"[A-Za-z]{2,}", expression)) >= 5
 
 
-def _total_of_variables(name: str, variables: set[str]) -> bool:
-    """Whether ``name`` reads as the total of several variables ('total_kegs'): a bound the
-    text's words complete (``bare_bounds.total_bound``), not a named number."""
-    return total_bound(name, "<= 1", sorted(variables), "") is not None
-
-
 def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     """``{"constraints": {name: new expression}, "objective": {"expression": ...}}`` for every
     expression that uses a constraint's name as a quantity (a name that is not also a
@@ -77,8 +71,7 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
             continue
         if number_value(c.expression) is not None and \
                 named_variable(c.name, list(variables)) is None and \
-                total_bound(c.name, c.expression, sorted(variables), "") is None and \
-                not _total_of_variables(c.name, variables):
+                not total_members(c.name, sorted(variables)):  # 'total_kegs' is a bound
             quantities[c.name] = c.expression.strip()
             constants.append(c.name)
             continue
