@@ -132,7 +132,7 @@ def completed_bound(name: str, expression: str, variables: list[str], text: str,
         # 'at least 2*large_kegs' under small_kegs: the phrase gives the direction and the
         # rest is the other side, an expression in the other variables
         names = set(IDENTIFIER.findall(raw))
-        if direction is not None and _parses(raw.strip()) and \
+        if direction is not None and parses(raw) and \
                 names & (set(variables) - {variable}) and not names - set(variables):
             return f"{variable} {direction} {raw.strip()}"
         return None
@@ -190,9 +190,11 @@ def total_bound(name: str, expression: str, variables: list[str], text: str) -> 
     return f"{' + '.join(members)} {direction} {body.strip()}"
 
 
-def _parses(expression: str) -> bool:
+def parses(expression: str) -> bool:
+    """Whether ``expression`` is Python expression syntax (the language's parser may still
+    reject it)."""
     try:
-        ast.parse(expression, mode="eval")
+        ast.parse(expression.strip(), mode="eval")
     except SyntaxError:
         return False
     return True

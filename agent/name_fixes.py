@@ -14,7 +14,6 @@ note, dropped.
 
 from __future__ import annotations
 
-import ast
 import re
 
 from optiform.agent.bare_bounds import (
@@ -22,6 +21,7 @@ from optiform.agent.bare_bounds import (
     bare_bound_fixes,
     named_variable,
     number_value,
+    parses,
     total_members,
 )
 from optiform.agent.check_model import Check
@@ -39,18 +39,10 @@ def constrained_side(expression: str, variables: set[str]) -> str | None:
     return with_variables[0] if len(with_variables) == 1 else None
 
 
-def _parses(expression: str) -> bool:
-    try:
-        ast.parse(expression.strip(), mode="eval")
-    except SyntaxError:
-        return False
-    return True
-
-
 def is_prose(expression: str) -> bool:
     """A 'constraint' that is a sentence (a note the model wrote into the model): it does not
     parse, holds no comparison and has at least five words."""
-    return not _parses(expression) and not _COMPARISON.search(expression) and \
+    return not parses(expression) and not _COMPARISON.search(expression) and \
         len(re.findall(r"[A-Za-z]{2,}", expression)) >= 5
 
 
@@ -80,7 +72,7 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
             quantities[c.name] = side
 
     def substitute(text: str, own: str | None) -> str:
-        if not _parses(text):  # prose or broken syntax: no name in it is a quantity
+        if not parses(text):  # prose or broken syntax: no name in it is a quantity
             return text
         return IDENTIFIER.sub(lambda m: f"({quantities[m.group(0)]})"
                          if m.group(0) in quantities and m.group(0) != own else m.group(0), text)
@@ -117,7 +109,7 @@ def conjunctions(f: Formulation) -> dict[str, str]:
         if c.for_each:
             continue
         parts = [p.strip() for p in _AND.split(c.expression.strip()) if p.strip()]
-        if len(parts) < 2 or not all(_COMPARISON.search(p) and _parses(p) for p in parts):
+        if len(parts) < 2 or not all(_COMPARISON.search(p) and parses(p) for p in parts):
             continue
         out[c.name] = parts[0]
         n = 2
