@@ -31,6 +31,7 @@ from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
     percents_as_whole_numbers,
+    pooled_bounds,
     ratio_directions,
     scaled_counts,
     share_of_total,
@@ -328,6 +329,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(scaled_counts(text, f))
     out.extend(bound_directions(text, f))
     out.extend(split_totals(text, f))
+    out.extend(pooled_bounds(text, f))
     out.extend(ratio_directions(text, f))
     out.extend(share_of_total(text, f))
     return out
@@ -352,6 +354,7 @@ __all__ = [
     "objective_sense",
     "parse_tree",
     "percents_as_whole_numbers",
+    "pooled_bounds",
     "ratio_directions",
     "scaled_counts",
     "share_of_total",

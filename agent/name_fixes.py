@@ -100,15 +100,32 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
 _AND = re.compile(r"\s+and\s+|\s*&&?\s*|\s*;\s*")
 
 
+def _joined_parts(expression: str) -> list[str]:
+    """The pieces of an expression joined by 'and', '&', ';' or a comma outside brackets
+    ('a >= 30, b >= 40' is two comparisons; 'min(a, b) <= 3' is one)."""
+    pieces, depth, start = [], 0, 0
+    for i, ch in enumerate(expression):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == "," and depth == 0:
+            pieces.append(expression[start:i])
+            start = i + 1
+    pieces.append(expression[start:])
+    return [p.strip() for piece in pieces for p in _AND.split(piece) if p.strip()]
+
+
 def conjunctions(f: Formulation) -> dict[str, str]:
     """``{name: first, name_2: second, ...}`` for each constraint written as comparisons
-    joined by 'and' ('regular <= 8 and premium <= 6'): one constraint each."""
+    joined by 'and' or commas ('regular <= 8 and premium <= 6', 'a + b >= 30, c >= 40'):
+    one constraint each."""
     names = {c.name for c in f.constraints}
     out: dict[str, str] = {}
     for c in f.constraints:
         if c.for_each:
             continue
-        parts = [p.strip() for p in _AND.split(c.expression.strip()) if p.strip()]
+        parts = _joined_parts(c.expression.strip())
         if len(parts) < 2 or not all(_COMPARISON.search(p) and parses(p) for p in parts):
             continue
         out[c.name] = parts[0]

@@ -8,7 +8,14 @@ from __future__ import annotations
 import ast
 import re
 
-from optiform.agent import bound_cues, bound_targets, ratio_cues, share_check, textcues
+from optiform.agent import (
+    bound_cues,
+    bound_targets,
+    ratio_cues,
+    respective_lists,
+    share_check,
+    textcues,
+)
 from optiform.agent.check_model import (
     Check,
     close,
@@ -155,6 +162,23 @@ def split_totals(text: str, f: Formulation) -> list[Check]:
                              f"{split.value:g}, but the text states {split.value:g} once, as "
                              f"one total (\"{split.sentence[:120]}\"): that is one "
                              f"constraint, {split.merged}.")))
+    return out
+
+
+def pooled_bounds(text: str, f: Formulation) -> list[Check]:
+    """'North and South hold 70 and 50 units' written as one bound over every shipment by a
+    number the text never states: one bound per name, with its own number."""
+    out = []
+    for pooled in respective_lists.pooled_bounds(text, f):
+        listed = pooled.respective
+        pairs = ", ".join(f"{n} {v:g}" for n, v in zip(listed.names, listed.values,
+                                                       strict=True))
+        out.append(Check(
+            code="pooled_bound", severity="warning", where=f"constraint '{pooled.name}'",
+            names=[pooled.name], fix={"constraints": pooled.split},
+            message=(f"Constraint '{pooled.name}' bounds everything by one number, but the "
+                     f"text gives each its own (\"{listed.sentence[:120]}\": {pairs}): one "
+                     f"constraint each, {'; '.join(pooled.split.values())}.")))
     return out
 
 

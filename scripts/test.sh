@@ -9,6 +9,4 @@ bash scripts/setup.sh
 # Live tests on the real embedded model: the backends (local and OpenAI-compatible server)
 # and the agent end to end on an example problem. `pytest -m live_llm` runs them all.
 .venv/bin/python -m pytest -q -m live_llm tests/test_llm_live.py \
-  "tests/test_agent_live.py::test_embedded_model_solves_example[bakery]" \
-  "tests/test_agent_live.py::test_embedded_model_solves_example[feed_blend]" \
-  "tests/test_agent_live.py::test_embedded_model_solves_example[moving_trucks]"
+  tests/test_agent_live.py::test_embedded_model_solves_example
