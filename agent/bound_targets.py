@@ -29,7 +29,7 @@ class SplitTotal:
     sentence: str
 
 
-def _single_term(node: ast.AST, variables: set[str]) -> tuple[float, str] | None:
+def single_term(node: ast.AST, variables: set[str]) -> tuple[float, str] | None:
     """(k, x) for 'k*x', 'x*k' or 'x' with x a variable."""
     if isinstance(node, ast.Name) and node.id in variables:
         return 1.0, node.id
@@ -60,7 +60,7 @@ def split_totals(text: str, f: Formulation) -> list[SplitTotal]:
             continue
         op, value = bound
         side = parts[2] if constant(parts[0]) is not None else parts[0]
-        term = _single_term(side, variables)
+        term = single_term(side, variables)
         if term is None:
             combined.add(value)
             continue
@@ -135,7 +135,7 @@ def scaled_counts(text: str, f: Formulation) -> list[ScaledCount]:
         if value in (0.0, 1.0):
             continue
         side = parts[2] if constant(parts[0]) is not None else parts[0]
-        term = _single_term(side, variables)
+        term = single_term(side, variables)
         if term is not None and term[0] not in (0.0, 1.0):
             candidates = [term[1]]
         else:

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 
 from optiform.agent import textcues
+from optiform.agent.bare_bounds import name_words
+from optiform.agent.bound_targets import single_term
 from optiform.agent.check_model import close, formulation_numbers
 from optiform.agent.comparison import comparison, constant
 from optiform.solvers.formulation import Formulation
@@ -72,35 +74,27 @@ def _name_lists(text: str) -> list[list[str]]:
     return out
 
 
-def _words(name: str) -> set[str]:
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
-    return {w for w in re.split(r"[_\W]+", spaced.lower()) if w}
-
-
-def _terms(node: ast.AST) -> list[tuple[str, ast.AST]] | None:
-    """The added terms of a sum, each with its source; None for anything but + of terms."""
+def _terms(node: ast.AST, variables: set[str]) -> list[tuple[str, ast.AST]] | None:
+    """The added terms of a sum ('k*x' or 'x'), each as (variable, source); None for any
+    other shape."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _terms(node.left), _terms(node.right)
+        left, right = _terms(node.left, variables), _terms(node.right, variables)
         return None if left is None or right is None else left + right
-    if isinstance(node, ast.Name):
-        return [(node.id, node)]
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        for a, b in ((node.left, node.right), (node.right, node.left)):
-            if constant(a) is not None and isinstance(b, ast.Name):
-                return [(b.id, node)]
-    return None
+    term = single_term(node, variables)
+    return None if term is None else [(term[1], node)]
 
 
 def pooled_bounds(text: str, f: Formulation) -> list[PooledBound]:
     """Constraints that bound all the variables of the listed names (and no other) by one
-    number the text never states (or by the listed numbers' total), while the listed numbers themselves are
-    unused: split into one constraint per name."""
+    number the text never states (or by the listed numbers' total), while the listed numbers
+    themselves are unused: split into one constraint per name."""
     lists = respective_lists(text)
     if not lists:
         return []
     stated = [n.value for n in textcues.numbers_in_text(text)]
     used = formulation_numbers(f)
     variables = {v.name for v in f.variables if not v.index}
+    words = {v: set(name_words(v)) for v in variables}
     taken = {c.name for c in f.constraints}
     out = []
     for c in f.constraints:
@@ -108,8 +102,8 @@ def pooled_bounds(text: str, f: Formulation) -> list[PooledBound]:
         if parts is None:
             continue
         left, op, right = parts
-        bound, terms = constant(right), _terms(left)
-        if bound is None or not terms or any(v not in variables for v, _ in terms):
+        bound, terms = constant(right), _terms(left, variables)
+        if bound is None or not terms:
             continue
         for listed in lists:
             if any(any(close(x, u) for u in used) for x in listed.values):
@@ -117,12 +111,11 @@ def pooled_bounds(text: str, f: Formulation) -> list[PooledBound]:
             if any(close(bound, x) for x in stated) and \
                     not close(bound, sum(listed.values)):
                 continue
-            owners = [[i for i, name in enumerate(listed.names) if name.lower() in _words(v)]
+            owners = [[i for i, name in enumerate(listed.names) if name.lower() in words[v]]
                       for v, _ in terms]
             if any(len(o) != 1 for o in owners):
                 continue  # every term belongs to exactly one listed name
-            named = {v for v in variables
-                     if any(n.lower() in _words(v) for n in listed.names)}
+            named = {v for v in variables if any(n.lower() in words[v] for n in listed.names)}
             if named != {v for v, _ in terms}:
                 continue  # and the bound pools every variable of the listed names
             groups = [[ast.unparse(node) for (_, node), o in zip(terms, owners, strict=True)
