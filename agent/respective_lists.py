@@ -25,7 +25,7 @@ _LAST_AND = re.compile(rf"({_NAME}),?\s+and\s+({_NAME})\b")
 _LISTED_BEFORE = re.compile(rf"({_NAME}),\s*$")
 _NUM = r"\$?\d+(?:,\d{3})*(?:\.\d+)?"
 _NUMBERS = re.compile(rf"(?<![\w.]){_NUM}(?:,\s+{_NUM})*,?\s+and\s+{_NUM}(?![\w.])")
-_SPLIT = re.compile(r",?\s+and\s+|,\s*")
+_SPLIT = re.compile(r",?\s+and\s+|,\s+")  # "1,000" stays one number
 _NOT_NAMES = {"the", "of", "to", "from", "in", "on", "at", "for", "and", "or",
               "units", "unit", "each", "per", "is", "are", "be", "hold", "holds", "need",
               "needs", "costs", "cost", "has", "have", "with", "by", "it", "its"}

@@ -32,6 +32,8 @@ def test_lists_of_names_pair_with_the_list_of_numbers_after_them():
     # a list of other length, or no names before the numbers, pairs nothing
     assert respective_lists("Chairs and tables take 3, 4 and 5 hours.") == []
     assert respective_lists("It has 30 and 40 units.") == []
+    (big,) = respective_lists("Plants P1 and P2 make 1,000 and 2,500 units.")
+    assert (big.names, big.values) == (["P1", "P2"], [1000.0, 2500.0])
 
 
 def test_a_bound_pooled_over_the_listed_names_is_split_by_name():
