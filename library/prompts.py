@@ -25,20 +25,27 @@ CHECK_SCHEMA: dict[str, Any] = {
     "required": ["applies"],
 }
 
+def _text(max_length: int) -> dict[str, Any]:
+    """A string field with a length cap: under constrained decoding a small model cannot
+    ramble in one field until the reply is cut off at the token limit."""
+    return {"type": "string", "maxLength": max_length}
+
+
+# the caps sum to about 2,100 characters (~550 tokens), within the proposer's 700 tokens
 PROPOSE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "diagnosis": {"type": "string"},
-        "domain": {"type": "string"},
+        "diagnosis": _text(400),
+        "domain": _text(40),
         "category": {"type": "string",
                      "enum": ["constraints", "variables", "objective", "linearization", "units",
                               "structure"]},
-        "label": {"type": "string"},
-        "applies_when": {"type": "string"},
-        "not_applies_when": {"type": "string"},
-        "explanation": {"type": "string"},
-        "wrong": {"type": "string"},
-        "right": {"type": "string"},
+        "label": _text(48),
+        "applies_when": _text(300),
+        "not_applies_when": _text(240),
+        "explanation": _text(300),
+        "wrong": _text(240),
+        "right": _text(240),
     },
     "required": ["diagnosis", "category", "label", "applies_when", "explanation", "wrong",
                  "right"],
@@ -47,8 +54,8 @@ PROPOSE_SCHEMA: dict[str, Any] = {
 REWRITE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "applies_when": {"type": "string"},
-        "not_applies_when": {"type": "string"},
+        "applies_when": _text(300),
+        "not_applies_when": _text(300),
     },
     "required": ["applies_when", "not_applies_when"],
 }

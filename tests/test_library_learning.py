@@ -260,3 +260,26 @@ def test_recorded_first_outcomes_replace_the_first_solve(store: InsightStore) ->
     assert [c[0] for c in solver.calls] == ["fixable", "good1"]
     assert len(solver.calls[0][1]) == 1
     assert "recorded trace of fixable" in llm.requests[0]["messages"][1].content
+
+
+def test_every_free_text_field_of_a_proposal_is_capped_within_the_token_budget() -> None:
+    # three proposals on NL4Opt train were cut off at 700 tokens (2026-12-05): the caps keep
+    # the whole reply within the budget under constrained decoding
+    import json
+
+    from optiform.agent.jsonout import check_answer
+    from optiform.library.prompts import PROPOSE_SCHEMA, REWRITE_SCHEMA
+
+    free = {name: field for name, field in PROPOSE_SCHEMA["properties"].items()
+            if "enum" not in field}
+    assert all("maxLength" in f for f in free.values())
+    # about 3.5 characters a token, plus the keys and punctuation
+    assert sum(f["maxLength"] for f in free.values()) / 3.5 + 100 < LLMProposer(
+        FakeLLM()).max_tokens
+    assert all("maxLength" in f for f in REWRITE_SCHEMA["properties"].values())
+    long = {"diagnosis": "x" * 401, "category": "constraints", "label": "a",
+            "applies_when": "b", "explanation": "c", "wrong": "d", "right": "e"}
+    _, errors = check_answer(json.dumps(long), PROPOSE_SCHEMA)
+    assert errors and "diagnosis" in " ".join(errors)
+    grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    assert "root ::=" in grammar.json_schema_to_gbnf(json.dumps(PROPOSE_SCHEMA))
