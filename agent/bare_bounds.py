@@ -23,17 +23,12 @@ from optiform.agent.comparison import comparison
 from optiform.solvers.expr import FUNCTIONS
 from optiform.solvers.formulation import Formulation
 
-
-def _wordset(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-GENERIC = _wordset(
+GENERIC = textcues.wordset(
     "max min maximum minimum limit limits lim bound bounds lower upper lb ub cap capacity count "
     "number num total trip trips unit units amount qty quantity least most req required "
     "requirement needed demand constraint con cons used use")
-_UPPER_WORDS = _wordset("max maximum limit limits lim upper ub cap capacity most")
-_LOWER_WORDS = _wordset("min minimum lower lb least req required requirement needed demand")
+_UPPER_WORDS = textcues.wordset("max maximum limit limits lim upper ub cap capacity most")
+_LOWER_WORDS = textcues.wordset("min minimum lower lb least req required requirement needed demand")
 _PHRASES = (
     (re.compile(r"^(?:at least|a minimum of|minimum of|minimum|min|no less than|no fewer than|"
                 r">=|=>|>)\s*"), ">="),

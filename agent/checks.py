@@ -30,6 +30,7 @@ from optiform.agent.check_model import (
 from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
+    item_objective,
     percents_as_whole_numbers,
     pooled_bounds,
     ratio_directions,
@@ -322,7 +323,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     for check in (objective_sense(text, f), integer_cues(text, f), binary_counts(text, f),
                   measure_integers(text, f),
                   unused_numbers(text, f), percents_as_whole_numbers(text, f),
-                  count_objective(text, f), time_objective(text, f)):
+                  count_objective(text, f), time_objective(text, f), item_objective(text, f)):
         if check is not None:
             out.append(check)
     out.extend(limit_equalities(text, f))
@@ -349,6 +350,7 @@ __all__ = [
     "feedback_text",
     "formulation_numbers",
     "integer_cues",
+    "item_objective",
     "limit_equalities",
     "measure_integers",
     "objective_sense",

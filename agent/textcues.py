@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 
-def _wordset(text: str) -> frozenset[str]:
+def wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
@@ -16,7 +16,7 @@ _NUMBER = re.compile(
     r"(?<![\w.])(?P<cur>[$€£])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?P<pct>\s?%| percent)?(?![\w])"
 )
-_LABEL_WORDS = _wordset(
+_LABEL_WORDS = wordset(
     "product products type types machine machines plant plants factory factories option options "
     "line lines model models grade grades item items method methods process processes route "
     "routes site sites warehouse warehouses store stores region regions market markets step "
@@ -24,14 +24,14 @@ _LABEL_WORDS = _wordset(
     "facility facilities center centers depot depots city cities zone zones")
 _YEAR_WORDS = ("in ", "year ", "since ", "by ")
 
-UNIT_WORDS = _wordset(
+UNIT_WORDS = wordset(
     "kg kgs kilogram kilograms gram grams g lb lbs pound pounds ton tons tonne tonnes ounce "
     "ounces oz liter liters litre litres ml gallon gallons cup cups hour hours minute minutes "
     "second seconds day days acre acres hectare hectares meter meters metre metres km mile "
     "miles foot feet square cubic dollar dollars money amount amounts calories grams "
     "milligrams mg percent portion portions fraction volume weight area length time")
 
-COUNT_NOUNS = _wordset(
+COUNT_NOUNS = wordset(
     "truck trucks van vans bus buses car cars ship ships plane planes boat boats train trains "
     "person people worker workers employee employees staff nurse nurses doctor doctors "
     "student students teacher teachers machine machines unit units item items chair chairs "
@@ -46,7 +46,7 @@ COUNT_NOUNS = _wordset(
     "carriage carriages helicopter helicopters canoe canoes kayak kayaks")
 
 
-_STOP_WORDS = _wordset("of and or to for the a an each in on at per that which should must "
+_STOP_WORDS = wordset("of and or to for the a an each in on at per that which should must "
                         "can will would with from is are be has have required needed used "
                         "made produced bought sold")
 

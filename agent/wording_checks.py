@@ -11,6 +11,7 @@ import re
 from optiform.agent import (
     bound_cues,
     bound_targets,
+    item_amounts,
     ratio_cues,
     respective_lists,
     share_check,
@@ -163,6 +164,19 @@ def split_totals(text: str, f: Formulation) -> list[Check]:
                              f"one total (\"{split.sentence[:120]}\"): that is one "
                              f"constraint, {split.merged}.")))
     return out
+
+
+def item_objective(text: str, f: Formulation) -> Check | None:
+    """'Minimize his sodium intake' where the text lists each item's sodium: the objective
+    is their amounts times the decisions ('80*eggs' for salmon 80 and eggs 20 is not)."""
+    found = item_amounts.item_objective(text, f)
+    if found is None:
+        return None
+    listed = ", ".join(f"{v} {a:g}" for v, a in found.amounts.items())
+    return Check(code="item_objective", severity="warning", where="objective",
+                 fix={"objective": {"expression": found.expression}},
+                 message=(f"The goal is the total {found.attribute}, and the text lists each "
+                          f"item's amount ({listed}): the objective is {found.expression}."))
 
 
 def pooled_bounds(text: str, f: Formulation) -> list[Check]:
