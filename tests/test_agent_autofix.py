@@ -337,3 +337,14 @@ def test_bound_phrases_with_an_expression_and_a_named_total_complete_without_an_
         "large_kegs <= 10", "large_kegs >= 5", "small_kegs + large_kegs <= 25",
         "small_kegs <= 30", "small_kegs >= 2*large_kegs"]
     assert answer.objective == 1480.0  # 17 small, 8 large
+
+
+def test_comparisons_listed_with_commas_become_one_constraint_each():
+    from optiform.agent.name_fixes import conjunctions
+    from optiform.agent.schema import to_formulation
+
+    f = to_formulation({"variables": {"a": "continuous", "b": "continuous"},
+                        "objective": {"sense": "minimize", "expression": "a + b"},
+                        "constraints": {"need": "a + b >= 30, a >= 10", "cap": "max(a, b) <= 40"}})
+    # the comma inside max(a, b) separates arguments, not comparisons
+    assert conjunctions(f) == {"need": "a + b >= 30", "need_2": "a >= 10"}

@@ -22,7 +22,10 @@ pytestmark = pytest.mark.live_llm
 
 @pytest.fixture(scope="module")
 def assistant(embedded_model_path):
-    # the module-scoped assistant keeps one model loaded (and its prompt cache) for all items
+    # the module-scoped assistant keeps one model loaded (and its prompt cache) for all items.
+    # That cache changes greedy replies: on 2026-12-05 the warehouses example was solved in a
+    # process of its own (as `optiform solve` runs it) and failed after the other examples,
+    # so scripts/test.sh runs it in a pytest process of its own
     with Assistant(load_settings(backend="local", model_path=embedded_model_path)) as a:
         yield a
 
