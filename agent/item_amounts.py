@@ -17,6 +17,7 @@ from optiform.agent import textcues
 from optiform.agent.bare_bounds import name_words
 from optiform.agent.bound_targets import single_term
 from optiform.agent.check_model import close, parse_tree
+from optiform.agent.comparison import comparison
 from optiform.solvers.formulation import Formulation
 
 _VERBS = (r"contains?|requires?|needs?|uses?|takes?|has|provides?|gives?|yields?|produces?|"
@@ -126,8 +127,6 @@ def _swapped_throughout(f: Formulation, table: dict[str, dict[str, float]],
     """Whether the model swapped two items' names everywhere (the objective and a
     constraint over another listed amount alike): its reading is then consistent, and
     fixing the objective alone would break it."""
-    from optiform.agent.comparison import comparison
-
     swap = _swapped(model, amounts)
     if swap is None:
         return False
