@@ -41,6 +41,16 @@ def single_term(node: ast.AST, variables: set[str]) -> tuple[float, str] | None:
     return None
 
 
+def sum_terms(node: ast.AST, variables: set[str]) -> list[tuple[float, str, ast.AST]] | None:
+    """The added terms of a sum of 'k*x' or 'x', each as (k, x, its node); None for any
+    other shape."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = sum_terms(node.left, variables), sum_terms(node.right, variables)
+        return None if left is None or right is None else left + right
+    term = single_term(node, variables)
+    return None if term is None else [(term[0], term[1], node)]
+
+
 def split_totals(text: str, f: Formulation) -> list[SplitTotal]:
     """'A bus takes 100 chickens, a car 40; 1200 chickens must be moved' written as
     '100*bus >= 1200' and '40*car >= 1200': one total the text states once, split into a

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from optiform.agent import textcues
 from optiform.agent.bare_bounds import name_words
-from optiform.agent.bound_targets import single_term
+from optiform.agent.bound_targets import sum_terms
 from optiform.agent.check_model import close, parse_tree
 from optiform.agent.comparison import comparison
 from optiform.solvers.formulation import Formulation
@@ -92,21 +92,12 @@ def _item_words(item: str) -> set[str]:
         {textcues.stem(w) for w in _GENERIC | _STOP}
 
 
-def _linear(expression: str, variables: set[str]) -> dict[str, float] | None:
-    """{variable: coefficient} of a sum of 'k*x' terms; None for anything else."""
-    tree = parse_tree(expression)
-    out: dict[str, float] = {}
-
-    def walk(node: ast.AST) -> bool:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return walk(node.left) and walk(node.right)
-        term = single_term(node, variables)
-        if term is None or term[1] in out:
-            return False
-        out[term[1]] = term[0]
-        return True
-
-    return out if tree is not None and walk(tree) else None
+def _linear(node: ast.AST | None, variables: set[str]) -> dict[str, float] | None:
+    """{variable: coefficient} of a sum of 'k*x' terms, each variable once; else None."""
+    terms = sum_terms(node, variables) if node is not None else None
+    if terms is None or len({v for _, v, _ in terms}) != len(terms):
+        return None
+    return {v: k for k, v, _ in terms}
 
 
 def _swapped(model: dict[str, float], amounts: dict[str, float]) -> dict[str, str] | None:
@@ -133,7 +124,7 @@ def _swapped_throughout(f: Formulation, table: dict[str, dict[str, float]],
     variables = set(owners)
     for c in f.constraints:
         parts = None if c.for_each else comparison(c.expression)
-        left = _linear(ast.unparse(parts[0]), variables) if parts else None
+        left = _linear(parts[0], variables) if parts else None
         if not left or set(left) != variables:
             continue
         shared = set.intersection(*(set(table[owners[v]]) for v in variables))
@@ -168,7 +159,7 @@ def item_objective(text: str, f: Formulation) -> ItemObjective | None:
         owners[v] = items[0]
     if any(attribute not in table[owners[v]] for v in variables):
         return None
-    model = _linear(f.objective.expression, set(variables))
+    model = _linear(parse_tree(f.objective.expression), set(variables))
     amounts = {v: table[owners[v]][attribute] for v in variables}
     if model is None or (set(model) == set(amounts) and
                          all(close(model[v], amounts[v]) for v in amounts)):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from optiform.agent import textcues
 from optiform.agent.bare_bounds import name_words
-from optiform.agent.bound_targets import single_term
+from optiform.agent.bound_targets import sum_terms
 from optiform.agent.check_model import close, formulation_numbers
 from optiform.agent.comparison import comparison, constant
 from optiform.solvers.formulation import Formulation
@@ -74,16 +74,6 @@ def _name_lists(text: str) -> list[list[str]]:
     return out
 
 
-def _terms(node: ast.AST, variables: set[str]) -> list[tuple[str, ast.AST]] | None:
-    """The added terms of a sum ('k*x' or 'x'), each as (variable, source); None for any
-    other shape."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _terms(node.left, variables), _terms(node.right, variables)
-        return None if left is None or right is None else left + right
-    term = single_term(node, variables)
-    return None if term is None else [(term[1], node)]
-
-
 def pooled_bounds(text: str, f: Formulation) -> list[PooledBound]:
     """Constraints that bound all the variables of the listed names (and no other) by one
     number the text never states (or by the listed numbers' total), while the listed numbers
@@ -102,7 +92,7 @@ def pooled_bounds(text: str, f: Formulation) -> list[PooledBound]:
         if parts is None:
             continue
         left, op, right = parts
-        bound, terms = constant(right), _terms(left, variables)
+        bound, terms = constant(right), sum_terms(left, variables)
         if bound is None or not terms:
             continue
         for listed in lists:
@@ -112,13 +102,13 @@ def pooled_bounds(text: str, f: Formulation) -> list[PooledBound]:
                     not close(bound, sum(listed.values)):
                 continue
             owners = [[i for i, name in enumerate(listed.names) if name.lower() in words[v]]
-                      for v, _ in terms]
+                      for _, v, _ in terms]
             if any(len(o) != 1 for o in owners):
                 continue  # every term belongs to exactly one listed name
             named = {v for v in variables if any(n.lower() in words[v] for n in listed.names)}
-            if named != {v for v, _ in terms}:
+            if named != {v for _, v, _ in terms}:
                 continue  # and the bound pools every variable of the listed names
-            groups = [[ast.unparse(node) for (_, node), o in zip(terms, owners, strict=True)
+            groups = [[ast.unparse(node) for (_, _, node), o in zip(terms, owners, strict=True)
                        if o[0] == i] for i in range(len(listed.names))]
             if any(not g for g in groups):
                 continue
