@@ -137,6 +137,10 @@ def completed_bound(name: str, expression: str, variables: list[str], text: str,
         # a word of the name says the direction ("horses_max"), else the text's words do
         direction = ("<=" if upper else ">=") if upper != lower else \
             _text_direction(text, value, variable)
+    if direction is None and value == 0:
+        # a bare 0 under a variable's name is its sign: nobody writes "x <= 0" (which would
+        # fix the variable at zero) as a bound without its operator
+        direction = ">="
     if direction is None:
         return None
     return f"{variable} {direction} {body.strip()}"

@@ -16,7 +16,7 @@ from typing import Any
 
 from optiform.agent.jsonout import keep_repeated_comparisons
 from optiform.errors import FormulationError
-from optiform.solvers.formulation import Formulation
+from optiform.solvers.formulation import RESERVED, Formulation
 
 _NAME: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _NAMES: dict[str, Any] = {"type": "array", "items": _NAME}
@@ -195,24 +195,50 @@ def identifier(name: str) -> str:
     return "_".join(lead + rest) if lead else "x_" + "_".join(rest)
 
 
+def _expressions(out: dict[str, Any]) -> list[str]:
+    objective = out.get("objective")
+    texts = [objective.get("expression")] if isinstance(objective, dict) else []
+    texts += [c.get("expression") for c in out["constraints"] if isinstance(c, dict)]
+    return [t for t in texts if isinstance(t, str)]
+
+
+def _renamed_reserved(name: str, out: dict[str, Any]) -> bool:
+    """Whether a variable named like a word of the language (``or`` for an operating room,
+    ``max``) can be renamed safely: in a model without comprehensions every use of a keyword
+    name is the variable, and a function name is the variable wherever no call follows."""
+    if name not in RESERVED:
+        return False
+    if name in ("sum", "range", "len", *_FUNCTION_NAMES):
+        return True
+    return not any(re.search(r"\bfor\b", t) for t in _expressions(out))
+
+
+_FUNCTION_NAMES = ("exp", "log", "sqrt", "abs", "min", "max")
+
+
 def _rename_variables(out: dict[str, Any]) -> None:
-    """Variable names that are not identifiers, renamed the same way everywhere they occur
-    (meaning-preserving: the model clearly meant one name for one thing)."""
+    """Variable names that are not identifiers, or are reserved words of the language (``or``,
+    ``max``), renamed the same way everywhere they occur (meaning-preserving: the model
+    clearly meant one name for one thing)."""
     taken = {v.get("name") for v in out["variables"] if isinstance(v, dict)}
     renames: dict[str, str] = {}
     for v in out["variables"]:
         name = v.get("name") if isinstance(v, dict) else None
-        if isinstance(name, str) and not _IDENTIFIER.match(name):
+        if not isinstance(name, str):
+            continue
+        if not _IDENTIFIER.match(name) or _renamed_reserved(name, out):
             new = identifier(name)
-            while new in taken:
+            while new in taken or new in RESERVED:
                 new += "_"
             taken.add(new)
             renames[name] = new
             v["name"] = new
     if not renames:
         return
+    # a reserved function name stays a call where one follows ("max(a, b)")
     pattern = re.compile("|".join(
         rf"(?<![A-Za-z0-9_.]){re.escape(old)}(?![A-Za-z0-9_])"
+        + (r"(?!\s*\()" if old in RESERVED else "")
         for old in sorted(renames, key=len, reverse=True)))
 
     def fix(text: Any) -> Any:

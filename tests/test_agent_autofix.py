@@ -172,6 +172,9 @@ def test_bare_bounds_take_their_direction_from_the_expression_the_name_or_the_te
     assert completed_bound("small", "7", v, CARTS) is None  # no cue for 7
     assert completed_bound("oxen", "<= 60", v, CARTS) is None  # no variable named so
     assert completed_bound("small", "2*big", v, CARTS) is None  # not a bound
+    # a bare 0 is the variable's sign, whatever the text says
+    assert completed_bound("small", "0", v, "") == "small >= 0"
+    assert completed_bound("big_max", "0", v, "") == "big <= 0"  # the name still decides
 
 
 def test_a_bare_ratio_under_a_variables_name_takes_the_texts_ratio():

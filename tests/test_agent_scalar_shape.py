@@ -170,3 +170,26 @@ def test_percent_literals_become_fractions_and_modulo_between_names_stays():
     exprs = {c.name: c.expression for c in f.constraints}
     assert exprs == {"share": "a >= 0.75*(a + b)", "cap": "b <= 0.4*80", "tail": "a <= 0.125"}
     assert f.objective.expression == "a + 0.05*b"
+
+
+def test_variables_named_like_words_of_the_language_are_renamed_everywhere():
+    f = to_formulation({
+        "variables": {"or": "integer", "icu": "integer", "max": "continuous"},
+        "objective": {"sense": "maximize", "expression": "3*or + 2*icu + max"},
+        "constraints": {"beds": "or + icu <= 10", "cap": "max <= max(3, 4)"}})
+    assert [v.name for v in f.variables] == ["or_", "icu", "max_"]
+    assert f.objective.expression == "3*or_ + 2*icu + max_"
+    # a call of the function keeps its name
+    assert [c.expression for c in f.constraints] == ["or_ + icu <= 10", "max_ <= max(3, 4)"]
+
+
+def test_a_keyword_variable_in_a_model_with_comprehensions_is_left_to_the_model():
+    # 'in' and 'for' are syntax of sum(... for i in I); renaming there could break it, so the
+    # error names the word instead
+    with pytest.raises(FormulationError, match="'in' is reserved"):
+        to_formulation({
+            "sets": {"I": [1, 2]},
+            "variables": [{"name": "in", "domain": "continuous"},
+                          {"name": "x", "index": ["I"], "domain": "continuous"}],
+            "objective": {"sense": "maximize", "expression": "sum(x[i] for i in I) + in"},
+            "constraints": {"c": "in <= 3"}})
