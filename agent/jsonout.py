@@ -202,3 +202,21 @@ def grammar_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
     walk(out)
     return out
+
+
+_CHAR_RULE = re.compile(r'^(char ::= )\[\^"\\\\\]', re.MULTILINE)
+
+
+def strict_strings(gbnf: str) -> str:
+    """The grammar with control characters (newlines, tabs) barred inside JSON strings, as in
+    JSON itself and in llama.cpp's own converter; the Python converter allows any character,
+    and a small model stuck in a loop then writes newlines until the token limit."""
+    return _CHAR_RULE.sub(r'\1[^"\\\\\\x7F\\x00-\\x1F]', gbnf)
+
+
+def schema_gbnf(schema: dict[str, Any]) -> str:
+    """The GBNF grammar for ``schema`` (llama-cpp-python's converter, on the schema rewritten
+    by ``grammar_schema``, strings strict)."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    return strict_strings(json_schema_to_gbnf(json.dumps(grammar_schema(schema))))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optiform.agent.jsonout import complete_validated, grammar_schema
+from optiform.agent.jsonout import complete_validated, schema_gbnf
 from optiform.agent.llm import Completion, Message, Usage, as_messages
 from optiform.errors import ContextOverflowError, LLMError, ModelUnavailableError
 
@@ -212,8 +212,7 @@ class LocalLLM:
         key = json.dumps(schema, sort_keys=True)
         if key not in loaded.grammars:
             try:
-                grammar = LlamaGrammar.from_json_schema(json.dumps(grammar_schema(schema)),
-                                                        verbose=False)
+                grammar = LlamaGrammar.from_string(schema_gbnf(schema), verbose=False)
             except Exception:  # the converter rejects a few constructs: any JSON, validated
                 grammar = LlamaGrammar.from_string(JSON_GBNF, verbose=False)
             loaded.grammars[key] = grammar

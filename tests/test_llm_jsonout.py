@@ -156,3 +156,19 @@ def test_repeated_keys_keep_a_bare_ratio_beside_a_bound_but_never_repeat_objecti
     data = parse_json(text)
     assert data["constraints"] == {"medium": "3*large", "medium_2": ">= 5", "note": "y"}
     assert data["objective"] == {"sense": "maximize", "expression": "3*a"}
+
+
+def test_the_grammar_bars_control_characters_inside_strings():
+    # llama-cpp-python's converter lets a string hold raw newlines; a looping small model then
+    # wrote 1,200 tokens of "\n" inside one key (NL4Opt train F183)
+    pytest.importorskip("llama_cpp")
+    from llama_cpp import LlamaGrammar
+
+    from optiform.agent.jsonout import schema_gbnf, strict_strings
+    from optiform.agent.schema import scalar_schema
+
+    gbnf = schema_gbnf(scalar_schema())
+    char = next(line for line in gbnf.splitlines() if line.startswith("char ::="))
+    assert char.startswith('char ::= [^"\\\\\\x7F\\x00-\\x1F] | "\\\\"')
+    assert LlamaGrammar.from_string(gbnf, verbose=False) is not None  # llama.cpp parses it
+    assert strict_strings("root ::= \"a\"\n") == "root ::= \"a\"\n"
