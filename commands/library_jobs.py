@@ -102,7 +102,9 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                   limit: int | None = typer.Option(None, help="First N items only."),
                   run: str | None = typer.Option(None, help="Progress key (DATASET:SPLIT)."),
                   attempts: int = typer.Option(2, help="Proposals tried per failed item."),
-                  regression: int = typer.Option(3, help="Right items re-solved per proposal."),
+                  regression: int = typer.Option(
+                      6, help="Right items re-solved per proposal, those that retrieve it "
+                              "first."),
                   k: int | None = typer.Option(None, "-k", help="Insights retrieved per item."),
                   fresh: bool = typer.Option(False, "--fresh", help="Forget earlier progress."),
                   from_run: Path | None = typer.Option(

@@ -71,7 +71,7 @@ class Learner:
     run: str = "default"
     k: int = 4
     attempts: int = 2
-    regression: int = 3
+    regression: int = 6
     require_retrieval: bool = True
     duplicate_threshold: float | None = None
     recorded: Mapping[str, SolveOutcome] = field(default_factory=dict)
@@ -190,7 +190,7 @@ class Learner:
 
 def learn(items: Iterable[Item], solve_item: SolveItem, propose: Propose, store: InsightStore,
           *, retriever: Retriever | None = None, run: str = "default", k: int = 4,
-          attempts: int = 2, regression: int = 3, require_retrieval: bool = True,
+          attempts: int = 2, regression: int = 6, require_retrieval: bool = True,
           recorded: Mapping[str, SolveOutcome] | None = None,
           on_item: Callable[[ItemReport], None] | None = None) -> LearnReport:
     """Learn insights from ``items`` into ``store`` (see the module docstring)."""
