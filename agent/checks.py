@@ -159,18 +159,28 @@ _MEASURE_QUESTION = re.compile(
     r"tons|tonnes|pounds|ounces|acres|square (?:feet|foot|meters|metres)|ml|milliliters)\b")
 
 
+_PER_MEASURE = re.compile(
+    r"\bper\s+(?P<unit>kilograms?|kg|grams?|liters?|litres?|gallons?|pounds?|lbs?|tons?|"
+    r"tonnes?|ounces?|ml|milliliters?)\b")
+
+
 def measure_integers(text: str, f: Formulation) -> Check | None:
     """Every decision integer while the question asks for an amount of a measure ("how many
-    minutes should each machine run"): amounts of time, mass or volume are continuous."""
-    m = _MEASURE_QUESTION.search(text.lower())
-    if m is None or not f.variables or any(v.domain != "integer" or v.index
-                                           for v in f.variables):
+    minutes should each machine run") or the text prices and describes the goods per unit of
+    mass or volume ("Feed A costs $100 per kilogram"): such amounts need not be whole."""
+    lowered = text.lower()
+    m = _MEASURE_QUESTION.search(lowered)
+    per = None if m else _PER_MEASURE.search(lowered)
+    if (m is None and per is None) or not f.variables or \
+            any(v.domain != "integer" or v.index for v in f.variables):
         return None
     names = [v.name for v in f.variables]
+    why = f"asks how many {m.group('unit')}" if m else \
+        f"measures the goods per {per.group('unit') if per else ''}"
     return Check(code="measure_integer", severity="warning", names=names, where=names[0],
                  fix={"domains": dict.fromkeys(names, "continuous")}, message=(
-                     f"The text asks how many {m.group('unit')}, an amount that need not be "
-                     f"whole, but {', '.join(names)} are integer: make them \"continuous\"."))
+                     f"The text {why}, an amount that need not be whole, but "
+                     f"{', '.join(names)} are integer: make them \"continuous\"."))
 
 
 _YES_NO = re.compile(r"\b(?:whether|or not|which (?:of|one)|either|select|choose|decide to|"

@@ -172,3 +172,18 @@ def test_integer_amounts_of_a_measure_are_made_continuous():
     mixed = f.model_copy(update={"variables": [f.variables[0].model_copy(
         update={"domain": "continuous"}), f.variables[1]]})
     assert checks.measure_integers(text, mixed) is None
+
+
+def test_goods_priced_per_kilogram_are_continuous_amounts():
+    # NL4Opt train F062: "Feed A costs $100 per kilogram and contains 10 units of protein"
+    text = ("Feed A costs $100 per kilogram and contains 10 units of protein. Feed B costs $80 "
+            "per kilogram and contains 7 units of protein. Determine the minimum cost.")
+    f = model([("protein", "10*chairs + 7*tables >= 30")])
+    f = f.model_copy(update={"variables": [v.model_copy(update={"domain": "integer"})
+                                           for v in f.variables]})
+    c = checks.measure_integers(text, f)
+    assert c is not None and "per kilogram" in c.message
+    assert c.fix == {"domains": {"chairs": "continuous", "tables": "continuous"}}
+    # "each" or a rate per distance says nothing about divisible goods
+    assert checks.measure_integers(text.replace("per kilogram", "each"), f) is None
+    assert checks.measure_integers("Trucks cost $5 per kilometre to run.", f) is None
