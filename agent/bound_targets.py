@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from optiform.agent import textcues
-from optiform.agent.bound_cues import bound_of, sentence_at, value_cues
+from optiform.agent.bound_cues import bound_of, cue_before, sentence_at, value_cues
 from optiform.agent.comparison import comparison, constant
 from optiform.solvers.formulation import Formulation
 
@@ -155,15 +155,88 @@ def scaled_counts(text: str, f: Formulation) -> list[ScaledCount]:
         for n in numbers:
             if n.percent or n.value != value:
                 continue
-            # the words right after the number, up to a comma, a stop or another number
-            phrase = re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0]
-            after = {textcues.stem(w) for w in textcues.words(phrase)[:3]}
-            named = [x for x in candidates
-                     if (wanted := {textcues.stem(w) for w in textcues.words(x) if len(w) > 2})
-                     and wanted <= after]
-            if len(named) == 1:
-                out.append(ScaledCount(c.name,
-                                       f"{named[0]} {op} {n.text.strip().replace(',', '')}",
+            named = named_after(low, n, candidates)
+            if named is not None:
+                out.append(ScaledCount(c.name, f"{named} {op} {_number(n)}",
                                        sentence_at(text, n.start)))
                 break
+    return out
+
+
+def _number(n: textcues.TextNumber) -> str:
+    return n.text.strip().replace(",", "")
+
+
+def named_after(low: str, n: textcues.TextNumber, candidates: list[str]) -> str | None:
+    """The one candidate variable whose words (as singulars) all stand among the three words
+    right after number ``n`` of the lower-cased text ('100 large pills' -> large_pill), up to
+    a comma, a stop or another number; None when none or several."""
+    phrase = re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0]
+    after = {textcues.stem(w) for w in textcues.words(phrase)[:3]}
+    named = [x for x in candidates
+             if (wanted := {textcues.stem(w) for w in textcues.words(x) if len(w) > 2})
+             and wanted <= after]
+    return named[0] if len(named) == 1 else None
+
+
+@dataclass(frozen=True)
+class MissingCount:
+    name: str  # the new constraint
+    expression: str  # 'large_pill >= 100'
+    sentence: str
+
+
+# phrases that make a number a bound on its own, whatever verb goes with it
+_BOUND_PHRASE = re.compile(
+    r"^(?:at least|at most|no (?:more|less|fewer) than|not (?:more|less|fewer) than|"
+    r"a minimum of|minimum of|minimum|a maximum of|maximum of|maximum|up to|or more|or less|"
+    r"or fewer)$")
+
+
+def _bounds_alone(f: Formulation, variable: str, value: float) -> bool:
+    """Whether a constraint bounds ``variable`` alone by ``value`` ('x >= 5', '3*x <= 15',
+    in either direction), or its declared bounds hold ``value``."""
+    var = f.variable(variable)
+    if var is not None and value in (var.lb, var.ub):
+        return True
+    for c in f.constraints:
+        parts = comparison(c.expression)
+        if parts is None or c.for_each:
+            continue
+        for side, other in ((parts[0], parts[2]), (parts[2], parts[0])):
+            term, bound = single_term(side, {variable}), constant(other)
+            if term is not None and bound is not None and term[0] != 0 and \
+                    abs(bound / term[0] - value) <= 1e-9 * max(1.0, abs(value)):
+                return True
+    return False
+
+
+# the words after the number make it a difference or a multiple, not a count
+_NOT_A_COUNT = re.compile(r"^\s*(?:\S+\s+){0,2}?(?:more|less|fewer|than|times)\b")
+
+
+def missing_counts(text: str, f: Formulation) -> list[MissingCount]:
+    """Bounds on one count that the text states ("the lab has to make at least 100 large
+    pills") and the model left out: a bound phrase right before the number, the words right
+    after it name exactly one variable, and no constraint bounds that variable alone by that
+    number (in either direction: a reversed one is ``bound_directions``' to fix)."""
+    variables = [v.name for v in f.variables if not v.index]
+    taken = {c.name for c in f.constraints}
+    low = text.lower()
+    out: list[MissingCount] = []
+    for n in textcues.numbers_in_text(text):
+        if n.percent or n.value in (0.0, 1.0):
+            continue
+        cue = cue_before(text, n.start)
+        if cue is None or not _BOUND_PHRASE.match(cue.phrase) or \
+                _NOT_A_COUNT.match(low[n.start + len(n.text):n.start + len(n.text) + 40]):
+            continue
+        named = named_after(low, n, variables)
+        if named is None or _bounds_alone(f, named, n.value):
+            continue
+        name = f"{named}_{'min' if cue.direction == '>=' else 'max'}"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        out.append(MissingCount(name, f"{named} {cue.direction} {_number(n)}", cue.sentence))
     return out

@@ -31,6 +31,7 @@ from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
     item_objective,
+    missing_counts,
     percents_as_whole_numbers,
     pooled_bounds,
     ratio_directions,
@@ -338,6 +339,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
             out.append(check)
     out.extend(limit_equalities(text, f))
     out.extend(scaled_counts(text, f))
+    out.extend(missing_counts(text, f))
     out.extend(bound_directions(text, f))
     out.extend(split_totals(text, f))
     out.extend(pooled_bounds(text, f))
@@ -363,6 +365,7 @@ __all__ = [
     "item_objective",
     "limit_equalities",
     "measure_integers",
+    "missing_counts",
     "objective_sense",
     "parse_tree",
     "percents_as_whole_numbers",

@@ -208,6 +208,15 @@ def scaled_counts(text: str, f: Formulation) -> list[Check]:
     return out
 
 
+def missing_counts(text: str, f: Formulation) -> list[Check]:
+    """'At least 100 large pills' nowhere in the model: the bound is added."""
+    return [Check(code="missing_count", severity="warning", where=f"constraint '{m.name}'",
+                  names=[m.name], fix={"constraints": {m.name: m.expression}},
+                  message=(f"The text says \"{m.sentence[:140]}\", which no constraint "
+                           f"states: add {m.expression}."))
+            for m in bound_targets.missing_counts(text, f)]
+
+
 def bound_directions(text: str, f: Formulation) -> list[Check]:
     """Bounds written in the other direction than the words before their number say."""
     out = []

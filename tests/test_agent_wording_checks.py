@@ -461,3 +461,36 @@ def test_a_bare_bound_reads_the_statement_of_its_number_that_names_its_variable(
     assert completed_bound("large", "5", ["large", "small"], text) == "large >= 5"
     assert completed_bound("large", "5", ["large", "small"],
                            "A large piece needs 5 units of glue; 5 are on hand.") is None
+
+
+BONES = ("A small bone requires 10 units of medication and 12 units of meat. A large bone "
+         "requires 15 units of medication and 15 units of meat. The hospital has 2000 units of "
+         "medication and must make at least 30 large bones. How many of each minimize the "
+         "meat used?")
+
+
+def bones(*constraints: str):
+    return to_formulation({
+        "variables": {"small_bones": "integer", "large_bones": "integer"},
+        "objective": {"sense": "minimize", "expression": "12*small_bones + 15*large_bones"},
+        "constraints": {f"c{i}": c for i, c in enumerate(constraints)}})
+
+
+def test_a_count_bound_the_model_left_out_is_added():
+    # NL4Opt train F004: the model wrote '30*large_bones <= 2000' and lost "at least 30"
+    from optiform.agent.wording_checks import missing_counts
+
+    f = bones("10*small_bones + 15*large_bones <= 2000", "30*large_bones <= 2000")
+    (check,) = missing_counts(BONES, f)
+    assert check.fix == {"constraints": {"large_bones_min": "large_bones >= 30"}}
+    assert "at least 30 large bones" in check.message
+    # stated already (as written, scaled, or reversed: the direction check owns that one)
+    for stated in ("large_bones >= 30", "2*large_bones >= 60", "large_bones <= 30"):
+        assert missing_counts(BONES, bones("10*small_bones <= 2000", stated)) == []
+    # a difference, a multiple, or words that name no one variable are no count bound
+    for text in ("It must make at least 30 more large bones than small bones.",
+                 "It must make at least 3 times as many large bones as small bones.",
+                 "It must make at least 30 bones."):
+        assert missing_counts(text, f) == [], text
+    per_day = missing_counts("It must make at least 30 large bones per day.", f)
+    assert [c.fix for c in per_day] == [{"constraints": {"large_bones_min": "large_bones >= 30"}}]
