@@ -168,11 +168,12 @@ def _number(n: textcues.TextNumber) -> str:
 
 
 def named_after(low: str, n: textcues.TextNumber, candidates: list[str]) -> str | None:
-    """The one candidate variable whose words (as singulars) all stand among the three words
-    right after number ``n`` of the lower-cased text ('100 large pills' -> large_pill), up to
-    a comma, a stop or another number; None when none or several."""
+    """The one candidate variable whose words (as singulars) all stand among the five words
+    right after number ``n`` of the lower-cased text ('100 large pills' -> large_pill, '30
+    black and white printers' -> black_and_white_printers), up to a comma, a stop or another
+    number; None when none or several."""
     phrase = re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0]
-    after = {textcues.stem(w) for w in textcues.words(phrase)[:3]}
+    after = {textcues.stem(w) for w in textcues.words(phrase)[:5]}
     named = [x for x in candidates
              if (wanted := {textcues.stem(w) for w in textcues.words(x) if len(w) > 2})
              and wanted <= after]
@@ -181,9 +182,10 @@ def named_after(low: str, n: textcues.TextNumber, candidates: list[str]) -> str 
 
 @dataclass(frozen=True)
 class MissingCount:
-    name: str  # the new constraint
+    name: str  # the new constraint, or the one it replaces
     expression: str  # 'large_pill >= 100'
     sentence: str
+    replaces: bool = False  # the number stood as a coefficient in constraint ``name``
 
 
 # phrases that make a number a bound on its own, whatever verb goes with it
@@ -191,6 +193,26 @@ _BOUND_PHRASE = re.compile(
     r"^(?:at least|at most|no (?:more|less|fewer) than|not (?:more|less|fewer) than|"
     r"a minimum of|minimum of|minimum|a maximum of|maximum of|maximum|up to|or more|or less|"
     r"or fewer)$")
+
+
+def _as_coefficient(f: Formulation, variables: list[str], value: float) -> str | None:
+    """The constraint that uses a count bound's number as the coefficient of the counted
+    variables instead: '20*color <= 35' for "at most 20 color printers", '35*color +
+    35*mono <= 35' for "at most 35 printers of either type" (every coefficient the number,
+    and the number the constant too); None when there is none."""
+    wanted = set(variables)
+    for c in f.constraints:
+        parts = comparison(c.expression)
+        if parts is None or c.for_each or parts[1] not in ("<=", ">=", "<", ">"):
+            continue
+        for side, other in ((parts[0], parts[2]), (parts[2], parts[0])):
+            terms, bound = sum_terms(side, wanted), constant(other)
+            if not terms or bound is None or {x for _, x, _ in terms} != wanted or \
+                    len(terms) != len(wanted) or any(k != value for k, _, _ in terms):
+                continue
+            if len(terms) == 1 or bound == value:
+                return c.name
+    return None
 
 
 def _bounds_alone(f: Formulation, variable: str, value: float) -> bool:
@@ -213,6 +235,8 @@ def _bounds_alone(f: Formulation, variable: str, value: float) -> bool:
 
 # the words after the number make it a difference or a multiple, not a count
 _NOT_A_COUNT = re.compile(r"^\s*(?:\S+\s+){0,2}?(?:more|less|fewer|than|times)\b")
+# '40 units of sleep-inducing medicine': an amount of a thing, not a count of it
+_AMOUNT_OF = re.compile(r"^\s*[a-z-]+\s+of\b")
 
 
 def missing_counts(text: str, f: Formulation) -> list[MissingCount]:
@@ -228,15 +252,42 @@ def missing_counts(text: str, f: Formulation) -> list[MissingCount]:
         if n.percent or n.value in (0.0, 1.0):
             continue
         cue = cue_before(text, n.start)
-        if cue is None or not _BOUND_PHRASE.match(cue.phrase) or \
-                _NOT_A_COUNT.match(low[n.start + len(n.text):n.start + len(n.text) + 40]):
+        tail = low[n.start + len(n.text):n.start + len(n.text) + 40]
+        if cue is None or not _BOUND_PHRASE.match(cue.phrase) or _NOT_A_COUNT.match(tail):
             continue
-        named = named_after(low, n, variables)
-        if named is None or _bounds_alone(f, named, n.value):
+        named = None if _AMOUNT_OF.match(tail) else named_after(low, n, variables)
+        if named is None:
+            shared = shared_noun_after(low, n, variables)
+            misplaced = _as_coefficient(f, shared, n.value) if shared else None
+            if misplaced:
+                out.append(MissingCount(misplaced, f"{' + '.join(shared)} {cue.direction} "
+                                        f"{_number(n)}", cue.sentence, replaces=True))
+            continue
+        if _bounds_alone(f, named, n.value):
+            continue
+        expression = f"{named} {cue.direction} {_number(n)}"
+        misplaced = _as_coefficient(f, [named], n.value)
+        if misplaced:
+            out.append(MissingCount(misplaced, expression, cue.sentence, replaces=True))
             continue
         name = f"{named}_{'min' if cue.direction == '>=' else 'max'}"
         while name in taken:
             name += "_"
         taken.add(name)
-        out.append(MissingCount(name, f"{named} {cue.direction} {_number(n)}", cue.sentence))
+        out.append(MissingCount(name, expression, cue.sentence))
     return out
+
+
+def shared_noun_after(low: str, n: textcues.TextNumber, candidates: list[str]) -> list[str]:
+    """The candidates (two or more) whose names share the noun right after number ``n``
+    ('35 printers of either type' -> color_printers, mono_printers); empty when the noun
+    names fewer than two, or one of them exactly (that is ``named_after``'s)."""
+    phrase = re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0]
+    head = textcues.words(phrase)[:1]
+    if not head:
+        return []
+    noun = textcues.stem(head[0])
+    members = [x for x in candidates
+               if noun in {textcues.stem(w) for w in textcues.words(x)} and
+               [textcues.stem(w) for w in textcues.words(x)] != [noun]]
+    return members if len(members) >= 2 and len(members) == len(candidates) else []

@@ -209,11 +209,14 @@ def scaled_counts(text: str, f: Formulation) -> list[Check]:
 
 
 def missing_counts(text: str, f: Formulation) -> list[Check]:
-    """'At least 100 large pills' nowhere in the model: the bound is added."""
+    """'At least 100 large pills' nowhere in the model, or its number used as a coefficient
+    ('100*large_pill <= 500'): the bound is added, or replaces that constraint."""
     return [Check(code="missing_count", severity="warning", where=f"constraint '{m.name}'",
                   names=[m.name], fix={"constraints": {m.name: m.expression}},
-                  message=(f"The text says \"{m.sentence[:140]}\", which no constraint "
-                           f"states: add {m.expression}."))
+                  message=(f"The text says \"{m.sentence[:140]}\", which "
+                           + (f"constraint '{m.name}' misreads (its number is no coefficient)"
+                              f": write {m.expression}." if m.replaces
+                              else f"no constraint states: add {m.expression}.")))
             for m in bound_targets.missing_counts(text, f)]
 
 

@@ -480,10 +480,13 @@ def test_a_count_bound_the_model_left_out_is_added():
     # NL4Opt train F004: the model wrote '30*large_bones <= 2000' and lost "at least 30"
     from optiform.agent.wording_checks import missing_counts
 
-    f = bones("10*small_bones + 15*large_bones <= 2000", "30*large_bones <= 2000")
+    f = bones("10*small_bones + 15*large_bones <= 2000")
     (check,) = missing_counts(BONES, f)
     assert check.fix == {"constraints": {"large_bones_min": "large_bones >= 30"}}
-    assert "at least 30 large bones" in check.message
+    assert "at least 30 large bones" in check.message and "no constraint" in check.message
+    # written with its number as a coefficient, as the model did: that constraint is replaced
+    (check,) = missing_counts(BONES, bones("10*small_bones <= 2000", "30*large_bones <= 2000"))
+    assert check.fix == {"constraints": {"c1": "large_bones >= 30"}}
     # stated already (as written, scaled, or reversed: the direction check owns that one)
     for stated in ("large_bones >= 30", "2*large_bones >= 60", "large_bones <= 30"):
         assert missing_counts(BONES, bones("10*small_bones <= 2000", stated)) == []
@@ -494,3 +497,49 @@ def test_a_count_bound_the_model_left_out_is_added():
         assert missing_counts(text, f) == [], text
     per_day = missing_counts("It must make at least 30 large bones per day.", f)
     assert [c.fix for c in per_day] == [{"constraints": {"large_bones_min": "large_bones >= 30"}}]
+
+
+PRINTERS = ("The color team can produce at most 20 color printers per day while the black and "
+            "white team can produce at most 30 black and white printers per day. The tray "
+            "machine can make at most 35 printers of either type each day. How many of each "
+            "maximize the profit?")
+
+
+def test_a_count_bound_written_as_a_coefficient_replaces_that_constraint():
+    # NL4Opt train F000: '20*color_printers <= 35' for "at most 20 color printers", and
+    # '35*color + 35*mono <= 35' for "at most 35 printers of either type"
+    from optiform.agent.wording_checks import missing_counts
+
+    f = to_formulation({
+        "variables": {"color_printers": "integer", "black_and_white_printers": "integer"},
+        "objective": {"sense": "maximize",
+                      "expression": "200*color_printers + 70*black_and_white_printers"},
+        "constraints": {"color": "20*color_printers <= 35",
+                        "mono": "30*black_and_white_printers <= 35",
+                        "tray": "35*color_printers + 35*black_and_white_printers <= 35"}})
+    found = missing_counts(PRINTERS, f)
+    assert [c.fix for c in found] == [
+        {"constraints": {"color": "color_printers <= 20"}},
+        {"constraints": {"mono": "black_and_white_printers <= 30"}},
+        {"constraints": {"tray": "color_printers + black_and_white_printers <= 35"}}]
+    assert "misreads" in found[0].message
+    # a sum whose constant is another number may be a real resource: left alone
+    other = f.model_copy(update={"constraints": [
+        c.model_copy(update={"expression": "35*color_printers + 35*black_and_white_printers "
+                                           "<= 700"}) if c.name == "tray" else c
+        for c in f.constraints]})
+    assert "tray" not in {c.names[0] for c in missing_counts(PRINTERS, other)}
+
+
+def test_an_amount_of_a_thing_is_no_count_of_it():
+    # NL4Opt train F158: variables named after the nutrients; "40 units of sleep-inducing
+    # medicine" bounds a nutrient total, not a count of a variable's thing
+    from optiform.agent.wording_checks import missing_counts
+
+    f = to_formulation({
+        "variables": {"sleep_inducing_medicine": "integer", "anti_medicine": "integer"},
+        "objective": {"sense": "minimize",
+                      "expression": "4*sleep_inducing_medicine + 5*anti_medicine"},
+        "constraints": {"s": "3*sleep_inducing_medicine + 6*anti_medicine >= 40"}})
+    text = "The patient must get at least 40 units of sleep-inducing medicine."
+    assert missing_counts(text, f) == []
