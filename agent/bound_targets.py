@@ -167,13 +167,21 @@ def _number(n: textcues.TextNumber) -> str:
     return n.text.strip().replace(",", "")
 
 
+# words that end the noun phrase after a number ('90 boxes if each truck carries...')
+_CLAUSE_WORDS = textcues.wordset(
+    "if each per every while when where that which who to for but so because since as with "
+    "from into by")
+
+
 def named_after(low: str, n: textcues.TextNumber, candidates: list[str]) -> str | None:
     """The one candidate variable whose words (as singulars) all stand among the five words
     right after number ``n`` of the lower-cased text ('100 large pills' -> large_pill, '30
-    black and white printers' -> black_and_white_printers), up to a comma, a stop or another
-    number; None when none or several."""
+    black and white printers' -> black_and_white_printers), up to a comma, a stop, another
+    number or a word that starts a clause ('if', 'each'); None when none or several."""
     phrase = re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0]
-    after = {textcues.stem(w) for w in textcues.words(phrase)[:5]}
+    words = textcues.words(phrase)[:5]
+    clause = next((i for i, w in enumerate(words) if w in _CLAUSE_WORDS), len(words))
+    after = {textcues.stem(w) for w in words[:clause]}
     named = [x for x in candidates
              if (wanted := {textcues.stem(w) for w in textcues.words(x) if len(w) > 2})
              and wanted <= after]

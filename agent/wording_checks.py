@@ -70,6 +70,11 @@ def percents_as_whole_numbers(text: str, f: Formulation) -> Check | None:
 _COUNT_GOAL = re.compile(
     r"\b(?:minimi[sz]e|reduce|decrease|lower|minimum|fewest)\b[^.?!]{0,25}?\b(?:total\s+)?"
     r"number\s+of\s+(?P<noun>[a-z-]+(?:\s+[a-z-]+)?)")
+_MOST_GOAL = re.compile(
+    r"\b(?:maximi[sz]e|increase|most|maximum|largest)\b[^.?!]{0,25}?\b(?:total\s+)?"
+    r"number\s+of\s+(?P<noun>[a-z-]+(?:\s+[a-z-]+)?)")
+_UNITS = frozenset(textcues.stem(w) for w in re.findall(r"\w+", (
+    "hours minutes days dollars calories grams units kg tons liters gallons miles km pounds")))
 _MEASURES = frozenset(textcues.stem(w) for w in re.findall(r"\w+", (
     "people person customers patients hours minutes days dollars calories grams units kg tons "
     "liters gallons miles km pounds trips visits")))
@@ -98,27 +103,47 @@ def _measures_noun(text: str, f: Formulation, noun: str) -> bool:
     return False
 
 
-def count_objective(text: str, f: Formulation) -> Check | None:
-    """'Minimize the total number of workers' with a weighted (cost-like) objective."""
-    m = _COUNT_GOAL.search(text.lower())
-    if not m or not _weighted(f.objective.expression):
-        return None
+def _count_goal(text: str, f: Formulation) -> tuple[re.Match[str], str] | None:
+    """The goal phrase and its sense when the text asks for the fewest or the most of a
+    noun that is no unit of measure ('the fewest workers', 'the most patients vaccinated')."""
+    low = text.lower()
+    m = _COUNT_GOAL.search(low)
     # a maximizing model only when the text's goal is to minimize ("a minimum number of
     # chairs" in a profit problem is a requirement, not the goal)
-    if f.objective.sense != "minimize" and textcues.goal_sense(text) != "minimize":
+    if m and (f.objective.sense == "minimize" or textcues.goal_sense(text) == "minimize") \
+            and textcues.stem(m.group("noun").split()[0]) not in _MEASURES:
+        return m, "minimize"
+    m = _MOST_GOAL.search(low)
+    # 'maximize the number of patients' counts people too: a weight is right only when it is
+    # an amount of them ("a bus carries 30 patients"), which _measures_noun reads
+    if m and f.objective.sense == "maximize" and textcues.goal_sense(text) == "maximize" \
+            and textcues.stem(m.group("noun").split()[0]) not in _UNITS:
+        return m, "maximize"
+    return None
+
+
+def count_objective(text: str, f: Formulation) -> Check | None:
+    """'Minimize the total number of workers' (or 'maximize the number of patients') with a
+    weighted (cost- or time-like) objective."""
+    if not _weighted(f.objective.expression):
         return None
+    goal = _count_goal(text, f)
+    if goal is None:
+        return None
+    m, sense = goal
     noun = m.group("noun")
-    if textcues.stem(noun.split()[0]) in _MEASURES or _measures_noun(text, f, noun):
+    if _measures_noun(text, f, noun):
         return None
     names = " + ".join(v.name for v in f.variables[:4])
     # when every decision is a whole-number count of a few kinds of things, "the total number"
     # is their sum: exact enough to apply; otherwise the LLM is told
     sure = len(f.variables) <= 4 and all(v.domain == "integer" and not v.index
                                          for v in f.variables)
+    most = "most" if sense == "maximize" else "fewest"
     return Check(code="count_objective", severity="warning", where="objective",
-                 fix={"objective": {"expression": names, "sense": "minimize"}} if sure else None,
+                 fix={"objective": {"expression": names, "sense": sense}} if sure else None,
                  message=(
-        f"The text asks for the fewest {noun} (\"{m.group(0)}\"), but the objective weighs the "
+        f"The text asks for the {most} {noun} (\"{m.group(0)}\"), but the objective weighs the "
         f"decisions: if it counts the decisions themselves, the objective is their plain sum "
         f"(e.g. {names}), without costs or sizes."))
 

@@ -543,3 +543,40 @@ def test_an_amount_of_a_thing_is_no_count_of_it():
         "constraints": {"s": "3*sleep_inducing_medicine + 6*anti_medicine >= 40"}})
     text = "The patient must get at least 40 units of sleep-inducing medicine."
     assert missing_counts(text, f) == []
+
+
+def test_the_most_people_served_with_a_time_weighted_objective_is_their_count():
+    # NL4Opt train F032: "maximize the number of patients that can be vaccinated", with the
+    # minutes each vaccine takes as weights
+    from optiform.agent.wording_checks import count_objective
+
+    text = ("The pill vaccine takes 10 minutes to administer while the shot takes 20 minutes. "
+            "If the clinic only operates for 10000 minutes, maximize the number of patients "
+            "that can be vaccinated.")
+    f = to_formulation({"variables": {"pill": "integer", "shot": "integer"},
+                        "objective": {"sense": "maximize", "expression": "10*pill + 20*shot"},
+                        "constraints": {"time": "10*pill + 20*shot <= 10000"}})
+    check = count_objective(text, f)
+    assert check.fix == {"objective": {"expression": "pill + shot", "sense": "maximize"}}
+    assert "the most patients" in check.message
+    # weights that are amounts of the noun are right; a unit of measure is no count
+    carried = ("A bus carries 30 patients and a van 10 patients. Maximize the number of "
+               "patients moved.")
+    assert count_objective(carried, f.model_copy(update={"objective": f.objective.model_copy(
+        update={"expression": "30*pill + 10*shot"})})) is None
+    hours = text.replace("number of patients that can be vaccinated", "number of hours used")
+    assert count_objective(hours, f) is None
+
+
+def test_the_words_naming_a_count_stop_at_a_clause():
+    # '90 boxes if each truck carries 20': 90 counts boxes, not trucks
+    from optiform.agent import textcues
+    from optiform.agent.bound_targets import named_after
+
+    low = "rent trucks to move 90 boxes if each truck carries 20 boxes."
+    (n,) = [n for n in textcues.numbers_in_text(low) if n.value == 90]
+    assert named_after(low, n, ["trucks"]) is None
+    low = "make at most 30 black and white printers per day"
+    (n,) = textcues.numbers_in_text(low)
+    assert named_after(low, n, ["color_printers", "black_and_white_printers"]) == \
+        "black_and_white_printers"
