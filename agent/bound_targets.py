@@ -1,10 +1,12 @@
 """Bounds the model put on the wrong terms, read against the text's numbers.
 
-Two slips of small models that leave a right-looking inequality: one total the text states
+Slips of small models that leave a right-looking inequality: one total the text states
 once ("1200 chickens must be moved") split into a bound per variable (``100*bus >= 1200``,
-``40*car >= 1200``), and a bound on one count ("at most 100 large bottles") put on something
-else (``20*large_bottles <= 100``, or ``small + large <= 8`` for "8 large-truck trips"). Both
-corrections are exact when the text leaves no doubt; the checks carry them as fixes.
+``40*car >= 1200``); a bound on one count ("at most 100 large bottles") put on something
+else (``20*large_bottles <= 100``, or ``small + large <= 8`` for "8 large-truck trips"); and
+a count bound left out, or with its number written as a coefficient (``20*color <= 35`` for
+"at most 20 color printers"). The corrections are exact when the text leaves no doubt; the
+checks carry them as fixes.
 """
 
 from __future__ import annotations
@@ -173,13 +175,17 @@ _CLAUSE_WORDS = textcues.wordset(
     "from into by")
 
 
+def _words_after(low: str, n: textcues.TextNumber) -> list[str]:
+    """The words right after number ``n``, up to a comma, a stop or another number."""
+    return textcues.words(re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0])
+
+
 def named_after(low: str, n: textcues.TextNumber, candidates: list[str]) -> str | None:
     """The one candidate variable whose words (as singulars) all stand among the five words
     right after number ``n`` of the lower-cased text ('100 large pills' -> large_pill, '30
     black and white printers' -> black_and_white_printers), up to a comma, a stop, another
     number or a word that starts a clause ('if', 'each'); None when none or several."""
-    phrase = re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0]
-    words = textcues.words(phrase)[:5]
+    words = _words_after(low, n)[:5]
     clause = next((i for i, w in enumerate(words) if w in _CLAUSE_WORDS), len(words))
     after = {textcues.stem(w) for w in words[:clause]}
     named = [x for x in candidates
@@ -290,8 +296,7 @@ def shared_noun_after(low: str, n: textcues.TextNumber, candidates: list[str]) -
     """The candidates (two or more) whose names share the noun right after number ``n``
     ('35 printers of either type' -> color_printers, mono_printers); empty when the noun
     names fewer than two, or one of them exactly (that is ``named_after``'s)."""
-    phrase = re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0]
-    head = textcues.words(phrase)[:1]
+    head = _words_after(low, n)[:1]
     if not head:
         return []
     noun = textcues.stem(head[0])
