@@ -170,14 +170,13 @@ def measure_integers(text: str, f: Formulation) -> Check | None:
     minutes should each machine run") or the text prices and describes the goods per unit of
     mass or volume ("Feed A costs $100 per kilogram"): such amounts need not be whole."""
     lowered = text.lower()
-    m = _MEASURE_QUESTION.search(lowered)
-    per = None if m else _PER_MEASURE.search(lowered)
-    if (m is None and per is None) or not f.variables or \
+    asked = _MEASURE_QUESTION.search(lowered)
+    cue = asked or _PER_MEASURE.search(lowered)
+    if cue is None or not f.variables or \
             any(v.domain != "integer" or v.index for v in f.variables):
         return None
     names = [v.name for v in f.variables]
-    why = f"asks how many {m.group('unit')}" if m else \
-        f"measures the goods per {per.group('unit') if per else ''}"
+    why = ("asks how many " if asked else "measures the goods per ") + cue.group("unit")
     return Check(code="measure_integer", severity="warning", names=names, where=names[0],
                  fix={"domains": dict.fromkeys(names, "continuous")}, message=(
                      f"The text {why}, an amount that need not be whole, but "

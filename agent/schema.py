@@ -16,6 +16,7 @@ from typing import Any
 
 from optiform.agent.jsonout import keep_repeated_comparisons
 from optiform.errors import FormulationError
+from optiform.solvers.expr import FUNCTIONS
 from optiform.solvers.formulation import RESERVED, Formulation
 
 _NAME: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
@@ -208,12 +209,9 @@ def _renamed_reserved(name: str, out: dict[str, Any]) -> bool:
     name is the variable, and a function name is the variable wherever no call follows."""
     if name not in RESERVED:
         return False
-    if name in ("sum", "range", "len", *_FUNCTION_NAMES):
+    if name in ("sum", "range", "len") or name in FUNCTIONS:
         return True
     return not any(re.search(r"\bfor\b", t) for t in _expressions(out))
-
-
-_FUNCTION_NAMES = ("exp", "log", "sqrt", "abs", "min", "max")
 
 
 def _rename_variables(out: dict[str, Any]) -> None:
