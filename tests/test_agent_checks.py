@@ -159,12 +159,17 @@ def test_solution_checks_and_feedback_text():
     assert checks.errors(found) == [] and len(checks.warnings(found)) == 2
 
 
+def integer_model(*constraints: tuple[str, str]):
+    """``model`` with every variable integer."""
+    f = model(list(constraints))
+    return f.model_copy(update={"variables": [v.model_copy(update={"domain": "integer"})
+                                              for v in f.variables]})
+
+
 def test_integer_amounts_of_a_measure_are_made_continuous():
     text = ("Machine 1 delivers 0.5 units a minute and machine 2 delivers 0.3 units a minute. "
             "How many minutes should each machine be used to minimize the waste?")
-    f = model([("dose", "0.5*chairs + 0.3*tables >= 4")])
-    f = f.model_copy(update={"variables": [v.model_copy(update={"domain": "integer"})
-                                           for v in f.variables]})
+    f = integer_model(("dose", "0.5*chairs + 0.3*tables >= 4"))
     c = checks.measure_integers(text, f)
     assert c is not None and c.fix == {"domains": {"chairs": "continuous",
                                                    "tables": "continuous"}}
@@ -178,9 +183,7 @@ def test_goods_priced_per_kilogram_are_continuous_amounts():
     # NL4Opt train F062: "Feed A costs $100 per kilogram and contains 10 units of protein"
     text = ("Feed A costs $100 per kilogram and contains 10 units of protein. Feed B costs $80 "
             "per kilogram and contains 7 units of protein. Determine the minimum cost.")
-    f = model([("protein", "10*chairs + 7*tables >= 30")])
-    f = f.model_copy(update={"variables": [v.model_copy(update={"domain": "integer"})
-                                           for v in f.variables]})
+    f = integer_model(("protein", "10*chairs + 7*tables >= 30"))
     c = checks.measure_integers(text, f)
     assert c is not None and "per kilogram" in c.message
     assert c.fix == {"domains": {"chairs": "continuous", "tables": "continuous"}}
