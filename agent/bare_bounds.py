@@ -9,7 +9,9 @@ and the direction is known (an operator or phrase in the expression, a word of t
 the words the text puts before that number), the bound is exact: ``medium >= 5``.
 
 The same reading resolves an unknown name used inside an expression (``kayak_trips >= ...``
-when the variable is ``kayaks``). Pure functions of the text and the formulation.
+when the variable is ``kayaks``; ``total_carts`` beside golf_carts and pull_carts is their sum;
+``DM24000`` is the number the text writes "DM24,000"). Pure functions of the text and the
+formulation.
 """
 
 from __future__ import annotations
@@ -102,6 +104,14 @@ def _text_direction(text: str, value: float, variable: str | None = None) -> str
     return directions.pop() if len(directions) == 1 else None
 
 
+def _name_direction(name: str) -> str | None:
+    """'<=' for a name with an upper word only ('horses_max'), '>=' for a lower word only
+    ('protein_min'), else None."""
+    words = set(name_words(name))
+    upper, lower = bool(words & _UPPER_WORDS), bool(words & _LOWER_WORDS)
+    return None if upper == lower else "<=" if upper else ">="
+
+
 def completed_bound(name: str, expression: str, variables: list[str], text: str,
                     ratios: tuple[ratio_cues.RatioCue, ...] = ()) -> str | None:
     """The bound ``expression`` means under ``name`` ('medium', '5' -> 'medium >= 5' when the
@@ -126,17 +136,17 @@ def completed_bound(name: str, expression: str, variables: list[str], text: str,
     if value is None:
         # 'at least 2*large_kegs' under small_kegs: the phrase gives the direction and the
         # rest is the other side, an expression in the other variables
+        # 'camels' under horses_max: the name's words give the direction
         names = set(IDENTIFIER.findall(raw))
-        if direction is not None and parses(raw) and \
+        if direction is None:
+            direction = _name_direction(name)
+        if direction is not None and parses(raw) and variable not in names and \
                 names & (set(variables) - {variable}) and not names - set(variables):
             return f"{variable} {direction} {raw.strip()}"
         return None
     if direction is None:
-        words = set(name_words(name))
-        upper, lower = bool(words & _UPPER_WORDS), bool(words & _LOWER_WORDS)
         # a word of the name says the direction ("horses_max"), else the text's words do
-        direction = ("<=" if upper else ">=") if upper != lower else \
-            _text_direction(text, value, variable)
+        direction = _name_direction(name) or _text_direction(text, value, variable)
     if direction is None and value == 0:
         # a bare 0 under a variable's name is its sign: nobody writes "x <= 0" (which would
         # fix the variable at zero) as a bound without its operator
@@ -170,7 +180,6 @@ def total_bound(name: str, expression: str, variables: list[str], text: str) -> 
     members = total_members(name, variables)
     if not members:
         return None
-    words = name_words(name)
     body, direction = expression.strip().lower(), None
     for pattern, op in _PHRASES:
         m = pattern.match(body)
@@ -181,12 +190,28 @@ def total_bound(name: str, expression: str, variables: list[str], text: str) -> 
     if value is None:
         return None
     if direction is None:
-        upper, lower = bool(set(words) & _UPPER_WORDS), bool(set(words) & _LOWER_WORDS)
-        direction = ("<=" if upper else ">=") if upper != lower else \
-            _text_direction(text, value)
+        direction = _name_direction(name) or _text_direction(text, value)
     if direction is None:
         return None
     return f"{' + '.join(members)} {direction} {body.strip()}"
+
+
+_GLUED = re.compile(r"([A-Z]{2,3}|Rs|Rp)_?(\d+)")  # DM, USD, EUR, RMB, INR, Rs
+
+
+def glued_number(name: str, text: str) -> str | None:
+    """The number a currency or unit glued to it hides ('DM24000' -> '24000' when the text
+    says "DM24,000" or "DM 24000"), or None: a currency code, and the text must write those
+    letters right before that number, so 'x1' or 'P1' stays a name."""
+    m = _GLUED.fullmatch(name)
+    if m is None:
+        return None
+    letters, digits = m.groups()
+    pattern = rf"(?<![A-Za-z]){re.escape(letters)}\s?\d+(?:,\d{{3}})*(?![\d.])"
+    for found in re.finditer(pattern, text):
+        if found.group(0)[len(letters):].strip().replace(",", "") == digits:
+            return digits
+    return None
 
 
 def parses(expression: str) -> bool:
@@ -227,9 +252,20 @@ def resolved(expression: str, mapping: dict[str, str]) -> str:
     return IDENTIFIER.sub(lambda m: mapping.get(m.group(0), m.group(0)), expression)
 
 
+def _meaning(name: str, variables: list[str], text: str) -> str | None:
+    """What an unknown name stands for: one variable ('kayak_trips' -> kayaks), the sum of
+    the variables a total names ('total_carts' -> '(golf_carts + pull_carts)'), or a number
+    with its currency glued on ('DM24000' -> 24000); None when nothing sure."""
+    if (variable := named_variable(name, variables)) is not None:
+        return variable
+    if members := total_members(name, variables):
+        return f"({' + '.join(members)})"
+    return glued_number(name, text)
+
+
 def bare_bound_fixes(f: Formulation, text: str) -> dict[str, dict[str, str]]:
     """``{"constraints": {name: fixed}}`` for the bare bounds of a scalar-shaped model, and for
-    unknown names in its expressions that stand for one variable; empty when none. Models
+    unknown names in its expressions whose meaning is sure (``_meaning``); empty when none. Models
     with sets, parameters or loops are left alone (their names are not all variables)."""
     if f.sets or f.parameters or any(c.for_each for c in f.constraints):
         return {}
@@ -245,11 +281,11 @@ def bare_bound_fixes(f: Formulation, text: str) -> dict[str, dict[str, str]]:
                 out.setdefault("constraints", {})[c.name] = bound
                 continue
         mapping = {n: v for n in unknown_names(c.expression, known)
-                   if (v := named_variable(n, variables)) is not None}
+                   if (v := _meaning(n, variables, text)) is not None}
         if mapping:
             out.setdefault("constraints", {})[c.name] = resolved(c.expression, mapping)
     mapping = {n: v for n in unknown_names(f.objective.expression, known)
-               if (v := named_variable(n, variables)) is not None}
+               if (v := _meaning(n, variables, text)) is not None}
     if mapping:
         out["objective"] = {"expression": resolved(f.objective.expression, mapping)}
     return out

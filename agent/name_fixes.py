@@ -6,10 +6,11 @@ as if it were the quantity: ``"people": "4*kayaks + 5*boats <= 550"`` and, later
 formulation does not build; what was meant is the constrained side of the named constraint,
 ``4*kayaks >= 0.75*(4*kayaks + 5*boats)``. Told so, the model often writes the same line
 again; the substitution is mechanical, so the autofix node applies it, together with the
-bare bounds of ``bare_bounds``. Two more shapes that never build are read the same way: a
+bare bounds of ``bare_bounds``. Three more shapes that never build are read the same way: a
 bare number under a name that stands for no variable (``"apples_available": "10"``) is a
-named number, written into the lines that use it; a sentence written as a constraint is a
-note, dropped.
+named number, and an expression in the variables alone (``"total_carts": "golf_carts +
+pull_carts"``) a definition, each written into the lines that use it; a sentence written as
+a constraint is a note, dropped.
 """
 
 from __future__ import annotations
@@ -46,18 +47,39 @@ def is_prose(expression: str) -> bool:
         len(re.findall(r"[A-Za-z]{2,}", expression)) >= 5
 
 
+def _definition(name: str, expression: str, variables: set[str]) -> bool:
+    """Whether a constraint is a definition: no comparison, only variables ('total_carts':
+    'golf_carts + pull_carts'), under a name that is no bound on one variable (for
+    'horses_max': 'camels' see ``bare_bounds``)."""
+    names = set(IDENTIFIER.findall(expression))
+    return not _COMPARISON.search(expression) and parses(expression) and bool(names) and \
+        names <= variables and named_variable(name, sorted(variables)) is None
+
+
+def _total_definition(name: str, expression: str, variables: set[str]) -> bool:
+    """'total_carts': 'golf_carts + pull_carts': the sum a total's name stands for, which
+    states nothing."""
+    members = total_members(name, sorted(variables))
+    return bool(members) and \
+        re.sub(r"\s+", "", expression) in {"+".join(members), "+".join(reversed(members))}
+
+
 def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     """``{"constraints": {name: new expression}, "objective": {"expression": ...}}`` for every
     expression that uses a constraint's name as a quantity (a name that is not also a
     variable, parameter or set); a constraint's own name is left alone. A "constraint" that is
-    a bare number under a name that stands for no variable is a named number: it is written
-    into the expressions that use it and dropped (``"drop": {name: why}``). Empty when none."""
+    a bare number under a name that stands for no variable is a named number, and one that
+    is an expression in the variables alone is a definition: each is written into the
+    expressions that use it and dropped (``"drop": {name: why}``); a definition nothing uses
+    is kept (it is an unfinished constraint) unless it is the sum its total's name says.
+    Empty when none."""
     declared = {v.name for v in f.variables} | {p.name for p in f.parameters} | \
         {s.name for s in f.sets}
     variables = {v.name for v in f.variables}
     quantities = {}
     constants = []  # "apples_available": "10" is a named number, not a constraint
     notes = [c.name for c in f.constraints if is_prose(c.expression)]
+    definitions = []  # "total_carts": "golf_carts + pull_carts" names a quantity
     for c in f.constraints:
         if c.name in declared or c.for_each or c.name in notes:
             continue
@@ -70,6 +92,9 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
         side = constrained_side(c.expression, variables)
         if side is not None:
             quantities[c.name] = side
+        elif _definition(c.name, c.expression, variables):
+            quantities[c.name] = c.expression.strip()
+            definitions.append(c.name)
 
     def substitute(text: str, own: str | None) -> str:
         if not parses(text):  # prose or broken syntax: no name in it is a quantity
@@ -81,6 +106,11 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     drop = {name: "a named number, written into the expressions that use it"
             for name in constants}
     drop.update(dict.fromkeys(notes, "a sentence, not a constraint"))
+    used = {n for text in [f.objective.expression, *(c.expression for c in f.constraints)]
+            if parses(text) for n in IDENTIFIER.findall(text)}
+    drop.update({name: "a definition, written into the expressions that use it"
+                 for name in definitions
+                 if name in used or _total_definition(name, quantities[name], variables)})
     if drop:
         out["drop"] = drop
     if not quantities:

@@ -351,3 +351,68 @@ def test_comparisons_listed_with_commas_become_one_constraint_each():
                         "constraints": {"need": "a + b >= 30, a >= 10", "cap": "max(a, b) <= 40"}})
     # the comma inside max(a, b) separates arguments, not comparisons
     assert conjunctions(f) == {"need": "a + b >= 30", "need_2": "a >= 10"}
+
+
+def test_an_expression_under_a_bound_name_takes_the_names_direction():
+    from optiform.agent.bare_bounds import completed_bound
+
+    fleet = ["vans", "trucks"]
+    assert completed_bound("trucks_max", "vans", fleet, "") == "trucks <= vans"
+    assert completed_bound("trucks_min", "2*vans", fleet, "") == "trucks >= 2*vans"
+    assert completed_bound("trucks", "vans", fleet, "") is None  # no word says which way
+    assert completed_bound("trucks_max", "trucks + vans", fleet, "") is None  # not a bound
+    assert completed_bound("trucks_max", "bikes", fleet, "") is None  # unknown name
+
+
+def test_a_definition_is_written_where_it_is_used_and_a_total_names_its_sum():
+    from optiform.agent.name_fixes import static_fixes
+    from optiform.agent.schema import to_formulation
+
+    base = {"variables": {"red_boxes": "integer", "blue_boxes": "integer"},
+            "objective": {"sense": "minimize", "expression": "red_boxes + blue_boxes"},
+            "constraints": {"share": "red_boxes <= 0.6*total_boxes",
+                            "items": "4*red_boxes + blue_boxes >= 80"}}
+    # 'total_boxes' unknown: the total of the boxes
+    assert static_fixes(to_formulation(base)) == {
+        "constraints": {"share": "red_boxes <= 0.6*(red_boxes + blue_boxes)"}}
+    # defined as a 'constraint' with no comparison: written in, the definition dropped
+    defined = {**base, "constraints": {**base["constraints"],
+                                       "total_boxes": "red_boxes + blue_boxes"}}
+    fixes = static_fixes(to_formulation(defined))
+    assert fixes["constraints"] == {"share": "red_boxes <= 0.6*(red_boxes + blue_boxes)"}
+    assert set(fixes["drop"]) == {"total_boxes"}
+    # the model wrote the sum in itself: the leftover definition states nothing
+    done = {**defined, "constraints": {"share": "red_boxes <= 0.6*(red_boxes + blue_boxes)",
+                                       "total_boxes": "red_boxes + blue_boxes"}}
+    assert static_fixes(to_formulation(done)) == {
+        "drop": {"total_boxes": "a definition, written into the expressions that use it"}}
+    # an expression nothing uses is an unfinished constraint: left to the model
+    unfinished = {**base, "constraints": {"items": "4*red_boxes + blue_boxes >= 80",
+                                          "weight": "3*red_boxes + 2*blue_boxes"}}
+    assert static_fixes(to_formulation(unfinished)) == {}
+    answer = Assistant(load_settings(library=False), llm=FakeLLM([defined]),
+                       solve=solve_formulation,
+                       export=lambda f, data_dir=None: "# script").solve(
+        "A shop packs red boxes holding 4 items and blue boxes holding 1 item. At least 80 "
+        "items must be packed, and at most 60% of the boxes may be red. Minimize the boxes.")
+    assert answer.source == "autofix" and answer.status == "optimal"
+    assert answer.objective == 29.0  # 17 red (68 items) + 12 blue: 17 <= 0.6*29
+
+
+def test_a_number_with_its_currency_glued_on_is_the_number():
+    from optiform.agent.bare_bounds import glued_number
+    from optiform.agent.name_fixes import static_fixes
+    from optiform.agent.schema import to_formulation
+
+    text = "Each lathe earns DM12,500 and each drill DM 4000; x1 lathes are planned."
+    assert glued_number("DM12500", text) == "12500"
+    assert glued_number("DM4000", text) == "4000"
+    assert glued_number("DM1250", text) is None  # not the number the text writes
+    assert glued_number("x1", text) is None  # a name, not a currency
+    f = to_formulation({"variables": {"lathes": "integer", "drills": "integer"},
+                        "objective": {"sense": "maximize",
+                                      "expression": "DM12500*lathes + DM4000*drills"},
+                        "constraints": {"hours": "5*lathes + 2*drills <= 40"}})
+    assert static_fixes(f, text) == {
+        "objective": {"expression": "12500*lathes + 4000*drills"}}
+    assert static_fixes(f, "") == {}
