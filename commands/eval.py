@@ -137,6 +137,8 @@ def register(app: typer.Typer) -> None:
         dataset: str = typer.Option(..., "--dataset", "-d", help="Data set name or JSONL path."),
         split: str = typer.Option("test", help="Split of a named data set."),
         limit: int | None = typer.Option(None, min=1, help="Only the first N items."),
+        skip: int = typer.Option(0, min=0, help="Leave out the first N items (with --limit: "
+                                 "the N after them), e.g. a held-out slice."),
         strategy: list[str] = typer.Option(
             ["standard", "agent"], "--strategy", "-s",
             help="standard, cot, retry, agent; options as agent:samples=3,max_repairs=1. "
@@ -158,7 +160,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             config = RunConfig(
-                dataset=dataset, split=split, limit=limit, strategies=strategy,
+                dataset=dataset, split=split, limit=limit, skip=skip, strategies=strategy,
                 workers=workers, samples=samples, max_repairs=max_repairs,
                 code_strategy=code_strategy, backend=backend, model=model,
             )

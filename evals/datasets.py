@@ -188,9 +188,11 @@ def load_dataset(
     split: str = "test",
     *,
     limit: int | None = None,
+    skip: int = 0,
     configured: Path | None = None,
 ) -> Dataset:
-    """A data set by name or path; ``limit`` keeps the first N items (file order)."""
+    """A data set by name or path; ``skip`` drops the first N items and ``limit`` keeps the
+    N after them (file order)."""
     path = resolve(spec, split, configured)
     spec_path = Path(spec).expanduser()
     if spec_path.is_file():
@@ -200,8 +202,18 @@ def load_dataset(
     else:
         name = str(spec)
     dataset = load_file(path, name=name, split=split)
-    if limit is not None:
-        if limit < 1:
-            raise EvalError(f"--limit must be at least 1 (got {limit})")
-        dataset.items = dataset.items[:limit]
+    dataset.items = window(dataset.items, skip=skip, limit=limit)
     return dataset
+
+
+def window(items: list[Item], *, skip: int = 0, limit: int | None = None) -> list[Item]:
+    """Items ``skip+1`` to ``skip+limit`` (to the end without a limit); an error when the
+    window is empty or its bounds are not counts."""
+    if limit is not None and limit < 1:
+        raise EvalError(f"--limit must be at least 1 (got {limit})")
+    if skip < 0:
+        raise EvalError(f"--skip must be 0 or more (got {skip})")
+    if skip >= len(items):
+        raise EvalError(f"--skip {skip} leaves no items: the data set has {len(items)}",
+                        hint=f"use a --skip below {len(items)}")
+    return items[skip:][:limit]

@@ -113,6 +113,8 @@ def command_line(config: dict[str, Any]) -> str:
     parts = ["optiform eval run", f"--dataset {config.get('dataset')}"]
     if config.get("split") and config["split"] != "test":
         parts.append(f"--split {config['split']}")
+    if config.get("skip"):
+        parts.append(f"--skip {config['skip']}")
     if config.get("limit"):
         parts.append(f"--limit {config['limit']}")
     parts += [f"--strategy {s}" for s in config.get("strategies", [])]

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from optiform.errors import EvalError
 from optiform.evals import provenance
 from optiform.evals.baselines import safe_name
-from optiform.evals.datasets import Dataset, load_dataset, load_file
+from optiform.evals.datasets import Dataset, load_dataset, load_file, window
 from optiform.evals.formats import Item
 from optiform.evals.records import solve_one
 from optiform.evals.store import ResultStore, record_key
@@ -40,6 +40,7 @@ class RunConfig(BaseModel):
     dataset: str
     split: str = "test"
     limit: int | None = Field(None, ge=1)
+    skip: int = Field(0, ge=0)
     strategies: list[str] = Field(default_factory=lambda: ["standard", "agent"])
     workers: int = Field(1, ge=1)
     samples: int | None = Field(None, ge=1)
@@ -133,8 +134,8 @@ def start_run(
     """Run ``config`` into the folder ``out`` (a folder of the same run is resumed)."""
     store = ResultStore(out)
     if store.has_run():
-        recorded = store.read_run().get("config")
-        if recorded != config.model_dump():
+        recorded = RunConfig.model_validate(store.read_run().get("config") or {})
+        if recorded != config:
             raise EvalError(
                 f"{out} already holds a different run",
                 hint=f"`optiform eval resume {out}` continues it; or choose another --out",
@@ -143,7 +144,7 @@ def start_run(
                           executor=executor, on_event=on_event)
     specs = config.specs()
     settings = settings if settings is not None else make_settings(config)
-    dataset = load_dataset(config.dataset, config.split, limit=config.limit,
+    dataset = load_dataset(config.dataset, config.split, limit=config.limit, skip=config.skip,
                            configured=getattr(settings, "benchmarks_dir", None))
     llm = llm if llm is not None else build_llm(settings)
     model = provenance.model_name(llm, settings)
@@ -199,8 +200,7 @@ def resume_run(
     if dataset.sha256 != meta["sha256"]:
         raise EvalError(f"the data set file {path} changed since the run started",
                         hint="start a new run with another --out")
-    if config.limit is not None:
-        dataset.items = dataset.items[: config.limit]
+    dataset.items = window(dataset.items, skip=config.skip, limit=config.limit)
     llm = llm if llm is not None else build_llm(settings)
     now = provenance.now_iso()
     info["resumed"] = [*info.get("resumed", []), now]

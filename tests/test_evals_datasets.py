@@ -62,6 +62,18 @@ def test_limit_keeps_the_first_items(shared_dir, monkeypatch):
         load_dataset("optibench", limit=0)
 
 
+def test_skip_leaves_out_the_first_items(shared_dir, monkeypatch):
+    monkeypatch.setenv("OPTIFORM_SHARED", str(shared_dir))
+    full = load_dataset("optibench")
+    held_out = load_dataset("optibench", skip=100, limit=5)
+    assert [i.id for i in held_out.items] == [i.id for i in full.items[100:105]]
+    assert [i.id for i in load_dataset("optibench", skip=len(full) - 2).items] == \
+        [i.id for i in full.items[-2:]]
+    with pytest.raises(EvalError, match="leaves no items") as err:
+        load_dataset("optibench", skip=len(full))
+    assert err.value.hint == f"use a --skip below {len(full)}"
+
+
 def test_unknown_name_lists_known_ones(shared_dir, monkeypatch):
     monkeypatch.setenv("OPTIFORM_SHARED", str(shared_dir))
     with pytest.raises(EvalError) as err:

@@ -16,6 +16,7 @@ from optiform.agent.fake import FakeLLM
 from optiform.agent.llm import Message
 from optiform.config import load_settings
 from optiform.errors import EvalError, LLMConnectionError, LLMError
+from optiform.evals.report import command_line
 from optiform.evals.runner import RunConfig, effective_workers, resume_run, start_run
 from optiform.evals.store import ResultStore, load_results
 from optiform.evals.strategy import ItemOutcome
@@ -107,6 +108,28 @@ def test_same_folder_different_config_is_refused(tmp_path):
             tmp_path / "out")
     again = run(tmp_path, RunConfig(dataset=str(data), strategies=["echo"]), tmp_path / "out")
     assert again.ran == 0
+
+
+def test_a_skipped_head_is_recorded_and_resumed_as_the_same_window(tmp_path):
+    data = write_items(tmp_path / "toy.jsonl", 6)
+    out = tmp_path / "out"
+    config = RunConfig(dataset=str(data), strategies=["echo"], skip=2, limit=3)
+    first = run(tmp_path, config, out)
+    assert first.ran == 3
+    assert sorted(r["id"] for r in load_results(out / "results.jsonl")) == [
+        "toy:2", "toy:3", "toy:4"]
+    info = json.loads((out / "run.json").read_text())
+    assert "--skip 2 --limit 3" in command_line(info["config"])
+    again = resume_run(out, llm=FakeLLM(), settings=load_settings(backend="fake"),
+                       factories=FACTORIES)
+    assert again.ran == 0 and again.skipped == 3
+    # a folder recorded before --skip existed continues as the same run (--skip 0)
+    plain = RunConfig(dataset=str(data), strategies=["echo"], limit=3)
+    run(tmp_path, plain, tmp_path / "old")
+    info = json.loads((tmp_path / "old" / "run.json").read_text())
+    del info["config"]["skip"]
+    (tmp_path / "old" / "run.json").write_text(json.dumps(info))
+    assert run(tmp_path, plain, tmp_path / "old").ran == 0
 
 
 def test_torn_last_line_is_ignored_and_rewritten(tmp_path):
