@@ -106,7 +106,7 @@ def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
             trace=trace, temperature=temp, seed=deps.seed + i, tables=bool(tables),
             shape=shape)
         if broken_reply(attempt):
-            # a reply cut off at the token limit (often a repetitive run-away) or not JSON at
+            # a reply cut off at the token limit or stopped as a loop (a run-away) or not JSON at
             # all: ask again, once, sampled, rather than repair from nothing
             trace.append(step("formulate", "note", started=state["started"], attempt=i,
                               detail={"retry": attempt.get("error") or "broken reply"}))

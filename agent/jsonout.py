@@ -147,7 +147,8 @@ def complete_validated(call: Callable[[list[Message]], Completion], messages: li
     """Call, validate the answer against ``schema``, and on failure repair once.
 
     The returned Completion has ``data`` set and usage/latency summed over both rounds. An
-    answer cut off by ``max_tokens`` is not repaired (a second try would be cut off too).
+    answer cut off by ``max_tokens``, or stopped as a loop (finish reason ``loop``, see
+    ``loops``), is not repaired (a second try would run away too).
     """
     first = call(messages)
     data, errors = check_answer(first.text, schema)
@@ -158,6 +159,12 @@ def complete_validated(call: Callable[[list[Message]], Completion], messages: li
             f"the answer was cut off at the token limit ({first.usage.completion_tokens} "
             "tokens) before the JSON was complete",
             model=model, hint="raise max_tokens, or ask for a smaller answer",
+            reply=first.text, usage=first.usage, latency=first.latency)
+    if first.finish_reason == "loop":
+        raise LLMOutputError(
+            f"the answer ran into a loop, repeating itself, and was stopped after "
+            f"{first.usage.completion_tokens} tokens before the JSON was complete",
+            model=model, hint="ask again at a higher temperature, or with a shorter prompt",
             reply=first.text, usage=first.usage, latency=first.latency)
     second = call(repair_messages(messages, first.text, errors))
     data, errors = check_answer(second.text, schema)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from optiform.agent.jsonout import complete_validated, schema_gbnf
 from optiform.agent.llm import Completion, Message, Usage, as_messages
+from optiform.agent.loops import LoopWatch
 from optiform.errors import ContextOverflowError, LLMError, ModelUnavailableError
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class _Loaded:
     llama: Any
     lock: threading.Lock = field(default_factory=threading.Lock)
     reused: list[int] = field(default_factory=list)
+    looped: list[int] = field(default_factory=list)  # periods of replies stopped as loops
     grammars: dict[str, Any] = field(default_factory=dict)
 
 
@@ -138,14 +140,22 @@ def _load(path: Path, n_ctx: int, threads: int, prompt_lookup: bool, extra_buffe
 
 
 def _count_reuse(loaded: _Loaded) -> None:
-    """Record, per generation, how many prompt tokens came from the KV cache."""
+    """Record, per generation, how many prompt tokens came from the KV cache; and end a
+    generation that runs into a loop (``loops``) with the end-of-text token, recording it in
+    ``loaded.looped``, instead of letting it run to the token limit."""
     llama = loaded.llama
     generate = llama.generate
 
-    def counting(tokens: Sequence[int], *args: Any, **kwargs: Any) -> Any:
+    def counting(tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
         previous = llama._input_ids.tolist()
         loaded.reused.append(reused_prefix(previous, list(tokens)))
-        return generate(tokens, *args, **kwargs)
+        watch = LoopWatch()
+        for token in generate(tokens, *args, **kwargs):
+            if watch.add(token):
+                loaded.looped.append(watch.period or 0)
+                yield llama.token_eos()
+                return
+            yield token
 
     llama.generate = counting
 
@@ -249,11 +259,13 @@ class LocalLLM:
             with loaded.lock:
                 start = time.perf_counter()
                 loaded.reused.clear()
+                loaded.looped.clear()
                 with self._errors():
                     resp = self._chat(loaded, conversation, grammar=grammar, stream=False,
                                       **params)
                 latency = time.perf_counter() - start
                 cached = sum(loaded.reused)
+                looped = bool(loaded.looped)
             choice = resp["choices"][0]
             usage = resp.get("usage") or {}
             return Completion(
@@ -262,7 +274,7 @@ class LocalLLM:
                             completion_tokens=usage.get("completion_tokens", 0),
                             cached_prompt_tokens=cached),
                 latency=latency, model=self.model_path.name,
-                finish_reason=choice.get("finish_reason"))
+                finish_reason="loop" if looped else choice.get("finish_reason"))
 
         if schema is None:
             return call(msgs)

@@ -103,6 +103,14 @@ def test_truncated_answer_is_not_repaired():
     assert info.value.latency == 0.5
 
 
+def test_an_answer_stopped_as_a_loop_is_not_repaired_and_says_so():
+    call, seen = answers('{"name": "ab_ab_ab_ab', finish="loop")
+    with pytest.raises(LLMOutputError, match="ran into a loop") as info:
+        complete_validated(call, ASK, SCHEMA, model="m")
+    assert len(seen) == 1 and info.value.reply == '{"name": "ab_ab_ab_ab'
+    assert "higher temperature" in (info.value.hint or "")
+
+
 def test_grammar_schema_rewrites_what_llama_cpp_mishandles():
     schema = {"type": "object", "title": "T", "description": "d",
               "properties": {"values": {"type": "array", "items": {}},

@@ -1,0 +1,63 @@
+"""Run-away replies stopped as loops: the detector, and the generation wrapper."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optiform.agent.local_llm import _count_reuse, _Loaded
+from optiform.agent.loops import LoopWatch, loop_period
+
+EOS = 0
+
+
+def test_a_tail_repeating_one_stretch_is_a_loop():
+    line = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22]  # one repeated key-value pair
+    assert loop_period(list(range(100, 140)) + line * 12) == 12
+    assert loop_period([7, 8] * 70) == 2  # per_week_per_week...
+    # constraint lines that differ in one token are no loop
+    lines = [t for i in range(30) for t in (11, 12, 13, 100 + i, 15, 16)]
+    assert loop_period(lines) is None
+    # a repetition shorter than the minimum span is left alone (a short list of zeros)
+    assert loop_period([1, 2, 3] + [5, 6] * 40) is None
+    assert loop_period([]) is None and loop_period([4] * 10) is None
+
+
+def test_the_watch_fires_once_the_loop_is_long_enough():
+    watch = LoopWatch(every=1)
+    stream = list(range(200, 260)) + [31, 32, 33, 34] * 100
+    fired = next(i for i, token in enumerate(stream) if watch.add(token))
+    assert 60 + 128 <= fired + 1 <= 60 + 128 + 8 and watch.period == 4
+
+
+class FakeLlama:
+    """What the wrapper touches of llama_cpp.Llama: generate, _input_ids, token_eos."""
+
+    def __init__(self, stream: list[int]) -> None:
+        self.stream = stream
+        self._input_ids = np.array([1, 2, 3])
+        self.produced = 0
+
+    def generate(self, tokens, *args, **kwargs):
+        for token in self.stream:
+            self.produced += 1
+            yield token
+
+    def token_eos(self) -> int:
+        return EOS
+
+
+def test_a_looping_generation_ends_with_end_of_text_and_is_recorded():
+    llama = FakeLlama(list(range(200, 230)) + [41, 42, 43] * 400)
+    loaded = _Loaded(llama=llama)
+    _count_reuse(loaded)
+    out = list(llama.generate([1, 2, 9]))
+    assert out[-1] == EOS and len(out) < 250 and llama.produced < 250
+    assert loaded.looped == [3] and loaded.reused == [2]
+
+
+def test_a_normal_generation_passes_through_untouched():
+    stream = [t for i in range(40) for t in (11, 12, 100 + i, 13)]
+    llama = FakeLlama(stream)
+    loaded = _Loaded(llama=llama)
+    _count_reuse(loaded)
+    assert list(llama.generate([1, 2, 3])) == stream and loaded.looped == []
