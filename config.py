@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     autofix: bool = Field(True, description="Apply the exact corrections some checks find "
                           "(a bound's direction, a ratio's side, a count declared binary) "
                           "without an LLM round.")
+    mend: bool = Field(True, description="When the only errors are lines of the model that do "
+                       "not read, ask the LLM for those lines alone before writing the whole "
+                       "model again.")
     formulation_shape: Literal["auto", "scalar", "indexed"] = Field(
         "auto", description="Shape of the JSON the LLM writes: 'scalar' (named variables, "
         "numbers in the expressions; short answers), 'indexed' (sets and parameters), or "

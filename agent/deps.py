@@ -69,6 +69,7 @@ class Deps:
     samples: int = 1
     formulation_shape: str = "auto"
     autofix: bool = True
+    mend: bool = True
     code_strategy: bool = False
     top_k: int = 4
     temperature: float = 0.0
@@ -98,6 +99,7 @@ class Deps:
             "samples": settings.samples,
             "formulation_shape": settings.formulation_shape,
             "autofix": settings.autofix,
+            "mend": settings.mend,
             "code_strategy": settings.code_strategy,
             "top_k": settings.top_k if settings.library else 0,
             "temperature": settings.temperature,

@@ -15,6 +15,7 @@ from optiform.agent import checks, prompts
 from optiform.agent.deps import Deps, call_llm, step
 from optiform.agent.events import emit, traced_node
 from optiform.agent.llm import Message
+from optiform.agent.mend import lines_to_mend, mend
 from optiform.agent.schema import model_json, schema_for, to_formulation, to_scalar
 from optiform.agent.state import AgentState, Attempt, AttemptSource
 from optiform.errors import FormulationError, LLMOutputError
@@ -197,6 +198,9 @@ def repair(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     rounds = state.get("repairs", 0)
     tables = state.get("tables") or []
     shape = attempt_shape(current, deps.shape(tables=bool(tables)))
+    broken = lines_to_mend(current, state.get("fed_back", []))
+    if broken and deps.mend:
+        return mend(state, deps, broken, model_text=model_text(current, shape), shape=shape)
     messages = prompts.repair_messages(state["text"], current, checks.feedback_text(feedback),
                                        model_text(current, shape), insights=state.get("insights"),
                                        tables=tables, shape=shape)

@@ -215,6 +215,26 @@ def repair_messages(text: str, attempt: dict[str, Any], feedback: str, model_tex
     return [_system(shape), Message(role="user", content=body)]
 
 
+def mend_messages(text: str, model_text: str, part: str, message: str, *,
+                  shape: str = "indexed") -> list[Message]:
+    """A repair of one line: the model, the one constraint (or the objective) that does not
+    read and why, and a request for that line alone (a short reply a small model gets right
+    more often than a whole model written again)."""
+    if part == "objective":
+        what, how = "the objective", "as an expression of the model's variables (no comparison)"
+        drop = ""
+    else:
+        what = f'the constraint "{part}"'
+        how = ("as a comparison (<=, >= or ==) of the model's variables, parameters and the "
+               "problem's numbers")
+        drop = ' If the problem states no such limit, write "".'
+    body = (f"Problem:\n{fence(text)}\nYour model:\n{model_text}\n\n"
+            f"In your model, {what} does not read:\n{message.strip()}\n\n"
+            f"Write only {what} again, {how}.{drop} "
+            'Reply with JSON: {"expression": "..."}')
+    return [_system(shape), Message(role="user", content=body)]
+
+
 IDENTICAL_NOTE = ("Your last answer was identical to a previous model, which failed as "
                   "described above. Change something: fix what the feedback names.")
 

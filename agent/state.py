@@ -71,7 +71,7 @@ class TraceStep(BaseModel):
 
     node: str
     kind: Literal["llm", "solve", "check", "code", "vote", "retrieve", "classify", "autofix",
-                  "note"]
+                  "mend", "note"]
     at: float = Field(0.0, description="Seconds since the turn started.")
     seconds: float = 0.0
     attempt: int | None = None

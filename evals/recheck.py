@@ -24,7 +24,7 @@ from optiform.evals.scoring import is_correct
 from optiform.evals.store import ResultStore
 
 CLASSIFY_MARK = "Is the text above an optimization problem"
-REPAIR_MARK = "Write the full corrected JSON model."
+FORMULATE_MARK = "Write the JSON model."
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,8 @@ def first_reply(trace: dict[str, Any]) -> str | None:
 
 def _scripted(reply: str) -> Any:
     """An LLM that answers the formulation prompt with ``reply``, says yes to the problem
-    check, and declines every repair (so the turn ends with what the autofix made)."""
+    check, and declines every other request, repairs and mended lines alike (so the turn
+    ends with what the autofix made)."""
     from optiform.agent.fake import FakeLLM
     from optiform.errors import LLMOutputError
 
@@ -91,7 +92,7 @@ def _scripted(reply: str) -> Any:
         last = messages[-1].content
         if CLASSIFY_MARK in last:
             return {"optimization": True, "reason": "recheck"}
-        if REPAIR_MARK in last:
+        if not last.rstrip().endswith(FORMULATE_MARK):
             raise LLMOutputError("recheck replays the first reply only", model="recheck")
         return reply
 
