@@ -241,6 +241,33 @@ def _completed_ratio(variable: str, expression: str,
     return None
 
 
+_ARITHMETIC = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Load,
+               ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.UAdd)
+
+
+def _arithmetic(expression: str) -> bool:
+    """Whether ``expression`` is numbers and names joined by + - * / and parentheses only."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return all(isinstance(node, _ARITHMETIC) for node in ast.walk(tree))
+
+
+def definition(name: str, expression: str, variables: list[str]) -> str | None:
+    """'green', '3*red + 5*blue' -> 'green == 3*red + 5*blue': an expression in two or more
+    other variables with no comparison, under the exact name of a variable, defines it (a
+    single term such as '2*tractor' is a ratio bound whose direction only the text gives, and
+    is left to ``completed_bound``)."""
+    if name not in variables or not _arithmetic(expression):
+        return None
+    names = set(IDENTIFIER.findall(expression))
+    others = names & (set(variables) - {name})
+    if name in names or names - set(variables) or len(others) < 2:
+        return None
+    return f"{name} == {expression.strip()}"
+
+
 def unknown_names(expression: str, known: set[str]) -> list[str]:
     """Identifiers of ``expression`` that are not ``known`` names, functions or keywords."""
     return [n for n in dict.fromkeys(IDENTIFIER.findall(expression))
@@ -276,7 +303,8 @@ def bare_bound_fixes(f: Formulation, text: str) -> dict[str, dict[str, str]]:
     for c in f.constraints:
         if comparison(c.expression) is None:
             bound = completed_bound(c.name, c.expression, variables, text, ratios) or \
-                total_bound(c.name, c.expression, variables, text)
+                total_bound(c.name, c.expression, variables, text) or \
+                definition(c.name, c.expression, variables)
             if bound is not None:
                 out.setdefault("constraints", {})[c.name] = bound
                 continue

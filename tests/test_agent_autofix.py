@@ -416,3 +416,23 @@ def test_a_number_with_its_currency_glued_on_is_the_number():
     assert static_fixes(f, text) == {
         "objective": {"expression": "12500*lathes + 4000*drills"}}
     assert static_fixes(f, "") == {}
+
+
+def test_an_expression_in_other_variables_under_a_variables_name_defines_it():
+    from optiform.agent.bare_bounds import definition
+    from optiform.agent.name_fixes import static_fixes
+    from optiform.agent.schema import to_formulation
+
+    lab = ["first", "second", "gas"]
+    assert definition("gas", "5*first + 6*second", lab) == "gas == 5*first + 6*second"
+    assert definition("gas", "2*first", lab) is None  # one term: a ratio bound, direction unknown
+    assert definition("gas", "gas + first", lab) is None  # not a definition of itself
+    assert definition("gas", "first + smoke", lab) is None  # unknown name
+    assert definition("fuel", "first + second", lab) is None  # no variable of that name
+    assert definition("gas", "first >= 1 and second <= 2", lab) is None  # not arithmetic
+    f = to_formulation({"variables": {"first": "integer", "second": "integer",
+                                      "gas": "continuous"},
+                        "objective": {"sense": "maximize", "expression": "gas"},
+                        "constraints": {"red": "3*first + 5*second <= 80",
+                                        "gas": "5*first + 6*second"}})
+    assert static_fixes(f, "") == {"constraints": {"gas": "gas == 5*first + 6*second"}}
