@@ -27,12 +27,15 @@ NOT_A_PROBLEM = ("This does not look like an optimization problem{reason}. Descr
 
 
 def best_attempt(state: AgentState) -> Attempt | None:
-    """The chain's best attempt: solved first, then fewest errors and warnings, then latest."""
+    """The chain's best attempt: solved first, then one that built and reached the solver
+    (an infeasible model says more than a line that never read, and only a built model has
+    had its warnings checked), then fewest errors and warnings, then latest."""
     attempts = state.get("attempts") or []
     chain = [attempts[i] for i in state.get("chain") or []] or attempts
     if not chain:
         return None
-    return max(chain, key=lambda a: (solved_objective(a) is not None, -penalty(a), a["index"]))
+    return max(chain, key=lambda a: (solved_objective(a) is not None, bool(a.get("result")),
+                                     -penalty(a), a["index"]))
 
 
 def _vote_share(state: AgentState, objective: float | None) -> tuple[float | None, bool]:

@@ -8,10 +8,12 @@ import json
 import pytest
 
 from optiform.agent.fake import FakeLLM
+from optiform.agent.schema import to_formulation
 from optiform.api import Assistant
 from optiform.config import load_settings
 from optiform.errors import FormulationError, InputError
 from optiform.solvers.result import SolveResult, Status
+from optiform.solvers.validate import parse_model
 
 SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 hours of labor; a "
         "table earns $50 and takes 5 hours. 40 hours of labor are available and at most 6 "
@@ -132,6 +134,26 @@ def test_gives_up_after_max_repairs_with_a_clear_status():
     assert answer.repair_rounds == 2 and len(llm.requests) == 3 and len(solver.calls) == 3
     assert answer.message.startswith("Gave up after 2 repair rounds")
     assert answer.confidence == 0.0 and "labor" in answer.explanation
+
+
+def test_a_model_that_reached_the_solver_is_reported_over_an_earlier_one_that_did_not_read():
+    # the first reply does not read; the repairs build but stay infeasible: the answer is the
+    # infeasible model (with its conflict), not the long-fixed first error
+    bad = variant(constraints=[{"name": "labor", "expression": "2*chairs + 5*tables"}])
+    infeasible = SolveResult(status=Status.INFEASIBLE, conflict=["labor"])
+    with pytest.raises(FormulationError) as info:  # the compiler's own error: one error
+        parse_model(to_formulation(bad))
+    error = info.value
+    # the repairs also draw a warning (counts declared continuous), which a model that never
+    # read could not: fewer warnings must not make the unread model the better one
+    continuous = variant(variables=[{"name": "chairs", "domain": "continuous"},
+                                    {"name": "tables", "domain": "continuous"}])
+    llm = FakeLLM([bad], default=continuous)
+    answer = assistant(llm, FakeSolver(error, infeasible), max_repairs=2, mend=False,
+                       autofix=False).solve(SHOP)
+    assert any(c.code == "integer_cue" for c in answer.checks)
+    assert answer.status == "infeasible" and answer.formulation is not None
+    assert answer.message.startswith("Gave up after 2 repair rounds: The model is infeasible")
 
 
 def test_no_valid_model_at_all_is_failed():
