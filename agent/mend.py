@@ -3,10 +3,11 @@
 
 A small model asked to write its whole model again after such an error tends to write the same
 line again: over the recorded train runs and the first 100 OptiBench items, 25 of 32 whole-model
-repairs that followed a line which did not read still failed. One line is a reply of a few
-tokens that the model gets right more often; the rest of the model is kept as it was. A mended
-model is a new attempt (source ``repair``) that is solved and checked like any other, and each
-line is mended once per turn: if it still does not read, the next round is a whole-model repair.
+repairs that followed a line which did not read still failed. The whole-model repair goes
+first (it fixed the other 7, and sees the line in its model); when it writes the broken line
+again, the next round asks for that line alone, a reply of a few tokens, and keeps the rest of
+the model. A mended model is a new attempt (source ``repair``) that is solved and checked like
+any other; each line is mended once per turn.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def line_of(where: str | None) -> str | None:
 
 def lines_to_mend(attempt: Attempt, fed_back: list[str]) -> list[Check]:
     """The error checks to mend one line at a time: only when the attempt has a model, every
-    error is a line of it that does not read, there are at most ``MAX_LINES`` of them, and none
-    was mended before in this turn; else [] (a whole-model repair)."""
+    error is a line of it that does not read, a whole-model repair was already told about
+    each (and wrote it again), there are at most ``MAX_LINES`` of them, and none was mended
+    before in this turn; else [] (a whole-model repair)."""
     formulation = attempt.get("formulation")
     found = checks.errors(attempt.get("checks", []))
     if not formulation or not found:
@@ -55,7 +57,7 @@ def lines_to_mend(attempt: Attempt, fed_back: list[str]) -> list[Check]:
         line = line_of(c.where)
         if c.code != "invalid" or line is None or (line != "objective" and line not in names):
             return []
-        if f"mend:{line}" in fed_back:
+        if f"mend:{line}" in fed_back or c.key not in fed_back:
             return []
         if line in by_line:
             # one request per line, told everything found wrong with it

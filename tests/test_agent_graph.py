@@ -88,23 +88,13 @@ def test_repair_after_a_validation_error_from_the_compiler():
     bad = variant(constraints=[{"name": "labor", "expression": "2*chairs + 5*tabels <= 40"}])
     error = FormulationError("unknown name 'tabels'", where="constraint 'labor'",
                              expression="2*chairs + 5*tabels <= 40", suggestion="tables")
-    # the whole-model repair (mending the one line is tested in test_agent_mend.py)
     llm, solver = FakeLLM([bad, GOOD]), FakeSolver(error, OPTIMAL)
-    answer = assistant(llm, solver, mend=False).solve(SHOP)
+    answer = assistant(llm, solver).solve(SHOP)
     assert answer.status == "optimal" and answer.repair_rounds == 1
     repair = user_prompt(llm, 1)
     assert "constraint 'labor'" in repair and "did you mean 'tables'" in repair
     assert "5*tabels" in repair  # the attempt's own model is in the trace it gets back
     assert answer.source == "repair"
-
-    # mended: only the line is asked for, told the same
-    llm, solver = FakeLLM([bad, {"expression": "2*chairs + 5*tables <= 40"}]), \
-        FakeSolver(error, OPTIMAL)
-    answer = assistant(llm, solver).solve(SHOP)
-    assert answer.status == "optimal" and answer.repair_rounds == 1
-    mend = user_prompt(llm, 1)
-    assert '"labor" does not read' in mend and "did you mean 'tables'" in mend
-    assert [s.node for s in answer.trace.steps if s.kind == "mend"] == ["repair"]
 
 
 def test_repair_after_an_invalid_reply():

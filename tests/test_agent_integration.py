@@ -61,7 +61,7 @@ def test_the_graph_answers_each_example_from_its_reference_model(name):
 def test_a_real_validation_error_is_repaired_with_its_location():
     llm = FakeLLM([shop(("labor", "2*chairs + 5*tabels <= 40"), ("table_sales", "tables <= 6")),
                    GOOD])
-    answer = make(llm, mend=False).solve(SHOP)  # the whole-model repair; see test_agent_mend
+    answer = make(llm).solve(SHOP)
     assert answer.status == "optimal" and answer.objective == 600.0
     repair = llm.requests[1]["messages"][-1].content
     assert "constraint 'labor': unknown name 'tabels'" in repair

@@ -1,5 +1,5 @@
-"""Mending lines: a model whose only errors are lines that do not read gets those lines asked
-for alone, once each; what still does not read goes to a whole-model repair."""
+"""Mending lines: when a whole-model repair wrote a line that does not read again, the next
+round asks for that line alone, once; what still does not read goes to a whole-model repair."""
 
 from __future__ import annotations
 
@@ -32,15 +32,17 @@ def prompt(llm: FakeLLM, i: int) -> str:
     return llm.requests[i]["messages"][-1].content
 
 
-def test_a_line_that_does_not_read_is_asked_for_alone():
-    llm = FakeLLM([BROKEN, {"expression": "corn + wheat <= 300"}])
+def test_a_line_the_whole_repair_wrote_again_is_asked_for_alone():
+    llm = FakeLLM([BROKEN, BROKEN, {"expression": "corn + wheat <= 300"}])
     answer = assistant(llm).solve(FARM)
     assert answer.status == "optimal" and answer.objective == 11000
-    assert answer.repair_rounds == 1 and len(llm.requests) == 2
-    ask = prompt(llm, 1)
+    assert answer.repair_rounds == 2 and len(llm.requests) == 3
+    # the whole-model repair goes first
+    assert "Write the full corrected JSON model." in prompt(llm, 1)
+    ask = prompt(llm, 2)
     assert 'the constraint "land" does not read' in ask and "fallow" in ask
     assert ask.rstrip().endswith('Reply with JSON: {"expression": "..."}')
-    assert llm.requests[1]["schema"] == mend.SCHEMA
+    assert llm.requests[2]["schema"] == mend.SCHEMA
     steps = [s for s in answer.trace.steps if s.kind == "mend"]
     assert len(steps) == 1
     assert {c["name"]: c["expression"] for c in steps[0].formulation["constraints"]} == {
@@ -49,25 +51,25 @@ def test_a_line_that_does_not_read_is_asked_for_alone():
 
 def test_each_broken_line_gets_its_own_request_and_the_rest_is_kept():
     broken = model(land="corn + wheat + fallow <= 300", corn_max="200 acres")
-    llm = FakeLLM([broken, {"expression": "corn + wheat <= 300"},
+    llm = FakeLLM([broken, broken, {"expression": "corn + wheat <= 300"},
                    {"expression": "corn <= 200"}])
     answer = assistant(llm).solve(FARM)
     assert answer.status == "optimal" and answer.objective == 11000
-    assert answer.repair_rounds == 1
-    assert '"land"' in prompt(llm, 1) and '"corn_max"' in prompt(llm, 2)
+    assert answer.repair_rounds == 2
+    assert '"land"' in prompt(llm, 2) and '"corn_max"' in prompt(llm, 3)
 
 
 def test_a_line_still_broken_after_its_mend_goes_to_a_whole_model_repair():
-    llm = FakeLLM([BROKEN, {"expression": "corn + wheat + fallow <= 300"}, WHOLE])
+    llm = FakeLLM([BROKEN, BROKEN, {"expression": "corn + wheat + fallow <= 300"}, WHOLE])
     answer = assistant(llm).solve(FARM)
-    assert answer.status == "optimal" and answer.repair_rounds == 2
-    assert "Write the full corrected JSON model." in prompt(llm, 2)
+    assert answer.status == "optimal" and answer.repair_rounds == 3
+    assert "Write the full corrected JSON model." in prompt(llm, 3)
 
 
 def test_an_empty_line_drops_a_constraint_the_text_does_not_state():
     broken = model(land="corn + wheat <= 300", corn_max="corn <= 200",
                    weeds="weeds_removed >= 10")
-    llm = FakeLLM([broken, {"expression": ""}])
+    llm = FakeLLM([broken, broken, {"expression": ""}])
     answer = assistant(llm).solve(FARM)
     assert answer.status == "optimal" and answer.objective == 11000
     kept = answer.formulation.constraints
@@ -76,39 +78,41 @@ def test_an_empty_line_drops_a_constraint_the_text_does_not_state():
 
 def test_a_broken_objective_is_mended_and_never_dropped():
     broken = {**WHOLE, "objective": {"sense": "maximize", "expression": "40*corn + 30*wheet"}}
-    llm = FakeLLM([broken, {"expression": "40*corn + 30*wheat"}])
+    llm = FakeLLM([broken, broken, {"expression": "40*corn + 30*wheat"}])
     answer = assistant(llm).solve(FARM)
     assert answer.status == "optimal" and answer.objective == 11000
-    assert "the objective does not read" in prompt(llm, 1)
-    assert "no such limit" not in prompt(llm, 1)
+    assert "the objective does not read" in prompt(llm, 2)
+    assert "no such limit" not in prompt(llm, 2)
 
-    llm = FakeLLM([broken, {"expression": " "}, WHOLE])
+    llm = FakeLLM([broken, broken, {"expression": " "}, WHOLE])
     answer = assistant(llm).solve(FARM)
     # a blank objective is no answer: the round is spent and the whole model is written again
-    assert answer.status == "optimal" and answer.repair_rounds == 2
-    assert "Write the full corrected JSON model." in prompt(llm, 2)
+    assert answer.status == "optimal" and answer.repair_rounds == 3
+    assert "Write the full corrected JSON model." in prompt(llm, 3)
     assert not [s for s in answer.trace.steps if s.kind == "mend"]
 
 
 def test_a_mend_the_llm_cannot_answer_leaves_the_model_to_a_whole_repair():
+    calls = []
+
     def answers(messages):
+        calls.append(messages[-1].content)
         if '{"expression": "..."}' in messages[-1].content:
             raise LLMOutputError("the answer was not JSON", model="fake")
-        return WHOLE if "Write the full corrected JSON model." in messages[-1].content \
-            else BROKEN
+        return WHOLE if len(calls) > 3 else BROKEN
 
     llm = FakeLLM(default=answers)
     answer = assistant(llm).solve(FARM)
-    assert answer.status == "optimal" and answer.repair_rounds == 2
+    assert answer.status == "optimal" and answer.repair_rounds == 3
     notes = [s for s in answer.trace.steps if s.kind == "note" and s.node == "repair"]
     assert notes and notes[0].detail["mend"] == "land"
 
 
 def test_mending_off_and_errors_that_are_not_lines_go_straight_to_a_whole_repair():
-    llm = FakeLLM([BROKEN, WHOLE])
+    llm = FakeLLM([BROKEN, BROKEN, WHOLE])
     answer = assistant(llm, mend=False).solve(FARM)
-    assert answer.status == "optimal" and answer.repair_rounds == 1
-    assert "Write the full corrected JSON model." in prompt(llm, 1)
+    assert answer.status == "optimal" and answer.repair_rounds == 2
+    assert "Write the full corrected JSON model." in prompt(llm, 2)
 
     infeasible = model(land="corn + wheat <= 300", corn_min="corn >= 400")
     llm = FakeLLM([infeasible, WHOLE])
@@ -123,18 +127,29 @@ def test_lines_to_mend_only_when_every_error_is_a_line_not_mended_before():
                 "checks": [{"code": code, "severity": "error", "message": "m", "where": w}
                            for w in wheres]}
 
-    assert [c.where for c in mend.lines_to_mend(attempt("constraint 'land'", "objective"),
-                                                [])] == ["constraint 'land'", "objective"]
-    assert mend.lines_to_mend(attempt("constraint 'land'"), ["mend:land"]) == []
-    assert mend.lines_to_mend(attempt("constraint 'land'", "set 'I'"), []) == []
-    assert mend.lines_to_mend(attempt("constraint 'other'"), []) == []
+    def told(*wheres: str) -> list[str]:  # what an earlier whole-model repair was told
+        return [f"invalid:{w}" for w in wheres]
+
+    both = attempt("constraint 'land'", "objective")
+    assert [c.where for c in mend.lines_to_mend(both, told("constraint 'land'", "objective"))
+            ] == ["constraint 'land'", "objective"]
+    # not before a whole-model repair saw every one of them
+    assert mend.lines_to_mend(both, []) == []
+    assert mend.lines_to_mend(both, told("constraint 'land'")) == []
+    assert mend.lines_to_mend(attempt("constraint 'land'"),
+                              [*told("constraint 'land'"), "mend:land"]) == []
+    assert mend.lines_to_mend(attempt("constraint 'land'", "set 'I'"),
+                              told("constraint 'land'", "set 'I'")) == []
+    assert mend.lines_to_mend(attempt("constraint 'other'"), told("constraint 'other'")) == []
     assert mend.lines_to_mend(attempt("constraint 'land'", code="infeasible"), []) == []
     assert mend.lines_to_mend({"formulation": None, "checks": []}, []) == []
-    many = attempt(*[f"constraint 'c{i}'" for i in range(mend.MAX_LINES + 1)])
+    wheres = [f"constraint 'c{i}'" for i in range(mend.MAX_LINES + 1)]
+    many = attempt(*wheres)
     many["formulation"]["constraints"] = [{"name": f"c{i}", "expression": "x"}
                                           for i in range(mend.MAX_LINES + 1)]
-    assert mend.lines_to_mend(many, []) == []
-    assert len(mend.lines_to_mend({**many, "checks": many["checks"][1:]}, [])) == mend.MAX_LINES
+    assert mend.lines_to_mend(many, told(*wheres)) == []
+    assert len(mend.lines_to_mend({**many, "checks": many["checks"][1:]}, told(*wheres))) == \
+        mend.MAX_LINES
 
 
 def test_two_errors_of_one_line_make_one_request_told_both():
@@ -143,5 +158,5 @@ def test_two_errors_of_one_line_make_one_request_told_both():
                          "message": "unknown name 'fallow'"},
                         {"code": "invalid", "severity": "error", "where": "constraint 'land'",
                          "message": "did you mean 'wheat'?"}]}
-    [one] = mend.lines_to_mend(found, [])
+    [one] = mend.lines_to_mend(found, ["invalid:constraint 'land'"])
     assert one.message == "unknown name 'fallow'\ndid you mean 'wheat'?"

@@ -90,8 +90,7 @@ def test_the_agent_asks_for_the_scalar_shape_and_repairs_in_it():
                                    suggestion="tables")
         return OPTIMAL
 
-    # the whole-model repair (a mended line is asked for alone: test_agent_mend.py)
-    answer = Assistant(load_settings(library=False, mend=False), llm=llm, solve=solve,
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve,
                        export=lambda f, data_dir=None: "# script").solve(SHOP)
     assert answer.status == "optimal" and answer.repair_rounds == 1
     first, repair = llm.requests[0], llm.requests[1]
@@ -143,21 +142,11 @@ def test_the_agent_feeds_back_all_the_errors_of_an_attempt():
 
     bad = {**SCALAR, "constraints": {"labor": "<= 40", "table_sales": "tabels <= 6"}}
     llm = FakeLLM([bad, SCALAR])
-    answer = Assistant(load_settings(library=False, mend=False), llm=llm,
-                       solve=solve_formulation,
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
                        export=lambda f, data_dir=None: "# script").solve(SHOP)
     assert answer.status == "optimal" and answer.repair_rounds == 1
     repair = llm.requests[1]["messages"][-1].content
     assert "constraint 'labor'" in repair and "constraint 'table_sales'" in repair
-
-    # mended instead: one request per broken line, in one round
-    llm = FakeLLM([bad, {"expression": "2*chairs + 5*tables <= 40"},
-                   {"expression": "tables <= 6"}])
-    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
-                       export=lambda f, data_dir=None: "# script").solve(SHOP)
-    assert answer.status == "optimal" and answer.repair_rounds == 1
-    asked = [r["messages"][-1].content for r in llm.requests[1:]]
-    assert '"labor" does not read' in asked[0] and '"table_sales" does not read' in asked[1]
 
 
 def test_a_constraint_name_used_as_a_quantity_gets_a_hint():
