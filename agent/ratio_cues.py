@@ -28,7 +28,9 @@ _PATTERN = re.compile(
     r"(?:two|three|four|five|\d+(?:\.\d+)?)\s+times)\b(?P<obj>[^.;?!]{0,80})")
 
 
-_AS_MANY = re.compile(r"\s*as (?:many|much)\b(?P<a>.*?)\b(?:as|than)\b(?P<b>.*)")
+# "twice as many A as B", and "3 times the amount of A as B" (NLP4LP train A102)
+_AS_MANY = re.compile(r"\s*(?:as (?:many|much)|the (?:amount|number|quantity) of)\b"
+                      r"(?P<a>.*?)\b(?:as|than)\b(?P<b>.*)")
 
 
 @dataclass(frozen=True)

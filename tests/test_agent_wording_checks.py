@@ -580,3 +580,24 @@ def test_the_words_naming_a_count_stop_at_a_clause():
     (n,) = textcues.numbers_in_text(low)
     assert named_after(low, n, ["color_printers", "black_and_white_printers"]) == \
         "black_and_white_printers"
+
+
+def test_a_ratio_cue_reads_the_amount_of_one_as_another():
+    # NLP4LP train A102: the model wrote "gummies": "3*pills", completed by this cue
+    from optiform.agent.bare_bounds import bare_bound_fixes
+    from optiform.agent.ratio_cues import ratio_cues
+    from optiform.agent.schema import to_formulation
+
+    text = "Since he prefers gummies, he must eat at least 3 times the amount of gummies as pills."
+    f = to_formulation({"variables": {"gummies": "integer", "pills": "integer"},
+                        "objective": {"sense": "maximize", "expression": "4*gummies + 5*pills"},
+                        "constraints": {"magnesium": "3*gummies + 2*pills <= 200",
+                                        "gummies": "3*pills"}})
+    [cue] = ratio_cues(text, f)
+    assert (cue.subject, cue.direction, cue.factor, cue.object) == ("gummies", ">=", 3.0, "pills")
+    assert bare_bound_fixes(f, text) == {"constraints": {"gummies": "gummies >= 3*pills"}}
+    other = "There must be at least three times the number of trams as trains."
+    g = to_formulation({"variables": {"trams": "integer", "trains": "integer"},
+                        "objective": {"sense": "minimize", "expression": "trams + trains"},
+                        "constraints": {}})
+    assert [(c.subject, c.object) for c in ratio_cues(other, g)] == [("trams", "trains")]
