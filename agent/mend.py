@@ -88,6 +88,9 @@ def mend(state: AgentState, deps: Deps, broken: list[Check], *, model_text: str,
     rounds = state.get("repairs", 0)
     trace = list(state.get("trace", []))
     index = len(attempts)
+    formulation = current["formulation"]
+    written = {c["name"]: c["expression"].strip() for c in formulation.get("constraints", [])}
+    written["objective"] = formulation["objective"]["expression"].strip()
     fixes = []
     for c in broken:
         line = line_of(c.where) or ""
@@ -108,14 +111,16 @@ def mend(state: AgentState, deps: Deps, broken: list[Check], *, model_text: str,
         expression = data.get("expression")
         llm_step["detail"].update({"mend": line, "feedback": [c.model_dump()]})
         trace.append(llm_step)
-        if isinstance(expression, str) and (expression.strip() or line != "objective"):
+        if isinstance(expression, str) and (expression.strip() or line != "objective") and \
+                expression.strip() != written.get(line):
             fixes.append(c.model_copy(update={"fix": mended_fix(line, expression)}))
     mended = [*state.get("fed_back", []), *(f"mend:{line_of(c.where)}" for c in broken)]
     if not fixes:
-        # no usable line came back: the round is spent, the next one writes the whole model
+        # no usable line came back (none, or the same again): the round is spent, the next
+        # one writes the whole model
         return {"repairs": rounds + 1, "fed_back": mended, "trace": trace}
     new: Attempt = {"index": index, "source": "repair", "raw": None,
-                    "formulation": apply_fixes(current["formulation"], fixes), "error": None,
+                    "formulation": apply_fixes(formulation, fixes), "error": None,
                     "result": None, "checks": [], "checked": False}
     trace.append(step("repair", "mend", started=state["started"], attempt=index,
                       formulation=new["formulation"],

@@ -60,9 +60,18 @@ def test_each_broken_line_gets_its_own_request_and_the_rest_is_kept():
 
 
 def test_a_line_still_broken_after_its_mend_goes_to_a_whole_model_repair():
+    llm = FakeLLM([BROKEN, BROKEN, {"expression": "corn + wheat + fallow >= 300"}, WHOLE])
+    answer = assistant(llm).solve(FARM)
+    assert answer.status == "optimal" and answer.repair_rounds == 3
+    assert len([s for s in answer.trace.steps if s.kind == "mend"]) == 1
+    assert "Write the full corrected JSON model." in prompt(llm, 3)
+
+
+def test_the_same_broken_line_again_spends_the_round_without_a_new_attempt():
     llm = FakeLLM([BROKEN, BROKEN, {"expression": "corn + wheat + fallow <= 300"}, WHOLE])
     answer = assistant(llm).solve(FARM)
     assert answer.status == "optimal" and answer.repair_rounds == 3
+    assert not [s for s in answer.trace.steps if s.kind == "mend"]
     assert "Write the full corrected JSON model." in prompt(llm, 3)
 
 
