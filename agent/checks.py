@@ -309,6 +309,61 @@ def strict_inequalities(f: Formulation) -> list[Check]:
     return out
 
 
+_ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+          ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
+
+
+def _value(node: ast.AST, point: dict[str, float]) -> float | None:
+    """An arithmetic expression of names and numbers at ``point``; None for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+            not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return point.get(node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _value(node.operand, point)
+        return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+        a, b = _value(node.left, point), _value(node.right, point)
+        if a is None or b is None or (isinstance(node.op, ast.Div) and b == 0):
+            return None
+        return _ARITH[type(node.op)](a, b)
+    return None
+
+
+_POINTS = (0.0, 1.0, 2.718281828, 7.389056099)  # distinct values for the variables, per point
+
+
+def vacuous_constraints(f: Formulation) -> list[Check]:
+    """Constraints whose two sides are the same quantity ('3*a <= 3*a', '45*rye == 45*rye'):
+    they hold whatever the decisions, so the limit the line was meant to state is missing. A
+    small model writes them when asked for a line it cannot read from the text."""
+    names = [v.name for v in f.variables if not v.index]
+    out = []
+    for c in f.constraints:
+        tree = parse_tree(c.expression)
+        if c.for_each or not (isinstance(tree, ast.Compare) and len(tree.ops) == 1):
+            continue
+        if not _names(tree) or not _names(tree) <= set(names):
+            continue
+        same = True
+        for k, base in enumerate(_POINTS):
+            point = {n: base + (i + 1) * (k + 1) * 0.618 for i, n in enumerate(names)}
+            left, right = _value(tree.left, point), _value(tree.comparators[0], point)
+            if left is None or right is None or \
+                    abs(left - right) > 1e-9 * (1.0 + abs(left) + abs(right)):
+                same = False
+                break
+        if same:
+            out.append(Check(code="vacuous", severity="warning", where=f"constraint '{c.name}'",
+                             names=[c.name], message=(
+                                 f"Constraint '{c.name}' ({c.expression}) compares a quantity "
+                                 "with itself, so it always holds and limits nothing. Write the "
+                                 "limit the text states, or remove the line if it states "
+                                 "none.")))
+    return out
+
+
 def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
     """All decisions zero with objective zero: usually a requirement is missing or reversed."""
     if not result.ok or abs(result.objective or 0.0) > 1e-9 or not result.values:
@@ -324,7 +379,7 @@ def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
 
 def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:
     """Every check of an attempt that produced a formulation (and maybe a result)."""
-    out: list[Check] = list(strict_inequalities(f))
+    out: list[Check] = [*strict_inequalities(f), *vacuous_constraints(f)]
     if result is not None:
         out.extend(status_checks(result, f))
         trivial = trivial_solution(f, result)

@@ -190,3 +190,18 @@ def test_goods_priced_per_kilogram_are_continuous_amounts():
     # "each" or a rate per distance says nothing about divisible goods
     assert checks.measure_integers(text.replace("per kilogram", "each"), f) is None
     assert checks.measure_integers("Trucks cost $5 per kilometre to run.", f) is None
+
+
+def test_a_constraint_comparing_a_quantity_with_itself_is_flagged():
+    from optiform.agent.checks import vacuous_constraints
+    from optiform.agent.schema import to_formulation
+
+    f = to_formulation({"variables": {"P500": "integer", "A400": "integer", "rye": "continuous"},
+                        "objective": {"sense": "maximize", "expression": "P500 + A400 + rye"},
+                        "constraints": {"a": "3*P500 <= 3*P500", "b": "45*rye == 45*rye",
+                                        "c": "2*(P500 + A400) >= 2*A400 + 2*P500",
+                                        "d": "3*P500 <= 3*A400", "e": "P500 <= 10",
+                                        "f": "5 <= 5", "g": "rye*rye >= rye*rye - 1"}})
+    flagged = [c.names[0] for c in vacuous_constraints(f)]
+    assert flagged == ["a", "b", "c"]
+    assert all(c.severity == "warning" for c in vacuous_constraints(f))
