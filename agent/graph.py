@@ -58,6 +58,8 @@ def compile_graph(checkpointer: Any = None) -> Any:
 
 def recursion_limit(deps: Deps) -> int:
     """Steps one turn can take: the fixed nodes, plus four (repair or autofix, solve, check,
-    select) per repair round and per autofix round, with headroom. The rounds themselves are
-    bounded by counters in the state; this limit only guards against a routing bug."""
-    return 12 + 4 * (deps.max_repairs + max_autofixes(deps))
+    select) per repair round and per autofix round, and per mend that came back with nothing
+    (it spends no round, and a counted whole-model repair always follows it). The rounds
+    themselves are bounded by counters in the state; this limit only guards against a
+    routing bug."""
+    return 12 + 4 * (2 * deps.max_repairs + max_autofixes(deps))

@@ -116,9 +116,10 @@ def mend(state: AgentState, deps: Deps, broken: list[Check], *, model_text: str,
             fixes.append(c.model_copy(update={"fix": mended_fix(line, expression)}))
     mended = [*state.get("fed_back", []), *(f"mend:{line_of(c.where)}" for c in broken)]
     if not fixes:
-        # no usable line came back (none, or the same again): the round is spent, the next
-        # one writes the whole model
-        return {"repairs": rounds + 1, "fed_back": mended, "trace": trace}
+        # no usable line came back (none, or the same again): nothing was tried, so no round
+        # is spent; the whole-model repair that follows gets it (each line is mended once per
+        # turn, so this cannot repeat)
+        return {"fed_back": mended, "trace": trace}
     new: Attempt = {"index": index, "source": "repair", "raw": None,
                     "formulation": apply_fixes(formulation, fixes), "error": None,
                     "result": None, "checks": [], "checked": False}
