@@ -18,6 +18,7 @@ from optiform.agent.prompts import estimate_tokens, messages_tokens
 
 if TYPE_CHECKING:
     from optiform.config import Settings
+    from optiform.errors import LLMOutputError
     from optiform.solvers.formulation import Formulation
     from optiform.solvers.result import SolveResult
 
@@ -177,3 +178,11 @@ def step(node: str, kind: str, *, started: float, seconds: float = 0.0, **fields
     """A trace step dict for things other than LLM calls."""
     return {"node": node, "kind": kind, "at": round(time.time() - started - seconds, 4),
             "seconds": round(seconds, 4), **fields}
+
+
+def failed_call_step(node: str, exc: LLMOutputError, *, started: float, attempt: int | None,
+                     detail: dict[str, Any]) -> dict[str, Any]:
+    """The trace note of an LLM call whose answer was unusable: its tokens and seconds count."""
+    usage = exc.usage.model_dump() if hasattr(exc.usage, "model_dump") else None
+    return step(node, "note", started=started, seconds=exc.latency, attempt=attempt,
+                usage=usage, detail={**detail, "message": exc.message})

@@ -12,7 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from optiform.agent import checks, prompts
-from optiform.agent.deps import Deps, call_llm, step
+from optiform.agent.deps import Deps, call_llm, failed_call_step, step
 from optiform.agent.events import emit, traced_node
 from optiform.agent.llm import Message
 from optiform.agent.mend import lines_to_mend, mend
@@ -41,12 +41,8 @@ def ask_formulation(deps: Deps, node: str, messages: list[Message], *, index: in
             attempt=index)
     except LLMOutputError as exc:
         # the failed call's tokens and seconds count, and the end of its reply is kept
-        detail: dict[str, Any] = {"message": exc.message}
-        if exc.reply:
-            detail["reply_tail"] = exc.reply[-REPLY_TAIL:]
-        usage = exc.usage.model_dump() if hasattr(exc.usage, "model_dump") else None
-        trace.append(step(node, "note", started=started, seconds=exc.latency, attempt=index,
-                          usage=usage, detail=detail))
+        tail = {"reply_tail": exc.reply[-REPLY_TAIL:]} if exc.reply else {}
+        trace.append(failed_call_step(node, exc, started=started, attempt=index, detail=tail))
         return _failed(attempt, exc)
     trace.append(llm_step)
     raw = completion.data if completion.data is not None else completion.text
@@ -194,13 +190,13 @@ def repair(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     attempts = list(state["attempts"])
     current = attempts[state["current"]]
-    feedback = pending_feedback(current, state.get("fed_back", []))
-    rounds = state.get("repairs", 0)
     tables = state.get("tables") or []
     shape = attempt_shape(current, deps.shape(tables=bool(tables)))
     broken = lines_to_mend(current, state.get("fed_back", []))
     if broken and deps.mend:
         return mend(state, deps, broken, model_text=model_text(current, shape), shape=shape)
+    feedback = pending_feedback(current, state.get("fed_back", []))
+    rounds = state.get("repairs", 0)
     messages = prompts.repair_messages(state["text"], current, checks.feedback_text(feedback),
                                        model_text(current, shape), insights=state.get("insights"),
                                        tables=tables, shape=shape)

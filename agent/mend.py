@@ -17,7 +17,7 @@ from typing import Any
 from optiform.agent import checks, prompts
 from optiform.agent.autofix import apply_fixes
 from optiform.agent.check_model import Check
-from optiform.agent.deps import Deps, call_llm, step
+from optiform.agent.deps import Deps, call_llm, failed_call_step, step
 from optiform.agent.events import emit
 from optiform.agent.state import AgentState, Attempt
 from optiform.errors import LLMOutputError
@@ -102,10 +102,8 @@ def mend(state: AgentState, deps: Deps, broken: list[Check], *, model_text: str,
                 temperature=deps.temperature, seed=deps.seed + SEED_OFFSET + rounds,
                 max_tokens=MAX_TOKENS, attempt=index)
         except LLMOutputError as exc:
-            usage = exc.usage.model_dump() if hasattr(exc.usage, "model_dump") else None
-            trace.append(step("repair", "note", started=state["started"], seconds=exc.latency,
-                              attempt=index, usage=usage,
-                              detail={"mend": line, "message": exc.message}))
+            trace.append(failed_call_step("repair", exc, started=state["started"],
+                                          attempt=index, detail={"mend": line}))
             continue
         data = completion.data if isinstance(completion.data, dict) else {}
         expression = data.get("expression")
