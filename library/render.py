@@ -96,7 +96,7 @@ def insight_view(ins: Insight) -> Panel:
     parts: list[Table | Text] = [body]
     if ins.history:
         hist = Table(title="history", title_justify="left", show_header=True)
-        for col in ("v", "changed", "reason", "applies when", "not when"):
+        for col in ("v", "written", "replaced because", "applies when", "not when"):
             hist.add_column(col)
         for old in reversed(ins.history):
             hist.add_row(str(old.version), old.changed_at, Text(old.reason),

@@ -77,6 +77,7 @@ def test_edit_with_options_keeps_history(app: typer.Typer) -> None:
     assert "version 2" in out
     shown = run(app, "show", "min-max")
     assert "history" in shown and "too eager" in shown
+    assert "replaced because" in shown  # the reason belongs to the version it replaced
     assert "the goal is a total or a sum" in shown
 
 
