@@ -1,4 +1,6 @@
-"""`optiform eval`: batch evaluation on benchmarks (run, resume, report, fetch, list).
+"""`optiform eval`: batch evaluation on benchmarks.
+
+Subcommands: run, resume, report, compare, recheck, fetch, list.
 
 A thin face: parses options, draws progress, prints tables; the work is in optiform.evals.
 """
@@ -216,6 +218,32 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]{warning}[/]")
         for path in result["files"]:
             console.print(f"wrote {path}", soft_wrap=True)
+
+    @eval_app.command("compare")
+    def compare_cmd(
+        spec: Path = typer.Argument(..., help="A comparison spec (JSON): title and bars, each "
+                                              "with panel, label, summary and strategy."),
+        out: Path | None = typer.Option(None, help="The figure (default: the spec with .png)."),
+        target: float | None = typer.Option(None, help="Draw a line this many points above "
+                                                       "each panel's first bar."),
+    ) -> None:
+        """Draw one figure and print one table from bars of several recorded reports."""
+        from optiform.evals.compare import load_bars, markdown_table, panels
+
+        try:
+            title, bars = load_bars(spec)
+        except OptiformError as err:
+            raise _fail(err) from err
+        target_path = out or spec.with_suffix(".png")
+        from optiform.evals.plots import write_comparison
+
+        try:
+            write_comparison(title, panels(bars), target_path, target=target)
+        except ImportError as exc:  # pragma: no cover - matplotlib is an extra
+            raise _fail(OptiformError(f"no figure: {exc}",
+                                      hint="install optiform[plots]")) from exc
+        typer.echo(markdown_table(bars), nl=False)
+        typer.echo(f"wrote {target_path}")
 
     @eval_app.command("recheck")
     def recheck_cmd(

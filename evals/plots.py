@@ -106,3 +106,43 @@ def _distribution(plt: Any, series: list[Any], records: list[dict[str, Any]], fi
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def write_comparison(title: str, groups: dict[str, list[Any]], path: Path,
+                     target: float | None = None) -> Path:
+    """One panel a data set, one bar a strategy (accuracy, with its executed rate as a tick).
+
+    ``groups`` maps a panel name to its bars (:class:`optiform.evals.compare.Bar`); ``target``
+    (points over each panel's first bar) draws a dashed line where the target lies.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups) + 0.6, 4.4), dpi=120,
+                             sharey=True, squeeze=False)
+    for ax, (panel, bars) in zip(axes[0], groups.items(), strict=True):
+        xs = list(range(len(bars)))
+        values = [100 * b.accuracy for b in bars]
+        drawn = ax.bar(xs, values, 0.62, color=[COLORS[i % len(COLORS)] for i in xs],
+                       edgecolor="white")
+        ax.scatter(xs, [100 * b.executed for b in bars], marker="_", s=420, color="black",
+                   zorder=3, label="executed")
+        for bar, b in zip(drawn, bars, strict=True):
+            ax.annotate(f"{100 * b.accuracy:.1f}\n{b.commit}",
+                        (bar.get_x() + bar.get_width() / 2, 100 * b.accuracy),
+                        ha="center", va="bottom", fontsize=7, xytext=(0, 1),
+                        textcoords="offset points")
+        if target is not None:
+            ax.axhline(values[0] + target, color="#c53030", linestyle="--", linewidth=1,
+                       label=f"first + {target:g} points")
+        ax.set_xticks(xs)
+        ax.set_xticklabels([b.label for b in bars], fontsize=8)
+        ax.set_title(f"{panel} (n={bars[0].n})", fontsize=10)
+        ax.set_ylim(0, 110)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("% of items correct")
+    axes[0][0].legend(fontsize=7, loc="upper left", frameon=False)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

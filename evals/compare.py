@@ -1,0 +1,110 @@
+"""Comparisons across recorded reports: one figure and one table for bars from many runs.
+
+An ablation is often measured in several runs (at different commits, on different data sets).
+A comparison spec (JSON) names each bar: the panel it belongs to (usually the data set), its
+label, the ``summary.json`` of the report it comes from, and the strategy label inside it.
+:func:`load_bars` reads the figures; :func:`markdown_table` renders them; the figure itself is
+drawn by :func:`optiform.evals.plots.write_comparison`. Everything is read from committed
+report files, so the figure can be redrawn without the run folders.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from optiform.errors import EvalError
+
+
+@dataclass(frozen=True)
+class Bar:
+    panel: str
+    label: str
+    accuracy: float
+    executed: float
+    right: int
+    n: int
+    commit: str
+    source: str
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EvalError(f"{what} {path} does not exist",
+                        hint="paths in a comparison spec are relative to the spec file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvalError(f"{what} {path} cannot be read: {exc}",
+                        hint="write it again (`optiform eval report RUN --out DIR`)") from None
+
+
+def _commit_of(summary: dict[str, Any], strategy: str) -> str:
+    for run in summary.get("runs", []):
+        strategies = (run.get("config") or {}).get("strategies") or []
+        libraries = run.get("libraries") or {}
+        if strategy in strategies or strategy in libraries:
+            return str(((run.get("git") or {}).get("commit") or "")[:7])
+    runs = summary.get("runs") or [{}]
+    return str(((runs[0].get("git") or {}).get("commit") or "")[:7])
+
+
+def load_bars(spec_path: Path) -> tuple[str, list[Bar]]:
+    """(title, bars) of the comparison spec at ``spec_path``.
+
+    The spec: ``{"title": str, "bars": [{"panel", "label", "summary", "strategy"}, ...]}``
+    with ``summary`` relative to the spec's folder.
+    """
+    spec = _read_json(spec_path, "comparison spec")
+    if not isinstance(spec, dict) or not isinstance(spec.get("bars"), list) or not spec["bars"]:
+        raise EvalError(f"comparison spec {spec_path} has no list of bars",
+                        hint='write {"title": ..., "bars": [{"panel": ..., "label": ..., '
+                             '"summary": ..., "strategy": ...}]}')
+    bars: list[Bar] = []
+    for i, entry in enumerate(spec["bars"]):
+        missing = [k for k in ("panel", "label", "summary", "strategy")
+                   if not isinstance(entry, dict) or not isinstance(entry.get(k), str)]
+        if missing:
+            raise EvalError(f"bar {i + 1} of {spec_path} lacks {', '.join(missing)}",
+                            hint="every bar names panel, label, summary and strategy")
+        path = (spec_path.parent / entry["summary"]).resolve()
+        summary = _read_json(path, "summary")
+        primary = str(summary.get("primary", ""))
+        found = [g["strategies"][entry["strategy"]] for g in summary.get("groups", [])
+                 if entry["strategy"] in g.get("strategies", {})]
+        if not found:
+            known = sorted({s for g in summary.get("groups", []) for s in g.get("strategies", {})})
+            raise EvalError(f"{path} has no strategy {entry['strategy']!r}",
+                            hint=f"it has: {', '.join(known) or 'none'}")
+        stats = found[0]
+        bars.append(Bar(
+            panel=entry["panel"], label=entry["label"],
+            accuracy=float(stats["accuracy"][primary]), executed=float(stats["execution_rate"]),
+            right=int(stats["correct"][primary]), n=int(stats["n"]),
+            commit=_commit_of(summary, entry["strategy"]), source=entry["summary"],
+        ))
+    return str(spec.get("title") or "Comparison"), bars
+
+
+def panels(bars: list[Bar]) -> dict[str, list[Bar]]:
+    """Bars grouped by panel, in the order they first appear."""
+    out: dict[str, list[Bar]] = {}
+    for bar in bars:
+        out.setdefault(bar.panel, []).append(bar)
+    return out
+
+
+def markdown_table(bars: list[Bar]) -> str:
+    """One row a bar, and for every bar after a panel's first its difference to that first."""
+    lines = ["| data set | strategy | correct | vs first row | executed | commit |",
+             "|---|---|---:|---:|---:|---|"]
+    for panel, group in panels(bars).items():
+        base = group[0].accuracy
+        for j, bar in enumerate(group):
+            delta = "" if j == 0 else f"{100 * (bar.accuracy - base):+.1f}"
+            lines.append(f"| {panel} | {bar.label} | {100 * bar.accuracy:.1f}% "
+                         f"({bar.right}/{bar.n}) | {delta} | {100 * bar.executed:.1f}% | "
+                         f"{bar.commit} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,99 @@
+"""Comparisons across recorded reports: the spec, the table, the figure, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from optiform.errors import EvalError
+from optiform.evals.compare import load_bars, markdown_table, panels
+
+
+def summary(commit: str, strategies: dict[str, tuple[int, int, int]]) -> dict:
+    """A summary.json as `eval report` writes it: strategy -> (right, executed, n)."""
+    return {
+        "tolerances": ["1e-4"], "primary": "1e-4",
+        "runs": [{"git": {"commit": commit + "0" * 33},
+                  "config": {"strategies": list(strategies)}, "libraries": {}}],
+        "groups": [{"dataset": "toy", "split": "test", "strategies": {
+            name: {"n": n, "correct": {"1e-4": right}, "accuracy": {"1e-4": right / n},
+                   "execution_rate": executed / n}
+            for name, (right, executed, n) in strategies.items()}}],
+    }
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "summary.json").write_text(json.dumps(
+        summary("aaaaaaa", {"agent": (6, 9, 10), "agent:library=off": (4, 10, 10)})))
+    (tmp_path / "b" / "summary.json").write_text(json.dumps(
+        summary("bbbbbbb", {"agent:library_path=x": (15, 19, 20)})))
+    path = tmp_path / "cmp" / "spec.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"title": "Library ablation", "bars": [
+        {"panel": "toy", "label": "(a) none", "summary": "../a/summary.json",
+         "strategy": "agent:library=off"},
+        {"panel": "toy", "label": "(b) seed", "summary": "../a/summary.json",
+         "strategy": "agent"},
+        {"panel": "other", "label": "(d) learned", "summary": "../b/summary.json",
+         "strategy": "agent:library_path=x"},
+    ]}))
+    return path
+
+
+def test_bars_come_from_the_named_summaries_with_their_commits(spec: Path) -> None:
+    title, bars = load_bars(spec)
+    assert title == "Library ablation"
+    assert [(b.label, b.right, b.n, b.commit) for b in bars] == [
+        ("(a) none", 4, 10, "aaaaaaa"), ("(b) seed", 6, 10, "aaaaaaa"),
+        ("(d) learned", 15, 20, "bbbbbbb")]
+    assert list(panels(bars)) == ["toy", "other"]
+    table = markdown_table(bars)
+    assert "| toy | (a) none | 40.0% (4/10) |  | 100.0% | aaaaaaa |" in table
+    assert "| toy | (b) seed | 60.0% (6/10) | +20.0 | 90.0% | aaaaaaa |" in table
+    assert "| other | (d) learned | 75.0% (15/20) |  | 95.0% | bbbbbbb |" in table
+
+
+def test_a_spec_naming_what_is_not_there_says_what_is(spec: Path, tmp_path: Path) -> None:
+    data = json.loads(spec.read_text())
+    data["bars"][0]["strategy"] = "agent:nope"
+    spec.write_text(json.dumps(data))
+    with pytest.raises(EvalError) as err:
+        load_bars(spec)
+    assert "no strategy 'agent:nope'" in err.value.message
+    assert "agent:library=off" in (err.value.hint or "")
+    data["bars"][0]["summary"] = "../missing/summary.json"
+    spec.write_text(json.dumps(data))
+    with pytest.raises(EvalError, match="does not exist"):
+        load_bars(spec)
+    spec.write_text(json.dumps({"bars": [{"panel": "toy"}]}))
+    with pytest.raises(EvalError, match="lacks label, summary, strategy"):
+        load_bars(spec)
+    spec.write_text("{not json")
+    with pytest.raises(EvalError, match="cannot be read"):
+        load_bars(spec)
+
+
+def test_cli_draws_the_figure_and_prints_the_table(spec: Path) -> None:
+    from optiform.commands import eval as eval_cmd
+
+    app = typer.Typer()
+    eval_cmd.register(app)
+
+    @app.callback()
+    def main() -> None:  # keeps `eval` a subcommand
+        """test app"""
+
+    result = CliRunner().invoke(app, ["eval", "compare", str(spec), "--target", "10"])
+    assert result.exit_code == 0, result.output
+    assert "| toy | (b) seed | 60.0% (6/10) | +20.0 |" in result.output
+    png = spec.with_suffix(".png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    bad = CliRunner().invoke(app, ["eval", "compare", str(spec.parent / "none.json")])
+    assert bad.exit_code == 2 and "does not exist" in bad.output
