@@ -161,6 +161,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                    limit: int | None = typer.Option(None, help="First N items only."),
                    min_count: int = typer.Option(1, help="Misled or missed at least this often."),
                    max_items: int = typer.Option(5, help="Replayed items per kind and insight."),
+                   shifted: int = typer.Option(5, help="Also replay up to N other items whose "
+                                                       "prompt the rewrite changes."),
                    k: int | None = typer.Option(None, "-k", help="Insights retrieved per item.")
                    ) -> None:
         """Rewrite conditions of insights that misled or were missed; keep improving rewrites."""
@@ -185,7 +187,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
             report = evolve(store, {it.id: it for it in items},
                             AgentSolver(settings, llm, k_), LLMRewriter(llm),
                             retriever=retriever, k=k_, min_count=min_count,
-                            max_items=max_items, on_rewrite=shown)
+                            max_items=max_items, shifted=shifted, on_rewrite=shown)
         except OptiformError as err:
             raise fail(err) from err
         table = Table(title="evolution")

@@ -4,9 +4,15 @@ Usage counts (with the item each event came from) say which insights misled a ru
 the item went wrong because of them) and which were missed (needed, not retrieved). For each
 such insight an injected ``rewrite(insight, misled_questions, missed_questions)`` proposes a new
 condition (a "does not apply when" for the misled ones, broader cues for the missed ones).
-The rewrite is kept only when replaying the affected items (misled, missed, and a few it
-helped, which must stay right) with retrieval over the rewritten library scores better than
-with the current one. Items whose retrieved insights are the same either way are not re-solved.
+The rewrite is kept only when replaying the affected items with retrieval over the rewritten
+library scores better than with the current one. The affected items are the misled and missed
+ones, a few it helped (which must stay right), and a few *shifted* ones: other items of the
+data set whose prompt the rewrite changes (it enters or leaves their top k, or is shown to them
+with its new condition). A new condition moves the insight in or
+out of the top k of problems nobody reported on (on NL4Opt test, the rewritten
+``minimum-batch`` left the top 4 of many problems and other insights took its place), and with
+a small model any change of the prompt can change the answer, so those items are replayed too.
+Items whose retrieved insights are the same either way are not re-solved.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ class RewriteReport:
     new_score: int
     replayed: int
     detail: str = ""
+    shifted: int = 0  # other items of the data set whose prompt the rewrite changes
 
 
 @dataclass
@@ -62,6 +69,7 @@ class Evolver:
     k: int = 4
     min_count: int = 1
     max_items: int = 5
+    shifted: int = 5
     _memo: dict[tuple[str, tuple[str, ...]], bool] = field(default_factory=dict)
 
     def candidates(self) -> list[Insight]:
@@ -69,10 +77,24 @@ class Evolver:
                if i.counts.misled >= self.min_count or i.counts.missed >= self.min_count]
         return sorted(due, key=lambda i: (-(i.counts.misled + i.counts.missed), i.id))
 
-    def _correct(self, item: Item, pool: list[Insight]) -> bool:
+    def _shown(self, item: Item, pool: list[Insight]) -> list[Insight]:
         found = self.retriever.retrieve(item.question, self.k, pool)
-        shown = [r.insight for r in found if r.insight is not None]
-        key = (item.id, tuple(f"{i.id}@{i.content_hash()}" for i in shown))
+        return [r.insight for r in found if r.insight is not None]
+
+    @staticmethod
+    def _key(shown: list[Insight]) -> tuple[str, ...]:
+        return tuple(f"{i.id}@{i.content_hash()}" for i in shown)
+
+    def _shifted(self, old_pool: list[Insight], new_pool: list[Insight],
+                 skip: set[str]) -> list[str]:
+        """Ids of the data set's items (in its order, except ``skip``) whose retrieved
+        insights, content included, differ between the two pools."""
+        return [i for i, item in self.items.items() if i not in skip and
+                self._key(self._shown(item, old_pool)) != self._key(self._shown(item, new_pool))]
+
+    def _correct(self, item: Item, pool: list[Insight]) -> bool:
+        shown = self._shown(item, pool)
+        key = (item.id, self._key(shown))
         if key not in self._memo:
             self._memo[key] = self.solve_item(item, shown).correct
         return self._memo[key]
@@ -99,20 +121,26 @@ class Evolver:
         revised = insight.revise(condition=condition, reason="evolve")
         old_pool = self.store.active()
         new_pool = [revised if i.id == insight.id else i for i in old_pool]
-        affected = [self.items[i] for i in [*misled, *missed, *guard]]
+        reported = [*misled, *missed, *guard]
+        shifted = self._shifted(old_pool, new_pool, set(reported))
+        affected = [self.items[i] for i in [*reported, *shifted[: self.shifted]]]
         try:
             old = sum(self._correct(it, old_pool) for it in affected)
             new = sum(self._correct(it, new_pool) for it in affected)
         except OptiformError as exc:
-            return RewriteReport(insight.id, False, 0, 0, 0, f"replay failed: {exc.message}")
+            return RewriteReport(insight.id, False, 0, 0, 0, f"replay failed: {exc.message}",
+                                 shifted=len(shifted))
         kept = new > old
+        moved = (f"; the rewrite changes the prompt of {len(shifted)} other items, "
+                 f"{min(len(shifted), self.shifted)} replayed") if shifted else ""
         if kept:
             self.store.save_revision(insight.revise(condition=condition, reason=(
                 f"evolve: misled {len(misled)}, missed {len(missed)}; replay {old} -> {new} "
-                f"of {len(affected)} right")))
+                f"of {len(affected)} right{moved}")))
             self.store.reset_counts(insight.id, ("misled", "missed"))
         return RewriteReport(insight.id, kept, old, new, len(affected),
-                             "kept" if kept else "replay did not score better")
+                             ("kept" if kept else "replay did not score better") + moved,
+                             shifted=len(shifted))
 
     def run(self, on_rewrite: Callable[[RewriteReport], None] | None = None) -> EvolveReport:
         report = EvolveReport()
@@ -126,10 +154,10 @@ class Evolver:
 
 def evolve(store: InsightStore, items: Mapping[str, Item], solve_item: SolveItem,
            rewrite: Rewrite, *, retriever: Retriever | None = None, k: int = 4,
-           min_count: int = 1, max_items: int = 5,
+           min_count: int = 1, max_items: int = 5, shifted: int = 5,
            on_rewrite: Callable[[RewriteReport], None] | None = None) -> EvolveReport:
     """Rewrite the conditions of insights that misled or were missed (see module docstring)."""
     evolver = Evolver(store=store, items=items, solve_item=solve_item, rewrite=rewrite,
                       retriever=retriever or Retriever(store), k=k, min_count=min_count,
-                      max_items=max_items)
+                      max_items=max_items, shifted=shifted)
     return evolver.run(on_rewrite)

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 Mode = Literal["auto", "embedding", "keyword"]
 DEFAULT_THRESHOLDS = {"embedding": 0.35, "keyword": 0.08}
 KEYWORD_WEIGHT = 0.5  # embedding mode adds this much of the keyword score (a hybrid)
+QUERY_CACHE = 1024  # problem texts whose embedded clauses a retriever keeps (oldest go first)
 NEGATIVE_WEIGHT = 1.0  # how hard a better-matching "does not apply when" pushes down
 _CLAUSE = re.compile(r"(?<=[.!?;,:])\s+")
 
@@ -75,6 +76,7 @@ class Retriever:
         self._threshold = threshold
         self.llm = llm
         self.llm_check = llm_check and llm is not None
+        self._queries: dict[str, np.ndarray] = {}  # problem text -> its embedded clauses
 
     @property
     def mode(self) -> Literal["embedding", "keyword"]:
@@ -105,14 +107,20 @@ class Retriever:
         """The problem's clauses and whole text embedded, or None in keyword mode."""
         if self.mode != "embedding":
             return None
+        if text in self._queries:
+            return self._queries[text]
         try:
-            return self.embedder.embed([*clauses(text), text])
+            vectors = self.embedder.embed([*clauses(text), text])
         except LibraryError:
             if self.requested == "embedding":
                 raise
             log.warning("sentence model unavailable; using keyword retrieval")
             self.requested = "keyword"
             return None
+        if len(self._queries) >= QUERY_CACHE:
+            self._queries.pop(next(iter(self._queries)))
+        self._queries[text] = vectors
+        return vectors
 
     def _similarities(self, text: str, query: np.ndarray | None, docs: list[str],
                       kw_docs: list[str]) -> list[float]:

@@ -283,3 +283,29 @@ def test_every_free_text_field_of_a_proposal_is_capped_within_the_token_budget()
     assert errors and "diagnosis" in " ".join(errors)
     grammar = pytest.importorskip("llama_cpp.llama_grammar")
     assert "root ::=" in grammar.json_schema_to_gbnf(json.dumps(PROPOSE_SCHEMA))
+
+
+SIDE = Item("side", "A mill rents out its storage rooms to farmers by the week.", needs="MARK")
+
+
+def test_evolution_replays_items_whose_retrieval_the_rewrite_shifts(store: InsightStore) -> None:
+    # nobody reported on `side`, but the rewrite drops hint-a from its retrieval, and it needs it
+    _evolve_setup(store)
+    rewrite = {"applies_when": "a mill with limited hours grinds grain",
+               "not_applies_when": "a mill rents out its storage rooms to farmers"}
+    retriever = Retriever(store, mode="keyword")
+    items = {i.id: i for i in (HELPED, MISLED, SIDE)}
+    assert [r.id for r in retriever.retrieve(SIDE.question)] == ["hint-a"]
+    report = evolve(store, items, ScriptedSolver(), LLMRewriter(FakeLLM([rewrite])),
+                    retriever=retriever)
+    (rep,) = report.rewrites
+    assert not rep.kept and rep.shifted == 1 and rep.replayed == 3
+    assert (rep.old_score, rep.new_score) == (2, 2)
+    assert "the rewrite changes the prompt of 1 other items, 1 replayed" in rep.detail
+    assert store.get("hint-a").version == 1
+    # replaying no shifted item judges on the reported items alone and keeps it
+    report = evolve(store, items, ScriptedSolver(), LLMRewriter(FakeLLM([rewrite])),
+                    retriever=retriever, shifted=0)
+    (rep,) = report.rewrites
+    assert rep.kept and (rep.old_score, rep.new_score, rep.replayed) == (1, 2, 2)
+    assert rep.shifted == 1

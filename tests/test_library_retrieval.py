@@ -92,7 +92,15 @@ def test_fake_embedder_ranks_planted_insight_first_and_uses_cache(tmp_path: Path
         embedded_first = sum(emb.calls)
         emb.calls.clear()
         assert [x.id for x in r.retrieve(PROBLEM, 3)] == [x.id for x in first]
-        # second time only the problem's clauses are embedded; insight vectors come from cache
+        # second time nothing is embedded: the problem's clauses and the insights are cached
+        assert sum(emb.calls) == 0 < embedded_first
+        # a new problem embeds only its own clauses and whole text
+        other = PROBLEM.replace("vaccine doses", "insulin pens")
+        r.retrieve(other, 3)
+        assert sum(emb.calls) == len(clauses(other)) + 1
+        # a fresh retriever over the same store reads the insight vectors from the store
+        emb.calls.clear()
+        Retriever(store, embedder=emb).retrieve(PROBLEM, 3)
         assert sum(emb.calls) == len(clauses(PROBLEM)) + 1 < embedded_first
 
 
