@@ -115,14 +115,19 @@ def write_comparison(title: str, groups: dict[str, list[Any]], path: Path,
     ``groups`` maps a panel name to its bars (:class:`optiform.evals.compare.Bar`); ``target``
     (points over each panel's first bar) draws a dashed line where the target lies.
     """
+    import textwrap
+
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups) + 0.6, 4.4), dpi=120,
+    keys: list[str] = []  # a bar's colour follows the first word of its label, e.g. "(a)"
+    for bars in groups.values():
+        keys += [k for k in (b.label.split()[0] for b in bars) if k not in keys]
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups) + 0.6, 4.6), dpi=120,
                              sharey=True, squeeze=False)
     for ax, (panel, bars) in zip(axes[0], groups.items(), strict=True):
         xs = list(range(len(bars)))
         values = [100 * b.accuracy for b in bars]
-        drawn = ax.bar(xs, values, 0.62, color=[COLORS[i % len(COLORS)] for i in xs],
-                       edgecolor="white")
+        colors = [COLORS[keys.index(b.label.split()[0]) % len(COLORS)] for b in bars]
+        drawn = ax.bar(xs, values, 0.62, color=colors, edgecolor="white")
         ax.scatter(xs, [100 * b.executed for b in bars], marker="_", s=420, color="black",
                    zorder=3, label="executed")
         for bar, b in zip(drawn, bars, strict=True):
@@ -136,12 +141,12 @@ def write_comparison(title: str, groups: dict[str, list[Any]], path: Path,
         ax.set_xticks(xs)
         ax.set_xticklabels([b.label for b in bars], fontsize=8)
         ax.set_title(f"{panel} (n={bars[0].n})", fontsize=10)
-        ax.set_ylim(0, 110)
+        ax.set_ylim(0, 115)
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel("% of items correct")
-    axes[0][0].legend(fontsize=7, loc="upper left", frameon=False)
-    fig.suptitle(title, fontsize=11)
+    axes[0][0].legend(fontsize=7, loc="upper left", frameon=False, ncol=2)
+    fig.suptitle(textwrap.fill(title, 100), fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
