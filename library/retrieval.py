@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 Mode = Literal["auto", "embedding", "keyword"]
 DEFAULT_THRESHOLDS = {"embedding": 0.35, "keyword": 0.08}
 KEYWORD_WEIGHT = 0.5  # embedding mode adds this much of the keyword score (a hybrid)
-QUERY_CACHE = 1024  # problem texts whose embedded clauses a retriever keeps (oldest go first)
+# problem texts whose embedded clauses a retriever keeps, oldest dropped first: a train split
+# (149-169 items) fits, and at most 61 vectors of 384 floats a text bound it to ~24 MB
+QUERY_CACHE = 256
 NEGATIVE_WEIGHT = 1.0  # how hard a better-matching "does not apply when" pushes down
 _CLAUSE = re.compile(r"(?<=[.!?;,:])\s+")
 
