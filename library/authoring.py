@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from optiform.errors import LLMOutputError
 from optiform.library.insight import Condition, Example, Insight, Taxonomy, new_insight_id
+from optiform.library.keywords import quoted_run
 from optiform.library.prompts import (
     PROPOSE_SCHEMA,
     REWRITE_SCHEMA,
@@ -100,7 +101,22 @@ class LLMRewriter:
         self.max_tokens = max_tokens
 
     def __call__(self, insight: Insight, misled: list[str], missed: list[str]) -> Condition:
-        reply = self.llm.complete(rewrite_messages(insight, misled, missed),
+        """One rewrite; one more, told why, when the first quotes a problem it was given
+        (:func:`quoted_run`). A second quote is an LLMOutputError."""
+        feedback = ""
+        for _ in range(2):
+            condition = self._ask(insight, misled, missed, feedback)
+            quote = quoted_condition(condition, [*misled, *missed])
+            if quote is None:
+                return condition
+            feedback = (f'it quotes a problem ("{quote}"). Describe the kind of problem in '
+                        "general terms, as a modeler would recognize it in new problems.")
+        raise LLMOutputError(f"the rewritten condition quotes a problem it was given: {quote!r}",
+                             hint="a condition must describe a kind of problem, not list problems")
+
+    def _ask(self, insight: Insight, misled: list[str], missed: list[str],
+             feedback: str) -> Condition:
+        reply = self.llm.complete(rewrite_messages(insight, misled, missed, feedback),
                                   schema=REWRITE_SCHEMA, temperature=0.0,
                                   max_tokens=self.max_tokens)
         data = _data(reply)
@@ -109,3 +125,9 @@ class LLMRewriter:
                              not_applies_when=str(data.get("not_applies_when") or "").strip())
         except (KeyError, ValidationError) as exc:
             raise LLMOutputError(f"the rewritten condition is incomplete: {exc}") from exc
+
+
+def quoted_condition(condition: Condition, problems: list[str]) -> str | None:
+    """A run of words the condition copies from one of ``problems`` (see :func:`quoted_run`)."""
+    return (quoted_run(condition.applies_when, problems)
+            or quoted_run(condition.not_applies_when, problems))

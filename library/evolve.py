@@ -11,7 +11,9 @@ data set whose prompt the rewrite changes (it enters or leaves their top k, or i
 with its new condition). Nobody reported on those, but with a small model any change of the
 prompt can change the answer (the README's issue-7 measure: a rewrite judged on 5 reported
 items took ``minimum-batch`` out of the top 4 of 26 of 64 test problems). Items whose
-retrieved insights are the same either way are not re-solved.
+retrieved insights are the same either way are not re-solved. A rewrite that quotes the
+problems it was given (that rewrite's "not when" was a list of their openings) is dropped
+unreplayed: it describes those problems, not a kind of problem.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optiform.errors import OptiformError
-from optiform.library.authoring import Item, SolveOutcome
+from optiform.library.authoring import Item, SolveOutcome, quoted_condition
 from optiform.library.insight import Condition, Insight
 from optiform.library.retrieval import Retriever
 from optiform.library.store import InsightStore
@@ -117,6 +119,10 @@ class Evolver:
             return RewriteReport(insight.id, False, 0, 0, 0, f"rewrite failed: {exc.message}")
         if condition == insight.condition:
             return RewriteReport(insight.id, False, 0, 0, 0, "the rewrite changed nothing")
+        quote = quoted_condition(condition, [self.items[i].question for i in [*misled, *missed]])
+        if quote is not None:
+            return RewriteReport(insight.id, False, 0, 0, 0,
+                                 f'the rewrite quotes a problem it was given ("{quote}")')
         revised = insight.revise(condition=condition, reason="evolve")
         old_pool = self.store.active()
         new_pool = [revised if i.id == insight.id else i for i in old_pool]

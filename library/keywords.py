@@ -75,3 +75,23 @@ def token_similarity(a: str, b: str) -> float:
     if not fa or not fb:
         return 0.0
     return len(fa & fb) / len(fa | fb)
+
+
+def quoted_run(text: str, sources: list[str], *, min_words: int = 6,
+               min_content: int = 4) -> str | None:
+    """The first run of at least ``min_words`` consecutive words of ``text`` (with at least
+    ``min_content`` that are not stop words) that also occurs in one of ``sources``, or None.
+
+    A condition is meant to describe a kind of problem; one that quotes the problems it was
+    shown (a small rewriter's way of excluding them: "not when an Indian restaurant makes goat
+    and chicken curry, ...") matches those problems and nothing like them."""
+    words = _WORD.findall(text.lower())
+    grams = {" ".join(src[i: i + min_words])
+             for src in (_WORD.findall(s.lower()) for s in sources)
+             for i in range(len(src) - min_words + 1)}
+    for i in range(len(words) - min_words + 1):
+        run = words[i: i + min_words]
+        if (sum(w not in STOP_WORDS for w in run) >= min_content
+                and " ".join(run) in grams):
+            return " ".join(run)
+    return None

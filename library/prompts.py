@@ -77,7 +77,8 @@ _REWRITE_SYSTEM = (
     "You maintain a library of modeling insights. An insight's condition decides which "
     "problems it is shown for. Rewrite the condition so that it covers the problems where the "
     "insight was needed but not shown, and excludes the problems where showing it led the "
-    "modeler astray (say so in 'not_applies_when'). Describe wording cues, not specific "
+    "modeler astray (say so in 'not_applies_when'). Describe the kind of problem by its "
+    "structure and wording cues; never quote or list the problems themselves, and no specific "
     "numbers. Keep each field under 40 words. Reply with JSON only."
 )
 
@@ -113,7 +114,8 @@ def propose_messages(problem: str, expected: Any, attempt: str,
             Message(role="user", content="\n\n".join(parts))]
 
 
-def rewrite_messages(insight: Insight, misled: list[str], missed: list[str]) -> list[Message]:
+def rewrite_messages(insight: Insight, misled: list[str], missed: list[str],
+                     feedback: str = "") -> list[Message]:
     def listing(texts: list[str]) -> str:
         return "\n".join(f"- {_clip(t, 600)}" for t in texts) or "(none)"
 
@@ -126,5 +128,7 @@ def rewrite_messages(insight: Insight, misled: list[str], missed: list[str]) -> 
         f"Problems where it was shown and misled the modeler (exclude these):\n{listing(misled)}"
         f"\n\nProblems where it was needed but not shown (include these):\n{listing(missed)}"
     )
+    if feedback:
+        body += f"\n\nAn earlier rewrite was rejected: {feedback}"
     return [Message(role="system", content=_REWRITE_SYSTEM),
             Message(role="user", content=body)]

@@ -200,7 +200,7 @@ def _evolve_setup(store: InsightStore) -> None:
 def test_evolution_keeps_an_improving_rewrite(store: InsightStore) -> None:
     _evolve_setup(store)
     llm = FakeLLM([{"applies_when": "a mill with limited hours grinds grain",
-                    "not_applies_when": "a mill rents out its storage rooms to farmers"}])
+                    "not_applies_when": "a mill that rents storage rooms to farmers"}])
     report = evolve(store, {i.id: i for i in (HELPED, MISLED)}, ScriptedSolver(),
                     LLMRewriter(llm), retriever=Retriever(store, mode="keyword"))
     (rep,) = report.rewrites
@@ -228,13 +228,13 @@ def test_evolution_drops_a_rewrite_that_does_not_score_better(store: InsightStor
 def test_evolution_broadens_a_missed_insight(store: InsightStore) -> None:
     store.add(make("hint-a", "satellites orbit planets", "Mill time. MARK"))
     store.record_usage("hint-a", "missed", "helped")
-    llm = FakeLLM([{"applies_when": "a mill grinds wheat into flour with limited hours",
+    llm = FakeLLM([{"applies_when": "a mill with limited hours grinds grain into flour",
                     "not_applies_when": ""}])
     solver = ScriptedSolver()
     report = evolve(store, {"helped": HELPED}, solver, LLMRewriter(llm),
                     retriever=Retriever(store, mode="keyword"))
     assert report.kept == ["hint-a"]
-    assert store.get("hint-a").condition.applies_when.startswith("a mill grinds")
+    assert store.get("hint-a").condition.applies_when.startswith("a mill with limited")
     assert store.get("hint-a").counts.missed == 0
 
 
@@ -292,7 +292,7 @@ def test_evolution_replays_items_whose_retrieval_the_rewrite_shifts(store: Insig
     # nobody reported on `side`, but the rewrite drops hint-a from its retrieval, and it needs it
     _evolve_setup(store)
     rewrite = {"applies_when": "a mill with limited hours grinds grain",
-               "not_applies_when": "a mill rents out its storage rooms to farmers"}
+               "not_applies_when": "a mill that rents storage rooms to farmers"}
     retriever = Retriever(store, mode="keyword")
     items = {i.id: i for i in (HELPED, MISLED, SIDE)}
     assert [r.id for r in retriever.retrieve(SIDE.question)] == ["hint-a"]
@@ -309,3 +309,50 @@ def test_evolution_replays_items_whose_retrieval_the_rewrite_shifts(store: Insig
     (rep,) = report.rewrites
     assert rep.kept and (rep.old_score, rep.new_score, rep.replayed) == (1, 2, 2)
     assert rep.shifted == 1
+
+
+RESTAURANT = Item("curry", "An Indian restaurant makes goat and chicken curry in batches.",
+                  breaker="MARK")
+
+
+def test_a_condition_that_quotes_a_problem_is_found() -> None:
+    from optiform.library.keywords import quoted_run
+
+    sources = [RESTAURANT.question]
+    assert quoted_run("not when an Indian restaurant makes goat and chicken curry",
+                      sources) == "an indian restaurant makes goat and"
+    # a kind of problem, and shared runs made of stop words, are not quotes
+    assert quoted_run("a kitchen cooks several dishes in batches", sources) is None
+    assert quoted_run("and it is in the one of them", ["and it is in the one of them"]) is None
+
+
+def test_the_rewriter_is_told_once_when_its_condition_quotes_a_problem() -> None:
+    insight = make("hint-a", "a mill with limited hours", "Mill time.")
+    quoting = {"applies_when": "a mill with limited hours",
+               "not_applies_when": "an Indian restaurant makes goat and chicken curry"}
+    general = {"applies_when": "a mill with limited hours",
+               "not_applies_when": "cooking dishes to order"}
+    llm = FakeLLM([quoting, general])
+    got = LLMRewriter(llm)(insight, [RESTAURANT.question], [])
+    assert got.not_applies_when == "cooking dishes to order"
+    assert "quotes a problem" in llm.requests[1]["messages"][1].content
+    with pytest.raises(OptiformError, match="quotes a problem it was given"):
+        LLMRewriter(FakeLLM([quoting, quoting]))(insight, [RESTAURANT.question], [])
+
+
+def test_evolution_drops_a_rewrite_that_quotes_the_problems_unreplayed(
+        store: InsightStore) -> None:
+    _evolve_setup(store)
+    store.record_usage("hint-a", "misled", "curry")
+
+    class Quoting:
+        def __call__(self, insight: Insight, misled: list[str], missed: list[str]) -> Condition:
+            return Condition(applies_when="a mill with limited hours grinds grain",
+                             not_applies_when="an Indian restaurant makes goat and chicken curry")
+
+    solver = ScriptedSolver()
+    report = evolve(store, {i.id: i for i in (HELPED, MISLED, RESTAURANT)}, solver, Quoting(),
+                    retriever=Retriever(store, mode="keyword"))
+    (rep,) = report.rewrites
+    assert not rep.kept and "quotes a problem it was given" in rep.detail
+    assert solver.calls == [] and store.get("hint-a").version == 1
