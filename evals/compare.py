@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from optiform.errors import EvalError
+from optiform.evals.stats import Paired, paired
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Bar:
     n: int
     commit: str
     source: str
+    items: frozenset[str] | None = None  # the items run, and those right (reports since 2026-12-05)
+    right_items: frozenset[str] | None = None
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -84,6 +87,8 @@ def load_bars(spec_path: Path) -> tuple[str, list[Bar]]:
             accuracy=float(stats["accuracy"][primary]), executed=float(stats["execution_rate"]),
             right=int(stats["correct"][primary]), n=int(stats["n"]),
             commit=_commit_of(summary, entry["strategy"]), source=entry["summary"],
+            items=frozenset(stats["items"]) if "items" in stats else None,
+            right_items=frozenset(stats["right_items"]) if "right_items" in stats else None,
         ))
     return str(spec.get("title") or "Comparison"), bars
 
@@ -96,15 +101,34 @@ def panels(bars: list[Bar]) -> dict[str, list[Bar]]:
     return out
 
 
+def paired_with(base: Bar, bar: Bar) -> Paired | None:
+    """``bar`` against ``base`` item by item, when both reports list their items."""
+    if None in (base.items, base.right_items, bar.items, bar.right_items):
+        return None
+    return paired(set(base.items or ()), set(base.right_items or ()),
+                  set(bar.items or ()), set(bar.right_items or ()))
+
+
+def _paired_cells(base: Bar, bar: Bar) -> str:
+    pair = paired_with(base, bar)
+    if pair is None:
+        return "n/a | n/a"
+    return f"+{pair.wins} / -{pair.losses} of {pair.shared} | {pair.p:.2f}"
+
+
 def markdown_table(bars: list[Bar]) -> str:
-    """One row a bar, and for every bar after a panel's first its difference to that first."""
-    lines = ["| data set | strategy | correct | vs first row | executed | commit |",
-             "|---|---|---:|---:|---:|---|"]
+    """One row a bar, and for every bar after a panel's first its difference to that first:
+    in points, in items won and lost on the items both ran, and the exact McNemar p of that
+    (two-sided; "n/a" for a report written before reports listed their items)."""
+    lines = ["| data set | strategy | correct | vs first row | items won / lost | p (paired) "
+             "| executed | commit |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
     for panel, group in panels(bars).items():
-        base = group[0].accuracy
+        base = group[0]
         for j, bar in enumerate(group):
-            delta = "" if j == 0 else f"{100 * (bar.accuracy - base):+.1f}"
+            delta = "" if j == 0 else f"{100 * (bar.accuracy - base.accuracy):+.1f}"
+            pair = " | " if j == 0 else _paired_cells(base, bar)
             lines.append(f"| {panel} | {bar.label} | {100 * bar.accuracy:.1f}% "
-                         f"({bar.right}/{bar.n}) | {delta} | {100 * bar.executed:.1f}% | "
-                         f"{bar.commit} |")
+                         f"({bar.right}/{bar.n}) | {delta} | {pair} | "
+                         f"{100 * bar.executed:.1f}% | {bar.commit} |")
     return "\n".join(lines) + "\n"

@@ -45,6 +45,10 @@ def strategy_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
         "tokens": _mean_median([float(r.get("tokens") or 0) for r in records]),
         "seconds": _mean_median([float(r.get("wall_time") or 0) for r in records]),
         "repair_rounds": _mean_median([float(r.get("repair_rounds") or 0) for r in records]),
+        # per item, for paired comparisons across reports (`eval compare`)
+        "items": sorted(str(r.get("id")) for r in records),
+        "right_items": sorted(str(r.get("id")) for r in records
+                              if r.get("correct_at", {}).get(PRIMARY)),
     }
 
 

@@ -13,16 +13,24 @@ from optiform.errors import EvalError
 from optiform.evals.compare import load_bars, markdown_table, panels
 
 
-def summary(commit: str, strategies: dict[str, tuple[int, int, int]]) -> dict:
-    """A summary.json as `eval report` writes it: strategy -> (right, executed, n)."""
+def summary(commit: str, strategies: dict[str, tuple[int, int, int]],
+            listed: bool = False) -> dict:
+    """A summary.json as `eval report` writes it: strategy -> (right, executed, n); with
+    ``listed`` the items too (item i is right for i < right)."""
+    def stats(right: int, executed: int, n: int) -> dict:
+        out = {"n": n, "correct": {"1e-4": right}, "accuracy": {"1e-4": right / n},
+               "execution_rate": executed / n}
+        if listed:
+            out |= {"items": [f"i{k}" for k in range(n)],
+                    "right_items": [f"i{k}" for k in range(right)]}
+        return out
+
     return {
         "tolerances": ["1e-4"], "primary": "1e-4",
         "runs": [{"git": {"commit": commit + "0" * 33},
                   "config": {"strategies": list(strategies)}, "libraries": {}}],
         "groups": [{"dataset": "toy", "split": "test", "strategies": {
-            name: {"n": n, "correct": {"1e-4": right}, "accuracy": {"1e-4": right / n},
-                   "execution_rate": executed / n}
-            for name, (right, executed, n) in strategies.items()}}],
+            name: stats(*figures) for name, figures in strategies.items()}}],
     }
 
 
@@ -55,9 +63,34 @@ def test_bars_come_from_the_named_summaries_with_their_commits(spec: Path) -> No
         ("(d) learned", 15, 20, "bbbbbbb")]
     assert list(panels(bars)) == ["toy", "other"]
     table = markdown_table(bars)
-    assert "| toy | (a) none | 40.0% (4/10) |  | 100.0% | aaaaaaa |" in table
-    assert "| toy | (b) seed | 60.0% (6/10) | +20.0 | 90.0% | aaaaaaa |" in table
-    assert "| other | (d) learned | 75.0% (15/20) |  | 95.0% | bbbbbbb |" in table
+    assert "| toy | (a) none | 40.0% (4/10) |  |  |  | 100.0% | aaaaaaa |" in table
+    assert "| toy | (b) seed | 60.0% (6/10) | +20.0 | n/a | n/a | 90.0% | aaaaaaa |" in table
+    assert "| other | (d) learned | 75.0% (15/20) |  |  |  | 95.0% | bbbbbbb |" in table
+
+
+def test_bars_of_reports_that_list_their_items_are_compared_item_by_item(
+        tmp_path: Path) -> None:
+    (tmp_path / "summary.json").write_text(json.dumps(summary(
+        "aaaaaaa", {"none": (2, 10, 10), "seed": (9, 10, 10)}, listed=True)))
+    (tmp_path / "spec.json").write_text(json.dumps({"bars": [
+        {"panel": "toy", "label": label, "summary": "summary.json", "strategy": label}
+        for label in ("none", "seed")]}))
+    _, bars = load_bars(tmp_path / "spec.json")
+    # seed is right on i0..i8, none on i0..i1: 7 won, none lost, p = 2 / 2**7
+    assert "| +70.0 | +7 / -0 of 10 | 0.02 |" in markdown_table(bars)
+
+
+def test_the_sign_test_is_exact_and_two_sided() -> None:
+    from optiform.evals.stats import paired, sign_test_p
+
+    assert sign_test_p(0, 0) == 1.0 and sign_test_p(3, 3) == 1.0
+    assert sign_test_p(7, 0) == pytest.approx(2 / 128)
+    assert sign_test_p(11, 4) == pytest.approx(sign_test_p(4, 11))
+    assert sign_test_p(11, 4) == pytest.approx(0.1185, abs=1e-4)
+    pair = paired({"a", "b", "c", "d"}, {"a", "b"}, {"b", "c", "d", "e"}, {"c", "d", "e"})
+    assert (pair.shared, pair.wins, pair.losses) == (3, 2, 1)
+    with pytest.raises(ValueError):
+        sign_test_p(-1, 2)
 
 
 def test_a_spec_naming_what_is_not_there_says_what_is(spec: Path, tmp_path: Path) -> None:
@@ -92,7 +125,7 @@ def test_cli_draws_the_figure_and_prints_the_table(spec: Path) -> None:
 
     result = CliRunner().invoke(app, ["eval", "compare", str(spec), "--target", "10"])
     assert result.exit_code == 0, result.output
-    assert "| toy | (b) seed | 60.0% (6/10) | +20.0 |" in result.output
+    assert "| toy | (b) seed | 60.0% (6/10) | +20.0 | n/a |" in result.output
     png = spec.with_suffix(".png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     bad = CliRunner().invoke(app, ["eval", "compare", str(spec.parent / "none.json")])

@@ -68,6 +68,8 @@ def test_summary_numbers():
     assert std["tokens"] == {"mean": 250.0, "median": 250.0}
     assert agent["seconds"] == {"mean": 25.0, "median": 25.0}
     assert agent["repair_rounds"]["mean"] == 1.0
+    assert agent["items"] == ["toy:1", "toy:2", "toy:3", "toy:4"]
+    assert len(agent["right_items"]) == 3 and std["right_items"] == ["toy:1"]
     assert std["n_undisputed"] == 3 and std["accuracy_undisputed"] == pytest.approx(1 / 3)
     diffs = {d["id"]: d for d in group["differences"]}
     assert sorted(diffs) == ["toy:2", "toy:4"]  # toy:1 both right, toy:3 both wrong
