@@ -163,6 +163,9 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                    max_items: int = typer.Option(5, help="Replayed items per kind and insight."),
                    shifted: int = typer.Option(5, help="Also replay up to N other items whose "
                                                        "prompt the rewrite changes."),
+                   confirm: bool = typer.Option(True, help="Count an item as misled by an "
+                                                "insight only when leaving that insight out of "
+                                                "its prompt turns it right."),
                    k: int | None = typer.Option(None, "-k", help="Insights retrieved per item.")
                    ) -> None:
         """Rewrite conditions of insights that misled or were missed; keep improving rewrites."""
@@ -187,7 +190,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
             report = evolve(store, {it.id: it for it in items},
                             AgentSolver(settings, llm, k_), LLMRewriter(llm),
                             retriever=retriever, k=k_, min_count=min_count,
-                            max_items=max_items, shifted=shifted, on_rewrite=shown)
+                            max_items=max_items, shifted=shifted, confirm=confirm,
+                            on_rewrite=shown)
         except OptiformError as err:
             raise fail(err) from err
         table = Table(title="evolution")

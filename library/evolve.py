@@ -14,6 +14,11 @@ items took ``minimum-batch`` out of the top 4 of 26 of 64 test problems). Items 
 retrieved insights are the same either way are not re-solved. A rewrite that quotes the
 problems it was given (that rewrite's "not when" was a list of their openings) is dropped
 unreplayed: it describes those problems, not a kind of problem.
+
+A misled report blames every insight that was shown (the item went right without any), so
+before rewriting, each reported item is solved once more with the insight left out of its
+prompt and the others kept (``confirm``): only the items that then go right count as misled
+by it, and an insight that misleads none of them is left as it is.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ class Evolver:
     min_count: int = 1
     max_items: int = 5
     shifted: int = 5
+    confirm: bool = True
     _memo: dict[tuple[str, tuple[str, ...]], bool] = field(default_factory=dict)
 
     def candidates(self) -> list[Insight]:
@@ -94,11 +100,22 @@ class Evolver:
                 self._key(self._shown(item, old_pool)) != self._key(self._shown(item, new_pool))]
 
     def _correct(self, item: Item, pool: list[Insight]) -> bool:
-        shown = self._shown(item, pool)
+        return self._solved(item, self._shown(item, pool))
+
+    def _solved(self, item: Item, shown: list[Insight]) -> bool:
         key = (item.id, self._key(shown))
         if key not in self._memo:
             self._memo[key] = self.solve_item(item, shown).correct
         return self._memo[key]
+
+    def _misled_by(self, insight: Insight, item_id: str, pool: list[Insight]) -> bool:
+        """Whether ``insight`` alone misleads the item now: it is shown, the item goes wrong,
+        and with the other shown insights but not this one it goes right."""
+        item = self.items[item_id]
+        shown = self._shown(item, pool)
+        if all(s.id != insight.id for s in shown) or self._solved(item, shown):
+            return False
+        return self._solved(item, [s for s in shown if s.id != insight.id])
 
     def evolve_one(self, insight: Insight) -> RewriteReport:
         events = self.store.usage_events(insight.id)
@@ -109,6 +126,19 @@ class Evolver:
         if not misled and not missed:
             return RewriteReport(insight.id, False, 0, 0, 0,
                                  "none of the items it misled or missed are in this data set")
+        blamed = ""
+        if self.confirm and misled:
+            try:
+                confirmed = [i for i in misled
+                             if self._misled_by(insight, i, self.store.active())]
+            except OptiformError as exc:
+                return RewriteReport(insight.id, False, 0, 0, 0, f"replay failed: {exc.message}")
+            blamed = f"; it alone misleads {len(confirmed)} of the {len(misled)} reported"
+            if not confirmed and not missed:
+                return RewriteReport(insight.id, False, 0, 0, 0, (
+                    f"not what misled them: left out of the prompts of the {len(misled)} items "
+                    "it was reported to mislead, none goes right"))
+            misled = confirmed
         guard = _unique([e.item_id for e in events if e.outcome == "helped"]
                         + list(insight.provenance), self.items, self.max_items)
         guard = [g for g in guard if g not in misled and g not in missed]
@@ -141,10 +171,10 @@ class Evolver:
         if kept:
             self.store.save_revision(insight.revise(condition=condition, reason=(
                 f"evolve: misled {len(misled)}, missed {len(missed)}; replay {old} -> {new} "
-                f"of {len(affected)} right{moved}")))
+                f"of {len(affected)} right{moved}{blamed}")))
             self.store.reset_counts(insight.id, ("misled", "missed"))
         return RewriteReport(insight.id, kept, old, new, len(affected),
-                             ("kept" if kept else "replay did not score better") + moved,
+                             ("kept" if kept else "replay did not score better") + moved + blamed,
                              shifted=len(shifted))
 
     def run(self, on_rewrite: Callable[[RewriteReport], None] | None = None) -> EvolveReport:
@@ -159,10 +189,10 @@ class Evolver:
 
 def evolve(store: InsightStore, items: Mapping[str, Item], solve_item: SolveItem,
            rewrite: Rewrite, *, retriever: Retriever | None = None, k: int = 4,
-           min_count: int = 1, max_items: int = 5, shifted: int = 5,
+           min_count: int = 1, max_items: int = 5, shifted: int = 5, confirm: bool = True,
            on_rewrite: Callable[[RewriteReport], None] | None = None) -> EvolveReport:
     """Rewrite the conditions of insights that misled or were missed (see module docstring)."""
     evolver = Evolver(store=store, items=items, solve_item=solve_item, rewrite=rewrite,
                       retriever=retriever or Retriever(store), k=k, min_count=min_count,
-                      max_items=max_items, shifted=shifted)
+                      max_items=max_items, shifted=shifted, confirm=confirm)
     return evolver.run(on_rewrite)

@@ -352,7 +352,33 @@ def test_evolution_drops_a_rewrite_that_quotes_the_problems_unreplayed(
 
     solver = ScriptedSolver()
     report = evolve(store, {i.id: i for i in (HELPED, MISLED, RESTAURANT)}, solver, Quoting(),
-                    retriever=Retriever(store, mode="keyword"))
+                    retriever=Retriever(store, mode="keyword"), confirm=False)
     (rep,) = report.rewrites
     assert not rep.kept and "quotes a problem it was given" in rep.detail
     assert solver.calls == [] and store.get("hint-a").version == 1
+
+
+def test_evolution_rewrites_only_the_insight_whose_absence_turns_a_misled_item_right(
+        store: InsightStore) -> None:
+    # both hints are shown to `oven` and both are reported as misleading it (it went right
+    # with no insight), but only hint-b's explanation breaks it
+    oven = Item("oven", "A bakery has limited oven hours and bakes bread.", breaker="BREAK-B")
+    store.add(make("hint-a", "a bakery with limited oven hours", "Oven time."))
+    store.add(make("hint-b", "a bakery bakes bread", "Bread. BREAK-B"))
+    for iid in ("hint-a", "hint-b"):
+        store.record_usage(iid, "misled", "oven")
+    retriever = Retriever(store, mode="keyword")
+    assert {r.id for r in retriever.retrieve(oven.question)} == {"hint-a", "hint-b"}
+    rewrite = {"applies_when": "a ship carries containers", "not_applies_when": ""}
+    solver = ScriptedSolver()
+    report = evolve(store, {"oven": oven}, solver, LLMRewriter(FakeLLM([rewrite])),
+                    retriever=retriever)
+    by_id = {r.insight_id: r for r in report.rewrites}
+    assert "not what misled them" in by_id["hint-a"].detail and not by_id["hint-a"].kept
+    assert by_id["hint-b"].kept
+    assert "it alone misleads 1 of the 1 reported" in by_id["hint-b"].detail
+    assert store.get("hint-a").version == 1 and store.get("hint-b").version == 2
+    # the full prompt is solved once (memoized), each leave-one-out once
+    full = [c for c in solver.calls if set(c[1]) == {"hint-a", "hint-b"}]
+    # then without a, without b; the rewritten library shows it (hint-a,) again: memoized
+    assert len(full) == 1 and len(solver.calls) == 3
