@@ -6,6 +6,7 @@ with a scripted FakeLLM in tests and with the embedded model (or any endpoint) f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -57,6 +58,17 @@ def _data(reply: Any) -> dict[str, Any]:
     return data
 
 
+_NOTHING = {"", "none", "n/a", "na", "not stated", "not applicable", "nothing", "-"}
+_UNLESS_LEAD = re.compile(r"^(it\s+)?(does\s+not|doesn't)\s+apply\s+when\s*:?\s*", re.I)
+
+
+def clean_unless(value: Any) -> str:
+    """A "does not apply when" as the LLM wrote it, without the placeholders a small model
+    copies from the prompt ("(not stated)", "none") and without a repeated lead-in."""
+    text = _UNLESS_LEAD.sub("", str(value or "").strip())
+    return "" if text.strip(" .()").lower() in _NOTHING else text
+
+
 def insight_from_proposal(data: dict[str, Any], item_id: str) -> Insight:
     """An Insight from the proposer's JSON; malformed proposals are LLMOutputErrors."""
     try:
@@ -66,7 +78,7 @@ def insight_from_proposal(data: dict[str, Any], item_id: str) -> Insight:
             id=new_insight_id(taxonomy),
             taxonomy=taxonomy,
             condition=Condition(applies_when=str(data["applies_when"]).strip(),
-                                not_applies_when=str(data.get("not_applies_when") or "").strip()),
+                                not_applies_when=clean_unless(data.get("not_applies_when"))),
             explanation=str(data["explanation"]).strip(),
             example=Example(wrong=str(data["wrong"]).strip(), right=str(data["right"]).strip()),
             provenance=[item_id],
@@ -122,7 +134,7 @@ class LLMRewriter:
         data = _data(reply)
         try:
             return Condition(applies_when=str(data["applies_when"]).strip(),
-                             not_applies_when=str(data.get("not_applies_when") or "").strip())
+                             not_applies_when=clean_unless(data.get("not_applies_when")))
         except (KeyError, ValidationError) as exc:
             raise LLMOutputError(f"the rewritten condition is incomplete: {exc}") from exc
 

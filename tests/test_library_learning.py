@@ -382,3 +382,18 @@ def test_evolution_rewrites_only_the_insight_whose_absence_turns_a_misled_item_r
     full = [c for c in solver.calls if set(c[1]) == {"hint-a", "hint-b"}]
     # then without a, without b; the rewritten library shows it (hint-a,) again: memoized
     assert len(full) == 1 and len(solver.calls) == 3
+
+
+def test_placeholders_and_lead_ins_in_a_not_when_are_dropped() -> None:
+    from optiform.library.authoring import clean_unless
+
+    # as written by the 1.5B rewriter on NL4Opt train (2026-12-05)
+    assert clean_unless("not stated") == "" and clean_unless("(not stated)") == ""
+    assert clean_unless(None) == "" and clean_unless("None.") == ""
+    assert clean_unless("does not apply when the quantity is divisible: kilograms") == (
+        "the quantity is divisible: kilograms")
+    assert clean_unless("time per unit is given directly") == "time per unit is given directly"
+    got = LLMRewriter(FakeLLM([{"applies_when": "a multiple of two quantities",
+                                "not_applies_when": "not stated"}]))(
+        make("times", "a multiple", "Twice."), [], [])
+    assert got.not_applies_when == ""
