@@ -139,7 +139,7 @@ def write_comparison(title: str, groups: dict[str, list[Any]], path: Path,
             ax.axhline(values[0] + target, color="#c53030", linestyle="--", linewidth=1,
                        label=f"first + {target:g} points")
         ax.set_xticks(xs)
-        ax.set_xticklabels([b.label for b in bars], fontsize=8)
+        ax.set_xticklabels([textwrap.fill(b.label, 12) for b in bars], fontsize=8)
         ax.set_title(f"{panel} (n={bars[0].n})", fontsize=10)
         ax.set_ylim(0, 115)
         ax.spines[["top", "right"]].set_visible(False)
