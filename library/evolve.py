@@ -126,11 +126,11 @@ class Evolver:
         if not misled and not missed:
             return RewriteReport(insight.id, False, 0, 0, 0,
                                  "none of the items it misled or missed are in this data set")
+        old_pool = self.store.active()
         blamed = ""
         if self.confirm and misled:
             try:
-                confirmed = [i for i in misled
-                             if self._misled_by(insight, i, self.store.active())]
+                confirmed = [i for i in misled if self._misled_by(insight, i, old_pool)]
             except OptiformError as exc:
                 return RewriteReport(insight.id, False, 0, 0, 0, f"replay failed: {exc.message}")
             blamed = f"; it alone misleads {len(confirmed)} of the {len(misled)} reported"
@@ -154,7 +154,6 @@ class Evolver:
             return RewriteReport(insight.id, False, 0, 0, 0,
                                  f'the rewrite quotes a problem it was given ("{quote}")')
         revised = insight.revise(condition=condition, reason="evolve")
-        old_pool = self.store.active()
         new_pool = [revised if i.id == insight.id else i for i in old_pool]
         reported = [*misled, *missed, *guard]
         shifted = self._shifted(old_pool, new_pool, set(reported))
