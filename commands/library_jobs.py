@@ -107,6 +107,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                               "first."),
                   k: int | None = typer.Option(None, "-k", help="Insights retrieved per item."),
                   fresh: bool = typer.Option(False, "--fresh", help="Forget earlier progress."),
+                  blame: bool = typer.Option(True, help="Count a misled item against only the "
+                                             "shown insights whose absence turns it right."),
                   from_run: Path | None = typer.Option(
                       None, "--from-run", help="An `optiform eval run` folder of the default "
                       "agent on this split, made with this library: its recorded outcomes "
@@ -149,7 +151,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
 
                 report = learn(items, solver, LLMProposer(llm), store, retriever=retriever,
                                run=key, k=k_, attempts=attempts, regression=regression,
-                               recorded=recorded, on_item=tick)
+                               blame=blame, recorded=recorded, on_item=tick)
         except OptiformError as err:
             raise fail(err) from err
         _summary(console, report)
@@ -166,6 +168,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                    confirm: bool = typer.Option(True, help="Count an item as misled by an "
                                                 "insight only when leaving that insight out of "
                                                 "its prompt turns it right."),
+                   margin: int = typer.Option(2, help="Keep a rewrite only when it wins at "
+                                              "least N more replayed items than it loses."),
                    k: int | None = typer.Option(None, "-k", help="Insights retrieved per item.")
                    ) -> None:
         """Rewrite conditions of insights that misled or were missed; keep improving rewrites."""
@@ -191,7 +195,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                             AgentSolver(settings, llm, k_), LLMRewriter(llm),
                             retriever=retriever, k=k_, min_count=min_count,
                             max_items=max_items, shifted=shifted, confirm=confirm,
-                            on_rewrite=shown)
+                            margin=margin, on_rewrite=shown)
         except OptiformError as err:
             raise fail(err) from err
         table = Table(title="evolution")

@@ -6,7 +6,10 @@ and says whether the answer matches the ground truth; ``propose(item, outcome, s
 feedback)`` diagnoses a failure and proposes one insight. For each item:
 
 1. solve it with the insights retrieval picks now; right -> it joins the regression pool;
-2. wrong, with insights shown, but right without them -> those insights misled (counted);
+2. wrong, with insights shown, but right without them -> misled. With ``blame`` (the default)
+   the item is solved once more per shown insight with that one left out, and only the
+   insights whose absence turns it right are counted as misleading it; when no single one
+   does, they misled it together and all are counted (the item then says so);
 3. otherwise propose an insight, and keep it only when (a) retrieval picks it for this item,
    (b) re-solving with the retrieved insights turns the item correct, and (c) a few items that
    were right stay right with it; a rejected proposal is retried with feedback;
@@ -73,6 +76,7 @@ class Learner:
     attempts: int = 2
     regression: int = 6
     require_retrieval: bool = True
+    blame: bool = True
     duplicate_threshold: float | None = None
     recorded: Mapping[str, SolveOutcome] = field(default_factory=dict)
     _correct: list[Any] = field(default_factory=list)
@@ -117,9 +121,7 @@ class Learner:
             self._correct.append(item)
             return ItemReport(item.id, "correct")
         if shown and self.solve_item(item, []).correct:
-            for ins in shown:
-                self.store.record_usage(ins.id, "misled", item.id)
-            return ItemReport(item.id, "misled", detail=", ".join(i.id for i in shown))
+            return self._misled(item, shown)
         feedback = ""
         for _ in range(max(self.attempts, 1)):
             try:
@@ -131,6 +133,22 @@ class Learner:
             if not feedback:
                 return self._keep(item, cand, shown)
         return ItemReport(item.id, "rejected", detail=feedback[:300])
+
+    def _misled(self, item: Item, shown: list[Insight]) -> ItemReport:
+        """Count the shown insights that misled ``item`` (right with none of them)."""
+        alone: list[Insight] = []
+        if self.blame and len(shown) > 1:
+            alone = [ins for ins in shown
+                     if self.solve_item(item, [s for s in shown if s.id != ins.id]).correct]
+        elif self.blame:
+            alone = list(shown)
+        blamed = alone or shown
+        for ins in blamed:
+            self.store.record_usage(ins.id, "misled", item.id)
+        detail = ", ".join(i.id for i in blamed)
+        if self.blame and not alone:
+            detail += " (together: leaving out any one of them alone does not turn it right)"
+        return ItemReport(item.id, "misled", detail=detail)
 
     def _verify(self, item: Item, cand: Insight) -> str:
         """An empty string when the candidate is verified, else why it was rejected."""
@@ -191,11 +209,12 @@ class Learner:
 def learn(items: Iterable[Item], solve_item: SolveItem, propose: Propose, store: InsightStore,
           *, retriever: Retriever | None = None, run: str = "default", k: int = 4,
           attempts: int = 2, regression: int = 6, require_retrieval: bool = True,
-          recorded: Mapping[str, SolveOutcome] | None = None,
+          blame: bool = True, recorded: Mapping[str, SolveOutcome] | None = None,
           on_item: Callable[[ItemReport], None] | None = None) -> LearnReport:
     """Learn insights from ``items`` into ``store`` (see the module docstring)."""
     learner = Learner(store=store, solve_item=solve_item, propose=propose,
                       retriever=retriever or Retriever(store), run=run, k=k,
                       attempts=attempts, regression=regression,
-                      require_retrieval=require_retrieval, recorded=recorded or {})
+                      require_retrieval=require_retrieval, blame=blame,
+                      recorded=recorded or {})
     return learner.run_items(items, on_item)

@@ -142,6 +142,29 @@ def test_misleading_insights_are_counted_not_relearned(store: InsightStore) -> N
     assert llm.requests == []
 
 
+@pytest.mark.parametrize(("good_text", "blame", "blamed", "together"), [
+    ("Oven advice.", True, {"hint-bad"}, False),  # only hint-bad's absence turns it right
+    ("BREAKER too.", True, {"hint-bad", "hint-good"}, True),  # either one alone breaks it
+    ("Oven advice.", False, {"hint-bad", "hint-good"}, False),  # no leave-one-out asked for
+])
+def test_a_misled_item_is_counted_against_the_insights_whose_absence_turns_it_right(
+        store: InsightStore, good_text: str, blame: bool, blamed: set, together: bool) -> None:
+    store.add(make("hint-good", "a bakery bakes bread and cakes in an oven", good_text))
+    store.add(make("hint-bad", "a bakery bakes bread and cakes", "BREAKER advice"))
+    item = Item("bread", "A bakery bakes bread and cakes in one oven.", breaker="BREAKER")
+    retriever = Retriever(store, mode="keyword")
+    assert {r.id for r in retriever.retrieve(item.question)} == {"hint-good", "hint-bad"}
+    solver = ScriptedSolver()
+    report = learn([item], solver, LLMProposer(FakeLLM([])), store, retriever=retriever,
+                   run="b", blame=blame)
+    (rep,) = report.items
+    assert rep.status == "misled" and set(rep.detail.split(" (")[0].split(", ")) == blamed
+    assert ("together" in rep.detail) is together
+    assert {i.id for i in store.insights() if i.counts.misled} == blamed
+    # shown, none, then (with blame) each one left out
+    assert len(solver.calls) == (4 if blame else 2)
+
+
 def test_near_duplicate_is_merged(store: InsightStore) -> None:
     store.add(make("oven-limit", "an oven or machine is available for a limited number of hours",
                    "Oven hours are a capacity limit."))
@@ -202,9 +225,10 @@ def test_evolution_keeps_an_improving_rewrite(store: InsightStore) -> None:
     llm = FakeLLM([{"applies_when": "a mill with limited hours grinds grain",
                     "not_applies_when": "a mill that rents storage rooms to farmers"}])
     report = evolve(store, {i.id: i for i in (HELPED, MISLED)}, ScriptedSolver(),
-                    LLMRewriter(llm), retriever=Retriever(store, mode="keyword"))
+                    LLMRewriter(llm), retriever=Retriever(store, mode="keyword"), margin=1)
     (rep,) = report.rewrites
-    assert rep.kept and (rep.old_score, rep.new_score, rep.replayed) == (1, 2, 2)
+    assert rep.kept and (rep.won, rep.lost) == (1, 0)
+    assert (rep.old_score, rep.new_score, rep.replayed) == (1, 2, 2)
     got = store.get("hint-a")
     assert got.version == 2 and got.history[0].condition.not_applies_when == ""
     assert "storage rooms" in got.condition.not_applies_when
@@ -225,6 +249,32 @@ def test_evolution_drops_a_rewrite_that_does_not_score_better(store: InsightStor
     assert got.version == 1 and got.counts.misled == 1
 
 
+MISLED2 = Item("misled2", "A mill leases its storage rooms to traders by the year.",
+               breaker="MARK")
+
+
+@pytest.mark.parametrize(("rewrite", "kept", "split"), [
+    # both misled items leave its retrieval, the helped one keeps it: won 2, lost 0
+    ({"applies_when": "a mill with limited hours grinds grain",
+      "not_applies_when": "a mill that rents or leases storage rooms"}, True, (2, 0)),
+    # nobody retrieves it any more: the misled items are won, the helped one is lost
+    ({"applies_when": "satellites orbit planets", "not_applies_when": ""}, False, (2, 1)),
+])
+def test_evolution_keeps_a_rewrite_only_by_the_margin(store: InsightStore, rewrite: dict,
+                                                      kept: bool, split: tuple) -> None:
+    _evolve_setup(store)
+    store.record_usage("hint-a", "misled", "misled2")
+    items = {i.id: i for i in (HELPED, MISLED, MISLED2)}
+    report = evolve(store, items, ScriptedSolver(), LLMRewriter(FakeLLM([rewrite])),
+                    retriever=Retriever(store, mode="keyword"))
+    (rep,) = report.rewrites
+    assert (rep.kept, (rep.won, rep.lost)) == (kept, split)
+    assert rep.new_score - rep.old_score == split[0] - split[1]
+    if not kept:
+        assert "replay gained 1, under the margin of 2 (won 2, lost 1)" in rep.detail
+    assert store.get("hint-a").version == (2 if kept else 1)
+
+
 def test_evolution_broadens_a_missed_insight(store: InsightStore) -> None:
     store.add(make("hint-a", "satellites orbit planets", "Mill time. MARK"))
     store.record_usage("hint-a", "missed", "helped")
@@ -232,7 +282,7 @@ def test_evolution_broadens_a_missed_insight(store: InsightStore) -> None:
                     "not_applies_when": ""}])
     solver = ScriptedSolver()
     report = evolve(store, {"helped": HELPED}, solver, LLMRewriter(llm),
-                    retriever=Retriever(store, mode="keyword"))
+                    retriever=Retriever(store, mode="keyword"), margin=1)
     assert report.kept == ["hint-a"]
     assert store.get("hint-a").condition.applies_when.startswith("a mill with limited")
     assert store.get("hint-a").counts.missed == 0
@@ -305,7 +355,7 @@ def test_evolution_replays_items_whose_retrieval_the_rewrite_shifts(store: Insig
     assert store.get("hint-a").version == 1
     # replaying no shifted item judges on the reported items alone and keeps it
     report = evolve(store, items, ScriptedSolver(), LLMRewriter(FakeLLM([rewrite])),
-                    retriever=retriever, shifted=0)
+                    retriever=retriever, shifted=0, margin=1)
     (rep,) = report.rewrites
     assert rep.kept and (rep.old_score, rep.new_score, rep.replayed) == (1, 2, 2)
     assert rep.shifted == 1
@@ -372,7 +422,7 @@ def test_evolution_rewrites_only_the_insight_whose_absence_turns_a_misled_item_r
     rewrite = {"applies_when": "a ship carries containers", "not_applies_when": ""}
     solver = ScriptedSolver()
     report = evolve(store, {"oven": oven}, solver, LLMRewriter(FakeLLM([rewrite])),
-                    retriever=retriever)
+                    retriever=retriever, margin=1)
     by_id = {r.insight_id: r for r in report.rewrites}
     assert "not what misled them" in by_id["hint-a"].detail and not by_id["hint-a"].kept
     assert by_id["hint-b"].kept
