@@ -144,11 +144,11 @@ def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
     monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
     out = run(app, "learn", "--dataset", "toy", "--limit", "2")
     assert "learned" in out and "new insights: oven-hours-" in out
-    again = run(app, "learn", "--dataset", "toy", "--limit", "2")  # resumed: nothing re-run
+    again = run(app, "learn", "--dataset", "toy", "--limit", "2", "--no-blame")  # resumed
     assert "new insights" not in again and "2 items were done by an earlier run" in again
     assert "oven-hours" in run(app, "list")
     assert "no insight misled or was missed yet" in run(app, "evolve", "--dataset", "toy",
-                                                        "--limit", "2")
+                                                        "--limit", "2", "--margin", "3")
 
 
 def test_trace_text_summarizes_an_answer() -> None:
