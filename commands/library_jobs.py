@@ -168,8 +168,9 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                    confirm: bool = typer.Option(True, help="Count an item as misled by an "
                                                 "insight only when leaving that insight out of "
                                                 "its prompt turns it right."),
-                   margin: int = typer.Option(2, help="Keep a rewrite only when it wins at "
-                                              "least N more replayed items than it loses."),
+                   margin: int = typer.Option(2, min=1, help="Keep a rewrite only when it "
+                                              "wins at least N more replayed items than it "
+                                              "loses."),
                    k: int | None = typer.Option(None, "-k", help="Insights retrieved per item.")
                    ) -> None:
         """Rewrite conditions of insights that misled or were missed; keep improving rewrites."""

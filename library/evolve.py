@@ -86,7 +86,7 @@ class Evolver:
     max_items: int = 5
     shifted: int = 5
     confirm: bool = True
-    margin: int = 2
+    margin: int = 2  # at least 1: a rewrite that wins no more than it loses is never kept
     _memo: dict[tuple[str, tuple[str, ...]], bool] = field(default_factory=dict)
 
     def candidates(self) -> list[Insight]:
