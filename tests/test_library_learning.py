@@ -390,6 +390,22 @@ def test_the_rewriter_is_told_once_when_its_condition_quotes_a_problem() -> None
         LLMRewriter(FakeLLM([quoting, quoting]))(insight, [RESTAURANT.question], [])
 
 
+def test_the_rewriter_is_told_once_when_it_gives_back_the_condition_unchanged() -> None:
+    insight = make("hint-a", "a mill with limited hours", "Mill time.")
+    same = {"applies_when": "a mill with limited hours", "not_applies_when": ""}
+    narrowed = {"applies_when": "a mill with limited hours",
+                "not_applies_when": "the mill rents out space instead of grinding"}
+    llm = FakeLLM([same, narrowed])
+    got = LLMRewriter(llm)(insight, [MISLED.question], [])
+    assert got.not_applies_when == "the mill rents out space instead of grinding"
+    assert "unchanged" in llm.requests[1]["messages"][1].content
+    assert "not_applies_when' what the problems it misled" in llm.requests[1]["messages"][1].content
+    # unchanged twice: given back as it is, for evolve to report, after two requests
+    llm = FakeLLM([same, same])
+    assert LLMRewriter(llm)(insight, [], [HELPED.question]) == insight.condition
+    assert len(llm.requests) == 2 and "Broaden" in llm.requests[1]["messages"][1].content
+
+
 def test_evolution_drops_a_rewrite_that_quotes_the_problems_unreplayed(
         store: InsightStore) -> None:
     _evolve_setup(store)
