@@ -115,9 +115,9 @@ class LLMRewriter:
     def __call__(self, insight: Insight, misled: list[str], missed: list[str]) -> Condition:
         """One rewrite; one more, told why, when the first quotes a problem it was given
         (:func:`quoted_run`) or gives back the current condition unchanged (the 1.5B model
-        did so for 4 of 8 insights on NL4Opt train). A second quote is an LLMOutputError; a
-        second unchanged condition is returned as it is (evolve then reports that the rewrite
-        changed nothing)."""
+        gave back 5 of the 7 conditions it was asked to rewrite on NL4Opt train). A second
+        quote is an LLMOutputError; a second unchanged condition is returned as it is (evolve
+        then reports that the rewrite changed nothing)."""
         feedback = ""
         for attempt in range(2):
             condition = self._ask(insight, misled, missed, feedback)
