@@ -1,4 +1,4 @@
-"""`optiform library learn` and `library evolve`: the library's long jobs, wired to the agent.
+"""`optiform library learn`, `evolve` and `verify`: the library's long jobs, wired to the agent.
 
 The library's learning and evolution are pure orchestration over callables; this face builds
 those callables from the real pieces (``optiform.api.Assistant``, the data sets and scoring
@@ -207,6 +207,57 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                           str(r.new_score), str(r.replayed), r.detail)
         console.print(table if report.rewrites else "no insight misled or was missed yet")
 
+
+    @lib.command("verify")
+    def verify_cmd(ctx: typer.Context,
+                   dataset: str = typer.Option(..., "--dataset", help="Items to replay."),
+                   split: str = typer.Option("train", help="Split of the data set."),
+                   limit: int | None = typer.Option(None, help="First N items only."),
+                   ids: list[str] | None = typer.Option(
+                       None, "--id", help="Insight to verify (repeatable; default: the "
+                                          "active learned ones, not the seed)."),
+                   margin: int = typer.Option(2, min=1, help="Disable an insight that loses "
+                                              "at least N more items than it wins."),
+                   max_items: int | None = typer.Option(
+                       None, min=1, help="Replay at most N of the items it is shown for."),
+                   k: int | None = typer.Option(None, "-k", help="Insights retrieved per item.")
+                   ) -> None:
+        """Replay the items each insight is shown for, with and without it; disable losers."""
+        from rich.table import Table
+
+        from optiform.library.retrieval import Retriever
+        from optiform.library.verify import VerifyReport, verify
+
+        console = _console()
+        if split != "train":
+            console.print(f"[yellow]warning:[/] verifying on the {split!r} split; "
+                          "verify on train splits to keep test scores honest")
+        try:
+            settings, items, llm = _setup(dataset, split, limit)
+            store = open_store(ctx)
+            k_ = k if k is not None else settings.top_k
+            retriever = Retriever(store, mode=settings.library_retrieval,
+                                  threshold=settings.library_threshold)
+
+            def shown(rep: VerifyReport) -> None:
+                style = "red" if rep.disabled else "green"
+                console.print(f"{rep.insight_id}: [{style}]{rep.detail}[/]")
+
+            reports = verify(store, {it.id: it for it in items}, AgentSolver(settings, llm, k_),
+                             ids=ids or None, retriever=retriever, k=k_, margin=margin,
+                             max_items=max_items, on_report=shown)
+        except OptiformError as err:
+            raise fail(err) from err
+        if not reports:
+            console.print("no learned insight to verify (--id names one)")
+            return
+        table = Table(title="verification")
+        for col in ("insight", "shown for", "replayed", "won", "lost", "verdict"):
+            table.add_column(col)
+        for r in reports:
+            table.add_row(r.insight_id, str(r.shown), str(r.replayed), str(r.won), str(r.lost),
+                          "disabled" if r.disabled else "kept")
+        console.print(table)
 
 def _console() -> Any:
     from rich.console import Console

@@ -149,6 +149,8 @@ def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
     assert "oven-hours" in run(app, "list")
     assert "no insight misled or was missed yet" in run(app, "evolve", "--dataset", "toy",
                                                         "--limit", "2", "--margin", "3")
+    verified = run(app, "verify", "--dataset", "toy", "--limit", "2")
+    assert "verification" in verified and ": kept (won 1, lost 0 of 1 replayed)" in verified
 
 
 def test_trace_text_summarizes_an_answer() -> None:

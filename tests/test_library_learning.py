@@ -463,3 +463,44 @@ def test_placeholders_and_lead_ins_in_a_not_when_are_dropped() -> None:
                                 "not_applies_when": "not stated"}]))(
         make("times", "a multiple", "Twice."), [], [])
     assert got.not_applies_when == ""
+
+
+# -- verification ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("margin", "disabled"), [(1, True), (2, False)])
+def test_verify_disables_a_learned_insight_that_loses_more_items_than_it_wins(
+        store: InsightStore, margin: int, disabled: bool) -> None:
+    from optiform.library.verify import verify
+
+    _evolve_setup(store)  # hint-a, learned from `helped`: its MARK helps one, breaks two
+    store.add(make("seed-hint", "a mill with limited hours", "Mill hours.").model_copy(
+        update={"provenance": ["seed"]}))
+    retriever = Retriever(store, mode="keyword")
+    solver = ScriptedSolver()
+    items = {i.id: i for i in (HELPED, MISLED, MISLED2, GOOD1)}
+    (rep,) = verify(store, items, solver, retriever=retriever, margin=margin)
+    assert rep.insight_id == "hint-a"  # the seed insight is not verified by default
+    assert (rep.shown, rep.replayed, rep.won, rep.lost) == (3, 3, 1, 2)
+    assert rep.disabled is disabled
+    got = store.get("hint-a")
+    assert got.status == ("disabled" if disabled else "active")
+    assert (got.counts.helped, got.counts.misled) == (2, 3)  # 1 + 1 helped, 1 + 2 misled
+    if disabled:
+        assert got.version == 2 and "won 1, lost 2 of 3 replayed" in got.history[-1].reason
+    else:
+        assert "under the margin of 2" in rep.detail
+    # without hint-a, retrieval shows the seed insight in its place
+    assert ("misled", ("seed-hint",)) in solver.calls
+
+
+def test_verify_keeps_a_winner_and_refuses_a_disabled_insight(store: InsightStore) -> None:
+    from optiform.errors import LibraryError
+    from optiform.library.verify import verify
+
+    store.add(make("hint-a", "a mill with limited hours grinds grain", "Mill time. MARK"))
+    retriever = Retriever(store, mode="keyword")
+    (rep,) = verify(store, {"helped": HELPED}, ScriptedSolver(), retriever=retriever)
+    assert not rep.disabled and (rep.won, rep.lost) == (1, 0) and rep.detail.startswith("kept")
+    store.set_status("hint-a", "disabled")
+    with pytest.raises(LibraryError, match="disabled"):
+        verify(store, {"helped": HELPED}, ScriptedSolver(), ids=["hint-a"], retriever=retriever)
