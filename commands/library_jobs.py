@@ -93,6 +93,23 @@ def _setup(dataset: str, split: str, limit: int | None) -> tuple[Any, list[Any],
     return settings, items, make_llm(settings)
 
 
+def _job(ctx: typer.Context, open_store: Callable[[typer.Context], Any], dataset: str,
+         split: str, limit: int | None, k: int | None, doing: str) -> tuple[Any, ...]:
+    """What every job needs: settings, items, LLM, store, k, retriever (warns off test splits)."""
+    from optiform.library.retrieval import Retriever
+
+    console = _console()
+    if split != "train":
+        console.print(f"[yellow]warning:[/] {doing} the {split!r} split; "
+                      f"keep to train splits to keep test scores honest")
+    settings, items, llm = _setup(dataset, split, limit)
+    store = open_store(ctx)
+    k_ = k if k is not None else settings.top_k
+    retriever = Retriever(store, mode=settings.library_retrieval,
+                          threshold=settings.library_threshold)
+    return console, settings, items, llm, store, k_, retriever
+
+
 def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                   fail: Callable[[OptiformError], typer.Exit]) -> None:
     @lib.command("learn")
@@ -119,21 +136,13 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
 
         from optiform.library.authoring import LLMProposer
         from optiform.library.learn import ItemReport, learn
-        from optiform.library.retrieval import Retriever
 
-        console = _console()
-        if split != "train":
-            console.print(f"[yellow]warning:[/] learning from the {split!r} split; "
-                          "learn on train splits to keep test scores honest")
         try:
-            settings, items, llm = _setup(dataset, split, limit)
-            store = open_store(ctx)
+            console, settings, items, llm, store, k_, retriever = _job(
+                ctx, open_store, dataset, split, limit, k, "learning from")
             key = run or f"{dataset}:{split}"
             if fresh:
                 store.clear_progress(key)
-            k_ = k if k is not None else settings.top_k
-            retriever = Retriever(store, mode=settings.library_retrieval,
-                                  threshold=settings.library_threshold)
             solver = AgentSolver(settings, llm, k_)
             recorded = None
             if from_run is not None:
@@ -178,15 +187,10 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
 
         from optiform.library.authoring import LLMRewriter
         from optiform.library.evolve import RewriteReport, evolve
-        from optiform.library.retrieval import Retriever
 
-        console = _console()
         try:
-            settings, items, llm = _setup(dataset, split, limit)
-            store = open_store(ctx)
-            k_ = k if k is not None else settings.top_k
-            retriever = Retriever(store, mode=settings.library_retrieval,
-                                  threshold=settings.library_threshold)
+            console, settings, items, llm, store, k_, retriever = _job(
+                ctx, open_store, dataset, split, limit, k, "evolving on")
 
             def shown(rep: RewriteReport) -> None:
                 mark = "[green]kept[/]" if rep.kept else "[dim]dropped[/]"
@@ -225,19 +229,11 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
         """Replay the items each insight is shown for, with and without it; disable losers."""
         from rich.table import Table
 
-        from optiform.library.retrieval import Retriever
         from optiform.library.verify import VerifyReport, verify
 
-        console = _console()
-        if split != "train":
-            console.print(f"[yellow]warning:[/] verifying on the {split!r} split; "
-                          "verify on train splits to keep test scores honest")
         try:
-            settings, items, llm = _setup(dataset, split, limit)
-            store = open_store(ctx)
-            k_ = k if k is not None else settings.top_k
-            retriever = Retriever(store, mode=settings.library_retrieval,
-                                  threshold=settings.library_threshold)
+            console, settings, items, llm, store, k_, retriever = _job(
+                ctx, open_store, dataset, split, limit, k, "verifying on")
 
             def shown(rep: VerifyReport) -> None:
                 style = "red" if rep.disabled else "green"

@@ -151,6 +151,8 @@ def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
                                                         "--limit", "2", "--margin", "3")
     verified = run(app, "verify", "--dataset", "toy", "--limit", "2")
     assert "verification" in verified and ": kept (won 1, lost 0 of 1 replayed)" in verified
+    assert "warning: verifying on the 'test' split" in run(app, "verify", "--dataset", "toy",
+                                                           "--split", "test", "--limit", "2")
 
 
 def test_trace_text_summarizes_an_answer() -> None:
