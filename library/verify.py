@@ -104,7 +104,8 @@ class Verifier:
             current = self.store.get(insight.id)
             self.store.save_revision(
                 current.revise(reason=reason).model_copy(update={"status": "disabled"}))
-        verdict = ("disabled: it loses more items than it wins" if disabled else
+        verdict = (f"disabled: it loses {len(lost) - len(won)} more items than it wins"
+                   if disabled else
                    "kept" if len(won) >= len(lost) else
                    f"kept: it loses {len(lost) - len(won)} more, under the margin of "
                    f"{self.margin}")
