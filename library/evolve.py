@@ -37,6 +37,7 @@ from typing import Any
 from optiform.errors import OptiformError
 from optiform.library.authoring import Item, SolveOutcome, quoted_condition
 from optiform.library.insight import Condition, Insight
+from optiform.library.replay import Replays
 from optiform.library.retrieval import Retriever
 from optiform.library.store import InsightStore
 
@@ -75,7 +76,7 @@ def _unique(ids: list[str | None], items: Mapping[str, Item], limit: int) -> lis
 
 
 @dataclass
-class Evolver:
+class Evolver(Replays):
     store: InsightStore
     items: Mapping[str, Item]
     solve_item: SolveItem
@@ -94,29 +95,12 @@ class Evolver:
                if i.counts.misled >= self.min_count or i.counts.missed >= self.min_count]
         return sorted(due, key=lambda i: (-(i.counts.misled + i.counts.missed), i.id))
 
-    def _shown(self, item: Item, pool: list[Insight]) -> list[Insight]:
-        found = self.retriever.retrieve(item.question, self.k, pool)
-        return [r.insight for r in found if r.insight is not None]
-
-    @staticmethod
-    def _key(shown: list[Insight]) -> tuple[str, ...]:
-        return tuple(f"{i.id}@{i.content_hash()}" for i in shown)
-
     def _shifted(self, old_pool: list[Insight], new_pool: list[Insight],
                  skip: set[str]) -> list[str]:
         """Ids of the data set's items (in its order, except ``skip``) whose retrieved
         insights, content included, differ between the two pools."""
         return [i for i, item in self.items.items() if i not in skip and
                 self._key(self._shown(item, old_pool)) != self._key(self._shown(item, new_pool))]
-
-    def _correct(self, item: Item, pool: list[Insight]) -> bool:
-        return self._solved(item, self._shown(item, pool))
-
-    def _solved(self, item: Item, shown: list[Insight]) -> bool:
-        key = (item.id, self._key(shown))
-        if key not in self._memo:
-            self._memo[key] = self.solve_item(item, shown).correct
-        return self._memo[key]
 
     def _misled_by(self, insight: Insight, item_id: str, pool: list[Insight]) -> bool:
         """Whether ``insight`` alone misleads the item now: it is shown, the item goes wrong,

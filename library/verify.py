@@ -25,6 +25,7 @@ from typing import Any
 from optiform.errors import LibraryError, OptiformError
 from optiform.library.authoring import Item, SolveOutcome
 from optiform.library.insight import Insight
+from optiform.library.replay import Replays
 from optiform.library.retrieval import Retriever
 from optiform.library.store import InsightStore
 
@@ -48,7 +49,7 @@ def is_learned(insight: Insight) -> bool:
 
 
 @dataclass
-class Verifier:
+class Verifier(Replays):
     store: InsightStore
     items: Mapping[str, Item]
     solve_item: SolveItem
@@ -57,16 +58,6 @@ class Verifier:
     margin: int = 2
     max_items: int | None = None
     _memo: dict[tuple[str, tuple[str, ...]], bool] = field(default_factory=dict)
-
-    def _shown(self, item: Item, pool: list[Insight]) -> list[Insight]:
-        found = self.retriever.retrieve(item.question, self.k, pool)
-        return [r.insight for r in found if r.insight is not None]
-
-    def _solved(self, item: Item, shown: list[Insight]) -> bool:
-        key = (item.id, tuple(f"{i.id}@{i.content_hash()}" for i in shown))
-        if key not in self._memo:
-            self._memo[key] = self.solve_item(item, shown).correct
-        return self._memo[key]
 
     def verify_one(self, insight: Insight) -> VerifyReport:
         pool = self.store.active()
