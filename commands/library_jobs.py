@@ -151,12 +151,21 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                 recorded = recorded_outcomes(from_run, items)
                 console.print(f"first outcomes of {len(recorded)} of {len(items)} items "
                               f"read from {from_run}")
+            # A bar in a terminal; in a log (nohup, CI) a line per item, as a bar shows there
+            # only when the job ends.
+            lines = not console.is_terminal
             with Progress(TextColumn("[bold]learn"), BarColumn(), MofNCompleteColumn(),
-                          TextColumn("{task.fields[last]}"), console=console) as bar:
+                          TextColumn("{task.fields[last]}"), console=console,
+                          disable=lines) as bar:
                 task = bar.add_task("learn", total=len(items), last="")
+                done = [0]
 
                 def tick(rep: ItemReport) -> None:
+                    done[0] += 1
                     bar.update(task, advance=1, last=f"{rep.item_id}: {rep.status}")
+                    if lines:
+                        console.print(_item_line(done[0], len(items), rep), markup=False,
+                                      highlight=False)
 
                 report = learn(items, solver, LLMProposer(llm), store, retriever=retriever,
                                run=key, k=k_, attempts=attempts, regression=regression,
@@ -211,7 +220,6 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                           str(r.new_score), str(r.replayed), r.detail)
         console.print(table if report.rewrites else "no insight misled or was missed yet")
 
-
     @lib.command("verify")
     def verify_cmd(ctx: typer.Context,
                    dataset: str = typer.Option(..., "--dataset", help="Items to replay."),
@@ -254,6 +262,15 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
             table.add_row(r.insight_id, str(r.shown), str(r.replayed), str(r.won), str(r.lost),
                           "disabled" if r.disabled else "kept")
         console.print(table)
+
+
+def _item_line(n: int, total: int, rep: Any) -> str:
+    """One learned item as a log line: position, id, outcome and why."""
+    what = rep.insight_id or rep.detail
+    line = f"learn {n}/{total} {rep.item_id}: {rep.status}"
+    line += f" ({what[:160]})" if what else ""
+    return line + (" [resumed]" if rep.resumed else "")
+
 
 def _console() -> Any:
     from rich.console import Console

@@ -144,8 +144,10 @@ def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
     monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
     out = run(app, "learn", "--dataset", "toy", "--limit", "2")
     assert "learned" in out and "new insights: oven-hours-" in out
+    assert "learn 1/2 ok: correct" in out and "learn 2/2 oven: learned (oven-hours-" in out
     again = run(app, "learn", "--dataset", "toy", "--limit", "2", "--no-blame")  # resumed
     assert "new insights" not in again and "2 items were done by an earlier run" in again
+    assert "learn 1/2 ok: correct [resumed]" in again
     assert "oven-hours" in run(app, "list")
     assert "no insight misled or was missed yet" in run(app, "evolve", "--dataset", "toy",
                                                         "--limit", "2", "--margin", "3")
