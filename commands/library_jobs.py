@@ -62,17 +62,29 @@ class AgentSolver:
         from optiform.library.retrieval import FixedInsightSource
 
         self.source = FixedInsightSource([])
+        self.settings = settings
         tuned = settings.model_copy(update={"library": True, "top_k": max(settings.top_k, k + 1)})
         self.assistant = Assistant(settings=tuned, llm=llm, insight_source=self.source)
 
     def __call__(self, item: Any, insights: list[Insight]) -> SolveOutcome:
+        return self._solve(item, insights, {})
+
+    def sample(self, item: Any, insights: list[Insight], seed: int) -> SolveOutcome:
+        """One attempt drawn with sampling (the formulator's sample temperature) and ``seed``:
+        learning's search for a right formulation to contrast with the failed one."""
+        temperature = max(self.assistant.deps().sample_temperature, self.settings.temperature)
+        return self._solve(item, insights, {"temperature": temperature,
+                                            "seed": self.settings.seed + seed})
+
+    def _solve(self, item: Any, insights: list[Insight],
+               overrides: dict[str, Any]) -> SolveOutcome:
         from optiform.evals.scoring import is_correct
         from optiform.evals.strategy import FATAL_ERRORS
         from optiform.library.authoring import SolveOutcome
 
         self.source.insights = list(insights)
         try:
-            answer = self.assistant.solve(item.question)
+            answer = self.assistant.solve(item.question, **overrides)
         except FATAL_ERRORS:
             raise
         except OptiformError as exc:
@@ -126,6 +138,10 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                   fresh: bool = typer.Option(False, "--fresh", help="Forget earlier progress."),
                   blame: bool = typer.Option(True, help="Count a misled item against only the "
                                              "shown insights whose absence turns it right."),
+                  search: int = typer.Option(
+                      3, min=0, help="Sampled attempts at a failed item before proposing; the "
+                                     "first right one is shown to the proposer beside the "
+                                     "failure (0: propose from the failure alone)."),
                   from_run: Path | None = typer.Option(
                       None, "--from-run", help="An `optiform eval run` folder of the default "
                       "agent on this split, made with this library: its recorded outcomes "
@@ -169,7 +185,9 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
 
                 report = learn(items, solver, LLMProposer(llm), store, retriever=retriever,
                                run=key, k=k_, attempts=attempts, regression=regression,
-                               blame=blame, recorded=recorded, on_item=tick)
+                               blame=blame, recorded=recorded, search=search,
+                               sample_item=solver.sample if search else None,
+                               on_item=tick)
         except OptiformError as err:
             raise fail(err) from err
         _summary(console, report)

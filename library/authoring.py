@@ -88,6 +88,10 @@ def insight_from_proposal(data: dict[str, Any], item_id: str) -> Insight:
                              hint="the proposer must fill every required field") from exc
 
 
+def _attempt(outcome: SolveOutcome) -> str:
+    return outcome.trace or f"status {outcome.status}, objective {outcome.objective}"
+
+
 class LLMProposer:
     """Diagnoses a failed attempt from its trace and proposes one insight."""
 
@@ -96,10 +100,11 @@ class LLMProposer:
         self.max_tokens = max_tokens
 
     def __call__(self, item: Item, outcome: SolveOutcome, shown: list[Insight],
-                 feedback: str = "") -> Insight:
-        messages = propose_messages(item.question, item.answer, outcome.trace or
-                                    f"status {outcome.status}, objective {outcome.objective}",
-                                    shown, feedback)
+                 feedback: str = "", right: SolveOutcome | None = None) -> Insight:
+        """``right``: an attempt at the same item that reached the expected value (found by
+        sampling), shown beside the failed one."""
+        messages = propose_messages(item.question, item.answer, _attempt(outcome), shown,
+                                    feedback, right=_attempt(right) if right else "")
         reply = self.llm.complete(messages, schema=PROPOSE_SCHEMA, temperature=0.0,
                                   max_tokens=self.max_tokens)
         return insight_from_proposal(_data(reply), item.id)

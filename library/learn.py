@@ -3,17 +3,22 @@
 Pure orchestration over injected callables (the library never imports the agent's facade):
 ``solve_item(item, insights)`` solves one item with exactly the given insights in its prompt
 and says whether the answer matches the ground truth; ``propose(item, outcome, shown,
-feedback)`` diagnoses a failure and proposes one insight. For each item:
+feedback, right)`` diagnoses a failure (beside a right attempt, when one was found) and
+proposes one insight. For each item:
 
 1. solve it with the insights retrieval picks now; right -> it joins the regression pool;
 2. wrong, with insights shown, but right without them -> misled. With ``blame`` (the default)
    the item is solved once more per shown insight with that one left out, and only the
    insights whose absence turns it right are counted as misleading it; when no single one
    does, they misled it together and all are counted (the item then says so);
-3. otherwise propose an insight, and keep it only when (a) retrieval picks it for this item,
+3. otherwise, with ``search`` > 0, first look for a right formulation of the item: solve it up
+   to ``search`` more times with sampling (``sample_item``, same insights shown) and keep the
+   first attempt the ground truth accepts. The proposer is then shown that attempt beside the
+   failed one, so it explains a concrete difference instead of guessing the mistake;
+4. propose an insight, and keep it only when (a) retrieval picks it for this item,
    (b) re-solving with the retrieved insights turns the item correct, and (c) a few items that
    were right stay right with it; a rejected proposal is retried with feedback;
-4. a kept insight that nearly duplicates an existing one is merged into it (provenance, and a
+5. a kept insight that nearly duplicates an existing one is merged into it (provenance, and a
    "missed" count when the existing one was not retrieved for this item).
 
 Progress is written per item to the store, keyed by run name and item id: a killed run resumed
@@ -34,7 +39,8 @@ from optiform.library.retrieval import Retriever
 from optiform.library.store import InsightStore
 
 SolveItem = Callable[[Any, list[Insight]], SolveOutcome]
-Propose = Callable[[Any, SolveOutcome, list[Insight], str], Insight]
+SampleItem = Callable[[Any, list[Insight], int], SolveOutcome]  # (item, insights, seed)
+Propose = Callable[[Any, SolveOutcome, list[Insight], str, SolveOutcome | None], Insight]
 DUPLICATE_THRESHOLDS = {"embedding": 0.88, "keyword": 0.6}
 
 
@@ -78,6 +84,8 @@ class Learner:
     require_retrieval: bool = True
     blame: bool = True
     duplicate_threshold: float | None = None
+    search: int = 0
+    sample_item: SampleItem | None = None
     recorded: Mapping[str, SolveOutcome] = field(default_factory=dict)
     _correct: list[Any] = field(default_factory=list)
 
@@ -122,17 +130,33 @@ class Learner:
             return ItemReport(item.id, "correct")
         if shown and self.solve_item(item, []).correct:
             return self._misled(item, shown)
+        right = self._search(item, shown)
+        found = ""
+        if self.search > 0 and self.sample_item is not None:
+            found = (f"; a right attempt was found by sampling (seed {right[0]})" if right
+                     else f"; no right attempt in {self.search} samples")
         feedback = ""
         for _ in range(max(self.attempts, 1)):
             try:
-                cand = self.propose(item, first, shown, feedback)
+                cand = self.propose(item, first, shown, feedback,
+                                    right[1] if right else None)
             except OptiformError as exc:
                 feedback = f"the proposal was unusable: {exc.message[:200]}"
                 continue
             feedback = self._verify(item, cand)
             if not feedback:
-                return self._keep(item, cand, shown)
-        return ItemReport(item.id, "rejected", detail=feedback[:300])
+                return self._keep(item, cand, shown, found)
+        return ItemReport(item.id, "rejected", detail=(feedback[:300] + found))
+
+    def _search(self, item: Item, shown: list[Insight]) -> tuple[int, SolveOutcome] | None:
+        """The first of ``search`` sampled attempts that is right, with its seed, or None."""
+        if self.sample_item is None:
+            return None
+        for seed in range(1, self.search + 1):
+            outcome = self.sample_item(item, shown, seed)
+            if outcome.correct:
+                return seed, outcome
+        return None
 
     def _misled(self, item: Item, shown: list[Insight]) -> ItemReport:
         """Count the shown insights that misled ``item`` (right with none of them)."""
@@ -182,17 +206,19 @@ class Learner:
         rest = [it for it in recent if it not in hits]
         return [*hits, *rest][: self.regression]
 
-    def _keep(self, item: Item, cand: Insight, shown: list[Insight]) -> ItemReport:
+    def _keep(self, item: Item, cand: Insight, shown: list[Insight],
+              found: str = "") -> ItemReport:
         dup = self._duplicate_of(cand)
         if dup is not None:
             self.store.add_provenance(dup.id, [item.id])
             self.store.record_usage(dup.id, "helped", item.id)
             if dup.id not in {i.id for i in shown}:
                 self.store.record_usage(dup.id, "missed", item.id)
-            return ItemReport(item.id, "merged", dup.id, detail=f"near-duplicate of {dup.id}")
+            return ItemReport(item.id, "merged", dup.id,
+                              detail=f"near-duplicate of {dup.id}{found}")
         self.store.add(cand.model_copy(update={"provenance": [item.id]}))
         self.store.record_usage(cand.id, "helped", item.id)
-        return ItemReport(item.id, "learned", cand.id)
+        return ItemReport(item.id, "learned", cand.id, detail=found.removeprefix("; "))
 
     def _duplicate_of(self, cand: Insight) -> Insight | None:
         threshold = self.duplicate_threshold
@@ -210,11 +236,12 @@ def learn(items: Iterable[Item], solve_item: SolveItem, propose: Propose, store:
           *, retriever: Retriever | None = None, run: str = "default", k: int = 4,
           attempts: int = 2, regression: int = 6, require_retrieval: bool = True,
           blame: bool = True, recorded: Mapping[str, SolveOutcome] | None = None,
+          search: int = 0, sample_item: SampleItem | None = None,
           on_item: Callable[[ItemReport], None] | None = None) -> LearnReport:
     """Learn insights from ``items`` into ``store`` (see the module docstring)."""
     learner = Learner(store=store, solve_item=solve_item, propose=propose,
                       retriever=retriever or Retriever(store), run=run, k=k,
                       attempts=attempts, regression=regression,
                       require_retrieval=require_retrieval, blame=blame,
-                      recorded=recorded or {})
+                      search=search, sample_item=sample_item, recorded=recorded or {})
     return learner.run_items(items, on_item)

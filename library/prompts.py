@@ -99,14 +99,20 @@ def check_messages(problem: str, insight: Insight) -> list[Message]:
 
 
 def propose_messages(problem: str, expected: Any, attempt: str,
-                     retrieved: list[Insight], feedback: str = "") -> list[Message]:
+                     retrieved: list[Insight], feedback: str = "",
+                     right: str = "") -> list[Message]:
+    """``right``: a correct attempt at the same problem; the mistake is then the difference."""
     shown = "\n".join(f"- {render_prompt(i)}" for i in retrieved) or "(none)"
     parts = [
         f"Problem:\n{_clip(problem, 3000)}",
         f"Expected optimal objective value: {expected}",
         f"Failed attempt (formulation, solver status, checks):\n{_clip(attempt, 3000)}",
-        f"Insights the modeler was shown:\n{shown}",
     ]
+    if right:
+        parts.append("A correct attempt, which reaches the expected value (the mistake is "
+                     "where the failed attempt differs from it; the insight's wrong and right "
+                     f"fragments should show that difference):\n{_clip(right, 2000)}")
+    parts.append(f"Insights the modeler was shown:\n{shown}")
     if feedback:
         parts.append(f"An earlier proposal did not fix the attempt: {feedback}\n"
                      "Propose a different insight.")

@@ -130,11 +130,17 @@ def oven_proposer() -> FakeLLM:
 def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     items, llm = LEARN_ITEMS, oven_proposer()
+    sampled: list[int] = []
 
     def scripted(settings: object, llm_: object, k: int):
         def solve(item: SimpleNamespace, insights: list) -> SolveOutcome:
             ok = item.id == "ok" or any("FIX" in i.explanation for i in insights)
             return SolveOutcome(correct=ok, status="optimal", objective=1.0)
+
+        def sample(item: SimpleNamespace, insights: list, seed: int) -> SolveOutcome:
+            sampled.append(seed)
+            return SolveOutcome(correct=False, status="optimal", objective=0.0)
+        solve.sample = sample  # type: ignore[attr-defined]
         return solve
 
     from optiform.config import load_settings
@@ -142,8 +148,9 @@ def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
     monkeypatch.setattr(library_jobs, "_setup",
                         lambda dataset, split, limit: (load_settings(), items[:limit], llm))
     monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
-    out = run(app, "learn", "--dataset", "toy", "--limit", "2")
+    out = run(app, "learn", "--dataset", "toy", "--limit", "2", "--search", "2")
     assert "learned" in out and "new insights: oven-hours-" in out
+    assert sampled == [1, 2]  # the failed item was sampled twice before the proposal
     assert "learn 1/2 ok: correct" in out and "learn 2/2 oven: learned (oven-hours-" in out
     again = run(app, "learn", "--dataset", "toy", "--limit", "2", "--no-blame")  # resumed
     assert "new insights" not in again and "2 items were done by an earlier run" in again
@@ -187,6 +194,11 @@ def test_agent_solver_shows_exactly_the_given_insights_to_the_real_agent() -> No
     assert "formulation:" in right.trace and "2*chairs + 5*tables <= 40" in right.trace
     prompts = " ".join(m.content for r in llm.requests for m in r["messages"])
     assert hint.example.right in prompts
+    assert {r["temperature"] for r in llm.requests} == {0.0}
+    n = len(llm.requests)
+    sampled = solve.sample(SimpleNamespace(id="shop", question=SHOP, answer=600.0), [hint], 2)
+    assert sampled.correct
+    assert (llm.requests[n]["temperature"], llm.requests[n]["seed"]) == (0.7, 2)
     n = len(llm.requests)
     wrong = solve(SimpleNamespace(id="shop", question=SHOP, answer=650.0), [])
     assert not wrong.correct
@@ -261,7 +273,7 @@ def test_learn_from_a_recorded_run(app: typer.Typer, monkeypatch: pytest.MonkeyP
                         lambda dataset, split, limit: (load_settings(), items, llm))
     monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
     out = run(app, "--path", str(tmp_path / "lib.sqlite"), "learn", "--dataset", "toy",
-              "--from-run", str(_recorded_run(tmp_path)))
+              "--from-run", str(_recorded_run(tmp_path)), "--search", "0")
     assert "first outcomes of 2 of 2 items" in out and "new insights: oven-hours-" in out
     assert "b == 40" in llm.requests[0]["messages"][1].content
     # no first solves: oven without insights (were the seed's misleading?), oven with the

@@ -130,6 +130,40 @@ def test_learning_is_resumable(store: InsightStore) -> None:
     assert len(store.insights()) == 1
 
 
+def test_a_right_sampled_attempt_is_shown_to_the_proposer(store: InsightStore) -> None:
+    seeds: list[tuple[str, int]] = []
+
+    def sample(item: Item, insights: list[Insight], seed: int) -> SolveOutcome:
+        seeds.append((item.id, seed))
+        ok = item.id == "fixable" and seed == 2
+        return SolveOutcome(correct=ok, status="optimal", objective=1.0 if ok else 0.0,
+                            trace=f"sampled formulation {seed} of {item.id}")
+
+    llm = scripted_proposals()
+    report = learn([FIXABLE, UNFIXABLE], ScriptedSolver(), LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="s", attempts=1,
+                   search=3, sample_item=sample)
+    # sampling stops at the first right attempt; an item with none uses all three samples
+    assert seeds == [("fixable", 1), ("fixable", 2), ("unfixable", 1), ("unfixable", 2),
+                     ("unfixable", 3)]
+    fixed, unfixed = report.items
+    assert fixed.status == "learned" and "found by sampling (seed 2)" in fixed.detail
+    assert unfixed.status == "rejected" and "no right attempt in 3 samples" in unfixed.detail
+    first, second = (r["messages"][1].content for r in llm.requests)
+    assert "A correct attempt" in first and "sampled formulation 2 of fixable" in first
+    assert "formulation of fixable" in first  # the failed attempt beside it
+    assert "A correct attempt" not in second
+
+
+def test_without_a_sampler_learning_proposes_from_the_failure_alone(
+        store: InsightStore) -> None:
+    llm = scripted_proposals()
+    report = learn([FIXABLE], ScriptedSolver(), LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="n", search=3)
+    assert report.items[0].status == "learned" and report.items[0].detail == ""
+    assert "A correct attempt" not in llm.requests[0]["messages"][1].content
+
+
 def test_misleading_insights_are_counted_not_relearned(store: InsightStore) -> None:
     store.add(make("bad-hint", "a bakery bakes bread and cakes in an oven", "BREAKER advice"))
     item = Item("bread", "A bakery bakes bread and cakes in one oven.", breaker="BREAKER")
