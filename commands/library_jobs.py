@@ -181,7 +181,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                     bar.update(task, advance=1, last=f"{rep.item_id}: {rep.status}")
                     if lines:
                         console.print(_item_line(done[0], len(items), rep), markup=False,
-                                      highlight=False)
+                                      highlight=False, soft_wrap=True)
 
                 report = learn(items, solver, LLMProposer(llm), store, retriever=retriever,
                                run=key, k=k_, attempts=attempts, regression=regression,
