@@ -180,8 +180,7 @@ class Learner:
         if self.require_retrieval:
             with_cand = self.shown_for(item, pool)
             if cand.id not in {i.id for i in with_cand}:
-                return ("its condition does not match this problem, so retrieval would not "
-                        "pick it; describe the problem's wording cues")
+                return self._unretrieved(item, cand, pool)
         else:
             with_cand = [cand, *[i for i in self.shown_for(item) if i.id != cand.id]][: self.k]
         again = self.solve_item(item, with_cand)
@@ -196,6 +195,25 @@ class Learner:
                 return (f"it breaks problem {other.id}, which was solved correctly before; "
                         "narrow its condition")
         return ""
+
+    def _unretrieved(self, item: Item, cand: Insight, pool: list[Insight]) -> str:
+        """Why retrieval passes the candidate over, with the figures the proposer can act on:
+        its rank and score for this problem, the score it needs, and conditions that match."""
+        ranked = self.retriever.rank(item.question, pool)
+        where = next((n for n, (ins, _) in enumerate(ranked) if ins.id == cand.id), None)
+        head = "its condition does not match this problem, so retrieval would not pick it"
+        if where is None:
+            return head
+        threshold = self.retriever.threshold
+        top = [(ins, score) for ins, score in ranked[: self.k]
+               if ins.id != cand.id and score >= threshold]
+        need = max(threshold, top[-1][1] if len(top) >= self.k else 0.0)
+        matching = "; ".join(f'"{ins.condition.applies_when[:90]}"' for ins, _ in top[:2])
+        like = f" Conditions that match it read like: {matching}." if matching else ""
+        return (f"{head} (it ranks {where + 1} of {len(ranked)} for this problem, score "
+                f"{ranked[where][1]:.2f}; it needs {need:.2f}).{like} Say in 'applies_when' "
+                "what kind of problem this is, in the terms its text uses for its decisions, "
+                "resources and limits")
 
     def _regression_items(self, cand: Insight, pool: list[Insight]) -> list[Item]:
         """Up to ``regression`` previously-correct items, those that would retrieve it first."""

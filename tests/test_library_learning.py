@@ -6,6 +6,7 @@ the item's ``needs`` marker (or it needs none) and no shown insight holds its ``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,10 +112,23 @@ def test_learning_keeps_verified_and_rejects_unverified(store: InsightStore) -> 
     # the rejection reasons were fed back to the next proposal
     prompts = [r["messages"][1].content for r in llm.requests]
     assert "retrieval would not pick it" in prompts[2]
+    # with the figures to act on: where it ranks for this problem and the score it needs
+    assert re.search(r"it ranks \d+ of \d+ for this problem, score [\d.-]+; it needs [\d.]+",
+                     prompts[2])
     assert "breaks problem good2" in prompts[4]
     assert "still fails" in report.items[3].detail
     # the breaking candidate was re-solved on good2 with it in the prompt
     assert any(item == "good2" and len(ids) == 1 for item, ids in solver.calls[5:])
+
+
+def test_an_unretrieved_proposal_is_told_which_conditions_match(store: InsightStore) -> None:
+    store.add(make("oven-cap", "a bakery bakes bread and cakes in an oven", "Oven advice."))
+    llm = FakeLLM([proposal("satellites orbit distant planets", "Orbits. FIX-OVEN")])
+    report = learn([FIXABLE], ScriptedSolver(), LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="u", attempts=1)
+    assert report.items[0].status == "rejected"
+    assert ('read like: "a bakery bakes bread and cakes in an oven"' in report.items[0].detail
+            and "it ranks 2 of 2" in report.items[0].detail)
 
 
 def test_learning_is_resumable(store: InsightStore) -> None:
