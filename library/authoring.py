@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from optiform.errors import LLMOutputError
 from optiform.library.insight import Condition, Example, Insight, Taxonomy, new_insight_id
-from optiform.library.keywords import quoted_run
+from optiform.library.keywords import copied_numbers, quoted_run
 from optiform.library.prompts import (
     PROPOSE_SCHEMA,
     REWRITE_SCHEMA,
@@ -158,3 +158,16 @@ def quoted_condition(condition: Condition, problems: list[str]) -> str | None:
     """A run of words the condition copies from one of ``problems`` (see :func:`quoted_run`)."""
     return (quoted_run(condition.applies_when, problems)
             or quoted_run(condition.not_applies_when, problems))
+
+
+def specific_condition(condition: Condition, problems: list[str]) -> str | None:
+    """Why ``condition`` describes ``problems`` themselves rather than a kind of problem (it
+    quotes one, or carries their figures), or None."""
+    quote = quoted_condition(condition, problems)
+    if quote is not None:
+        return f'it quotes the problem ("{quote}")'
+    numbers = copied_numbers(f"{condition.applies_when} {condition.not_applies_when}",
+                             problems)
+    if numbers:
+        return f"it carries the problem's figures ({', '.join(numbers[:4])})"
+    return None

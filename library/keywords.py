@@ -95,3 +95,24 @@ def quoted_run(text: str, sources: list[str], *, min_words: int = 6,
                 and " ".join(run) in grams):
             return " ".join(run)
     return None
+
+
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers written in ``text`` with at least two digits or a decimal point, normalized."""
+    out = set()
+    for raw in _NUMBER.findall(text):
+        num = raw.replace(",", "").rstrip(".")
+        if len(num.replace(".", "")) >= 2:
+            out.add(num)
+    return out
+
+
+def copied_numbers(text: str, sources: list[str]) -> list[str]:
+    """The numbers of ``text`` (two digits or more: "15%", "600,000", "2.5") that one of
+    ``sources`` also holds, in sorted order. A condition that carries a problem's figures
+    ("applies when the townhouses earn 10%") describes that problem, not a kind of problem."""
+    seen = set().union(*(_numbers(s) for s in sources)) if sources else set()
+    return sorted(_numbers(text) & seen)

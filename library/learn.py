@@ -17,7 +17,9 @@ proposes one insight. For each item:
    failed one, so it explains a concrete difference instead of guessing the mistake;
 4. propose an insight, and keep it only when (a) retrieval picks it for this item,
    (b) re-solving with the retrieved insights turns the item correct, and (c) a few items that
-   were right stay right with it; a rejected proposal is retried with feedback;
+   were right stay right with it; a condition that quotes the problem or carries its figures
+   is refused before any solve (one such "applies when the townhouses earn 10%" was kept on a
+   lucky re-solve); a rejected proposal is retried with feedback;
 5. a kept insight that nearly duplicates an existing one is merged into it (provenance, and a
    "missed" count when the existing one was not retrieved for this item).
 
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optiform.errors import OptiformError
-from optiform.library.authoring import Item, SolveOutcome
+from optiform.library.authoring import Item, SolveOutcome, specific_condition
 from optiform.library.insight import Insight
 from optiform.library.retrieval import Retriever
 from optiform.library.store import InsightStore
@@ -176,6 +178,10 @@ class Learner:
 
     def _verify(self, item: Item, cand: Insight) -> str:
         """An empty string when the candidate is verified, else why it was rejected."""
+        specific = specific_condition(cand.condition, [item.question])
+        if specific is not None:
+            return (f"its condition is this problem, not a kind of problem: {specific}; "
+                    "describe the kind of problem in general terms, without its numbers")
         pool = [*self.store.active(), cand]
         if self.require_retrieval:
             with_cand = self.shown_for(item, pool)

@@ -13,7 +13,9 @@ set, by the items whose retrieved insights include it: each is solved with the l
 is and with the insight left out of the library (retrieval then shows the next one in its
 place). Items it turns right are counted as helped, items it turns wrong as misled, and it is
 disabled, with the reason in its history, when it loses at least ``margin`` more items than it
-wins. Like ``evolve``, pure orchestration over an injected ``solve_item``.
+wins. An insight whose condition quotes the problem it was learned from, or carries its
+figures, is disabled without replay: it describes that problem, not a kind of problem. Like
+``evolve``, pure orchestration over an injected ``solve_item``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optiform.errors import LibraryError, OptiformError
-from optiform.library.authoring import Item, SolveOutcome
+from optiform.library.authoring import Item, SolveOutcome, specific_condition
 from optiform.library.insight import Insight
 from optiform.library.replay import Replays
 from optiform.library.retrieval import Retriever
@@ -60,6 +62,15 @@ class Verifier(Replays):
     _memo: dict[tuple[str, tuple[str, ...]], bool] = field(default_factory=dict)
 
     def verify_one(self, insight: Insight) -> VerifyReport:
+        sources = [self.items[p].question for p in insight.provenance if p in self.items]
+        specific = specific_condition(insight.condition, sources)
+        if specific is not None:
+            reason = ("verify: disabled; its condition is the problem it was learned from, "
+                      f"not a kind of problem: {specific}")
+            self._disable(insight, reason)
+            return VerifyReport(insight.id, 0, 0, 0, 0, True,
+                                f"disabled: its condition is the problem it was learned from "
+                                f"({specific}); not replayed")
         pool = self.store.active()
         without = [i for i in pool if i.id != insight.id]
         shown_with = {iid: self._shown(item, pool) for iid, item in self.items.items()}
@@ -92,9 +103,7 @@ class Verifier(Replays):
         if disabled:
             reason = (f"verify: disabled; shown for {len(hits)} items, {split}"
                       + (f" ({', '.join(lost[:5])} lost)" if lost else ""))
-            current = self.store.get(insight.id)
-            self.store.save_revision(
-                current.revise(reason=reason).model_copy(update={"status": "disabled"}))
+            self._disable(insight, reason)
         verdict = (f"disabled: it loses {len(lost) - len(won)} more items than it wins"
                    if disabled else
                    "kept" if len(won) >= len(lost) else
@@ -102,6 +111,11 @@ class Verifier(Replays):
                    f"{self.margin}")
         return VerifyReport(insight.id, len(hits), len(chosen), len(won), len(lost), disabled,
                             f"{verdict} ({split})")
+
+    def _disable(self, insight: Insight, reason: str) -> None:
+        current = self.store.get(insight.id)
+        self.store.save_revision(
+            current.revise(reason=reason).model_copy(update={"status": "disabled"}))
 
     def run(self, insights: list[Insight],
             on_report: Callable[[VerifyReport], None] | None = None) -> list[VerifyReport]:

@@ -87,11 +87,12 @@ def scripted_proposals() -> FakeLLM:
         proposal("an oven or machine is available for a limited number of hours",
                  "Oven hours are a capacity limit. FIX-OVEN", label="oven-hours"),
         proposal("satellites orbit distant planets", "Orbits. WRONGFIX", label="orbits"),
-        proposal("a zoo feeds animals like lions and tigers with meat deliveries",
+        proposal("a zoo feeds big cats with deliveries of meat",
                  "Zoo feed deliveries. WRONGFIX", label="zoo-feed"),
-        proposal("a store pays sales tax on goods", "Tax per unit. FIX-TAX BREAKER",
+        proposal("a business pays sales tax on its goods", "Tax per unit. FIX-TAX BREAKER",
                  label="sales-tax"),
-        proposal("a store pays sales tax on goods", "Tax per unit. FIX-TAX", label="sales-tax"),
+        proposal("a business pays sales tax on its goods", "Tax per unit. FIX-TAX",
+                 label="sales-tax"),
     ])
 
 
@@ -552,3 +553,56 @@ def test_verify_keeps_a_winner_and_refuses_a_disabled_insight(store: InsightStor
     store.set_status("hint-a", "disabled")
     with pytest.raises(LibraryError, match="disabled"):
         verify(store, {"helped": HELPED}, ScriptedSolver(), ids=["hint-a"], retriever=retriever)
+
+
+def test_a_proposal_that_carries_the_problems_figures_is_refused_before_any_solve(
+        store: InsightStore) -> None:
+    item = Item("homes", "A family invests $600,000 in apartments and townhouses. Apartments "
+                "earn 10% and townhouses earn 15%.", needs="FIX-RATE")
+    llm = FakeLLM([
+        proposal("the problem states that the townhouses earn 10%", "Rates. FIX-RATE"),
+        proposal("money is split between investments that earn different yearly rates",
+                 "Rates. FIX-RATE", label="investment-rates"),
+    ])
+    solver = ScriptedSolver()
+    report = learn([item], solver, LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="f", attempts=2)
+    assert report.items[0].status == "learned"
+    assert [i.taxonomy.label for i in store.insights()] == ["investment-rates"]
+    second = llm.requests[1]["messages"][1].content
+    assert "carries the problem's figures (10)" in second and "without its numbers" in second
+    # the refused proposal cost no solve: the first solve, the one with no insight shown
+    # (none were), then only the re-solve with the kept one
+    assert [ids for _, ids in solver.calls] == [(), (store.insights()[0].id,)]
+
+
+def test_specific_conditions_are_found() -> None:
+    from optiform.library.authoring import specific_condition
+    from optiform.library.keywords import copied_numbers
+
+    problem = "It has $600,000 to invest; apartments earn 10% and at most 2.5 tons ship."
+    assert copied_numbers("returns like 10% or 600,000 dollars, 2.5 tons, 7 days", [problem]) \
+        == ["10", "2.5", "600000"]
+    assert copied_numbers("one of 2 products", [problem]) == []  # single digits are words
+    general = Condition(applies_when="money is split between investments with yearly rates")
+    assert specific_condition(general, [problem]) is None
+    assert "figures (10)" in specific_condition(
+        Condition(applies_when="investments earn 10%"), [problem])
+    assert "quotes the problem" in specific_condition(
+        Condition(applies_when="general", not_applies_when="it has $600,000 to invest; "
+                  "apartments earn returns"), [problem])
+
+
+def test_verify_disables_a_learned_insight_that_is_its_own_problem_without_replay(
+        store: InsightStore) -> None:
+    from optiform.library.verify import verify
+
+    item = Item("homes", "Apartments earn 10% and townhouses earn 15%.")
+    store.add(make("homes-rate", "the townhouses earn 10%", "Rates.").model_copy(
+        update={"provenance": ["homes"]}))
+    solver = ScriptedSolver()
+    (rep,) = verify(store, {"homes": item}, solver, retriever=Retriever(store, mode="keyword"))
+    assert rep.disabled and rep.replayed == 0 and "figures (10)" in rep.detail
+    assert solver.calls == []
+    got = store.get("homes-rate")
+    assert got.status == "disabled" and "not a kind of problem" in got.history[-1].reason
