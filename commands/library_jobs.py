@@ -277,7 +277,9 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
         for col in ("insight", "shown for", "replayed", "won", "lost", "verdict"):
             table.add_column(col)
         for r in reports:
-            table.add_row(r.insight_id, str(r.shown), str(r.replayed), str(r.won), str(r.lost),
+            unreplayed = r.disabled and not r.replayed  # its condition is its own problem
+            table.add_row(r.insight_id, "-" if unreplayed else str(r.shown),
+                          "-" if unreplayed else str(r.replayed), str(r.won), str(r.lost),
                           "disabled" if r.disabled else "kept")
         console.print(table)
 
@@ -286,7 +288,7 @@ def _item_line(n: int, total: int, rep: Any) -> str:
     """One learned item as a log line: position, id, outcome and why."""
     what = rep.insight_id or rep.detail
     line = f"learn {n}/{total} {rep.item_id}: {rep.status}"
-    line += f" ({what[:160]})" if what else ""
+    line += f" ({what[:400]})" if what else ""
     return line + (" [resumed]" if rep.resumed else "")
 
 

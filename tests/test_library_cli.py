@@ -279,3 +279,27 @@ def test_learn_from_a_recorded_run(app: typer.Typer, monkeypatch: pytest.MonkeyP
     # no first solves: oven without insights (were the seed's misleading?), oven with the
     # proposal, then ok (recorded as right) as the regression check
     assert solved == ["oven", "oven", "ok"]
+
+
+def test_verify_shows_a_condition_that_is_its_own_problem_as_not_replayed(
+        app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from optiform.config import load_settings
+    from optiform.library.insight import Condition
+
+    path = tmp_path / "lib.sqlite"
+    with InsightStore(path) as store:
+        own = seed_insights()[0].model_copy(update={
+            "id": "oven-40", "provenance": ["oven"],
+            "condition": Condition(applies_when="an oven works 40 hours")})
+        store.add(own)
+    monkeypatch.setattr(library_jobs, "_setup",
+                        lambda dataset, split, limit: (load_settings(), LEARN_ITEMS, None))
+    def no_replay(*args: object) -> object:
+        return lambda item, insights: pytest.fail("an insight of its own problem is replayed")
+    monkeypatch.setattr(library_jobs, "AgentSolver", no_replay)
+    out = run(app, "--path", str(path), "verify", "--dataset", "toy")
+    assert "oven-40: disabled: its condition is the problem it was learned from" in out
+    assert "figures (40)" in out
+    row = next(line for line in out.splitlines() if line.startswith("│ oven-40"))
+    assert [c.strip() for c in row.strip("│").split("│")] == ["oven-40", "-", "-", "0", "0",
+                                                             "disabled"]
