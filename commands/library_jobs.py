@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from optiform.config import Settings
     from optiform.library.authoring import SolveOutcome
     from optiform.library.insight import Insight
+    from optiform.library.learn import ItemReport
 
 
 def trace_text(answer: Any, limit: int = 3000) -> str:
@@ -54,6 +55,9 @@ def trace_text(answer: Any, limit: int = 3000) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+SEED_SPACING = 10_000
+
+
 class AgentSolver:
     """``solve_item(item, insights)`` for learning: the real agent, shown exactly ``insights``."""
 
@@ -70,11 +74,13 @@ class AgentSolver:
         return self._solve(item, insights, {})
 
     def sample(self, item: Any, insights: list[Insight], seed: int) -> SolveOutcome:
-        """One attempt drawn with sampling (the formulator's sample temperature) and ``seed``:
-        learning's search for a right formulation to contrast with the failed one."""
+        """One attempt with every LLM call of it sampled (the formulator's sample temperature)
+        from seed ``seed``: learning's search for a right formulation to contrast with the
+        failed one. Seeds are spaced apart so that the seeds an attempt derives from its own
+        (samples, retries, repairs add small offsets) do not repeat another attempt's."""
         temperature = max(self.assistant.deps().sample_temperature, self.settings.temperature)
         return self._solve(item, insights, {"temperature": temperature,
-                                            "seed": self.settings.seed + seed})
+                                            "seed": self.settings.seed + SEED_SPACING * seed})
 
     def _solve(self, item: Any, insights: list[Insight],
                overrides: dict[str, Any]) -> SolveOutcome:
@@ -151,7 +157,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         from optiform.library.authoring import LLMProposer
-        from optiform.library.learn import ItemReport, learn
+        from optiform.library.learn import learn
 
         try:
             console, settings, items, llm, store, k_, retriever = _job(
@@ -174,13 +180,12 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                           TextColumn("{task.fields[last]}"), console=console,
                           disable=lines) as bar:
                 task = bar.add_task("learn", total=len(items), last="")
-                done = [0]
 
                 def tick(rep: ItemReport) -> None:
-                    done[0] += 1
                     bar.update(task, advance=1, last=f"{rep.item_id}: {rep.status}")
                     if lines:
-                        console.print(_item_line(done[0], len(items), rep), markup=False,
+                        n = int(bar.tasks[0].completed)
+                        console.print(_item_line(n, len(items), rep), markup=False,
                                       highlight=False, soft_wrap=True)
 
                 report = learn(items, solver, LLMProposer(llm), store, retriever=retriever,
@@ -284,9 +289,9 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
         console.print(table)
 
 
-def _item_line(n: int, total: int, rep: Any) -> str:
-    """One learned item as a log line: position, id, outcome and why."""
-    what = rep.insight_id or rep.detail
+def _item_line(n: int, total: int, rep: ItemReport) -> str:
+    """One learned item as a log line: position, id, outcome, its insight and why."""
+    what = "; ".join(x for x in (rep.insight_id, rep.detail) if x)
     line = f"learn {n}/{total} {rep.item_id}: {rep.status}"
     line += f" ({what[:400]})" if what else ""
     return line + (" [resumed]" if rep.resumed else "")

@@ -160,14 +160,17 @@ def quoted_condition(condition: Condition, problems: list[str]) -> str | None:
             or quoted_run(condition.not_applies_when, problems))
 
 
-def specific_condition(condition: Condition, problems: list[str]) -> str | None:
+def specific_condition(condition: Condition, problems: list[str],
+                       before: Condition | None = None) -> str | None:
     """Why ``condition`` describes ``problems`` themselves rather than a kind of problem (it
-    quotes one, or carries their figures), or None."""
+    quotes one, or carries their figures that ``before``, the condition it replaces, did not),
+    or None."""
     quote = quoted_condition(condition, problems)
     if quote is not None:
         return f'it quotes the problem ("{quote}")'
+    known = f"{before.applies_when} {before.not_applies_when}" if before else ""
     numbers = copied_numbers(f"{condition.applies_when} {condition.not_applies_when}",
-                             problems)
+                             problems, known)
     if numbers:
         return f"it carries the problem's figures ({', '.join(numbers[:4])})"
     return None

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optiform.errors import OptiformError
-from optiform.library.authoring import Item, SolveOutcome, quoted_condition
+from optiform.library.authoring import Item, SolveOutcome, specific_condition
 from optiform.library.insight import Condition, Insight
 from optiform.library.replay import Replays
 from optiform.library.retrieval import Retriever
@@ -143,10 +143,11 @@ class Evolver(Replays):
             return RewriteReport(insight.id, False, 0, 0, 0, f"rewrite failed: {exc.message}")
         if condition == insight.condition:
             return RewriteReport(insight.id, False, 0, 0, 0, "the rewrite changed nothing")
-        quote = quoted_condition(condition, [self.items[i].question for i in [*misled, *missed]])
-        if quote is not None:
+        specific = specific_condition(
+            condition, [self.items[i].question for i in [*misled, *missed]], insight.condition)
+        if specific is not None:
             return RewriteReport(insight.id, False, 0, 0, 0,
-                                 f'the rewrite quotes a problem it was given ("{quote}")')
+                                 f"the rewrite describes the problems it was given: {specific}")
         revised = insight.revise(condition=condition, reason="evolve")
         new_pool = [revised if i.id == insight.id else i for i in old_pool]
         reported = [*misled, *missed, *guard]

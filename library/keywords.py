@@ -97,22 +97,37 @@ def quoted_run(text: str, sources: list[str], *, min_words: int = 6,
     return None
 
 
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_NUMBER = re.compile(r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(\s*%)?")
+# Round numbers a general condition may name ("per hour of 60 minutes", "out of 100").
+_COMMON = frozenset({"10", "12", "24", "30", "52", "60", "100", "365", "1000"})
 
 
-def _numbers(text: str) -> set[str]:
-    """Numbers written in ``text`` with at least two digits or a decimal point, normalized."""
+def _value(raw: str) -> str:
+    """``raw`` as a plain decimal: "1,000.50" -> "1000.5", "10.0" -> "10"."""
+    from decimal import Decimal
+
+    return format(Decimal(raw.replace(",", "")).normalize(), "f")
+
+
+def _figures(text: str) -> set[str]:
+    """The figures of ``text``: percentages (but 100%), decimals, and whole numbers of two
+    digits or more that are not round ones (:data:`_COMMON`); single digits read as words."""
     out = set()
-    for raw in _NUMBER.findall(text):
-        num = raw.replace(",", "").rstrip(".")
-        if len(num.replace(".", "")) >= 2:
-            out.add(num)
+    for raw, percent in _NUMBER.findall(text):
+        value = _value(raw)
+        if percent:
+            if value != "100":
+                out.add(value)
+        elif "." in raw or (len(value) >= 2 and value not in _COMMON):
+            out.add(value)
     return out
 
 
-def copied_numbers(text: str, sources: list[str]) -> list[str]:
-    """The numbers of ``text`` (two digits or more: "15%", "600,000", "2.5") that one of
-    ``sources`` also holds, in sorted order. A condition that carries a problem's figures
-    ("applies when the townhouses earn 10%") describes that problem, not a kind of problem."""
-    seen = set().union(*(_numbers(s) for s in sources)) if sources else set()
-    return sorted(_numbers(text) & seen)
+def copied_numbers(text: str, sources: list[str], known: str = "") -> list[str]:
+    """The figures of ``text`` ("15%", "600,000", "2.5"; see :func:`_figures`) that one of
+    ``sources`` also holds and ``known`` does not, sorted. A condition that carries a
+    problem's figures ("applies when the townhouses earn 10%") describes that problem, not a
+    kind of problem; ``known`` is the text it had before (a rewrite may keep its figures)."""
+    seen = {_value(raw) for src in sources for raw, _ in _NUMBER.findall(src)}
+    before = {_value(raw) for raw, _ in _NUMBER.findall(known)}
+    return sorted((_figures(text) & seen) - before)

@@ -148,7 +148,8 @@ class Learner:
             feedback = self._verify(item, cand)
             if not feedback:
                 return self._keep(item, cand, shown, found)
-        return ItemReport(item.id, "rejected", detail=(feedback[:300] + found))
+        clipped = feedback if len(feedback) <= 300 else feedback[:299] + "…"
+        return ItemReport(item.id, "rejected", detail=clipped + found)
 
     def _search(self, item: Item, shown: list[Insight]) -> tuple[int, SolveOutcome] | None:
         """The first of ``search`` sampled attempts that is right, with its seed, or None."""

@@ -187,7 +187,7 @@ def test_agent_solver_shows_exactly_the_given_insights_to_the_real_agent() -> No
     from optiform.config import load_settings
 
     llm = FakeLLM(default=SHOP_MODEL)
-    solve = library_jobs.AgentSolver(load_settings(library=False, top_k=0), llm, k=4)
+    solve = library_jobs.AgentSolver(load_settings(library=False, top_k=0, seed=5), llm, k=4)
     hint = seed_insights()[0]
     right = solve(SimpleNamespace(id="shop", question=SHOP, answer=600.0), [hint])
     assert right.correct and right.status == "optimal" and right.objective == 600.0
@@ -198,7 +198,7 @@ def test_agent_solver_shows_exactly_the_given_insights_to_the_real_agent() -> No
     n = len(llm.requests)
     sampled = solve.sample(SimpleNamespace(id="shop", question=SHOP, answer=600.0), [hint], 2)
     assert sampled.correct
-    assert (llm.requests[n]["temperature"], llm.requests[n]["seed"]) == (0.7, 2)
+    assert (llm.requests[n]["temperature"], llm.requests[n]["seed"]) == (0.7, 5 + 20_000)
     n = len(llm.requests)
     wrong = solve(SimpleNamespace(id="shop", question=SHOP, answer=650.0), [])
     assert not wrong.correct

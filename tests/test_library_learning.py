@@ -132,6 +132,21 @@ def test_an_unretrieved_proposal_is_told_which_conditions_match(store: InsightSt
             and "it ranks 2 of 2" in report.items[0].detail)
 
 
+def test_an_unretrieved_proposal_below_the_top_k_is_told_the_kth_score(
+        store: InsightStore) -> None:
+    for n in range(3):
+        store.add(make(f"oven-{n}", f"a bakery bakes bread and cakes in an oven {n}",
+                       "Oven advice."))
+    llm = FakeLLM([proposal("satellites orbit distant planets", "Orbits. FIX-OVEN")])
+    report = learn([FIXABLE], ScriptedSolver(), LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="k", attempts=1, k=2)
+    detail = report.items[0].detail
+    assert "it ranks 4 of 4 for this problem" in detail
+    # it needs the second insight's score, well above the threshold
+    need = float(re.search(r"it needs ([\d.]+)", detail).group(1))
+    assert need > Retriever(store, mode="keyword").threshold + 0.1
+
+
 def test_learning_is_resumable(store: InsightStore) -> None:
     items = [GOOD1, FIXABLE]
     first = learn(items, ScriptedSolver(), LLMProposer(scripted_proposals()), store,
@@ -455,21 +470,29 @@ def test_the_rewriter_is_told_once_when_it_gives_back_the_condition_unchanged() 
     assert len(llm.requests) == 2 and "Broaden" in llm.requests[1]["messages"][1].content
 
 
-def test_evolution_drops_a_rewrite_that_quotes_the_problems_unreplayed(
-        store: InsightStore) -> None:
+@pytest.mark.parametrize(("problem", "not_when", "why"), [
+    (RESTAURANT.question, "an Indian restaurant makes goat and chicken curry",
+     'it quotes the problem ("an indian restaurant makes goat and")'),
+    ("A restaurant cooks 35 batches of curry a week.", "a kitchen cooks 35 batches",
+     "it carries the problem's figures (35)"),
+])
+def test_evolution_drops_a_rewrite_that_describes_its_problems_unreplayed(
+        store: InsightStore, problem: str, not_when: str, why: str) -> None:
     _evolve_setup(store)
     store.record_usage("hint-a", "misled", "curry")
 
-    class Quoting:
+    class Specific:
         def __call__(self, insight: Insight, misled: list[str], missed: list[str]) -> Condition:
             return Condition(applies_when="a mill with limited hours grinds grain",
-                             not_applies_when="an Indian restaurant makes goat and chicken curry")
+                             not_applies_when=not_when)
 
     solver = ScriptedSolver()
-    report = evolve(store, {i.id: i for i in (HELPED, MISLED, RESTAURANT)}, solver, Quoting(),
+    curry = Item("curry", problem, breaker="MARK")
+    report = evolve(store, {i.id: i for i in (HELPED, MISLED, curry)}, solver, Specific(),
                     retriever=Retriever(store, mode="keyword"), confirm=False)
     (rep,) = report.rewrites
-    assert not rep.kept and "quotes a problem it was given" in rep.detail
+    assert not rep.kept and f"the rewrite describes the problems it was given: {why}" \
+        in rep.detail
     assert solver.calls == [] and store.get("hint-a").version == 1
 
 
@@ -584,6 +607,17 @@ def test_specific_conditions_are_found() -> None:
     assert copied_numbers("returns like 10% or 600,000 dollars, 2.5 tons, 7 days", [problem]) \
         == ["10", "2.5", "600000"]
     assert copied_numbers("one of 2 products", [problem]) == []  # single digits are words
+    # written differently, the same figure; lists and round numbers are not figures
+    assert copied_numbers("earns 10.0% on 1,000.50 dollars", ["10% of 1000.5"]) \
+        == ["10", "1000.5"]
+    assert copied_numbers("items 1,2,3", ["it ships 123 items"]) == []
+    assert copied_numbers("per hour of 60 minutes, out of 100%", ["60 minutes, 100%"]) == []
+    # a rewrite may keep the figures of the condition it replaces
+    assert copied_numbers("grinds 40 tons", ["40 tons"], known="mills of 40 tons") == []
+    before = Condition(applies_when="a mill of 40 tons")
+    assert specific_condition(Condition(applies_when="a mill of 40 tons, not 55 tons"),
+                              ["it mills 40 or 55 tons"], before) == \
+        "it carries the problem's figures (55)"
     general = Condition(applies_when="money is split between investments with yearly rates")
     assert specific_condition(general, [problem]) is None
     assert "figures (10)" in specific_condition(
@@ -606,3 +640,20 @@ def test_verify_disables_a_learned_insight_that_is_its_own_problem_without_repla
     assert solver.calls == []
     got = store.get("homes-rate")
     assert got.status == "disabled" and "not a kind of problem" in got.history[-1].reason
+
+
+def test_verify_checks_a_condition_only_against_the_problem_it_was_learned_from(
+        store: InsightStore) -> None:
+    from optiform.library.verify import verify
+
+    # a seed insight's example figure that a merged item repeats is not its own problem, and
+    # a learned one is checked against its first item only
+    store.add(make("seed-hours", "a machine runs at most 40 hours", "Hours.").model_copy(
+        update={"provenance": ["seed", "hours"]}))
+    store.add(make("learned-rate", "yields of 15% or so", "Rates.").model_copy(
+        update={"provenance": ["first", "hours"]}))
+    items = {"hours": Item("hours", "A machine runs 40 hours; bonds yield 15%."),
+             "first": Item("first", "Two funds are offered.")}
+    reports = verify(store, items, ScriptedSolver(), retriever=Retriever(store, mode="keyword"))
+    assert [r.insight_id for r in reports] == ["learned-rate"]  # the seed one is not verified
+    assert not reports[0].disabled and store.get("seed-hours").status == "active"
