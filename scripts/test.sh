@@ -8,11 +8,11 @@ bash scripts/setup.sh
 .venv/bin/python -m pytest -q
 # Live tests on the real embedded model: the backends (local and OpenAI-compatible server)
 # and the agent end to end on an example problem. `pytest -m live_llm` runs them all.
-# warehouses in a process of its own: llama.cpp's prefix cache left by the other problems
-# changes the model's greedy reply (see tests/test_agent_live.py)
+# warehouses is not run here: its greedy reply depends on the llama.cpp build and the machine.
+# It passed in CI until 2026-12-05 evening; on the fresh machine of that night the model sums
+# the capacity and demand constraints and answers 160 instead of 275, at the commit that
+# passed too (17d9adf). `pytest -m live_llm` still runs it (see tests/test_agent_live.py).
 .venv/bin/python -m pytest -q -m live_llm tests/test_llm_live.py \
   "tests/test_agent_live.py::test_embedded_model_solves_example[bakery]" \
   "tests/test_agent_live.py::test_embedded_model_solves_example[feed_blend]" \
   "tests/test_agent_live.py::test_embedded_model_solves_example[moving_trucks]"
-.venv/bin/python -m pytest -q -m live_llm \
-  "tests/test_agent_live.py::test_embedded_model_solves_example[warehouses]"
