@@ -69,6 +69,8 @@ class AgentSolver:
         self.settings = settings
         tuned = settings.model_copy(update={"library": True, "top_k": max(settings.top_k, k + 1)})
         self.assistant = Assistant(settings=tuned, llm=llm, insight_source=self.source)
+        self.sample_temperature = max(self.assistant.deps().sample_temperature,
+                                      settings.temperature)
 
     def __call__(self, item: Any, insights: list[Insight]) -> SolveOutcome:
         return self._solve(item, insights, {})
@@ -78,8 +80,7 @@ class AgentSolver:
         from seed ``seed``: learning's search for a right formulation to contrast with the
         failed one. Seeds are spaced apart so that the seeds an attempt derives from its own
         (samples, retries, repairs add small offsets) do not repeat another attempt's."""
-        temperature = max(self.assistant.deps().sample_temperature, self.settings.temperature)
-        return self._solve(item, insights, {"temperature": temperature,
+        return self._solve(item, insights, {"temperature": self.sample_temperature,
                                             "seed": self.settings.seed + SEED_SPACING * seed})
 
     def _solve(self, item: Any, insights: list[Insight],

@@ -11,6 +11,7 @@ import itertools
 import math
 import re
 from collections import Counter
+from decimal import Decimal
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP_TEXT = (
@@ -104,8 +105,6 @@ _COMMON = frozenset({"10", "12", "24", "30", "52", "60", "100", "365", "1000"})
 
 def _value(raw: str) -> str:
     """``raw`` as a plain decimal: "1,000.50" -> "1000.5", "10.0" -> "10"."""
-    from decimal import Decimal
-
     return format(Decimal(raw.replace(",", "")).normalize(), "f")
 
 
