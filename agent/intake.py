@@ -51,12 +51,16 @@ def validate_text(text: Any, max_chars: int) -> str:
     return clean
 
 
-def looks_like_problem(text: str) -> bool | None:
-    """True when the wording clearly states an optimization problem, else None (unsure)."""
+def looks_like_problem(text: str, *, tables: bool = False) -> bool | None:
+    """True when the wording clearly states an optimization problem; False when it clearly
+    does not (no goal, no limit and no number anywhere, and no data tables: nothing a model
+    could be written from); else None (unsure: the LLM decides)."""
     low = text.lower()
-    numbers = len(textcues.numbers_in_text(text))
-    if _GOAL.search(low) and (_LIMIT.search(low) or numbers >= 2):
+    goal, limit = _GOAL.search(low), _LIMIT.search(low)
+    if goal and (limit or len(textcues.numbers_in_text(text)) >= 2):
         return True
+    if not (goal or limit or tables or re.search(r"\d", text)):
+        return False
     return None
 
 
@@ -71,7 +75,15 @@ def intake(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     if history and history[-1].get("formulation"):
         update["kind"] = "follow_up"
         return update
-    if looks_like_problem(text):
+    clear = looks_like_problem(text, tables=bool(state.get("tables")))
+    if clear:
+        return update
+    if clear is False:
+        update.update(kind="not_a_problem",
+                      reason="it states no goal to maximize or minimize, no limits and no "
+                             "numbers")
+        update["trace"] = [step("intake", "note", started=started, detail={
+            "message": "not classified: no goal, limit or number in the text"})]
         return update
     try:
         shape = deps.shape(tables=bool(state.get("tables")))

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from optiform.agent.fake import FakeLLM
+from optiform.agent.intake import looks_like_problem
 from optiform.agent.schema import to_formulation
 from optiform.api import Assistant
 from optiform.config import load_settings
@@ -212,11 +213,31 @@ def test_voting_when_no_sample_solves_repairs_the_least_bad_one():
 def test_not_an_optimization_problem_answers_without_a_solver():
     llm = FakeLLM([{"optimization": False, "reason": "a request for a joke"}])
     solver = FakeSolver(OPTIMAL)
-    answer = assistant(llm, solver).solve("Tell me a joke about cats.")
+    answer = assistant(llm, solver).solve("Tell me a joke about 3 cats.")
     assert answer.status == "not_a_problem" and "joke" in answer.message
     assert "does not look like an optimization problem" in answer.explanation
     assert solver.calls == [] and len(llm.requests) == 1
     assert answer.trace.of_kind("classify")
+
+
+@pytest.mark.parametrize("text", ["hello there, how are you?", "Tell me a joke about cats.",
+                                  "What is the capital of France?"])
+def test_a_text_with_no_goal_limit_or_number_is_no_problem_without_asking_the_llm(text):
+    llm, solver = FakeLLM([]), FakeSolver(OPTIMAL)
+    answer = assistant(llm, solver).solve(text)
+    assert answer.status == "not_a_problem" and "no goal" in answer.message
+    assert llm.requests == [] and solver.calls == []
+
+
+@pytest.mark.parametrize("text, tables, expected", [
+    ("Maximize profit: bread earns 3, cake 5, at most 10 hours.", False, True),
+    ("hello there, how are you?", False, False),
+    ("Plan next week's production from the attached tables.", True, None),
+    ("Plan next week's production.", False, False),  # nothing a model could be written from
+    ("We have 40 eggs and bake bread and cakes.", False, None),
+])
+def test_looks_like_problem_is_sure_only_when_the_wording_settles_it(text, tables, expected):
+    assert looks_like_problem(text, tables=tables) is expected
 
 
 def test_an_unsure_text_the_classifier_accepts_is_formulated():
