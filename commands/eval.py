@@ -13,14 +13,8 @@ from typing import Any
 
 import typer
 
+from optiform.commands.failure import fail
 from optiform.errors import OptiformError
-
-
-def _fail(err: OptiformError) -> typer.Exit:
-    from rich.console import Console
-
-    Console(stderr=True).print(f"[bold red]error:[/] {err}", markup=True, highlight=False)
-    return typer.Exit(err.exit_code)
 
 
 def _interrupted(folder: Path | None) -> typer.Exit:
@@ -174,7 +168,7 @@ def register(app: typer.Typer) -> None:
             _run_with_progress(lambda progress: start_run(config, target, on_event=progress))
             _finish(target, report)
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         except KeyboardInterrupt:
             raise _interrupted(out) from None
 
@@ -192,7 +186,7 @@ def register(app: typer.Typer) -> None:
                                                                 workers=workers))
             _finish(folder, report)
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         except KeyboardInterrupt:
             raise _interrupted(folder) from None
 
@@ -211,7 +205,7 @@ def register(app: typer.Typer) -> None:
             target = out or folders[0]
             result = write_report(list(folders), target, plots=plots)
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         console = Console()
         _print_summary(console, result["summary"])
         for warning in result["warnings"]:
@@ -233,14 +227,14 @@ def register(app: typer.Typer) -> None:
         try:
             title, bars = load_bars(spec)
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         target_path = out or spec.with_suffix(".png")
         from optiform.evals.plots import write_comparison
 
         try:
             write_comparison(title, panels(bars), target_path, target=target)
         except ImportError as exc:  # pragma: no cover - matplotlib is an extra
-            raise _fail(OptiformError(f"no figure: {exc}",
+            raise fail(OptiformError(f"no figure: {exc}",
                                       hint="install optiform[plots]")) from exc
         typer.echo(markdown_table(bars), nl=False)
         typer.echo(f"wrote {target_path}")
@@ -262,7 +256,7 @@ def register(app: typer.Typer) -> None:
         try:
             report = recheck_run(folder, strategy=strategy)
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         data = report.to_dict()
         if as_json:
             typer.echo(json.dumps(data, indent=2, default=str))
@@ -291,7 +285,7 @@ def register(app: typer.Typer) -> None:
         try:
             paths = fetch_dataset(name, timeout=timeout, force=force)
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         for path in paths:
             typer.echo(f"saved {path}")
 
@@ -320,4 +314,4 @@ def register(app: typer.Typer) -> None:
             for name in missing:
                 console.print(f"{name}: not here; `optiform eval fetch {name}` downloads it")
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from optiform.commands.solve import fail
+from optiform.commands.failure import fail
 from optiform.errors import InputError, OptiformError
 
 

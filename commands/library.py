@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from optiform.commands.failure import fail
 from optiform.errors import OptiformError
 
 if TYPE_CHECKING:
@@ -21,11 +22,6 @@ if TYPE_CHECKING:
 _PATH_HELP = "Library file (default: <data dir>/library.sqlite, or OPTIFORM_LIBRARY_PATH)."
 
 
-def _fail(err: OptiformError) -> typer.Exit:
-    from rich.console import Console
-
-    Console(stderr=True).print(f"[bold red]error:[/] {err}", markup=True, highlight=False)
-    return typer.Exit(err.exit_code)
 
 
 def _console() -> Any:
@@ -107,7 +103,7 @@ def register(app: typer.Typer) -> None:
         try:
             items = _open(ctx).insights(status)  # type: ignore[arg-type]
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         if category:
             items = [i for i in items if i.taxonomy.category == category]
         _console().print(insights_table(items) if table else taxonomy_tree(items))
@@ -120,7 +116,7 @@ def register(app: typer.Typer) -> None:
         try:
             _console().print(insight_view(_open(ctx).get(insight_id)))
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
 
     @lib.command("search")
     def search(ctx: typer.Context, query: str = typer.Argument(..., help="Problem text."),
@@ -147,7 +143,7 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:
             raise typer.BadParameter(f"cannot read {query}: {exc}") from exc
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
 
     @lib.command("edit")
     def edit(ctx: typer.Context, insight_id: str = typer.Argument(..., metavar="ID"),
@@ -168,7 +164,7 @@ def register(app: typer.Typer) -> None:
         try:
             _edited(ctx, insight_id, {k: v for k, v in given.items() if v is not None}, reason)
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
 
     def _set_status(ctx: typer.Context, ids: list[str], status: str) -> None:
         try:
@@ -177,7 +173,7 @@ def register(app: typer.Typer) -> None:
                 store.set_status(insight_id, status)  # type: ignore[arg-type]
                 _console().print(f"{insight_id}: {status}")
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
 
     @lib.command("disable")
     def disable(ctx: typer.Context, ids: list[str] = typer.Argument(..., metavar="ID...")) -> None:
@@ -204,7 +200,7 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:
             raise typer.BadParameter(f"cannot write {dest}: {exc}") from exc
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         _console().print(f"exported {n} insights to {dest}")
 
     @lib.command("import")
@@ -216,7 +212,7 @@ def register(app: typer.Typer) -> None:
         try:
             added, updated = _open(ctx).import_json(src, replace=replace)
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         _console().print(f"imported {added + updated} insights ({added} new, {updated} updated)")
 
     @lib.command("stats")
@@ -227,8 +223,8 @@ def register(app: typer.Typer) -> None:
         try:
             _console().print(stats_table(_open(ctx).insights()))
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
 
     from optiform.commands.library_jobs import register_jobs
 
-    register_jobs(lib, _open, _fail)
+    register_jobs(lib, _open, fail)

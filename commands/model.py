@@ -8,14 +8,8 @@ from typing import Any
 
 import typer
 
+from optiform.commands.failure import fail
 from optiform.errors import OptiformError
-
-
-def _fail(err: OptiformError) -> typer.Exit:
-    from rich.console import Console
-
-    Console(stderr=True).print(f"[bold red]error:[/] {err}", markup=True, highlight=False)
-    return typer.Exit(err.exit_code)
 
 
 def model_info(settings: Any) -> dict[str, Any]:
@@ -69,7 +63,7 @@ def register(app: typer.Typer) -> None:
         try:
             data = model_info(load_settings())
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         if as_json:
             typer.echo(json.dumps(data, indent=2))
             return
@@ -93,7 +87,7 @@ def register(app: typer.Typer) -> None:
             path = ensure_model(load_settings(), install=not no_install,
                                 allow_download=not no_download)
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         typer.echo(f"model ready: {path}")
 
     @model_app.command("bench")
@@ -114,7 +108,7 @@ def register(app: typer.Typer) -> None:
             llm = LocalLLM.from_settings(settings)
             result = run_bench(llm, system_tokens=system_tokens, gen_tokens=gen_tokens)
         except OptiformError as err:
-            raise _fail(err) from err
+            raise fail(err) from err
         if as_json:
             typer.echo(json.dumps(result.as_dict(), indent=2))
             return

@@ -9,6 +9,7 @@ SolveResult JSON with ``--json``) and gives the exit code:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import typer
 
+from optiform.commands.failure import fail
 from optiform.errors import InputError, OptiformError
 
 
@@ -35,13 +37,6 @@ class SolveOptions:
     data_dir: Path | None = None
 
 
-def fail(err: OptiformError) -> typer.Exit:
-    """Print an error (message and hint) to stderr; the exit code comes from the error."""
-    from rich.console import Console
-
-    Console(stderr=True).print(f"[bold red]error:[/] {err}", markup=True, highlight=False,
-                               soft_wrap=True)
-    return typer.Exit(err.exit_code)
 
 
 def exit_code(result: Any) -> int:
@@ -116,7 +111,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json",
                                      help="Print only JSON on stdout: the Answer for a "
                                      "problem text, else the SolveResult."),
-        time_limit: float = typer.Option(60.0, "--time-limit", min=0.0,
+        time_limit: float = typer.Option(60.0, "--time-limit",
                                          help="Solver time limit in seconds."),
         mip_gap: float = typer.Option(1e-6, "--mip-gap", min=0.0,
                                       help="Relative MIP gap at which to stop."),
@@ -126,13 +121,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Solve a problem in plain language (TEXT or --file), a formulation or an MPS/LP file.
 
-        Exit codes: 0 optimal, 1 infeasible, unbounded or stopped at the time limit,
-        2 usage or input error, 3 solver error.
+        Exit codes: 0 optimal, 1 infeasible, unbounded, stopped at the time limit or given
+        up after the repair rounds, 2 usage or input error, 3 solver or backend error.
         """
+        if time_limit <= 0:
+            raise fail(InputError(f"--time-limit must be more than 0 seconds, not {time_limit}",
+                                  hint="e.g. --time-limit 30"), as_json=as_json)
         if text is not None or problem_file is not None or data or show or save_code:
             if formulation is not None or mps is not None:
-                raise fail(InputError("give a problem text or a formulation, not both",
-                                      hint="drop TEXT/--file, or --formulation/--mps"))
+                raise fail(_text_only_options(text, problem_file, data, show, save_code),
+                           as_json=as_json)
             from optiform.commands import solve_text  # the assistant's text path
 
             raise typer.Exit(solve_text.run(
@@ -157,5 +155,20 @@ def register(app: typer.Typer) -> None:
                 result = _solve_mps_file(mps, opts)
                 title = str(mps)
         except OptiformError as err:
-            raise fail(err) from err
+            raise fail(err, as_json=as_json) from err
         raise typer.Exit(report(result, opts, title=title))
+
+
+def _text_only_options(text: str | None, problem_file: Path | None, data: Sequence[Path],
+                       show: Sequence[str], save_code: Path | None) -> InputError:
+    """The error for a problem text, or an option that only a text takes, beside a
+    formulation or MPS file: it names what was given."""
+    if text is not None or problem_file is not None:
+        return InputError("give a problem text or a formulation, not both",
+                          hint="drop TEXT/--file, or --formulation/--mps")
+    given = [name for name, value in (("--data", data), ("--show", show),
+                                      ("--save-code", save_code)) if value]
+    return InputError(f"{', '.join(given)} apply only to a problem text, not to "
+                      "--formulation or --mps",
+                      hint="a formulation names its data files itself; `optiform export "
+                           "FILE --to pyomo` writes its script")

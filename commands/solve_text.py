@@ -85,9 +85,9 @@ def run(text: str | None, *, file: Path | None = None, data: Sequence[Path] = ()
     options (``solver``, ``time_limit``, ``mip_gap``, ``samples``...); None means the
     settings' value."""
     from rich.console import Console
-    from rich.markup import escape
 
     from optiform.commands.answer_view import Progress
+    from optiform.commands.failure import print_error
 
     err = Console(stderr=True)
     try:
@@ -109,8 +109,7 @@ def run(text: str | None, *, file: Path | None = None, data: Sequence[Path] = ()
         _exit_now_if_busy()
         return EXIT_INTERRUPTED
     except OptiformError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        return exc.exit_code
+        return print_error(exc, as_json=as_json)
     return exit_code_for(answer)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from optiform.errors import SolverError
+from optiform.errors import InputError, SolverError
 from optiform.solvers.result import SolveResult, Status, tail
 
 IIS_STRATEGY = 4  # irreducible infeasible subset from the LP (HiGHS 1.16 numbering)
@@ -252,15 +252,20 @@ def _kind(model: Any) -> str:
 
 def solve_mps(path: str | Path, *, time_limit: float = 60.0, mip_gap: float = 1e-6,
               iis: bool = True) -> SolveResult:
-    """Read an MPS/LP file with HiGHS and solve it (used by golden tests and `optiform solve`)."""
+    """Read an MPS/LP file with HiGHS and solve it (used by golden tests and `optiform solve`).
+    A file HiGHS cannot read is an InputError."""
     run = HighsRun(time_limit=time_limit, mip_gap=mip_gap)
     try:
         st = run.h.readModel(str(path))
         import highspy
 
         if st == highspy.HighsStatus.kError:
-            return SolveResult(status=Status.ERROR, solver="highs",
-                               message=f"HiGHS could not read {path}", log_tail=run.log())
+            said = [line.strip() for line in run.log().splitlines() if line.strip()]
+            raise InputError(f"HiGHS could not read {path}"
+                             + (f": {said[-1]}" if said else ""),
+                             hint="give an MPS (.mps, free or fixed format) or CPLEX LP (.lp) "
+                                  "file, optionally gzipped; `optiform export FILE.json --to "
+                                  "mps` writes one from a formulation")
         status, seconds = run.run()
         lp = run.h.getLp()
         res = SolveResult(status=status, objective=run.objective(status), solver="highs",

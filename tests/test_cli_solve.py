@@ -91,8 +91,10 @@ def test_bad_formulation_exits_2_with_message_and_hint(cli, tmp_path: Path) -> N
                             "objective": {"sense": "min", "expression": "x + cost"},
                             "parameters": [{"name": "costs", "value": 3}]})
     r = cli("solve", "--formulation", path, "--json")
-    assert r.exit_code == 2 and r.stdout == ""
+    assert r.exit_code == 2
     assert "unknown name 'cost'" in r.stderr and "did you mean 'costs'" in r.stderr
+    error = json.loads(r.stdout)["error"]  # --json: stdout holds the error object, too
+    assert error["type"] == "FormulationError" and error["hint"] == "did you mean 'costs'?"
 
 
 def test_solver_error_exits_3(cli) -> None:
@@ -109,6 +111,26 @@ def test_solve_mps_file(cli, tmp_path: Path) -> None:
     assert r.exit_code == 0
     assert json.loads(r.stdout)["objective"] == pytest.approx(1852.5)
     assert cli("solve", "--mps", tmp_path / "none.mps").exit_code == 2
+    (tmp_path / "table.csv").write_text("a,b\n1,2\n")
+    r = cli("solve", "--mps", tmp_path / "table.csv", "--json")  # not a model: input error
+    assert r.exit_code == 2 and "could not read" in r.stderr
+    assert json.loads(r.stdout)["error"]["type"] == "InputError"
+
+
+def test_options_of_a_text_beside_a_formulation_are_named(cli) -> None:
+    r = cli("solve", "--formulation", EXAMPLES / "transport.json", "--show", "code")
+    assert r.exit_code == 2
+    assert "--show apply only to a problem text" in r.stderr and "not both" not in r.stderr
+    r = cli("solve", "--formulation", EXAMPLES / "transport.json", "--time-limit", "0")
+    assert r.exit_code == 2 and "--time-limit must be more than 0" in r.stderr
+
+
+def test_error_text_is_printed_as_it_is_not_as_markup(cli, tmp_path: Path) -> None:
+    f = json.loads((EXAMPLES / "transport.json").read_text())
+    f["constraints"][0]["expression"] = "sum(ship[/i, j] for j in J) <= supply[i]"
+    r = cli("solve", "--formulation", write(tmp_path, f), "--data-dir", EXAMPLES)
+    assert r.exit_code == 2  # not rich's MarkupError: [/i looks like a closing tag to it
+    assert "supply[i]" in r.stderr  # and subscripts are not swallowed as style tags
 
 
 @pytest.mark.parametrize(("fmt", "marker"), [

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from optiform.errors import InputError
 from optiform.solvers.highs_backend import solve_mps
 from optiform.solvers.result import Status
 
@@ -53,9 +54,9 @@ def test_infeasible_instances_name_a_conflict(shared_dir: Path, name: str) -> No
     assert "infeasible" in res.log_tail.lower()
 
 
-def test_unreadable_file_is_an_error_result(tmp_path: Path) -> None:
+def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.mps"
     bad.write_text("this is not an mps file\n")
-    res = solve_mps(bad)
-    assert res.status is Status.ERROR
-    assert "could not read" in res.message
+    with pytest.raises(InputError, match="could not read") as err:
+        solve_mps(bad)
+    assert err.value.hint is not None and ".lp" in err.value.hint
