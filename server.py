@@ -19,14 +19,17 @@ constant time), /healthz and the docs stay open. Bodies over ``max_request_bytes
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optiform import __version__
 from optiform.config import Settings, load_settings
@@ -36,19 +39,25 @@ from optiform.server_support import (
     check_bind,
     error_body,
     error_status,
+    http_error_body,
     sse,
     token_ok,
+    unexpected_error_body,
     until_disconnected,
+    validation_error_body,
     with_pings,
 )
 
 Cell = float | int | str
 Table = dict[str, list[Cell]] | list[dict[str, Cell]]
 THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+log = logging.getLogger("optiform.server")
 
 
 class Options(BaseModel):
     """Per-request agent options (each optional; the server's settings otherwise)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt option is refused, not ignored
 
     samples: int | None = Field(None, ge=1, le=8)
     max_repairs: int | None = Field(None, ge=0, le=6)
@@ -61,6 +70,8 @@ class Options(BaseModel):
 
 
 class SolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # "txet" is refused, not ignored
+
     text: str = Field(description="The problem in plain language.")
     data: dict[str, Table] | None = Field(
         None, description="Tables by name: {column: [values]} or [{column: value}, ...].")
@@ -130,6 +141,21 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
     @app.exception_handler(OptiformError)
     async def _optiform_error(request: Request, exc: OptiformError) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=error_status(exc))
+
+    # Every error answers in one shape, {"error": {"type", "message", "hint"}}: FastAPI's own
+    # (404 routes, validation, 413 while streaming in) too, not its {"detail": ...}.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(http_error_body(exc.status_code, exc.detail),
+                            status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(validation_error_body(exc.errors()), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(unexpected_error_body(exc), status_code=500)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
@@ -236,6 +262,9 @@ async def _as_sse(turn: AsyncGenerator[tuple[str, Any], None]) -> AsyncIterator[
                 yield sse(kind, payload)
     except OptiformError as exc:
         yield sse("error", {**error_body(exc)["error"], "status": error_status(exc)})
+    except Exception as exc:  # a bug: still an 'error' event and 'done', and the server log
+        log.exception("a streamed turn failed")
+        yield sse("error", {**unexpected_error_body(exc)["error"], "status": 500})
     yield sse("done", {})
 
 

@@ -8,7 +8,7 @@ import contextlib
 import hmac
 import ipaddress
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException, Request
@@ -119,6 +119,39 @@ def error_body(exc: BaseException) -> dict[str, Any]:
         return {"error": {"type": type(exc).__name__, "message": exc.message,
                           "hint": exc.hint}}
     return {"error": {"type": type(exc).__name__, "message": str(exc), "hint": None}}
+
+
+def http_error_body(status: int, detail: Any) -> dict[str, Any]:
+    """The error shape for an HTTPException: ours carry it as ``detail``; FastAPI's own (an
+    unknown route, a wrong method) carry a phrase."""
+    if isinstance(detail, dict) and "message" in detail:
+        return {"error": {"type": detail.get("type", "HTTPError"),
+                          "message": detail["message"], "hint": detail.get("hint")}}
+    hints = {404: "the routes are listed at /docs", 405: "the methods are listed at /docs"}
+    return {"error": {"type": _HTTP_TYPES.get(status, "HTTPError"), "message": str(detail),
+                      "hint": hints.get(status)}}
+
+
+_HTTP_TYPES = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge"}
+
+
+def validation_error_body(errors: Sequence[Any]) -> dict[str, Any]:
+    """A request that does not fit the schema: one message naming each field and what is
+    wrong with it, and the list itself under ``fields``."""
+    fields = []
+    for e in errors:
+        loc = [str(part) for part in e.get("loc", ()) if part != "body"]
+        fields.append({"field": ".".join(loc) or "body", "problem": e.get("msg", "invalid")})
+    message = "; ".join(f"{f['field']}: {f['problem']}" for f in fields) or "invalid request"
+    return {"error": {"type": "InvalidRequest", "message": message,
+                      "hint": "the request schema is at /docs; a body is JSON such as "
+                              '{"text": "..."}', "fields": fields}}
+
+
+def unexpected_error_body(exc: BaseException) -> dict[str, Any]:
+    return {"error": {"type": "InternalError",
+                      "message": f"the server failed: {type(exc).__name__}: {exc}",
+                      "hint": "this is a bug in optiform; the server log has the traceback"}}
 
 
 def sse(event: str, data: Any) -> str:

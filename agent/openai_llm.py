@@ -191,7 +191,7 @@ class OpenAILLM:
         resp = self._with_retries(lambda: self.client.chat.completions.create(
             model=self.model, messages=payload, **params))
         latency = time.perf_counter() - start
-        choice = resp.choices[0]
+        choice = self._first_choice(resp)
         usage = resp.usage
         details = getattr(usage, "prompt_tokens_details", None) if usage else None
         return Completion(
@@ -201,6 +201,21 @@ class OpenAILLM:
                         cached_prompt_tokens=getattr(details, "cached_tokens", 0) or 0),
             latency=latency, model=resp.model or self.model,
             finish_reason=choice.finish_reason)
+
+    def _first_choice(self, resp: Any) -> Any:
+        """The reply's first choice; an LLMError when the server answered with something that
+        is not a chat completion (an HTML page, a proxy's reply, a wrong base URL)."""
+        choices = getattr(resp, "choices", None)
+        message = getattr(choices[0], "message", None) if choices else None
+        if message is None:
+            where = self.base_url or "the OpenAI API"
+            seen = ("an empty list of choices" if isinstance(choices, list)
+                    else f"{type(resp).__name__} {str(resp)[:80]!r}")
+            raise LLMError(f"{where} did not answer like an OpenAI /chat/completions endpoint "
+                           f"(it sent {seen})", model=self.model,
+                           hint="check OPTIFORM_BASE_URL: it is the API root, which usually "
+                                "ends in /v1")
+        return choices[0]
 
     def complete(self, messages: list[Message], *, schema: dict[str, Any] | None = None,
                  temperature: float = 0.0, max_tokens: int = 1024, seed: int | None = None,
@@ -243,6 +258,8 @@ class OpenAILLM:
 
         try:
             for chunk in chunks:
+                if not hasattr(chunk, "choices"):
+                    self._first_choice(chunk)  # raises: not a stream of completion chunks
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except openai.OpenAIError as exc:

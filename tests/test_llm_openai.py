@@ -44,7 +44,8 @@ def error_body(message: str, code: str | None = None) -> dict[str, Any]:
 class ScriptedServer:
     """Answers each request with the next scripted (status, body, headers); records requests.
 
-    A body that is a list of strings is sent as a server-sent-event stream of content deltas.
+    A body that is a list of strings is sent as a server-sent-event stream of content deltas,
+    one that is bytes as it is (text/html).
     """
 
     def __init__(self) -> None:
@@ -64,9 +65,10 @@ class ScriptedServer:
                 if isinstance(body, list):
                     self._stream(body)
                     return
-                data = json.dumps(body).encode()
+                raw = isinstance(body, bytes)  # a page that is not JSON (a proxy, a web UI)
+                data = body if raw else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", "text/html" if raw else "application/json")
                 self.send_header("content-length", str(len(data)))
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -291,6 +293,16 @@ def test_stream_yields_pieces(server):
     llm, _ = make(server)
     assert list(llm.stream(ASK, max_tokens=5)) == ["Hel", "lo", " world"]
     assert server.requests[0]["stream"] is True
+
+
+@pytest.mark.parametrize("body", [b"<html><body>Welcome to the web UI</body></html>",
+                                  {"object": "chat.completion", "choices": []}])
+def test_a_reply_that_is_no_chat_completion_is_an_llm_error(server, body):
+    server.push(200, body)  # e.g. OPTIFORM_BASE_URL names the web UI, not its /v1 API
+    llm, _ = make(server)
+    with pytest.raises(LLMError, match="did not answer like an OpenAI") as err:
+        llm.complete(ASK, max_tokens=5)
+    assert err.value.hint is not None and "/v1" in err.value.hint
 
 
 def test_client_is_built_lazily(server):

@@ -132,6 +132,28 @@ def test_solve_input_errors(server: str) -> None:
     assert path_as_table.status_code == 422  # tables are values, never server file paths
 
 
+def test_every_error_answers_in_one_shape(server: str) -> None:
+    def error(r: httpx.Response, status: int) -> dict[str, Any]:
+        assert r.status_code == status, r.text
+        body = r.json()
+        assert set(body) == {"error"} and {"type", "message", "hint"} <= set(body["error"])
+        return body["error"]
+
+    typo = error(httpx.post(f"{server}/v1/solve", json={"txet": PROBLEM}, timeout=60), 422)
+    assert typo["type"] == "InvalidRequest"  # a misspelt field is named, not ignored
+    assert "text: Field required" in typo["message"] and "txet" in typo["message"]
+    assert {"field": "options.samples", "problem": "Input should be less than or equal to 8"} \
+        in error(httpx.post(f"{server}/v1/solve", json={"text": PROBLEM,
+                                                        "options": {"samples": 99}}), 422)["fields"]
+    broken = error(httpx.post(f"{server}/v1/solve", content=b"{not json",
+                              headers={"content-type": "application/json"}), 422)
+    assert broken["type"] == "InvalidRequest"
+    assert error(httpx.get(f"{server}/v1/nothing-here"), 404)["hint"] == \
+        "the routes are listed at /docs"
+    assert error(httpx.get(f"{server}/v1/threads/no-such-thread"), 404)["type"] == "NotFound"
+    assert error(httpx.get(f"{server}/v1/threads/bad id!"), 422)["type"] == "InputError"
+
+
 def test_thread_messages_stream_events_to_the_end(server: str) -> None:
     url = f"{server}/v1/threads/farm-1/messages"
     with httpx.stream("POST", url, json={"text": PROBLEM}, timeout=60) as r:
@@ -168,6 +190,7 @@ def test_oversized_body_is_refused(server: str) -> None:
     chunked = httpx.post(f"{server}/v1/solve", content=chunks(),
                          headers={"content-type": "application/json"}, timeout=60)
     assert chunked.status_code == 413
+    assert chunked.json()["error"]["type"] == "RequestTooLarge"  # as with Content-Length
 
 
 def test_twenty_concurrent_requests_are_all_answered(server: str) -> None:
