@@ -1,8 +1,10 @@
 """Data tables attached to a problem: written as CSV files into one data directory, previewed
 for the prompt, read back as rows for the code strategy.
 
-A table is a path to a CSV file, a DataFrame-like object (anything with ``to_csv``), a mapping
-of column -> list of values, or a list of row mappings.
+A table is a path to a CSV file (or a TSV file, or a JSON file holding a list of rows or an
+object of columns), a DataFrame-like object (anything with ``to_csv``), a mapping of column ->
+list of values, or a list of row mappings. A table a model cannot use (no rows, a row of the
+wrong width, unnamed or twice-named columns) is a DataError before any LLM sees it.
 """
 
 from __future__ import annotations
@@ -39,11 +41,24 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
         if not src.is_file():
             raise DataError(f"data table {name!r}: file {src} not found",
                             hint="pass an existing CSV path, a DataFrame, or a dict of columns")
+        kind = src.suffix.lower()
+        if kind == ".json":
+            return write_table(name, _json_table(src), dest)
+        if kind == ".tsv":
+            return write_table(name, _tsv_rows(src), dest)
+        if kind not in CSV_SUFFIXES:
+            raise DataError(f"data table {src.name}: a {kind or 'suffix-less'} file is not a "
+                            "table optiform reads",
+                            hint="give a .csv (or .tsv, or .json: a list of rows or a mapping "
+                                 "of columns) file")
         if src.resolve() != target.resolve():
             shutil.copyfile(src, target)
     elif hasattr(table, "to_csv"):
         table.to_csv(target, index=False)
     elif isinstance(table, Mapping):
+        if not table:
+            raise DataError(f"data table {name!r} has no columns",
+                            hint="give at least one column with its values")
         columns = [str(c) for c in table]
         cols = [list(v) for v in table.values()]
         if len({len(c) for c in cols}) > 1:
@@ -53,10 +68,51 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
     elif isinstance(table, Sequence) and table and all(isinstance(r, Mapping) for r in table):
         columns = list(dict.fromkeys(str(k) for r in table for k in r))
         _write_rows(target, columns, [[r.get(c, "") for c in columns] for r in table])
+    elif isinstance(table, Sequence) and not isinstance(table, str) and not table:
+        raise DataError(f"data table {name!r} has no rows", hint="give at least one row")
     else:
         raise DataError(f"data table {name!r}: unsupported type {type(table).__name__}",
                         hint="pass a CSV path, a DataFrame, a dict of columns or a list of rows")
     return target
+
+
+CSV_SUFFIXES = (".csv", ".txt")
+
+
+def _json_table(src: Path) -> Any:
+    """A JSON file's table: a list of row objects or an object of columns."""
+    import json
+
+    try:
+        table = json.loads(src.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"data table {src.name}: not UTF-8 text ({exc.reason})",
+                        hint="save the table as UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"data table {src.name}: not valid JSON ({exc.msg}, line {exc.lineno})",
+                        hint="fix the file, or give the table as CSV") from None
+    rows_ok = isinstance(table, list) and all(isinstance(r, dict) for r in table)
+    columns_ok = isinstance(table, dict) and all(isinstance(v, list) for v in table.values())
+    if not (rows_ok or columns_ok):
+        raise DataError(f"data table {src.name}: the JSON is not a table",
+                        hint='give a list of rows ([{"item": "a", "cost": 3}, ...]) or an '
+                             'object of columns ({"item": ["a"], "cost": [3]})')
+    return table
+
+
+def _tsv_rows(src: Path) -> list[dict[str, str]]:
+    try:
+        with src.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh, delimiter="\t")
+            header = next(reader, None)
+            if not header:
+                raise DataError(f"data table {src.name}: the file is empty",
+                                hint="the first row must name the columns")
+            return [dict(zip(header, row, strict=False)) for row in reader
+                    if any(cell.strip() for cell in row)]
+    except UnicodeDecodeError as exc:
+        raise DataError(f"data table {src.name}: not UTF-8 text ({exc.reason})",
+                        hint="save the table as UTF-8") from None
 
 
 def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
@@ -68,18 +124,34 @@ def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
             if not header:
                 raise DataError(f"data table {path.name}: the file is empty",
                                 hint="the first row must name the columns")
+            columns = [h.strip() for h in header]
+            _check_header(path.name, columns)
             head, n = [], 0
             for row in reader:
                 if not any(cell.strip() for cell in row):
                     continue
+                if len(row) < len(columns) or any(c.strip() for c in row[len(columns):]):
+                    raise DataError(f"data table {path.name}, row {reader.line_num}: "
+                                    f"{len(row)} cells but {len(columns)} columns",
+                                    hint="every row needs one cell per header column")
                 if n < rows:
                     head.append(row)
                 n += 1
     except UnicodeDecodeError as exc:
         raise DataError(f"data table {path.name}: not UTF-8 text ({exc.reason})",
                         hint="save the table as UTF-8 CSV") from None
-    return {"name": path.stem, "file": path.name, "columns": [h.strip() for h in header],
-            "rows": head, "n_rows": n}
+    return {"name": path.stem, "file": path.name, "columns": columns, "rows": head,
+            "n_rows": n}
+
+
+def _check_header(file: str, columns: list[str]) -> None:
+    if "" in columns:
+        raise DataError(f"data table {file}: column {columns.index('') + 1} has no name",
+                        hint="the first row must name every column")
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        raise DataError(f"data table {file}: column {twice[0]!r} is named twice",
+                        hint="give every column its own name")
 
 
 def prepare_tables(data: Mapping[str, Any], dest: Path) -> list[dict[str, Any]]:

@@ -92,8 +92,9 @@ def register(app: typer.Typer) -> None:
         problem_file: Path | None = typer.Option(
             None, "--file", help="Read the problem text from this file ('-': stdin).",
             dir_okay=False),
-        data: list[Path] = typer.Option([], "--data", help="A CSV table the problem refers "
-                                        "to (repeatable); named by its file name."),
+        data: list[Path] = typer.Option([], "--data", help="A table the problem refers to "
+                                        "(repeatable): CSV, TSV, or JSON (a list of rows or "
+                                        "an object of columns); named by its file name."),
         show: list[str] = typer.Option([], "--show", help="Print only these sections "
                                        "(repeatable): formulation, answer, code, latex, "
                                        "trace."),

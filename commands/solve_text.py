@@ -62,7 +62,8 @@ def data_tables(paths: Sequence[Path]) -> dict[str, Path]:
     tables: dict[str, Path] = {}
     for p in paths:
         if not p.is_file():
-            raise InputError(f"data file {p} not found", hint="pass an existing CSV file")
+            raise InputError(f"data file {p} not found",
+                             hint="pass an existing .csv, .tsv or .json table file")
         if p.stem in tables:
             raise InputError(f"two data files are named {p.stem!r}",
                              hint="rename one: tables are known by their file name")

@@ -95,6 +95,8 @@ def _param_array(p: ParamDef, sets: dict[str, SetData], tables: _Tables) -> np.n
     if not p.index:
         if p.value is None:
             raise FormulationError("a scalar parameter needs 'value'", where=where)
+        if not math.isfinite(float(p.value)):
+            raise FormulationError(f"value {p.value!r} is not a finite number", where=where)
         return np.asarray(float(p.value))
     shape = tuple(len(sets[s]) for s in p.index)
     if p.source is not None:
@@ -152,10 +154,14 @@ def _param_from_mapping(p: ParamDef, values: Mapping[str, Any], sets: dict[str, 
                                                                      sd.elements]))
             pos.append(i)
         try:
-            arr[tuple(pos)] = float(v)
+            value = float(v)
         except (TypeError, ValueError):
             raise FormulationError(f"value {v!r} for key {keys} is not a number",
                                    where=where) from None
+        if not math.isfinite(value):
+            raise FormulationError(f"value {v!r} for key {keys} is not a finite number",
+                                   where=where)
+        arr[tuple(pos)] = value
 
     def walk(node: Any, keys: list[Any]) -> None:
         if isinstance(node, Mapping):
@@ -175,9 +181,9 @@ class _Tables:
 
     def __init__(self, data_dir: Path | None) -> None:
         self.data_dir = Path(data_dir) if data_dir else Path.cwd()
-        self._cache: dict[str, tuple[list[str], list[list[str]]]] = {}
+        self._cache: dict[str, tuple[list[str], list[tuple[int, list[str]]]]] = {}
 
-    def _load(self, file: str) -> tuple[list[str], list[list[str]]]:
+    def _load(self, file: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
         if file in self._cache:
             return self._cache[file]
         path = (self.data_dir / file)
@@ -193,16 +199,20 @@ class _Tables:
         if not rows:
             raise DataError(f"data file {path} is empty", hint="add a header row and data")
         header = [h.strip() for h in rows[0]]
-        body = [r for r in rows[1:] if any(c.strip() for c in r)]
-        for n, r in enumerate(body, start=2):
+        body = [(n, r) for n, r in enumerate(rows[1:], start=2) if any(c.strip() for c in r)]
+        for n, r in body:
             if len(r) != len(header):
                 raise DataError(f"{path}, row {n}: {len(r)} cells but {len(header)} columns",
                                 hint="every row needs one cell per header column")
         self._cache[file] = (header, body)
         return header, body
 
-    def rows(self, file: str) -> list[list[str]]:
+    def numbered_rows(self, file: str) -> list[tuple[int, list[str]]]:
+        """The rows with data, each with its row number in the file (the header is row 1)."""
         return self._load(file)[1]
+
+    def rows(self, file: str) -> list[list[str]]:
+        return [r for _, r in self._load(file)[1]]
 
     def column(self, file: str, name: str) -> int:
         header, _ = self._load(file)
@@ -224,7 +234,8 @@ def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], table
     vcol = tables.column(src.file, src.column)
     kcols = [tables.column(src.file, k) for k in src.key]
     arr = np.full(shape, np.nan)
-    for n, row in enumerate(tables.rows(src.file), start=2):
+    given: dict[tuple[int, ...], int] = {}  # position -> the row that gave it
+    for n, row in tables.numbered_rows(src.file):
         pos = []
         for kc, s in zip(kcols, p.index, strict=True):
             key = _cell_elem(row[kc])
@@ -233,10 +244,22 @@ def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], table
                 break  # rows for elements outside the set are not part of this model
             pos.append(i)
         else:
+            where_cell = f"{src.file}, row {n}, column {src.column!r}"
             try:
-                arr[tuple(pos)] = float(row[vcol])
+                value = float(row[vcol])
             except ValueError:
-                raise DataError(f"{src.file}, row {n}, column {src.column!r}: "
-                                f"{row[vcol]!r} is not a number",
+                raise DataError(f"{where_cell}: {row[vcol]!r} is not a number",
                                 hint="fix the cell or leave the row out") from None
+            if not math.isfinite(value):
+                raise DataError(f"{where_cell}: {row[vcol].strip()!r} is not a finite number",
+                                hint="a model needs a number here: fill it in, or leave the "
+                                     "row out") from None
+            at = tuple(pos)
+            if at in given and arr[at] != value:
+                keys = ", ".join(row[kc].strip() for kc in kcols)
+                raise DataError(f"{src.file}: rows {given[at]} and {n} both give "
+                                f"{src.column!r} for {keys} ({arr[at]:g} and {value:g})",
+                                hint="keep one row per key")
+            given.setdefault(at, n)
+            arr[at] = value
     return arr

@@ -117,6 +117,39 @@ def test_unusable_tables_are_data_errors(tmp_path, table):
         prepare_tables({"t": table}, tmp_path)
 
 
+@pytest.mark.parametrize(("name", "content", "error"), [
+    ("t.csv", "item,cost\nchair,30,2\ntable,50\n", r"t\.csv, row 2: 3 cells but 2 columns"),
+    ("t.csv", "item,cost\nchair\n", r"row 2: 1 cells but 2 columns"),
+    ("t.csv", "item,cost,cost\nchair,1,2\n", "column 'cost' is named twice"),
+    ("t.csv", "item,,cost\nchair,1,2\n", "column 2 has no name"),
+    ("t.json", "{not json", "not valid JSON"),
+    ("t.json", '{"item": "chair"}', "the JSON is not a table"),
+    ("t.xlsx", "PK", "a .xlsx file is not a table optiform reads"),
+])
+def test_table_files_a_model_cannot_use_are_named(tmp_path, name, content, error):
+    (tmp_path / name).write_text(content)
+    with pytest.raises(DataError, match=error):
+        prepare_tables({"t": tmp_path / name}, tmp_path / "data")
+
+
+def test_json_and_tsv_table_files_are_read_as_tables(tmp_path):
+    (tmp_path / "rows.json").write_text('[{"item": "chair", "cost": 30}, {"item": "desk"}]')
+    (tmp_path / "cols.json").write_text('{"item": ["chair"], "cost": [30]}')
+    (tmp_path / "tabs.tsv").write_text("item\tcost\nchair\t30\n\n")
+    infos = {i["name"]: i for i in prepare_tables(
+        {"rows": tmp_path / "rows.json", "cols": tmp_path / "cols.json",
+         "tabs": tmp_path / "tabs.tsv"}, tmp_path / "data")}
+    assert infos["rows"]["columns"] == ["item", "cost"] and infos["rows"]["n_rows"] == 2
+    assert infos["cols"]["rows"] == [["chair", "30"]] and infos["tabs"]["rows"] == [["chair", "30"]]
+    assert read_rows(tmp_path / "data", "rows.csv")[1] == {"item": "desk", "cost": ""}
+
+
+@pytest.mark.parametrize(("table", "error"), [({}, "has no columns"), ([], "has no rows")])
+def test_empty_tables_say_so(tmp_path, table, error):
+    with pytest.raises(DataError, match=error):  # as a JSON body of the HTTP API sends them
+        prepare_tables({"t": table}, tmp_path)
+
+
 def test_module_level_solve():
     from optiform import solve
 

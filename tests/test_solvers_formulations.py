@@ -300,6 +300,36 @@ def test_csv_table_parameter_and_set_from_a_column(tmp_path: Path) -> None:
         solve(d, data_dir=tmp_path / "nowhere")
 
 
+@pytest.mark.parametrize(("rows", "error"), [
+    ("A,3\nB,5\nA,4\n", r"rows 2 and 4 both give 'profit' for A \(3 and 4\)"),
+    ("A,3\n\nB,nan\n", r"row 4, column 'profit': 'nan' is not a finite number"),
+    ("A,3\nB,inf\n", r"row 3, column 'profit': 'inf' is not a finite number"),
+    ("A,3\nB,1e400\n", r"'1e400' is not a finite number"),
+    ("A,3\nB\n", r"row 3: 1 cells but 2 columns"),
+])
+def test_a_table_cell_a_model_cannot_use_is_named(tmp_path: Path, rows: str,
+                                                   error: str) -> None:
+    (tmp_path / "products.csv").write_text("product,profit\n" + rows, encoding="utf-8")
+    d = {"sets": [{"name": "P", "source": {"file": "products.csv", "column": "product"}}],
+         "parameters": [{"name": "profit", "index": ["P"], "source": {
+             "file": "products.csv", "column": "profit", "key": ["product"]}}],
+         "variables": [{"name": "x", "index": ["P"], "ub": 1}],
+         "objective": {"sense": "max", "expression": "sum(profit[p] * x[p] for p in P)"}}
+    with pytest.raises(DataError, match=error):
+        solve(d, data_dir=tmp_path)
+    (tmp_path / "products.csv").write_text("product,profit\nA,3\nB,5\nA,3\n")
+    assert solve(d, data_dir=tmp_path).objective == pytest.approx(8)  # a repeated equal row
+
+
+def test_non_finite_inline_values_are_refused() -> None:
+    d = {"sets": [{"name": "P", "elements": ["A"]}],
+         "parameters": [{"name": "c", "index": ["P"], "values": {"A": float("inf")}}],
+         "variables": [{"name": "x", "index": ["P"], "ub": 1}],
+         "objective": {"sense": "max", "expression": "sum(c[p] * x[p] for p in P)"}}
+    with pytest.raises(FormulationError, match="not a finite number"):
+        solve(d)
+
+
 def test_convex_qp_on_highs() -> None:
     d = {
         "variables": [{"name": "x"}, {"name": "y"}],
