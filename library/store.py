@@ -315,11 +315,21 @@ class InsightStore:
         if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
             raise LibraryError("not an optiform library export",
                                hint="export one with `optiform library export FILE`")
-        try:
-            items = [Insight.model_validate(d) for d in data.get("insights", [])]
-        except ValidationError as exc:
-            raise LibraryError(f"the export holds an invalid insight: {exc.errors()[0]['msg']}",
-                               hint="fix the file or export it again") from exc
+        raw = data.get("insights", [])
+        if not isinstance(raw, list):
+            raise LibraryError("the export's 'insights' is not a list",
+                               hint="fix the file or export it again")
+        items = []
+        for n, d in enumerate(raw):
+            try:
+                items.append(Insight.model_validate(d))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(part) for part in first["loc"]) or "the insight"
+                name = d.get("id") if isinstance(d, dict) else None
+                which = f"insight {n + 1}" + (f" ({name!r})" if isinstance(name, str) else "")
+                raise LibraryError(f"the export's {which} is invalid: {field}: {first['msg']}",
+                                   hint="fix the file or export it again") from None
         added = updated = 0
         with self._write() as c:
             if replace:
@@ -335,7 +345,7 @@ class InsightStore:
     def import_json(self, path: str | Path, *, replace: bool = False) -> tuple[int, int]:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise LibraryError(f"cannot read library export {path}: {exc}",
                                hint="give the path of a JSON file from `library export`") from exc
         return self.import_data(data, replace=replace)

@@ -215,6 +215,11 @@ class Formulation(_Base):
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
             raise FormulationError(f"cannot read formulation file {p}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise FormulationError(f"formulation file {p} is not UTF-8 text ({exc.reason} at "
+                                   f"byte {exc.start})",
+                                   hint="a formulation is a JSON file; `optiform export "
+                                        "--schema` prints its schema") from None
         return cls.from_json(text)
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -117,6 +117,14 @@ def test_solve_mps_file(cli, tmp_path: Path) -> None:
     assert json.loads(r.stdout)["error"]["type"] == "InputError"
 
 
+def test_a_formulation_file_that_is_not_text_is_an_input_error(cli, tmp_path: Path) -> None:
+    (tmp_path / "m.json").write_bytes(b"\x89PNG\r\n\x1a\n\x00")
+    for args in (("solve", "--formulation", tmp_path / "m.json"),
+                 ("export", tmp_path / "m.json", "--to", "lp")):
+        r = cli(*args)
+        assert r.exit_code == 2 and "is not UTF-8 text" in r.stderr
+
+
 def test_options_of_a_text_beside_a_formulation_are_named(cli) -> None:
     r = cli("solve", "--formulation", EXAMPLES / "transport.json", "--show", "code")
     assert r.exit_code == 2

@@ -153,9 +153,18 @@ def test_import_replace_and_invalid(store: InsightStore, tmp_path: Path) -> None
     bad.write_text("{not json")
     with pytest.raises(LibraryError, match="cannot read"):
         store.import_json(bad)
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(LibraryError, match="cannot read"):
+        store.import_json(bad)
     data["insights"][0]["id"] = "Not Valid"
-    with pytest.raises(LibraryError, match="invalid insight"):
+    with pytest.raises(LibraryError, match=r"insight 1 \('Not Valid'\) is invalid: id: "):
         store.import_data(data)
+    data["insights"][0]["id"] = "new-1"
+    del data["insights"][0]["explanation"]
+    with pytest.raises(LibraryError, match="insight 1 .'new-1'. is invalid: explanation: Field "
+                                           "required"):
+        store.import_data(data)
+    assert [i.id for i in store.insights()] == ["new-1"]  # nothing half-imported
 
 
 def test_embedding_cache(store: InsightStore) -> None:
