@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from optiform.commands.failure import fail
-from optiform.errors import OptiformError
+from optiform.errors import InputError, OptiformError
 
 if TYPE_CHECKING:
     from optiform.library.store import InsightStore
@@ -30,11 +30,19 @@ def _console() -> Any:
     return Console()
 
 
-def _open(ctx: typer.Context) -> InsightStore:
+def _open(ctx: typer.Context, *, create: bool = False) -> InsightStore:
+    """The library at --path, or the default one (made, from the seed, on first use). A
+    --path that names no file is an error unless the command makes a library (import, learn,
+    evolve, verify): a misspelt path must not show a fresh seed library as the user's."""
     from optiform.config import load_settings
+    from optiform.errors import LibraryError
     from optiform.library.store import InsightStore, default_store_path
 
     path = (ctx.obj or {}).get("path")
+    if path is not None and not create and not Path(path).exists():
+        raise LibraryError(f"no library at {path}",
+                           hint="check the path; `optiform library --path PATH import FILE` or "
+                                "`... learn` makes one there")
     return InsightStore(path or default_store_path(load_settings()))
 
 
@@ -48,17 +56,21 @@ def _edited(ctx: typer.Context, insight_id: str, changes: dict[str, Any], reason
                     "not_applies_when": ins.condition.not_applies_when,
                     "explanation": ins.explanation, "wrong": ins.example.wrong,
                     "right": ins.example.right}
-        import click
+        from optiform.commands import editor
 
-        text = click.edit(json.dumps(editable, indent=2, ensure_ascii=False) + "\n",
-                          extension=".json")
+        text = editor.edit_text(json.dumps(editable, indent=2, ensure_ascii=False) + "\n",
+                                suffix=".json")
         if text is None:
             _console().print("no change")
             return
         try:
             changes = {k: v for k, v in json.loads(text).items() if editable.get(k) != v}
         except (json.JSONDecodeError, AttributeError) as exc:
-            raise typer.BadParameter(f"the edited text is not a JSON object: {exc}") from exc
+            kept = _keep_edit(text)
+            raise InputError(f"the edited text is not a JSON object ({exc}); nothing was "
+                             f"saved, and your text is in {kept}",
+                             hint=f"fix it and give the changes as options, or edit again "
+                                  f"and paste from {kept}") from None
     if not changes:
         _console().print("no change")
         return
@@ -74,10 +86,33 @@ def _edited(ctx: typer.Context, insight_id: str, changes: dict[str, Any], reason
             example=Example(wrong=changes.get("wrong", ex.wrong),
                             right=changes.get("right", ex.right)),
         )
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    except ValueError as exc:  # pydantic's ValidationError too: name the field, not its docs
+        raise InputError(f"the edit is not a valid insight: {_validation_text(exc)}",
+                         hint="`optiform library show ID` shows the current text") from None
     saved = store.save_revision(revised)
     _console().print(f"saved {saved.id} as version {saved.version}")
+
+
+def _keep_edit(text: str) -> Path:
+    """Save an edit that could not be used where the user finds it again."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="optiform-edit-",
+                                     delete=False, encoding="utf-8") as fh:
+        fh.write(text)
+    return Path(fh.name)
+
+
+def _validation_text(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    parts = []
+    for e in errors()[:3]:
+        field = ".".join(str(p) for p in e.get("loc", ()))
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{field}: {msg}" if field else msg)
+    return "; ".join(parts)
 
 
 def register(app: typer.Typer) -> None:
@@ -135,12 +170,17 @@ def register(app: typer.Typer) -> None:
         try:
             settings = load_settings()
             text = Path(query).read_text(encoding="utf-8") if file else query
+            if not text.strip():
+                raise InputError("the search text is empty",
+                                 hint="give a problem text, or --file FILE")
+            if k < 1:
+                raise InputError(f"-k must be at least 1, not {k}", hint="e.g. -k 4")
             retriever = Retriever(_open(ctx), mode=mode or settings.library_retrieval,  # type: ignore[arg-type]
                                   threshold=threshold if threshold is not None
                                   else settings.library_threshold)
             found = retriever.retrieve(text, k)
             _console().print(search_table(found, retriever.mode, retriever.threshold))
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise typer.BadParameter(f"cannot read {query}: {exc}") from exc
         except OptiformError as err:
             raise fail(err) from err
@@ -210,7 +250,7 @@ def register(app: typer.Typer) -> None:
                                              help="Drop every insight first.")) -> None:
         """Add the insights of an export; an insight with the same id is overwritten."""
         try:
-            added, updated = _open(ctx).import_json(src, replace=replace)
+            added, updated = _open(ctx, create=True).import_json(src, replace=replace)
         except OptiformError as err:
             raise fail(err) from err
         _console().print(f"imported {added + updated} insights ({added} new, {updated} updated)")
@@ -227,4 +267,4 @@ def register(app: typer.Typer) -> None:
 
     from optiform.commands.library_jobs import register_jobs
 
-    register_jobs(lib, _open, fail)
+    register_jobs(lib, lambda ctx: _open(ctx, create=True), fail)

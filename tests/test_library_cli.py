@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -81,19 +83,52 @@ def test_edit_with_options_keeps_history(app: typer.Typer) -> None:
     assert "the goal is a total or a sum" in shown
 
 
-def test_edit_in_editor(app: typer.Typer, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fake_edit(text: str, extension: str) -> str:
-        data = json.loads(text)
-        data["explanation"] = "Edited in the editor."
-        return json.dumps(data)
-
-    import click
-
-    monkeypatch.setattr(click, "edit", fake_edit)
+def test_edit_in_editor(app: typer.Typer, monkeypatch: pytest.MonkeyPatch,
+                        tmp_path: Path) -> None:
+    script = tmp_path / "ed.py"  # an editor that sets the explanation (or writes what it got)
+    script.write_text("import json, sys\n"
+                      "path, text = sys.argv[-1], sys.argv[1]\n"
+                      "data = json.load(open(path))\n"
+                      "data['explanation'] = text\n"
+                      "open(path, 'w').write(json.dumps(data) if text != 'BROKEN' else '{oops')\n")
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {script} 'Edited in the editor.'")
     run(app, "edit", "max-min")
     assert "Edited in the editor." in run(app, "show", "max-min")
-    monkeypatch.setattr(click, "edit", lambda text, extension: None)
+    monkeypatch.setenv("VISUAL", "true")  # saved unchanged
     assert "no change" in run(app, "edit", "max-min")
+
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {script} BROKEN")
+    broken = runner.invoke(app, ["library", "edit", "max-min"])
+    assert broken.exit_code == 2 and "not a JSON object" in broken.output
+    kept = re.search(r"your text is in (\S+)", broken.output.replace("\n", " "))
+    assert kept and Path(kept.group(1)).read_text() == "{oops"  # the edit is not lost
+    Path(kept.group(1)).unlink()
+
+    monkeypatch.setenv("VISUAL", "/no/such/editor")
+    missing = runner.invoke(app, ["library", "edit", "max-min"])
+    assert missing.exit_code == 2 and "cannot start the editor '/no/such/editor'" in \
+        missing.output
+    assert "Edited in the editor." in run(app, "show", "max-min")
+
+
+@pytest.mark.parametrize("value", ["   ", ""])
+def test_a_blank_condition_is_refused_by_name(app: typer.Typer, value: str) -> None:
+    out = runner.invoke(app, ["library", "edit", "min-max", "--applies-when", value])
+    assert out.exit_code == 2 and "applies_when" in out.output
+    assert "pydantic.dev" not in out.output and "version 2" not in run(app, "show", "min-max")
+
+
+def test_a_misspelt_path_is_not_a_fresh_library(app: typer.Typer, tmp_path: Path) -> None:
+    typo = tmp_path / "no" / "such" / "lib.sqlite"
+    for command in (["list"], ["show", "min-max"], ["stats"], ["search", "ratio"]):
+        out = runner.invoke(app, ["library", "--path", str(typo), *command])
+        assert out.exit_code == 2 and f"no library at {typo}" in out.output.replace("\n", "")
+    assert not (tmp_path / "no").exists()
+
+
+def test_an_empty_search_is_refused(app: typer.Typer) -> None:
+    out = runner.invoke(app, ["library", "search", "  "])
+    assert out.exit_code == 2 and "the search text is empty" in out.output
 
 
 def test_export_import_round_trip(app: typer.Typer, tmp_path: Path) -> None:
