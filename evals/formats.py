@@ -81,7 +81,11 @@ def normalized_item(record: dict[str, Any], *, fallback_id: str) -> Item:
         raise EvalError(f"{fallback_id}: no question text", hint="add a 'question' field")
     item_id = str(record.get("id", fallback_id))
     answer_key = next((k for k in ANSWER_KEYS if k in record), None)
-    answer = _number_or_none(record.get(answer_key) if answer_key else None, item_id)
+    if answer_key is None:  # scoring needs the truth; null is a truth (no optimum), absence not
+        raise EvalError(f"{item_id}: no answer field",
+                        hint="give 'answer': the optimal objective value, or null when the "
+                             "problem has no optimum (infeasible or unbounded)")
+    answer = _number_or_none(record.get(answer_key), item_id)
     alts = record.get("alt_answers") or []
     known = {"id", "disputed", "alt_answers", *QUESTION_KEYS, *ANSWER_KEYS}
     return Item(

@@ -223,6 +223,7 @@ def load_runs(folders: list[Path]) -> tuple[list[dict[str, Any]], list[dict[str,
             "libraries": {e["label"]: e["library"] for e in info.get("strategies", [])
                           if "library" in e},
             "notes": info.get("notes", []),
+            "skipped_records": (info.get("dataset") or {}).get("skipped_records") or [],
         })
         records.extend(store.load())
     if not records:
@@ -251,6 +252,11 @@ def write_report(folders: list[Path], out: Path, *, plots: bool = True) -> dict[
             plot_names = [p.name for p in written]
         except ImportError as exc:
             warnings.append(f"no plots: {exc} (install optiform[plots])")
+    for run in runs:
+        left_out = run["skipped_records"]
+        if left_out:
+            warnings.append(f"{run['folder']}: {len(left_out)} record(s) of the dataset were "
+                            f"left out, e.g. {left_out[0]}")
     summary_path = out / "summary.json"
     summary_path.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     report_path = out / "report.md"

@@ -142,6 +142,12 @@ def start_run(
             )
         return resume_run(out, llm=llm, settings=settings, factories=factories,
                           executor=executor, on_event=on_event)
+    if out.exists() and not out.is_dir():
+        raise EvalError(f"{out} is a file, not a folder", hint="choose a new --out folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise EvalError(f"{out} holds files but no eval run",
+                        hint="choose an empty or new --out folder: a run writes run.json, "
+                             "results.jsonl, summary.json and a report there")
     specs = config.specs()
     settings = settings if settings is not None else make_settings(config)
     dataset = load_dataset(config.dataset, config.split, limit=config.limit, skip=config.skip,

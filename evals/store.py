@@ -44,9 +44,16 @@ class ResultStore:
                 hint="pass the --out folder of an `optiform eval run`",
             )
         try:
-            return json.loads(self.run_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise EvalError(f"cannot read {self.run_path}: {exc}") from exc
+            data = json.loads(self.run_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise EvalError(f"cannot read {self.run_path}: {exc}",
+                            hint="it is written by `optiform eval run`; run again into a new "
+                                 "--out folder if it was damaged") from exc
+        if not isinstance(data, dict):
+            raise EvalError(f"{self.run_path} is not an eval run's record (it holds a "
+                            f"{type(data).__name__}, not an object)",
+                            hint="pass the --out folder of an `optiform eval run`")
+        return data
 
     def write_run(self, data: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

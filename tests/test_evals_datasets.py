@@ -184,6 +184,12 @@ def test_format_detection_and_bad_files(tmp_path):
     dup.write_text('{"id": "a", "question": "q", "answer": 1}\n' * 2)
     with pytest.raises(EvalError, match="duplicate item id"):
         load_file(dup)
+    unanswered = tmp_path / "unanswered.jsonl"  # would be scored wrong whatever was solved
+    unanswered.write_text('{"id": "a", "question": "q", "answer": null}\n'
+                          '{"id": "b", "question": "q"}\n')
+    loaded = load_file(unanswered)  # left out and said so, as other unusable records
+    assert [i.id for i in loaded.items] == ["a"] and loaded.items[0].answer is None
+    assert loaded.skipped == ["unanswered.jsonl:2: b: no answer field"]
 
 
 # -- fetch -------------------------------------------------------------------------------

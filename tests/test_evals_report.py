@@ -127,12 +127,27 @@ def test_report_over_two_run_folders(tmp_path):
     assert len(result["summary"]["runs"]) == 2
 
 
+def test_records_the_dataset_left_out_are_a_warning(tmp_path):
+    folder = write_run(tmp_path / "run", RECORDS)
+    info = json.loads((folder / "run.json").read_text())
+    info.setdefault("dataset", {})["skipped_records"] = ["toy.jsonl:7: t7: no answer field"]
+    (folder / "run.json").write_text(json.dumps(info))
+    result = write_report([folder], folder, plots=False)
+    assert result["warnings"] == [f"{folder}: 1 record(s) of the dataset were left out, e.g. "
+                                  "toy.jsonl:7: t7: no answer field"]
+    assert write_report([write_run(tmp_path / "clean", RECORDS)], tmp_path / "c",
+                        plots=False)["warnings"] == []
+
+
 def test_report_of_empty_run_is_an_error(tmp_path):
     folder = write_run(tmp_path / "run", [])
     with pytest.raises(EvalError, match="no results"):
         write_report([folder], folder)
     with pytest.raises(EvalError, match=r"run\.json"):
         write_report([tmp_path / "nothing"], tmp_path)
+    (folder / "run.json").write_text("[1, 2]")
+    with pytest.raises(EvalError, match="not an eval run's record"):
+        write_report([folder], folder)
 
 
 # -- the CLI face --------------------------------------------------------------------------

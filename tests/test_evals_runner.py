@@ -110,6 +110,22 @@ def test_same_folder_different_config_is_refused(tmp_path):
     assert again.ran == 0
 
 
+def test_a_folder_of_other_files_is_not_written_into(tmp_path):
+    data = write_items(tmp_path / "toy.jsonl", 2)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "summary.json").write_text('{"my": "notes"}')
+    with pytest.raises(EvalError, match="holds files but no eval run"):
+        run(tmp_path, RunConfig(dataset=str(data), strategies=["echo"]), mine)
+    assert [p.name for p in mine.iterdir()] == ["summary.json"]
+    assert (mine / "summary.json").read_text() == '{"my": "notes"}'
+    with pytest.raises(EvalError, match="is a file"):
+        run(tmp_path, RunConfig(dataset=str(data), strategies=["echo"]), mine / "summary.json")
+    (tmp_path / "empty").mkdir()  # an empty folder is fine
+    assert run(tmp_path, RunConfig(dataset=str(data), strategies=["echo"]),
+               tmp_path / "empty").ran == 2
+
+
 def test_a_skipped_head_is_recorded_and_resumed_as_the_same_window(tmp_path):
     data = write_items(tmp_path / "toy.jsonl", 6)
     out = tmp_path / "out"

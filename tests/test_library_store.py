@@ -161,8 +161,8 @@ def test_import_replace_and_invalid(store: InsightStore, tmp_path: Path) -> None
         store.import_data(data)
     data["insights"][0]["id"] = "new-1"
     del data["insights"][0]["explanation"]
-    with pytest.raises(LibraryError, match="insight 1 .'new-1'. is invalid: explanation: Field "
-                                           "required"):
+    with pytest.raises(LibraryError, match=r"insight 1 \('new-1'\) is invalid: explanation: "
+                                           r"Field required"):
         store.import_data(data)
     assert [i.id for i in store.insights()] == ["new-1"]  # nothing half-imported
 
