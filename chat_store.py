@@ -8,6 +8,7 @@ Undone turns stay in the file, marked, and are hidden from everything else.
 
 from __future__ import annotations
 
+import re
 import secrets
 import sqlite3
 import threading
@@ -61,6 +62,16 @@ class TurnRecord:
 
 def new_thread_id() -> str:
     return time.strftime("%Y%m%d") + "-" + secrets.token_hex(3)
+
+
+THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")  # what the CLI and the HTTP API accept
+
+
+def check_thread_id(thread_id: str) -> str:
+    if not THREAD_ID.match(thread_id):
+        raise InputError(f"thread id {thread_id!r} is not usable: a thread id is 1-64 letters, "
+                         "digits, _ . : -", hint="e.g. --thread planning-2024")
+    return thread_id
 
 
 class ChatStore:

@@ -27,7 +27,13 @@ from optiform.chat_exports import (
     suffix_of,
     trace_summary,
 )
-from optiform.chat_store import ChatStore, ThreadInfo, TurnRecord, new_thread_id
+from optiform.chat_store import (
+    ChatStore,
+    ThreadInfo,
+    TurnRecord,
+    check_thread_id,
+    new_thread_id,
+)
 from optiform.errors import OptiformError
 from optiform.formulation_view import answer_moves, formulation_diff, formulation_text
 
@@ -93,10 +99,12 @@ class ChatSession:
                  *, resume_latest: bool = False) -> None:
         self.assistant = assistant
         self.store = store
+        self.continued = False  # resume_latest found a thread to continue
         if thread_id is None and resume_latest:
             latest = store.latest_thread()
             thread_id = latest.id if latest else None
-        self.thread_id = thread_id or new_thread_id()
+            self.continued = latest is not None
+        self.thread_id = check_thread_id(thread_id) if thread_id else new_thread_id()
 
     def close(self) -> None:
         """Close the chat store (the Assistant stays open: it may serve other sessions)."""
@@ -244,10 +252,18 @@ class ChatSession:
 
 
 def _one_path(arg: str) -> str:
+    """The one file name in ``arg``: a file in a folder that exists (no folders are made)."""
     parts = shlex.split(arg)
     if len(parts) != 1:
         raise OptiformError(f"expected one file name, got {arg!r}",
                             hint="quote a name with spaces")
+    path = Path(parts[0]).expanduser()
+    if path.is_dir():
+        raise OptiformError(f"{path} is a folder", hint=f"give a file name, e.g. "
+                                                        f"{path / 'model.json'}")
+    if not path.parent.is_dir():
+        raise OptiformError(f"there is no folder {path.parent}",
+                            hint="make it first, or write the file somewhere else")
     return parts[0]
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any, Literal
@@ -32,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optiform import __version__
+from optiform.chat_store import THREAD_ID
 from optiform.config import Settings, load_settings
 from optiform.errors import OptiformError
 from optiform.server_support import (
@@ -50,7 +50,6 @@ from optiform.server_support import (
 
 Cell = float | int | str
 Table = dict[str, list[Cell]] | list[dict[str, Cell]]
-THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 log = logging.getLogger("optiform.server")
 
 

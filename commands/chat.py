@@ -79,7 +79,13 @@ def run_chat(*, thread: str | None = None, resume: bool = False) -> int:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         return exc.exit_code
     try:
-        session = ChatSession(assistant, store, thread, resume_latest=resume)
+        try:
+            session = ChatSession(assistant, store, thread, resume_latest=resume)
+        except OptiformError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            return exc.exit_code
+        if resume and not session.continued:
+            out.print("[dim]no earlier thread to continue: this is a new one[/]")
         answers = session.answers()
         out.print(f"[bold]optiform chat[/] · thread [cyan]{session.thread_id}[/]"
                   f" · {len(answers)} turn(s) · /help for commands, Ctrl-D to leave",

@@ -341,6 +341,11 @@ def test_chat_slash_commands(tmp_path: Path) -> None:
     chat.handle(f"/export {markdown}")
     assert "labor_hours" in markdown.read_text()
     assert chat.handle("/export model.docx").kind == "error"
+    folder = chat.handle(f"/export {tmp_path}")
+    assert folder.kind == "error" and "is a folder" in folder.text
+    nowhere = chat.handle(f"/trace {tmp_path / 'no' / 'such' / 't.json'}")
+    assert nowhere.kind == "error" and "there is no folder" in nowhere.text
+    assert not (tmp_path / "no").exists()  # no folders made on the way
     trace = chat.handle("/trace")
     assert "LLM calls" in trace.text
     saved = tmp_path / "trace.json"
@@ -381,3 +386,11 @@ def test_chat_cli_turns_undo_and_continue(cli, script) -> None:
 def test_chat_cli_rejects_thread_and_continue_together(cli, script) -> None:
     script([])
     assert cli("chat", "--thread", "x", "--continue", input="").exit_code == 2
+
+
+def test_chat_cli_names_an_unusable_thread_id_and_a_continue_with_nothing(cli, script) -> None:
+    script([])
+    bad = cli("chat", "--thread", "../x y", input="")
+    assert bad.exit_code == 2 and "thread id '../x y' is not usable" in bad.stderr
+    fresh = cli("chat", "--continue", input="")
+    assert fresh.exit_code == 0 and "no earlier thread to continue" in fresh.stdout
