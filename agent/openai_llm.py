@@ -166,7 +166,8 @@ class OpenAILLM:
                 err = self._map_error(exc)
                 if not err.retryable or attempt >= self.max_retries:
                     if err.retryable:
-                        err.message += f" (gave up after {attempt + 1} attempts)"
+                        tries = attempt + 1
+                        err.message += f" (gave up after {tries} attempt{'s' * (tries != 1)})"
                         err.args = (err.message,)
                     raise err from exc
                 self.sleep(self._delay(attempt, exc))

@@ -174,7 +174,8 @@ class Progress:
                                    "[/]", highlight=False)
         elif event.type == "token":
             self._tokens += max(1, len(str(event.data.get("text", ""))) // 4)
-        elif event.type == "error" and event.data.get("message"):
+        elif event.type == "error" and event.data.get("message") and \
+                not event.data.get("error"):  # a node's exception: it ends as the error line
             self.console.print(f"[yellow]note:[/] {escape(str(event.data['message']))}")
         if self._status is not None:
             what = _NODE_TEXT.get(self._node, self._node or "starting")

@@ -70,7 +70,8 @@ class _Progress:
                 self.progress.stop()
 
     def stop(self) -> None:
-        self.progress.stop()
+        if self.task is not None:  # a bar never started would leave a blank line
+            self.progress.stop()
 
 
 def _run_with_progress(call: Any) -> Any:

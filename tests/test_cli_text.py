@@ -394,3 +394,19 @@ def test_chat_cli_names_an_unusable_thread_id_and_a_continue_with_nothing(cli, s
     assert bad.exit_code == 2 and "thread id '../x y' is not usable" in bad.stderr
     fresh = cli("chat", "--continue", input="")
     assert fresh.exit_code == 0 and "no earlier thread to continue" in fresh.stdout
+
+
+def test_progress_notes_a_passing_error_but_not_the_one_that_ends_the_turn() -> None:
+    import io
+
+    from rich.console import Console
+
+    from optiform.agent.events import Event
+    from optiform.commands.answer_view import Progress
+
+    buf = io.StringIO()
+    progress = Progress(Console(file=buf, force_terminal=False, width=200))
+    progress(Event(type="error", node="answer", data={"message": "Pyomo export failed: x"}))
+    progress(Event(type="error", node="formulate", data={  # raised: printed once, as error:
+        "message": "cannot reach http://127.0.0.1:9/v1", "error": "LLMConnectionError"}))
+    assert buf.getvalue() == "note: Pyomo export failed: x\n"
