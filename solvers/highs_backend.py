@@ -50,7 +50,8 @@ def _status_map() -> dict[Any, Status]:
 
 
 def new_highs() -> Any:
-    """A Highs instance; its one-time banner goes to stderr so stdout stays clean (--json)."""
+    """A Highs instance. The copyright banner HiGHS prints (to the C stdout, once per process)
+    is dropped: stdout stays clean for --json, and stderr for the user's messages."""
     import highspy
 
     global _BANNER_DONE
@@ -61,8 +62,9 @@ def new_highs() -> Any:
     sys.stdout.flush()
     saved = os.dup(1)
     try:
-        os.dup2(2, 1)
-        h = highspy.Highs()
+        with open(os.devnull, "wb") as sink:
+            os.dup2(sink.fileno(), 1)
+            h = highspy.Highs()
     finally:
         os.dup2(saved, 1)
         os.close(saved)

@@ -102,7 +102,7 @@ def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: fl
     if solver == "highs":
         from optiform.solvers.highs_backend import new_highs
 
-        new_highs()  # HiGHS writes its banner once per process: send it to stderr
+        new_highs()  # HiGHS writes its banner once per process: drop it
     opt = SolverFactory(SOLVER_NAMES[solver])
     if not opt.available():
         return SolveResult(status=Status.ERROR, solver=name, stats=stats,

@@ -60,3 +60,15 @@ def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="could not read") as err:
         solve_mps(bad)
     assert err.value.hint is not None and ".lp" in err.value.hint
+
+
+def test_no_highs_banner_reaches_stdout_or_stderr(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("from optiform.solvers.highs_backend import new_highs; new_highs(); new_highs(); "
+            "print('clean')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "clean\n" and "HiGHS" not in done.stderr
