@@ -57,12 +57,23 @@ def solve_formulation(
                                    message=f"HiGHS needs a linear or quadratic model ({reason})",
                                    warnings=["use --solver scip for nonlinear models"])
         else:
-            compiled = time.perf_counter() - t0
-            result = solve_linear_model(model, time_limit=time_limit, mip_gap=mip_gap)
-            result.build_time += compiled
-            if not (result.status is Status.ERROR and model.q is not None and solver == "auto"):
-                return result
-            reason = "HiGHS could not solve the quadratic objective (not convex?)"
+            from optiform.solvers.convexity import quadratic_is_convex
+
+            if model.q is not None and not quadratic_is_convex(model.q, model.sense):
+                reason = (f"the quadratic objective is not {_curvature(model.sense)}, and HiGHS "
+                          "solves only convex QPs")
+                if solver == "highs":
+                    return SolveResult(status=Status.ERROR, solver="highs",
+                                       message=f"HiGHS cannot solve this model: {reason}",
+                                       warnings=["use --solver scip (or auto) for it"])
+            else:
+                compiled = time.perf_counter() - t0
+                result = solve_linear_model(model, time_limit=time_limit, mip_gap=mip_gap)
+                result.build_time += compiled
+                if not (result.status is Status.ERROR and model.q is not None
+                        and solver == "auto"):
+                    return result
+                reason = "HiGHS could not solve the quadratic objective"
     from optiform.solvers.pyomo_backend import solve_parsed_with_pyomo
 
     result = solve_parsed_with_pyomo(parsed, data, solver="scip", time_limit=time_limit,
@@ -71,6 +82,11 @@ def solve_formulation(
         result.warnings.append(f"solved with SCIP: {reason}")
     result.build_time = max(result.build_time, 0.0)
     return result
+
+
+def _curvature(sense: str) -> str:
+    return "concave (as maximizing needs)" if sense == "maximize" else \
+        "convex (as minimizing needs)"
 
 
 def _solve_pdhg(parsed: ParsedModel, data: ModelData, time_limit: float, t0: float

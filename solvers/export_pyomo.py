@@ -72,7 +72,11 @@ def _solvers(parsed: ParsedModel, data: ModelData) -> list[str]:
         return ["scip_direct"]
     if lm.q is None:
         return ["highs"]
-    return ["scip_direct"] if lm.integer.any() else ["highs", "scip_direct"]
+    from optiform.solvers.convexity import quadratic_is_convex
+
+    if lm.integer.any() or not quadratic_is_convex(lm.q, lm.sense):
+        return ["scip_direct"]
+    return ["highs", "scip_direct"]
 
 
 def _strict_shifts(parsed: ParsedModel, data: ModelData) -> dict[str, bool]:

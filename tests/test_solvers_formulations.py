@@ -330,6 +330,36 @@ def test_non_finite_inline_values_are_refused() -> None:
         solve(d)
 
 
+@pytest.mark.parametrize(("sense", "expression", "best"), [
+    ("max", "x*y", 16), ("min", "-x*y", -16), ("min", "x**2 - 3*x*y + y**2", -16)])
+def test_a_non_convex_qp_goes_to_scip_not_to_a_saddle_point_on_highs(
+        sense: str, expression: str, best: float) -> None:
+    d = {"variables": [{"name": "x", "ub": 10}, {"name": "y", "ub": 10}],
+         "objective": {"sense": sense, "expression": expression},
+         "constraints": [{"name": "c", "expression": "x + y <= 8"}]}
+    res = solve(d)  # HiGHS took max x*y and answered 0 at x = y = 0, "optimal"
+    assert res.status is Status.OPTIMAL and res.solver == "scip"
+    assert res.objective == pytest.approx(best, abs=1e-5)
+    assert any("not" in w and "HiGHS solves only convex QPs" in w for w in res.warnings)
+    refused = solve(d, solver="highs")
+    assert refused.status is Status.ERROR and "HiGHS cannot solve this model" in refused.message
+
+
+def test_convexity_of_quadratic_objectives() -> None:
+    from optiform.solvers.convexity import quadratic_is_convex
+
+    def q(*terms: tuple[float, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        coef, a, b = zip(*terms, strict=True)
+        return np.array(coef, float), np.array(a), np.array(b)
+
+    assert quadratic_is_convex(q((1, 0, 0), (1, 1, 1), (1, 0, 1)), "minimize")  # x²+y²+xy
+    assert not quadratic_is_convex(q((1, 0, 0), (1, 1, 1), (3, 0, 1)), "minimize")
+    assert quadratic_is_convex(q((-1, 0, 0), (2, 0, 1), (-1, 1, 1)), "maximize")  # -(x-y)²
+    assert not quadratic_is_convex(q((1, 0, 1)), "maximize")
+    assert not quadratic_is_convex(q((1, 0, 1)), "minimize")
+    assert quadratic_is_convex(q((1, 7, 7), (1, 7, 7)), "minimize")  # repeated terms add up
+
+
 def test_convex_qp_on_highs() -> None:
     d = {
         "variables": [{"name": "x"}, {"name": "y"}],
