@@ -79,16 +79,14 @@ def _solvers(parsed: ParsedModel, data: ModelData) -> list[str]:
     return ["highs", "scip_direct"]
 
 
-def _strict_shifts(parsed: ParsedModel, data: ModelData) -> dict[str, bool]:
-    """Per constraint with a strict comparison: shift by one (integer rows) or not."""
-    strict = [pc.name for pc in parsed.constraints
-              if any(isinstance(op, (ast.Lt, ast.Gt)) for op in pc.body.ops)]
-    if not strict:
+def _strict_shifts(parsed: ParsedModel, data: ModelData) -> dict[str, float]:
+    """Per constraint with a strict comparison: the step its rows move in (0: none)."""
+    if not any(isinstance(op, (ast.Lt, ast.Gt)) for pc in parsed.constraints
+               for op in pc.body.ops):
         return {}
     from optiform.solvers.pyomo_build import build_pyomo_model
 
-    warned = " ".join(build_pyomo_model(parsed, data).warnings)
-    return {name: f"constraint '{name}':" not in warned for name in strict}
+    return build_pyomo_model(parsed, data).shifts
 
 
 def _domain(v: object) -> str:
@@ -111,7 +109,7 @@ def _num(x: float | None) -> str:
 
 
 def _model_section(parsed: ParsedModel, data: ModelData, names: ScriptNames, comps: object,
-                   block: str, rule_names: dict[str, str], shifts: dict[str, bool]
+                   block: str, rule_names: dict[str, str], shifts: dict[str, float]
                    ) -> list[str]:
     f = parsed.formulation
     out = ["# -- model " + "-" * 86, "",
@@ -142,7 +140,7 @@ def _model_section(parsed: ParsedModel, data: ModelData, names: ScriptNames, com
             f"sense={sense})"]
     for pc in parsed.constraints:
         out += _constraint(pc, parsed, names, comps.constraints[pc.name],  # type: ignore
-                           block, rule_names, shifts.get(pc.name, False))
+                           block, rule_names, shifts.get(pc.name, 0.0))
     return out
 
 
@@ -152,7 +150,7 @@ def _doc(text: str) -> str:
 
 def _constraint(pc: ParsedConstraint, parsed: ParsedModel, names: ScriptNames,
                 comp_names: list[str], block: str, rule_names: dict[str, str],
-                shift: bool) -> list[str]:
+                shift: float) -> list[str]:
     t = ToPyomo(names, block)
     desc = parsed.formulation.constraint(pc.name).description  # type: ignore[union-attr]
     params, unpack = _rule_params(pc, parsed, names)

@@ -19,6 +19,7 @@ from optiform.solvers.algebra import Lin, NonLinear, Quad
 from optiform.solvers.data import ModelData
 from optiform.solvers.evaluate import Evaluator, VarBlock, count_axes
 from optiform.solvers.linear_checks import HUGE, bad_message, check_defined, check_finite
+from optiform.solvers.strict import NON_STRICT, common_denominator
 from optiform.solvers.validate import ParsedConstraint, ParsedModel
 from optiform.solvers.values import element_text, product_keys
 
@@ -272,11 +273,13 @@ def _compile_constraint(pc: ParsedConstraint, data: ModelData, blocks: dict[str,
         lo_b = at_rows(lo.const) - const if lo is not None else np.full(active.size, -INF)
         up_b = at_rows(hi.const) - const if hi is not None else np.full(active.size, INF)
         if strict:
-            if _integral(c, v, integer):  # integer-valued: a < 3.5 <=> a <= 3, a < 3 <=> a <= 2
-                lo_b, up_b = _floor(lo_b) + 1.0, _ceil(up_b) - 1.0
+            # integer-valued after scaling by D: a < 3.5 <=> a <= 3; 0.5x < 2 <=> 0.5x <= 1.5
+            scale = common_denominator(v) if np.all(integer[c]) else None
+            if scale is not None:
+                lo_b = (_floor(lo_b * scale) + 1.0) / scale
+                up_b = (_ceil(up_b * scale) - 1.0) / scale
             else:
-                warnings.append(f"constraint '{pc.name}': strict inequality treated as "
-                                "non-strict (a continuous model has no strict bounds)")
+                warnings.append(f"constraint '{pc.name}': {NON_STRICT}")
         fam = RowFamily(pc.name, offset, int(active.size), labels, active, row_shape)
         out.append((fam, r, c, v, lo_b, up_b))
         offset += int(active.size)
@@ -300,11 +303,6 @@ def _orient(a: Lin, op: ast.cmpop, b: Lin) -> tuple[Lin, Lin | None, Lin | None,
     if kind in (ast.GtE, ast.Gt):
         return expr, rhs, None, kind is ast.Gt
     return expr, rhs, rhs, False
-
-
-def _integral(cols: np.ndarray, vals: np.ndarray, integer: np.ndarray) -> bool:
-    """Whether every row takes integer values only: integer variables, integer coefficients."""
-    return bool(np.all(integer[cols]) and np.all(np.equal(np.mod(vals, 1), 0)))
 
 
 def _near_int(b: np.ndarray) -> np.ndarray:

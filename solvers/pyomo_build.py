@@ -26,6 +26,7 @@ from optiform.solvers.pyomo_names import (
     constraint_pieces,
     piece_counts,
 )
+from optiform.solvers.strict import NON_STRICT, common_denominator
 from optiform.solvers.validate import ParsedConstraint, ParsedModel
 
 _STRICT = (ast.Lt, ast.Gt)
@@ -38,6 +39,7 @@ class PyomoBuild:
     model: Any
     names: ComponentNames
     warnings: list[str] = field(default_factory=list)
+    shifts: dict[str, float] = field(default_factory=dict)  # strict constraint -> its step
 
 
 def build_pyomo(parsed: ParsedModel, data: ModelData) -> Any:
@@ -184,28 +186,33 @@ def _zero(build: PyomoBuild) -> Any:
 
 def _strict_shift(build: PyomoBuild, pc: ParsedConstraint, op: ast.cmpop,
                   diffs: list[Any]) -> float:
-    """1 when every row of a strict comparison is integer-valued, else 0 (with a warning)."""
+    """1/D when every row ``lhs - rhs`` of a strict comparison takes values in (1/D)·Z
+    (integer variables, coefficients and constant with common denominator D), so that
+    ``lhs < rhs`` is ``lhs <= rhs - 1/D``; else 0, with a warning."""
     if not isinstance(op, _STRICT):
         return 0.0
-    if diffs and all(_integral(d) for d in diffs):
-        return 1.0
-    build.warnings.append(f"constraint '{pc.name}': strict inequality treated as non-strict "
-                          "(a continuous model has no strict bounds)")
-    return 0.0
+    numbers = [_step_numbers(d) for d in diffs]
+    scale = common_denominator(x for ns in numbers if ns is not None for x in ns) \
+        if diffs and all(ns is not None for ns in numbers) else None
+    step = 1.0 / scale if scale is not None else 0.0
+    if not step:
+        build.warnings.append(f"constraint '{pc.name}': {NON_STRICT}")
+    build.shifts[pc.name] = min(build.shifts.get(pc.name, step), step)  # over its pieces
+    return step
 
 
-def _integral(expr: Any) -> bool:
-    """True when ``expr`` is affine with integer variables and integer coefficients."""
+def _step_numbers(expr: Any) -> list[float] | None:
+    """The coefficients and constant of ``expr`` when it is affine in integer variables;
+    None otherwise."""
     if is_number(expr):
-        return float(expr).is_integer()
+        return [float(expr)]
     from pyomo.repn import generate_standard_repn
 
     repn = generate_standard_repn(expr, quadratic=False)
-    if repn.nonlinear_expr is not None:
-        return False
-    return (all(v.is_integer() or v.is_binary() for v in repn.linear_vars)
-            and all(float(c).is_integer() for c in repn.linear_coefs)
-            and float(repn.constant).is_integer())
+    if repn.nonlinear_expr is not None or not all(v.is_integer() or v.is_binary()
+                                                  for v in repn.linear_vars):
+        return None
+    return [float(c) for c in repn.linear_coefs] + [float(repn.constant)]
 
 
 def flat_index(elements: tuple[Any, ...]) -> Any:

@@ -160,15 +160,20 @@ def _term_lines(prefix: str, term: ast.expr, width: int) -> list[str]:
 STRICT_TO_WEAK: dict[type[ast.cmpop], type[ast.cmpop]] = {ast.Lt: ast.LtE, ast.Gt: ast.GtE}
 
 
-def shifted(node: ast.expr, op: ast.cmpop, side: str, shift: bool) -> ast.expr:
-    """``rhs - 1`` / ``rhs + 1`` for an integer-valued strict comparison, else ``node``."""
+def _step(shift: float) -> ast.Constant:
+    return ast.Constant(int(shift) if float(shift).is_integer() else shift)
+
+
+def shifted(node: ast.expr, op: ast.cmpop, side: str, shift: float) -> ast.expr:
+    """``rhs - step`` / ``rhs + step`` for a strict comparison whose rows move in steps (1 for
+    integer rows, 1/D for rational coefficients), else ``node``."""
     if not shift or not isinstance(op, (ast.Lt, ast.Gt)):
         return node
     down = isinstance(op, ast.Lt) == (side == "right")
-    return ast.BinOp(node, ast.Sub() if down else ast.Add(), ast.Constant(1))
+    return ast.BinOp(node, ast.Sub() if down else ast.Add(), _step(shift))
 
 
-def relation(t: ToPyomo, left: ast.expr, op: ast.cmpop, right: ast.expr, shift: bool
+def relation(t: ToPyomo, left: ast.expr, op: ast.cmpop, right: ast.expr, shift: float
              ) -> ast.expr:
     """One comparison as Pyomo source (strict ones made non-strict, shifted when integral)."""
     weak = STRICT_TO_WEAK.get(type(op), type(op))()
@@ -176,14 +181,14 @@ def relation(t: ToPyomo, left: ast.expr, op: ast.cmpop, right: ast.expr, shift: 
                        [shifted(t.visit(copy.deepcopy(right)), op, "right", shift)])
 
 
-def ranged(t: ToPyomo, body: ast.Compare, shift: bool) -> ast.expr:
+def ranged(t: ToPyomo, body: ast.Compare, shift: float) -> ast.expr:
     """``lo <= e <= hi`` (or the reverse) as ``pyo.inequality(lo, e, hi)``."""
     lo, mid, hi = (t.visit(copy.deepcopy(n)) for n in (body.left, *body.comparators))
     op = body.ops[0]
     if isinstance(op, (ast.Gt, ast.GtE)):
         lo, hi = hi, lo
-    if shift:
-        lo = ast.BinOp(lo, ast.Add(), ast.Constant(1))
-        hi = ast.BinOp(hi, ast.Sub(), ast.Constant(1))
+    if shift and isinstance(op, (ast.Lt, ast.Gt)):
+        lo = ast.BinOp(lo, ast.Add(), _step(shift))
+        hi = ast.BinOp(hi, ast.Sub(), _step(shift))
     return ast.Call(ast.Attribute(ast.Name("pyo", ast.Load()), "inequality", ast.Load()),
                     [lo, mid, hi], [])

@@ -104,6 +104,7 @@ FEATURES = {
     "constraints": [
         {"name": "ramp", "for_each": "t in T if t > 1", "expression": "x[t] - x[t - 1] <= 2"},
         {"name": "strict", "expression": "k > 2 * b + 1"},
+        {"name": "halves", "expression": "0.5 * k < 4.5"},
         {"name": "chain", "expression": "x[1] <= x[2] <= x[3]"},
         {"name": "window", "for_each": "t in range(1, 3)", "expression": "-5 <= x[t] <= 5"},
         {"name": "floor", "expression": "min(x[3], x[4]) >= 0.5"},
@@ -122,6 +123,19 @@ def test_scripts_of_tricky_formulations_match_the_direct_solve(spec: dict[str, A
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert objective == pytest.approx(direct.objective, rel=1e-6, abs=1e-6)
     assert set(record["values"]) == {v["name"] for v in spec["variables"]}
+
+
+def test_script_steps_a_strict_row_with_rational_coefficients(tmp_path: Path) -> None:
+    f = Formulation.from_dict({
+        "variables": [{"name": "x", "domain": "integer", "ub": 100}],
+        "objective": {"sense": "max", "expression": "x"},
+        "constraints": [{"name": "s", "expression": "x / 2 < 2"},
+                        {"name": "r", "expression": "0.25 < x / 4 < 9"}]})
+    source = to_pyomo_script(f)
+    assert "2 - 0.5" in source and "0.25 + 0.25" in source
+    proc, objective, _ = run_script(source, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert objective == pytest.approx(3) == solve_formulation(f).objective
 
 
 def test_script_reads_like_the_formulation() -> None:

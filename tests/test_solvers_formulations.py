@@ -445,6 +445,21 @@ def test_strict_inequalities() -> None:
     assert any("strict inequality treated as non-strict" in w for w in res.warnings)
 
 
+@pytest.mark.parametrize(("expression", "best"), [
+    ("0.5*x < 2", 3), ("x/2 < 2", 3), ("0.1*x < 0.35", 3), ("x/3 + 0.25*y < 2", 5),
+    ("0.5 < 0.5*x + 0 * y < 2.5", 4)])
+@pytest.mark.parametrize("solver", ["highs", "scip"])
+def test_strict_rows_of_integers_with_rational_coefficients(expression: str, best: float,
+                                                            solver: str) -> None:
+    d = {"variables": [{"name": "x", "domain": "integer", "ub": 100},
+                       {"name": "y", "domain": "integer", "ub": 0}],
+         "objective": {"sense": "max", "expression": "x"},
+         "constraints": [{"name": "s", "expression": expression}]}
+    res = solve(d, solver=solver)  # 0.5*x < 2 was solved as 0.5*x <= 2: x = 4 broke it
+    assert res.status is Status.OPTIMAL and res.objective == pytest.approx(best)
+    assert res.warnings == []
+
+
 def test_chained_comparison_is_one_ranged_row() -> None:
     d = {
         "variables": [{"name": "x"}, {"name": "y"}],
