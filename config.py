@@ -215,6 +215,14 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Settings from every source, with ``overrides`` on top; errors become ConfigError."""
     clean = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(overrides) - set(Settings.model_fields))
+    if unknown:  # the environment may hold anything; a keyword is a typo or a wrong guess
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], list(Settings.model_fields), n=1)
+        raise ConfigError(f"unknown setting {unknown[0]!r}",
+                          hint=f"did you mean {close[0]!r}?" if close else
+                          "`optiform model info` and the README's settings table list them")
     try:
         return Settings(**clean)
     except ValidationError as exc:

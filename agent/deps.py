@@ -4,6 +4,7 @@ plus the one helper every node uses to call the LLM and record the call in the t
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from optiform.agent.events import emit
 from optiform.agent.insights import EmptyInsightSource, InsightSource
 from optiform.agent.llm import LLM, Completion, Message, Usage
 from optiform.agent.prompts import estimate_tokens, messages_tokens
+from optiform.errors import InputError
 
 if TYPE_CHECKING:
     from optiform.config import Settings
@@ -114,8 +116,39 @@ class Deps:
                                "network": settings.sandbox_network},
             "max_problem_chars": settings.max_problem_chars,
         }
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        check_options(given, {f.name for f in dataclasses.fields(cls)} - {"llm"})
+        values.update(given)
         return cls(llm=llm, **values)
+
+
+def check_options(options: dict[str, Any], known: set[str]) -> None:
+    """An InputError for an option the agent does not know, or a value a setting of the same
+    name would refuse (``max_repairs="x"`` failed deep in the graph)."""
+    from typing import Annotated
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from optiform.config import Settings
+
+    for name, value in options.items():
+        if name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            raise InputError(f"unknown option {name!r}",
+                             hint=f"did you mean {close[0]!r}?" if close
+                             else "options: " + ", ".join(sorted(known)))
+        spec = Settings.model_fields.get(name)
+        if spec is None:
+            continue
+        try:
+            kind = Annotated[spec.annotation, *spec.metadata] if spec.metadata \
+                else spec.annotation
+            TypeAdapter(kind).validate_python(value)
+        except ValidationError as exc:
+            raise InputError(f"option {name}={value!r}: {exc.errors()[0]['msg']}",
+                             hint=spec.description) from None
 
 
 def _stream_accepts_schema(llm: LLM) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,12 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
             raise DataError(f"data table {name!r} has no columns",
                             hint="give at least one column with its values")
         columns = [str(c) for c in table]
+        for column, values in table.items():
+            if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+                raise DataError(f"data table {name!r}: column {column!r} is one value "
+                                f"({values!r}), not a list of values",
+                                hint='give each column a list: {"item": ["a", "b"], '
+                                     '"cost": [3, 4]}')
         cols = [list(v) for v in table.values()]
         if len({len(c) for c in cols}) > 1:
             raise DataError(f"data table {name!r}: columns have different lengths",
@@ -156,6 +162,17 @@ def _check_header(file: str, columns: list[str]) -> None:
 
 def prepare_tables(data: Mapping[str, Any], dest: Path) -> list[dict[str, Any]]:
     """Write every table into ``dest`` and return their previews."""
+    if not isinstance(data, Mapping):
+        raise DataError(f"data must map table names to tables, not be a "
+                        f"{type(data).__name__}",
+                        hint='e.g. data={"costs": "costs.csv"} or {"costs": {"item": [...]}}')
+    files: dict[str, str] = {}
+    for name in data:
+        file = _file_name(name)
+        if file in files:
+            raise DataError(f"data tables {files[file]!r} and {name!r} would both be {file}",
+                            hint="give every table its own name")
+        files[file] = str(name)
     return [preview(write_table(name, table, dest)) for name, table in data.items()]
 
 

@@ -144,6 +144,18 @@ def test_json_and_tsv_table_files_are_read_as_tables(tmp_path):
     assert read_rows(tmp_path / "data", "rows.csv")[1] == {"item": "desk", "cost": ""}
 
 
+@pytest.mark.parametrize(("data", "error"), [
+    ({"t": {"item": "abc", "cost": "123"}}, "column 'item' is one value .'abc'., not a list"),
+    ({"t": {"a": 5}}, "column 'a' is one value"),
+    ({"x": {"a": [1]}, "x.csv": {"a": [2]}}, "'x' and 'x.csv' would both be x.csv"),
+    (["f.csv"], "data must map table names to tables, not be a list"),
+    ("f.csv", "not be a str"),
+])
+def test_data_that_would_be_changed_or_lost_is_refused(tmp_path, data, error):
+    with pytest.raises(DataError, match=error):  # "abc" became the rows a, b, c
+        prepare_tables(data, tmp_path)
+
+
 @pytest.mark.parametrize(("table", "error"), [({}, "has no columns"), ([], "has no rows")])
 def test_empty_tables_say_so(tmp_path, table, error):
     with pytest.raises(DataError, match=error):  # as a JSON body of the HTTP API sends them
@@ -160,3 +172,27 @@ def test_module_level_solve():
                    library=False)
     assert answer.status == "optimal" and answer.objective == pytest.approx(12.0)
     assert answer.binding == ["cap"]
+
+
+@pytest.mark.parametrize(("options", "error"), [
+    ({"max_repair": 2}, "(?s)unknown option 'max_repair'.*did you mean 'max_repairs'"),
+    ({"max_repairs": "x"}, "option max_repairs='x': Input should be a valid integer"),
+    ({"samples": 0}, "option samples=0: Input should be greater than or equal to 1"),
+])
+def test_agent_options_are_checked_before_any_work(options, error):
+    from optiform.api import Assistant
+    from optiform.config import load_settings
+    from optiform.errors import InputError
+
+    with Assistant(load_settings(backend="fake", library=False), llm=FakeLLM([])) as assistant, \
+            pytest.raises(InputError, match=error):
+        assistant.solve("Maximize 3x + 2y subject to x + y <= 4.", **options)
+
+
+def test_a_misspelt_setting_is_named():
+    from optiform.config import load_settings
+    from optiform.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown setting 'sample'") as err:
+        load_settings(sample=3)
+    assert err.value.hint == "did you mean 'samples'?"

@@ -179,7 +179,7 @@ def test_exit_code_3_when_the_backend_fails(cli, script) -> None:
 
 def _session(tmp_path: Path, llm: FakeLLM, thread: str | None = None,
              resume: bool = False) -> ChatSession:
-    settings = load_settings(backend="fake", library=False, home=tmp_path)
+    settings = load_settings(backend="fake", library=False, data_home=tmp_path)
     store = ChatStore.default(settings.data_dir)
     return ChatSession(Assistant(settings, llm=llm), store, thread, resume_latest=resume)
 
@@ -261,7 +261,7 @@ def test_ctrl_c_cancels_a_turn_and_leaves_the_thread_as_it_was(tmp_path: Path) -
         return solve_formulation(f, **kw)
 
     fake = FakeLLM([farm("farm_1"), slow, farm("farm_2_corn_cap")])
-    settings = load_settings(backend="fake", library=False, home=tmp_path)
+    settings = load_settings(backend="fake", library=False, data_home=tmp_path)
     assistant = Assistant(settings, llm=SerialLLM(fake), solve=counting_solve)
     chat = ChatSession(assistant, ChatStore.default(settings.data_dir))
     chat.handle(PROBLEM)
@@ -306,7 +306,7 @@ def test_ctrl_c_cancels_a_turn_and_leaves_the_thread_as_it_was(tmp_path: Path) -
 
 
 def test_assistant_chat_in_the_python_api(tmp_path: Path) -> None:
-    settings = load_settings(backend="fake", library=False, home=tmp_path)
+    settings = load_settings(backend="fake", library=False, data_home=tmp_path)
     llm = FakeLLM([farm("farm_1"), farm("farm_2_corn_cap")])
     with Assistant(settings, llm=llm) as assistant, assistant.chat() as chat:
         chat.handle(PROBLEM)

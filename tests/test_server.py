@@ -251,7 +251,7 @@ def blocking_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         solved.append(f)
         return solve_formulation(f, **kw)
 
-    settings = load_settings(backend="fake", library=False, home=tmp_path)
+    settings = load_settings(backend="fake", library=False, data_home=tmp_path)
     fake = FakeLLM([slow], default=farm())
     assistant = Assistant(settings, llm=SerialLLM(fake), solve=counting_solve)
     port = free_port()
