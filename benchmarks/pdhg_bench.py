@@ -37,17 +37,10 @@ def transport(n: int, seed: int = 0) -> Problem:
 
 
 def read_mps(path: Path) -> Problem:
-    from optiform.solvers.highs_backend import new_highs
+    from optiform.solvers.highs_backend import read_model_file
 
-    h = new_highs()
-    h.setOptionValue("output_flag", False)
-    h.readModel(str(path))
-    lp = h.getLp()
-    m = lp.a_matrix_
-    a = sp.csc_matrix((np.array(m.value_), np.array(m.index_), np.array(m.start_)),
-                      shape=(lp.num_row_, lp.num_col_)).tocsr()
-    return (np.array(lp.col_cost_), a, np.array(lp.row_lower_), np.array(lp.row_upper_),
-            np.array(lp.col_lower_), np.array(lp.col_upper_), float(lp.offset_))
+    fm = read_model_file(path)
+    return (fm.c, fm.A, fm.row_lower, fm.row_upper, fm.col_lower, fm.col_upper, fm.offset)
 
 
 def highs_objective(p: Problem) -> tuple[float, float]:

@@ -59,14 +59,18 @@ def _solve_formulation_file(path: Path, opts: SolveOptions) -> Any:
 
 
 def _solve_mps_file(path: Path, opts: SolveOptions) -> Any:
-    """Solve an MPS or LP file with HiGHS."""
+    """Solve an MPS or LP file with HiGHS, or with PDHG when asked."""
     from optiform.solvers.highs_backend import solve_mps
 
     if opts.solver == "scip":
-        raise InputError("MPS and LP files are solved with HiGHS",
-                         hint="leave out --solver or use --solver highs")
+        raise InputError("MPS and LP files are solved with HiGHS or PDHG",
+                         hint="leave out --solver, or use --solver highs or pdhg")
     if not path.is_file():
         raise InputError(f"file {path} not found", hint="check the path")
+    if opts.solver == "pdhg":
+        from optiform.solvers.pdhg_backend import solve_file_pdhg
+
+        return solve_file_pdhg(path, time_limit=opts.time_limit)
     return solve_mps(path, time_limit=opts.time_limit, mip_gap=opts.mip_gap)
 
 

@@ -10,6 +10,7 @@ import contextlib
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -252,30 +253,98 @@ def _kind(model: Any) -> str:
     return base + ("QP" if model.q is not None else "LP")
 
 
+@dataclass
+class FileModel:
+    """An MPS/LP file as arrays (row-wise matrix) with its column and row names."""
+
+    c: np.ndarray
+    A: Any  # scipy.sparse.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    offset: float
+    sense: str
+    col_names: list[str]
+    row_names: list[str]
+    integer: np.ndarray
+    quadratic: bool
+
+
+def read_model_file(path: str | Path) -> FileModel:
+    """Read an MPS or LP file with HiGHS into arrays; InputError when HiGHS cannot read it."""
+    import highspy
+    import scipy.sparse as sp
+
+    run = HighsRun(time_limit=60.0, mip_gap=1e-6)
+    try:
+        _read(run, path)
+        lp = run.h.getLp()
+        m = lp.a_matrix_
+        n_rows, n_cols = lp.num_row_, lp.num_col_
+        a = sp.csc_matrix((np.asarray(m.value_, float), np.asarray(m.index_),
+                           np.asarray(m.start_)), shape=(n_rows, n_cols)).tocsr() \
+            if m.format_ == highspy.MatrixFormat.kColwise else \
+            sp.csr_matrix((np.asarray(m.value_, float), np.asarray(m.index_),
+                           np.asarray(m.start_)), shape=(n_rows, n_cols))
+        kinds = list(lp.integrality_)
+        integer = np.array([k != highspy.HighsVarType.kContinuous for k in kinds], bool) \
+            if kinds else np.zeros(n_cols, bool)
+        return FileModel(
+            c=np.asarray(lp.col_cost_, float), A=a, row_lower=np.asarray(lp.row_lower_, float),
+            row_upper=np.asarray(lp.row_upper_, float),
+            col_lower=np.asarray(lp.col_lower_, float),
+            col_upper=np.asarray(lp.col_upper_, float), offset=float(lp.offset_),
+            sense="maximize" if lp.sense_ == highspy.ObjSense.kMaximize else "minimize",
+            col_names=_names(lp.col_names_, "x", n_cols),
+            row_names=_names(lp.row_names_, "row", n_rows), integer=integer,
+            quadratic=run.h.getModel().hessian_.dim_ > 0)
+    finally:
+        run.close()
+
+
+def _names(given: Any, prefix: str, n: int) -> list[str]:
+    names = list(given)
+    return names if len(names) == n else [f"{prefix}{i}" for i in range(n)]
+
+
+def _read(run: HighsRun, path: str | Path) -> None:
+    import highspy
+
+    if run.h.readModel(str(path)) == highspy.HighsStatus.kError:
+        said = [line.strip() for line in run.log().splitlines() if line.strip()]
+        raise InputError(f"HiGHS could not read {path}" + (f": {said[-1]}" if said else ""),
+                         hint="give an MPS (.mps, free or fixed format) or CPLEX LP (.lp) "
+                              "file, optionally gzipped; `optiform export FILE.json --to "
+                              "mps` writes one from a formulation")
+
+
 def solve_mps(path: str | Path, *, time_limit: float = 60.0, mip_gap: float = 1e-6,
               iis: bool = True) -> SolveResult:
     """Read an MPS/LP file with HiGHS and solve it (used by golden tests and `optiform solve`).
-    A file HiGHS cannot read is an InputError."""
+    A file HiGHS cannot read is an InputError. Values and duals are keyed by the file's
+    column and row names."""
+    import highspy
+
     run = HighsRun(time_limit=time_limit, mip_gap=mip_gap)
     try:
-        st = run.h.readModel(str(path))
-        import highspy
-
-        if st == highspy.HighsStatus.kError:
-            said = [line.strip() for line in run.log().splitlines() if line.strip()]
-            raise InputError(f"HiGHS could not read {path}"
-                             + (f": {said[-1]}" if said else ""),
-                             hint="give an MPS (.mps, free or fixed format) or CPLEX LP (.lp) "
-                                  "file, optionally gzipped; `optiform export FILE.json --to "
-                                  "mps` writes one from a formulation")
+        _read(run, path)
         status, seconds = run.run()
         lp = run.h.getLp()
-        res = SolveResult(status=status, objective=run.objective(status), solver="highs",
+        cols = _names(lp.col_names_, "x", lp.num_col_)
+        rows = _names(lp.row_names_, "row", lp.num_row_)
+        objective = run.objective(status)
+        res = SolveResult(status=status, objective=objective, solver="highs",
                           solve_time=seconds,
                           stats={"variables": lp.num_col_, "constraints": lp.num_row_})
+        if objective is not None:  # by the file's own names, as a formulation's are given
+            sol = run.h.getSolution()
+            res.values = dict(zip(cols, map(float, sol.col_value), strict=True))
+            mip = any(k != highspy.HighsVarType.kContinuous for k in lp.integrality_)
+            if sol.dual_valid and not mip:
+                res.duals = dict(zip(rows, map(float, sol.row_dual), strict=True))
         if status is Status.INFEASIBLE and iis:
-            names = list(lp.row_names_)
-            res.conflict = [names[r] if r < len(names) else f"row{r}" for r in run.iis_rows()]
+            res.conflict = [rows[r] if r < len(rows) else f"row{r}" for r in run.iis_rows()]
         res.log_tail = run.log()
         return res
     finally:

@@ -52,3 +52,34 @@ def solve_linear_model_pdhg(model: Any, *, tol: float = 1e-6, time_limit: float 
         result.values = column_values(model.blocks, r.x)
         result.duals = row_values(model.families, r.y)
     return result
+
+
+def solve_file_pdhg(path: Any, *, tol: float = 1e-6, time_limit: float = 60.0,
+                    device: str = "auto", max_iter: int = 200_000) -> SolveResult:
+    """Solve an MPS or LP file (read by HiGHS) with PDHG; values and duals by the file's
+    names. Integer variables and quadratic objectives are refused, as for a formulation."""
+    from optiform.solvers.highs_backend import read_model_file
+    from optiform.solvers.pdhg import solve_lp_pdhg
+
+    fm = read_model_file(path)
+    stats: dict[str, Any] = {"variables": len(fm.col_names), "constraints": len(fm.row_names),
+                             "nonzeros": int(fm.A.nnz), "integer": int(fm.integer.sum()),
+                             "kind": "MILP" if fm.integer.any() else "LP"}
+    if fm.integer.any() or fm.quadratic:
+        what = "integer variables" if fm.integer.any() else "a quadratic objective"
+        return SolveResult(status=Status.ERROR, solver="pdhg", stats=stats,
+                           message=f"PDHG solves LPs only, and {path} has {what}",
+                           warnings=["leave out --solver (HiGHS) for it"])
+    r = solve_lp_pdhg(fm.c, fm.A, fm.row_lower, fm.row_upper, fm.col_lower, fm.col_upper,
+                      sense=fm.sense, offset=fm.offset, tol=tol, max_iter=max_iter,
+                      time_limit=time_limit, device=device)
+    status = STATUS_MAP[r.status]
+    stats.update(device=r.device, iterations=r.iterations, restarts=r.restarts,
+                 primal_residual=r.primal_residual, dual_residual=r.dual_residual, gap=r.gap)
+    result = SolveResult(status=status, objective=r.objective, solver="pdhg",
+                         solve_time=r.time, message=r.message, log_tail="\n".join(r.log[-30:]),
+                         stats=stats)
+    if status is Status.OPTIMAL:
+        result.values = dict(zip(fm.col_names, map(float, r.x), strict=True))
+        result.duals = dict(zip(fm.row_names, map(float, r.y), strict=True))
+    return result

@@ -72,3 +72,32 @@ def test_no_highs_banner_reaches_stdout_or_stderr(tmp_path: Path) -> None:
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "clean\n" and "HiGHS" not in done.stderr
+
+
+def test_an_mps_solve_gives_values_and_duals_by_the_files_names(shared_dir: Path) -> None:
+    import numpy as np
+
+    from optiform.solvers.highs_backend import read_model_file
+
+    path = shared_dir / "data" / "mps" / "netlib" / "afiro.mps"
+    res = solve_mps(path)
+    fm = read_model_file(path)
+    assert list(res.values) == fm.col_names and list(res.duals) == fm.row_names
+    x = np.array(list(res.values.values()))
+    assert float(fm.c @ x) + fm.offset == pytest.approx(res.objective, rel=1e-9)
+    activity = fm.A @ x
+    assert np.all(activity >= fm.row_lower - 1e-6) and np.all(activity <= fm.row_upper + 1e-6)
+    mip = solve_mps(shared_dir / "data" / "mps" / "highs" / "egout.mps")
+    assert mip.values and mip.duals == {}  # a MIP has no duals
+
+
+def test_pdhg_solves_an_mps_file_and_refuses_a_mip(shared_dir: Path) -> None:
+    from optiform.solvers.pdhg_backend import solve_file_pdhg
+
+    root = shared_dir / "data" / "mps"
+    lp = solve_file_pdhg(root / "netlib" / "afiro.mps", device="cpu")
+    assert lp.status is Status.OPTIMAL and lp.solver == "pdhg"
+    assert lp.objective == pytest.approx(-464.75314286, rel=1e-5)
+    assert len(lp.values) == 32 and len(lp.duals) == 27
+    mip = solve_file_pdhg(root / "highs" / "egout.mps", device="cpu")
+    assert mip.status is Status.ERROR and "integer variables" in mip.message
