@@ -85,9 +85,11 @@ def _set_elements(s: SetDef, tables: _Tables) -> list[Elem]:
 
 
 def _cell_elem(v: str) -> Elem:
+    """A table cell as a set element: an integer when the cell is one written plainly ("7"),
+    else the text ("07", a code such as a ZIP, stays text: 7 would lose its zero)."""
     v = v.strip()
     i = _as_int(v)
-    return i if i is not None else v
+    return i if i is not None and str(i) == v else v
 
 
 def _param_array(p: ParamDef, sets: dict[str, SetData], tables: _Tables) -> np.ndarray:

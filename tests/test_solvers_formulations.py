@@ -321,6 +321,19 @@ def test_a_table_cell_a_model_cannot_use_is_named(tmp_path: Path, rows: str,
     assert solve(d, data_dir=tmp_path).objective == pytest.approx(8)  # a repeated equal row
 
 
+def test_table_codes_with_leading_zeros_stay_codes(tmp_path: Path) -> None:
+    (tmp_path / "sites.csv").write_text("zip,cap\n02134,5\n2134,7\n01,1\n1,2\n")
+    d = {"sets": [{"name": "S", "source": {"file": "sites.csv", "column": "zip"}}],
+         "parameters": [{"name": "cap", "index": ["S"], "source": {
+             "file": "sites.csv", "column": "cap", "key": ["zip"]}}],
+         "variables": [{"name": "x", "index": ["S"]}],
+         "objective": {"sense": "max", "expression": "sum(x[s] for s in S) + x['02134']"},
+         "constraints": [{"name": "c", "for_each": "s in S", "expression": "x[s] <= cap[s]"}]}
+    res = solve(d, data_dir=tmp_path)  # "02134" and 2134 are two sites, "01" and 1 too
+    assert res.values["x"] == {"02134": 5, "2134": 7, "01": 1, "1": 2}
+    assert res.objective == pytest.approx(15 + 5)
+
+
 def test_non_finite_inline_values_are_refused() -> None:
     d = {"sets": [{"name": "P", "elements": ["A"]}],
          "parameters": [{"name": "c", "index": ["P"], "values": {"A": float("inf")}}],
