@@ -16,6 +16,7 @@ from typing import Any
 from optiform.errors import SolverError
 from optiform.solvers.data import ModelData
 from optiform.solvers.pyomo_build import PyomoBuild, build_pyomo, build_pyomo_model
+from optiform.solvers.pyomo_eval import ZERO_DENOMINATOR
 from optiform.solvers.pyomo_names import index_key
 from optiform.solvers.result import SolveResult, Status, tail
 from optiform.solvers.validate import ParsedModel
@@ -141,6 +142,9 @@ def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: fl
     if status is Status.INFEASIBLE and solver == "scip":
         result.conflict = scip_conflict(opt, built, min(IIS_TIME_LIMIT, time_limit))
     result.message = result.message or _message(result, results.termination_condition.name)
+    if status is Status.INFEASIBLE and any(ZERO_DENOMINATOR in w for w in built.warnings):
+        result.message = ("the solver found no feasible point, but a denominator can be 0 "
+                          "(see the warnings): the division, not the constraints, may be why")
     return result
 
 

@@ -76,7 +76,8 @@ def build_pyomo_model(parsed: ParsedModel, data: ModelData) -> PyomoBuild:
     param_index = {p.name: list(p.index) for p in f.parameters}
 
     def evaluator(where: str, text: str) -> ScalarEvaluator:
-        return ScalarEvaluator(data, vardata, var_index, param_index, where, text)
+        return ScalarEvaluator(data, vardata, var_index, param_index, where, text,
+                               build.warnings)
 
     obj = evaluator("objective", f.objective.expression).value(parsed.objective, {})
     sense = pyo.maximize if f.objective.sense == "maximize" else pyo.minimize

@@ -19,6 +19,7 @@ from optiform.solvers.data import ModelData
 from optiform.solvers.expr import subscript_groups, target_names
 
 Env = dict[str, Any]
+ZERO_DENOMINATOR = "can be 0"
 MAX_BINDINGS = 5_000_000  # loop bindings one expression may visit on this (Python) route
 
 
@@ -58,7 +59,9 @@ class ScalarEvaluator:
 
     def __init__(self, data: ModelData, vardata: dict[str, np.ndarray],
                  var_index: dict[str, list[str]], param_index: dict[str, list[str]],
-                 where: str, text: str) -> None:
+                 where: str, text: str, warnings: list[str] | None = None) -> None:
+        self.warnings = warnings if warnings is not None else []
+        self._denominators: set[str] = set()  # denominators already checked for 0
         self.data = data
         self.vardata = vardata  # variable -> object array of Pyomo VarData, set positions
         self.var_index = var_index
@@ -215,6 +218,8 @@ class ScalarEvaluator:
             elif isinstance(op, ast.Div):
                 if is_number(b) and b == 0:
                     raise self.fail("division by zero", token=ast.unparse(node), env=env)
+                if not is_number(b):
+                    self._check_denominator(b, node)
                 out = a / b
             else:
                 out = a ** (int(b) if is_number(b) and float(b).is_integer() else b)
@@ -223,6 +228,22 @@ class ScalarEvaluator:
         if isinstance(out, complex) or (is_number(out) and not math.isfinite(out)):
             raise self.fail(f"{ast.unparse(node)} is not a finite real number", env=env)
         return out
+
+    def _check_denominator(self, b: Any, node: ast.AST) -> None:
+        """Warn (once per denominator text) when a denominator with variables can be 0: the
+        solver may then call the model infeasible, which would be false."""
+        text = ast.unparse(node.right) if isinstance(node, ast.BinOp) else ast.unparse(node)
+        if text in self._denominators:
+            return
+        self._denominators.add(text)
+        from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
+
+        lo, hi = compute_bounds_on_expr(b)
+        if (lo is None or lo <= 0) and (hi is None or hi >= 0):
+            self.warnings.append(
+                f"{self.where}: the denominator {text} {ZERO_DENOMINATOR} (its variables' "
+                "bounds allow it); bound it away from 0 or multiply through, else the solver "
+                "may call the model infeasible")
 
     def _call(self, node: ast.Call, env: Env) -> Any:
         import pyomo.environ as pyo

@@ -198,3 +198,17 @@ def test_a_time_limit_stops_scip_with_the_time_limit_status() -> None:
     r = pyomo_solve(example("orders_minlp.json"), time_limit=0.0)
     assert r.status is Status.TIME_LIMIT
     assert "maxTimeLimit" in r.message
+
+
+def test_a_denominator_that_can_be_0_is_named_beside_an_infeasible_verdict() -> None:
+    d = {"variables": [{"name": "x", "ub": 10}, {"name": "y", "ub": 10}],
+         "objective": {"sense": "maximize", "expression": "x / y"},
+         "constraints": [{"name": "c", "expression": "x + y <= 8"}]}
+    r = solve_formulation(Formulation.from_dict(d))
+    assert any("the denominator y can be 0" in w for w in r.warnings)
+    if r.status is Status.INFEASIBLE:  # x = y = 1 is feasible: say what may be behind it
+        assert "a denominator can be 0" in r.message
+    d["variables"][1]["lb"] = 1
+    r = solve_formulation(Formulation.from_dict(d))
+    assert r.objective == pytest.approx(7, rel=1e-6)
+    assert not any("can be 0" in w for w in r.warnings)
