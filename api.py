@@ -6,14 +6,17 @@ answer = Assistant().solve("A bakery makes bread and cakes ... maximize profit."
 print(answer.explanation)
 ```
 Threads: pass ``thread_id`` and a later ``solve`` in the same thread revises the previous
-model (state kept by a SQLite checkpointer in the user data directory unless one is given).
+model (state kept by a SQLite checkpointer in the user data directory unless one is given);
+turns of one thread run one after another, also when asked for at once.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +60,14 @@ class Assistant:
         self._overrides = {k: v for k, v in (("solve", solve), ("export", export),
                                              ("run_code", run_code)) if v is not None}
         self._graphs: dict[bool, Any] = {}
+        self._thread_locks: dict[str, threading.RLock] = {}
+        self._locks_lock = threading.Lock()
+
+    def _thread_lock(self, thread_id: str) -> threading.RLock:
+        """One lock per thread id: turns of a thread run one after another (two at once would
+        both revise the same turn, and one would be lost)."""
+        with self._locks_lock:
+            return self._thread_locks.setdefault(thread_id, threading.RLock())
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -134,7 +145,8 @@ class Assistant:
         """Solve one problem (or continue a thread). Overrides: any Deps option, e.g.
         ``samples=3``, ``max_repairs=1``, ``code_strategy=True``."""
         state, config, deps = self._prepare(text, data, thread_id, overrides)
-        final = self._graph(thread_id is not None).invoke(state, config, context=deps)
+        with self._thread_lock(thread_id) if thread_id is not None else nullcontext():
+            final = self._graph(thread_id is not None).invoke(state, config, context=deps)
         return _to_answer(final, thread_id)
 
     def stream(self, text: str, data: Mapping[str, Any] | None = None,
@@ -148,12 +160,13 @@ class Assistant:
                                             {"stream_tokens": tokens, **overrides})
         graph = self._graph(thread_id is not None)
         final: dict[str, Any] | None = None
-        for mode, chunk in graph.stream(state, config, context=deps,
-                                        stream_mode=["custom", "values"]):
-            if mode == "custom":
-                yield Event.model_validate(chunk)
-            else:
-                final = chunk
+        with self._thread_lock(thread_id) if thread_id is not None else nullcontext():
+            for mode, chunk in graph.stream(state, config, context=deps,
+                                            stream_mode=["custom", "values"]):
+                if mode == "custom":
+                    yield Event.model_validate(chunk)
+                else:
+                    final = chunk
         answer = _to_answer(final or {}, thread_id)
         yield Event(type="answer", node="answer", answer=answer,
                     data={"status": answer.status, "objective": answer.objective,

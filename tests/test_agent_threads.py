@@ -92,3 +92,22 @@ def test_a_third_turn_sees_the_whole_thread():
     prompt = llm.requests[0]["messages"][-1].content
     assert "A shop makes chairs" in prompt and "Then: Make at least 2 tables." in prompt
     assert '"min_tables":"tables >= 2"' in prompt
+
+
+def test_turns_asked_for_at_once_in_one_thread_all_count():
+    import threading
+    import time
+
+    def slow_solver(f, **kw):
+        time.sleep(0.2)  # long enough that the turns would overlap
+        return solver(f, **kw)
+
+    assistant = Assistant(load_settings(library=False), llm=FakeLLM(default=FIRST),
+                          checkpointer=memory_checkpointer(), solve=slow_solver, export=None)
+    workers = [threading.Thread(target=assistant.solve, args=(f"{SHOP} ({i})",),
+                                kwargs={"thread_id": "together"}) for i in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert len(assistant.history("together")) == 3  # before the per-thread lock: 1 of 3
