@@ -128,7 +128,8 @@ class Assistant:
         if data:
             from optiform.agent.tables import prepare_tables
 
-            folder = _SAFE.sub("_", thread_id) if thread_id else uuid.uuid4().hex
+            # "thread-" keeps an id such as ".." a name inside tables/, never its parent
+            folder = f"thread-{_SAFE.sub('_', thread_id)}" if thread_id else uuid.uuid4().hex
             dest = Path(self.settings.data_dir) / "tables" / folder
             state["tables"] = prepare_tables(data, dest)
             state["data_dir"] = str(dest)

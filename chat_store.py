@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from optiform.errors import InputError
+from optiform.errors import InputError, OptiformError
 
 CHAT_FILE = "chat.sqlite"
 TITLE_CHARS = 60
@@ -80,16 +80,27 @@ class ChatStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False)
-        self._conn.executescript(_SCHEMA)
+        self._db: sqlite3.Connection | None = sqlite3.connect(str(self.path),
+                                                              check_same_thread=False)
+        self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise OptiformError("this chat is closed",
+                                hint="open a new one: Assistant.chat(thread_id) continues the "
+                                     "thread")
+        return self._db
 
     @classmethod
     def default(cls, data_dir: Path) -> ChatStore:
         return cls(Path(data_dir) / CHAT_FILE)
 
     def close(self) -> None:
-        self._conn.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     # -- threads --------------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from optiform.errors import InputError
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult, Status
 
@@ -24,7 +25,7 @@ SolverName = Literal["auto", "highs", "scip", "pdhg"]
 
 
 def solve_formulation(
-    f: Formulation,
+    f: Formulation | dict[str, Any] | str,
     *,
     solver: str = "auto",
     time_limit: float = 60.0,
@@ -38,6 +39,11 @@ def solve_formulation(
 
     if solver not in ("auto", "highs", "scip", "pdhg"):
         raise SolverError(f"unknown solver {solver!r}", hint="choose auto, highs, scip or pdhg")
+    f = as_formulation(f)
+    if not time_limit > 0:
+        raise InputError(f"time_limit must be more than 0 seconds, not {time_limit}")
+    if not mip_gap >= 0:
+        raise InputError(f"mip_gap must be 0 or more, not {mip_gap}", hint="e.g. 1e-6")
     t0 = time.perf_counter()
     parsed = parse_model(f)
     data = load_data(f, data_dir)
@@ -82,6 +88,20 @@ def solve_formulation(
         result.warnings.append(f"solved with SCIP: {reason}")
     result.build_time = max(result.build_time, 0.0)
     return result
+
+
+def as_formulation(f: Any) -> Formulation:
+    """A Formulation, or a dict or JSON text of one; an InputError for anything else."""
+    if isinstance(f, Formulation):
+        return f
+    if isinstance(f, dict):
+        return Formulation.from_dict(f)
+    if isinstance(f, str):
+        return Formulation.from_json(f)
+    raise InputError(f"a formulation is a Formulation, a dict or JSON text, not a "
+                     f"{type(f).__name__}",
+                     hint="Formulation.load(path) reads a file; `optiform export --schema` "
+                          "prints the schema")
 
 
 def _curvature(sense: str) -> str:

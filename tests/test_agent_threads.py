@@ -111,3 +111,12 @@ def test_turns_asked_for_at_once_in_one_thread_all_count():
     for w in workers:
         w.join(60)
     assert len(assistant.history("together")) == 3  # before the per-thread lock: 1 of 3
+
+
+def test_a_thread_id_of_dots_keeps_its_tables_inside_the_tables_folder(tmp_path):
+    settings = load_settings(library=False, data_home=tmp_path)
+    with Assistant(settings, llm=FakeLLM(default=FIRST), checkpointer=memory_checkpointer(),
+                   solve=solver, export=None) as assistant:
+        assistant.solve(SHOP, {"prices": {"item": ["chair"], "price": [30]}}, thread_id="..")
+    assert (tmp_path / "tables" / "thread-.." / "prices.csv").is_file()
+    assert not (tmp_path / "prices.csv").exists()  # ".." was the data folder itself

@@ -305,6 +305,18 @@ def test_ctrl_c_cancels_a_turn_and_leaves_the_thread_as_it_was(tmp_path: Path) -
     assert len(solved) == 2  # the cancelled turn never reached the solver
 
 
+def test_a_closed_chat_says_so(tmp_path: Path) -> None:
+    from optiform.errors import OptiformError
+
+    settings = load_settings(backend="fake", library=False, data_home=tmp_path)
+    with Assistant(settings, llm=FakeLLM([])) as assistant:
+        chat = assistant.chat()
+        chat.close()
+        with pytest.raises(OptiformError, match="this chat is closed"):
+            chat.turns()
+        chat.close()  # twice is fine
+
+
 def test_assistant_chat_in_the_python_api(tmp_path: Path) -> None:
     settings = load_settings(backend="fake", library=False, data_home=tmp_path)
     llm = FakeLLM([farm("farm_1"), farm("farm_2_corn_cap")])

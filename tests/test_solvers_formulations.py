@@ -3,6 +3,7 @@ or with scipy (linprog / milp) on the same data."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -567,3 +568,17 @@ def test_for_each_heads_over_tuple_sets(head: str, rows: int) -> None:
         "constraints": [{"name": "c", "for_each": head, "expression": "y['a', 'b', 1] <= 1"}],
     }
     assert solve(d).stats["constraints"] == rows
+
+
+def test_solve_formulation_takes_a_dict_or_json_and_checks_its_limits() -> None:
+    from optiform.errors import InputError
+
+    d = {"variables": [{"name": "x", "ub": 3}], "objective": {"sense": "max", "expression": "x"}}
+    assert solve_formulation(d).objective == pytest.approx(3)
+    assert solve_formulation(json.dumps(d)).objective == pytest.approx(3)
+    with pytest.raises(InputError, match="a formulation is a Formulation, a dict or JSON text"):
+        solve_formulation(None)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="time_limit must be more than 0"):
+        solve_formulation(d, time_limit=-1)
+    with pytest.raises(InputError, match="mip_gap must be 0 or more"):
+        solve_formulation(d, mip_gap=-0.5)
