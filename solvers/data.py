@@ -194,7 +194,8 @@ class _Tables:
                 rows = list(csv.reader(fh))
         except FileNotFoundError:
             raise DataError(f"data file {path} not found",
-                            hint="pass the table with --data or fix the file name") from None
+                            hint=f"tables are read from {self.data_dir}: fix the file name, or "
+                                 "name the folder (solve --data-dir DIR)") from None
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise DataError(f"cannot read data file {path}: {exc}",
                             hint="save it as UTF-8 CSV with a header row") from None

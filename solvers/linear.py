@@ -18,7 +18,13 @@ from optiform.solvers import algebra as al
 from optiform.solvers.algebra import Lin, NonLinear, Quad
 from optiform.solvers.data import ModelData
 from optiform.solvers.evaluate import Evaluator, VarBlock, count_axes
-from optiform.solvers.linear_checks import HUGE, bad_message, check_defined, check_finite
+from optiform.solvers.linear_checks import (
+    HUGE,
+    bad_hint,
+    bad_message,
+    check_defined,
+    check_finite,
+)
 from optiform.solvers.strict import NON_STRICT, common_denominator
 from optiform.solvers.validate import ParsedConstraint, ParsedModel
 from optiform.solvers.values import element_text, product_keys
@@ -188,9 +194,10 @@ def _objective(parsed: ParsedModel, data: ModelData, blocks: dict[str, VarBlock]
     val = ev.value(parsed.objective)
     lin = val.lin if isinstance(val, Quad) else val
     if np.any(lin.bad):
-        raise FormulationError(bad_message(ev, ()), where="objective",
-                               expression=f.objective.expression,
-                               hint="give the missing values or restrict the sum with 'if'")
+        message = bad_message(ev, ())
+        raise FormulationError(message, where="objective", expression=f.objective.expression,
+                               hint=bad_hint(message, "give the missing values or restrict the "
+                                                      "sum with 'if'"))
     coefs, idx = _flatten_terms(lin.terms)
     c = np.bincount(idx, weights=coefs, minlength=n).astype(float)
     offset = float(np.sum(lin.const))

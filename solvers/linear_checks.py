@@ -28,11 +28,22 @@ def check_defined(pc: ParsedConstraint, ev: Evaluator, bad: np.ndarray, mask: np
     where = tuple(int(w) for w in np.argwhere(bad)[0]) if bad.ndim else ()
     heads = [", ".join(target_names(g.target)) for g in pc.generators]
     binding = ", ".join(f"{h}={_label(labels[k][where[k]])}" for k, h in enumerate(heads))
+    message = bad_message(ev, where[:len(heads)])
     raise FormulationError(
-        bad_message(ev, where[:len(heads)]) + (f" when {binding}" if binding else ""),
+        message + (f" when {binding}" if binding else ""),
         where=f"constraint '{pc.name}'", expression=pc.source,
-        hint="add a condition to for_each (e.g. 'if t > 1') or give the missing value",
+        hint=bad_hint(message, "add a condition to for_each (e.g. 'if t > 1') or give the "
+                               "missing value"),
     )
+
+
+def bad_hint(message: str, missing: str) -> str:
+    """The hint for an undefined value: ``missing`` when a value or element is missing, else
+    (a division by zero, log or sqrt of a negative) what to do about the arithmetic."""
+    if "no value" in message or "missing values" in message or "not an element" in message:
+        return missing
+    return ("skip the bindings where it is undefined with a condition (e.g. 'if d[i] > 0'), or "
+            "fix the data that makes it so")
 
 
 def _label(e: Any) -> str:

@@ -238,7 +238,10 @@ class ScalarEvaluator:
         self._denominators.add(text)
         from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
 
-        lo, hi = compute_bounds_on_expr(b)
+        try:
+            lo, hi = compute_bounds_on_expr(b)
+        except Exception:  # a node fbbt does not know (our abs): no verdict, no warning
+            return
         if (lo is None or lo <= 0) and (hi is None or hi >= 0):
             self.warnings.append(
                 f"{self.where}: the denominator {text} {ZERO_DENOMINATOR} (its variables' "

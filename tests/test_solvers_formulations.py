@@ -582,3 +582,18 @@ def test_solve_formulation_takes_a_dict_or_json_and_checks_its_limits() -> None:
         solve_formulation(d, time_limit=-1)
     with pytest.raises(InputError, match="mip_gap must be 0 or more"):
         solve_formulation(d, mip_gap=-0.5)
+
+
+def test_a_division_by_zero_gets_a_hint_about_the_zero_not_about_missing_values() -> None:
+    d = {"sets": [{"name": "I", "elements": [1, 2]}],
+         "parameters": [{"name": "d", "index": ["I"], "values": [2, 0]}],
+         "variables": [{"name": "x", "index": ["I"], "ub": 3}],
+         "objective": {"sense": "max", "expression": "sum(x[i] / d[i] for i in I)"}}
+    with pytest.raises(FormulationError, match="division by zero") as err:
+        solve(d)
+    assert "if d[i] > 0" in (err.value.hint or "") and "missing" not in (err.value.hint or "")
+    d["constraints"] = [{"name": "c", "for_each": "i in I", "expression": "x[i] / d[i] <= 1"}]
+    d["objective"]["expression"] = "sum(x[i] for i in I)"
+    with pytest.raises(FormulationError, match="division by zero") as err:
+        solve(d)
+    assert "if d[i] > 0" in (err.value.hint or "")
