@@ -100,8 +100,10 @@ class Evaluator:
         # undefined values met while evaluating (message, where): read only on the error path
         self.issues: list[tuple[str, np.ndarray]] = []
 
-    def fail(self, msg: str, token: str | None = None) -> FormulationError:
-        return FormulationError(msg, where=self.where, expression=self.text, token=token)
+    def fail(self, msg: str, token: str | None = None,
+             hint: str | None = None) -> FormulationError:
+        return FormulationError(msg, where=self.where, expression=self.text, token=token,
+                                hint=hint)
 
     # -- loops ----------------------------------------------------------------------------
 
@@ -141,7 +143,10 @@ class Evaluator:
     def scalar_int(self, node: ast.expr) -> int:
         v = self.value(node)
         if not (isinstance(v, Lin) and v.is_const and v.const.size == 1):
-            raise self.fail("range() bounds must be numbers", token=ast.unparse(node))
+            raise self.fail("range() bounds must be numbers, not loop variables or "
+                            "variables", token=ast.unparse(node),
+                            hint="to run up to a loop variable, filter its set: "
+                                 "'sum(x[s] for s in T if s <= t)'")
         f = float(v.const.reshape(-1)[0])
         if not np.isfinite(f) or not f.is_integer() or bool(np.any(v.bad)):
             raise self.fail(f"range() bound {f:g} is not an integer", token=ast.unparse(node))

@@ -416,3 +416,16 @@ def test_fuzz_for_each_heads(head: str) -> None:
     extra = FUZZ_MODEL.constraints[0].model_copy(update={
         "name": "extra", "expression": "y <= 5", "for_each": head})
     _run(FUZZ_MODEL.model_copy(update={"constraints": [*FUZZ_MODEL.constraints, extra]}))
+
+
+def test_a_range_up_to_a_loop_variable_gets_the_filter_that_does_it() -> None:
+    f = Formulation.from_dict({
+        "sets": [{"name": "T", "elements": [1, 2, 3]}],
+        "variables": [{"name": "x", "index": ["T"], "ub": 5}],
+        "objective": {"sense": "max", "expression": "sum(x[t] for t in T)"},
+        "constraints": [{"name": "cum", "for_each": "t in T",
+                         "expression": "sum(x[s] for s in range(1, t + 1)) <= 2*t"}]})
+    with pytest.raises(FormulationError, match=r"range\(\) bounds must be numbers") as err:
+        solve_formulation(f)
+    assert err.value.hint == "to run up to a loop variable, filter its set: " \
+        "'sum(x[s] for s in T if s <= t)'"
