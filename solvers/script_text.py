@@ -118,7 +118,9 @@ def main(time_limit=60.0):
         if found or status not in ("unknown", "error"):
             break
     print(f"solver: {name}, status: {status}")
-    if not found:
+    # an unbounded model comes with a feasible point, but its objective is no answer
+    if not found or status in ("unbounded", "infeasibleOrUnbounded", "provenInfeasible",
+                               "locallyInfeasible"):
         print(json.dumps({"status": status, "objective": None, "values": {}}))
         return 1
     results.solution_loader.load_vars()

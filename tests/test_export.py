@@ -68,6 +68,15 @@ def test_exported_infeasible_script_says_so(tmp_path: Path) -> None:
     assert record["status"] == "provenInfeasible"
 
 
+def test_exported_unbounded_script_prints_no_objective(tmp_path: Path) -> None:
+    f = Formulation.from_dict({"variables": [{"name": "x"}, {"name": "y"}],
+                               "objective": {"sense": "max", "expression": "x"},
+                               "constraints": [{"name": "c", "expression": "x == y"}]})
+    proc, objective, record = run_script(to_pyomo_script(f), tmp_path)
+    assert proc.returncode == 1 and objective is None  # it printed "objective: 1.0"
+    assert record == {"status": "unbounded", "objective": None, "values": {}}
+
+
 AWKWARD = {
     "name": "awkward names",
     "sets": [{"name": "m", "elements": ["a b", "c"]},
