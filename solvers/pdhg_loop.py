@@ -183,7 +183,9 @@ class Pdhg:
                       f"{pviol / pdec:.1e})"
                 if primal_ok:
                     return "unbounded", ray
-                return "infeasible_or_unbounded", ray + "; no feasible point was found"
+                return "infeasible_or_unbounded", ray + ("; the iterates had not reached a "
+                                                         "feasible point yet, so whether one "
+                                                         "exists is not known")
         return None
 
     def _log(self, m: Measure, kind: str) -> None:
