@@ -289,6 +289,8 @@ def test_set_mixing_tuple_sizes_and_duplicate_elements() -> None:
     d = model()
     d["sets"] = [{"name": "Plants", "elements": ["a", "a"]}, *d["sets"][1:]]
     assert "duplicate element 'a'" in str(fails(d))
+    d["sets"] = [{"name": "Plants", "elements": [1, "1", 2]}, *d["sets"][1:]]
+    assert "elements 1 and '1' read the same" in str(fails(d))  # their values shared a key
 
 
 def test_bad_bounds_and_shapes() -> None:
