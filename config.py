@@ -222,7 +222,7 @@ def load_settings(**overrides: Any) -> Settings:
         close = difflib.get_close_matches(unknown[0], list(Settings.model_fields), n=1)
         raise ConfigError(f"unknown setting {unknown[0]!r}",
                           hint=f"did you mean {close[0]!r}?" if close else
-                          "`optiform model info` and the README's settings table list them")
+                          "`optiform model settings` lists them")
     try:
         return Settings(**clean)
     except ValidationError as exc:
@@ -232,3 +232,15 @@ def load_settings(**overrides: Any) -> Settings:
             f"invalid setting {loc!r}: {first['msg']}",
             hint=f"check OPTIFORM_{loc.upper()} and {config_file()}",
         ) from exc
+
+
+def settings_rows() -> list[tuple[str, str, str, str]]:
+    """Every setting as (name, environment variable, default, description), in the order
+    Settings declares them: what `optiform model settings` prints and the README lists."""
+    rows = []
+    for name, spec in Settings.model_fields.items():
+        default = spec.default
+        shown = "-" if default is None else str(default).lower() if isinstance(default, bool) \
+            else str(default)
+        rows.append((name, f"OPTIFORM_{name.upper()}", shown, spec.description or ""))
+    return rows

@@ -10,13 +10,16 @@ relative objective error of PDHG against HiGHS. Problems: a random N x N transpo
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-MPS_DIR = Path("/work/shared/data/mps")
+# ../shared beside the repository (or $OPTIFORM_SHARED): the team's folder of test instances
+MPS_DIR = Path(os.environ.get("OPTIFORM_SHARED") or Path(__file__).resolve().parents[2]
+               / "shared") / "data" / "mps"
 NETLIB = ("afiro", "sc50a", "adlittle")
 
 Problem = tuple[np.ndarray, sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]
@@ -83,6 +86,8 @@ def main() -> None:
     problems: list[tuple[str, Problem]] = [(f"transport {args.n}x{args.n}", transport(args.n))]
     problems += [(f"netlib/{n}", read_mps(args.mps_dir / "netlib" / f"{n}.mps")) for n in NETLIB
                  if (args.mps_dir / "netlib" / f"{n}.mps").exists()]
+    if len(problems) == 1:
+        print(f"(no netlib instances in {args.mps_dir}; --mps-dir names the folder)")
     head = (f"{'problem':<20} {'rows':>6} {'cols':>7} {'nnz':>8} {'status':<10} {'iters':>7} "
             f"{'restarts':>8} {'pdhg s':>8} {'highs s':>8} {'rel obj err':>11}")
     print(head)

@@ -11,6 +11,8 @@ import typer
 from optiform.commands.failure import fail
 from optiform.errors import OptiformError
 
+SECRET_SETTINGS = ("api_key", "server_token")
+
 
 def model_info(settings: Any) -> dict[str, Any]:
     """What is configured, without loading a model or building a client."""
@@ -70,6 +72,36 @@ def register(app: typer.Typer) -> None:
         width = max(len(k) for k in data)
         for key, value in data.items():
             typer.echo(f"{key:<{width}}  {value}")
+
+    @model_app.command("settings")
+    def settings_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+        """Every setting: its environment variable, default, value now and meaning. Set one as
+        OPTIFORM_NAME, in the config file (name = value) or as a Python keyword."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from optiform.config import config_file, load_settings, settings_rows
+
+        try:
+            now = load_settings()
+        except OptiformError as err:
+            raise fail(err) from err
+        rows = []
+        for name, env, default, meaning in settings_rows():
+            value = getattr(now, name)
+            shown = "-" if value is None else "(set)" if name in SECRET_SETTINGS else \
+                str(value).lower() if isinstance(value, bool) else str(value)
+            rows.append({"name": name, "env": env, "default": default, "value": shown,
+                         "meaning": meaning})
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        table = Table(title=f"settings (config file: {config_file()})", title_justify="left")
+        for column in ("name", "env", "default", "value", "meaning"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row.values())
+        Console().print(table)
 
     @model_app.command("fetch")
     def fetch(

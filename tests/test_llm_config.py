@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from optiform.agent.fake import FakeLLM
@@ -80,3 +82,27 @@ def test_invalid_setting_is_a_config_error(monkeypatch):
     monkeypatch.setenv("OPTIFORM_N_CTX", "12")
     with pytest.raises(ConfigError, match="n_ctx"):
         load_settings()
+
+
+def test_the_readme_lists_every_setting_as_model_settings_prints_it() -> None:
+    from optiform.config import settings_rows
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for name, env, default, _ in settings_rows():
+        assert f"| `{name}` | `{env}` | {default.replace('|', chr(92) + '|')} |" in readme, name
+
+
+def test_model_settings_shows_values_and_hides_secrets(monkeypatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from optiform.cli import build_app
+
+    monkeypatch.setenv("OPTIFORM_SAMPLES", "3")
+    monkeypatch.setenv("OPTIFORM_API_KEY", "sk-do-not-print")
+    r = CliRunner().invoke(build_app(), ["model", "settings", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = {row["name"]: row for row in json.loads(r.stdout)}
+    assert rows["samples"]["value"] == "3" and rows["samples"]["default"] == "1"
+    assert rows["api_key"]["value"] == "(set)" and "sk-do-not-print" not in r.stdout
