@@ -1,4 +1,5 @@
-"""`optiform model`: the LLM backend in use (info), its speed (bench), the embedded file (fetch)."""
+"""`optiform model`: the LLM backend in use (info), every setting (settings), its speed (bench),
+the embedded file (fetch)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def model_info(settings: Any) -> dict[str, Any]:
 
 
 def register(app: typer.Typer) -> None:
-    model_app = typer.Typer(help="The language model: info, bench, fetch.", no_args_is_help=True)
+    model_app = typer.Typer(help="The language model and the settings: info, settings, bench, "
+                            "fetch.", no_args_is_help=True)
     app.add_typer(model_app, name="model")
 
     @model_app.command("info")
