@@ -63,9 +63,12 @@ class Assistant:
         self._thread_locks: dict[str, threading.RLock] = {}
         self._locks_lock = threading.Lock()
 
-    def _thread_lock(self, thread_id: str) -> threading.RLock:
+    def _turn_lock(self, thread_id: str | None) -> Any:
         """One lock per thread id: turns of a thread run one after another (two at once would
-        both revise the same turn, and one would be lost)."""
+        both revise the same turn, and one would be lost); a turn without a thread needs none.
+        Reentrant, so a turn's own code may start another in its thread without a deadlock."""
+        if thread_id is None:
+            return nullcontext()
         with self._locks_lock:
             return self._thread_locks.setdefault(thread_id, threading.RLock())
 
@@ -145,8 +148,8 @@ class Assistant:
               **overrides: Any) -> Answer:
         """Solve one problem (or continue a thread). Overrides: any Deps option, e.g.
         ``samples=3``, ``max_repairs=1``, ``code_strategy=True``."""
-        state, config, deps = self._prepare(text, data, thread_id, overrides)
-        with self._thread_lock(thread_id) if thread_id is not None else nullcontext():
+        with self._turn_lock(thread_id):  # its tables are written inside it too
+            state, config, deps = self._prepare(text, data, thread_id, overrides)
             final = self._graph(thread_id is not None).invoke(state, config, context=deps)
         return _to_answer(final, thread_id)
 
@@ -157,11 +160,11 @@ class Assistant:
         attempt, error; the last event has type 'answer' and carries the Answer."""
         from optiform.agent.events import Event
 
-        state, config, deps = self._prepare(text, data, thread_id,
-                                            {"stream_tokens": tokens, **overrides})
-        graph = self._graph(thread_id is not None)
         final: dict[str, Any] | None = None
-        with self._thread_lock(thread_id) if thread_id is not None else nullcontext():
+        with self._turn_lock(thread_id):  # its tables are written inside it too
+            state, config, deps = self._prepare(text, data, thread_id,
+                                                {"stream_tokens": tokens, **overrides})
+            graph = self._graph(thread_id is not None)
             for mode, chunk in graph.stream(state, config, context=deps,
                                             stream_mode=["custom", "values"]):
                 if mode == "custom":

@@ -149,8 +149,10 @@ def validation_error_body(errors: Sequence[Any]) -> dict[str, Any]:
 
 
 def unexpected_error_body(exc: BaseException) -> dict[str, Any]:
+    """A failure that is a bug: its kind only (its text may hold paths or internals); the
+    server log has the traceback."""
     return {"error": {"type": "InternalError",
-                      "message": f"the server failed: {type(exc).__name__}: {exc}",
+                      "message": f"the server failed ({type(exc).__name__})",
                       "hint": "this is a bug in optiform; the server log has the traceback"}}
 
 

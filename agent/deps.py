@@ -117,14 +117,15 @@ class Deps:
             "max_problem_chars": settings.max_problem_chars,
         }
         given = {k: v for k, v in overrides.items() if v is not None}
-        check_options(given, {f.name for f in dataclasses.fields(cls)} - {"llm"})
-        values.update(given)
+        values.update(check_options(given, {f.name for f in dataclasses.fields(cls)} - {"llm"}))
         return cls(llm=llm, **values)
 
 
-def check_options(options: dict[str, Any], known: set[str]) -> None:
-    """An InputError for an option the agent does not know, or a value a setting of the same
-    name would refuse (``max_repairs="x"`` failed deep in the graph)."""
+def check_options(options: dict[str, Any], known: set[str]) -> dict[str, Any]:
+    """``options`` as the settings of the same names read them (``"2"`` -> 2, ``"no"`` ->
+    False); an InputError for an option the agent does not know, or a value such a setting
+    would refuse (``max_repairs="x"`` failed deep in the graph)."""
+    out = dict(options)
     from typing import Annotated
 
     from pydantic import TypeAdapter, ValidationError
@@ -145,10 +146,11 @@ def check_options(options: dict[str, Any], known: set[str]) -> None:
         try:
             kind = Annotated[spec.annotation, *spec.metadata] if spec.metadata \
                 else spec.annotation
-            TypeAdapter(kind).validate_python(value)
+            out[name] = TypeAdapter(kind).validate_python(value)
         except ValidationError as exc:
             raise InputError(f"option {name}={value!r}: {exc.errors()[0]['msg']}",
                              hint=spec.description) from None
+    return out
 
 
 def _stream_accepts_schema(llm: LLM) -> bool:

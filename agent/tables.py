@@ -4,7 +4,7 @@ for the prompt, read back as rows for the code strategy.
 A table is a path to a CSV file (or a TSV file, or a JSON file holding a list of rows or an
 object of columns), a DataFrame-like object (anything with ``to_csv``), a mapping of column ->
 list of values, or a list of row mappings. A table a model cannot use (no rows, a row of the
-wrong width, unnamed or twice-named columns) is a DataError before any LLM sees it.
+wrong width, a twice-named column) is a DataError before any LLM sees it.
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
         kind = src.suffix.lower()
         if kind == ".json":
             return write_table(name, _json_table(src), dest)
-        if kind == ".tsv":
-            return write_table(name, _tsv_rows(src), dest)
+        if kind == ".tsv":  # as CSV, cell for cell: the preview checks its widths and header
+            rows = _tsv_rows(src)
+            with target.open("w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh).writerows(rows)
+            return target
         if kind not in CSV_SUFFIXES:
             raise DataError(f"data table {src.name}: a {kind or 'suffix-less'} file is not a "
                             "table optiform reads",
@@ -106,16 +109,10 @@ def _json_table(src: Path) -> Any:
     return table
 
 
-def _tsv_rows(src: Path) -> list[dict[str, str]]:
+def _tsv_rows(src: Path) -> list[list[str]]:
     try:
         with src.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh, delimiter="\t")
-            header = next(reader, None)
-            if not header:
-                raise DataError(f"data table {src.name}: the file is empty",
-                                hint="the first row must name the columns")
-            return [dict(zip(header, row, strict=False)) for row in reader
-                    if any(cell.strip() for cell in row)]
+            return list(csv.reader(fh, delimiter="\t"))
     except UnicodeDecodeError as exc:
         raise DataError(f"data table {src.name}: not UTF-8 text ({exc.reason})",
                         hint="save the table as UTF-8") from None
@@ -151,10 +148,8 @@ def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
 
 
 def _check_header(file: str, columns: list[str]) -> None:
-    if "" in columns:
-        raise DataError(f"data table {file}: column {columns.index('') + 1} has no name",
-                        hint="the first row must name every column")
-    twice = sorted({c for c in columns if columns.count(c) > 1})
+    # an unnamed column is allowed: pandas writes its index so, and a trailing comma makes one
+    twice = sorted({c for c in columns if c and columns.count(c) > 1})
     if twice:
         raise DataError(f"data table {file}: column {twice[0]!r} is named twice",
                         hint="give every column its own name")
@@ -177,13 +172,19 @@ def prepare_tables(data: Mapping[str, Any], dest: Path) -> list[dict[str, Any]]:
 
 
 def _number(cell: str) -> Any:
+    """A cell as a number when it is one written plainly; a code such as "02134" stays text
+    (as the formulation path reads set elements)."""
     text = cell.strip()
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            continue
-    return text
+    try:
+        number = int(text)
+    except ValueError:
+        pass
+    else:
+        return number if str(number) == text else text
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def read_rows(data_dir: str | Path | None, file: str) -> list[dict[str, Any]]:

@@ -71,6 +71,15 @@ def _edited(ctx: typer.Context, insight_id: str, changes: dict[str, Any], reason
                              f"saved, and your text is in {kept}",
                              hint=f"fix it and give the changes as options, or edit again "
                                   f"and paste from {kept}") from None
+        problem = _edit_problem(changes, set(editable))
+        if problem:
+            kept = _keep_edit(text)
+            raise InputError(f"{problem}; nothing was saved, and your text is in {kept}",
+                             hint="edit again and paste from it")
+    else:
+        problem = _edit_problem(changes, set(changes))
+        if problem:
+            raise InputError(problem, hint="`optiform library show ID` shows the current text")
     if not changes:
         _console().print("no change")
         return
@@ -91,6 +100,22 @@ def _edited(ctx: typer.Context, insight_id: str, changes: dict[str, Any], reason
                          hint="`optiform library show ID` shows the current text") from None
     saved = store.save_revision(revised)
     _console().print(f"saved {saved.id} as version {saved.version}")
+
+
+_REQUIRED = ("taxonomy", "applies_when", "explanation", "wrong", "right")
+
+
+def _edit_problem(changes: dict[str, Any], known: set[str]) -> str | None:
+    """What makes an edit unusable: a field that is not an insight's, a value that is not
+    text, or a required field left blank; None when it is fine."""
+    for key, value in changes.items():
+        if key not in known:
+            return f"{key!r} is not a field of an insight (fields: {', '.join(sorted(known))})"
+        if not isinstance(value, str):
+            return f"{key} must be text, not {type(value).__name__}"
+        if key in _REQUIRED and not value.strip():
+            return f"{key} must not be blank"
+    return None
 
 
 def _keep_edit(text: str) -> Path:

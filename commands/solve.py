@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
         Exit codes: 0 optimal, 1 infeasible, unbounded, stopped at the time limit or given
         up after the repair rounds, 2 usage or input error, 3 solver or backend error.
         """
-        if time_limit <= 0:
+        if not time_limit > 0:  # NaN too
             raise fail(InputError(f"--time-limit must be more than 0 seconds, not {time_limit}",
                                   hint="e.g. --time-limit 30"), as_json=as_json)
         if text is not None or problem_file is not None or data or show or save_code:

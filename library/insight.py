@@ -63,24 +63,14 @@ class Taxonomy(_Model):
         return cls(domain=parts[0], category=parts[1], label=parts[2])
 
 
-def _not_blank(v: object) -> object:
-    if isinstance(v, str) and v and not v.strip():
-        raise ValueError("must not be blank")
-    return v
-
-
 class Condition(_Model):
     applies_when: str = Field(min_length=1, description="Cues in a problem that call for it.")
     not_applies_when: str = Field("", description="Look-alike cues where it must not be used.")
-
-    _filled = field_validator("applies_when")(_not_blank)
 
 
 class Example(_Model):
     wrong: str = Field(min_length=1, description="The mistaken formulation fragment.")
     right: str = Field(min_length=1, description="The corrected fragment.")
-
-    _filled = field_validator("wrong", "right")(_not_blank)
 
 
 class Counts(_Model):
@@ -119,8 +109,6 @@ class Insight(_Model):
     history: list[InsightVersion] = Field(default_factory=list)
     created_at: str = Field(default_factory=now_iso)
     updated_at: str = Field(default_factory=now_iso)
-
-    _filled = field_validator("explanation")(_not_blank)
 
     @field_validator("id")
     @classmethod

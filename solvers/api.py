@@ -40,10 +40,10 @@ def solve_formulation(
     if solver not in ("auto", "highs", "scip", "pdhg"):
         raise SolverError(f"unknown solver {solver!r}", hint="choose auto, highs, scip or pdhg")
     f = as_formulation(f)
-    if not time_limit > 0:
-        raise InputError(f"time_limit must be more than 0 seconds, not {time_limit}")
-    if not mip_gap >= 0:
-        raise InputError(f"mip_gap must be 0 or more, not {mip_gap}", hint="e.g. 1e-6")
+    if not isinstance(time_limit, (int, float)) or not time_limit > 0:
+        raise InputError(f"time_limit must be more than 0 seconds, not {time_limit!r}")
+    if not isinstance(mip_gap, (int, float)) or not mip_gap >= 0:
+        raise InputError(f"mip_gap must be 0 or more, not {mip_gap!r}", hint="e.g. 1e-6")
     t0 = time.perf_counter()
     parsed = parse_model(f)
     data = load_data(f, data_dir)

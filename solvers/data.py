@@ -92,6 +92,18 @@ def _cell_elem(v: str) -> Elem:
     return i if i is not None and str(i) == v else v
 
 
+def _key_position(sd: SetData, cell: str) -> int | None:
+    """Where a key cell's element sits in a set: the cell as written first ("01" when the set
+    holds the code "01"), then as a number ("01" for a set of months 1, 2, ...)."""
+    key = _cell_elem(cell)
+    i = sd.lookup.get(key)
+    if i is None and isinstance(key, str):
+        number = _as_int(key)
+        if number is not None:
+            i = sd.lookup.get(number)
+    return i
+
+
 def _param_array(p: ParamDef, sets: dict[str, SetData], tables: _Tables) -> np.ndarray:
     where = f"parameter '{p.name}'"
     if not p.index:
@@ -202,7 +214,8 @@ class _Tables:
         if not rows:
             raise DataError(f"data file {path} is empty", hint="add a header row and data")
         header = [h.strip() for h in rows[0]]
-        body = [(n, r) for n, r in enumerate(rows[1:], start=2) if any(c.strip() for c in r)]
+        body = [(n, _trim(r, len(header))) for n, r in enumerate(rows[1:], start=2)
+                if any(c.strip() for c in r)]
         for n, r in body:
             if len(r) != len(header):
                 raise DataError(f"{path}, row {n}: {len(r)} cells but {len(header)} columns",
@@ -228,6 +241,13 @@ class _Tables:
         return header.index(name)
 
 
+def _trim(row: list[str], width: int) -> list[str]:
+    """A row without the blank cells past the header's width (a trailing comma)."""
+    while len(row) > width and not row[-1].strip():
+        row = row[:-1]
+    return row
+
+
 def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], tables: _Tables,
                     shape: tuple[int, ...]) -> np.ndarray:
     where = f"parameter '{p.name}'"
@@ -241,8 +261,7 @@ def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], table
     for n, row in tables.numbered_rows(src.file):
         pos = []
         for kc, s in zip(kcols, p.index, strict=True):
-            key = _cell_elem(row[kc])
-            i = sets[s].lookup.get(key)
+            i = _key_position(sets[s], row[kc])
             if i is None:
                 break  # rows for elements outside the set are not part of this model
             pos.append(i)

@@ -313,8 +313,11 @@ def _orient(a: Lin, op: ast.cmpop, b: Lin) -> tuple[Lin, Lin | None, Lin | None,
 
 
 def _near_int(b: np.ndarray) -> np.ndarray:
+    """On the integer grid up to float noise: relative 1e-9, but never more than 1e-3 of a
+    step (a bound of 600000000.4 is not 600000000)."""
     with np.errstate(invalid="ignore"):
-        return np.isfinite(b) & (np.abs(b - np.round(b)) <= 1e-9 * np.maximum(1.0, np.abs(b)))
+        tol = np.minimum(1e-9 * np.maximum(1.0, np.abs(b)), 1e-3)
+        return np.isfinite(b) & (np.abs(b - np.round(b)) <= tol)
 
 
 def _floor(b: np.ndarray) -> np.ndarray:

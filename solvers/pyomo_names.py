@@ -80,12 +80,13 @@ def constraint_pieces(body: ast.Compare, variables: dict[str, int] | set[str]
                       ) -> list[tuple[ast.expr, ast.cmpop, ast.expr]] | None:
     """Split a chained comparison into pairwise pieces; None when it is a ranged constraint.
 
-    ``lo <= e <= hi`` (same direction, no variables at either end) stays one ranged
-    constraint; any other chain becomes one piece per comparison operator.
+    ``lo <= e <= hi`` (the same operator twice, no variables at either end) stays one ranged
+    constraint; any other chain, ``lo <= e < hi`` too (its ends differ in strictness), becomes
+    one piece per comparison operator.
     """
     ops = body.ops
     nodes = [body.left, *body.comparators]
-    if (len(ops) == 2 and _direction(ops[0]) == _direction(ops[1]) != 0
+    if (len(ops) == 2 and type(ops[0]) is type(ops[1]) and _direction(ops[0]) != 0
             and not mentions_variable(nodes[0], variables)
             and not mentions_variable(nodes[2], variables)):
         return None

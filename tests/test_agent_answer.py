@@ -121,7 +121,9 @@ def test_unusable_tables_are_data_errors(tmp_path, table):
     ("t.csv", "item,cost\nchair,30,2\ntable,50\n", r"t\.csv, row 2: 3 cells but 2 columns"),
     ("t.csv", "item,cost\nchair\n", r"row 2: 1 cells but 2 columns"),
     ("t.csv", "item,cost,cost\nchair,1,2\n", "column 'cost' is named twice"),
-    ("t.csv", "item,,cost\nchair,1,2\n", "column 2 has no name"),
+    ("t.tsv", "item\tcost\nchair\t30\t2\n", r"t\.csv, row 2: 3 cells but 2 columns"),
+    ("t.tsv", "item\tcost\tcost\nchair\t1\t2\n", "column 'cost' is named twice"),
+    ("t.tsv", "", "the file is empty"),
     ("t.json", "{not json", "not valid JSON"),
     ("t.json", '{"item": "chair"}', "the JSON is not a table"),
     ("t.xlsx", "PK", "a .xlsx file is not a table optiform reads"),
@@ -130,6 +132,16 @@ def test_table_files_a_model_cannot_use_are_named(tmp_path, name, content, error
     (tmp_path / name).write_text(content)
     with pytest.raises(DataError, match=error):
         prepare_tables({"t": tmp_path / name}, tmp_path / "data")
+
+
+def test_common_csv_shapes_are_read(tmp_path):
+    (tmp_path / "index.csv").write_text(",product,profit\n0,A,3\n1,B,5\n")  # pandas' index
+    (tmp_path / "trailing.csv").write_text("product,profit,\nA,3,\nB,5,\n")
+    (tmp_path / "rows.csv").write_text("product,profit\r\nA,3,\r\n\"B, large\",5\r\n")
+    infos = {i["name"]: i for i in prepare_tables(
+        {n: tmp_path / f"{n}.csv" for n in ("index", "trailing", "rows")}, tmp_path / "data")}
+    assert infos["index"]["columns"] == ["", "product", "profit"]
+    assert infos["trailing"]["n_rows"] == 2 and infos["rows"]["rows"][1] == ["B, large", "5"]
 
 
 def test_json_and_tsv_table_files_are_read_as_tables(tmp_path):
@@ -196,3 +208,12 @@ def test_a_misspelt_setting_is_named():
     with pytest.raises(ConfigError, match="unknown setting 'sample'") as err:
         load_settings(sample=3)
     assert err.value.hint == "did you mean 'samples'?"
+
+
+def test_agent_options_are_taken_as_their_settings_read_them():
+    from optiform.agent.deps import Deps
+    from optiform.config import load_settings
+
+    deps = Deps.from_settings(load_settings(library=False), llm=FakeLLM([]), max_repairs="2",
+                              code_strategy="no", samples=2.0)
+    assert deps.max_repairs == 2 and deps.code_strategy is False and deps.samples == 2

@@ -104,12 +104,17 @@ def test_turns_asked_for_at_once_in_one_thread_all_count():
 
     assistant = Assistant(load_settings(library=False), llm=FakeLLM(default=FIRST),
                           checkpointer=memory_checkpointer(), solve=slow_solver, export=None)
-    workers = [threading.Thread(target=assistant.solve, args=(f"{SHOP} ({i})",),
-                                kwargs={"thread_id": "together"}) for i in range(3)]
+    answers: list[str] = []
+
+    def turn(i: int) -> None:
+        answers.append(assistant.solve(f"{SHOP} ({i})", thread_id="together").status)
+
+    workers = [threading.Thread(target=turn, args=(i,)) for i in range(3)]
     for w in workers:
         w.start()
     for w in workers:
         w.join(60)
+    assert answers == ["optimal"] * 3  # every turn ran to its end
     assert len(assistant.history("together")) == 3  # before the per-thread lock: 1 of 3
 
 

@@ -129,8 +129,9 @@ def test_options_of_a_text_beside_a_formulation_are_named(cli) -> None:
     r = cli("solve", "--formulation", EXAMPLES / "transport.json", "--show", "code")
     assert r.exit_code == 2
     assert "--show apply only to a problem text" in r.stderr and "not both" not in r.stderr
-    r = cli("solve", "--formulation", EXAMPLES / "transport.json", "--time-limit", "0")
-    assert r.exit_code == 2 and "--time-limit must be more than 0" in r.stderr
+    for limit in ("0", "nan"):
+        r = cli("solve", "--formulation", EXAMPLES / "transport.json", "--time-limit", limit)
+        assert r.exit_code == 2 and "--time-limit must be more than 0" in r.stderr
 
 
 def test_error_text_is_printed_as_it_is_not_as_markup(cli, tmp_path: Path) -> None:

@@ -285,7 +285,8 @@ def test_ctrl_c_cancels_a_turn_and_leaves_the_thread_as_it_was(tmp_path: Path) -
                 left.wait(2)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    presser = threading.Thread(target=press_ctrl_c, daemon=True)
+    presser.start()
     started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):  # what Ctrl-C does while the model works
@@ -294,6 +295,8 @@ def test_ctrl_c_cancels_a_turn_and_leaves_the_thread_as_it_was(tmp_path: Path) -
             finally:
                 left.set()
     finally:
+        left.set()  # no press after this one (also if one landed in the finally above) ...
+        presser.join(10)  # ... and none in flight once Python's own handler is back
         signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 10 and not release.is_set()
     release.set()  # the model call still running in the worker ends; nothing comes of it

@@ -139,7 +139,8 @@ def test_script_steps_a_strict_row_with_rational_coefficients(tmp_path: Path) ->
         "variables": [{"name": "x", "domain": "integer", "ub": 100}],
         "objective": {"sense": "max", "expression": "x"},
         "constraints": [{"name": "s", "expression": "x / 2 < 2"},
-                        {"name": "r", "expression": "0.25 < x / 4 < 9"}]})
+                        {"name": "r", "expression": "0.25 < x / 4 < 9"},
+                        {"name": "mixed", "expression": "0 <= x < 3.5"}]})
     source = to_pyomo_script(f)
     assert "2 - 0.5" in source and "0.25 + 0.25" in source
     proc, objective, _ = run_script(source, tmp_path)

@@ -111,6 +111,24 @@ def test_edit_in_editor(app: typer.Typer, monkeypatch: pytest.MonkeyPatch,
     assert "Edited in the editor." in run(app, "show", "max-min")
 
 
+@pytest.mark.parametrize(("edit", "error"), [
+    ('{"taxonomy": 5}', "taxonomy must be text, not int"),
+    ('{"explanaton": "typo"}', "'explanaton' is not a field of an insight"),
+    ('{"wrong": "  "}', "wrong must not be blank")])
+def test_an_unusable_edit_in_the_editor_is_named_and_kept(app: typer.Typer, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          edit: str, error: str) -> None:
+    script = tmp_path / "ed.py"
+    script.write_text("import sys\nopen(sys.argv[-1], 'w').write(sys.argv[1])\n")
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {script} '{edit}'")
+    out = runner.invoke(app, ["library", "edit", "max-min"])
+    assert out.exit_code == 2 and error in out.output
+    kept = re.search(r"your text is in (\S+)", out.output.replace("\n", " "))
+    assert kept and Path(kept.group(1)).read_text() == edit
+    Path(kept.group(1)).unlink()
+    assert "version 2" not in run(app, "show", "max-min")
+
+
 @pytest.mark.parametrize("value", ["   ", ""])
 def test_a_blank_condition_is_refused_by_name(app: typer.Typer, value: str) -> None:
     out = runner.invoke(app, ["library", "edit", "min-max", "--applies-when", value])

@@ -302,3 +302,31 @@ def test_a_client_that_disconnects_cancels_its_work(blocking_server: dict[str, A
     assert httpx.get(f"{base}/v1/threads/gone").status_code == 404  # no turn recorded
     after = httpx.post(f"{base}/v1/solve", json={"text": PROBLEM}, timeout=30)
     assert after.status_code == 200 and after.json()["status"] == "optimal"
+
+
+def test_an_unexpected_failure_is_a_500_in_the_one_shape_without_its_text(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from optiform.config import load_settings
+    from optiform.server import create_app
+
+    class Broken:
+        def astream(self, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("secret /home/user/path")
+
+        def close(self) -> None:
+            pass
+
+    app = create_app(load_settings(backend="fake", library=False, data_home=tmp_path),
+                     assistant=Broken())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.post("/v1/solve", json={"text": PROBLEM})
+        assert r.status_code == 500
+        assert r.json()["error"] == {"type": "InternalError",
+                                     "message": "the server failed (RuntimeError)",
+                                     "hint": "this is a bug in optiform; the server log has "
+                                             "the traceback"}
+        with client.stream("POST", "/v1/threads/t1/messages", json={"text": PROBLEM}) as s:
+            events = read_sse(s)
+        assert [name for name, _ in events][-2:] == ["error", "done"]
+        assert events[-2][1]["type"] == "InternalError" and "secret" not in str(events)

@@ -335,6 +335,27 @@ def test_table_codes_with_leading_zeros_stay_codes(tmp_path: Path) -> None:
     assert res.objective == pytest.approx(15 + 5)
 
 
+def test_zero_padded_keys_still_find_number_elements(tmp_path: Path) -> None:
+    (tmp_path / "demand.csv").write_text("month,demand\n01,5\n02,7\n")
+    d = {"sets": [{"name": "M", "elements": [1, 2]}],
+         "parameters": [{"name": "dem", "index": ["M"], "source": {
+             "file": "demand.csv", "column": "demand", "key": ["month"]}}],
+         "variables": [{"name": "x", "index": ["M"]}],
+         "objective": {"sense": "min", "expression": "sum(x[m] for m in M)"},
+         "constraints": [{"name": "c", "for_each": "m in M", "expression": "x[m] >= dem[m]"}]}
+    assert solve(d, data_dir=tmp_path).objective == pytest.approx(12)
+
+
+def test_rows_with_a_trailing_comma_are_read(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("product,profit\nA,3,\nB,5,\n")  # as the preview reads it
+    d = {"sets": [{"name": "P", "source": {"file": "p.csv", "column": "product"}}],
+         "parameters": [{"name": "profit", "index": ["P"], "source": {
+             "file": "p.csv", "column": "profit", "key": ["product"]}}],
+         "variables": [{"name": "x", "index": ["P"], "ub": 1}],
+         "objective": {"sense": "max", "expression": "sum(profit[p] * x[p] for p in P)"}}
+    assert solve(d, data_dir=tmp_path).objective == pytest.approx(8)
+
+
 def test_non_finite_inline_values_are_refused() -> None:
     d = {"sets": [{"name": "P", "elements": ["A"]}],
          "parameters": [{"name": "c", "index": ["P"], "values": {"A": float("inf")}}],
@@ -461,7 +482,8 @@ def test_strict_inequalities() -> None:
 
 @pytest.mark.parametrize(("expression", "best"), [
     ("0.5*x < 2", 3), ("x/2 < 2", 3), ("0.1*x < 0.35", 3), ("x/3 + 0.25*y < 2", 5),
-    ("0.5 < 0.5*x + 0 * y < 2.5", 4)])
+    ("0.5 < 0.5*x + 0 * y < 2.5", 4), ("0 <= x < 3", 2), ("0 < x <= 3", 3),
+    ("3 > x >= 0", 2), ("0.6 <= x/5 < 0.8", 3), ("0.001*x < 0.0994", 99)])
 @pytest.mark.parametrize("solver", ["highs", "scip"])
 def test_strict_rows_of_integers_with_rational_coefficients(expression: str, best: float,
                                                             solver: str) -> None:
@@ -472,6 +494,13 @@ def test_strict_rows_of_integers_with_rational_coefficients(expression: str, bes
     res = solve(d, solver=solver)  # 0.5*x < 2 was solved as 0.5*x <= 2: x = 4 broke it
     assert res.status is Status.OPTIMAL and res.objective == pytest.approx(best)
     assert res.warnings == []
+
+
+def test_a_large_strict_bound_off_the_grid_keeps_its_integer() -> None:
+    d = {"variables": [{"name": "x", "domain": "integer", "ub": 10**9}],
+         "objective": {"sense": "max", "expression": "x"},
+         "constraints": [{"name": "s", "expression": "x < 500000000.4"}]}
+    assert solve(d).objective == pytest.approx(500000000)  # it was snapped to 499999999
 
 
 def test_chained_comparison_is_one_ranged_row() -> None:
@@ -578,8 +607,9 @@ def test_solve_formulation_takes_a_dict_or_json_and_checks_its_limits() -> None:
     assert solve_formulation(json.dumps(d)).objective == pytest.approx(3)
     with pytest.raises(InputError, match="a formulation is a Formulation, a dict or JSON text"):
         solve_formulation(None)  # type: ignore[arg-type]
-    with pytest.raises(InputError, match="time_limit must be more than 0"):
-        solve_formulation(d, time_limit=-1)
+    for limit in (-1, None, float("nan")):
+        with pytest.raises(InputError, match="time_limit must be more than 0"):
+            solve_formulation(d, time_limit=limit)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="mip_gap must be 0 or more"):
         solve_formulation(d, mip_gap=-0.5)
 
