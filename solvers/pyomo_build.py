@@ -193,13 +193,24 @@ def _strict_shift(build: PyomoBuild, pc: ParsedConstraint, op: ast.cmpop,
     if not isinstance(op, _STRICT):
         return 0.0
     numbers = [_step_numbers(d) for d in diffs]
+    usable = bool(diffs) and all(ns is not None for ns in numbers)
     scale = common_denominator(x for ns in numbers if ns is not None for x in ns) \
-        if diffs and all(ns is not None for ns in numbers) else None
+        if usable else None
     step = 1.0 / scale if scale is not None else 0.0
-    if not step:
+    if not step and not (usable and _never_zero(numbers)):  # type: ignore[arg-type]
         build.warnings.append(f"constraint '{pc.name}': {NON_STRICT}")
     build.shifts[pc.name] = min(build.shifts.get(pc.name, step), step)  # over its pieces
     return step
+
+
+def _never_zero(numbers: list[list[float]]) -> bool:
+    """True when no row ``a·x + c`` can be 0: its coefficients share a denominator D and its
+    constant is off the 1/D grid (``0.5x - 2.123456789``), so strict and non-strict agree
+    and nothing needs saying."""
+    scale = common_denominator(x for ns in numbers for x in ns[:-1])
+    if scale is None:
+        return False
+    return all(abs(ns[-1] * scale - round(ns[-1] * scale)) > 1e-6 for ns in numbers)
 
 
 def _step_numbers(expr: Any) -> list[float] | None:

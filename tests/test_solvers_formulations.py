@@ -483,7 +483,8 @@ def test_strict_inequalities() -> None:
 @pytest.mark.parametrize(("expression", "best"), [
     ("0.5*x < 2", 3), ("x/2 < 2", 3), ("0.1*x < 0.35", 3), ("x/3 + 0.25*y < 2", 5),
     ("0.5 < 0.5*x + 0 * y < 2.5", 4), ("0 <= x < 3", 2), ("0 < x <= 3", 3),
-    ("3 > x >= 0", 2), ("0.6 <= x/5 < 0.8", 3), ("0.001*x < 0.0994", 99)])
+    ("3 > x >= 0", 2), ("0.6 <= x/5 < 0.8", 3), ("0.001*x < 0.0994", 99),
+    ("0.5*x < 2.123456789", 4)])
 @pytest.mark.parametrize("solver", ["highs", "scip"])
 def test_strict_rows_of_integers_with_rational_coefficients(expression: str, best: float,
                                                             solver: str) -> None:
