@@ -45,7 +45,8 @@ def validate_text(text: Any, max_chars: int) -> str:
     if len(clean) > max_chars:
         raise InputError(
             f"the problem text has {len(clean):,} characters; the limit is {max_chars:,}",
-            hint="shorten it, move tables into data files (data=...), or raise "
+            hint="shorten it, move tables into data files (solve --data FILE, or data= in "
+                 "Python and the HTTP API), or raise "
                  "max_problem_chars (OPTIFORM_MAX_PROBLEM_CHARS) for a model with a larger "
                  "context window")
     return clean
