@@ -24,6 +24,7 @@ from collections.abc import Iterable
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
 _MS_RELATIME = 1 << 21
+_CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
 _MOUNT_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC,
                 "noatime": _MS_NOATIME, "nodiratime": _MS_NODIRATIME, "relatime": _MS_RELATIME}
 
@@ -113,36 +114,49 @@ def lock_filesystem(work: str, result_file: str, tmpfs_mb: int) -> list[str]:
         except OSError:
             failed.append(point)
     os.chdir(work)  # the cwd still pointed at the directory the tmpfs now hides
+    # The read-only flags set here could be set back by this same process (it holds
+    # CAP_SYS_ADMIN in the namespace that owns these mounts). Entering a nested user and mount
+    # namespace gives that up: its mounts come from a more privileged namespace, so the kernel
+    # locks their flags, and this process holds no capability over the ones outside.
+    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS) != 0:
+        err = ctypes.get_errno()
+        failed.append(f"(the lock could be undone: nested namespace: {os.strerror(err)})")
     return failed
 
 
 # -- the audit hook ----------------------------------------------------------------------
 
 
-def _under(path: str, roots: Iterable[str]) -> bool:
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-
-
-def _resolve(path: object, dir_fd: object = None) -> str | None:
-    """An absolute, symlink-free path, or None for an fd or something that is not a path."""
-    if isinstance(path, int):
-        return None
-    try:
-        text = os.fsdecode(path)  # type: ignore[arg-type]
-    except TypeError:
-        return None
-    if not os.path.isabs(text) and isinstance(dir_fd, int) and dir_fd >= 0:
-        text = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), text)
-    return os.path.realpath(text)
-
-
 def install_guard(work: str, read_roots: Iterable[str], deny: Iterable[str] = ()) -> None:
-    """Install the audit hook. Irreversible for the life of the process (by design)."""
-    work = os.path.realpath(work)
+    """Install the audit hook. Irreversible for the life of the process (by design).
+
+    Everything the hook calls is bound here, as closure cells, not looked up in this module's
+    globals or in ``os`` when an event comes: the code can reach and rewrite a module, not
+    the cells of a function it cannot reach."""
+    realpath, isabs, fsdecode = os.path.realpath, os.path.isabs, os.fsdecode
+    join, readlink = os.path.join, os.readlink
+    blocked_prefixes, blocked_imports = _BLOCKED_PREFIXES, _BLOCKED_IMPORTS
+    write_events, write_flags = dict(_WRITE_EVENTS), _WRITE_FLAGS
+
+    def under(path: str, roots: tuple[str, ...]) -> bool:
+        return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+    def resolve(path: object, dir_fd: object = None) -> str | None:
+        if isinstance(path, int):
+            return None
+        try:
+            text = fsdecode(path)  # type: ignore[arg-type]
+        except TypeError:
+            return None
+        if not isabs(text) and isinstance(dir_fd, int) and dir_fd >= 0:
+            text = join(readlink(f"/proc/self/fd/{dir_fd}"), text)
+        return realpath(text)
+
+    work = realpath(work)
     writable = (work, "/dev/null")
-    readable = tuple({os.path.realpath(r) for r in read_roots} | {work} | set(_READ_ALWAYS)
+    readable = tuple({realpath(r) for r in read_roots} | {work} | set(_READ_ALWAYS)
                      | {f"/proc/{os.getpid()}"})
-    denied = tuple(os.path.realpath(d) for d in deny)
+    denied = tuple(realpath(d) for d in deny)
     _disarm_unaudited_spawners()
 
     def refuse(what: str) -> None:
@@ -151,34 +165,35 @@ def install_guard(work: str, read_roots: Iterable[str], deny: Iterable[str] = ()
     def check_open(path: object, mode: object, flags: object) -> None:
         if isinstance(path, int):
             return
-        writes = isinstance(flags, int) and bool(flags & _WRITE_FLAGS)
-        text = os.fsdecode(path)  # type: ignore[arg-type]
-        relative_os_open = mode is None and not os.path.isabs(text)  # maybe to a dir_fd
-        if relative_os_open and (writes or ".." in text.split("/")):
+        writes = isinstance(flags, int) and bool(flags & write_flags)
+        text = fsdecode(path)  # type: ignore[arg-type]
+        if mode is None and not isabs(text):
+            # os.open of a relative path may be relative to any dir_fd, which the event does
+            # not carry (an fd of /proc/self reaches the whole host as "root/...")
             refuse(f"os.open of relative path {text!r}")
-        real = _resolve(text)
+        real = resolve(text)
         assert real is not None
-        if _under(real, denied):
+        if under(real, denied):
             refuse(f"opening {text!r}")
-        if writes and not _under(real, writable):
+        if writes and not under(real, writable):
             refuse(f"writing {text!r} (only the scratch directory is writable)")
-        if not writes and not _under(real, readable):
+        if not writes and not under(real, readable):
             refuse(f"reading {text!r} (outside the sandbox)")
 
     def hook(event: str, args: tuple[object, ...]) -> None:
         if event == "open":
             check_open(*args[:3])
         elif event == "import":
-            if args and args[0] in _BLOCKED_IMPORTS:
+            if args and args[0] in blocked_imports:
                 refuse(f"importing {args[0]}")
-        elif event in _WRITE_EVENTS:
-            paths, fds = _WRITE_EVENTS[event]
+        elif event in write_events:
+            paths, fds = write_events[event]
             dir_fd = next((args[i] for i in fds if i < len(args)), None)
             for i in paths:
-                real = _resolve(args[i], dir_fd) if i < len(args) else None
-                if real is not None and args[i] != ":memory:" and not _under(real, (work,)):
+                real = resolve(args[i], dir_fd) if i < len(args) else None
+                if real is not None and args[i] != ":memory:" and not under(real, (work,)):
                     refuse(f"{event} on {args[i]!r} (only the scratch directory is writable)")
-        elif event.startswith(_BLOCKED_PREFIXES):
+        elif event.startswith(blocked_prefixes):
             refuse(event)
 
     sys.addaudithook(hook)

@@ -160,12 +160,15 @@ def _run(args: argparse.Namespace, root: str, guard: Any, solve: Any) -> dict[st
     except Exception as exc:
         return _error(exc, code_path, "the sandbox could not start")
     guard.install_guard(os.getcwd(), guard.guard_roots([*args.path, root, str(HERE)]))
+    solve_model = solve.solve_model  # bound now: the code may rewrite the module, not this
+    for name in ("_optiform_sandbox_guard", "_optiform_sandbox_solve"):
+        sys.modules.pop(name, None)
     try:
         model = run_user_code(args.mode, code_path, data)
     except BaseException as exc:
         return _error(exc, code_path, "the code failed")
     try:
-        return solve.solve_model(model, args.solver, args.time_limit)
+        return solve_model(model, args.solver, args.time_limit)
     except BaseException as exc:
         return _error(exc, code_path, "solving the model failed")
 

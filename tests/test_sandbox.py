@@ -229,12 +229,16 @@ def test_read_only_file_system_holds_even_without_the_audit_hook(tmp_path: Path)
     probe = (f"import importlib.util as u; s = u.spec_from_file_location('g', {str(GUARD)!r}); "
              f"g = u.module_from_spec(s); s.loader.exec_module(g); "
              f"print(g.lock_filesystem({str(work)!r}, {str(result)!r}, 16)); "
+             # undoing the lock: remount / read-write (MS_REMOUNT | MS_BIND), as root may
+             f"import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+             f"print('remount', libc.mount(None, b'/', None, 32 | 4096, None)); "
              f"open('inside.txt', 'w').write('ok'); open({str(target)!r}, 'w').write('pwned')")
     raw = sandbox_process.run_isolated(
         [sys.executable, "-I", "-B", "-c", probe], cwd=str(work),
         isolation=sandbox_process.probe_isolation(), wall_seconds=10, cpu_seconds=10,
         memory_mb=512, max_processes=8, max_output_bytes=10_000)
     assert "Read-only file system" in raw.stderr, raw.stdout + raw.stderr
+    assert "remount -1" in raw.stdout  # the lock cannot be undone from inside
     assert not target.exists()
     assert not (work / "inside.txt").exists()  # it lived in the sandbox's own tmpfs
 
@@ -290,6 +294,32 @@ def test_reading_files_outside_the_sandbox_is_refused(tmp_path: Path) -> None:
     private.write_text("do not read")
     res = run_code(_with_body(f"    print(open({str(private)!r}).read())"), limits=FAST)
     assert res.status == "error" and "do not read" not in res.stdout + res.message
+
+
+def test_the_guard_holds_when_its_module_is_rewritten(tmp_path: Path) -> None:
+    target = tmp_path / "escaped.txt"
+    code = _with_body(
+        "    import sys\n"
+        "    f, g = sys._getframe(), sys.modules.get('_optiform_sandbox_guard')\n"
+        "    while g is None and f is not None:\n"
+        "        g, f = f.f_locals.get('guard'), f.f_back\n"
+        "    g._under = lambda path, roots: True\n"
+        "    g._BLOCKED_PREFIXES, g._BLOCKED_IMPORTS = ('zzz',), frozenset()\n"
+        f"    open({str(target)!r}, 'w').write('pwned')")
+    res = run_code(code, limits=FAST)
+    assert res.status == "error" and "only the scratch directory is writable" in res.message
+    assert not target.exists()
+
+
+def test_a_relative_os_open_cannot_reach_the_host_through_a_dir_fd(tmp_path: Path) -> None:
+    private = tmp_path / "private.txt"
+    private.write_text("do not read")
+    code = _with_body("    import os\n    fd = os.open('/proc/self', os.O_RDONLY)\n"
+                      f"    print(os.read(os.open('root' + {str(private)!r}, os.O_RDONLY, "
+                      "dir_fd=fd), 100))")
+    res = run_code(code, limits=FAST)
+    assert res.status == "error" and "os.open of relative path" in res.message
+    assert "do not read" not in res.stdout + res.message
 
 
 def test_output_is_capped() -> None:
