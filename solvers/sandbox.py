@@ -159,6 +159,12 @@ def run_code(code: str, *, data: dict[str, Any] | None = None,
     outcome = classify(raw, record, problem, limits, isolation.network)
     if not isolation.network:
         outcome.message += "\n(warning: ran without network isolation)"
+    fs = (record or {}).get("sandbox") or {}
+    if record is not None and not fs.get("filesystem_locked"):
+        why = fs.get("lock_error") or ", ".join(fs.get("unlocked_mounts") or []) or \
+            "no mount namespace here"
+        log.warning("generated code ran without a read-only file system (%s)", why)
+        outcome.message += f"\n(warning: ran without a read-only file system: {why})"
     return outcome
 
 

@@ -336,6 +336,13 @@ def test_without_network_isolation_refuse_or_warn(monkeypatch: pytest.MonkeyPatc
     assert res.status == "refused" and not res.ok and "unshare" in res.message
     res = run_code(LP, data={"capacity": 10}, limits=SandboxLimits(network="warn"))
     assert res.ok and not res.network_isolated and "without network isolation" in res.message
+    assert "without a read-only file system" in res.message  # nor a mount namespace
+
+
+def test_a_fully_isolated_run_has_nothing_to_warn_about() -> None:
+    res = run_code(LP, data={"capacity": 10}, limits=FAST)
+    assert res.ok
+    assert ("warning" in res.message) == (not FULL)
 
 
 def test_every_pyomo_termination_condition_is_mapped() -> None:
