@@ -66,13 +66,23 @@ def to_item(record: Any, *, fallback_id: str) -> Item:
     return normalized_item(record, fallback_id=fallback_id)
 
 
+NO_OPTIMUM_WORDS = frozenset({"", "none", "null", "infeasible", "no feasible solution",
+                              "no optimal solution", "no solution", "no best solution"})
+
+
 def _number_or_none(value: Any, where: str) -> float | None:
+    """A truth: a number, or None for no optimum (null, or a text that says so). A text that
+    is neither ("$1,200", "12.5%") is an error, never read as "no optimum"."""
     if value is None:
         return None
     number = as_number(value)
-    if number is None and not isinstance(value, str):
-        raise EvalError(f"{where}: answer {value!r} is not a number or null")
-    return number
+    if number is not None:
+        return number
+    if isinstance(value, str) and value.strip().lower().rstrip(".") in NO_OPTIMUM_WORDS:
+        return None
+    raise EvalError(f"{where}: answer {value!r} is not a number or null",
+                    hint="write the optimal objective as a plain number, or null when the "
+                         "problem has no optimum")
 
 
 def normalized_item(record: dict[str, Any], *, fallback_id: str) -> Item:

@@ -187,6 +187,12 @@ def test_format_detection_and_bad_files(tmp_path):
     unanswered = tmp_path / "unanswered.jsonl"  # would be scored wrong whatever was solved
     unanswered.write_text('{"id": "a", "question": "q", "answer": null}\n'
                           '{"id": "b", "question": "q"}\n')
+    odd = tmp_path / "odd.jsonl"  # a truth that does not read is not "no optimum"
+    odd.write_text('{"id": "a", "question": "q", "answer": "Infeasible"}\n'
+                   '{"id": "b", "question": "q", "answer": "$1,200"}\n')
+    read = load_file(odd)
+    assert [(i.id, i.answer) for i in read.items] == [("a", None)]
+    assert read.skipped == ["odd.jsonl:2: b: answer '$1,200' is not a number or null"]
     loaded = load_file(unanswered)  # left out and said so, as other unusable records
     assert [i.id for i in loaded.items] == ["a"] and loaded.items[0].answer is None
     assert loaded.skipped == ["unanswered.jsonl:2: b: no answer field"]
