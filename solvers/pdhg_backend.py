@@ -42,16 +42,20 @@ def solve_linear_model_pdhg(model: Any, *, tol: float = 1e-6, time_limit: float 
     r = solve_lp_pdhg(model.c, model.A, model.row_lower, model.row_upper, model.col_lower,
                       model.col_upper, sense=model.sense, offset=model.offset, tol=tol,
                       max_iter=max_iter, time_limit=time_limit, device=device)
-    status = STATUS_MAP[r.status]
-    stats.update(device=r.device, iterations=r.iterations, restarts=r.restarts,
-                 primal_residual=r.primal_residual, dual_residual=r.dual_residual, gap=r.gap)
-    result = SolveResult(status=status, objective=r.objective, solver="pdhg",
-                         solve_time=r.time, message=r.message, log_tail="\n".join(r.log[-30:]),
-                         stats=stats, warnings=list(model.warnings))
-    if status is Status.OPTIMAL:
+    result = _result(r, stats, list(model.warnings))
+    if result.status is Status.OPTIMAL:
         result.values = column_values(model.blocks, r.x)
         result.duals = row_values(model.families, r.y)
     return result
+
+
+def _result(r: Any, stats: dict[str, Any], warnings: list[str]) -> SolveResult:
+    """A PDHG run as a SolveResult, without values and duals (named by the caller)."""
+    stats.update(device=r.device, iterations=r.iterations, restarts=r.restarts,
+                 primal_residual=r.primal_residual, dual_residual=r.dual_residual, gap=r.gap)
+    return SolveResult(status=STATUS_MAP[r.status], objective=r.objective, solver="pdhg",
+                       solve_time=r.time, message=r.message, log_tail="\n".join(r.log[-30:]),
+                       stats=stats, warnings=warnings)
 
 
 def solve_file_pdhg(path: Any, *, tol: float = 1e-6, time_limit: float = 60.0,
@@ -73,13 +77,8 @@ def solve_file_pdhg(path: Any, *, tol: float = 1e-6, time_limit: float = 60.0,
     r = solve_lp_pdhg(fm.c, fm.A, fm.row_lower, fm.row_upper, fm.col_lower, fm.col_upper,
                       sense=fm.sense, offset=fm.offset, tol=tol, max_iter=max_iter,
                       time_limit=time_limit, device=device)
-    status = STATUS_MAP[r.status]
-    stats.update(device=r.device, iterations=r.iterations, restarts=r.restarts,
-                 primal_residual=r.primal_residual, dual_residual=r.dual_residual, gap=r.gap)
-    result = SolveResult(status=status, objective=r.objective, solver="pdhg",
-                         solve_time=r.time, message=r.message, log_tail="\n".join(r.log[-30:]),
-                         stats=stats)
-    if status is Status.OPTIMAL:
+    result = _result(r, stats, [])
+    if result.status is Status.OPTIMAL:
         result.values = dict(zip(fm.col_names, map(float, r.x), strict=True))
         result.duals = dict(zip(fm.row_names, map(float, r.y), strict=True))
     return result
