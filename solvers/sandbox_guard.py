@@ -11,8 +11,8 @@ model; this module holds two of the layers:
 - :func:`install_guard`: a ``sys.addaudithook`` policy, installed after the solver imports and
   before user code runs: no sockets, no processes (fork, exec, spawn, subprocess), no ctypes,
   no signals to other processes, no rlimit changes, no walking the GC heap (which could reach
-  the hook list); files may be written only under the scratch directory and read only under
-  the Python installation, the solver packages and the sandbox's own directory.
+  the hook list); files may be written only under the scratch directory, and read or listed
+  only under the Python installation, the solver packages and the sandbox's own directory.
 """
 
 from __future__ import annotations
@@ -193,6 +193,13 @@ def install_guard(work: str, read_roots: Iterable[str], deny: Iterable[str] = ()
                 real = resolve(args[i], dir_fd) if i < len(args) else None
                 if real is not None and args[i] != ":memory:" and not under(real, (work,)):
                     refuse(f"{event} on {args[i]!r} (only the scratch directory is writable)")
+        elif event in ("os.listdir", "os.scandir"):
+            target = args[0] if args else "."
+            if isinstance(target, int):
+                refuse(f"{event} of a file descriptor")
+            real = resolve("." if target is None else target)
+            if real is not None and not under(real, readable):
+                refuse(f"{event} of {target!r} (outside the sandbox)")
         elif event.startswith(blocked_prefixes):
             refuse(event)
 

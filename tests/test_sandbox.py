@@ -322,6 +322,17 @@ def test_a_relative_os_open_cannot_reach_the_host_through_a_dir_fd(tmp_path: Pat
     assert "do not read" not in res.stdout + res.message
 
 
+def test_listing_folders_outside_the_sandbox_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret-name.txt").write_text("")
+    res = run_code(_with_body(f"    import os\n    print(os.listdir({str(tmp_path)!r}))"),
+                   limits=FAST)
+    assert res.status == "error" and "os.listdir" in res.message
+    assert "secret-name" not in res.stdout + res.message
+    inside = _with_body("    import os\n    open('a.txt', 'w').close()\n"
+                        "    assert os.listdir('.') == ['a.txt'], os.listdir('.')")
+    assert run_code(inside, data={"capacity": 1}, limits=FAST).ok
+
+
 def test_output_is_capped() -> None:
     limits = SandboxLimits(max_output_bytes=1000, network=FAST.network)
     res = run_code(_with_body("    print('x' * 5_000_000)"), data={"capacity": 1},
