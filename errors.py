@@ -176,6 +176,22 @@ class LibraryError(OptiformError):
     """The experience library store cannot be read or written."""
 
 
+#: Errors that stop a whole batch (an eval run, a learning run): no item can succeed, so the
+#: item at hand is not recorded, and a resume after the cause is fixed runs it again.
+FATAL_ERRORS: tuple[type[BaseException], ...] = (
+    LLMConnectionError, LLMAuthError, LLMModelNotFoundError, LLMRateLimitError,
+    ModelUnavailableError, SandboxError,
+)
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Whether ``exc`` should stop a batch rather than fail one item: the endpoint, the model
+    or the sandbox is unusable, or an LLM error that retrying later may fix."""
+    if isinstance(exc, FATAL_ERRORS):
+        return True
+    return isinstance(exc, LLMError) and exc.retryable
+
+
 def as_feedback(err: BaseException) -> str:
     """One error as a short text an LLM can act on (used by the repair loop)."""
     if isinstance(err, OptiformError):

@@ -85,8 +85,8 @@ class AgentSolver:
 
     def _solve(self, item: Any, insights: list[Insight],
                overrides: dict[str, Any]) -> SolveOutcome:
+        from optiform.errors import FATAL_ERRORS
         from optiform.evals.scoring import is_correct
-        from optiform.evals.strategy import FATAL_ERRORS
         from optiform.library.authoring import SolveOutcome
 
         self.source.insights = list(insights)

@@ -11,10 +11,10 @@ import threading
 import time
 from typing import Any
 
-from optiform.errors import EvalError, OptiformError
+from optiform.errors import EvalError, OptiformError, is_fatal
 from optiform.evals.baselines import safe_name
 from optiform.evals.formats import Item
-from optiform.evals.strategy import ItemOutcome, StrategyContext, StrategySpec, is_fatal
+from optiform.evals.strategy import ItemOutcome, StrategyContext, StrategySpec
 
 
 def settings_with(settings: Any, options: dict[str, Any]) -> Any:

@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from optiform.errors import is_fatal
 from optiform.evals import provenance
 from optiform.evals.datasets import Dataset
 from optiform.evals.formats import Item
 from optiform.evals.scoring import score
 from optiform.evals.store import record_key
-from optiform.evals.strategy import ItemOutcome, Strategy, is_fatal
+from optiform.evals.strategy import ItemOutcome, Strategy
 
 
 def _json_number(value: float | None) -> float | str | None:

@@ -19,16 +19,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from optiform.errors import (
-    EvalError,
-    LLMAuthError,
-    LLMConnectionError,
-    LLMError,
-    LLMModelNotFoundError,
-    LLMRateLimitError,
-    ModelUnavailableError,
-    SandboxError,
-)
+from optiform.errors import EvalError
 from optiform.evals.formats import Item
 
 #: Outcome statuses: the solver's vocabulary, plus ``error`` (code failed or the agent gave
@@ -43,26 +34,6 @@ OUTCOME_STATUSES = (
     "no_code",
     "timeout",
 )
-
-
-#: Errors that stop the whole run (no item can succeed); the item at hand is not recorded,
-#: so a resume after the cause is fixed runs it again.
-FATAL_ERRORS: tuple[type[BaseException], ...] = (
-    LLMConnectionError,
-    LLMAuthError,
-    LLMModelNotFoundError,
-    LLMRateLimitError,
-    ModelUnavailableError,
-    SandboxError,
-)
-
-
-def is_fatal(exc: BaseException) -> bool:
-    """Whether ``exc`` should stop the run rather than fail one item: the endpoint, the model
-    or the sandbox is unusable, or an LLM error that retrying later may fix."""
-    if isinstance(exc, FATAL_ERRORS):
-        return True
-    return isinstance(exc, LLMError) and exc.retryable
 
 
 class ItemOutcome(BaseModel):

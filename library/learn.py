@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from optiform.errors import OptiformError
+from optiform.errors import OptiformError, is_fatal
 from optiform.library.authoring import Item, SolveOutcome, specific_condition
 from optiform.library.insight import Insight
 from optiform.library.retrieval import Retriever
@@ -117,9 +117,13 @@ class Learner:
         return report
 
     def learn_one(self, item: Item) -> ItemReport:
+        """What learning made of one item. An error that stops every item (the endpoint, the
+        model, the sandbox) is raised, not recorded, so a resume runs the item again."""
         try:
             return self._learn_one(item)
         except OptiformError as exc:
+            if is_fatal(exc):
+                raise
             return ItemReport(item.id, "error", detail=exc.message[:300])
 
     def _learn_one(self, item: Item) -> ItemReport:
@@ -143,6 +147,8 @@ class Learner:
                 cand = self.propose(item, first, shown, feedback,
                                     right[1] if right else None)
             except OptiformError as exc:
+                if is_fatal(exc):
+                    raise
                 feedback = f"the proposal was unusable: {exc.message[:200]}"
                 continue
             feedback = self._verify(item, cand)
@@ -235,12 +241,18 @@ class Learner:
               found: str = "") -> ItemReport:
         dup = self._duplicate_of(cand)
         if dup is not None:
+            # the candidate's text is what turned the item right: it becomes the insight's
+            # (the old text joins its history), rather than being dropped for an unverified one
+            self.store.save_revision(dup.revise(
+                reason=f"learned again on {item.id}: this text turned it right",
+                condition=cand.condition, explanation=cand.explanation, example=cand.example))
             self.store.add_provenance(dup.id, [item.id])
             self.store.record_usage(dup.id, "helped", item.id)
             if dup.id not in {i.id for i in shown}:
                 self.store.record_usage(dup.id, "missed", item.id)
             return ItemReport(item.id, "merged", dup.id,
-                              detail=f"near-duplicate of {dup.id}{found}")
+                              detail=f"near-duplicate of {dup.id}, now in the verified "
+                                     f"wording{found}")
         self.store.add(cand.model_copy(update={"provenance": [item.id]}))
         self.store.record_usage(cand.id, "helped", item.id)
         return ItemReport(item.id, "learned", cand.id, detail=found.removeprefix("; "))

@@ -238,26 +238,27 @@ class InsightStore:
                        revised.id))
         return self.get(revised.id)
 
-    def _modify(self, insight_id: str, **update: Any) -> Insight:
+    def _modify(self, insight_id: str, change: Callable[[Insight], dict[str, Any]]) -> Insight:
+        """Apply ``change(stored insight) -> fields`` inside one write transaction, so that
+        two writers never work from the same stale read."""
         with self._write() as c:
             row = c.execute("SELECT body FROM insights WHERE id = ?", (insight_id,)).fetchone()
             if row is None:
                 raise LibraryError(f"no insight with id {insight_id!r}",
                                    hint="`optiform library list` shows ids")
-            ins = Insight.model_validate_json(row[0]).model_copy(
-                update={**update, "updated_at": now_iso()})
+            stored = Insight.model_validate_json(row[0])
+            ins = stored.model_copy(update={**change(stored), "updated_at": now_iso()})
             c.execute("UPDATE insights SET status = ?, body = ?, updated_at = ? WHERE id = ?",
                       (ins.status, ins.model_dump_json(exclude={"counts"}), ins.updated_at,
                        insight_id))
         return self.get(insight_id)
 
     def set_status(self, insight_id: str, status: InsightStatus) -> Insight:
-        return self._modify(insight_id, status=status)
+        return self._modify(insight_id, lambda _: {"status": status})
 
     def add_provenance(self, insight_id: str, item_ids: list[str]) -> Insight:
-        current = self.get(insight_id).provenance
-        merged = current + [i for i in item_ids if i not in current]
-        return self._modify(insight_id, provenance=merged)
+        return self._modify(insight_id, lambda ins: {"provenance": ins.provenance + [
+            i for i in item_ids if i not in ins.provenance]})
 
     def delete(self, insight_id: str) -> None:
         with self._write() as c:

@@ -241,6 +241,11 @@ def test_near_duplicate_is_merged(store: InsightStore) -> None:
     merged = store.get("oven-limit")
     assert merged.provenance == ["fixable"] and merged.counts.helped == 1
     assert merged.counts.missed == 0  # it was shown for this item
+    # the verified wording is the insight's now, the old one its history: the item is right
+    # with what the library holds, not with a text that had already failed it
+    assert merged.explanation.endswith("FIX-OVEN") and merged.version == 2
+    assert merged.history[0].explanation == "Oven hours are a capacity limit."
+    assert ScriptedSolver()(FIXABLE, [merged]).correct
 
 
 def test_merge_counts_missed_when_not_retrieved(store: InsightStore) -> None:
@@ -250,6 +255,21 @@ def test_merge_counts_missed_when_not_retrieved(store: InsightStore) -> None:
     rep = learner._keep(FIXABLE, make("dup-1", "oven hours are limited", "Oven hours."), [])
     assert rep.status == "merged" and rep.insight_id == existing.id
     assert store.get("oven-limit").counts.missed == 1
+
+
+def test_an_error_that_stops_every_item_is_raised_not_recorded(store: InsightStore) -> None:
+    from optiform.errors import LLMConnectionError
+
+    def down(item: Item, insights: list[Insight]) -> SolveOutcome:
+        raise LLMConnectionError("cannot reach the endpoint")
+
+    with pytest.raises(LLMConnectionError):
+        learn([GOOD1, FIXABLE], down, LLMProposer(FakeLLM()), store,
+              retriever=Retriever(store, mode="keyword"), run="down")
+    assert store.progress("down") == {}  # a resume, with the endpoint back, runs them
+    report = learn([GOOD1], ScriptedSolver(), LLMProposer(FakeLLM()), store,
+                   retriever=Retriever(store, mode="keyword"), run="down")
+    assert [r.status for r in report.items] == ["correct"] and not report.items[0].resumed
 
 
 def test_agent_errors_and_bad_proposals_do_not_stop_learning(store: InsightStore) -> None:

@@ -190,6 +190,7 @@ def _writer(path: str, tag: str, n: int, start: multiprocessing.synchronize.Even
         for i in range(n):
             s.add(make(f"{tag}-{i}", applies=f"cue {tag} {i}"))
             s.record_usage("limit-is-inequality", "helped", f"{tag}-{i}")
+            s.add_provenance("limit-is-inequality", [f"{tag}-{i}"])  # read-modify-write
 
 
 def test_two_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
@@ -210,3 +211,5 @@ def test_two_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
         assert len(ids) == len(seed_insights()) + 2 * n  # seeded exactly once
         assert s.get("limit-is-inequality").counts.helped == 2 * n
         assert len(s.usage_events("limit-is-inequality")) == 2 * n
+        assert set(s.get("limit-is-inequality").provenance) >= {
+            f"{t}-{i}" for t in "pq" for i in range(n)}  # no merge lost to a stale read
