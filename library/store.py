@@ -290,6 +290,8 @@ class InsightStore:
     def reset_counts(self, insight_id: str, outcomes: tuple[Outcome, ...] = OUTCOMES) -> None:
         """Zero the given counts (after a rewrite, old counts describe the old condition)."""
         sets = ", ".join(f"{o} = 0" for o in outcomes if o in OUTCOMES)
+        if not sets:
+            return
         with self._write() as c:
             c.execute(f"UPDATE counts SET {sets} WHERE id = ?", (insight_id,))
             marks = ",".join("?" for _ in outcomes)

@@ -95,10 +95,11 @@ class Verifier(Replays):
         except OptiformError as exc:
             return VerifyReport(insight.id, len(hits), 0, 0, 0, False,
                                 f"replay failed: {exc.message}")
-        for iid in won:
-            self.store.record_usage(insight.id, "helped", iid)
-        for iid in lost:
-            self.store.record_usage(insight.id, "misled", iid)
+        counted = {(e.outcome, e.item_id) for e in self.store.usage_events(insight.id)}
+        for outcome, iids in (("helped", won), ("misled", lost)):
+            for iid in iids:  # a second verify run counts nothing twice
+                if (outcome, iid) not in counted:
+                    self.store.record_usage(insight.id, outcome, iid)
         split = f"won {len(won)}, lost {len(lost)} of {len(chosen)} replayed"
         if not hits:
             return VerifyReport(insight.id, 0, 0, 0, 0, False,
