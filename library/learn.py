@@ -189,6 +189,10 @@ class Learner:
         if specific is not None:
             return (f"its condition is this problem, not a kind of problem: {specific}; "
                     "describe the kind of problem in general terms, without its numbers")
+        gone = self._duplicate_of(cand, self.store.insights("disabled"))
+        if gone is not None:  # learning it again under a new id would undo the verdict
+            return (f"it repeats {gone.id}, which was disabled (it lost more items than it "
+                    "won); propose a different lesson")
         pool = [*self.store.active(), cand]
         if self.require_retrieval:
             with_cand = self.shown_for(item, pool)
@@ -257,12 +261,15 @@ class Learner:
         self.store.record_usage(cand.id, "helped", item.id)
         return ItemReport(item.id, "learned", cand.id, detail=found.removeprefix("; "))
 
-    def _duplicate_of(self, cand: Insight) -> Insight | None:
+    def _duplicate_of(self, cand: Insight, among: list[Insight] | None = None
+                      ) -> Insight | None:
+        """The insight of ``among`` (default: the active ones) closest to the candidate, when
+        it is a near-duplicate."""
         threshold = self.duplicate_threshold
         if threshold is None:
             threshold = DUPLICATE_THRESHOLDS[self.retriever.mode]
         best: tuple[float, Insight] | None = None
-        for other in self.store.active():
+        for other in self.store.active() if among is None else among:
             sim = self.retriever.similarity(cand.full_text(), other.full_text())
             if sim >= threshold and (best is None or sim > best[0]):
                 best = (sim, other)

@@ -248,6 +248,20 @@ def test_near_duplicate_is_merged(store: InsightStore) -> None:
     assert ScriptedSolver()(FIXABLE, [merged]).correct
 
 
+def test_a_near_duplicate_of_a_disabled_insight_is_not_learned_again(
+        store: InsightStore) -> None:
+    store.add(make("oven-limit", "an oven or machine is available for a limited number of hours",
+                   "Oven hours are a capacity limit."))
+    store.set_status("oven-limit", "disabled")  # as verify leaves one that lost
+    llm = FakeLLM([proposal("an oven or machine is available for a limited number of hours",
+                            "Oven hours are a capacity limit. FIX-OVEN", label="oven-again")])
+    report = learn([FIXABLE], ScriptedSolver(), LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="d", attempts=1)
+    assert report.items[0].status == "rejected"
+    assert "it repeats oven-limit, which was disabled" in report.items[0].detail
+    assert [i.id for i in store.insights()] == ["oven-limit"]
+
+
 def test_merge_counts_missed_when_not_retrieved(store: InsightStore) -> None:
     existing = store.add(make("oven-limit", "oven hours are limited", "Oven hours."))
     learner = Learner(store=store, solve_item=ScriptedSolver(), propose=LLMProposer(FakeLLM()),
