@@ -410,6 +410,18 @@ def test_recorded_first_outcomes_replace_the_first_solve(store: InsightStore) ->
     assert "recorded trace of fixable" in llm.requests[0]["messages"][1].content
 
 
+def test_a_recorded_failure_blames_the_shown_insights_only_after_a_solve_with_them(
+        store: InsightStore) -> None:
+    store.add(make("harmless", "a farmer plants wheat and corn on acres of land", "Acres."))
+    solver = ScriptedSolver()  # good1 is right with or without `harmless`
+    recorded = {"good1": SolveOutcome(correct=False, status="optimal", objective=0.0)}
+    report = learn([GOOD1], solver, LLMProposer(FakeLLM()), store,
+                   retriever=Retriever(store, mode="keyword"), run="rec2", recorded=recorded)
+    assert [r.status for r in report.items] == ["correct"]  # the record had other insights
+    assert store.get("harmless").counts.misled == 0
+    assert ("good1", ("harmless",)) in solver.calls
+
+
 def test_every_free_text_field_of_a_proposal_is_capped_within_the_token_budget() -> None:
     # three proposals on NL4Opt train were cut off at 700 tokens (2026-12-05): the caps keep
     # the whole reply within the budget under constrained decoding
