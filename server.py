@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optiform import __version__
-from optiform.chat_store import THREAD_ID
+from optiform.chat_store import check_thread_id
 from optiform.config import Settings, load_settings
 from optiform.errors import OptiformError
 from optiform.server_support import (
@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
         """One chat turn in a thread: the first message states a problem, later ones revise
         it. Streams events (node_started, node_finished, llm_call, token, attempt, error,
         then 'answer' with the turn's answer, model diff and moves, then 'done')."""
-        _check_thread_id(thread_id)
+        check_thread_id(thread_id)
         turn = _turn(service, thread_id, body, request)
         if body.stream:
             return StreamingResponse(with_pings(_as_sse(turn)), media_type="text/event-stream",
@@ -203,7 +203,7 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
 
     @app.get("/v1/threads/{thread_id}", dependencies=[Depends(authorized)])
     async def thread(thread_id: str, include_answers: bool = False) -> dict[str, Any]:
-        _check_thread_id(thread_id)
+        check_thread_id(thread_id)
         info = service.store.get_thread(thread_id)
         if info is None:
             raise HTTPException(404, detail={"type": "NotFound", "message":
@@ -223,11 +223,6 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
     return app
 
 
-def _check_thread_id(thread_id: str) -> None:
-    if not THREAD_ID.match(thread_id):
-        raise HTTPException(422, detail={"type": "InputError", "message":
-                                         "a thread id is 1-64 letters, digits, _ . : -",
-                                         "hint": None})
 
 
 async def _turn(service: _Service, thread_id: str, body: MessageRequest,

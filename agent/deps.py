@@ -134,11 +134,11 @@ def check_options(options: dict[str, Any], known: set[str]) -> dict[str, Any]:
 
     for name, value in options.items():
         if name not in known:
-            import difflib
+            from optiform.solvers.expr import suggest
 
-            close = difflib.get_close_matches(name, sorted(known), n=1)
+            close = suggest(name, sorted(known))
             raise InputError(f"unknown option {name!r}",
-                             hint=f"did you mean {close[0]!r}?" if close
+                             hint=f"did you mean {close!r}?" if close
                              else "options: " + ", ".join(sorted(known)))
         spec = Settings.model_fields.get(name)
         if spec is None:

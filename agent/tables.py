@@ -95,8 +95,7 @@ def _json_table(src: Path) -> Any:
     try:
         table = json.loads(src.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise DataError(f"data table {src.name}: not UTF-8 text ({exc.reason})",
-                        hint="save the table as UTF-8") from None
+        raise _not_utf8(src, exc) from None
     except json.JSONDecodeError as exc:
         raise DataError(f"data table {src.name}: not valid JSON ({exc.msg}, line {exc.lineno})",
                         hint="fix the file, or give the table as CSV") from None
@@ -114,8 +113,12 @@ def _tsv_rows(src: Path) -> list[list[str]]:
         with src.open(newline="", encoding="utf-8-sig") as fh:
             return list(csv.reader(fh, delimiter="\t"))
     except UnicodeDecodeError as exc:
-        raise DataError(f"data table {src.name}: not UTF-8 text ({exc.reason})",
-                        hint="save the table as UTF-8") from None
+        raise _not_utf8(src, exc) from None
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
+    return DataError(f"data table {path.name}: not UTF-8 text ({exc.reason})",
+                     hint="save the table as UTF-8")
 
 
 def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
@@ -141,8 +144,7 @@ def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
                     head.append(row)
                 n += 1
     except UnicodeDecodeError as exc:
-        raise DataError(f"data table {path.name}: not UTF-8 text ({exc.reason})",
-                        hint="save the table as UTF-8 CSV") from None
+        raise _not_utf8(path, exc) from None
     return {"name": path.stem, "file": path.name, "columns": columns, "rows": head,
             "n_rows": n}
 
@@ -174,17 +176,15 @@ def prepare_tables(data: Mapping[str, Any], dest: Path) -> list[dict[str, Any]]:
 def _number(cell: str) -> Any:
     """A cell as a number when it is one written plainly; a code such as "02134" stays text
     (as the formulation path reads set elements)."""
-    text = cell.strip()
+    from optiform.solvers.data import cell_element, is_code
+
+    element = cell_element(cell)
+    if isinstance(element, int) or is_code(element):
+        return element
     try:
-        number = int(text)
+        return float(element)
     except ValueError:
-        pass
-    else:
-        return number if str(number) == text else text
-    try:
-        return float(text)
-    except ValueError:
-        return text
+        return element
 
 
 def read_rows(data_dir: str | Path | None, file: str) -> list[dict[str, Any]]:

@@ -54,13 +54,13 @@ def _line_reader(history_path: Path) -> Callable[[], str]:
 
 def run_chat(*, thread: str | None = None, resume: bool = False) -> int:
     from rich.console import Console
-    from rich.markup import escape
 
     from optiform.agent.llm import make_llm
     from optiform.api import Assistant
     from optiform.api_async import SerialLLM
     from optiform.chat_store import ChatStore
     from optiform.commands.answer_view import Progress, answer_view, print_output
+    from optiform.commands.failure import print_error
     from optiform.config import load_settings
     from optiform.conversation import ChatSession
     from optiform.errors import OptiformError
@@ -76,14 +76,12 @@ def run_chat(*, thread: str | None = None, resume: bool = False) -> int:
         assistant = Assistant(settings, llm=SerialLLM(make_llm(settings)))
         store = ChatStore.default(settings.data_dir)
     except OptiformError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
-        return exc.exit_code
+        return print_error(exc)
     try:
         try:
             session = ChatSession(assistant, store, thread, resume_latest=resume)
         except OptiformError as exc:
-            err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
-            return exc.exit_code
+            return print_error(exc)
         if resume and not session.continued:
             out.print("[dim]no earlier thread to continue: this is a new one[/]")
         answers = session.answers()

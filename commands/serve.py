@@ -15,8 +15,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the HTTP API: POST /v1/solve, chat threads with server-sent events, /docs."""
         from rich.console import Console
-        from rich.markup import escape
 
+        from optiform.commands.failure import fail
         from optiform.config import load_settings
         from optiform.errors import OptiformError
 
@@ -35,5 +35,4 @@ def register(app: typer.Typer) -> None:
                       f"{settings.effective_backend}); Ctrl-C stops it", highlight=False)
             run_server(host, port, settings=settings, log_level=log_level)
         except OptiformError as exc:
-            err.print(f"[red]error:[/] {escape(str(exc))}")
-            raise typer.Exit(exc.exit_code) from None
+            raise fail(exc) from None

@@ -79,23 +79,30 @@ def _set_elements(s: SetDef, tables: _Tables) -> list[Elem]:
         col = tables.column(s.source.file, s.source.column)
         seen: dict[Elem, None] = {}
         for r in rows:
-            seen.setdefault(_cell_elem(r[col]), None)
+            seen.setdefault(cell_element(r[col]), None)
         return list(seen)
     return [_elem(e) for e in s.elements]
 
 
-def _cell_elem(v: str) -> Elem:
+def cell_element(v: str) -> Elem:
     """A table cell as a set element: an integer when the cell is one written plainly ("7"),
     else the text ("07", a code such as a ZIP, stays text: 7 would lose its zero)."""
     v = v.strip()
     i = _as_int(v)
-    return i if i is not None and str(i) == v else v
+    return i if i is not None and not is_code(v) else v
+
+
+def is_code(text: str) -> bool:
+    """Digits with a leading zero ("02134", "01"): a code, kept as text (as a number it would
+    lose its zero and meet "2134" or "1")."""
+    t = text.strip()
+    return len(t) > 1 and t.isdigit() and t[0] == "0"
 
 
 def _key_position(sd: SetData, cell: str) -> int | None:
     """Where a key cell's element sits in a set: the cell as written first ("01" when the set
     holds the code "01"), then as a number ("01" for a set of months 1, 2, ...)."""
-    key = _cell_elem(cell)
+    key = cell_element(cell)
     i = sd.lookup.get(key)
     if i is None and isinstance(key, str):
         number = _as_int(key)
@@ -158,7 +165,7 @@ def _param_from_mapping(p: ParamDef, values: Mapping[str, Any], sets: dict[str, 
             key = part.strip() if isinstance(part, str) else part
             i = sd.lookup.get(key)
             if i is None and isinstance(key, str) and "," in key:
-                i = sd.lookup.get(tuple(_cell_elem(x) for x in key.split(",")))
+                i = sd.lookup.get(tuple(cell_element(x) for x in key.split(",")))
             if i is None:
                 from optiform.solvers.expr import suggest
 
