@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from optiform.errors import OptiformError
+from optiform.errors import LibraryError, OptiformError
 from optiform.library.authoring import Item, SolveOutcome, specific_condition
 from optiform.library.insight import Condition, Insight
 from optiform.library.replay import Replays
@@ -167,9 +167,14 @@ class Evolver(Replays):
                  f"{min(len(shifted), self.shifted)} replayed") if shifted else ""
         split = f" (won {won}, lost {lost})"
         if kept:
-            self.store.save_revision(insight.revise(condition=condition, reason=(
-                f"evolve: misled {len(misled)}, missed {len(missed)}; replay {old} -> {new} "
-                f"of {len(affected)} right{split}{moved}{blamed}")))
+            try:
+                self.store.save_revision(insight.revise(condition=condition, reason=(
+                    f"evolve: misled {len(misled)}, missed {len(missed)}; replay {old} -> "
+                    f"{new} of {len(affected)} right{split}{moved}{blamed}")))
+            except LibraryError as exc:  # edited or disabled while the replay ran
+                return RewriteReport(insight.id, False, old, new, len(affected),
+                                     f"not saved: {exc.message}", shifted=len(shifted),
+                                     won=won, lost=lost)
             self.store.reset_counts(insight.id, ("misled", "missed"))
         verdict = ("kept" if kept else "replay did not score better" if new <= old else
                    f"replay gained {won - lost}, under the margin of {self.margin}")

@@ -137,15 +137,18 @@ class Insight(_Model):
     def content_hash(self) -> str:
         return text_hash(self.full_text() + "|" + self.condition.not_applies_when)
 
+    def snapshot(self, reason: str) -> InsightVersion:
+        """This version's content, for the history of the next one."""
+        return InsightVersion(
+            version=self.version, taxonomy=self.taxonomy, condition=self.condition,
+            explanation=self.explanation, example=self.example, changed_at=self.updated_at,
+            reason=reason)
+
     def revise(self, *, reason: str, taxonomy: Taxonomy | None = None,
                condition: Condition | None = None, explanation: str | None = None,
                example: Example | None = None) -> Insight:
         """A new version with the given parts replaced; the current content joins history."""
-        snapshot = InsightVersion(
-            version=self.version, taxonomy=self.taxonomy, condition=self.condition,
-            explanation=self.explanation, example=self.example, changed_at=self.updated_at,
-            reason=reason,
-        )
+        snapshot = self.snapshot(reason)
         return self.model_copy(update={
             "taxonomy": taxonomy or self.taxonomy,
             "condition": condition or self.condition,

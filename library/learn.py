@@ -16,15 +16,17 @@ proposes one insight. For each item:
    first attempt the ground truth accepts. The proposer is then shown that attempt beside the
    failed one, so it explains a concrete difference instead of guessing the mistake;
 4. propose an insight, and keep it only when (a) retrieval picks it for this item,
-   (b) re-solving with the retrieved insights turns the item correct, and (c) a few items that
-   were right stay right with it; a condition that quotes the problem or carries its figures
-   is refused before any solve (one such "applies when the townhouses earn 10%" was kept on a
-   lucky re-solve); a rejected proposal is retried with feedback;
+   (b) re-solving with the retrieved insights turns the item correct, and (c) up to
+   ``regression`` items that were right, and that retrieval would show it for, stay right
+   with it (the others get the prompt they were right with); a condition that quotes the
+   problem or carries its figures is refused before any solve (one such "applies when the
+   townhouses earn 10%" was kept on a lucky re-solve); a rejected proposal is retried with feedback;
 5. a kept insight that nearly duplicates an existing one is merged into it (provenance, and a
    "missed" count when the existing one was not retrieved for this item).
 
-Progress is written per item to the store, keyed by run name and item id: a killed run resumed
-repeats no finished item. Step 1 can be read from a recorded evaluation run instead of solved
+Progress is written per item to the store, keyed by run name and item id, in one transaction
+with the item's insight and usage writes: a killed run resumed repeats no finished item and
+counts nothing twice. Step 1 can be read from a recorded evaluation run instead of solved
 again (``recorded``: item id -> outcome), when that run used the library being learned into.
 """
 
@@ -90,6 +92,7 @@ class Learner:
     sample_item: SampleItem | None = None
     recorded: Mapping[str, SolveOutcome] = field(default_factory=dict)
     _correct: list[Any] = field(default_factory=list)
+    _writes: list[Callable[[], object]] = field(default_factory=list)
 
     def shown_for(self, item: Item, pool: list[Insight] | None = None) -> list[Insight]:
         found = self.retriever.retrieve(item.question, self.k, pool)
@@ -108,9 +111,7 @@ class Learner:
                 row = done[item.id]
                 rep = ItemReport(item.id, row.status, row.insight_id, row.detail, resumed=True)
             else:
-                rep = self.learn_one(item)
-                self.store.set_progress(self.run, item.id, rep.status,
-                                        insight_id=rep.insight_id, detail=rep.detail)
+                rep = self._finish(item, self.learn_one(item))
             report.items.append(rep)
             if on_item is not None:
                 on_item(rep)
@@ -118,13 +119,43 @@ class Learner:
 
     def learn_one(self, item: Item) -> ItemReport:
         """What learning made of one item. An error that stops every item (the endpoint, the
-        model, the sandbox) is raised, not recorded, so a resume runs the item again."""
+        model, the sandbox) is raised, not recorded, so a resume runs the item again.
+
+        The item's writes to the store (a new or merged insight, usage counts) are held back
+        and made by :meth:`_finish` in one transaction with the item's progress row: a run
+        killed between them would count its usage again when resumed."""
+        self._writes = []
         try:
             return self._learn_one(item)
         except OptiformError as exc:
+            self._writes = []
             if is_fatal(exc):
                 raise
             return ItemReport(item.id, "error", detail=exc.message[:300])
+
+    def _later(self, write: Callable[[], object]) -> None:
+        self._writes.append(write)
+
+    def _finish(self, item: Item, rep: ItemReport) -> ItemReport:
+        """Store the item's held-back writes and its progress together (or neither)."""
+        writes, self._writes = self._writes, []
+        try:
+            with self.store.transaction():
+                for write in writes:
+                    write()
+                self._progress(item, rep)
+        except OptiformError as exc:
+            if is_fatal(exc):
+                raise
+            # e.g. the insight it merges into was edited meanwhile: nothing of it was stored,
+            # and without a progress row a resume runs the item again
+            return ItemReport(item.id, "error", detail=(
+                f"not stored, so a resume runs it again: {exc.message}")[:300])
+        return rep
+
+    def _progress(self, item: Item, rep: ItemReport) -> None:
+        self.store.set_progress(self.run, item.id, rep.status, insight_id=rep.insight_id,
+                                detail=rep.detail)
 
     def _learn_one(self, item: Item) -> ItemReport:
         shown = self.shown_for(item)
@@ -183,7 +214,7 @@ class Learner:
             alone = list(shown)
         blamed = alone or shown
         for ins in blamed:
-            self.store.record_usage(ins.id, "misled", item.id)
+            self._later(lambda iid=ins.id: self.store.record_usage(iid, "misled", item.id))
         detail = ", ".join(i.id for i in blamed)
         if self.blame and not alone:
             detail += " (together: leaving out any one of them alone does not turn it right)"
@@ -210,10 +241,7 @@ class Learner:
         if not again.correct:
             return (f"re-solving with it still fails (status {again.status}, objective "
                     f"{again.objective}, expected {item.answer})")
-        for other in self._regression_items(cand, pool):
-            shown = self.shown_for(other, pool)
-            if cand.id not in {i.id for i in shown}:
-                shown = [cand, *shown][: self.k]
+        for other, shown in self._regression_items(cand, pool):
             if not self.solve_item(other, shown).correct:
                 return (f"it breaks problem {other.id}, which was solved correctly before; "
                         "narrow its condition")
@@ -238,14 +266,25 @@ class Learner:
                 "what kind of problem this is, in the terms its text uses for its decisions, "
                 "resources and limits")
 
-    def _regression_items(self, cand: Insight, pool: list[Insight]) -> list[Item]:
-        """Up to ``regression`` previously-correct items, those that would retrieve it first."""
+    def _regression_items(self, cand: Insight, pool: list[Insight]
+                          ) -> list[tuple[Item, list[Insight]]]:
+        """Up to ``regression`` previously-correct items that retrieval would show the
+        candidate for (the most recent first), each with what it would be shown.
+
+        Only those can change: an item that does not retrieve the candidate gets the same
+        prompt as when it was solved right, and solving it again tests nothing but chance.
+        (Putting the candidate into such an item's prompt anyway tested it where it would
+        never be shown, and rejected narrow insights for breaking unrelated problems.)"""
         if self.regression <= 0:
             return []
-        recent = list(reversed(self._correct))
-        hits = [it for it in recent if cand.id in {i.id for i in self.shown_for(it, pool)}]
-        rest = [it for it in recent if it not in hits]
-        return [*hits, *rest][: self.regression]
+        out = []
+        for it in reversed(self._correct):
+            shown = self.shown_for(it, pool)
+            if cand.id in {i.id for i in shown}:
+                out.append((it, shown))
+                if len(out) >= self.regression:
+                    break
+        return out
 
     def _keep(self, item: Item, cand: Insight, shown: list[Insight],
               found: str = "") -> ItemReport:
@@ -253,18 +292,28 @@ class Learner:
         if dup is not None:
             # the candidate's text is what turned the item right: it becomes the insight's
             # (the old text joins its history), rather than being dropped for an unverified one
-            self.store.save_revision(dup.revise(
-                reason=f"learned again on {item.id}: this text turned it right",
-                condition=cand.condition, explanation=cand.explanation, example=cand.example))
-            self.store.add_provenance(dup.id, [item.id])
-            self.store.record_usage(dup.id, "helped", item.id)
-            if dup.id not in {i.id for i in shown}:
-                self.store.record_usage(dup.id, "missed", item.id)
+            def merge(dup: Insight = dup) -> None:
+                revised = dup.revise(
+                    reason=f"learned again on {item.id}: this text turned it right",
+                    condition=cand.condition, explanation=cand.explanation,
+                    example=cand.example)
+                if item.id not in revised.provenance:
+                    revised.provenance.append(item.id)
+                self.store.save_revision(revised)  # refused when it changed meanwhile
+                self.store.record_usage(dup.id, "helped", item.id)
+                if dup.id not in {i.id for i in shown}:
+                    self.store.record_usage(dup.id, "missed", item.id)
+
+            self._later(merge)
             return ItemReport(item.id, "merged", dup.id,
                               detail=f"near-duplicate of {dup.id}, now in the verified "
                                      f"wording{found}")
-        self.store.add(cand.model_copy(update={"provenance": [item.id]}))
-        self.store.record_usage(cand.id, "helped", item.id)
+
+        def add() -> None:
+            self.store.add(cand.model_copy(update={"provenance": [item.id]}))
+            self.store.record_usage(cand.id, "helped", item.id)
+
+        self._later(add)
         return ItemReport(item.id, "learned", cand.id, detail=found.removeprefix("; "))
 
     def _duplicate_of(self, cand: Insight, among: list[Insight] | None = None

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from optiform.config import Settings
 
 EXPORT_FORMAT = "optiform-library"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: with the usage events; 1 (counts only) still imports
 SEED_FILE = "seed_insights.json"
 
 _SCHEMA = """
@@ -101,6 +101,33 @@ def _retry_locked(step: Callable[[], object], timeout: float) -> None:
             time.sleep(0.05)
 
 
+def _usage_rows(raw: object, ids: set[str]) -> list[tuple[str, str, str | None, str]] | None:
+    """An export's usage events as rows, checked; None when it has none (format 1)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise LibraryError("the export's 'usage' is not a list",
+                           hint="fix the file or export it again")
+    rows = []
+    for n, e in enumerate(raw):
+        what = f"the export's usage event {n + 1}"
+        if not isinstance(e, dict):
+            raise LibraryError(f"{what} is not an object", hint="fix the file or export it again")
+        iid, outcome, item, at = (e.get("insight_id"), e.get("outcome"), e.get("item_id"),
+                                  e.get("at"))
+        if iid not in ids:
+            raise LibraryError(f"{what} names insight {iid!r}, which the export does not hold",
+                               hint="fix the file or export it again")
+        if outcome not in OUTCOMES:
+            raise LibraryError(f"{what} has outcome {outcome!r}; use one of: "
+                               f"{', '.join(OUTCOMES)}", hint="fix the file or export it again")
+        if not (item is None or isinstance(item, str)) or not isinstance(at, str):
+            raise LibraryError(f"{what} needs 'item_id' (text or null) and 'at' (text)",
+                               hint="fix the file or export it again")
+        rows.append((iid, outcome, item, at))
+    return rows
+
+
 class InsightStore:
     """Insights, their usage, cached embeddings and learning progress in one SQLite file."""
 
@@ -108,6 +135,7 @@ class InsightStore:
                  timeout: float = 30.0) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         self._lock = threading.RLock()
+        self._depth = 0  # write transactions open on this connection (nested ones join)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
@@ -128,17 +156,35 @@ class InsightStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._depth:  # inside transaction(): join it, commit with it
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise LibraryError(f"the insight library at {self.path} is locked: {exc}",
                                    hint="another optiform process holds it; try again") from exc
+            self._depth = 1
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: every store write inside the block commits together, or none does
+        when the block raises. Keep the block short (no solving inside it): other writers
+        wait for it."""
+        with self._write():
+            yield
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -221,9 +267,11 @@ class InsightStore:
         return insight
 
     def save_revision(self, revised: Insight) -> Insight:
-        """Store ``revised`` (from ``Insight.revise``) if nobody changed the insight meanwhile."""
+        """Store ``revised`` (from ``Insight.revise``) if nobody changed the insight meanwhile
+        (its content or status); provenance added meanwhile is kept."""
         with self._write() as c:
-            row = c.execute("SELECT version FROM insights WHERE id = ?", (revised.id,)).fetchone()
+            row = c.execute("SELECT version, body FROM insights WHERE id = ?",
+                            (revised.id,)).fetchone()
             if row is None:
                 raise LibraryError(f"no insight with id {revised.id!r}")
             if row[0] != revised.version - 1:
@@ -231,6 +279,9 @@ class InsightStore:
                     f"insight {revised.id!r} changed meanwhile (stored version {row[0]}, "
                     f"this edit follows version {revised.version - 1})",
                     hint="reload it and edit again")
+            stored = Insight.model_validate_json(row[1]).provenance
+            revised = revised.model_copy(update={"provenance": [
+                *stored, *(i for i in revised.provenance if i not in stored)]})
             c.execute("UPDATE insights SET version = ?, status = ?, label = ?, body = ?, "
                       "updated_at = ? WHERE id = ?",
                       (revised.version, revised.status, revised.label,
@@ -238,23 +289,36 @@ class InsightStore:
                        revised.id))
         return self.get(revised.id)
 
-    def _modify(self, insight_id: str, change: Callable[[Insight], dict[str, Any]]) -> Insight:
+    def _modify(self, insight_id: str, change: Callable[[Insight], dict[str, Any]],
+                reason: str = "") -> Insight:
         """Apply ``change(stored insight) -> fields`` inside one write transaction, so that
-        two writers never work from the same stale read."""
+        two writers never work from the same stale read. With a ``reason`` (a status change)
+        the version goes up and the change joins the history, so a revision prepared from the
+        old version (an edit, an evolve replay) is refused instead of silently undoing it;
+        without one (provenance, which :meth:`save_revision` merges) the version stays."""
         with self._write() as c:
             row = c.execute("SELECT body FROM insights WHERE id = ?", (insight_id,)).fetchone()
             if row is None:
                 raise LibraryError(f"no insight with id {insight_id!r}",
                                    hint="`optiform library list` shows ids")
             stored = Insight.model_validate_json(row[0])
-            ins = stored.model_copy(update={**change(stored), "updated_at": now_iso()})
-            c.execute("UPDATE insights SET status = ?, body = ?, updated_at = ? WHERE id = ?",
-                      (ins.status, ins.model_dump_json(exclude={"counts"}), ins.updated_at,
-                       insight_id))
+            update = {**change(stored), "updated_at": now_iso()}
+            if reason:
+                update["version"] = stored.version + 1
+                update["history"] = [*stored.history, stored.snapshot(reason)]
+            ins = stored.model_copy(update=update)
+            c.execute("UPDATE insights SET version = ?, status = ?, body = ?, updated_at = ? "
+                      "WHERE id = ?",
+                      (ins.version, ins.status, ins.model_dump_json(exclude={"counts"}),
+                       ins.updated_at, insight_id))
         return self.get(insight_id)
 
     def set_status(self, insight_id: str, status: InsightStatus) -> Insight:
-        return self._modify(insight_id, lambda _: {"status": status})
+        current = self.get(insight_id)
+        if current.status == status:
+            return current
+        return self._modify(insight_id, lambda _: {"status": status},
+                            reason=f"status set to {status}")
 
     def add_provenance(self, insight_id: str, item_ids: list[str]) -> Insight:
         return self._modify(insight_id, lambda ins: {"provenance": ins.provenance + [
@@ -303,7 +367,9 @@ class InsightStore:
     def export_data(self) -> dict[str, Any]:
         items = sorted(self.insights(), key=lambda i: i.id)
         return {"format": EXPORT_FORMAT, "format_version": EXPORT_VERSION,
-                "insights": [i.model_dump(mode="json") for i in items]}
+                "insights": [i.model_dump(mode="json") for i in items],
+                "usage": [{"insight_id": e.insight_id, "outcome": e.outcome,
+                           "item_id": e.item_id, "at": e.at} for e in self.usage_events()]}
 
     def export_json(self, path: str | Path) -> int:
         data = self.export_data()
@@ -312,12 +378,22 @@ class InsightStore:
         return len(data["insights"])
 
     def import_data(self, data: dict[str, Any], *, replace: bool = False) -> tuple[int, int]:
-        """Add the insights of an export; same ids are overwritten. Returns (added, updated)."""
+        """Add the insights of an export; same ids are overwritten. Returns (added, updated).
+
+        An export that carries usage events (format 2) brings them along: an imported
+        insight's events become the export's, so its counts and the items behind them (what
+        ``evolve`` replays) stay in step. A format 1 export has counts only and leaves the
+        events of the insights it overwrites as they are."""
         from pydantic import ValidationError
 
         if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
             raise LibraryError("not an optiform library export",
                                hint="export one with `optiform library export FILE`")
+        version = data.get("format_version", 1)
+        if not isinstance(version, int) or not 1 <= version <= EXPORT_VERSION:
+            raise LibraryError(f"the export's format_version {version!r} is not one this "
+                               f"optiform reads (1 to {EXPORT_VERSION})",
+                               hint="export it again with this version of optiform")
         raw = data.get("insights", [])
         if not isinstance(raw, list):
             raise LibraryError("the export's 'insights' is not a list",
@@ -333,6 +409,7 @@ class InsightStore:
                 which = f"insight {n + 1}" + (f" ({name!r})" if isinstance(name, str) else "")
                 raise LibraryError(f"the export's {which} is invalid: {field}: {first['msg']}",
                                    hint="fix the file or export it again") from None
+        events = _usage_rows(data.get("usage"), {i.id for i in items})
         added = updated = 0
         with self._write() as c:
             if replace:
@@ -343,6 +420,10 @@ class InsightStore:
                 self._put(c, ins)
                 updated += bool(exists)
                 added += not exists
+            if events is not None:
+                c.executemany("DELETE FROM usage WHERE insight_id = ?", [(i.id,) for i in items])
+                c.executemany("INSERT INTO usage (insight_id, outcome, item_id, at) "
+                              "VALUES (?, ?, ?, ?)", events)
         return added, updated
 
     def import_json(self, path: str | Path, *, replace: bool = False) -> tuple[int, int]:

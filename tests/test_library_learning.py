@@ -66,7 +66,8 @@ def make(iid: str, applies: str, explanation: str, not_applies: str = "") -> Ins
 
 
 GOOD1 = Item("good1", "A farmer plants wheat and corn on 100 acres of land.")
-GOOD2 = Item("good2", "A tailor sews shirts and pants from cloth.", breaker="BREAKER")
+GOOD2 = Item("good2", "A tailor sews shirts and pants from cloth and pays sales tax on its "
+             "goods.", breaker="BREAKER")
 FIXABLE = Item("fixable", "A bakery bakes bread and cakes; the oven is available for at most "
                "40 hours a week.", needs="FIX-OVEN")
 UNFIXABLE = Item("unfixable", "A zoo feeds lions and tigers with meat deliveries.",
@@ -120,6 +121,33 @@ def test_learning_keeps_verified_and_rejects_unverified(store: InsightStore) -> 
     assert "still fails" in report.items[3].detail
     # the breaking candidate was re-solved on good2 with it in the prompt
     assert any(item == "good2" and len(ids) == 1 for item, ids in solver.calls[5:])
+
+
+def test_regression_check_replays_only_items_that_would_be_shown_the_insight(
+        store: InsightStore) -> None:
+    # the tailor breaks with FIX-TAX in its prompt, but retrieval never shows a sales-tax
+    # lesson for tailoring: its prompt does not change, so it is not solved again and does not
+    # stand in the way (it used to be forced into the prompt, rejecting narrow insights)
+    tailor = Item("tailor", "A tailor sews shirts and pants from cloth.", breaker="FIX-TAX")
+    solver = ScriptedSolver()
+    llm = FakeLLM([proposal("a business pays sales tax on its goods", "Tax per unit. FIX-TAX",
+                            label="sales-tax")])
+    report = learn([tailor, BREAKS], solver, LLMProposer(llm), store,
+                   retriever=Retriever(store, mode="keyword"), run="t", attempts=1)
+    assert [r.status for r in report.items] == ["correct", "learned"]
+    assert [c for c in solver.calls if c[0] == "tailor"] == [("tailor", ())]
+    # a right item that does retrieve it is replayed, and its breaking rejects the insight
+    taxed = Item("taxed", "A tailor pays sales tax on its goods.", breaker="FIX-TAX")
+    fresh = InsightStore(store.path.with_name("other.sqlite"), seed=False)
+    try:
+        again = learn([taxed, BREAKS], ScriptedSolver(), LLMProposer(FakeLLM([proposal(
+            "a business pays sales tax on its goods", "Tax per unit. FIX-TAX",
+            label="sales-tax")])), fresh, retriever=Retriever(fresh, mode="keyword"),
+            run="t", attempts=1)
+    finally:
+        fresh.close()
+    assert [r.status for r in again.items] == ["correct", "rejected"]
+    assert "it breaks problem taxed" in again.items[1].detail
 
 
 def test_an_unretrieved_proposal_is_told_which_conditions_match(store: InsightStore) -> None:
@@ -206,6 +234,42 @@ def test_misleading_insights_are_counted_not_relearned(store: InsightStore) -> N
     assert llm.requests == []
 
 
+def test_a_run_killed_before_an_item_is_recorded_counts_nothing_of_it(
+        store: InsightStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.add(make("bad-hint", "a bakery bakes bread and cakes in an oven", "BREAKER advice"))
+    item = Item("bread", "A bakery bakes bread and cakes in one oven.", breaker="BREAKER")
+    real = store.set_progress
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C between the usage count and the progress row
+
+    monkeypatch.setattr(store, "set_progress", killed)
+    with pytest.raises(KeyboardInterrupt):
+        learn([item], ScriptedSolver(), LLMProposer(FakeLLM([])), store,
+              retriever=Retriever(store, mode="keyword"), run="m")
+    assert store.get("bad-hint").counts.misled == 0 and store.usage_events() == []
+    monkeypatch.setattr(store, "set_progress", real)
+    report = learn([item], ScriptedSolver(), LLMProposer(FakeLLM([])), store,
+                   retriever=Retriever(store, mode="keyword"), run="m")  # the resume
+    assert report.items[0].status == "misled" and not report.items[0].resumed
+    assert store.get("bad-hint").counts.misled == 1  # once, not twice
+
+
+def test_a_merge_into_an_insight_edited_meanwhile_is_recorded_as_an_error(
+        store: InsightStore) -> None:
+    store.add(make("oven-limit", "oven hours are limited", "Oven hours."))
+    learner = Learner(store=store, solve_item=ScriptedSolver(), propose=LLMProposer(FakeLLM()),
+                      retriever=Retriever(store, mode="keyword"), duplicate_threshold=0.0,
+                      run="e")
+    rep = learner._keep(FIXABLE, make("dup-1", "oven hours are limited", "Oven hours."), [])
+    store.set_status("oven-limit", "disabled")  # by hand, while the item was being solved
+    got = learner._finish(FIXABLE, rep)
+    assert got.status == "error" and "changed meanwhile" in got.detail
+    assert store.get("oven-limit").status == "disabled"
+    assert store.get("oven-limit").counts.helped == 0
+    assert "fixable" not in store.progress("e")  # a resume runs it again
+
+
 @pytest.mark.parametrize(("good_text", "blame", "blamed", "together"), [
     ("Oven advice.", True, {"hint-bad"}, False),  # only hint-bad's absence turns it right
     ("BREAKER too.", True, {"hint-bad", "hint-good"}, True),  # either one alone breaks it
@@ -268,7 +332,10 @@ def test_merge_counts_missed_when_not_retrieved(store: InsightStore) -> None:
                       retriever=Retriever(store, mode="keyword"), duplicate_threshold=0.0)
     rep = learner._keep(FIXABLE, make("dup-1", "oven hours are limited", "Oven hours."), [])
     assert rep.status == "merged" and rep.insight_id == existing.id
+    assert store.get("oven-limit").counts.missed == 0  # held back until the item is finished
+    learner._finish(FIXABLE, rep)
     assert store.get("oven-limit").counts.missed == 1
+    assert store.progress("default")["fixable"].status == "merged"
 
 
 def test_an_error_that_stops_every_item_is_raised_not_recorded(store: InsightStore) -> None:
@@ -333,6 +400,26 @@ def test_evolution_keeps_an_improving_rewrite(store: InsightStore) -> None:
     assert "replay 1 -> 2" in got.history[0].reason
     assert got.counts.misled == 0 and got.counts.helped == 1
     assert "rents out its storage" in llm.requests[0]["messages"][1].content
+
+
+def test_evolution_does_not_undo_a_status_change_made_during_its_replay(
+        store: InsightStore) -> None:
+    _evolve_setup(store)
+    llm = FakeLLM([{"applies_when": "a mill with limited hours grinds grain",
+                    "not_applies_when": "a mill that rents storage rooms to farmers"}])
+    solver = ScriptedSolver()
+
+    def replay(item: Item, insights: list[Insight]) -> SolveOutcome:
+        if not solver.calls:
+            store.set_status("hint-a", "disabled")  # someone disables it meanwhile
+        return solver(item, insights)
+
+    report = evolve(store, {i.id: i for i in (HELPED, MISLED)}, replay, LLMRewriter(llm),
+                    retriever=Retriever(store, mode="keyword"), margin=1)
+    (rep,) = report.rewrites
+    assert not rep.kept and "not saved" in rep.detail and "changed meanwhile" in rep.detail
+    got = store.get("hint-a")
+    assert got.status == "disabled" and got.condition.not_applies_when == ""
 
 
 def test_evolution_drops_a_rewrite_that_does_not_score_better(store: InsightStore) -> None:
@@ -404,8 +491,9 @@ def test_recorded_first_outcomes_replace_the_first_solve(store: InsightStore) ->
     report = learn([GOOD1, FIXABLE], solver, LLMProposer(llm), store,
                    retriever=Retriever(store, mode="keyword"), run="rec", recorded=recorded)
     assert [r.status for r in report.items] == ["correct", "learned"]
-    # no first solve: fixable was solved to verify the proposal, good1 as the regression check
-    assert [c[0] for c in solver.calls] == ["fixable", "good1"]
+    # no first solve: fixable was solved to verify the proposal; good1 (a farm) would not be
+    # shown the oven lesson, so it is not replayed as a regression check
+    assert [c[0] for c in solver.calls] == ["fixable"]
     assert len(solver.calls[0][1]) == 1
     assert "recorded trace of fixable" in llm.requests[0]["messages"][1].content
 

@@ -107,6 +107,41 @@ def test_save_revision_detects_concurrent_edit(store: InsightStore) -> None:
     assert store.get("limit-1").explanation == "first edit"
 
 
+def test_a_status_change_is_a_version_a_stale_revision_cannot_undo(
+        store: InsightStore) -> None:
+    store.add(make("limit-1"))
+    before = store.get("limit-1")
+    rewrite = before.revise(reason="evolve", explanation="rewritten")  # a long replay began
+    disabled = store.set_status("limit-1", "disabled")  # meanwhile, by hand or by verify
+    assert (disabled.version, disabled.history[-1].reason) == (2, "status set to disabled")
+    assert store.set_status("limit-1", "disabled").version == 2  # no change, no version
+    with pytest.raises(LibraryError, match="changed meanwhile"):
+        store.save_revision(rewrite)  # would have made it active again
+    assert store.get("limit-1").status == "disabled"
+
+
+def test_a_revision_keeps_provenance_added_meanwhile(store: InsightStore) -> None:
+    store.add(make("limit-1").model_copy(update={"provenance": ["a"]}))
+    edit = store.get("limit-1").revise(reason="by hand", explanation="clearer")
+    store.add_provenance("limit-1", ["b"])  # learning merged an item meanwhile
+    saved = store.save_revision(edit)
+    assert saved.explanation == "clearer" and saved.provenance == ["a", "b"]
+
+
+def test_a_transaction_commits_all_of_its_writes_or_none(store: InsightStore) -> None:
+    store.add(make("limit-1"))
+    with pytest.raises(KeyboardInterrupt), store.transaction():
+        store.record_usage("limit-1", "misled", "i1")
+        store.set_progress("run", "i1", "misled")
+        raise KeyboardInterrupt
+    assert store.get("limit-1").counts.misled == 0 and store.progress("run") == {}
+    assert store.usage_events() == []
+    with store.transaction():
+        store.record_usage("limit-1", "misled", "i1")
+        store.set_progress("run", "i1", "misled")
+    assert store.get("limit-1").counts.misled == 1 and "i1" in store.progress("run")
+
+
 def test_usage_counts_and_events(store: InsightStore) -> None:
     store.add(make("limit-1"))
     store.record_usage("limit-1", "helped", "i1")
@@ -139,6 +174,41 @@ def test_export_import_round_trip_exact(tmp_path: Path) -> None:
         assert b.import_json(out) == (0, n)  # same ids again: updated, not duplicated
         assert b.export_data() == first
     assert json.loads(out.read_text())["insights"] == first["insights"]
+    # the usage events travel too: evolve reads which items an insight missed from them
+    assert [(e["insight_id"], e["outcome"], e["item_id"]) for e in first["usage"]] == [
+        ("limit-1", "missed", "x")]
+
+
+def test_import_brings_usage_events_and_reads_format_1(tmp_path: Path) -> None:
+    with InsightStore(tmp_path / "a.sqlite", seed=False) as a:
+        a.add(make("limit-1"))
+        a.record_usage("limit-1", "misled", "i1")
+        data = a.export_data()
+    with InsightStore(tmp_path / "b.sqlite", seed=False) as b:
+        b.add(make("limit-1"))
+        b.record_usage("limit-1", "helped", "old")
+        b.add(make("other-1"))
+        b.record_usage("other-1", "helped", "kept")
+        b.import_data(data)
+        # the imported insight's events are the export's, in step with its counts
+        assert [(e.outcome, e.item_id) for e in b.usage_events("limit-1")] == [("misled", "i1")]
+        assert b.get("limit-1").counts.misled == 1 and b.get("limit-1").counts.helped == 0
+        assert [e.item_id for e in b.usage_events("other-1")] == ["kept"]
+        old = {k: v for k, v in data.items() if k != "usage"} | {"format_version": 1}
+        b.record_usage("limit-1", "missed", "later")
+        b.import_data(old)  # counts only: the events stay as they are
+        assert [e.item_id for e in b.usage_events("limit-1")] == ["i1", "later"]
+        for bad, match in [({"format_version": 9}, "format_version 9"),
+                           ({"usage": {}}, "'usage' is not a list"),
+                           ({"usage": [{"insight_id": "ghost", "outcome": "helped",
+                                        "item_id": None, "at": "t"}]}, "insight 'ghost'"),
+                           ({"usage": [{"insight_id": "limit-1", "outcome": "great",
+                                        "item_id": None, "at": "t"}]}, "outcome 'great'"),
+                           ({"usage": [{"insight_id": "limit-1", "outcome": "helped",
+                                        "item_id": 3, "at": "t"}]}, "needs 'item_id'")]:
+            with pytest.raises(LibraryError, match=match):
+                b.import_data({**data, **bad})
+        assert [e.item_id for e in b.usage_events("limit-1")] == ["i1", "later"]
 
 
 def test_import_replace_and_invalid(store: InsightStore, tmp_path: Path) -> None:
