@@ -16,8 +16,12 @@ Layers (Linux), outermost first
    own /proc, and when its pid 1 dies the kernel kills every process the code started.
    Without any network namespace the run is refused (``SandboxLimits.network="refuse"``) or
    goes ahead with a warning (``"warn"``).
-2. File system (inside the mount namespace): the scratch directory becomes a small tmpfs, the
-   result file is bind-mounted on itself and every other mount is remounted read-only.
+2. File system (inside the mount namespace): the child pivots into a fresh root that holds
+   only the Python installation, the solver packages, the sandbox's own code and directory,
+   the loader's cache and its own /proc (the host's home directories, configuration and
+   projects are not there at all); in it the scratch directory becomes a small tmpfs, the
+   result file is bind-mounted on itself and every other mount is remounted read-only. Where
+   the kernel refuses the pivot, the read-only host is the fallback.
 3. Limits: RLIMIT_AS (memory), RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_CORE=0, RLIMIT_NPROC for
    non-root users; for root (exempt from RLIMIT_NPROC) a pids cgroup capped at
    ``max_processes`` when the cgroup file system is writable; a wall-clock limit that kills
@@ -165,6 +169,9 @@ def run_code(code: str, *, data: dict[str, Any] | None = None,
             "no mount namespace here"
         log.warning("generated code ran without a read-only file system (%s)", why)
         outcome.message += f"\n(warning: ran without a read-only file system: {why})"
+    elif record is not None and not fs.get("view"):
+        log.info("generated code saw the host file system read-only, not a private view (%s)",
+                 fs.get("view_error", "unknown"))
     return outcome
 
 

@@ -4,6 +4,8 @@ Loaded by file path by ``sandbox_harness.py`` (the child runs ``python -I``), so
 standard library only and imports nothing from optiform. See ``sandbox.py`` for the threat
 model; this module holds two of the layers:
 
+- :func:`enter_view` (only inside the private mount namespace made by ``unshare``): a fresh
+  root holding only what the child needs, bound from the host, and ``pivot_root`` into it.
 - :func:`lock_filesystem` (only inside the private mount namespace made by ``unshare``): a
   size-limited tmpfs over the scratch directory, the result file bind-mounted on itself, and
   every other mount remounted read-only, so nothing outside the scratch directory can be
@@ -19,12 +21,16 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
-_MS_RELATIME = 1 << 21
+_MS_RELATIME, _MS_REC, _MS_PRIVATE = 1 << 21, 1 << 14, 1 << 18
+_MNT_DETACH = 2
 _CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "ppc64": 203,
+                   "s390x": 217, "loongarch64": 41}
 _MOUNT_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC,
                 "noatime": _MS_NOATIME, "nodiratime": _MS_NODIRATIME, "relatime": _MS_RELATIME}
 
@@ -49,6 +55,8 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _READ_ALWAYS = ("/dev/null", "/dev/urandom", "/dev/random", "/dev/zero", "/proc/cpuinfo",
                 "/proc/meminfo", "/proc/self", "/sys/devices/system/cpu", "/etc/localtime",
                 "/usr/share/zoneinfo", "/usr/lib", "/usr/lib64", "/lib", "/lib64")
+# what the dynamic loader reads (Python's audit hook never sees it) and the child's own /proc
+_VIEW_ALSO = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/proc")
 
 
 # -- file system (mount namespace) -------------------------------------------------------
@@ -77,13 +85,8 @@ def _mounts() -> list[tuple[str, set[str]]]:
     return rows
 
 
-def lock_filesystem(work: str, result_file: str, tmpfs_mb: int) -> list[str]:
-    """Make everything but ``work`` (a fresh tmpfs) and ``result_file`` read-only.
-
-    Needs the private user + mount namespace made by ``unshare``. Returns the mount points that
-    could not be made read-only (empty when the lock is complete); raises OSError when the
-    scratch tmpfs cannot be mounted at all (no mount namespace).
-    """
+def _libc_mount() -> tuple[Any, Callable[..., None]]:
+    """libc, and ``mount(src, target, fstype, flags, data)`` raising OSError on failure."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
@@ -97,6 +100,86 @@ def lock_filesystem(work: str, result_file: str, tmpfs_mb: int) -> list[str]:
             err = ctypes.get_errno()
             raise OSError(err, f"mount {target}: {os.strerror(err)}")
 
+    return libc, mount
+
+
+def view_sources(paths: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+    """What a view of ``paths`` must hold: the real directories and files to bind (none
+    inside another), and the symbolic links on the way to them (path -> link text), so that
+    ``/lib -> usr/lib`` still leads somewhere."""
+    links: dict[str, str] = {}
+    real: set[str] = set()
+    for path in paths:
+        path = os.path.abspath(path)
+        if not os.path.exists(path):
+            continue
+        prefix = ""
+        for part in path.strip("/").split("/"):
+            prefix += "/" + part
+            if os.path.islink(prefix) and prefix not in links:
+                links[prefix] = os.readlink(prefix)
+        real.add(os.path.realpath(path))
+    binds = [p for p in sorted(real)
+             if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in real)]
+    return binds, links
+
+
+def enter_view(root: str, read_roots: Iterable[str]) -> None:
+    """Make the child's whole file system a fresh tmpfs that holds only ``read_roots`` (the
+    Python installation, the solver packages, the sandbox's own code), a few system files,
+    its own /proc and ``root`` (the sandbox directory, not recursively), all bound at their
+    own paths, and pivot into it: the rest of the host (home directories, configuration with
+    API keys, other projects) is not there to read, whatever the code does.
+
+    Needs the private user + mount namespace made by ``unshare``; ``root/view`` must exist.
+    Raises OSError when the kernel refuses a step (the caller falls back to the read-only
+    host). :func:`lock_filesystem` runs after it, inside the view.
+    """
+    import ctypes
+
+    libc, mount = _libc_mount()
+    number = _SYS_PIVOT_ROOT.get(os.uname().machine)
+    if number is None:
+        raise OSError(0, f"pivot_root: no system call number known for {os.uname().machine}")
+    view = os.path.join(root, "view")
+    binds, links = view_sources([*read_roots, *_READ_ALWAYS, *_VIEW_ALSO])
+    inside = [b for b in binds if root == b or root.startswith(b.rstrip("/") + "/")]
+    if inside:  # binding it recursively would bind the view into itself
+        raise OSError(0, f"the sandbox directory {root} lies inside {inside[0]}, which the "
+                         "view must hold")
+    mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    mount("optiform-view", view, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,mode=755")
+    for path, text in links.items():
+        os.makedirs(os.path.dirname(view + path), exist_ok=True)
+        os.symlink(text, view + path)
+    for src in binds:
+        target = view + src
+        os.makedirs(target if os.path.isdir(src) else os.path.dirname(target), exist_ok=True)
+        if not os.path.isdir(src):
+            open(target, "w").close()  # a mount point
+        mount(src, target, None, _MS_BIND | _MS_REC)
+    os.makedirs(view + root, exist_ok=True)
+    mount(root, view + root, None, _MS_BIND)  # its files, not the view mounted inside it
+    os.chdir(view)
+    if libc.syscall(number, b".", b".") != 0:  # the view on top, the host underneath
+        err = ctypes.get_errno()
+        raise OSError(err, f"pivot_root: {os.strerror(err)}")
+    if libc.umount2(b".", _MNT_DETACH) != 0:  # the host, gone from this namespace
+        err = ctypes.get_errno()
+        raise OSError(err, f"detaching the host file system: {os.strerror(err)}")
+    os.chdir("/")
+
+
+def lock_filesystem(work: str, result_file: str, tmpfs_mb: int) -> list[str]:
+    """Make everything but ``work`` (a fresh tmpfs) and ``result_file`` read-only.
+
+    Needs the private user + mount namespace made by ``unshare``. Returns the mount points that
+    could not be made read-only (empty when the lock is complete); raises OSError when the
+    scratch tmpfs cannot be mounted at all (no mount namespace).
+    """
+    import ctypes
+
+    libc, mount = _libc_mount()
     mount("optiform-sandbox", work, "tmpfs", _MS_NOSUID | _MS_NODEV,
           f"size={tmpfs_mb}m,mode=700")
     mount(result_file, result_file, None, _MS_BIND)

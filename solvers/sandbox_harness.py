@@ -182,8 +182,15 @@ def main(argv: list[str] | None = None) -> int:
     root = os.path.realpath(args.root)
     result_path = os.path.join(root, "result.json")
     guard, solve = _load_sibling("sandbox_guard"), _load_sibling("sandbox_solve")
-    sandbox: dict[str, Any] = {"filesystem_locked": False}
+    sandbox: dict[str, Any] = {"filesystem_locked": False, "view": False}
     if args.lock_mb:
+        try:
+            os.makedirs(os.path.join(root, "view"), exist_ok=True)
+            guard.enter_view(root, [r for r in guard.guard_roots([*args.path, str(HERE)])
+                                    if r != root])
+            sandbox["view"] = True
+        except OSError as exc:
+            sandbox["view_error"] = str(exc)
         try:
             unlocked = guard.lock_filesystem(os.path.join(root, "work"), result_path,
                                              args.lock_mb)

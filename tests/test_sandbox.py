@@ -92,6 +92,7 @@ def test_build_model_solves_a_small_lp() -> None:
     assert res.network_isolated is ISOLATED
     if FULL:
         assert res.result["sandbox"]["filesystem_locked"] is True
+        assert res.result["sandbox"]["view"] is True  # the host's files are not there at all
 
 
 def test_script_mode_finds_the_global_model_even_if_the_script_solved_it() -> None:
@@ -241,6 +242,55 @@ def test_read_only_file_system_holds_even_without_the_audit_hook(tmp_path: Path)
     assert "remount -1" in raw.stdout  # the lock cannot be undone from inside
     assert not target.exists()
     assert not (work / "inside.txt").exists()  # it lived in the sandbox's own tmpfs
+
+
+def test_the_view_binds_real_folders_once_and_keeps_the_links_to_them(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("guard_for_test", GUARD)
+    guard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(guard)
+    (tmp_path / "usr" / "lib" / "py").mkdir(parents=True)
+    (tmp_path / "lib").symlink_to("usr/lib")  # as /lib -> usr/lib on merged-/usr systems
+    binds, links = guard.view_sources([str(tmp_path / "lib" / "py"), str(tmp_path / "usr"),
+                                       str(tmp_path / "missing")])
+    assert binds == [str(tmp_path / "usr")]  # /usr/lib/py is inside it; missing is skipped
+    assert links == {str(tmp_path / "lib"): "usr/lib"}
+
+
+@pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
+def test_the_host_file_system_is_not_there_even_without_the_audit_hook(tmp_path: Path) -> None:
+    root = tmp_path / "box"
+    (root / "work").mkdir(parents=True)
+    (root / "view").mkdir()
+    (root / "result.json").write_text("")
+    (root / "data.json").write_text("{}")
+    secret = tmp_path / "config.toml"
+    secret.write_text("api_key = 'sk-secret'")
+    probe = (f"import importlib.util as u, os, sys; "
+             f"s = u.spec_from_file_location('g', {str(GUARD)!r}); "
+             f"g = u.module_from_spec(s); s.loader.exec_module(g); "
+             f"g.enter_view({str(root)!r}, g.guard_roots([{str(GUARD.parent)!r}])); "
+             f"print('locked', g.lock_filesystem({str(root / 'work')!r}, "
+             f"{str(root / 'result.json')!r}, 16)); "
+             f"print('secret', os.path.exists({str(secret)!r})); "
+             f"print('home', os.path.exists(os.path.expanduser('~root/.bashrc'))); "
+             f"print('etc', sorted(os.listdir('/etc'))); "
+             f"print('data', open({str(root / 'data.json')!r}).read()); "
+             f"import pyomo.environ, highspy; print('solvers ok'); "
+             f"open({str(root / 'result.json')!r}, 'w').write('written')")
+    raw = sandbox_process.run_isolated(
+        [sys.executable, "-I", "-B", "-c", probe], cwd=str(root / "work"),
+        isolation=sandbox_process.probe_isolation(), wall_seconds=30, cpu_seconds=30,
+        memory_mb=1024, max_processes=8, max_output_bytes=10_000)
+    out = raw.stdout
+    assert "locked []" in out and "solvers ok" in out, out + raw.stderr
+    assert "secret False" in out and "home False" in out
+    # of /etc, only what the dynamic loader reads (and the time zone) is there
+    etc = eval(out.split("etc ", 1)[1].splitlines()[0])
+    assert set(etc) <= {"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime"}, etc
+    assert "data {}" in out
+    assert (root / "result.json").read_text() == "written"  # the one file it may write
 
 
 def test_fork_loop_is_stopped() -> None:
