@@ -139,8 +139,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                   run: str | None = typer.Option(None, help="Progress key (DATASET:SPLIT)."),
                   attempts: int = typer.Option(2, help="Proposals tried per failed item."),
                   regression: int = typer.Option(
-                      6, help="Right items re-solved per proposal, those that retrieve it "
-                              "first."),
+                      6, help="Right items re-solved per proposal: those that retrieval "
+                              "would show it for (no others: their prompts do not change)."),
                   k: int | None = typer.Option(None, "-k", help="Insights retrieved per item."),
                   fresh: bool = typer.Option(False, "--fresh", help="Forget earlier progress."),
                   blame: bool = typer.Option(True, help="Count a misled item against only the "
