@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from optiform.commands.failure import fail
-from optiform.errors import InputError, OptiformError
+from optiform.errors import InputError, LibraryError, OptiformError
 
 if TYPE_CHECKING:
     from optiform.library.store import InsightStore
@@ -35,7 +35,6 @@ def _open(ctx: typer.Context, *, create: bool = False) -> InsightStore:
     --path that names no file is an error unless the command makes a library (import, learn,
     evolve, verify): a misspelt path must not show a fresh seed library as the user's."""
     from optiform.config import load_settings
-    from optiform.errors import LibraryError
     from optiform.library.store import InsightStore, default_store_path
 
     path = (ctx.obj or {}).get("path")
@@ -51,6 +50,7 @@ def _edited(ctx: typer.Context, insight_id: str, changes: dict[str, Any], reason
 
     store = _open(ctx)
     ins = store.get(insight_id)
+    text: str | None = None  # what the user typed in the editor, kept if it cannot be saved
     if not changes:
         editable = {"taxonomy": ins.label, "applies_when": ins.condition.applies_when,
                     "not_applies_when": ins.condition.not_applies_when,
@@ -98,7 +98,14 @@ def _edited(ctx: typer.Context, insight_id: str, changes: dict[str, Any], reason
     except ValueError as exc:  # pydantic's ValidationError too: name the field, not its docs
         raise InputError(f"the edit is not a valid insight: {_validation_text(exc)}",
                          hint="`optiform library show ID` shows the current text") from None
-    saved = store.save_revision(revised)
+    try:
+        saved = store.save_revision(revised)
+    except LibraryError as exc:  # changed meanwhile (an edit, a disable, verify)
+        if text is None:
+            raise
+        kept = _keep_edit(text)
+        raise LibraryError(f"{exc.message}; nothing was saved, and your text is in {kept}",
+                           hint="edit again and paste from it") from None
     _console().print(f"saved {saved.id} as version {saved.version}")
 
 

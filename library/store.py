@@ -156,12 +156,18 @@ class InsightStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            if self._depth:  # inside transaction(): join it, commit with it
+            if self._depth:  # inside transaction(): a savepoint in it, committed with it
+                name = f"nested{self._depth}"
+                self._conn.execute(f"SAVEPOINT {name}")
                 self._depth += 1
                 try:
                     yield self._conn
+                except BaseException:
+                    self._conn.execute(f"ROLLBACK TO {name}")
+                    raise
                 finally:
                     self._depth -= 1
+                    self._conn.execute(f"RELEASE {name}")
                 return
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -181,8 +187,9 @@ class InsightStore:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes: every store write inside the block commits together, or none does
-        when the block raises. Keep the block short (no solving inside it): other writers
-        wait for it."""
+        when the block raises; a write that fails inside it (and is caught there) leaves
+        nothing of itself. Keep the block short (no solving inside it): other writers wait
+        for it."""
         with self._write():
             yield
 
@@ -289,10 +296,11 @@ class InsightStore:
                        revised.id))
         return self.get(revised.id)
 
-    def _modify(self, insight_id: str, change: Callable[[Insight], dict[str, Any]],
+    def _modify(self, insight_id: str, change: Callable[[Insight], dict[str, Any] | None],
                 reason: str = "") -> Insight:
         """Apply ``change(stored insight) -> fields`` inside one write transaction, so that
-        two writers never work from the same stale read. With a ``reason`` (a status change)
+        two writers never work from the same stale read (``None``: nothing to change). With
+        a ``reason`` (a status change)
         the version goes up and the change joins the history, so a revision prepared from the
         old version (an edit, an evolve replay) is refused instead of silently undoing it;
         without one (provenance, which :meth:`save_revision` merges) the version stays."""
@@ -302,7 +310,10 @@ class InsightStore:
                 raise LibraryError(f"no insight with id {insight_id!r}",
                                    hint="`optiform library list` shows ids")
             stored = Insight.model_validate_json(row[0])
-            update = {**change(stored), "updated_at": now_iso()}
+            fields = change(stored)
+            if fields is None:
+                return self.get(insight_id)
+            update = {**fields, "updated_at": now_iso()}
             if reason:
                 update["version"] = stored.version + 1
                 update["history"] = [*stored.history, stored.snapshot(reason)]
@@ -314,10 +325,8 @@ class InsightStore:
         return self.get(insight_id)
 
     def set_status(self, insight_id: str, status: InsightStatus) -> Insight:
-        current = self.get(insight_id)
-        if current.status == status:
-            return current
-        return self._modify(insight_id, lambda _: {"status": status},
+        return self._modify(insight_id,
+                            lambda ins: None if ins.status == status else {"status": status},
                             reason=f"status set to {status}")
 
     def add_provenance(self, insight_id: str, item_ids: list[str]) -> Insight:
@@ -328,6 +337,7 @@ class InsightStore:
         with self._write() as c:
             c.execute("DELETE FROM insights WHERE id = ?", (insight_id,))
             c.execute("DELETE FROM counts WHERE id = ?", (insight_id,))
+            c.execute("DELETE FROM usage WHERE insight_id = ?", (insight_id,))
 
     # -- usage ----------------------------------------------------------------------------
 
@@ -366,10 +376,12 @@ class InsightStore:
 
     def export_data(self) -> dict[str, Any]:
         items = sorted(self.insights(), key=lambda i: i.id)
+        ids = {i.id for i in items}  # older stores kept the events of deleted insights
         return {"format": EXPORT_FORMAT, "format_version": EXPORT_VERSION,
                 "insights": [i.model_dump(mode="json") for i in items],
                 "usage": [{"insight_id": e.insight_id, "outcome": e.outcome,
-                           "item_id": e.item_id, "at": e.at} for e in self.usage_events()]}
+                           "item_id": e.item_id, "at": e.at} for e in self.usage_events()
+                          if e.insight_id in ids]}
 
     def export_json(self, path: str | Path) -> int:
         data = self.export_data()

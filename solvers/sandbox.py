@@ -24,8 +24,10 @@ Layers (Linux), outermost first
    the kernel refuses the pivot, the read-only host is the fallback.
 3. Limits: RLIMIT_AS (memory), RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_CORE=0, RLIMIT_NPROC for
    non-root users; for root (exempt from RLIMIT_NPROC) a pids cgroup capped at
-   ``max_processes`` when the cgroup file system is writable; a wall-clock limit that kills
-   the whole process group (``start_new_session``), and with it the pid namespace.
+   ``max_processes`` and a memory cgroup (the memory limit plus the scratch tmpfs: it counts
+   tmpfs pages, which RLIMIT_AS does not) when the cgroup file system is writable; a
+   wall-clock limit that kills the whole process group (``start_new_session``), and with it
+   the pid namespace.
 4. Process: ``python -I -B`` (no environment-driven imports, no bytecode writes), cwd and
    HOME/TMPDIR in the scratch directory, an environment without secrets, stdin closed,
    stdout/stderr capped.

@@ -124,6 +124,29 @@ def view_sources(paths: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     return binds, links
 
 
+def mapped_folders() -> list[str]:
+    """The folders of every file this process has mapped (the interpreter, its libraries and
+    the extension modules already imported), from /proc/self/maps: what the dynamic loader
+    may need again, wherever the system keeps it (/usr/local/lib, /nix/store, ...)."""
+    out: set[str] = set()
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                fields = line.split(maxsplit=5)
+                path = fields[5].strip() if len(fields) == 6 else ""
+                if path.startswith("/") and not path.endswith("(deleted)"):
+                    out.add(os.path.dirname(path))
+    except OSError:
+        return []
+    return sorted(out)
+
+
+# who the child is, for code that asks (getpass.getuser, pwd): nobody's files, no host names
+_PASSWD = ("root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n"
+           "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+_GROUP = "root:x:0:\nnogroup:x:65534:\n"
+
+
 def enter_view(root: str, read_roots: Iterable[str]) -> None:
     """Make the child's whole file system a fresh tmpfs that holds only ``read_roots`` (the
     Python installation, the solver packages, the sandbox's own code), a few system files,
@@ -142,7 +165,9 @@ def enter_view(root: str, read_roots: Iterable[str]) -> None:
     if number is None:
         raise OSError(0, f"pivot_root: no system call number known for {os.uname().machine}")
     view = os.path.join(root, "view")
-    binds, links = view_sources([*read_roots, *_READ_ALWAYS, *_VIEW_ALSO])
+    mapped = [m for m in mapped_folders() if not m.startswith(("/dev", "/proc", "/sys"))
+              and not (m == root or m.startswith(root.rstrip("/") + "/"))]
+    binds, links = view_sources([*read_roots, *_READ_ALWAYS, *_VIEW_ALSO, *mapped])
     inside = [b for b in binds if root == b or root.startswith(b.rstrip("/") + "/")]
     if inside:  # binding it recursively would bind the view into itself
         raise OSError(0, f"the sandbox directory {root} lies inside {inside[0]}, which the "
@@ -160,6 +185,10 @@ def enter_view(root: str, read_roots: Iterable[str]) -> None:
         mount(src, target, None, _MS_BIND | _MS_REC)
     os.makedirs(view + root, exist_ok=True)
     mount(root, view + root, None, _MS_BIND)  # its files, not the view mounted inside it
+    os.makedirs(view + "/etc", exist_ok=True)
+    for name, text in (("passwd", _PASSWD), ("group", _GROUP)):
+        with open(f"{view}/etc/{name}", "w", encoding="utf-8") as fh:
+            fh.write(text)
     os.chdir(view)
     if libc.syscall(number, b".", b".") != 0:  # the view on top, the host underneath
         err = ctypes.get_errno()

@@ -1,8 +1,9 @@
 """The fixed harness the sandbox child runs: ``python -I -B sandbox_harness.py ROOT [options]``.
 
 ROOT holds ``solution.py`` (the untrusted code), ``data.json``, an empty ``result.json`` and the
-scratch directory ``work/`` (the child's cwd). The harness locks the file system (inside the
-namespace), imports Pyomo and the solvers, installs the audit hook, then runs the code:
+scratch directory ``work/`` (the child's cwd). The harness imports Pyomo and the solvers,
+enters its file-system view and locks it (inside the namespace), installs the audit hook, then
+runs the code:
 
 - mode ``build_model``: the code must define ``build_model(data)`` returning a Pyomo model;
 - mode ``script``: the code runs as ``__main__`` with ``data`` predefined and must leave its
@@ -145,18 +146,28 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _run(args: argparse.Namespace, root: str, guard: Any, solve: Any) -> dict[str, Any]:
-    """Import the solver stack, install the guard, run the code, solve: the result record."""
-    code_path = os.path.join(root, CODE_NAME)
+def _prepare(args: argparse.Namespace, root: str, solve: Any) -> dict[str, Any] | None:
+    """Import the solver stack and start HiGHS, before the file-system view: every library
+    they load is then mapped, and the view binds its folder wherever it lives. An error
+    record when that fails, else None."""
     try:
-        with open(os.path.join(root, "data.json"), encoding="utf-8") as fh:
-            data = json.load(fh)
-        import pyomo.environ  # noqa: F401  (solver stack imported before the guard)
+        import pyomo.environ  # noqa: F401
         from pyomo.contrib.solver.common.factory import SolverFactory
 
         for name in solve.SOLVER_NAMES.values():
             SolverFactory(name).available()
         solve.warm_up(args.threads)
+    except Exception as exc:
+        return _error(exc, os.path.join(root, CODE_NAME), "the sandbox could not start")
+    return None
+
+
+def _run(args: argparse.Namespace, root: str, guard: Any, solve: Any) -> dict[str, Any]:
+    """Install the guard, run the code, solve: the result record."""
+    code_path = os.path.join(root, CODE_NAME)
+    try:
+        with open(os.path.join(root, "data.json"), encoding="utf-8") as fh:
+            data = json.load(fh)
     except Exception as exc:
         return _error(exc, code_path, "the sandbox could not start")
     guard.install_guard(os.getcwd(), guard.guard_roots([*args.path, root, str(HERE)]))
@@ -183,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     result_path = os.path.join(root, "result.json")
     guard, solve = _load_sibling("sandbox_guard"), _load_sibling("sandbox_solve")
     sandbox: dict[str, Any] = {"filesystem_locked": False, "view": False}
-    if args.lock_mb:
+    failed = _prepare(args, root, solve)
+    if args.lock_mb and failed is None:
         try:
             os.makedirs(os.path.join(root, "view"), exist_ok=True)
             guard.enter_view(root, [r for r in guard.guard_roots([*args.path, str(HERE)])
@@ -198,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             sandbox["lock_error"] = str(exc)
     with open(result_path, "w", encoding="utf-8") as out:  # opened before the guard is on
-        record = _run(args, root, guard, solve)
+        record = failed or _run(args, root, guard, solve)
         record["sandbox"] = sandbox
         try:
             text = json.dumps(record, allow_nan=False, default=str)

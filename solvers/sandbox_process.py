@@ -1,4 +1,4 @@
-"""Starting and stopping the sandbox child: namespaces, rlimits, a pids cgroup, a clean
+"""Starting and stopping the sandbox child: namespaces, rlimits, pids and memory cgroups, a clean
 environment, capped output and a wall-clock kill. Pure OS plumbing; ``sandbox.py`` decides
 what the outcome means."""
 
@@ -23,8 +23,12 @@ _NS_FULL = ("--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", 
             "--mount-proc")
 _NS_NET = ("--user", "--map-root-user", "--net")
 # pid 1 of the new pid namespace: a shell that runs the harness as a normal process (pid 1
-# ignores signals it has no handler for, which would defeat RLIMIT_CPU's SIGXCPU)
-_INIT = ("/bin/sh", "-c", '"$@"; exit $?', "optiform-sandbox-init")
+# ignores signals it has no handler for, which would defeat RLIMIT_CPU's SIGXCPU). It waits in
+# "/", not in the scratch directory: pivot_root moves a working directory only when it is the
+# old root, and one left in the host's tree would let /proc/1/cwd reach the host.
+_INIT = ("/bin/sh", "-c",
+         'd=$PWD; cd / || exit 125; (cd "$d" && unset OLDPWD && exec "$@"); exit $?',
+         "optiform-sandbox-init")
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE", re.IGNORECASE)
 _ENV_PASSED = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -92,33 +96,58 @@ def _user_tasks(uid: int) -> int:
     return total
 
 
-# -- pids cgroup (root only: the kernel exempts root from RLIMIT_NPROC) -----------------
+# -- cgroups (root only: the kernel exempts root from RLIMIT_NPROC) ----------------------
+
+
+def _cgroup_bases(controller: str) -> list[Path]:
+    """Our own cgroup in each hierarchy (v1 or v2) where ``controller`` can be used."""
+    out = []
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            if controller in controllers.split(","):
+                out.append(Path("/sys/fs/cgroup") / controller / path.lstrip("/"))
+            elif controllers == "" and controller in _read(
+                    Path("/sys/fs/cgroup") / path.lstrip("/") / "cgroup.subtree_control").split():
+                out.append(Path("/sys/fs/cgroup") / path.lstrip("/"))
+    return out
+
+
+def _make_cgroup(controller: str, limits: dict[str, str]) -> Path | None:
+    """A fresh cgroup for ``controller`` under our own, with ``limits`` written, or None."""
+    for base in _cgroup_bases(controller):
+        _remove_stale(base)
+        group = base / f"optiform-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            group.mkdir()
+            for name, value in limits.items():
+                (group / name).write_text(value)
+            return group
+        except OSError:
+            remove_cgroup(group, grace=0.0)
+    return None
 
 
 def make_pids_cgroup(max_tasks: int) -> Path | None:
     """A fresh pids cgroup (v1 or v2) under our own, capped at ``max_tasks``, or None."""
     if os.geteuid() != 0:
         return None
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            _, controllers, path = line.split(":", 2)
-            if controllers == "pids":
-                base = Path("/sys/fs/cgroup/pids") / path.lstrip("/")
-            elif controllers == "" and "pids" in _read(Path("/sys/fs/cgroup") / path.lstrip("/")
-                                                      / "cgroup.subtree_control"):
-                base = Path("/sys/fs/cgroup") / path.lstrip("/")
-            else:
-                continue
-            _remove_stale(base)
-            group = base / f"optiform-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
-            try:
-                group.mkdir()
-                (group / "pids.max").write_text(str(max_tasks))
-                return group
-            except OSError:
-                with contextlib.suppress(OSError):
-                    group.rmdir()
-    return None
+    return _make_cgroup("pids", {"pids.max": str(max_tasks)})
+
+
+def make_memory_cgroup(max_bytes: int) -> Path | None:
+    """A fresh memory cgroup (v1 or v2) capped at ``max_bytes``, or None.
+
+    RLIMIT_AS bounds what the code maps, not what it puts in a tmpfs: code that got past the
+    audit hook could mount one in its nested namespace and fill the host's memory. The cgroup
+    counts tmpfs pages too."""
+    if os.geteuid() != 0:
+        return None
+    limit = str(max_bytes)
+    group = _make_cgroup("memory", {"memory.limit_in_bytes": limit})  # v1
+    if group is None:
+        group = _make_cgroup("memory", {"memory.max": limit})  # v2
+    return group
 
 
 def _remove_stale(base: Path) -> None:
@@ -156,10 +185,10 @@ def remove_cgroup(group: Path, grace: float = 2.0) -> None:
 
 
 def _preexec(memory_bytes: int, cpu_seconds: int, nproc: int | None,
-             cgroup_fd: int | None) -> Any:
+             cgroup_fds: list[int]) -> Any:
     def limit() -> None:  # runs in the forked child before exec: system calls only
-        if cgroup_fd is not None:
-            os.write(cgroup_fd, str(os.getpid()).encode())
+        for fd in cgroup_fds:
+            os.write(fd, str(os.getpid()).encode())
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
         resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
@@ -194,8 +223,10 @@ def run_isolated(command: list[str], *, cwd: str, isolation: Isolation, wall_sec
                  cpu_seconds: float, memory_mb: int, max_processes: int,
                  max_output_bytes: int) -> RawRun:
     """Run ``command`` under every limit this machine allows and wait for it (or kill it)."""
-    cgroup = make_pids_cgroup(max_processes)
-    cgroup_fd = os.open(cgroup / "cgroup.procs", os.O_WRONLY) if cgroup else None
+    # the memory cgroup allows the address-space limit plus the scratch tmpfs (at most 256 MB)
+    groups = [g for g in (make_pids_cgroup(max_processes),
+                          make_memory_cgroup((memory_mb + 256 + 64) * 1024 * 1024)) if g]
+    fds = [os.open(g / "cgroup.procs", os.O_WRONLY) for g in groups]
     nproc = None if os.geteuid() == 0 else _user_tasks(os.geteuid()) + max_processes
     started = time.monotonic()
     try:
@@ -204,10 +235,14 @@ def run_isolated(command: list[str], *, cwd: str, isolation: Isolation, wall_sec
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True, close_fds=True,
             preexec_fn=_preexec(memory_mb * 1024 * 1024, max(1, round(cpu_seconds)), nproc,
-                                cgroup_fd))
+                                fds))
+    except BaseException:
+        for group in groups:
+            remove_cgroup(group)
+        raise
     finally:
-        if cgroup_fd is not None:
-            os.close(cgroup_fd)
+        for fd in fds:
+            os.close(fd)
     outs: tuple[list[bytes], list[bytes]] = ([], [])
     totals = ([0], [0])
     readers = [threading.Thread(target=_drain, args=(s, max_output_bytes, outs[i], totals[i]),
@@ -233,8 +268,8 @@ def run_isolated(command: list[str], *, cwd: str, isolation: Isolation, wall_sec
             with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        if cgroup is not None:
-            remove_cgroup(cgroup)
+        for group in groups:
+            remove_cgroup(group)
     wall = time.monotonic() - started
     with contextlib.suppress(OSError):
         os.killpg(proc.pid, signal.SIGKILL)  # anything the code left in its process group

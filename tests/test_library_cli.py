@@ -111,6 +111,29 @@ def test_edit_in_editor(app: typer.Typer, monkeypatch: pytest.MonkeyPatch,
     assert "Edited in the editor." in run(app, "show", "max-min")
 
 
+def test_an_edit_that_lost_a_race_is_kept(app: typer.Typer, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from optiform.library.store import default_store_path
+
+    run(app, "show", "max-min")  # the library exists
+    script = tmp_path / "ed.py"  # while the editor is open, someone disables the insight
+    script.write_text("import json, sqlite3, sys\n"
+                      "db = sqlite3.connect(sys.argv[1])\n"
+                      "db.execute(\"UPDATE insights SET version = version + 1 "
+                      "WHERE id = 'max-min'\")\n"
+                      "db.commit()\n"
+                      "data = json.load(open(sys.argv[-1]))\n"
+                      "data['explanation'] = 'My careful rewording.'\n"
+                      "open(sys.argv[-1], 'w').write(json.dumps(data))\n")
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {script} {default_store_path()}")
+    out = runner.invoke(app, ["library", "edit", "max-min"])
+    assert out.exit_code != 0 and "changed meanwhile" in out.output
+    kept = re.search(r"your text is in (\S+)", out.output.replace("\n", " "))
+    assert kept and "My careful rewording." in Path(kept.group(1)).read_text()
+    Path(kept.group(1)).unlink()
+    assert "My careful rewording." not in run(app, "show", "max-min")
+
+
 @pytest.mark.parametrize(("edit", "error"), [
     ('{"taxonomy": 5}', "taxonomy must be text, not int"),
     ('{"explanaton": "typo"}', "'explanaton' is not a field of an insight"),

@@ -140,6 +140,24 @@ def test_a_transaction_commits_all_of_its_writes_or_none(store: InsightStore) ->
         store.record_usage("limit-1", "misled", "i1")
         store.set_progress("run", "i1", "misled")
     assert store.get("limit-1").counts.misled == 1 and "i1" in store.progress("run")
+    # a write that fails inside the block and is caught there leaves nothing of itself
+    with store.transaction():
+        with pytest.raises(LibraryError, match="no insight"), store._write() as c:
+            c.execute("UPDATE counts SET helped = helped + 1 WHERE id = 'limit-1'")
+            raise LibraryError("no insight with id 'x'")
+        store.set_progress("run", "i2", "correct")
+    assert store.get("limit-1").counts.helped == 0 and "i2" in store.progress("run")
+
+
+def test_a_deleted_insight_leaves_no_events_and_its_library_round_trips(
+        tmp_path: Path) -> None:
+    with InsightStore(tmp_path / "a.sqlite") as a:
+        gone = a.insights()[0].id
+        a.record_usage(gone, "misled", "i1")
+        a.delete(gone)
+        assert a.usage_events(gone) == []
+        data = a.export_data()
+        assert a.import_data(data, replace=True) == (len(data["insights"]), 0)
 
 
 def test_usage_counts_and_events(store: InsightStore) -> None:

@@ -258,6 +258,17 @@ def test_the_view_binds_real_folders_once_and_keeps_the_links_to_them(tmp_path: 
     assert links == {str(tmp_path / "lib"): "usr/lib"}
 
 
+def test_the_view_binds_the_folders_of_every_library_already_loaded() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("guard_for_test", GUARD)
+    guard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(guard)
+    loaded = {os.path.dirname(os.path.realpath(m.__file__)) for m in list(sys.modules.values())
+              if str(getattr(m, "__file__", "") or "").endswith(".so")}
+    assert loaded and loaded <= {os.path.realpath(f) for f in guard.mapped_folders()}
+
+
 @pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
 def test_the_host_file_system_is_not_there_even_without_the_audit_hook(tmp_path: Path) -> None:
     root = tmp_path / "box"
@@ -276,6 +287,7 @@ def test_the_host_file_system_is_not_there_even_without_the_audit_hook(tmp_path:
              f"print('secret', os.path.exists({str(secret)!r})); "
              f"print('home', os.path.exists(os.path.expanduser('~root/.bashrc'))); "
              f"print('etc', sorted(os.listdir('/etc'))); "
+             f"print('passwd', repr(open('/etc/passwd').read())); "
              f"print('data', open({str(root / 'data.json')!r}).read()); "
              f"import pyomo.environ, highspy; print('solvers ok'); "
              f"open({str(root / 'result.json')!r}, 'w').write('written')")
@@ -288,9 +300,63 @@ def test_the_host_file_system_is_not_there_even_without_the_audit_hook(tmp_path:
     assert "secret False" in out and "home False" in out
     # of /etc, only what the dynamic loader reads (and the time zone) is there
     etc = eval(out.split("etc ", 1)[1].splitlines()[0])
-    assert set(etc) <= {"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime"}, etc
+    assert set(etc) <= {"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd",
+                        "group"}, etc
+    assert "root:x:0:0" in out.split("passwd ", 1)[1]  # its own two lines, not the host's
     assert "data {}" in out
     assert (root / "result.json").read_text() == "written"  # the one file it may write
+
+
+@pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
+def test_pid_1_leaves_no_way_back_to_the_host_even_without_the_nested_namespace(
+        tmp_path: Path) -> None:
+    root = tmp_path / "box"
+    (root / "work").mkdir(parents=True)
+    (root / "view").mkdir()
+    (root / "result.json").write_text("")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    probe = (f"import importlib.util as u, os; "
+             f"s = u.spec_from_file_location('g', {str(GUARD)!r}); "
+             f"g = u.module_from_spec(s); s.loader.exec_module(g); "
+             f"g._CLONE_NEWUSER = g._CLONE_NEWNS = 0; "  # as if the nested unshare failed
+             f"g.enter_view({str(root)!r}, g.guard_roots([])); "
+             f"g.lock_filesystem({str(root / 'work')!r}, {str(root / 'result.json')!r}, 16); "
+             f"print('cwd of pid 1:', os.readlink('/proc/1/cwd')); "
+             f"print('secret', os.path.exists('/proc/1/cwd' + {str(secret)!r}), "
+             f"os.path.exists('/proc/1/cwd/../../secret.txt'))")
+    raw = sandbox_process.run_isolated(
+        [sys.executable, "-I", "-B", "-c", probe], cwd=str(root / "work"),
+        isolation=sandbox_process.probe_isolation(), wall_seconds=30, cpu_seconds=30,
+        memory_mb=1024, max_processes=8, max_output_bytes=10_000)
+    assert "cwd of pid 1: /\n" in raw.stdout, raw.stdout + raw.stderr
+    assert "secret False False" in raw.stdout
+
+
+@pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
+def test_a_tmpfs_mounted_past_the_audit_hook_cannot_fill_the_host_memory(
+        tmp_path: Path) -> None:
+    group = sandbox_process.make_memory_cgroup(1 << 30)
+    if group is None:
+        pytest.skip("no writable memory cgroup here (not root, or no memory controller)")
+    sandbox_process.remove_cgroup(group)
+    (tmp_path / "big").mkdir()
+    # RLIMIT_AS does not count tmpfs pages: 1 GB written into a tmpfs of 4 GB, under a
+    # 128 MB limit (a cgroup of 128 + 320 MB); the kernel kills the writer
+    probe = (f"import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+             f"print('mount', libc.mount(b'x', {str(tmp_path / 'big')!r}.encode(), b'tmpfs', 0, "
+             f"b'size=4g'), flush=True); "
+             f"chunk = b'x' * (1 << 20)\n"
+             f"for n in range(16):\n"  # files of 64 MB each: RLIMIT_FSIZE caps one file
+             f"    with open({str(tmp_path / 'big')!r} + f'/fill{{n}}', 'wb') as f:\n"
+             f"        [f.write(chunk) for _ in range(63)]\n"
+             f"print('filled 1 GB')")
+    raw = sandbox_process.run_isolated(
+        [sys.executable, "-I", "-B", "-c", probe], cwd=str(tmp_path),
+        isolation=sandbox_process.probe_isolation(), wall_seconds=60, cpu_seconds=60,
+        memory_mb=128, max_processes=8, max_output_bytes=10_000)
+    assert "mount 0" in raw.stdout, raw.stdout + raw.stderr
+    assert "filled 1 GB" not in raw.stdout and raw.returncode == -9, raw.stdout + raw.stderr
 
 
 def test_fork_loop_is_stopped() -> None:
