@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "optiform.commands.solve",
     "optiform.commands.export",
     "optiform.commands.eval",
+    "optiform.commands.tune",
     "optiform.commands.model",
     "optiform.commands.library",
     "optiform.commands.chat",

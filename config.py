@@ -103,6 +103,9 @@ class _OpenAIFallbackSource(PydanticBaseSettingsSource):
         return out
 
 
+GUIDANCE_MAX_CHARS = 2000  # guidance goes into every prompt: a few sentences
+
+
 class Settings(BaseSettings):
     """Everything a user can configure. Each field: a domain, a default, a description."""
 
@@ -144,6 +147,13 @@ class Settings(BaseSettings):
         "numbers in the expressions; short answers), 'indexed' (sets and parameters), or "
         "'auto' (indexed when data tables are attached, else scalar).")
     code_strategy: bool = Field(False, description="Also ask for Pyomo code as a cross-check.")
+    guidance: str = Field(
+        "", max_length=GUIDANCE_MAX_CHARS,
+        description="Extra instructions added to every formulation prompt (`optiform tune` "
+                    "finds them).")
+    guidance_file: Path | None = Field(
+        None, description="File whose text is the guidance when `guidance` is empty (such as "
+                          "the best.txt of `optiform tune`).")
     library: bool = Field(True, description="Retrieve insights from the experience library.")
     top_k: int = Field(4, ge=0, description="Insights retrieved per problem.")
     library_path: Path | None = Field(
@@ -240,7 +250,7 @@ def settings_rows() -> list[tuple[str, str, str, str]]:
     rows = []
     for name, spec in Settings.model_fields.items():
         default = spec.default
-        shown = "-" if default is None else str(default).lower() if isinstance(default, bool) \
-            else str(default)
+        shown = "-" if default in (None, "") else str(default).lower() \
+            if isinstance(default, bool) else str(default)
         rows.append((name, f"OPTIFORM_{name.upper()}", shown, spec.description or ""))
     return rows

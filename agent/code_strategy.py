@@ -81,7 +81,8 @@ def code(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for attempt in range(1 + CODE_RETRIES):
         messages = prompts.code_messages(state["text"], tables=tables, feedback=feedback,
-                                          shape=deps.shape(tables=bool(tables)))
+                                          shape=deps.shape(tables=bool(tables)),
+                                          guidance=deps.guidance)
         completion, llm_step = call_llm(deps, "code", messages, started=state["started"],
                                         max_tokens=deps.code_max_tokens,
                                         seed=deps.seed + 200 + attempt)

@@ -74,6 +74,7 @@ class Deps:
     autofix: bool = True
     mend: bool = True
     code_strategy: bool = False
+    guidance: str = ""
     top_k: int = 4
     temperature: float = 0.0
     sample_temperature: float = 0.7
@@ -104,6 +105,7 @@ class Deps:
             "autofix": settings.autofix,
             "mend": settings.mend,
             "code_strategy": settings.code_strategy,
+            "guidance": guidance_text(settings),
             "top_k": settings.top_k if settings.library else 0,
             "temperature": settings.temperature,
             "seed": settings.seed,
@@ -119,6 +121,27 @@ class Deps:
         given = {k: v for k, v in overrides.items() if v is not None}
         values.update(check_options(given, {f.name for f in dataclasses.fields(cls)} - {"llm"}))
         return cls(llm=llm, **values)
+
+
+def guidance_text(settings: Settings) -> str:
+    """The guidance for the prompts: ``settings.guidance``, else the text of
+    ``settings.guidance_file``; an InputError naming the file when it cannot be used."""
+    if settings.guidance.strip() or settings.guidance_file is None:
+        return settings.guidance.strip()
+    from optiform.config import GUIDANCE_MAX_CHARS
+
+    path = settings.guidance_file
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the guidance file {path}: {exc}",
+                         hint="give the path of a text file, such as the best.txt of "
+                              "`optiform tune`, or unset OPTIFORM_GUIDANCE_FILE") from exc
+    if len(text) > GUIDANCE_MAX_CHARS:
+        raise InputError(f"the guidance file {path} holds {len(text)} characters; at most "
+                         f"{GUIDANCE_MAX_CHARS} fit in every prompt",
+                         hint="shorten it to a few sentences")
+    return text
 
 
 def check_options(options: dict[str, Any], known: set[str]) -> dict[str, Any]:

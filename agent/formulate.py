@@ -86,11 +86,12 @@ def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
             shape = "indexed"
         messages = prompts.follow_up_messages(state["text"], thread_text(history),
                                               model_json(previous, shape), tables=tables,
-                                              shape=shape)
+                                              shape=shape, guidance=deps.guidance)
         source = "follow_up"
     else:
         messages = prompts.formulate_messages(state["text"], insights=state.get("insights"),
-                                              tables=tables, shape=shape)
+                                              tables=tables, shape=shape,
+                                              guidance=deps.guidance)
     trace = list(state.get("trace", []))
     k = max(1, deps.samples)
     attempts = []
@@ -199,7 +200,7 @@ def repair(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     rounds = state.get("repairs", 0)
     messages = prompts.repair_messages(state["text"], current, checks.feedback_text(feedback),
                                        model_text(current, shape), insights=state.get("insights"),
-                                       tables=tables, shape=shape)
+                                       tables=tables, shape=shape, guidance=deps.guidance)
     trace = list(state.get("trace", []))
     temperature = deps.temperature if rounds == 0 else max(deps.temperature, REPAIR_TEMPERATURE)
     seed = deps.seed + 100 + rounds

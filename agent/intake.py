@@ -89,7 +89,8 @@ def intake(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     try:
         shape = deps.shape(tables=bool(state.get("tables")))
         completion, llm_step = call_llm(deps, "intake",
-                                        prompts.classify_messages(text, shape=shape),
+                                        prompts.classify_messages(text, shape=shape,
+                                                                  guidance=deps.guidance),
                                         started=started, schema=prompts.CLASSIFY_SCHEMA,
                                         temperature=0.0, max_tokens=60)
     except LLMOutputError as exc:

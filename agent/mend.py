@@ -95,7 +95,7 @@ def mend(state: AgentState, deps: Deps, broken: list[Check], *, model_text: str,
     for c in broken:
         line = line_of(c.where) or ""
         messages = prompts.mend_messages(state["text"], model_text, line, c.message,
-                                         shape=shape)
+                                         shape=shape, guidance=deps.guidance)
         try:
             completion, llm_step = call_llm(
                 deps, "repair", messages, started=state["started"], schema=SCHEMA,

@@ -127,33 +127,39 @@ def tables_block(tables: list[dict[str, Any]]) -> str:
     return "\n".join(out) + "\n\n"
 
 
-def _system(shape: str = "indexed") -> Message:
-    return Message(role="system", content=SYSTEMS[shape])
+GUIDANCE_HEAD = "\n\nGuidance (applies to every problem):\n"
+
+
+def _system(shape: str = "indexed", guidance: str = "") -> Message:
+    """The system prompt of a shape, with the tuned ``guidance`` (see ``optiform tune``) last:
+    the same for every call of a run, so the prefix cache still serves it."""
+    extra = GUIDANCE_HEAD + guidance.strip() if guidance.strip() else ""
+    return Message(role="system", content=SYSTEMS[shape] + extra)
 
 
 def formulate_messages(text: str, *, insights: list[dict[str, Any]] | None = None,
                        tables: list[dict[str, Any]] | None = None,
-                       shape: str = "indexed") -> list[Message]:
+                       shape: str = "indexed", guidance: str = "") -> list[Message]:
     body = (_insights_block(insights or []) + tables_block(tables or [])
             + f"Problem:\n{fence(text)}\nWrite the JSON model.")
-    return [_system(shape), Message(role="user", content=body)]
+    return [_system(shape, guidance), Message(role="user", content=body)]
 
 
 def follow_up_messages(text: str, previous_text: str, previous_model: str, *,
                        tables: list[dict[str, Any]] | None = None,
-                       shape: str = "indexed") -> list[Message]:
+                       shape: str = "indexed", guidance: str = "") -> list[Message]:
     body = (tables_block(tables or []) + f"Earlier problem:\n{fence(previous_text)}\n"
             f"Its model:\n{previous_model}\n\nThe user now says:\n{fence(text)}\n"
             "Write the full revised JSON model.")
-    return [_system(shape), Message(role="user", content=body)]
+    return [_system(shape, guidance), Message(role="user", content=body)]
 
 
-def classify_messages(text: str, *, shape: str = "indexed") -> list[Message]:
+def classify_messages(text: str, *, shape: str = "indexed", guidance: str = "") -> list[Message]:
     # the text comes first, as in the formulation prompt, so the prefix cache can serve it
     body = (f"Problem:\n{fence(text)}\nIs the text above an optimization problem: decisions "
             "to choose, with a goal to maximize or minimize, usually under limits? Answer with "
             'JSON {"optimization": true or false, "reason": "a few words"}.')
-    return [_system(shape), Message(role="user", content=body)]
+    return [_system(shape, guidance), Message(role="user", content=body)]
 
 
 def log_excerpt(log: str) -> str:
@@ -206,17 +212,17 @@ def execution_trace(attempt: dict[str, Any]) -> str:
 def repair_messages(text: str, attempt: dict[str, Any], feedback: str, model_text: str, *,
                     insights: list[dict[str, Any]] | None = None,
                     tables: list[dict[str, Any]] | None = None,
-                    shape: str = "indexed") -> list[Message]:
+                    shape: str = "indexed", guidance: str = "") -> list[Message]:
     """Trace-style repair: the attempt's model, what happened to it, and the feedback."""
     body = (_insights_block(insights or []) + tables_block(tables or [])
             + f"Problem:\n{fence(text)}\nYour model:\n{model_text}\n\n"
             f"What happened:\n{execution_trace(attempt)}\n\nFeedback:\n{feedback}\n\n"
             "Fix the model and keep what is right. Write the full corrected JSON model.")
-    return [_system(shape), Message(role="user", content=body)]
+    return [_system(shape, guidance), Message(role="user", content=body)]
 
 
 def mend_messages(text: str, model_text: str, part: str, message: str, *,
-                  shape: str = "indexed") -> list[Message]:
+                  shape: str = "indexed", guidance: str = "") -> list[Message]:
     """A repair of one line: the model, the one constraint (or the objective) that does not
     read and why, and a request for that line alone (a short reply a small model gets right
     more often than a whole model written again)."""
@@ -232,7 +238,7 @@ def mend_messages(text: str, model_text: str, part: str, message: str, *,
             f"In your model, {what} does not read:\n{message.strip()}\n\n"
             f"Write only {what} again, {how}.{drop} "
             'Reply with JSON: {"expression": "..."}')
-    return [_system(shape), Message(role="user", content=body)]
+    return [_system(shape, guidance), Message(role="user", content=body)]
 
 
 IDENTICAL_NOTE = ("Your last answer was identical to a previous model, which failed as "
@@ -246,7 +252,8 @@ def with_identical_note(messages: list[Message]) -> list[Message]:
 
 
 def code_messages(text: str, *, tables: list[dict[str, Any]] | None = None,
-                  feedback: str | None = None, shape: str = "indexed") -> list[Message]:
+                  feedback: str | None = None, shape: str = "indexed",
+                  guidance: str = "") -> list[Message]:
     data_note = ("`data` maps each file name to a list of rows (dicts of column -> value)."
                  if tables else "`data` is an empty dict: write the numbers into the code.")
     body = (tables_block(tables or []) + f"Problem:\n{fence(text)}\n"
@@ -256,4 +263,4 @@ def code_messages(text: str, *, tables: list[dict[str, Any]] | None = None,
     if feedback:
         body += f"\nYour previous code failed:\n{feedback}\n"
     body += "Reply with the code only."
-    return [_system(shape), Message(role="user", content=body)]
+    return [_system(shape, guidance), Message(role="user", content=body)]

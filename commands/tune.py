@@ -1,0 +1,193 @@
+"""`optiform tune`: find guidance for the agent's prompts with an LLM as optimizer (OPRO).
+
+A thin face over :mod:`optiform.evals.opro`: it builds the scorer (the real agent, through
+``Assistant``, over the first items of a training split) and the proposer (the configured LLM,
+sampled), writes every scored text to ``OUT/trajectory.jsonl`` as soon as it is known and the
+best one to ``OUT/best.txt``, and resumes a run from that folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from optiform.commands.failure import fail
+from optiform.errors import InputError, OptiformError
+
+if TYPE_CHECKING:
+    from optiform.evals.formats import Item
+    from optiform.evals.opro import Scored
+
+RUN_FILE, TRAJECTORY_FILE, BEST_FILE = "tune.json", "trajectory.jsonl", "best.txt"
+OPTIMIZER_TEMPERATURE = 1.0  # OPRO samples its optimizer at 1.0: the texts must differ
+
+
+def check_split(split: str) -> None:
+    if split.lower() == "test":
+        raise InputError("tuning on a test split would make its scores dishonest",
+                         hint="tune on a train split (--split train) and measure on test with "
+                              "`optiform eval run`")
+
+
+def open_run(out: Path, config: dict[str, Any]) -> list[Scored]:
+    """The trajectory of an earlier run in ``out`` with the same ``config`` (empty for a new
+    folder); an InputError for a folder of another run or with other files."""
+    from optiform.evals.opro import Scored
+
+    run_file = out / RUN_FILE
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file, not a folder", hint="give --out a folder")
+    if out.is_dir() and any(out.iterdir()) and not run_file.exists():
+        raise InputError(f"{out} holds other files, not a tune run",
+                         hint="give --out a new or empty folder")
+    if not run_file.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        run_file.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        return []
+    try:
+        before = json.loads(run_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {run_file}: {exc}",
+                         hint="give --out a new folder") from exc
+    if before != config:
+        changed = sorted(k for k in config.keys() | before.keys()
+                         if config.get(k) != before.get(k))
+        raise InputError(f"{out} holds a tune run with other settings ({', '.join(changed)})",
+                         hint="use the same options to resume it, or a new --out folder")
+    trajectory = []
+    path = out / TRAJECTORY_FILE
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            trajectory.append(Scored.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as exc:
+            if n == len(lines):  # the last line of a killed run may be cut short
+                break
+            raise InputError(f"{path} line {n} is not a scored guidance text ({exc})",
+                             hint="fix or delete that line, then resume") from exc
+    return trajectory
+
+
+def record(out: Path, scored: Scored, best: Scored | None) -> None:
+    with (out / TRAJECTORY_FILE).open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(scored.to_json(), ensure_ascii=False) + "\n")
+    if best is not None:
+        (out / BEST_FILE).write_text(best.guidance + "\n", encoding="utf-8")
+
+
+class AgentScorer:
+    """``score(guidance, step)``: the agent, with that guidance, over the items."""
+
+    def __init__(self, settings: Any, llm: Any, items: list[Item],
+                 on_item: Any = None) -> None:
+        self.settings, self.llm, self.items, self.on_item = settings, llm, items, on_item
+
+    def __call__(self, guidance: str, step: int) -> Scored:
+        from optiform.api import Assistant
+        from optiform.errors import FATAL_ERRORS
+        from optiform.evals.opro import Scored
+        from optiform.evals.scoring import is_correct
+
+        assistant = Assistant(settings=self.settings.model_copy(
+            update={"guidance": guidance, "guidance_file": None}), llm=self.llm)
+        wrong = []
+        for n, item in enumerate(self.items, 1):
+            try:
+                answer = assistant.solve(item.question)
+                status = str(getattr(answer.status, "value", answer.status))
+                right = is_correct(answer.objective, item.answer, status)
+            except FATAL_ERRORS:
+                raise
+            except OptiformError:
+                right = False
+            if not right:
+                wrong.append(item.id)
+            if self.on_item is not None:
+                self.on_item(n, len(self.items))
+        return Scored(guidance=guidance, step=step, correct=len(self.items) - len(wrong),
+                      total=len(self.items), wrong=tuple(wrong))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("tune")
+    def tune(dataset: str = typer.Option(..., "--dataset", help="Data set name or path."),
+             split: str = typer.Option("train", help="Split to tune on (never test)."),
+             limit: int = typer.Option(20, min=1, help="Items each text is scored on."),
+             steps: int = typer.Option(3, min=1, help="Optimization steps (this call)."),
+             per_step: int = typer.Option(2, "--per-step", min=1,
+                                          help="Texts proposed per step."),
+             out: Path = typer.Option(..., "--out", help="Run folder (resumed if it exists)."),
+             start: str | None = typer.Option(
+                 None, help="Guidance scored first (default: the configured guidance, "
+                            "usually none).")) -> None:
+        """Find guidance for the agent's prompts with an LLM as optimizer (OPRO).
+
+        Each step shows the LLM the texts so far with their scores; the best text
+        goes to OUT/best.txt (use: OPTIFORM_GUIDANCE_FILE=OUT/best.txt).
+        """
+        from rich.console import Console
+
+        console = Console(stderr=True, highlight=False)
+        try:
+            _tune(console, dataset, split, limit, steps, per_step, out, start)
+        except KeyboardInterrupt:
+            console.print(f"interrupted; every scored text is in {out / TRAJECTORY_FILE}. "
+                          "Run the same command again to go on.")
+            raise typer.Exit(130) from None
+        except OptiformError as err:
+            raise fail(err) from err
+
+
+def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_step: int,
+          out: Path, start: str | None) -> None:
+    from rich.markup import escape
+
+    from optiform.agent.deps import guidance_text
+    from optiform.agent.llm import make_llm
+    from optiform.config import load_settings
+    from optiform.evals.datasets import load_dataset
+    from optiform.evals.opro import best, optimize
+
+    check_split(split)
+    settings = load_settings()
+    items = load_dataset(dataset, split, limit=limit, configured=settings.benchmarks_dir).items
+    if not items:
+        raise InputError(f"the {split!r} split of {dataset!r} has no items",
+                         hint="`optiform eval list` shows the data sets")
+    first = guidance_text(settings) if start is None else start.strip()
+    config = {"dataset": dataset, "split": split, "items": [i.id for i in items],
+              "start": first, "backend": settings.backend, "model": settings.model}
+    earlier = open_run(out, config)
+    llm = make_llm(settings)
+    trajectory = list(earlier)
+
+    def scored(s: Scored) -> None:
+        trajectory.append(s)
+        record(out, s, best(trajectory))
+        text = s.guidance or "(no guidance)"
+        console.print(f"step {s.step}: {s.correct}/{s.total} right ({100 * s.score:.0f}%)  "
+                      f"{escape(text[:100])}", soft_wrap=True)
+
+    def propose(messages: list[Any], seed: int) -> str:
+        return llm.complete(messages, temperature=OPTIMIZER_TEMPERATURE, max_tokens=200,
+                            seed=seed).text
+
+    if earlier:
+        console.print(f"resuming {out}: {len(earlier)} texts scored, best "
+                      f"{100 * (best(earlier).score if best(earlier) else 0):.0f}%")
+    scorer = AgentScorer(settings, llm, items)
+    report = optimize(scorer, propose, {i.id: (i.question, str(i.answer)) for i in items},
+                      steps=steps, per_step=per_step, start=first, earlier=earlier,
+                      on_scored=scored,
+                      on_note=lambda n: console.print(f"[yellow]note:[/] {escape(n)}",
+                                                      soft_wrap=True))
+    top, base = report.best, next(s for s in report.trajectory if s.step == 0)
+    assert top is not None
+    gain = 100 * (top.score - base.score)
+    print(f"best: {top.correct}/{top.total} right ({100 * top.score:.0f}%, {gain:+.0f} points "
+          f"over the start) from step {top.step}; written to {out / BEST_FILE}")

@@ -1,0 +1,239 @@
+"""Prompt optimization (OPRO): the pure loop with scripted scorers, and `optiform tune` end to
+end with the FakeLLM as both the agent and the optimizer, and the real solver."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from optiform.agent.deps import Deps, guidance_text
+from optiform.agent.fake import FakeLLM
+from optiform.agent.llm import Message
+from optiform.agent.prompts import GUIDANCE_HEAD, formulate_messages
+from optiform.config import load_settings
+from optiform.errors import InputError, LLMConnectionError, LLMError
+from optiform.evals.opro import Scored, meta_prompt, optimize, parse_guidance
+
+SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 hours of labor; a "
+        "table earns $50 and takes 5 hours. 40 hours of labor are available and at most 6 "
+        "tables can be sold. How many of each should it make to maximize profit?")
+
+
+# -- the pure loop -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("Sure! <INS>Write every limit as <= unless the text says exactly.</INS> Done.",
+     "Write every limit as <= unless the text says exactly."),
+    ("<ins>  Declare counts of   whole things integer. </ins>",
+     "Declare counts of whole things integer."),
+    ("<INS>text: Use every number of the problem that matters.",
+     "Use every number of the problem that matters."),  # unclosed, labelled
+    ("Read percentages as shares of the total.", "Read percentages as shares of the total."),
+    ("<INS>ok</INS>", None),  # too short to be guidance
+    ("x " * 400, None),  # an untagged essay
+    ("<INS>" + "word " * 200 + "</INS>", None),  # longer than fits in every prompt
+])
+def test_parse_guidance(reply: str, expected: str | None) -> None:
+    assert parse_guidance(reply) == expected
+
+
+def test_meta_prompt_lists_texts_worst_first_with_percent_scores_and_misses() -> None:
+    trajectory = [Scored("", 0, 5, 10), Scored("Use integers for counts.", 1, 7, 10),
+                  Scored("Read all limits as <=.", 1, 3, 10),
+                  Scored("use integers for  counts.", 2, 7, 10)]  # the same text again
+    text = meta_prompt(trajectory, [("Q" * 900, "42")])[1].content
+    order = [text.index(s) for s in ("Read all limits", "(no guidance)", "Use integers")]
+    assert order == sorted(order)  # 30, 50, 70: the best sits next to the request
+    assert "score: 70" in text and text.count("integers for") == 1
+    assert "Right optimal value: 42" in text and "Q" * 499 + "…" in text
+    assert "<INS>" in text
+
+
+def test_optimize_scores_the_start_then_keeps_the_best_and_notes_bad_proposals() -> None:
+    def score(guidance: str, step: int) -> Scored:
+        right = 1 + guidance.count("integer") + 2 * guidance.count("limit")
+        return Scored(guidance, step, min(right, 4), 4, wrong=("b",) if right < 4 else ())
+
+    replies = iter(["<INS>Declare counts integer and whole.</INS>", "ok",
+                    "<INS>Every limit is <=, every integer count integer.</INS>",
+                    LLMError("the reply was cut off")])
+    seen: list[list[Message]] = []
+
+    def propose(messages: list[Message], seed: int) -> str:
+        seen.append(messages)
+        reply = next(replies)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    report = optimize(score, propose, {"b": ("Problem B", "7")}, steps=2, per_step=2)
+    assert [(s.step, s.correct) for s in report.trajectory] == [(0, 1), (1, 2), (2, 4)]
+    assert report.best is not None and "limit" in report.best.guidance
+    assert "Problem B" in seen[0][1].content  # the start's miss is shown to the optimizer
+    assert "no guidance text" in report.notes[0] and "the optimizer failed" in report.notes[1]
+
+    def unreachable(messages: list[Message], seed: int) -> str:
+        raise LLMConnectionError("cannot reach http://localhost:9/v1")
+
+    with pytest.raises(LLMConnectionError):  # the endpoint is gone: stop, do not go on
+        optimize(score, unreachable, {}, steps=1, per_step=1)
+
+
+def test_optimize_resumes_after_the_last_step_without_scoring_anything_again() -> None:
+    earlier = [Scored("", 0, 1, 4, wrong=("a",)), Scored("Counts are integers here.", 1, 3, 4)]
+    scored: list[tuple[str, int]] = []
+
+    def score(guidance: str, step: int) -> Scored:
+        scored.append((guidance, step))
+        return Scored(guidance, step, 2, 4)
+
+    prompts: list[str] = []
+
+    def propose(messages: list[Message], seed: int) -> str:
+        prompts.append(messages[1].content)
+        return "<INS>Counts are integers here.</INS>" if len(prompts) == 1 else \
+            "<INS>Shares of a total are linear rows.</INS>"
+
+    report = optimize(score, propose, {}, steps=1, per_step=2, earlier=earlier)
+    assert scored == [("Shares of a total are linear rows.", 2)]  # the repeat is not rescored
+    assert "score: 75" in prompts[0] and "score: 25" in prompts[0]
+    assert report.notes == ["step 2: the optimizer repeated a text already scored"]
+
+
+# -- guidance in the prompts -----------------------------------------------------------------
+
+
+def test_guidance_goes_last_into_every_system_prompt(tmp_path: Path) -> None:
+    plain = formulate_messages(SHOP, shape="scalar")
+    guided = formulate_messages(SHOP, shape="scalar", guidance="  Mind the labor hours.  ")
+    assert guided[0].content == plain[0].content + GUIDANCE_HEAD + "Mind the labor hours."
+    assert guided[1] == plain[1]
+    best = tmp_path / "best.txt"
+    best.write_text("From a file.\n")
+    assert guidance_text(load_settings(guidance_file=best)) == "From a file."
+    assert guidance_text(load_settings(guidance="Inline.", guidance_file=best)) == "Inline."
+    assert Deps.from_settings(load_settings(guidance_file=best), llm=FakeLLM()).guidance == \
+        "From a file."
+    with pytest.raises(InputError, match="cannot read the guidance file"):
+        guidance_text(load_settings(guidance_file=tmp_path / "missing.txt"))
+    best.write_text("x" * 2500)
+    with pytest.raises(InputError, match="2500 characters"):
+        guidance_text(load_settings(guidance_file=best))
+
+
+# -- `optiform tune` end to end ---------------------------------------------------------------
+
+GOOD = {"variables": {"chairs": "integer", "tables": "integer"},
+        "objective": {"sense": "maximize", "expression": "30*chairs + 50*tables"},
+        "constraints": {"labor": "2*chairs + 5*tables <= 40", "table_sales": "tables <= 6"}}
+WRONG = {**GOOD, "objective": {"sense": "maximize", "expression": "20*chairs + 50*tables"}}
+
+
+def scripted_llm(proposals: list[str]) -> FakeLLM:
+    """The agent formulates right only when its guidance mentions profit; the optimizer (asked
+    to improve instructions) answers ``proposals`` in order."""
+    queue = list(proposals)
+
+    def answer(messages: list[Message]) -> Any:
+        system = messages[0].content
+        if "improve instructions" in system:
+            return queue.pop(0)
+        guidance = system.split(GUIDANCE_HEAD, 1)[1] if GUIDANCE_HEAD in system else ""
+        return GOOD if "profit" in guidance else WRONG
+
+    return FakeLLM(default=answer)
+
+
+@pytest.fixture
+def tune_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    from optiform.cli import build_app
+
+    data = tmp_path / "shop.jsonl"
+    data.write_text(json.dumps({"id": "shop", "question": SHOP, "answer": 600.0}) + "\n")
+    monkeypatch.setenv("OPTIFORM_LIBRARY", "false")
+    monkeypatch.setenv("OPTIFORM_MAX_REPAIRS", "0")
+    return build_app(), data
+
+
+def run_tune(app: Any, monkeypatch: pytest.MonkeyPatch, llm: FakeLLM, *args: str) -> Any:
+    import optiform.agent.llm as llm_module
+
+    monkeypatch.setattr(llm_module, "make_llm", lambda settings=None, **kw: llm)
+    return CliRunner().invoke(app, ["tune", *args])
+
+
+def test_tune_finds_better_guidance_writes_it_and_resumes(
+        tune_app: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    app, data = tune_app
+    out = tmp_path / "run"
+    llm = scripted_llm(["<INS>Model the price of each unit exactly.</INS>",
+                        "<INS>Take each profit per unit from the text as written.</INS>"])
+    first = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--out", str(out),
+                     "--steps", "1", "--per-step", "2")
+    assert first.exit_code == 0, first.output
+    assert "best: 1/1 right (100%, +100 points over the start) from step 1" in first.output
+    assert (out / "best.txt").read_text().strip() == \
+        "Take each profit per unit from the text as written."
+    rows = [json.loads(line) for line in (out / "trajectory.jsonl").read_text().splitlines()]
+    assert [(r["step"], r["correct"]) for r in rows] == [(0, 0), (1, 0), (1, 1)]
+    assert rows[0]["wrong"] == ["shop"]
+    # the optimizer was shown the problem the start got wrong, with its right value
+    asked = [r for r in llm.requests if "improve instructions" in r["messages"][0].content]
+    assert "chairs and tables" in asked[0]["messages"][1].content and "600.0" in \
+        asked[0]["messages"][1].content
+
+    # resumed: nothing scored twice, the next step sees every score so far
+    llm2 = scripted_llm(["<INS>Profit per unit times the count, summed, is the goal.</INS>"])
+    again = run_tune(app, monkeypatch, llm2, "--dataset", str(data), "--out", str(out),
+                     "--steps", "1", "--per-step", "1")
+    assert again.exit_code == 0, again.output
+    assert "resuming" in again.output
+    rows = [json.loads(line) for line in (out / "trajectory.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [0, 1, 1, 2]
+    meta = [r for r in llm2.requests if "improve instructions" in r["messages"][0].content]
+    assert "score: 100" in meta[0]["messages"][1].content
+
+    # the guidance file reaches the agent's prompts
+    monkeypatch.setenv("OPTIFORM_GUIDANCE_FILE", str(out / "best.txt"))
+    deps = Deps.from_settings(load_settings(), llm=llm2)
+    assert deps.guidance == "Take each profit per unit from the text as written."
+
+
+def test_tune_refuses_a_test_split_another_runs_folder_and_foreign_files(
+        tune_app: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    app, data = tune_app
+    llm = scripted_llm(["<INS>Take each profit per unit from the text.</INS>"])
+    test = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--split", "test",
+                    "--out", str(tmp_path / "t"))
+    assert test.exit_code == 2 and "test split would make its scores dishonest" in test.output
+    assert not (tmp_path / "t").exists()
+    foreign = tmp_path / "f"
+    foreign.mkdir()
+    (foreign / "summary.json").write_text("{}")
+    busy = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--out", str(foreign))
+    assert busy.exit_code == 2 and "holds other files" in busy.output
+    assert (foreign / "summary.json").read_text() == "{}"
+    out = tmp_path / "run"
+    ok = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--out", str(out),
+                  "--steps", "1", "--per-step", "1")
+    assert ok.exit_code == 0, ok.output
+    other = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--out", str(out),
+                     "--start", "Something else entirely.")
+    assert other.exit_code == 2 and "other settings (start)" in other.output
+    # a line cut short by a kill is dropped on resume; a broken line before it is named
+    with (out / "trajectory.jsonl").open("a") as fh:
+        fh.write('{"step": 2, "guid')
+    resumed = run_tune(app, monkeypatch, scripted_llm(["<INS>Profits are per unit.</INS>"]),
+                       "--dataset", str(data), "--out", str(out), "--steps", "1",
+                       "--per-step", "1")
+    assert resumed.exit_code == 0, resumed.output
+    lines = (out / "trajectory.jsonl").read_text().splitlines()
+    lines.insert(0, "not json")
+    (out / "trajectory.jsonl").write_text("\n".join(lines) + "\n")
+    broken = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--out", str(out))
+    assert broken.exit_code == 2 and "line 1 is not a scored guidance text" in broken.output
