@@ -149,8 +149,8 @@ class Settings(BaseSettings):
     code_strategy: bool = Field(False, description="Also ask for Pyomo code as a cross-check.")
     guidance: str = Field(
         "", max_length=GUIDANCE_MAX_CHARS,
-        description="Extra instructions added to every formulation prompt (`optiform tune` "
-                    "finds them).")
+        description="Extra instructions at the end of the agent's system prompt, in every "
+                    "call (`optiform tune` finds them).")
     guidance_file: Path | None = Field(
         None, description="File whose text is the guidance when `guidance` is empty (such as "
                           "the best.txt of `optiform tune`).")

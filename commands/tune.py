@@ -59,25 +59,31 @@ def open_run(out: Path, config: dict[str, Any]) -> list[Scored]:
                          hint="use the same options to resume it, or a new --out folder")
     trajectory = []
     path = out / TRAJECTORY_FILE
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    for n, line in enumerate(lines, 1):
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if text and not text.endswith("\n"):  # the last line of a killed run, cut short: drop it
+        text = text[: text.rfind("\n") + 1]
+        path.write_text(text, encoding="utf-8")
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             trajectory.append(Scored.from_json(json.loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
-            if n == len(lines):  # the last line of a killed run may be cut short
-                break
             raise InputError(f"{path} line {n} is not a scored guidance text ({exc})",
                              hint="fix or delete that line, then resume") from exc
     return trajectory
 
 
 def record(out: Path, scored: Scored, best: Scored | None) -> None:
+    """Append ``scored`` to the trajectory and rewrite best.txt (whole or not at all)."""
+    import os
+
     with (out / TRAJECTORY_FILE).open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(scored.to_json(), ensure_ascii=False) + "\n")
     if best is not None:
-        (out / BEST_FILE).write_text(best.guidance + "\n", encoding="utf-8")
+        part = out / (BEST_FILE + ".part")
+        part.write_text(best.guidance + "\n", encoding="utf-8")
+        os.replace(part, out / BEST_FILE)
 
 
 class AgentScorer:
@@ -89,7 +95,7 @@ class AgentScorer:
 
     def __call__(self, guidance: str, step: int) -> Scored:
         from optiform.api import Assistant
-        from optiform.errors import FATAL_ERRORS
+        from optiform.errors import is_fatal
         from optiform.evals.opro import Scored
         from optiform.evals.scoring import is_correct
 
@@ -101,9 +107,9 @@ class AgentScorer:
                 answer = assistant.solve(item.question)
                 status = str(getattr(answer.status, "value", answer.status))
                 right = is_correct(answer.objective, item.answer, status)
-            except FATAL_ERRORS:
-                raise
-            except OptiformError:
+            except OptiformError as exc:
+                if is_fatal(exc):  # the endpoint or model, not this text: stop, unrecorded
+                    raise
                 right = False
             if not right:
                 wrong.append(item.id)
@@ -124,7 +130,13 @@ def register(app: typer.Typer) -> None:
              out: Path = typer.Option(..., "--out", help="Run folder (resumed if it exists)."),
              start: str | None = typer.Option(
                  None, help="Guidance scored first (default: the configured guidance, "
-                            "usually none).")) -> None:
+                            "usually none)."),
+             optimizer_model: str | None = typer.Option(
+                 None, help="Optimizer: a model of an OpenAI-compatible endpoint (default: "
+                            "the agent's own LLM)."),
+             optimizer_base_url: str | None = typer.Option(
+                 None, help="Optimizer: that endpoint's base URL (default: base_url).")
+             ) -> None:
         """Find guidance for the agent's prompts with an LLM as optimizer (OPRO).
 
         Each step shows the LLM the texts so far with their scores; the best text
@@ -134,7 +146,8 @@ def register(app: typer.Typer) -> None:
 
         console = Console(stderr=True, highlight=False)
         try:
-            _tune(console, dataset, split, limit, steps, per_step, out, start)
+            _tune(console, dataset, split, limit, steps, per_step, out, start,
+                  optimizer_model, optimizer_base_url)
         except KeyboardInterrupt:
             console.print(f"interrupted; every scored text is in {out / TRAJECTORY_FILE}. "
                           "Run the same command again to go on.")
@@ -143,13 +156,34 @@ def register(app: typer.Typer) -> None:
             raise fail(err) from err
 
 
+# the settings that change how the agent scores a text: a resume must keep them
+SCORING_SETTINGS = ("backend", "model", "base_url", "library", "library_path", "top_k",
+                    "samples", "max_repairs", "mend", "autofix", "formulation_shape",
+                    "code_strategy", "temperature", "seed", "time_limit", "model_path")
+
+
+def optimizer_llm(settings: Any, model: str | None, base_url: str | None) -> Any:
+    """The optimizer's LLM: the agent's own, or a model of an OpenAI-compatible endpoint."""
+    from optiform.agent.llm import make_llm
+
+    if model is None and base_url is None:
+        return None
+    if model is None:
+        raise InputError("--optimizer-base-url needs --optimizer-model",
+                         hint="name the endpoint's model, e.g. --optimizer-model gpt-4o")
+    update = {"backend": "openai", "model": model,
+              "base_url": base_url or settings.base_url}
+    return make_llm(settings.model_copy(update=update))
+
+
 def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_step: int,
-          out: Path, start: str | None) -> None:
+          out: Path, start: str | None, optimizer_model: str | None = None,
+          optimizer_base_url: str | None = None) -> None:
     from rich.markup import escape
 
     from optiform.agent.deps import guidance_text
     from optiform.agent.llm import make_llm
-    from optiform.config import load_settings
+    from optiform.config import GUIDANCE_MAX_CHARS, load_settings
     from optiform.evals.datasets import load_dataset
     from optiform.evals.opro import best, optimize
 
@@ -159,11 +193,23 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
     if not items:
         raise InputError(f"the {split!r} split of {dataset!r} has no items",
                          hint="`optiform eval list` shows the data sets")
+    if len(items) < limit:
+        many = f"{len(items)} item" + ("s" if len(items) != 1 else "")
+        console.print(f"[yellow]note:[/] the {split!r} split has only {many}; each text is "
+                      "scored on all of them")
     first = guidance_text(settings) if start is None else start.strip()
+    if len(first) > GUIDANCE_MAX_CHARS:
+        raise InputError(f"the starting guidance holds {len(first)} characters; at most "
+                         f"{GUIDANCE_MAX_CHARS} fit in every prompt",
+                         hint="shorten --start to a few sentences")
+    agent = {name: str(getattr(settings, name, None)) for name in SCORING_SETTINGS}
     config = {"dataset": dataset, "split": split, "items": [i.id for i in items],
-              "start": first, "backend": settings.backend, "model": settings.model}
+              "start": first, "agent": agent,
+              "optimizer": {"model": optimizer_model, "base_url": optimizer_base_url}}
+    optimizer = optimizer_llm(settings, optimizer_model, optimizer_base_url)
     earlier = open_run(out, config)
     llm = make_llm(settings)
+    optimizer = optimizer or llm
     trajectory = list(earlier)
 
     def scored(s: Scored) -> None:
@@ -174,8 +220,11 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
                       f"{escape(text[:100])}", soft_wrap=True)
 
     def propose(messages: list[Any], seed: int) -> str:
-        return llm.complete(messages, temperature=OPTIMIZER_TEMPERATURE, max_tokens=200,
-                            seed=seed).text
+        reply = optimizer.complete(messages, temperature=OPTIMIZER_TEMPERATURE,
+                                   max_tokens=300, seed=seed)
+        if reply.finish_reason == "length" and "</ins>" not in reply.text.lower():
+            return ""  # cut off mid-text: not a text to spend the items on
+        return reply.text
 
     if earlier:
         console.print(f"resuming {out}: {len(earlier)} texts scored, best "
@@ -188,6 +237,11 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
                                                       soft_wrap=True))
     top, base = report.best, next(s for s in report.trajectory if s.step == 0)
     assert top is not None
+    if top.step == 0:
+        print(f"no text scored better than the start ({base.correct}/{base.total} right, "
+              f"{100 * base.score:.0f}%); {out / BEST_FILE} holds the start; run the same "
+              "command again for more steps")
+        return
     gain = 100 * (top.score - base.score)
     print(f"best: {top.correct}/{top.total} right ({100 * top.score:.0f}%, {gain:+.0f} points "
           f"over the start) from step {top.step}; written to {out / BEST_FILE}")

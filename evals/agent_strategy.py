@@ -40,7 +40,10 @@ def settings_with(settings: Any, options: dict[str, Any]) -> Any:
 
 class AgentStrategy:
     def __init__(self, spec: StrategySpec, ctx: StrategyContext) -> None:
+        from optiform.agent.deps import guidance_text
+
         self.settings = settings_with(ctx.settings, spec.opts)
+        guidance_text(self.settings)  # an unreadable guidance file stops the run, not each item
         self.llm = ctx.llm
         self.trace_dir = ctx.trace_dir
         self._local = threading.local()

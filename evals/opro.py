@@ -14,6 +14,7 @@ and a run handed its earlier trajectory goes on from there without scoring anyth
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ SHOWN_TEXTS = 12  # OPRO shows the best 20; a 1.5B model reads 40 tokens a secon
 SHOWN_MISSES = 2
 MISS_CHARS = 500
 _TAGGED = re.compile(r"<INS>(.*?)(?:</INS>|$)", re.DOTALL | re.IGNORECASE)
+_SCORE = re.compile(r"\bscore\s*:", re.IGNORECASE)
+_LEAD_IN = re.compile(r"^[^.:\n]{0,80}:\s*\n", re.IGNORECASE)  # "Here is a new text:\n"
 
 
 @dataclass(frozen=True)
@@ -104,19 +107,32 @@ def _distinct(trajectory: list[Scored]) -> list[Scored]:
 
 
 def parse_guidance(reply: str) -> str | None:
-    """The guidance text of an optimizer reply: the first ``<INS>`` block (or the whole reply
-    when it has no tags and is short), cleaned; None when there is nothing usable."""
-    found = _TAGGED.search(reply)
-    text = found.group(1) if found else reply
-    if not found and len(reply) > MAX_GUIDANCE_CHARS:
-        return None
-    text = re.sub(r"</?INS>", "", text, flags=re.IGNORECASE)
+    """The guidance text of an optimizer reply, cleaned; None when there is nothing usable.
+
+    The first ``<INS>`` block that holds a usable text (a model that repeats the request
+    writes "between <INS> and </INS>" before its own block); without tags, the reply itself
+    when it is short, after a lead-in line ("Here is a new text:"). A "score:" it copies from
+    the prompt's layout ends the text."""
+    blocks = [m.group(1) for m in _TAGGED.finditer(reply)]
+    if not blocks:
+        if len(reply) > MAX_GUIDANCE_CHARS:
+            return None
+        blocks = [_LEAD_IN.sub("", reply.strip(), count=1)]
+    for block in blocks:
+        text = _clean(block)
+        if text is not None:
+            return text
+    return None
+
+
+def _clean(block: str) -> str | None:
+    text = _SCORE.split(block, maxsplit=1)[0]
     text = " ".join(text.split()).strip().strip('"').strip()
     if text.lower().startswith(("text:", "guidance:")):
         text = text.split(":", 1)[1].strip()
-    if len(text.split()) < 3:
+    if len(text.split()) < 3 or len(text) > MAX_GUIDANCE_CHARS:
         return None
-    return text if len(text) <= MAX_GUIDANCE_CHARS else None
+    return text
 
 
 @dataclass
@@ -158,8 +174,10 @@ def optimize(score: Callable[[str, int], Scored], propose: Callable[[list[Messag
     for step_no in range(first, first + steps):
         top = report.best
         assert top is not None
-        misses = [questions[i] for i in top.wrong if i in questions]
-        messages = meta_prompt(report.trajectory, misses)
+        # OPRO draws the exemplars afresh each step: the optimizer sees other misses
+        wrong = [i for i in top.wrong if i in questions]
+        drawn = random.Random(step_no).sample(wrong, min(SHOWN_MISSES, len(wrong)))
+        messages = meta_prompt(report.trajectory, [questions[i] for i in drawn])
         for n in range(per_step):
             seed = step_no * 100 + n
             try:

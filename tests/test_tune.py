@@ -37,6 +37,12 @@ SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 ho
     ("<INS>ok</INS>", None),  # too short to be guidance
     ("x " * 400, None),  # an untagged essay
     ("<INS>" + "word " * 200 + "</INS>", None),  # longer than fits in every prompt
+    # a model that repeats the request before its own block
+    ("Write it between <INS> and </INS>: <INS>Name variables after what they decide.</INS>",
+     "Name variables after what they decide."),
+    ("text: Read every rate per unit of time.\nscore: 95", "Read every rate per unit of time."),
+    ("Here is a new guidance text for you:\nCount trucks as whole numbers always.",
+     "Count trucks as whole numbers always."),
 ])
 def test_parse_guidance(reply: str, expected: str | None) -> None:
     assert parse_guidance(reply) == expected
@@ -225,15 +231,63 @@ def test_tune_refuses_a_test_split_another_runs_folder_and_foreign_files(
     other = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--out", str(out),
                      "--start", "Something else entirely.")
     assert other.exit_code == 2 and "other settings (start)" in other.output
-    # a line cut short by a kill is dropped on resume; a broken line before it is named
+    # a line cut short by a kill is dropped on resume (and from the file, so the next line
+    # starts on its own); a broken line before it is named
     with (out / "trajectory.jsonl").open("a") as fh:
         fh.write('{"step": 2, "guid')
-    resumed = run_tune(app, monkeypatch, scripted_llm(["<INS>Profits are per unit.</INS>"]),
-                       "--dataset", str(data), "--out", str(out), "--steps", "1",
-                       "--per-step", "1")
-    assert resumed.exit_code == 0, resumed.output
+    for text in ("Profits are per unit of product.", "Profit per unit is the objective weight."):
+        resumed = run_tune(app, monkeypatch, scripted_llm([f"<INS>{text}</INS>"]),
+                           "--dataset", str(data), "--out", str(out), "--steps", "1",
+                           "--per-step", "1")
+        assert resumed.exit_code == 0, resumed.output
     lines = (out / "trajectory.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [0, 1, 2, 3]
     lines.insert(0, "not json")
     (out / "trajectory.jsonl").write_text("\n".join(lines) + "\n")
     broken = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--out", str(out))
     assert broken.exit_code == 2 and "line 1 is not a scored guidance text" in broken.output
+
+
+def test_tune_guards_its_scores(tune_app: Any, monkeypatch: pytest.MonkeyPatch,
+                                tmp_path: Path) -> None:
+    app, data = tune_app
+    out = tmp_path / "run"
+    vague = scripted_llm(["<INS>Think about it carefully.</INS>"])
+    none_better = run_tune(app, monkeypatch, vague, "--dataset", str(data), "--out", str(out),
+                           "--steps", "1", "--per-step", "1", "--limit", "5")
+    assert none_better.exit_code == 0, none_better.output
+    assert "has only 1 item;" in none_better.output
+    assert "no text scored better than the start (0/1 right" in none_better.output
+    # another agent would score texts differently: its scores cannot join this run's
+    monkeypatch.setenv("OPTIFORM_MAX_REPAIRS", "2")
+    other = run_tune(app, monkeypatch, scripted_llm([]), "--dataset", str(data), "--out",
+                     str(out), "--limit", "5")
+    assert other.exit_code == 2 and "other settings (agent)" in other.output
+    monkeypatch.setenv("OPTIFORM_MAX_REPAIRS", "0")
+    long = run_tune(app, monkeypatch, scripted_llm([]), "--dataset", str(data), "--out",
+                    str(tmp_path / "long"), "--start", "profit " * 400)
+    assert long.exit_code == 2 and "2799 characters" in long.output
+    lone = run_tune(app, monkeypatch, scripted_llm([]), "--dataset", str(data), "--out",
+                    str(tmp_path / "lone"), "--optimizer-base-url", "http://localhost:9/v1")
+    assert lone.exit_code == 2 and "needs --optimizer-model" in lone.output
+
+
+def test_an_endpoint_failure_stops_tune_and_is_not_scored(
+        tune_app: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    app, data = tune_app
+    out = tmp_path / "run"
+    down = FakeLLM(default=LLMError("503 from the endpoint", retryable=True))
+    result = run_tune(app, monkeypatch, down, "--dataset", str(data), "--out", str(out))
+    assert result.exit_code != 0 and "503" in result.output
+    trajectory = out / "trajectory.jsonl"
+    assert not trajectory.exists() or trajectory.read_text() == ""  # a resume scores it again
+
+
+def test_eval_refuses_an_unreadable_guidance_file_before_any_item(tmp_path: Path) -> None:
+    from optiform.evals.agent_strategy import AgentStrategy
+    from optiform.evals.strategy import StrategyContext, StrategySpec
+
+    spec = StrategySpec.parse(f"agent:guidance_file={tmp_path / 'missing.txt'}")
+    ctx = StrategyContext(settings=load_settings(), llm=FakeLLM(), trace_dir=tmp_path)
+    with pytest.raises(InputError, match="cannot read the guidance file"):
+        AgentStrategy(spec, ctx)
