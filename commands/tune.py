@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from optiform.commands.failure import fail
-from optiform.errors import InputError, OptiformError
+from optiform.errors import InputError, LLMOutputError, OptiformError
 
 if TYPE_CHECKING:
     from optiform.evals.formats import Item
@@ -25,9 +25,15 @@ RUN_FILE, TRAJECTORY_FILE, BEST_FILE = "tune.json", "trajectory.jsonl", "best.tx
 OPTIMIZER_TEMPERATURE = 1.0  # OPRO samples its optimizer at 1.0: the texts must differ
 
 
-def check_split(split: str) -> None:
-    if split.lower() == "test":
-        raise InputError("tuning on a test split would make its scores dishonest",
+def check_split(split: str, path: Path | None = None) -> None:
+    """Refuse a test split, named (``--split test``) or as a file (``.../test.jsonl``)."""
+    import re
+
+    named = split.lower() == "test" or (
+        path is not None and re.search(r"(^|[_.-])test($|[_.-])", path.stem.lower()) is not None)
+    if named:
+        what = "a test split" if path is None or split.lower() == "test" else f"{path}"
+        raise InputError(f"tuning on {what} would make its test scores dishonest",
                          hint="tune on a train split (--split train) and measure on test with "
                               "`optiform eval run`")
 
@@ -60,8 +66,13 @@ def open_run(out: Path, config: dict[str, Any]) -> list[Scored]:
     trajectory = []
     path = out / TRAJECTORY_FILE
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if text and not text.endswith("\n"):  # the last line of a killed run, cut short: drop it
-        text = text[: text.rfind("\n") + 1]
+    if text and not text.endswith("\n"):
+        last = text[text.rfind("\n") + 1:]
+        try:  # a whole line saved without its newline (an editor): keep it
+            Scored.from_json(json.loads(last))
+            text += "\n"
+        except (ValueError, KeyError, TypeError):  # a killed run's last line, cut short
+            text = text[: text.rfind("\n") + 1]
         path.write_text(text, encoding="utf-8")
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -157,9 +168,11 @@ def register(app: typer.Typer) -> None:
 
 
 # the settings that change how the agent scores a text: a resume must keep them
-SCORING_SETTINGS = ("backend", "model", "base_url", "library", "library_path", "top_k",
-                    "samples", "max_repairs", "mend", "autofix", "formulation_shape",
-                    "code_strategy", "temperature", "seed", "time_limit", "model_path")
+SCORING_SETTINGS = ("backend", "model", "base_url", "model_path", "n_ctx", "library",
+                    "library_path", "library_retrieval", "library_threshold",
+                    "library_llm_check", "top_k", "samples", "max_repairs", "mend", "autofix",
+                    "formulation_shape", "code_strategy", "temperature", "seed", "time_limit",
+                    "mip_gap")
 
 
 def optimizer_llm(settings: Any, model: str | None, base_url: str | None) -> Any:
@@ -184,11 +197,13 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
     from optiform.agent.deps import guidance_text
     from optiform.agent.llm import make_llm
     from optiform.config import GUIDANCE_MAX_CHARS, load_settings
-    from optiform.evals.datasets import load_dataset
+    from optiform.evals.datasets import load_dataset, resolve
     from optiform.evals.opro import best, optimize
+    from optiform.evals.provenance import library_info
 
     check_split(split)
     settings = load_settings()
+    check_split(split, resolve(dataset, split, settings.benchmarks_dir))
     items = load_dataset(dataset, split, limit=limit, configured=settings.benchmarks_dir).items
     if not items:
         raise InputError(f"the {split!r} split of {dataset!r} has no items",
@@ -203,6 +218,8 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
                          f"{GUIDANCE_MAX_CHARS} fit in every prompt",
                          hint="shorten --start to a few sentences")
     agent = {name: str(getattr(settings, name, None)) for name in SCORING_SETTINGS}
+    library = library_info(settings)  # the insights it retrieves change its answers too
+    agent["library_content"] = library["sha256"] if library else "none"
     config = {"dataset": dataset, "split": split, "items": [i.id for i in items],
               "start": first, "agent": agent,
               "optimizer": {"model": optimizer_model, "base_url": optimizer_base_url}}
@@ -223,7 +240,7 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
         reply = optimizer.complete(messages, temperature=OPTIMIZER_TEMPERATURE,
                                    max_tokens=300, seed=seed)
         if reply.finish_reason == "length" and "</ins>" not in reply.text.lower():
-            return ""  # cut off mid-text: not a text to spend the items on
+            raise LLMOutputError("its reply was cut off at the token limit before </INS>")
         return reply.text
 
     if earlier:

@@ -29,6 +29,9 @@ SHOWN_MISSES = 2
 MISS_CHARS = 500
 _TAGGED = re.compile(r"<INS>(.*?)(?:</INS>|$)", re.DOTALL | re.IGNORECASE)
 _SCORE = re.compile(r"\bscore\s*:", re.IGNORECASE)
+# untagged replies that are no advice: refusals, apologies, JSON or code
+_NOT_ADVICE = re.compile(r"[{}`]|\b(sorry|apologi[sz]e|cannot|can't|unable)\b",
+                         re.IGNORECASE)
 _LEAD_IN = re.compile(r"^[^.:\n]{0,80}:\s*\n", re.IGNORECASE)  # "Here is a new text:\n"
 
 
@@ -115,7 +118,7 @@ def parse_guidance(reply: str) -> str | None:
     the prompt's layout ends the text."""
     blocks = [m.group(1) for m in _TAGGED.finditer(reply)]
     if not blocks:
-        if len(reply) > MAX_GUIDANCE_CHARS:
+        if len(reply) > MAX_GUIDANCE_CHARS or _NOT_ADVICE.search(reply):
             return None
         blocks = [_LEAD_IN.sub("", reply.strip(), count=1)]
     for block in blocks:

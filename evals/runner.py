@@ -113,6 +113,23 @@ def strategy_library(spec: StrategySpec, settings: Any) -> dict[str, Any] | None
     return provenance.library_info(settings_with(settings, spec.opts))
 
 
+def strategy_guidance(spec: StrategySpec, settings: Any) -> dict[str, Any] | None:
+    """The guidance an agent strategy's prompts carry (None for other strategies and when
+    there is none): its hash and its opening words, so that a run says what it compared and
+    a resume notices a best.txt that `optiform tune` rewrote meanwhile."""
+    if spec.name != "agent" or settings is None:
+        return None
+    import hashlib
+
+    from optiform.agent.deps import guidance_text
+    from optiform.evals.agent_strategy import settings_with
+
+    text = guidance_text(settings_with(settings, spec.opts))
+    if not text:
+        return None
+    return {"sha256": hashlib.sha256(text.encode()).hexdigest()[:16], "start": text[:80]}
+
+
 def _hash_extra(settings: Any, model: str) -> dict[str, Any]:
     return {
         "model": model,
@@ -160,7 +177,8 @@ def start_run(
         "config": config.model_dump(),
         "strategies": [
             {"label": s.label, "name": s.name, "options": s.opts, "hash": s.config_hash(extra),
-             "library": strategy_library(s, settings)}
+             "library": strategy_library(s, settings),
+             "guidance": strategy_guidance(s, settings)}
             for s in specs
         ],
         "model": model,
@@ -220,6 +238,17 @@ def resume_run(
                 f"{now}: resumed with another experience library for {entry['label']}: "
                 f"{provenance.library_text(current)} (the run started with "
                 f"{provenance.library_text(entry['library'])})")
+    for entry in info.get("strategies", []):
+        if "guidance" not in entry:
+            continue
+        spec = StrategySpec(entry["name"], tuple(sorted(entry.get("options", {}).items())))
+        now_guidance = strategy_guidance(spec, settings)
+        if now_guidance != entry["guidance"]:
+            shown = (now_guidance or {}).get("start", "none")
+            first = (entry["guidance"] or {}).get("start", "none")
+            info.setdefault("notes", []).append(
+                f"{now}: resumed with other guidance for {entry['label']}: {shown!r} (the run "
+                f"started with {first!r}); its later items used the new text")
     store.write_run(info)
     return _execute(store, info, dataset, llm, settings, factories, executor, on_event,
                     workers=workers)

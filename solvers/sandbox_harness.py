@@ -170,7 +170,8 @@ def _run(args: argparse.Namespace, root: str, guard: Any, solve: Any) -> dict[st
             data = json.load(fh)
     except Exception as exc:
         return _error(exc, code_path, "the sandbox could not start")
-    guard.install_guard(os.getcwd(), guard.guard_roots([*args.path, root, str(HERE)]))
+    guard.install_guard(os.path.join(root, "work"),
+                        guard.guard_roots([*args.path, root, str(HERE)]))
     solve_model = solve.solve_model  # bound now: the code may rewrite the module, not this
     for name in ("_optiform_sandbox_guard", "_optiform_sandbox_solve"):
         sys.modules.pop(name, None)

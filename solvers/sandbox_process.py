@@ -115,7 +115,11 @@ def _cgroup_bases(controller: str) -> list[Path]:
 
 def _make_cgroup(controller: str, limits: dict[str, str]) -> Path | None:
     """A fresh cgroup for ``controller`` under our own, with ``limits`` written, or None."""
-    for base in _cgroup_bases(controller):
+    return _make_cgroup_in(_cgroup_bases(controller), limits)
+
+
+def _make_cgroup_in(bases: list[Path], limits: dict[str, str]) -> Path | None:
+    for base in bases:
         _remove_stale(base)
         group = base / f"optiform-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
         try:
@@ -148,6 +152,31 @@ def make_memory_cgroup(max_bytes: int) -> Path | None:
     if group is None:
         group = _make_cgroup("memory", {"memory.max": limit})  # v2
     return group
+
+
+def make_cgroups(max_tasks: int, max_bytes: int) -> list[Path]:
+    """The sandbox's cgroups (root only): pids capped at ``max_tasks`` and memory at
+    ``max_bytes``. On cgroup v2 a process is in one group of the one hierarchy, so both
+    limits go into one group there (two would move the child out of the first); on v1 each
+    controller has its own hierarchy and group."""
+    if os.geteuid() != 0:
+        return []
+    unified = [b for b in _cgroup_bases("pids") if b in _cgroup_bases("memory")]
+    if unified:
+        group = _make_cgroup_in(unified, {"pids.max": str(max_tasks),
+                                          "memory.max": str(max_bytes)})
+        if group is not None:
+            return [group]
+    groups: list[Path] = []
+    try:
+        for group in (make_pids_cgroup(max_tasks), make_memory_cgroup(max_bytes)):
+            if group is not None:
+                groups.append(group)
+    except BaseException:
+        for group in groups:
+            remove_cgroup(group, grace=0.0)
+        raise
+    return groups
 
 
 def _remove_stale(base: Path) -> None:
@@ -224,9 +253,16 @@ def run_isolated(command: list[str], *, cwd: str, isolation: Isolation, wall_sec
                  max_output_bytes: int) -> RawRun:
     """Run ``command`` under every limit this machine allows and wait for it (or kill it)."""
     # the memory cgroup allows the address-space limit plus the scratch tmpfs (at most 256 MB)
-    groups = [g for g in (make_pids_cgroup(max_processes),
-                          make_memory_cgroup((memory_mb + 256 + 64) * 1024 * 1024)) if g]
-    fds = [os.open(g / "cgroup.procs", os.O_WRONLY) for g in groups]
+    groups = make_cgroups(max_processes, (memory_mb + 256 + 64) * 1024 * 1024)
+    fds: list[int] = []
+    try:
+        fds.extend(os.open(g / "cgroup.procs", os.O_WRONLY) for g in groups)
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        for group in groups:
+            remove_cgroup(group, grace=0.0)
+        raise
     nproc = None if os.geteuid() == 0 else _user_tasks(os.geteuid()) + max_processes
     started = time.monotonic()
     try:

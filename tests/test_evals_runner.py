@@ -386,3 +386,22 @@ def test_run_records_each_agent_strategys_library_and_notes_a_change_on_resume(t
     assert "agent:library=off: experience library: none" in markdown
     assert f"{len(seed_insights())} active insights in {lib}" in markdown
     assert "resumed with another experience library" in markdown
+
+
+def test_run_records_each_agent_strategys_guidance_and_notes_a_change_on_resume(tmp_path):
+    # `optiform tune` may rewrite best.txt while an eval of it runs, or between resumes
+    data = write_items(tmp_path / "toy.jsonl", 2)
+    best = tmp_path / "best.txt"
+    best.write_text("Mind the profit per unit.\n")
+    config = RunConfig(dataset=str(data), strategies=[
+        "agent:library=false", f"agent:library=false,guidance_file={best}"])
+    out = tmp_path / "out"
+    start_run(config, out, llm=FakeLLM(default=echo), settings=load_settings(backend="fake"),
+              factories={"agent": Echo})
+    recorded = [s["guidance"] for s in ResultStore(out).read_run()["strategies"]]
+    assert recorded[0] is None and recorded[1]["start"] == "Mind the profit per unit."
+    best.write_text("Count whole things as integers.\n")
+    start_run(config, out, llm=FakeLLM(default=echo), settings=load_settings(backend="fake"),
+              factories={"agent": Echo})  # the same command again: a resume
+    (note,) = ResultStore(out).read_run()["notes"]
+    assert "other guidance" in note and "Count whole things" in note and "Mind the" in note

@@ -333,6 +333,26 @@ def test_pid_1_leaves_no_way_back_to_the_host_even_without_the_nested_namespace(
     assert "secret False False" in raw.stdout
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="cgroups are made for root only")
+def test_on_cgroup_v2_both_limits_share_one_group(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # one hierarchy: a process is in one group of it, so a second group would take the child
+    # out of the first (and its process cap with it)
+    monkeypatch.setattr(sandbox_process, "_cgroup_bases", lambda controller: [tmp_path])
+    (group,) = sandbox_process.make_cgroups(64, 1 << 30)
+    assert (group / "pids.max").read_text() == "64"
+    assert (group / "memory.max").read_text() == str(1 << 30)
+    # v1: a group per controller, each in its own hierarchy
+    bases = {"pids": tmp_path / "pids", "memory": tmp_path / "memory"}
+    for base in bases.values():
+        base.mkdir()
+    monkeypatch.setattr(sandbox_process, "_cgroup_bases", lambda controller: [bases[controller]])
+    pids, memory = sandbox_process.make_cgroups(64, 1 << 30)
+    assert pids.parent == bases["pids"] and (pids / "pids.max").read_text() == "64"
+    assert memory.parent == bases["memory"]
+    assert (memory / "memory.limit_in_bytes").read_text() == str(1 << 30)
+
+
 @pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
 def test_a_tmpfs_mounted_past_the_audit_hook_cannot_fill_the_host_memory(
         tmp_path: Path) -> None:

@@ -43,6 +43,8 @@ SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 ho
     ("text: Read every rate per unit of time.\nscore: 95", "Read every rate per unit of time."),
     ("Here is a new guidance text for you:\nCount trucks as whole numbers always.",
      "Count trucks as whole numbers always."),
+    ("I am sorry, I cannot do that.", None),  # untagged replies must be advice
+    ('{"variables": {"x": "integer"}}', None),
 ])
 def test_parse_guidance(reply: str, expected: str | None) -> None:
     assert parse_guidance(reply) == expected
@@ -216,8 +218,20 @@ def test_tune_refuses_a_test_split_another_runs_folder_and_foreign_files(
     llm = scripted_llm(["<INS>Take each profit per unit from the text.</INS>"])
     test = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--split", "test",
                     "--out", str(tmp_path / "t"))
-    assert test.exit_code == 2 and "test split would make its scores dishonest" in test.output
+    assert test.exit_code == 2 and "test split would make its test scores dishonest" in \
+        test.output
     assert not (tmp_path / "t").exists()
+    as_file = tmp_path / "nl4opt_test.jsonl"  # a test split given as a file is one too
+    as_file.write_text(data.read_text())
+    by_path = run_tune(app, monkeypatch, llm, "--dataset", str(as_file), "--out",
+                       str(tmp_path / "t"))
+    assert by_path.exit_code == 2 and "nl4opt_test.jsonl would make" in by_path.output
+    contest = tmp_path / "contest.jsonl"  # ... but a name that merely holds "test" is not
+    contest.write_text(data.read_text())
+    fine = run_tune(app, monkeypatch, scripted_llm(["<INS>Mind the profit per unit.</INS>"]),
+                    "--dataset", str(contest), "--out", str(tmp_path / "c"), "--steps", "1",
+                    "--per-step", "1")
+    assert fine.exit_code == 0, fine.output
     foreign = tmp_path / "f"
     foreign.mkdir()
     (foreign / "summary.json").write_text("{}")
@@ -242,6 +256,13 @@ def test_tune_refuses_a_test_split_another_runs_folder_and_foreign_files(
         assert resumed.exit_code == 0, resumed.output
     lines = (out / "trajectory.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [0, 1, 2, 3]
+    # a whole last line saved without its newline (an editor) is kept
+    (out / "trajectory.jsonl").write_text("\n".join(lines))
+    kept = run_tune(app, monkeypatch, scripted_llm(["<INS>Sum profit per unit over goods.</INS>"]),
+                    "--dataset", str(data), "--out", str(out), "--steps", "1", "--per-step", "1")
+    assert kept.exit_code == 0 and "4 texts scored" in " ".join(kept.output.split())
+    lines = (out / "trajectory.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [0, 1, 2, 3, 4]
     lines.insert(0, "not json")
     (out / "trajectory.jsonl").write_text("\n".join(lines) + "\n")
     broken = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--out", str(out))
@@ -291,3 +312,23 @@ def test_eval_refuses_an_unreadable_guidance_file_before_any_item(tmp_path: Path
     ctx = StrategyContext(settings=load_settings(), llm=FakeLLM(), trace_dir=tmp_path)
     with pytest.raises(InputError, match="cannot read the guidance file"):
         AgentStrategy(spec, ctx)
+
+
+def test_an_optimizer_reply_cut_off_is_noted_as_such(
+        tune_app: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from optiform.agent.llm import Completion
+
+    app, data = tune_app
+    llm = scripted_llm([])
+    real = llm.complete
+
+    def complete(messages: list[Message], **kw: Any) -> Completion:
+        if "improve instructions" in messages[0].content:
+            return Completion(text="<INS>Take every profit per unit and", finish_reason="length")
+        return real(messages, **kw)
+
+    monkeypatch.setattr(llm, "complete", complete)
+    result = run_tune(app, monkeypatch, llm, "--dataset", str(data), "--out",
+                      str(tmp_path / "run"), "--steps", "1", "--per-step", "1")
+    assert result.exit_code == 0, result.output
+    assert "cut off at the token limit" in result.output
