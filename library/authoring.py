@@ -160,14 +160,31 @@ def quoted_condition(condition: Condition, problems: list[str]) -> str | None:
             or quoted_run(condition.not_applies_when, problems))
 
 
+_COMPARISON = re.compile(r"<=|>=|==|!=|[<>=]")
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+
+
+def formula_condition(applies_when: str) -> str | None:
+    """``applies_when`` when it is a comparison of a few names rather than words about a kind
+    of problem ("elephants <= cows": a 1.5B proposer wrote it, and it held only for the
+    problem that used those names), else None."""
+    text = applies_when.strip()
+    if _COMPARISON.search(text) and len(_WORDS.findall(text)) < 6:
+        return text
+    return None
+
+
 def specific_condition(condition: Condition, problems: list[str],
                        before: Condition | None = None) -> str | None:
     """Why ``condition`` describes ``problems`` themselves rather than a kind of problem (it
-    quotes one, or carries their figures that ``before``, the condition it replaces, did not),
-    or None."""
+    quotes one, is a formula of a few names, or carries their figures that ``before``, the
+    condition it replaces, did not), or None."""
     quote = quoted_condition(condition, problems)
     if quote is not None:
         return f'it quotes the problem ("{quote}")'
+    formula = formula_condition(condition.applies_when)
+    if formula is not None:
+        return f"it is a formula ({formula}), not a description of a kind of problem"
     known = f"{before.applies_when} {before.not_applies_when}" if before else ""
     numbers = copied_numbers(f"{condition.applies_when} {condition.not_applies_when}",
                              problems, known)

@@ -762,6 +762,13 @@ def test_specific_conditions_are_found() -> None:
     assert "quotes the problem" in specific_condition(
         Condition(applies_when="general", not_applies_when="it has $600,000 to invest; "
                   "apartments earn returns"), [problem])
+    # a formula of the problem's own names is no kind of problem (learned on NLP4LP A160)
+    assert specific_condition(Condition(applies_when="elephants <= cows",
+                                        not_applies_when="elephants > cows"), [problem]) == \
+        "it is a formula (elephants <= cows), not a description of a kind of problem"
+    assert specific_condition(Condition(
+        applies_when="a limit is written as == where the text says at most, so <= is meant"),
+        [problem]) is None
 
 
 def test_verify_disables_a_learned_insight_that_is_its_own_problem_without_replay(
