@@ -133,7 +133,11 @@ def _clean(block: str) -> str | None:
     text = " ".join(text.split()).strip().strip('"').strip()
     if text.lower().startswith(("text:", "guidance:")):
         text = text.split(":", 1)[1].strip()
-    if len(text.split()) < 3 or len(text) > MAX_GUIDANCE_CHARS:
+    if len(text) > MAX_GUIDANCE_CHARS:  # a small model overshoots the 80 words asked for:
+        cut = text[:MAX_GUIDANCE_CHARS]  # keep the whole sentences that fit
+        end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+        text = cut[: end + 1] if end > 0 else ""
+    if len(text.split()) < 3:
         return None
     return text
 

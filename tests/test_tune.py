@@ -36,7 +36,10 @@ SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 ho
     ("Read percentages as shares of the total.", "Read percentages as shares of the total."),
     ("<INS>ok</INS>", None),  # too short to be guidance
     ("x " * 400, None),  # an untagged essay
-    ("<INS>" + "word " * 200 + "</INS>", None),  # longer than fits in every prompt
+    ("<INS>" + "word " * 200 + "</INS>", None),  # longer than fits, with no sentence end
+    # a small model overshoots: the whole sentences that fit are kept
+    ("<INS>Read the text twice. " + "Then write the model. " * 40 + "</INS>",
+     ("Read the text twice. " + "Then write the model. " * 26).strip()),
     # a model that repeats the request before its own block
     ("Write it between <INS> and </INS>: <INS>Name variables after what they decide.</INS>",
      "Name variables after what they decide."),
