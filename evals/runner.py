@@ -229,26 +229,21 @@ def resume_run(
     now = provenance.now_iso()
     info["resumed"] = [*info.get("resumed", []), now]
     for entry in info.get("strategies", []):
-        if "library" not in entry:
-            continue
         spec = StrategySpec(entry["name"], tuple(sorted(entry.get("options", {}).items())))
-        current = strategy_library(spec, settings)
-        if current != entry["library"]:
-            info.setdefault("notes", []).append(
-                f"{now}: resumed with another experience library for {entry['label']}: "
-                f"{provenance.library_text(current)} (the run started with "
-                f"{provenance.library_text(entry['library'])})")
-    for entry in info.get("strategies", []):
-        if "guidance" not in entry:
-            continue
-        spec = StrategySpec(entry["name"], tuple(sorted(entry.get("options", {}).items())))
-        now_guidance = strategy_guidance(spec, settings)
-        if now_guidance != entry["guidance"]:
-            shown = (now_guidance or {}).get("start", "none")
+        notes = info.setdefault("notes", [])
+        if "library" in entry and (current := strategy_library(spec, settings)) != \
+                entry["library"]:
+            notes.append(f"{now}: resumed with another experience library for {entry['label']}: "
+                         f"{provenance.library_text(current)} (the run started with "
+                         f"{provenance.library_text(entry['library'])})")
+        if "guidance" in entry and (guided := strategy_guidance(spec, settings)) != \
+                entry["guidance"]:
+            shown = (guided or {}).get("start", "none")
             first = (entry["guidance"] or {}).get("start", "none")
-            info.setdefault("notes", []).append(
-                f"{now}: resumed with other guidance for {entry['label']}: {shown!r} (the run "
-                f"started with {first!r}); its later items used the new text")
+            notes.append(f"{now}: resumed with other guidance for {entry['label']}: {shown!r} "
+                         f"(the run started with {first!r}); its later items used the new text")
+        if not notes:
+            info.pop("notes")
     store.write_run(info)
     return _execute(store, info, dataset, llm, settings, factories, executor, on_event,
                     workers=workers)

@@ -67,6 +67,28 @@ def caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert _processes_mentioning(str(scratch_parent)) == [], "a sandbox process survived"
 
 
+def _box(tmp_path: Path) -> Path:
+    """A sandbox folder as ``run_code`` lays it out: scratch, view, data and result files."""
+    root = tmp_path / "box"
+    (root / "work").mkdir(parents=True)
+    (root / "view").mkdir()
+    (root / "result.json").write_text("")
+    (root / "data.json").write_text("{}")
+    return root
+
+
+def _guarded_probe(root: Path, body: str) -> sandbox_process.RawRun:
+    """Run ``body`` in the sandbox's namespaces without the audit hook, with the guard module
+    loaded as ``g`` and ``os`` imported: what code that got past the hook could do."""
+    probe = (f"import importlib.util as u, os; "
+             f"s = u.spec_from_file_location('g', {str(GUARD)!r}); "
+             f"g = u.module_from_spec(s); s.loader.exec_module(g); " + body)
+    return sandbox_process.run_isolated(
+        [sys.executable, "-I", "-B", "-c", probe], cwd=str(root / "work"),
+        isolation=sandbox_process.probe_isolation(), wall_seconds=30, cpu_seconds=30,
+        memory_mb=1024, max_processes=8, max_output_bytes=10_000)
+
+
 def _processes_mentioning(marker: str) -> list[int]:
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
@@ -271,16 +293,10 @@ def test_the_view_binds_the_folders_of_every_library_already_loaded() -> None:
 
 @pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
 def test_the_host_file_system_is_not_there_even_without_the_audit_hook(tmp_path: Path) -> None:
-    root = tmp_path / "box"
-    (root / "work").mkdir(parents=True)
-    (root / "view").mkdir()
-    (root / "result.json").write_text("")
-    (root / "data.json").write_text("{}")
+    root = _box(tmp_path)
     secret = tmp_path / "config.toml"
     secret.write_text("api_key = 'sk-secret'")
-    probe = (f"import importlib.util as u, os, sys; "
-             f"s = u.spec_from_file_location('g', {str(GUARD)!r}); "
-             f"g = u.module_from_spec(s); s.loader.exec_module(g); "
+    raw = _guarded_probe(root, (
              f"g.enter_view({str(root)!r}, g.guard_roots([{str(GUARD.parent)!r}])); "
              f"print('locked', g.lock_filesystem({str(root / 'work')!r}, "
              f"{str(root / 'result.json')!r}, 16)); "
@@ -290,11 +306,7 @@ def test_the_host_file_system_is_not_there_even_without_the_audit_hook(tmp_path:
              f"print('passwd', repr(open('/etc/passwd').read())); "
              f"print('data', open({str(root / 'data.json')!r}).read()); "
              f"import pyomo.environ, highspy; print('solvers ok'); "
-             f"open({str(root / 'result.json')!r}, 'w').write('written')")
-    raw = sandbox_process.run_isolated(
-        [sys.executable, "-I", "-B", "-c", probe], cwd=str(root / "work"),
-        isolation=sandbox_process.probe_isolation(), wall_seconds=30, cpu_seconds=30,
-        memory_mb=1024, max_processes=8, max_output_bytes=10_000)
+             f"open({str(root / 'result.json')!r}, 'w').write('written')"))
     out = raw.stdout
     assert "locked []" in out and "solvers ok" in out, out + raw.stderr
     assert "secret False" in out and "home False" in out
@@ -310,25 +322,16 @@ def test_the_host_file_system_is_not_there_even_without_the_audit_hook(tmp_path:
 @pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
 def test_pid_1_leaves_no_way_back_to_the_host_even_without_the_nested_namespace(
         tmp_path: Path) -> None:
-    root = tmp_path / "box"
-    (root / "work").mkdir(parents=True)
-    (root / "view").mkdir()
-    (root / "result.json").write_text("")
+    root = _box(tmp_path)
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")
-    probe = (f"import importlib.util as u, os; "
-             f"s = u.spec_from_file_location('g', {str(GUARD)!r}); "
-             f"g = u.module_from_spec(s); s.loader.exec_module(g); "
+    raw = _guarded_probe(root, (
              f"g._CLONE_NEWUSER = g._CLONE_NEWNS = 0; "  # as if the nested unshare failed
              f"g.enter_view({str(root)!r}, g.guard_roots([])); "
              f"g.lock_filesystem({str(root / 'work')!r}, {str(root / 'result.json')!r}, 16); "
              f"print('cwd of pid 1:', os.readlink('/proc/1/cwd')); "
              f"print('secret', os.path.exists('/proc/1/cwd' + {str(secret)!r}), "
-             f"os.path.exists('/proc/1/cwd/../../secret.txt'))")
-    raw = sandbox_process.run_isolated(
-        [sys.executable, "-I", "-B", "-c", probe], cwd=str(root / "work"),
-        isolation=sandbox_process.probe_isolation(), wall_seconds=30, cpu_seconds=30,
-        memory_mb=1024, max_processes=8, max_output_bytes=10_000)
+             f"os.path.exists('/proc/1/cwd/../../secret.txt'))"))
     assert "cwd of pid 1: /\n" in raw.stdout, raw.stdout + raw.stderr
     assert "secret False False" in raw.stdout
 
