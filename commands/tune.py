@@ -100,9 +100,8 @@ def record(out: Path, scored: Scored, best: Scored | None) -> None:
 class AgentScorer:
     """``score(guidance, step)``: the agent, with that guidance, over the items."""
 
-    def __init__(self, settings: Any, llm: Any, items: list[Item],
-                 on_item: Any = None) -> None:
-        self.settings, self.llm, self.items, self.on_item = settings, llm, items, on_item
+    def __init__(self, settings: Any, llm: Any, items: list[Item]) -> None:
+        self.settings, self.llm, self.items = settings, llm, items
 
     def __call__(self, guidance: str, step: int) -> Scored:
         from optiform.api import Assistant
@@ -113,7 +112,7 @@ class AgentScorer:
         assistant = Assistant(settings=self.settings.model_copy(
             update={"guidance": guidance, "guidance_file": None}), llm=self.llm)
         wrong = []
-        for n, item in enumerate(self.items, 1):
+        for item in self.items:
             try:
                 answer = assistant.solve(item.question)
                 status = str(getattr(answer.status, "value", answer.status))
@@ -124,8 +123,6 @@ class AgentScorer:
                 right = False
             if not right:
                 wrong.append(item.id)
-            if self.on_item is not None:
-                self.on_item(n, len(self.items))
         return Scored(guidance=guidance, step=step, correct=len(self.items) - len(wrong),
                       total=len(self.items), wrong=tuple(wrong))
 
@@ -201,7 +198,6 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
     from optiform.evals.opro import best, optimize
     from optiform.evals.provenance import library_info
 
-    check_split(split)
     settings = load_settings()
     check_split(split, resolve(dataset, split, settings.benchmarks_dir))
     items = load_dataset(dataset, split, limit=limit, configured=settings.benchmarks_dir).items
