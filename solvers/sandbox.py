@@ -21,11 +21,14 @@ Layers (Linux), outermost first
    the loader's cache and its own /proc (the host's home directories, configuration and
    projects are not there at all); in it the scratch directory becomes a small tmpfs, the
    result file is bind-mounted on itself and every other mount is remounted read-only. Where
-   the kernel refuses the pivot, the read-only host is the fallback.
+   the kernel refuses the pivot, the read-only host is the fallback. Then the child gives up
+   every capability (``no_new_privs``, empty bounding set): code past the audit hook can
+   mount nothing, so no tmpfs outside the memory limits and no mount flag set back.
 3. Limits: RLIMIT_AS (memory), RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_CORE=0, RLIMIT_NPROC for
    non-root users; for root (exempt from RLIMIT_NPROC) a pids cgroup capped at
    ``max_processes`` and a memory cgroup (the memory limit plus the scratch tmpfs: it counts
-   tmpfs pages, which RLIMIT_AS does not) when the cgroup file system is writable; a
+   tmpfs pages, which RLIMIT_AS does not; swap capped at nothing where the kernel accounts
+   it) when the cgroup file system is writable; a
    wall-clock limit that kills the whole process group (``start_new_session``), and with it
    the pid namespace.
 4. Process: ``python -I -B`` (no environment-driven imports, no bytecode writes), cwd and
@@ -171,7 +174,9 @@ def run_code(code: str, *, data: dict[str, Any] | None = None,
             "no mount namespace here"
         log.warning("generated code ran without a read-only file system (%s)", why)
         outcome.message += f"\n(warning: ran without a read-only file system: {why})"
-    elif record is not None and not fs.get("view"):
+    if record is not None and fs.get("capabilities_error"):
+        log.warning("generated code ran holding capabilities (%s)", fs["capabilities_error"])
+    if record is not None and fs.get("filesystem_locked") and not fs.get("view"):
         log.info("generated code saw the host file system read-only, not a private view (%s)",
                  fs.get("view_error", "unknown"))
     return outcome

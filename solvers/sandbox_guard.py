@@ -10,6 +10,9 @@ model; this module holds two of the layers:
   size-limited tmpfs over the scratch directory, the result file bind-mounted on itself, and
   every other mount remounted read-only, so nothing outside the scratch directory can be
   written whatever the Python code does.
+- :func:`drop_capabilities`: after the lock, every capability given up for good (effective,
+  permitted, inheritable, ambient and bounding sets, and ``no_new_privs``), so code that gets
+  past the audit hook can mount nothing (no tmpfs to fill memory with, no mount to undo).
 - :func:`install_guard`: a ``sys.addaudithook`` policy, installed after the solver imports and
   before user code runs: no sockets, no processes (fork, exec, spawn, subprocess), no ctypes,
   no signals to other processes, no rlimit changes, no walking the GC heap (which could reach
@@ -29,6 +32,9 @@ _MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
 _MS_RELATIME, _MS_REC, _MS_PRIVATE = 1 << 21, 1 << 14, 1 << 18
 _MNT_DETACH = 2
 _CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
+_PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+_EINVAL, _EPERM = 22, 1
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "ppc64": 203,
                    "s390x": 217, "loongarch64": 41}
 _MOUNT_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC,
@@ -36,7 +42,8 @@ _MOUNT_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC,
 
 _BLOCKED_PREFIXES = (
     "socket.", "subprocess.", "os.fork", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
-    "os.kill", "os.killpg", "os.startfile", "pty.", "ctypes.", "gc.get_", "sys.addaudithook",
+    "os.kill", "os.killpg", "os.startfile", "os.unshare", "os.setns", "pty.", "ctypes.",
+    "gc.get_", "sys.addaudithook",
     "resource.setrlimit", "resource.prlimit", "syslog.", "sqlite3.enable_load_extension",
     "sqlite3.load_extension", "webbrowser.", "ftplib.", "smtplib.", "poplib.", "imaplib.",
     "nntplib.", "telnetlib.", "http.client.", "urllib.Request", "_winapi.", "winreg.",
@@ -234,6 +241,63 @@ def lock_filesystem(work: str, result_file: str, tmpfs_mb: int) -> list[str]:
         err = ctypes.get_errno()
         failed.append(f"(the lock could be undone: nested namespace: {os.strerror(err)})")
     return failed
+
+
+def capability_sets() -> dict[str, int]:
+    """The capability sets of this process from /proc/self/status (CapEff, CapPrm, ...)."""
+    out: dict[str, int] = {}
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("Cap"):
+                name, _, value = line.partition(":")
+                out[name] = int(value.strip(), 16)
+    return out
+
+
+def drop_capabilities() -> None:
+    """Give up every capability for good: ``no_new_privs``, the ambient and bounding sets
+    emptied, then the effective, permitted and inheritable ones.
+
+    Inside the nested namespace :func:`lock_filesystem` enters, the child still holds every
+    capability over that namespace: code past the audit hook could mount a tmpfs there and
+    fill memory that RLIMIT_AS does not count (only a memory cgroup does, and only root gets
+    one). Without capabilities ``mount`` fails with EPERM. Raises OSError when a set is not
+    empty afterwards.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                           ctypes.c_ulong]
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"no_new_privs: {os.strerror(err)}")
+    libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # EINVAL before Linux 4.3
+    cap = 0
+    while libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) == 0:
+        cap += 1
+    err = ctypes.get_errno()
+    # EINVAL: past the last capability; EPERM: no CAP_SETPCAP, i.e. nothing held to drop it
+    # with (the bounding set only limits what an exec could gain, and no_new_privs is set)
+    if err not in (_EINVAL, _EPERM):
+        raise OSError(err, f"dropping capability {cap} from the bounding set: "
+                           f"{os.strerror(err)}")
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    if libc.capset(ctypes.byref(Header(_LINUX_CAPABILITY_VERSION_3, 0)), (Data * 2)()) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"capset: {os.strerror(err)}")
+    left = {k: v for k, v in capability_sets().items()
+            if k in ("CapEff", "CapPrm", "CapInh", "CapAmb") and v}
+    if left:
+        raise OSError(0, "capabilities still held: " +
+                      ", ".join(f"{k} {v:x}" for k, v in sorted(left.items())))
 
 
 # -- the audit hook ----------------------------------------------------------------------

@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     root = os.path.realpath(args.root)
     result_path = os.path.join(root, "result.json")
     guard, solve = _load_sibling("sandbox_guard"), _load_sibling("sandbox_solve")
-    sandbox: dict[str, Any] = {"filesystem_locked": False, "view": False}
+    sandbox: dict[str, Any] = {"filesystem_locked": False, "view": False,
+                               "capabilities_dropped": False}
     failed = _prepare(args, root, solve)
     if args.lock_mb and failed is None:
         try:
@@ -210,6 +211,12 @@ def main(argv: list[str] | None = None) -> int:
             sandbox.update(filesystem_locked=not unlocked, unlocked_mounts=unlocked)
         except OSError as exc:
             sandbox["lock_error"] = str(exc)
+    if failed is None:
+        try:
+            guard.drop_capabilities()
+            sandbox["capabilities_dropped"] = True
+        except OSError as exc:
+            sandbox["capabilities_error"] = str(exc)
     with open(result_path, "w", encoding="utf-8") as out:  # opened before the guard is on
         record = failed or _run(args, root, guard, solve)
         record["sandbox"] = sandbox

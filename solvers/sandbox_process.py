@@ -99,6 +99,9 @@ def _user_tasks(uid: int) -> int:
 # -- cgroups (root only: the kernel exempts root from RLIMIT_NPROC) ----------------------
 
 
+_V2_NO_SWAP = {"memory.swap.max": "0"}
+
+
 def _cgroup_bases(controller: str) -> list[Path]:
     """Our own cgroup in each hierarchy (v1 or v2) where ``controller`` can be used."""
     out = []
@@ -113,12 +116,16 @@ def _cgroup_bases(controller: str) -> list[Path]:
     return out
 
 
-def _make_cgroup(controller: str, limits: dict[str, str]) -> Path | None:
+def _make_cgroup(controller: str, limits: dict[str, str],
+                 optional: dict[str, str] | None = None) -> Path | None:
     """A fresh cgroup for ``controller`` under our own, with ``limits`` written, or None."""
-    return _make_cgroup_in(_cgroup_bases(controller), limits)
+    return _make_cgroup_in(_cgroup_bases(controller), limits, optional)
 
 
-def _make_cgroup_in(bases: list[Path], limits: dict[str, str]) -> Path | None:
+def _make_cgroup_in(bases: list[Path], limits: dict[str, str],
+                    optional: dict[str, str] | None = None) -> Path | None:
+    """``limits`` must all be written; ``optional`` ones are written where the kernel has
+    them (swap accounting is a boot option)."""
     for base in bases:
         _remove_stale(base)
         group = base / f"optiform-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
@@ -126,6 +133,9 @@ def _make_cgroup_in(bases: list[Path], limits: dict[str, str]) -> Path | None:
             group.mkdir()
             for name, value in limits.items():
                 (group / name).write_text(value)
+            for name, value in (optional or {}).items():
+                with contextlib.suppress(OSError):
+                    (group / name).write_text(value)
             return group
         except OSError:
             remove_cgroup(group, grace=0.0)
@@ -144,13 +154,15 @@ def make_memory_cgroup(max_bytes: int) -> Path | None:
 
     RLIMIT_AS bounds what the code maps, not what it puts in a tmpfs: code that got past the
     audit hook could mount one in its nested namespace and fill the host's memory. The cgroup
-    counts tmpfs pages too."""
+    counts tmpfs pages too. Swap is capped at nothing where the kernel accounts it (else
+    the pages over the limit would go to swap instead of the code being killed)."""
     if os.geteuid() != 0:
         return None
     limit = str(max_bytes)
-    group = _make_cgroup("memory", {"memory.limit_in_bytes": limit})  # v1
+    group = _make_cgroup("memory", {"memory.limit_in_bytes": limit},
+                         {"memory.memsw.limit_in_bytes": limit})  # v1: memory + swap
     if group is None:
-        group = _make_cgroup("memory", {"memory.max": limit})  # v2
+        group = _make_cgroup("memory", {"memory.max": limit}, _V2_NO_SWAP)
     return group
 
 
@@ -164,7 +176,7 @@ def make_cgroups(max_tasks: int, max_bytes: int) -> list[Path]:
     unified = [b for b in _cgroup_bases("pids") if b in _cgroup_bases("memory")]
     if unified:
         group = _make_cgroup_in(unified, {"pids.max": str(max_tasks),
-                                          "memory.max": str(max_bytes)})
+                                          "memory.max": str(max_bytes)}, _V2_NO_SWAP)
         if group is not None:
             return [group]
     groups: list[Path] = []

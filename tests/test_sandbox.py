@@ -115,6 +115,8 @@ def test_build_model_solves_a_small_lp() -> None:
     if FULL:
         assert res.result["sandbox"]["filesystem_locked"] is True
         assert res.result["sandbox"]["view"] is True  # the host's files are not there at all
+    # the solve ran without a capability, wherever it ran
+    assert res.result["sandbox"]["capabilities_dropped"] is True, res.result["sandbox"]
 
 
 def test_script_mode_finds_the_global_model_even_if_the_script_solved_it() -> None:
@@ -354,6 +356,42 @@ def test_on_cgroup_v2_both_limits_share_one_group(tmp_path: Path,
     assert pids.parent == bases["pids"] and (pids / "pids.max").read_text() == "64"
     assert memory.parent == bases["memory"]
     assert (memory / "memory.limit_in_bytes").read_text() == str(1 << 30)
+    # no swap: memory + swap capped at the memory limit (v1), swap at nothing (v2)
+    assert (memory / "memory.memsw.limit_in_bytes").read_text() == str(1 << 30)
+    assert (group / "memory.swap.max").read_text() == "0"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="cgroups are made for root only")
+def test_a_real_memory_cgroup_gives_no_swap_where_the_kernel_accounts_it() -> None:
+    group = sandbox_process.make_memory_cgroup(1 << 30)
+    if group is None:
+        pytest.skip("no writable memory cgroup here (no memory controller)")
+    try:
+        for name, value in (("memory.memsw.limit_in_bytes", str(1 << 30)),
+                            ("memory.swap.max", "0")):
+            if (group / name).exists():
+                assert (group / name).read_text().strip() == value
+    finally:
+        sandbox_process.remove_cgroup(group)
+
+
+@pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
+def test_code_past_the_audit_hook_holds_no_capability_and_mounts_nothing(
+        tmp_path: Path) -> None:
+    root = _box(tmp_path)
+    mount = (f"libc.mount(b'x', {str(root / 'work')!r}.encode(), b'tmpfs', 0, b'size=4g')")
+    raw = _guarded_probe(root, (
+        f"import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+        f"g.lock_filesystem({str(root / 'work')!r}, {str(root / 'result.json')!r}, 16); "
+        f"print('before', {mount}); "  # the nested namespace's capabilities allow it
+        f"g.drop_capabilities(); "
+        f"print('after', {mount}, ctypes.get_errno()); "
+        f"print('caps', sorted(k for k, v in g.capability_sets().items() if v)); "
+        f"print('unshare', libc.unshare(0x10000000 | 0x00020000))"))  # no way to win them back
+    assert "before 0" in raw.stdout, raw.stdout + raw.stderr
+    assert "after -1 1" in raw.stdout, raw.stdout + raw.stderr  # EPERM
+    assert "caps []" in raw.stdout, raw.stdout + raw.stderr
+    assert "unshare -1" in raw.stdout, raw.stdout + raw.stderr
 
 
 @pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
@@ -380,6 +418,15 @@ def test_a_tmpfs_mounted_past_the_audit_hook_cannot_fill_the_host_memory(
         memory_mb=128, max_processes=8, max_output_bytes=10_000)
     assert "mount 0" in raw.stdout, raw.stdout + raw.stderr
     assert "filled 1 GB" not in raw.stdout and raw.returncode == -9, raw.stdout + raw.stderr
+
+
+def test_new_namespaces_are_refused() -> None:
+    # os.unshare and os.setns (Python 3.12+) raise these events: a new user namespace would
+    # give back the capabilities the child dropped
+    for event in ("os.unshare", "os.setns"):
+        res = run_code(_with_body(f"    import sys\n    sys.audit({event!r}, 0x10000000)"),
+                       data={"capacity": 10}, limits=FAST)
+        assert res.status == "error" and event in res.message, res.message
 
 
 def test_fork_loop_is_stopped() -> None:
