@@ -243,10 +243,11 @@ def lock_filesystem(work: str, result_file: str, tmpfs_mb: int) -> list[str]:
     return failed
 
 
-def capability_sets() -> dict[str, int]:
-    """The capability sets of this process from /proc/self/status (CapEff, CapPrm, ...)."""
+def capability_sets(status: str = "/proc/self/status") -> dict[str, int]:
+    """The capability sets (CapEff, CapPrm, ...) in a /proc status file: this thread's by
+    default."""
     out: dict[str, int] = {}
-    with open("/proc/self/status", encoding="ascii") as fh:
+    with open(status, encoding="ascii") as fh:
         for line in fh:
             if line.startswith("Cap"):
                 name, _, value = line.partition(":")
@@ -254,21 +255,37 @@ def capability_sets() -> dict[str, int]:
     return out
 
 
+def _uid_mapped() -> bool:
+    """Whether this process's user namespace maps any uid (one with none cannot make a new
+    user namespace: the kernel wants the creator's uid mapped)."""
+    try:
+        with open("/proc/self/uid_map", encoding="ascii") as fh:
+            return bool(fh.read().strip())
+    except OSError:
+        return True
+
+
 def drop_capabilities() -> None:
     """Give up every capability for good: ``no_new_privs``, the ambient and bounding sets
-    emptied, then the effective, permitted and inheritable ones.
+    emptied, then the effective, permitted and inheritable ones, in a user namespace that
+    maps no uid, so that no new one can be made to win them back.
 
     Inside the nested namespace :func:`lock_filesystem` enters, the child still holds every
     capability over that namespace: code past the audit hook could mount a tmpfs there and
     fill memory that RLIMIT_AS does not count (only a memory cgroup does, and only root gets
-    one). Without capabilities ``mount`` fails with EPERM. Raises OSError when a set is not
-    empty afterwards.
+    one). Without capabilities ``mount`` fails with EPERM. That nested namespace maps no uid;
+    where the lock did not make it (``unshare -rn`` only, or no namespaces at all), one is
+    entered here first. Capabilities belong to each thread: run this while the process has
+    one. Raises OSError when any thread still holds a capability afterwards.
     """
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
                            ctypes.c_ulong]
+    if _uid_mapped():
+        # where this fails (no user namespaces here), the code cannot make one either
+        libc.unshare(_CLONE_NEWUSER)
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"no_new_privs: {os.strerror(err)}")
@@ -293,11 +310,16 @@ def drop_capabilities() -> None:
     if libc.capset(ctypes.byref(Header(_LINUX_CAPABILITY_VERSION_3, 0)), (Data * 2)()) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"capset: {os.strerror(err)}")
-    left = {k: v for k, v in capability_sets().items()
-            if k in ("CapEff", "CapPrm", "CapInh", "CapAmb") and v}
-    if left:
-        raise OSError(0, "capabilities still held: " +
-                      ", ".join(f"{k} {v:x}" for k, v in sorted(left.items())))
+    try:
+        tasks = [f"/proc/self/task/{t}/status" for t in os.listdir("/proc/self/task")]
+    except OSError:
+        tasks = ["/proc/self/status"]
+    for task in tasks:
+        left = {k: v for k, v in capability_sets(task).items()
+                if k in ("CapEff", "CapPrm", "CapInh", "CapAmb") and v}
+        if left:
+            raise OSError(0, f"capabilities still held ({task.split('/')[-2]}): " +
+                          ", ".join(f"{k} {v:x}" for k, v in sorted(left.items())))
 
 
 # -- the audit hook ----------------------------------------------------------------------

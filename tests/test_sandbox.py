@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import sys
 import tempfile
@@ -392,6 +393,39 @@ def test_code_past_the_audit_hook_holds_no_capability_and_mounts_nothing(
     assert "after -1 1" in raw.stdout, raw.stdout + raw.stderr  # EPERM
     assert "caps []" in raw.stdout, raw.stdout + raw.stderr
     assert "unshare -1" in raw.stdout, raw.stdout + raw.stderr
+
+
+@pytest.mark.parametrize("prefix", [("--user", "--map-root-user", "--net"), None],
+                         ids=["network-namespace-only", "no-namespace"])
+def test_without_the_nested_namespace_the_dropped_capabilities_stay_dropped(
+        tmp_path: Path, prefix: tuple[str, ...] | None) -> None:
+    # where there is no mount namespace (``unshare -rn`` only, or none at all) the lock makes
+    # no nested namespace; a user namespace that maps the uid would let the code make a new
+    # one, holding every capability again, and mount a tmpfs there
+    unshare = shutil.which("unshare")
+    if prefix is not None and not ISOLATED or unshare is None:
+        pytest.skip("no user namespaces here")
+    if prefix is None and os.geteuid() != 0:
+        pytest.skip("without namespaces only root holds capabilities to drop")
+    isolation = sandbox_process.Isolation((unshare, *prefix, "--") if prefix else ())
+    (tmp_path / "mnt").mkdir()
+    probe = (f"import importlib.util as u, ctypes; "
+             f"s = u.spec_from_file_location('g', {str(GUARD)!r}); "
+             f"g = u.module_from_spec(s); s.loader.exec_module(g); "
+             f"libc = ctypes.CDLL(None, use_errno=True); g.drop_capabilities(); "
+             f"print('unshare', libc.unshare(0x10000000 | 0x00020000)); "
+             f"print('mount', libc.mount(b'x', {str(tmp_path / 'mnt')!r}.encode(), b'tmpfs', 0, "
+             f"b'size=4g')); "
+             f"print('caps', sorted(k for k, v in g.capability_sets().items() if v)); "
+             f"open('written.txt', 'w').write('ok')")  # its own files stay its own
+    raw = sandbox_process.run_isolated(
+        [sys.executable, "-I", "-B", "-c", probe], cwd=str(tmp_path), isolation=isolation,
+        wall_seconds=30, cpu_seconds=30, memory_mb=1024, max_processes=8,
+        max_output_bytes=10_000)
+    assert raw.returncode == 0, raw.stdout + raw.stderr
+    assert "unshare -1" in raw.stdout and "mount -1" in raw.stdout, raw.stdout + raw.stderr
+    assert "caps []" in raw.stdout, raw.stdout + raw.stderr
+    assert (tmp_path / "written.txt").read_text() == "ok"
 
 
 @pytest.mark.skipif(not FULL, reason="needs user + mount namespaces")
