@@ -403,7 +403,7 @@ def test_without_the_nested_namespace_the_dropped_capabilities_stay_dropped(
     # no nested namespace; a user namespace that maps the uid would let the code make a new
     # one, holding every capability again, and mount a tmpfs there
     unshare = shutil.which("unshare")
-    if prefix is not None and not ISOLATED or unshare is None:
+    if (prefix is not None and not ISOLATED) or unshare is None:
         pytest.skip("no user namespaces here")
     if prefix is None and os.geteuid() != 0:
         pytest.skip("without namespaces only root holds capabilities to drop")
