@@ -228,9 +228,9 @@ def resume_run(
     llm = llm if llm is not None else build_llm(settings)
     now = provenance.now_iso()
     info["resumed"] = [*info.get("resumed", []), now]
+    notes: list[str] = []
     for entry in info.get("strategies", []):
         spec = StrategySpec(entry["name"], tuple(sorted(entry.get("options", {}).items())))
-        notes = info.setdefault("notes", [])
         if "library" in entry and (current := strategy_library(spec, settings)) != \
                 entry["library"]:
             notes.append(f"{now}: resumed with another experience library for {entry['label']}: "
@@ -242,8 +242,8 @@ def resume_run(
             first = (entry["guidance"] or {}).get("start", "none")
             notes.append(f"{now}: resumed with other guidance for {entry['label']}: {shown!r} "
                          f"(the run started with {first!r}); its later items used the new text")
-        if not notes:
-            info.pop("notes")
+    if notes:
+        info["notes"] = [*info.get("notes", []), *notes]
     store.write_run(info)
     return _execute(store, info, dataset, llm, settings, factories, executor, on_event,
                     workers=workers)
