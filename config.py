@@ -147,6 +147,10 @@ class Settings(BaseSettings):
         "numbers in the expressions; short answers), 'indexed' (sets and parameters), or "
         "'auto' (indexed when data tables are attached, else scalar).")
     code_strategy: bool = Field(False, description="Also ask for Pyomo code as a cross-check.")
+    time_budget: float | None = Field(
+        None, gt=0, description="Seconds one problem may take: once spent, no new LLM call "
+        "starts (repair, sample, retry, code), the embedded model's generation in flight stops, "
+        "and the best model so far is the answer. Unset: no budget.")
     guidance: str = Field(
         "", max_length=GUIDANCE_MAX_CHARS,
         description="Extra instructions at the end of the agent's system prompt, in every "

@@ -63,6 +63,7 @@ class Options(BaseModel):
     code_strategy: bool | None = None
     solver: Literal["auto", "highs", "scip"] | None = None
     time_limit: float | None = Field(None, gt=0, le=600)
+    time_budget: float | None = Field(None, gt=0, le=3600)
 
     def overrides(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

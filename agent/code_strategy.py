@@ -14,6 +14,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from optiform.agent import prompts
+from optiform.agent.budget import capped, spent
 from optiform.agent.deps import Deps, call_llm, sandbox_limits, step
 from optiform.agent.events import traced_node
 from optiform.agent.state import AgentState
@@ -80,6 +81,10 @@ def code(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     feedback: str | None = None
     out: dict[str, Any] = {}
     for attempt in range(1 + CODE_RETRIES):
+        if attempt and spent(state["started"], deps.time_budget):
+            trace.append(step("code", "note", started=state["started"],
+                              detail={"time_budget": deps.time_budget, "skipped": "code retry"}))
+            break
         messages = prompts.code_messages(state["text"], tables=tables, feedback=feedback,
                                           shape=deps.shape(tables=bool(tables)),
                                           guidance=deps.guidance)
@@ -91,7 +96,8 @@ def code(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         t0 = time.perf_counter()
         sandbox = deps.run_code(program, data=data, mode="build_model",
                                 limits=sandbox_limits(deps.sandbox_limits), solver="highs",
-                                time_limit=deps.code_time_limit)
+                                time_limit=capped(deps.code_time_limit, state["started"],
+                                                  deps.time_budget))
         out = outcome(program, sandbox)
         trace.append(step("code", "code", started=state["started"],
                           seconds=time.perf_counter() - t0,

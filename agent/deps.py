@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optiform.agent.budget import deadline, llm_deadline
 from optiform.agent.events import emit
 from optiform.agent.insights import EmptyInsightSource, InsightSource
 from optiform.agent.llm import LLM, Completion, Message, Usage
@@ -81,6 +82,7 @@ class Deps:
     seed: int = 0
     solver: str = "auto"
     time_limit: float = 60.0
+    time_budget: float | None = None  # seconds per turn (agent/budget.py); None: unbounded
     mip_gap: float = 1e-6
     code_time_limit: float = 20.0
     sandbox_limits: dict[str, Any] = field(default_factory=dict)  # SandboxLimits fields
@@ -110,6 +112,7 @@ class Deps:
             "temperature": settings.temperature,
             "seed": settings.seed,
             "time_limit": settings.time_limit,
+            "time_budget": settings.time_budget,
             "mip_gap": settings.mip_gap,
             "code_time_limit": min(settings.time_limit, settings.sandbox_timeout),
             "sandbox_limits": {"wall_seconds": settings.sandbox_timeout,
@@ -193,13 +196,14 @@ def call_llm(deps: Deps, node: str, messages: list[Message], *, started: float,
     seed = deps.seed if seed is None else seed
     emit("llm_call", node, prompt_tokens=messages_tokens(messages), attempt=attempt)
     t0 = time.perf_counter()
-    if deps.stream_tokens and (schema is None or _stream_accepts_schema(deps.llm)):
-        completion = _streamed(deps, node, messages, schema, temp, seed, max_tokens)
-    else:
-        completion = deps.llm.complete(messages, schema=schema, temperature=temp,
-                                       max_tokens=max_tokens, seed=seed)
-        if deps.stream_tokens:
-            emit("token", node, text=completion.text)
+    with llm_deadline(deadline(started, deps.time_budget)):
+        if deps.stream_tokens and (schema is None or _stream_accepts_schema(deps.llm)):
+            completion = _streamed(deps, node, messages, schema, temp, seed, max_tokens)
+        else:
+            completion = deps.llm.complete(messages, schema=schema, temperature=temp,
+                                           max_tokens=max_tokens, seed=seed)
+            if deps.stream_tokens:
+                emit("token", node, text=completion.text)
     seconds = time.perf_counter() - t0
     step = {
         "node": node, "kind": "llm", "at": round(time.time() - started - seconds, 4),

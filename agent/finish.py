@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 from optiform.agent import checks
 from optiform.agent.activity import binding_constraints
 from optiform.agent.answer import Answer, explain, fmt
+from optiform.agent.budget import spent
 from optiform.agent.deps import Deps, step
 from optiform.agent.events import emit, traced_node
 from optiform.agent.insights import record_usage
@@ -56,15 +57,24 @@ def _usage(trace: list[dict[str, Any]]) -> Usage:
     return total
 
 
-def _failure_message(best: Attempt | None, result: SolveResult | None, repairs: int) -> str:
+def _failure_message(best: Attempt | None, result: SolveResult | None, repairs: int,
+                     budget: float | None = None) -> str:
+    """Why the turn has no solution; ``budget`` when the time budget was spent."""
     if result is not None and result.status.value == "time_limit" and result.objective is not None:
         return (f"Stopped at the time limit: best objective {fmt(result.objective)} "
                 "(not proven optimal).")
     errs = checks.errors(best.get("checks", [])) if best else []
     first = errs[0].message.splitlines()[0] if errs else "no model was produced"
+    if budget is not None:
+        rounds = f"{repairs} repair round{'s' if repairs != 1 else ''}"
+        return f"Stopped at the time budget of {budget:g} s after {rounds}: {first}"
     if repairs == 0:
         return f"No solution (repairs are off): {first}"
     return f"Gave up after {repairs} repair round{'s' if repairs != 1 else ''}: {first}"
+
+
+def out_of_time(state: AgentState, deps: Deps) -> bool:
+    return spent(state.get("started", time.time()), deps.time_budget)
 
 
 @dataclass
@@ -79,9 +89,10 @@ class _Outcome:
     open_checks: list[checks.Check]
 
 
-def _outcome(state: AgentState, best: Attempt | None) -> _Outcome:
+def _outcome(state: AgentState, best: Attempt | None, budget: float | None = None
+             ) -> _Outcome:
     """What the turn ends with: the best attempt's solve, else the code strategy's, else the
-    best attempt's failure."""
+    best attempt's failure (``budget``: the time budget, when it was spent)."""
     f = Formulation.model_validate(best["formulation"]) if best and best.get("formulation") \
         else None
     result = SolveResult.model_validate(best["result"]) if best and best.get("result") else None
@@ -97,7 +108,7 @@ def _outcome(state: AgentState, best: Attempt | None) -> _Outcome:
         return _Outcome("optimal", cross["objective"], cross["values"], "code",
                         f"Solved by the code strategy: objective {fmt(cross['objective'])} "
                         "(the formulation path did not solve).", None, code_result, [])
-    message = _failure_message(best, result, state.get("repairs", 0))
+    message = _failure_message(best, result, state.get("repairs", 0), budget)
     if result is None:
         return _Outcome("failed", None, {}, source, message, f, None, open_checks)
     return _Outcome(result.status.value, result.objective, result.values, source, message, f,
@@ -116,7 +127,7 @@ def build_answer(state: AgentState, deps: Deps) -> tuple[Answer, Attempt | None]
         msg = NOT_A_PROBLEM.format(reason=f" ({reason})" if reason else "")
         return Answer(status="not_a_problem", message=msg, explanation=msg, **common), None
     best = best_attempt(state)
-    o = _outcome(state, best)
+    o = _outcome(state, best, deps.time_budget if out_of_time(state, deps) else None)
     cross = state.get("cross_check") or {}
     data_dir = Path(state["data_dir"]) if state.get("data_dir") else None
     f = o.formulation
@@ -160,8 +171,11 @@ def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         history.append(turn)
         record_usage(deps.insights, [i["id"] for i in state.get("insights", [])],
                      "solved" if result.ok else "failed")
-    trace = [*state.get("trace", []), step("answer", "note", started=state["started"], detail={
-        "status": result.status, "objective": result.objective,
-        "confidence": result.confidence, "source": result.source})]
+    detail = {"status": result.status, "objective": result.objective,
+              "confidence": result.confidence, "source": result.source}
+    if out_of_time(state, deps):
+        detail["time_budget_spent"] = deps.time_budget
+    trace = [*state.get("trace", []), step("answer", "note", started=state["started"],
+                                           detail=detail)]
     dump = result.model_dump(mode="json", exclude={"trace"})
     return {"answer": dump, "history": history, "trace": trace}

@@ -12,6 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from optiform.agent import checks, prompts
+from optiform.agent.budget import spent
 from optiform.agent.deps import Deps, call_llm, failed_call_step, step
 from optiform.agent.events import emit, traced_node
 from optiform.agent.llm import Message
@@ -96,6 +97,10 @@ def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     k = max(1, deps.samples)
     attempts = []
     for i in range(k):
+        if i and spent(state["started"], deps.time_budget):
+            trace.append(step("formulate", "note", started=state["started"], detail={
+                "time_budget": deps.time_budget, "skipped": f"samples {i + 1}-{k}"}))
+            break
         # the first sample is the greedy one; the others are drawn with different seeds
         temp = deps.temperature if i == 0 else max(deps.sample_temperature, deps.temperature)
         kind: AttemptSource = source if i == 0 else "sample"
@@ -103,7 +108,7 @@ def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
             deps, "formulate", messages, index=i, source=kind, started=state["started"],
             trace=trace, temperature=temp, seed=deps.seed + i, tables=bool(tables),
             shape=shape)
-        if broken_reply(attempt):
+        if broken_reply(attempt) and not spent(state["started"], deps.time_budget):
             # a reply cut off at the token limit or stopped as a loop (a run-away) or not JSON at
             # all: ask again, once, sampled, rather than repair from nothing
             trace.append(step("formulate", "note", started=state["started"], attempt=i,

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from optiform.agent.budget import FINISH_REASON as OUT_OF_TIME
+from optiform.agent.budget import llm_deadline_passed
 from optiform.agent.llm import Completion, Message
 from optiform.errors import LLMOutputError
 
@@ -148,7 +150,8 @@ def complete_validated(call: Callable[[list[Message]], Completion], messages: li
 
     The returned Completion has ``data`` set and usage/latency summed over both rounds. An
     answer cut off by ``max_tokens``, or stopped as a loop (finish reason ``loop``, see
-    ``loops``), is not repaired (a second try would run away too).
+    ``loops``), is not repaired (a second try would run away too); nor one stopped at the time
+    budget (finish reason ``time_budget``), or any once the budget is spent (``budget``).
     """
     first = call(messages)
     data, errors = check_answer(first.text, schema)
@@ -165,6 +168,12 @@ def complete_validated(call: Callable[[list[Message]], Completion], messages: li
             f"the answer ran into a loop, repeating itself, and was stopped after "
             f"{first.usage.completion_tokens} tokens before the JSON was complete",
             model=model, hint="ask again at a higher temperature, or with a shorter prompt",
+            reply=first.text, usage=first.usage, latency=first.latency)
+    if first.finish_reason == OUT_OF_TIME or llm_deadline_passed():
+        raise LLMOutputError(
+            f"the time budget ran out while the model was writing ({first.usage.completion_tokens}"
+            " tokens), before the JSON was complete",
+            model=model, hint="raise the time budget (--time-budget, OPTIFORM_TIME_BUDGET)",
             reply=first.text, usage=first.usage, latency=first.latency)
     second = call(repair_messages(messages, first.text, errors))
     data, errors = check_answer(second.text, schema)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optiform.agent.budget import FINISH_REASON as OUT_OF_TIME
+from optiform.agent.budget import llm_deadline_passed
 from optiform.agent.jsonout import complete_validated, schema_gbnf
 from optiform.agent.llm import Completion, Message, Usage, as_messages
 from optiform.agent.loops import LoopWatch
@@ -36,6 +38,7 @@ class _Loaded:
     lock: threading.Lock = field(default_factory=threading.Lock)
     reused: list[int] = field(default_factory=list)
     looped: list[int] = field(default_factory=list)  # periods of replies stopped as loops
+    out_of_time: bool = False  # the last reply was stopped at the time budget's deadline
     grammars: dict[str, Any] = field(default_factory=dict)
 
 
@@ -142,7 +145,8 @@ def _load(path: Path, n_ctx: int, threads: int, prompt_lookup: bool, extra_buffe
 def _count_reuse(loaded: _Loaded) -> None:
     """Record, per generation, how many prompt tokens came from the KV cache; and end a
     generation that runs into a loop (``loops``) with the end-of-text token, recording it in
-    ``loaded.looped``, instead of letting it run to the token limit."""
+    ``loaded.looped``, instead of letting it run to the token limit; and end one that runs past
+    the time budget's deadline (``budget``) the same way, recording ``loaded.out_of_time``."""
     llama = loaded.llama
     generate = llama.generate
 
@@ -153,6 +157,10 @@ def _count_reuse(loaded: _Loaded) -> None:
         for token in generate(tokens, *args, **kwargs):
             if watch.add(token):
                 loaded.looped.append(watch.period or 0)
+                yield llama.token_eos()
+                return
+            if llm_deadline_passed():
+                loaded.out_of_time = True
                 yield llama.token_eos()
                 return
             yield token
@@ -260,12 +268,14 @@ class LocalLLM:
                 start = time.perf_counter()
                 loaded.reused.clear()
                 loaded.looped.clear()
+                loaded.out_of_time = False
                 with self._errors():
                     resp = self._chat(loaded, conversation, grammar=grammar, stream=False,
                                       **params)
                 latency = time.perf_counter() - start
                 cached = sum(loaded.reused)
                 looped = bool(loaded.looped)
+                out_of_time = loaded.out_of_time
             choice = resp["choices"][0]
             usage = resp.get("usage") or {}
             return Completion(
@@ -274,7 +284,8 @@ class LocalLLM:
                             completion_tokens=usage.get("completion_tokens", 0),
                             cached_prompt_tokens=cached),
                 latency=latency, model=self.model_path.name,
-                finish_reason="loop" if looped else choice.get("finish_reason"))
+                finish_reason="loop" if looped else OUT_OF_TIME if out_of_time
+                else choice.get("finish_reason"))
 
         if schema is None:
             return call(msgs)

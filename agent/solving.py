@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 
 from optiform.agent import checks
 from optiform.agent.autofix import max_autofixes, pending_fixes
+from optiform.agent.budget import capped, spent
 from optiform.agent.deps import Deps, step
 from optiform.agent.events import traced_node
 from optiform.agent.formulate import pending_feedback
@@ -27,15 +28,17 @@ FIRST_ROUND = ("formulate", "sample", "follow_up")
 
 
 def solve_attempt(deps: Deps, attempt: Attempt, data_dir: str | None,
-                  text: str = "") -> tuple[Attempt, float]:
-    """Solve one attempt's formulation; a FormulationError (or any optiform error from the
-    solver stack) becomes the attempt's error, with the exact fixes the problem ``text``
-    allows (``name_fixes``). Returns the attempt and the seconds spent."""
+                  text: str = "", time_limit: float | None = None) -> tuple[Attempt, float]:
+    """Solve one attempt's formulation (within ``time_limit``, else ``deps.time_limit``); a
+    FormulationError (or any optiform error from the solver stack) becomes the attempt's error,
+    with the exact fixes the problem ``text`` allows (``name_fixes``). Returns the attempt and
+    the seconds spent."""
     out: Attempt = {**attempt}
     f = Formulation.model_validate(attempt["formulation"])
     t0 = time.perf_counter()
     try:
-        result = deps.solve(f, solver=deps.solver, time_limit=deps.time_limit,
+        limit = deps.time_limit if time_limit is None else time_limit
+        result = deps.solve(f, solver=deps.solver, time_limit=limit,
                             mip_gap=deps.mip_gap, data_dir=Path(data_dir) if data_dir else None)
     except OptiformError as exc:
         found: list[BaseException] = [exc]
@@ -61,7 +64,9 @@ def solve(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     for i, a in enumerate(attempts):
         if a.get("formulation") is None or a.get("result") is not None or a.get("error"):
             continue
-        solved, seconds = solve_attempt(deps, a, state.get("data_dir"), state.get("text", ""))
+        limit = capped(deps.time_limit, state["started"], deps.time_budget)
+        solved, seconds = solve_attempt(deps, a, state.get("data_dir"), state.get("text", ""),
+                                        limit)
         attempts[i] = solved
         trace.append(step("solve", "solve", started=state["started"], seconds=seconds,
                           attempt=a["index"], result=solved.get("result"),
@@ -132,17 +137,18 @@ def after_intake(state: AgentState) -> str:
 
 
 def route(state: AgentState, runtime: Runtime[Deps]) -> str:
-    """Autofix while the current attempt's checks carry corrections not yet applied; repair
-    while it has errors or new warnings and rounds are left; then the code strategy when it
-    is on; then the answer."""
+    """Autofix while the current attempt's checks carry corrections not yet applied (no LLM
+    call); repair while it has errors or new warnings and rounds and time are left; then the
+    code strategy when it is on and time is left; then the answer."""
     deps = runtime.context
     current = state["attempts"][state["current"]]
+    out_of_time = spent(state["started"], deps.time_budget)
     if deps.autofix and state.get("autofixes", 0) < max_autofixes(deps) and \
             pending_fixes(current, state.get("fed_back", [])):
         return "autofix"
     if pending_feedback(current, state.get("fed_back", [])) and \
-            state.get("repairs", 0) < deps.max_repairs:
+            state.get("repairs", 0) < deps.max_repairs and not out_of_time:
         return "repair"
-    if deps.code_strategy and deps.run_code is not None:
+    if deps.code_strategy and deps.run_code is not None and not out_of_time:
         return "code"
     return "answer"

@@ -144,6 +144,10 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, min=1, help="Concurrent items (remote endpoints only)."),
         samples: int | None = typer.Option(None, min=1, help="Agent: formulations sampled."),
         max_repairs: int | None = typer.Option(None, min=0, help="Agent: repair rounds."),
+        time_budget: float | None = typer.Option(
+            None, "--time-budget", min=0.001,
+            help="Agent: seconds per item; once spent, the item's best model so far is its "
+                 "answer."),
         code_strategy: bool | None = typer.Option(
             None, "--code-strategy/--no-code-strategy", help="Agent: Pyomo code cross-check."
         ),
@@ -159,7 +163,7 @@ def register(app: typer.Typer) -> None:
             config = RunConfig(
                 dataset=dataset, split=split, limit=limit, skip=skip, strategies=strategy,
                 workers=workers, samples=samples, max_repairs=max_repairs,
-                code_strategy=code_strategy, backend=backend, model=model,
+                time_budget=time_budget, code_strategy=code_strategy, backend=backend, model=model,
             )
             config.specs()
             if out is None:

@@ -120,6 +120,10 @@ def register(app: typer.Typer) -> None:
                                          help="Solver time limit in seconds."),
         mip_gap: float = typer.Option(1e-6, "--mip-gap", min=0.0,
                                       help="Relative MIP gap at which to stop."),
+        time_budget: float | None = typer.Option(
+            None, "--time-budget", help="Seconds the assistant may take on a problem text: "
+            "once spent, no new LLM call starts and the best model so far is the answer "
+            "(default: OPTIFORM_TIME_BUDGET, else none)."),
         data_dir: Path | None = typer.Option(None, "--data-dir", file_okay=False,
                                              help="Where CSV tables are read (default: the "
                                              "formulation's folder)."),
@@ -132,17 +136,22 @@ def register(app: typer.Typer) -> None:
         if not time_limit > 0:  # NaN too
             raise fail(InputError(f"--time-limit must be more than 0 seconds, not {time_limit}",
                                   hint="e.g. --time-limit 30"), as_json=as_json)
-        if text is not None or problem_file is not None or data or show or save_code:
+        if time_budget is not None and not time_budget > 0:  # NaN too
+            raise fail(InputError(f"--time-budget must be more than 0 seconds, not "
+                                  f"{time_budget}", hint="e.g. --time-budget 120"),
+                       as_json=as_json)
+        if text is not None or problem_file is not None or data or show or save_code or \
+                time_budget is not None:
             if formulation is not None or mps is not None:
-                raise fail(_text_only_options(text, problem_file, data, show, save_code),
-                           as_json=as_json)
+                raise fail(_text_only_options(text, problem_file, data, show, save_code,
+                                              time_budget), as_json=as_json)
             from optiform.commands import solve_text  # the assistant's text path
 
             raise typer.Exit(solve_text.run(
                 text, file=problem_file, data=data, as_json=as_json, show=show,
                 save_code=save_code, solver=None if solver.value == "auto" else solver.value,
                 time_limit=None if time_limit == 60.0 else time_limit,
-                mip_gap=None if mip_gap == 1e-6 else mip_gap))
+                mip_gap=None if mip_gap == 1e-6 else mip_gap, time_budget=time_budget))
         opts = SolveOptions(solver=solver.value, as_json=as_json, time_limit=time_limit,
                             mip_gap=mip_gap, data_dir=data_dir)
         given = [x for x in (formulation, mps) if x is not None]
@@ -165,14 +174,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _text_only_options(text: str | None, problem_file: Path | None, data: Sequence[Path],
-                       show: Sequence[str], save_code: Path | None) -> InputError:
+                       show: Sequence[str], save_code: Path | None,
+                       time_budget: float | None = None) -> InputError:
     """The error for a problem text, or an option that only a text takes, beside a
     formulation or MPS file: it names what was given."""
     if text is not None or problem_file is not None:
         return InputError("give a problem text or a formulation, not both",
                           hint="drop TEXT/--file, or --formulation/--mps")
     given = [name for name, value in (("--data", data), ("--show", show),
-                                      ("--save-code", save_code)) if value]
+                                      ("--save-code", save_code),
+                                      ("--time-budget", time_budget)) if value]
     return InputError(f"{', '.join(given)} apply only to a problem text, not to "
                       "--formulation or --mps",
                       hint="a formulation names its data files itself; `optiform export "

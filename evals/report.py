@@ -122,7 +122,7 @@ def command_line(config: dict[str, Any]) -> str:
     if config.get("limit"):
         parts.append(f"--limit {config['limit']}")
     parts += [f"--strategy {s}" for s in config.get("strategies", [])]
-    for key in ("workers", "samples", "max_repairs"):
+    for key in ("workers", "samples", "max_repairs", "time_budget"):
         value = config.get(key)
         if value is not None and not (key == "workers" and value == 1):
             parts.append(f"--{key.replace('_', '-')} {value}")

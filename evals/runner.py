@@ -45,6 +45,7 @@ class RunConfig(BaseModel):
     workers: int = Field(1, ge=1)
     samples: int | None = Field(None, ge=1)
     max_repairs: int | None = Field(None, ge=0)
+    time_budget: float | None = Field(None, gt=0)
     code_strategy: bool | None = None
     backend: str | None = None
     model: str | None = None

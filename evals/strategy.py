@@ -155,7 +155,7 @@ STRATEGIES: dict[str, StrategyFactory] = {
 }
 
 #: Options each built-in strategy takes from the run's --samples/--max-repairs/... flags.
-AGENT_OPTIONS = ("samples", "max_repairs", "code_strategy")
+AGENT_OPTIONS = ("samples", "max_repairs", "code_strategy", "time_budget")
 
 
 def build_strategy(

@@ -15,4 +15,5 @@ bash scripts/setup.sh
 .venv/bin/python -m pytest -q -m live_llm tests/test_llm_live.py \
   "tests/test_agent_live.py::test_embedded_model_solves_example[bakery]" \
   "tests/test_agent_live.py::test_embedded_model_solves_example[feed_blend]" \
-  "tests/test_agent_live.py::test_embedded_model_solves_example[moving_trucks]"
+  "tests/test_agent_live.py::test_embedded_model_solves_example[moving_trucks]" \
+  tests/test_agent_live.py::test_a_time_budget_stops_the_embedded_model_mid_reply
