@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -16,21 +15,14 @@ from optiform.agent import budget
 from optiform.agent.fake import FakeLLM
 from optiform.agent.jsonout import complete_validated
 from optiform.agent.llm import Completion
-from optiform.agent.local_llm import _count_reuse, _Loaded
 from optiform.api import Assistant
 from optiform.config import load_settings
 from optiform.errors import InputError, LLMOutputError
 from optiform.solvers.result import SolveResult, Status
 
-BANK = ("A bank builds small and large branches. A small branch serves 50 customers a day and "
-        "a large one 100. The bank must serve at least 1200 customers a day. How many of each "
-        "branch should it build to minimize the number of branches?")
-BINARY = {"variables": [{"name": "small", "domain": "binary"},
-                        {"name": "large", "domain": "binary"}],
-          "objective": {"sense": "minimize", "expression": "small + large"},
-          "constraints": [{"name": "customers", "expression": "50*small + 100*large >= 1200"}]}
-INTEGER = {**BINARY, "variables": [{"name": "small", "domain": "integer"},
-                                   {"name": "large", "domain": "integer"}]}
+BANK_FILE = Path(__file__).resolve().parent / "fixtures" / "agent" / "bank.json"
+_BANK = json.loads(BANK_FILE.read_text())
+BANK, BINARY, INTEGER = _BANK["text"], _BANK["binary"], _BANK["integer"]
 OPTIMAL = SolveResult(status=Status.OPTIMAL, objective=12.0, values={"small": 0.0, "large": 12.0})
 INFEASIBLE = SolveResult(status=Status.INFEASIBLE, conflict=["customers"])
 SLOW = 0.05  # seconds each scripted reply takes; the budgets below are far shorter
@@ -142,36 +134,6 @@ def test_each_llm_call_carries_the_deadline_for_the_backend():
 
 
 # -- the backends ---------------------------------------------------------------------------
-
-
-class FakeLlama:
-    """What the generation wrapper touches of llama_cpp.Llama."""
-
-    def __init__(self, stream: list[int]) -> None:
-        self.stream = stream
-        self._input_ids = np.array([1, 2, 3])
-        self.produced = 0
-
-    def generate(self, tokens, *args, **kwargs):
-        for token in self.stream:
-            self.produced += 1
-            yield token
-
-    def token_eos(self) -> int:
-        return 0
-
-
-def test_a_local_generation_stops_at_the_deadline():
-    llama = FakeLlama(list(range(100, 400)))
-    loaded = _Loaded(llama=llama)
-    _count_reuse(loaded)
-    with budget.llm_deadline(time.time() - 1.0):
-        out = list(llama.generate([1, 2, 9]))
-    assert out == [0] and llama.produced == 1 and loaded.out_of_time
-    loaded.out_of_time = False
-    with budget.llm_deadline(time.time() + 3600.0):
-        assert list(llama.generate([1, 2, 9])) == list(range(100, 400))
-    assert not loaded.out_of_time
 
 
 SCHEMA = {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}

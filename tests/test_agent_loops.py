@@ -1,9 +1,13 @@
-"""Run-away replies stopped as loops: the detector, and the generation wrapper."""
+"""Run-away replies stopped as loops: the detector, and the generation wrapper (which also
+stops a reply at the time budget's deadline)."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
+from optiform.agent import budget
 from optiform.agent.local_llm import _count_reuse, _Loaded
 from optiform.agent.loops import LoopWatch, loop_period
 
@@ -61,3 +65,16 @@ def test_a_normal_generation_passes_through_untouched():
     loaded = _Loaded(llama=llama)
     _count_reuse(loaded)
     assert list(llama.generate([1, 2, 3])) == stream and loaded.looped == []
+
+
+def test_a_generation_stops_at_the_time_budgets_deadline():
+    llama = FakeLlama(list(range(100, 400)))
+    loaded = _Loaded(llama=llama)
+    _count_reuse(loaded)
+    with budget.llm_deadline(time.time() - 1.0):
+        out = list(llama.generate([1, 2, 9]))
+    assert out == [EOS] and llama.produced == 1 and loaded.out_of_time
+    loaded.out_of_time = False
+    with budget.llm_deadline(time.time() + 3600.0):
+        assert list(llama.generate([1, 2, 9])) == list(range(100, 400))
+    assert not loaded.out_of_time

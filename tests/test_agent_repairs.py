@@ -3,6 +3,9 @@ variable bounds and binary counts named in the feedback, duplicate names handled
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from optiform.agent import checks, prompts
@@ -13,15 +16,9 @@ from optiform.config import load_settings
 from optiform.errors import FormulationError, LLMOutputError
 from optiform.solvers.result import SolveResult, Status
 
-BANK = ("A bank builds small and large branches. A small branch serves 50 customers a day and "
-        "a large one 100. The bank must serve at least 1200 customers a day. How many of each "
-        "branch should it build to minimize the number of branches?")
-BINARY = {"variables": [{"name": "small", "domain": "binary"},
-                        {"name": "large", "domain": "binary"}],
-          "objective": {"sense": "minimize", "expression": "small + large"},
-          "constraints": [{"name": "customers", "expression": "50*small + 100*large >= 1200"}]}
-INTEGER = {**BINARY, "variables": [{"name": "small", "domain": "integer"},
-                                   {"name": "large", "domain": "integer"}]}
+BANK_FILE = Path(__file__).resolve().parent / "fixtures" / "agent" / "bank.json"
+_BANK = json.loads(BANK_FILE.read_text())
+BANK, BINARY, INTEGER = _BANK["text"], _BANK["binary"], _BANK["integer"]
 OPTIMAL = SolveResult(status=Status.OPTIMAL, objective=12.0, values={"small": 0.0, "large": 12.0})
 INFEASIBLE = SolveResult(status=Status.INFEASIBLE, conflict=["customers"],
                          conflict_bounds=["small", "large"])
