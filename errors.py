@@ -148,6 +148,11 @@ class LLMOutputError(LLMError):
         self.latency = latency
 
 
+class OutOfTimeError(LLMOutputError):
+    """The time budget ran out before the model's answer was usable: its generation was
+    stopped at the deadline, or its invalid answer was not asked again (agent/budget.py)."""
+
+
 class ReplayMissError(LLMError):
     """A replay cassette has no recorded answer for a request."""
 

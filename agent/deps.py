@@ -17,7 +17,7 @@ from optiform.agent.events import emit
 from optiform.agent.insights import EmptyInsightSource, InsightSource
 from optiform.agent.llm import LLM, Completion, Message, Usage
 from optiform.agent.prompts import estimate_tokens, messages_tokens
-from optiform.errors import InputError
+from optiform.errors import InputError, OutOfTimeError
 
 if TYPE_CHECKING:
     from optiform.config import Settings
@@ -246,5 +246,7 @@ def failed_call_step(node: str, exc: LLMOutputError, *, started: float, attempt:
                      detail: dict[str, Any]) -> dict[str, Any]:
     """The trace note of an LLM call whose answer was unusable: its tokens and seconds count."""
     usage = exc.usage.model_dump() if hasattr(exc.usage, "model_dump") else None
+    if isinstance(exc, OutOfTimeError):
+        detail = {**detail, "time_budget_cut": True}
     return step(node, "note", started=started, seconds=exc.latency, attempt=attempt,
                 usage=usage, detail={**detail, "message": exc.message})

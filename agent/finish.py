@@ -12,12 +12,11 @@ from langgraph.runtime import Runtime
 from optiform.agent import checks
 from optiform.agent.activity import binding_constraints
 from optiform.agent.answer import Answer, explain, fmt
-from optiform.agent.budget import spent
 from optiform.agent.deps import Deps, step
 from optiform.agent.events import emit, traced_node
 from optiform.agent.insights import record_usage
 from optiform.agent.llm import Usage
-from optiform.agent.solving import FIRST_ROUND, penalty, solved_objective
+from optiform.agent.solving import FIRST_ROUND, penalty, solved_objective, stopped_by_budget
 from optiform.agent.state import AgentState, Attempt, Turn
 from optiform.agent.vote import agree, confidence
 from optiform.solvers.formulation import Formulation
@@ -73,10 +72,6 @@ def _failure_message(best: Attempt | None, result: SolveResult | None, repairs: 
     return f"Gave up after {repairs} repair round{'s' if repairs != 1 else ''}: {first}"
 
 
-def out_of_time(state: AgentState, deps: Deps) -> bool:
-    return spent(state.get("started", time.time()), deps.time_budget)
-
-
 @dataclass
 class _Outcome:
     status: str
@@ -115,8 +110,10 @@ def _outcome(state: AgentState, best: Attempt | None, budget: float | None = Non
                     result, open_checks)
 
 
-def build_answer(state: AgentState, deps: Deps) -> tuple[Answer, Attempt | None]:
-    """The Answer (without its trace) for the state at the end of a turn."""
+def build_answer(state: AgentState, deps: Deps, *, stopped: bool = False
+                 ) -> tuple[Answer, Attempt | None]:
+    """The Answer (without its trace) for the state at the end of a turn; ``stopped``: the
+    time budget cut the turn short (``stopped_by_budget``)."""
     text, repairs = state.get("text", ""), state.get("repairs", 0)
     common: dict[str, Any] = {"problem": text, "repair_rounds": repairs,
                               "usage": _usage(state.get("trace", [])),
@@ -127,7 +124,7 @@ def build_answer(state: AgentState, deps: Deps) -> tuple[Answer, Attempt | None]
         msg = NOT_A_PROBLEM.format(reason=f" ({reason})" if reason else "")
         return Answer(status="not_a_problem", message=msg, explanation=msg, **common), None
     best = best_attempt(state)
-    o = _outcome(state, best, deps.time_budget if out_of_time(state, deps) else None)
+    o = _outcome(state, best, deps.time_budget if stopped else None)
     cross = state.get("cross_check") or {}
     data_dir = Path(state["data_dir"]) if state.get("data_dir") else None
     f = o.formulation
@@ -161,7 +158,8 @@ def _export(deps: Deps, f: Formulation, data_dir: Path | None) -> str | None:
 @traced_node("answer")
 def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
-    result, best = build_answer(state, deps)
+    stopped = stopped_by_budget(state, deps)
+    result, best = build_answer(state, deps, stopped=stopped)
     history = list(state.get("history") or [])
     previous = history[-1].get("formulation") if history else None
     turn: Turn = {"text": state.get("text", ""), "status": result.status,
@@ -173,8 +171,8 @@ def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
                      "solved" if result.ok else "failed")
     detail = {"status": result.status, "objective": result.objective,
               "confidence": result.confidence, "source": result.source}
-    if out_of_time(state, deps):
-        detail["time_budget_spent"] = deps.time_budget
+    if stopped:
+        detail["stopped_by_time_budget"] = deps.time_budget
     trace = [*state.get("trace", []), step("answer", "note", started=state["started"],
                                            detail=detail)]
     dump = result.model_dump(mode="json", exclude={"trace"})

@@ -16,7 +16,7 @@ from typing import Any
 from optiform.agent.budget import FINISH_REASON as OUT_OF_TIME
 from optiform.agent.budget import llm_deadline_passed
 from optiform.agent.llm import Completion, Message
-from optiform.errors import LLMOutputError
+from optiform.errors import LLMOutputError, OutOfTimeError
 
 MAX_ERRORS = 5
 
@@ -169,10 +169,16 @@ def complete_validated(call: Callable[[list[Message]], Completion], messages: li
             f"{first.usage.completion_tokens} tokens before the JSON was complete",
             model=model, hint="ask again at a higher temperature, or with a shorter prompt",
             reply=first.text, usage=first.usage, latency=first.latency)
-    if first.finish_reason == OUT_OF_TIME or llm_deadline_passed():
-        raise LLMOutputError(
+    if first.finish_reason == OUT_OF_TIME:
+        raise OutOfTimeError(
             f"the time budget ran out while the model was writing ({first.usage.completion_tokens}"
             " tokens), before the JSON was complete",
+            model=model, hint="raise the time budget (--time-budget, OPTIFORM_TIME_BUDGET)",
+            reply=first.text, usage=first.usage, latency=first.latency)
+    if llm_deadline_passed():
+        raise OutOfTimeError(
+            "the model's answer does not match the JSON schema, and the time budget is spent, "
+            "so it was not asked again: " + "; ".join(errors),
             model=model, hint="raise the time budget (--time-budget, OPTIFORM_TIME_BUDGET)",
             reply=first.text, usage=first.usage, latency=first.latency)
     second = call(repair_messages(messages, first.text, errors))

@@ -153,6 +153,10 @@ def _count_reuse(loaded: _Loaded) -> None:
     def counting(tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
         previous = llama._input_ids.tolist()
         loaded.reused.append(reused_prefix(previous, list(tokens)))
+        if llm_deadline_passed():  # not even the prompt is read: that alone can take a minute
+            loaded.out_of_time = True
+            yield llama.token_eos()
+            return
         watch = LoopWatch()
         for token in generate(tokens, *args, **kwargs):
             if watch.add(token):

@@ -16,6 +16,7 @@ from typing import Any
 
 from optiform.agent import checks, prompts
 from optiform.agent.autofix import apply_fixes
+from optiform.agent.budget import spent
 from optiform.agent.check_model import Check
 from optiform.agent.deps import Deps, call_llm, failed_call_step, step
 from optiform.agent.events import emit
@@ -92,8 +93,13 @@ def mend(state: AgentState, deps: Deps, broken: list[Check], *, model_text: str,
     written = {c["name"]: c["expression"].strip() for c in formulation.get("constraints", [])}
     written["objective"] = formulation["objective"]["expression"].strip()
     fixes = []
-    for c in broken:
+    for n, c in enumerate(broken):
         line = line_of(c.where) or ""
+        if n and spent(state["started"], deps.time_budget):
+            trace.append(step("repair", "note", started=state["started"], attempt=index,
+                              detail={"time_budget": deps.time_budget,
+                                      "skipped": f"mending {len(broken) - n} more lines"}))
+            break
         messages = prompts.mend_messages(state["text"], model_text, line, c.message,
                                          shape=shape, guidance=deps.guidance)
         try:

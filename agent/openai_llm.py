@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from optiform.agent.budget import llm_deadline_passed
 from optiform.agent.jsonout import complete_validated, with_schema_instruction
 from optiform.agent.llm import Completion, Message, Usage, as_messages
 from optiform.errors import (
@@ -24,6 +25,7 @@ from optiform.errors import (
     LLMError,
     LLMModelNotFoundError,
     LLMRateLimitError,
+    OutOfTimeError,
 )
 
 if TYPE_CHECKING:
@@ -164,10 +166,13 @@ class OpenAILLM:
                 return request()
             except openai.OpenAIError as exc:
                 err = self._map_error(exc)
-                if not err.retryable or attempt >= self.max_retries:
+                out_of_time = llm_deadline_passed()
+                if not err.retryable or attempt >= self.max_retries or out_of_time:
                     if err.retryable:
                         tries = attempt + 1
-                        err.message += f" (gave up after {tries} attempt{'s' * (tries != 1)})"
+                        why = "; the time budget is spent" if out_of_time else ""
+                        err.message += (f" (gave up after {tries} attempt{'s' * (tries != 1)}"
+                                        f"{why})")
                         err.args = (err.message,)
                     raise err from exc
                 self.sleep(self._delay(attempt, exc))
@@ -188,6 +193,11 @@ class OpenAILLM:
 
     def _create(self, messages: list[Message], params: dict[str, Any]) -> Completion:
         payload = [m.model_dump() for m in messages]
+        if llm_deadline_passed():
+            raise OutOfTimeError("the time budget was spent before the request was sent",
+                                 model=self.model, reply="",
+                                 hint="raise the time budget (--time-budget, "
+                                      "OPTIFORM_TIME_BUDGET)")
         start = time.perf_counter()
         resp = self._with_retries(lambda: self.client.chat.completions.create(
             model=self.model, messages=payload, **params))

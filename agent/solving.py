@@ -146,9 +146,33 @@ def route(state: AgentState, runtime: Runtime[Deps]) -> str:
     if deps.autofix and state.get("autofixes", 0) < max_autofixes(deps) and \
             pending_fixes(current, state.get("fed_back", [])):
         return "autofix"
-    if pending_feedback(current, state.get("fed_back", [])) and \
-            state.get("repairs", 0) < deps.max_repairs and not out_of_time:
+    if _wants_repair(state, deps, current) and not out_of_time:
         return "repair"
-    if deps.code_strategy and deps.run_code is not None and not out_of_time:
+    if _wants_code(state, deps) and not out_of_time:
         return "code"
     return "answer"
+
+
+def _wants_repair(state: AgentState, deps: Deps, current: Attempt) -> bool:
+    return bool(pending_feedback(current, state.get("fed_back", []))) and \
+        state.get("repairs", 0) < deps.max_repairs
+
+
+def _wants_code(state: AgentState, deps: Deps) -> bool:
+    return deps.code_strategy and deps.run_code is not None and not state.get("cross_check")
+
+
+def stopped_by_budget(state: AgentState, deps: Deps) -> bool:
+    """Whether the time budget cut this turn short: it is spent, and a step was skipped or a
+    reply cut for it, or a repair round or the code cross-check would still have run."""
+    if not spent(state.get("started", time.time()), deps.time_budget):
+        return False
+    for s in state.get("trace", []):
+        detail = s.get("detail") or {}
+        if s.get("kind") == "note" and (detail.get("time_budget_cut") or
+                                        ("time_budget" in detail and detail.get("skipped"))):
+            return True
+    attempts = state.get("attempts") or []
+    current = attempts[state["current"]] if attempts and "current" in state else None
+    return (current is not None and _wants_repair(state, deps, current)) or \
+        (current is not None and _wants_code(state, deps))

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from optiform.commands.failure import fail
-from optiform.errors import OptiformError
+from optiform.errors import InputError, OptiformError
 
 
 def _interrupted(folder: Path | None) -> typer.Exit:
@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
         samples: int | None = typer.Option(None, min=1, help="Agent: formulations sampled."),
         max_repairs: int | None = typer.Option(None, min=0, help="Agent: repair rounds."),
         time_budget: float | None = typer.Option(
-            None, "--time-budget", min=0.001,
+            None, "--time-budget",
             help="Agent: seconds per item; once spent, the item's best model so far is its "
                  "answer."),
         code_strategy: bool | None = typer.Option(
@@ -160,6 +160,9 @@ def register(app: typer.Typer) -> None:
         from optiform.evals.runner import RunConfig, start_run
 
         try:
+            if time_budget is not None and not time_budget > 0:  # NaN passes click's range
+                raise InputError(f"--time-budget must be more than 0 seconds, not {time_budget}",
+                                 hint="e.g. --time-budget 300")
             config = RunConfig(
                 dataset=dataset, split=split, limit=limit, skip=skip, strategies=strategy,
                 workers=workers, samples=samples, max_repairs=max_repairs,

@@ -16,6 +16,7 @@ from optiform.errors import EvalError
 from optiform.evals.provenance import library_text
 from optiform.evals.scoring import PRIMARY, TOLERANCES
 from optiform.evals.store import ResultStore
+from optiform.evals.strategy import whole
 
 
 def _mean_median(values: list[float]) -> dict[str, float | None]:
@@ -123,7 +124,7 @@ def command_line(config: dict[str, Any]) -> str:
         parts.append(f"--limit {config['limit']}")
     parts += [f"--strategy {s}" for s in config.get("strategies", [])]
     for key in ("workers", "samples", "max_repairs", "time_budget"):
-        value = config.get(key)
+        value = whole(config.get(key))
         if value is not None and not (key == "workers" and value == 1):
             parts.append(f"--{key.replace('_', '-')} {value}")
     if config.get("code_strategy") is not None:

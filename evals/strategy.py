@@ -91,7 +91,8 @@ class StrategySpec:
         return cls(name, tuple(sorted(options.items())))
 
     def with_defaults(self, defaults: dict[str, Any]) -> StrategySpec:
-        merged = {k: v for k, v in defaults.items() if v is not None}
+        # a whole float as an int: --time-budget 120 is the same strategy as time_budget=120
+        merged = {k: whole(v) for k, v in defaults.items() if v is not None}
         merged.update(dict(self.options))
         return StrategySpec(self.name, tuple(sorted(merged.items())))
 
@@ -124,6 +125,11 @@ def _parse_value(text: str) -> Any:
         except ValueError:
             pass
     return text
+
+
+def whole(value: Any) -> Any:
+    """A float with no fraction as an int (120.0 -> 120); anything else as it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _show(value: Any) -> str:

@@ -17,7 +17,7 @@ from optiform.agent.jsonout import complete_validated
 from optiform.agent.llm import Completion
 from optiform.api import Assistant
 from optiform.config import load_settings
-from optiform.errors import InputError, LLMOutputError
+from optiform.errors import InputError, LLMOutputError, OutOfTimeError
 from optiform.solvers.result import SolveResult, Status
 
 BANK_FILE = Path(__file__).resolve().parent / "fixtures" / "agent" / "bank.json"
@@ -81,7 +81,63 @@ def test_a_spent_budget_starts_no_repair_and_says_so():
     # the solve started after the deadline still got the minimum time
     assert solver.limits == [budget.MIN_SOLVE_SECONDS]
     last = answer.trace.steps[-1]
-    assert last.node == "answer" and last.detail["time_budget_spent"] == 0.01
+    assert last.node == "answer" and last.detail["stopped_by_time_budget"] == 0.01
+
+
+class Clock:
+    """The budget's clock, moved on by hand: ``jump(model)`` is a reply that takes an hour."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def jump(self, reply: Any):
+        def answer(_messages):
+            self.offset += 3600.0
+            return reply
+        return answer
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock()
+    monkeypatch.setattr(budget, "time", c)
+    return c
+
+
+def test_a_spent_budget_that_skipped_nothing_is_not_blamed(clock):
+    # repairs are off: the answer says so, not that the budget stopped it
+    llm = FakeLLM([clock.jump(BINARY)])
+    answer = assistant(llm, Solver(), max_repairs=0, time_budget=60.0).solve(BANK)
+    assert answer.message.startswith("No solution (repairs are off)")
+    assert "stopped_by_time_budget" not in answer.trace.steps[-1].detail
+    clock.offset = 0.0
+    # the budget ran out during the last repair round, which was the last anyway
+    llm = FakeLLM([BINARY, clock.jump(BINARY)])
+    answer = assistant(llm, Solver(), max_repairs=1, time_budget=60.0).solve(BANK)
+    assert len(llm.requests) == 2
+    assert answer.message.startswith("Gave up after 1 repair round:"), answer.message
+
+
+def test_a_spent_budget_mends_no_more_lines(clock):
+    farm = ("A farmer has 300 acres to plant with corn and wheat. An acre of corn earns $40 and "
+            "an acre of wheat earns $30. At most 200 acres can be corn. How many acres of each "
+            "should be planted to maximize earnings?")
+    broken = {"variables": {"corn": "continuous", "wheat": "continuous"},
+              "objective": {"sense": "maximize", "expression": "40*corn + 30*wheat"},
+              "constraints": {"land": "corn + wheat + fallow <= 300", "corn_max": "200 acres"}}
+    # the whole-model repair writes both broken lines again, so the next round mends them one
+    # by one; the first mend takes the budget, so the second line is not asked for
+    llm = FakeLLM([broken, broken, clock.jump({"expression": "corn + wheat <= 300"}),
+                   {"expression": "corn <= 200"}])
+    answer = Assistant(load_settings(library=False, time_budget=60.0), llm=llm,
+                       export=None).solve(farm)
+    assert len(llm.requests) == 3
+    notes = [s.detail for s in answer.trace.steps if s.kind == "note" and s.node == "repair"]
+    assert {"time_budget": 60.0, "skipped": "mending 1 more lines"} in notes
+    assert answer.message.startswith("Stopped at the time budget of 60 s after 2 repair rounds")
 
 
 def test_a_solved_model_within_a_spent_budget_is_the_answer():
@@ -148,9 +204,11 @@ def test_a_reply_cut_by_the_budget_is_not_repaired(finish: str, deadline: float 
         return Completion(text='{"x": ', finish_reason=finish)
 
     at = None if deadline is None else time.time() + deadline
-    with budget.llm_deadline(at), pytest.raises(LLMOutputError, match="time budget"):
+    with budget.llm_deadline(at), pytest.raises(OutOfTimeError, match="time budget") as err:
         complete_validated(call, [], SCHEMA, model="m")
     assert calls == [1]
+    # a reply that finished but does not read is not said to be cut
+    assert ("while the model was writing" in err.value.message) == (finish == "time_budget")
 
 
 def test_an_invalid_reply_within_the_budget_is_still_repaired_once():
@@ -180,8 +238,9 @@ def test_eval_runs_pass_the_budget_to_the_agent_and_record_it():
 
     config = RunConfig(dataset="nl4opt", strategies=["agent", "standard"], time_budget=120)
     agent, standard = config.specs()
-    assert agent.opts == {"time_budget": 120.0} and standard.opts == {}
-    assert "--time-budget 120" in command_line(config.model_dump())
+    assert agent.opts == {"time_budget": 120} and standard.opts == {}
+    assert agent == RunConfig(dataset="nl4opt", strategies=["agent:time_budget=120"]).specs()[0]
+    assert command_line(config.model_dump()).endswith("--strategy standard --time-budget 120")
 
 
 def test_the_server_takes_a_budget_per_request():
@@ -234,3 +293,11 @@ def test_the_autofix_still_runs_once_the_budget_is_spent():
     llm = FakeLLM([slow(BINARY), INTEGER])
     answer = assistant(llm, Solver(), autofix=True, time_budget=0.01).solve(BANK)
     assert len(llm.requests) == 1 and answer.status == "optimal"
+
+
+@pytest.mark.parametrize("value", ["0", "nan"])
+def test_eval_run_refuses_a_budget_that_is_not_positive(cli, value, tmp_path):
+    result = cli("eval", "run", "--dataset", "nl4opt", "--strategy", "agent", "--time-budget",
+                 value, "--out", str(tmp_path / "run"))
+    assert result.exit_code == 2 and "--time-budget must be more than 0" in result.output
+    assert not (tmp_path / "run").exists()

@@ -43,12 +43,13 @@ def test_embedded_model_solves_example(assistant, name, tmp_path):
 
 
 def test_a_time_budget_stops_the_embedded_model_mid_reply(assistant):
-    # 3 s is less than the model needs to read the problem and write one formulation on
-    # 2 cores: the generation stops at its first token past the deadline, no repair starts,
-    # and the answer says why (the reading of the prompt itself is not cut)
+    # half a second is far less than the model needs to read the problem and write one
+    # formulation (seconds even on a GPU): the generation stops at its first token past the
+    # deadline, no repair starts, and the answer says why (the reading of the prompt, once
+    # started, is not cut)
     text = (PROBLEMS / "bakery.txt").read_text()
-    answer = assistant.solve(text, time_budget=3.0)
+    answer = assistant.solve(text, time_budget=0.5)
     assert answer.status == "failed" and answer.repair_rounds == 0, answer.message
     assert "time budget" in answer.message
-    assert answer.usage.completion_tokens < 40
+    assert answer.usage.completion_tokens < 60
     assert answer.trace.llm_calls <= 1

@@ -4,6 +4,7 @@ stops a reply at the time budget's deadline)."""
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -67,14 +68,25 @@ def test_a_normal_generation_passes_through_untouched():
     assert list(llama.generate([1, 2, 3])) == stream and loaded.looped == []
 
 
-def test_a_generation_stops_at_the_time_budgets_deadline():
-    llama = FakeLlama(list(range(100, 400)))
+def test_a_generation_stops_at_the_time_budgets_deadline(monkeypatch):
+    stream = list(range(100, 400))
+    # past the deadline before it starts: not even the prompt is read
+    llama = FakeLlama(stream)
     loaded = _Loaded(llama=llama)
     _count_reuse(loaded)
     with budget.llm_deadline(time.time() - 1.0):
-        out = list(llama.generate([1, 2, 9]))
-    assert out == [EOS] and llama.produced == 1 and loaded.out_of_time
+        assert list(llama.generate([1, 2, 9])) == [EOS]
+    assert llama.produced == 0 and loaded.out_of_time
+    # a clock that ticks once a look: the deadline at tick 5 falls after the fourth token
+    loaded.out_of_time = False
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(budget, "time", SimpleNamespace(time=lambda: float(next(ticks))))
+    with budget.llm_deadline(5.0):
+        assert list(llama.generate([1, 2, 9])) == [*stream[:4], EOS]
+    assert loaded.out_of_time
+    # with time to spare the generation is untouched
+    monkeypatch.undo()
     loaded.out_of_time = False
     with budget.llm_deadline(time.time() + 3600.0):
-        assert list(llama.generate([1, 2, 9])) == list(range(100, 400))
+        assert list(llama.generate([1, 2, 9])) == stream
     assert not loaded.out_of_time

@@ -178,6 +178,36 @@ def test_server_errors_until_the_retry_budget_is_spent(server):
     assert "gave up after 3 attempts" in str(info.value)
 
 
+def test_no_retry_once_the_time_budget_is_spent(server, monkeypatch):
+    from types import SimpleNamespace
+
+    from optiform.agent import budget
+
+    for _ in range(3):
+        server.push(500, error_body("boom"))
+    llm, sleeps = make(server, max_retries=2)
+    # the budget's clock: before the deadline when the request goes out, past it after
+    clock = iter([0.0, 10.0, 10.0])
+    monkeypatch.setattr(budget, "time", SimpleNamespace(time=lambda: next(clock)))
+    with budget.llm_deadline(5.0), pytest.raises(LLMError) as info:
+        llm.complete(ASK)
+    assert len(server.requests) == 1 and sleeps == []
+    assert "gave up after 1 attempt; the time budget is spent" in str(info.value)
+
+
+def test_no_request_once_the_time_budget_is_spent(server):
+    import time
+
+    from optiform.agent.budget import llm_deadline
+    from optiform.errors import OutOfTimeError
+
+    llm, _ = make(server)
+    with llm_deadline(time.time() - 1.0), pytest.raises(OutOfTimeError, match="before the "
+                                                                              "request"):
+        llm.complete(ASK)
+    assert server.requests == []
+
+
 def test_rate_limit_after_every_retry_is_a_rate_limit_error(server):
     for _ in range(3):
         server.push(429, error_body("slow down"))
