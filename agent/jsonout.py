@@ -172,7 +172,8 @@ def complete_validated(call: Callable[[list[Message]], Completion], messages: li
     if first.finish_reason == OUT_OF_TIME:
         raise OutOfTimeError(
             f"the time budget ran out while the model was writing ({first.usage.completion_tokens}"
-            " tokens), before the JSON was complete",
+            " tokens), before the JSON was complete" if first.text else
+            "the time budget was spent before the model began its answer",
             model=model, hint="raise the time budget (--time-budget, OPTIFORM_TIME_BUDGET)",
             reply=first.text, usage=first.usage, latency=first.latency)
     if llm_deadline_passed():

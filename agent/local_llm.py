@@ -153,10 +153,6 @@ def _count_reuse(loaded: _Loaded) -> None:
     def counting(tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
         previous = llama._input_ids.tolist()
         loaded.reused.append(reused_prefix(previous, list(tokens)))
-        if llm_deadline_passed():  # not even the prompt is read: that alone can take a minute
-            loaded.out_of_time = True
-            yield llama.token_eos()
-            return
         watch = LoopWatch()
         for token in generate(tokens, *args, **kwargs):
             if watch.add(token):
@@ -268,6 +264,9 @@ class LocalLLM:
                   "stop": stop or []}
 
         def call(conversation: list[Message]) -> Completion:
+            if llm_deadline_passed():  # not even the prompt is read: that alone takes seconds
+                return Completion(text="", model=self.model_path.name,
+                                  finish_reason=OUT_OF_TIME)
             with loaded.lock:
                 start = time.perf_counter()
                 loaded.reused.clear()
@@ -300,6 +299,8 @@ class LocalLLM:
                stop: list[str] | None = None) -> Iterator[str]:
         msgs = as_messages(messages)
         loaded = self._loaded()
+        if llm_deadline_passed():
+            return
         with loaded.lock, self._errors():
             chunks = self._chat(loaded, msgs, grammar=None, stream=True, temperature=temperature,
                                 max_tokens=max_tokens, seed=seed, stop=stop or [])

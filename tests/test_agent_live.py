@@ -43,13 +43,17 @@ def test_embedded_model_solves_example(assistant, name, tmp_path):
 
 
 def test_a_time_budget_stops_the_embedded_model_mid_reply(assistant):
-    # half a second is far less than the model needs to read the problem and write one
-    # formulation (seconds even on a GPU): the generation stops at its first token past the
-    # deadline, no repair starts, and the answer says why (the reading of the prompt, once
-    # started, is not cut)
+    # 3 s is far less than the model needs to read the problem and write one formulation on
+    # 2 cores: the generation stops at its first token past the deadline, no repair starts,
+    # and the answer says why, within moments of the deadline
     text = (PROBLEMS / "bakery.txt").read_text()
-    answer = assistant.solve(text, time_budget=0.5)
+    # run alone, the first solves spend their budget loading the retrieval's sentence model,
+    # the model and its grammar (before the model begins its answer); then all is loaded
+    assistant.solve(text, time_budget=0.5)
+    assistant.solve(text, time_budget=0.5)
+    answer = assistant.solve(text, time_budget=3.0)
     assert answer.status == "failed" and answer.repair_rounds == 0, answer.message
-    assert "time budget" in answer.message
-    assert answer.usage.completion_tokens < 60
-    assert answer.trace.llm_calls <= 1
+    assert "the time budget ran out while the model was writing" in answer.message
+    assert 0 < answer.usage.completion_tokens < 100
+    assert answer.seconds < 3.0 + 2.0
+    assert answer.trace.steps[-1].detail["stopped_by_time_budget"] == 3.0

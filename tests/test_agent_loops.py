@@ -7,6 +7,7 @@ import time
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from optiform.agent import budget
 from optiform.agent.local_llm import _count_reuse, _Loaded
@@ -70,19 +71,20 @@ def test_a_normal_generation_passes_through_untouched():
 
 def test_a_generation_stops_at_the_time_budgets_deadline(monkeypatch):
     stream = list(range(100, 400))
-    # past the deadline before it starts: not even the prompt is read
     llama = FakeLlama(stream)
     loaded = _Loaded(llama=llama)
     _count_reuse(loaded)
+    # the first token always comes (llama.cpp has read the prompt then, and its stopping
+    # criteria need the scores of one token); the end-of-text token replaces it
     with budget.llm_deadline(time.time() - 1.0):
         assert list(llama.generate([1, 2, 9])) == [EOS]
-    assert llama.produced == 0 and loaded.out_of_time
-    # a clock that ticks once a look: the deadline at tick 5 falls after the fourth token
+    assert llama.produced == 1 and loaded.out_of_time
+    # a clock that ticks once a look: the deadline at tick 5 falls after the fifth token
     loaded.out_of_time = False
     ticks = iter(range(10**6))
     monkeypatch.setattr(budget, "time", SimpleNamespace(time=lambda: float(next(ticks))))
     with budget.llm_deadline(5.0):
-        assert list(llama.generate([1, 2, 9])) == [*stream[:4], EOS]
+        assert list(llama.generate([1, 2, 9])) == [*stream[:5], EOS]
     assert loaded.out_of_time
     # with time to spare the generation is untouched
     monkeypatch.undo()
@@ -90,3 +92,22 @@ def test_a_generation_stops_at_the_time_budgets_deadline(monkeypatch):
     with budget.llm_deadline(time.time() + 3600.0):
         assert list(llama.generate([1, 2, 9])) == stream
     assert not loaded.out_of_time
+
+
+def test_a_call_that_starts_past_the_deadline_reads_no_prompt(monkeypatch):
+    from pathlib import Path
+
+    from optiform.agent.local_llm import LocalLLM
+    from optiform.errors import OutOfTimeError
+
+    llama = FakeLlama([5, 6, 7])
+    monkeypatch.setattr(LocalLLM, "model_path", property(lambda self: Path("m.gguf")))
+    monkeypatch.setattr(LocalLLM, "_loaded", lambda self: _Loaded(llama=llama))
+    llm = LocalLLM()
+    with budget.llm_deadline(time.time() - 1.0):
+        out = llm.complete([], max_tokens=10)
+        assert out.text == "" and out.finish_reason == budget.FINISH_REASON
+        with pytest.raises(OutOfTimeError, match="before the model began"):
+            llm.complete([], schema={"type": "object"})
+        assert list(llm.stream([])) == []
+    assert llama.produced == 0
