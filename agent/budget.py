@@ -3,9 +3,10 @@
 Once the budget is spent no new LLM call starts (no repair round, extra sample, retry, mend or
 code cross-check), and the answer is the best model written so far. The solver gets at most
 what is left (never less than ``MIN_SOLVE_SECONDS``). A generation of the embedded model that is
-running when the budget runs out is stopped there (finish reason ``time_budget``), like a reply
-cut off at the token limit; a request to an OpenAI-compatible endpoint already sent finishes,
-bounded by ``request_timeout``.
+running when the budget runs out is stopped at its next token (finish reason ``time_budget``),
+like a reply cut off at the token limit, and a call due to start past the deadline returns at
+once; a request to an OpenAI-compatible endpoint already sent finishes, bounded by
+``request_timeout``, but none is sent or retried past the deadline.
 
 The deadline of the call in flight travels in a context variable, set by ``call_llm`` around
 one LLM call, so that the backends need no new argument in the LLM protocol.
