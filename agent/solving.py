@@ -174,5 +174,5 @@ def stopped_by_budget(state: AgentState, deps: Deps) -> bool:
             return True
     attempts = state.get("attempts") or []
     current = attempts[state["current"]] if attempts and "current" in state else None
-    return (current is not None and _wants_repair(state, deps, current)) or \
-        (current is not None and _wants_code(state, deps))
+    return current is not None and (_wants_repair(state, deps, current) or
+                                    _wants_code(state, deps))
