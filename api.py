@@ -97,8 +97,17 @@ class Assistant:
         if self._insights is None and self.settings.library and self.settings.top_k > 0:
             from optiform.library.retrieval import LibraryInsightSource
 
-            llm = self.llm if self.settings.library_llm_check else None
-            self._insights = LibraryInsightSource(settings=self.settings, llm=llm)
+            llm, system = None, None
+            if self.settings.library_llm_check:
+                from optiform.agent.deps import formulation_shape, guidance_text
+                from optiform.agent.prompts import system_text
+
+                llm = self.llm
+                # most problems come without tables, so the scalar shape's system prompt
+                shape = formulation_shape(self.settings.formulation_shape, tables=False)
+                system = system_text(shape, guidance_text(self.settings))
+            self._insights = LibraryInsightSource(settings=self.settings, llm=llm,
+                                                  check_system=system)
             self._owns_insights = True
         return self._insights
 

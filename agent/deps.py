@@ -92,11 +92,7 @@ class Deps:
     stream_tokens: bool = False
 
     def shape(self, *, tables: bool) -> str:
-        """The shape of formulation to ask for: indexed when tables are attached (their
-        columns are read as parameters), else the shorter scalar shape, unless configured."""
-        if self.formulation_shape in ("scalar", "indexed"):
-            return self.formulation_shape
-        return "indexed" if tables else "scalar"
+        return formulation_shape(self.formulation_shape, tables=tables)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, llm: LLM, **overrides: Any) -> Deps:
@@ -124,6 +120,14 @@ class Deps:
         given = {k: v for k, v in overrides.items() if v is not None}
         values.update(check_options(given, {f.name for f in dataclasses.fields(cls)} - {"llm"}))
         return cls(llm=llm, **values)
+
+
+def formulation_shape(configured: str, *, tables: bool) -> str:
+    """The shape of formulation to ask for: indexed when tables are attached (their columns
+    are read as parameters), else the shorter scalar shape, unless configured."""
+    if configured in ("scalar", "indexed"):
+        return configured
+    return "indexed" if tables else "scalar"
 
 
 def guidance_text(settings: Settings) -> str:

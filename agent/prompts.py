@@ -137,6 +137,12 @@ def _system(shape: str = "indexed", guidance: str = "") -> Message:
     return Message(role="system", content=SYSTEMS[shape] + extra)
 
 
+def system_text(shape: str = "indexed", guidance: str = "") -> str:
+    """The agent's system prompt: other steps that open with it (the library's insight
+    check) let the prefix cache serve it to the formulation call that follows."""
+    return _system(shape, guidance).content
+
+
 def formulate_messages(text: str, *, insights: list[dict[str, Any]] | None = None,
                        tables: list[dict[str, Any]] | None = None,
                        shape: str = "indexed", guidance: str = "") -> list[Message]:

@@ -87,14 +87,22 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def check_messages(problem: str, insight: Insight) -> list[Message]:
+def check_messages(problem: str, insight: Insight, system: str | None = None) -> list[Message]:
+    """Ask whether ``insight``'s condition holds for ``problem``.
+
+    The problem comes first, so checks of several insights for one problem share a prompt
+    prefix that llama.cpp reads once. ``system`` (the agent's system prompt, see
+    ``optiform.agent.prompts.system_text``) replaces the check's own short one: the
+    formulation call that follows then finds its system prompt still in the cache.
+    """
     cond = insight.condition
     unless = f"\nIt does not apply when: {cond.not_applies_when}" if cond.not_applies_when else ""
     return [
-        Message(role="system", content=_CHECK_SYSTEM),
-        Message(role="user", content=f"Hint: {insight.explanation}\nIt applies when: "
-                f"{cond.applies_when}{unless}\n\nProblem:\n{_clip(problem, 2000)}\n\n"
-                "Does the hint apply to this problem?"),
+        Message(role="system", content=system or _CHECK_SYSTEM),
+        Message(role="user", content=f"Problem:\n{_clip(problem, 2000)}\n\nHint: "
+                f"{insight.explanation}\nIt applies when: {cond.applies_when}{unless}\n\n"
+                'Does the hint apply to this problem? Reply with JSON {"applies": true} or '
+                '{"applies": false}.'),
     ]
 
 

@@ -71,13 +71,15 @@ class Retriever:
 
     def __init__(self, store: InsightStore | None = None, *, mode: Mode = "auto",
                  embedder: Embedder | None = None, threshold: float | None = None,
-                 llm: LLM | None = None, llm_check: bool = False) -> None:
+                 llm: LLM | None = None, llm_check: bool = False,
+                 check_system: str | None = None) -> None:
         self.store = store
         self.requested: Mode = mode
         self._embedder = embedder
         self._threshold = threshold
         self.llm = llm
         self.llm_check = llm_check and llm is not None
+        self.check_system = check_system  # the agent's system prompt, for the prefix cache
         self._queries: dict[str, np.ndarray] = {}  # problem text -> its embedded clauses
 
     @property
@@ -152,24 +154,27 @@ class Retriever:
 
     def retrieve(self, text: str, k: int = 4,
                  pool: list[Insight] | None = None) -> list[RetrievedInsight]:
-        """The top ``k`` insights scoring at least the threshold (LLM-confirmed if enabled)."""
+        """The top ``k`` insights scoring at least the threshold; with the LLM check on, those
+        of them whose condition the LLM confirms.
+
+        A rejected insight is not replaced by the next one down the ranking: a small model
+        confirms most conditions it is shown, so a replacement would usually pass, and a
+        less similar insight is the likelier to mislead. The check costs at most ``k`` calls.
+        """
         if k <= 0:
             return []
-        out: list[RetrievedInsight] = []
-        for ins, score in self.rank(text, pool):
-            if score < self.threshold or len(out) >= k:
-                break
-            if self.llm_check and not self._confirmed(text, ins):
-                continue
-            out.append(RetrievedInsight.of(ins, score))
-        return out
+        top = [(ins, score) for ins, score in self.rank(text, pool)
+               if score >= self.threshold][:k]
+        return [RetrievedInsight.of(ins, score) for ins, score in top
+                if not self.llm_check or self._confirmed(text, ins)]
 
     def _confirmed(self, text: str, insight: Insight) -> bool:
         from optiform.library.prompts import CHECK_SCHEMA, check_messages
 
         assert self.llm is not None
         try:
-            reply = self.llm.complete(check_messages(text, insight), schema=CHECK_SCHEMA,
+            reply = self.llm.complete(check_messages(text, insight, self.check_system),
+                                      schema=CHECK_SCHEMA,
                                       temperature=0.0, max_tokens=16)
         except LLMError as exc:
             log.warning("insight check failed (%s); keeping %s", exc.message, insight.id)
@@ -197,11 +202,12 @@ class LibraryInsightSource:
 
     def __init__(self, store: InsightStore | None = None, *, settings: Settings | None = None,
                  retriever: Retriever | None = None, llm: LLM | None = None,
-                 item_id: str | None = None) -> None:
+                 item_id: str | None = None, check_system: str | None = None) -> None:
         self._store = store
         self._settings = settings
         self._retriever = retriever
         self._llm = llm
+        self._check_system = check_system
         self.item_id = item_id
 
     def close(self) -> None:
@@ -227,6 +233,7 @@ class LibraryInsightSource:
                 threshold=getattr(s, "library_threshold", None) if s else None,
                 llm=self._llm,
                 llm_check=bool(getattr(s, "library_llm_check", False)) if s else False,
+                check_system=self._check_system,
             )
         return self._retriever
 

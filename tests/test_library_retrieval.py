@@ -140,6 +140,21 @@ def test_llm_check_drops_rejected_candidates(tmp_path: Path) -> None:
         assert [x.id for x in r.retrieve(PROBLEM, 4)] == ["cold-chain-capacity"]
 
 
+def test_llm_check_keeps_to_the_top_k_and_shares_the_problem_prefix(tmp_path: Path) -> None:
+    with InsightStore(tmp_path / "l.sqlite") as store:
+        plain = Retriever(store, mode="keyword", threshold=0.0)
+        top3 = [x.id for x in plain.retrieve(PROBLEM, 3)]
+        llm = FakeLLM([{"applies": True}, {"applies": False}, {"applies": True}])
+        checked = Retriever(store, mode="keyword", threshold=0.0, llm=llm, llm_check=True)
+        got = [x.id for x in checked.retrieve(PROBLEM, 3)]
+        # the rejected second insight is dropped, not replaced by the fourth
+        assert got == [top3[0], top3[2]]
+        assert len(llm.requests) == 3
+        first, second = (r["messages"][1].content for r in llm.requests[:2])
+        prefix = f"Problem:\n{PROBLEM}\n\nHint: "
+        assert first.startswith(prefix) and second.startswith(prefix) and first != second
+
+
 def test_library_insight_source_retrieves_and_counts(tmp_path: Path) -> None:
     from optiform.config import load_settings
 
