@@ -334,3 +334,31 @@ def test_the_experience_library_is_the_default_insight_source():
     assert answer.status == "optimal" and answer.trace.of_kind("retrieve")
     off = Assistant(load_settings(library=False), llm=FakeLLM([GOOD]), solve=FakeSolver(OPTIMAL))
     assert off.insight_source is None
+
+
+def test_the_library_check_opens_with_the_agent_system_prompt(tmp_path):
+    """With ``library_llm_check`` on, each retrieved insight is checked by the agent's LLM in a
+    prompt that opens with the formulation call's own system prompt (one prefix to cache), and
+    an insight the LLM rejects stays out of the formulation prompt."""
+    seen_checks: list[int] = []
+
+    def answer(messages):
+        if "Does the hint apply" in messages[-1].content:
+            seen_checks.append(1)
+            return {"applies": len(seen_checks) == 1}  # keep the first insight only
+        return GOOD
+
+    llm = FakeLLM(default=answer)
+    settings = load_settings(library_retrieval="keyword", library_llm_check=True,
+                             library_threshold=0.0, top_k=3,
+                             library_path=tmp_path / "lib.sqlite")
+    with Assistant(settings, llm=llm, solve=FakeSolver(OPTIMAL), export=None) as a:
+        answer_ = a.solve(SHOP)
+    checks = [r for r in llm.requests if "Does the hint apply" in r["messages"][-1].content]
+    formulate = next(r for r in llm.requests if r not in checks)
+    assert answer_.status == "optimal" and len(checks) == 3
+    assert {c["messages"][0].content for c in checks} == {formulate["messages"][0].content}
+    kept = answer_.trace.of_kind("retrieve")[0].detail["insights"]
+    lessons = formulate["messages"][1].content.split("Problem:")[0]
+    assert len(kept) == 1 and lessons.count("\n- ") == 1
+    assert kept[0]["label"].rsplit("/", 1)[-1] in lessons
