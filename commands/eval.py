@@ -228,9 +228,12 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, help="The figure (default: the spec with .png)."),
         target: float | None = typer.Option(None, help="Draw a line this many points above "
                                                        "each panel's first bar."),
+        held_out_from: list[str] | None = typer.Option(
+            None, "--held-out-from", help="DATASET:SPLIT (repeatable): a second table counts "
+                                          "each bar without the items that split holds too."),
     ) -> None:
         """Draw one figure and print one table from bars of several recorded reports."""
-        from optiform.evals.compare import load_bars, markdown_table, panels
+        from optiform.evals.compare import held_out_bars, load_bars, markdown_table, panels
 
         try:
             title, bars = load_bars(spec)
@@ -245,6 +248,14 @@ def register(app: typer.Typer) -> None:
             raise fail(OptiformError(f"no figure: {exc}",
                                       hint="install optiform[plots]")) from exc
         typer.echo(markdown_table(bars), nl=False)
+        if held_out_from:
+            try:
+                leave_out = _shared_items(bars, held_out_from)
+            except OptiformError as err:
+                raise fail(err) from err
+            typer.echo(f"\nHeld out from {', '.join(held_out_from)} (each bar without the "
+                       "items those splits hold word for word):\n")
+            typer.echo(markdown_table(held_out_bars(bars, leave_out)), nl=False)
         typer.echo(f"wrote {target_path}")
 
     @eval_app.command("recheck")
@@ -297,6 +308,47 @@ def register(app: typer.Typer) -> None:
         for path in paths:
             typer.echo(f"saved {path}")
 
+    @eval_app.command("overlap")
+    def overlap_cmd(
+        dataset: str = typer.Option(..., "--dataset", help="Data set name or path."),
+        split: str = typer.Option("test", help="Split of the data set."),
+        against: list[str] | None = typer.Option(
+            None, "--against", help="DATASET:SPLIT to compare with (repeatable; default: "
+                                    "every split of every known data set)."),
+        ids: bool = typer.Option(False, "--ids", help="List the shared items' ids."),
+    ) -> None:
+        """Items this split shares word for word with other splits and data sets."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from optiform.config import load_settings
+        from optiform.evals.datasets import load_dataset
+        from optiform.evals.overlap import load_splits, shared
+
+        try:
+            configured = load_settings().benchmarks_dir
+            items = load_dataset(dataset, split, configured=configured).items
+            own = f"{dataset}:{split}"
+            table = Table(title=f"{own} ({len(items)} items): problems also in")
+            for column in ("split", "items", "shared", "share of this split"):
+                table.add_column(column)
+            listed: list[str] = []
+            for other in load_splits(configured, names=against or ()):
+                if other.name == own:
+                    continue
+                common = shared(items, other.items)
+                table.add_row(other.name, str(len(other.items)), str(len(common)),
+                              f"{100 * len(common) / len(items):.0f}%")
+                if ids and common:
+                    listed.append(f"{other.name}: " + ", ".join(
+                        f"{a}={b}" for a, b in sorted(common.items())))
+            console = Console()
+            console.print(table)
+            for line in listed:
+                console.print(line, highlight=False)
+        except OptiformError as err:
+            raise fail(err) from err
+
     @eval_app.command("list")
     def list_cmd() -> None:
         """Data sets found locally, and those `eval fetch` can download."""
@@ -323,3 +375,18 @@ def register(app: typer.Typer) -> None:
                 console.print(f"{name}: not here; `optiform eval fetch {name}` downloads it")
         except OptiformError as err:
             raise fail(err) from err
+
+
+def _shared_items(bars: list[Any], splits: list[str]) -> dict[tuple[str, str], frozenset[str]]:
+    """For each data set and split of the bars, the ids of its items that ``splits`` hold."""
+    from optiform.config import load_settings
+    from optiform.evals.datasets import load_dataset
+    from optiform.evals.overlap import load_splits, shared
+
+    configured = load_settings().benchmarks_dir
+    others = load_splits(configured, names=splits)
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for key in {(b.dataset, b.split) for b in bars}:
+        items = load_dataset(key[0], key[1], configured=configured).items
+        out[key] = frozenset(i for other in others for i in shared(items, other.items))
+    return out

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from optiform.commands.train_items import keep_option, train_items
 from optiform.errors import OptiformError
 
 if TYPE_CHECKING:
@@ -102,18 +103,20 @@ class AgentSolver:
                             objective=objective, trace=trace_text(answer))
 
 
-def _setup(dataset: str, split: str, limit: int | None) -> tuple[Any, list[Any], Any]:
+def _setup(dataset: str, split: str, limit: int | None, keep_test_duplicates: bool,
+           console: Any) -> tuple[Any, list[Any], Any]:
     from optiform.agent.llm import make_llm
     from optiform.config import load_settings
-    from optiform.evals.datasets import load_dataset
 
     settings = load_settings()
-    items = load_dataset(dataset, split, limit=limit, configured=settings.benchmarks_dir).items
+    items = train_items(dataset, split, limit, settings.benchmarks_dir,
+                        keep_test_duplicates=keep_test_duplicates, console=console)
     return settings, items, make_llm(settings)
 
 
 def _job(ctx: typer.Context, open_store: Callable[[typer.Context], Any], dataset: str,
-         split: str, limit: int | None, k: int | None, doing: str) -> tuple[Any, ...]:
+         split: str, limit: int | None, k: int | None, doing: str,
+         keep_test_duplicates: bool = False) -> tuple[Any, ...]:
     """What every job needs: settings, items, LLM, store, k, retriever (warns off test splits)."""
     from optiform.library.retrieval import Retriever
 
@@ -121,7 +124,7 @@ def _job(ctx: typer.Context, open_store: Callable[[typer.Context], Any], dataset
     if split != "train":
         console.print(f"[yellow]warning:[/] {doing} the {split!r} split; "
                       f"keep to train splits to keep test scores honest")
-    settings, items, llm = _setup(dataset, split, limit)
+    settings, items, llm = _setup(dataset, split, limit, keep_test_duplicates, console)
     store = open_store(ctx)
     k_ = k if k is not None else settings.top_k
     retriever = Retriever(store, mode=settings.library_retrieval,
@@ -136,6 +139,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                   dataset: str = typer.Option(..., "--dataset", help="Data set name or path."),
                   split: str = typer.Option("train", help="Split to learn from."),
                   limit: int | None = typer.Option(None, help="First N items only."),
+                  keep_test_duplicates: bool = keep_option(),
                   run: str | None = typer.Option(None, help="Progress key (DATASET:SPLIT)."),
                   attempts: int = typer.Option(2, help="Proposals tried per failed item."),
                   regression: int = typer.Option(
@@ -162,7 +166,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
 
         try:
             console, settings, items, llm, store, k_, retriever = _job(
-                ctx, open_store, dataset, split, limit, k, "learning from")
+                ctx, open_store, dataset, split, limit, k, "learning from",
+                keep_test_duplicates)
             key = run or f"{dataset}:{split}"
             if fresh:
                 store.clear_progress(key)
@@ -203,6 +208,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                    dataset: str = typer.Option(..., "--dataset", help="Items to replay."),
                    split: str = typer.Option("train", help="Split of the data set."),
                    limit: int | None = typer.Option(None, help="First N items only."),
+                   keep_test_duplicates: bool = keep_option(),
                    min_count: int = typer.Option(1, help="Misled or missed at least this often."),
                    max_items: int = typer.Option(5, help="Replayed items per kind and insight."),
                    shifted: int = typer.Option(5, help="Also replay up to N other items whose "
@@ -223,7 +229,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
 
         try:
             console, settings, items, llm, store, k_, retriever = _job(
-                ctx, open_store, dataset, split, limit, k, "evolving on")
+                ctx, open_store, dataset, split, limit, k, "evolving on",
+                keep_test_duplicates)
 
             def shown(rep: RewriteReport) -> None:
                 mark = "[green]kept[/]" if rep.kept else "[dim]dropped[/]"
@@ -249,6 +256,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                    dataset: str = typer.Option(..., "--dataset", help="Items to replay."),
                    split: str = typer.Option("train", help="Split of the data set."),
                    limit: int | None = typer.Option(None, help="First N items only."),
+                   keep_test_duplicates: bool = keep_option(),
                    ids: list[str] | None = typer.Option(
                        None, "--id", help="Insight to verify (repeatable; default: the "
                                           "active learned ones, not the seed)."),
@@ -265,7 +273,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
 
         try:
             console, settings, items, llm, store, k_, retriever = _job(
-                ctx, open_store, dataset, split, limit, k, "verifying on")
+                ctx, open_store, dataset, split, limit, k, "verifying on",
+                keep_test_duplicates)
 
             def shown(rep: VerifyReport) -> None:
                 style = "red" if rep.disabled else "green"

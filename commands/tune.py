@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from optiform.commands.failure import fail
+from optiform.commands.train_items import keep_option, train_items
 from optiform.errors import InputError, LLMOutputError, OptiformError
 
 if TYPE_CHECKING:
@@ -143,7 +144,8 @@ def register(app: typer.Typer) -> None:
                  None, help="Optimizer: a model of an OpenAI-compatible endpoint (default: "
                             "the agent's own LLM)."),
              optimizer_base_url: str | None = typer.Option(
-                 None, help="Optimizer: that endpoint's base URL (default: base_url).")
+                 None, help="Optimizer: that endpoint's base URL (default: base_url)."),
+             keep_test_duplicates: bool = keep_option(),
              ) -> None:
         """Find guidance for the agent's prompts with an LLM as optimizer (OPRO).
 
@@ -155,7 +157,7 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True, highlight=False)
         try:
             _tune(console, dataset, split, limit, steps, per_step, out, start,
-                  optimizer_model, optimizer_base_url)
+                  optimizer_model, optimizer_base_url, keep_test_duplicates)
         except KeyboardInterrupt:
             console.print(f"interrupted; every scored text is in {out / TRAJECTORY_FILE}. "
                           "Run the same command again to go on.")
@@ -188,19 +190,20 @@ def optimizer_llm(settings: Any, model: str | None, base_url: str | None) -> Any
 
 def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_step: int,
           out: Path, start: str | None, optimizer_model: str | None = None,
-          optimizer_base_url: str | None = None) -> None:
+          optimizer_base_url: str | None = None, keep_test_duplicates: bool = False) -> None:
     from rich.markup import escape
 
     from optiform.agent.deps import guidance_text
     from optiform.agent.llm import make_llm
     from optiform.config import GUIDANCE_MAX_CHARS, load_settings
-    from optiform.evals.datasets import load_dataset, resolve
+    from optiform.evals.datasets import resolve
     from optiform.evals.opro import best, optimize
     from optiform.evals.provenance import library_info
 
     settings = load_settings()
     check_split(split, resolve(dataset, split, settings.benchmarks_dir))
-    items = load_dataset(dataset, split, limit=limit, configured=settings.benchmarks_dir).items
+    items = train_items(dataset, split, limit, settings.benchmarks_dir,
+                        keep_test_duplicates=keep_test_duplicates, console=console)
     if not items:
         raise InputError(f"the {split!r} split of {dataset!r} has no items",
                          hint="`optiform eval list` shows the data sets")

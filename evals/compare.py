@@ -11,7 +11,8 @@ report files, so the figure can be redrawn without the run folders.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ class Bar:
     source: str
     items: frozenset[str] | None = None  # the items run, and those right (reports since 2026-12-05)
     right_items: frozenset[str] | None = None
+    dataset: str = ""  # the data set and split of the report group the bar comes from
+    split: str = ""
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -75,8 +78,9 @@ def load_bars(spec_path: Path) -> tuple[str, list[Bar]]:
         path = (spec_path.parent / entry["summary"]).resolve()
         summary = _read_json(path, "summary")
         primary = str(summary.get("primary", ""))
-        found = [g["strategies"][entry["strategy"]] for g in summary.get("groups", [])
-                 if entry["strategy"] in g.get("strategies", {})]
+        groups = [g for g in summary.get("groups", [])
+                  if entry["strategy"] in g.get("strategies", {})]
+        found = [g["strategies"][entry["strategy"]] for g in groups]
         if not found:
             known = sorted({s for g in summary.get("groups", []) for s in g.get("strategies", {})})
             raise EvalError(f"{path} has no strategy {entry['strategy']!r}",
@@ -89,6 +93,7 @@ def load_bars(spec_path: Path) -> tuple[str, list[Bar]]:
             commit=_commit_of(summary, entry["strategy"]), source=entry["summary"],
             items=frozenset(stats["items"]) if "items" in stats else None,
             right_items=frozenset(stats["right_items"]) if "right_items" in stats else None,
+            dataset=str(groups[0].get("dataset", "")), split=str(groups[0].get("split", "")),
         ))
     return str(spec.get("title") or "Comparison"), bars
 
@@ -109,6 +114,10 @@ def paired_with(base: Bar, bar: Bar) -> Paired | None:
                   set(bar.items or ()), set(bar.right_items or ()))
 
 
+def _percent(rate: float) -> str:
+    return "n/a" if math.isnan(rate) else f"{100 * rate:.1f}%"
+
+
 def _paired_cells(base: Bar, bar: Bar) -> str:
     pair = paired_with(base, bar)
     if pair is None:
@@ -116,10 +125,36 @@ def _paired_cells(base: Bar, bar: Bar) -> str:
     return f"+{pair.wins} / -{pair.losses} of {pair.shared} | {pair.p:.2f}"
 
 
+def without(bar: Bar, leave_out: frozenset[str]) -> Bar | None:
+    """``bar`` counted on its items less ``leave_out`` (for instance those that a train split
+    holds too); None for a report that does not list its items, or when none is left."""
+    if bar.items is None or bar.right_items is None:
+        return None
+    items = bar.items - leave_out
+    if not items:
+        return None
+    right = bar.right_items & items
+    return replace(bar, items=items, right_items=right, n=len(items), right=len(right),
+                   accuracy=len(right) / len(items), executed=float("nan"))
+
+
+def held_out_bars(bars: list[Bar], leave_out: dict[tuple[str, str], frozenset[str]]
+                  ) -> list[Bar]:
+    """Every bar counted without the items ``leave_out`` names for its data set and split;
+    a panel whose first bar cannot be counted so (its report lists no items) is left out."""
+    out: list[Bar] = []
+    for group in panels(bars).values():
+        counted = [without(b, leave_out.get((b.dataset, b.split), frozenset())) for b in group]
+        if counted[0] is not None:
+            out += [b for b in counted if b is not None]
+    return out
+
+
 def markdown_table(bars: list[Bar]) -> str:
     """One row a bar, and for every bar after a panel's first its difference to that first:
     in points, in items won and lost on the items both ran, and the exact McNemar p of that
-    (two-sided; "n/a" for a report written before reports listed their items)."""
+    (two-sided; "n/a" for a report written before reports listed their items). An
+    execution rate that is not known (a bar counted on some of its items) shows as "n/a"."""
     lines = ["| data set | strategy | correct | vs first row | items won / lost | p (paired) "
              "| executed | commit |",
              "|---|---|---:|---:|---:|---:|---:|---|"]
@@ -130,5 +165,5 @@ def markdown_table(bars: list[Bar]) -> str:
             pair = " | " if j == 0 else _paired_cells(base, bar)
             lines.append(f"| {panel} | {bar.label} | {100 * bar.accuracy:.1f}% "
                          f"({bar.right}/{bar.n}) | {delta} | {pair} | "
-                         f"{100 * bar.executed:.1f}% | {bar.commit} |")
+                         f"{_percent(bar.executed)} | {bar.commit} |")
     return "\n".join(lines) + "\n"

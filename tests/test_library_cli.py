@@ -222,7 +222,7 @@ def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
     from optiform.config import load_settings
 
     monkeypatch.setattr(library_jobs, "_setup",
-                        lambda dataset, split, limit: (load_settings(), items[:limit], llm))
+                        lambda dataset, split, limit, *_: (load_settings(), items[:limit], llm))
     monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
     out = run(app, "learn", "--dataset", "toy", "--limit", "2", "--search", "2")
     assert "learned" in out and "new insights: oven-hours-" in out
@@ -346,7 +346,7 @@ def test_learn_from_a_recorded_run(app: typer.Typer, monkeypatch: pytest.MonkeyP
     from optiform.config import load_settings
 
     monkeypatch.setattr(library_jobs, "_setup",
-                        lambda dataset, split, limit: (load_settings(), items, llm))
+                        lambda dataset, split, limit, *_: (load_settings(), items, llm))
     monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
     out = run(app, "--path", str(tmp_path / "lib.sqlite"), "learn", "--dataset", "toy",
               "--from-run", str(_recorded_run(tmp_path)), "--search", "0")
@@ -369,7 +369,7 @@ def test_verify_shows_a_condition_that_is_its_own_problem_as_not_replayed(
             "condition": Condition(applies_when="an oven works 40 hours")})
         store.add(own)
     monkeypatch.setattr(library_jobs, "_setup",
-                        lambda dataset, split, limit: (load_settings(), LEARN_ITEMS, None))
+                        lambda dataset, split, limit, *_: (load_settings(), LEARN_ITEMS, None))
     def no_replay(*args: object) -> object:
         return lambda item, insights: pytest.fail("an insight of its own problem is replayed")
     monkeypatch.setattr(library_jobs, "AgentSolver", no_replay)

@@ -1,0 +1,122 @@
+"""Problems shared across splits and data sets: found, reported, and kept out of learning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from rich.console import Console
+from typer.testing import CliRunner
+
+from optiform.commands.train_items import train_items
+from optiform.errors import EvalError
+from optiform.evals.compare import Bar, held_out_bars, markdown_table, without
+from optiform.evals.formats import Item
+from optiform.evals.overlap import held_out, load_splits, normalize, parse_split, shared
+
+A = "A bakery makes bread and cake. Bread earns $3, cake $5; at most 40 hours. Maximize profit."
+B = "A farmer plants wheat and corn on 100 acres; wheat needs 2 hours an acre. Maximize yield."
+C = "Ship boxes by truck or van; a truck holds 30, a van 10; send at least 200. Minimize trips."
+
+
+def item(id_: str, text: str) -> Item:
+    return Item(id=id_, question=text, answer=1.0)
+
+
+def test_the_same_problem_is_found_whatever_its_case_spacing_and_punctuation() -> None:
+    assert normalize("A  bakery, makes\nBREAD!") == normalize("a bakery makes bread")
+    assert normalize("earns $3.50") == normalize("earns 3.50") != normalize("earns 3.5 0")
+    mine = [item("x:1", A), item("x:2", B)]
+    theirs = [item("y:9", "  " + A.upper().replace(",", " ,")), item("y:8", C)]
+    assert shared(mine, theirs) == {"x:1": "y:9"}
+    assert shared(mine, []) == {}
+
+
+def test_held_out_drops_shared_items_and_names_where_they_are(tmp_path: Path) -> None:
+    from optiform.evals.overlap import Split
+
+    items = [item("t:1", A), item("t:2", B), item("t:3", C)]
+    splits = [Split("t", "train", items), Split("u", "test", [item("u:1", B)]),
+              Split("v", "test", [item("v:1", C), item("v:2", B)])]
+    kept, found = held_out(items, splits, skip="t:train")
+    assert [i.id for i in kept] == ["t:1"]
+    assert found == {"u:test": ["t:2"], "v:test": ["t:2", "t:3"]}
+    with pytest.raises(EvalError, match="does not name a split"):
+        parse_split("nl4opt")
+
+
+@pytest.fixture
+def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two data sets: ``alpha`` (train, test) and ``beta`` (test), beta's test holding two of
+    alpha's train problems."""
+    def write(path: Path, rows: list[tuple[str, str]]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps({"id": i, "question": q, "answer": 1.0}) + "\n"
+                                for i, q in rows))
+
+    root = tmp_path / "bench"
+    write(root / "alpha" / "train.jsonl", [("alpha:1", A), ("alpha:2", B), ("alpha:3", C),
+                                           ("alpha:4", A.replace("40", "50"))])
+    write(root / "alpha" / "test.jsonl", [("alpha:9", "Unrelated: minimize x + y, x >= 1.")])
+    write(root / "beta" / "test.jsonl", [("beta:1", B.lower()), ("beta:2", C)])
+    monkeypatch.setenv("OPTIFORM_BENCHMARKS_DIR", str(root))
+    return root
+
+
+def test_learning_and_tuning_items_leave_out_test_problems(bench: Path) -> None:
+    console = Console(record=True, width=200)
+    items = train_items("alpha", "train", None, bench, keep_test_duplicates=False,
+                        console=console)
+    assert [i.id for i in items] == ["alpha:1", "alpha:4"]
+    note = console.export_text()  # export_text empties the record
+    assert "left out 2 of 4 items" in note and "beta:test 2" in note
+    # the limit counts the items that are left
+    assert [i.id for i in train_items("alpha", "train", 1, bench, keep_test_duplicates=False,
+                                      console=console)] == ["alpha:1"]
+    kept = train_items("alpha", "train", None, bench, keep_test_duplicates=True,
+                       console=Console(record=True))
+    assert len(kept) == 4
+    # (the shared benchmarks, found after the configured folder, are searched as well)
+    assert {"alpha:test", "beta:test"} <= {s.name for s in load_splits(bench, only="test")}
+
+
+def test_eval_overlap_prints_what_each_split_shares(bench: Path) -> None:
+    from optiform.commands import eval as eval_cmd
+
+    app = typer.Typer()
+    eval_cmd.register(app)
+
+    @app.callback()
+    def main() -> None:  # keeps `eval` a subcommand
+        """test app"""
+
+    result = CliRunner().invoke(app, ["eval", "overlap", "--dataset", "beta", "--ids"])
+    assert result.exit_code == 0, result.output
+    assert "alpha:train" in result.output and "beta:1=alpha:2" in result.output
+    assert "beta:2=alpha:3" in result.output
+    bad = CliRunner().invoke(app, ["eval", "overlap", "--dataset", "beta", "--against", "x"])
+    assert bad.exit_code == 2 and "does not name a split" in bad.output
+
+
+def bar(label: str, right: set[int], n: int = 6, panel: str = "p") -> Bar:
+    return Bar(panel=panel, label=label, accuracy=len(right) / n, executed=1.0,
+               right=len(right), n=n, commit="c", source="s",
+               items=frozenset(f"i{k}" for k in range(n)),
+               right_items=frozenset(f"i{k}" for k in right), dataset="toy", split="test")
+
+
+def test_a_comparison_counts_each_bar_without_the_shared_items() -> None:
+    base, other = bar("(a)", {0, 1, 2}), bar("(b)", {0, 3, 4, 5})
+    leave = frozenset({"i3", "i4"})
+    cut = without(other, leave)
+    assert cut is not None and (cut.right, cut.n) == (2, 4)
+    unlisted = Bar(panel="q", label="old", accuracy=0.5, executed=1.0, right=1, n=2,
+                   commit="c", source="s", dataset="toy", split="test")
+    assert without(unlisted, leave) is None
+    rows = held_out_bars([base, other, unlisted], {("toy", "test"): leave})
+    assert [(b.label, b.right, b.n) for b in rows] == [("(a)", 3, 4), ("(b)", 2, 4)]
+    table = markdown_table(rows)
+    assert "| p | (b) | 50.0% (2/4) | -25.0 | +1 / -2 of 4 |" in table
+    assert table.rstrip().endswith("| n/a | c |")
