@@ -250,12 +250,20 @@ def register(app: typer.Typer) -> None:
         typer.echo(markdown_table(bars), nl=False)
         if held_out_from:
             try:
-                leave_out = _shared_items(bars, held_out_from)
+                leave_out, notes = _shared_items(bars, held_out_from)
             except OptiformError as err:
                 raise fail(err) from err
             typer.echo(f"\nHeld out from {', '.join(held_out_from)} (each bar without the "
                        "items those splits hold word for word):\n")
-            typer.echo(markdown_table(held_out_bars(bars, leave_out)), nl=False)
+            kept = held_out_bars(bars, leave_out)
+            typer.echo(markdown_table(kept), nl=False)
+            for bar in bars:
+                if bar not in kept and not any(k.source == bar.source and k.label == bar.label
+                                               and k.panel == bar.panel for k in kept):
+                    notes.append(f"{bar.panel}, {bar.label}: not counted (its report lists no "
+                                 "items, or its panel's first bar does not, or none is left)")
+            for note in dict.fromkeys(notes):
+                typer.echo(f"note: {note}")
         typer.echo(f"wrote {target_path}")
 
     @eval_app.command("recheck")
@@ -327,14 +335,15 @@ def register(app: typer.Typer) -> None:
 
         try:
             configured = load_settings().benchmarks_dir
-            items = load_dataset(dataset, split, configured=configured).items
-            own = f"{dataset}:{split}"
+            data = load_dataset(dataset, split, configured=configured)
+            items, own = data.items, f"{data.name}:{split}"
             table = Table(title=f"{own} ({len(items)} items): problems also in")
             for column in ("split", "items", "shared", "share of this split"):
                 table.add_column(column)
             listed: list[str] = []
-            for other in load_splits(configured, names=against or ()):
-                if other.name == own:
+            problems: list[str] = []
+            for other in load_splits(configured, names=against or (), problems=problems):
+                if other.path == data.path.resolve():
                     continue
                 common = shared(items, other.items)
                 table.add_row(other.name, str(len(other.items)), str(len(common)),
@@ -346,6 +355,8 @@ def register(app: typer.Typer) -> None:
             console.print(table)
             for line in listed:
                 console.print(line, highlight=False)
+            for problem in problems:
+                console.print(f"not compared: {problem}", highlight=False)
         except OptiformError as err:
             raise fail(err) from err
 
@@ -377,8 +388,10 @@ def register(app: typer.Typer) -> None:
             raise fail(err) from err
 
 
-def _shared_items(bars: list[Any], splits: list[str]) -> dict[tuple[str, str], frozenset[str]]:
-    """For each data set and split of the bars, the ids of its items that ``splits`` hold."""
+def _shared_items(bars: list[Any], splits: list[str]
+                  ) -> tuple[dict[tuple[str, str], frozenset[str]], list[str]]:
+    """For each data set and split of the bars, the ids of its items that ``splits`` hold
+    (a bar's own split is not compared with itself); and notes on what could not be."""
     from optiform.config import load_settings
     from optiform.evals.datasets import load_dataset
     from optiform.evals.overlap import load_splits, shared
@@ -386,7 +399,16 @@ def _shared_items(bars: list[Any], splits: list[str]) -> dict[tuple[str, str], f
     configured = load_settings().benchmarks_dir
     others = load_splits(configured, names=splits)
     out: dict[tuple[str, str], frozenset[str]] = {}
-    for key in {(b.dataset, b.split) for b in bars}:
-        items = load_dataset(key[0], key[1], configured=configured).items
-        out[key] = frozenset(i for other in others for i in shared(items, other.items))
-    return out
+    notes: list[str] = []
+    for key in sorted({(b.dataset, b.split) for b in bars}):
+        try:
+            data = load_dataset(key[0], key[1], configured=configured)
+        except OptiformError as err:
+            notes.append(f"{key[0]}:{key[1]} cannot be read by name ({err.message}); its "
+                         "bars are counted on all their items")
+            out[key] = frozenset()
+            continue
+        own = data.path.resolve()
+        out[key] = frozenset(i for other in others if other.path != own
+                             for i in shared(data.items, other.items))
+    return out, notes

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from optiform.commands.train_items import keep_option, train_items
+from optiform.commands.train_items import LIMIT_HELP, keep_option, train_items
 from optiform.errors import OptiformError
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
     def learn_cmd(ctx: typer.Context,
                   dataset: str = typer.Option(..., "--dataset", help="Data set name or path."),
                   split: str = typer.Option("train", help="Split to learn from."),
-                  limit: int | None = typer.Option(None, help="First N items only."),
+                  limit: int | None = typer.Option(None, help=LIMIT_HELP),
                   keep_test_duplicates: bool = keep_option(),
                   run: str | None = typer.Option(None, help="Progress key (DATASET:SPLIT)."),
                   attempts: int = typer.Option(2, help="Proposals tried per failed item."),
@@ -207,7 +207,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
     def evolve_cmd(ctx: typer.Context,
                    dataset: str = typer.Option(..., "--dataset", help="Items to replay."),
                    split: str = typer.Option("train", help="Split of the data set."),
-                   limit: int | None = typer.Option(None, help="First N items only."),
+                   limit: int | None = typer.Option(None, help=LIMIT_HELP),
                    keep_test_duplicates: bool = keep_option(),
                    min_count: int = typer.Option(1, help="Misled or missed at least this often."),
                    max_items: int = typer.Option(5, help="Replayed items per kind and insight."),
@@ -255,7 +255,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
     def verify_cmd(ctx: typer.Context,
                    dataset: str = typer.Option(..., "--dataset", help="Items to replay."),
                    split: str = typer.Option("train", help="Split of the data set."),
-                   limit: int | None = typer.Option(None, help="First N items only."),
+                   limit: int | None = typer.Option(None, help=LIMIT_HELP),
                    keep_test_duplicates: bool = keep_option(),
                    ids: list[str] | None = typer.Option(
                        None, "--id", help="Insight to verify (repeatable; default: the "

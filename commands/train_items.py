@@ -16,6 +16,9 @@ KEEP_OPTION_HELP = ("Keep items that are test items of another data set, word fo
                     "(left out by default: learning on them is learning on a test split).")
 
 
+LIMIT_HELP = "First N items only (of those left after test duplicates are left out)."
+
+
 def keep_option() -> Any:
     return typer.Option(False, "--keep-test-duplicates", help=KEEP_OPTION_HELP)
 
@@ -24,13 +27,23 @@ def train_items(dataset: str, split: str, limit: int | None, configured: Path | 
                 keep_test_duplicates: bool, console: Any) -> list[Item]:
     """The first ``limit`` items of the split that are not test items elsewhere (all of them
     with ``keep_test_duplicates``); a note names what was left out."""
+    from optiform.errors import EvalError
     from optiform.evals.datasets import load_dataset, window
     from optiform.evals.overlap import describe, held_out, load_splits
 
-    items = load_dataset(dataset, split, configured=configured).items
+    data = load_dataset(dataset, split, configured=configured)
+    items = data.items
     if not keep_test_duplicates:
-        kept, found = held_out(items, load_splits(configured, only="test"),
-                               skip=f"{dataset}:{split}")
+        problems: list[str] = []
+        kept, found = held_out(items, load_splits(configured, only="test", problems=problems),
+                               own=data.path)
+        for problem in problems:
+            console.print(f"[yellow]warning:[/] could not compare with the test split "
+                          f"{problem}; its problems are not left out")
+        if not kept:
+            raise EvalError(f"all {len(items)} items of {dataset}:{split} are test items of "
+                            f"other data sets ({describe(found)})",
+                            hint="use another split, or pass --keep-test-duplicates")
         if found:
             console.print(f"[yellow]note:[/] left out {len(items) - len(kept)} of {len(items)} "
                           f"items that are test items word for word ({describe(found)}); "

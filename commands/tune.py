@@ -62,8 +62,12 @@ def open_run(out: Path, config: dict[str, Any]) -> list[Scored]:
     if before != config:
         changed = sorted(k for k in config.keys() | before.keys()
                          if config.get(k) != before.get(k))
+        hint = "use the same options to resume it, or a new --out folder"
+        if "items" in changed:
+            hint = ("the items differ: test duplicates are left out since 2026-12-06 "
+                    "(--keep-test-duplicates keeps them), or the data set changed; " + hint)
         raise InputError(f"{out} holds a tune run with other settings ({', '.join(changed)})",
-                         hint="use the same options to resume it, or a new --out folder")
+                         hint=hint)
     trajectory = []
     path = out / TRAJECTORY_FILE
     text = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -209,8 +213,9 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
                          hint="`optiform eval list` shows the data sets")
     if len(items) < limit:
         many = f"{len(items)} item" + ("s" if len(items) != 1 else "")
-        console.print(f"[yellow]note:[/] the {split!r} split has only {many}; each text is "
-                      "scored on all of them")
+        verb = "is" if len(items) == 1 else "are"
+        console.print(f"[yellow]note:[/] only {many} of the {split!r} split {verb} used; "
+                      "each text is scored on all of them")
     first = guidance_text(settings) if start is None else start.strip()
     if len(first) > GUIDANCE_MAX_CHARS:
         raise InputError(f"the starting guidance holds {len(first)} characters; at most "

@@ -128,9 +128,13 @@ def _paired_cells(base: Bar, bar: Bar) -> str:
 def without(bar: Bar, leave_out: frozenset[str]) -> Bar | None:
     """``bar`` counted on its items less ``leave_out`` (for instance those that a train split
     holds too); None for a report that does not list its items, or when none is left."""
+    if not leave_out:
+        return bar
     if bar.items is None or bar.right_items is None:
         return None
     items = bar.items - leave_out
+    if items == bar.items:
+        return bar
     if not items:
         return None
     right = bar.right_items & items

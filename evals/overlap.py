@@ -24,11 +24,11 @@ from optiform.errors import EvalError
 if TYPE_CHECKING:
     from optiform.evals.formats import Item
 
-_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[<>=+\-*/%≤≥]")
 
 
 def normalize(text: str) -> str:
-    """The words and numbers of ``text``, lower case, one space apart."""
+    """The words, numbers and operators of ``text``, lower case, one space apart."""
     return " ".join(_WORD.findall(text.lower()))
 
 
@@ -52,6 +52,7 @@ class Split:
     dataset: str
     split: str
     items: list[Item]
+    path: Path | None = None  # the file it was read from
 
     @property
     def name(self) -> str:
@@ -68,27 +69,40 @@ def parse_split(spec: str) -> tuple[str, str]:
 
 
 def load_splits(configured: Path | None = None, *, only: str | None = None,
-                names: Iterable[str] = ()) -> list[Split]:
-    """Splits of the known data sets: those ``names`` gives (``DATASET:SPLIT``), or every
-    split called ``only``, or all of them."""
+                names: Iterable[str] = (), problems: list[str] | None = None) -> list[Split]:
+    """Splits of the known data sets: those ``names`` gives (``DATASET:SPLIT``; an EvalError
+    for one that cannot be read), or every split called ``only``, or all of them; a found
+    split that cannot be read is then left out and named in ``problems``."""
     from optiform.evals.datasets import known_datasets, load_dataset
 
     wanted = [parse_split(n) for n in names]
-    known = known_datasets(configured)
-    if not wanted:
+    named = bool(wanted)
+    if not named:
+        known = known_datasets(configured)
         wanted = [(d, s) for d, splits in known.items() for s in splits
                   if only is None or s == only]
-    return [Split(d, s, load_dataset(d, s, configured=configured).items) for d, s in wanted]
+    out: list[Split] = []
+    for d, s in wanted:
+        try:
+            data = load_dataset(d, s, configured=configured)
+        except EvalError as exc:
+            if named:
+                raise
+            if problems is not None:
+                problems.append(f"{d}:{s} ({exc.message})")
+            continue
+        out.append(Split(d, s, data.items, data.path.resolve()))
+    return out
 
 
 def held_out(items: list[Item], splits: Iterable[Split],
-             skip: str | None = None) -> tuple[list[Item], dict[str, list[str]]]:
-    """``items`` less those that are items of ``splits`` (a split named ``skip``, the items'
-    own, is not compared), and for each split the ids it shares with ``items``."""
+             own: Path | None = None) -> tuple[list[Item], dict[str, list[str]]]:
+    """``items`` less those that are items of ``splits`` (the split read from ``own``, the
+    items' own file, is not compared), and for each split the ids it shares with ``items``."""
     found: dict[str, list[str]] = {}
     dropped: set[str] = set()
     for split in splits:
-        if split.name == skip:
+        if own is not None and split.path == own.resolve():
             continue
         common = shared(items, split.items)
         if common:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from optiform.commands.train_items import train_items
 from optiform.errors import EvalError
+from optiform.evals import datasets
 from optiform.evals.compare import Bar, held_out_bars, markdown_table, without
 from optiform.evals.formats import Item
 from optiform.evals.overlap import held_out, load_splits, normalize, parse_split, shared
@@ -38,9 +39,10 @@ def test_held_out_drops_shared_items_and_names_where_they_are(tmp_path: Path) ->
     from optiform.evals.overlap import Split
 
     items = [item("t:1", A), item("t:2", B), item("t:3", C)]
-    splits = [Split("t", "train", items), Split("u", "test", [item("u:1", B)]),
-              Split("v", "test", [item("v:1", C), item("v:2", B)])]
-    kept, found = held_out(items, splits, skip="t:train")
+    splits = [Split("t", "train", items, tmp_path / "t.jsonl"),
+              Split("u", "test", [item("u:1", B)], tmp_path / "u.jsonl"),
+              Split("v", "test", [item("v:1", C), item("v:2", B)], tmp_path / "v.jsonl")]
+    kept, found = held_out(items, splits, own=tmp_path / "t.jsonl")
     assert [i.id for i in kept] == ["t:1"]
     assert found == {"u:test": ["t:2"], "v:test": ["t:2", "t:3"]}
     with pytest.raises(EvalError, match="does not name a split"):
@@ -62,6 +64,7 @@ def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     write(root / "alpha" / "test.jsonl", [("alpha:9", "Unrelated: minimize x + y, x >= 1.")])
     write(root / "beta" / "test.jsonl", [("beta:1", B.lower()), ("beta:2", C)])
     monkeypatch.setenv("OPTIFORM_BENCHMARKS_DIR", str(root))
+    monkeypatch.setattr(datasets, "benchmark_roots", lambda configured=None: [root])
     return root
 
 
@@ -78,8 +81,31 @@ def test_learning_and_tuning_items_leave_out_test_problems(bench: Path) -> None:
     kept = train_items("alpha", "train", None, bench, keep_test_duplicates=True,
                        console=Console(record=True))
     assert len(kept) == 4
-    # (the shared benchmarks, found after the configured folder, are searched as well)
-    assert {"alpha:test", "beta:test"} <= {s.name for s in load_splits(bench, only="test")}
+    assert {s.name for s in load_splits(bench, only="test")} == {"alpha:test", "beta:test"}
+
+
+def test_a_split_given_by_path_is_not_compared_with_itself(bench: Path) -> None:
+    console = Console(record=True, width=200)
+    path = str(bench / "beta" / "test.jsonl")
+    items = train_items(path, "test", None, bench, keep_test_duplicates=False, console=console)
+    assert [i.id for i in items] == ["beta:1", "beta:2"]  # beta's test is not left out of itself
+
+
+def test_nothing_left_and_an_unreadable_test_split_are_said(bench: Path) -> None:
+    only = bench / "gamma" / "train.jsonl"
+    only.parent.mkdir()
+    only.write_text(json.dumps({"id": "g:1", "question": C, "answer": 1.0}) + "\n")
+    with pytest.raises(EvalError, match="all 1 items of gamma:train are test items") as err:
+        train_items("gamma", "train", None, bench, keep_test_duplicates=False,
+                    console=Console(record=True))
+    assert "--keep-test-duplicates" in (err.value.hint or "")
+    (bench / "junk").mkdir()
+    (bench / "junk" / "test.jsonl").write_text('{"what": 1}\n')
+    console = Console(record=True, width=200)
+    items = train_items("alpha", "train", None, bench, keep_test_duplicates=False,
+                        console=console)
+    assert [i.id for i in items] == ["alpha:1", "alpha:4"]
+    assert "could not compare with the test split junk:test" in console.export_text()
 
 
 def test_eval_overlap_prints_what_each_split_shares(bench: Path) -> None:
@@ -96,6 +122,9 @@ def test_eval_overlap_prints_what_each_split_shares(bench: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "alpha:train" in result.output and "beta:1=alpha:2" in result.output
     assert "beta:2=alpha:3" in result.output
+    by_path = CliRunner().invoke(app, ["eval", "overlap", "--dataset",
+                                       str(bench / "beta" / "test.jsonl")])
+    assert by_path.exit_code == 0 and "beta:test" not in by_path.output.split("problems")[1]
     bad = CliRunner().invoke(app, ["eval", "overlap", "--dataset", "beta", "--against", "x"])
     assert bad.exit_code == 2 and "does not name a split" in bad.output
 
@@ -115,6 +144,8 @@ def test_a_comparison_counts_each_bar_without_the_shared_items() -> None:
     unlisted = Bar(panel="q", label="old", accuracy=0.5, executed=1.0, right=1, n=2,
                    commit="c", source="s", dataset="toy", split="test")
     assert without(unlisted, leave) is None
+    assert without(unlisted, frozenset()) is unlisted  # nothing to leave out
+    assert without(base, frozenset({"i9"})) is base  # nothing of it left out: its figures stand
     rows = held_out_bars([base, other, unlisted], {("toy", "test"): leave})
     assert [(b.label, b.right, b.n) for b in rows] == [("(a)", 3, 4), ("(b)", 2, 4)]
     table = markdown_table(rows)

@@ -379,3 +379,25 @@ def test_verify_shows_a_condition_that_is_its_own_problem_as_not_replayed(
     row = next(line for line in out.splitlines() if line.startswith("│ oven-40"))
     assert [c.strip() for c in row.strip("│").split("│")] == ["oven-40", "-", "-", "0", "0",
                                                              "disabled"]
+
+
+@pytest.mark.parametrize("command", ["learn", "evolve", "verify"])
+def test_jobs_leave_test_duplicates_out_unless_told(app: typer.Typer, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    command: str) -> None:
+    seen: list[bool] = []
+
+    def items(dataset: str, split: str, limit: int | None, configured: object, *,
+              keep_test_duplicates: bool, console: object) -> list:
+        seen.append(keep_test_duplicates)
+        from optiform.errors import EvalError
+
+        raise EvalError("stop here")
+
+    monkeypatch.setattr(library_jobs, "train_items", items)
+    lib = str(tmp_path / "lib.sqlite")
+    for extra in ([], ["--keep-test-duplicates"]):
+        result = runner.invoke(app, ["library", "--path", lib, command, "--dataset", "toy",
+                                     *extra])
+        assert result.exit_code == 2 and "stop here" in result.output
+    assert seen == [False, True]

@@ -280,7 +280,7 @@ def test_tune_guards_its_scores(tune_app: Any, monkeypatch: pytest.MonkeyPatch,
     none_better = run_tune(app, monkeypatch, vague, "--dataset", str(data), "--out", str(out),
                            "--steps", "1", "--per-step", "1", "--limit", "5")
     assert none_better.exit_code == 0, none_better.output
-    assert "has only 1 item;" in none_better.output
+    assert "only 1 item of the 'train' split is used;" in none_better.output
     assert "no text scored better than the start (0/1 right" in none_better.output
     # another agent would score texts differently: its scores cannot join this run's
     monkeypatch.setenv("OPTIFORM_MAX_REPAIRS", "2")
@@ -335,3 +335,16 @@ def test_an_optimizer_reply_cut_off_is_noted_as_such(
                       str(tmp_path / "run"), "--steps", "1", "--per-step", "1")
     assert result.exit_code == 0, result.output
     assert "cut off at the token limit" in result.output
+
+
+def test_a_resume_over_other_items_names_the_test_duplicates(tmp_path: Path) -> None:
+    from optiform.commands.tune import open_run
+
+    open_run(tmp_path / "run", {"dataset": "nl4opt", "items": ["a", "b"]})
+    with pytest.raises(InputError) as err:
+        open_run(tmp_path / "run", {"dataset": "nl4opt", "items": ["a"]})
+    assert "(items)" in err.value.message
+    assert "--keep-test-duplicates" in (err.value.hint or "")
+    with pytest.raises(InputError) as other:
+        open_run(tmp_path / "run", {"dataset": "nlp4lp", "items": ["a", "b"]})
+    assert "--keep-test-duplicates" not in (other.value.hint or "")
