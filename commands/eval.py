@@ -255,14 +255,11 @@ def register(app: typer.Typer) -> None:
                 raise fail(err) from err
             typer.echo(f"\nHeld out from {', '.join(held_out_from)} (each bar without the "
                        "items those splits hold word for word):\n")
-            kept = held_out_bars(bars, leave_out)
+            kept, dropped = held_out_bars(bars, leave_out)
             typer.echo(markdown_table(kept), nl=False)
-            for bar in bars:
-                if bar not in kept and not any(k.source == bar.source and k.label == bar.label
-                                               and k.panel == bar.panel for k in kept):
-                    notes.append(f"{bar.panel}, {bar.label}: not counted (its report lists no "
-                                 "items, or its panel's first bar does not, or none is left)")
-            for note in dict.fromkeys(notes):
+            notes += [f"{bar.panel}, {bar.label}: not counted (its report lists no items, or "
+                      "its panel's first bar does not, or none is left)" for bar in dropped]
+            for note in notes:
                 typer.echo(f"note: {note}")
         typer.echo(f"wrote {target_path}")
 

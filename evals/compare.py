@@ -143,15 +143,20 @@ def without(bar: Bar, leave_out: frozenset[str]) -> Bar | None:
 
 
 def held_out_bars(bars: list[Bar], leave_out: dict[tuple[str, str], frozenset[str]]
-                  ) -> list[Bar]:
-    """Every bar counted without the items ``leave_out`` names for its data set and split;
-    a panel whose first bar cannot be counted so (its report lists no items) is left out."""
-    out: list[Bar] = []
+                  ) -> tuple[list[Bar], list[Bar]]:
+    """Every bar counted without the items ``leave_out`` names for its data set and split,
+    and the bars that cannot be counted so (their report lists no items, none is left, or
+    their panel's first bar is such a one: the others would have nothing to be paired with)."""
+    kept: list[Bar] = []
+    dropped: list[Bar] = []
     for group in panels(bars).values():
         counted = [without(b, leave_out.get((b.dataset, b.split), frozenset())) for b in group]
-        if counted[0] is not None:
-            out += [b for b in counted if b is not None]
-    return out
+        for bar, cut in zip(group, counted, strict=True):
+            if cut is None or counted[0] is None:
+                dropped.append(bar)
+            else:
+                kept.append(cut)
+    return kept, dropped
 
 
 def markdown_table(bars: list[Bar]) -> str:

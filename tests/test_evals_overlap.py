@@ -146,7 +146,8 @@ def test_a_comparison_counts_each_bar_without_the_shared_items() -> None:
     assert without(unlisted, leave) is None
     assert without(unlisted, frozenset()) is unlisted  # nothing to leave out
     assert without(base, frozenset({"i9"})) is base  # nothing of it left out: its figures stand
-    rows = held_out_bars([base, other, unlisted], {("toy", "test"): leave})
+    rows, dropped = held_out_bars([base, other, unlisted], {("toy", "test"): leave})
+    assert dropped == [unlisted]
     assert [(b.label, b.right, b.n) for b in rows] == [("(a)", 3, 4), ("(b)", 2, 4)]
     table = markdown_table(rows)
     assert "| p | (b) | 50.0% (2/4) | -25.0 | +1 / -2 of 4 |" in table
