@@ -14,8 +14,6 @@ if TYPE_CHECKING:
 
 KEEP_OPTION_HELP = ("Keep items that are test items of another data set, word for word "
                     "(left out by default: learning on them is learning on a test split).")
-
-
 LIMIT_HELP = "First N items only (of those left after test duplicates are left out)."
 
 

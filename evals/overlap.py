@@ -4,8 +4,9 @@ The public benchmarks are not disjoint: NLP4LP's train split holds 38 of NL4Opt'
 problems verbatim, and OptiBench's test split holds 117 of NL4Opt's 149 train problems (both
 measured 2026-12-06 on ../shared/benchmarks). Learning or tuning on such a train item is
 learning on a test item, and a test item that is also a train item is not held out. Two texts
-are the same problem when they are equal after case, spacing and punctuation are dropped
-(:func:`normalize`); no near-duplicate search, so a reworded problem is not caught.
+are the same problem when they are equal after case, spacing and punctuation (but not
+comparison and arithmetic signs) are dropped (:func:`normalize`); there is no near-duplicate
+search, so a reworded problem is not caught.
 
 Pure logic (:func:`normalize`, :func:`shared`, :func:`held_out`) apart from the loading of the
 known data sets (:func:`load_splits`).
