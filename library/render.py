@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Group
 from rich.markup import escape
 from rich.panel import Panel
@@ -24,9 +25,12 @@ def _counts(ins: Insight) -> str:
             f"[dim]~{k.irrelevant}[/]")
 
 
+COUNTS_LEGEND = ("[green]+helped[/] [red]-misled[/] [yellow]?missed[/] [dim]~irrelevant[/]")
+
+
 def taxonomy_tree(insights: list[Insight], title: str = "library") -> Tree:
-    """domain -> category -> label (id, status, counts)."""
-    root = Tree(f"[bold]{escape(title)}[/] ({len(insights)} insights)")
+    """domain -> category -> label (its id where that differs, version, status, counts)."""
+    root = Tree(f"[bold]{escape(title)}[/] ({len(insights)} insights; counts: {COUNTS_LEGEND})")
     grouped: dict[str, dict[str, list[Insight]]] = defaultdict(lambda: defaultdict(list))
     for ins in insights:
         grouped[ins.taxonomy.domain][ins.taxonomy.category].append(ins)
@@ -36,8 +40,10 @@ def taxonomy_tree(insights: list[Insight], title: str = "library") -> Tree:
             c_node = d_node.add(f"[magenta]{escape(category)}[/]")
             for ins in sorted(grouped[domain][category], key=lambda i: i.taxonomy.label):
                 off = " [red](disabled)[/]" if not ins.active else ""
-                c_node.add(f"{escape(ins.taxonomy.label)} [dim]{escape(ins.id)} v{ins.version}"
-                           f"[/]{off}  {_counts(ins)}")
+                label = ins.taxonomy.label
+                ident = f"id {ins.id}, " if ins.id != label else ""
+                c_node.add(f"{escape(label)} [dim]({escape(ident)}v{ins.version})[/]{off}  "
+                           f"{_counts(ins)}")
     return root
 
 
@@ -56,23 +62,25 @@ def insights_table(insights: list[Insight]) -> Table:
 
 def stats_table(insights: list[Insight]) -> Table:
     """Counts by category, with a total row."""
-    table = Table(title="library statistics")
-    table.add_column("category")
-    for col in ("active", "disabled", "helped", "misled", "missed", "irrelevant"):
+    table = Table(title="library statistics", box=box.SIMPLE_HEAD,
+                  caption=f"counts: {COUNTS_LEGEND}")
+    table.add_column("domain", no_wrap=True)
+    table.add_column("category", no_wrap=True)
+    for col in ("active", "disabled", "+", "-", "?", "~"):
         table.add_column(col, justify="right")
-    rows: dict[str, list[int]] = defaultdict(lambda: [0] * 6)
+    rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 6)
     for ins in insights:
-        r = rows[f"{ins.taxonomy.domain}/{ins.taxonomy.category}"]
+        r = rows[(ins.taxonomy.domain, ins.taxonomy.category)]
         r[0 if ins.active else 1] += 1
         k = ins.counts
         for n, v in enumerate((k.helped, k.misled, k.missed, k.irrelevant), start=2):
             r[n] += v
     total = [0] * 6
-    for name in sorted(rows):
-        table.add_row(name, *map(str, rows[name]))
-        total = [a + b for a, b in zip(total, rows[name], strict=True)]
+    for key in sorted(rows):
+        table.add_row(*map(escape, key), *map(str, rows[key]))
+        total = [a + b for a, b in zip(total, rows[key], strict=True)]
     table.add_section()
-    table.add_row("[bold]total[/]", *(f"[bold]{v}[/]" for v in total))
+    table.add_row("[bold]total[/]", "", *(f"[bold]{v}[/]" for v in total))
     return table
 
 

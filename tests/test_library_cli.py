@@ -42,8 +42,12 @@ def run(app: typer.Typer, *args: str) -> str:
 
 def test_list_tree_and_table(app: typer.Typer) -> None:
     out = run(app, "list")
-    assert f"library ({len(seed_insights())} insights)" in out
+    assert f"library ({len(seed_insights())} insights; counts: +helped -misled ?missed " \
+           "~irrelevant)" in out
     assert "linearization" in out and "minimize-the-maximum" in out
+    # the id is given where it is not the label, for `show` and `edit`
+    assert "at-least-at-most-direction (id at-least-at-most, v1)" in out
+    assert "minimum-nutrient (v1)" in out and "(id minimum-nutrient" not in out
     table = run(app, "list", "--table", "--category", "objective")
     assert "objective-sense" in table and "min-max" not in table
 
@@ -187,8 +191,14 @@ def test_export_import_round_trip(app: typer.Typer, tmp_path: Path) -> None:
 
 
 def test_stats(app: typer.Typer) -> None:
+    run(app, "disable", "min-max")
     out = run(app, "stats")
-    assert "total" in out and str(len(seed_insights())) in out
+    rows = {tuple(line.split()[:2]): line.split()[2:] for line in out.splitlines()
+            if len(line.split()) == 8}
+    assert rows[("general", "linearization")][:2] == ["5", "1"]
+    total = next(line.split() for line in out.splitlines() if line.split()[:1] == ["total"])
+    assert total == ["total", str(len(seed_insights()) - 1), "1", "0", "0", "0", "0"]
+    assert "counts: +helped -misled ?missed ~irrelevant" in out
 
 
 LEARN_ITEMS = [SimpleNamespace(id="ok", question="A farmer plants wheat on land.", answer=1.0),
