@@ -15,6 +15,7 @@ from typing import Any
 from optiform.errors import EvalError
 from optiform.evals.provenance import library_text
 from optiform.evals.scoring import PRIMARY, TOLERANCES
+from optiform.evals.stats import paired
 from optiform.evals.store import ResultStore
 from optiform.evals.strategy import whole
 
@@ -71,6 +72,53 @@ def differences(by_label: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any
     return out
 
 
+def source_of(item_id: str) -> str:
+    """The data set an item id names (``"nl4opt:F017"`` -> ``"nl4opt"``; ``""`` for none)."""
+    name, sep, _ = item_id.partition(":")
+    return name if sep else ""
+
+
+def paired_rows(stats: dict[str, dict[str, Any]],
+                only: set[str] | None = None) -> list[dict[str, Any]]:
+    """Each strategy after the first against the first, on the items both ran (within
+    ``only`` when given): won, lost and the sign test's p."""
+    labels = list(stats)
+    if len(labels) < 2:
+        return []
+    base = stats[labels[0]]
+
+    def sets(s: dict[str, Any]) -> tuple[set[str], set[str]]:
+        items, right = set(s["items"]), set(s["right_items"])
+        return (items & only, right & only) if only is not None else (items, right)
+
+    rows = []
+    for label in labels[1:]:
+        result = paired(*sets(base), *sets(stats[label]))
+        rows.append({"strategy": label, "base": labels[0], "shared": result.shared,
+                     "wins": result.wins, "losses": result.losses, "p": result.p})
+    return rows
+
+
+def by_source(stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per data set the item ids name, when a run mixes several (a JSONL of items drawn from
+    more than one data set): each strategy's right/ran there, and the paired rows."""
+    ids = {i for s in stats.values() for i in s["items"]}
+    sources = sorted({source_of(i) for i in ids})
+    if len(sources) < 2:
+        return []
+    out = []
+    for source in sources:
+        mine = {i for i in ids if source_of(i) == source}
+        out.append({
+            "source": source or "(no prefix)",
+            "strategies": {label: {"n": len(mine & set(s["items"])),
+                                   "right": len(mine & set(s["right_items"]))}
+                           for label, s in stats.items()},
+            "paired": paired_rows(stats, only=mine),
+        })
+    return out
+
+
 def summarize(records: list[dict[str, Any]], runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Everything report.md shows, as data: per data set and split, per strategy."""
     groups: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
@@ -80,11 +128,14 @@ def summarize(records: list[dict[str, Any]], runs: list[dict[str, Any]]) -> dict
         groups[(str(r.get("dataset")), str(r.get("split")))][str(r.get("strategy"))].append(r)
     out_groups = []
     for (dataset, split), by_label in sorted(groups.items()):
+        stats = {label: strategy_stats(rs) for label, rs in by_label.items()}
         out_groups.append({
             "dataset": dataset,
             "split": split,
-            "strategies": {label: strategy_stats(rs) for label, rs in by_label.items()},
+            "strategies": stats,
             "differences": differences(by_label),
+            "paired": paired_rows(stats),
+            "sources": by_source(stats),
         })
     return {
         "tolerances": [t.name for t in TOLERANCES],
@@ -135,6 +186,33 @@ def command_line(config: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def _paired_cells(row: dict[str, Any]) -> str:
+    return f"{row['shared']} | {row['wins']} | {row['losses']} | {row['p']:.2f}"
+
+
+def _paired_markdown(group: dict[str, Any]) -> list[str]:
+    """The paired table against the first strategy, and the per-source table of a mixed run."""
+    rows = group.get("paired") or []
+    if not rows:
+        return []
+    lines = ["", f"Paired against `{rows[0]['base']}` (won: right here and wrong there; "
+                 "p: two-sided sign test on the items that differ):", "",
+             "| strategy | items both ran | won | lost | p |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {r['strategy']} | {_paired_cells(r)} |" for r in rows]
+    sources = group.get("sources") or []
+    if sources:
+        labels = list(group["strategies"])
+        lines += ["", "By the data set each item id names:", "",
+                  "| data set | " + " | ".join(labels) + " | won / lost against the first |",
+                  "|---|" + "---:|" * len(labels) + "---|"]
+        for src in sources:
+            cells = [f"{c['right']}/{c['n']}" for c in src["strategies"].values()]
+            pairs = ", ".join(f"{r['wins']} / {r['losses']} (p {r['p']:.2f})"
+                              for r in src["paired"])
+            lines.append(f"| {src['source']} | " + " | ".join(cells) + f" | {pairs} |")
+    return lines
+
+
 def render_markdown(summary: dict[str, Any], plots: list[str] | None = None) -> str:
     tols = summary["tolerances"]
     lines = ["# Evaluation report", ""]
@@ -177,6 +255,7 @@ def render_markdown(summary: dict[str, Any], plots: list[str] | None = None) -> 
         for label, s in group["strategies"].items():
             lines.append(f"| {label} | "
                          + " | ".join(str(s["status"].get(k, 0)) for k in statuses) + " |")
+        lines += _paired_markdown(group)
         diffs = group["differences"]
         labels = list(group["strategies"])
         if len(labels) > 1:

@@ -93,6 +93,47 @@ def test_markdown_tables():
     assert "![accuracy](accuracy.png)" in md
 
 
+def test_paired_rows_against_the_first_strategy():
+    (group,) = summarize(RECORDS, [])["groups"]
+    # agent is right on toy:2 and toy:4 where standard is wrong, and wrong on none it has right
+    assert group["paired"] == [{"strategy": "agent", "base": "standard", "shared": 4,
+                                "wins": 2, "losses": 0, "p": 0.5}]
+    assert group["sources"] == []  # every id names the same data set
+    md = render_markdown(summarize(RECORDS, []))
+    assert "Paired against `standard`" in md and "| agent | 4 | 2 | 0 | 0.50 |" in md
+    assert "By the data set each item id names" not in md
+
+
+def test_a_run_over_items_of_two_data_sets_is_also_counted_per_data_set():
+    mixed = [
+        *RECORDS,
+        rec("other:1", "standard", "optimal", 3.0, 3.0),
+        rec("other:1", "agent", "optimal", 4.0, 3.0),
+        rec("other:2", "standard", "optimal", 1.0, 1.0),  # agent has not run other:2 yet
+    ]
+    (group,) = summarize(mixed, [])["groups"]
+    assert group["paired"][0] | {"p": None} == {"strategy": "agent", "base": "standard",
+                                                "shared": 5, "wins": 2, "losses": 1,
+                                                "p": None}
+    other, toy = group["sources"]
+    assert other["source"] == "other" and toy["source"] == "toy"
+    assert other["strategies"] == {"standard": {"n": 2, "right": 2},
+                                   "agent": {"n": 1, "right": 0}}
+    assert (other["paired"][0]["wins"], other["paired"][0]["losses"]) == (0, 1)
+    assert other["paired"][0]["shared"] == 1
+    assert toy["strategies"]["agent"] == {"n": 4, "right": 3}
+    md = render_markdown(summarize(mixed, []))
+    assert "| data set | standard | agent | won / lost against the first |" in md
+    assert "| other | 2/2 | 0/1 | 0 / 1 (p 1.00) |" in md
+    assert "| toy | 1/4 | 3/4 | 2 / 0 (p 0.50) |" in md
+
+
+def test_one_strategy_has_no_paired_table():
+    (group,) = summarize([r for r in RECORDS if r["strategy"] == "agent"], [])["groups"]
+    assert group["paired"] == [] and group["sources"] == []
+    assert "Paired against" not in render_markdown(summarize(RECORDS[4:], []))
+
+
 def test_command_line_reproduces_the_run():
     assert command_line(RUN_INFO["config"]) == (
         "optiform eval run --dataset toy --limit 4 --strategy standard --strategy agent "
