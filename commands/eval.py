@@ -155,6 +155,11 @@ def register(app: typer.Typer) -> None:
         model: str | None = typer.Option(None, help="Model name for a remote endpoint."),
         out: Path | None = typer.Option(None, help="Results folder (default: eval-runs/...)."),
         report: bool = typer.Option(True, help="Write the report when the run ends."),
+        held_out_from: list[str] = typer.Option(
+            [], "--held-out-from", metavar="DATASET:SPLIT",
+            help="Leave out the items that are problems of this split word for word (after "
+                 "--skip/--limit), e.g. nl4opt:train: a reading on held-out problems. Repeat "
+                 "for several."),
     ) -> None:
         """Run strategies over a data set; results are saved item by item (resumable)."""
         from optiform.evals.runner import RunConfig, start_run
@@ -167,6 +172,7 @@ def register(app: typer.Typer) -> None:
                 dataset=dataset, split=split, limit=limit, skip=skip, strategies=strategy,
                 workers=workers, samples=samples, max_repairs=max_repairs,
                 time_budget=time_budget, code_strategy=code_strategy, backend=backend, model=model,
+                held_out_from=held_out_from,
             )
             config.specs()
             if out is None:

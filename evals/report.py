@@ -183,6 +183,7 @@ def command_line(config: dict[str, Any]) -> str:
     for key in ("backend", "model"):
         if config.get(key):
             parts.append(f"--{key} {config[key]}")
+    parts += [f"--held-out-from {s}" for s in config.get("held_out_from") or []]
     return " ".join(parts)
 
 

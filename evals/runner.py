@@ -49,6 +49,9 @@ class RunConfig(BaseModel):
     code_strategy: bool | None = None
     backend: str | None = None
     model: str | None = None
+    held_out_from: list[str] = Field(default_factory=list)
+    """Splits (``DATASET:SPLIT``) whose problems are left out of the run's items (after
+    --skip and --limit): a reading on problems that no train split holds word for word."""
 
     def specs(self) -> list[StrategySpec]:
         agent_defaults = {k: getattr(self, k) for k in AGENT_OPTIONS}
@@ -131,6 +134,22 @@ def strategy_guidance(spec: StrategySpec, settings: Any) -> dict[str, Any] | Non
     return {"sha256": hashlib.sha256(text.encode()).hexdigest()[:16], "start": text[:80]}
 
 
+def hold_out(dataset: Dataset, splits: list[str], configured: Path | None) -> dict[str, list[str]]:
+    """Leave out of ``dataset`` the items that are problems of ``splits`` (its own file is
+    not compared with itself); per split, the ids it took. An EvalError when none is left."""
+    if not splits:
+        return {}
+    from optiform.evals.overlap import held_out, load_splits
+
+    others = load_splits(configured, names=splits)
+    kept, found = held_out(dataset.items, others, own=dataset.path)
+    if not kept:
+        raise EvalError(f"every item of {dataset.name} ({dataset.split}) is a problem of "
+                        f"{', '.join(splits)}", hint="drop --held-out-from, or widen --limit")
+    dataset.items = kept
+    return found
+
+
 def _hash_extra(settings: Any, model: str) -> dict[str, Any]:
     return {
         "model": model,
@@ -168,8 +187,10 @@ def start_run(
                              "results.jsonl, summary.json and a report there")
     specs = config.specs()
     settings = settings if settings is not None else make_settings(config)
+    configured = getattr(settings, "benchmarks_dir", None)
     dataset = load_dataset(config.dataset, config.split, limit=config.limit, skip=config.skip,
-                           configured=getattr(settings, "benchmarks_dir", None))
+                           configured=configured)
+    left_out = hold_out(dataset, config.held_out_from, configured)
     llm = llm if llm is not None else build_llm(settings)
     model = provenance.model_name(llm, settings)
     extra = _hash_extra(settings, model)
@@ -188,6 +209,7 @@ def start_run(
         "dataset": {
             "name": dataset.name, "split": dataset.split, "path": str(dataset.path.resolve()),
             "sha256": dataset.sha256, "items": len(dataset), "skipped_records": dataset.skipped,
+            **({"held_out_from": left_out} if config.held_out_from else {}),
         },
         "versions": provenance.package_versions(),
         "git": provenance.git_commit(),
@@ -226,6 +248,9 @@ def resume_run(
         raise EvalError(f"the data set file {path} changed since the run started",
                         hint="start a new run with another --out")
     dataset.items = window(dataset.items, skip=config.skip, limit=config.limit)
+    if config.held_out_from:  # the items left out when the run started, by id
+        gone = {i for ids in meta.get("held_out_from", {}).values() for i in ids}
+        dataset.items = [item for item in dataset.items if item.id not in gone]
     llm = llm if llm is not None else build_llm(settings)
     now = provenance.now_iso()
     info["resumed"] = [*info.get("resumed", []), now]

@@ -152,3 +152,37 @@ def test_a_comparison_counts_each_bar_without_the_shared_items() -> None:
     table = markdown_table(rows)
     assert "| p | (b) | 50.0% (2/4) | -25.0 | +1 / -2 of 4 |" in table
     assert table.rstrip().endswith("| n/a | c |")
+
+
+def test_an_eval_run_held_out_from_a_train_split_runs_only_the_other_items(
+        bench: Path, tmp_path: Path) -> None:
+    from optiform.agent.fake import FakeLLM
+    from optiform.config import load_settings
+    from optiform.evals.report import command_line
+    from optiform.evals.runner import RunConfig, resume_run, start_run
+    from optiform.evals.store import load_results
+    from optiform.evals.strategy import ItemOutcome
+
+    class One:
+        def __init__(self, spec: object, ctx: object) -> None:
+            pass
+
+        def solve(self, item: Item) -> ItemOutcome:
+            return ItemOutcome(status="optimal", objective=1.0)
+
+    kw = {"llm": FakeLLM(), "settings": load_settings(backend="fake"),
+          "factories": {"one": One}}
+    config = RunConfig(dataset="beta", strategies=["one"], held_out_from=["alpha:train"])
+    with pytest.raises(EvalError, match="every item of beta"):  # both are alpha's problems
+        start_run(config, tmp_path / "none", **kw)
+    with (bench / "beta" / "test.jsonl").open("a") as handle:
+        handle.write(json.dumps({"id": "beta:3", "question": "A mine ships ore.",
+                                 "answer": 1.0}) + "\n")
+    out = tmp_path / "run"
+    assert start_run(config, out, **kw).ran == 1
+    assert [r["id"] for r in load_results(out / "results.jsonl")] == ["beta:3"]
+    info = json.loads((out / "run.json").read_text())
+    assert info["dataset"]["held_out_from"] == {"alpha:train": ["beta:1", "beta:2"]}
+    assert command_line(info["config"]).endswith("--held-out-from alpha:train")
+    # resume leaves out the same items, by the ids recorded when the run started
+    assert resume_run(out, **kw).ran == 0
