@@ -203,8 +203,10 @@ def _paired_markdown(group: dict[str, Any]) -> list[str]:
     sources = group.get("sources") or []
     if sources:
         labels = list(group["strategies"])
+        against = ("won / lost against the first" if len(labels) == 2
+                   else "won / lost of each later column against the first")
         lines += ["", "By the data set each item id names:", "",
-                  "| data set | " + " | ".join(labels) + " | won / lost against the first |",
+                  "| data set | " + " | ".join(labels) + f" | {against} |",
                   "|---|" + "---:|" * len(labels) + "---|"]
         for src in sources:
             cells = [f"{c['right']}/{c['n']}" for c in src["strategies"].values()]
