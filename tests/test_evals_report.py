@@ -240,3 +240,13 @@ def test_cli_run_unknown_dataset_fails_cleanly(shared_dir, monkeypatch, tmp_path
                                         str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "unknown data set 'nope'" in result.output and "nl4opt" in result.output
+
+
+def test_three_strategies_over_two_data_sets_name_what_the_pairs_compare():
+    records = [rec(i, label, "optimal", 1.0 if ok else 2.0, 1.0)
+               for i, label, ok in [("a:1", "x", True), ("a:1", "y", False), ("a:1", "z", True),
+                                    ("b:1", "x", False), ("b:1", "y", True), ("b:1", "z", True)]]
+    md = render_markdown(summarize(records, []))
+    assert "| data set | x | y | z | won / lost of each later column against the first |" in md
+    assert "| a | 1/1 | 0/1 | 1/1 | 0 / 1 (p 1.00), 0 / 0 (p 1.00) |" in md
+    assert "| b | 0/1 | 1/1 | 1/1 | 1 / 0 (p 1.00), 1 / 0 (p 1.00) |" in md
