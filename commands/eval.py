@@ -397,7 +397,7 @@ def _shared_items(bars: list[Any], splits: list[str]
     (a bar's own split is not compared with itself); and notes on what could not be."""
     from optiform.config import load_settings
     from optiform.evals.datasets import load_dataset
-    from optiform.evals.overlap import load_splits, shared
+    from optiform.evals.overlap import held_out, load_splits
 
     configured = load_settings().benchmarks_dir
     others = load_splits(configured, names=splits)
@@ -411,7 +411,6 @@ def _shared_items(bars: list[Any], splits: list[str]
                          "bars are counted on all their items")
             out[key] = frozenset()
             continue
-        own = data.path.resolve()
-        out[key] = frozenset(i for other in others if other.path != own
-                             for i in shared(data.items, other.items))
+        _, found = held_out(data.items, others, own=data.path)
+        out[key] = frozenset(i for ids in found.values() for i in ids)
     return out, notes
