@@ -172,6 +172,10 @@ class Settings(BaseSettings):
     library_llm_check: bool = Field(
         False, description="Ask the LLM to confirm each retrieved insight's condition."
     )
+    library_fallback: bool = Field(
+        True, description="When no model written with insights reaches the solver, write "
+                          "one more without them.",
+    )
     max_problem_chars: int = Field(
         12000, ge=100,
         description="Longest problem text accepted; longer text is refused, never truncated.",

@@ -75,6 +75,7 @@ class Deps:
     autofix: bool = True
     mend: bool = True
     code_strategy: bool = False
+    library_fallback: bool = True
     guidance: str = ""
     top_k: int = 4
     temperature: float = 0.0
@@ -103,6 +104,7 @@ class Deps:
             "autofix": settings.autofix,
             "mend": settings.mend,
             "code_strategy": settings.code_strategy,
+            "library_fallback": settings.library_fallback,
             "guidance": guidance_text(settings),
             "top_k": settings.top_k if settings.library else 0,
             "temperature": settings.temperature,

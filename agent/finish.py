@@ -125,6 +125,9 @@ def build_answer(state: AgentState, deps: Deps, *, stopped: bool = False
         return Answer(status="not_a_problem", message=msg, explanation=msg, **common), None
     best = best_attempt(state)
     o = _outcome(state, best, deps.time_budget if stopped else None)
+    if state.get("plain"):
+        o.message += (" (Written without the library's insights: no model written with them "
+                      "reached the solver.)")
     cross = state.get("cross_check") or {}
     data_dir = Path(state["data_dir"]) if state.get("data_dir") else None
     f = o.formulation
@@ -167,8 +170,9 @@ def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
                   "formulation": (best or {}).get("formulation") or previous}
     if result.status != "not_a_problem":
         history.append(turn)
+        # under the fallback the answer came from a chain without them: theirs failed
         record_usage(deps.insights, [i["id"] for i in state.get("insights", [])],
-                     "solved" if result.ok else "failed")
+                     "solved" if result.ok and not state.get("plain") else "failed")
     detail = {"status": result.status, "objective": result.objective,
               "confidence": result.confidence, "source": result.source}
     if stopped:

@@ -1,7 +1,8 @@
 """The nodes that ask the LLM for a formulation: formulate (one or k samples, or a follow-up
-on the thread's previous model) and repair (Trace-style: the attempt's model, what happened to
-it, and the feedback). An answer that is not a valid formulation becomes an attempt with an
-error, which the check node turns into feedback; it is never executed.
+on the thread's previous model), repair (Trace-style: the attempt's model, what happened to
+it, and the feedback) and plain (the library fallback: once more, without the insights).
+An answer that is not a valid formulation becomes an attempt with an error, which the check
+node turns into feedback; it is never executed.
 """
 
 from __future__ import annotations
@@ -104,21 +105,65 @@ def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         # the first sample is the greedy one; the others are drawn with different seeds
         temp = deps.temperature if i == 0 else max(deps.sample_temperature, deps.temperature)
         kind: AttemptSource = source if i == 0 else "sample"
-        attempt = ask_formulation(
+        attempts.append(_ask_with_retry(
             deps, "formulate", messages, index=i, source=kind, started=state["started"],
             trace=trace, temperature=temp, seed=deps.seed + i, tables=bool(tables),
-            shape=shape)
-        if broken_reply(attempt) and not spent(state["started"], deps.time_budget):
-            # a reply cut off at the token limit or stopped as a loop (a run-away) or not JSON at
-            # all: ask again, once, sampled, rather than repair from nothing
-            trace.append(step("formulate", "note", started=state["started"], attempt=i,
-                              detail={"retry": attempt.get("error") or "broken reply"}))
-            attempt = ask_formulation(
-                deps, "formulate", messages, index=i, source=kind, started=state["started"],
-                trace=trace, temperature=max(temp, RETRY_TEMPERATURE),
-                seed=deps.seed + 1000 + i, tables=bool(tables), shape=shape)
-        attempts.append(attempt)
+            shape=shape))
     return {"attempts": attempts, "trace": trace}
+
+
+def _ask_with_retry(deps: Deps, node: str, messages: list[Message], *, index: int,
+                    source: AttemptSource, started: float, trace: list[dict[str, Any]],
+                    temperature: float, seed: int, tables: bool, shape: str) -> Attempt:
+    attempt = ask_formulation(deps, node, messages, index=index, source=source, started=started,
+                              trace=trace, temperature=temperature, seed=seed, tables=tables,
+                              shape=shape)
+    if broken_reply(attempt) and not spent(started, deps.time_budget):
+        # a reply cut off at the token limit or stopped as a loop (a run-away) or not JSON at
+        # all: ask again, once, sampled, rather than repair from nothing
+        trace.append(step(node, "note", started=started, attempt=index,
+                          detail={"retry": attempt.get("error") or "broken reply"}))
+        attempt = ask_formulation(
+            deps, node, messages, index=index, source=source, started=started, trace=trace,
+            temperature=max(temperature, RETRY_TEMPERATURE), seed=seed + 1000, tables=tables,
+            shape=shape)
+    return attempt
+
+
+def executed(attempts: list[Attempt]) -> bool:
+    """Whether any attempt reached a solver answer (optimal, infeasible, unbounded, time
+    limit), as opposed to models that never built or a solver that failed."""
+    return any((a.get("result") or {}).get("status") not in (None, "error") for a in attempts)
+
+
+def wants_plain(state: AgentState, deps: Deps) -> bool:
+    """The library fallback: insights were in the prompts, and no model written with them
+    reached the solver, after every repair round. Insights are advice; when a small model
+    cannot turn the advice into a model that builds, it writes one more as if there were no
+    library (once per turn, with repair rounds of its own)."""
+    return deps.library_fallback and bool(state.get("insights")) and \
+        not state.get("plain") and state.get("kind") != "follow_up" and \
+        not executed(state.get("attempts") or [])
+
+
+@traced_node("plain")
+def plain(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    attempts = list(state["attempts"])
+    tables = state.get("tables") or []
+    shape = deps.shape(tables=bool(tables))
+    trace = list(state.get("trace", []))
+    trace.append(step("plain", "note", started=state["started"], detail={
+        "fallback": "no model written with the insights reached the solver",
+        "left_out": [i.get("id") for i in state.get("insights") or []],
+        "repairs_before": state.get("repairs", 0)}))
+    messages = prompts.formulate_messages(state["text"], insights=None, tables=tables,
+                                          shape=shape, guidance=deps.guidance)
+    new = _ask_with_retry(deps, "plain", messages, index=len(attempts), source="plain",
+                          started=state["started"], trace=trace, temperature=deps.temperature,
+                          seed=deps.seed, tables=bool(tables), shape=shape)
+    return {"attempts": [*attempts, new], "current": new["index"], "chain": [new["index"]],
+            "repairs": 0, "autofixes": 0, "fed_back": [], "plain": True, "trace": trace}
 
 
 def broken_reply(attempt: Attempt) -> bool:
@@ -204,7 +249,9 @@ def repair(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     feedback = pending_feedback(current, state.get("fed_back", []))
     rounds = state.get("repairs", 0)
     messages = prompts.repair_messages(state["text"], current, checks.feedback_text(feedback),
-                                       model_text(current, shape), insights=state.get("insights"),
+                                       model_text(current, shape),
+                                       insights=None if state.get("plain") else
+                                       state.get("insights"),
                                        tables=tables, shape=shape, guidance=deps.guidance)
     trace = list(state.get("trace", []))
     temperature = deps.temperature if rounds == 0 else max(deps.temperature, REPAIR_TEMPERATURE)

@@ -15,7 +15,7 @@ from optiform.agent.autofix import max_autofixes, pending_fixes
 from optiform.agent.budget import capped, spent
 from optiform.agent.deps import Deps, step
 from optiform.agent.events import traced_node
-from optiform.agent.formulate import pending_feedback
+from optiform.agent.formulate import pending_feedback, wants_plain
 from optiform.agent.name_fixes import with_name_fixes
 from optiform.agent.state import AgentState, Attempt
 from optiform.agent.vote import vote
@@ -138,8 +138,9 @@ def after_intake(state: AgentState) -> str:
 
 def route(state: AgentState, runtime: Runtime[Deps]) -> str:
     """Autofix while the current attempt's checks carry corrections not yet applied (no LLM
-    call); repair while it has errors or new warnings and rounds and time are left; then the
-    code strategy when it is on and time is left; then the answer."""
+    call); repair while it has errors or new warnings and rounds and time are left; then, when
+    no model written with insights reached the solver, once more without them (plain); then
+    the code strategy when it is on and time is left; then the answer."""
     deps = runtime.context
     current = state["attempts"][state["current"]]
     out_of_time = spent(state["started"], deps.time_budget)
@@ -148,6 +149,8 @@ def route(state: AgentState, runtime: Runtime[Deps]) -> str:
         return "autofix"
     if _wants_repair(state, deps, current) and not out_of_time:
         return "repair"
+    if wants_plain(state, deps) and not out_of_time:
+        return "plain"
     if _wants_code(state, deps) and not out_of_time:
         return "code"
     return "answer"

@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from optiform.agent.llm import Usage
 
-AttemptSource = Literal["formulate", "sample", "repair", "autofix", "follow_up", "code"]
+AttemptSource = Literal["formulate", "sample", "repair", "autofix", "follow_up", "code",
+                        "plain"]
 
 
 class Attempt(TypedDict, total=False):
@@ -60,6 +61,7 @@ class AgentState(TypedDict, total=False):
     repairs: int  # repair rounds used (bounded by Deps.max_repairs)
     autofixes: int  # autofix rounds used (bounded by max_autofixes(Deps))
     fed_back: list[str]  # check keys already sent to the LLM
+    plain: bool  # the chain is the fallback written without insights (Deps.library_fallback)
     vote: dict[str, Any]  # VoteResult dump when several samples were drawn
     cross_check: dict[str, Any]  # the code strategy's outcome when it ran
     trace: list[dict[str, Any]]  # TraceStep dumps
@@ -136,6 +138,7 @@ def new_turn_state() -> dict[str, Any]:
         "repairs": 0,
         "autofixes": 0,
         "fed_back": [],
+        "plain": False,
         "vote": {},
         "cross_check": {},
         "trace": [],

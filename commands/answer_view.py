@@ -26,7 +26,7 @@ _NODE_TEXT = {
     "intake": "reading the problem", "retrieve": "looking up insights",
     "formulate": "writing the model", "solve": "solving", "check": "checking the model",
     "select": "choosing a candidate", "repair": "repairing the model",
-    "autofix": "applying sure corrections",
+    "autofix": "applying sure corrections", "plain": "writing the model without insights",
     "code": "cross-checking with code", "answer": "writing the answer",
 }
 

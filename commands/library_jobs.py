@@ -68,7 +68,9 @@ class AgentSolver:
 
         self.source = FixedInsightSource([])
         self.settings = settings
-        tuned = settings.model_copy(update={"library": True, "top_k": max(settings.top_k, k + 1)})
+        # the fallback without insights would hide what the insights themselves did
+        tuned = settings.model_copy(update={"library": True, "top_k": max(settings.top_k, k + 1),
+                                            "library_fallback": False})
         self.assistant = Assistant(settings=tuned, llm=llm, insight_source=self.source)
         self.sample_temperature = max(self.assistant.deps().sample_temperature,
                                       settings.temperature)
