@@ -9,7 +9,6 @@ from optiform.agent.fake import FakeLLM
 from optiform.api import Assistant
 from optiform.config import load_settings
 from optiform.solvers.result import SolveResult, Status
-
 from tests.test_agent_graph import GOOD, OPTIMAL, SHOP, FakeSolver, user_prompt
 
 BROKEN = {"variables": []}  # not a formulation: it never reaches the solver
