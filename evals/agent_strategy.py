@@ -87,6 +87,7 @@ class AgentStrategy:
             wall_time=wall,
             trace_path=trace_path,
             error=_answer_error(answer, str(status)),
+            source=str(getattr(answer, "source", "") or "") or None,
         )
 
 

@@ -59,5 +59,6 @@ def solve_one(
         "wall_time": round(wall, 4),
         "trace_path": trace,
         "error": (outcome.error or None) and outcome.error[-2000:],
+        "source": outcome.source,
         "finished": provenance.now_iso(),
     }

@@ -44,6 +44,9 @@ def strategy_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
         "executed": executed,
         "execution_rate": executed / n if n else None,
         "status": dict(Counter(str(r.get("status")) for r in records).most_common()),
+        # how each answer was made, where the strategy says (records before 2026-12-06 do not)
+        "sources": dict(Counter(str(r["source"]) for r in records
+                                if r.get("source")).most_common()),
         "tokens": _mean_median([float(r.get("tokens") or 0) for r in records]),
         "seconds": _mean_median([float(r.get("wall_time") or 0) for r in records]),
         "repair_rounds": _mean_median([float(r.get("repair_rounds") or 0) for r in records]),
@@ -191,6 +194,25 @@ def _paired_cells(row: dict[str, Any]) -> str:
     return f"{row['shared']} | {row['wins']} | {row['losses']} | {row['p']:.2f}"
 
 
+SOURCE_ORDER = ("formulate", "sample", "follow_up", "repair", "autofix", "plain", "code")
+
+
+def _sources_markdown(group: dict[str, Any]) -> list[str]:
+    """How each strategy's answers were made, when the records say (the agent's): a table of
+    items by answer source, failures included (the attempt that came closest)."""
+    found = {k for s in group["strategies"].values() for k in s.get("sources") or {}}
+    if not found:
+        return []
+    cols = [k for k in SOURCE_ORDER if k in found] + sorted(found - set(SOURCE_ORDER))
+    lines = ["", "Answers by the step that made them (items; `plain`: written without the "
+             "library's insights after no model with them reached the solver):", "",
+             "| strategy | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    for label, s in group["strategies"].items():
+        got = s.get("sources") or {}
+        lines.append(f"| {label} | " + " | ".join(str(got.get(k, 0)) for k in cols) + " |")
+    return lines
+
+
 def _paired_markdown(group: dict[str, Any]) -> list[str]:
     """The paired table against the first strategy, and the per-source table of a mixed run."""
     rows = group.get("paired") or []
@@ -258,6 +280,7 @@ def render_markdown(summary: dict[str, Any], plots: list[str] | None = None) -> 
         for label, s in group["strategies"].items():
             lines.append(f"| {label} | "
                          + " | ".join(str(s["status"].get(k, 0)) for k in statuses) + " |")
+        lines += _sources_markdown(group)
         lines += _paired_markdown(group)
         diffs = group["differences"]
         labels = list(group["strategies"])

@@ -46,6 +46,9 @@ class ItemOutcome(BaseModel):
     """Seconds; the runner measures it when the strategy leaves it None."""
     trace_path: str | None = None
     error: str | None = None
+    source: str | None = None
+    """How the answer was made, for strategies that say (the agent: formulate, repair,
+    autofix, plain (the library fallback), code)."""
 
     @property
     def tokens(self) -> int:

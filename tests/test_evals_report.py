@@ -91,6 +91,19 @@ def test_markdown_tables():
     assert "Items whose correctness differs between strategies: 2" in md
     assert "| toy:2 | 5 | wrong: none (error) | ok: 5.0001 (optimal) |" in md
     assert "![accuracy](accuracy.png)" in md
+    assert "Answers by the step" not in md  # these records do not say how answers were made
+
+
+def test_answers_are_counted_by_the_step_that_made_them():
+    sources = {"toy:1": "formulate", "toy:2": "plain", "toy:3": "repair", "toy:4": "plain"}
+    records = [{**r, "source": sources[r["id"]] if r["strategy"] == "agent" else None}
+               for r in RECORDS]
+    (group,) = summarize(records, [])["groups"]
+    assert group["strategies"]["agent"]["sources"] == {"plain": 2, "formulate": 1, "repair": 1}
+    assert group["strategies"]["standard"]["sources"] == {}
+    md = render_markdown(summarize(records, []), [])
+    assert "| strategy | formulate | repair | plain |" in md
+    assert "| agent | 1 | 1 | 2 |" in md and "| standard | 0 | 0 | 0 |" in md
 
 
 def test_paired_rows_against_the_first_strategy():
