@@ -167,7 +167,8 @@ def _wants_code(state: AgentState, deps: Deps) -> bool:
 
 def stopped_by_budget(state: AgentState, deps: Deps) -> bool:
     """Whether the time budget cut this turn short: it is spent, and a step was skipped or a
-    reply cut for it, or a repair round or the code cross-check would still have run."""
+    reply cut for it, or a repair round, the library fallback or the code cross-check would
+    still have run."""
     if not spent(state.get("started", time.time()), deps.time_budget):
         return False
     for s in state.get("trace", []):
@@ -178,4 +179,4 @@ def stopped_by_budget(state: AgentState, deps: Deps) -> bool:
     attempts = state.get("attempts") or []
     current = attempts[state["current"]] if attempts and "current" in state else None
     return current is not None and (_wants_repair(state, deps, current) or
-                                    _wants_code(state, deps))
+                                    wants_plain(state, deps) or _wants_code(state, deps))

@@ -121,6 +121,22 @@ def test_a_spent_budget_that_skipped_nothing_is_not_blamed(clock):
     assert answer.message.startswith("Gave up after 1 repair round:"), answer.message
 
 
+def test_a_spent_budget_starts_no_fallback_without_insights_and_says_so(clock):
+    import types
+
+    class Source:  # one insight shown; the model written with it never builds
+        def retrieve(self, problem_text, k=4):
+            return [types.SimpleNamespace(id="i0", label="counts", score=0.9,
+                                          text="Counts are integers.")]
+
+    llm = FakeLLM([clock.jump({"variables": []})], default=INTEGER)
+    answer = Assistant(load_settings(max_repairs=0, time_budget=60.0), llm=llm,
+                       solve=Solver(), export=None, insight_source=Source()).solve(BANK)
+    assert len(llm.requests) == 1 and answer.status == "failed"
+    assert answer.message.startswith("Stopped at the time budget of 60 s"), answer.message
+    assert all(s.node != "plain" for s in answer.trace.steps)
+
+
 def test_a_spent_budget_mends_no_more_lines(clock):
     farm = ("A farmer has 300 acres to plant with corn and wheat. An acre of corn earns $40 and "
             "an acre of wheat earns $30. At most 200 acres can be corn. How many acres of each "
