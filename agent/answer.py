@@ -37,6 +37,8 @@ class Answer(BaseModel):
     confidence: float = 0.0
     repair_rounds: int = 0
     source: str = Field("", description="How the answer was made: formulate, repair, code...")
+    fallback: bool = Field(False, description="Made without the library's insights, after no "
+                                              "model written with them reached the solver.")
     result: SolveResult | None = None
     usage: Usage = Field(default_factory=Usage)
     seconds: float = 0.0

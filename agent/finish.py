@@ -84,8 +84,8 @@ class _Outcome:
     open_checks: list[checks.Check]
 
 
-def _outcome(state: AgentState, best: Attempt | None, budget: float | None = None
-             ) -> _Outcome:
+def _outcome(state: AgentState, best: Attempt | None, budget: float | None = None,
+             repairs: int | None = None) -> _Outcome:
     """What the turn ends with: the best attempt's solve, else the code strategy's, else the
     best attempt's failure (``budget``: the time budget, when it was spent)."""
     f = Formulation.model_validate(best["formulation"]) if best and best.get("formulation") \
@@ -103,7 +103,8 @@ def _outcome(state: AgentState, best: Attempt | None, budget: float | None = Non
         return _Outcome("optimal", cross["objective"], cross["values"], "code",
                         f"Solved by the code strategy: objective {fmt(cross['objective'])} "
                         "(the formulation path did not solve).", None, code_result, [])
-    message = _failure_message(best, result, state.get("repairs", 0), budget)
+    message = _failure_message(best, result,
+                               state.get("repairs", 0) if repairs is None else repairs, budget)
     if result is None:
         return _Outcome("failed", None, {}, source, message, f, None, open_checks)
     return _Outcome(result.status.value, result.objective, result.values, source, message, f,
@@ -114,7 +115,9 @@ def build_answer(state: AgentState, deps: Deps, *, stopped: bool = False
                  ) -> tuple[Answer, Attempt | None]:
     """The Answer (without its trace) for the state at the end of a turn; ``stopped``: the
     time budget cut the turn short (``stopped_by_budget``)."""
-    text, repairs = state.get("text", ""), state.get("repairs", 0)
+    # under the fallback, the rounds of both chains
+    text = state.get("text", "")
+    repairs = state.get("repairs", 0) + state.get("repairs_before", 0)
     common: dict[str, Any] = {"problem": text, "repair_rounds": repairs,
                               "usage": _usage(state.get("trace", [])),
                               "seconds": round(time.time() - state.get("started", time.time()),
@@ -124,15 +127,21 @@ def build_answer(state: AgentState, deps: Deps, *, stopped: bool = False
         msg = NOT_A_PROBLEM.format(reason=f" ({reason})" if reason else "")
         return Answer(status="not_a_problem", message=msg, explanation=msg, **common), None
     best = best_attempt(state)
-    o = _outcome(state, best, deps.time_budget if stopped else None)
-    if state.get("plain"):
-        o.message += (" (Written without the library's insights: no model written with them "
-                      "reached the solver.)")
+    o = _outcome(state, best, deps.time_budget if stopped else None, repairs)
+    fallback = bool(state.get("plain"))
+    if fallback:
+        o.message = o.message.rstrip(". ") + (
+            ". (Written without the library's insights: no model written with them reached "
+            "the solver.)" if o.status == "optimal" else
+            ". (Also tried without the library's insights, after no model written with them "
+            "reached the solver.)")
     cross = state.get("cross_check") or {}
     data_dir = Path(state["data_dir"]) if state.get("data_dir") else None
     f = o.formulation
     binding = binding_constraints(f, o.values, data_dir) if o.status == "optimal" and f else []
-    share, tie = _vote_share(state, o.objective if o.status == "optimal" else None)
+    # the vote was over the first chain's samples, not the fallback's
+    share, tie = _vote_share(state, o.objective if o.status == "optimal" and not fallback
+                             else None)
     conf = confidence(solved=o.status == "optimal", warnings=len(o.open_checks),
                       repairs=repairs, vote_share=share, tie=tie,
                       cross_check=cross.get("agrees"))
@@ -140,7 +149,7 @@ def build_answer(state: AgentState, deps: Deps, *, stopped: bool = False
         status=o.status, message=o.message, objective=o.objective, values=o.values,
         formulation=f, pyomo_script=_export(deps, f, data_dir) if f is not None else None,
         code=cross.get("code") if o.source == "code" else None, binding=binding,
-        checks=o.open_checks, confidence=conf, source=o.source,
+        checks=o.open_checks, confidence=conf, source=o.source, fallback=fallback,
         result=o.result if o.source != "code" else None,
         explanation=explain(status=o.status, formulation=f, result=o.result, binding=binding,
                             message=o.message, checks=o.open_checks, repairs=repairs),

@@ -140,9 +140,12 @@ def wants_plain(state: AgentState, deps: Deps) -> bool:
     """The library fallback: insights were in the prompts, and no model written with them
     reached the solver, after every repair round. Insights are advice; when a small model
     cannot turn the advice into a model that builds, it writes one more as if there were no
-    library (once per turn, with repair rounds of its own)."""
+    library (once per turn, with repair rounds of its own). Not when the code strategy is on:
+    its program answers a turn whose formulations failed, and the fallback runs only where
+    the turn would otherwise end with no answer."""
     return deps.library_fallback and bool(state.get("insights")) and \
         not state.get("plain") and state.get("kind") != "follow_up" and \
+        not (deps.code_strategy and deps.run_code is not None) and \
         not executed(state.get("attempts") or [])
 
 
@@ -163,7 +166,8 @@ def plain(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
                           started=state["started"], trace=trace, temperature=deps.temperature,
                           seed=deps.seed, tables=bool(tables), shape=shape)
     return {"attempts": [*attempts, new], "current": new["index"], "chain": [new["index"]],
-            "repairs": 0, "autofixes": 0, "fed_back": [], "plain": True, "trace": trace}
+            "repairs": 0, "autofixes": 0, "fed_back": [], "plain": True,
+            "repairs_before": state.get("repairs", 0), "trace": trace}
 
 
 def broken_reply(attempt: Attempt) -> bool:

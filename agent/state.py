@@ -62,6 +62,7 @@ class AgentState(TypedDict, total=False):
     autofixes: int  # autofix rounds used (bounded by max_autofixes(Deps))
     fed_back: list[str]  # check keys already sent to the LLM
     plain: bool  # the chain is the fallback written without insights (Deps.library_fallback)
+    repairs_before: int  # repair rounds the chain written with insights used, under the fallback
     vote: dict[str, Any]  # VoteResult dump when several samples were drawn
     cross_check: dict[str, Any]  # the code strategy's outcome when it ran
     trace: list[dict[str, Any]]  # TraceStep dumps
@@ -139,6 +140,7 @@ def new_turn_state() -> dict[str, Any]:
         "autofixes": 0,
         "fed_back": [],
         "plain": False,
+        "repairs_before": 0,
         "vote": {},
         "cross_check": {},
         "trace": [],

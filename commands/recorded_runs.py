@@ -5,6 +5,9 @@ Learning starts by solving each item with the insights retrieval picks; an ``opt
 run`` of the plain ``agent`` strategy on the same split, with the same library, did exactly
 that and saved each item's status, objective and trace. Only those rows are used: a run with
 agent options (another library, the library off, more samples) solved a different agent.
+A row answered by the library fallback (a chain written without the insights, after none
+written with them reached the solver) says nothing of the insights: its item is solved again,
+as learning solves, without the fallback.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ def recorded_outcomes(run_dir: Path, items: list[Any]) -> dict[str, SolveOutcome
                 trace = Trace.model_validate_json((run_dir / row["trace_path"]).read_text())
             except ValueError:
                 trace = None  # a broken trace file costs only the diagnosis its detail
+        if row.get("fallback") or (trace is not None and
+                                   any(s.node == "plain" for s in trace.steps)):
+            continue
         answer = SimpleNamespace(status=status, objective=objective, message=row.get("error"),
                                  formulation=_answered(trace, objective), trace=trace,
                                  checks=None)

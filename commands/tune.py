@@ -173,9 +173,9 @@ def register(app: typer.Typer) -> None:
 # the settings that change how the agent scores a text: a resume must keep them
 SCORING_SETTINGS = ("backend", "model", "base_url", "model_path", "n_ctx", "library",
                     "library_path", "library_retrieval", "library_threshold",
-                    "library_llm_check", "top_k", "samples", "max_repairs", "mend", "autofix",
-                    "formulation_shape", "code_strategy", "temperature", "seed", "time_limit",
-                    "mip_gap")
+                    "library_llm_check", "library_fallback", "top_k", "samples", "max_repairs",
+                    "mend", "autofix", "formulation_shape", "code_strategy", "temperature",
+                    "seed", "time_limit", "mip_gap")
 
 
 def optimizer_llm(settings: Any, model: str | None, base_url: str | None) -> Any:

@@ -88,6 +88,7 @@ class AgentStrategy:
             trace_path=trace_path,
             error=_answer_error(answer, str(status)),
             source=str(getattr(answer, "source", "") or "") or None,
+            fallback=bool(getattr(answer, "fallback", False)),
         )
 
 

@@ -60,5 +60,6 @@ def solve_one(
         "trace_path": trace,
         "error": (outcome.error or None) and outcome.error[-2000:],
         "source": outcome.source,
+        "fallback": outcome.fallback,
         "finished": provenance.now_iso(),
     }

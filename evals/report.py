@@ -45,8 +45,9 @@ def strategy_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
         "execution_rate": executed / n if n else None,
         "status": dict(Counter(str(r.get("status")) for r in records).most_common()),
         # how each answer was made, where the strategy says (records before 2026-12-06 do not)
-        "sources": dict(Counter(str(r["source"]) for r in records
-                                if r.get("source")).most_common()),
+        "answer_sources": dict(Counter(str(r["source"]) for r in records
+                                       if r.get("source")).most_common()),
+        "fallbacks": sum(bool(r.get("fallback")) for r in records),
         "tokens": _mean_median([float(r.get("tokens") or 0) for r in records]),
         "seconds": _mean_median([float(r.get("wall_time") or 0) for r in records]),
         "repair_rounds": _mean_median([float(r.get("repair_rounds") or 0) for r in records]),
@@ -199,17 +200,21 @@ SOURCE_ORDER = ("formulate", "sample", "follow_up", "repair", "autofix", "plain"
 
 def _sources_markdown(group: dict[str, Any]) -> list[str]:
     """How each strategy's answers were made, when the records say (the agent's): a table of
-    items by answer source, failures included (the attempt that came closest)."""
-    found = {k for s in group["strategies"].values() for k in s.get("sources") or {}}
+    items by the step that made the answer, and how many came from the library fallback."""
+    found = {k for s in group["strategies"].values() for k in s.get("answer_sources") or {}}
     if not found:
         return []
     cols = [k for k in SOURCE_ORDER if k in found] + sorted(found - set(SOURCE_ORDER))
-    lines = ["", "Answers by the step that made them (items; `plain`: written without the "
-             "library's insights after no model with them reached the solver):", "",
-             "| strategy | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    lines = ["", "Answers by the step that made them (items, a failed one by its closest "
+             "attempt; items with no answer at all, such as errors, are not counted). "
+             "Fallback: made without the library's insights, after no model written with "
+             "them reached the solver (its first model is `plain`, its repairs `repair`):", "",
+             "| strategy | " + " | ".join(cols) + " | fallback |",
+             "|---|" + "---:|" * (len(cols) + 1)]
     for label, s in group["strategies"].items():
-        got = s.get("sources") or {}
-        lines.append(f"| {label} | " + " | ".join(str(got.get(k, 0)) for k in cols) + " |")
+        got = s.get("answer_sources") or {}
+        lines.append(f"| {label} | " + " | ".join(str(got.get(k, 0)) for k in cols)
+                     + f" | {s.get('fallbacks', 0)} |")
     return lines
 
 

@@ -48,7 +48,9 @@ class ItemOutcome(BaseModel):
     error: str | None = None
     source: str | None = None
     """How the answer was made, for strategies that say (the agent: formulate, repair,
-    autofix, plain (the library fallback), code)."""
+    autofix, plain (the library fallback's first model), code)."""
+    fallback: bool = False
+    """The agent's answer came from the library fallback (a chain without insights)."""
 
     @property
     def tokens(self) -> int:

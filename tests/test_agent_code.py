@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 from optiform.agent.code_strategy import extract_code
 from optiform.agent.fake import FakeLLM
 from optiform.api import Assistant
@@ -86,6 +88,22 @@ def test_code_is_the_fallback_when_no_formulation_solves():
     assert answer.status == "optimal" and answer.source == "code"
     assert answer.objective == 600.0 and answer.code == PROGRAM
     assert answer.formulation is None and "600" in answer.explanation
+
+
+def test_with_the_code_strategy_on_the_program_answers_instead_of_the_library_fallback():
+    # the fallback only runs where the turn would end with no answer: here the code strategy
+    # answers a turn whose formulations (written with an insight) never built
+    class Source:
+        def retrieve(self, problem_text, k=4):
+            return [types.SimpleNamespace(id="i0", label="counts", score=0.9,
+                                          text="Counts are integers.")]
+
+    llm = FakeLLM([{"variables": []}, {"variables": []}, REPLY])
+    answer = Assistant(load_settings(code_strategy=True, max_repairs=1), llm=llm,
+                       solve=optimal, export=None, run_code=Runner(sandbox(objective=600.0)),
+                       insight_source=Source()).solve(SHOP)
+    assert answer.source == "code" and answer.objective == 600.0 and not answer.fallback
+    assert len(llm.requests) == 3 and all(s.node != "plain" for s in answer.trace.steps)
 
 
 def test_a_crashing_program_gets_one_retry_with_its_error():

@@ -397,8 +397,12 @@ def test_when_no_model_written_with_insights_builds_one_is_written_without_them(
     llm, solver = FakeLLM([BROKEN, BROKEN, GOOD]), FakeSolver(OPTIMAL)
     answer = solve_shown(llm, solver, source, max_repairs=1)
     assert answer.status == "optimal" and answer.objective == 600.0
-    assert answer.source == "plain"
+    assert answer.source == "plain" and answer.fallback
     assert len(llm.requests) == 3 and len(solver.calls) == 1
+    assert answer.message == ("Solved: objective 600. (Written without the library's insights: "
+                              "no model written with them reached the solver.)")
+    # both chains' rounds count, in the answer and in its confidence (0.8 - 0.05 per round)
+    assert answer.repair_rounds == 1 and answer.confidence == 0.75
     assert INSIGHT_TEXT in user_prompt(llm, 0) and INSIGHT_TEXT in user_prompt(llm, 1)
     assert INSIGHT_TEXT not in user_prompt(llm, 2) and SHOP in user_prompt(llm, 2)
     assert "without the library's insights" in answer.message
@@ -411,8 +415,8 @@ def test_when_no_model_written_with_insights_builds_one_is_written_without_them(
 def test_the_chain_without_insights_has_its_own_repairs_and_they_leave_the_insights_out():
     llm = FakeLLM([BROKEN, BROKEN, BROKEN, GOOD])
     answer = solve_shown(llm, FakeSolver(OPTIMAL), max_repairs=1)
-    assert answer.status == "optimal" and answer.source == "repair"
-    assert answer.repair_rounds == 1 and len(llm.requests) == 4
+    assert answer.status == "optimal" and answer.source == "repair" and answer.fallback
+    assert answer.repair_rounds == 2 and len(llm.requests) == 4
     repair_prompt = user_prompt(llm, 3)
     assert "could not be built" in repair_prompt and INSIGHT_TEXT not in repair_prompt
 
@@ -422,7 +426,36 @@ def test_the_fallback_runs_once_and_a_failure_of_both_chains_is_failed():
     answer = solve_shown(llm, FakeSolver(OPTIMAL))  # the default 3 repair rounds, twice over
     assert answer.status == "failed" and len(llm.requests) == 8
     assert sum(1 for s in answer.trace.steps if s.node == "plain" and s.kind == "note") == 1
-    assert "without the library's insights" in answer.message
+    assert answer.message.startswith("Gave up after 6 repair rounds: ")
+    assert answer.message.endswith(". (Also tried without the library's insights, after no "
+                                   "model written with them reached the solver.)")
+    assert answer.fallback and answer.confidence == 0.0
+
+
+def test_a_fallback_after_a_vote_over_samples_is_not_scored_by_that_vote():
+    # three samples written with the insights, none builds; the fallback's model solves: its
+    # confidence is a single model's (0.8, less 0.05 for the one repair round), not the
+    # failed vote's share of 0
+    llm = FakeLLM([BROKEN, BROKEN, BROKEN, BROKEN, GOOD])
+    answer = solve_shown(llm, FakeSolver(OPTIMAL), samples=3, max_repairs=1)
+    assert answer.status == "optimal" and answer.fallback
+    assert len(llm.requests) == 5 and answer.confidence == 0.75
+
+
+def test_each_turn_of_a_thread_may_fall_back_once():
+    from optiform.agent.threads import memory_checkpointer
+
+    # the first turn fails with and without insights, so the second is a new problem (a
+    # follow-up needs a formulation to follow), and it falls back again
+    llm = FakeLLM([BROKEN, BROKEN, BROKEN, GOOD])
+    a = Assistant(load_settings(max_repairs=0), llm=llm, solve=FakeSolver(OPTIMAL), export=None,
+                  insight_source=FallbackSource(), checkpointer=memory_checkpointer())
+    first = a.solve(SHOP, thread_id="t")
+    second = a.solve(SHOP, thread_id="t")
+    assert first.status == "failed" and first.fallback
+    assert second.status == "optimal" and second.fallback and second.source == "plain"
+    assert len(llm.requests) == 4
+    assert INSIGHT_TEXT in user_prompt(llm, 2) and INSIGHT_TEXT not in user_prompt(llm, 3)
 
 
 def test_a_model_that_reached_the_solver_keeps_its_chain():

@@ -96,14 +96,16 @@ def test_markdown_tables():
 
 def test_answers_are_counted_by_the_step_that_made_them():
     sources = {"toy:1": "formulate", "toy:2": "plain", "toy:3": "repair", "toy:4": "plain"}
-    records = [{**r, "source": sources[r["id"]] if r["strategy"] == "agent" else None}
+    records = [{**r, "source": sources[r["id"]] if r["strategy"] == "agent" else None,
+                "fallback": r["strategy"] == "agent" and r["id"] in ("toy:2", "toy:3")}
                for r in RECORDS]
     (group,) = summarize(records, [])["groups"]
-    assert group["strategies"]["agent"]["sources"] == {"plain": 2, "formulate": 1, "repair": 1}
-    assert group["strategies"]["standard"]["sources"] == {}
+    agent, standard = group["strategies"]["agent"], group["strategies"]["standard"]
+    assert agent["answer_sources"] == {"plain": 2, "formulate": 1, "repair": 1}
+    assert agent["fallbacks"] == 2 and standard["answer_sources"] == {}
     md = render_markdown(summarize(records, []), [])
-    assert "| strategy | formulate | repair | plain |" in md
-    assert "| agent | 1 | 1 | 2 |" in md and "| standard | 0 | 0 | 0 |" in md
+    assert "| strategy | formulate | repair | plain | fallback |" in md
+    assert "| agent | 1 | 1 | 2 | 2 |" in md and "| standard | 0 | 0 | 0 | 0 |" in md
 
 
 def test_paired_rows_against_the_first_strategy():

@@ -208,6 +208,7 @@ class FakeAnswer:
         self.usage = Usage(prompt_tokens=100, completion_tokens=40)
         self.message = "could not fix the model" if status == "error" else ""
         self.source = "plain" if status == "optimal" else "repair"
+        self.fallback = status == "optimal"
 
     def save_trace(self, path) -> None:
         path.write_text('{"steps": []}')
@@ -241,7 +242,8 @@ def test_agent_strategy_passes_options_and_records_the_answer(tmp_path, fake_api
     outcome = strategy.solve(ITEM)
     assert (outcome.status, outcome.objective, outcome.repair_rounds) == ("optimal", 11.0, 2)
     assert (outcome.prompt_tokens, outcome.completion_tokens) == (100, 40)
-    assert outcome.trace_path.endswith("t_1.json") and outcome.source == "plain"
+    assert outcome.trace_path.endswith("t_1.json")
+    assert outcome.source == "plain" and outcome.fallback is True
     (assistant,) = fake_api
     assert assistant.llm is llm
     s = assistant.settings

@@ -316,7 +316,15 @@ def _recorded_run(tmp_path: Path) -> Path:
          "objective": 40.0, "trace_path": "traces/agent/oven.json"},
         {"key": "oven|standard|h", "id": "oven", "strategy": "standard", "status": "optimal",
          "objective": 2.0, "trace_path": None},
+        # answered by the library fallback, as the record says or (older records) the trace
+        {"key": "fb|agent|h", "id": "fb", "strategy": "agent", "status": "optimal",
+         "objective": 3.0, "trace_path": None, "fallback": True},
+        {"key": "fb2|agent|h", "id": "fb2", "strategy": "agent", "status": "optimal",
+         "objective": 3.0, "trace_path": "traces/agent/fb2.json"},
     ]
+    Trace(steps=[TraceStep(node="formulate", kind="llm", attempt=0),
+                 TraceStep(node="plain", kind="note")]).save(run_dir / "traces" / "agent" /
+                                                             "fb2.json")
     (run_dir / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return run_dir
 
@@ -326,9 +334,10 @@ def test_recorded_outcomes_read_the_default_agents_rows(tmp_path: Path) -> None:
     from optiform.errors import LibraryError
 
     items = [SimpleNamespace(id="ok", answer=1.0), SimpleNamespace(id="oven", answer=2.0),
-             SimpleNamespace(id="absent", answer=3.0)]
+             SimpleNamespace(id="absent", answer=3.0), SimpleNamespace(id="fb", answer=3.0),
+             SimpleNamespace(id="fb2", answer=3.0)]
     got = recorded_outcomes(_recorded_run(tmp_path), items)
-    assert set(got) == {"ok", "oven"}
+    assert set(got) == {"ok", "oven"}  # the fallback's answers are solved again
     assert got["ok"].correct and not got["oven"].correct  # the standard row's 2.0 is not used
     # the diagnosis sees the model that gave the answer (attempt 0), not the later one
     assert "b == 40" in got["oven"].trace and "b == 41" not in got["oven"].trace
