@@ -132,7 +132,7 @@ def build_answer(state: AgentState, deps: Deps, *, stopped: bool = False
     if fallback:
         o.message = o.message.rstrip(". ") + (
             ". (Written without the library's insights: no model written with them reached "
-            "the solver.)" if o.status == "optimal" else
+            "the solver.)" if o.result is not None else
             ". (Also tried without the library's insights, after no model written with them "
             "reached the solver.)")
     cross = state.get("cross_check") or {}

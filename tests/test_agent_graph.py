@@ -432,6 +432,14 @@ def test_the_fallback_runs_once_and_a_failure_of_both_chains_is_failed():
     assert answer.fallback and answer.confidence == 0.0
 
 
+def test_a_solver_answer_of_the_fallback_says_it_was_written_without_the_insights():
+    infeasible = SolveResult(status=Status.INFEASIBLE, conflict=["labor"])
+    answer = solve_shown(FakeLLM([BROKEN, GOOD]), FakeSolver(infeasible), max_repairs=0)
+    assert answer.status == "infeasible" and answer.fallback and answer.source == "plain"
+    assert answer.message.endswith(". (Written without the library's insights: no model "
+                                   "written with them reached the solver.)")
+
+
 def test_a_fallback_after_a_vote_over_samples_is_not_scored_by_that_vote():
     # three samples written with the insights, none builds; the fallback's model solves: its
     # confidence is a single model's (0.8, less 0.05 for the one repair round), not the
