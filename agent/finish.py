@@ -84,8 +84,8 @@ class _Outcome:
     open_checks: list[checks.Check]
 
 
-def _outcome(state: AgentState, best: Attempt | None, budget: float | None = None,
-             repairs: int | None = None) -> _Outcome:
+def _outcome(state: AgentState, best: Attempt | None, budget: float | None,
+             repairs: int) -> _Outcome:
     """What the turn ends with: the best attempt's solve, else the code strategy's, else the
     best attempt's failure (``budget``: the time budget, when it was spent)."""
     f = Formulation.model_validate(best["formulation"]) if best and best.get("formulation") \
@@ -103,8 +103,7 @@ def _outcome(state: AgentState, best: Attempt | None, budget: float | None = Non
         return _Outcome("optimal", cross["objective"], cross["values"], "code",
                         f"Solved by the code strategy: objective {fmt(cross['objective'])} "
                         "(the formulation path did not solve).", None, code_result, [])
-    message = _failure_message(best, result,
-                               state.get("repairs", 0) if repairs is None else repairs, budget)
+    message = _failure_message(best, result, repairs, budget)
     if result is None:
         return _Outcome("failed", None, {}, source, message, f, None, open_checks)
     return _Outcome(result.status.value, result.objective, result.values, source, message, f,

@@ -195,7 +195,13 @@ def _paired_cells(row: dict[str, Any]) -> str:
     return f"{row['shared']} | {row['wins']} | {row['losses']} | {row['p']:.2f}"
 
 
-SOURCE_ORDER = ("formulate", "sample", "follow_up", "repair", "autofix", "plain", "code")
+def _source_order() -> tuple[str, ...]:
+    """The agent's attempt sources, in the order its state declares them."""
+    from typing import get_args
+
+    from optiform.agent.state import AttemptSource
+
+    return get_args(AttemptSource)
 
 
 def _sources_markdown(group: dict[str, Any]) -> list[str]:
@@ -204,7 +210,8 @@ def _sources_markdown(group: dict[str, Any]) -> list[str]:
     found = {k for s in group["strategies"].values() for k in s.get("answer_sources") or {}}
     if not found:
         return []
-    cols = [k for k in SOURCE_ORDER if k in found] + sorted(found - set(SOURCE_ORDER))
+    order = _source_order()
+    cols = [k for k in order if k in found] + sorted(found - set(order))
     lines = ["", "Answers by the step that made them (items, a failed one by its closest "
              "attempt; items with no answer at all, such as errors, are not counted). "
              "Fallback: made without the library's insights, after no model written with "
