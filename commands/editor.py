@@ -17,7 +17,14 @@ def editor_command() -> list[str]:
     for var in ("VISUAL", "EDITOR"):
         value = os.environ.get(var, "").strip()
         if value:
-            return shlex.split(value)
+            try:
+                words = shlex.split(value)
+            except ValueError as exc:  # an unbalanced quote
+                raise InputError(f"cannot read ${var} ({value!r}): {exc}",
+                                 hint=f"fix ${var}, or give the changes as options "
+                                      "(see --help)") from None
+            if words:
+                return words
     return ["vi"]
 
 

@@ -30,10 +30,11 @@ def _console() -> Any:
     return Console()
 
 
-def _open(ctx: typer.Context, *, create: bool = False) -> InsightStore:
+def _open(ctx: typer.Context, *, create: bool = False, seed: bool = True) -> InsightStore:
     """The library at --path, or the default one (made, from the seed, on first use). A
     --path that names no file is an error unless the command makes a library (import, learn,
-    evolve, verify): a misspelt path must not show a fresh seed library as the user's."""
+    evolve, verify): a misspelt path must not show a fresh seed library as the user's.
+    ``seed=False``: a library made now starts empty (an existing one is not seeded either)."""
     from optiform.config import load_settings
     from optiform.library.store import InsightStore, default_store_path
 
@@ -42,7 +43,31 @@ def _open(ctx: typer.Context, *, create: bool = False) -> InsightStore:
         raise LibraryError(f"no library at {path}",
                            hint="check the path; `optiform library --path PATH import FILE` or "
                                 "`... learn` makes one there")
-    return InsightStore(path or default_store_path(load_settings()))
+    return InsightStore(path or default_store_path(load_settings()), seed=seed)
+
+
+def _library_path(ctx: typer.Context) -> Path:
+    from optiform.config import load_settings
+    from optiform.library.store import default_store_path
+
+    path = (ctx.obj or {}).get("path")
+    return Path(path) if path is not None else default_store_path(load_settings())
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, send what is left of stdout nowhere, so the interpreter's own
+    flush at exit does not complain (as Python's docs on SIGPIPE advise)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _edited(ctx: typer.Context, insight_id: str, changes: dict[str, Any], reason: str) -> None:
@@ -96,6 +121,11 @@ def _edited(ctx: typer.Context, insight_id: str, changes: dict[str, Any], reason
                             right=changes.get("right", ex.right)),
         )
     except ValueError as exc:  # pydantic's ValidationError too: name the field, not its docs
+        if text is not None:
+            kept = _keep_edit(text)
+            raise InputError(f"the edit is not a valid insight: {_validation_text(exc)}; "
+                             f"nothing was saved, and your text is in {kept}",
+                             hint="edit again and paste from it") from None
         raise InputError(f"the edit is not a valid insight: {_validation_text(exc)}",
                          hint="`optiform library show ID` shows the current text") from None
     try:
@@ -172,7 +202,13 @@ def register(app: typer.Typer) -> None:
         except OptiformError as err:
             raise fail(err) from err
         if category:
+            known = sorted({i.taxonomy.category for i in items})
             items = [i for i in items if i.taxonomy.category == category]
+            if not items:
+                err = InputError(f"no {'' if status == 'all' else status + ' '}insight in "
+                                 f"category {category!r}",
+                                 hint=f"categories: {', '.join(known) or 'none'}")
+                raise fail(err)
         _console().print(insights_table(items) if table else taxonomy_tree(items))
 
     @lib.command("show")
@@ -207,6 +243,10 @@ def register(app: typer.Typer) -> None:
                                  hint="give a problem text, or --file FILE")
             if k < 1:
                 raise InputError(f"-k must be at least 1, not {k}", hint="e.g. -k 4")
+            if threshold is not None and not 0.0 <= threshold <= 1.0:  # nan too
+                raise InputError(f"--threshold must be a score from 0 to 1, not {threshold}",
+                                 hint="e.g. --threshold 0.3; 0 shows the top k whatever "
+                                      "their score")
             retriever = Retriever(_open(ctx), mode=mode or settings.library_retrieval,  # type: ignore[arg-type]
                                   threshold=threshold if threshold is not None
                                   else settings.library_threshold)
@@ -230,6 +270,9 @@ def register(app: typer.Typer) -> None:
 
         With no options, opens $EDITOR on the editable fields as JSON.
         """
+        if not reason.strip():
+            raise fail(InputError("--reason must not be blank: the history keeps why each "
+                                  "version was replaced", hint='e.g. --reason "too broad"'))
         given = {"applies_when": applies_when, "not_applies_when": not_applies_when,
                  "explanation": explanation, "wrong": wrong, "right": right,
                  "taxonomy": taxonomy}
@@ -239,13 +282,20 @@ def register(app: typer.Typer) -> None:
             raise fail(err) from err
 
     def _set_status(ctx: typer.Context, ids: list[str], status: str) -> None:
+        """All of the ids or none: an unknown one stops the command before any change."""
         try:
             store = _open(ctx)
-            for insight_id in ids:
-                store.set_status(insight_id, status)  # type: ignore[arg-type]
-                _console().print(f"{insight_id}: {status}")
+            with store.transaction():
+                for insight_id in ids:
+                    store.set_status(insight_id, status)  # type: ignore[arg-type]
         except OptiformError as err:
+            if len(ids) > 1 and isinstance(err, LibraryError):
+                verb = "disabled" if status == "disabled" else "enabled"
+                err = LibraryError(f"{err.message}; none of the {len(ids)} was {verb}",
+                                   hint=err.hint)
             raise fail(err) from err
+        for insight_id in ids:
+            _console().print(f"{insight_id}: {status}")
 
     @lib.command("disable")
     def disable(ctx: typer.Context, ids: list[str] = typer.Argument(..., metavar="ID...")) -> None:
@@ -263,10 +313,18 @@ def register(app: typer.Typer) -> None:
                ) -> None:
         """Write every insight (counts and history included) to a JSON file."""
         try:
+            if dest != "-" and _same_file(Path(dest), _library_path(ctx)):
+                raise InputError(f"{dest} is the library itself; exporting there would "
+                                 "overwrite it", hint="give another file name, e.g. "
+                                                      "library.json")
             store = _open(ctx)
             if dest == "-":
-                sys.stdout.write(json.dumps(store.export_data(), indent=2, ensure_ascii=False))
-                sys.stdout.write("\n")
+                text = json.dumps(store.export_data(), indent=2, ensure_ascii=False) + "\n"
+                try:
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+                except BrokenPipeError:  # `export - | head`: the reader has what it wanted
+                    _quiet_stdout()
                 return
             n = store.export_json(dest)
         except OSError as exc:
@@ -280,12 +338,17 @@ def register(app: typer.Typer) -> None:
                 src: Path = typer.Argument(..., metavar="FILE"),
                 replace: bool = typer.Option(False, "--replace",
                                              help="Drop every insight first.")) -> None:
-        """Add the insights of an export; an insight with the same id is overwritten."""
+        """Add the insights of an export; one with the same id is replaced (with its counts
+        and history) unless the library's version is later. A library that does not exist
+        yet becomes exactly the export."""
+        from optiform.library.exports import read_export
+
         try:
-            added, updated = _open(ctx, create=True).import_json(src, replace=replace)
+            export = read_export(src)  # checked in full before the library is touched
+            result = _open(ctx, create=True, seed=False).import_export(export, replace=replace)
         except OptiformError as err:
             raise fail(err) from err
-        _console().print(f"imported {added + updated} insights ({added} new, {updated} updated)")
+        _console().print(result.summary())
 
     @lib.command("stats")
     def stats(ctx: typer.Context) -> None:

@@ -123,15 +123,18 @@ def _job(ctx: typer.Context, open_store: Callable[[typer.Context], Any], dataset
     from optiform.library.retrieval import Retriever
 
     console = _console()
-    if split != "train":
+    settings, items, llm = _setup(dataset, split, limit, keep_test_duplicates, console)
+    if split != "train":  # once the split is known to exist
         console.print(f"[yellow]warning:[/] {doing} the {split!r} split; "
                       f"keep to train splits to keep test scores honest")
-    settings, items, llm = _setup(dataset, split, limit, keep_test_duplicates, console)
     store = open_store(ctx)
     k_ = k if k is not None else settings.top_k
     retriever = Retriever(store, mode=settings.library_retrieval,
                           threshold=settings.library_threshold)
     return console, settings, items, llm, store, k_, retriever
+
+
+K_HELP = "Insights retrieved per item."
 
 
 def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
@@ -143,11 +146,11 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                   limit: int | None = typer.Option(None, help=LIMIT_HELP),
                   keep_test_duplicates: bool = keep_option(),
                   run: str | None = typer.Option(None, help="Progress key (DATASET:SPLIT)."),
-                  attempts: int = typer.Option(2, help="Proposals tried per failed item."),
+                  attempts: int = typer.Option(2, min=1, help="Proposals tried per failed item."),
                   regression: int = typer.Option(
-                      6, help="Right items re-solved per proposal: those that retrieval "
+                      6, min=0, help="Right items re-solved per proposal: those that retrieval "
                               "would show it for (no others: their prompts do not change)."),
-                  k: int | None = typer.Option(None, "-k", help="Insights retrieved per item."),
+                  k: int | None = typer.Option(None, "-k", min=1, help=K_HELP),
                   fresh: bool = typer.Option(False, "--fresh", help="Forget earlier progress."),
                   blame: bool = typer.Option(True, help="Count a misled item against only the "
                                              "shown insights whose absence turns it right."),
@@ -211,17 +214,19 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                    split: str = typer.Option("train", help="Split of the data set."),
                    limit: int | None = typer.Option(None, help=LIMIT_HELP),
                    keep_test_duplicates: bool = keep_option(),
-                   min_count: int = typer.Option(1, help="Misled or missed at least this often."),
-                   max_items: int = typer.Option(5, help="Replayed items per kind and insight."),
-                   shifted: int = typer.Option(5, help="Also replay up to N other items whose "
-                                                       "prompt the rewrite changes."),
+                   min_count: int = typer.Option(
+                       1, min=1, help="Misled or missed at least this often."),
+                   max_items: int = typer.Option(
+                       5, min=1, help="Replayed items per kind and insight."),
+                   shifted: int = typer.Option(5, min=0, help="Also replay up to N other items "
+                                                       "whose prompt the rewrite changes."),
                    confirm: bool = typer.Option(True, help="Count an item as misled by an "
                                                 "insight only when leaving that insight out of "
                                                 "its prompt turns it right."),
                    margin: int = typer.Option(2, min=1, help="Keep a rewrite only when it "
                                               "wins at least N more replayed items than it "
                                               "loses."),
-                   k: int | None = typer.Option(None, "-k", help="Insights retrieved per item.")
+                   k: int | None = typer.Option(None, "-k", min=1, help=K_HELP)
                    ) -> None:
         """Rewrite conditions of insights that misled or were missed; keep improving rewrites."""
         from rich.table import Table
@@ -266,7 +271,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                                               "at least N more items than it wins."),
                    max_items: int | None = typer.Option(
                        None, min=1, help="Replay at most N of the items it is shown for."),
-                   k: int | None = typer.Option(None, "-k", help="Insights retrieved per item.")
+                   k: int | None = typer.Option(None, "-k", min=1, help=K_HELP)
                    ) -> None:
         """Replay the items each insight is shown for, with and without it; disable losers."""
         from rich.table import Table

@@ -105,6 +105,13 @@ def resolve(spec: str | Path, split: str = "test", configured: Path | None = Non
             hint=f"splits there: {', '.join(splits) or 'none'}",
         )
     known = known_datasets(configured)
+    if str(spec) not in known and (path.suffix.lower() in (".jsonl", ".json")
+                                   or len(path.parts) > 1):
+        # a path, not a name: say that the file is missing, not that the name is unknown
+        raise EvalError(f"no data file at {path}",
+                        hint="check the path; a data set is a JSONL file, a folder of "
+                             "<split>.jsonl files, or a name: "
+                             f"{', '.join(sorted(known)) or 'none found'}")
     if str(spec) not in known:
         from optiform.evals.fetch import SOURCES
 

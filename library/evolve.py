@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from optiform.errors import LibraryError, OptiformError
+from optiform.errors import LibraryError, OptiformError, is_fatal
 from optiform.library.authoring import Item, SolveOutcome, specific_condition
 from optiform.library.insight import Condition, Insight
 from optiform.library.replay import Replays
@@ -126,6 +126,8 @@ class Evolver(Replays):
             try:
                 confirmed = [i for i in misled if self._misled_by(insight, i, old_pool)]
             except OptiformError as exc:
+                if is_fatal(exc):  # the endpoint, the model: every insight would fail alike
+                    raise
                 return RewriteReport(insight.id, False, 0, 0, 0, f"replay failed: {exc.message}")
             blamed = f"; it alone misleads {len(confirmed)} of the {len(misled)} reported"
             if not confirmed and not missed:
@@ -140,6 +142,8 @@ class Evolver(Replays):
             condition = self.rewrite(insight, [self.items[i].question for i in misled],
                                      [self.items[i].question for i in missed])
         except OptiformError as exc:
+            if is_fatal(exc):  # the endpoint, the model: every insight would fail alike
+                raise
             return RewriteReport(insight.id, False, 0, 0, 0, f"rewrite failed: {exc.message}")
         if condition == insight.condition:
             return RewriteReport(insight.id, False, 0, 0, 0, "the rewrite changed nothing")
@@ -157,6 +161,8 @@ class Evolver(Replays):
             pairs = [(self._correct(it, old_pool), self._correct(it, new_pool))
                      for it in affected]
         except OptiformError as exc:
+            if is_fatal(exc):  # the endpoint, the model: every insight would fail alike
+                raise
             return RewriteReport(insight.id, False, 0, 0, 0, f"replay failed: {exc.message}",
                                  shifted=len(shifted))
         old, new = sum(o for o, _ in pairs), sum(n for _, n in pairs)

@@ -47,7 +47,11 @@ class Taxonomy(_Model):
     @field_validator("domain", "category", "label", mode="before")
     @classmethod
     def _slug(cls, v: object) -> object:
-        return slugify(v) if isinstance(v, str) else v
+        if not isinstance(v, str):
+            return v
+        if not re.search(r"[A-Za-z0-9]", v):
+            raise ValueError(f"{v!r} has no letter or digit to name it by")
+        return slugify(v)
 
     @property
     def path(self) -> str:
@@ -73,11 +77,14 @@ class Example(_Model):
     right: str = Field(min_length=1, description="The corrected fragment.")
 
 
+_MOST = 2**53  # well inside SQLite's 64-bit integers, and exact in any JSON reader
+
+
 class Counts(_Model):
-    helped: int = Field(0, ge=0)
-    misled: int = Field(0, ge=0)
-    missed: int = Field(0, ge=0)
-    irrelevant: int = Field(0, ge=0)
+    helped: int = Field(0, ge=0, le=_MOST)
+    misled: int = Field(0, ge=0, le=_MOST)
+    missed: int = Field(0, ge=0, le=_MOST)
+    irrelevant: int = Field(0, ge=0, le=_MOST)
 
     @property
     def total(self) -> int:
@@ -87,7 +94,7 @@ class Counts(_Model):
 class InsightVersion(_Model):
     """A snapshot of an insight's content before an edit."""
 
-    version: int
+    version: int = Field(ge=1, le=_MOST)
     taxonomy: Taxonomy
     condition: Condition
     explanation: str
@@ -105,7 +112,7 @@ class Insight(_Model):
     counts: Counts = Field(default_factory=Counts)
     provenance: list[str] = Field(default_factory=list, description="Item ids it came from.")
     status: InsightStatus = "active"
-    version: int = Field(1, ge=1)
+    version: int = Field(1, ge=1, le=_MOST)
     history: list[InsightVersion] = Field(default_factory=list)
     created_at: str = Field(default_factory=now_iso)
     updated_at: str = Field(default_factory=now_iso)

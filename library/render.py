@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from optiform.library.insight import Insight
+from optiform.library.insight import Insight, InsightVersion
 
 if TYPE_CHECKING:
     from optiform.library.retrieval import RetrievedInsight
@@ -48,10 +48,13 @@ def taxonomy_tree(insights: list[Insight], title: str = "library") -> Tree:
 
 
 def insights_table(insights: list[Insight]) -> Table:
-    table = Table(title="insights", show_lines=False)
-    for col in ("id", "taxonomy", "status", "v"):
-        table.add_column(col)
-    for col in ("helped", "misled", "missed", "irrelevant"):
+    table = Table(title="insights", show_lines=False, caption=f"counts: {COUNTS_LEGEND}")
+    # ids are whole, to be copied into show/edit/disable; the taxonomy folds instead
+    table.add_column("id", no_wrap=True, min_width=max((len(i.id) for i in insights), default=2))
+    table.add_column("taxonomy", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("v", justify="right")
+    for col in ("+", "-", "?", "~"):
         table.add_column(col, justify="right")
     for ins in insights:
         k = ins.counts
@@ -104,22 +107,45 @@ def insight_view(ins: Insight) -> Panel:
     parts: list[Table | Text] = [body]
     if ins.history:
         hist = Table(title="history", title_justify="left", show_header=True)
-        for col in ("v", "written", "replaced because", "applies when", "not when"):
+        for col in ("v", "written", "replaced because", "what the next version changed"):
             hist.add_column(col)
-        for old in reversed(ins.history):
-            hist.add_row(str(old.version), old.changed_at, Text(old.reason),
-                         Text(old.condition.applies_when),
-                         Text(old.condition.not_applies_when or "-"))
+        nexts = [*ins.history[1:], ins]
+        for old, after in reversed(list(zip(ins.history, nexts, strict=True))):
+            hist.add_row(str(old.version), old.changed_at, Text(old.reason or "-"),
+                         _changes(_fields(old), _fields(after)))
         parts.append(hist)
     return Panel(Group(*parts), title=f"[bold]{escape(ins.id)}[/]", title_align="left")
+
+
+_FIELDS = ("taxonomy", "applies when", "not when", "why", "wrong", "right")
+
+
+def _fields(v: Insight | InsightVersion) -> tuple[str, ...]:
+    return (v.taxonomy.path, v.condition.applies_when, v.condition.not_applies_when,
+            v.explanation, v.example.wrong, v.example.right)
+
+
+def _changes(before: tuple[str, ...], after: tuple[str, ...]) -> Text:
+    """Each field a version changed, with its text before; "-" for a change of status only."""
+    out = Text()
+    for name, old, new in zip(_FIELDS, before, after, strict=True):
+        if old != new:
+            if out:
+                out.append("\n")
+            out.append(f"{name}: ", style="bold")
+            out.append(old or "(blank)")
+    return out or Text("-")
 
 
 def search_table(results: list[RetrievedInsight], mode: str, threshold: float) -> Table:
     table = Table(title=f"retrieved ({mode}, threshold {threshold:.2f})")
     table.add_column("score", justify="right")
-    table.add_column("id")
-    table.add_column("taxonomy")
+    table.add_column("id", no_wrap=True, min_width=max((len(r.id) for r in results), default=2))
+    table.add_column("taxonomy", overflow="fold")
     table.add_column("prompt text")
     for r in results:
         table.add_row(f"{r.score:.3f}", r.id, r.label, Text(r.text))
+    if not results:
+        table.caption = (f"no active insight scored {threshold:.2f} or more; a lower "
+                         "--threshold shows more")
     return table

@@ -20,6 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from optiform.errors import LibraryError
+from optiform.library.exports import (
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    ImportResult,
+    LibraryExport,
+    parse_export,
+    read_export,
+)
 from optiform.library.insight import OUTCOMES, Counts, Insight, InsightStatus, Outcome, now_iso
 
 if TYPE_CHECKING:
@@ -27,8 +35,6 @@ if TYPE_CHECKING:
 
     from optiform.config import Settings
 
-EXPORT_FORMAT = "optiform-library"
-EXPORT_VERSION = 2  # 2: with the usage events; 1 (counts only) still imports
 SEED_FILE = "seed_insights.json"
 
 _SCHEMA = """
@@ -68,12 +74,12 @@ class ProgressRow:
 
 
 def default_store_path(settings: Settings | None = None) -> Path:
-    """``Settings.library_path`` when set, else ``<user data dir>/library.sqlite``."""
-    from optiform.config import load_settings, user_data_dir
+    """``Settings.library_path`` when set, else ``<data dir>/library.sqlite`` (the data dir
+    follows ``data_home``, as the model's and the threads' files do)."""
+    from optiform.config import load_settings
 
     s = settings or load_settings()
-    explicit = getattr(s, "library_path", None)
-    return Path(explicit) if explicit else user_data_dir() / "library.sqlite"
+    return Path(s.library_path) if s.library_path else s.data_dir / "library.sqlite"
 
 
 def seed_insights() -> list[Insight]:
@@ -99,33 +105,6 @@ def _retry_locked(step: Callable[[], object], timeout: float) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
-
-
-def _usage_rows(raw: object, ids: set[str]) -> list[tuple[str, str, str | None, str]] | None:
-    """An export's usage events as rows, checked; None when it has none (format 1)."""
-    if raw is None:
-        return None
-    if not isinstance(raw, list):
-        raise LibraryError("the export's 'usage' is not a list",
-                           hint="fix the file or export it again")
-    rows = []
-    for n, e in enumerate(raw):
-        what = f"the export's usage event {n + 1}"
-        if not isinstance(e, dict):
-            raise LibraryError(f"{what} is not an object", hint="fix the file or export it again")
-        iid, outcome, item, at = (e.get("insight_id"), e.get("outcome"), e.get("item_id"),
-                                  e.get("at"))
-        if iid not in ids:
-            raise LibraryError(f"{what} names insight {iid!r}, which the export does not hold",
-                               hint="fix the file or export it again")
-        if outcome not in OUTCOMES:
-            raise LibraryError(f"{what} has outcome {outcome!r}; use one of: "
-                               f"{', '.join(OUTCOMES)}", hint="fix the file or export it again")
-        if not (item is None or isinstance(item, str)) or not isinstance(at, str):
-            raise LibraryError(f"{what} needs 'item_id' (text or null) and 'at' (text)",
-                               hint="fix the file or export it again")
-        rows.append((iid, outcome, item, at))
-    return rows
 
 
 class InsightStore:
@@ -211,6 +190,10 @@ class InsightStore:
         self.close()
 
     def _seed_once(self) -> None:
+        # a read first: opening a seeded library to list or search it must not wait for
+        # the write lock that a learning run or an import holds
+        if self._read("SELECT 1 FROM meta WHERE key = 'seeded'"):
+            return
         with self._write() as c:
             if c.execute("SELECT 1 FROM meta WHERE key = 'seeded'").fetchone():
                 return
@@ -257,13 +240,20 @@ class InsightStore:
     def get(self, insight_id: str) -> Insight:
         found = self.find(insight_id)
         if found is None:
-            import difflib
-
-            ids = [r[0] for r in self._read("SELECT id FROM insights")]
-            close = difflib.get_close_matches(insight_id, ids, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "`optiform library list` shows ids"
-            raise LibraryError(f"no insight with id {insight_id!r}", hint=hint)
+            raise self._missing(insight_id)
         return found
+
+    def _missing(self, insight_id: str) -> LibraryError:
+        """No insight with this id: the error, with the id the user most likely meant (the
+        tree shows labels, and a label is not always its insight's id)."""
+        import difflib
+
+        rows = self._read("SELECT id, label FROM insights")
+        by_label = [i for i, label in rows if label.rsplit("/", 1)[-1] == insight_id]
+        close = by_label or difflib.get_close_matches(insight_id, [r[0] for r in rows], n=1)
+        hint = (f"did you mean {close[0]!r}?" if close
+                else "`optiform library list` shows ids")
+        return LibraryError(f"no insight with id {insight_id!r}", hint=hint)
 
     def add(self, insight: Insight) -> Insight:
         with self._write() as c:
@@ -307,8 +297,7 @@ class InsightStore:
         with self._write() as c:
             row = c.execute("SELECT body FROM insights WHERE id = ?", (insight_id,)).fetchone()
             if row is None:
-                raise LibraryError(f"no insight with id {insight_id!r}",
-                                   hint="`optiform library list` shows ids")
+                raise self._missing(insight_id)
             stored = Insight.model_validate_json(row[0])
             fields = change(stored)
             if fields is None:
@@ -389,62 +378,49 @@ class InsightStore:
                               encoding="utf-8")
         return len(data["insights"])
 
-    def import_data(self, data: dict[str, Any], *, replace: bool = False) -> tuple[int, int]:
-        """Add the insights of an export; same ids are overwritten. Returns (added, updated).
+    def import_data(self, data: object, *, replace: bool = False) -> ImportResult:
+        """Add the insights of an export (its parsed JSON); see :meth:`import_export`."""
+        return self.import_export(parse_export(data), replace=replace)
 
-        An export that carries usage events (format 2) brings them along: an imported
-        insight's events become the export's, so its counts and the items behind them (what
-        ``evolve`` replays) stay in step. A format 1 export has counts only and leaves the
-        events of the insights it overwrites as they are."""
-        from pydantic import ValidationError
+    def import_json(self, path: str | Path, *, replace: bool = False) -> ImportResult:
+        return self.import_export(read_export(path), replace=replace)
 
-        if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-            raise LibraryError("not an optiform library export",
-                               hint="export one with `optiform library export FILE`")
-        version = data.get("format_version", 1)
-        if not isinstance(version, int) or not 1 <= version <= EXPORT_VERSION:
-            raise LibraryError(f"the export's format_version {version!r} is not one this "
-                               f"optiform reads (1 to {EXPORT_VERSION})",
-                               hint="export it again with this version of optiform")
-        raw = data.get("insights", [])
-        if not isinstance(raw, list):
-            raise LibraryError("the export's 'insights' is not a list",
-                               hint="fix the file or export it again")
-        items = []
-        for n, d in enumerate(raw):
-            try:
-                items.append(Insight.model_validate(d))
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                field = ".".join(str(part) for part in first["loc"]) or "the insight"
-                name = d.get("id") if isinstance(d, dict) else None
-                which = f"insight {n + 1}" + (f" ({name!r})" if isinstance(name, str) else "")
-                raise LibraryError(f"the export's {which} is invalid: {field}: {first['msg']}",
-                                   hint="fix the file or export it again") from None
-        events = _usage_rows(data.get("usage"), {i.id for i in items})
+    def import_export(self, export: LibraryExport, *, replace: bool = False) -> ImportResult:
+        """Add the insights of a checked export, in one transaction.
+
+        An insight of the export replaces the stored one with its id, unless the stored one is
+        a later version: that one stays as it is, with its counts, events and history (the
+        result names it), so importing an old export cannot roll edits back. ``replace``
+        drops every insight first, so the library becomes the export. An export that carries
+        usage events (format 2) brings them along: an imported insight's events become the
+        export's, so its counts and the items behind them (what ``evolve`` replays) stay in
+        step. A format 1 export has counts only and leaves the events of the insights it
+        overwrites as they are. An imported library is never seeded afterwards: what it holds
+        is the export's and the user's."""
         added = updated = 0
+        kept: list[str] = []
+        written: list[str] = []
         with self._write() as c:
             if replace:
                 for table in ("insights", "counts", "usage"):
                     c.execute(f"DELETE FROM {table}")
-            for ins in items:
-                exists = c.execute("SELECT 1 FROM insights WHERE id = ?", (ins.id,)).fetchone()
+            for ins in export.insights:
+                row = c.execute("SELECT version FROM insights WHERE id = ?",
+                                (ins.id,)).fetchone()
+                if row is not None and row[0] > ins.version:
+                    kept.append(ins.id)
+                    continue
                 self._put(c, ins)
-                updated += bool(exists)
-                added += not exists
-            if events is not None:
-                c.executemany("DELETE FROM usage WHERE insight_id = ?", [(i.id,) for i in items])
+                written.append(ins.id)
+                updated += row is not None
+                added += row is None
+            if export.events is not None:
+                ids = set(written)
+                c.executemany("DELETE FROM usage WHERE insight_id = ?", [(i,) for i in written])
                 c.executemany("INSERT INTO usage (insight_id, outcome, item_id, at) "
-                              "VALUES (?, ?, ?, ?)", events)
-        return added, updated
-
-    def import_json(self, path: str | Path, *, replace: bool = False) -> tuple[int, int]:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise LibraryError(f"cannot read library export {path}: {exc}",
-                               hint="give the path of a JSON file from `library export`") from exc
-        return self.import_data(data, replace=replace)
+                              "VALUES (?, ?, ?, ?)", [e for e in export.events if e[0] in ids])
+            c.execute("INSERT OR IGNORE INTO meta VALUES ('seeded', ?)", (now_iso(),))
+        return ImportResult(added, updated, tuple(kept))
 
     # -- embedding cache ------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from optiform.errors import LibraryError, OptiformError
+from optiform.errors import LibraryError, OptiformError, is_fatal
 from optiform.library.authoring import Item, SolveOutcome, specific_condition
 from optiform.library.insight import Insight
 from optiform.library.replay import Replays
@@ -93,6 +93,8 @@ class Verifier(Replays):
                 elif right_without and not right_with:
                     lost.append(iid)
         except OptiformError as exc:
+            if is_fatal(exc):  # the endpoint, the model: every insight would fail alike
+                raise
             return VerifyReport(insight.id, len(hits), 0, 0, 0, False,
                                 f"replay failed: {exc.message}")
         counted = {(e.outcome, e.item_id) for e in self.store.usage_events(insight.id)}

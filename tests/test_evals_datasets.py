@@ -83,6 +83,15 @@ def test_unknown_name_lists_known_ones(shared_dir, monkeypatch):
         assert name in err.value.hint
 
 
+@pytest.mark.parametrize("spec", ["/tmp/no-such-items.jsonl", "data/items.json", "runs/items"])
+def test_a_missing_file_is_named_as_a_path(shared_dir, monkeypatch, spec):
+    monkeypatch.setenv("OPTIFORM_SHARED", str(shared_dir))
+    with pytest.raises(EvalError) as err:
+        load_dataset(spec)
+    assert err.value.message == f"no data file at {spec}"
+    assert "nl4opt" in err.value.hint
+
+
 def test_missing_split_names_the_splits(shared_dir, monkeypatch):
     monkeypatch.setenv("OPTIFORM_SHARED", str(shared_dir))
     with pytest.raises(EvalError) as err:

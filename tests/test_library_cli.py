@@ -190,6 +190,81 @@ def test_export_import_round_trip(app: typer.Typer, tmp_path: Path) -> None:
     assert json.loads(stdout) == data
 
 
+def test_an_import_into_a_new_library_is_the_export_and_a_bad_file_makes_none(
+        app: typer.Typer, tmp_path: Path) -> None:
+    mine = tmp_path / "mine.json"
+    run(app, "export", str(mine))
+    data = json.loads(mine.read_text())
+    data["insights"] = data["insights"][:1]
+    data["usage"] = []
+    mine.write_text(json.dumps(data))
+    new = tmp_path / "new.sqlite"
+    assert "(1 new, 0 updated)" in run(app, "--path", str(new), "import", str(mine))
+    with InsightStore(new) as s:  # no seed beside it, then or later
+        assert [i.id for i in s.insights()] == [data["insights"][0]["id"]]
+    typo = tmp_path / "typo.sqlite"
+    dup = tmp_path / "dup.json"
+    dup.write_text(json.dumps({**data, "insights": data["insights"] * 2}))
+    for bad in (tmp_path / "missing.json", dup):
+        out = runner.invoke(app, ["library", "--path", str(typo), "import", str(bad)])
+        assert out.exit_code == 2 and "error:" in out.output
+        assert not typo.exists()  # checked before the library is made
+
+
+def test_an_old_export_does_not_roll_edits_back(app: typer.Typer, tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    run(app, "export", str(old))
+    run(app, "edit", "max-min", "--explanation", "Sharper.", "--reason", "clearer")
+    out = run(app, "import", str(old))
+    assert "kept 1 as they are" in out and "max-min" in out
+    assert "Sharper." in run(app, "show", "max-min")
+
+
+def test_export_refuses_to_overwrite_the_library(app: typer.Typer) -> None:
+    from optiform.library.store import default_store_path
+
+    run(app, "list")
+    out = runner.invoke(app, ["library", "export", str(default_store_path())])
+    assert out.exit_code == 2 and "is the library itself" in out.output.replace("\n", " ")
+    assert "max-min" in run(app, "show", "max-min")
+
+
+def test_disable_is_all_or_nothing_and_knows_labels(app: typer.Typer) -> None:
+    out = runner.invoke(app, ["library", "disable", "max-min", "nope", "min-max"])
+    assert out.exit_code == 2 and "none of the 3 was disabled" in out.output
+    assert "max-min" not in run(app, "list", "--table", "--status", "disabled")
+    out = runner.invoke(app, ["library", "disable", "assign-each-once"])  # the tree's label
+    assert out.exit_code == 2 and "did you mean 'assignment-exactly-once'" in out.output
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["list", "--category", "nope"], "no insight in category 'nope'"),
+    (["search", "ratio of acres", "--threshold", "nan"], "--threshold must be a score"),
+    (["edit", "min-max", "--explanation", "x", "--reason", " "], "--reason must not be blank"),
+])
+def test_bad_options_are_named(app: typer.Typer, args: list[str], error: str) -> None:
+    out = runner.invoke(app, ["library", *args])
+    assert out.exit_code == 2 and error in out.output.replace("\n", " "), out.output
+    assert not isinstance(out.exception, (ValueError, TypeError))
+
+
+def test_an_editor_variable_with_an_open_quote_is_named(app: typer.Typer,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VISUAL", "sed -i '/x/s/a/b/")
+    out = runner.invoke(app, ["library", "edit", "max-min"])
+    assert out.exit_code == 2 and "cannot read $VISUAL" in out.output
+
+
+def test_history_names_what_each_version_changed(app: typer.Typer) -> None:
+    run(app, "edit", "max-min", "--explanation", "Sharper.", "--reason", "clearer")
+    run(app, "disable", "max-min")
+    shown = run(app, "show", "max-min")
+    assert "what the next version changed" in shown
+    assert "why: Replace min()" in shown  # the explanation before the edit
+    row = next(line for line in shown.splitlines() if "status set to disabled" in line)
+    assert row.rstrip(" │").endswith("-")  # a change of status only
+
+
 def test_stats(app: typer.Typer) -> None:
     run(app, "disable", "min-max")
     out = run(app, "stats")

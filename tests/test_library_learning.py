@@ -801,3 +801,27 @@ def test_verify_checks_a_condition_only_against_the_problem_it_was_learned_from(
     reports = verify(store, items, ScriptedSolver(), retriever=Retriever(store, mode="keyword"))
     assert [r.insight_id for r in reports] == ["learned-rate"]  # the seed one is not verified
     assert not reports[0].disabled and store.get("seed-hours").status == "active"
+
+
+@pytest.mark.parametrize("job", ["verify", "evolve"])
+def test_an_unreachable_endpoint_stops_verify_and_evolve(store: InsightStore, job: str) -> None:
+    """Every insight would fail alike: the job stops at the first, and records nothing."""
+    from optiform.errors import LLMConnectionError
+    from optiform.library.verify import verify
+
+    _evolve_setup(store)
+    before = store.export_data()
+
+    def down(item: Item, insights: list[Insight]) -> SolveOutcome:
+        raise LLMConnectionError("cannot reach http://127.0.0.1:9/v1")
+
+    items = {i.id: i for i in (HELPED, MISLED)}
+    retriever = Retriever(store, mode="keyword")
+    with pytest.raises(LLMConnectionError):
+        if job == "verify":
+            verify(store, items, down, retriever=retriever)
+        else:
+            llm = FakeLLM([{"applies_when": "a mill with limited hours grinds grain",
+                            "not_applies_when": "a mill that rents storage rooms"}] * 3)
+            evolve(store, items, down, LLMRewriter(llm), retriever=retriever, margin=1)
+    assert store.export_data() == before

@@ -17,6 +17,7 @@ from optiform.library.insight import (
     Taxonomy,
     new_insight_id,
 )
+from optiform.library.exports import ImportResult
 from optiform.library.store import InsightStore, default_store_path, seed_insights
 
 
@@ -157,7 +158,7 @@ def test_a_deleted_insight_leaves_no_events_and_its_library_round_trips(
         a.delete(gone)
         assert a.usage_events(gone) == []
         data = a.export_data()
-        assert a.import_data(data, replace=True) == (len(data["insights"]), 0)
+        assert a.import_data(data, replace=True) == ImportResult(len(data["insights"]), 0)
 
 
 def test_usage_counts_and_events(store: InsightStore) -> None:
@@ -187,9 +188,9 @@ def test_export_import_round_trip_exact(tmp_path: Path) -> None:
         n = a.export_json(out)
         first = a.export_data()
     with InsightStore(tmp_path / "b.sqlite", seed=False) as b:
-        assert b.import_json(out) == (n, 0)
+        assert b.import_json(out) == ImportResult(n, 0)
         assert b.export_data() == first
-        assert b.import_json(out) == (0, n)  # same ids again: updated, not duplicated
+        assert b.import_json(out) == ImportResult(0, n)  # same ids again: updated, not duplicated
         assert b.export_data() == first
     assert json.loads(out.read_text())["insights"] == first["insights"]
     # the usage events travel too: evolve reads which items an insight missed from them
@@ -233,7 +234,7 @@ def test_import_replace_and_invalid(store: InsightStore, tmp_path: Path) -> None
     store.add(make("old-1"))
     data = {"format": "optiform-library", "format_version": 1,
             "insights": [make("new-1").model_dump(mode="json")]}
-    assert store.import_data(data, replace=True) == (1, 0)
+    assert store.import_data(data, replace=True) == ImportResult(1, 0)
     assert [i.id for i in store.insights()] == ["new-1"]
     with pytest.raises(LibraryError, match="not an optiform library export"):
         store.import_data({"insights": []})
@@ -253,6 +254,60 @@ def test_import_replace_and_invalid(store: InsightStore, tmp_path: Path) -> None
                                            r"Field required"):
         store.import_data(data)
     assert [i.id for i in store.insights()] == ["new-1"]  # nothing half-imported
+
+
+def test_import_refuses_what_would_lose_data(store: InsightStore) -> None:
+    store.add(make("old-1"))
+    before = store.export_data()
+    base = {"format": "optiform-library", "format_version": 2}
+    # a misspelt key is not "no insights": with --replace it would empty the library
+    with pytest.raises(LibraryError, match="no 'insights' list"):
+        store.import_data({**base, "insight": []}, replace=True)
+    twice = [make("new-1").model_dump(mode="json"),
+             make("new-1", applies="a second copy").model_dump(mode="json")]
+    with pytest.raises(LibraryError, match="more than one insight with the id 'new-1'"):
+        store.import_data({**base, "insights": twice})
+    huge = make("new-1").model_dump(mode="json") | {"version": 10**30}
+    with pytest.raises(LibraryError, match="version"):  # not an OverflowError from SQLite
+        store.import_data({**base, "insights": [huge]})
+    assert store.export_data() == before
+
+
+def test_import_keeps_a_later_version_unless_replacing(store: InsightStore) -> None:
+    store.add(make("limit-1"))
+    old = store.export_data()
+    store.save_revision(store.get("limit-1").revise(reason="sharper", explanation="v2"))
+    store.record_usage("limit-1", "helped", "i1")
+    now = store.export_data()
+    result = store.import_data(old)
+    assert result.kept == ("limit-1",) and "later than the export's: limit-1" in result.summary()
+    assert store.export_data() == now  # version, history, counts and events as they were
+    assert store.import_data(old, replace=True).added == len(old["insights"])
+    assert store.get("limit-1").version == 1 and store.get("limit-1").counts.helped == 0
+
+
+def test_an_imported_library_is_the_export_and_never_seeded_later(tmp_path: Path) -> None:
+    with InsightStore(tmp_path / "a.sqlite", seed=False) as a:
+        a.add(make("mine-1"))
+        data = a.export_data()
+    with InsightStore(tmp_path / "b.sqlite", seed=False) as b:
+        assert b.import_data(data) == ImportResult(1, 0)
+    with InsightStore(tmp_path / "b.sqlite") as b:  # seed=True: the seed stays out
+        assert [i.id for i in b.insights()] == ["mine-1"]
+
+
+def test_default_path_follows_the_data_home(tmp_path: Path) -> None:
+    from optiform.config import Settings
+
+    assert default_store_path(Settings(data_home=tmp_path)) == tmp_path / "library.sqlite"
+    explicit = tmp_path / "lib.sqlite"
+    assert default_store_path(Settings(data_home=tmp_path, library_path=explicit)) == explicit
+
+
+def test_a_taxonomy_part_needs_a_letter_or_digit() -> None:
+    with pytest.raises(ValueError, match="no letter or digit"):
+        Taxonomy.parse("!!/??/..")
+    assert Taxonomy.parse("Linear Models/At Least").path == "general/linear-models/at-least"
 
 
 def test_embedding_cache(store: InsightStore) -> None:
@@ -301,3 +356,19 @@ def test_two_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
         assert len(s.usage_events("limit-is-inequality")) == 2 * n
         assert set(s.get("limit-is-inequality").provenance) >= {
             f"{t}-{i}" for t in "pq" for i in range(n)}  # no merge lost to a stale read
+
+
+def test_reading_a_library_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "lib.sqlite"
+    InsightStore(path).close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a learning run in the middle of a write
+    writer.execute("UPDATE counts SET helped = helped + 1")
+    try:
+        with InsightStore(path, timeout=0.2) as reader:  # would raise "locked" when seeding
+            assert len(reader.insights()) == len(seed_insights())
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
