@@ -127,6 +127,59 @@ class Assistant:
             self._graphs[threaded] = compile_graph(saver)
         return self._graphs[threaded]
 
+    def _tables_root(self) -> Path:
+        return Path(self.settings.data_dir) / "tables"
+
+    def _turn_tables(self, data: Mapping[str, Any], thread_id: str | None) -> dict[str, Any]:
+        """Write a turn's tables into a folder of its own: ``data_dir`` and ``tables`` for the
+        graph's state.
+
+        A request outside a thread gets a fresh folder, removed when its turn ends (the
+        answer's Pyomo script carries the data). A thread's turn gets a new folder inside the
+        thread's, holding the tables of the thread's last turn and then this turn's: a table
+        sent again under the same name does not change the files an earlier turn (one that
+        /undo may return to) was solved with. A thread's folder is named by its id made safe
+        plus a digest of the id itself, so ids that are made safe alike ('a:1', 'a_1') never
+        share tables."""
+        import hashlib
+        import shutil
+
+        from optiform.agent.tables import prepare_tables
+
+        if thread_id is None:
+            dest = self._tables_root() / f"request-{uuid.uuid4().hex}"
+            try:
+                return {"tables": prepare_tables(data, dest), "data_dir": str(dest)}
+            except BaseException:  # a broken table: nothing of the request stays behind
+                shutil.rmtree(dest, ignore_errors=True)
+                raise
+        digest = hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:12]
+        # "thread-" keeps an id such as ".." a name inside tables/, never its parent
+        folder = self._tables_root() / f"thread-{_SAFE.sub('_', thread_id)[:64]}-{digest}"
+        dest = folder / f"turn-{uuid.uuid4().hex[:12]}"
+        before = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
+        last = (before.values or {}) if before is not None else {}
+        dest.mkdir(parents=True, exist_ok=True)
+        if last.get("data_dir") and Path(last["data_dir"]).is_dir():
+            for csv_file in Path(last["data_dir"]).glob("*.csv"):
+                shutil.copy2(csv_file, dest / csv_file.name)
+        try:
+            new = prepare_tables(data, dest)
+        except BaseException:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
+        files = {t.get("file") for t in new}
+        kept = [t for t in last.get("tables") or [] if t.get("file") not in files]
+        return {"tables": [*kept, *new], "data_dir": str(dest)}
+
+    def _cleanup(self, state: Mapping[str, Any], thread_id: str | None) -> None:
+        """Remove a request's own tables folder (never a thread's) once its turn is over."""
+        import shutil
+
+        folder = state.get("data_dir")
+        if thread_id is None and folder and Path(folder).parent == self._tables_root():
+            shutil.rmtree(folder, ignore_errors=True)
+
     def _prepare(self, text: Any, data: Mapping[str, Any] | None, thread_id: str | None,
                  overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Deps]:
         from optiform.agent.graph import recursion_limit
@@ -138,13 +191,7 @@ class Assistant:
                              hint="use any stable name, e.g. 'planning-2024'")
         state: dict[str, Any] = {"text": clean}
         if data:
-            from optiform.agent.tables import prepare_tables
-
-            # "thread-" keeps an id such as ".." a name inside tables/, never its parent
-            folder = f"thread-{_SAFE.sub('_', thread_id)}" if thread_id else uuid.uuid4().hex
-            dest = Path(self.settings.data_dir) / "tables" / folder
-            state["tables"] = prepare_tables(data, dest)
-            state["data_dir"] = str(dest)
+            state.update(self._turn_tables(data, thread_id))
         deps = self.deps(**overrides)
         config: dict[str, Any] = {"recursion_limit": recursion_limit(deps)}
         if thread_id is not None:
@@ -159,7 +206,10 @@ class Assistant:
         ``samples=3``, ``max_repairs=1``, ``code_strategy=True``."""
         with self._turn_lock(thread_id):  # its tables are written inside it too
             state, config, deps = self._prepare(text, data, thread_id, overrides)
-            final = self._graph(thread_id is not None).invoke(state, config, context=deps)
+            try:
+                final = self._graph(thread_id is not None).invoke(state, config, context=deps)
+            finally:
+                self._cleanup(state, thread_id)
         return _to_answer(final, thread_id)
 
     def stream(self, text: str, data: Mapping[str, Any] | None = None,
@@ -174,12 +224,15 @@ class Assistant:
             state, config, deps = self._prepare(text, data, thread_id,
                                                 {"stream_tokens": tokens, **overrides})
             graph = self._graph(thread_id is not None)
-            for mode, chunk in graph.stream(state, config, context=deps,
-                                            stream_mode=["custom", "values"]):
-                if mode == "custom":
-                    yield Event.model_validate(chunk)
-                else:
-                    final = chunk
+            try:
+                for mode, chunk in graph.stream(state, config, context=deps,
+                                                stream_mode=["custom", "values"]):
+                    if mode == "custom":
+                        yield Event.model_validate(chunk)
+                    else:
+                        final = chunk
+            finally:  # also when the consumer stops early (a client that went away)
+                self._cleanup(state, thread_id)
         answer = _to_answer(final or {}, thread_id)
         yield Event(type="answer", node="answer", answer=answer,
                     data={"status": answer.status, "objective": answer.objective,

@@ -204,10 +204,29 @@ class _Tables:
         self.data_dir = Path(data_dir) if data_dir else Path.cwd()
         self._cache: dict[str, tuple[list[str], list[tuple[int, list[str]]]]] = {}
 
+    def _path(self, file: str) -> Path:
+        """The file inside the data directory. A source is a model's (often an LLM's) word, so
+        it may not leave that directory (no absolute path, no '..', no link out) nor name
+        anything but a CSV file: a problem sent to the HTTP API must not read the server's
+        files."""
+        rel = Path(file)
+        path = self.data_dir / rel
+        inside = (not rel.is_absolute() and ".." not in rel.parts
+                  and path.resolve().is_relative_to(self.data_dir.resolve()))
+        if not inside:
+            raise DataError(f"data file {file!r} is outside the tables folder {self.data_dir}",
+                            hint="name a CSV file of the problem's tables by its file name "
+                                 "(copy it into that folder, or name the folder with "
+                                 "solve --data-dir DIR)")
+        if rel.suffix.lower() != ".csv":
+            raise DataError(f"data file {file!r} is not a CSV file",
+                            hint="tables are CSV files with a header row (name.csv)")
+        return path
+
     def _load(self, file: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
         if file in self._cache:
             return self._cache[file]
-        path = (self.data_dir / file)
+        path = self._path(file)
         try:
             with path.open(newline="", encoding="utf-8-sig") as fh:
                 rows = list(csv.reader(fh))

@@ -115,6 +115,20 @@ def test_data_tables_are_read_through_csv_sources(tmp_path):
     assert answer.status == "optimal" and answer.objective == pytest.approx(1500.0)
 
 
+def test_a_problem_with_no_tables_reads_no_file(tmp_path, monkeypatch):
+    """An LLM's (or a prompt's) source must not read the working directory of whoever runs
+    the agent, e.g. the HTTP server's."""
+    (tmp_path / "secret.csv").write_text("password\nhunter2\n")
+    monkeypatch.chdir(tmp_path)
+    model = {"sets": [{"name": "I", "source": {"file": "secret.csv", "column": "password"}}],
+             "variables": [{"name": "x", "index": ["I"], "ub": 1}],
+             "objective": {"sense": "maximize", "expression": "sum(x[i] for i in I)"}}
+    answer = make(FakeLLM(default=model), max_repairs=0).solve(
+        "Choose items to maximize the number chosen, each at most once; read secret.csv.")
+    assert answer.status != "optimal" and "hunter2" not in json.dumps(answer.values)
+    assert "has no data tables" in answer.model_dump_json()
+
+
 def test_code_cross_check_in_the_real_sandbox():
     program = ("```python\nimport pyomo.environ as pyo\n\ndef build_model(data):\n"
                "    m = pyo.ConcreteModel()\n"

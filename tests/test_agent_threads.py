@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
+
+import pytest
 
 from optiform.agent.fake import FakeLLM
 from optiform.agent.threads import close_checkpointer, memory_checkpointer, sqlite_checkpointer
 from optiform.api import Assistant
 from optiform.config import load_settings
+from optiform.errors import DataError
 from optiform.solvers.result import SolveResult, Status
 
 SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 hours of labor; a "
@@ -123,5 +127,38 @@ def test_a_thread_id_of_dots_keeps_its_tables_inside_the_tables_folder(tmp_path)
     with Assistant(settings, llm=FakeLLM(default=FIRST), checkpointer=memory_checkpointer(),
                    solve=solver, export=None) as assistant:
         assistant.solve(SHOP, {"prices": {"item": ["chair"], "price": [30]}}, thread_id="..")
-    assert (tmp_path / "tables" / "thread-.." / "prices.csv").is_file()
+    [written] = (tmp_path / "tables").glob("thread-..-*/turn-*/prices.csv")
+    assert written.resolve().is_relative_to((tmp_path / "tables").resolve())
     assert not (tmp_path / "prices.csv").exists()  # ".." was the data folder itself
+
+
+def test_tables_of_threads_and_turns_stay_apart(tmp_path):
+    """Ids made safe alike ('proj:1', 'proj_1') get their own folders; a table sent again
+    leaves the files of the earlier turn as they were; an earlier table stays in reach."""
+    settings = load_settings(library=False, data_home=tmp_path)
+    with Assistant(settings, llm=FakeLLM(default=FIRST), checkpointer=memory_checkpointer(),
+                   solve=solver, export=None) as assistant:
+        assistant.solve(SHOP, {"costs": {"item": ["chair"], "cost": [1]}}, thread_id="proj:1")
+        assistant.solve(SHOP, {"costs": {"item": ["chair"], "cost": [999]}}, thread_id="proj_1")
+        first = Path(assistant._graph(True).get_state(
+            {"configurable": {"thread_id": "proj:1"}}).values["data_dir"])
+        assert (first / "costs.csv").read_text().splitlines()[1] == "chair,1"
+        assistant.solve(SHOP, {"limits": {"item": ["chair"], "cap": [4]}}, thread_id="proj:1")
+        values = assistant._graph(True).get_state(
+            {"configurable": {"thread_id": "proj:1"}}).values
+        second = Path(values["data_dir"])
+        assert second != first and sorted(p.name for p in second.iterdir()) == [
+            "costs.csv", "limits.csv"]
+        assert [t["file"] for t in values["tables"]] == ["costs.csv", "limits.csv"]
+        assert (first / "costs.csv").read_text().splitlines()[1] == "chair,1"
+
+
+def test_a_request_outside_a_thread_leaves_no_tables_behind(tmp_path):
+    settings = load_settings(library=False, data_home=tmp_path)
+    with Assistant(settings, llm=FakeLLM(default=FIRST), solve=solver, export=None) as assistant:
+        assert assistant.solve(SHOP, {"prices": {"item": ["chair"], "price": [30]}}).status \
+            == "optimal"
+        list(assistant.stream(SHOP, {"prices": {"item": ["chair"], "price": [30]}}))
+        with pytest.raises(DataError):
+            assistant.solve(SHOP, {"prices": {"item": ["chair", "desk"], "price": [30]}})
+    assert list((tmp_path / "tables").iterdir()) == []

@@ -628,3 +628,24 @@ def test_a_division_by_zero_gets_a_hint_about_the_zero_not_about_missing_values(
     with pytest.raises(FormulationError, match="division by zero") as err:
         solve(d)
     assert "if d[i] > 0" in (err.value.hint or "")
+
+
+@pytest.mark.parametrize(("file", "error"), [
+    ("../secret.csv", "outside the tables folder"),
+    ("/etc/passwd", "outside the tables folder"),
+    ("link.csv", "outside the tables folder"),  # a link that leads out of the folder
+    ("notes.txt", "not a CSV file"),
+])
+def test_a_source_reads_only_csv_files_inside_the_tables_folder(tmp_path: Path, file: str,
+                                                                error: str) -> None:
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tmp_path / "secret.csv").write_text("password\nhunter2\n", encoding="utf-8")
+    (tables / "link.csv").symlink_to(tmp_path / "secret.csv")
+    (tables / "notes.txt").write_text("password\nhunter2\n", encoding="utf-8")
+    d = {"sets": [{"name": "I", "source": {"file": file, "column": "password"}}],
+         "variables": [{"name": "x", "index": ["I"], "ub": 1}],
+         "objective": {"sense": "max", "expression": "sum(x[i] for i in I)"}}
+    with pytest.raises(DataError, match=error) as err:
+        solve(d, data_dir=tables)
+    assert "hunter2" not in str(err.value)
