@@ -256,6 +256,9 @@ class Assistant:
     def set_history(self, thread_id: str, history: list[dict[str, Any]]) -> None:
         """Replace a thread's finished turns (chat's /undo keeps a prefix), so the next turn
         revises the model of the last turn kept."""
+        if not isinstance(history, list) or not all(isinstance(t, dict) for t in history):
+            raise InputError("a thread's history is a list of turns (dicts), as history() "
+                             "gives it", hint="pass a prefix of assistant.history(thread_id)")
         config = {"configurable": {"thread_id": thread_id}}
         self._graph(True).update_state(config, {"history": list(history)}, as_node="answer")
 

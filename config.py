@@ -184,6 +184,9 @@ class Settings(BaseSettings):
     )
 
     # -- solvers and sandbox --------------------------------------------------------------
+    solver: Literal["auto", "highs", "scip", "pdhg"] = Field(
+        "auto", description="auto (HiGHS for LP/MILP/convex QP, SCIP for the rest), highs, "
+                            "scip or pdhg (LP only).")
     time_limit: float = Field(60.0, gt=0, description="Solver time limit in seconds.")
     mip_gap: float = Field(1e-6, ge=0, description="Relative MIP gap at which to stop.")
     sandbox_timeout: float = Field(30.0, gt=0, description="Wall seconds for sandboxed code.")

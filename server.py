@@ -22,6 +22,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -151,7 +152,9 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(validation_error_body(exc.errors()), status_code=422)
+        return JSONResponse(validation_error_body(exc.errors(),
+                                                  request.headers.get("content-type", "")),
+                            status_code=422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -187,6 +190,8 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
         it. Streams events (node_started, node_finished, llm_call, token, attempt, error,
         then 'answer' with the turn's answer, model diff and moves, then 'done')."""
         check_thread_id(thread_id)
+        if body.stream:  # what is wrong with the input is a 422, before the stream's 200
+            await asyncio.to_thread(_check_input, settings, body.text, body.data)
         turn = _turn(service, thread_id, body, request)
         if body.stream:
             return StreamingResponse(with_pings(_as_sse(turn)), media_type="text/event-stream",
@@ -224,6 +229,22 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
     return app
 
 
+
+
+def _check_input(settings: Settings, text: str, data: Any) -> None:
+    """The checks a turn makes first, made before a stream starts (so that an empty text or a
+    broken table is an HTTP 422, not a 200 whose stream says so): the text, and the tables
+    written into a scratch folder that goes at once."""
+    import tempfile
+
+    from optiform.agent.intake import validate_text
+
+    validate_text(text, settings.max_problem_chars)
+    if data:
+        from optiform.agent.tables import prepare_tables
+
+        with tempfile.TemporaryDirectory(prefix="optiform-check-") as scratch:
+            prepare_tables(data, Path(scratch))
 
 
 async def _turn(service: _Service, thread_id: str, body: MessageRequest,

@@ -135,17 +135,62 @@ def http_error_body(status: int, detail: Any) -> dict[str, Any]:
 _HTTP_TYPES = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge"}
 
 
-def validation_error_body(errors: Sequence[Any]) -> dict[str, Any]:
+_KINDS = {"float_type": "a number", "int_type": "a number", "float_parsing": "a number",
+          "int_parsing": "a number", "string_type": "text", "bool_type": "true or false",
+          "bool_parsing": "true or false", "list_type": "a list", "dict_type": "an object"}
+
+
+def _field(loc: Sequence[Any]) -> str:
+    """A pydantic location as the request's field: 'data.t.a.0', without 'body' and without
+    the names pydantic gives the branches of a union ('float', 'dict[str,list[...]]')."""
+    parts = [str(p) for p in loc if p != "body"]
+    kept = [p for p in parts if "[" not in p and p not in ("float", "int", "str", "bool")]
+    return ".".join(kept) or "body"
+
+
+def validation_error_body(errors: Sequence[Any], content_type: str = "") -> dict[str, Any]:
     """A request that does not fit the schema: one message naming each field and what is
-    wrong with it, and the list itself under ``fields``."""
-    fields = []
+    wrong with it, and the list itself under ``fields``. A value that fits none of a union's
+    branches is one problem ("must be a number or text, not null"), not one per branch; a
+    body that is not JSON says where and why, and names the Content-Type a body needs."""
+    hint = 'the request schema is at /docs; a body is JSON such as {"text": "..."}'
+    problems: dict[str, list[str]] = {}
+    wanted: dict[str, list[str]] = {}  # field -> the kinds of value its branches take
+    nulls: set[str] = set()
     for e in errors:
-        loc = [str(part) for part in e.get("loc", ()) if part != "body"]
-        fields.append({"field": ".".join(loc) or "body", "problem": e.get("msg", "invalid")})
+        kind, loc = e.get("type", ""), list(e.get("loc", ()))
+        field = _field(loc)
+        if kind == "json_invalid":
+            at = f" at character {loc[1]}" if len(loc) > 1 else ""
+            why = (e.get("ctx") or {}).get("error", "")
+            problems.setdefault("body", []).append(
+                f"not valid JSON{at}" + (f": {why}" if why else ""))
+        elif kind in _KINDS:
+            kinds = wanted.setdefault(field, [])
+            if _KINDS[kind] not in kinds:
+                kinds.append(_KINDS[kind])
+            if e.get("input", "") is None:
+                nulls.add(field)
+        elif field == "body" and kind in ("model_attributes_type", "dict_type") and \
+                "json" not in content_type:
+            problems.setdefault("body", []).append("must be a JSON object")
+            hint = (f"send JSON with Content-Type: application/json (this body came as "
+                    f"{content_type or 'no content type'})")
+        else:
+            problems.setdefault(field, []).append(e.get("msg", "invalid"))
+    deeper = [*problems, *wanted]
+    for field, kinds in wanted.items():
+        if any(d.startswith(field + ".") for d in deeper):
+            continue  # a union branch that failed at once, beside one that got further in
+        problems.setdefault(field, []).append(
+            f"must be {' or '.join(kinds)}" + (", not null" if field in nulls else ""))
+    fields = [{"field": f, "problem": p} for f, ps in problems.items() for p in ps]
     message = "; ".join(f"{f['field']}: {f['problem']}" for f in fields) or "invalid request"
-    return {"error": {"type": "InvalidRequest", "message": message,
-                      "hint": "the request schema is at /docs; a body is JSON such as "
-                              '{"text": "..."}', "fields": fields}}
+    if any(f.startswith("data.") for f in nulls):
+        hint = ('a table cell is a number or text: give 0 or "" for an empty cell, or leave '
+                "the row out")
+    return {"error": {"type": "InvalidRequest", "message": message, "hint": hint,
+                      "fields": fields}}
 
 
 def unexpected_error_body(exc: BaseException) -> dict[str, Any]:

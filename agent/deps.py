@@ -109,6 +109,7 @@ class Deps:
             "top_k": settings.top_k if settings.library else 0,
             "temperature": settings.temperature,
             "seed": settings.seed,
+            "solver": settings.solver,
             "time_limit": settings.time_limit,
             "time_budget": settings.time_budget,
             "mip_gap": settings.mip_gap,

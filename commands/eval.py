@@ -207,7 +207,8 @@ def register(app: typer.Typer) -> None:
     @eval_app.command("report")
     def report_cmd(
         folders: list[Path] = typer.Argument(..., help="One or more run folders."),
-        out: Path | None = typer.Option(None, help="Where to write (default: first folder)."),
+        out: Path | None = typer.Option(None, help="Where to write (default: the folder, "
+                                                   "when one is given; needed for several)."),
         plots: bool = typer.Option(True, help="Write PNG plots (needs matplotlib)."),
     ) -> None:
         """Write summary.json, report.md and plots for recorded runs."""
@@ -216,7 +217,14 @@ def register(app: typer.Typer) -> None:
         from optiform.evals.report import write_report
 
         try:
+            if out is None and len(folders) > 1:
+                # the first folder's own report must not become the pooled one
+                raise InputError(f"a report of {len(folders)} folders needs --out",
+                                 hint="e.g. --out runs/pooled-report")
             target = out or folders[0]
+            if target.exists() and not target.is_dir():
+                raise InputError(f"--out {target} is a file, not a folder",
+                                 hint="name a folder for summary.json, report.md and plots")
             result = write_report(list(folders), target, plots=plots)
         except OptiformError as err:
             raise fail(err) from err
@@ -248,11 +256,18 @@ def register(app: typer.Typer) -> None:
         target_path = out or spec.with_suffix(".png")
         from optiform.evals.plots import write_comparison
 
+        if target_path.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise fail(InputError(f"--out {target_path}: a figure is a .png, .svg or .pdf "
+                                  "file", hint="e.g. --out ablation.png"))
         try:
+            target_path.parent.mkdir(parents=True, exist_ok=True)
             write_comparison(title, panels(bars), target_path, target=target)
         except ImportError as exc:  # pragma: no cover - matplotlib is an extra
             raise fail(OptiformError(f"no figure: {exc}",
                                       hint="install optiform[plots]")) from exc
+        except OSError as exc:
+            raise fail(InputError(f"cannot write {target_path}: {exc.strerror or exc}",
+                                  hint="name a folder you can write to")) from exc
         typer.echo(markdown_table(bars), nl=False)
         if held_out_from:
             try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+LEVELS = ("critical", "error", "warning", "info", "debug", "trace")  # uvicorn's
+
 
 def register(app: typer.Typer) -> None:
     @app.command("serve")
@@ -11,7 +13,8 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Address to bind; beyond loopback a token "
                                  "(OPTIFORM_SERVER_TOKEN) is required."),
         port: int = typer.Option(8000, min=0, max=65535, help="Port to listen on."),
-        log_level: str = typer.Option("info", help="uvicorn log level."),
+        log_level: str = typer.Option("info", help="uvicorn log level: " + ", ".join(LEVELS)
+                                      + "."),
     ) -> None:
         """Serve the HTTP API: POST /v1/solve, chat threads with server-sent events, /docs."""
         from rich.console import Console
@@ -21,6 +24,10 @@ def register(app: typer.Typer) -> None:
         from optiform.errors import OptiformError
 
         err = Console(stderr=True)
+        if log_level.lower() not in LEVELS:
+            raise typer.BadParameter(f"{log_level!r} is not a log level; use one of: "
+                                     f"{', '.join(LEVELS)}", param_hint="--log-level")
+        log_level = log_level.lower()
         try:
             from optiform.server import serve as run_server
             from optiform.server_support import check_bind

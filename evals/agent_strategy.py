@@ -28,14 +28,26 @@ def settings_with(settings: Any, options: dict[str, Any]) -> Any:
             f"agent option(s) {', '.join(unknown)} are not settings",
             hint="use settings names such as samples, max_repairs, code_strategy, library",
         )
-    if settings is None:
-        return load_settings(**options)
-    merged = settings.model_dump()
+    from pydantic import ValidationError
+
+    from optiform.errors import ConfigError
+
+    merged = settings.model_dump() if settings is not None else {}
     merged.update(options)
     try:
-        return Settings.model_validate(merged)
-    except Exception as exc:
-        raise EvalError(f"invalid agent option: {exc}") from exc
+        return Settings.model_validate(merged) if settings is not None else load_settings(
+            **options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"])
+        raise EvalError(f"invalid agent option {name}={options.get(name, '')!s}: "
+                        f"{first['msg']}", hint=f"e.g. agent:{name}=... with a value of "
+                                                "its type (`optiform model settings` lists "
+                                                "them)") from None
+    except ConfigError as exc:  # load_settings names the setting already
+        raise EvalError(f"invalid agent option: {exc.message.removeprefix('invalid setting ')}",
+                        hint="`optiform model settings` lists the settings and their "
+                             "values") from None
 
 
 class AgentStrategy:

@@ -97,13 +97,16 @@ def library_info(settings: Any) -> dict[str, Any] | None:
 
     from optiform.library.store import InsightStore, default_store_path
 
-    with InsightStore(default_store_path(settings)) as store:
+    where = default_store_path(settings)
+    made = not where.exists()  # a new library, the seed: on purpose, or a misspelt path
+    with InsightStore(where) as store:
         path = str(store.path)
         active = sorted(store.active(), key=lambda i: i.id)
     content = [i.model_dump(mode="json", include={"id", "taxonomy", "condition", "explanation",
                                                   "example"}) for i in active]
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-    return {"path": path, "active": len(active), "sha256": digest[:16]}
+    return {"path": path, "active": len(active), "sha256": digest[:16],
+            **({"made": True} if made else {})}
 
 
 def library_text(library: dict[str, Any] | None) -> str:

@@ -347,7 +347,27 @@ def load_runs(folders: list[Path]) -> tuple[list[dict[str, Any]], list[dict[str,
     if not records:
         raise EvalError("no results recorded yet in " + ", ".join(map(str, folders)),
                         hint="run `optiform eval run` (or resume) first")
+    _no_item_twice(records, runs)
     return records, runs
+
+
+def _no_item_twice(records: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+    """Several folders are pooled into one report only when no item of a strategy is in two
+    of them: the same item counted twice would move the accuracy without a word."""
+    if len(runs) < 2:
+        return
+    seen: dict[tuple[Any, ...], int] = {}
+    for n, r in enumerate(records):
+        key = (r.get("dataset"), r.get("split"), r.get("strategy"), r.get("id"))
+        if key in seen:
+            dataset, split, strategy, item = key
+            raise EvalError(
+                f"item {item} of {dataset}:{split} is recorded for strategy {strategy!r} more "
+                "than once in these folders; a pooled report would count it twice",
+                hint="report each run on its own (--out another folder), or put side by side "
+                     "with `optiform eval compare`; pool only runs of different items or "
+                     "strategies")
+        seen[key] = n
 
 
 def write_report(folders: list[Path], out: Path, *, plots: bool = True) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from optiform.evals.strategy import (
     StrategyFactory,
     StrategySpec,
     build_strategy,
+    strategy_factory,
 )
 
 
@@ -117,6 +118,11 @@ def strategy_library(spec: StrategySpec, settings: Any) -> dict[str, Any] | None
     return provenance.library_info(settings_with(settings, spec.opts))
 
 
+def _content(library: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a library is, without whether the run made it (a resume finds it made)."""
+    return {k: v for k, v in library.items() if k != "made"} if library else library
+
+
 def strategy_guidance(spec: StrategySpec, settings: Any) -> dict[str, Any] | None:
     """The guidance an agent strategy's prompts carry (None for other strategies and when
     there is none): its hash and its opening words, so that a run says what it compared and
@@ -186,6 +192,8 @@ def start_run(
                         hint="choose an empty or new --out folder: a run writes run.json, "
                              "results.jsonl, summary.json and a report there")
     specs = config.specs()
+    for spec in specs:  # a misspelt strategy must not leave a run folder behind
+        strategy_factory(spec, factories)
     settings = settings if settings is not None else make_settings(config)
     configured = getattr(settings, "benchmarks_dir", None)
     dataset = load_dataset(config.dataset, config.split, limit=config.limit, skip=config.skip,
@@ -216,6 +224,11 @@ def start_run(
         "created": provenance.now_iso(),
         "resumed": [],
     }
+    made = [(e["label"], e["library"]["path"]) for e in info["strategies"]
+            if (e.get("library") or {}).get("made")]
+    if made:  # said in the report: a misspelt library_path measures the seed without a word
+        info["notes"] = [f"{label}: no library was at {path}, so a new one, the seed "
+                         "library, was made there" for label, path in made]
     store.write_run(info)
     return _execute(store, info, dataset, llm, settings, factories, executor, on_event)
 
@@ -257,8 +270,8 @@ def resume_run(
     notes: list[str] = []
     for entry in info.get("strategies", []):
         spec = StrategySpec(entry["name"], tuple(sorted(entry.get("options", {}).items())))
-        if "library" in entry and (current := strategy_library(spec, settings)) != \
-                entry["library"]:
+        if "library" in entry and _content(current := strategy_library(spec, settings)) != \
+                _content(entry["library"]):
             notes.append(f"{now}: resumed with another experience library for {entry['label']}: "
                          f"{provenance.library_text(current)} (the run started with "
                          f"{provenance.library_text(entry['library'])})")

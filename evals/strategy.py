@@ -174,10 +174,17 @@ def build_strategy(
     ctx: StrategyContext,
     factories: dict[str, StrategyFactory] | None = None,
 ) -> Strategy:
+    return strategy_factory(spec, factories)(spec, ctx)
+
+
+def strategy_factory(spec: StrategySpec,
+                     factories: dict[str, StrategyFactory] | None = None) -> StrategyFactory:
+    """The factory of a strategy name; an EvalError naming the known ones when there is none
+    (checked before a run writes anything to its folder)."""
     table = {**STRATEGIES, **(factories or {})}
     factory = table.get(spec.name)
     if factory is None:
         raise EvalError(
             f"unknown strategy {spec.name!r}", hint=f"choose from: {', '.join(sorted(table))}"
         )
-    return factory(spec, ctx)
+    return factory

@@ -124,6 +124,15 @@ class HighsRun:
             return float(self.h.getInfo().objective_function_value)
         return None
 
+    def mip_stats(self, objective: float | None) -> dict[str, float]:
+        """For a MIP with a solution: the relative gap HiGHS stopped at and its dual bound
+        (so an answer stopped by a loose --mip-gap, or by the time limit, says how far from
+        proven optimal it may be)."""
+        if objective is None:
+            return {}
+        info = self.h.getInfo()
+        return {"mip_gap": float(info.mip_gap), "mip_dual_bound": float(info.mip_dual_bound)}
+
     def has_solution(self) -> bool:
         return bool(self.h.getInfo().primal_solution_status == 2)
 
@@ -225,7 +234,8 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
             status=status, objective=obj, solver="highs", solve_time=seconds, build_time=build,
             stats={"variables": model.num_cols, "constraints": model.num_rows,
                    "nonzeros": int(model.A.nnz), "integer": int(model.integer.sum()),
-                   "kind": _kind(model)},
+                   "kind": _kind(model),
+                   **(run.mip_stats(obj) if model.integer.any() else {})},
             warnings=list(model.warnings),
         )
         if obj is not None:
@@ -341,6 +351,8 @@ def solve_mps(path: str | Path, *, time_limit: float = 60.0, mip_gap: float = 1e
             sol = run.h.getSolution()
             res.values = dict(zip(cols, map(float, sol.col_value), strict=True))
             mip = any(k != highspy.HighsVarType.kContinuous for k in lp.integrality_)
+            if mip:
+                res.stats.update(run.mip_stats(objective))
             if sol.dual_valid and not mip:
                 res.duals = dict(zip(rows, map(float, sol.row_dual), strict=True))
         if status is Status.INFEASIBLE and iis:

@@ -69,11 +69,12 @@ def solve_file_pdhg(path: Any, *, tol: float = 1e-6, time_limit: float = 60.0,
     stats: dict[str, Any] = {"variables": len(fm.col_names), "constraints": len(fm.row_names),
                              "nonzeros": int(fm.A.nnz), "integer": int(fm.integer.sum()),
                              "kind": "MILP" if fm.integer.any() else "LP"}
-    if fm.integer.any() or fm.quadratic:
+    if fm.integer.any() or fm.quadratic:  # a usage error: nothing was tried
+        from optiform.errors import InputError
+
         what = "integer variables" if fm.integer.any() else "a quadratic objective"
-        return SolveResult(status=Status.ERROR, solver="pdhg", stats=stats,
-                           message=f"PDHG solves LPs only, and {path} has {what}",
-                           warnings=["leave out --solver (HiGHS) for it"])
+        raise InputError(f"PDHG solves LPs only, and {path} has {what}",
+                         hint="leave out --solver (HiGHS solves it)")
     r = solve_lp_pdhg(fm.c, fm.A, fm.row_lower, fm.row_upper, fm.col_lower, fm.col_upper,
                       sense=fm.sense, offset=fm.offset, tol=tol, max_iter=max_iter,
                       time_limit=time_limit, device=device)

@@ -495,3 +495,14 @@ def test_the_learning_jobs_solve_without_the_fallback():
 
     solver = AgentSolver(load_settings(), FakeLLM([GOOD]), 4)
     assert solver.assistant.deps().library_fallback is False
+
+
+def test_an_unknown_solver_is_refused_before_any_llm_call() -> None:
+    from optiform.errors import InputError
+
+    llm = FakeLLM(default=GOOD)
+    with Assistant(load_settings(library=False), llm=llm) as assistant, \
+            pytest.raises(InputError, match="solver"):
+        assistant.solve(SHOP, solver="foo")
+    assert llm.requests == []
+    assert load_settings(solver="scip").solver == "scip"  # a setting, so optiform.solve takes it

@@ -162,3 +162,16 @@ def test_a_request_outside_a_thread_leaves_no_tables_behind(tmp_path):
         with pytest.raises(DataError):
             assistant.solve(SHOP, {"prices": {"item": ["chair", "desk"], "price": [30]}})
     assert list((tmp_path / "tables").iterdir()) == []
+
+
+def test_a_history_that_is_no_list_of_turns_is_refused():
+    from optiform.errors import InputError
+
+    with Assistant(load_settings(library=False), llm=FakeLLM(default=FIRST),
+                   checkpointer=memory_checkpointer(), solve=solver, export=None) as assistant:
+        assistant.solve(SHOP, thread_id="t")
+        for bad in ("notalist", ["turn"], None):
+            with pytest.raises(InputError, match="list of turns"):
+                assistant.set_history("t", bad)  # type: ignore[arg-type]
+        assert len(assistant.history("t")) == 1
+        assert assistant.solve(SHOP, thread_id="t").status == "optimal"

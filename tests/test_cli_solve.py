@@ -117,6 +117,20 @@ def test_solve_mps_file(cli, tmp_path: Path) -> None:
     assert json.loads(r.stdout)["error"]["type"] == "InputError"
 
 
+def test_a_mip_stopped_at_a_loose_gap_says_so(cli, shared_dir: Path) -> None:
+    bell5 = shared_dir / "data" / "mps" / "highs" / "bell5.mps"
+    r = cli("solve", "--mps", bell5, "--mip-gap", "0.5")
+    assert r.exit_code == 0 and "optimal only within this gap" in r.stdout
+    gap = float(r.stdout.split("mip gap")[1].split("%")[0])
+    assert 0.0 < gap <= 50.0
+    r = cli("solve", "--mps", bell5, "--json")
+    stats = json.loads(r.stdout)["stats"]
+    assert stats["mip_gap"] <= 1e-6 and "optimal only within" not in \
+        cli("solve", "--mps", bell5).stdout
+    r = cli("solve", "--mps", bell5, "--solver", "pdhg")
+    assert r.exit_code == 2 and "PDHG solves LPs only" in r.stderr
+
+
 def test_a_formulation_file_that_is_not_text_is_an_input_error(cli, tmp_path: Path) -> None:
     (tmp_path / "m.json").write_bytes(b"\x89PNG\r\n\x1a\n\x00")
     for args in (("solve", "--formulation", tmp_path / "m.json"),
@@ -174,3 +188,8 @@ def test_export_errors_exit_2(cli) -> None:
     assert r.exit_code == 2 and "linear or quadratic" in r.stderr and r.stdout == ""
     assert cli("export", EXAMPLES / "transport.json").exit_code == 2  # no --to
     assert cli("export", EXAMPLES / "transport.json", "--to", "docx").exit_code == 2
+
+
+def test_serve_names_a_log_level_it_does_not_know(cli) -> None:
+    r = cli("serve", "--log-level", "loud")
+    assert r.exit_code == 2 and "'loud' is not a log level" in " ".join(r.stderr.split())

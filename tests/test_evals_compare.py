@@ -131,3 +131,11 @@ def test_cli_draws_the_figure_and_prints_the_table(spec: Path) -> None:
     bad = CliRunner().invoke(app, ["eval", "compare", str(spec.parent / "none.json")])
     # rich wraps a long temporary path, so the words are compared without line breaks
     assert bad.exit_code == 2 and "does not exist" in " ".join(bad.output.split())
+    for out, error in ((spec.parent / "fig.txt", "a figure is a .png, .svg or .pdf"),
+                       (spec.parent / "new" / "dir" / "fig.png", None)):
+        got = CliRunner().invoke(app, ["eval", "compare", str(spec), "--out", str(out)])
+        if error:
+            assert got.exit_code == 2 and error in " ".join(got.output.split())
+        else:  # folders that do not exist yet are made, as `export -o` does
+            assert got.exit_code == 0, got.output
+            assert out.read_bytes()[:4] == b"\x89PNG"

@@ -257,6 +257,37 @@ def test_cli_run_unknown_dataset_fails_cleanly(shared_dir, monkeypatch, tmp_path
     assert "unknown data set 'nope'" in result.output and "nl4opt" in result.output
 
 
+def test_cli_report_of_several_folders_needs_out_and_counts_no_item_twice(tmp_path):
+    a = write_run(tmp_path / "a", RECORDS)
+    b = write_run(tmp_path / "b", RECORDS)
+    runner = CliRunner(env={"COLUMNS": "200"})
+    before = (a / "run.json").read_text()
+    got = runner.invoke(cli(), ["eval", "report", str(a), str(b), "--no-plots"])
+    assert got.exit_code == 2 and "needs --out" in got.output
+    assert not (a / "report.md").exists() and (a / "run.json").read_text() == before
+    got = runner.invoke(cli(), ["eval", "report", str(a), str(b), "--no-plots",
+                                "--out", str(tmp_path / "pooled")])
+    assert got.exit_code == 2 and "more than once" in " ".join(got.output.split())
+    assert not (tmp_path / "pooled").exists()
+    (tmp_path / "file").write_text("x")
+    got = runner.invoke(cli(), ["eval", "report", str(a), "--out", str(tmp_path / "file")])
+    assert got.exit_code == 2 and "is a file, not a folder" in " ".join(got.output.split())
+
+
+def test_cli_run_refuses_a_misspelt_strategy_or_option_before_writing(shared_dir, monkeypatch,
+                                                                     tmp_path):
+    monkeypatch.setenv("OPTIFORM_SHARED", str(shared_dir))
+    for strategy, error in (("agentx", "unknown strategy 'agentx'"),
+                            ("agent:samples=abc", "invalid agent option samples=abc")):
+        out = tmp_path / "o"
+        got = CliRunner().invoke(cli(), ["eval", "run", "--dataset", "nl4opt", "--split",
+                                         "test", "--limit", "1", "--strategy", strategy,
+                                         "--backend", "fake", "--out", str(out)])
+        assert got.exit_code == 2 and error in " ".join(got.output.split()), got.output
+        assert "pydantic.dev" not in got.output
+        assert not out.exists()  # the same --out works once the typo is fixed
+
+
 def test_three_strategies_over_two_data_sets_name_what_the_pairs_compare():
     records = [rec(i, label, "optimal", 1.0 if ok else 2.0, 1.0)
                for i, label, ok in [("a:1", "x", True), ("a:1", "y", False), ("a:1", "z", True),

@@ -371,15 +371,20 @@ def test_run_records_each_agent_strategys_library_and_notes_a_change_on_resume(t
     assert recorded["agent:library=off"] is None and recorded["echo"] is None
     seeded = recorded[f"agent:library_path={lib}"]
     assert seeded["path"] == str(lib) and seeded["active"] == len(seed_insights())
+    # a library_path that named no file: the seed, made there, and the run says so
+    assert seeded["made"] is True
+    assert ResultStore(out).read_run()["notes"] == [
+        f"agent:library_path={lib}: no library was at {lib}, so a new one, the seed library, "
+        "was made there"]
 
     with InsightStore(lib) as store:  # learning added an insight between start and resume
         store.add(make("limits-learned"))
     resume_run(out, llm=FakeLLM(default=echo), settings=load_settings(backend="fake"),
                factories={"agent": Echo, "echo": Echo})
     info = ResultStore(out).read_run()
-    assert len(info["notes"]) == 1
-    assert f"{len(seed_insights()) + 1} active insights" in info["notes"][0]
-    assert seeded["sha256"] in info["notes"][0]
+    assert len(info["notes"]) == 2
+    assert f"{len(seed_insights()) + 1} active insights" in info["notes"][1]
+    assert seeded["sha256"] in info["notes"][1]
 
     records, runs = load_runs([out])
     markdown = render_markdown(summarize(records, runs))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from optiform.errors import LibraryError
+from optiform.library.exports import ImportResult
 from optiform.library.insight import (
     Condition,
     Example,
@@ -17,7 +18,6 @@ from optiform.library.insight import (
     Taxonomy,
     new_insight_id,
 )
-from optiform.library.exports import ImportResult
 from optiform.library.store import InsightStore, default_store_path, seed_insights
 
 

@@ -145,9 +145,19 @@ def test_every_error_answers_in_one_shape(server: str) -> None:
     assert {"field": "options.samples", "problem": "Input should be less than or equal to 8"} \
         in error(httpx.post(f"{server}/v1/solve", json={"text": PROBLEM,
                                                         "options": {"samples": 99}}), 422)["fields"]
-    broken = error(httpx.post(f"{server}/v1/solve", content=b"{not json",
+    broken = error(httpx.post(f"{server}/v1/solve", content=b'{"text": "abc",}',
                               headers={"content-type": "application/json"}), 422)
     assert broken["type"] == "InvalidRequest"
+    assert broken["message"] == ("body: not valid JSON at character 15: Expecting property "
+                                 "name enclosed in double quotes")
+    form = error(httpx.post(f"{server}/v1/solve", data={"text": PROBLEM}), 422)
+    assert "Content-Type: application/json" in form["hint"]
+    assert "application/x-www-form-urlencoded" in form["hint"]
+    null_cell = error(httpx.post(f"{server}/v1/solve", json={
+        "text": PROBLEM, "data": {"t": {"a": [1, None]}}}), 422)
+    assert null_cell["fields"] == [{"field": "data.t.a.1",
+                                    "problem": "must be a number or text, not null"}]
+    assert "empty cell" in null_cell["hint"]
     assert error(httpx.get(f"{server}/v1/nothing-here"), 404)["hint"] == \
         "the routes are listed at /docs"
     assert error(httpx.get(f"{server}/v1/threads/no-such-thread"), 404)["type"] == "NotFound"
@@ -330,3 +340,14 @@ def test_an_unexpected_failure_is_a_500_in_the_one_shape_without_its_text(tmp_pa
             events = read_sse(s)
         assert [name for name, _ in events][-2:] == ["error", "done"]
         assert events[-2][1]["type"] == "InternalError" and "secret" not in str(events)
+
+
+def test_a_streamed_turn_with_bad_input_is_a_422_before_any_stream(server: str) -> None:
+    url = f"{server}/v1/threads/bad-input/messages"
+    for body, kind in (({"text": "   "}, "InputError"),
+                       ({"text": PROBLEM, "data": {"t": {"a": [1, 2], "b": [3]}}}, "DataError")):
+        r = httpx.post(url, json=body, timeout=60)  # stream is the default for messages
+        assert r.status_code == 422 and r.headers["content-type"].startswith(
+            "application/json"), r.text
+        assert r.json()["error"]["type"] == kind
+    assert httpx.get(f"{server}/v1/threads/bad-input").status_code == 404  # no turn recorded
