@@ -251,6 +251,8 @@ def register(app: typer.Typer) -> None:
 
         try:
             title, bars = load_bars(spec)
+            if held_out_from:  # a bad split is named before anything is drawn or written
+                leave_out, notes = _shared_items(bars, held_out_from)
         except OptiformError as err:
             raise fail(err) from err
         target_path = out or spec.with_suffix(".png")
@@ -270,10 +272,6 @@ def register(app: typer.Typer) -> None:
                                   hint="name a folder you can write to")) from exc
         typer.echo(markdown_table(bars), nl=False)
         if held_out_from:
-            try:
-                leave_out, notes = _shared_items(bars, held_out_from)
-            except OptiformError as err:
-                raise fail(err) from err
             typer.echo(f"\nHeld out from {', '.join(held_out_from)} (each bar without the "
                        "items those splits hold word for word):\n")
             kept, dropped = held_out_bars(bars, leave_out)

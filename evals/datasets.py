@@ -134,10 +134,12 @@ def resolve(spec: str | Path, split: str = "test", configured: Path | None = Non
 def read_records(path: Path) -> list[tuple[str, object]]:
     """``(where, record)`` pairs of a JSONL file, or of a JSON file holding a list."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM, as spreadsheet tools write it
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalError(f"cannot read {path}: {exc}") from exc
-    if path.suffix == ".json" or text.lstrip().startswith("["):
+    whole = path.suffix.lower() == ".json" or (
+        path.suffix.lower() != ".jsonl" and text.lstrip().startswith("["))
+    if whole:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -37,6 +37,10 @@ class Item(BaseModel):
     meta: dict[str, Any] = Field(default_factory=dict)
 
 
+_JSON_KINDS = {"list": "array", "str": "string", "int": "number", "float": "number",
+               "bool": "boolean", "NoneType": "null"}
+
+
 def detect_format(record: Any) -> str:
     """``normalized``, ``nl4opt`` or ``optibench`` for one record; EvalError otherwise."""
     if isinstance(record, dict):
@@ -48,9 +52,11 @@ def detect_format(record: Any) -> str:
             return "optibench"
         if any(k in record for k in QUESTION_KEYS):
             return "normalized"
-    keys = sorted(record) if isinstance(record, dict) else type(record).__name__
+    what = (f"keys: {sorted(record)}" if isinstance(record, dict)
+            else f"a JSON {_JSON_KINDS.get(type(record).__name__, type(record).__name__)}, "
+                 "not an object")
     raise EvalError(
-        f"record in an unknown format (keys: {keys})",
+        f"record in an unknown format ({what})",
         hint="use JSONL with 'id', 'question' and 'answer' per line, or an original NL4Opt "
         "or OptiBench file",
     )

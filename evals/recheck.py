@@ -142,8 +142,16 @@ def recheck_run(folder: Path, *, strategy: str | None = None, settings: Any = No
                         hint="put it back at that path to recheck the run")
     questions = {i.id: i.question for i in load_file(path, name=meta.get("name"),
                                                      split=meta.get("split", "test")).items}
+    records = store.load()
+    labels = sorted({str(r.get("strategy")) for r in records})
+    if strategy is not None and records and strategy not in labels:
+        raise EvalError(f"{folder} has no strategy {strategy!r}",
+                        hint=f"its strategies: {', '.join(labels)}")
+    if strategy is None and len(labels) > 1:  # pooled, an item would count once per strategy
+        raise EvalError(f"{folder} holds {len(labels)} strategies; a recheck replays one",
+                        hint=f"add --strategy, one of: {', '.join(labels)}")
     report = RecheckReport(folder)
-    for record in store.load():
+    for record in records:
         if strategy is not None and record.get("strategy") != strategy:
             continue
         trace_path = record.get("trace_path")

@@ -179,8 +179,10 @@ def start_run(
     if store.has_run():
         recorded = RunConfig.model_validate(store.read_run().get("config") or {})
         if recorded != config:
+            was, now = recorded.model_dump(), config.model_dump()
+            differ = [f"{k} {was[k]!r} there, {now[k]!r} here" for k in now if was.get(k) != now[k]]
             raise EvalError(
-                f"{out} already holds a different run",
+                f"{out} already holds a different run ({'; '.join(differ)})",
                 hint=f"`optiform eval resume {out}` continues it; or choose another --out",
             )
         return resume_run(out, llm=llm, settings=settings, factories=factories,

@@ -10,7 +10,7 @@ import contextlib
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +279,7 @@ class FileModel:
     row_names: list[str]
     integer: np.ndarray
     quadratic: bool
+    warnings: list[str] = field(default_factory=list)  # what HiGHS's reader said it dropped
 
 
 def read_model_file(path: str | Path) -> FileModel:
@@ -288,7 +289,7 @@ def read_model_file(path: str | Path) -> FileModel:
 
     run = HighsRun(time_limit=60.0, mip_gap=1e-6)
     try:
-        _read(run, path)
+        warnings = _read(run, path)
         lp = run.h.getLp()
         m = lp.a_matrix_
         n_rows, n_cols = lp.num_row_, lp.num_col_
@@ -308,7 +309,7 @@ def read_model_file(path: str | Path) -> FileModel:
             sense="maximize" if lp.sense_ == highspy.ObjSense.kMaximize else "minimize",
             col_names=_names(lp.col_names_, "x", n_cols),
             row_names=_names(lp.row_names_, "row", n_rows), integer=integer,
-            quadratic=run.h.getModel().hessian_.dim_ > 0)
+            quadratic=run.h.getModel().hessian_.dim_ > 0, warnings=warnings)
     finally:
         run.close()
 
@@ -318,7 +319,9 @@ def _names(given: Any, prefix: str, n: int) -> list[str]:
     return names if len(names) == n else [f"{prefix}{i}" for i in range(n)]
 
 
-def _read(run: HighsRun, path: str | Path) -> None:
+def _read(run: HighsRun, path: str | Path) -> list[str]:
+    """Read the file into ``run``; the warnings HiGHS's reader gave (it reads leniently: a
+    row that ROWS never declared is dropped, and says so only in its log)."""
     import highspy
 
     if run.h.readModel(str(path)) == highspy.HighsStatus.kError:
@@ -327,6 +330,8 @@ def _read(run: HighsRun, path: str | Path) -> None:
                          hint="give an MPS (.mps, free or fixed format) or CPLEX LP (.lp) "
                               "file, optionally gzipped; `optiform export FILE.json --to "
                               "mps` writes one from a formulation")
+    return [f"reading {Path(path).name}: {line.strip().removeprefix('WARNING:').strip()}"
+            for line in run.log().splitlines() if line.strip().startswith("WARNING")]
 
 
 def solve_mps(path: str | Path, *, time_limit: float = 60.0, mip_gap: float = 1e-6,
@@ -338,14 +343,14 @@ def solve_mps(path: str | Path, *, time_limit: float = 60.0, mip_gap: float = 1e
 
     run = HighsRun(time_limit=time_limit, mip_gap=mip_gap)
     try:
-        _read(run, path)
+        warnings = _read(run, path)
         status, seconds = run.run()
         lp = run.h.getLp()
         cols = _names(lp.col_names_, "x", lp.num_col_)
         rows = _names(lp.row_names_, "row", lp.num_row_)
         objective = run.objective(status)
         res = SolveResult(status=status, objective=objective, solver="highs",
-                          solve_time=seconds,
+                          solve_time=seconds, warnings=warnings,
                           stats={"variables": lp.num_col_, "constraints": lp.num_row_})
         if objective is not None:  # by the file's own names, as a formulation's are given
             sol = run.h.getSolution()

@@ -78,7 +78,7 @@ def solve_file_pdhg(path: Any, *, tol: float = 1e-6, time_limit: float = 60.0,
     r = solve_lp_pdhg(fm.c, fm.A, fm.row_lower, fm.row_upper, fm.col_lower, fm.col_upper,
                       sense=fm.sense, offset=fm.offset, tol=tol, max_iter=max_iter,
                       time_limit=time_limit, device=device)
-    result = _result(r, stats, [])
+    result = _result(r, stats, list(fm.warnings))
     if result.status is Status.OPTIMAL:
         result.values = dict(zip(fm.col_names, map(float, r.x), strict=True))
         result.duals = dict(zip(fm.row_names, map(float, r.y), strict=True))

@@ -193,3 +193,13 @@ def test_export_errors_exit_2(cli) -> None:
 def test_serve_names_a_log_level_it_does_not_know(cli) -> None:
     r = cli("serve", "--log-level", "loud")
     assert r.exit_code == 2 and "'loud' is not a log level" in " ".join(r.stderr.split())
+
+
+def test_what_the_mps_reader_dropped_is_said(cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mps"  # a column names row c2, which ROWS never declares
+    bad.write_text("NAME x\nROWS\n N obj\n L c1\nCOLUMNS\n x obj -1 c2 1\nRHS\n rhs c1 4\n"
+                   "ENDATA\n")
+    for solver in ("highs", "pdhg"):
+        r = cli("solve", "--mps", bad, "--solver", solver, "--json")
+        warnings = json.loads(r.stdout)["warnings"]
+        assert any('Row name "c2"' in w and "not defined" in w for w in warnings), warnings

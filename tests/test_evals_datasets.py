@@ -250,3 +250,16 @@ def test_fetch_downloads_and_the_loader_reads_it(tmp_path):
         server.server_close()
     data = load_dataset("tiny", configured=tmp_path / "dl")
     assert len(data) == 4 and data.items[0].answer == 540.0
+
+
+def test_a_jsonl_file_with_a_bom_reads_and_an_array_line_is_named(tmp_path):
+    from optiform.evals.datasets import load_file
+
+    line = json.dumps({"id": "a", "question": "Maximize x with x <= 3.", "answer": 3})
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes("\ufeff".encode() + line.encode() + b"\n")  # as spreadsheet tools save it
+    assert [i.id for i in load_file(bom).items] == ["a"]
+    arr = tmp_path / "arr.jsonl"
+    arr.write_text("[1, 2]\n" + line + "\n")
+    with pytest.raises(EvalError, match=r"arr\.jsonl:1: .*a JSON array, not an object"):
+        load_file(arr)

@@ -87,3 +87,18 @@ def test_recheck_of_a_folder_without_a_run_is_a_clear_error(tmp_path):
         recheck_run(tmp_path)
     result = invoke(["eval", "recheck", str(tmp_path)])
     assert result.exit_code != 0 and "holds no eval run" in result.output
+
+
+def test_recheck_names_the_strategies_it_can_replay(tmp_path):
+    out = make_run(tmp_path)
+    with pytest.raises(EvalError, match="has no strategy 'nope'") as err:
+        recheck_run(out, strategy="nope")
+    assert err.value.hint == "its strategies: agent"
+    path = out / "results.jsonl"  # a second strategy: one must be chosen
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    path.write_text(path.read_text() + "".join(
+        json.dumps({**r, "strategy": "agent:samples=3", "key": r["key"] + "-s3"}) + "\n"
+        for r in rows))
+    with pytest.raises(EvalError, match="holds 2 strategies"):
+        recheck_run(out)
+    assert [r.id for r in recheck_run(out, strategy="agent").rows] == ["toy:1", "toy:2"]

@@ -103,7 +103,7 @@ def test_run_records_every_pair_and_resume_repeats_nothing(tmp_path):
 def test_same_folder_different_config_is_refused(tmp_path):
     data = write_items(tmp_path / "toy.jsonl", 2)
     run(tmp_path, RunConfig(dataset=str(data), strategies=["echo"]), tmp_path / "out")
-    with pytest.raises(EvalError, match="different run"):
+    with pytest.raises(EvalError, match=r"different run \(limit None there, 1 here\)"):
         run(tmp_path, RunConfig(dataset=str(data), strategies=["echo"], limit=1),
             tmp_path / "out")
     again = run(tmp_path, RunConfig(dataset=str(data), strategies=["echo"]), tmp_path / "out")
