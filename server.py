@@ -28,7 +28,7 @@ from typing import Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optiform import __version__
@@ -61,7 +61,7 @@ class Options(BaseModel):
 
     samples: int | None = Field(None, ge=1, le=8)
     max_repairs: int | None = Field(None, ge=0, le=6)
-    code_strategy: bool | None = None
+    code_strategy: StrictBool | None = None  # "yes" is refused, not read as true
     solver: Literal["auto", "highs", "scip"] | None = None
     time_limit: float | None = Field(None, gt=0, le=600)
     time_budget: float | None = Field(None, gt=0, le=3600)
@@ -77,11 +77,42 @@ class SolveRequest(BaseModel):
     data: dict[str, Table] | None = Field(
         None, description="Tables by name: {column: [values]} or [{column: value}, ...].")
     options: Options = Field(default_factory=Options)
-    include_trace: bool = Field(False, description="Return the full trace with the answer.")
+    include_trace: StrictBool = Field(False,
+                                      description="Return the full trace with the answer.")
 
 
 class MessageRequest(SolveRequest):
-    stream: bool = Field(True, description="Server-sent events (true) or one JSON reply.")
+    stream: StrictBool = Field(True,
+                               description="Server-sent events (true) or one JSON reply.")
+
+
+class ErrorField(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="InvalidRequest, InputError, DataError, LLMError, ...")
+    message: str
+    hint: str | None = Field(None, description="What to do about it.")
+    fields: list[ErrorField] | None = Field(None, description="For InvalidRequest: each "
+                                            "field of the request and what is wrong with it.")
+
+
+class ErrorResponse(BaseModel):
+    """Every error, whatever its status, has this one shape."""
+
+    error: ErrorDetail
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route, for /docs (FastAPI would document its own 422)."""
+    said = {401: "No or a wrong bearer token.", 404: "No such thread.",
+            413: "The request body is larger than max_request_bytes.",
+            422: "The request does not fit the schema, or its text or tables cannot be used.",
+            502: "The language model failed.", 503: "The language model cannot be reached.",
+            500: "A bug; the server log has the traceback."}
+    return {code: {"model": ErrorResponse, "description": said[code]} for code in codes}
 
 
 def answer_json(answer: Any, include_trace: bool) -> dict[str, Any]:
@@ -122,6 +153,8 @@ class _Service:
 
 def create_app(settings: Settings | None = None, *, assistant: Any = None) -> FastAPI:
     """The FastAPI app. ``assistant`` replaces the default one (tests pass a FakeLLM's)."""
+    from optiform.agent.answer import Answer  # the schema of /v1/solve's reply, for /docs
+
     settings = settings or load_settings()
     token = settings.server_token.get_secret_value() if settings.server_token else None
     app = FastAPI(title="optiform", version=__version__,
@@ -165,7 +198,10 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
         return {"status": "ok", "version": __version__, "backend": settings.effective_backend,
                 "in_flight": service.in_flight}
 
-    @app.post("/v1/solve", dependencies=[Depends(authorized)])
+    @app.post("/v1/solve", dependencies=[Depends(authorized)], responses={
+        200: {"model": Answer, "description": "The answer (its status says optimal, "
+                                              "infeasible, failed, ...)."},
+        **_errors(401, 413, 422, 500, 502, 503)})
     async def solve(body: SolveRequest, request: Request) -> dict[str, Any]:
         """Solve one problem; the Answer as JSON (status says optimal, infeasible, ...)."""
         from optiform.api_async import answer_of
@@ -183,7 +219,13 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
         raise OptiformError("the agent stopped without an answer")
 
     @app.post("/v1/threads/{thread_id}/messages", dependencies=[Depends(authorized)],
-              response_model=None)
+              response_model=None, responses={
+                  200: {"description": "With stream (the default): server-sent events "
+                                       "(node_started, token, attempt, error, answer, done); "
+                                       "without: the turn, its answer, diff and moves.",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}},
+                                    "application/json": {"schema": {"type": "object"}}}},
+                  **_errors(401, 413, 422, 500, 502, 503)})
     async def message(thread_id: str, body: MessageRequest,
                       request: Request) -> dict[str, Any] | StreamingResponse:
         """One chat turn in a thread: the first message states a problem, later ones revise
@@ -203,11 +245,12 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
                     return payload
         raise OptiformError("the agent stopped without an answer")
 
-    @app.get("/v1/threads", dependencies=[Depends(authorized)])
+    @app.get("/v1/threads", dependencies=[Depends(authorized)], responses=_errors(401, 422))
     async def threads(limit: int = 20) -> list[dict[str, Any]]:
         return [vars(t) for t in service.store.list_threads(max(1, min(limit, 200)))]
 
-    @app.get("/v1/threads/{thread_id}", dependencies=[Depends(authorized)])
+    @app.get("/v1/threads/{thread_id}", dependencies=[Depends(authorized)],
+             responses=_errors(401, 404, 422))
     async def thread(thread_id: str, include_answers: bool = False) -> dict[str, Any]:
         check_thread_id(thread_id)
         info = service.store.get_thread(thread_id)

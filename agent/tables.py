@@ -22,6 +22,10 @@ PREVIEW_ROWS = 6
 
 def _file_name(name: str) -> str:
     base = Path(str(name)).name
+    stem = base[:-4] if base.lower().endswith(".csv") else base
+    if not stem.strip() or stem.startswith("."):  # "" would be a hidden ".csv"
+        raise DataError(f"data table name {str(name)!r} names no table",
+                        hint='name each table by what it holds, e.g. "costs"')
     return base if base.lower().endswith(".csv") else f"{base}.csv"
 
 

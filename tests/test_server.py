@@ -158,6 +158,12 @@ def test_every_error_answers_in_one_shape(server: str) -> None:
     assert null_cell["fields"] == [{"field": "data.t.a.1",
                                     "problem": "must be a number or text, not null"}]
     assert "empty cell" in null_cell["hint"]
+    yes = error(httpx.post(f"{server}/v1/solve", json={"text": PROBLEM,
+                                                     "include_trace": "yes"}), 422)
+    assert yes["fields"] == [{"field": "include_trace", "problem": "must be true or false"}]
+    nameless = error(httpx.post(f"{server}/v1/solve", json={"text": PROBLEM,
+                                                          "data": {"": {"a": [1]}}}), 422)
+    assert nameless["type"] == "DataError" and "names no table" in nameless["message"]
     assert error(httpx.get(f"{server}/v1/nothing-here"), 404)["hint"] == \
         "the routes are listed at /docs"
     assert error(httpx.get(f"{server}/v1/threads/no-such-thread"), 404)["type"] == "NotFound"
@@ -351,3 +357,15 @@ def test_a_streamed_turn_with_bad_input_is_a_422_before_any_stream(server: str) 
             "application/json"), r.text
         assert r.json()["error"]["type"] == kind
     assert httpx.get(f"{server}/v1/threads/bad-input").status_code == 404  # no turn recorded
+
+
+def test_the_docs_describe_the_errors_the_server_sends(server: str) -> None:
+    spec = httpx.get(f"{server}/openapi.json", timeout=60).json()
+    solve = spec["paths"]["/v1/solve"]["post"]["responses"]
+    assert {"200", "401", "413", "422", "502", "503"} <= set(solve)
+    assert solve["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ErrorResponse")
+    assert "Answer" in spec["components"]["schemas"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]  # not what is sent
+    stream = spec["paths"]["/v1/threads/{thread_id}/messages"]["post"]["responses"]["200"]
+    assert "text/event-stream" in stream["content"]
