@@ -43,7 +43,13 @@ def _open(ctx: typer.Context, *, create: bool = False, seed: bool = True) -> Ins
         raise LibraryError(f"no library at {path}",
                            hint="check the path; `optiform library --path PATH import FILE` or "
                                 "`... learn` makes one there")
-    return InsightStore(path or default_store_path(load_settings()), seed=seed)
+    settings = load_settings()
+    named = settings.library_path  # OPTIFORM_LIBRARY_PATH or the config file: a path as well
+    if path is None and named is not None and not create and not Path(named).exists():
+        raise LibraryError(f"no library at {named} (the library_path setting)",
+                           hint="check OPTIFORM_LIBRARY_PATH and the config file; a solve, "
+                                "`library import FILE` or `library learn` makes one there")
+    return InsightStore(path or default_store_path(settings), seed=seed)
 
 
 def _library_path(ctx: typer.Context) -> Path:

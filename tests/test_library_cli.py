@@ -171,6 +171,15 @@ def test_a_misspelt_path_is_not_a_fresh_library(app: typer.Typer, tmp_path: Path
     assert not (tmp_path / "no").exists()
 
 
+def test_a_misspelt_library_path_setting_is_not_a_fresh_library(
+        app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    typo = tmp_path / "libary.sqlite"
+    monkeypatch.setenv("OPTIFORM_LIBRARY_PATH", str(typo))
+    out = runner.invoke(app, ["library", "list"])
+    assert out.exit_code == 2 and "the library_path setting" in out.output
+    assert not typo.exists()
+
+
 def test_an_empty_search_is_refused(app: typer.Typer) -> None:
     out = runner.invoke(app, ["library", "search", "  "])
     assert out.exit_code == 2 and "the search text is empty" in out.output
