@@ -146,26 +146,23 @@ class Assistant:
 
         from optiform.agent.tables import prepare_tables
 
+        last: dict[str, Any] = {}
         if thread_id is None:
             dest = self._tables_root() / f"request-{uuid.uuid4().hex}"
-            try:
-                return {"tables": prepare_tables(data, dest), "data_dir": str(dest)}
-            except BaseException:  # a broken table: nothing of the request stays behind
-                shutil.rmtree(dest, ignore_errors=True)
-                raise
-        digest = hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:12]
-        # "thread-" keeps an id such as ".." a name inside tables/, never its parent
-        folder = self._tables_root() / f"thread-{_SAFE.sub('_', thread_id)[:64]}-{digest}"
-        dest = folder / f"turn-{uuid.uuid4().hex[:12]}"
-        before = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
-        last = (before.values or {}) if before is not None else {}
-        dest.mkdir(parents=True, exist_ok=True)
-        if last.get("data_dir") and Path(last["data_dir"]).is_dir():
-            for csv_file in Path(last["data_dir"]).glob("*.csv"):
-                shutil.copy2(csv_file, dest / csv_file.name)
+        else:
+            digest = hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:12]
+            # "thread-" keeps an id such as ".." a name inside tables/, never its parent
+            folder = self._tables_root() / f"thread-{_SAFE.sub('_', thread_id)[:64]}-{digest}"
+            dest = folder / f"turn-{uuid.uuid4().hex[:12]}"
+            before = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
+            last = (before.values or {}) if before is not None else {}
+            dest.mkdir(parents=True, exist_ok=True)
+            if last.get("data_dir") and Path(last["data_dir"]).is_dir():
+                for csv_file in Path(last["data_dir"]).glob("*.csv"):
+                    shutil.copy2(csv_file, dest / csv_file.name)
         try:
             new = prepare_tables(data, dest)
-        except BaseException:
+        except BaseException:  # a broken table: nothing of this turn stays behind
             shutil.rmtree(dest, ignore_errors=True)
             raise
         files = {t.get("file") for t in new}
