@@ -31,33 +31,35 @@ def _console() -> Any:
 
 
 def _open(ctx: typer.Context, *, create: bool = False, seed: bool = True) -> InsightStore:
-    """The library at --path, or the default one (made, from the seed, on first use). A
-    --path that names no file is an error unless the command makes a library (import, learn,
-    evolve, verify): a misspelt path must not show a fresh seed library as the user's.
-    ``seed=False``: a library made now starts empty (an existing one is not seeded either)."""
-    from optiform.config import load_settings
-    from optiform.library.store import InsightStore, default_store_path
+    """The library at :func:`_library_path`. ``seed=False``: a library made now starts empty
+    (an existing one is not seeded either)."""
+    from optiform.library.store import InsightStore
 
-    path = (ctx.obj or {}).get("path")
-    if path is not None and not create and not Path(path).exists():
-        raise LibraryError(f"no library at {path}",
-                           hint="check the path; `optiform library --path PATH import FILE` or "
-                                "`... learn` makes one there")
-    settings = load_settings()
-    named = settings.library_path  # OPTIFORM_LIBRARY_PATH or the config file: a path as well
-    if path is None and named is not None and not create and not Path(named).exists():
-        raise LibraryError(f"no library at {named} (the library_path setting)",
-                           hint="check OPTIFORM_LIBRARY_PATH and the config file; a solve, "
-                                "`library import FILE` or `library learn` makes one there")
-    return InsightStore(path or default_store_path(settings), seed=seed)
+    return InsightStore(_library_path(ctx, create=create), seed=seed)
 
 
-def _library_path(ctx: typer.Context) -> Path:
+def _library_path(ctx: typer.Context, *, create: bool = False) -> Path:
+    """--path, or the library_path setting, or the default library (made, from the seed, on
+    first use). A --path or setting that names no file is an error unless the command makes
+    a library (import, learn, evolve, verify): a misspelt path must not show a fresh seed
+    library as the user's."""
     from optiform.config import load_settings
     from optiform.library.store import default_store_path
 
     path = (ctx.obj or {}).get("path")
-    return Path(path) if path is not None else default_store_path(load_settings())
+    if path is not None:
+        if not create and not Path(path).exists():
+            raise LibraryError(f"no library at {path}",
+                               hint="check the path; `optiform library --path PATH import "
+                                    "FILE` or `... learn` makes one there")
+        return Path(path)
+    settings = load_settings()
+    named = settings.library_path  # OPTIFORM_LIBRARY_PATH or the config file
+    if named is not None and not create and not Path(named).exists():
+        raise LibraryError(f"no library at {named} (the library_path setting)",
+                           hint="check OPTIFORM_LIBRARY_PATH and the config file; a solve, "
+                                "`library import FILE` or `library learn` makes one there")
+    return default_store_path(settings)
 
 
 def _same_file(a: Path, b: Path) -> bool:
