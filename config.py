@@ -72,8 +72,12 @@ class _TomlSource(PydanticBaseSettingsSource):
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ConfigError(
                     f"config file {path} is not valid TOML: {exc}",
-                    hint="fix or delete the file; `optiform model info` shows the paths in use",
+                    hint="fix or delete that file (or point OPTIFORM_CONFIG at another)",
                 ) from exc
+            unknown = sorted(set(self._data) - set(settings_cls.model_fields))
+            if unknown:  # a misspelt key would be ignored without a word
+                raise ConfigError(f"config file {path} has an unknown setting "
+                                  f"{unknown[0]!r}", hint=_did_you_mean(unknown[0]))
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
@@ -235,17 +239,44 @@ class Settings(BaseSettings):
         return "openai" if (self.base_url or self.api_key) else "local"
 
 
+def _did_you_mean(name: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(Settings.model_fields), n=1)
+    return f"did you mean {close[0]!r}?" if close else "`optiform model settings` lists them"
+
+
+def _misspelt_environment() -> str | None:
+    """An OPTIFORM_* variable that is no setting but nearly spells one (OPTIFORM_SAMPELS):
+    a typo that would be ignored without a word. Other OPTIFORM_* names (OPTIFORM_HOME,
+    OPTIFORM_SHARED, ...) are left alone."""
+    import difflib
+
+    names = {f"OPTIFORM_{n.upper()}" for n in Settings.model_fields}
+    for var in sorted(os.environ):
+        if var.startswith("OPTIFORM_") and var not in names and var not in _OTHER_VARIABLES:
+            close = difflib.get_close_matches(var, sorted(names), n=1, cutoff=0.85)
+            if close:
+                return f"the environment variable {var} is no setting; did you mean {close[0]}?"
+    return None
+
+
+#: OPTIFORM_* variables that are read elsewhere than the settings
+_OTHER_VARIABLES = frozenset({"OPTIFORM_HOME", "OPTIFORM_CONFIG", "OPTIFORM_SHARED",
+                              "OPTIFORM_SKIP_MODEL", "OPTIFORM_FAKE_ANSWERS",
+                              "OPTIFORM_CASSETTE", "OPTIFORM_LIVE_TRACES"})
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from every source, with ``overrides`` on top; errors become ConfigError."""
     clean = {k: v for k, v in overrides.items() if v is not None}
     unknown = sorted(set(overrides) - set(Settings.model_fields))
-    if unknown:  # the environment may hold anything; a keyword is a typo or a wrong guess
-        import difflib
-
-        close = difflib.get_close_matches(unknown[0], list(Settings.model_fields), n=1)
-        raise ConfigError(f"unknown setting {unknown[0]!r}",
-                          hint=f"did you mean {close[0]!r}?" if close else
-                          "`optiform model settings` lists them")
+    if unknown:  # a keyword is a typo or a wrong guess
+        raise ConfigError(f"unknown setting {unknown[0]!r}", hint=_did_you_mean(unknown[0]))
+    typo = _misspelt_environment()
+    if typo:
+        raise ConfigError(typo, hint="rename or unset it; `optiform model settings` lists "
+                                     "the variables")
     try:
         return Settings(**clean)
     except ValidationError as exc:

@@ -151,6 +151,11 @@ class ChatSession:
             return self.ask(text, on_event, cancel)
         except OptiformError as exc:
             return Output("error", text=str(exc))
+        except OSError as exc:  # /export or /trace to a place that cannot be written
+            where = exc.filename or "the file"
+            return Output("error", text=f"cannot write {where}: "
+                                        f"{exc.strerror or exc}\n  hint: choose a file in a "
+                                        "folder you can write to")
 
     def ask(self, text: str, on_event: Callable[[Event], None] | None = None,
             cancel: threading.Event | None = None) -> Output:
@@ -261,6 +266,9 @@ def _one_path(arg: str) -> str:
     if path.is_dir():
         raise OptiformError(f"{path} is a folder", hint=f"give a file name, e.g. "
                                                         f"{path / 'model.json'}")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise OptiformError(f"{path.parent} is a file, not a folder",
+                            hint="write the file somewhere else")
     if not path.parent.is_dir():
         raise OptiformError(f"there is no folder {path.parent}",
                             hint="make it first, or write the file somewhere else")

@@ -38,6 +38,52 @@ def best_attempt(state: AgentState) -> Attempt | None:
                                      -penalty(a), a["index"]))
 
 
+_DIRECTION_CODES = ("bound_direction", "pinned_bound", "ratio_direction")
+
+
+def faithful_infeasible(state: AgentState, best: Attempt) -> checks.Check | None:
+    """When the chosen model solved only because it reads a limit or a requirement in the
+    other direction than the text (a direction check says so), and the chain also holds that
+    model as the text says it (the check's fix applied, by the autofix or a repair) and it
+    was infeasible: a check saying so, naming the constraints and what conflicts. The answer
+    keeps the solved model (direction checks are cues that can misread a sentence) but does
+    not pass it off as the problem's optimum."""
+    fixes: dict[str, str] = {}
+    for c in checks.warnings(best.get("checks", [])):
+        if c.code in _DIRECTION_CODES and c.fix:
+            fixes.update(c.fix.get("constraints") or {})
+    if not fixes:
+        return None
+    attempts = state.get("attempts") or []
+    chain = [attempts[i] for i in state.get("chain") or []] or attempts
+    for a in chain:
+        result, f = a.get("result") or {}, a.get("formulation") or {}
+        if result.get("status") != "infeasible":
+            continue
+        written = {c.get("name"): _squash(c.get("expression", ""))
+                   for c in f.get("constraints") or []}
+        if all(written.get(name) == _squash(expr) for name, expr in fixes.items()):
+            conflict = [n for c in checks.errors(a.get("checks", []))
+                        if c.code == "infeasible" for n in c.names]
+            said = "; ".join(f"{n}: {e}" for n, e in fixes.items())
+            return checks.Check(
+                code="faithful_infeasible", severity="warning", names=sorted(fixes),
+                message=(f"As the text states it ({said}), the model is infeasible"
+                         + (f": {_quoted(conflict)} cannot all hold" if conflict else "")
+                         + ". This answer reverses the text there: check the wording and "
+                           "the numbers, or the problem has no feasible plan."))
+    return None
+
+
+def _squash(expression: str) -> str:
+    return "".join(expression.split())
+
+
+def _quoted(names: list[str]) -> str:
+    shown = [f"'{n}'" for n in names]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
 def _vote_share(state: AgentState, objective: float | None) -> tuple[float | None, bool]:
     vote = state.get("vote") or {}
     if not vote or objective is None:
@@ -57,18 +103,21 @@ def _usage(trace: list[dict[str, Any]]) -> Usage:
 
 
 def _failure_message(best: Attempt | None, result: SolveResult | None, repairs: int,
-                     budget: float | None = None) -> str:
+                     budget: float | None = None, *, repairs_on: bool = True) -> str:
     """Why the turn has no solution; ``budget`` when the time budget was spent."""
-    if result is not None and result.status.value == "time_limit" and result.objective is not None:
-        return (f"Stopped at the time limit: best objective {fmt(result.objective)} "
-                "(not proven optimal).")
+    if result is not None and result.status.value == "time_limit":
+        if result.objective is not None:
+            return (f"Stopped at the time limit: best objective {fmt(result.objective)} "
+                    "(not proven optimal).")
+        return ("Stopped at the solver's time limit before it found a feasible solution "
+                "(the model is below); a longer time limit (--time-limit) may find one.")
     errs = checks.errors(best.get("checks", [])) if best else []
     first = errs[0].message.splitlines()[0] if errs else "no model was produced"
     if budget is not None:
         rounds = f"{repairs} repair round{'s' if repairs != 1 else ''}"
         return f"Stopped at the time budget of {budget:g} s after {rounds}: {first}"
     if repairs == 0:
-        return f"No solution (repairs are off): {first}"
+        return f"No solution{' (repairs are off)' if not repairs_on else ''}: {first}"
     return f"Gave up after {repairs} repair round{'s' if repairs != 1 else ''}: {first}"
 
 
@@ -85,7 +134,7 @@ class _Outcome:
 
 
 def _outcome(state: AgentState, best: Attempt | None, budget: float | None,
-             repairs: int) -> _Outcome:
+             repairs: int, repairs_on: bool = True) -> _Outcome:
     """What the turn ends with: the best attempt's solve, else the code strategy's, else the
     best attempt's failure (``budget``: the time budget, when it was spent)."""
     f = Formulation.model_validate(best["formulation"]) if best and best.get("formulation") \
@@ -95,15 +144,22 @@ def _outcome(state: AgentState, best: Attempt | None, budget: float | None,
     source = best["source"] if best else ""
     cross = state.get("cross_check") or {}
     if result is not None and result.ok:
-        return _Outcome("optimal", result.objective, result.values, source,
-                        f"Solved: objective {fmt(result.objective)}.", f, result, open_checks)
+        message = f"Solved: objective {fmt(result.objective)}."
+        faithful = faithful_infeasible(state, best) if best else None
+        if faithful is not None:
+            open_checks = [faithful, *open_checks]
+            message = (f"Solved: objective {fmt(result.objective)}, but only with "
+                       f"{_quoted(faithful.names)} against the text's wording; as the text "
+                       "states it, the model is infeasible.")
+        return _Outcome("optimal", result.objective, result.values, source, message, f,
+                        result, open_checks)
     if cross.get("solved"):
         code_result = SolveResult(status="optimal", objective=cross["objective"],
                                   values=cross["values"], solver="code strategy")
         return _Outcome("optimal", cross["objective"], cross["values"], "code",
                         f"Solved by the code strategy: objective {fmt(cross['objective'])} "
                         "(the formulation path did not solve).", None, code_result, [])
-    message = _failure_message(best, result, repairs, budget)
+    message = _failure_message(best, result, repairs, budget, repairs_on=repairs_on)
     if result is None:
         return _Outcome("failed", None, {}, source, message, f, None, open_checks)
     return _Outcome(result.status.value, result.objective, result.values, source, message, f,
@@ -126,7 +182,8 @@ def build_answer(state: AgentState, deps: Deps, *, stopped: bool = False
         msg = NOT_A_PROBLEM.format(reason=f" ({reason})" if reason else "")
         return Answer(status="not_a_problem", message=msg, explanation=msg, **common), None
     best = best_attempt(state)
-    o = _outcome(state, best, deps.time_budget if stopped else None, repairs)
+    o = _outcome(state, best, deps.time_budget if stopped else None, repairs,
+                 repairs_on=deps.max_repairs > 0)
     fallback = bool(state.get("plain"))
     if fallback:
         o.message = o.message.rstrip(". ") + (

@@ -25,9 +25,12 @@ from optiform.errors import InputError, LLMOutputError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _GOAL = re.compile(r"\b(?:maximi[sz]\w*|minimi[sz]\w*|optimi[sz]\w*|optimal|maximum|minimum|"
-                   r"maximal|minimal|profit|cost|revenue|cheapest|fewest|"
+                   r"maximal|minimal|max|min|profit|cost|revenue|cheapest|fewest|smallest|"
+                   r"largest|least|most|best|shortest|longest|highest|lowest|fastest|"
                    r"(?:reduce|decrease|increase)\s+(?:the\s+)?(?:total\s+)?\w+|"
                    r"as (?:many|much|few|little) as)\b")
+_DECISION = re.compile(r"\b(?:how (?:many|much)|should|decide|choose|determine|find|plan|"
+                       r"schedule|allocate|assign|select|which)\b")
 _LIMIT = re.compile(r"\b(?:at most|at least|no more than|no less than|available|limit\w*|"
                     r"capacity|budget|requires?|needs?|must|cannot|subject to|constraints?)\b")
 
@@ -54,13 +57,18 @@ def validate_text(text: Any, max_chars: int) -> str:
 
 def looks_like_problem(text: str, *, tables: bool = False) -> bool | None:
     """True when the wording clearly states an optimization problem; False when it clearly
-    does not (no goal, no limit and no number anywhere, and no data tables: nothing a model
-    could be written from); else None (unsure: the LLM decides)."""
+    does not (no goal, no limit and no decision asked for anywhere, and no data tables:
+    nothing a model could be written from, whatever numbers it holds); else None (unsure:
+    the LLM decides)."""
     low = text.lower()
-    goal, limit = _GOAL.search(low), _LIMIT.search(low)
+    goal = _GOAL.search(low)
+    limit = _LIMIT.search(low) or re.search(r"<=|>=|[≤≥<>]", text)
     if goal and (limit or len(textcues.numbers_in_text(text)) >= 2):
         return True
-    if not (goal or limit or tables or re.search(r"\d", text)):
+    asked = _DECISION.search(low) and re.search(r"\d", text)  # a decision, and data for it
+    if not (goal or limit or tables or asked):
+        # numbers alone make no problem ("a poem about the 4 seasons and 12 months"), and a
+        # small model asked about such a text says yes, reading its instructions' example
         return False
     return None
 
@@ -82,9 +90,9 @@ def intake(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     if clear is False:
         update.update(kind="not_a_problem",
                       reason="it states no goal to maximize or minimize, no limits and no "
-                             "numbers")
+                             "decision to make")
         update["trace"] = [step("intake", "note", started=started, detail={
-            "message": "not classified: no goal, limit or number in the text"})]
+            "message": "not classified: no goal, limit or decision in the text"})]
         return update
     try:
         shape = deps.shape(tables=bool(state.get("tables")))

@@ -162,9 +162,12 @@ def follow_up_messages(text: str, previous_text: str, previous_model: str, *,
 
 def classify_messages(text: str, *, shape: str = "indexed", guidance: str = "") -> list[Message]:
     # the text comes first, as in the formulation prompt, so the prefix cache can serve it
-    body = (f"Problem:\n{fence(text)}\nIs the text above an optimization problem: decisions "
-            "to choose, with a goal to maximize or minimize, usually under limits? Answer with "
-            'JSON {"optimization": true or false, "reason": "a few words"}.')
+    # "only the text": a 1.5B model otherwise answers about the system prompt's example
+    body = (f"Problem:\n{fence(text)}\nLook only at the text between <<< and >>> above (not "
+            "at any example in the instructions). Does it ask for decisions to choose, with a "
+            "goal to maximize or minimize, usually under limits? A poem, a story, a greeting, "
+            "a question of fact or a statement about things is not. Answer with JSON "
+            '{"optimization": true or false, "reason": "a few words about that text"}.')
     return [_system(shape, guidance), Message(role="user", content=body)]
 
 

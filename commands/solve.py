@@ -109,17 +109,19 @@ def register(app: typer.Typer) -> None:
             "--schema`).", dir_okay=False),
         mps: Path | None = typer.Option(None, "--mps", help="An MPS or LP file, solved with "
                                         "HiGHS.", dir_okay=False),
-        solver: SolverChoice = typer.Option(SolverChoice.auto, "--solver",
-                                            help="auto: HiGHS for linear and convex "
-                                            "quadratic models, SCIP for the rest; pdhg: the "
-                                            "first-order LP solver."),
+        solver: SolverChoice | None = typer.Option(
+            None, "--solver", help="auto: HiGHS for linear and convex quadratic models, SCIP "
+            "for the rest; pdhg: the first-order LP solver (default: OPTIFORM_SOLVER, else "
+            "auto)."),
         as_json: bool = typer.Option(False, "--json",
                                      help="Print only JSON on stdout: the Answer for a "
                                      "problem text, else the SolveResult."),
-        time_limit: float = typer.Option(60.0, "--time-limit",
-                                         help="Solver time limit in seconds."),
-        mip_gap: float = typer.Option(1e-6, "--mip-gap", min=0.0,
-                                      help="Relative MIP gap at which to stop."),
+        time_limit: float | None = typer.Option(
+            None, "--time-limit", help="Solver time limit in seconds (default: "
+            "OPTIFORM_TIME_LIMIT, else 60)."),
+        mip_gap: float | None = typer.Option(
+            None, "--mip-gap", min=0.0, help="Relative MIP gap at which to stop (default: "
+            "OPTIFORM_MIP_GAP, else 1e-6)."),
         time_budget: float | None = typer.Option(
             None, "--time-budget", help="Seconds the assistant may take on a problem text: "
             "once spent, no new LLM call starts and the best model so far is the answer "
@@ -133,7 +135,7 @@ def register(app: typer.Typer) -> None:
         Exit codes: 0 optimal, 1 infeasible, unbounded, stopped at the time limit or given
         up after the repair rounds, 2 usage or input error, 3 solver or backend error.
         """
-        if not time_limit > 0:  # NaN too
+        if time_limit is not None and not time_limit > 0:  # NaN too
             raise fail(InputError(f"--time-limit must be more than 0 seconds, not {time_limit}",
                                   hint="e.g. --time-limit 30"), as_json=as_json)
         if time_budget is not None and not time_budget > 0:  # NaN too
@@ -149,13 +151,18 @@ def register(app: typer.Typer) -> None:
 
             raise typer.Exit(solve_text.run(
                 text, file=problem_file, data=data, as_json=as_json, show=show,
-                save_code=save_code, solver=None if solver.value == "auto" else solver.value,
-                time_limit=None if time_limit == 60.0 else time_limit,
-                mip_gap=None if mip_gap == 1e-6 else mip_gap, time_budget=time_budget))
-        opts = SolveOptions(solver=solver.value, as_json=as_json, time_limit=time_limit,
-                            mip_gap=mip_gap, data_dir=data_dir)
+                save_code=save_code, solver=solver.value if solver else None,
+                time_limit=time_limit, mip_gap=mip_gap, time_budget=time_budget))
         given = [x for x in (formulation, mps) if x is not None]
         try:
+            from optiform.config import load_settings
+
+            settings = load_settings()  # what an option leaves out, as the text path does
+            opts = SolveOptions(
+                solver=solver.value if solver else settings.solver, as_json=as_json,
+                time_limit=time_limit if time_limit is not None else settings.time_limit,
+                mip_gap=mip_gap if mip_gap is not None else settings.mip_gap,
+                data_dir=data_dir)
             if len(given) != 1:
                 raise InputError("give exactly one of TEXT, --file, --formulation FILE.json "
                                  "or --mps FILE",

@@ -97,10 +97,6 @@ def run(text: str | None, *, file: Path | None = None, data: Sequence[Path] = ()
         tables = data_tables(data)
         answer = _solve(problem, tables, Progress(err, enabled=not quiet),
                         {k: v for k, v in overrides.items() if v is not None})
-        if save_code is not None:
-            _save_code(answer, save_code)
-            if not quiet:
-                err.print(f"[dim]wrote the Pyomo script to {save_code}[/]", highlight=False)
         if as_json:
             sys.stdout.write(json.dumps(answer.model_dump(mode="json"), indent=2) + "\n")
         else:
@@ -111,7 +107,16 @@ def run(text: str | None, *, file: Path | None = None, data: Sequence[Path] = ()
         return EXIT_INTERRUPTED
     except OptiformError as exc:
         return print_error(exc, as_json=as_json)
-    return exit_code_for(answer)
+    code = exit_code_for(answer)
+    if save_code is not None:  # after the answer is shown: a bad path must not lose it
+        try:
+            _save_code(answer, save_code)
+        except OptiformError as exc:  # on stderr: with --json, stdout holds the answer alone
+            failed = print_error(exc)
+            return code or failed
+        if not quiet:
+            err.print(f"[dim]wrote the Pyomo script to {save_code}[/]", highlight=False)
+    return code
 
 
 def _solve(problem: str, tables: dict[str, Path], progress: Progress,
@@ -150,8 +155,13 @@ def _save_code(answer: Answer, path: Path) -> None:
     from optiform.chat_exports import export_text
 
     code = export_text(answer, ".py")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(code, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(code, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the Pyomo script to {path}: {exc.strerror or exc}",
+                         hint="choose a path in a folder you can write to; the answer is "
+                              "above") from None
 
 
 def _print(answer: Answer, sections: list[str]) -> None:

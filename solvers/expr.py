@@ -121,7 +121,26 @@ def parse(text: str, *, where: str | None = None) -> ast.expr:
         raise FormulationError(f"expression cannot be parsed ({type(exc).__name__})",
                                where=where, expression=text) from None
     _check_nodes(tree, text, src, where)
-    return tree.body
+    return _joined_subscripts(tree.body)
+
+
+def _joined_subscripts(node: ast.expr) -> ast.expr:
+    """``p[i][j]`` read as ``p[i, j]`` (how Python and most LLMs index a nested table; the
+    language indexes a parameter once, with every index): the same model, written either way."""
+
+    class Join(ast.NodeTransformer):
+        def visit_Subscript(self, sub: ast.Subscript) -> ast.AST:
+            self.generic_visit(sub)
+            inner = sub.value
+            if isinstance(inner, ast.Subscript) and isinstance(inner.value, ast.Name):
+                first = inner.slice.elts if isinstance(inner.slice, ast.Tuple) else [inner.slice]
+                last = sub.slice.elts if isinstance(sub.slice, ast.Tuple) else [sub.slice]
+                joined = ast.Tuple(elts=[*first, *last], ctx=ast.Load())
+                return ast.copy_location(ast.Subscript(value=inner.value, slice=joined,
+                                                       ctx=sub.ctx), sub)
+            return sub
+
+    return ast.fix_missing_locations(Join().visit(node))
 
 
 def _check_nodes(tree: ast.AST, text: str, src: str, where: str | None) -> None:

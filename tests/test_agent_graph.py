@@ -213,15 +213,18 @@ def test_voting_when_no_sample_solves_repairs_the_least_bad_one():
 def test_not_an_optimization_problem_answers_without_a_solver():
     llm = FakeLLM([{"optimization": False, "reason": "a request for a joke"}])
     solver = FakeSolver(OPTIMAL)
-    answer = assistant(llm, solver).solve("Tell me a joke about 3 cats.")
+    answer = assistant(llm, solver).solve("Tell me the best joke about 3 cats.")  # unsure
     assert answer.status == "not_a_problem" and "joke" in answer.message
     assert "does not look like an optimization problem" in answer.explanation
     assert solver.calls == [] and len(llm.requests) == 1
     assert answer.trace.of_kind("classify")
 
 
-@pytest.mark.parametrize("text", ["hello there, how are you?", "Tell me a joke about cats.",
-                                  "What is the capital of France?"])
+@pytest.mark.parametrize("text", [
+    "hello there, how are you?", "Tell me a joke about cats.", "What is the capital of France?",
+    # numbers alone make no problem (the 1.5B classifier said yes to these, 2026-12-06)
+    "Please write me a short poem about the 4 seasons and the 12 months of the year.",
+    "I have 3 cats and 2 dogs and I love them all very much."])
 def test_a_text_with_no_goal_limit_or_number_is_no_problem_without_asking_the_llm(text):
     llm, solver = FakeLLM([]), FakeSolver(OPTIMAL)
     answer = assistant(llm, solver).solve(text)
@@ -234,14 +237,19 @@ def test_a_text_with_no_goal_limit_or_number_is_no_problem_without_asking_the_ll
     ("hello there, how are you?", False, False),
     ("Plan next week's production from the attached tables.", True, None),
     ("Plan next week's production.", False, False),  # nothing a model could be written from
-    ("We have 40 eggs and bake bread and cakes.", False, None),
+    ("We have 40 eggs and bake bread and cakes.", False, False),  # no goal, nothing asked
+    # a decision asked for, with its data, and no goal word: the LLM decides
+    ("20 plants yield 30 melons each, one fewer each for every extra plant. How many extra "
+     "plants should you plant?", False, None),
+    ("max 3x + 2y s.t. x + y <= 4", False, True),
 ])
 def test_looks_like_problem_is_sure_only_when_the_wording_settles_it(text, tables, expected):
     assert looks_like_problem(text, tables=tables) is expected
 
 
 def test_an_unsure_text_the_classifier_accepts_is_formulated():
-    text = "We bake bread and cakes. Bread uses 2 eggs, cakes 5. We have 40 eggs."
+    text = ("We bake bread and cakes. Bread uses 2 eggs, cakes 5. We have 40 eggs. How many "
+            "of each should we bake?")
     llm = FakeLLM([{"optimization": True, "reason": "production planning"}, GOOD])
     answer = assistant(llm, FakeSolver(OPTIMAL)).solve(text)
     assert answer.status == "optimal" and len(llm.requests) == 2
@@ -506,3 +514,47 @@ def test_an_unknown_solver_is_refused_before_any_llm_call() -> None:
         assistant.solve(SHOP, solver="foo")
     assert llm.requests == []
     assert load_settings(solver="scip").solver == "scip"  # a setting, so optiform.solve takes it
+
+
+CHAIRS = ("A shop makes chairs. Each chair needs 2 hours of labor and earns $5 profit. Only 10 "
+          "hours of labor are available, but the shop must make at least 8 chairs. How many "
+          "chairs should it make to maximize profit?")
+
+
+def chairs_model(labor: str, minimum: str) -> dict:
+    return {"sets": [], "parameters": [],
+            "variables": [{"name": "chairs", "domain": "integer"}],
+            "objective": {"sense": "maximize", "expression": "5*chairs"},
+            "constraints": [{"name": "labor", "expression": labor},
+                            {"name": "minimum", "expression": minimum}]}
+
+
+def test_a_model_solved_only_against_the_texts_wording_does_not_pass_for_the_optimum() -> None:
+    """As the text says it, the problem is infeasible; a repair reversed both directions and
+    solved. The answer keeps the solve (direction cues can misread) but says so."""
+    faithful = chairs_model("2*chairs <= 10", "chairs >= 8")
+    reversed_ = chairs_model("2*chairs >= 10", "chairs <= 8")
+    llm = FakeLLM([faithful] + [reversed_] * 6)
+    answer = assistant(llm, None, max_repairs=3).solve(CHAIRS)  # the real solver
+    assert answer.status == "optimal" and answer.objective == pytest.approx(40)
+    assert "as the text states it, the model is infeasible" in answer.message
+    [note] = [c for c in answer.checks if c.code == "faithful_infeasible"]
+    assert set(note.names) == {"labor", "minimum"}
+    assert "labor: 2*chairs <= 10" in note.message.replace("  ", " ")
+    assert answer.confidence < 0.5
+
+
+def test_a_model_that_solves_as_the_text_says_gets_no_such_note() -> None:
+    answer = assistant(FakeLLM(default=GOOD), FakeSolver(OPTIMAL)).solve(SHOP)
+    assert answer.status == "optimal" and "infeasible" not in answer.message
+    assert not [c for c in answer.checks if c.code == "faithful_infeasible"]
+
+
+def test_a_time_limit_with_no_solution_says_so() -> None:
+    stopped = SolveResult(status=Status.TIME_LIMIT, objective=None)
+    answer = assistant(FakeLLM(default=GOOD), FakeSolver(stopped)).solve(SHOP)
+    assert answer.status == "time_limit"
+    assert answer.message.startswith("Stopped at the solver's time limit before it found a "
+                                     "feasible solution")
+    assert "repairs are off" not in answer.message and "no model was produced" not in \
+        answer.message

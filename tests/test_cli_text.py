@@ -137,6 +137,20 @@ def test_show_code_and_save_code_write_a_runnable_script(cli, script, tmp_path: 
     assert "objective: 27000" in run.stdout
 
 
+def test_a_save_code_path_that_cannot_be_written_keeps_the_answer(cli, script,
+                                                                   tmp_path: Path) -> None:
+    script([], default=farm("farm_1"))
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    result = cli("solve", PROBLEM, "--json", "--save-code", str(blocked / "model.py"))
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["objective"] == 27000  # the answer is there, whole
+    assert "cannot write the Pyomo script" in result.stderr and "Traceback" not in result.stderr
+    hello = cli("solve", "hello, how are you", "--save-code", str(tmp_path / "m.py"))
+    assert "does not look like an optimization problem" in hello.stdout
+    assert "no formulation to export" in hello.stderr and hello.exit_code == 2
+
+
 def test_exit_code_1_when_infeasible(cli, script, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPTIFORM_MAX_REPAIRS", "0")
     script([farm("farm_infeasible")])
@@ -361,6 +375,13 @@ def test_chat_slash_commands(tmp_path: Path) -> None:
     nowhere = chat.handle(f"/trace {tmp_path / 'no' / 'such' / 't.json'}")
     assert nowhere.kind == "error" and "there is no folder" in nowhere.text
     assert not (tmp_path / "no").exists()  # no folders made on the way
+    a_file = tmp_path / "prob.txt"
+    a_file.write_text("x")
+    under = chat.handle(f"/export {a_file / 'x.py'}")
+    assert under.kind == "error" and "is a file, not a folder" in under.text
+    for command in ("/trace /proc/t.json", "/export /proc/x.py"):  # no one writes in /proc
+        denied = chat.handle(command)
+        assert denied.kind == "error" and "cannot write" in denied.text, denied.text
     trace = chat.handle("/trace")
     assert "LLM calls" in trace.text
     saved = tmp_path / "trace.json"

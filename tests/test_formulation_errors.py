@@ -111,7 +111,8 @@ def test_unknown_index_set_of_a_variable() -> None:
     ("y + cap <= 1", ["'cap' is indexed"]),
     ("y <= Plants", ["set 'Plants' cannot be used as a number", "len(Plants)"]),
     ("y <= len(x)", ["len() takes one set name"]),
-    ("y[0][1] <= 1", ["only variables and parameters can be subscripted"]),
+    ("y[0][1] <= 1", ["'y' is not indexed"]),  # read as y[0, 1]: y has no index
+    ("(x + y)[0] <= 1", ["only variables and parameters can be subscripted"]),
 ])
 def test_arity_and_subscript_mistakes(text: str, words: list[str]) -> None:
     msg = str(fails(model(text, for_each="p in Plants")))

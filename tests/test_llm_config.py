@@ -84,6 +84,23 @@ def test_invalid_setting_is_a_config_error(monkeypatch):
         load_settings()
 
 
+def test_a_misspelt_setting_is_named_not_ignored(monkeypatch):
+    write_config("sampels = 3\n")
+    with pytest.raises(ConfigError, match="unknown setting 'sampels'") as err:
+        load_settings()
+    assert err.value.hint == "did you mean 'samples'?"
+    write_config("samples = 3\n")
+    assert load_settings().samples == 3
+    monkeypatch.setenv("OPTIFORM_SAMPELS", "2")
+    with pytest.raises(ConfigError, match="OPTIFORM_SAMPELS is no setting; did you mean "
+                                          "OPTIFORM_SAMPLES"):
+        load_settings()
+    monkeypatch.delenv("OPTIFORM_SAMPELS")
+    monkeypatch.setenv("OPTIFORM_SKIP_MODEL", "1")  # read by setup.sh, not a setting
+    monkeypatch.setenv("OPTIFORM_MY_SCRIPT_FLAG", "1")  # nothing like a setting: left alone
+    assert load_settings().samples == 3
+
+
 def test_the_readme_lists_every_setting_as_model_settings_prints_it() -> None:
     from optiform.config import settings_rows
 

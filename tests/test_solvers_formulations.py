@@ -649,3 +649,23 @@ def test_a_source_reads_only_csv_files_inside_the_tables_folder(tmp_path: Path, 
     with pytest.raises(DataError, match=error) as err:
         solve(d, data_dir=tables)
     assert "hunter2" not in str(err.value)
+
+
+def test_a_nested_subscript_reads_as_one_with_every_index() -> None:
+    """p[i][j] is how Python (and the 1.5B model, 2026-12-06) indexes a table: p[i, j]."""
+    def model(expr: str) -> dict:
+        return {"sets": [{"name": "F", "elements": ["a", "b"]},
+                         {"name": "N", "elements": ["protein", "fat"]}],
+                "parameters": [{"name": "amount", "index": ["F", "N"],
+                                "values": {"a,protein": 3, "a,fat": 1,
+                                           "b,protein": 1, "b,fat": 2}},
+                               {"name": "cost", "index": ["F"], "values": {"a": 2, "b": 1}}],
+                "variables": [{"name": "x", "index": ["F"]}],
+                "objective": {"sense": "min", "expression": "sum(cost[f] * x[f] for f in F)"},
+                "constraints": [{"name": "need", "for_each": "n in N", "expression": expr}]}
+
+    joined = solve(model("sum(amount[f, n] * x[f] for f in F) >= 6"))
+    nested = solve(model("sum(amount[f][n] * x[f] for f in F) >= 6"))
+    assert nested.status is Status.OPTIMAL and nested.objective == pytest.approx(joined.objective)
+    quoted = solve(model("sum(amount[f]['protein'] * x[f] for f in F) >= 6"))
+    assert quoted.status is Status.OPTIMAL
