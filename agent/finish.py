@@ -63,8 +63,8 @@ def faithful_infeasible(state: AgentState, best: Attempt) -> checks.Check | None
         written = {c.get("name"): _squash(c.get("expression", ""))
                    for c in f.get("constraints") or []}
         if all(written.get(name) == _squash(expr) for name, expr in fixes.items()):
-            conflict = [n for c in checks.errors(a.get("checks", []))
-                        if c.code == "infeasible" for n in c.names]
+            conflict = list(dict.fromkeys(n for c in checks.errors(a.get("checks", []))
+                                          if c.code == "infeasible" for n in c.names))
             said = "; ".join(f"{n}: {e}" for n, e in fixes.items())
             return checks.Check(
                 code="faithful_infeasible", severity="warning", names=sorted(fixes),
