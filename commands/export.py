@@ -78,6 +78,10 @@ def register(app: typer.Typer) -> None:
         3 solver error.
         """
         try:
+            if schema and (formulation is not None or to is not None):
+                raise InputError("--schema prints the schema alone; it does not export",
+                                 hint="drop --schema to export, or the file and --to to get "
+                                      "the schema")
             if schema:
                 from optiform.solvers.formulation import formulation_json_schema
 

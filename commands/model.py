@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -33,7 +34,9 @@ def model_info(settings: Any) -> dict[str, Any]:
     cached = cache / QWEN_CODER_1_5B.filename
     _, missing = find_parts(QWEN_CODER_1_5B)
     if settings.model_path:
-        model_file, state = str(settings.model_path), "configured (model_path)"
+        model_file = str(settings.model_path)
+        state = ("configured (model_path)" if Path(settings.model_path).is_file()
+                 else "missing: no file at model_path")
     elif cached.exists():
         model_file = str(cached)
         state = "verified" if is_verified(cached, QWEN_CODER_1_5B) else "corrupt (re-fetch)"

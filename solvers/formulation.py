@@ -216,7 +216,9 @@ class Formulation(_Base):
         try:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
-            raise FormulationError(f"cannot read formulation file {p}: {exc.strerror}") from exc
+            raise FormulationError(f"cannot read formulation file {p}: {exc.strerror}",
+                                   hint="check the path; `optiform export --schema` shows "
+                                        "what a formulation file holds") from exc
         except UnicodeDecodeError as exc:
             raise FormulationError(f"formulation file {p} is not UTF-8 text ({exc.reason} at "
                                    f"byte {exc.start})",

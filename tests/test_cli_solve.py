@@ -203,3 +203,10 @@ def test_what_the_mps_reader_dropped_is_said(cli, tmp_path: Path) -> None:
         r = cli("solve", "--mps", bad, "--solver", solver, "--json")
         warnings = json.loads(r.stdout)["warnings"]
         assert any('Row name "c2"' in w and "not defined" in w for w in warnings), warnings
+
+
+def test_export_schema_alone_and_a_missing_formulation_has_a_hint(cli, tmp_path: Path) -> None:
+    r = cli("export", EXAMPLES / "transport.json", "--to", "lp", "--schema")
+    assert r.exit_code == 2 and "--schema prints the schema alone" in r.stderr
+    r = cli("solve", "--formulation", tmp_path / "nope.json")
+    assert r.exit_code == 2 and "hint: check the path" in r.stderr

@@ -60,6 +60,15 @@ def test_model_info_shows_backend_file_and_cache(tmp_path):
     assert info["model_file"].endswith("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
 
 
+def test_model_info_says_when_the_configured_model_file_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPTIFORM_MODEL_PATH", str(tmp_path / "nope.gguf"))
+    info = json.loads(CliRunner().invoke(build_app(), ["model", "info", "--json"]).output)
+    assert info["model_state"] == "missing: no file at model_path"
+    (tmp_path / "nope.gguf").write_bytes(b"GGUF")
+    info = json.loads(CliRunner().invoke(build_app(), ["model", "info", "--json"]).output)
+    assert info["model_state"] == "configured (model_path)"
+
+
 def test_model_info_for_an_endpoint(monkeypatch):
     monkeypatch.setenv("OPTIFORM_BASE_URL", "http://127.0.0.1:8000/v1")
     monkeypatch.setenv("OPTIFORM_MODEL", "qwen")
