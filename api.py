@@ -136,11 +136,12 @@ class Assistant:
 
         A request outside a thread gets a fresh folder, removed when its turn ends (the
         answer's Pyomo script carries the data). A thread's turn gets a new folder inside the
-        thread's, holding the tables of the thread's last turn and then this turn's: a table
-        sent again under the same name does not change the files an earlier turn (one that
-        /undo may return to) was solved with. A thread's folder is named by its id made safe
-        plus a digest of the id itself, so ids that are made safe alike ('a:1', 'a_1') never
-        share tables."""
+        thread's, holding the tables of the thread's latest turn and then this turn's: a
+        table sent again under the same name leaves the files an earlier turn was solved
+        with as they were. (The thread's state keeps the latest folder, also after /undo;
+        turn folders are not pruned.) A thread's folder is named by its id made safe plus a
+        digest of the id itself, so ids that are made safe alike ('a:1', 'a_1') never share
+        tables."""
         import hashlib
         import shutil
 
@@ -187,9 +188,9 @@ class Assistant:
             raise InputError("thread_id must be a non-empty string",
                              hint="use any stable name, e.g. 'planning-2024'")
         state: dict[str, Any] = {"text": clean}
+        deps = self.deps(**overrides)  # a bad option is refused before any table is written
         if data:
             state.update(self._turn_tables(data, thread_id))
-        deps = self.deps(**overrides)
         config: dict[str, Any] = {"recursion_limit": recursion_limit(deps)}
         if thread_id is not None:
             config["configurable"] = {"thread_id": thread_id}

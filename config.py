@@ -247,24 +247,39 @@ def _did_you_mean(name: str) -> str:
 
 
 def _misspelt_environment() -> str | None:
-    """An OPTIFORM_* variable that is no setting but nearly spells one (OPTIFORM_SAMPELS):
-    a typo that would be ignored without a word. Other OPTIFORM_* names (OPTIFORM_HOME,
-    OPTIFORM_SHARED, ...) are left alone."""
-    import difflib
-
-    names = {f"OPTIFORM_{n.upper()}" for n in Settings.model_fields}
+    """An OPTIFORM_* variable that is no setting but one slip from one (OPTIFORM_SAMPELS, a
+    letter too many, too few or swapped): a typo that would be ignored without a word. Other
+    OPTIFORM_* names (OPTIFORM_HOME, OPTIFORM_MODEL_DIR, ...) are left alone."""
+    names = {n.upper() for n in Settings.model_fields}
     for var in sorted(os.environ):
-        if var.startswith("OPTIFORM_") and var not in names and var not in _OTHER_VARIABLES:
-            close = difflib.get_close_matches(var, sorted(names), n=1, cutoff=0.85)
-            if close:
-                return f"the environment variable {var} is no setting; did you mean {close[0]}?"
+        key = var.upper()
+        if not key.startswith("OPTIFORM_") or key in _OTHER_VARIABLES:
+            continue
+        rest = key.removeprefix("OPTIFORM_")
+        if rest in names:
+            continue
+        close = sorted(n for n in names if _one_slip(rest, n))
+        if close:
+            return (f"the environment variable {var} is no setting; did you mean "
+                    f"OPTIFORM_{close[0]}?")
     return None
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with one letter added, dropped, changed, or two swapped."""
+    if a == b or abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 4:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 #: OPTIFORM_* variables that are read elsewhere than the settings
 _OTHER_VARIABLES = frozenset({"OPTIFORM_HOME", "OPTIFORM_CONFIG", "OPTIFORM_SHARED",
-                              "OPTIFORM_SKIP_MODEL", "OPTIFORM_FAKE_ANSWERS",
-                              "OPTIFORM_CASSETTE", "OPTIFORM_LIVE_TRACES"})
+                              "OPTIFORM_SKIP_MODEL", "OPTIFORM_LIVE_TRACES"})
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -140,11 +140,15 @@ _KINDS = {"float_type": "a number", "int_type": "a number", "float_parsing": "a 
           "bool_parsing": "true or false", "list_type": "a list", "dict_type": "an object"}
 
 
-def _field(loc: Sequence[Any]) -> str:
+def _field(loc: Sequence[Any], kind: str = "") -> str:
     """A pydantic location as the request's field: 'data.t.a.0', without 'body' and without
-    the names pydantic gives the branches of a union ('float', 'dict[str,list[...]]')."""
+    the names pydantic gives the branches of a union: 'dict[str,list[...]]' anywhere, and a
+    scalar branch ('float') only as the last part of a type error (a column may be named
+    'float')."""
     parts = [str(p) for p in loc if p != "body"]
-    kept = [p for p in parts if "[" not in p and p not in ("float", "int", "str", "bool")]
+    kept = [p for p in parts if "[" not in p]
+    if kind in _KINDS and kept and kept[-1] in ("float", "int", "str", "bool"):
+        kept = kept[:-1]
     return ".".join(kept) or "body"
 
 
@@ -159,7 +163,7 @@ def validation_error_body(errors: Sequence[Any], content_type: str = "") -> dict
     nulls: set[str] = set()
     for e in errors:
         kind, loc = e.get("type", ""), list(e.get("loc", ()))
-        field = _field(loc)
+        field = _field(loc, kind)
         if kind == "json_invalid":
             at = f" at character {loc[1]}" if len(loc) > 1 else ""
             why = (e.get("ctx") or {}).get("error", "")

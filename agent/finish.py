@@ -110,7 +110,7 @@ def _failure_message(best: Attempt | None, result: SolveResult | None, repairs: 
             return (f"Stopped at the time limit: best objective {fmt(result.objective)} "
                     "(not proven optimal).")
         return ("Stopped at the solver's time limit before it found a feasible solution "
-                "(the model is below); a longer time limit (--time-limit) may find one.")
+                "(the answer holds the model); a longer time limit may find one.")
     errs = checks.errors(best.get("checks", [])) if best else []
     first = errs[0].message.splitlines()[0] if errs else "no model was produced"
     if budget is not None:

@@ -27,18 +27,6 @@ from optiform.solvers.validate import model_errors
 FIRST_ROUND = ("formulate", "sample", "follow_up")
 
 
-def _no_tables_read(f: Formulation) -> None:
-    """A problem with no tables has no files to read: a source would read the working
-    directory of whoever runs the agent (the HTTP server's, for one)."""
-    for part in (*f.sets, *f.parameters):
-        if part.source is not None:
-            raise FormulationError(
-                f"the problem has no data tables, but {part.name!r} reads {part.source.file!r}",
-                where=f"{'set' if part in f.sets else 'parameter'} '{part.name}'",
-                hint="give the values in the model (elements, or values) from the problem "
-                     "text")
-
-
 def solve_attempt(deps: Deps, attempt: Attempt, data_dir: str | None,
                   text: str = "", time_limit: float | None = None) -> tuple[Attempt, float]:
     """Solve one attempt's formulation (within ``time_limit``, else ``deps.time_limit``); a
@@ -49,8 +37,6 @@ def solve_attempt(deps: Deps, attempt: Attempt, data_dir: str | None,
     f = Formulation.model_validate(attempt["formulation"])
     t0 = time.perf_counter()
     try:
-        if not data_dir:
-            _no_tables_read(f)
         limit = deps.time_limit if time_limit is None else time_limit
         result = deps.solve(f, solver=deps.solver, time_limit=limit,
                             mip_gap=deps.mip_gap, data_dir=Path(data_dir) if data_dir else None)

@@ -87,26 +87,33 @@ def register(app: typer.Typer) -> None:
 
         from optiform.config import config_file, load_settings, settings_rows
 
+        problem: OptiformError | None = None
         try:
-            now = load_settings()
-        except OptiformError as err:
-            raise fail(err) from err
+            now: Any = load_settings()
+        except OptiformError as err:  # still list them: this is where a typo gets fixed
+            problem, now = err, None
         rows = []
         for name, env, default, meaning in settings_rows():
-            value = getattr(now, name)
-            shown = "-" if value is None else "(set)" if name in SECRET_SETTINGS else \
+            value = getattr(now, name) if now is not None else None
+            shown = "?" if now is None else "-" if value in (None, "") else "(set)" \
+                if name in SECRET_SETTINGS else \
                 str(value).lower() if isinstance(value, bool) else str(value)
             rows.append({"name": name, "env": env, "default": default, "value": shown,
                          "meaning": meaning})
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
-            return
-        table = Table(title=f"settings (config file: {config_file()})", title_justify="left")
-        for column in ("name", "env", "default", "value", "meaning"):
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*row.values())
-        Console().print(table)
+        else:
+            table = Table(title=f"settings (config file: {config_file()})",
+                          title_justify="left")
+            table.add_column("name", no_wrap=True)
+            table.add_column("env", no_wrap=True)
+            for column in ("default", "value", "meaning"):
+                table.add_column(column, overflow="fold")
+            for row in rows:
+                table.add_row(*row.values())
+            Console().print(table)
+        if problem is not None:
+            raise fail(problem)
 
     @model_app.command("fetch")
     def fetch(

@@ -158,8 +158,11 @@ def register(app: typer.Typer) -> None:
             from optiform.config import load_settings
 
             settings = load_settings()  # what an option leaves out, as the text path does
+            # the solver setting, where it fits a file: SCIP solves formulations, not MPS files
+            chosen = solver.value if solver else settings.solver if (
+                formulation is not None or settings.solver == "pdhg") else "auto"
             opts = SolveOptions(
-                solver=solver.value if solver else settings.solver, as_json=as_json,
+                solver=chosen, as_json=as_json,
                 time_limit=time_limit if time_limit is not None else settings.time_limit,
                 mip_gap=mip_gap if mip_gap is not None else settings.mip_gap,
                 data_dir=data_dir)

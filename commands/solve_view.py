@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 MAX_ROWS = 40
@@ -50,8 +51,10 @@ def render_result(console: Any, result: Any, *, title: str = "") -> None:
         head.append(f"\nobjective  {_fmt(result.objective)}", style="bold")
         gap = (result.stats or {}).get("mip_gap")
         if isinstance(gap, float) and gap > 1e-6:  # above HiGHS's own default
-            head.append(f"\nmip gap    {gap:.2%}: optimal only within this gap; the best "
-                        f"bound is {_fmt(result.stats.get('mip_dual_bound'))}", style="yellow")
+            bound = result.stats.get("mip_dual_bound")
+            said = (f"{gap:.2%}: optimal only within this gap; the best bound is "
+                    f"{_fmt(bound)}" if math.isfinite(gap) else "no bound proven")
+            head.append(f"\nmip gap    {said}", style="yellow")
     console.print(head)
     message = result.message or _MESSAGES.get(status, "")
     if message and status != "optimal":

@@ -45,6 +45,8 @@ def settings_with(settings: Any, options: dict[str, Any]) -> Any:
                                                 "its type (`optiform model settings` lists "
                                                 "them)") from None
     except ConfigError as exc:  # load_settings names the setting already
+        if not any(f"'{name}'" in exc.message for name in options):
+            raise  # the environment or the config file, not an option of this strategy
         raise EvalError(f"invalid agent option: {exc.message.removeprefix('invalid setting ')}",
                         hint="`optiform model settings` lists the settings and their "
                              "values") from None

@@ -137,13 +137,15 @@ def read_records(path: Path) -> list[tuple[str, object]]:
         text = path.read_text(encoding="utf-8-sig")  # a BOM, as spreadsheet tools write it
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalError(f"cannot read {path}: {exc}") from exc
-    whole = path.suffix.lower() == ".json" or (
-        path.suffix.lower() != ".jsonl" and text.lstrip().startswith("["))
-    if whole:
+    data: object = None
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("["):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise EvalError(f"{path} is not valid JSON: {exc}") from exc
+            if path.suffix.lower() == ".json":
+                raise EvalError(f"{path} is not valid JSON: {exc}") from exc
+            # a .jsonl file whose first record is an array: read it line by line below
+    if data is not None:
         if isinstance(data, dict):
             data = [{k: v} for k, v in data.items()] if all(
                 isinstance(v, dict) and "document" in v for v in data.values()

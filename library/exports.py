@@ -103,7 +103,7 @@ def _usage_rows(raw: object, ids: set[str]) -> list[UsageRow] | None:
             raise LibraryError(f"{what} is not an object", hint=_FIX)
         iid, outcome, item, at = (e.get("insight_id"), e.get("outcome"), e.get("item_id"),
                                   e.get("at"))
-        if iid not in ids:
+        if not isinstance(iid, str) or iid not in ids:
             raise LibraryError(f"{what} names insight {iid!r}, which the export does not hold",
                                hint=_FIX)
         if outcome not in OUTCOMES:

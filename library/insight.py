@@ -49,7 +49,7 @@ class Taxonomy(_Model):
     def _slug(cls, v: object) -> object:
         if not isinstance(v, str):
             return v
-        if not re.search(r"[A-Za-z0-9]", v):
+        if not any(ch.isalnum() for ch in v):  # "最小化" is a name (its slug: "insight")
             raise ValueError(f"{v!r} has no letter or digit to name it by")
         return slugify(v)
 

@@ -75,11 +75,17 @@ class ProgressRow:
 
 def default_store_path(settings: Settings | None = None) -> Path:
     """``Settings.library_path`` when set, else ``<data dir>/library.sqlite`` (the data dir
-    follows ``data_home``, as the model's and the threads' files do)."""
-    from optiform.config import load_settings
+    follows ``data_home``, as the model's and the threads' files do). A library that an
+    earlier optiform made in the user data dir, before the library followed ``data_home``,
+    stays in use until one exists under ``data_home``: what it learned is not orphaned."""
+    from optiform.config import load_settings, user_data_dir
 
     s = settings or load_settings()
-    return Path(s.library_path) if s.library_path else s.data_dir / "library.sqlite"
+    if s.library_path:
+        return Path(s.library_path)
+    path = s.data_dir / "library.sqlite"
+    earlier = user_data_dir() / "library.sqlite"
+    return earlier if not path.exists() and earlier.exists() else path
 
 
 def seed_insights() -> list[Insight]:

@@ -201,7 +201,9 @@ class _Tables:
     """CSV files of one data directory, each read once."""
 
     def __init__(self, data_dir: Path | None) -> None:
-        self.data_dir = Path(data_dir) if data_dir else Path.cwd()
+        # None: no tables folder, so no file is read (not the working directory: a model
+        # written for a problem sent to the HTTP API would read the server's)
+        self.data_dir = Path(data_dir) if data_dir else None
         self._cache: dict[str, tuple[list[str], list[tuple[int, list[str]]]]] = {}
 
     def _path(self, file: str) -> Path:
@@ -209,6 +211,10 @@ class _Tables:
         it may not leave that directory (no absolute path, no '..', no link out) nor name
         anything but a CSV file: a problem sent to the HTTP API must not read the server's
         files."""
+        if self.data_dir is None:
+            raise DataError(f"the model reads {file!r}, but no tables folder was given",
+                            hint="name the folder of its CSV files (data_dir=..., or "
+                                 "--data-dir DIR), or give the values in the model")
         rel = Path(file)
         path = self.data_dir / rel
         inside = (not rel.is_absolute() and ".." not in rel.parts

@@ -74,7 +74,8 @@ def solve_file_pdhg(path: Any, *, tol: float = 1e-6, time_limit: float = 60.0,
 
         what = "integer variables" if fm.integer.any() else "a quadratic objective"
         raise InputError(f"PDHG solves LPs only, and {path} has {what}",
-                         hint="leave out --solver (HiGHS solves it)")
+                         hint="solve it with HiGHS: leave out --solver pdhg (and "
+                              "OPTIFORM_SOLVER=pdhg)")
     r = solve_lp_pdhg(fm.c, fm.A, fm.row_lower, fm.row_upper, fm.col_lower, fm.col_upper,
                       sense=fm.sense, offset=fm.offset, tol=tol, max_iter=max_iter,
                       time_limit=time_limit, device=device)

@@ -175,3 +175,13 @@ def test_a_history_that_is_no_list_of_turns_is_refused():
                 assistant.set_history("t", bad)  # type: ignore[arg-type]
         assert len(assistant.history("t")) == 1
         assert assistant.solve(SHOP, thread_id="t").status == "optimal"
+
+
+def test_a_bad_option_leaves_no_tables_behind(tmp_path):
+    from optiform.errors import InputError
+
+    settings = load_settings(library=False, data_home=tmp_path)
+    assistant = Assistant(settings, llm=FakeLLM(default=FIRST), solve=solver, export=None)
+    with assistant, pytest.raises(InputError):
+        assistant.solve(SHOP, {"prices": {"item": ["chair"], "price": [30]}}, samples=0)
+    assert not (tmp_path / "tables").exists() or list((tmp_path / "tables").iterdir()) == []

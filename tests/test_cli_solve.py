@@ -210,3 +210,16 @@ def test_export_schema_alone_and_a_missing_formulation_has_a_hint(cli, tmp_path:
     assert r.exit_code == 2 and "--schema prints the schema alone" in r.stderr
     r = cli("solve", "--formulation", tmp_path / "nope.json")
     assert r.exit_code == 2 and "hint: check the path" in r.stderr
+
+
+def test_the_solver_setting_applies_where_it_fits(cli, shared_dir: Path, monkeypatch) -> None:
+    afiro = shared_dir / "data" / "mps" / "netlib" / "afiro.mps"
+    monkeypatch.setenv("OPTIFORM_SOLVER", "scip")  # for formulations; an MPS file is HiGHS's
+    r = cli("solve", "--mps", afiro, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["solver"] == "highs"
+    monkeypatch.setenv("OPTIFORM_SOLVER", "pdhg")
+    r = cli("solve", "--mps", afiro, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["solver"] == "pdhg"
+    monkeypatch.setenv("OPTIFORM_TIME_LIMIT", "-5")  # a bad setting is named on this path too
+    r = cli("solve", "--mps", afiro)
+    assert r.exit_code == 2 and "time_limit" in r.stderr

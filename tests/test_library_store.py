@@ -299,7 +299,16 @@ def test_an_imported_library_is_the_export_and_never_seeded_later(tmp_path: Path
 def test_default_path_follows_the_data_home(tmp_path: Path) -> None:
     from optiform.config import Settings
 
-    assert default_store_path(Settings(data_home=tmp_path)) == tmp_path / "library.sqlite"
+    home = tmp_path / "home"
+    assert default_store_path(Settings(data_home=home)) == home / "library.sqlite"
+    from optiform.config import user_data_dir
+
+    earlier = user_data_dir() / "library.sqlite"  # made before the library followed data_home
+    earlier.parent.mkdir(parents=True, exist_ok=True)
+    InsightStore(earlier).close()
+    assert default_store_path(Settings(data_home=home)) == earlier
+    InsightStore(home / "library.sqlite").close()
+    assert default_store_path(Settings(data_home=home)) == home / "library.sqlite"
     explicit = tmp_path / "lib.sqlite"
     assert default_store_path(Settings(data_home=tmp_path, library_path=explicit)) == explicit
 

@@ -95,9 +95,22 @@ def test_a_misspelt_setting_is_named_not_ignored(monkeypatch):
     with pytest.raises(ConfigError, match="OPTIFORM_SAMPELS is no setting; did you mean "
                                           "OPTIFORM_SAMPLES"):
         load_settings()
+    from typer.testing import CliRunner
+
+    from optiform.cli import build_app
+
+    listed = CliRunner().invoke(build_app(), ["model", "settings", "--json"])
+    assert listed.exit_code == 2  # the typo is named, and the settings are still listed
+    assert "OPTIFORM_SAMPELS" in listed.output and '"name": "samples"' in listed.output
     monkeypatch.delenv("OPTIFORM_SAMPELS")
-    monkeypatch.setenv("OPTIFORM_SKIP_MODEL", "1")  # read by setup.sh, not a setting
-    monkeypatch.setenv("OPTIFORM_MY_SCRIPT_FLAG", "1")  # nothing like a setting: left alone
+    monkeypatch.setenv("optiform_sampels", "2")  # read without regard to case: caught too
+    with pytest.raises(ConfigError, match="did you mean OPTIFORM_SAMPLES"):
+        load_settings()
+    monkeypatch.delenv("optiform_sampels")
+    for other in ("OPTIFORM_SKIP_MODEL",  # read by setup.sh, not a setting
+                  "OPTIFORM_MODEL_DIR", "OPTIFORM_MODEL_URL", "OPTIFORM_LIBRARY_DIR",
+                  "OPTIFORM_MY_SCRIPT_FLAG"):  # more than one slip from any setting
+        monkeypatch.setenv(other, "1")
     assert load_settings().samples == 3
 
 
