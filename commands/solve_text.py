@@ -93,6 +93,10 @@ def run(text: str | None, *, file: Path | None = None, data: Sequence[Path] = ()
     err = Console(stderr=True)
     try:
         sections = check_show(show)
+        if sections and as_json:
+            raise InputError("--show picks sections of the text view; --json prints the "
+                             "whole answer", hint="drop one of them (the JSON holds every "
+                                                  "section: formulation, pyomo_script, trace)")
         problem = read_problem(text, file)
         tables = data_tables(data)
         answer = _solve(problem, tables, Progress(err, enabled=not quiet),

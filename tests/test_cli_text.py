@@ -446,3 +446,10 @@ def test_progress_notes_a_passing_error_but_not_the_one_that_ends_the_turn() -> 
     progress(Event(type="error", node="formulate", data={  # raised: printed once, as error:
         "message": "cannot reach http://127.0.0.1:9/v1", "error": "LLMConnectionError"}))
     assert buf.getvalue() == "note: Pyomo export failed: x\n"
+
+
+def test_show_and_json_together_are_refused(cli, script) -> None:
+    script([], default=farm("farm_1"))
+    result = cli("solve", PROBLEM, "--json", "--show", "code")
+    assert result.exit_code == 2 and "--show picks sections" in result.stderr
+    assert json.loads(result.stdout)["error"]["type"] == "InputError"
