@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from optiform.agent import textcues
@@ -99,19 +100,33 @@ def sentence_at(text: str, start: int) -> str:
     return text[left + 1 if left >= 0 else 0:right + 1].strip()
 
 
-def bound_of(expression: str) -> tuple[str, float] | None:
-    """('<=', 500.0) for 'expr <= 500' or '500 >= expr'; None for other shapes."""
+def bound_of(expression: str, scalars: Mapping[str, float] | None = None
+             ) -> tuple[str, float] | None:
+    """('<=', 500.0) for 'expr <= 500' or '500 >= expr'; None for other shapes. With
+    ``scalars`` (scalar parameters by name), 'expr >= calories_min' reads as its value."""
     parts = comparison(expression)
     if parts is None or parts[1] == "==":
         return None
     left, op, right = parts
-    value = constant(right)
-    if value is not None and constant(left) is None:
+
+    def number(node: ast.AST) -> float | None:
+        if scalars and isinstance(node, ast.Name) and node.id in scalars:
+            return scalars[node.id]
+        return constant(node)
+
+    value = number(right)
+    if value is not None and number(left) is None:
         return op, value
-    value = constant(left)
-    if value is not None and constant(right) is None:
+    value = number(left)
+    if value is not None and number(right) is None:
         return FLIP[op], value
     return None
+
+
+def scalar_values(f: Formulation) -> dict[str, float]:
+    """The formulation's scalar parameters that hold a number, by name."""
+    return {p.name: float(p.value) for p in f.parameters
+            if not p.index and p.value is not None and p.source is None}
 
 
 _OPS = re.compile(r"<=|>=|=<|=>|<|>")
@@ -131,9 +146,10 @@ def reversed_bounds(text: str, f: Formulation) -> list[tuple[str, str, float, Cu
     """(constraint, its direction, its number, the cue) for each bound whose number the text
     states with a cue of the other direction, and never with one of the same direction."""
     cues = value_cues(text)
+    scalars = scalar_values(f)  # a limit written as a parameter reads as its number
     out = []
     for c in f.constraints:
-        bound = bound_of(c.expression)
+        bound = bound_of(c.expression, scalars)
         if bound is None or bound[1] in (0.0, 1.0):
             continue
         direction, value = bound

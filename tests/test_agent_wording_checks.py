@@ -43,6 +43,21 @@ def test_a_limit_written_as_a_requirement_is_flagged_also_with_the_number_on_the
     assert check.names == ["budget"] and "<= 15000" in check.message
 
 
+def test_a_limit_held_in_a_scalar_parameter_reads_as_its_number():
+    """'150*oats <= calories_min' with calories_min = 2000 where the text says 'at least
+    2000 calories' (the embedded model wrote this, 2026-12-06)."""
+    text = "Each day needs at least 2000 calories and at most 25 g of fiber."
+    f = to_formulation({
+        "parameters": {"calories_min": 2000, "fiber_max": 25},
+        "variables": {"oats": "continuous"},
+        "objective": {"sense": "minimize", "expression": "oats"},
+        "constraints": {"calories": "150*oats <= calories_min",
+                        "fiber": "4*oats <= fiber_max"}})
+    (check,) = bound_directions(text, f)
+    assert check.names == ["calories"] and ">= 2000" in check.message
+    assert check.fix == {"constraints": {"calories": "150*oats >= calories_min"}}
+
+
 def test_right_directions_and_other_shapes_pass():
     assert bound_directions(WORKERS, workers("8*full + 4*part >= 500",
                                              "300*full + 100*part <= 15000")) == []
