@@ -30,6 +30,7 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        rich_markup_mode="markdown",  # docstrings reflow as paragraphs; `code` stays code
     )
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(app)

@@ -19,7 +19,7 @@ from optiform.errors import InputError, LibraryError, OptiformError
 if TYPE_CHECKING:
     from optiform.library.store import InsightStore
 
-_PATH_HELP = "Library file (default: <data dir>/library.sqlite, or OPTIFORM_LIBRARY_PATH)."
+_PATH_HELP = "Library file (default: library.sqlite in the data dir, or OPTIFORM_LIBRARY_PATH)."
 
 
 
