@@ -223,3 +223,13 @@ def test_the_solver_setting_applies_where_it_fits(cli, shared_dir: Path, monkeyp
     monkeypatch.setenv("OPTIFORM_TIME_LIMIT", "-5")  # a bad setting is named on this path too
     r = cli("solve", "--mps", afiro)
     assert r.exit_code == 2 and "time_limit" in r.stderr
+
+
+def test_help_reads_as_paragraphs() -> None:
+    from optiform.cli import build_app
+
+    runner = CliRunner()
+    out = runner.invoke(build_app(), ["solve", "--help"], env={"COLUMNS": "200"}).output
+    assert "stopped at the time limit or given up after the repair rounds" in out  # one line
+    lib = runner.invoke(build_app(), ["library", "--help"], env={"COLUMNS": "200"}).output
+    assert "library.sqlite in the data dir" in lib
