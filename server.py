@@ -298,18 +298,28 @@ async def _turn(service: _Service, thread_id: str, body: MessageRequest,
     lock = service.locks.setdefault(thread_id, asyncio.Lock())
     async with lock:
         service.in_flight += 1
+        failed_in: str | None = None
         try:
             session = service.session(thread_id)
             events = service.assistant.astream(body.text, body.data, thread_id,
                                                **body.options.overrides())
             async with aclosing(until_disconnected(events, request)) as guarded:
                 async for event in guarded:
+                    if event.type == "error":
+                        # a node's failure ends the turn: the one 'error' event the client
+                        # gets is the turn's, in the API's error shape, naming this node
+                        failed_in = event.node
+                        continue
                     if event.type != "answer":
                         yield event.type, event.model_dump(mode="json")
                         continue
                     output = await asyncio.to_thread(session.record, body.text,
                                                      answer_of(event))
                     yield "answer", turn_json(output, body.include_trace)
+        except OptiformError as exc:
+            if failed_in is not None:
+                exc.details.setdefault("node", failed_in)
+            raise
         finally:
             service.in_flight -= 1
 
@@ -320,7 +330,8 @@ async def _as_sse(turn: AsyncGenerator[tuple[str, Any], None]) -> AsyncIterator[
             async for kind, payload in turn:
                 yield sse(kind, payload)
     except OptiformError as exc:
-        yield sse("error", {**error_body(exc)["error"], "status": error_status(exc)})
+        node = {"node": exc.details["node"]} if exc.details.get("node") else {}
+        yield sse("error", {**error_body(exc)["error"], "status": error_status(exc), **node})
     except Exception as exc:  # a bug: still an 'error' event and 'done', and the server log
         log.exception("a streamed turn failed")
         yield sse("error", {**unexpected_error_body(exc)["error"], "status": 500})

@@ -369,3 +369,24 @@ def test_the_docs_describe_the_errors_the_server_sends(server: str) -> None:
     assert "HTTPValidationError" not in spec["components"]["schemas"]  # not what is sent
     stream = spec["paths"]["/v1/threads/{thread_id}/messages"]["post"]["responses"]["200"]
     assert "text/event-stream" in stream["content"]
+
+
+def test_a_failed_turn_streams_one_error_in_the_api_shape_naming_its_node(
+        tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from optiform.agent.fake import FakeLLM
+    from optiform.api import Assistant
+    from optiform.config import load_settings
+    from optiform.errors import LLMError
+    from optiform.server import create_app
+
+    settings = load_settings(backend="fake", library=False, data_home=tmp_path)
+    assistant = Assistant(settings, llm=FakeLLM([LLMError("the endpoint said 500")]))
+    with TestClient(create_app(settings, assistant=assistant)) as client, \
+            client.stream("POST", "/v1/threads/t1/messages", json={"text": PROBLEM}) as s:
+        events = read_sse(s)
+    errors = [data for name, data in events if name == "error"]
+    assert len(errors) == 1 and [name for name, _ in events][-2:] == ["error", "done"]
+    assert errors[0]["type"] == "LLMError" and errors[0]["status"] == 502
+    assert errors[0]["node"] == "formulate" and "hint" in errors[0]
