@@ -391,6 +391,14 @@ def test_chat_slash_commands(tmp_path: Path) -> None:
     assert chat.handle("/new").kind == "text" and chat.thread_id != first
     listing = chat.handle("/threads")
     assert [t.id for t in listing.threads] == [first]
+    from rich.console import Console
+
+    from optiform.commands.answer_view import threads_table
+
+    shown = Console(width=200, record=True)
+    shown.print(threads_table(listing))
+    row = next(line for line in shown.export_text().splitlines() if chat.thread_id in line)
+    assert row.lstrip("│ ").startswith("*") and "new, no turn yet" in row  # where /new is
     assert chat.handle(f"/threads {first}").kind == "text" and chat.thread_id == first
     assert chat.handle("/quit").kind == "quit"
 
