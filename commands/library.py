@@ -320,12 +320,15 @@ def register(app: typer.Typer) -> None:
                dest: str = typer.Argument(..., metavar="FILE", help="JSON file, or - for stdout.")
                ) -> None:
         """Write every insight (counts and history included) to a JSON file."""
+        from optiform.library.store import InsightStore
+
         try:
-            if dest != "-" and _same_file(Path(dest), _library_path(ctx)):
+            where = _library_path(ctx)  # found once: the check and the store read the same
+            if dest != "-" and _same_file(Path(dest), where):
                 raise InputError(f"{dest} is the library itself; exporting there would "
                                  "overwrite it", hint="give another file name, e.g. "
                                                       "library.json")
-            store = _open(ctx)
+            store = InsightStore(where)
             if dest == "-":
                 text = json.dumps(store.export_data(), indent=2, ensure_ascii=False) + "\n"
                 try:
