@@ -35,6 +35,15 @@ _LIMIT = re.compile(r"\b(?:at most|at least|no more than|no less than|available|
 # the 4 seasons and the 12 months": the 1.5B classifier said yes to it, 2026-12-06)
 _OTHER_REQUEST = re.compile(r"\b(?:poems?|poetry|haiku|limerick|jokes?|story|stories|song|"
                             r"lyrics|essay|translate|hello|how are you)\b")
+# what a problem asks for when it names no goal or limit word: a question, a decision, a
+# superlative ("Of all rectangles of area 100, which has the smallest perimeter?"); a text
+# with none of them ("I have 3 cats and 2 dogs") asks for nothing a model could answer
+_ASK = re.compile(r"\?|\b(?:how (?:many|much|long|far|often)|what|which|find|determine|"
+                  r"decide|should|plan\w*|allocat\w*|schedul\w*|choose|select|assign\w*|"
+                  r"largest|smallest|biggest|best|most|least|fewest|highest|lowest|"
+                  r"shortest|longest)\b")
+# the ask words above are English: a text in another language is left to the LLM
+_ENGLISH = re.compile(r"\b(?:the|and|of|is|are|have|has|we|you|my|our|with|for)\b|\bi\b")
 
 
 def validate_text(text: Any, max_chars: int) -> str:
@@ -60,15 +69,18 @@ def validate_text(text: Any, max_chars: int) -> str:
 def looks_like_problem(text: str, *, tables: bool = False) -> bool | None:
     """True when the wording clearly states an optimization problem; False when it clearly
     does not: no goal and no limit, and no data tables, and either no number at all
-    (nothing a model could be written from) or a request for something else (a poem, a
-    joke, a story, a translation); else None (unsure: the LLM decides)."""
+    (nothing a model could be written from), a request for something else (a poem, a
+    joke, a story, a translation), or no question or decision at all ("I have 3 cats and 2
+    dogs"); else None (unsure: the LLM decides)."""
     low = text.lower()
     goal = _GOAL.search(low)
     limit = _LIMIT.search(low) or re.search(r"<=|>=|[≤≥]", text)
     if goal and (limit or len(textcues.numbers_in_text(text)) >= 2):
         return True
     if not (goal or limit or tables) and (not re.search(r"\d", text)
-                                         or _OTHER_REQUEST.search(low)):
+                                         or _OTHER_REQUEST.search(low)
+                                         or (not _ASK.search(low)
+                                             and _ENGLISH.search(low) is not None)):
         return False
     return None
 

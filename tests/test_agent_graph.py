@@ -213,7 +213,7 @@ def test_voting_when_no_sample_solves_repairs_the_least_bad_one():
 def test_not_an_optimization_problem_answers_without_a_solver():
     llm = FakeLLM([{"optimization": False, "reason": "a request for a joke"}])
     solver = FakeSolver(OPTIMAL)
-    answer = assistant(llm, solver).solve("Tell me about 3 cats.")  # unsure: the LLM decides
+    answer = assistant(llm, solver).solve("Which of my 3 cats is the oldest?")  # unsure
     assert answer.status == "not_a_problem" and "joke" in answer.message
     assert "does not look like an optimization problem" in answer.explanation
     assert solver.calls == [] and len(llm.requests) == 1
@@ -224,7 +224,8 @@ def test_not_an_optimization_problem_answers_without_a_solver():
     "hello there, how are you?", "Tell me a joke about cats.", "What is the capital of France?",
     # a request for something else, whatever its numbers (the 1.5B classifier said yes to
     # this one, 2026-12-06)
-    "Please write me a short poem about the 4 seasons and the 12 months of the year."])
+    "Please write me a short poem about the 4 seasons and the 12 months of the year.",
+    "I have 3 cats and 2 dogs."])
 def test_a_text_with_no_goal_limit_or_number_is_no_problem_without_asking_the_llm(text):
     llm, solver = FakeLLM([]), FakeSolver(OPTIMAL)
     answer = assistant(llm, solver).solve(text)
@@ -237,7 +238,12 @@ def test_a_text_with_no_goal_limit_or_number_is_no_problem_without_asking_the_ll
     ("hello there, how are you?", False, False),
     ("Plan next week's production from the attached tables.", True, None),
     ("Plan next week's production.", False, False),  # nothing a model could be written from
-    ("We have 40 eggs and bake bread and cakes.", False, None),
+    # numbers, but no goal, no limit and nothing asked: nothing to optimize (the 1.5B
+    # classifier said yes to "I have 3 cats and 2 dogs", 2026-12-06)
+    ("We have 40 eggs and bake bread and cakes.", False, False),
+    ("I have 3 cats and 2 dogs", False, False),
+    ("We have 40 eggs and bake bread and cakes. How many of each?", False, None),
+    ("Of all rectangles of area 100, which has the smallest perimeter?", False, None),
     # no goal or limit word, but numbers and a question: the LLM decides
     ("20 plants yield 30 melons each, one fewer each for every extra plant. How many extra "
      "plants should you plant?", False, None),
@@ -252,7 +258,8 @@ def test_looks_like_problem_is_sure_only_when_the_wording_settles_it(text, table
 
 
 def test_an_unsure_text_the_classifier_accepts_is_formulated():
-    text = "We bake bread and cakes. Bread uses 2 eggs, cakes 5. We have 40 eggs."
+    text = ("We bake bread and cakes. Bread uses 2 eggs, cakes 5. We have 40 eggs. How many "
+            "of each should we bake?")
     llm = FakeLLM([{"optimization": True, "reason": "production planning"}, GOOD])
     answer = assistant(llm, FakeSolver(OPTIMAL)).solve(text)
     assert answer.status == "optimal" and len(llm.requests) == 2
