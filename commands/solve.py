@@ -42,6 +42,8 @@ class SolveOptions:
 def exit_code(result: Any) -> int:
     from optiform.solvers.result import Status
 
+    if result.status is Status.ERROR and getattr(result, "unsuitable_solver", False):
+        return 2  # the input asked for a solver that cannot solve this model: say another
     return {Status.OPTIMAL: 0, Status.INFEASIBLE: 1, Status.UNBOUNDED: 1,
             Status.INFEASIBLE_OR_UNBOUNDED: 1, Status.TIME_LIMIT: 1,
             Status.ERROR: 3}[result.status]
@@ -133,7 +135,8 @@ def register(app: typer.Typer) -> None:
         """Solve a problem in plain language (TEXT or --file), a formulation or an MPS/LP file.
 
         Exit codes: 0 optimal, 1 infeasible, unbounded, stopped at the time limit or given
-        up after the repair rounds, 2 usage or input error, 3 solver or backend error.
+        up after the repair rounds, 2 usage or input error (also --solver naming a solver
+        that cannot solve the given model), 3 solver or backend error.
         """
         if time_limit is not None and not time_limit > 0:  # NaN too
             raise fail(InputError(f"--time-limit must be more than 0 seconds, not {time_limit}",

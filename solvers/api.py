@@ -61,7 +61,8 @@ def solve_formulation(
             if solver == "highs":
                 return SolveResult(status=Status.ERROR, solver="highs",
                                    message=f"HiGHS needs a linear or quadratic model ({reason})",
-                                   warnings=["use --solver scip for nonlinear models"])
+                                   warnings=["use --solver scip for nonlinear models"],
+                                   unsuitable_solver=True)
         else:
             from optiform.solvers.convexity import quadratic_is_convex
 
@@ -71,7 +72,8 @@ def solve_formulation(
                 if solver == "highs":
                     return SolveResult(status=Status.ERROR, solver="highs",
                                        message=f"HiGHS cannot solve this model: {reason}",
-                                       warnings=["use --solver scip (or auto) for it"])
+                                       warnings=["use --solver scip (or auto) for it"],
+                                       unsuitable_solver=True)
             else:
                 compiled = time.perf_counter() - t0
                 result = solve_linear_model(model, time_limit=time_limit, mip_gap=mip_gap)
@@ -121,7 +123,8 @@ def _solve_pdhg(parsed: ParsedModel, data: ModelData, time_limit: float, t0: flo
     except NonLinear as exc:
         return SolveResult(status=Status.ERROR, solver="pdhg",
                            message=f"PDHG solves LPs only ({exc})",
-                           warnings=["use --solver scip for nonlinear models"])
+                           warnings=["use --solver scip for nonlinear models"],
+                           unsuitable_solver=True)
     compiled = time.perf_counter() - t0
     result = solve_linear_model_pdhg(model, time_limit=time_limit)
     result.build_time += compiled

@@ -58,6 +58,12 @@ class SolveResult(BaseModel):
         default_factory=dict, description="Model size: variables, constraints, nonzeros, kind."
     )
     warnings: list[str] = Field(default_factory=list)
+    unsuitable_solver: bool = Field(
+        default=False,
+        description="The solver asked for cannot solve this kind of model (HiGHS or PDHG on "
+        "a nonlinear one, HiGHS on a nonconvex quadratic); another solver can (status is "
+        "'error').",
+    )
 
     @property
     def ok(self) -> bool:

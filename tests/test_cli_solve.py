@@ -97,11 +97,23 @@ def test_bad_formulation_exits_2_with_message_and_hint(cli, tmp_path: Path) -> N
     assert error["type"] == "FormulationError" and error["hint"] == "did you mean 'costs'?"
 
 
-def test_solver_error_exits_3(cli) -> None:
+def test_a_solver_that_cannot_solve_the_model_is_an_input_error(cli) -> None:
     r = cli("solve", "--formulation", EXAMPLES / "orders_minlp.json", "--solver", "highs",
             "--json")
-    assert r.exit_code == 3
-    assert json.loads(r.stdout)["status"] == "error"
+    assert r.exit_code == 2  # the user's choice of solver, not a failing solver
+    data = json.loads(r.stdout)
+    assert data["status"] == "error" and data["unsuitable_solver"] is True
+    assert "HiGHS needs a linear or quadratic model" in data["message"]
+    r = cli("solve", "--formulation", EXAMPLES / "orders_minlp.json", "--solver", "pdhg")
+    assert r.exit_code == 2 and "PDHG solves LPs only" in r.stdout
+
+
+def test_a_failing_solver_exits_3() -> None:
+    from optiform.commands.solve import exit_code
+    from optiform.solvers.result import SolveResult, Status
+
+    assert exit_code(SolveResult(status=Status.ERROR, message="SCIP crashed")) == 3
+    assert exit_code(SolveResult(status=Status.ERROR, unsuitable_solver=True)) == 2
 
 
 def test_solve_mps_file(cli, tmp_path: Path) -> None:
