@@ -138,11 +138,9 @@ class Assistant:
         answer's Pyomo script carries the data). A thread's turn gets a new folder inside the
         thread's, holding the tables of the thread's latest turn and then this turn's: a
         table sent again under the same name leaves the files an earlier turn was solved
-        with as they were. (The thread's state keeps the latest folder, also after /undo;
-        turn folders are not pruned.) A thread's folder is named by its id made safe plus a
-        digest of the id itself, so ids that are made safe alike ('a:1', 'a_1') never share
-        tables."""
-        import hashlib
+        with as they were. Each finished turn records its folder, so that undoing later
+        turns (:meth:`set_history`) brings its tables back; a folder that no kept turn and
+        not the thread's state holds is removed (:meth:`_prune_tables`)."""
         import shutil
 
         from optiform.agent.tables import prepare_tables
@@ -151,10 +149,7 @@ class Assistant:
         if thread_id is None:
             dest = self._tables_root() / f"request-{uuid.uuid4().hex}"
         else:
-            digest = hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:12]
-            # "thread-" keeps an id such as ".." a name inside tables/, never its parent
-            folder = self._tables_root() / f"thread-{_SAFE.sub('_', thread_id)[:64]}-{digest}"
-            dest = folder / f"turn-{uuid.uuid4().hex[:12]}"
+            dest = self._thread_tables(thread_id) / f"turn-{uuid.uuid4().hex[:12]}"
             before = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
             last = (before.values or {}) if before is not None else {}
             dest.mkdir(parents=True, exist_ok=True)
@@ -170,13 +165,43 @@ class Assistant:
         kept = [t for t in last.get("tables") or [] if t.get("file") not in files]
         return {"tables": [*kept, *new], "data_dir": str(dest)}
 
+    def _thread_tables(self, thread_id: str) -> Path:
+        """A thread's tables folder: its id made safe plus a digest of the id itself, so ids
+        that are made safe alike ('a:1', 'a_1') never share tables; "thread-" keeps an id
+        such as ".." a name inside tables/, never its parent."""
+        import hashlib
+
+        digest = hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:12]
+        return self._tables_root() / f"thread-{_SAFE.sub('_', thread_id)[:64]}-{digest}"
+
     def _cleanup(self, state: Mapping[str, Any], thread_id: str | None) -> None:
-        """Remove a request's own tables folder (never a thread's) once its turn is over."""
+        """Once a turn is over: remove a request's own tables folder, or the folders of a
+        thread that nothing holds any more."""
         import shutil
 
         folder = state.get("data_dir")
-        if thread_id is None and folder and Path(folder).parent == self._tables_root():
-            shutil.rmtree(folder, ignore_errors=True)
+        if thread_id is None:
+            if folder and Path(folder).parent == self._tables_root():
+                shutil.rmtree(folder, ignore_errors=True)
+        elif folder:  # a turn without tables made no folder
+            self._prune_tables(thread_id)
+
+    def _prune_tables(self, thread_id: str) -> None:
+        """Remove the thread's turn folders that neither its state nor a kept turn holds (the
+        turns undone, a turn that stated no problem and was followed by another)."""
+        import shutil
+
+        folder = self._thread_tables(thread_id)
+        if not folder.is_dir():
+            return
+        snapshot = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
+        values = (snapshot.values or {}) if snapshot is not None else {}
+        held = {values.get("data_dir")} | {t.get("data_dir") for t in
+                                           values.get("history") or [] if isinstance(t, dict)}
+        keep = {Path(p).resolve() for p in held if p}
+        for turn in folder.glob("turn-*"):
+            if turn.is_dir() and turn.resolve() not in keep:
+                shutil.rmtree(turn, ignore_errors=True)
 
     def _prepare(self, text: Any, data: Mapping[str, Any] | None, thread_id: str | None,
                  overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Deps]:
@@ -253,12 +278,20 @@ class Assistant:
 
     def set_history(self, thread_id: str, history: list[dict[str, Any]]) -> None:
         """Replace a thread's finished turns (chat's /undo keeps a prefix), so the next turn
-        revises the model of the last turn kept."""
+        revises the model of the last turn kept, with the tables it was solved with."""
         if not isinstance(history, list) or not all(isinstance(t, dict) for t in history):
             raise InputError("a thread's history is a list of turns (dicts), as history() "
                              "gives it", hint="pass a prefix of assistant.history(thread_id)")
         config = {"configurable": {"thread_id": thread_id}}
-        self._graph(True).update_state(config, {"history": list(history)}, as_node="answer")
+        update: dict[str, Any] = {"history": list(history)}
+        last = history[-1] if history else {}
+        if not history:  # the next turn starts the thread afresh, without tables
+            update.update(data_dir=None, tables=[])
+        elif "data_dir" in last:  # the tables the last kept turn was solved with
+            update.update(data_dir=last["data_dir"], tables=list(last.get("tables") or []))
+        with self._turn_lock(thread_id):
+            self._graph(True).update_state(config, update, as_node="answer")
+            self._prune_tables(thread_id)
 
     # -- async twins (optiform.api_async: the sync agent in a worker thread) -------------
 

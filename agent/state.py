@@ -39,6 +39,8 @@ class Turn(TypedDict, total=False):
     status: str
     objective: float | None
     formulation: dict[str, Any] | None
+    data_dir: str | None  # the tables the turn was solved with (threads of the API)
+    tables: list[dict[str, Any]]
 
 
 class AgentState(TypedDict, total=False):

@@ -185,3 +185,46 @@ def test_a_bad_option_leaves_no_tables_behind(tmp_path):
     with assistant, pytest.raises(InputError):
         assistant.solve(SHOP, {"prices": {"item": ["chair"], "price": [30]}}, samples=0)
     assert not (tmp_path / "tables").exists() or list((tmp_path / "tables").iterdir()) == []
+
+
+def test_undoing_a_turn_brings_back_its_tables_and_removes_the_undone_ones(tmp_path):
+    settings = load_settings(library=False, data_home=tmp_path)
+    with Assistant(settings, llm=FakeLLM(default=FIRST), checkpointer=memory_checkpointer(),
+                   solve=solver, export=None) as assistant:
+        assistant.solve(SHOP, {"costs": {"item": ["chair"], "cost": [1]}}, thread_id="t")
+        assistant.solve(SHOP, {"costs": {"item": ["chair"], "cost": [999]}}, thread_id="t")
+        assistant.solve(SHOP, thread_id="t")  # no tables: the turn keeps the latest ones
+
+        def state() -> dict:
+            return assistant._graph(True).get_state({"configurable": {"thread_id": "t"}}).values
+
+        turns = assistant.history("t")
+        assert [Path(t["data_dir"]).name for t in turns][1:] == [
+            Path(state()["data_dir"]).name] * 2
+        folders = lambda: sorted((tmp_path / "tables").glob("thread-t-*/turn-*"))  # noqa: E731
+        assert len(folders()) == 2
+
+        assistant.set_history("t", turns[:1])  # as chat's /undo, twice
+        values = state()
+        assert (Path(values["data_dir"]) / "costs.csv").read_text().splitlines()[1] == "chair,1"
+        assert [t["file"] for t in values["tables"]] == ["costs.csv"]
+        assert folders() == [Path(values["data_dir"])]  # the undone turns' folder is gone
+
+        assistant.set_history("t", [])
+        assert state()["data_dir"] is None and state()["tables"] == []
+        assert folders() == []
+        assert assistant.solve(SHOP, thread_id="t").status == "optimal"
+
+
+def test_a_thread_keeps_only_the_folders_its_turns_hold(tmp_path):
+    settings = load_settings(library=False, data_home=tmp_path)
+    llm = FakeLLM([{"optimization": False, "reason": "a greeting"}], default=FIRST)
+    with Assistant(settings, llm=llm, checkpointer=memory_checkpointer(),
+                   solve=solver, export=None) as assistant:
+        # a turn that states no problem is kept out of the history; its tables stay the
+        # thread's latest until a later turn sends its own
+        assert assistant.solve("Which day is it?", {"costs": {"item": ["a"], "cost": [1]}},
+                               thread_id="u").status == "not_a_problem"
+        assistant.solve(SHOP, {"prices": {"item": ["chair"], "price": [30]}}, thread_id="u")
+        [kept] = (tmp_path / "tables").glob("thread-u-*/turn-*")
+        assert sorted(p.name for p in kept.iterdir()) == ["costs.csv", "prices.csv"]
