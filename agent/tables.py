@@ -80,7 +80,16 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
         _write_rows(target, columns, [list(r) for r in zip(*cols, strict=True)])
     elif isinstance(table, Sequence) and table and all(isinstance(r, Mapping) for r in table):
         columns = list(dict.fromkeys(str(k) for r in table for k in r))
-        _write_rows(target, columns, [[r.get(c, "") for c in columns] for r in table])
+        rows = [{str(k): v for k, v in r.items()} for r in table]
+        for n, row in enumerate(rows, start=1):
+            missing = [c for c in columns if c not in row]
+            if missing:  # an empty cell would be read as a value the user never gave
+                raise DataError(
+                    f"data table {name!r}: row {n} has no {', '.join(map(repr, missing[:5]))}"
+                    + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
+                    + f"; the rows name the columns {', '.join(map(repr, columns[:8]))}",
+                    hint="give every row the same keys (null for a cell with no value)")
+        _write_rows(target, columns, [[row[c] for c in columns] for row in rows])
     elif isinstance(table, Sequence) and not isinstance(table, str) and not table:
         raise DataError(f"data table {name!r} has no rows", hint="give at least one row")
     else:

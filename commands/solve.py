@@ -99,8 +99,9 @@ def register(app: typer.Typer) -> None:
             None, "--file", help="Read the problem text from this file ('-': stdin).",
             dir_okay=False),
         data: list[Path] = typer.Option([], "--data", help="A table the problem refers to "
-                                        "(repeatable): CSV, TSV, or JSON (a list of rows or "
-                                        "an object of columns); named by its file name."),
+                                        "(repeatable): CSV, TSV, or JSON (a list of rows "
+                                        "with the same keys, or an object of columns); "
+                                        "named by its file name."),
         show: list[str] = typer.Option([], "--show", help="Print only these sections "
                                        "(repeatable): formulation, answer, code, latex, "
                                        "trace."),

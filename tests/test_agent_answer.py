@@ -102,12 +102,15 @@ def test_tables_from_paths_mappings_rows_and_dataframe_likes(tmp_path):
     src = tmp_path / "src.csv"
     src.write_text("k,v\np,1.5\nq,2\n")
     infos = prepare_tables({"costs": src, "frame": Frame(), "cols": {"n": [1, 2, 3]},
-                            "rows.csv": [{"x": 1}, {"x": 2, "y": 3}]}, tmp_path / "data")
+                            "rows.csv": [{"x": 1, "y": None}, {"x": 2, "y": 3}],
+                            "keys": [{1: "a", "2": 5}]}, tmp_path / "data")
     by_file = {i["file"]: i for i in infos}
     assert by_file["costs.csv"]["columns"] == ["k", "v"] and by_file["costs.csv"]["n_rows"] == 2
     assert by_file["frame.csv"]["rows"] == [["1", "x"]]
     assert by_file["cols.csv"]["n_rows"] == 3
     assert by_file["rows.csv"]["columns"] == ["x", "y"]
+    assert read_rows(tmp_path / "data", "rows.csv") == [{"x": 1, "y": ""}, {"x": 2, "y": 3}]
+    assert read_rows(tmp_path / "data", "keys.csv") == [{"1": "a", "2": 5}]  # keys as text
     assert read_rows(tmp_path / "data", "costs.csv") == [{"k": "p", "v": 1.5}, {"k": "q", "v": 2}]
 
 
@@ -115,6 +118,16 @@ def test_tables_from_paths_mappings_rows_and_dataframe_likes(tmp_path):
 def test_unusable_tables_are_data_errors(tmp_path, table):
     with pytest.raises(DataError):
         prepare_tables({"t": table}, tmp_path)
+
+
+def test_rows_that_leave_out_a_column_are_refused(tmp_path):
+    """An empty cell would be read as a value the row never gave (null is one given)."""
+    with pytest.raises(DataError, match=r"'t': row 2 has no 'cost'.*'item', 'cost'") as exc:
+        prepare_tables({"t": [{"item": "chair", "cost": 3}, {"item": "desk"}]}, tmp_path)
+    assert "null" in exc.value.hint
+    (tmp_path / "t.json").write_text('[{"item": "chair"}, {"cost": 3}]')
+    with pytest.raises(DataError, match="row 1 has no 'cost'"):
+        prepare_tables({"t": tmp_path / "t.json"}, tmp_path / "data")
 
 
 @pytest.mark.parametrize(("name", "content", "error"), [
@@ -145,7 +158,8 @@ def test_common_csv_shapes_are_read(tmp_path):
 
 
 def test_json_and_tsv_table_files_are_read_as_tables(tmp_path):
-    (tmp_path / "rows.json").write_text('[{"item": "chair", "cost": 30}, {"item": "desk"}]')
+    (tmp_path / "rows.json").write_text(
+        '[{"item": "chair", "cost": 30}, {"item": "desk", "cost": null}]')
     (tmp_path / "cols.json").write_text('{"item": ["chair"], "cost": [30]}')
     (tmp_path / "tabs.tsv").write_text("item\tcost\nchair\t30\n\n")
     infos = {i["name"]: i for i in prepare_tables(
