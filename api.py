@@ -186,9 +186,52 @@ class Assistant:
         elif folder:  # a turn without tables made no folder
             self._prune_tables(thread_id)
 
+    def _kept_tables(self, thread_id: str, history: list[dict[str, Any]], *,
+                     strict: bool = True) -> dict[str, Any] | None:
+        """The state's ``data_dir`` and ``tables`` for a thread whose last kept turn is
+        ``history[-1]`` (none: no tables); None for a turn recorded before turns held their
+        tables (the state is left as it is). A folder that is gone or not this thread's is an
+        InputError (``strict``) or no tables."""
+        if not history:
+            return {"data_dir": None, "tables": []}
+        last = history[-1]
+        if "data_dir" not in last:
+            return None
+        folder = last.get("data_dir")
+        if folder is not None:
+            root = self._thread_tables(thread_id).resolve()
+            path = Path(str(folder)).resolve()
+            if not (path.is_dir() and path.is_relative_to(root)):
+                if not strict:
+                    return {"data_dir": None, "tables": []}
+                raise InputError(
+                    f"the tables of the last turn kept are not in {root} (removed when that "
+                    "turn was undone, or another thread's)",
+                    hint="pass a prefix of assistant.history(thread_id) as it is now")
+        return {"data_dir": folder, "tables": list(last.get("tables") or [])}
+
+    def _forget_failed_tables(self, state: Mapping[str, Any], thread_id: str | None) -> None:
+        """A threaded turn that sent tables and failed (or was cancelled) leaves the thread
+        with the tables of its last finished turn, not its own."""
+        if thread_id is None or "data_dir" not in state:
+            return
+        config = {"configurable": {"thread_id": thread_id}}
+        try:
+            snapshot = self._graph(True).get_state(config)
+            history = list(((snapshot.values or {}) if snapshot else {}).get("history") or [])
+            update = self._kept_tables(thread_id, history, strict=False)
+            if update is not None:
+                self._graph(True).update_state(config, update, as_node="answer")
+        except Exception:  # the turn's own error is the one to report
+            return
+
     def _prune_tables(self, thread_id: str) -> None:
         """Remove the thread's turn folders that neither its state nor a kept turn holds (the
-        turns undone, a turn that stated no problem and was followed by another)."""
+        turns undone, a failed one, a turn that stated no problem and was followed by another).
+
+        Within one Assistant the thread's lock orders this against its turns. Two processes
+        on one data folder (a chat beside the server) working on the same thread at the same
+        moment are not ordered: one could remove a folder the other has just written."""
         import shutil
 
         folder = self._thread_tables(thread_id)
@@ -231,6 +274,9 @@ class Assistant:
             state, config, deps = self._prepare(text, data, thread_id, overrides)
             try:
                 final = self._graph(thread_id is not None).invoke(state, config, context=deps)
+            except BaseException:
+                self._forget_failed_tables(state, thread_id)
+                raise
             finally:
                 self._cleanup(state, thread_id)
         return _to_answer(final, thread_id)
@@ -254,6 +300,9 @@ class Assistant:
                         yield Event.model_validate(chunk)
                     else:
                         final = chunk
+            except BaseException:  # also GeneratorExit: the consumer stopped early
+                self._forget_failed_tables(state, thread_id)
+                raise
             finally:  # also when the consumer stops early (a client that went away)
                 self._cleanup(state, thread_id)
         answer = _to_answer(final or {}, thread_id)
@@ -262,7 +311,8 @@ class Assistant:
                           "confidence": answer.confidence})
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
-        """The finished turns of a thread: text, status, objective, formulation."""
+        """The finished turns of a thread: text, status, objective, formulation, and the
+        tables it was solved with (``data_dir``, a folder of this machine, and ``tables``)."""
         snapshot = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
         return list((snapshot.values or {}).get("history") or [])
 
@@ -283,12 +333,9 @@ class Assistant:
             raise InputError("a thread's history is a list of turns (dicts), as history() "
                              "gives it", hint="pass a prefix of assistant.history(thread_id)")
         config = {"configurable": {"thread_id": thread_id}}
-        update: dict[str, Any] = {"history": list(history)}
-        last = history[-1] if history else {}
-        if not history:  # the next turn starts the thread afresh, without tables
-            update.update(data_dir=None, tables=[])
-        elif "data_dir" in last:  # the tables the last kept turn was solved with
-            update.update(data_dir=last["data_dir"], tables=list(last.get("tables") or []))
+        # the tables the last kept turn was solved with (none when the thread is emptied)
+        update: dict[str, Any] = {"history": list(history),
+                                  **(self._kept_tables(thread_id, history) or {})}
         with self._turn_lock(thread_id):
             self._graph(True).update_state(config, update, as_node="answer")
             self._prune_tables(thread_id)

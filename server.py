@@ -75,7 +75,8 @@ class SolveRequest(BaseModel):
 
     text: str = Field(description="The problem in plain language.")
     data: dict[str, Table] | None = Field(
-        None, description="Tables by name: {column: [values]} or [{column: value}, ...].")
+        None, description="Tables by name: {column: [values]} or [{column: value}, ...] (every "
+        "row with the same keys; null for a cell with no value).")
     options: Options = Field(default_factory=Options)
     include_trace: StrictBool = Field(False,
                                       description="Return the full trace with the answer.")

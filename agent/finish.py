@@ -233,8 +233,8 @@ def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     turn: Turn = {"text": state.get("text", ""), "status": result.status,
                   "objective": result.objective,
                   "formulation": (best or {}).get("formulation") or previous}
-    if state.get("data_dir"):  # so that undoing later turns brings these tables back
-        turn.update(data_dir=state["data_dir"], tables=list(state.get("tables") or []))
+    # the tables it was solved with (none: None), so that undoing later turns brings them back
+    turn.update(data_dir=state.get("data_dir"), tables=list(state.get("tables") or []))
     if result.status != "not_a_problem":
         history.append(turn)
         # under the fallback the answer came from a chain without them: theirs failed

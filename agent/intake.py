@@ -27,7 +27,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _GOAL = re.compile(r"\b(?:maximi[sz]\w*|minimi[sz]\w*|optimi[sz]\w*|optimal|maximum|minimum|"
                    r"maximal|minimal|profit|cost|revenue|cheapest|fewest|greatest|"
                    r"(?:reduce|decrease|increase)\s+(?:the\s+)?(?:total\s+)?\w+|"
-                   r"as (?:many|much|few|little) as)\b")
+                   r"as (?:many|much|few|little)(?:\s+\w+){0,3}\s+as)\b")
 _LIMIT = re.compile(r"\b(?:at most|at least|no more than|no less than|available|limit\w*|"
                     r"capacity|budget|requires?|required|needs?|must|cannot|subject to|"
                     r"constraints?)\b")
@@ -36,14 +36,17 @@ _LIMIT = re.compile(r"\b(?:at most|at least|no more than|no less than|available|
 _OTHER_REQUEST = re.compile(r"\b(?:poems?|poetry|haiku|limerick|jokes?|story|stories|song|"
                             r"lyrics|essay|translate|hello|how are you)\b")
 # what a problem asks for when it names no goal or limit word: a question, a decision, a
-# superlative ("Of all rectangles of area 100, which has the smallest perimeter?"); a text
-# with none of them ("I have 3 cats and 2 dogs") asks for nothing a model could answer
+# superlative ("Of all rectangles of area 100, which has the smallest perimeter?"); a short
+# statement with none of them ("I have 3 cats and 2 dogs") asks for nothing a model could
+# answer (a longer one may state its problem in words these lists miss: the LLM decides)
 _ASK = re.compile(r"\?|\b(?:how (?:many|much|long|far|often)|what|which|find|determine|"
                   r"decide|should|plan\w*|allocat\w*|schedul\w*|choose|select|assign\w*|"
                   r"largest|smallest|biggest|best|most|least|fewest|highest|lowest|"
                   r"shortest|longest)\b")
-# the ask words above are English: a text in another language is left to the LLM
-_ENGLISH = re.compile(r"\b(?:the|and|of|is|are|have|has|we|you|my|our|with|for)\b|\bi\b")
+# the ask words above are English: a text in another language is left to the LLM (no word
+# here is Italian, Dutch, German, French or Spanish as well)
+_ENGLISH = re.compile(r"\b(?:the|and|have|has|are|you|my|our|with)\b")
+_SHORT_WORDS = 12
 
 
 def validate_text(text: Any, max_chars: int) -> str:
@@ -70,8 +73,8 @@ def looks_like_problem(text: str, *, tables: bool = False) -> bool | None:
     """True when the wording clearly states an optimization problem; False when it clearly
     does not: no goal and no limit, and no data tables, and either no number at all
     (nothing a model could be written from), a request for something else (a poem, a
-    joke, a story, a translation), or no question or decision at all ("I have 3 cats and 2
-    dogs"); else None (unsure: the LLM decides)."""
+    joke, a story, a translation), or a short English statement that asks nothing ("I have
+    3 cats and 2 dogs"); else None (unsure: the LLM decides)."""
     low = text.lower()
     goal = _GOAL.search(low)
     limit = _LIMIT.search(low) or re.search(r"<=|>=|[≤≥]", text)
@@ -79,10 +82,15 @@ def looks_like_problem(text: str, *, tables: bool = False) -> bool | None:
         return True
     if not (goal or limit or tables) and (not re.search(r"\d", text)
                                          or _OTHER_REQUEST.search(low)
-                                         or (not _ASK.search(low)
-                                             and _ENGLISH.search(low) is not None)):
+                                         or _asks_nothing(low)):
         return False
     return None
+
+
+def _asks_nothing(low: str) -> bool:
+    """A short English statement with no question, decision or superlative in it."""
+    return (len(low.split()) <= _SHORT_WORDS and not _ASK.search(low)
+            and _ENGLISH.search(low) is not None)
 
 
 @traced_node("intake")

@@ -3,8 +3,8 @@
 The command function only parses options and dispatches: each kind of input has its own
 ``_solve_*`` function returning a SolveResult, and ``report`` prints it (rich text, or only the
 SolveResult JSON with ``--json``) and gives the exit code:
-0 optimal, 1 infeasible/unbounded/stopped at the time limit, 2 usage or input error,
-3 solver or backend error.
+0 optimal, 1 infeasible/unbounded/stopped at the time limit, 2 usage or input error (also
+``--solver`` naming a solver that cannot solve the given model), 3 solver or backend error.
 """
 
 from __future__ import annotations

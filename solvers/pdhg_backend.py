@@ -33,12 +33,12 @@ def solve_linear_model_pdhg(model: Any, *, tol: float = 1e-6, time_limit: float 
     if model.integer.any():
         return SolveResult(status=Status.ERROR, solver="pdhg", stats=stats,
                            message="PDHG solves LPs only; use HiGHS for integer models",
-                           warnings=list(model.warnings))
+                           warnings=list(model.warnings), unsuitable_solver=True)
     if model.q is not None:
         stats["kind"] = "QP"
         return SolveResult(status=Status.ERROR, solver="pdhg", stats=stats,
                            message="PDHG solves LPs only; use HiGHS for quadratic objectives",
-                           warnings=list(model.warnings))
+                           warnings=list(model.warnings), unsuitable_solver=True)
     r = solve_lp_pdhg(model.c, model.A, model.row_lower, model.row_upper, model.col_lower,
                       model.col_upper, sense=model.sense, offset=model.offset, tol=tol,
                       max_iter=max_iter, time_limit=time_limit, device=device)

@@ -61,8 +61,8 @@ class SolveResult(BaseModel):
     unsuitable_solver: bool = Field(
         default=False,
         description="The solver asked for cannot solve this kind of model (HiGHS or PDHG on "
-        "a nonlinear one, HiGHS on a nonconvex quadratic); another solver can (status is "
-        "'error').",
+        "a nonlinear one, PDHG on an integer or quadratic one, HiGHS on a nonconvex "
+        "quadratic); another solver can (status is 'error').",
     )
 
     @property

@@ -226,7 +226,7 @@ def test_not_an_optimization_problem_answers_without_a_solver():
     # this one, 2026-12-06)
     "Please write me a short poem about the 4 seasons and the 12 months of the year.",
     "I have 3 cats and 2 dogs."])
-def test_a_text_with_no_goal_limit_or_number_is_no_problem_without_asking_the_llm(text):
+def test_a_text_that_asks_for_no_model_is_no_problem_without_asking_the_llm(text):
     llm, solver = FakeLLM([]), FakeSolver(OPTIMAL)
     answer = assistant(llm, solver).solve(text)
     assert answer.status == "not_a_problem" and "no goal" in answer.message
@@ -255,6 +255,21 @@ def test_a_text_with_no_goal_limit_or_number_is_no_problem_without_asking_the_ll
 ])
 def test_looks_like_problem_is_sure_only_when_the_wording_settles_it(text, tables, expected):
     assert looks_like_problem(text, tables=tables) is expected
+
+
+@pytest.mark.parametrize("text", [
+    # problems in everyday words that the goal and limit lists miss: never refused unasked
+    "Pack the 20 boxes into as few trucks as possible",
+    "There are 4 workers and 4 jobs with these times: 3 5 6 2, 4 4 5 6. Give each worker "
+    "one job.",
+    "Split 12 people into 3 teams of 4 so that friends are together",
+    "Items weigh 2, 3, 4, 5, 6 kg and are worth 3, 4, 5, 6, 7; the knapsack holds 10 kg.",
+    "Cut 100 m rolls into pieces of 3 m, 5 m and 7 m with as little waste as possible",
+    "Abbiamo 40 uova; i panini usano 2 uova e le torte 5",  # not English: the LLM decides
+    "We hebben 40 eieren. De winst is 3 en 5 euro.",
+])
+def test_problems_in_other_words_are_not_refused_unasked(text):
+    assert looks_like_problem(text) is not False
 
 
 def test_an_unsure_text_the_classifier_accepts_is_formulated():

@@ -228,3 +228,76 @@ def test_a_thread_keeps_only_the_folders_its_turns_hold(tmp_path):
         assistant.solve(SHOP, {"prices": {"item": ["chair"], "price": [30]}}, thread_id="u")
         [kept] = (tmp_path / "tables").glob("thread-u-*/turn-*")
         assert sorted(p.name for p in kept.iterdir()) == ["costs.csv", "prices.csv"]
+
+
+def _values(assistant, thread_id):
+    return assistant._graph(True).get_state({"configurable": {"thread_id": thread_id}}).values
+
+
+def test_undoing_back_to_a_turn_without_tables_leaves_none(tmp_path):
+    settings = load_settings(library=False, data_home=tmp_path)
+    with Assistant(settings, llm=FakeLLM(default=FIRST), checkpointer=memory_checkpointer(),
+                   solve=solver, export=None) as assistant:
+        assistant.solve(SHOP, thread_id="t")
+        assistant.solve(SHOP, {"costs": {"item": ["chair"], "cost": [5]}}, thread_id="t")
+        turns = assistant.history("t")
+        assert turns[0]["data_dir"] is None and turns[0]["tables"] == []
+        assistant.set_history("t", turns[:1])
+        assert _values(assistant, "t")["data_dir"] is None
+        assert _values(assistant, "t")["tables"] == []
+        assert list((tmp_path / "tables").glob("thread-t-*/turn-*")) == []
+        # the undone turns' tables are gone: a history that still names them is refused
+        from optiform.errors import InputError
+
+        with pytest.raises(InputError, match="tables of the last turn kept"):
+            assistant.set_history("t", turns)
+
+
+def test_turns_recorded_before_turns_held_their_tables_leave_the_state_as_it_is(tmp_path):
+    settings = load_settings(library=False, data_home=tmp_path)
+    with Assistant(settings, llm=FakeLLM(default=FIRST), checkpointer=memory_checkpointer(),
+                   solve=solver, export=None) as assistant:
+        assistant.solve(SHOP, {"costs": {"item": ["chair"], "cost": [5]}}, thread_id="t")
+        old = [{k: v for k, v in t.items() if k not in ("data_dir", "tables")}
+               for t in assistant.history("t")]
+        before = _values(assistant, "t")["data_dir"]
+        assistant.set_history("t", old)
+        assert _values(assistant, "t")["data_dir"] == before and Path(before).is_dir()
+
+
+def test_a_failed_turn_leaves_the_thread_with_the_tables_of_its_last_finished_turn(tmp_path):
+    calls = []
+
+    def failing_second(f, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the solver crashed")
+        return solver(f, **kw)
+
+    settings = load_settings(library=False, data_home=tmp_path)
+    with Assistant(settings, llm=FakeLLM(default=FIRST), checkpointer=memory_checkpointer(),
+                   solve=failing_second, export=None) as assistant:
+        assistant.solve(SHOP, {"costs": {"item": ["chair"], "cost": [1]}}, thread_id="t")
+        first = _values(assistant, "t")["data_dir"]
+        with pytest.raises(RuntimeError):
+            assistant.solve(SHOP, {"costs": {"item": ["chair"], "cost": [5]}}, thread_id="t")
+        values = _values(assistant, "t")
+        assert values["data_dir"] == first
+        assert (Path(first) / "costs.csv").read_text().splitlines()[1] == "chair,1"
+        assert [Path(p) for p in (tmp_path / "tables").glob("thread-t-*/turn-*")] == [
+            Path(first)]  # the failed turn's folder is gone
+        assert assistant.solve(SHOP, thread_id="t").status == "optimal"
+
+
+def test_a_streamed_turn_left_early_keeps_the_tables_of_the_last_finished_turn(tmp_path):
+    settings = load_settings(library=False, data_home=tmp_path)
+    with Assistant(settings, llm=FakeLLM(default=FIRST), checkpointer=memory_checkpointer(),
+                   solve=solver, export=None) as assistant:
+        assistant.solve(SHOP, {"costs": {"item": ["chair"], "cost": [1]}}, thread_id="t")
+        first = _values(assistant, "t")["data_dir"]
+        events = assistant.stream(SHOP, {"costs": {"item": ["chair"], "cost": [5]}},
+                                  thread_id="t")
+        next(events)
+        events.close()  # a client that went away
+        assert _values(assistant, "t")["data_dir"] == first
+        assert len(list((tmp_path / "tables").glob("thread-t-*/turn-*"))) == 1

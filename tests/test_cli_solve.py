@@ -106,6 +106,9 @@ def test_a_solver_that_cannot_solve_the_model_is_an_input_error(cli) -> None:
     assert "HiGHS needs a linear or quadratic model" in data["message"]
     r = cli("solve", "--formulation", EXAMPLES / "orders_minlp.json", "--solver", "pdhg")
     assert r.exit_code == 2 and "PDHG solves LPs only" in r.stdout
+    for integer_or_quadratic in ("trucks_milp.json", "portfolio_qp.json"):
+        r = cli("solve", "--formulation", EXAMPLES / integer_or_quadratic, "--solver", "pdhg")
+        assert r.exit_code == 2 and "PDHG solves LPs only" in r.stdout
 
 
 def test_a_failing_solver_exits_3() -> None:
