@@ -71,6 +71,9 @@ def check_thread_id(thread_id: str) -> str:
     if not THREAD_ID.match(thread_id):
         raise InputError(f"thread id {thread_id!r} is not usable: a thread id is 1-64 letters, "
                          "digits, _ . : -", hint="e.g. --thread planning-2024")
+    if not thread_id.strip("."):  # "." and ".." are path steps in a URL: no client sends them
+        raise InputError(f"thread id {thread_id!r} is not usable: it needs a letter or a digit",
+                         hint="e.g. --thread planning-2024")
     return thread_id
 
 

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optiform import __version__
@@ -49,7 +49,8 @@ from optiform.server_support import (
     with_pings,
 )
 
-Cell = float | int | str
+# strict: true would be read as 1.0; null is a cell with no value, as in the Python API
+Cell = StrictInt | StrictFloat | StrictStr | None
 Table = dict[str, list[Cell]] | list[dict[str, Cell]]
 log = logging.getLogger("optiform.server")
 

@@ -137,7 +137,8 @@ _HTTP_TYPES = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge"}
 
 _KINDS = {"float_type": "a number", "int_type": "a number", "float_parsing": "a number",
           "int_parsing": "a number", "string_type": "text", "bool_type": "true or false",
-          "bool_parsing": "true or false", "list_type": "a list", "dict_type": "an object"}
+          "bool_parsing": "true or false", "list_type": "a list", "dict_type": "an object",
+          "none_required": "null"}
 
 
 def _field(loc: Sequence[Any], kind: str = "") -> str:
@@ -147,7 +148,7 @@ def _field(loc: Sequence[Any], kind: str = "") -> str:
     'float')."""
     parts = [str(p) for p in loc if p != "body"]
     kept = [p for p in parts if "[" not in p]
-    if kind in _KINDS and kept and kept[-1] in ("float", "int", "str", "bool"):
+    if kind in _KINDS and kept and kept[-1] in ("float", "int", "str", "bool", "none"):
         kept = kept[:-1]
     return ".".join(kept) or "body"
 
@@ -190,9 +191,6 @@ def validation_error_body(errors: Sequence[Any], content_type: str = "") -> dict
             f"must be {' or '.join(kinds)}" + (", not null" if field in nulls else ""))
     fields = [{"field": f, "problem": p} for f, ps in problems.items() for p in ps]
     message = "; ".join(f"{f['field']}: {f['problem']}" for f in fields) or "invalid request"
-    if any(f.startswith("data.") for f in nulls):
-        hint = ('a table cell is a number or text: give 0 or "" for an empty cell, or leave '
-                "the row out")
     return {"error": {"type": "InvalidRequest", "message": message, "hint": hint,
                       "fields": fields}}
 

@@ -21,6 +21,10 @@ PREVIEW_ROWS = 6
 
 
 def _file_name(name: str) -> str:
+    if "/" in str(name) or "\\" in str(name):  # "../x" would quietly become "x"
+        raise DataError(f"data table name {str(name)!r} is a path, not a name",
+                        hint='name each table by what it holds, e.g. "costs" (a file\'s path '
+                             'goes in the value: {"costs": "data/costs.csv"})')
     base = Path(str(name)).name
     stem = base[:-4] if base.lower().endswith(".csv") else base
     if not stem.strip() or stem.startswith("."):  # "" would be a hidden ".csv"
@@ -42,6 +46,9 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
     target = dest / _file_name(name)
     if isinstance(table, (str, Path)):
         src = Path(table)
+        if src.is_dir():
+            raise DataError(f"data table {name!r}: {src} is a folder, not a file",
+                            hint="pass the table's own file, e.g. costs.csv")
         if not src.is_file():
             raise DataError(f"data table {name!r}: file {src} not found",
                             hint="pass an existing CSV path, a DataFrame, or a dict of columns")
@@ -61,6 +68,9 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
         if src.resolve() != target.resolve():
             shutil.copyfile(src, target)
     elif hasattr(table, "to_csv"):
+        index_names = getattr(getattr(table, "index", None), "names", None) or []
+        if any(n is not None for n in index_names):  # df.set_index("crop"): keep the column
+            table = table.reset_index()
         table.to_csv(target, index=False)
     elif isinstance(table, Mapping):
         if not table:
@@ -73,7 +83,15 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
                                 f"({values!r}), not a list of values",
                                 hint='give each column a list: {"item": ["a", "b"], '
                                      '"cost": [3, 4]}')
+            if isinstance(values, (Mapping, set, frozenset)):  # its keys would be the cells
+                raise DataError(f"data table {name!r}: column {column!r} is a "
+                                f"{type(values).__name__}, not a list of values",
+                                hint="give each column a list (pandas: df.to_dict('list'), or "
+                                     "pass the DataFrame itself)")
         cols = [list(v) for v in table.values()]
+        for column, values in zip(columns, cols, strict=True):
+            for n, cell in enumerate(values, start=1):
+                _check_cell(name, column, n, cell)
         if len({len(c) for c in cols}) > 1:
             raise DataError(f"data table {name!r}: columns have different lengths",
                             hint="give every column the same number of values")
@@ -89,6 +107,9 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
                     + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
                     + f"; the rows name the columns {', '.join(map(repr, columns[:8]))}",
                     hint="give every row the same keys (null for a cell with no value)")
+        for n, row in enumerate(rows, start=1):
+            for column in columns:
+                _check_cell(name, column, n, row[column])
         _write_rows(target, columns, [[row[c] for c in columns] for row in rows])
     elif isinstance(table, Sequence) and not isinstance(table, str) and not table:
         raise DataError(f"data table {name!r} has no rows", hint="give at least one row")
@@ -99,6 +120,23 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
 
 
 CSV_SUFFIXES = (".csv", ".txt")
+
+
+def _check_cell(name: str, column: str, row: int, cell: Any) -> None:
+    """A cell written as text must read back as what it was: a number, a text, or None (no
+    value); a list, a mapping, True or an infinite number would come back as other text."""
+    import math
+
+    if cell is None or isinstance(cell, str):
+        return
+    if isinstance(cell, bool) or not isinstance(cell, (int, float)):
+        shown = repr(cell) if len(repr(cell)) <= 40 else repr(cell)[:39] + "…"
+        raise DataError(f"data table {name!r}, row {row}, column {column!r}: {shown} is not a "
+                        "number or a text",
+                        hint="give each cell one number or one text (1 and 0 for yes and no)")
+    if isinstance(cell, float) and not math.isfinite(cell):
+        raise DataError(f"data table {name!r}, row {row}, column {column!r}: {cell} is not a "
+                        "finite number", hint="give a finite number, or null for no value")
 
 
 def _json_table(src: Path) -> Any:
@@ -124,7 +162,8 @@ def _json_table(src: Path) -> Any:
 def _tsv_rows(src: Path) -> list[list[str]]:
     try:
         with src.open(newline="", encoding="utf-8-sig") as fh:
-            return list(csv.reader(fh, delimiter="\t"))
+            # a tab-separated file has no quoting: a '"' is part of its cell
+            return list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
     except UnicodeDecodeError as exc:
         raise _not_utf8(src, exc) from None
 
@@ -144,6 +183,12 @@ def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
                 raise DataError(f"data table {path.name}: the file is empty",
                                 hint="the first row must name the columns")
             columns = [h.strip() for h in header]
+            if len(columns) == 1 and (";" in columns[0] or "\t" in columns[0]):
+                sep = "semicolons" if ";" in columns[0] else "tabs"
+                raise DataError(f"data table {path.name}: its columns are separated by {sep}, "
+                                f"so it reads as one column {columns[0][:60]!r}",
+                                hint="save it with commas (CSV), or give a tab-separated "
+                                     "file the suffix .tsv")
             _check_header(path.name, columns)
             head, n = [], 0
             for row in reader:
@@ -158,6 +203,9 @@ def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
                 n += 1
     except UnicodeDecodeError as exc:
         raise _not_utf8(path, exc) from None
+    if n == 0:
+        raise DataError(f"data table {path.name} has no rows, only its header",
+                        hint="give at least one row of values")
     return {"name": path.stem, "file": path.name, "columns": columns, "rows": head,
             "n_rows": n}
 

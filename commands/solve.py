@@ -4,7 +4,7 @@ The command function only parses options and dispatches: each kind of input has 
 ``_solve_*`` function returning a SolveResult, and ``report`` prints it (rich text, or only the
 SolveResult JSON with ``--json``) and gives the exit code:
 0 optimal, 1 infeasible/unbounded/stopped at the time limit, 2 usage or input error (also
-``--solver`` naming a solver that cannot solve the given model), 3 solver or backend error.
+a ``--solver`` that cannot solve the given model), 3 solver or backend error.
 """
 
 from __future__ import annotations
@@ -136,8 +136,9 @@ def register(app: typer.Typer) -> None:
         """Solve a problem in plain language (TEXT or --file), a formulation or an MPS/LP file.
 
         Exit codes: 0 optimal, 1 infeasible, unbounded, stopped at the time limit or given
-        up after the repair rounds, 2 usage or input error (also --solver naming a solver
-        that cannot solve the given model), 3 solver or backend error.
+        up after the repair rounds, 2 usage or input error (also, with --formulation, a
+        --solver that cannot solve the model; for a problem text the agent first tries to
+        repair its model for that solver), 3 solver or backend error.
         """
         if time_limit is not None and not time_limit > 0:  # NaN too
             raise fail(InputError(f"--time-limit must be more than 0 seconds, not {time_limit}",
@@ -151,6 +152,10 @@ def register(app: typer.Typer) -> None:
             if formulation is not None or mps is not None:
                 raise fail(_text_only_options(text, problem_file, data, show, save_code,
                                               time_budget), as_json=as_json)
+            if data_dir is not None:  # the text path's tables come with --data
+                raise fail(InputError("--data-dir applies only to --formulation",
+                                      hint="give a problem's tables with --data FILE "
+                                           "(repeatable)"), as_json=as_json)
             from optiform.commands import solve_text  # the assistant's text path
 
             raise typer.Exit(solve_text.run(

@@ -75,10 +75,11 @@ def _set_elements(s: SetDef, tables: _Tables) -> list[Elem]:
         if s.elements:
             raise FormulationError("give either elements or source, not both",
                                    where=f"set '{s.name}'")
-        rows = tables.rows(s.source.file)
         col = tables.column(s.source.file, s.source.column)
         seen: dict[Elem, None] = {}
-        for r in rows:
+        for n, r in tables.numbered_rows(s.source.file):
+            if not r[col].strip():  # a nameless element would be solved as one
+                raise _blank_key(s.source.file, n, s.source.column, f"set '{s.name}'")
             seen.setdefault(cell_element(r[col]), None)
         return list(seen)
     return [_elem(e) for e in s.elements]
@@ -280,6 +281,12 @@ def _trim(row: list[str], width: int) -> list[str]:
     return row
 
 
+def _blank_key(file: str, row: int, column: str, what: str) -> DataError:
+    return DataError(f"{file}, row {row}, column {column!r}: the cell is empty, but {what} "
+                     "takes its elements from it",
+                     hint="name the element in that cell, or leave the row out")
+
+
 def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], tables: _Tables,
                     shape: tuple[int, ...]) -> np.ndarray:
     where = f"parameter '{p.name}'"
@@ -292,7 +299,9 @@ def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], table
     given: dict[tuple[int, ...], int] = {}  # position -> the row that gave it
     for n, row in tables.numbered_rows(src.file):
         pos = []
-        for kc, s in zip(kcols, p.index, strict=True):
+        for kc, key, s in zip(kcols, src.key, p.index, strict=True):
+            if not row[kc].strip():
+                raise _blank_key(src.file, n, key, where)
             i = _key_position(sets[s], row[kc])
             if i is None:
                 break  # rows for elements outside the set are not part of this model

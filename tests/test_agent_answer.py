@@ -231,3 +231,61 @@ def test_agent_options_are_taken_as_their_settings_read_them():
     deps = Deps.from_settings(load_settings(library=False), llm=FakeLLM([]), max_repairs="2",
                               code_strategy="no", samples=2.0)
     assert deps.max_repairs == 2 and deps.code_strategy is False and deps.samples == 2
+
+
+@pytest.mark.parametrize(("table", "error"), [
+    # pandas' df.to_dict(): each column a mapping, whose keys would have become the cells
+    ({"crop": {0: "wheat", 1: "corn"}, "profit": {0: 300, 1: 250}},
+     "column 'crop' is a dict, not a list"),
+    ({"crop": {"wheat", "corn"}}, "column 'crop' is a set"),
+    ({"crop": ["wheat"], "ok": [True]}, r"row 1, column 'ok': True is not a number or a text"),
+    ([{"crop": "wheat", "mix": [1, 2]}], r"column 'mix': \[1, 2\] is not a number"),
+    ({"crop": ["wheat"], "profit": [float("inf")]}, "inf is not a finite number"),
+    ({"crop": [], "profit": []}, "has no rows, only its header"),
+])
+def test_tables_whose_cells_would_read_back_changed_are_refused(tmp_path, table, error):
+    with pytest.raises(DataError, match=error):
+        prepare_tables({"t": table}, tmp_path)
+
+
+def test_table_files_and_names_that_would_be_misread_are_refused(tmp_path):
+    (tmp_path / "semi.csv").write_text("crop;profit\nwheat;300\n")
+    with pytest.raises(DataError, match="separated by semicolons") as exc:
+        prepare_tables({"semi": tmp_path / "semi.csv"}, tmp_path / "data")
+    assert "commas" in exc.value.hint
+    (tmp_path / "tabs.txt").write_text("crop\tprofit\nwheat\t300\n")
+    with pytest.raises(DataError, match="separated by tabs"):
+        prepare_tables({"tabs": tmp_path / "tabs.txt"}, tmp_path / "data")
+    (tmp_path / "head.csv").write_text("crop,profit\n")
+    with pytest.raises(DataError, match=r"head\.csv has no rows"):
+        prepare_tables({"head": tmp_path / "head.csv"}, tmp_path / "data")
+    with pytest.raises(DataError, match="is a path, not a name"):
+        prepare_tables({"../x": {"a": [1]}}, tmp_path / "data")
+    with pytest.raises(DataError, match="is a folder, not a file"):
+        prepare_tables({"t": tmp_path}, tmp_path / "data")
+
+
+def test_a_tsv_cell_keeps_its_quotes_and_a_named_index_stays_a_column(tmp_path):
+    (tmp_path / "q.tsv").write_text('item\tcost\n"Deluxe" pipe\t3\nopen "quote\t4\n')
+    prepare_tables({"q": tmp_path / "q.tsv"}, tmp_path / "data")
+    assert read_rows(tmp_path / "data", "q.csv") == [
+        {"item": '"Deluxe" pipe', "cost": 3}, {"item": 'open "quote', "cost": 4}]
+
+    class Index:
+        names = ("crop",)
+
+    class Frame:  # what pandas gives after df.set_index("crop")
+        index = Index()
+
+        def reset_index(self):
+            frame = Frame()
+            frame.index = type("Plain", (), {"names": [None]})()
+            frame.reset = True
+            return frame
+
+        def to_csv(self, path, index=False):
+            assert getattr(self, "reset", False), "the named index would be dropped"
+            Path(path).write_text("crop,profit\nwheat,300\n")
+
+    prepare_tables({"f": Frame()}, tmp_path / "data")
+    assert read_rows(tmp_path / "data", "f.csv") == [{"crop": "wheat", "profit": 300}]

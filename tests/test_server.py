@@ -153,11 +153,15 @@ def test_every_error_answers_in_one_shape(server: str) -> None:
     form = error(httpx.post(f"{server}/v1/solve", data={"text": PROBLEM}), 422)
     assert "Content-Type: application/json" in form["hint"]
     assert "application/x-www-form-urlencoded" in form["hint"]
-    null_cell = error(httpx.post(f"{server}/v1/solve", json={
-        "text": PROBLEM, "data": {"t": {"a": [1, None]}}}), 422)
-    assert null_cell["fields"] == [{"field": "data.t.a.1",
-                                    "problem": "must be a number or text, not null"}]
-    assert "empty cell" in null_cell["hint"]
+    for cell in (True, [1], {"n": 1}):  # true would have been read as 1.0
+        bad_cell = error(httpx.post(f"{server}/v1/solve", json={
+            "text": PROBLEM, "data": {"t": {"a": [1, cell]}}}), 422)
+        assert bad_cell["fields"] == [{"field": "data.t.a.1",
+                                       "problem": "must be a number or text"}]
+    body = json.dumps({"text": PROBLEM, "data": {"t": {"a": [1, 2]}}}).replace("2]", "1e400]")
+    infinite = error(httpx.post(f"{server}/v1/solve", content=body.encode(),
+        headers={"content-type": "application/json"}), 422)
+    assert infinite["type"] == "DataError" and "not a finite number" in infinite["message"]
     yes = error(httpx.post(f"{server}/v1/solve", json={"text": PROBLEM,
                                                      "include_trace": "yes"}), 422)
     assert yes["fields"] == [{"field": "include_trace", "problem": "must be true or false"}]

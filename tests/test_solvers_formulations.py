@@ -307,6 +307,8 @@ def test_csv_table_parameter_and_set_from_a_column(tmp_path: Path) -> None:
     ("A,3\nB,inf\n", r"row 3, column 'profit': 'inf' is not a finite number"),
     ("A,3\nB,1e400\n", r"'1e400' is not a finite number"),
     ("A,3\nB\n", r"row 3: 1 cells but 2 columns"),
+    # a nameless element would be solved as one ("acres[''] = 100")
+    ("A,3\n,400\n", r"row 3, column 'product': the cell is empty, but set 'P' takes"),
 ])
 def test_a_table_cell_a_model_cannot_use_is_named(tmp_path: Path, rows: str,
                                                    error: str) -> None:
@@ -320,6 +322,18 @@ def test_a_table_cell_a_model_cannot_use_is_named(tmp_path: Path, rows: str,
         solve(d, data_dir=tmp_path)
     (tmp_path / "products.csv").write_text("product,profit\nA,3\nB,5\nA,3\n")
     assert solve(d, data_dir=tmp_path).objective == pytest.approx(8)  # a repeated equal row
+
+
+def test_a_parameter_row_with_an_empty_key_is_named(tmp_path: Path) -> None:
+    (tmp_path / "products.csv").write_text("product,profit\nA,3\n ,400\n", encoding="utf-8")
+    d = {"sets": [{"name": "P", "elements": ["A"]}],
+         "parameters": [{"name": "profit", "index": ["P"], "source": {
+             "file": "products.csv", "column": "profit", "key": ["product"]}}],
+         "variables": [{"name": "x", "index": ["P"], "ub": 1}],
+         "objective": {"sense": "max", "expression": "sum(profit[p] * x[p] for p in P)"}}
+    with pytest.raises(DataError, match=r"row 3, column 'product': the cell is empty, but "
+                                        r"parameter 'profit'"):
+        solve(d, data_dir=tmp_path)
 
 
 def test_table_codes_with_leading_zeros_stay_codes(tmp_path: Path) -> None:
