@@ -248,3 +248,9 @@ def test_help_reads_as_paragraphs() -> None:
     assert "stopped at the time limit or given up after the repair rounds" in out  # one line
     lib = runner.invoke(build_app(), ["library", "--help"], env={"COLUMNS": "200"}).output
     assert "library.sqlite in the data dir" in lib
+
+
+def test_data_dir_beside_a_problem_text_is_refused(cli, tmp_path: Path) -> None:
+    r = cli("solve", "Maximize 3x with x <= 4.", "--data-dir", tmp_path)
+    assert r.exit_code == 2 and "--data-dir applies only to --formulation" in r.stderr
+    assert "--data FILE" in r.stderr
