@@ -99,6 +99,12 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
     elif isinstance(table, Sequence) and table and all(isinstance(r, Mapping) for r in table):
         columns = list(dict.fromkeys(str(k) for r in table for k in r))
         rows = [{str(k): v for k, v in r.items()} for r in table]
+        for n, (given, row) in enumerate(zip(table, rows, strict=True), start=1):
+            if len(row) < len(given):  # 1 and "1" would have become one column
+                twice = next(str(k) for k in given if sum(str(j) == str(k) for j in given) > 1)
+                raise DataError(f"data table {name!r}: row {n} names column {twice!r} twice "
+                                "(as a number and as a text)",
+                                hint="give every column one name, as text")
         for n, row in enumerate(rows, start=1):
             missing = [c for c in columns if c not in row]
             if missing:  # an empty cell would be read as a value the user never gave

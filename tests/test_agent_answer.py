@@ -242,6 +242,7 @@ def test_agent_options_are_taken_as_their_settings_read_them():
     ([{"crop": "wheat", "mix": [1, 2]}], r"column 'mix': \[1, 2\] is not a number"),
     ({"crop": ["wheat"], "profit": [float("inf")]}, "inf is not a finite number"),
     ({"crop": [], "profit": []}, "has no rows, only its header"),
+    ([{1: "a", "1": "b"}], "row 1 names column '1' twice"),
 ])
 def test_tables_whose_cells_would_read_back_changed_are_refused(tmp_path, table, error):
     with pytest.raises(DataError, match=error):
