@@ -326,6 +326,20 @@ class Assistant:
         store = ChatStore.default(self.settings.data_dir)
         return ChatSession(self, store, thread_id, resume_latest=resume_latest)
 
+    def delete_thread(self, thread_id: str) -> None:
+        """Forget a thread: its turns in the agent's memory and the tables its turns were
+        sent (the chat store's record of it is the caller's: ``ChatStore.delete_thread``)."""
+        import shutil
+
+        if not isinstance(thread_id, str) or not thread_id.strip():
+            raise InputError("thread_id must be a non-empty string",
+                             hint="the id the thread's turns were given")
+        with self._turn_lock(thread_id):
+            self._graph(True)  # makes the checkpointer
+            if self._checkpointer is not None:
+                self._checkpointer.delete_thread(thread_id)
+            shutil.rmtree(self._thread_tables(thread_id), ignore_errors=True)
+
     def set_history(self, thread_id: str, history: list[dict[str, Any]]) -> None:
         """Replace a thread's finished turns (chat's /undo keeps a prefix), so the next turn
         revises the model of the last turn kept, with the tables it was solved with."""

@@ -167,6 +167,13 @@ class ChatStore:
         turns = self.turns(thread_id)
         return turns[-1] if turns else None
 
+    def delete_thread(self, thread_id: str) -> bool:
+        """Remove a thread and all its turns; False when there was no such thread."""
+        with self._lock, self._conn:
+            self._conn.execute("DELETE FROM turns WHERE thread_id = ?", (thread_id,))
+            gone = self._conn.execute("DELETE FROM threads WHERE id = ?", (thread_id,))
+        return gone.rowcount > 0
+
     def undo(self, thread_id: str) -> TurnRecord | None:
         """Mark the last turn undone and return it (None when there is nothing to undo)."""
         last = self.last_turn(thread_id)

@@ -110,6 +110,7 @@ class ErrorResponse(BaseModel):
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The error responses of a route, for /docs (FastAPI would document its own 422)."""
     said = {401: "No or a wrong bearer token.", 404: "No such thread.",
+            409: "The thread has a turn running.",
             413: "The request body is larger than max_request_bytes.",
             422: "The request does not fit the schema, or its text or tables cannot be used.",
             502: "The language model failed.", 503: "The language model cannot be reached.",
@@ -270,6 +271,24 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
                 item["answer"] = answer_json(answer, False)
             turns.append(item)
         return {**vars(info), "turns": turns}
+
+    @app.delete("/v1/threads/{thread_id}", status_code=204, dependencies=[Depends(authorized)],
+                responses=_errors(401, 404, 409, 422))
+    async def delete_thread(thread_id: str) -> None:
+        """Forget a thread: its turns, the agent's memory of it and the tables it was sent."""
+        check_thread_id(thread_id)
+        lock = service.locks.setdefault(thread_id, asyncio.Lock())
+        if lock.locked():
+            raise HTTPException(409, detail={
+                "type": "Conflict", "message": f"thread {thread_id!r} has a turn running",
+                "hint": "delete it when the turn has ended"})
+        async with lock:
+            if service.store.get_thread(thread_id) is None:
+                raise HTTPException(404, detail={"type": "NotFound", "message":
+                                                 f"no thread {thread_id!r}", "hint": None})
+            await asyncio.to_thread(service.assistant.delete_thread, thread_id)
+            service.store.delete_thread(thread_id)
+        service.locks.pop(thread_id, None)
 
     return app
 

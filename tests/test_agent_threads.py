@@ -301,3 +301,17 @@ def test_a_streamed_turn_left_early_keeps_the_tables_of_the_last_finished_turn(t
         events.close()  # a client that went away
         assert _values(assistant, "t")["data_dir"] == first
         assert len(list((tmp_path / "tables").glob("thread-t-*/turn-*"))) == 1
+
+
+def test_a_deleted_thread_is_forgotten_with_its_tables(tmp_path):
+    settings = load_settings(library=False, data_home=tmp_path)
+    llm = FakeLLM(default=FIRST)
+    with Assistant(settings, llm=llm, checkpointer=memory_checkpointer(),
+                   solve=solver, export=None) as assistant:
+        assistant.solve(SHOP, {"costs": {"item": ["chair"], "cost": [1]}}, thread_id="gone")
+        assistant.solve(SHOP, thread_id="kept")
+        assistant.delete_thread("gone")
+        assert assistant.history("gone") == [] and len(assistant.history("kept")) == 1
+        assert not list((tmp_path / "tables").glob("thread-gone-*"))
+        assistant.solve("Now at least 2 tables.", thread_id="gone")  # a new thread: no
+        assert "Earlier problem" not in llm.requests[-1]["messages"][-1].content  # history

@@ -394,3 +394,29 @@ def test_a_failed_turn_streams_one_error_in_the_api_shape_naming_its_node(
     assert len(errors) == 1 and [name for name, _ in events][-2:] == ["error", "done"]
     assert errors[0]["type"] == "LLMError" and errors[0]["status"] == 502
     assert errors[0]["node"] == "formulate" and "hint" in errors[0]
+
+
+def test_deleting_a_thread_forgets_its_turns_and_tables(blocking_server: dict[str, Any],
+                                                        tmp_path: Path) -> None:
+    base = blocking_server["base"]
+    url = f"{base}/v1/threads/farm-del/messages"
+    body = {"text": PROBLEM, "stream": False, "data": {"crops": {"crop": ["wheat"],
+                                                                 "profit": [300]}}}
+    turn = threading.Thread(target=lambda: httpx.post(url, json=body, timeout=60))
+    turn.start()
+    assert blocking_server["entered"].wait(20)
+    busy = httpx.delete(f"{base}/v1/threads/farm-del")
+    assert busy.status_code == 409 and busy.json()["error"]["type"] == "Conflict"
+    blocking_server["release"].set()
+    turn.join(30)
+    _wait_idle(base)
+    assert list((tmp_path / "tables").glob("thread-farm-del-*/turn-*/crops.csv"))
+    assert httpx.delete(f"{base}/v1/threads/farm-del").status_code == 204
+    assert httpx.get(f"{base}/v1/threads/farm-del").status_code == 404
+    assert not list((tmp_path / "tables").glob("thread-farm-del-*"))
+    assert httpx.delete(f"{base}/v1/threads/farm-del").status_code == 404
+    # the thread's id can start afresh: the agent remembers nothing of the deleted one
+    again = httpx.post(url, json={"text": PROBLEM, "stream": False}, timeout=60).json()
+    assert again["turn"] == 1
+    prompt = str(blocking_server["fake"].requests[-1]["messages"][-1].content)
+    assert "Earlier problem" not in prompt
