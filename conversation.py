@@ -50,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "latex": "show the current model in LaTeX",
     "export": "write the model (.json .py .tex .md .lp .mps) or the answer (.answer.json)",
     "trace": "summarize the last turn's trace, or save it as JSON to FILE",
+    "data": "attach tables (.csv .tsv .json) to the next message; '/data clear' drops them",
     "undo": "drop the last turn; the next one revises the model before it",
     "new": "start a new thread",
     "threads": "list recent threads, or switch to thread ID",
@@ -73,7 +74,7 @@ class Output:
     threads: list[ThreadInfo] = field(default_factory=list)
 
 
-ARGUMENTS = {"export": "FILE", "trace": "[FILE]", "threads": "[ID]"}
+ARGUMENTS = {"export": "FILE", "trace": "[FILE]", "threads": "[ID]", "data": "[FILE...]"}
 
 
 def help_text() -> str:
@@ -105,6 +106,7 @@ class ChatSession:
             thread_id = latest.id if latest else None
             self.continued = latest is not None
         self.thread_id = check_thread_id(thread_id) if thread_id else new_thread_id()
+        self.pending: dict[str, Path] = {}  # tables for the next message (/data)
 
     def close(self) -> None:
         """Close the chat store (the Assistant stays open: it may serve other sessions)."""
@@ -163,8 +165,9 @@ class ChatSession:
         from optiform.api_async import answer_of, stream_in_worker
 
         answer = None
+        tables = dict(self.pending) or None
         for event in stream_in_worker(
-                lambda: self.assistant.stream(text, thread_id=self.thread_id), cancel):
+                lambda: self.assistant.stream(text, tables, thread_id=self.thread_id), cancel):
             if event.type == "answer":
                 answer = answer_of(event)
             elif on_event is not None:
@@ -172,7 +175,26 @@ class ChatSession:
         if answer is None:
             raise OptiformError("the agent stopped without an answer",
                                 hint="/trace shows the last complete turn")
+        self.pending = {}  # the thread keeps them: later turns read them too
         return self.record(text, answer)
+
+    def attach(self, paths: list[str | Path]) -> list[dict[str, object]]:
+        """Check table files and hold them for the next message; their previews."""
+        import tempfile
+
+        from optiform.agent.tables import prepare_tables
+
+        tables: dict[str, Path] = {}
+        for raw in paths:
+            path = Path(raw).expanduser()
+            if path.stem in tables:
+                raise OptiformError(f"two tables are named {path.stem!r}",
+                                    hint="rename one: tables are known by their file name")
+            tables[path.stem] = path
+        with tempfile.TemporaryDirectory(prefix="optiform-data-") as scratch:
+            previews = prepare_tables(tables, Path(scratch))  # a broken table: an error now
+        self.pending.update(tables)
+        return previews
 
     def record(self, text: str, answer: Answer) -> Output:
         """Store a finished turn and describe how it changed the model and the answer."""
@@ -227,6 +249,25 @@ class ChatSession:
             path = answer.save_trace(Path(_one_path(arg)).expanduser())
             return Output("text", text=f"wrote the trace to {path}")
         return Output("text", text=trace_summary(answer))
+
+    def _cmd_data(self, arg: str) -> Output:
+        if arg.strip().lower() == "clear":
+            dropped, self.pending = list(self.pending), {}
+            return Output("text", text=("dropped " + ", ".join(dropped)) if dropped else
+                          "no tables were waiting")
+        if arg:
+            previews = self.attach(shlex.split(arg))
+            lines = [f"{p['file']}: {', '.join(map(str, p['columns']))} ({p['n_rows']} rows)"
+                     for p in previews]
+            return Output("text", text="\n".join(
+                [*lines, "the next message sends them; later turns in this thread read them "
+                         "too"]))
+        if not self.pending:
+            return Output("text", text="no tables wait for the next message; /data FILE "
+                                       "attaches one (earlier turns' tables stay in the "
+                                       "thread)")
+        return Output("text", text="waiting for the next message: " + ", ".join(
+            str(p) for p in self.pending.values()))
 
     def _cmd_undo(self, arg: str) -> Output:
         undone = self.store.undo(self.thread_id)

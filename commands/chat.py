@@ -26,9 +26,12 @@ def register(app: typer.Typer) -> None:
                                           help="Continue (or start) the thread with this id."),
         continue_: bool = typer.Option(False, "--continue", "-c",
                                        help="Continue the most recent thread."),
+        data: list[Path] = typer.Option([], "--data", help="A table for the first message "
+                                        "(repeatable): CSV, TSV or JSON; /data FILE in the "
+                                        "chat attaches more.", dir_okay=False),
     ) -> None:
         """Chat about one model: state a problem, then change it turn by turn."""
-        raise typer.Exit(run_chat(thread=thread, resume=continue_))
+        raise typer.Exit(run_chat(thread=thread, resume=continue_, data=data))
 
 
 def _line_reader(history_path: Path) -> Callable[[], str]:
@@ -52,7 +55,8 @@ def _line_reader(history_path: Path) -> Callable[[], str]:
     return read
 
 
-def run_chat(*, thread: str | None = None, resume: bool = False) -> int:
+def run_chat(*, thread: str | None = None, resume: bool = False,
+             data: list[Path] | None = None) -> int:
     from rich.console import Console
 
     from optiform.agent.llm import make_llm
@@ -80,6 +84,8 @@ def run_chat(*, thread: str | None = None, resume: bool = False) -> int:
     try:
         try:
             session = ChatSession(assistant, store, thread, resume_latest=resume)
+            if data:
+                session.attach(list(data))
         except OptiformError as exc:
             return print_error(exc)
         if resume and not session.continued:
@@ -90,6 +96,10 @@ def run_chat(*, thread: str | None = None, resume: bool = False) -> int:
                   highlight=False)
         if answers:
             out.print(answer_view(answers[-1]))
+        if session.pending:
+            out.print("[dim]tables for the next message: "
+                      + ", ".join(p.name for p in session.pending.values()) + "[/]",
+                      highlight=False)
         read = _line_reader(settings.data_dir / HISTORY_FILE)
         while True:
             try:

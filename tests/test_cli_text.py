@@ -239,6 +239,27 @@ def test_chat_undo_rewinds_the_model_for_the_next_turn(tmp_path: Path) -> None:
     assert chat.handle("/undo").kind == "error"  # nothing left
 
 
+def test_chat_data_attaches_tables_to_the_next_message(tmp_path: Path) -> None:
+    llm = FakeLLM([farm("farm_1"), farm("farm_2_corn_cap")])
+    chat = _session(tmp_path, llm)
+    (tmp_path / "crops.csv").write_text("crop,profit\nwheat,300\ncorn,250\n")
+    (tmp_path / "broken.csv").write_text("crop;profit\nwheat;300\n")
+    assert "no tables wait" in chat.handle("/data").text
+    bad = chat.handle(f"/data {tmp_path / 'broken.csv'}")
+    assert bad.kind == "error" and "separated by semicolons" in bad.text
+    shown = chat.handle(f"/data {tmp_path / 'crops.csv'}")
+    assert "crops.csv: crop, profit (2 rows)" in shown.text and chat.pending
+    assert "crops.csv" in chat.handle("/data").text
+    chat.handle(PROBLEM)
+    prompt = llm.requests[-1]["messages"][-1].content
+    assert "crops.csv" in prompt and "wheat" in prompt
+    assert chat.pending == {}  # sent; the thread keeps them for later turns
+    chat.handle(CORN_CAP)
+    assert "crops.csv" in llm.requests[-1]["messages"][-1].content
+    chat.handle(f"/data {tmp_path / 'crops.csv'}")
+    assert chat.handle("/data clear").text == "dropped crops" and chat.pending == {}
+
+
 def test_chat_thread_continues_in_a_new_session(tmp_path: Path) -> None:
     chat = _session(tmp_path, FakeLLM([farm("farm_1"), farm("farm_2_corn_cap")]))
     chat.handle(PROBLEM)
@@ -425,6 +446,17 @@ def test_chat_cli_turns_undo_and_continue(cli, script) -> None:
     changes = again.stdout.split("Model changes")[-1]
     assert "- labor_hours = 240" in changes and "+ labor_hours = 300" in changes
     assert "corn_cap" not in changes
+
+
+def test_chat_cli_data_option_attaches_tables_or_names_what_is_wrong(cli, script,
+                                                                      tmp_path: Path) -> None:
+    script([farm("farm_1")])
+    (tmp_path / "crops.csv").write_text("crop,profit\nwheat,300\n")
+    ok = cli("chat", "--data", str(tmp_path / "crops.csv"), input="/data\n/quit\n")
+    assert ok.exit_code == 0 and "tables for the next message: crops.csv" in ok.stdout
+    (tmp_path / "head.csv").write_text("crop,profit\n")
+    bad = cli("chat", "--data", str(tmp_path / "head.csv"), input="")
+    assert bad.exit_code == 2 and "has no rows" in bad.stderr
 
 
 def test_chat_cli_rejects_thread_and_continue_together(cli, script) -> None:
