@@ -132,15 +132,18 @@ def _check_cell(name: str, column: str, row: int, cell: Any) -> None:
     """A cell written as text must read back as what it was: a number, a text, or None (no
     value); a list, a mapping, True or an infinite number would come back as other text."""
     import math
+    import numbers
+    from decimal import Decimal
 
     if cell is None or isinstance(cell, str):
         return
-    if isinstance(cell, bool) or not isinstance(cell, (int, float)):
+    # numbers.Real: numpy's int64 and float64 too (numpy's bool_ is none of them)
+    if isinstance(cell, bool) or not isinstance(cell, (numbers.Real, Decimal)):
         shown = repr(cell) if len(repr(cell)) <= 40 else repr(cell)[:39] + "…"
         raise DataError(f"data table {name!r}, row {row}, column {column!r}: {shown} is not a "
                         "number or a text",
                         hint="give each cell one number or one text (1 and 0 for yes and no)")
-    if isinstance(cell, float) and not math.isfinite(cell):
+    if not math.isfinite(float(cell)):
         raise DataError(f"data table {name!r}, row {row}, column {column!r}: {cell} is not a "
                         "finite number", hint="give a finite number, or null for no value")
 

@@ -290,3 +290,15 @@ def test_a_tsv_cell_keeps_its_quotes_and_a_named_index_stays_a_column(tmp_path):
 
     prepare_tables({"f": Frame()}, tmp_path / "data")
     assert read_rows(tmp_path / "data", "f.csv") == [{"crop": "wheat", "profit": 300}]
+
+
+def test_numpy_and_decimal_numbers_are_cells(tmp_path):
+    np = pytest.importorskip("numpy")
+    from decimal import Decimal
+
+    prepare_tables({"t": {"a": [np.int64(3), np.float64(0.5), Decimal("2.5")],
+                          "b": ["x", "y", None]}}, tmp_path)
+    assert read_rows(tmp_path, "t.csv") == [{"a": 3, "b": "x"}, {"a": 0.5, "b": "y"},
+                                            {"a": 2.5, "b": ""}]
+    with pytest.raises(DataError, match="is not a number or a text"):
+        prepare_tables({"t": {"a": [np.bool_(True)]}}, tmp_path)
