@@ -327,9 +327,11 @@ class Assistant:
         return ChatSession(self, store, thread_id, resume_latest=resume_latest)
 
     def delete_thread(self, thread_id: str) -> None:
-        """Forget a thread: its turns in the agent's memory and the tables its turns were
-        sent (the chat store's record of it is the caller's: ``ChatStore.delete_thread``)."""
+        """Forget a thread: its turns in the agent's memory, the tables its turns were sent,
+        and its turns in the chat store of ``chat()`` (the data folder's)."""
         import shutil
+
+        from optiform.chat_store import ChatStore
 
         if not isinstance(thread_id, str) or not thread_id.strip():
             raise InputError("thread_id must be a non-empty string",
@@ -339,6 +341,11 @@ class Assistant:
             if self._checkpointer is not None:
                 self._checkpointer.delete_thread(thread_id)
             shutil.rmtree(self._thread_tables(thread_id), ignore_errors=True)
+            store = ChatStore.default(self.settings.data_dir)
+            try:
+                store.delete_thread(thread_id)
+            finally:
+                store.close()
 
     def set_history(self, thread_id: str, history: list[dict[str, Any]]) -> None:
         """Replace a thread's finished turns (chat's /undo keeps a prefix), so the next turn

@@ -72,7 +72,8 @@ def check_thread_id(thread_id: str) -> str:
         raise InputError(f"thread id {thread_id!r} is not usable: a thread id is 1-64 letters, "
                          "digits, _ . : -", hint="e.g. --thread planning-2024")
     if not thread_id.strip("."):  # "." and ".." are path steps in a URL: no client sends them
-        raise InputError(f"thread id {thread_id!r} is not usable: it needs a letter or a digit",
+        raise InputError(f"thread id {thread_id!r} is not usable: '.' and '..' are steps of a "
+                         "path in a URL",
                          hint="e.g. --thread planning-2024")
     return thread_id
 

@@ -50,7 +50,8 @@ COMMANDS: dict[str, str] = {
     "latex": "show the current model in LaTeX",
     "export": "write the model (.json .py .tex .md .lp .mps) or the answer (.answer.json)",
     "trace": "summarize the last turn's trace, or save it as JSON to FILE",
-    "data": "attach tables (.csv .tsv .json) to the next message; '/data clear' drops them",
+    "data": "attach tables (.csv .tsv .json .txt) to the next message; '/data clear' drops "
+            "them",
     "undo": "drop the last turn; the next one revises the model before it",
     "new": "start a new thread",
     "threads": "list recent threads, or switch to thread ID",
@@ -152,7 +153,10 @@ class ChatSession:
                 return self.command(name.lower(), arg.strip())
             return self.ask(text, on_event, cancel)
         except OptiformError as exc:
-            return Output("error", text=str(exc))
+            waiting = (f"\n(the tables {', '.join(self.pending)} still wait for the next "
+                       "message; /data clear drops them)") if self.pending and \
+                not text.startswith("/") else ""
+            return Output("error", text=str(exc) + waiting)
         except OSError as exc:  # /export or /trace to a place that cannot be written
             where = exc.filename or "the file"
             return Output("error", text=f"cannot write {where}: "
@@ -256,7 +260,7 @@ class ChatSession:
             return Output("text", text=("dropped " + ", ".join(dropped)) if dropped else
                           "no tables were waiting")
         if arg:
-            previews = self.attach(shlex.split(arg))
+            previews = self.attach(_split(arg))
             lines = [f"{p['file']}: {', '.join(map(str, p['columns']))} ({p['n_rows']} rows)"
                      for p in previews]
             return Output("text", text="\n".join(
@@ -285,7 +289,12 @@ class ChatSession:
 
     def _cmd_new(self, arg: str) -> Output:
         self.thread_id = new_thread_id()
-        return Output("text", text=f"new thread {self.thread_id}")
+        return Output("text", text=f"new thread {self.thread_id}" + self._drop_pending())
+
+    def _drop_pending(self) -> str:
+        """Tables attached in one thread are not sent to another: a note when some go."""
+        dropped, self.pending = list(self.pending), {}
+        return f" (the tables waiting, {', '.join(dropped)}, were dropped)" if dropped else ""
 
     def _cmd_threads(self, arg: str) -> Output:
         if arg:
@@ -293,13 +302,24 @@ class ChatSession:
             if info is None:
                 raise OptiformError(f"no thread {arg!r}", hint="/threads lists them")
             self.thread_id = info.id
-            return Output("text", text=f"switched to thread {info.id} ({info.turns} turns)")
+            return Output("text", text=f"switched to thread {info.id} ({info.turns} turns)"
+                          + self._drop_pending())
         return Output("threads", threads=self.store.list_threads(), text=self.thread_id)
+
+
+def _split(arg: str) -> list[str]:
+    """File names as a shell would split them; an unbalanced quote is an error, not a crash."""
+    try:
+        return shlex.split(arg)
+    except ValueError as exc:
+        raise OptiformError(f"cannot read the file names in {arg!r}: {exc}",
+                            hint="quote a whole name that holds a space or a quote: "
+                                 "\"O'Neil.csv\"") from None
 
 
 def _one_path(arg: str) -> str:
     """The one file name in ``arg``: a file in a folder that exists (no folders are made)."""
-    parts = shlex.split(arg)
+    parts = _split(arg)
     if len(parts) != 1:
         raise OptiformError(f"expected one file name, got {arg!r}",
                             hint="quote a name with spaces")

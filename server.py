@@ -7,6 +7,7 @@ OPTIFORM_SERVER_TOKEN=... optiform serve --host 0.0.0.0
 POST /v1/solve                     one problem -> the Answer as JSON
 POST /v1/threads/{id}/messages     one chat turn; progress as server-sent events (or JSON)
 GET  /v1/threads/{id}              a thread's turns;  GET /v1/threads: recent threads
+DELETE /v1/threads/{id}            forget a thread: its turns, the agent's memory, its tables
 GET  /healthz                      liveness, backend, requests in flight
 
 Requests share one Assistant whose LLM takes one call at a time (they queue, never fail because
@@ -288,7 +289,7 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
                                                  f"no thread {thread_id!r}", "hint": None})
             await asyncio.to_thread(service.assistant.delete_thread, thread_id)
             service.store.delete_thread(thread_id)
-        service.locks.pop(thread_id, None)
+        # the lock stays: a message that arrived meanwhile waits on it, and a new one must too
 
     return app
 

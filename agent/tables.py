@@ -65,12 +65,14 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
                             "table optiform reads",
                             hint="give a .csv (or .tsv, or .json: a list of rows or a mapping "
                                  "of columns) file")
+        _check_separator(src)
         if src.resolve() != target.resolve():
             shutil.copyfile(src, target)
     elif hasattr(table, "to_csv"):
         index_names = getattr(getattr(table, "index", None), "names", None) or []
-        if any(n is not None for n in index_names):  # df.set_index("crop"): keep the column
-            table = table.reset_index()
+        have = {str(c) for c in getattr(table, "columns", [])}
+        if any(n is not None and str(n) not in have for n in index_names):
+            table = table.reset_index()  # df.set_index("crop"): the column stays
         table.to_csv(target, index=False)
     elif isinstance(table, Mapping):
         if not table:
@@ -88,10 +90,8 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
                                 f"{type(values).__name__}, not a list of values",
                                 hint="give each column a list (pandas: df.to_dict('list'), or "
                                      "pass the DataFrame itself)")
-        cols = [list(v) for v in table.values()]
-        for column, values in zip(columns, cols, strict=True):
-            for n, cell in enumerate(values, start=1):
-                _check_cell(name, column, n, cell)
+        cols = [[_cell(name, column, n, cell) for n, cell in enumerate(values, start=1)]
+                for column, values in zip(columns, table.values(), strict=True)]
         if len({len(c) for c in cols}) > 1:
             raise DataError(f"data table {name!r}: columns have different lengths",
                             hint="give every column the same number of values")
@@ -113,10 +113,8 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
                     + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
                     + f"; the rows name the columns {', '.join(map(repr, columns[:8]))}",
                     hint="give every row the same keys (null for a cell with no value)")
-        for n, row in enumerate(rows, start=1):
-            for column in columns:
-                _check_cell(name, column, n, row[column])
-        _write_rows(target, columns, [[row[c] for c in columns] for row in rows])
+        _write_rows(target, columns, [[_cell(name, c, n, row[c]) for c in columns]
+                                      for n, row in enumerate(rows, start=1)])
     elif isinstance(table, Sequence) and not isinstance(table, str) and not table:
         raise DataError(f"data table {name!r} has no rows", hint="give at least one row")
     else:
@@ -128,24 +126,37 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
 CSV_SUFFIXES = (".csv", ".txt")
 
 
-def _check_cell(name: str, column: str, row: int, cell: Any) -> None:
-    """A cell written as text must read back as what it was: a number, a text, or None (no
-    value); a list, a mapping, True or an infinite number would come back as other text."""
+def _cell(name: str, column: str, row: int, cell: Any) -> Any:
+    """A cell as it is written: it must read back as what it was, a number, a text, or no
+    value (None, or NaN as pandas writes a missing value); a list, a mapping, True, a fraction
+    or an infinite number would come back as other text, and is a DataError."""
     import math
     import numbers
     from decimal import Decimal
 
     if cell is None or isinstance(cell, str):
-        return
-    # numbers.Real: numpy's int64 and float64 too (numpy's bool_ is none of them)
-    if isinstance(cell, bool) or not isinstance(cell, (numbers.Real, Decimal)):
+        return cell
+    # numpy's integers and floats too (numpy's bool_ is neither); not Fraction: "1/2" is text
+    number = isinstance(cell, (numbers.Integral, float, Decimal)) or (
+        isinstance(cell, numbers.Real) and type(cell).__module__ == "numpy")
+    if isinstance(cell, bool) or not number:
+        if type(cell).__name__ == "NAType":  # pandas' missing value
+            return None
         shown = repr(cell) if len(repr(cell)) <= 40 else repr(cell)[:39] + "…"
         raise DataError(f"data table {name!r}, row {row}, column {column!r}: {shown} is not a "
                         "number or a text",
                         hint="give each cell one number or one text (1 and 0 for yes and no)")
-    if not math.isfinite(float(cell)):
-        raise DataError(f"data table {name!r}, row {row}, column {column!r}: {cell} is not a "
+    try:
+        value = float(cell)
+    except (OverflowError, ValueError):  # 10**400, Decimal("sNaN")
+        value = math.inf
+    if math.isnan(value) and not isinstance(cell, Decimal):
+        return None
+    if not math.isfinite(value):
+        shown = str(cell) if len(str(cell)) <= 24 else str(cell)[:23] + "…"
+        raise DataError(f"data table {name!r}, row {row}, column {column!r}: {shown} is not a "
                         "finite number", hint="give a finite number, or null for no value")
+    return cell
 
 
 def _json_table(src: Path) -> Any:
@@ -171,10 +182,35 @@ def _json_table(src: Path) -> Any:
 def _tsv_rows(src: Path) -> list[list[str]]:
     try:
         with src.open(newline="", encoding="utf-8-sig") as fh:
-            # a tab-separated file has no quoting: a '"' is part of its cell
-            return list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+            text = fh.read()
     except UnicodeDecodeError as exc:
         raise _not_utf8(src, exc) from None
+    import io
+
+    try:  # quoted as pandas, Excel and Python's csv write it ("5"" pipe")
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True))
+    except csv.Error:  # else a '"' is part of its cell ('"Deluxe" pipe', 'open "quote')
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter="\t",
+                               quoting=csv.QUOTE_NONE))
+
+
+def _check_separator(src: Path) -> None:
+    """A CSV file whose header and first row split alike on ';' or tabs, and on no comma,
+    reads as one column: its separator is not the comma (a quoted header, or a row that
+    splits otherwise, is a column whose name holds the character)."""
+    try:
+        with src.open(newline="", encoding="utf-8-sig") as fh:
+            head, first = fh.readline().rstrip("\r\n"), fh.readline().rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(src, exc) from None
+    if "," in head or head.lstrip().startswith('"'):
+        return
+    for sep, what in ((";", "semicolons"), ("\t", "tabs")):
+        if sep in head and first.count(sep) == head.count(sep):
+            raise DataError(f"data table {src.name}: its columns are separated by {what}, so "
+                            f"it reads as one column {head[:60]!r}",
+                            hint="save it with commas (CSV), or give a tab-separated file "
+                                 "the suffix .tsv")
 
 
 def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
@@ -192,16 +228,11 @@ def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
                 raise DataError(f"data table {path.name}: the file is empty",
                                 hint="the first row must name the columns")
             columns = [h.strip() for h in header]
-            if len(columns) == 1 and (";" in columns[0] or "\t" in columns[0]):
-                sep = "semicolons" if ";" in columns[0] else "tabs"
-                raise DataError(f"data table {path.name}: its columns are separated by {sep}, "
-                                f"so it reads as one column {columns[0][:60]!r}",
-                                hint="save it with commas (CSV), or give a tab-separated "
-                                     "file the suffix .tsv")
             _check_header(path.name, columns)
-            head, n = [], 0
+            head, n, blank = [], 0, 0
             for row in reader:
                 if not any(cell.strip() for cell in row):
+                    blank += 1
                     continue
                 if len(row) < len(columns) or any(c.strip() for c in row[len(columns):]):
                     raise DataError(f"data table {path.name}, row {reader.line_num}: "
@@ -213,7 +244,8 @@ def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise _not_utf8(path, exc) from None
     if n == 0:
-        raise DataError(f"data table {path.name} has no rows, only its header",
+        raise DataError(f"data table {path.name}: no row has a value" if blank else
+                        f"data table {path.name} has no rows, only its header",
                         hint="give at least one row of values")
     return {"name": path.stem, "file": path.name, "columns": columns, "rows": head,
             "n_rows": n}
@@ -264,4 +296,5 @@ def read_rows(data_dir: str | Path | None, file: str) -> list[dict[str, Any]]:
     path = Path(data_dir) / file
     with path.open(newline="", encoding="utf-8-sig") as fh:
         return [{k.strip(): _number(v or "") for k, v in row.items() if k is not None}
-                for row in csv.DictReader(fh)]
+                for row in csv.DictReader(fh)
+                if any((v or "").strip() for k, v in row.items() if k is not None)]

@@ -1,4 +1,5 @@
-"""``optiform chat [--thread ID | --continue]``: a conversation that refines one model.
+"""``optiform chat [--thread ID | --continue] [--data FILE]``: a conversation that refines
+one model (``--data`` and ``/data`` attach tables to the next message).
 
 The logic lives in ``optiform.conversation`` (tested without a terminal); this is the face:
 prompt_toolkit input with history in the user data directory (plain line reading when stdin is

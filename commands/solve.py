@@ -175,6 +175,9 @@ def register(app: typer.Typer) -> None:
                 time_limit=time_limit if time_limit is not None else settings.time_limit,
                 mip_gap=mip_gap if mip_gap is not None else settings.mip_gap,
                 data_dir=data_dir)
+            if mps is not None and data_dir is not None:  # an MPS file holds its data
+                raise InputError("--data-dir applies only to --formulation",
+                                 hint="an MPS or LP file holds all its data")
             if len(given) != 1:
                 raise InputError("give exactly one of TEXT, --file, --formulation FILE.json "
                                  "or --mps FILE",

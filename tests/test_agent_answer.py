@@ -302,3 +302,35 @@ def test_numpy_and_decimal_numbers_are_cells(tmp_path):
                                             {"a": 2.5, "b": ""}]
     with pytest.raises(DataError, match="is not a number or a text"):
         prepare_tables({"t": {"a": [np.bool_(True)]}}, tmp_path)
+
+
+def test_quoted_tsv_and_a_semicolon_in_a_one_column_header_are_read_as_written(tmp_path):
+    import csv as csv_module
+
+    with (tmp_path / "q.tsv").open("w", newline="") as fh:  # as pandas and Excel quote
+        csv_module.writer(fh, delimiter="\t").writerows(
+            [["item", "cost"], ['5" pipe', 3], ["Smith, J.", 4], ["two\nlines", 5]])
+    prepare_tables({"q": tmp_path / "q.tsv"}, tmp_path / "data")
+    assert [r["item"] for r in read_rows(tmp_path / "data", "q.csv")] == [
+        '5" pipe', "Smith, J.", "two\nlines"]
+    (tmp_path / "remark.csv").write_text("remark; free text\nfine\nalso fine; really\n")
+    (tmp_path / "quoted.csv").write_text('"a;b"\n"1;2"\n')
+    infos = prepare_tables({"remark": tmp_path / "remark.csv", "quoted": tmp_path / "quoted.csv",
+                            "written": {"a;b": [1, 2]}}, tmp_path / "data")
+    assert [i["columns"] for i in infos] == [["remark; free text"], ["a;b"], ["a;b"]]
+
+
+def test_missing_values_and_numbers_a_text_would_change(tmp_path):
+    from decimal import Decimal
+    from fractions import Fraction
+
+    prepare_tables({"t": {"a": [1.0, float("nan"), 3.0], "b": ["x", None, "z"]}}, tmp_path)
+    # NaN is pandas' missing value: an empty cell; a row with no value at all is no row
+    assert read_rows(tmp_path, "t.csv") == [{"a": 1, "b": "x"}, {"a": 3, "b": "z"}]
+    with pytest.raises(DataError, match="no row has a value"):
+        prepare_tables({"t": {"a": [None], "b": [float("nan")]}}, tmp_path)
+    for number in (10**400, Decimal("sNaN"), Decimal("Infinity")):
+        with pytest.raises(DataError, match="is not a finite number"):
+            prepare_tables({"t": {"a": [number]}}, tmp_path)
+    with pytest.raises(DataError, match=r"Fraction.* is not a number or a text"):
+        prepare_tables({"t": {"a": [Fraction(1, 2)]}}, tmp_path)

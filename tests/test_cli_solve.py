@@ -250,7 +250,9 @@ def test_help_reads_as_paragraphs() -> None:
     assert "library.sqlite in the data dir" in lib
 
 
-def test_data_dir_beside_a_problem_text_is_refused(cli, tmp_path: Path) -> None:
+def test_data_dir_beside_a_problem_text_or_an_mps_file_is_refused(cli, tmp_path: Path) -> None:
     r = cli("solve", "Maximize 3x with x <= 4.", "--data-dir", tmp_path)
     assert r.exit_code == 2 and "--data-dir applies only to --formulation" in r.stderr
     assert "--data FILE" in r.stderr
+    r = cli("solve", "--mps", tmp_path / "m.mps", "--data-dir", tmp_path)
+    assert r.exit_code == 2 and "an MPS or LP file holds all its data" in r.stderr

@@ -258,6 +258,22 @@ def test_chat_data_attaches_tables_to_the_next_message(tmp_path: Path) -> None:
     assert "crops.csv" in llm.requests[-1]["messages"][-1].content
     chat.handle(f"/data {tmp_path / 'crops.csv'}")
     assert chat.handle("/data clear").text == "dropped crops" and chat.pending == {}
+    unbalanced = chat.handle("/data O'Neil.csv")  # a crash of the whole chat before
+    assert unbalanced.kind == "error" and "No closing quotation" in unbalanced.text
+    chat.handle(f"/data {tmp_path / 'crops.csv'}")
+    moved = chat.handle("/new")
+    assert "the tables waiting, crops, were dropped" in moved.text and chat.pending == {}
+
+
+def test_a_chat_thread_deleted_through_the_assistant_is_gone_from_the_chat(
+        tmp_path: Path) -> None:
+    llm = FakeLLM([farm("farm_1"), farm("farm_1")])
+    chat = _session(tmp_path, llm, thread="t")
+    chat.handle(PROBLEM)
+    chat.assistant.delete_thread("t")
+    again = _session(tmp_path, llm, thread="t")
+    assert again.turns() == [] and again.store.get_thread("t") is None
+    assert again.handle(PROBLEM).turn == 1
 
 
 def test_chat_thread_continues_in_a_new_session(tmp_path: Path) -> None:
@@ -469,7 +485,7 @@ def test_chat_cli_names_an_unusable_thread_id_and_a_continue_with_nothing(cli, s
     bad = cli("chat", "--thread", "../x y", input="")
     assert bad.exit_code == 2 and "thread id '../x y' is not usable" in bad.stderr
     dots = cli("chat", "--thread", "..", input="")  # a URL path step: no client sends it
-    assert dots.exit_code == 2 and "needs a letter or a digit" in dots.stderr
+    assert dots.exit_code == 2 and "are steps of a path" in dots.stderr
     fresh = cli("chat", "--continue", input="")
     assert fresh.exit_code == 0 and "no earlier thread to continue" in fresh.stdout
 
