@@ -12,9 +12,7 @@ turns of one thread run one after another, also when asked for at once.
 
 from __future__ import annotations
 
-import re
 import threading
-import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import nullcontext
 from pathlib import Path
@@ -29,8 +27,7 @@ if TYPE_CHECKING:
     from optiform.agent.llm import LLM
     from optiform.config import Settings
     from optiform.conversation import ChatSession
-
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+    from optiform.turn_tables import TableFolders
 
 
 class Assistant:
@@ -127,124 +124,43 @@ class Assistant:
             self._graphs[threaded] = compile_graph(saver)
         return self._graphs[threaded]
 
-    def _tables_root(self) -> Path:
-        return Path(self.settings.data_dir) / "tables"
+    @property
+    def _tables(self) -> TableFolders:
+        from optiform.turn_tables import TableFolders
+
+        return TableFolders(Path(self.settings.data_dir) / "tables")
+
+    def _state(self, thread_id: str) -> dict[str, Any]:
+        snapshot = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
+        return dict(snapshot.values or {}) if snapshot is not None else {}
 
     def _turn_tables(self, data: Mapping[str, Any], thread_id: str | None) -> dict[str, Any]:
-        """Write a turn's tables into a folder of its own: ``data_dir`` and ``tables`` for the
-        graph's state.
-
-        A request outside a thread gets a fresh folder, removed when its turn ends (the
-        answer's Pyomo script carries the data). A thread's turn gets a new folder inside the
-        thread's, holding the tables of the thread's latest turn and then this turn's: a
-        table sent again under the same name leaves the files an earlier turn was solved
-        with as they were. Each finished turn records its folder, so that undoing later
-        turns (:meth:`set_history`) brings its tables back; a folder that no kept turn and
-        not the thread's state holds is removed (:meth:`_prune_tables`)."""
-        import shutil
-
-        from optiform.agent.tables import prepare_tables
-
-        last: dict[str, Any] = {}
-        if thread_id is None:
-            dest = self._tables_root() / f"request-{uuid.uuid4().hex}"
-        else:
-            dest = self._thread_tables(thread_id) / f"turn-{uuid.uuid4().hex[:12]}"
-            before = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
-            last = (before.values or {}) if before is not None else {}
-            dest.mkdir(parents=True, exist_ok=True)
-            if last.get("data_dir") and Path(last["data_dir"]).is_dir():
-                for csv_file in Path(last["data_dir"]).glob("*.csv"):
-                    shutil.copy2(csv_file, dest / csv_file.name)
-        try:
-            new = prepare_tables(data, dest)
-        except BaseException:  # a broken table: nothing of this turn stays behind
-            shutil.rmtree(dest, ignore_errors=True)
-            raise
-        files = {t.get("file") for t in new}
-        kept = [t for t in last.get("tables") or [] if t.get("file") not in files]
-        return {"tables": [*kept, *new], "data_dir": str(dest)}
-
-    def _thread_tables(self, thread_id: str) -> Path:
-        """A thread's tables folder: its id made safe plus a digest of the id itself, so ids
-        that are made safe alike ('a:1', 'a_1') never share tables; "thread-" keeps an id
-        such as ".." a name inside tables/, never its parent."""
-        import hashlib
-
-        digest = hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:12]
-        return self._tables_root() / f"thread-{_SAFE.sub('_', thread_id)[:64]}-{digest}"
+        """Write a turn's tables into a folder of its own (optiform.turn_tables): ``data_dir``
+        and ``tables`` for the graph's state."""
+        last = self._state(thread_id) if thread_id is not None else {}
+        return self._tables.write(data, thread_id, last)
 
     def _cleanup(self, state: Mapping[str, Any], thread_id: str | None) -> None:
         """Once a turn is over: remove a request's own tables folder, or the folders of a
         thread that nothing holds any more."""
-        import shutil
-
-        folder = state.get("data_dir")
         if thread_id is None:
-            if folder and Path(folder).parent == self._tables_root():
-                shutil.rmtree(folder, ignore_errors=True)
-        elif folder:  # a turn without tables made no folder
-            self._prune_tables(thread_id)
-
-    def _kept_tables(self, thread_id: str, history: list[dict[str, Any]], *,
-                     strict: bool = True) -> dict[str, Any] | None:
-        """The state's ``data_dir`` and ``tables`` for a thread whose last kept turn is
-        ``history[-1]`` (none: no tables); None for a turn recorded before turns held their
-        tables (the state is left as it is). A folder that is gone or not this thread's is an
-        InputError (``strict``) or no tables."""
-        if not history:
-            return {"data_dir": None, "tables": []}
-        last = history[-1]
-        if "data_dir" not in last:
-            return None
-        folder = last.get("data_dir")
-        if folder is not None:
-            root = self._thread_tables(thread_id).resolve()
-            path = Path(str(folder)).resolve()
-            if not (path.is_dir() and path.is_relative_to(root)):
-                if not strict:
-                    return {"data_dir": None, "tables": []}
-                raise InputError(
-                    f"the tables of the last turn kept are not in {root} (removed when that "
-                    "turn was undone, or another thread's)",
-                    hint="pass a prefix of assistant.history(thread_id) as it is now")
-        return {"data_dir": folder, "tables": list(last.get("tables") or [])}
+            self._tables.remove_request(state.get("data_dir"))
+        elif state.get("data_dir"):  # a turn without tables made no folder
+            self._tables.prune(thread_id, self._state(thread_id))
 
     def _forget_failed_tables(self, state: Mapping[str, Any], thread_id: str | None) -> None:
         """A threaded turn that sent tables and failed (or was cancelled) leaves the thread
         with the tables of its last finished turn, not its own."""
         if thread_id is None or "data_dir" not in state:
             return
-        config = {"configurable": {"thread_id": thread_id}}
         try:
-            snapshot = self._graph(True).get_state(config)
-            history = list(((snapshot.values or {}) if snapshot else {}).get("history") or [])
-            update = self._kept_tables(thread_id, history, strict=False)
+            history = list(self._state(thread_id).get("history") or [])
+            update = self._tables.kept(thread_id, history, strict=False)
             if update is not None:
-                self._graph(True).update_state(config, update, as_node="answer")
+                self._graph(True).update_state({"configurable": {"thread_id": thread_id}},
+                                               update, as_node="answer")
         except Exception:  # the turn's own error is the one to report
             return
-
-    def _prune_tables(self, thread_id: str) -> None:
-        """Remove the thread's turn folders that neither its state nor a kept turn holds (the
-        turns undone, a failed one, a turn that stated no problem and was followed by another).
-
-        Within one Assistant the thread's lock orders this against its turns. Two processes
-        on one data folder (a chat beside the server) working on the same thread at the same
-        moment are not ordered: one could remove a folder the other has just written."""
-        import shutil
-
-        folder = self._thread_tables(thread_id)
-        if not folder.is_dir():
-            return
-        snapshot = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
-        values = (snapshot.values or {}) if snapshot is not None else {}
-        held = {values.get("data_dir")} | {t.get("data_dir") for t in
-                                           values.get("history") or [] if isinstance(t, dict)}
-        keep = {Path(p).resolve() for p in held if p}
-        for turn in folder.glob("turn-*"):
-            if turn.is_dir() and turn.resolve() not in keep:
-                shutil.rmtree(turn, ignore_errors=True)
 
     def _prepare(self, text: Any, data: Mapping[str, Any] | None, thread_id: str | None,
                  overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Deps]:
@@ -329,8 +245,6 @@ class Assistant:
     def delete_thread(self, thread_id: str) -> None:
         """Forget a thread: its turns in the agent's memory, the tables its turns were sent,
         and its turns in the chat store of ``chat()`` (the data folder's)."""
-        import shutil
-
         from optiform.chat_store import ChatStore
 
         if not isinstance(thread_id, str) or not thread_id.strip():
@@ -340,7 +254,7 @@ class Assistant:
             self._graph(True)  # makes the checkpointer
             if self._checkpointer is not None:
                 self._checkpointer.delete_thread(thread_id)
-            shutil.rmtree(self._thread_tables(thread_id), ignore_errors=True)
+            self._tables.remove_thread(thread_id)
             store = ChatStore.default(self.settings.data_dir)
             try:
                 store.delete_thread(thread_id)
@@ -356,10 +270,10 @@ class Assistant:
         config = {"configurable": {"thread_id": thread_id}}
         # the tables the last kept turn was solved with (none when the thread is emptied)
         update: dict[str, Any] = {"history": list(history),
-                                  **(self._kept_tables(thread_id, history) or {})}
+                                  **(self._tables.kept(thread_id, history) or {})}
         with self._turn_lock(thread_id):
             self._graph(True).update_state(config, update, as_node="answer")
-            self._prune_tables(thread_id)
+            self._tables.prune(thread_id, self._state(thread_id))
 
     # -- async twins (optiform.api_async: the sync agent in a worker thread) -------------
 
