@@ -158,7 +158,7 @@ def register(app: typer.Typer) -> None:
         held_out_from: list[str] = typer.Option(
             [], "--held-out-from", metavar="DATASET:SPLIT",
             help="Leave out the items that are problems of this split word for word (after "
-                 "--skip/--limit), e.g. nl4opt:train: a reading on held-out problems. Repeat "
+                 "--skip/--limit), e.g. nl4opt:train (a reading on held-out problems). Repeat "
                  "for several."),
     ) -> None:
         """Run strategies over a data set; results are saved item by item (resumable)."""
@@ -306,7 +306,9 @@ def register(app: typer.Typer) -> None:
             return
         console = Console()
         n = data["items"]
-        console.print(f"{folder}: {n} items replayed, {len(data['skipped'])} without a trace")
+        which = f" of strategy {report.strategy}" if report.strategy else ""
+        console.print(f"{folder}: {n} items{which} replayed, {len(data['skipped'])} without a "
+                      "trace", highlight=False)
         console.print(f"first reply + autofix now right: {data['first_reply_correct']}/{n}; "
                       f"the run (with repairs) got {data['run_correct']}/{n}")
         for label, rows in (("gain", report.gains), ("loss", report.losses)):

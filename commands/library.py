@@ -59,6 +59,13 @@ def _library_path(ctx: typer.Context, *, create: bool = False) -> Path:
         raise LibraryError(f"no library at {named} (the library_path setting)",
                            hint="check OPTIFORM_LIBRARY_PATH and the config file; a solve, "
                                 "`library import FILE` or `library learn` makes one there")
+    from optiform.library.store import library_outside_data_home
+
+    earlier = library_outside_data_home(settings)
+    if earlier is not None:
+        print(f"note: a library made outside data_home is at {earlier}; this one starts from "
+              f"the seed. To bring that one over: optiform library --path {earlier} export "
+              "lib.json, then optiform library import lib.json", file=sys.stderr)
     return default_store_path(settings)
 
 

@@ -81,7 +81,8 @@ def register(app: typer.Typer) -> None:
     @model_app.command("settings")
     def settings_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
         """Every setting: its environment variable, default, value now and meaning. Set one as
-        OPTIFORM_NAME, in the config file (name = value) or as a Python keyword."""
+        OPTIFORM_NAME, in the config file (TOML: name = value, text quoted: solver = "highs")
+        or as a Python keyword."""
         from rich.console import Console
         from rich.table import Table
 

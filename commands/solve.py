@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
             None, "--formulation", help="A Formulation JSON file (see `optiform export "
             "--schema`).", dir_okay=False),
         mps: Path | None = typer.Option(None, "--mps", help="An MPS or LP file, solved with "
-                                        "HiGHS.", dir_okay=False),
+                                        "HiGHS (or PDHG: --solver pdhg).", dir_okay=False),
         solver: SolverChoice | None = typer.Option(
             None, "--solver", help="auto: HiGHS for linear and convex quadratic models, SCIP "
             "for the rest; pdhg: the first-order LP solver (default: OPTIFORM_SOLVER, else "
@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
         Exit codes: 0 optimal, 1 infeasible, unbounded, stopped at the time limit or given
         up after the repair rounds, 2 usage or input error (also, with --formulation, a
         --solver that cannot solve the model; for a problem text the agent first tries to
-        repair its model for that solver), 3 solver or backend error.
+        repair its model for that solver), 3 solver or backend error, 130 interrupted.
         """
         if time_limit is not None and not time_limit > 0:  # NaN too
             raise fail(InputError(f"--time-limit must be more than 0 seconds, not {time_limit}",

@@ -67,9 +67,11 @@ def benchmark_roots(configured: Path | None = None) -> list[Path]:
 
 
 def download_root() -> Path:
-    from optiform.config import user_data_dir
+    """``<data dir>/benchmarks``: the data folder of the settings (``data_home`` when set), as
+    threads, the library and the models use."""
+    from optiform.config import load_settings
 
-    return user_data_dir() / "benchmarks"
+    return load_settings().data_dir / "benchmarks"
 
 
 def _split_files(folder: Path) -> dict[str, Path]:

@@ -51,6 +51,7 @@ class RecheckRow:
 @dataclass
 class RecheckReport:
     folder: Path
+    strategy: str | None = None  # the strategy replayed (None: the run's only one)
     rows: list[RecheckRow] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # items without a trace or a reply
 
@@ -147,10 +148,13 @@ def recheck_run(folder: Path, *, strategy: str | None = None, settings: Any = No
     if strategy is not None and records and strategy not in labels:
         raise EvalError(f"{folder} has no strategy {strategy!r}",
                         hint=f"its strategies: {', '.join(labels)}")
+    agents = [label for label in labels if label == "agent" or label.startswith("agent:")]
     if strategy is None and len(labels) > 1:  # pooled, an item would count once per strategy
-        raise EvalError(f"{folder} holds {len(labels)} strategies; a recheck replays one",
-                        hint=f"add --strategy, one of: {', '.join(labels)}")
-    report = RecheckReport(folder)
+        if len(agents) != 1:  # the one agent strategy beside prompt baselines is meant
+            raise EvalError(f"{folder} holds {len(labels)} strategies; a recheck replays one",
+                            hint=f"add --strategy, one of: {', '.join(labels)}")
+        strategy = agents[0]
+    report = RecheckReport(folder, strategy=strategy)
     for record in records:
         if strategy is not None and record.get("strategy") != strategy:
             continue

@@ -74,18 +74,31 @@ class ProgressRow:
 
 
 def default_store_path(settings: Settings | None = None) -> Path:
-    """``Settings.library_path`` when set, else ``<data dir>/library.sqlite`` (the data dir
-    follows ``data_home``, as the model's and the threads' files do). A library that an
-    earlier optiform made in the user data dir, before the library followed ``data_home``,
-    stays in use until one exists under ``data_home``: what it learned is not orphaned."""
-    from optiform.config import load_settings, user_data_dir
+    """``Settings.library_path`` when set, else ``<data dir>/library.sqlite``: the data dir
+    follows ``data_home``, as the model's and the threads' files do, and nothing outside it
+    is read or changed (see :func:`library_outside_data_home`)."""
+    from optiform.config import load_settings
 
     s = settings or load_settings()
     if s.library_path:
         return Path(s.library_path)
-    path = s.data_dir / "library.sqlite"
-    earlier = user_data_dir() / "library.sqlite"
-    return earlier if not path.exists() and earlier.exists() else path
+    return s.data_dir / "library.sqlite"
+
+
+def library_outside_data_home(settings: Settings | None = None) -> Path | None:
+    """The library in the user data dir, when ``data_home`` is set, names another folder that
+    holds no library yet, and one is there: made before ``data_home`` was set (or by an
+    optiform whose library did not follow it). The CLI names it, so that what it learned can
+    be brought over (``library export``, then ``import``); it is never used silently."""
+    from optiform.config import load_settings, user_data_dir
+
+    s = settings or load_settings()
+    if s.library_path or not s.data_home:
+        return None
+    path, earlier = s.data_dir / "library.sqlite", user_data_dir() / "library.sqlite"
+    if path.exists() or not earlier.exists() or path.resolve() == earlier.resolve():
+        return None
+    return earlier
 
 
 def seed_insights() -> list[Insight]:

@@ -263,3 +263,14 @@ def test_a_jsonl_file_with_a_bom_reads_and_an_array_line_is_named(tmp_path):
     arr.write_text("[1, 2]\n" + line + "\n")
     with pytest.raises(EvalError, match=r"arr\.jsonl:1: .*a JSON array, not an object"):
         load_file(arr)
+
+
+def test_data_sets_under_the_data_home_are_found(tmp_path, monkeypatch):
+    """``<data dir>/benchmarks`` follows data_home, as threads and the library do."""
+    home = tmp_path / "home"
+    (home / "benchmarks" / "mini").mkdir(parents=True)
+    (home / "benchmarks" / "mini" / "test.jsonl").write_text(json.dumps(
+        {"id": "m1", "question": "Maximize x with x <= 3.", "answer": 3}) + "\n")
+    monkeypatch.setenv("OPTIFORM_DATA_HOME", str(home))
+    assert (home / "benchmarks").resolve() in [r.resolve() for r in benchmark_roots()]
+    assert "mini" in known_datasets()

@@ -102,3 +102,11 @@ def test_recheck_names_the_strategies_it_can_replay(tmp_path):
     with pytest.raises(EvalError, match="holds 2 strategies"):
         recheck_run(out)
     assert [r.id for r in recheck_run(out, strategy="agent").rows] == ["toy:1", "toy:2"]
+    # beside prompt baselines the one agent strategy is meant (the README's run of
+    # "standard" and "agent")
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + "".join(
+        json.dumps({**r, "strategy": "standard", "key": r["key"] + "-std"}) + "\n"
+        for r in rows))
+    report = recheck_run(out)
+    assert report.strategy == "agent" and [r.id for r in report.rows] == ["toy:1", "toy:2"]
+    assert "items of strategy agent replayed" in invoke(["eval", "recheck", str(out)]).output

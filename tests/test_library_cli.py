@@ -504,3 +504,19 @@ def test_jobs_leave_test_duplicates_out_unless_told(app: typer.Typer, tmp_path: 
                                      *extra])
         assert result.exit_code == 2 and "stop here" in result.output
     assert seen == [False, True]
+
+
+def test_a_library_outside_data_home_is_named_not_used(app: typer.Typer, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from optiform.config import user_data_dir
+    from optiform.library.store import InsightStore
+
+    earlier = user_data_dir() / "library.sqlite"
+    earlier.parent.mkdir(parents=True, exist_ok=True)
+    InsightStore(earlier, seed=False).close()  # empty: the user's own, outside data_home
+    monkeypatch.setenv("OPTIFORM_DATA_HOME", str(tmp_path / "home"))
+    result = runner.invoke(app, ["library", "stats"])
+    assert result.exit_code == 0, result.output
+    assert f"a library made outside data_home is at {earlier}" in result.output
+    assert (tmp_path / "home" / "library.sqlite").exists()  # made here, from the seed
+    assert "a library made outside" not in runner.invoke(app, ["library", "stats"]).output

@@ -18,7 +18,12 @@ from optiform.library.insight import (
     Taxonomy,
     new_insight_id,
 )
-from optiform.library.store import InsightStore, default_store_path, seed_insights
+from optiform.library.store import (
+    InsightStore,
+    default_store_path,
+    library_outside_data_home,
+    seed_insights,
+)
 
 
 def make(iid: str, applies: str = "a resource is available", label: str = "limit") -> Insight:
@@ -303,12 +308,15 @@ def test_default_path_follows_the_data_home(tmp_path: Path) -> None:
     assert default_store_path(Settings(data_home=home)) == home / "library.sqlite"
     from optiform.config import user_data_dir
 
-    earlier = user_data_dir() / "library.sqlite"  # made before the library followed data_home
+    earlier = user_data_dir() / "library.sqlite"  # made before data_home was set
     earlier.parent.mkdir(parents=True, exist_ok=True)
     InsightStore(earlier).close()
-    assert default_store_path(Settings(data_home=home)) == earlier
-    InsightStore(home / "library.sqlite").close()
+    # never used silently: a data_home set for a project must not edit the user's library
     assert default_store_path(Settings(data_home=home)) == home / "library.sqlite"
+    assert library_outside_data_home(Settings(data_home=home)) == earlier  # the CLI names it
+    InsightStore(home / "library.sqlite").close()
+    assert library_outside_data_home(Settings(data_home=home)) is None
+    assert library_outside_data_home(Settings()) is None
     explicit = tmp_path / "lib.sqlite"
     assert default_store_path(Settings(data_home=tmp_path, library_path=explicit)) == explicit
 
