@@ -229,8 +229,7 @@ class Assistant:
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """The finished turns of a thread: text, status, objective, formulation, and the
         tables it was solved with (``data_dir``, a folder of this machine, and ``tables``)."""
-        snapshot = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})
-        return list((snapshot.values or {}).get("history") or [])
+        return list(self._state(thread_id).get("history") or [])
 
     def chat(self, thread_id: str | None = None, *, resume_latest: bool = False) -> ChatSession:
         """A conversation (``optiform.conversation``): ``session.handle("add a constraint

@@ -186,15 +186,9 @@ class ChatSession:
         """Check table files and hold them for the next message; their previews."""
         import tempfile
 
-        from optiform.agent.tables import prepare_tables
+        from optiform.agent.tables import prepare_tables, tables_by_name
 
-        tables: dict[str, Path] = {}
-        for raw in paths:
-            path = Path(raw).expanduser()
-            if path.stem in tables:
-                raise OptiformError(f"two tables are named {path.stem!r}",
-                                    hint="rename one: tables are known by their file name")
-            tables[path.stem] = path
+        tables = tables_by_name(paths)
         with tempfile.TemporaryDirectory(prefix="optiform-data-") as scratch:
             previews = prepare_tables(tables, Path(scratch))  # a broken table: an error now
         self.pending.update(tables)
@@ -256,7 +250,7 @@ class ChatSession:
 
     def _cmd_data(self, arg: str) -> Output:
         if arg.strip().lower() == "clear":
-            dropped, self.pending = list(self.pending), {}
+            dropped = self._drop_pending()
             return Output("text", text=("dropped " + ", ".join(dropped)) if dropped else
                           "no tables were waiting")
         if arg:
@@ -289,11 +283,16 @@ class ChatSession:
 
     def _cmd_new(self, arg: str) -> Output:
         self.thread_id = new_thread_id()
-        return Output("text", text=f"new thread {self.thread_id}" + self._drop_pending())
+        return Output("text", text=f"new thread {self.thread_id}" + self._dropped_note())
 
-    def _drop_pending(self) -> str:
-        """Tables attached in one thread are not sent to another: a note when some go."""
+    def _drop_pending(self) -> list[str]:
+        """Forget the tables waiting for the next message; their names."""
         dropped, self.pending = list(self.pending), {}
+        return dropped
+
+    def _dropped_note(self) -> str:
+        """Tables attached in one thread are not sent to another: a note when some go."""
+        dropped = self._drop_pending()
         return f" (the tables waiting, {', '.join(dropped)}, were dropped)" if dropped else ""
 
     def _cmd_threads(self, arg: str) -> Output:
@@ -303,7 +302,7 @@ class ChatSession:
                 raise OptiformError(f"no thread {arg!r}", hint="/threads lists them")
             self.thread_id = info.id
             return Output("text", text=f"switched to thread {info.id} ({info.turns} turns)"
-                          + self._drop_pending())
+                          + self._dropped_note())
         return Output("threads", threads=self.store.list_threads(), text=self.thread_id)
 
 

@@ -287,8 +287,8 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
             if service.store.get_thread(thread_id) is None:
                 raise HTTPException(404, detail={"type": "NotFound", "message":
                                                  f"no thread {thread_id!r}", "hint": None})
+            # the agent's memory, the tables and the chat store's turns
             await asyncio.to_thread(service.assistant.delete_thread, thread_id)
-            service.store.delete_thread(thread_id)
         # the lock stays: a message that arrived meanwhile waits on it, and a new one must too
 
     return app

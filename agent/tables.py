@@ -259,6 +259,22 @@ def _check_header(file: str, columns: list[str]) -> None:
                         hint="give every column its own name")
 
 
+def tables_by_name(paths: Iterable[str | Path]) -> dict[str, Path]:
+    """Table files by table name (the file's stem), as ``--data`` and chat's ``/data`` give
+    them; a DataError when a file is missing or two share a name."""
+    tables: dict[str, Path] = {}
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.is_file():
+            raise DataError(f"data file {path} not found",
+                            hint="pass an existing .csv, .tsv or .json table file")
+        if path.stem in tables:
+            raise DataError(f"two data files are named {path.stem!r}",
+                            hint="rename one: tables are known by their file name")
+        tables[path.stem] = path
+    return tables
+
+
 def prepare_tables(data: Mapping[str, Any], dest: Path) -> list[dict[str, Any]]:
     """Write every table into ``dest`` and return their previews."""
     if not isinstance(data, Mapping):

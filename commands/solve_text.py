@@ -59,16 +59,9 @@ def read_problem(text: str | None, file: Path | None) -> str:
 
 def data_tables(paths: Sequence[Path]) -> dict[str, Path]:
     """``--data`` files by table name (the file's stem)."""
-    tables: dict[str, Path] = {}
-    for p in paths:
-        if not p.is_file():
-            raise InputError(f"data file {p} not found",
-                             hint="pass an existing .csv, .tsv or .json table file")
-        if p.stem in tables:
-            raise InputError(f"two data files are named {p.stem!r}",
-                             hint="rename one: tables are known by their file name")
-        tables[p.stem] = p
-    return tables
+    from optiform.agent.tables import tables_by_name
+
+    return tables_by_name(paths)
 
 
 def check_show(show: Sequence[str]) -> list[str]:
