@@ -73,7 +73,10 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
         have = {str(c) for c in getattr(table, "columns", [])}
         if any(n is not None and str(n) not in have for n in index_names):
             table = table.reset_index()  # df.set_index("crop"): the column stays
-        table.to_csv(target, index=False)
+        if hasattr(table, "itertuples") and hasattr(table, "columns"):  # pandas: cell by cell
+            _write_frame(name, table, target)
+        else:
+            table.to_csv(target, index=False)
     elif isinstance(table, Mapping):
         if not table:
             raise DataError(f"data table {name!r} has no columns",
@@ -126,16 +129,33 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
 CSV_SUFFIXES = (".csv", ".txt")
 
 
+def _write_frame(name: str, frame: Any, target: Path) -> None:
+    """A DataFrame through the checks every other table gets: to_csv would write True, inf or
+    a list as text that reads back as something else."""
+    columns = [str(c) for c in frame.columns]
+    twice = next((c for c in columns if columns.count(c) > 1), None)
+    if twice is not None:
+        raise DataError(f"data table {name!r} names column {twice!r} twice",
+                        hint="give every column its own name (df.columns = [...])")
+    rows = [[_cell(name, column, n, cell) for column, cell in zip(columns, row, strict=True)]
+            for n, row in enumerate(frame.itertuples(index=False, name=None), start=1)]
+    _write_rows(target, columns, rows)
+
+
 def _cell(name: str, column: str, row: int, cell: Any) -> Any:
     """A cell as it is written: it must read back as what it was, a number, a text, or no
-    value (None, or NaN as pandas writes a missing value); a list, a mapping, True, a fraction
-    or an infinite number would come back as other text, and is a DataError."""
+    value (None, or NaN as pandas writes a missing value); a date or a time is its ISO text;
+    a list, a mapping, True, a fraction or an infinite number would come back as other text,
+    and is a DataError."""
+    import datetime
     import math
     import numbers
     from decimal import Decimal
 
     if cell is None or isinstance(cell, str):
         return cell
+    if isinstance(cell, (datetime.date, datetime.time)):  # pandas' Timestamp too
+        return None if type(cell).__name__ == "NaTType" else cell.isoformat()
     # numpy's integers and floats too (numpy's bool_ is neither); not Fraction: "1/2" is text
     number = isinstance(cell, (numbers.Integral, float, Decimal)) or (
         isinstance(cell, numbers.Real) and type(cell).__module__ == "numpy")

@@ -334,3 +334,37 @@ def test_missing_values_and_numbers_a_text_would_change(tmp_path):
             prepare_tables({"t": {"a": [number]}}, tmp_path)
     with pytest.raises(DataError, match=r"Fraction.* is not a number or a text"):
         prepare_tables({"t": {"a": [Fraction(1, 2)]}}, tmp_path)
+
+
+class _Frame:
+    """What the table code reads of a pandas DataFrame (pandas is not a dependency)."""
+
+    def __init__(self, columns, rows):
+        self.columns, self.rows = columns, rows
+        self.index = type("Plain", (), {"names": [None]})()
+
+    def itertuples(self, index=False, name=None):
+        assert index is False and name is None
+        return iter(self.rows)
+
+    def to_csv(self, path, index=False):
+        raise AssertionError("a DataFrame is written cell by cell, through the checks")
+
+
+def test_a_dataframe_gets_the_cell_checks_of_every_other_table(tmp_path):
+    import datetime
+
+    nan = float("nan")
+    prepare_tables({"f": _Frame(["crop", "profit", "day"],
+                                [("wheat", 300, datetime.date(2026, 1, 5)),
+                                 ("corn", nan, datetime.datetime(2026, 1, 6, 8, 30))])},
+                   tmp_path)
+    assert read_rows(tmp_path, "f.csv") == [
+        {"crop": "wheat", "profit": 300, "day": "2026-01-05"},
+        {"crop": "corn", "profit": "", "day": "2026-01-06T08:30:00"}]
+    for rows, error in ([("wheat", True, None)], r"row 1, column 'profit': True is not"), \
+                       ([("a", 1, None), ("b", float("inf"), None)], "row 2.*not a finite"):
+        with pytest.raises(DataError, match=error):
+            prepare_tables({"f": _Frame(["crop", "profit", "day"], rows)}, tmp_path)
+    with pytest.raises(DataError, match="names column 'x' twice"):
+        prepare_tables({"f": _Frame(["x", "x"], [(1, 2)])}, tmp_path)
