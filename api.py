@@ -69,6 +69,15 @@ class Assistant:
         with self._locks_lock:
             return self._thread_locks.setdefault(thread_id, threading.RLock())
 
+    def busy(self, thread_id: str) -> bool:
+        """Whether a turn of this thread is running in another thread of this process (a
+        turn cancelled at its next step still runs until its LLM call ends)."""
+        lock = self._turn_lock(thread_id)
+        if not lock.acquire(blocking=False):
+            return True
+        lock.release()
+        return False
+
     # -- wiring ---------------------------------------------------------------------------
 
     @property

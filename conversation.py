@@ -140,6 +140,14 @@ class ChatSession:
 
     # -- input ----------------------------------------------------------------------------
 
+    def waits(self, line: str) -> bool:
+        """Whether ``line`` must first wait for a turn of this thread that is still running
+        (one cancelled with Ctrl-C ends only when its LLM call does): a turn or /undo."""
+        text = line.strip()
+        if not text or (text.startswith("/") and text[1:].split(" ")[0].lower() != "undo"):
+            return False
+        return self.assistant.busy(self.thread_id)
+
     def handle(self, line: str, on_event: Callable[[Event], None] | None = None,
                cancel: threading.Event | None = None) -> Output:
         """A slash command or a turn. Setting ``cancel`` (or Ctrl-C) stops a turn at the

@@ -279,7 +279,8 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
         """Forget a thread: its turns, the agent's memory of it and the tables it was sent."""
         check_thread_id(thread_id)
         lock = service.locks.setdefault(thread_id, asyncio.Lock())
-        if lock.locked():
+        # a turn whose client went away runs on in its worker until its next step
+        if lock.locked() or service.assistant.busy(thread_id):
             raise HTTPException(409, detail={
                 "type": "Conflict", "message": f"thread {thread_id!r} has a turn running",
                 "hint": "delete it when the turn has ended"})

@@ -110,6 +110,9 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
             except EOFError:
                 break
             cancel = threading.Event()
+            if session.waits(line):
+                err.print("[dim]waiting for the cancelled turn to stop: it stops when its "
+                          "model call ends (Ctrl-C leaves the wait)[/]")
             try:
                 if line.strip().startswith("/"):
                     output = session.handle(line)
