@@ -72,11 +72,22 @@ class Assistant:
     def busy(self, thread_id: str) -> bool:
         """Whether a turn of this thread is running in another thread of this process (a
         turn cancelled at its next step still runs until its LLM call ends)."""
+        return not self.wait_idle(thread_id, 0)
+
+    def wait_idle(self, thread_id: str, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until no turn of this thread runs; whether none does.
+        Before ``close()``: a turn still running would write to a closed memory."""
         lock = self._turn_lock(thread_id)
-        if not lock.acquire(blocking=False):
-            return True
-        lock.release()
-        return False
+        idle = lock.acquire(timeout=timeout) if timeout > 0 else lock.acquire(blocking=False)
+        if idle:
+            lock.release()
+        return idle
+
+    def running(self) -> list[str]:
+        """The threads with a turn running in another thread of this process."""
+        with self._locks_lock:
+            ids = list(self._thread_locks)
+        return [t for t in ids if self.busy(t)]
 
     # -- wiring ---------------------------------------------------------------------------
 

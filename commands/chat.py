@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -127,6 +128,23 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
             if output.kind == "quit":
                 break
     finally:
+        _let_a_cancelled_turn_end(assistant, err)
         assistant.close()
         store.close()
     return 0
+
+
+def _let_a_cancelled_turn_end(assistant: Any, err: Any, timeout: float = 120.0) -> None:
+    """A turn cancelled with Ctrl-C runs on until its LLM call ends; leaving under it would
+    close the thread's memory while the turn still writes to it."""
+    running = assistant.running()
+    if not running:
+        return
+    err.print("[dim]waiting for the cancelled turn to stop before leaving "
+              "(Ctrl-C again leaves at once)[/]")
+    try:
+        for thread_id in running:
+            assistant.wait_idle(thread_id, timeout)
+    except KeyboardInterrupt:
+        pass
+

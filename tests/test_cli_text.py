@@ -536,3 +536,31 @@ def test_a_turn_or_undo_behind_a_running_turn_is_said_to_wait(tmp_path: Path):
         release.set()
         worker.join(10)
     assert not chat.waits("/undo") and not chat.assistant.busy(chat.thread_id)
+
+
+def test_leaving_the_chat_waits_for_a_cancelled_turn_before_closing(tmp_path: Path):
+    import threading
+
+    from rich.console import Console
+
+    from optiform.commands.chat import _let_a_cancelled_turn_end
+
+    chat = _session(tmp_path, FakeLLM([]))
+    held, ended = threading.Event(), []
+
+    def run_turn() -> None:
+        with chat.assistant._turn_lock(chat.thread_id):
+            held.set()
+            threading.Event().wait(0.5)
+            ended.append(True)
+
+    worker = threading.Thread(target=run_turn)
+    worker.start()
+    assert held.wait(10) and chat.assistant.running() == [chat.thread_id]
+    err = Console(record=True, width=200)
+    _let_a_cancelled_turn_end(chat.assistant, err, timeout=10)
+    assert ended == [True] and "waiting for the cancelled turn" in err.export_text()
+    worker.join(10)
+    quiet = Console(record=True)
+    _let_a_cancelled_turn_end(chat.assistant, quiet, timeout=10)
+    assert chat.assistant.running() == [] and quiet.export_text() == ""
