@@ -20,9 +20,9 @@ import inspect
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from optiform.agent.cancel import cancel_flag, cancelled, raise_if_cancelled
 from optiform.errors import OptiformError, TurnCancelled
 
 if TYPE_CHECKING:
@@ -31,19 +31,7 @@ if TYPE_CHECKING:
     from optiform.agent.llm import LLM, Completion, Message
     from optiform.api import Assistant
 
-_cancel_flag: ContextVar[threading.Event | None] = ContextVar("optiform_cancel", default=None)
 _POLL_SECONDS = 0.1
-
-
-def cancelled() -> bool:
-    """True when the turn running in this context was asked to stop."""
-    flag = _cancel_flag.get()
-    return flag is not None and flag.is_set()
-
-
-def raise_if_cancelled() -> None:
-    if cancelled():
-        raise TurnCancelled("the turn was cancelled", hint="ask again to start a new turn")
 
 
 def iter_cancellable(events: Iterator[Event], flag: threading.Event) -> Iterator[Event]:
@@ -52,7 +40,7 @@ def iter_cancellable(events: Iterator[Event], flag: threading.Event) -> Iterator
     (also in the graph's worker threads, which copy the context). Leaving early for any other
     reason (Ctrl-C, the consumer closing) sets ``flag`` too, so work still running in a worker
     thread (an LLM call through :class:`SerialLLM`) stops at its next token."""
-    token = _cancel_flag.set(flag)
+    token = cancel_flag.set(flag)
     try:
         for event in events:
             if flag.is_set():
@@ -66,7 +54,7 @@ def iter_cancellable(events: Iterator[Event], flag: threading.Event) -> Iterator
         if close is not None:
             close()
         with contextlib.suppress(ValueError):  # closed from another context
-            _cancel_flag.reset(token)
+            cancel_flag.reset(token)
 
 
 def stream_in_worker(events: Callable[[], Iterator[Event]],

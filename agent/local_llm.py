@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from optiform.agent.budget import FINISH_REASON as OUT_OF_TIME
 from optiform.agent.budget import llm_deadline_passed
+from optiform.agent.cancel import cancelled, raise_if_cancelled
 from optiform.agent.jsonout import complete_validated, schema_gbnf
 from optiform.agent.llm import Completion, Message, Usage, as_messages
 from optiform.agent.loops import LoopWatch
@@ -146,26 +147,61 @@ def _count_reuse(loaded: _Loaded) -> None:
     """Record, per generation, how many prompt tokens came from the KV cache; and end a
     generation that runs into a loop (``loops``) with the end-of-text token, recording it in
     ``loaded.looped``, instead of letting it run to the token limit; and end one that runs past
-    the time budget's deadline (``budget``) the same way, recording ``loaded.out_of_time``."""
+    the time budget's deadline (``budget``) the same way, recording ``loaded.out_of_time``, or
+    whose turn was cancelled; the prompt is read in chunks (``read_prompt``), so that a deadline
+    or a cancel stops its reading too."""
     llama = loaded.llama
     generate = llama.generate
 
     def counting(tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
         previous = llama._input_ids.tolist()
         loaded.reused.append(reused_prefix(previous, list(tokens)))
+        if not read_prompt(llama, tokens):  # the deadline passed, or the turn was cancelled
+            loaded.out_of_time = llm_deadline_passed()
+            yield llama.token_eos()
+            return
         watch = LoopWatch()
         for token in generate(tokens, *args, **kwargs):
             if watch.add(token):
                 loaded.looped.append(watch.period or 0)
                 yield llama.token_eos()
                 return
-            if llm_deadline_passed():
-                loaded.out_of_time = True
+            if _must_stop():
+                loaded.out_of_time = llm_deadline_passed()
                 yield llama.token_eos()
                 return
             yield token
 
     llama.generate = counting
+
+
+def _must_stop() -> bool:
+    return llm_deadline_passed() or cancelled()
+
+
+def read_prompt(llama: Any, tokens: Sequence[int]) -> bool:
+    """Read the prompt into llama.cpp's KV cache as its own ``generate`` would, batch by batch
+    (``n_batch`` tokens, about 12 s on 2 cores), but stop between batches once the time
+    budget's deadline has passed or the turn was cancelled (False then; what was read stays
+    cached). ``generate`` reads a whole prompt in one call that nothing can interrupt; after
+    this it finds the prompt cached with its last token's logits and samples at once. The
+    batches are the ones ``generate`` would make, so the logits, and a greedy reply, are too."""
+    tokens = list(tokens)
+    cached = llama._input_ids.tolist()
+    if cached == tokens and not getattr(llama, "_requires_eval", True):
+        return True  # the same prompt as the last call's: generate samples at once
+    keep = reused_prefix(cached, tokens)  # its rule: the last token is read again
+    if keep > 0 and not llama._ctx.kv_cache_seq_rm(-1, keep, -1):
+        keep = 0  # this context cannot drop a cache tail: read all again, as generate would
+    if keep == 0:
+        llama.reset()
+    else:
+        llama.n_tokens = keep
+    for start in range(keep, len(tokens), llama.n_batch):
+        if _must_stop():
+            return False
+        llama.eval(tokens[start:start + llama.n_batch])
+    return True
 
 
 def unload_all() -> None:
@@ -279,6 +315,7 @@ class LocalLLM:
                 cached = sum(loaded.reused)
                 looped = bool(loaded.looped)
                 out_of_time = loaded.out_of_time
+            raise_if_cancelled()  # a reply cut short by a cancel is no reply
             choice = resp["choices"][0]
             usage = resp.get("usage") or {}
             return Completion(
@@ -308,6 +345,7 @@ class LocalLLM:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+        raise_if_cancelled()  # a reply cut short by a cancel is no reply
 
     def info(self) -> dict[str, Any]:
         """What `optiform model info` shows; does not load the model."""

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from optiform.agent import model_files as mf
 from optiform.agent.llm import Message
-from optiform.agent.local_llm import LocalLLM, cpu_has_amx, reused_prefix
+from optiform.agent.local_llm import LocalLLM, cpu_has_amx, read_prompt, reused_prefix
 from optiform.config import load_settings
 from optiform.errors import ModelUnavailableError
 
@@ -29,6 +29,68 @@ def test_reused_prefix_matches_llama_cpp_rules():
     assert reused_prefix([1, 2, 3, 4], [1, 2, 3, 4]) == 3  # the last token is evaluated again
     assert reused_prefix([5, 2], [1, 2]) == 0
     assert reused_prefix([1, 2], [1]) == 0
+
+
+class _Ids(list):
+    def tolist(self) -> list[int]:
+        return list(self)
+
+
+class _Llama:
+    """The part of llama_cpp.Llama that read_prompt uses: a KV cache of token ids."""
+
+    def __init__(self, cached: list[int], can_drop_tail: bool = True, n_batch: int = 2) -> None:
+        self.ids, self.n_tokens, self.n_batch, self.reads = list(cached), len(cached), n_batch, []
+        self.resets, self._requires_eval = 0, False
+        self._ctx = type("Ctx", (), {"kv_cache_seq_rm": lambda _s, *a: can_drop_tail})()
+
+    @property
+    def _input_ids(self) -> _Ids:
+        return _Ids(self.ids[:self.n_tokens])
+
+    def reset(self) -> None:
+        self.n_tokens, self.resets = 0, self.resets + 1
+
+    def eval(self, tokens: list[int]) -> None:
+        self.reads.append(list(tokens))
+        self.ids[self.n_tokens:] = tokens
+        self.n_tokens += len(tokens)
+
+
+def test_a_prompt_is_read_in_generates_batches_after_its_cached_prefix_and_stops_when_told():
+    import threading
+
+    from optiform.agent import budget, cancel
+
+    llama = _Llama([1, 2, 3, 9, 9])
+    assert read_prompt(llama, [1, 2, 3, 4, 5, 6, 7])
+    # the cached 1, 2, 3 stay; the rest is read in llama.cpp's batches (n_batch = 2 here)
+    assert llama.reads == [[4, 5], [6, 7]] and llama._input_ids == [1, 2, 3, 4, 5, 6, 7]
+    assert read_prompt(llama, [1, 2, 3, 4, 5, 6, 7]) and len(llama.reads) == 2  # all cached
+    llama._requires_eval = True  # logits not from a live read: the last token is read again
+    assert read_prompt(llama, [1, 2, 3, 4, 5, 6, 7]) and llama.reads[-1] == [7]
+    again = _Llama([1, 2, 3], can_drop_tail=False, n_batch=8)  # cannot drop a cache tail
+    assert read_prompt(again, [1, 2, 9, 9]) and again.resets == 1
+    assert again.reads == [[1, 2, 9, 9]]
+
+    flag = threading.Event()
+    token = cancel.cancel_flag.set(flag)
+    try:
+        reading = _Llama([], n_batch=3)
+        original = reading.eval
+
+        def eval_then_cancel(tokens: list[int]) -> None:
+            original(tokens)
+            flag.set()  # Ctrl-C while the first batch is read
+
+        reading.eval = eval_then_cancel
+        assert not read_prompt(reading, list(range(10)))
+        assert reading.reads == [[0, 1, 2]] and reading._input_ids == [0, 1, 2]  # it stays
+    finally:
+        cancel.cancel_flag.reset(token)
+    with budget.llm_deadline(0.0):  # a deadline long past: not one batch is read
+        late = _Llama([])
+        assert not read_prompt(late, list(range(10))) and late.reads == []
 
 
 def test_cpu_has_amx():

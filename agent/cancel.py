@@ -1,0 +1,26 @@
+"""Cancellation of a running turn: a flag in a context variable.
+
+``optiform.api_async`` sets the flag around a turn's iteration (LangGraph's worker threads
+copy the context, so the nodes see it too); an LLM backend checks it where it can stop: between
+generated tokens, and between the chunks in which the embedded model reads a prompt.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextvars import ContextVar
+
+from optiform.errors import TurnCancelled
+
+cancel_flag: ContextVar[threading.Event | None] = ContextVar("optiform_cancel", default=None)
+
+
+def cancelled() -> bool:
+    """True when the turn running in this context was asked to stop."""
+    flag = cancel_flag.get()
+    return flag is not None and flag.is_set()
+
+
+def raise_if_cancelled() -> None:
+    if cancelled():
+        raise TurnCancelled("the turn was cancelled", hint="ask again to start a new turn")
