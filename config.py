@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -211,6 +211,14 @@ class Settings(BaseSettings):
     benchmarks_dir: Path | None = Field(
         None, description="Folder of benchmark data sets (<name>/<split>.jsonl) for `eval`."
     )
+
+    @field_validator("api_key", "server_token", "base_url", "model", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        """``OPTIFORM_SERVER_TOKEN=`` unsets the token, as the shell's way of unsetting it; an
+        empty token would otherwise read as set and let any client in."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(raw, str) and not raw.strip() else value
 
     @classmethod
     def settings_customise_sources(

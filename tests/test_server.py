@@ -238,11 +238,24 @@ def test_token_required_off_loopback(guarded: str) -> None:
     assert httpx.get(f"{guarded}/healthz").status_code == 200
 
 
-def test_refuses_to_listen_off_loopback_without_a_token(tmp_path: Path) -> None:
-    proc = subprocess.run(serve_command("0.0.0.0", free_port()), env=server_env(tmp_path),
+@pytest.mark.parametrize("token", [None, "", "   "])
+def test_refuses_to_listen_off_loopback_without_a_token(tmp_path: Path, token: str | None
+                                                        ) -> None:
+    env = server_env(tmp_path)
+    if token is not None:  # an empty token is no token: it must not let every client in
+        env["OPTIFORM_SERVER_TOKEN"] = token
+    proc = subprocess.run(serve_command("0.0.0.0", free_port()), env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "OPTIFORM_SERVER_TOKEN" in proc.stderr
+
+
+def test_blank_secrets_and_endpoints_read_as_unset() -> None:
+    from optiform.config import load_settings
+
+    settings = load_settings(server_token=" ", api_key="", base_url="")
+    assert settings.server_token is None and settings.api_key is None
+    assert settings.base_url is None and settings.effective_backend == "local"
 
 
 # -- a client that goes away -------------------------------------------------------------------
