@@ -9,7 +9,9 @@ with exponential backoff and full jitter; every other failure becomes a clear LL
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +53,21 @@ def response_format(mode: str, schema: dict[str, Any]) -> dict[str, Any] | None:
     if mode == "json_object":
         return {"type": "json_object"}
     return None
+
+
+_URL_SECRETS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.I)
+_TOKENS = re.compile(r"(?i)(bearer\s+)\S+|\bsk-[A-Za-z0-9_-]{6,}")
+
+
+def scrub_secrets(text: str, secrets: tuple[str | None, ...] = ()) -> str:
+    """``text`` without what must not reach a log or an HTTP client: a URL's user and
+    password, bearer tokens, keys shaped like OpenAI's, and the ``secrets`` given (the API
+    key), which an endpoint may quote in its error."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    text = _URL_SECRETS.sub(lambda m: m["scheme"] + "***@", text)
+    return _TOKENS.sub(lambda m: (m[1] + "***") if m[1] else "sk-***", text)
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
@@ -115,10 +132,26 @@ class OpenAILLM:
 
     # -- errors and retries -------------------------------------------------------------
 
+    @property
+    def _where(self) -> str:
+        return scrub_secrets(self.base_url) if self.base_url else "the OpenAI API"
+
     def _map_error(self, exc: Exception) -> LLMError:
+        """The LLMError for a failed request, with no secret in its message."""
+        err = self._error_for(exc)
+        err.message = scrub_secrets(err.message, (self.api_key,))
+        err.args = (err.message,)
+        return err
+
+    def _error_for(self, exc: Exception) -> LLMError:
         import openai
 
-        where = self.base_url or "the OpenAI API"
+        where = self._where
+        if isinstance(exc, json.JSONDecodeError):  # a JSON content type over another body
+            return LLMError(f"{where} sent a reply that is not JSON ({exc.msg} at character "
+                            f"{exc.pos})", model=self.model,
+                            hint="check OPTIFORM_BASE_URL: it is the API root of an "
+                                 "OpenAI-compatible server, which usually ends in /v1")
         status = getattr(exc, "status_code", None)
         text = str(exc)
         if isinstance(exc, openai.APITimeoutError):
@@ -164,7 +197,7 @@ class OpenAILLM:
         while True:
             try:
                 return request()
-            except openai.OpenAIError as exc:
+            except (openai.OpenAIError, json.JSONDecodeError) as exc:
                 err = self._map_error(exc)
                 out_of_time = llm_deadline_passed()
                 if not err.retryable or attempt >= self.max_retries or out_of_time:
@@ -219,7 +252,7 @@ class OpenAILLM:
         choices = getattr(resp, "choices", None)
         message = getattr(choices[0], "message", None) if choices else None
         if message is None:
-            where = self.base_url or "the OpenAI API"
+            where = self._where
             seen = ("an empty list of choices" if isinstance(choices, list)
                     else f"{type(resp).__name__} {str(resp)[:80]!r}")
             raise LLMError(f"{where} did not answer like an OpenAI /chat/completions endpoint "
@@ -273,10 +306,10 @@ class OpenAILLM:
                     self._first_choice(chunk)  # raises: not a stream of completion chunks
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, json.JSONDecodeError) as exc:
             raise self._map_error(exc) from exc
 
     def info(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model,
-                "base_url": self.base_url or "https://api.openai.com/v1",
+                "base_url": scrub_secrets(self.base_url or "https://api.openai.com/v1"),
                 "structured_output": MODES[self.mode_index]}

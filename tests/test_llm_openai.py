@@ -66,7 +66,9 @@ class ScriptedServer:
                     self._stream(body)
                     return
                 raw = isinstance(body, bytes)  # a page that is not JSON (a proxy, a web UI)
-                data = body if raw else json.dumps(body).encode()
+                # a str: sent as it is, but labelled JSON (a misconfigured proxy)
+                data = body if raw else body.encode() if isinstance(body, str) \
+                    else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("content-type", "text/html" if raw else "application/json")
                 self.send_header("content-length", str(len(data)))
@@ -240,6 +242,32 @@ def test_unreachable_server_is_a_connection_error():
     with pytest.raises(LLMConnectionError) as info:
         llm.complete(ASK)
     assert "cannot reach" in str(info.value) and "OPTIFORM_BASE_URL" in str(info.value)
+
+
+def test_no_secret_of_the_endpoint_reaches_an_error_message(server):
+    llm = OpenAILLM("m", base_url=f"http://user:pw@127.0.0.1:{closed_port()}/v1?key=q",
+                    api_key="k", timeout=2, max_retries=0)
+    with pytest.raises(LLMConnectionError) as info:
+        llm.complete(ASK)
+    assert "pw" not in str(info.value) and "http://***@127.0.0.1" in str(info.value)
+    assert "pw" not in llm.info()["base_url"]
+    server.push(401, error_body("Incorrect API key provided: sk-SECRETKEY123; "
+                                "header was Bearer my-own-key"))
+    keyed = OpenAILLM("m", base_url=server.base_url, api_key="my-own-key", timeout=5,
+                      max_retries=0)
+    with pytest.raises(LLMAuthError) as auth:
+        keyed.complete(ASK)
+    message = str(auth.value)
+    assert "SECRETKEY" not in message and "my-own-key" not in message
+    assert "sk-***" in message and "Incorrect API key provided" in message
+
+
+def test_a_reply_labelled_json_that_is_not_json_is_an_llm_error(server):
+    server.push(200, "<html><body>Sign in to the proxy</body></html>")
+    llm, _ = make(server)
+    with pytest.raises(LLMError) as info:
+        llm.complete(ASK)
+    assert "not JSON" in str(info.value) and "OPTIFORM_BASE_URL" in str(info.value)
 
 
 def test_timeout_is_retried_then_reported():
