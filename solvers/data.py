@@ -221,7 +221,7 @@ class _Tables:
         inside = (not rel.is_absolute() and ".." not in rel.parts
                   and path.resolve().is_relative_to(self.data_dir.resolve()))
         if not inside:
-            raise DataError(f"data file {file!r} is outside the tables folder {self.data_dir}",
+            raise DataError(f"data file {file!r} is outside the tables folder",
                             hint="name a CSV file of the problem's tables by its file name "
                                  "(copy it into that folder, or name the folder with "
                                  "solve --data-dir DIR)")
@@ -229,6 +229,20 @@ class _Tables:
             raise DataError(f"data file {file!r} is not a CSV file",
                             hint="tables are CSV files with a header row (name.csv)")
         return path
+
+    def _tables_given(self) -> str:
+        """The CSV files of the tables folder, by name (never its path: a server's folder is
+        no business of its client, and the model reads the names)."""
+        assert self.data_dir is not None
+        try:
+            names = sorted(p.name for p in self.data_dir.iterdir()
+                           if p.suffix.lower() == ".csv" and p.is_file())
+        except OSError:
+            names = []
+        if not names:
+            return "the tables folder holds no CSV file"
+        shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+        return f"the tables given are {shown}"
 
     def _load(self, file: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
         if file in self._cache:
@@ -238,20 +252,22 @@ class _Tables:
             with path.open(newline="", encoding="utf-8-sig") as fh:
                 rows = list(csv.reader(fh))
         except FileNotFoundError:
-            raise DataError(f"data file {path} not found",
-                            hint=f"tables are read from {self.data_dir}: fix the file name, or "
-                                 "name the folder (solve --data-dir DIR)") from None
+            raise DataError(f"data file {file!r} not found; {self._tables_given()}",
+                            hint="read one of the tables given by its file name (solve "
+                                 "--data-dir DIR names another folder)") from None
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise DataError(f"cannot read data file {path}: {exc}",
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise DataError(f"cannot read data file {file!r}: {why}",
                             hint="save it as UTF-8 CSV with a header row") from None
         if not rows:
-            raise DataError(f"data file {path} is empty", hint="add a header row and data")
+            raise DataError(f"data file {file!r} is empty", hint="add a header row and data")
         header = [h.strip() for h in rows[0]]
         body = [(n, _trim(r, len(header))) for n, r in enumerate(rows[1:], start=2)
                 if any(c.strip() for c in r)]
         for n, r in body:
             if len(r) != len(header):
-                raise DataError(f"{path}, row {n}: {len(r)} cells but {len(header)} columns",
+                raise DataError(f"data file {file!r}, row {n}: {len(r)} cells but "
+                                f"{len(header)} columns",
                                 hint="every row needs one cell per header column")
         self._cache[file] = (header, body)
         return header, body

@@ -683,3 +683,16 @@ def test_a_nested_subscript_reads_as_one_with_every_index() -> None:
     assert nested.status is Status.OPTIMAL and nested.objective == pytest.approx(joined.objective)
     quoted = solve(model("sum(amount[f]['protein'] * x[f] for f in F) >= 6"))
     assert quoted.status is Status.OPTIMAL
+
+
+def test_a_missing_table_is_named_with_the_tables_given_and_no_folder_path(tmp_path: Path
+                                                                          ) -> None:
+    (tmp_path / "costs.csv").write_text("item,cost\nA,3\n", encoding="utf-8")
+    (tmp_path / "plants.csv").write_text("plant\nP1\n", encoding="utf-8")
+    d = {"sets": [{"name": "S", "source": {"file": "sites.csv", "column": "site"}}],
+         "variables": [{"name": "x", "index": ["S"], "ub": 1}],
+         "objective": {"sense": "max", "expression": "sum(x[s] for s in S)"}}
+    with pytest.raises(DataError) as info:
+        solve(d, data_dir=tmp_path)
+    assert "'sites.csv' not found; the tables given are costs.csv, plants.csv" in str(info.value)
+    assert str(tmp_path) not in str(info.value)
