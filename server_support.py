@@ -107,6 +107,8 @@ def error_status(exc: OptiformError) -> int:
         return CLIENT_CLOSED
     if isinstance(exc, InputError):
         return 422
+    if isinstance(exc, ConfigError):  # the server's settings, never the request's
+        return 500
     if isinstance(exc, LLMConnectionError):
         return 503
     if isinstance(exc, LLMError):

@@ -17,7 +17,7 @@ from optiform.agent.events import emit
 from optiform.agent.insights import EmptyInsightSource, InsightSource
 from optiform.agent.llm import LLM, Completion, Message, Usage
 from optiform.agent.prompts import estimate_tokens, messages_tokens
-from optiform.errors import InputError, OutOfTimeError
+from optiform.errors import ConfigError, InputError, OutOfTimeError
 
 if TYPE_CHECKING:
     from optiform.config import Settings
@@ -135,7 +135,7 @@ def formulation_shape(configured: str, *, tables: bool) -> str:
 
 def guidance_text(settings: Settings) -> str:
     """The guidance for the prompts: ``settings.guidance``, else the text of
-    ``settings.guidance_file``; an InputError naming the file when it cannot be used."""
+    ``settings.guidance_file``; a ConfigError naming the file when it cannot be used."""
     if settings.guidance.strip() or settings.guidance_file is None:
         return settings.guidance.strip()
     from optiform.config import GUIDANCE_MAX_CHARS
@@ -144,11 +144,11 @@ def guidance_text(settings: Settings) -> str:
     try:
         text = Path(path).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the guidance file {path}: {exc}",
+        raise ConfigError(f"cannot read the guidance file {path}: {exc}",
                          hint="give the path of a text file, such as the best.txt of "
                               "`optiform tune`, or unset OPTIFORM_GUIDANCE_FILE") from exc
     if len(text) > GUIDANCE_MAX_CHARS:
-        raise InputError(f"the guidance file {path} holds {len(text)} characters; at most "
+        raise ConfigError(f"the guidance file {path} holds {len(text)} characters; at most "
                          f"{GUIDANCE_MAX_CHARS} fit in every prompt",
                          hint="shorten it to a few sentences")
     return text

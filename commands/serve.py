@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
                                      f"{', '.join(LEVELS)}", param_hint="--log-level")
         log_level = log_level.lower()
         try:
+            from optiform.agent.deps import guidance_text
             from optiform.server import serve as run_server
             from optiform.server_support import check_bind
         except ImportError as exc:
@@ -38,6 +39,7 @@ def register(app: typer.Typer) -> None:
         try:
             settings = load_settings()
             check_bind(host, settings)
+            guidance_text(settings)  # a guidance file it cannot read: now, not per request
             err.print(f"optiform API on http://{host}:{port} (docs: /docs, backend: "
                       f"{settings.effective_backend}); Ctrl-C stops it", highlight=False)
             run_server(host, port, settings=settings, log_level=log_level)

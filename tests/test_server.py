@@ -465,3 +465,10 @@ def test_a_delete_while_an_abandoned_turn_still_runs_is_a_409(tmp_path: Path) ->
     finally:
         release.set()
         worker.join(10)
+
+
+def test_a_guidance_file_it_cannot_read_stops_the_server_at_start(tmp_path: Path) -> None:
+    env = {**server_env(tmp_path), "OPTIFORM_GUIDANCE_FILE": str(tmp_path / "missing.txt")}
+    proc = subprocess.run(serve_command("127.0.0.1", free_port()), env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "cannot read the guidance file" in proc.stderr

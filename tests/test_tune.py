@@ -15,7 +15,7 @@ from optiform.agent.fake import FakeLLM
 from optiform.agent.llm import Message
 from optiform.agent.prompts import GUIDANCE_HEAD, formulate_messages
 from optiform.config import load_settings
-from optiform.errors import InputError, LLMConnectionError, LLMError
+from optiform.errors import ConfigError, InputError, LLMConnectionError, LLMError
 from optiform.evals.opro import Scored, meta_prompt, optimize, parse_guidance
 
 SHOP = ("A shop makes chairs and tables. A chair earns $30 profit and takes 2 hours of labor; a "
@@ -130,10 +130,10 @@ def test_guidance_goes_last_into_every_system_prompt(tmp_path: Path) -> None:
     assert guidance_text(load_settings(guidance="Inline.", guidance_file=best)) == "Inline."
     assert Deps.from_settings(load_settings(guidance_file=best), llm=FakeLLM()).guidance == \
         "From a file."
-    with pytest.raises(InputError, match="cannot read the guidance file"):
+    with pytest.raises(ConfigError, match="cannot read the guidance file"):
         guidance_text(load_settings(guidance_file=tmp_path / "missing.txt"))
     best.write_text("x" * 2500)
-    with pytest.raises(InputError, match="2500 characters"):
+    with pytest.raises(ConfigError, match="2500 characters"):
         guidance_text(load_settings(guidance_file=best))
 
 
@@ -313,7 +313,7 @@ def test_eval_refuses_an_unreadable_guidance_file_before_any_item(tmp_path: Path
 
     spec = StrategySpec.parse(f"agent:guidance_file={tmp_path / 'missing.txt'}")
     ctx = StrategyContext(settings=load_settings(), llm=FakeLLM(), trace_dir=tmp_path)
-    with pytest.raises(InputError, match="cannot read the guidance file"):
+    with pytest.raises(ConfigError, match="cannot read the guidance file"):
         AgentStrategy(spec, ctx)
 
 
