@@ -49,12 +49,26 @@ _ENGLISH = re.compile(r"\b(?:the|and|have|has|are|you|my|our|with)\b")
 _SHORT_WORDS = 12
 
 
+def check_unicode(text: str, what: str) -> None:
+    """An InputError for text that cannot be written as UTF-8: a lone half of a surrogate
+    pair (an emoji cut in two by a JavaScript string slice) would fail only when the answer
+    is written, after all the work."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{what} holds a broken character at position {exc.start} (half of "
+                         f"a UTF-16 surrogate pair, {text[exc.start]!r})",
+                         hint="send valid Unicode text: cut strings between characters, not "
+                              "inside an emoji") from None
+
+
 def validate_text(text: Any, max_chars: int) -> str:
     """The problem text, cleaned; InputError when it cannot be worked on."""
     if not isinstance(text, str):
         raise InputError(f"the problem must be text, not {type(text).__name__}",
                          hint="pass the problem statement as a string")
     clean = _CONTROL.sub("", text).strip()
+    check_unicode(clean, "the problem text")
     if not clean:
         raise InputError("the problem text is empty",
                          hint="describe the decisions, the goal (maximize or minimize what) "

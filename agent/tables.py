@@ -20,7 +20,29 @@ from optiform.errors import DataError
 PREVIEW_ROWS = 6
 
 
+MAX_NAME_CHARS = 100  # a table's name is a file's name: most file systems allow 255 bytes
+
+
+def _text(table: str, what: str, text: str) -> str:
+    """A name or a cell as it will be written: valid UTF-8, with no NUL character."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DataError(f"data table {table!r}: {what} holds a broken character (half of a "
+                        f"UTF-16 surrogate pair, {text[exc.start]!r})",
+                        hint="send valid Unicode text") from None
+    if "\x00" in text:
+        raise DataError(f"data table {table!r}: {what} holds a NUL character",
+                        hint="remove the NUL (\\x00) characters") from None
+    return text
+
+
 def _file_name(name: str) -> str:
+    _text(str(name)[:60], "its name", str(name))
+    if len(str(name)) > MAX_NAME_CHARS:
+        raise DataError(f"data table name {str(name)[:40]!r}... has {len(str(name))} characters;"
+                        f" at most {MAX_NAME_CHARS}",
+                        hint='name each table by what it holds, e.g. "costs"')
     if "/" in str(name) or "\\" in str(name):  # "../x" would quietly become "x"
         raise DataError(f"data table name {str(name)!r} is a path, not a name",
                         hint='name each table by what it holds, e.g. "costs" (a file\'s path '
@@ -34,6 +56,8 @@ def _file_name(name: str) -> str:
 
 
 def _write_rows(path: Path, columns: list[str], rows: list[list[Any]]) -> None:
+    for column in columns:
+        _text(path.stem, f"column {column[:40]!r}", column)
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(columns)
@@ -152,8 +176,10 @@ def _cell(name: str, column: str, row: int, cell: Any) -> Any:
     import numbers
     from decimal import Decimal
 
-    if cell is None or isinstance(cell, str):
+    if cell is None:
         return cell
+    if isinstance(cell, str):
+        return _text(name, f"row {row}, column {column!r}", cell)
     if isinstance(cell, (datetime.date, datetime.time)):  # pandas' Timestamp too
         return None if type(cell).__name__ == "NaTType" else cell.isoformat()
     # numpy's integers and floats too (numpy's bool_ is neither); not Fraction: "1/2" is text

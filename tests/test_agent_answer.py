@@ -243,6 +243,9 @@ def test_agent_options_are_taken_as_their_settings_read_them():
     ({"crop": ["wheat"], "profit": [float("inf")]}, "inf is not a finite number"),
     ({"crop": [], "profit": []}, "has no rows, only its header"),
     ([{1: "a", "1": "b"}], "row 1 names column '1' twice"),
+    ({"crop": ["wheat\ud800"]}, r"row 1, column 'crop' holds a broken character"),
+    ({"cr\ud800op": ["wheat"]}, "column .* holds a broken character"),
+    ({"crop": ["wh\x00eat"]}, "holds a NUL character"),
 ])
 def test_tables_whose_cells_would_read_back_changed_are_refused(tmp_path, table, error):
     with pytest.raises(DataError, match=error):
@@ -264,6 +267,11 @@ def test_table_files_and_names_that_would_be_misread_are_refused(tmp_path):
         prepare_tables({"../x": {"a": [1]}}, tmp_path / "data")
     with pytest.raises(DataError, match="is a folder, not a file"):
         prepare_tables({"t": tmp_path}, tmp_path / "data")
+    with pytest.raises(DataError, match="has 300 characters; at most 100"):
+        prepare_tables({"t" * 300: {"a": [1]}}, tmp_path / "data")
+    for name in ("t\x00", "t\udc00"):
+        with pytest.raises(DataError, match="its name holds"):
+            prepare_tables({name: {"a": [1]}}, tmp_path / "data")
 
 
 def test_a_tsv_cell_keeps_its_quotes_and_a_named_index_stays_a_column(tmp_path):

@@ -286,7 +286,8 @@ def test_a_clear_problem_skips_classification():
     assert "Write the JSON model." in user_prompt(llm, 0)
 
 
-@pytest.mark.parametrize("text", ["", "   \n\t ", 42, None])
+@pytest.mark.parametrize("text", ["", "   \n\t ", 42, None,
+                                  "Maximize profit: at most 50 acres of corn \ud83d"])
 def test_empty_or_non_text_input(text):
     llm = FakeLLM([GOOD])
     with pytest.raises(InputError):
