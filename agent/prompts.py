@@ -112,6 +112,24 @@ def _insights_block(insights: list[dict[str, Any]]) -> str:
         "\n\n" if lines else ""
 
 
+MAX_CELL_CHARS = 60  # a longer cell is cut in the preview (the file keeps it whole)
+
+
+def _shown(cell: Any) -> str:
+    text = str(cell)
+    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS - 1] + "…"
+
+
+def csv_line(cells: list[Any]) -> str:
+    """One CSV line as the file holds it: a cell with a comma or a quote is quoted."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(cells)
+    return buf.getvalue()
+
+
 def tables_block(tables: list[dict[str, Any]]) -> str:
     """Previews of attached CSV tables, with how a formulation reads them."""
     if not tables:
@@ -120,8 +138,8 @@ def tables_block(tables: list[dict[str, Any]]) -> str:
            '"key": [index columns]} in a parameter, or with "source" in a set.']
     for t in tables:
         out.append(f'File "{t["file"]}" ({t["n_rows"]} rows):')
-        out.append(",".join(t["columns"]))
-        out.extend(",".join(str(c) for c in row) for row in t["rows"][:MAX_TABLE_ROWS])
+        out.append(csv_line(t["columns"]))
+        out.extend(csv_line([_shown(c) for c in row]) for row in t["rows"][:MAX_TABLE_ROWS])
         if t["n_rows"] > MAX_TABLE_ROWS:
             out.append("...")
     return "\n".join(out) + "\n\n"

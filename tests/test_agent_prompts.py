@@ -135,3 +135,13 @@ def test_follow_on_prompts_share_the_problem_prefix_for_the_cache():
     for msgs in (prompts.classify_messages(text), prompts.code_messages(text),
                  prompts.repair_messages(text, attempt, "1. fix", "{}")):
         assert msgs[1].content.startswith(head)
+
+
+def test_table_previews_are_csv_as_the_files_hold_it():
+    from optiform.agent.prompts import tables_block
+
+    block = tables_block([{"file": "stores.csv", "n_rows": 2, "columns": ["store", "a,b"],
+                           "rows": [["Portland, OR", 40], ['5" pipe', "x" * 100]]}])
+    lines = block.splitlines()
+    assert lines[2:5] == ['store,"a,b"', '"Portland, OR",40',
+                          '"5"" pipe",' + "x" * 59 + "…"]
