@@ -188,9 +188,8 @@ class Assistant:
         from optiform.agent.intake import validate_text
 
         clean = validate_text(text, self.settings.max_problem_chars)
-        if thread_id is not None and (not isinstance(thread_id, str) or not thread_id.strip()):
-            raise InputError("thread_id must be a non-empty string",
-                             hint="use any stable name, e.g. 'planning-2024'")
+        if thread_id is not None:
+            _check_thread(thread_id)
         state: dict[str, Any] = {"text": clean}
         deps = self.deps(**overrides)  # a bad option is refused before any table is written
         if data:
@@ -249,7 +248,7 @@ class Assistant:
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """The finished turns of a thread: text, status, objective, formulation, and the
         tables it was solved with (``data_dir``, a folder of this machine, and ``tables``)."""
-        return list(self._state(thread_id).get("history") or [])
+        return list(self._state(_check_thread(thread_id)).get("history") or [])
 
     def chat(self, thread_id: str | None = None, *, resume_latest: bool = False) -> ChatSession:
         """A conversation (``optiform.conversation``): ``session.handle("add a constraint
@@ -266,9 +265,7 @@ class Assistant:
         and its turns in the chat store of ``chat()`` (the data folder's)."""
         from optiform.chat_store import ChatStore
 
-        if not isinstance(thread_id, str) or not thread_id.strip():
-            raise InputError("thread_id must be a non-empty string",
-                             hint="the id the thread's turns were given")
+        _check_thread(thread_id)
         with self._turn_lock(thread_id):
             self._graph(True)  # makes the checkpointer
             if self._checkpointer is not None:
@@ -283,6 +280,7 @@ class Assistant:
     def set_history(self, thread_id: str, history: list[dict[str, Any]]) -> None:
         """Replace a thread's finished turns (chat's /undo keeps a prefix), so the next turn
         revises the model of the last turn kept, with the tables it was solved with."""
+        _check_thread(thread_id)
         if not isinstance(history, list) or not all(isinstance(t, dict) for t in history):
             raise InputError("a thread's history is a list of turns (dicts), as history() "
                              "gives it", hint="pass a prefix of assistant.history(thread_id)")
@@ -355,3 +353,12 @@ def solve(text: str, **kw: Any) -> Answer:
     wiring = {k: kw.pop(k) for k in _ASSISTANT_KEYS if k in kw}
     with Assistant(load_settings(**kw), **wiring) as assistant:
         return assistant.solve(text, **call)
+
+
+def _check_thread(thread_id: Any) -> str:
+    """A thread id of the Python API: any non-empty string (the CLI and the HTTP API take a
+    narrower set, chat_store.THREAD_ID); an InputError otherwise."""
+    if not isinstance(thread_id, str) or not thread_id.strip():
+        raise InputError(f"thread_id must be a non-empty string, not {thread_id!r}",
+                         hint="use any stable name, e.g. 'planning-2024'")
+    return thread_id

@@ -64,17 +64,17 @@ def new_thread_id() -> str:
     return time.strftime("%Y%m%d") + "-" + secrets.token_hex(3)
 
 
-THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")  # what the CLI and the HTTP API accept
+THREAD_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # what the CLI and the HTTP API accept
 
 
 def check_thread_id(thread_id: str) -> str:
-    if not THREAD_ID.match(thread_id):
+    if not isinstance(thread_id, str) or not THREAD_ID.fullmatch(thread_id):
         raise InputError(f"thread id {thread_id!r} is not usable: a thread id is 1-64 letters, "
-                         "digits, _ . : -", hint="e.g. --thread planning-2024")
+                         "digits, _ . : -", hint="e.g. planning-2024")
     if not thread_id.strip("."):  # "." and ".." are path steps in a URL: no client sends them
         raise InputError(f"thread id {thread_id!r} is not usable: '.' and '..' are steps of a "
                          "path in a URL",
-                         hint="e.g. --thread planning-2024")
+                         hint="e.g. planning-2024")
     return thread_id
 
 

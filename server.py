@@ -29,7 +29,16 @@ from typing import Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optiform import __version__
@@ -67,6 +76,13 @@ class Options(BaseModel):
     solver: Literal["auto", "highs", "scip"] | None = None
     time_limit: float | None = Field(None, gt=0, le=600)
     time_budget: float | None = Field(None, gt=0, le=3600)
+
+    @field_validator("samples", "max_repairs", "time_limit", "time_budget", mode="before")
+    @classmethod
+    def _a_json_number(cls, value: Any) -> Any:
+        if isinstance(value, bool | str):  # true would be read as 1, "2" as 2
+            raise ValueError("give a JSON number")
+        return value
 
     def overrides(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

@@ -159,7 +159,7 @@ def check_options(options: dict[str, Any], known: set[str]) -> dict[str, Any]:
     False); an InputError for an option the agent does not know, or a value such a setting
     would refuse (``max_repairs="x"`` failed deep in the graph)."""
     out = dict(options)
-    from typing import Annotated
+    from typing import Annotated, get_args
 
     from pydantic import TypeAdapter, ValidationError
 
@@ -176,6 +176,10 @@ def check_options(options: dict[str, Any], known: set[str]) -> dict[str, Any]:
         spec = Settings.model_fields.get(name)
         if spec is None:
             continue
+        if isinstance(value, bool) and bool not in (get_args(spec.annotation)
+                                                    or (spec.annotation,)):
+            raise InputError(f"option {name}={value!r}: {name} is not a yes-or-no setting",
+                             hint=spec.description)  # True would have been read as 1
         try:
             kind = Annotated[spec.annotation, *spec.metadata] if spec.metadata \
                 else spec.annotation

@@ -204,6 +204,8 @@ def test_module_level_solve():
     ({"max_repair": 2}, "(?s)unknown option 'max_repair'.*did you mean 'max_repairs'"),
     ({"max_repairs": "x"}, "option max_repairs='x': Input should be a valid integer"),
     ({"samples": 0}, "option samples=0: Input should be greater than or equal to 1"),
+    ({"time_budget": True}, "option time_budget=True: time_budget is not a yes-or-no"),
+    ({"samples": True}, "samples is not a yes-or-no setting"),
 ])
 def test_agent_options_are_checked_before_any_work(options, error):
     from optiform.api import Assistant

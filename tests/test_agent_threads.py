@@ -315,3 +315,18 @@ def test_a_deleted_thread_is_forgotten_with_its_tables(tmp_path):
         assert not list((tmp_path / "tables").glob("thread-gone-*"))
         assistant.solve("Now at least 2 tables.", thread_id="gone")  # a new thread: no
         assert "Earlier problem" not in llm.requests[-1]["messages"][-1].content  # history
+
+
+def test_the_python_api_names_a_thread_id_that_is_no_string(tmp_path):
+    from optiform.api import Assistant
+    from optiform.config import load_settings
+    from optiform.errors import InputError
+
+    with Assistant(load_settings(backend="fake", library=False, data_home=tmp_path),
+                   llm=FakeLLM([])) as assistant:
+        for call in (lambda: assistant.history(None), lambda: assistant.history(5),
+                     lambda: assistant.set_history(None, []),
+                     lambda: assistant.delete_thread(""),
+                     lambda: assistant.solve("Maximize x where x <= 3.", thread_id=" ")):
+            with pytest.raises(InputError, match="thread_id must be a non-empty string"):
+                call()

@@ -145,6 +145,13 @@ def test_every_error_answers_in_one_shape(server: str) -> None:
     assert {"field": "options.samples", "problem": "Input should be less than or equal to 8"} \
         in error(httpx.post(f"{server}/v1/solve", json={"text": PROBLEM,
                                                         "options": {"samples": 99}}), 422)["fields"]
+    for option in ({"time_budget": True}, {"samples": True}, {"max_repairs": "2"}):
+        wrong = error(httpx.post(f"{server}/v1/solve", json={"text": PROBLEM,
+                                                             "options": option}), 422)
+        assert wrong["fields"][0]["problem"].endswith("give a JSON number"), wrong
+    newline = error(httpx.post(f"{server}/v1/threads/nl%0A/messages",
+                               json={"text": PROBLEM, "stream": False}, timeout=60), 422)
+    assert "is not usable" in newline["message"] and "--thread" not in newline["hint"]
     broken = error(httpx.post(f"{server}/v1/solve", content=b'{"text": "abc",}',
                               headers={"content-type": "application/json"}), 422)
     assert broken["type"] == "InvalidRequest"
