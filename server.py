@@ -200,6 +200,12 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
     # (404 routes, validation, 413 while streaming in) too, not its {"detail": ...}.
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's answer when JSON cannot even be parsed (nested too deeply to read)
+            return JSONResponse({"error": {
+                "type": "InvalidRequest", "message": "body: cannot be read as JSON (nested "
+                "too deeply?)", "hint": "send one JSON object, as /docs shows"}},
+                status_code=422)
         return JSONResponse(http_error_body(exc.status_code, exc.detail),
                             status_code=exc.status_code, headers=exc.headers)
 

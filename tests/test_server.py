@@ -157,6 +157,9 @@ def test_every_error_answers_in_one_shape(server: str) -> None:
     assert broken["type"] == "InvalidRequest"
     assert broken["message"] == ("body: not valid JSON at character 15: Expecting property "
                                  "name enclosed in double quotes")
+    deep = error(httpx.post(f"{server}/v1/solve", content=b'{"text": ' + b"[" * 15_000,
+                            headers={"content-type": "application/json"}), 422)
+    assert deep["type"] == "InvalidRequest"
     form = error(httpx.post(f"{server}/v1/solve", data={"text": PROBLEM}), 422)
     assert "Content-Type: application/json" in form["hint"]
     assert "application/x-www-form-urlencoded" in form["hint"]
