@@ -62,6 +62,19 @@ def check_unicode(text: str, what: str) -> None:
                               "inside an emoji") from None
 
 
+def check_previews(tables: list[dict[str, Any]], max_chars: int) -> None:
+    """An InputError when the tables' previews alone (a few rows of each, every column) would
+    fill more of the prompt than a problem text may: a model would read none of it well."""
+    size = len(prompts.tables_block(tables))
+    if size > max_chars:
+        raise InputError(
+            f"the previews of the {len(tables)} data table(s) take {size:,} characters of the "
+            f"prompt; the limit is {max_chars:,} (max_problem_chars)",
+            hint="send fewer tables or fewer columns (the rows are not the problem: a preview "
+                 "shows 6), or raise max_problem_chars (OPTIFORM_MAX_PROBLEM_CHARS) for a "
+                 "model with a larger context window")
+
+
 def validate_text(text: Any, max_chars: int) -> str:
     """The problem text, cleaned; InputError when it cannot be worked on."""
     if not isinstance(text, str):
@@ -112,6 +125,7 @@ def intake(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     started = time.time()
     text = validate_text(state.get("text"), deps.max_problem_chars)
+    check_previews(state.get("tables") or [], deps.max_problem_chars)
     update: dict[str, Any] = {**new_turn_state(), "text": text, "started": started}
     history = state.get("history") or []
     update["history"] = history

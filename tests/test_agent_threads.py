@@ -330,3 +330,18 @@ def test_the_python_api_names_a_thread_id_that_is_no_string(tmp_path):
                      lambda: assistant.solve("Maximize x where x <= 3.", thread_id=" ")):
             with pytest.raises(InputError, match="thread_id must be a non-empty string"):
                 call()
+
+
+def test_tables_whose_previews_would_fill_the_prompt_are_refused_before_the_model(tmp_path):
+    from optiform.errors import InputError
+
+    llm = FakeLLM([])
+    settings = load_settings(backend="fake", library=False, data_home=tmp_path,
+                             max_problem_chars=2000)
+    wide = {f"column_number_{n}": [n, n + 1] for n in range(200)}
+    with Assistant(settings, llm=llm) as assistant, \
+            pytest.raises(InputError, match=r"previews of the 1 data table\(s\) take"):
+        assistant.solve("Maximize the total of the columns where each is at most 3.",
+                        {"wide": wide}, thread_id="wide")
+    assert llm.requests == []
+    assert not list((tmp_path / "tables").glob("thread-wide-*/turn-*/wide.csv"))
