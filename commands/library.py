@@ -356,9 +356,11 @@ def register(app: typer.Typer) -> None:
                 src: Path = typer.Argument(..., metavar="FILE"),
                 replace: bool = typer.Option(False, "--replace",
                                              help="Drop every insight first.")) -> None:
-        """Add the insights of an export; one with the same id is replaced (with its counts
-        and history) unless the library's version is later. A library that does not exist
-        yet becomes exactly the export."""
+        """Add the insights of an export. One with the same id is replaced (with its counts
+        and history) when the export's version is later; a later library version is kept;
+        at the same version the library's stays, gaining the usage events it lacks, or, when
+        the two were edited apart, stays and is named as a conflict. A library that does not
+        exist yet becomes exactly the export."""
         from optiform.library.exports import read_export
 
         try:

@@ -33,13 +33,22 @@ class ImportResult:
     added: int
     updated: int
     kept: tuple[str, ...] = ()  # ids whose stored version is later than the export's
+    same: tuple[str, ...] = ()  # ids the library holds as the export does (events merged)
+    conflicts: tuple[str, ...] = ()  # same version, different insight: the stored one stays
 
     def summary(self) -> str:
         text = (f"imported {self.added + self.updated} insights ({self.added} new, "
                 f"{self.updated} updated)")
+        if self.same:
+            text += f"; {len(self.same)} unchanged"
         if self.kept:
             text += (f"; kept {len(self.kept)} as they are, the library's version being "
                      f"later than the export's: {', '.join(self.kept)}")
+        if self.conflicts:
+            text += (f"; kept {len(self.conflicts)} as they are, though the export holds "
+                     f"another edit of the same version: {', '.join(self.conflicts)} (compare "
+                     "`library show ID` with the export; `library edit ID` merges them by "
+                     "hand, `import --replace` takes the whole export)")
         return text
 
 

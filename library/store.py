@@ -13,6 +13,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -409,7 +410,11 @@ class InsightStore:
 
         An insight of the export replaces the stored one with its id, unless the stored one is
         a later version: that one stays as it is, with its counts, events and history (the
-        result names it), so importing an old export cannot roll edits back. ``replace``
+        result names it), so importing an old export cannot roll edits back. At the same
+        version, an insight the same as the stored one is left as it is, gaining only the
+        export's usage events it lacks (an old export rolls no count back), and one that differs
+        is a conflict: two edits made apart, which no version number orders; the stored one
+        stays and the result names it. ``replace``
         drops every insight first, so the library becomes the export. An export that carries
         usage events (format 2) brings them along: an imported insight's events become the
         export's, so its counts and the items behind them (what ``evolve`` replays) stay in
@@ -418,16 +423,33 @@ class InsightStore:
         is the export's and the user's."""
         added = updated = 0
         kept: list[str] = []
+        same: list[str] = []
+        conflicts: list[str] = []
         written: list[str] = []
         with self._write() as c:
             if replace:
                 for table in ("insights", "counts", "usage"):
                     c.execute(f"DELETE FROM {table}")
             for ins in export.insights:
-                row = c.execute("SELECT version FROM insights WHERE id = ?",
+                row = c.execute("SELECT version, body FROM insights WHERE id = ?",
                                 (ins.id,)).fetchone()
                 if row is not None and row[0] > ins.version:
                     kept.append(ins.id)
+                    continue
+                if row is not None and row[0] == ins.version:
+                    # the same version: the same insight (its counts and events may have moved
+                    # on here), or two edits made apart from one version, which no order ranks
+                    stored = Insight.model_validate_json(row[1])
+                    if _content(stored) != _content(ins):
+                        conflicts.append(ins.id)
+                        continue
+                    same.append(ins.id)
+                    more = [i for i in ins.provenance if i not in stored.provenance]
+                    if more:  # learning adds items without a new version
+                        merged = stored.model_copy(update={
+                            "provenance": stored.provenance + more})
+                        c.execute("UPDATE insights SET body = ? WHERE id = ?",
+                                  (merged.model_dump_json(exclude={"counts"}), ins.id))
                     continue
                 self._put(c, ins)
                 written.append(ins.id)
@@ -438,8 +460,27 @@ class InsightStore:
                 c.executemany("DELETE FROM usage WHERE insight_id = ?", [(i,) for i in written])
                 c.executemany("INSERT INTO usage (insight_id, outcome, item_id, at) "
                               "VALUES (?, ?, ?, ?)", [e for e in export.events if e[0] in ids])
+                self._merge_events(c, set(same), export.events)
             c.execute("INSERT OR IGNORE INTO meta VALUES ('seeded', ?)", (now_iso(),))
-        return ImportResult(added, updated, tuple(kept))
+        return ImportResult(added, updated, tuple(kept), tuple(same), tuple(conflicts))
+
+    @staticmethod
+    def _merge_events(c: sqlite3.Connection, ids: set[str], events: list[Any]) -> None:
+        """Add to insights the library holds unchanged the export's usage events it lacks
+        (counted in a copy of the library), with their counts; events it holds stay once."""
+        have = Counter(tuple(r) for r in c.execute(
+            "SELECT insight_id, outcome, item_id, at FROM usage"))
+        for event in events:
+            if event[0] not in ids:
+                continue
+            if have[tuple(event)] > 0:
+                have[tuple(event)] -= 1
+                continue
+            c.execute("INSERT INTO usage (insight_id, outcome, item_id, at) VALUES (?, ?, ?, ?)",
+                      event)
+            outcome = {"helped": "helped", "misled": "misled", "missed": "missed",
+                       "irrelevant": "irrelevant"}[event[1]]  # checked by parse_export
+            c.execute(f"UPDATE counts SET {outcome} = {outcome} + 1 WHERE id = ?", (event[0],))
 
     # -- embedding cache ------------------------------------------------------------------
 
@@ -479,3 +520,10 @@ class InsightStore:
     def clear_progress(self, run: str) -> None:
         with self._write() as c:
             c.execute("DELETE FROM learn_progress WHERE run = ?", (run,))
+
+
+def _content(ins: Insight) -> tuple[str, ...]:
+    """What two insights of one version must share to be the same insight (not the times of
+    their writing, nor the items learning added to their provenance)."""
+    return (ins.taxonomy.model_dump_json(), ins.condition.model_dump_json(), ins.explanation,
+            ins.example.model_dump_json(), ins.status)

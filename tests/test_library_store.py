@@ -195,7 +195,8 @@ def test_export_import_round_trip_exact(tmp_path: Path) -> None:
     with InsightStore(tmp_path / "b.sqlite", seed=False) as b:
         assert b.import_json(out) == ImportResult(n, 0)
         assert b.export_data() == first
-        assert b.import_json(out) == ImportResult(0, n)  # same ids again: updated, not duplicated
+        again = b.import_json(out)  # the same insights again: unchanged, not duplicated
+        assert (again.added, again.updated, len(again.same), again.conflicts) == (0, 0, n, ())
         assert b.export_data() == first
     assert json.loads(out.read_text())["insights"] == first["insights"]
     # the usage events travel too: evolve reads which items an insight missed from them
@@ -214,10 +215,20 @@ def test_import_brings_usage_events_and_reads_format_1(tmp_path: Path) -> None:
         b.add(make("other-1"))
         b.record_usage("other-1", "helped", "kept")
         b.import_data(data)
-        # the imported insight's events are the export's, in step with its counts
-        assert [(e.outcome, e.item_id) for e in b.usage_events("limit-1")] == [("misled", "i1")]
-        assert b.get("limit-1").counts.misled == 1 and b.get("limit-1").counts.helped == 0
+        # the same insight, counted in two copies: the events of both, in step with the counts
+        assert [(e.outcome, e.item_id) for e in b.usage_events("limit-1")] == [
+            ("helped", "old"), ("misled", "i1")]
+        assert b.get("limit-1").counts.misled == 1 and b.get("limit-1").counts.helped == 1
         assert [e.item_id for e in b.usage_events("other-1")] == ["kept"]
+        b.import_data(data)  # once more: nothing is counted twice
+        assert len(b.usage_events("limit-1")) == 2 and b.get("limit-1").counts.misled == 1
+        b.save_revision(b.get("limit-1").revise(reason="r", explanation="sharper"))
+        b.import_data(data)  # an older version: events and counts stay as they are
+        assert [e.item_id for e in b.usage_events("limit-1")] == ["old", "i1"]
+        b.delete("limit-1")
+        b.import_data(data)  # an insight the library lacks: the export's, with its events
+        assert [(e.outcome, e.item_id) for e in b.usage_events("limit-1")] == [("misled", "i1")]
+        assert b.get("limit-1").counts.helped == 0
         old = {k: v for k, v in data.items() if k != "usage"} | {"format_version": 1}
         b.record_usage("limit-1", "missed", "later")
         b.import_data(old)  # counts only: the events stay as they are
@@ -289,6 +300,30 @@ def test_import_keeps_a_later_version_unless_replacing(store: InsightStore) -> N
     assert store.export_data() == now  # version, history, counts and events as they were
     assert store.import_data(old, replace=True).added == len(old["insights"])
     assert store.get("limit-1").version == 1 and store.get("limit-1").counts.helped == 0
+
+
+def test_an_old_export_rolls_back_no_count_and_two_edits_of_one_version_conflict(
+        tmp_path: Path) -> None:
+    with InsightStore(tmp_path / "a.sqlite", seed=False) as a:
+        a.add(make("limit-1"))
+        a.add(make("other-1"))
+        old = a.export_data()
+        a.record_usage("limit-1", "misled", "later")  # counted after the export
+        a.add_provenance("limit-1", ["nl4opt:F9"])
+        assert a.import_data(old).same == ("limit-1", "other-1")
+        assert a.get("limit-1").counts.misled == 1
+        assert [e.item_id for e in a.usage_events("limit-1")] == ["later"]
+        assert a.get("limit-1").provenance == ["nl4opt:F1", "nl4opt:F9"]
+    with InsightStore(tmp_path / "b.sqlite", seed=False) as b:
+        b.import_data(old)
+        b.save_revision(b.get("limit-1").revise(reason="in b", explanation="EDIT MADE IN B"))
+        theirs = b.export_data()
+    with InsightStore(tmp_path / "a.sqlite", seed=False) as a:
+        a.save_revision(a.get("limit-1").revise(reason="in a", explanation="EDIT MADE IN A"))
+        result = a.import_data(theirs)
+        assert result.conflicts == ("limit-1",) and result.updated == 0
+        assert "another edit of the same version: limit-1" in result.summary()
+        assert a.get("limit-1").explanation == "EDIT MADE IN A"  # nothing lost
 
 
 def test_an_imported_library_is_the_export_and_never_seeded_later(tmp_path: Path) -> None:
