@@ -62,11 +62,13 @@ def _library_path(ctx: typer.Context, *, create: bool = False) -> Path:
     from optiform.library.store import library_outside_data_home
 
     earlier = library_outside_data_home(settings)
+    here = default_store_path(settings)
     if earlier is not None:
-        print(f"note: a library made outside data_home is at {earlier}; this one starts from "
-              f"the seed. To bring that one over: optiform library --path {earlier} export "
-              "lib.json, then optiform library import lib.json", file=sys.stderr)
-    return default_store_path(settings)
+        print(f"note: a library made outside data_home is at {earlier}; this command uses "
+              f"{here}, not that one. To bring that one over: optiform library --path "
+              f"{earlier} export lib.json, then optiform library import lib.json",
+              file=sys.stderr)
+    return here
 
 
 def _same_file(a: Path, b: Path) -> bool:

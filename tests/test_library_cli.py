@@ -518,5 +518,7 @@ def test_a_library_outside_data_home_is_named_not_used(app: typer.Typer, tmp_pat
     result = runner.invoke(app, ["library", "stats"])
     assert result.exit_code == 0, result.output
     assert f"a library made outside data_home is at {earlier}" in result.output
+    assert f"this command uses {tmp_path / 'home' / 'library.sqlite'}" in " ".join(
+        result.output.split()).replace("\n", "")
     assert (tmp_path / "home" / "library.sqlite").exists()  # made here, from the seed
     assert "a library made outside" not in runner.invoke(app, ["library", "stats"]).output
