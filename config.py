@@ -171,9 +171,10 @@ class Settings(BaseSettings):
         "auto", description="Insight retrieval: sentence embeddings when installed, or keywords."
     )
     library_threshold: float | None = Field(
-        None, ge=0.0, le=1.0,
-        description="Lowest retrieval score kept, 0 to 1 (default: 0.35 embedding, 0.08 "
-                    "keyword).",
+        None, ge=0.0, le=1.5,
+        description="Lowest retrieval score kept (default: 0.35 embedding, 0.08 keyword); "
+                    "keyword scores run from 0 to 1, embedding scores to 1.5 (the cosine plus "
+                    "half the keyword score).",
     )
     library_llm_check: bool = Field(
         False, description="Ask the LLM to confirm each retrieved insight's condition."

@@ -260,15 +260,18 @@ def register(app: typer.Typer) -> None:
                                  hint="give a problem text, or --file FILE")
             if k < 1:
                 raise InputError(f"-k must be at least 1, not {k}", hint="e.g. -k 4")
-            if threshold is not None and not 0.0 <= threshold <= 1.0:  # nan too
-                raise InputError(f"--threshold must be a score from 0 to 1, not {threshold}",
-                                 hint="e.g. --threshold 0.3; 0 shows the top k whatever "
+            if threshold is not None and not 0.0 <= threshold <= 1.5:  # nan too
+                raise InputError(f"--threshold must be a score from 0 to 1.5, not {threshold}",
+                                 hint="e.g. --threshold 0.3 (keyword scores run to 1, "
+                                      "embedding scores to 1.5); 0 shows the top k whatever "
                                       "their score")
-            retriever = Retriever(_open(ctx), mode=mode or settings.library_retrieval,  # type: ignore[arg-type]
+            store = _open(ctx)
+            retriever = Retriever(store, mode=mode or settings.library_retrieval,  # type: ignore[arg-type]
                                   threshold=threshold if threshold is not None
                                   else settings.library_threshold)
             found = retriever.retrieve(text, k)
-            _console().print(search_table(found, retriever.mode, retriever.threshold))
+            _console().print(search_table(found, retriever.mode, retriever.threshold,
+                                          active=len(store.active())))
         except (OSError, UnicodeDecodeError) as exc:
             raise typer.BadParameter(f"cannot read {query}: {exc}") from exc
         except OptiformError as err:

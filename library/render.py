@@ -137,7 +137,9 @@ def _changes(before: tuple[str, ...], after: tuple[str, ...]) -> Text:
     return out or Text("-")
 
 
-def search_table(results: list[RetrievedInsight], mode: str, threshold: float) -> Table:
+def search_table(results: list[RetrievedInsight], mode: str, threshold: float,
+                 active: int = 1) -> Table:
+    """The retrieved insights; ``active``: how many the library holds active."""
     table = Table(title=f"retrieved ({mode}, threshold {threshold:.2f})")
     table.add_column("score", justify="right")
     table.add_column("id", no_wrap=True, min_width=max((len(r.id) for r in results), default=2))
@@ -145,7 +147,10 @@ def search_table(results: list[RetrievedInsight], mode: str, threshold: float) -
     table.add_column("prompt text")
     for r in results:
         table.add_row(f"{r.score:.3f}", r.id, r.label, Text(r.text))
-    if not results:
+    if not results and not active:
+        table.caption = ("the library holds no active insight: `library list` "
+                         "shows the disabled ones, `library import FILE` brings some")
+    elif not results:
         table.caption = (f"no active insight scored {threshold:.2f} or more; a lower "
                          "--threshold shows more")
     return table

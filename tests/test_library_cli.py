@@ -185,6 +185,19 @@ def test_an_empty_search_is_refused(app: typer.Typer) -> None:
     assert out.exit_code == 2 and "the search text is empty" in out.output
 
 
+def test_search_thresholds_span_the_scores_and_an_empty_library_is_named(
+        app: typer.Typer, tmp_path: Path) -> None:
+    assert "threshold 1.20" in run(app, "search", "at least 3 trucks", "--threshold", "1.2")
+    bad = runner.invoke(app, ["library", "search", "x y", "--threshold", "1.6"])
+    assert bad.exit_code == 2 and "from 0 to 1.5" in bad.output
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"format": "optiform-library", "format_version": 2, "insights": [], '
+                     '"usage": []}')
+    run(app, "--path", str(tmp_path / "empty.sqlite"), "import", str(empty))
+    out = run(app, "--path", str(tmp_path / "empty.sqlite"), "search", "at least 3 trucks")
+    assert "holds no active insight" in out and "lower --threshold" not in out
+
+
 def test_export_import_round_trip(app: typer.Typer, tmp_path: Path) -> None:
     run(app, "disable", "min-max")
     dest = tmp_path / "lib.json"
