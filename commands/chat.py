@@ -71,7 +71,7 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
     from optiform.conversation import ChatSession
     from optiform.errors import OptiformError
 
-    out, err = Console(), Console(stderr=True)
+    out, err = Console(emoji=False), Console(stderr=True, emoji=False)
     if thread is not None and resume:
         err.print("[red]error:[/] use --thread ID or --continue, not both")
         return 2

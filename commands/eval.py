@@ -21,8 +21,8 @@ def _interrupted(folder: Path | None) -> typer.Exit:
     from rich.console import Console
 
     where = f" `optiform eval resume {folder}`" if folder else " `optiform eval resume DIR`"
-    Console(stderr=True).print(f"interrupted; finished items are saved. Continue with{where}",
-                               soft_wrap=True)
+    Console(stderr=True, emoji=False).print(
+        f"interrupted; finished items are saved. Continue with{where}", soft_wrap=True)
     return typer.Exit(130)
 
 
@@ -85,7 +85,7 @@ def _run_with_progress(call: Any) -> Any:
 def _finish(out: Path, report: bool) -> None:
     from rich.console import Console
 
-    console = Console()
+    console = Console(emoji=False)
     if not report:
         console.print(f"results in {out}/results.jsonl; `optiform eval report {out}` for a report")
         return
@@ -228,7 +228,7 @@ def register(app: typer.Typer) -> None:
             result = write_report(list(folders), target, plots=plots)
         except OptiformError as err:
             raise fail(err) from err
-        console = Console()
+        console = Console(emoji=False)
         _print_summary(console, result["summary"])
         for warning in result["warnings"]:
             console.print(f"[yellow]{warning}[/]")
@@ -304,7 +304,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(data, indent=2, default=str))
             return
-        console = Console()
+        console = Console(emoji=False)
         n = data["items"]
         which = f" of strategy {report.strategy}" if report.strategy else ""
         console.print(f"{folder}: {n} items{which} replayed, {len(data['skipped'])} without a "
@@ -369,10 +369,10 @@ def register(app: typer.Typer) -> None:
                 if ids and common:
                     listed.append(f"{other.name}: " + ", ".join(
                         f"{a}={b}" for a, b in sorted(common.items())))
-            console = Console()
+            console = Console(emoji=False)
             console.print(table)
             for line in listed:
-                console.print(line, highlight=False)
+                console.print(line, highlight=False, markup=False)
             for problem in problems:
                 console.print(f"not compared: {problem}", highlight=False)
         except OptiformError as err:
@@ -397,7 +397,7 @@ def register(app: typer.Typer) -> None:
                 sizes = ", ".join(f"{s} ({len(read_records(p))})" for s, p in splits.items())
                 folder = next(iter(splits.values())).parent
                 table.add_row(name, sizes, str(folder))
-            console = Console()
+            console = Console(emoji=False)
             console.print(table)
             missing = sorted(set(SOURCES) - set(known))
             for name in missing:

@@ -20,8 +20,8 @@ def print_error(err: OptiformError, *, as_json: bool = False) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(str(err))}", highlight=False,
-                               soft_wrap=True)
+    Console(stderr=True, emoji=False).print(f"[bold red]error:[/] {escape(str(err))}",
+                                            highlight=False, soft_wrap=True)
     if as_json:
         body = {"error": {"type": type(err).__name__, "message": err.message, "hint": err.hint}}
         sys.stdout.write(json.dumps(body, indent=2) + "\n")

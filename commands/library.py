@@ -27,7 +27,7 @@ _PATH_HELP = "Library file (default: library.sqlite in the data dir, or OPTIFORM
 def _console() -> Any:
     from rich.console import Console
 
-    return Console()
+    return Console(emoji=False)
 
 
 def _open(ctx: typer.Context, *, create: bool = False, seed: bool = True) -> InsightStore:

@@ -317,7 +317,7 @@ def _item_line(n: int, total: int, rep: ItemReport) -> str:
 def _console() -> Any:
     from rich.console import Console
 
-    return Console()
+    return Console(emoji=False)
 
 
 def _summary(console: Any, report: Any) -> None:

@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
                 table.add_column(column, overflow="fold")
             for row in rows:
                 table.add_row(*row.values())
-            Console().print(table)
+            Console(emoji=False).print(table)
         if problem is not None:
             raise fail(problem)
 

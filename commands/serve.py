@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         from optiform.config import load_settings
         from optiform.errors import OptiformError
 
-        err = Console(stderr=True)
+        err = Console(stderr=True, emoji=False)
         if log_level.lower() not in LEVELS:
             raise typer.BadParameter(f"{log_level!r} is not a log level; use one of: "
                                      f"{', '.join(LEVELS)}", param_hint="--log-level")

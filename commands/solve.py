@@ -85,7 +85,7 @@ def report(result: Any, opts: SolveOptions, *, title: str = "") -> int:
 
         from optiform.commands.solve_view import render_result
 
-        render_result(Console(), result, title=title)
+        render_result(Console(emoji=False), result, title=title)
     return exit_code(result)
 
 

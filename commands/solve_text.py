@@ -83,7 +83,7 @@ def run(text: str | None, *, file: Path | None = None, data: Sequence[Path] = ()
     from optiform.commands.answer_view import Progress
     from optiform.commands.failure import print_error
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, emoji=False)
     try:
         sections = check_show(show)
         if sections and as_json:
@@ -167,7 +167,7 @@ def _print(answer: Answer, sections: list[str]) -> None:
     from optiform.chat_exports import export_text, trace_summary
     from optiform.commands import answer_view as view
 
-    out = Console()
+    out = Console(emoji=False)
     if not sections:
         out.print(view.answer_view(answer))
         return

@@ -158,7 +158,7 @@ def register(app: typer.Typer) -> None:
         """
         from rich.console import Console
 
-        console = Console(stderr=True, highlight=False)
+        console = Console(stderr=True, emoji=False, highlight=False)
         try:
             _tune(console, dataset, split, limit, steps, per_step, out, start,
                   optimizer_model, optimizer_base_url, keep_test_duplicates)
