@@ -272,6 +272,12 @@ def test_cli_report_of_several_folders_needs_out_and_counts_no_item_twice(tmp_pa
     (tmp_path / "file").write_text("x")
     got = runner.invoke(cli(), ["eval", "report", str(a), "--out", str(tmp_path / "file")])
     assert got.exit_code == 2 and "is a file, not a folder" in " ".join(got.output.split())
+    c = write_run(tmp_path / "c", RECORDS)
+    got = runner.invoke(cli(), ["eval", "report", str(a), "--no-plots", "--out", str(c)])
+    assert got.exit_code == 2 and "holds a run of its own" in " ".join(got.output.split())
+    assert not (c / "report.md").exists()
+    got = runner.invoke(cli(), ["eval", "report", str(a), "--no-plots", "--out", str(a)])
+    assert got.exit_code == 0 and (a / "report.md").exists()  # its own folder, named
 
 
 def test_cli_run_refuses_a_misspelt_strategy_or_option_before_writing(shared_dir, monkeypatch,
