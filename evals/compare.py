@@ -122,6 +122,8 @@ def _paired_cells(base: Bar, bar: Bar) -> str:
     pair = paired_with(base, bar)
     if pair is None:
         return "n/a | n/a"
+    if pair.shared == 0:  # two bars on different items: nothing to pair
+        return "no item in common | n/a"
     return f"+{pair.wins} / -{pair.losses} of {pair.shared} | {pair.p:.2f}"
 
 

@@ -187,3 +187,15 @@ def test_an_eval_run_held_out_from_a_train_split_runs_only_the_other_items(
     assert command_line(info["config"]).endswith("--held-out-from alpha:train")
     # resume leaves out the same items, by the ids recorded when the run started
     assert resume_run(out, **kw).ran == 0
+
+
+def test_bars_on_different_items_are_not_paired() -> None:
+    from dataclasses import replace
+
+    from optiform.evals.compare import markdown_table
+
+    base = bar("(a)", {0, 1})
+    other = replace(bar("(b)", {0}), items=frozenset({"j1", "j2"}),
+                    right_items=frozenset({"j1"}))
+    row = markdown_table([base, other]).splitlines()[-1]
+    assert "no item in common | n/a" in row and "of 0" not in row
