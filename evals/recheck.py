@@ -154,6 +154,12 @@ def recheck_run(folder: Path, *, strategy: str | None = None, settings: Any = No
             raise EvalError(f"{folder} holds {len(labels)} strategies; a recheck replays one",
                             hint=f"add --strategy, one of: {', '.join(labels)}")
         strategy = agents[0]
+    chosen = strategy if strategy is not None else (labels[0] if labels else None)
+    if chosen is not None and chosen not in agents:  # a prompt baseline has no agent reply
+        raise EvalError(f"{chosen!r} is a prompt baseline; a recheck replays the first reply "
+                        "of an agent strategy through the agent's checks",
+                        hint=f"the run's agent strategies: {', '.join(agents)}" if agents
+                        else "run the data set with --strategy agent to recheck it")
     report = RecheckReport(folder, strategy=strategy)
     for record in records:
         if strategy is not None and record.get("strategy") != strategy:

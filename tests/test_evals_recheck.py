@@ -110,3 +110,6 @@ def test_recheck_names_the_strategies_it_can_replay(tmp_path):
     report = recheck_run(out)
     assert report.strategy == "agent" and [r.id for r in report.rows] == ["toy:1", "toy:2"]
     assert "items of strategy agent replayed" in invoke(["eval", "recheck", str(out)]).output
+    with pytest.raises(EvalError, match="'standard' is a prompt baseline") as base:
+        recheck_run(out, strategy="standard")
+    assert base.value.hint == "the run's agent strategies: agent"
