@@ -44,6 +44,11 @@ def recorded_outcomes(run_dir: Path, items: list[Any]) -> dict[str, SolveOutcome
         raise LibraryError(f"{results} has no rows of the default '{STRATEGY}' strategy",
                            hint="learn without --from-run, or run `optiform eval run "
                                 "--strategy agent` on the split first")
+    if items and not any(item.id in rows for item in items):
+        ran = _run_info(run_dir).get("dataset") or {}
+        raise LibraryError(f"{run_dir} holds none of the {len(items)} items to learn from "
+                           f"(it ran {ran.get('name', '?')}:{ran.get('split', '?')})",
+                           hint="pass the folder of a run of this data set and split")
     out: dict[str, SolveOutcome] = {}
     for item in items:
         row = rows.get(item.id)
@@ -65,6 +70,35 @@ def recorded_outcomes(run_dir: Path, items: list[Any]) -> dict[str, SolveOutcome
         out[item.id] = SolveOutcome(correct=is_correct(objective, item.answer, status),
                                     status=status, objective=objective, trace=trace_text(answer))
     return out
+
+
+def _run_info(run_dir: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def library_note(run_dir: Path, library: dict[str, Any] | None) -> str | None:
+    """A note when the run's default agent retrieved from another library than ``library``
+    (``evals.provenance.library_info`` of the library learning uses) or from none: its
+    first outcomes are then not what learning would get. A library that learning has grown
+    since the run differs too, which the note says."""
+    from optiform.evals.provenance import library_text
+
+    entries = [e for e in _run_info(run_dir).get("strategies") or []
+               if isinstance(e, dict) and e.get("label") == STRATEGY and "library" in e]
+    if not entries:
+        return None
+    ran = entries[0]["library"]
+    if (ran or {}).get("sha256") == (library or {}).get("sha256"):
+        return None
+    return (f"the run retrieved from {library_text(ran)}; learning retrieves from "
+            f"{library_text(library)}: the recorded outcomes are another library's (or this "
+            "one's before the insights learned since)")
 
 
 def _answered(trace: Any, objective: float | None) -> Any:

@@ -445,6 +445,18 @@ def test_recorded_outcomes_read_the_default_agents_rows(tmp_path: Path) -> None:
         {"key": "k", "id": "ok", "strategy": "standard", "status": "optimal"}) + "\n")
     with pytest.raises(LibraryError, match="no rows of the default 'agent'"):
         recorded_outcomes(tmp_path / "std", items)
+    run_dir = tmp_path / "run"
+    (run_dir / "run.json").write_text(json.dumps({"dataset": {"name": "nl4opt",
+                                                              "split": "test"}}))
+    with pytest.raises(LibraryError, match=r"holds none of the 1 items .*nl4opt:test"):
+        recorded_outcomes(run_dir, [SimpleNamespace(id="farm:1", answer=1.0)])
+
+
+def test_a_run_made_with_another_library_is_noted() -> None:
+    from optiform.commands.recorded_runs import library_note
+
+    ours = {"path": "/l.sqlite", "active": 33, "sha256": "aaaa"}
+    assert library_note(Path("/nowhere"), ours) is None  # no run.json: nothing to say
 
 
 def test_learn_from_a_recorded_run(app: typer.Typer, monkeypatch: pytest.MonkeyPatch,
@@ -535,3 +547,13 @@ def test_a_library_outside_data_home_is_named_not_used(app: typer.Typer, tmp_pat
         result.output.split()).replace("\n", "")
     assert (tmp_path / "home" / "library.sqlite").exists()  # made here, from the seed
     assert "a library made outside" not in runner.invoke(app, ["library", "stats"]).output
+
+
+def test_a_run_made_with_another_library_is_named(tmp_path: Path) -> None:
+    from optiform.commands.recorded_runs import library_note
+
+    (tmp_path / "run.json").write_text(json.dumps({"strategies": [
+        {"label": "agent", "library": {"path": "/x.sqlite", "active": 33, "sha256": "bbbb"}}]}))
+    note = library_note(tmp_path, {"path": "/l.sqlite", "active": 33, "sha256": "aaaa"})
+    assert note is not None and "/x.sqlite (content bbbb)" in note and "content aaaa" in note
+    assert library_note(tmp_path, {"path": "/l.sqlite", "active": 33, "sha256": "bbbb"}) is None
