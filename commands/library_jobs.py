@@ -128,6 +128,14 @@ def _job(ctx: typer.Context, open_store: Callable[[typer.Context], Any], dataset
         console.print(f"[yellow]warning:[/] {doing} the {split!r} split; "
                       f"keep to train splits to keep test scores honest")
     store = open_store(ctx)
+    from optiform.errors import LibraryError
+    from optiform.job_locks import exclusive
+
+    # held until the command ends: two jobs on one library would do every item twice
+    ctx.with_resource(exclusive(
+        Path(f"{store.path}.job.lock"), f"the library {store.path}", LibraryError,
+        hint="wait for that learn, evolve or verify to end (or stop it); a second job on one "
+             "library would do every item twice"))
     k_ = k if k is not None else settings.top_k
     retriever = Retriever(store, mode=settings.library_retrieval,
                           threshold=settings.library_threshold)

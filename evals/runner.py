@@ -301,6 +301,26 @@ def _execute(
     on_event: EventHandler | None,
     workers: int | None = None,
 ) -> RunResult:
+    from optiform.job_locks import exclusive
+
+    with exclusive(store.folder / ".run.lock", f"the eval run folder {store.folder}", EvalError,
+                   hint="wait for that run to end (or stop it); two processes on one folder "
+                        "would both solve every item"):
+        return _run_pending(store, info, dataset, llm, settings, factories, executor,
+                            on_event, workers)
+
+
+def _run_pending(
+    store: ResultStore,
+    info: dict[str, Any],
+    dataset: Dataset,
+    llm: Any,
+    settings: Any,
+    factories: dict[str, StrategyFactory] | None,
+    executor: Callable[..., Any] | None,
+    on_event: EventHandler | None,
+    workers: int | None,
+) -> RunResult:
     emit = on_event or (lambda event: None)
     existing = store.load()
     done_keys = {r["key"] for r in existing}

@@ -110,6 +110,21 @@ def test_same_folder_different_config_is_refused(tmp_path):
     assert again.ran == 0
 
 
+def test_a_run_folder_another_process_works_on_is_refused(tmp_path):
+    from optiform.job_locks import exclusive
+
+    data = write_items(tmp_path / "toy.jsonl", 2)
+    run(tmp_path, RunConfig(dataset=str(data), strategies=["echo"], limit=1), tmp_path / "out")
+    with exclusive(tmp_path / "out" / ".run.lock", "x", EvalError, hint="h"):
+        with pytest.raises(EvalError, match=rf"folder {tmp_path / 'out'} is in use by another "
+                                            rf"process \(pid {os.getpid()}\)"):
+            resume_run(tmp_path / "out", llm=FakeLLM(), settings=load_settings(backend="fake"),
+                       factories=FACTORIES)
+    again = resume_run(tmp_path / "out", llm=FakeLLM(default=echo),
+                       settings=load_settings(backend="fake"), factories=FACTORIES)
+    assert again.ran == 0 and again.skipped == 1  # the lock went with its holder
+
+
 def test_a_folder_of_other_files_is_not_written_into(tmp_path):
     data = write_items(tmp_path / "toy.jsonl", 2)
     mine = tmp_path / "mine"

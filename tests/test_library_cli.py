@@ -557,3 +557,21 @@ def test_a_run_made_with_another_library_is_named(tmp_path: Path) -> None:
     note = library_note(tmp_path, {"path": "/l.sqlite", "active": 33, "sha256": "aaaa"})
     assert note is not None and "/x.sqlite (content bbbb)" in note and "content aaaa" in note
     assert library_note(tmp_path, {"path": "/l.sqlite", "active": 33, "sha256": "bbbb"}) is None
+
+
+def test_a_second_job_on_one_library_is_refused_while_the_first_runs(
+        app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    from optiform.config import load_settings
+    from optiform.errors import LibraryError
+    from optiform.job_locks import exclusive
+
+    monkeypatch.setattr(library_jobs, "_setup",
+                        lambda dataset, split, limit, *_: (load_settings(), LEARN_ITEMS,
+                                                           oven_proposer()))
+    lib = tmp_path / "lib.sqlite"
+    with exclusive(Path(f"{lib}.job.lock"), "x", LibraryError, hint="h"):
+        busy = runner.invoke(app, ["library", "--path", str(lib), "learn", "--dataset", "toy"])
+    assert busy.exit_code == 2, busy.output
+    assert f"is in use by another process (pid {os.getpid()})" in " ".join(busy.output.split())
