@@ -30,6 +30,7 @@ by it, and an insight that misleads none of them is left as it is.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,14 +103,19 @@ class Evolver(Replays):
         return [i for i, item in self.items.items() if i not in skip and
                 self._key(self._shown(item, old_pool)) != self._key(self._shown(item, new_pool))]
 
-    def _misled_by(self, insight: Insight, item_id: str, pool: list[Insight]) -> bool:
-        """Whether ``insight`` alone misleads the item now: it is shown, the item goes wrong,
-        and with the other shown insights but not this one it goes right."""
+    def _not_misled(self, insight: Insight, item_id: str, pool: list[Insight]) -> str | None:
+        """None when ``insight`` alone misleads the item now: it is shown, the item goes
+        wrong, and with the other shown insights but not this one it goes right; else why not
+        ('not shown', 'right with it', 'wrong without it')."""
         item = self.items[item_id]
         shown = self._shown(item, pool)
-        if all(s.id != insight.id for s in shown) or self._solved(item, shown):
-            return False
-        return self._solved(item, [s for s in shown if s.id != insight.id])
+        if all(s.id != insight.id for s in shown):
+            return "not shown"
+        if self._solved(item, shown):
+            return "right with it"
+        if not self._solved(item, [s for s in shown if s.id != insight.id]):
+            return "wrong without it"
+        return None
 
     def evolve_one(self, insight: Insight) -> RewriteReport:
         events = self.store.usage_events(insight.id)
@@ -124,16 +130,22 @@ class Evolver(Replays):
         blamed = ""
         if self.confirm and misled:
             try:
-                confirmed = [i for i in misled if self._misled_by(insight, i, old_pool)]
+                why = {i: self._not_misled(insight, i, old_pool) for i in misled}
             except OptiformError as exc:
                 if is_fatal(exc):  # the endpoint, the model: every insight would fail alike
                     raise
                 return RewriteReport(insight.id, False, 0, 0, 0, f"replay failed: {exc.message}")
+            confirmed = [i for i in misled if why[i] is None]
             blamed = f"; it alone misleads {len(confirmed)} of the {len(misled)} reported"
             if not confirmed and not missed:
+                tally = Counter(why.values())
+                parts = [f"{tally[k]} {text}" for k, text in (
+                    ("right with it", "now go right with it shown"),
+                    ("wrong without it", "stay wrong with it left out"),
+                    ("not shown", "no longer have it retrieved")) if tally[k]]
                 return RewriteReport(insight.id, False, 0, 0, 0, (
-                    f"not what misled them: left out of the prompts of the {len(misled)} items "
-                    "it was reported to mislead, none goes right"))
+                    f"not what misled them: of the {len(misled)} items it was reported to "
+                    f"mislead, {', '.join(parts)}"))
             misled = confirmed
         guard = _unique([e.item_id for e in events if e.outcome == "helped"]
                         + list(insight.provenance), self.items, self.max_items)
