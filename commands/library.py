@@ -284,7 +284,8 @@ def register(app: typer.Typer) -> None:
              explanation: str | None = typer.Option(None, help="Why."),
              wrong: str | None = typer.Option(None, help="The wrong fragment."),
              right: str | None = typer.Option(None, help="The right fragment."),
-             taxonomy: str | None = typer.Option(None, help="domain/category/label."),
+             taxonomy: str | None = typer.Option(
+                 None, help="domain/category/label (category/label: the domain general)."),
              reason: str = typer.Option("edited by hand", help="Kept in the history.")) -> None:
         """Change an insight (a new version; the old one stays in its history).
 

@@ -145,6 +145,20 @@ def _job(ctx: typer.Context, open_store: Callable[[typer.Context], Any], dataset
 K_HELP = "Insights retrieved per item."
 
 
+def _interrupted(resumable: bool = False) -> typer.Exit:
+    """Ctrl-C in a job. learn stores every finished item with its progress (one
+    transaction), so the same command again goes on from there; evolve and verify keep each
+    insight's finished change, and run again from the start."""
+    from rich.console import Console
+
+    Console(stderr=True, emoji=False).print(
+        "interrupted; every finished item is saved: the same command again goes on from "
+        "there (--fresh starts over)" if resumable else
+        "interrupted; the insights changed so far keep their change; the same command again "
+        "starts over", soft_wrap=True, highlight=False)
+    return typer.Exit(130)
+
+
 def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                   fail: Callable[[OptiformError], typer.Exit]) -> None:
     @lib.command("learn")
@@ -221,6 +235,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                                on_item=tick)
         except OptiformError as err:
             raise fail(err) from err
+        except KeyboardInterrupt:
+            raise _interrupted(resumable=True) from None
         _summary(console, report)
 
     @lib.command("evolve")
@@ -265,6 +281,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                             margin=margin, on_rewrite=shown)
         except OptiformError as err:
             raise fail(err) from err
+        except KeyboardInterrupt:
+            raise _interrupted() from None
         table = Table(title="evolution")
         for col in ("insight", "kept", "right before", "right after", "replayed", "detail"):
             table.add_column(col)
@@ -307,6 +325,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                              max_items=max_items, on_report=shown)
         except OptiformError as err:
             raise fail(err) from err
+        except KeyboardInterrupt:
+            raise _interrupted() from None
         if not reports:
             console.print("no learned insight to verify (--id names one)")
             return

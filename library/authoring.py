@@ -84,8 +84,13 @@ def insight_from_proposal(data: dict[str, Any], item_id: str) -> Insight:
             provenance=[item_id],
         )
     except (KeyError, ValidationError) as exc:
-        raise LLMOutputError(f"the proposed insight is incomplete: {exc}",
+        raise LLMOutputError(f"the proposed insight is incomplete: {_what_lacks(exc)}",
                              hint="the proposer must fill every required field") from exc
+
+
+def _what_lacks(exc: Exception) -> str:
+    """A KeyError's bare key as what it means: the reply has no such field."""
+    return f"it has no {exc.args[0]!r} field" if isinstance(exc, KeyError) else str(exc)
 
 
 def _attempt(outcome: SolveOutcome) -> str:
@@ -151,7 +156,8 @@ class LLMRewriter:
             return Condition(applies_when=str(data["applies_when"]).strip(),
                              not_applies_when=clean_unless(data.get("not_applies_when")))
         except (KeyError, ValidationError) as exc:
-            raise LLMOutputError(f"the rewritten condition is incomplete: {exc}") from exc
+            raise LLMOutputError(f"the rewritten condition is incomplete: "
+                                 f"{_what_lacks(exc)}") from exc
 
 
 def quoted_condition(condition: Condition, problems: list[str]) -> str | None:

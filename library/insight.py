@@ -59,7 +59,11 @@ class Taxonomy(_Model):
 
     @classmethod
     def parse(cls, path: str) -> Taxonomy:
-        parts = [p for p in path.split("/") if p.strip()]
+        parts = [p.strip() for p in path.split("/")]
+        if not all(parts):  # "a//b" or "/a/b": a part left out, not a shorter path
+            raise ValueError(f"taxonomy {path!r} has an empty part; it must look like "
+                             "'domain/category/label' (or 'category/label' for the domain "
+                             "'general')")
         if len(parts) == 2:
             parts = ["general", *parts]
         if len(parts) != 3:

@@ -50,6 +50,9 @@ def test_taxonomy_parse_and_slug() -> None:
     assert Taxonomy.parse("constraints/x").domain == "general"
     with pytest.raises(ValueError):
         Taxonomy.parse("only-one")
+    for gap in ("a//b", "/a/b", "a/b/"):  # a part left out is no shorter path
+        with pytest.raises(ValueError, match="has an empty part"):
+            Taxonomy.parse(gap)
     assert new_insight_id(t).startswith("machine-hours-")
 
 
