@@ -575,3 +575,16 @@ def test_a_second_job_on_one_library_is_refused_while_the_first_runs(
         busy = runner.invoke(app, ["library", "--path", str(lib), "learn", "--dataset", "toy"])
     assert busy.exit_code == 2, busy.output
     assert f"is in use by another process (pid {os.getpid()})" in " ".join(busy.output.split())
+
+
+def test_ctrl_c_in_a_job_says_what_is_kept(app: typer.Typer, monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(library_jobs, "_setup", interrupted)
+    for job, said in (("learn", "the same command again goes on from there"),
+                      ("verify", "the same command again starts over")):
+        got = runner.invoke(app, ["library", "--path", str(tmp_path / "l.sqlite"), job,
+                                  "--dataset", "toy"])
+        assert got.exit_code == 130 and said in " ".join(got.output.split()), got.output
