@@ -52,7 +52,12 @@ def benchmark_roots(configured: Path | None = None) -> list[Path]:
     """Folders searched for named data sets, in order (existing ones only)."""
     candidates: list[Path] = []
     if configured is not None:
-        candidates.append(Path(configured).expanduser())
+        named = Path(configured).expanduser()
+        if not named.is_dir():  # a misspelt folder must not read another one's data sets
+            raise EvalError(f"the benchmarks_dir setting names {named}, which is no folder",
+                            hint="fix OPTIFORM_BENCHMARKS_DIR (or the config file), or unset "
+                                 "it to use the folders `optiform eval list` names")
+        candidates.append(named)
     shared = os.environ.get("OPTIFORM_SHARED")
     if shared:
         shared_path = Path(shared).expanduser()

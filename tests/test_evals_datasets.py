@@ -110,6 +110,8 @@ def test_configured_folder_comes_first(tmp_path, shared_dir, monkeypatch):
     assert [i.id for i in data.items] == ["own:1"]
     assert benchmark_roots(tmp_path / "bench")[0] == tmp_path / "bench"
     assert "nl4opt" in known_datasets(tmp_path / "bench")
+    with pytest.raises(EvalError, match="names .*bnech, which is no folder"):
+        load_dataset("nl4opt", configured=tmp_path / "bnech")  # not the shared nl4opt
 
 
 def test_any_jsonl_path_and_folder(tmp_path):
