@@ -177,6 +177,12 @@ class EvalError(OptiformError):
     """A batch evaluation that cannot run (unknown data set, broken results file)."""
 
 
+class DownloadError(EvalError):
+    """A data set that could not be downloaded: the network or the server, not the input."""
+
+    exit_code = 3
+
+
 class LibraryError(OptiformError):
     """The experience library store cannot be read or written."""
 

@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from optiform.errors import EvalError
+from optiform.errors import DownloadError, EvalError
 
 RAW = "https://raw.githubusercontent.com"
 
@@ -84,13 +84,13 @@ def _download(url: str, *, timeout: float, name: str, folder: Path) -> bytes:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
-        raise EvalError(
+        raise DownloadError(
             f"downloading {name!r} failed: HTTP {exc.code} for {url}",
             hint=f"download the file by hand and save it under {folder}/",
         ) from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise EvalError(
+        raise DownloadError(
             f"cannot download {name!r}: no network connection to {url} ({reason})",
             hint=f"connect to the internet and retry, or copy the files to {folder}/ "
             "(<split>.jsonl or <split>.json) or pass a JSONL path to --dataset",

@@ -110,7 +110,7 @@ def test_configured_folder_comes_first(tmp_path, shared_dir, monkeypatch):
     assert [i.id for i in data.items] == ["own:1"]
     assert benchmark_roots(tmp_path / "bench")[0] == tmp_path / "bench"
     assert "nl4opt" in known_datasets(tmp_path / "bench")
-    with pytest.raises(EvalError, match="names .*bnech, which is no folder"):
+    with pytest.raises(EvalError, match=r"names .*bnech, which is no folder"):
         load_dataset("nl4opt", configured=tmp_path / "bnech")  # not the shared nl4opt
 
 
@@ -245,8 +245,9 @@ def test_fetch_downloads_and_the_loader_reads_it(tmp_path):
         paths = fetch_mod.fetch_dataset("tiny", dest_root=tmp_path / "dl", sources=sources)
         assert paths == [tmp_path / "dl" / "tiny" / "test.json"]
         missing = {"tiny": fetch_mod.Source("test", {"test": f"{base}/missing.json"})}
-        with pytest.raises(EvalError, match="HTTP 404"):
+        with pytest.raises(EvalError, match="HTTP 404") as failed:
             fetch_mod.fetch_dataset("tiny", dest_root=tmp_path / "dl2", sources=missing)
+        assert failed.value.exit_code == 3  # the network or the server, not the input
     finally:
         server.shutdown()
         server.server_close()
