@@ -304,6 +304,7 @@ def register(app: typer.Typer) -> None:
 
     def _set_status(ctx: typer.Context, ids: list[str], status: str) -> None:
         """All of the ids or none: an unknown one stops the command before any change."""
+        ids = list(dict.fromkeys(ids))  # an id given twice is one change
         try:
             store = _open(ctx)
             with store.transaction():

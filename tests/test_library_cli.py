@@ -68,7 +68,7 @@ def test_search_ranks_relevant_seed_first(app: typer.Typer) -> None:
 
 
 def test_disable_enable(app: typer.Typer) -> None:
-    run(app, "disable", "min-max", "max-min")
+    assert run(app, "disable", "min-max", "max-min", "min-max").count("min-max: disabled") == 1
     assert "min-max" in run(app, "list", "--status", "disabled", "--table")
     assert "min-max" not in run(app, "list", "--status", "active", "--table")
     run(app, "enable", "min-max")
