@@ -60,6 +60,12 @@ class _Progress:
 
     def __call__(self, event: Any) -> None:
         if event.kind == "start":
+            if event.held_out:
+                by = ", ".join(f"{n} held by {split}" for split, n in event.held_out.items())
+                self.progress.console.print(
+                    f"held out {event.held_out_items} items ({by}); {event.items} items to "
+                    "solve",
+                    highlight=False, markup=False)
             self.progress.start()
             self.task = self.progress.add_task(
                 "eval", total=event.total, completed=event.done, acc=self._acc(event.accuracy)

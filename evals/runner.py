@@ -77,6 +77,9 @@ class RunEvent:
     record: dict[str, Any] | None = None
     accuracy: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Per strategy label: (correct, finished) over every recorded item of the run."""
+    held_out: dict[str, int] = field(default_factory=dict)  # start: items left out, by split
+    held_out_items: int = 0  # start: those items, each once
+    items: int = 0  # start: the items the run solves
 
 
 EventHandler = Callable[[RunEvent], None]
@@ -348,7 +351,11 @@ def _run_pending(
     total = len(dataset.items) * len(strategies)
     done = total - len(pending)
     snapshot = lambda: {k: (v[0], v[1]) for k, v in accuracy.items()}  # noqa: E731
-    emit(RunEvent("start", total=total, done=done, accuracy=snapshot()))
+    left_out = (info.get("dataset") or {}).get("held_out_from") or {}
+    emit(RunEvent("start", total=total, done=done, accuracy=snapshot(),
+                  held_out={k: len(v) for k, v in left_out.items()},
+                  held_out_items=len({i for ids in left_out.values() for i in ids}),
+                  items=len(dataset.items)))
     records = list(existing)
 
     def finish(record: dict[str, Any]) -> None:

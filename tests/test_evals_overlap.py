@@ -180,7 +180,10 @@ def test_an_eval_run_held_out_from_a_train_split_runs_only_the_other_items(
         handle.write(json.dumps({"id": "beta:3", "question": "A mine ships ore.",
                                  "answer": 1.0}) + "\n")
     out = tmp_path / "run"
-    assert start_run(config, out, **kw).ran == 1
+    events: list = []
+    assert start_run(config, out, on_event=events.append, **kw).ran == 1
+    assert (events[0].held_out, events[0].held_out_items, events[0].items) == (
+        {"alpha:train": 2}, 2, 1)  # what `eval run` prints before its progress bar
     assert [r["id"] for r in load_results(out / "results.jsonl")] == ["beta:3"]
     info = json.loads((out / "run.json").read_text())
     assert info["dataset"]["held_out_from"] == {"alpha:train": ["beta:1", "beta:2"]}
