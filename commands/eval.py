@@ -109,7 +109,7 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
 
     for group in summary["groups"]:
         table = Table(title=f"{group['dataset']} ({group['split']})")
-        table.add_column("strategy")
+        table.add_column("strategy", overflow="fold")  # "agent:…" would hide the options
         table.add_column("items", justify="right")
         for tol in summary["tolerances"]:
             table.add_column(f"acc@{tol}", justify="right")
@@ -403,7 +403,7 @@ def register(app: typer.Typer) -> None:
             known = known_datasets(load_settings().benchmarks_dir)
             table = Table(title="data sets")
             for column in ("name", "splits (items)", "folder"):
-                table.add_column(column)
+                table.add_column(column, overflow="fold")  # a path cut short names no folder
             for name, splits in known.items():
                 sizes = ", ".join(f"{s} ({len(read_records(p))})" for s, p in splits.items())
                 folder = next(iter(splits.values())).parent
