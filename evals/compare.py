@@ -43,8 +43,10 @@ def _read_json(path: Path, what: str) -> Any:
         raise EvalError(f"{what} {path} does not exist",
                         hint="paths in a comparison spec are relative to the spec file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EvalError(f"{what} {path} cannot be read: {exc}",
-                        hint="write it again (`optiform eval report RUN --out DIR`)") from None
+        hint = ("write it again (`optiform eval report RUN --out DIR`)" if what != \
+                "comparison spec" else 'fix the JSON: {"title": ..., "bars": [{"panel": ..., '
+                '"label": ..., "summary": ..., "strategy": ...}]}')
+        raise EvalError(f"{what} {path} cannot be read: {exc}", hint=hint) from None
 
 
 def _commit_of(summary: dict[str, Any], strategy: str) -> str:
