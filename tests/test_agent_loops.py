@@ -36,12 +36,25 @@ def test_the_watch_fires_once_the_loop_is_long_enough():
 
 
 class FakeLlama:
-    """What the wrapper touches of llama_cpp.Llama: generate, _input_ids, token_eos."""
+    """What the wrapper touches of llama_cpp.Llama: generate, token_eos, and what reading a
+    prompt batch by batch touches (_input_ids, n_tokens, n_batch, _ctx, reset, eval)."""
 
     def __init__(self, stream: list[int]) -> None:
         self.stream = stream
-        self._input_ids = np.array([1, 2, 3])
+        self.ids, self.n_tokens, self.n_batch = [1, 2, 3], 3, 512
+        self._ctx = type("Ctx", (), {"kv_cache_seq_rm": lambda _s, *a: True})()
         self.produced = 0
+
+    @property
+    def _input_ids(self) -> np.ndarray:
+        return np.array(self.ids[:self.n_tokens])
+
+    def reset(self) -> None:
+        self.n_tokens = 0
+
+    def eval(self, tokens) -> None:
+        self.ids[self.n_tokens:] = list(tokens)
+        self.n_tokens += len(tokens)
 
     def generate(self, tokens, *args, **kwargs):
         for token in self.stream:
@@ -74,17 +87,17 @@ def test_a_generation_stops_at_the_time_budgets_deadline(monkeypatch):
     llama = FakeLlama(stream)
     loaded = _Loaded(llama=llama)
     _count_reuse(loaded)
-    # the first token always comes (llama.cpp has read the prompt then, and its stopping
-    # criteria need the scores of one token); the end-of-text token replaces it
+    # past the deadline not even the prompt is read: the end-of-text token at once
     with budget.llm_deadline(time.time() - 1.0):
         assert list(llama.generate([1, 2, 9])) == [EOS]
-    assert llama.produced == 1 and loaded.out_of_time
-    # a clock that ticks once a look: the deadline at tick 5 falls after the fifth token
+    assert llama.produced == 0 and loaded.out_of_time and llama.n_tokens == 2
+    # a clock that ticks once a look: one look before the prompt's one batch, then one a
+    # token; the deadline at tick 5 falls after the fourth token
     loaded.out_of_time = False
     ticks = iter(range(10**6))
     monkeypatch.setattr(budget, "time", SimpleNamespace(time=lambda: float(next(ticks))))
     with budget.llm_deadline(5.0):
-        assert list(llama.generate([1, 2, 9])) == [*stream[:5], EOS]
+        assert list(llama.generate([1, 2, 9])) == [*stream[:4], EOS]
     assert loaded.out_of_time
     # with time to spare the generation is untouched
     monkeypatch.undo()

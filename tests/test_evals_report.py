@@ -244,7 +244,7 @@ def test_cli_report_list_and_fetch(tmp_path, shared_dir, monkeypatch):
 
     monkeypatch.setattr(fetch_mod.urllib.request, "urlopen", offline)
     result = runner.invoke(cli(), ["eval", "fetch", "nl4opt"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # the network, not the input
     assert "no network" in result.output
 
 
