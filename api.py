@@ -166,6 +166,7 @@ class Assistant:
         if thread_id is None:
             self._tables.remove_request(state.get("data_dir"))
         elif state.get("data_dir"):  # a turn without tables made no folder
+            self._tables.release(state.get("data_dir"))
             self._tables.prune(thread_id, self._state(thread_id))
 
     def _forget_failed_tables(self, state: Mapping[str, Any], thread_id: str | None) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from optiform.errors import InputError
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+LOCK_SUFFIX = ".lock"  # .turn-X.lock beside turn-X: locked while the turn that wrote it runs
 
 
 class TableFolders:
@@ -31,6 +32,45 @@ class TableFolders:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._held: dict[str, Any] = {}  # turn folder -> its open lock file, while it runs
+
+    def _hold(self, dest: Path) -> None:
+        """Lock a running turn's folder (flock on ``.turn-X.lock`` beside it, so the folder
+        holds only tables) until :meth:`release`: :meth:`prune` in any process leaves a
+        locked folder alone."""
+        try:
+            import fcntl
+        except ImportError:  # no flock here: prune cannot tell, as before
+            return
+        fh = _lock_file(dest).open("a")
+        fcntl.flock(fh, fcntl.LOCK_EX)  # a new folder: nobody else has it
+        self._held[str(dest)] = fh
+
+    def release(self, folder: str | None) -> None:
+        """The turn that wrote ``folder`` is over: prune may remove it when nothing holds it."""
+        fh = self._held.pop(str(folder), None) if folder else None
+        if fh is not None:
+            fh.close()  # closing drops the flock
+
+    @staticmethod
+    def _running(turn: Path) -> bool:
+        """Whether a turn (of this process or another) still holds the folder's lock."""
+        try:
+            import fcntl
+        except ImportError:
+            return False
+        if not _lock_file(turn).exists():
+            return False
+        try:
+            fh = _lock_file(turn).open("a")
+        except OSError:
+            return False
+        with fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            return False
 
     def thread_folder(self, thread_id: str) -> Path:
         """A thread's folder: its id made safe plus a digest of the id itself, so ids that
@@ -51,12 +91,14 @@ class TableFolders:
         else:
             dest = self.thread_folder(thread_id) / f"turn-{uuid.uuid4().hex[:12]}"
             dest.mkdir(parents=True, exist_ok=True)
+            self._hold(dest)
             if last.get("data_dir") and Path(last["data_dir"]).is_dir():
                 for csv_file in Path(last["data_dir"]).glob("*.csv"):
                     shutil.copy2(csv_file, dest / csv_file.name)
         try:
             new = prepare_tables(data, dest)
         except BaseException:  # a broken table: nothing of this turn stays behind
+            self.release(str(dest))
             shutil.rmtree(dest, ignore_errors=True)
             raise
         files = {t.get("file") for t in new}
@@ -97,10 +139,9 @@ class TableFolders:
         turn holds: the turns undone, a failed one, a turn that stated no problem and was
         followed by another.
 
-        The Assistant's per-thread lock orders this against the thread's turns. Two
-        processes on one data folder (a chat beside the server) working on the same thread
-        at the same moment are not ordered: one could remove a folder the other has just
-        written."""
+        The Assistant's per-thread lock orders this against the thread's turns in this
+        process; a folder whose turn still runs in another process (a chat beside the server
+        on the same thread) holds its lock file, and stays."""
         folder = self.thread_folder(thread_id)
         if not folder.is_dir():
             return
@@ -108,8 +149,14 @@ class TableFolders:
                                            values.get("history") or [] if isinstance(t, dict)}
         keep = {Path(p).resolve() for p in held if p}
         for turn in folder.glob("turn-*"):
-            if turn.is_dir() and turn.resolve() not in keep:
+            if turn.is_dir() and turn.resolve() not in keep and str(turn) not in self._held \
+                    and not self._running(turn):
                 shutil.rmtree(turn, ignore_errors=True)
+                _lock_file(turn).unlink(missing_ok=True)
 
     def remove_thread(self, thread_id: str) -> None:
         shutil.rmtree(self.thread_folder(thread_id), ignore_errors=True)
+
+
+def _lock_file(turn: Path) -> Path:
+    return turn.with_name(f".{turn.name}{LOCK_SUFFIX}")

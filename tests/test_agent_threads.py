@@ -345,3 +345,15 @@ def test_tables_whose_previews_would_fill_the_prompt_are_refused_before_the_mode
                         {"wide": wide}, thread_id="wide")
     assert llm.requests == []
     assert not list((tmp_path / "tables").glob("thread-wide-*/turn-*/wide.csv"))
+
+
+def test_a_turn_folder_another_process_is_writing_is_not_pruned(tmp_path):
+    from optiform.turn_tables import TableFolders
+
+    ours, theirs = TableFolders(tmp_path), TableFolders(tmp_path)  # two processes' views
+    running = theirs.write({"crops": {"crop": ["wheat"]}}, "t", {})["data_dir"]
+    ours.prune("t", {})  # our state holds no folder: theirs is a turn still running
+    assert (Path(running) / "crops.csv").exists()
+    theirs.release(running)
+    ours.prune("t", {})  # its turn is over and nothing holds it: removed, with its lock
+    assert not Path(running).exists() and list(Path(running).parent.iterdir()) == []
