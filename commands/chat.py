@@ -13,9 +13,14 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from optiform.api import Assistant
 
 HISTORY_FILE = "chat_history.txt"
 PROMPT = "optiform> "
@@ -112,8 +117,9 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
                 break
             cancel = threading.Event()
             if session.waits(line):
-                err.print("[dim]waiting for the cancelled turn to stop: it stops when its "
-                          "model call ends (Ctrl-C leaves the wait)[/]")
+                err.print("[dim]waiting for the cancelled turn to stop: its model call ends at "
+                          "its next token, or its next batch of the prompt (Ctrl-C leaves the "
+                          "wait)[/]")
             try:
                 if line.strip().startswith("/"):
                     output = session.handle(line)
@@ -134,9 +140,11 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
     return 0
 
 
-def _let_a_cancelled_turn_end(assistant: Any, err: Any, timeout: float = 120.0) -> None:
-    """A turn cancelled with Ctrl-C runs on until its LLM call ends; leaving under it would
-    close the thread's memory while the turn still writes to it."""
+def _let_a_cancelled_turn_end(assistant: Assistant, err: Console,
+                              timeout: float = 120.0) -> None:
+    """A turn cancelled with Ctrl-C runs on until its LLM call stops (at its next token, or
+    its next batch of the prompt); leaving under it would close the thread's memory while the
+    turn still writes to it."""
     running = assistant.running()
     if not running:
         return
