@@ -162,28 +162,64 @@ class Evaluator:
     # -- values ---------------------------------------------------------------------------
 
     def condition(self, node: ast.expr) -> np.ndarray:
+        """Where a condition holds. A parameter with no value makes a comparison undecided,
+        read as Python reads ``and``/``or`` (a side that is surely false, or surely true,
+        decides); a condition left undecided anywhere is an error, never a silent False that
+        would drop the rows it guards."""
+        mask, unknown = self._condition(node)
+        if np.any(unknown):
+            missing = next((m for m, _ in reversed(self.issues) if "no value" in m),
+                           "a value it reads is missing")
+            raise self.fail(f"{missing}, so the condition '{ast.unparse(node)}' cannot be "
+                            "decided for every element", token=ast.unparse(node)[:40],
+                            hint="give the parameter a value for every element the condition "
+                                 "reads, or test first what decides it ('if has[i] == 1 and "
+                                 "p[i] > 0')")
+        return mask
+
+    def _condition(self, node: ast.expr) -> tuple[np.ndarray, np.ndarray]:
+        """(holds, undecided) of a condition, as arrays over the loop axes."""
         if isinstance(node, ast.BoolOp):
-            parts = [self.condition(v) for v in node.values]
-            out = parts[0]
-            for p in parts[1:]:
-                out = (out & p) if isinstance(node.op, ast.And) else (out | p)
-            return out
+            parts = [self._condition(v) for v in node.values]
+            out, unknown = parts[0]
+            for p, u in parts[1:]:
+                if isinstance(node.op, ast.And):  # a side surely false decides
+                    decided = (~out & ~unknown) | (~p & ~u)
+                    out = out & p
+                else:  # a side surely true decides
+                    decided = (out & ~unknown) | (p & ~u)
+                    out = out | p
+                unknown = (unknown | u) & ~decided
+            return out, unknown
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return ~self.condition(node.operand)
+            out, unknown = self._condition(node.operand)
+            return ~out, unknown
         if isinstance(node, ast.Compare):
-            left = self.raw(node.left)
+            left, unknown = self._raw_with_bad(node.left)
             out = np.asarray(True)
             for op, right_node in zip(node.ops, node.comparators, strict=True):
-                right = self.raw(right_node)
+                right, bad = self._raw_with_bad(right_node)
+                unknown = unknown | bad
                 try:
                     out = out & _compare(op, left, right)
                 except TypeError:
                     raise self.fail("cannot compare text with a number here",
                                     token=ast.unparse(node)[:40]) from None
                 left = right
-            return np.asarray(out, dtype=bool)
+            return np.asarray(out, dtype=bool), np.asarray(unknown, dtype=bool)
         raise self.fail("a condition must be a comparison such as i != j",
                         token=ast.unparse(node))
+
+    def _raw_with_bad(self, node: ast.expr) -> tuple[np.ndarray, np.ndarray]:
+        """``raw`` and where its value is missing (a parameter with no value there)."""
+        looped = isinstance(node, ast.Name) and node.id in self.loops
+        if looped or isinstance(node, ast.Constant):
+            return self.raw(node), np.asarray(False)
+        v = self.value(node)
+        if not (isinstance(v, Lin) and v.is_const):
+            raise self.fail("conditions and subscripts cannot depend on variables",
+                            token=ast.unparse(node))
+        return v.const, np.asarray(v.bad, dtype=bool)
 
     def raw(self, node: ast.expr) -> np.ndarray:
         """Element values (for conditions and subscripts), numbers as float arrays."""

@@ -217,6 +217,8 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
                        threads: int | None = None) -> SolveResult:
     from optiform.solvers.values import column_values, row_values
 
+    if model.num_cols == 0:  # HiGHS calls a model with no column "empty", and so optimal
+        return _solve_without_columns(model)
     run = HighsRun(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
     try:
         t0 = time.perf_counter()
@@ -256,6 +258,26 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
         return result
     finally:
         run.close()
+
+
+def _solve_without_columns(model: Any, tol: float = 1e-9) -> SolveResult:
+    """A model whose sets came out empty, so that it has no variable: each row is a constant
+    (0) that its bounds hold or not, and the objective is its constant. Each violated row is
+    infeasible on its own, so each is an irreducible infeasible subset."""
+    lo, hi = np.asarray(model.row_lower, float), np.asarray(model.row_upper, float)
+    broken = [r for r in range(model.num_rows)
+              if lo[r] > tol * (1 + abs(lo[r])) or hi[r] < -tol * (1 + abs(hi[r]))]
+    stats = {"variables": 0, "constraints": model.num_rows, "nonzeros": 0, "integer": 0,
+             "kind": _kind(model)}
+    warnings = [*model.warnings, "the model has no variable (its index sets are empty): "
+                "every constraint is a comparison of numbers"]
+    if broken:
+        names = list(dict.fromkeys(model.row_name(r) for r in broken))
+        return SolveResult(status=Status.INFEASIBLE, solver="highs", stats=stats,
+                           conflict=names, warnings=warnings,
+                           message=f"with no variable, {', '.join(names[:5])} cannot hold")
+    return SolveResult(status=Status.OPTIMAL, objective=float(model.offset), solver="highs",
+                       stats=stats, warnings=warnings)
 
 
 def _kind(model: Any) -> str:

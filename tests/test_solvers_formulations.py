@@ -696,3 +696,40 @@ def test_a_missing_table_is_named_with_the_tables_given_and_no_folder_path(tmp_p
         solve(d, data_dir=tmp_path)
     assert "'sites.csv' not found; the tables given are costs.csv, plants.csv" in str(info.value)
     assert str(tmp_path) not in str(info.value)
+
+
+@pytest.mark.parametrize("solver", ["highs", "pdhg", "scip"])
+def test_empty_sets_leave_constant_rows_that_decide_feasibility(tmp_path: Path,
+                                                                solver: str) -> None:
+    (tmp_path / "orders.csv").write_text("order,qty\n", encoding="utf-8")
+    d = {"sets": [{"name": "O", "source": {"file": "orders.csv", "column": "order"}}],
+         "parameters": [{"name": "q", "index": ["O"], "source": {
+             "file": "orders.csv", "column": "qty", "key": ["order"]}}],
+         "variables": [{"name": "s", "index": ["O"]}],
+         "objective": {"sense": "minimize", "expression": "100 + sum(q[o]*s[o] for o in O)"},
+         "constraints": [{"name": "vol", "expression": "sum(q[o]*s[o] for o in O) >= 10"}]}
+    res = solve(d, data_dir=tmp_path, solver=solver)
+    assert res.status is Status.INFEASIBLE  # not "optimal, 0": 0 >= 10 cannot hold
+    d["constraints"][0]["expression"] = "sum(q[o]*s[o] for o in O) >= 0"
+    res = solve(d, data_dir=tmp_path, solver=solver)
+    assert res.status is Status.OPTIMAL and res.objective == pytest.approx(100.0)
+
+
+def test_a_missing_value_in_a_filter_is_an_error_unless_a_guard_decides() -> None:
+    d = {"sets": [{"name": "T", "elements": [1, 2, 3]}],
+         "parameters": [{"name": "p", "index": ["T"], "values": {"1": 5}},
+                        {"name": "has", "index": ["T"], "values": {"1": 1, "2": 0, "3": 0}}],
+         "variables": [{"name": "x", "index": ["T"]}],
+         "objective": {"sense": "minimize", "expression": "sum(x[t] for t in T)"},
+         "constraints": [{"name": "c", "for_each": "t in T if p[t] > 0",
+                          "expression": "x[t] >= 1"}]}
+    for solver in ("highs", "pdhg"):  # the rows of t = 2, 3 were silently dropped
+        with pytest.raises(FormulationError, match=r"p\[t\] has no value, so the condition"):
+            solve(d, solver=solver)
+    d["constraints"][0]["for_each"] = "t in T if has[t] == 1 and p[t] > 0"
+    assert solve(d, solver="highs").objective == pytest.approx(1.0)
+    d["constraints"][0]["for_each"] = "t in T if not (has[t] == 0 or p[t] <= 0)"
+    assert solve(d, solver="highs").objective == pytest.approx(1.0)
+    d["objective"]["expression"] = "sum(x[t] for t in T if p[t] >= 0)"
+    with pytest.raises(FormulationError, match="cannot be decided"):
+        solve(d, solver="highs")
