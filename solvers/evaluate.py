@@ -420,6 +420,11 @@ class Evaluator:
             else:
                 if not (isinstance(body, Lin) and body.is_const):
                     raise NonLinear(f"{fn}() over an expression with variables")
+                if size == 0:  # numpy has no max of nothing; neither has the model
+                    raise self.fail(f"{fn}() over no elements: its set is empty",
+                                    token=ast.unparse(gen)[:40],
+                                    hint="give the set elements, or write the bound "
+                                         "without it")
                 fill = np.inf if fn == "min" else -np.inf
                 full = al._expand(np.where(mask, body.const, fill), axis, size)
                 red = full.min(axis=axis, keepdims=True) if fn == "min" else \

@@ -115,6 +115,13 @@ class VarDef(_Base):
     ub: float | None = Field(None, description="Upper bound; null for unbounded.")
     description: str = ""
 
+    @field_validator("lb", "ub")
+    @classmethod
+    def _a_number(cls, v: float | None) -> float | None:
+        if v is not None and v != v:  # NaN, which JSON readers let through
+            raise ValueError("a bound must be a number (null for no bound), not NaN")
+        return v
+
 
 class Objective(_Base):
     sense: Literal["minimize", "maximize"]

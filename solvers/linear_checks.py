@@ -67,9 +67,10 @@ def check_finite(model: LinearModel, parsed: ParsedModel) -> None:
     """Coefficients that overflowed (1e200 * 1e200) or became NaN (inf - inf)."""
     bad_rows = np.isnan(model.row_lower) | np.isnan(model.row_upper) \
         | (model.row_lower >= HUGE) | (model.row_upper <= -HUGE)
-    if model.A.nnz and not np.isfinite(model.A.data).all():
+    huge_coef = ~np.isfinite(model.A.data) | (np.abs(model.A.data) >= HUGE)
+    if model.A.nnz and huge_coef.any():
         bad_rows[np.repeat(np.arange(model.num_rows), np.diff(model.A.indptr))
-                 [~np.isfinite(model.A.data)]] = True
+                 [huge_coef]] = True
     if bad_rows.any():
         fam, _ = model.family_of_row(int(np.flatnonzero(bad_rows)[0]))
         raise FormulationError("a coefficient or bound is infinite, undefined or beyond 1e20",
@@ -77,8 +78,11 @@ def check_finite(model: LinearModel, parsed: ParsedModel) -> None:
                                expression=parsed.formulation.constraint(fam.name).expression,
                                hint="keep numbers below 1e20 in size and avoid inf - inf")
     q_ok = model.q is None or bool(np.isfinite(model.q[0]).all())
-    if not (np.isfinite(model.c).all() and np.isfinite(model.offset) and q_ok):
-        raise FormulationError("a coefficient of the objective is infinite or undefined",
+    q_ok = q_ok and (model.q is None or bool((np.abs(model.q[0]) < HUGE).all()))
+    if not (np.isfinite(model.c).all() and np.isfinite(model.offset) and q_ok
+            and bool((np.abs(model.c) < HUGE).all()) and abs(model.offset) < HUGE):
+        raise FormulationError("a coefficient of the objective is infinite, undefined or "
+                               "beyond 1e20 (which solvers read as infinite)",
                                where="objective",
                                expression=parsed.formulation.objective.expression,
                                hint="keep numbers below 1e20 in size and avoid inf - inf")

@@ -733,3 +733,25 @@ def test_a_missing_value_in_a_filter_is_an_error_unless_a_guard_decides() -> Non
     d["objective"]["expression"] = "sum(x[t] for t in T if p[t] >= 0)"
     with pytest.raises(FormulationError, match="cannot be decided"):
         solve(d, solver="highs")
+
+
+def test_max_over_an_empty_set_is_named_not_a_crash() -> None:
+    d = {"sets": [{"name": "I", "elements": []}],
+         "parameters": [{"name": "p", "index": ["I"], "values": {}}],
+         "variables": [{"name": "y"}],
+         "objective": {"sense": "minimize", "expression": "y"},
+         "constraints": [{"name": "c", "expression": "y >= max(p[i] for i in I)"}]}
+    assert "max() over no elements" in error(d, solver="highs")
+
+
+def test_numbers_solvers_read_as_infinite_and_nan_bounds_are_named() -> None:
+    big = {"variables": [{"name": "x", "ub": 1}],
+           "objective": {"sense": "maximize", "expression": "1e30*x"}}
+    assert "beyond 1e20" in error(big, solver="highs")  # it was "optimal, objective inf"
+    row = {"variables": [{"name": "x", "ub": 1}],
+           "objective": {"sense": "maximize", "expression": "x"},
+           "constraints": [{"name": "c", "expression": "1e25*x <= 3"}]}
+    assert "beyond 1e20" in error(row, solver="highs")  # it was "HiGHS rejected the model"
+    with pytest.raises(FormulationError, match="not NaN"):
+        Formulation.from_dict({"variables": [{"name": "x", "lb": float("nan")}],
+                               "objective": {"sense": "minimize", "expression": "x"}})
