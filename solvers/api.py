@@ -66,7 +66,15 @@ def solve_formulation(
         else:
             from optiform.solvers.convexity import quadratic_is_convex
 
-            if model.q is not None and not quadratic_is_convex(model.q, model.sense):
+            if model.q is not None and model.integer.any():
+                reason = "HiGHS solves quadratic objectives over continuous variables only"
+                if solver == "highs":
+                    return SolveResult(status=Status.ERROR, solver="highs",
+                                       message=f"HiGHS cannot solve this model: {reason} "
+                                               "(this one has integer variables)",
+                                       warnings=["use --solver scip (or auto) for it"],
+                                       unsuitable_solver=True)
+            elif model.q is not None and not quadratic_is_convex(model.q, model.sense):
                 reason = (f"the quadratic objective is not {_curvature(model.sense)}, and HiGHS "
                           "solves only convex QPs")
                 if solver == "highs":

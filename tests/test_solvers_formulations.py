@@ -755,3 +755,13 @@ def test_numbers_solvers_read_as_infinite_and_nan_bounds_are_named() -> None:
     with pytest.raises(FormulationError, match="not NaN"):
         Formulation.from_dict({"variables": [{"name": "x", "lb": float("nan")}],
                                "objective": {"sense": "minimize", "expression": "x"}})
+
+
+def test_a_quadratic_objective_over_integers_is_not_highs_work() -> None:
+    d = {"variables": [{"name": "x", "domain": "integer", "lb": None}],
+         "objective": {"sense": "minimize", "expression": "(x-0.4)**2"}}
+    res = solve(d, solver="highs")
+    assert res.status is Status.ERROR and res.unsuitable_solver  # exit 2, not 3
+    auto = solve(d)
+    assert auto.status is Status.OPTIMAL and auto.objective == pytest.approx(0.16)
+    assert any("continuous variables only" in w for w in auto.warnings)
