@@ -168,7 +168,8 @@ def _var_value(vd: Any) -> float:
     if vd.value is not None:
         return _clean(float(vd.value))
     lb, ub = vd.bounds  # not in any expression: any value within its bounds is optimal
-    return float(min(max(0.0, lb if lb is not None else 0.0), ub if ub is not None else 0.0))
+    value = 0.0 if lb is None else max(0.0, float(lb))  # 0 when the bounds allow it
+    return value if ub is None else min(value, float(ub))
 
 
 def named_values(built: PyomoBuild) -> dict[str, Any]:

@@ -765,3 +765,11 @@ def test_a_quadratic_objective_over_integers_is_not_highs_work() -> None:
     auto = solve(d)
     assert auto.status is Status.OPTIMAL and auto.objective == pytest.approx(0.16)
     assert any("continuous variables only" in w for w in auto.warnings)
+
+
+def test_a_variable_no_expression_uses_keeps_its_bounds_on_the_scip_route() -> None:
+    d = {"variables": [{"name": "x"}, {"name": "y", "lb": 5}, {"name": "z", "lb": None,
+                                                               "ub": -2}],
+         "objective": {"sense": "minimize", "expression": "exp(x)"}}
+    res = solve(d)
+    assert res.values["y"] == 5.0 and res.values["z"] == -2.0  # y was reported as 0
