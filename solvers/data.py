@@ -53,10 +53,20 @@ class ModelData:
 
 
 def _as_int(s: str) -> int | None:
+    if "_" in s:  # int() reads "1_000" as 1000; a table cell so written is text
+        return None
     try:
         return int(s)
     except ValueError:
         return None
+
+
+def cell_number(cell: str) -> float:
+    """A table cell as a number, as a spreadsheet would read it: float() less the Python
+    spelling "1_000" (a ValueError, as any other text)."""
+    if "_" in cell:
+        raise ValueError(cell)
+    return float(cell)
 
 
 def _elem(e: Any) -> Elem:
@@ -107,6 +117,13 @@ def _key_position(sd: SetData, cell: str) -> int | None:
     i = sd.lookup.get(key)
     if i is None and isinstance(key, str):
         number = _as_int(key)
+        if number is None:  # "2.0", as a spreadsheet writes the whole number 2
+            try:
+                whole = cell_number(key)
+            except ValueError:
+                whole = math.nan
+            if math.isfinite(whole) and whole.is_integer():
+                number = int(whole)
         if number is not None:
             i = sd.lookup.get(number)
     return i
@@ -287,6 +304,9 @@ class _Tables:
             raise DataError(f"column {name!r} not in {file} (columns: {', '.join(header)})",
                             hint=f"did you mean {suggest(name, header)!r}?"
                             if suggest(name, header) else "check the header row")
+        if header.count(name) > 1:  # which of them is meant is anybody's guess
+            raise DataError(f"column {name!r} appears {header.count(name)} times in {file}",
+                            hint="give each column of the header its own name")
         return header.index(name)
 
 
@@ -325,7 +345,7 @@ def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], table
         else:
             where_cell = f"{src.file}, row {n}, column {src.column!r}"
             try:
-                value = float(row[vcol])
+                value = cell_number(row[vcol])
             except ValueError:
                 raise DataError(f"{where_cell}: {row[vcol]!r} is not a number",
                                 hint="fix the cell or leave the row out") from None

@@ -773,3 +773,19 @@ def test_a_variable_no_expression_uses_keeps_its_bounds_on_the_scip_route() -> N
          "objective": {"sense": "minimize", "expression": "exp(x)"}}
     res = solve(d)
     assert res.values["y"] == 5.0 and res.values["z"] == -2.0  # y was reported as 0
+
+
+def test_csv_cells_are_read_as_a_spreadsheet_writes_them(tmp_path: Path) -> None:
+    d = {"sets": [{"name": "T", "elements": [1, 2]}],
+         "parameters": [{"name": "p", "index": ["T"], "source": {
+             "file": "p.csv", "column": "cost", "key": ["t"]}}],
+         "variables": [{"name": "x", "index": ["T"], "ub": 1}],
+         "objective": {"sense": "maximize", "expression": "sum(p[t] * x[t] for t in T)"}}
+    (tmp_path / "p.csv").write_text("t,cost\n1,3\n2.0,4\n", encoding="utf-8")
+    assert solve(d, data_dir=tmp_path).objective == pytest.approx(7.0)  # 2.0 is element 2
+    (tmp_path / "p.csv").write_text("t,cost\n1,3\n2,1_000\n", encoding="utf-8")
+    with pytest.raises(DataError, match="'1_000' is not a number"):
+        solve(d, data_dir=tmp_path)
+    (tmp_path / "p.csv").write_text("t,cost,cost\n1,3,9\n2,4,9\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"column 'cost' appears 2 times in p\.csv"):
+        solve(d, data_dir=tmp_path)
