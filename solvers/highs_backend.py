@@ -250,6 +250,12 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
                 result.duals = row_values(model.families, duals)
         if status is Status.INFEASIBLE:
             rows, cols = run.iis()
+            if model.integer.any() and model.num_rows > 1 and len(set(rows)) >= model.num_rows:
+                # HiGHS finds a subset of the LP relaxation; every row is no subset (a model
+                # infeasible only for its integers): naming them all would blame them all
+                rows, cols = [], []
+                result.warnings.append("no conflict set: the model may be infeasible only "
+                                       "because its variables must be whole numbers")
             result.conflict = list(dict.fromkeys(model.row_name(r) for r in rows))
             result.conflict_bounds = list(dict.fromkeys(model.col_name(c) for c in cols))
         if status is Status.ERROR:

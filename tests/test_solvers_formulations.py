@@ -789,3 +789,15 @@ def test_csv_cells_are_read_as_a_spreadsheet_writes_them(tmp_path: Path) -> None
     (tmp_path / "p.csv").write_text("t,cost,cost\n1,3,9\n2,4,9\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"column 'cost' appears 2 times in p\.csv"):
         solve(d, data_dir=tmp_path)
+
+
+def test_a_milp_infeasible_only_for_its_integers_blames_no_row() -> None:
+    d = {"variables": [{"name": "x", "domain": "integer"}, {"name": "y", "domain": "integer"},
+                       {"name": "b"}],
+         "objective": {"sense": "minimize", "expression": "x+y+b"},
+         "constraints": [{"name": "pairs", "expression": "2*x + 2*y == 3"},
+                         {"name": "bmin", "expression": "b >= 1"},
+                         {"name": "bmax", "expression": "b <= 2"}]}
+    res = solve(d, solver="highs")
+    assert res.status is Status.INFEASIBLE
+    assert "bmin" not in res.conflict and "bmax" not in res.conflict  # they were all listed
