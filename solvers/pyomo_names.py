@@ -111,7 +111,7 @@ def piece_counts(parsed: Any) -> dict[str, int]:
 
 
 def index_key(index: Any) -> str:
-    """A Pyomo index as a values key: elements joined by ','."""
-    if isinstance(index, tuple):
-        return ",".join(str(i) for i in index)
-    return str(index)
+    """A Pyomo index as a values key: elements joined by ',' (one holding a comma quoted)."""
+    from optiform.solvers.values import element_text
+
+    return element_text(index)

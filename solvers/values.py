@@ -11,9 +11,18 @@ from typing import Any
 import numpy as np
 
 
+def _part(v: Any) -> str:
+    """One element's text in a key; one holding a comma (or a quote) is quoted as in CSV, so
+    that 'NY,NJ' x 'PA' and 'NY' x 'NJ,PA' stay two keys."""
+    text = str(v)
+    if "," in text or '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def element_text(e: Any) -> str:
     """An element as it appears in a key: tuples joined by ','."""
-    return ",".join(map(str, e)) if isinstance(e, tuple) else str(e)
+    return ",".join(map(_part, e)) if isinstance(e, tuple) else _part(e)
 
 
 def product_keys(labels: list[list[Any]]) -> list[str]:

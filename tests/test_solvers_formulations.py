@@ -801,3 +801,13 @@ def test_a_milp_infeasible_only_for_its_integers_blames_no_row() -> None:
     res = solve(d, solver="highs")
     assert res.status is Status.INFEASIBLE
     assert "bmin" not in res.conflict and "bmax" not in res.conflict  # they were all listed
+
+
+@pytest.mark.parametrize("solver", ["highs", "scip"])
+def test_elements_with_commas_keep_their_keys_apart(solver: str) -> None:
+    d = {"sets": [{"name": "I", "elements": ["NY,NJ", "NY"]},
+                  {"name": "J", "elements": ["PA", "NJ,PA"]}],
+         "variables": [{"name": "x", "index": ["I", "J"], "ub": 1}],
+         "objective": {"sense": "maximize", "expression": "sum(x[i,j] for i in I for j in J)"}}
+    res = solve(d, solver=solver)
+    assert sorted(res.values["x"]) == ['"NY,NJ","NJ,PA"', '"NY,NJ",PA', 'NY,"NJ,PA"', "NY,PA"]
