@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -213,11 +213,15 @@ class Settings(BaseSettings):
         None, description="Folder of benchmark data sets (<name>/<split>.jsonl) for `eval`."
     )
 
-    @field_validator("api_key", "server_token", "base_url", "model", mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_unset(cls, value: Any) -> Any:
-        """``OPTIFORM_SERVER_TOKEN=`` unsets the token, as the shell's way of unsetting it; an
-        empty token would otherwise read as set and let any client in."""
+    def _blank_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        """``OPTIFORM_X=`` (the shell's way of unsetting a variable) unsets a setting whose
+        default is unset: an empty server token would otherwise let any client in, and an
+        empty path would be the current folder."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or field.default is not None:
+            return value
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         return None if isinstance(raw, str) and not raw.strip() else value
 

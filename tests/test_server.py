@@ -260,12 +260,17 @@ def test_refuses_to_listen_off_loopback_without_a_token(tmp_path: Path, token: s
     assert "OPTIFORM_SERVER_TOKEN" in proc.stderr
 
 
-def test_blank_secrets_and_endpoints_read_as_unset() -> None:
+def test_blank_secrets_and_endpoints_read_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     from optiform.config import load_settings
 
     settings = load_settings(server_token=" ", api_key="", base_url="")
     assert settings.server_token is None and settings.api_key is None
     assert settings.base_url is None and settings.effective_backend == "local"
+    for name in ("DATA_HOME", "TIME_BUDGET", "GUIDANCE_FILE", "LIBRARY_PATH"):
+        monkeypatch.setenv(f"OPTIFORM_{name}", "")  # not the current folder, not an error
+    settings = load_settings()
+    assert settings.data_home is None and settings.time_budget is None
+    assert settings.guidance_file is None and settings.library_path is None
 
 
 # -- a client that goes away -------------------------------------------------------------------
