@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from optiform.agent.threads import unusable_store
 from optiform.errors import InputError, OptiformError
 
 CHAT_FILE = "chat.sqlite"
@@ -83,10 +84,13 @@ class ChatStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db: sqlite3.Connection | None = sqlite3.connect(str(self.path),
-                                                              check_same_thread=False)
-        self._db.executescript(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db: sqlite3.Connection | None = sqlite3.connect(str(self.path),
+                                                                  check_same_thread=False)
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise unusable_store(self.path, "chat store", exc) from None
         self._lock = threading.Lock()
 
     @property

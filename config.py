@@ -225,6 +225,15 @@ class Settings(BaseSettings):
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         return None if isinstance(raw, str) and not raw.strip() else value
 
+    @field_validator("data_home")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and value.expanduser().exists() and \
+                not value.expanduser().is_dir():
+            raise ValueError(f"{value} is a file, not a folder (the data folder holds the "
+                             "threads, tables, library and models)")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,

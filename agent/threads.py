@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from optiform.errors import ConfigError
+
 THREADS_FILE = "threads.sqlite"
 
 
@@ -18,10 +20,13 @@ def sqlite_checkpointer(path: str | Path) -> Any:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(p), check_same_thread=False)
-    saver = SqliteSaver(conn)
-    saver.setup()
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(p), check_same_thread=False)
+        saver = SqliteSaver(conn)
+        saver.setup()
+    except (sqlite3.Error, OSError) as exc:
+        raise unusable_store(p, "thread memory", exc) from None
     return saver
 
 
@@ -39,3 +44,12 @@ def close_checkpointer(saver: Any) -> None:
     conn = getattr(saver, "conn", None)
     if isinstance(conn, sqlite3.Connection):
         conn.close()
+
+
+def unusable_store(path: Path, what: str, exc: Exception) -> ConfigError:
+    """The error for a store file of the data folder that cannot be opened (not a SQLite
+    file, a file where a folder should be, no permission)."""
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+    return ConfigError(f"cannot open the {what} at {path}: {why}",
+                       hint="move that file away (a new one is made), or set "
+                            "OPTIFORM_DATA_HOME to a folder of its own")

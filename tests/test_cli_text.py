@@ -564,3 +564,19 @@ def test_leaving_the_chat_waits_for_a_cancelled_turn_before_closing(tmp_path: Pa
     quiet = Console(record=True)
     _let_a_cancelled_turn_end(chat.assistant, quiet, timeout=10)
     assert chat.assistant.running() == [] and quiet.export_text() == ""
+
+
+def test_a_damaged_data_folder_is_named_not_a_traceback(tmp_path: Path, monkeypatch) -> None:
+    from optiform.agent.threads import sqlite_checkpointer
+    from optiform.chat_store import ChatStore
+    from optiform.errors import ConfigError
+
+    (tmp_path / "chat.sqlite").write_text("junk")
+    (tmp_path / "threads.sqlite").write_text("junk")
+    with pytest.raises(ConfigError, match="cannot open the chat store at .*not a database"):
+        ChatStore.default(tmp_path)
+    with pytest.raises(ConfigError, match="cannot open the thread memory at"):
+        sqlite_checkpointer(tmp_path / "threads.sqlite")
+    monkeypatch.setenv("OPTIFORM_DATA_HOME", str(tmp_path / "chat.sqlite"))
+    with pytest.raises(ConfigError, match="is a file, not a folder"):
+        load_settings()
