@@ -175,7 +175,7 @@ SCORING_SETTINGS = ("backend", "model", "base_url", "model_path", "n_ctx", "libr
                     "library_path", "library_retrieval", "library_threshold",
                     "library_llm_check", "library_fallback", "top_k", "samples", "max_repairs",
                     "mend", "autofix", "formulation_shape", "code_strategy", "temperature",
-                    "seed", "time_limit", "mip_gap")
+                    "seed", "time_limit", "mip_gap", "solver", "time_budget")
 
 
 def optimizer_llm(settings: Any, model: str | None, base_url: str | None) -> Any:
@@ -189,7 +189,9 @@ def optimizer_llm(settings: Any, model: str | None, base_url: str | None) -> Any
                          hint="name the endpoint's model, e.g. --optimizer-model gpt-4o")
     update = {"backend": "openai", "model": model,
               "base_url": base_url or settings.base_url}
-    return make_llm(settings.model_copy(update=update))
+    llm = make_llm(settings.model_copy(update=update))
+    _ = llm.client  # no key and no endpoint: said now, not after the start text is scored
+    return llm
 
 
 def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_step: int,

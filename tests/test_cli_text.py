@@ -573,7 +573,7 @@ def test_a_damaged_data_folder_is_named_not_a_traceback(tmp_path: Path, monkeypa
 
     (tmp_path / "chat.sqlite").write_text("junk")
     (tmp_path / "threads.sqlite").write_text("junk")
-    with pytest.raises(ConfigError, match="cannot open the chat store at .*not a database"):
+    with pytest.raises(ConfigError, match=r"cannot open the chat store at .*not a database"):
         ChatStore.default(tmp_path)
     with pytest.raises(ConfigError, match="cannot open the thread memory at"):
         sqlite_checkpointer(tmp_path / "threads.sqlite")

@@ -348,3 +348,15 @@ def test_a_resume_over_other_items_names_the_test_duplicates(tmp_path: Path) -> 
     with pytest.raises(InputError) as other:
         open_run(tmp_path / "run", {"dataset": "nlp4lp", "items": ["a", "b"]})
     assert "--keep-test-duplicates" not in (other.value.hint or "")
+
+
+def test_an_optimizer_model_without_a_key_or_endpoint_is_named_before_any_scoring(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from optiform.commands.tune import optimizer_llm
+    from optiform.errors import LLMAuthError
+
+    for name in ("OPTIFORM_API_KEY", "OPENAI_API_KEY", "OPTIFORM_BASE_URL", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(LLMAuthError, match="no API key"):
+        optimizer_llm(load_settings(backend="fake"), "gpt-4o", None)
+    assert optimizer_llm(load_settings(backend="fake"), "m", "http://127.0.0.1:9/v1") is not None
