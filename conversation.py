@@ -108,6 +108,7 @@ class ChatSession:
             self.continued = latest is not None
         self.thread_id = check_thread_id(thread_id) if thread_id else new_thread_id()
         self.pending: dict[str, Path] = {}  # tables for the next message (/data)
+        self.inputs: set[Path] = set()  # every table file attached in this session
 
     def close(self) -> None:
         """Close the chat store (the Assistant stays open: it may serve other sessions)."""
@@ -200,6 +201,7 @@ class ChatSession:
         with tempfile.TemporaryDirectory(prefix="optiform-data-") as scratch:
             previews = prepare_tables(tables, Path(scratch))  # a broken table: an error now
         self.pending.update(tables)
+        self.inputs.update(Path(p).resolve() for p in tables.values())
         return previews
 
     def record(self, text: str, answer: Answer) -> Output:
@@ -241,18 +243,28 @@ class ChatSession:
             raise OptiformError("/export needs a file name",
                                 hint="e.g. /export model.json (" + " ".join(EXPORT_SUFFIXES)
                                 + ")")
-        path = Path(_one_path(arg)).expanduser()
+        path = self._not_an_input(Path(_one_path(arg)).expanduser(), "/export")
         answer = self.current() if suffix_of(path) == ANSWER_SUFFIX else self._model_answer()
         if answer is None:
             raise OptiformError("there is no answer to export yet", hint="ask something first")
         return Output("text", text=f"wrote {export_file(answer, path)}")
+
+    def _not_an_input(self, path: Path, command: str) -> Path:
+        """``path``, unless it is a table attached in this session: writing there would
+        replace the data the thread's turns were solved with."""
+        if path.resolve() in self.inputs:
+            raise OptiformError(f"{command} {path}: that is a table attached in this chat; "
+                                "writing there would replace it",
+                                hint=f"name another file, e.g. {command} model.json")
+        return path
 
     def _cmd_trace(self, arg: str) -> Output:
         answer = self.current()
         if answer is None:
             raise OptiformError("there is no turn to trace yet", hint="ask something first")
         if arg:
-            path = answer.save_trace(Path(_one_path(arg)).expanduser())
+            path = answer.save_trace(self._not_an_input(Path(_one_path(arg)).expanduser(),
+                                                        "/trace"))
             return Output("text", text=f"wrote the trace to {path}")
         return Output("text", text=trace_summary(answer))
 

@@ -146,6 +146,11 @@ def test_a_save_code_path_that_cannot_be_written_keeps_the_answer(cli, script,
     assert result.exit_code == 2
     assert json.loads(result.stdout)["objective"] == 27000  # the answer is there, whole
     assert "cannot write the Pyomo script" in result.stderr and "Traceback" not in result.stderr
+    problem = tmp_path / "farm.txt"
+    problem.write_text(PROBLEM)
+    own = cli("solve", "--file", str(problem), "--save-code", str(problem))
+    assert own.exit_code == 2 and "would replace it" in " ".join(own.stderr.split())
+    assert problem.read_text() == PROBLEM  # the problem text is still there
     hello = cli("solve", "hello, how are you", "--save-code", str(tmp_path / "m.py"))
     assert "does not look like an optimization problem" in hello.stdout
     assert "no formulation to export" in hello.stderr and hello.exit_code == 2
@@ -256,6 +261,10 @@ def test_chat_data_attaches_tables_to_the_next_message(tmp_path: Path) -> None:
     assert chat.pending == {}  # sent; the thread keeps them for later turns
     chat.handle(CORN_CAP)
     assert "crops.csv" in llm.requests[-1]["messages"][-1].content
+    for command in ("/export", "/trace"):  # the attached table is no place for them
+        over = chat.handle(f"{command} {tmp_path / 'crops.csv'}")
+        assert over.kind == "error" and "would replace it" in over.text
+    assert (tmp_path / "crops.csv").read_text().startswith("crop,profit")
     chat.handle(f"/data {tmp_path / 'crops.csv'}")
     assert chat.handle("/data clear").text == "dropped crops" and chat.pending == {}
     unbalanced = chat.handle("/data O'Neil.csv")  # a crash of the whole chat before
