@@ -179,6 +179,7 @@ def _save_code(answer: Answer, path: Path) -> None:
 
 def _print(answer: Answer, sections: list[str]) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     from optiform.chat_exports import export_text, trace_summary
     from optiform.commands import answer_view as view
@@ -193,9 +194,15 @@ def _print(answer: Answer, sections: list[str]) -> None:
             out.print(panel if panel is not None else view.status_line(answer))
         elif section == "answer":
             out.print(view.answer_view(answer, model=False))
-        elif section == "code":
-            view.print_code(out, export_text(answer, ".py"), "python")
-        elif section == "latex":
-            view.print_code(out, export_text(answer, ".tex"), "latex")
+        elif section in ("code", "latex"):
+            suffix, language = (".py", "python") if section == "code" else (".tex", "latex")
+            try:
+                text = export_text(answer, suffix)
+            except OptiformError as exc:  # a model that never compiled: say so, show the rest
+                Console(stderr=True, emoji=False).print(
+                    f"[yellow]no {section} to show:[/] {escape(exc.message)}"
+                    + (f"\n  hint: {escape(exc.hint)}" if exc.hint else ""), highlight=False)
+                continue
+            view.print_code(out, text, language)
         elif section == "trace":
             out.print(trace_summary(answer), highlight=False, markup=False)

@@ -589,3 +589,13 @@ def test_a_damaged_data_folder_is_named_not_a_traceback(tmp_path: Path, monkeypa
     monkeypatch.setenv("OPTIFORM_DATA_HOME", str(tmp_path / "chat.sqlite"))
     with pytest.raises(ConfigError, match="is a file, not a folder"):
         load_settings()
+
+
+def test_show_code_of_a_model_that_never_compiled_still_shows_the_answer(cli, script) -> None:
+    bad = farm("farm_1")
+    bad["objective"]["expression"] = bad["objective"]["expression"] + " + undeclared_y"
+    script([], default=bad)
+    result = cli("solve", PROBLEM, "--show", "latex", "--show", "answer")
+    assert result.exit_code == 1, result.stderr  # the agent gave up: 1, as without --show
+    assert "no latex to show" in result.stderr and "undeclared_y" in result.stderr
+    assert result.stdout.strip()  # the answer section is printed
