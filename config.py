@@ -66,6 +66,11 @@ class _TomlSource(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         path = config_file()
         self._data: dict[str, Any] = {}
+        if os.environ.get("OPTIFORM_CONFIG") and not path.is_file():
+            # named on purpose: a misspelt path would run on the defaults without a word
+            raise ConfigError(f"OPTIFORM_CONFIG names {path}, which is no file",
+                              hint="fix the path, or unset OPTIFORM_CONFIG to read "
+                                   f"{user_config_dir() / 'config.toml'}")
         if path.is_file():
             try:
                 self._data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -280,7 +285,8 @@ def _misspelt_environment() -> str | None:
         rest = key.removeprefix("OPTIFORM_")
         if rest in names:
             continue
-        close = sorted(n for n in names if _one_slip(rest, n))
+        others = {v.removeprefix("OPTIFORM_") for v in _OTHER_VARIABLES}
+        close = sorted(n for n in names | others if _one_slip(rest, n))
         if close:
             return (f"the environment variable {var} is no setting; did you mean "
                     f"OPTIFORM_{close[0]}?")

@@ -112,6 +112,16 @@ def test_a_misspelt_setting_is_named_not_ignored(monkeypatch):
                   "OPTIFORM_MY_SCRIPT_FLAG"):  # more than one slip from any setting
         monkeypatch.setenv(other, "1")
     assert load_settings().samples == 3
+    monkeypatch.setenv("OPTIFORM_CONFG", "c.toml")  # one slip from OPTIFORM_CONFIG
+    with pytest.raises(ConfigError, match="did you mean OPTIFORM_CONFIG"):
+        load_settings()
+    monkeypatch.delenv("OPTIFORM_CONFG")
+
+
+def test_a_config_file_named_but_missing_is_an_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPTIFORM_CONFIG", str(tmp_path / "nosuch.toml"))
+    with pytest.raises(ConfigError, match="nosuch.toml, which is no file"):
+        load_settings()
 
 
 def test_the_readme_lists_every_setting_as_model_settings_prints_it() -> None:
