@@ -264,24 +264,28 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
                      hint="save the table as UTF-8")
 
 
-def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
-    """The TableInfo dict the prompts use: file name, columns, first rows, row count."""
+def preview(path: Path, rows: int = PREVIEW_ROWS, source: str | None = None
+            ) -> dict[str, Any]:
+    """The TableInfo dict the prompts use: file name, columns, first rows, row count.
+    ``source``: the file the user gave, when it is not ``path`` (notes.txt, read as notes.csv),
+    so that what is wrong is said of the file they know."""
+    label = path.name if source in (None, path.name) else f"{source} (read as {path.name})"
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
             header = next(reader, None)
             if not header:
-                raise DataError(f"data table {path.name}: the file is empty",
+                raise DataError(f"data table {label}: the file is empty",
                                 hint="the first row must name the columns")
             columns = [h.strip() for h in header]
-            _check_header(path.name, columns)
+            _check_header(label, columns)
             head, n, blank = [], 0, 0
             for row in reader:
                 if not any(cell.strip() for cell in row):
                     blank += 1
                     continue
                 if len(row) < len(columns) or any(c.strip() for c in row[len(columns):]):
-                    raise DataError(f"data table {path.name}, row {reader.line_num}: "
+                    raise DataError(f"data table {label}, row {reader.line_num}: "
                                     f"{len(row)} cells but {len(columns)} columns",
                                     hint="every row needs one cell per header column")
                 if n < rows:
@@ -290,8 +294,8 @@ def preview(path: Path, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise _not_utf8(path, exc) from None
     if n == 0:
-        raise DataError(f"data table {path.name}: no row has a value" if blank else
-                        f"data table {path.name} has no rows, only its header",
+        raise DataError(f"data table {label}: no row has a value" if blank else
+                        f"data table {label} has no rows, only its header",
                         hint="give at least one row of values")
     return {"name": path.stem, "file": path.name, "columns": columns, "rows": head,
             "n_rows": n}
@@ -334,7 +338,9 @@ def prepare_tables(data: Mapping[str, Any], dest: Path) -> list[dict[str, Any]]:
             raise DataError(f"data tables {files[file]!r} and {name!r} would both be {file}",
                             hint="give every table its own name")
         files[file] = str(name)
-    return [preview(write_table(name, table, dest)) for name, table in data.items()]
+    return [preview(write_table(name, table, dest),
+                    source=Path(table).name if isinstance(table, (str, Path)) else None)
+            for name, table in data.items()]
 
 
 def _number(cell: str) -> Any:

@@ -265,6 +265,9 @@ def test_table_files_and_names_that_would_be_misread_are_refused(tmp_path):
     (tmp_path / "head.csv").write_text("crop,profit\n")
     with pytest.raises(DataError, match=r"head\.csv has no rows"):
         prepare_tables({"head": tmp_path / "head.csv"}, tmp_path / "data")
+    (tmp_path / "notes.txt").write_text("just one line of notes\n")
+    with pytest.raises(DataError, match=r"notes\.txt \(read as notes\.csv\) has no rows"):
+        prepare_tables({"notes": tmp_path / "notes.txt"}, tmp_path / "data")
     with pytest.raises(DataError, match="is a path, not a name"):
         prepare_tables({"../x": {"a": [1]}}, tmp_path / "data")
     with pytest.raises(DataError, match="is a folder, not a file"):
