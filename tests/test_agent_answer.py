@@ -134,7 +134,7 @@ def test_rows_that_leave_out_a_column_are_refused(tmp_path):
     ("t.csv", "item,cost\nchair,30,2\ntable,50\n", r"t\.csv, row 2: 3 cells but 2 columns"),
     ("t.csv", "item,cost\nchair\n", r"row 2: 1 cells but 2 columns"),
     ("t.csv", "item,cost,cost\nchair,1,2\n", "column 'cost' is named twice"),
-    ("t.tsv", "item\tcost\nchair\t30\t2\n", r"t\.csv, row 2: 3 cells but 2 columns"),
+    ("t.tsv", "item\tcost\nchair\t30\t2\n", r"t\.tsv \(read as t\.csv\), row 2: 3 cells but 2 columns"),
     ("t.tsv", "item\tcost\tcost\nchair\t1\t2\n", "column 'cost' is named twice"),
     ("t.tsv", "", "the file is empty"),
     ("t.json", "{not json", "not valid JSON"),
