@@ -120,7 +120,7 @@ def test_a_misspelt_setting_is_named_not_ignored(monkeypatch):
 
 def test_a_config_file_named_but_missing_is_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("OPTIFORM_CONFIG", str(tmp_path / "nosuch.toml"))
-    with pytest.raises(ConfigError, match="nosuch.toml, which is no file"):
+    with pytest.raises(ConfigError, match=r"nosuch\.toml, which is no file"):
         load_settings()
 
 
