@@ -315,6 +315,9 @@ def tables_by_name(paths: Iterable[str | Path]) -> dict[str, Path]:
     tables: dict[str, Path] = {}
     for raw in paths:
         path = Path(raw).expanduser()
+        if path.is_dir():
+            raise DataError(f"data file {path} is a folder, not a table file",
+                            hint="pass each table's own file, e.g. --data costs.csv")
         if not path.is_file():
             raise DataError(f"data file {path} not found",
                             hint="pass an existing .csv, .tsv or .json table file")

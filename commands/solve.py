@@ -206,7 +206,9 @@ def _text_only_options(text: str | None, problem_file: Path | None, data: Sequen
     given = [name for name, value in (("--data", data), ("--show", show),
                                       ("--save-code", save_code),
                                       ("--time-budget", time_budget)) if value]
-    return InputError(f"{', '.join(given)} apply only to a problem text, not to "
+    verb = "applies" if len(given) == 1 else "apply"
+    return InputError(f"{', '.join(given)} {verb} only to a problem text, not to "
                       "--formulation or --mps",
-                      hint="a formulation names its data files itself; `optiform export "
-                           "FILE --to pyomo` writes its script")
+                      hint="a formulation names its data files itself (--data-dir names "
+                           "their folder); `optiform export FILE --to pyomo` writes its "
+                           "script")

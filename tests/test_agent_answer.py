@@ -273,6 +273,10 @@ def test_table_files_and_names_that_would_be_misread_are_refused(tmp_path):
         prepare_tables({"../x": {"a": [1]}}, tmp_path / "data")
     with pytest.raises(DataError, match="is a folder, not a file"):
         prepare_tables({"t": tmp_path}, tmp_path / "data")
+    from optiform.agent.tables import tables_by_name
+
+    with pytest.raises(DataError, match="is a folder, not a table file"):
+        tables_by_name([tmp_path])  # --data DIR, /data DIR
     with pytest.raises(DataError, match="has 300 characters; at most 100"):
         prepare_tables({"t" * 300: {"a": [1]}}, tmp_path / "data")
     for name in ("t\x00", "t\udc00"):

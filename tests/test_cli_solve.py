@@ -157,7 +157,7 @@ def test_a_formulation_file_that_is_not_text_is_an_input_error(cli, tmp_path: Pa
 def test_options_of_a_text_beside_a_formulation_are_named(cli) -> None:
     r = cli("solve", "--formulation", EXAMPLES / "transport.json", "--show", "code")
     assert r.exit_code == 2
-    assert "--show apply only to a problem text" in r.stderr and "not both" not in r.stderr
+    assert "--show applies only to a problem text" in r.stderr and "not both" not in r.stderr
     for limit in ("0", "nan"):
         r = cli("solve", "--formulation", EXAMPLES / "transport.json", "--time-limit", limit)
         assert r.exit_code == 2 and "--time-limit must be more than 0" in r.stderr
