@@ -101,6 +101,14 @@ def run(text: str | None, *, file: Path | None = None, data: Sequence[Path] = ()
         else:
             _print(answer, sections)
     except KeyboardInterrupt:
+        if as_json:  # a script reading stdout is never left with nothing
+            from optiform.errors import TurnCancelled
+
+            return_code = print_error(TurnCancelled("interrupted (Ctrl-C)",
+                                                    hint="run it again to solve it"),
+                                      as_json=True)
+            _exit_now_if_busy()
+            return return_code
         err.print("[yellow]interrupted[/]")
         _exit_now_if_busy()
         return EXIT_INTERRUPTED

@@ -599,3 +599,19 @@ def test_show_code_of_a_model_that_never_compiled_still_shows_the_answer(cli, sc
     assert result.exit_code == 1, result.stderr  # the agent gave up: 1, as without --show
     assert "no latex to show" in result.stderr and "undeclared_y" in result.stderr
     assert result.stdout.strip()  # the answer section is printed
+
+
+def test_ctrl_c_under_json_leaves_an_error_on_stdout(cli, script, monkeypatch) -> None:
+    from optiform.commands import solve_text
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    script([], default=farm("farm_1"))
+    monkeypatch.setattr(solve_text, "_solve", interrupted)
+    monkeypatch.setattr(solve_text, "_exit_now_if_busy", lambda: None)
+    result = cli("solve", PROBLEM, "--json")
+    assert result.exit_code == 130
+    assert json.loads(result.stdout)["error"]["type"] == "TurnCancelled"
+    plain = cli("solve", PROBLEM)
+    assert plain.exit_code == 130 and plain.stdout == "" and "interrupted" in plain.stderr
