@@ -106,7 +106,8 @@ class ChatSession:
             latest = store.latest_thread()
             thread_id = latest.id if latest else None
             self.continued = latest is not None
-        self.thread_id = check_thread_id(thread_id) if thread_id else new_thread_id()
+        self.thread_id = check_thread_id(thread_id) if thread_id is not None \
+            else new_thread_id()
         self.pending: dict[str, Path] = {}  # tables for the next message (/data)
         self.inputs: set[Path] = set()  # every table file attached in this session
 

@@ -493,6 +493,8 @@ def test_chat_cli_names_an_unusable_thread_id_and_a_continue_with_nothing(cli, s
     script([])
     bad = cli("chat", "--thread", "../x y", input="")
     assert bad.exit_code == 2 and "thread id '../x y' is not usable" in bad.stderr
+    empty = cli("chat", "--thread", "", input="/quit\n")
+    assert empty.exit_code == 2 and "thread id '' is not usable" in empty.stderr
     dots = cli("chat", "--thread", "..", input="")  # a URL path step: no client sends it
     assert dots.exit_code == 2 and "are steps of a path" in dots.stderr
     fresh = cli("chat", "--continue", input="")
