@@ -163,8 +163,10 @@ def register(app: typer.Typer) -> None:
             _tune(console, dataset, split, limit, steps, per_step, out, start,
                   optimizer_model, optimizer_base_url, keep_test_duplicates)
         except KeyboardInterrupt:
-            console.print(f"interrupted; every scored text is in {out / TRAJECTORY_FILE}. "
-                          "Run the same command again to go on.")
+            where = out / TRAJECTORY_FILE
+            console.print(f"interrupted; every scored text is in {where}. Run the same "
+                          "command again to go on." if where.is_file() else
+                          "interrupted before any text was scored; nothing was kept.")
             raise typer.Exit(130) from None
         except OptiformError as err:
             raise fail(err) from err

@@ -69,7 +69,9 @@ def _compiled(f: Formulation, data_dir: Path | None) -> Any:
         return compile_linear(parsed, load_data(f, data_dir))
     except NonLinear as exc:
         raise FormulationError(f"LP and MPS files need a linear or quadratic model ({exc})",
-                               hint="export it as a Pyomo script: --to pyomo") from None
+                               hint="export it as a Pyomo script instead: `optiform export "
+                                    "FILE --to pyomo`, or /export model.py in the chat"
+                               ) from None
 
 
 def _write(f: Formulation, path: Path, data_dir: Path | None, fmt: str) -> Path:
