@@ -83,8 +83,11 @@ def answer_view(answer: Answer, *, model: bool = True) -> Group:
     table = results_table(answer)
     if table is not None:
         parts.append(table)
-    if answer.explanation and answer.explanation != answer.message:
-        parts.append(Text(answer.explanation))
+    explanation = answer.explanation or ""
+    if answer.message and explanation.startswith(answer.message):  # the status line said it
+        explanation = explanation[len(answer.message):].strip()
+    if explanation:
+        parts.append(Text(explanation))
     parts.append(footer(answer))
     return Group(*parts)
 

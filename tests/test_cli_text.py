@@ -617,3 +617,12 @@ def test_ctrl_c_under_json_leaves_an_error_on_stdout(cli, script, monkeypatch) -
     assert json.loads(result.stdout)["error"]["type"] == "TurnCancelled"
     plain = cli("solve", PROBLEM)
     assert plain.exit_code == 130 and plain.stdout == "" and "interrupted" in plain.stderr
+
+
+def test_a_failed_answer_says_its_message_once(cli, script) -> None:
+    bad = farm("farm_1")
+    bad["objective"]["expression"] = bad["objective"]["expression"] + " + undeclared_y"
+    script([], default=bad)
+    result = cli("solve", PROBLEM)
+    assert result.exit_code == 1
+    assert " ".join(result.stdout.split()).count("unknown name 'undeclared_y'") == 1
