@@ -248,6 +248,28 @@ class ScalarEvaluator:
                 "bounds allow it); bound it away from 0 or multiply through, else the solver "
                 "may call the model infeasible")
 
+    def _check_domain(self, v: Any, node: ast.Call, fn: str) -> None:
+        """Warn (once per text) when the bounds of log's argument allow 0 or less, or sqrt's
+        less than 0: at such a point the function is undefined, and a solver may then report
+        a point that is no optimum (min log(x) over 0 <= x <= 2 came back x = 2), or a wrong
+        status."""
+        text = ast.unparse(node)
+        if text in self._denominators:
+            return
+        self._denominators.add(text)
+        from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
+
+        try:
+            lo, _hi = compute_bounds_on_expr(v)
+        except Exception:  # a node fbbt does not know: no verdict, no warning
+            return
+        if lo is None or (lo <= 0 if fn == "log" else lo < 0):
+            where = "0 or less" if fn == "log" else "below 0"
+            self.warnings.append(
+                f"{self.where}: the argument of {text} can be {where} (its variables' bounds "
+                f"allow it), where {fn} is undefined; give it a lower bound inside its domain "
+                "(e.g. lb 1e-6), else the solver may report a wrong optimum or status")
+
     def _call(self, node: ast.Call, env: Env) -> Any:
         import pyomo.environ as pyo
 
@@ -272,6 +294,8 @@ class ScalarEvaluator:
         if fn == "abs":
             return pyomo_abs(v)
         if not is_number(v):
+            if fn in ("log", "sqrt"):
+                self._check_domain(v, node, fn)
             return {"exp": pyo.exp, "log": pyo.log, "sqrt": pyo.sqrt}[fn](v)
         try:
             return {"exp": math.exp, "log": math.log, "sqrt": math.sqrt}[fn](v)

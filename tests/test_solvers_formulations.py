@@ -811,3 +811,12 @@ def test_elements_with_commas_keep_their_keys_apart(solver: str) -> None:
          "objective": {"sense": "maximize", "expression": "sum(x[i,j] for i in I for j in J)"}}
     res = solve(d, solver=solver)
     assert sorted(res.values["x"]) == ['"NY,NJ","NJ,PA"', '"NY,NJ",PA', 'NY,"NJ,PA"', "NY,PA"]
+
+
+def test_log_or_sqrt_of_a_variable_that_may_leave_its_domain_is_warned() -> None:
+    d = {"variables": [{"name": "x", "ub": 2}],
+         "objective": {"sense": "minimize", "expression": "log(x)"}}
+    res = solve(d)
+    assert any("argument of log(x) can be 0 or less" in w for w in res.warnings)
+    d["variables"][0]["lb"] = 0.5
+    assert not any("can be 0 or less" in w for w in solve(d).warnings)
