@@ -59,6 +59,7 @@ class Assistant:
         self._graphs: dict[bool, Any] = {}
         self._thread_locks: dict[str, threading.RLock] = {}
         self._locks_lock = threading.Lock()
+        self._table_folders: TableFolders | None = None
 
     def _turn_lock(self, thread_id: str | None) -> Any:
         """One lock per thread id: turns of a thread run one after another (two at once would
@@ -146,9 +147,13 @@ class Assistant:
 
     @property
     def _tables(self) -> TableFolders:
+        """One for the Assistant's life: it holds the locks of the turns it is writing."""
         from optiform.turn_tables import TableFolders
 
-        return TableFolders(Path(self.settings.data_dir) / "tables")
+        with self._locks_lock:
+            if self._table_folders is None:
+                self._table_folders = TableFolders(Path(self.settings.data_dir) / "tables")
+            return self._table_folders
 
     def _state(self, thread_id: str) -> dict[str, Any]:
         snapshot = self._graph(True).get_state({"configurable": {"thread_id": thread_id}})

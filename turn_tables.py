@@ -42,6 +42,7 @@ class TableFolders:
             import fcntl
         except ImportError:  # no flock here: prune cannot tell, as before
             return
+        _lock_file(dest).parent.mkdir(parents=True, exist_ok=True)
         fh = _lock_file(dest).open("a")
         fcntl.flock(fh, fcntl.LOCK_EX)  # a new folder: nobody else has it
         self._held[str(dest)] = fh
@@ -90,8 +91,8 @@ class TableFolders:
             dest = self.root / f"request-{uuid.uuid4().hex}"
         else:
             dest = self.thread_folder(thread_id) / f"turn-{uuid.uuid4().hex[:12]}"
+            self._hold(dest)  # locked before it exists: a prune never sees it unlocked
             dest.mkdir(parents=True, exist_ok=True)
-            self._hold(dest)
             if last.get("data_dir") and Path(last["data_dir"]).is_dir():
                 for csv_file in Path(last["data_dir"]).glob("*.csv"):
                     shutil.copy2(csv_file, dest / csv_file.name)
@@ -100,6 +101,7 @@ class TableFolders:
         except BaseException:  # a broken table: nothing of this turn stays behind
             self.release(str(dest))
             shutil.rmtree(dest, ignore_errors=True)
+            _lock_file(dest).unlink(missing_ok=True)
             raise
         files = {t.get("file") for t in new}
         kept = [t for t in last.get("tables") or [] if t.get("file") not in files]

@@ -357,3 +357,15 @@ def test_a_turn_folder_another_process_is_writing_is_not_pruned(tmp_path):
     theirs.release(running)
     ours.prune("t", {})  # its turn is over and nothing holds it: removed, with its lock
     assert not Path(running).exists() and list(Path(running).parent.iterdir()) == []
+
+
+def test_the_assistant_holds_its_running_turns_folder_against_other_processes(tmp_path):
+    from optiform.turn_tables import TableFolders
+
+    settings = load_settings(backend="fake", library=False, data_home=tmp_path)
+    with Assistant(settings, llm=FakeLLM([])) as assistant:
+        state = assistant._turn_tables({"crops": {"crop": ["wheat"]}}, "t")
+        TableFolders(tmp_path / "tables").prune("t", {})  # another process, mid-turn
+        assert (Path(state["data_dir"]) / "crops.csv").exists()
+        assistant._cleanup(state, "t")  # the turn ends: its lock goes, and nothing holds it
+    assert not Path(state["data_dir"]).exists()
