@@ -153,10 +153,14 @@ class _Eval:
 
 
 def _key(parts: list[Any]) -> str:
+    """The values key of a binding, as the solvers write it (values.element_text)."""
+    from optiform.solvers.values import element_text
+
     flat: list[Any] = []
     for p in parts:
         flat.extend(p if isinstance(p, tuple) else [p])
-    return ",".join(str(int(p) if isinstance(p, float) and p.is_integer() else p) for p in flat)
+    return element_text(tuple(int(p) if isinstance(p, float) and p.is_integer() else p
+                              for p in flat))
 
 
 _OPS = {ast.LtE: "<=", ast.Lt: "<=", ast.GtE: ">=", ast.Gt: ">=", ast.Eq: "=="}

@@ -56,10 +56,12 @@ class SetDef(_Base):
     @field_validator("elements")
     @classmethod
     def _unique(cls, v: list[Any]) -> list[Any]:
+        from optiform.solvers.values import element_text
+
         seen: dict[str, Any] = {}
         for e in v:
             # as an answer keys it: 1 and "1" would be one key, and one value would be lost
-            key = ",".join(map(str, e)) if isinstance(e, list) else str(e)
+            key = element_text(tuple(e) if isinstance(e, list) else e)
             if key in seen:
                 raise ValueError(f"duplicate element {e!r}" if seen[key] == e else
                                  f"elements {seen[key]!r} and {e!r} read the same")

@@ -76,7 +76,9 @@ class SolveResult(BaseModel):
         if not index:
             return v if isinstance(v, (int, float)) else None
         if isinstance(v, dict):
-            return v.get(",".join(str(i) for i in index))
+            from optiform.solvers.values import element_text
+
+            return v.get(element_text(tuple(index)))
         return None
 
 

@@ -40,10 +40,15 @@ _MESSAGES = {
 SOLVER_NAMES = {"highs": "highs", "scip": "scip_direct"}
 
 
+def _part(e: Any) -> str:
+    """An element in a key, as solvers.values writes it (this file runs in the sandbox,
+    where optiform cannot be imported): one holding a comma or a quote is quoted."""
+    text = str(e)
+    return '"' + text.replace('"', '""') + '"' if "," in text or '"' in text else text
+
+
 def _key(index: Any) -> str:
-    if isinstance(index, tuple):
-        return ",".join(str(i) for i in index)
-    return str(index)
+    return ",".join(map(_part, index)) if isinstance(index, tuple) else _part(index)
 
 
 def _number(v: Any) -> float | None:

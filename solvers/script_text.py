@@ -91,13 +91,19 @@ SOLVERS = SOLVER_LIST
 VARIABLES = VARIABLE_MAP
 
 
+def _part(e):
+    """An element in a key; one holding a comma or a quote is quoted as in CSV."""
+    text = str(e)
+    return '"' + text.replace('"', '""') + '"' if "," in text or '"' in text else text
+
+
 def solution():
     """Variable values by name; indexed ones keyed by their elements joined by ','."""
     out = {}
     for name, var in VARIABLES.items():
         if var.is_indexed():
             out[name] = {
-                ",".join(map(str, i)) if isinstance(i, tuple) else str(i): v.value
+                ",".join(map(_part, i)) if isinstance(i, tuple) else _part(i): v.value
                 for i, v in var.items()
             }
         else:

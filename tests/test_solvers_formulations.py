@@ -811,6 +811,20 @@ def test_elements_with_commas_keep_their_keys_apart(solver: str) -> None:
          "objective": {"sense": "maximize", "expression": "sum(x[i,j] for i in I for j in J)"}}
     res = solve(d, solver=solver)
     assert sorted(res.values["x"]) == ['"NY,NJ","NJ,PA"', '"NY,NJ",PA', 'NY,"NJ,PA"', "NY,PA"]
+    assert res.value("x", "NY,NJ", "PA") == 1.0 and res.value("x", "NY", "NJ,PA") == 1.0
+
+
+def test_a_binding_constraint_over_an_element_with_a_comma_is_found() -> None:
+    from optiform.agent.activity import constraint_rows
+
+    d = {"sets": [{"name": "I", "elements": ["NY,NJ", "PA"]}],
+         "variables": [{"name": "x", "index": ["I"]}],
+         "objective": {"sense": "maximize", "expression": "sum(x[i] for i in I)"},
+         "constraints": [{"name": "cap", "for_each": "i in I", "expression": "x[i] <= 5"}]}
+    res = solve(d, solver="highs")
+    rows = constraint_rows(Formulation.from_dict(d), res.values, None)
+    assert {(r.key, r.lhs, r.binding) for r in rows} == {('"NY,NJ"', 5.0, True),
+                                                          ("PA", 5.0, True)}
 
 
 def test_log_or_sqrt_of_a_variable_that_may_leave_its_domain_is_warned() -> None:
@@ -820,3 +834,11 @@ def test_log_or_sqrt_of_a_variable_that_may_leave_its_domain_is_warned() -> None
     assert any("argument of log(x) can be 0 or less" in w for w in res.warnings)
     d["variables"][0]["lb"] = 0.5
     assert not any("can be 0 or less" in w for w in solve(d).warnings)
+
+
+def test_the_sandboxs_keys_are_the_solvers_keys() -> None:
+    from optiform.solvers import sandbox_solve
+    from optiform.solvers.values import element_text
+
+    for index in ("NY", "NY,NJ", 'say "hi"', ("NY,NJ", "PA"), (1, "a")):
+        assert sandbox_solve._key(index) == element_text(index)
