@@ -141,7 +141,8 @@ class HighsRun:
 
     def iis(self) -> tuple[list[int], list[int]]:
         """The rows and the columns (whose bounds take part) of an irreducible infeasible
-        subset; empty lists when HiGHS finds none."""
+        subset; empty lists when HiGHS finds none, or finds that what it has is none (a MILP
+        whose LP relaxation is feasible: the rows it lists are all of them, no subset)."""
         try:
             self.h.setOptionValue("iis_strategy", IIS_STRATEGY)
             _status, iis = self.h.getIis()
@@ -155,6 +156,8 @@ class HighsRun:
                 rows = [int(r) for r in iis.row_index_]
             except Exception:
                 return [], []
+        if not getattr(iis, "valid_", True):
+            return [], []
         return rows, [int(c) for c in getattr(iis, "col_index_", [])]
 
 
@@ -250,12 +253,12 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
                 result.duals = row_values(model.families, duals)
         if status is Status.INFEASIBLE:
             rows, cols = run.iis()
-            if model.integer.any() and model.num_rows > 1 and len(set(rows)) >= model.num_rows:
-                # HiGHS finds a subset of the LP relaxation; every row is no subset (a model
-                # infeasible only for its integers): naming them all would blame them all
-                rows, cols = [], []
-                result.warnings.append("no conflict set: the model may be infeasible only "
-                                       "because its variables must be whole numbers")
+            if not rows and model.integer.any():
+                # HiGHS's subsets are of the LP relaxation; with none, the model is infeasible
+                # only for its integers, and naming every row would blame them all
+                result.warnings.append("no conflict set: the model is infeasible because its "
+                                       "variables must be whole numbers (its LP relaxation "
+                                       "has solutions)")
             result.conflict = list(dict.fromkeys(model.row_name(r) for r in rows))
             result.conflict_bounds = list(dict.fromkeys(model.col_name(c) for c in cols))
         if status is Status.ERROR:

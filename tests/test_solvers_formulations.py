@@ -801,6 +801,12 @@ def test_a_milp_infeasible_only_for_its_integers_blames_no_row() -> None:
     res = solve(d, solver="highs")
     assert res.status is Status.INFEASIBLE
     assert "bmin" not in res.conflict and "bmax" not in res.conflict  # they were all listed
+    assert any("must be whole numbers" in w for w in res.warnings)
+    both = {"variables": [{"name": "x", "domain": "integer"}],
+            "objective": {"sense": "minimize", "expression": "x"},
+            "constraints": [{"name": "lo", "expression": "x >= 5"},
+                            {"name": "hi", "expression": "x <= 3"}]}
+    assert solve(both, solver="highs").conflict == ["lo", "hi"]  # a true subset: kept
 
 
 @pytest.mark.parametrize("solver", ["highs", "scip"])
