@@ -162,13 +162,15 @@ class Evaluator:
     # -- values ---------------------------------------------------------------------------
 
     def condition(self, node: ast.expr) -> np.ndarray:
-        """Where a condition holds. A parameter with no value makes a comparison undecided,
-        read as Python reads ``and``/``or`` (a side that is surely false, or surely true,
-        decides); a condition left undecided anywhere is an error, never a silent False that
+        """Where a condition holds. A parameter with no value makes a comparison undecided;
+        ``and``/``or`` read their operands left to right as Python does (an earlier one that
+        is surely false, or surely true, decides, so the SCIP route, which runs Python, reads
+        it alike); a condition left undecided anywhere is an error, never a silent False that
         would drop the rows it guards."""
+        before = len(self.issues)
         mask, unknown = self._condition(node)
         if np.any(unknown):
-            missing = next((m for m, _ in reversed(self.issues) if "no value" in m),
+            missing = next((m for m, _ in self.issues[before:] if "no value" in m),
                            "a value it reads is missing")
             raise self.fail(f"{missing}, so the condition '{ast.unparse(node)}' cannot be "
                             "decided for every element", token=ast.unparse(node)[:40],
@@ -180,16 +182,14 @@ class Evaluator:
     def _condition(self, node: ast.expr) -> tuple[np.ndarray, np.ndarray]:
         """(holds, undecided) of a condition, as arrays over the loop axes."""
         if isinstance(node, ast.BoolOp):
-            parts = [self._condition(v) for v in node.values]
-            out, unknown = parts[0]
-            for p, u in parts[1:]:
-                if isinstance(node.op, ast.And):  # a side surely false decides
-                    decided = (~out & ~unknown) | (~p & ~u)
-                    out = out & p
-                else:  # a side surely true decides
-                    decided = (out & ~unknown) | (p & ~u)
-                    out = out | p
-                unknown = (unknown | u) & ~decided
+            conj = isinstance(node.op, ast.And)
+            out, unknown, open_ = np.asarray(conj), np.asarray(False), np.asarray(True)
+            for operand in node.values:  # left to right, as Python short-circuits
+                x, u = self._condition(operand)
+                unknown = unknown | (open_ & u)  # read only where no earlier one decided
+                out = (out & x) if conj else (out | x)
+                # and: goes on where this one is surely true; or: where surely false
+                open_ = open_ & ~u & (x if conj else ~x)
             return out, unknown
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             out, unknown = self._condition(node.operand)

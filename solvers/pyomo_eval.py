@@ -62,6 +62,7 @@ class ScalarEvaluator:
                  where: str, text: str, warnings: list[str] | None = None) -> None:
         self.warnings = warnings if warnings is not None else []
         self._denominators: set[str] = set()  # denominators already checked for 0
+        self._domains: set[str] = set()  # log and sqrt calls already checked
         self.data = data
         self.vardata = vardata  # variable -> object array of Pyomo VarData, set positions
         self.var_index = var_index
@@ -254,9 +255,9 @@ class ScalarEvaluator:
         a point that is no optimum (min log(x) over 0 <= x <= 2 came back x = 2), or a wrong
         status."""
         text = ast.unparse(node)
-        if text in self._denominators:
+        if text in self._domains:  # not the denominators': y / log(x) needs both checks
             return
-        self._denominators.add(text)
+        self._domains.add(text)
         from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
 
         try:

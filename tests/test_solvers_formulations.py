@@ -730,6 +730,10 @@ def test_a_missing_value_in_a_filter_is_an_error_unless_a_guard_decides() -> Non
     assert solve(d, solver="highs").objective == pytest.approx(1.0)
     d["constraints"][0]["for_each"] = "t in T if not (has[t] == 0 or p[t] <= 0)"
     assert solve(d, solver="highs").objective == pytest.approx(1.0)
+    d["constraints"][0]["for_each"] = "t in T if p[t] > 0 and has[t] == 1"
+    for solver in ("highs", "scip"):  # left to right on both routes, as Python reads it
+        with pytest.raises(FormulationError):
+            solve(d, solver=solver)
     d["objective"]["expression"] = "sum(x[t] for t in T if p[t] >= 0)"
     with pytest.raises(FormulationError, match="cannot be decided"):
         solve(d, solver="highs")
@@ -840,6 +844,9 @@ def test_log_or_sqrt_of_a_variable_that_may_leave_its_domain_is_warned() -> None
     assert any("argument of log(x) can be 0 or less" in w for w in res.warnings)
     d["variables"][0]["lb"] = 0.5
     assert not any("can be 0 or less" in w for w in solve(d).warnings)
+    d["variables"].append({"name": "y", "ub": 1})
+    d["objective"]["expression"] = "y / log(x)"  # log(x) is 0 at x = 1: a zero denominator
+    assert any("denominator log(x)" in w for w in solve(d).warnings)
 
 
 def test_the_sandboxs_keys_are_the_solvers_keys() -> None:
