@@ -118,7 +118,10 @@ GUIDANCE_MAX_CHARS = 2000  # guidance goes into every prompt: a few sentences
 class Settings(BaseSettings):
     """Everything a user can configure. Each field: a domain, a default, a description."""
 
-    model_config = SettingsConfigDict(env_prefix="OPTIFORM_", extra="ignore", validate_default=True)
+    # env_ignore_empty: OPTIFORM_X= (the shell's unset) leaves X to the config file and the
+    # default, as an unset variable would
+    model_config = SettingsConfigDict(env_prefix="OPTIFORM_", extra="ignore",
+                                      validate_default=True, env_ignore_empty=True)
 
     # -- LLM ------------------------------------------------------------------------------
     backend: Literal["auto", "local", "openai", "fake", "replay"] = Field(

@@ -146,3 +146,13 @@ def test_model_settings_shows_values_and_hides_secrets(monkeypatch) -> None:
     rows = {row["name"]: row for row in json.loads(r.stdout)}
     assert rows["samples"]["value"] == "3" and rows["samples"]["default"] == "1"
     assert rows["api_key"]["value"] == "(set)" and "sk-do-not-print" not in r.stdout
+
+
+def test_an_empty_variable_leaves_the_config_files_value(monkeypatch):
+    write_config('server_token = "from-the-file"\nsamples = 2\n')
+    monkeypatch.setenv("OPTIFORM_SERVER_TOKEN", "")  # ${TOKEN} unset in a compose file
+    monkeypatch.setenv("OPTIFORM_SAMPLES", "")
+    settings = load_settings()
+    assert settings.server_token is not None
+    assert settings.server_token.get_secret_value() == "from-the-file"
+    assert settings.samples == 2
