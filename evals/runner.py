@@ -167,7 +167,32 @@ def _hash_extra(settings: Any, model: str) -> dict[str, Any]:
     }
 
 
-def start_run(
+def _run_lock(out: Path) -> Any:
+    """One process at a time on a run folder: the lock file sits beside the folder (so that
+    two starts are ordered before either makes it), ``.NAME.run.lock``."""
+    from optiform.job_locks import exclusive
+
+    out = Path(out)
+    return exclusive(out.parent / f".{out.name}.run.lock", f"the eval run folder {out}",
+                     EvalError, hint="wait for that run to end (or stop it); two processes on "
+                                     "one folder would both solve every item")
+
+
+def start_run(config: RunConfig, out: Path, **kwargs: Any) -> RunResult:
+    """Run ``config`` into the folder ``out`` (a folder of the same run is resumed); keyword
+    arguments as :func:`_start_run` takes them (llm, settings, factories, executor,
+    on_event)."""
+    with _run_lock(out):
+        return _start_run(config, out, **kwargs)
+
+
+def resume_run(out: Path, **kwargs: Any) -> RunResult:
+    """Continue the run in ``out``; keyword arguments as :func:`_resume_run` takes them."""
+    with _run_lock(out):
+        return _resume_run(out, **kwargs)
+
+
+def _start_run(
     config: RunConfig,
     out: Path,
     *,
@@ -188,7 +213,7 @@ def start_run(
                 f"{out} already holds a different run ({'; '.join(differ)})",
                 hint=f"`optiform eval resume {out}` continues it; or choose another --out",
             )
-        return resume_run(out, llm=llm, settings=settings, factories=factories,
+        return _resume_run(out, llm=llm, settings=settings, factories=factories,
                           executor=executor, on_event=on_event)
     if out.exists() and not out.is_dir():
         raise EvalError(f"{out} is a file, not a folder", hint="choose a new --out folder")
@@ -238,7 +263,7 @@ def start_run(
     return _execute(store, info, dataset, llm, settings, factories, executor, on_event)
 
 
-def resume_run(
+def _resume_run(
     out: Path,
     *,
     llm: Any = None,
@@ -303,26 +328,6 @@ def _execute(
     executor: Callable[..., Any] | None,
     on_event: EventHandler | None,
     workers: int | None = None,
-) -> RunResult:
-    from optiform.job_locks import exclusive
-
-    with exclusive(store.folder / ".run.lock", f"the eval run folder {store.folder}", EvalError,
-                   hint="wait for that run to end (or stop it); two processes on one folder "
-                        "would both solve every item"):
-        return _run_pending(store, info, dataset, llm, settings, factories, executor,
-                            on_event, workers)
-
-
-def _run_pending(
-    store: ResultStore,
-    info: dict[str, Any],
-    dataset: Dataset,
-    llm: Any,
-    settings: Any,
-    factories: dict[str, StrategyFactory] | None,
-    executor: Callable[..., Any] | None,
-    on_event: EventHandler | None,
-    workers: int | None,
 ) -> RunResult:
     emit = on_event or (lambda event: None)
     existing = store.load()

@@ -116,10 +116,12 @@ def test_a_run_folder_another_process_works_on_is_refused(tmp_path):
     data = write_items(tmp_path / "toy.jsonl", 2)
     run(tmp_path, RunConfig(dataset=str(data), strategies=["echo"], limit=1), tmp_path / "out")
     busy = rf"folder {tmp_path / 'out'} is in use by another process \(pid {os.getpid()}\)"
-    with exclusive(tmp_path / "out" / ".run.lock", "x", EvalError, hint="h"), \
+    with exclusive(tmp_path / ".out.run.lock", "x", EvalError, hint="h"), \
             pytest.raises(EvalError, match=busy):
         resume_run(tmp_path / "out", llm=FakeLLM(), settings=load_settings(backend="fake"),
                    factories=FACTORIES)
+    info = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert info["resumed"] == []  # a refused resume leaves no mark
     again = resume_run(tmp_path / "out", llm=FakeLLM(default=echo),
                        settings=load_settings(backend="fake"), factories=FACTORIES)
     assert again.ran == 0 and again.skipped == 1  # the lock went with its holder
