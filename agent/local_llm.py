@@ -197,6 +197,7 @@ def read_prompt(llama: Any, tokens: Sequence[int]) -> bool:
         llama.reset()
     else:
         llama.n_tokens = keep
+        llama._requires_eval = True  # as generate marks it: the logits are not of this tail
     for start in range(keep, len(tokens), llama.n_batch):
         if _must_stop():
             return False

@@ -55,6 +55,7 @@ class _Llama:
         self.reads.append(list(tokens))
         self.ids[self.n_tokens:] = tokens
         self.n_tokens += len(tokens)
+        self._requires_eval = False  # as llama_cpp's eval: the logits are the last token's
 
 
 def test_a_prompt_is_read_in_generates_batches_after_its_cached_prefix_and_stops_when_told():
@@ -91,6 +92,9 @@ def test_a_prompt_is_read_in_generates_batches_after_its_cached_prefix_and_stops
     with budget.llm_deadline(0.0):  # a deadline long past: not one batch is read
         late = _Llama([])
         assert not read_prompt(late, list(range(10))) and late.reads == []
+        cut = _Llama([1, 2, 3, 4])  # cut to [1, 2]: its logits are no longer the cache's end
+        assert not read_prompt(cut, [1, 2, 9]) and cut._requires_eval
+    assert read_prompt(cut, [1, 2]) and cut.reads == [[2]]  # so the last token is read again
 
 
 def test_cpu_has_amx():
