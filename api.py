@@ -211,6 +211,8 @@ class Assistant:
               **overrides: Any) -> Answer:
         """Solve one problem (or continue a thread). Overrides: any Deps option, e.g.
         ``samples=3``, ``max_repairs=1``, ``code_strategy=True``."""
+        if thread_id is not None:
+            _check_thread(thread_id)  # before its lock: an unhashable id is an InputError
         with self._turn_lock(thread_id):  # its tables are written inside it too
             state, config, deps = self._prepare(text, data, thread_id, overrides)
             try:
@@ -230,6 +232,8 @@ class Assistant:
         from optiform.agent.events import Event
 
         final: dict[str, Any] | None = None
+        if thread_id is not None:
+            _check_thread(thread_id)  # before its lock: an unhashable id is an InputError
         with self._turn_lock(thread_id):  # its tables are written inside it too
             state, config, deps = self._prepare(text, data, thread_id,
                                                 {"stream_tokens": tokens, **overrides})

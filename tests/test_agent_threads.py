@@ -327,7 +327,9 @@ def test_the_python_api_names_a_thread_id_that_is_no_string(tmp_path):
         for call in (lambda: assistant.history(None), lambda: assistant.history(5),
                      lambda: assistant.set_history(None, []),
                      lambda: assistant.delete_thread(""),
-                     lambda: assistant.solve("Maximize x where x <= 3.", thread_id=" ")):
+                     lambda: assistant.solve("Maximize x where x <= 3.", thread_id=" "),
+                     lambda: assistant.solve("Maximize x where x <= 3.", thread_id=["a"]),
+                     lambda: list(assistant.stream("Maximize x.", thread_id=["a"]))):
             with pytest.raises(InputError, match="thread_id must be a non-empty string"):
                 call()
 
