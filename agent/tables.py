@@ -349,13 +349,13 @@ def prepare_tables(data: Mapping[str, Any], dest: Path) -> list[dict[str, Any]]:
 def _number(cell: str) -> Any:
     """A cell as a number when it is one written plainly; a code such as "02134" stays text
     (as the formulation path reads set elements)."""
-    from optiform.solvers.data import cell_element, is_code
+    from optiform.solvers.data import cell_element, cell_number, is_code
 
     element = cell_element(cell)
     if isinstance(element, int) or is_code(element):
         return element
     try:
-        return float(element)
+        return cell_number(element)  # as the formulation path reads it: "1_000" is text
     except ValueError:
         return element
 
