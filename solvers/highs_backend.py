@@ -285,8 +285,11 @@ def _solve_without_columns(model: Any, tol: float = 1e-9) -> SolveResult:
         return SolveResult(status=Status.INFEASIBLE, solver="highs", stats=stats,
                            conflict=names, warnings=warnings,
                            message=f"with no variable, {', '.join(names[:5])} cannot hold")
+    from optiform.solvers.values import column_values
+
     return SolveResult(status=Status.OPTIMAL, objective=float(model.offset), solver="highs",
-                       stats=stats, warnings=warnings)
+                       stats=stats, warnings=warnings,
+                       values=column_values(model.blocks, np.zeros(0)))  # {"s": {}}, as SCIP
 
 
 def _kind(model: Any) -> str:

@@ -713,6 +713,7 @@ def test_empty_sets_leave_constant_rows_that_decide_feasibility(tmp_path: Path,
     d["constraints"][0]["expression"] = "sum(q[o]*s[o] for o in O) >= 0"
     res = solve(d, data_dir=tmp_path, solver=solver)
     assert res.status is Status.OPTIMAL and res.objective == pytest.approx(100.0)
+    assert res.values == {"s": {}}
 
 
 def test_a_missing_value_in_a_filter_is_an_error_unless_a_guard_decides() -> None:
