@@ -59,6 +59,9 @@ def open_run(out: Path, config: dict[str, Any]) -> list[Scored]:
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read {run_file}: {exc}",
                          hint="give --out a new folder") from exc
+    if isinstance(before, dict) and isinstance(before.get("agent"), dict):
+        # a setting a run predates was at its default then: SCORING_SETTINGS grows
+        before["agent"] = {**LATER_SETTINGS, **before["agent"]}
     if before != config:
         changed = sorted(k for k in config.keys() | before.keys()
                          if config.get(k) != before.get(k))
@@ -178,6 +181,9 @@ SCORING_SETTINGS = ("backend", "model", "base_url", "model_path", "n_ctx", "libr
                     "library_llm_check", "library_fallback", "top_k", "samples", "max_repairs",
                     "mend", "autofix", "formulation_shape", "code_strategy", "temperature",
                     "seed", "time_limit", "mip_gap", "solver", "time_budget")
+# added to SCORING_SETTINGS on 2026-12-07: a run folder written before holds no value for
+# them, and ran with their defaults
+LATER_SETTINGS = {"solver": "auto", "time_budget": "None"}
 
 
 def optimizer_llm(settings: Any, model: str | None, base_url: str | None) -> Any:

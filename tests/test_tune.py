@@ -360,3 +360,14 @@ def test_an_optimizer_model_without_a_key_or_endpoint_is_named_before_any_scorin
     with pytest.raises(LLMAuthError, match="no API key"):
         optimizer_llm(load_settings(backend="fake"), "gpt-4o", None)
     assert optimizer_llm(load_settings(backend="fake"), "m", "http://127.0.0.1:9/v1") is not None
+
+
+def test_a_run_made_before_the_solver_and_budget_were_kept_still_resumes(tmp_path: Path) -> None:
+    from optiform.commands.tune import open_run
+
+    old = {"dataset": "nl4opt", "items": ["a"], "agent": {"samples": "1"}}
+    open_run(tmp_path / "run", old)  # written before solver and time_budget were recorded
+    now = {**old, "agent": {"samples": "1", "solver": "auto", "time_budget": "None"}}
+    assert open_run(tmp_path / "run", now) == []  # their defaults then: the same run
+    with pytest.raises(InputError, match=r"other settings \(agent\)"):
+        open_run(tmp_path / "run", {**old, "agent": {**now["agent"], "solver": "pdhg"}})
