@@ -253,11 +253,9 @@ class ChatSession:
     def _not_an_input(self, path: Path, command: str) -> Path:
         """``path``, unless it is a table attached in this session: writing there would
         replace the data the thread's turns were solved with."""
-        if path.resolve() in self.inputs:
-            raise OptiformError(f"{command} {path}: that is a table attached in this chat; "
-                                "writing there would replace it",
-                                hint=f"name another file, e.g. {command} model.json")
-        return path
+        from optiform.file_paths import not_an_input
+
+        return not_an_input(path, self.inputs, command, f"{command} model.json")
 
     def _cmd_trace(self, arg: str) -> Output:
         answer = self.current()

@@ -49,17 +49,17 @@ _ENGLISH = re.compile(r"\b(?:the|and|have|has|are|you|my|our|with)\b")
 _SHORT_WORDS = 12
 
 
-def check_unicode(text: str, what: str) -> None:
-    """An InputError for text that cannot be written as UTF-8: a lone half of a surrogate
+def check_unicode(text: str, what: str, error: type[InputError] = InputError) -> None:
+    """An ``error`` for text that cannot be written as UTF-8: a lone half of a surrogate
     pair (an emoji cut in two by a JavaScript string slice) would fail only when the answer
     is written, after all the work."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InputError(f"{what} holds a broken character at position {exc.start} (half of "
-                         f"a UTF-16 surrogate pair, {text[exc.start]!r})",
-                         hint="send valid Unicode text: cut strings between characters, not "
-                              "inside an emoji") from None
+        raise error(f"{what} holds a broken character at position {exc.start} (half of a "
+                    f"UTF-16 surrogate pair, {text[exc.start]!r})",
+                    hint="send valid Unicode text: cut strings between characters, not "
+                         "inside an emoji") from None
 
 
 def check_previews(tables: list[dict[str, Any]], max_chars: int) -> None:

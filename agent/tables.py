@@ -25,12 +25,9 @@ MAX_NAME_CHARS = 100  # a table's name is a file's name: most file systems allow
 
 def _text(table: str, what: str, text: str) -> str:
     """A name or a cell as it will be written: valid UTF-8, with no NUL character."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise DataError(f"data table {table!r}: {what} holds a broken character (half of a "
-                        f"UTF-16 surrogate pair, {text[exc.start]!r})",
-                        hint="send valid Unicode text") from None
+    from optiform.agent.intake import check_unicode
+
+    check_unicode(text, f"data table {table!r}: {what}", DataError)
     if "\x00" in text:
         raise DataError(f"data table {table!r}: {what} holds a NUL character",
                         hint="remove the NUL (\\x00) characters") from None

@@ -231,8 +231,10 @@ def register(app: typer.Typer) -> None:
             if target.exists() and not target.is_dir():
                 raise InputError(f"--out {target} is a file, not a folder",
                                  hint="name a folder for summary.json, report.md and plots")
+            from optiform.file_paths import same_path
+
             if out is not None and (out / "results.jsonl").exists() and not any(
-                    _same_folder(out, f) for f in folders):
+                    same_path(out, f) for f in folders):
                 # its own report and plots would be replaced by one of other runs
                 raise InputError(f"--out {out} holds a run of its own, which is not reported "
                                  "here", hint="name a new folder, e.g. --out runs/pooled-report")
@@ -440,10 +442,3 @@ def _shared_items(bars: list[Any], splits: list[str]
         _, found = held_out(data.items, others, own=data.path)
         out[key] = frozenset(i for ids in found.values() for i in ids)
     return out, notes
-
-
-def _same_folder(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False

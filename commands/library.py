@@ -71,13 +71,6 @@ def _library_path(ctx: typer.Context, *, create: bool = False) -> Path:
     return here
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
-
-
 def _quiet_stdout() -> None:
     """After a broken pipe, send what is left of stdout nowhere, so the interpreter's own
     flush at exit does not complain (as Python's docs on SIGPIPE advise)."""
@@ -334,11 +327,12 @@ def register(app: typer.Typer) -> None:
                dest: str = typer.Argument(..., metavar="FILE", help="JSON file, or - for stdout.")
                ) -> None:
         """Write every insight (counts and history included) to a JSON file."""
+        from optiform.file_paths import same_path
         from optiform.library.store import InsightStore
 
         try:
             where = _library_path(ctx)  # found once: the check and the store read the same
-            if dest != "-" and _same_file(Path(dest), where):
+            if dest != "-" and same_path(dest, where):
                 raise InputError(f"{dest} is the library itself; exporting there would "
                                  "overwrite it", hint="give another file name, e.g. "
                                                       "library.json")

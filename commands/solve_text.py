@@ -93,7 +93,10 @@ def run(text: str | None, *, file: Path | None = None, data: Sequence[Path] = ()
         problem = read_problem(text, file)
         tables = data_tables(data)
         if save_code is not None:
-            _not_an_input(save_code, [p for p in (file, *data) if p is not None])
+            from optiform.file_paths import not_an_input
+
+            not_an_input(save_code, [p for p in (file, *data) if p is not None],
+                         "--save-code", "--save-code model.py")
         answer = _solve(problem, tables, Progress(err, enabled=not quiet),
                         {k: v for k, v in overrides.items() if v is not None})
         if as_json:
@@ -156,20 +159,6 @@ def _exit_now_if_busy() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
-
-
-def _not_an_input(target: Path, inputs: Sequence[Path]) -> None:
-    """An InputError when ``target`` is one of the files the problem was read from: writing
-    the script there would replace the problem text or a table."""
-    for given in inputs:
-        try:
-            same = target.resolve() == Path(given).resolve()
-        except OSError:
-            same = False
-        if same and str(given) != "-":
-            raise InputError(f"--save-code {target} is the file {given} the problem was read "
-                             "from; writing the script there would replace it",
-                             hint="name another file, e.g. --save-code model.py")
 
 
 def _save_code(answer: Answer, path: Path) -> None:
