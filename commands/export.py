@@ -90,6 +90,14 @@ def register(app: typer.Typer) -> None:
             if formulation is None or to is None:
                 raise InputError("give a formulation file and --to FORMAT (or --schema)",
                                  hint="e.g. optiform export model.json --to pyomo")
+            if output is not None:
+                from optiform.file_paths import not_an_input
+
+                folder = data_dir or formulation.parent  # its tables are inputs too
+                tables = list(folder.glob("*.csv")) if folder.is_dir() else []
+                suffix = {"pyomo": ".py", "latex": ".tex"}.get(to.value, "." + to.value)
+                not_an_input(output, [formulation, *tables], "-o",
+                             f"-o {formulation.with_suffix(suffix).name}")
             _write(export_text(formulation, to.value, data_dir), output)
         except OptiformError as err:
             raise fail(err) from err

@@ -191,6 +191,16 @@ def test_export_each_format_to_stdout_and_file(cli, tmp_path: Path, fmt: str,
         compile(out.read_text(), "transport.py", "exec")
 
 
+def test_export_never_writes_over_its_inputs(cli, tmp_path: Path) -> None:
+    model = tmp_path / "p.json"
+    model.write_text((EXAMPLES / "transport.json").read_text())
+    (tmp_path / "costs.csv").write_text("a,b\n1,2\n")
+    for target in (model, tmp_path / "costs.csv"):
+        r = cli("export", model, "--to", "lp", "-o", target)
+        assert r.exit_code == 2 and "would replace it" in " ".join(r.stderr.split())
+    assert json.loads(model.read_text())["objective"]  # the formulation is still there
+
+
 def test_export_schema(cli) -> None:
     r = cli("export", "--schema")
     assert r.exit_code == 0

@@ -452,7 +452,7 @@ def test_recorded_outcomes_read_the_default_agents_rows(tmp_path: Path) -> None:
         recorded_outcomes(run_dir, [SimpleNamespace(id="farm:1", answer=1.0)])
 
 
-def test_a_run_made_with_another_library_is_noted() -> None:
+def test_a_run_folder_without_run_json_gives_no_library_note() -> None:
     from optiform.commands.recorded_runs import library_note
 
     ours = {"path": "/l.sqlite", "active": 33, "sha256": "aaaa"}
