@@ -130,8 +130,14 @@ def summarize(records: list[dict[str, Any]], runs: list[dict[str, Any]]) -> dict
     )
     for r in records:
         groups[(str(r.get("dataset")), str(r.get("split")))][str(r.get("strategy"))].append(r)
+    # the order the runs declared (the first strategy given is the one others are paired
+    # with), not the order results came in, which --workers leaves to the clock
+    declared = list(dict.fromkeys(label for run in runs for label in run.get("labels") or []))
+    rank = {label: n for n, label in enumerate(declared)}
     out_groups = []
-    for (dataset, split), by_label in sorted(groups.items()):
+    for (dataset, split), found in sorted(groups.items()):
+        by_label = {label: found[label] for label in
+                    sorted(found, key=lambda lb: (rank.get(lb, len(rank)), list(found).index(lb)))}
         stats = {label: strategy_stats(rs) for label, rs in by_label.items()}
         out_groups.append({
             "dataset": dataset,
@@ -342,6 +348,8 @@ def load_runs(folders: list[Path]) -> tuple[list[dict[str, Any]], list[dict[str,
                           if "library" in e},
             "notes": info.get("notes", []),
             "skipped_records": (info.get("dataset") or {}).get("skipped_records") or [],
+            "labels": [e["label"] for e in info.get("strategies", []) if "label" in e]
+            or list((info.get("config") or {}).get("strategies") or []),
         })
         records.extend(store.load())
     if not records:

@@ -302,3 +302,14 @@ def test_three_strategies_over_two_data_sets_name_what_the_pairs_compare():
     assert "| data set | x | y | z | won / lost of each later column against the first |" in md
     assert "| a | 1/1 | 0/1 | 1/1 | 0 / 1 (p 1.00), 0 / 0 (p 1.00) |" in md
     assert "| b | 0/1 | 1/1 | 1/1 | 1 / 0 (p 1.00), 1 / 0 (p 1.00) |" in md
+
+
+def test_strategies_keep_the_order_the_run_gave_them_whatever_order_results_came_in(
+        tmp_path):
+    from optiform.evals.report import load_runs
+
+    folder = write_run(tmp_path / "w2", list(reversed(RECORDS)))  # agent's rows finished first
+    records, runs = load_runs([folder])
+    (group,) = summarize(records, runs)["groups"]
+    assert list(group["strategies"]) == ["standard", "agent"]  # as --strategy gave them
+    assert group["paired"][0]["base"] == "standard"
