@@ -397,6 +397,19 @@ def solve_mps(path: str | Path, *, time_limit: float = 60.0, mip_gap: float = 1e
         if status is Status.INFEASIBLE and iis:
             res.conflict = [rows[r] if r < len(rows) else f"row{r}" for r in run.iis_rows()]
         res.log_tail = run.log()
+        if status is Status.ERROR:
+            said = [line.strip() for line in res.log_tail.splitlines() if line.strip()]
+            why = next((line for line in reversed(said) if "cannot" in line.lower()
+                        or "non-convex" in line.lower()), said[-1] if said else "no log")
+            res.message = f"HiGHS failed: {why}"
+            if run.h.getModel().hessian_.dim_ > 0 and ("non-convex" in why.lower()
+                                                      or "cannot solve" in why.lower()):
+                # HiGHS solves convex QPs over continuous variables, and reads the only file
+                res.unsuitable_solver = True
+                res.message = (f"HiGHS cannot solve this file's quadratic objective ({why}); "
+                               "it solves convex QPs over continuous variables only")
+                res.warnings.append("a formulation of it can go to SCIP: optiform solve "
+                                    "--formulation model.json --solver scip")
         return res
     finally:
         run.close()

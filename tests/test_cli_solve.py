@@ -266,3 +266,16 @@ def test_data_dir_beside_a_problem_text_or_an_mps_file_is_refused(cli, tmp_path:
     assert "--data FILE" in r.stderr
     r = cli("solve", "--mps", tmp_path / "m.mps", "--data-dir", tmp_path)
     assert r.exit_code == 2 and "an MPS or LP file holds all its data" in r.stderr
+
+
+def test_an_mps_file_highs_cannot_solve_says_why_and_exits_2(cli, tmp_path: Path) -> None:
+    model = tmp_path / "ncqp.json"
+    model.write_text(json.dumps({
+        "variables": [{"name": "x", "ub": 3}, {"name": "y", "ub": 3}],
+        "objective": {"sense": "maximize", "expression": "x*x + y*y - x*y"},
+        "constraints": [{"name": "c", "expression": "x + y <= 4"}]}))
+    assert cli("export", model, "--to", "lp", "-o", tmp_path / "ncqp.lp").exit_code == 0
+    r = cli("solve", "--mps", tmp_path / "ncqp.lp", "--json")
+    assert r.exit_code == 2  # the solver cannot, not a failure: as --formulation says it
+    out = json.loads(r.stdout)
+    assert out["unsuitable_solver"] and "non-convex" in out["message"]
