@@ -54,7 +54,7 @@ def interpret(result: Any) -> tuple[str, float | None, str | None]:
         message = getattr(result, "message", "") or sandbox_status
         body = getattr(result, "result", None) or {}
         trace = body.get("traceback") if isinstance(body, dict) else None
-        error = f"{sandbox_status}: {message}" + (f"\n{trace}" if trace else "")
+        error = f"{sandbox_status}: {message}" + _more(message, trace)
         return ("timeout" if sandbox_status == "timeout" else "error"), None, error
     body = getattr(result, "result", None) or {}
     status = str(body.get("status", "error"))
@@ -67,7 +67,15 @@ def interpret(result: Any) -> tuple[str, float | None, str | None]:
         return status, value, None
     message = body.get("message") or "the program failed"
     trace = body.get("traceback")
-    return "error", None, str(message) + (f"\n{trace}" if trace else "")
+    return "error", None, str(message) + _more(str(message), trace)
+
+
+def _more(message: str, trace: Any) -> str:
+    """The traceback to add to a message, unless the message holds it already (the sandbox
+    puts the frames in both): the retry prompt is read by a slow model."""
+    if not trace or "Traceback (most recent call last)" in message:
+        return ""
+    return f"\n{trace}"
 
 
 def default_executor(settings: Any) -> Callable[[str], Any]:

@@ -91,6 +91,11 @@ def test_interpret_sandbox_results():
     assert interpret(FakeSandboxResult(status="timeout", message="20 s"))[0] == "timeout"
     status, _, error = interpret(FakeSandboxResult(status="memory", message="over 1 GB"))
     assert status == "error" and error.startswith("memory")
+    frames = 'Traceback (most recent call last):\n  File "solution.py", line 3'
+    _, _, error = interpret(FakeSandboxResult(status="error", result={
+        "traceback": f"{frames}\nNameError: y"},
+        message=f"the code failed: NameError: y\n{frames}"))
+    assert error.count("Traceback") == 1  # the sandbox's message holds the frames already
 
 
 # -- baselines -----------------------------------------------------------------------------
