@@ -247,7 +247,8 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
     @app.post("/v1/threads/{thread_id}/messages", dependencies=[Depends(authorized)],
               response_model=None, responses={
                   200: {"description": "With stream (the default): server-sent events "
-                                       "(node_started, token, attempt, error, answer, done); "
+                                       "(node_started, node_finished, llm_call, token, "
+                                       "attempt, error, answer, done); "
                                        "without: the turn, its answer, diff and moves.",
                         "content": {"text/event-stream": {"schema": {"type": "string"}},
                                     "application/json": {"schema": {"type": "object"}}}},
