@@ -55,3 +55,32 @@ def embedded_model_path() -> Path:
         pytest.fail(f"the embedded model is not available ({err}); run "
                     "`.venv/bin/optiform model fetch` (scripts/setup.sh does) or set "
                     "OPTIFORM_MODEL_PATH")
+
+
+@pytest.fixture
+def turn_running():
+    """``with turn_running(assistant, thread_id):`` a turn of that thread runs in another
+    thread until the block ends (a cancelled turn whose LLM call has not ended yet, or one
+    whose client went away)."""
+    import threading
+    from contextlib import contextmanager
+
+    @contextmanager
+    def hold(assistant, thread_id: str):
+        held, release = threading.Event(), threading.Event()
+
+        def run() -> None:
+            with assistant._turn_lock(thread_id):
+                held.set()
+                release.wait(10)
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        try:
+            assert held.wait(10)
+            yield
+        finally:
+            release.set()
+            worker.join(10)
+
+    return hold

@@ -524,28 +524,14 @@ def test_show_and_json_together_are_refused(cli, script) -> None:
     assert json.loads(result.stdout)["error"]["type"] == "InputError"
 
 
-def test_a_turn_or_undo_behind_a_running_turn_is_said_to_wait(tmp_path: Path):
-    import threading
-
+def test_a_turn_or_undo_behind_a_running_turn_is_said_to_wait(tmp_path: Path,
+                                                               turn_running) -> None:
     chat = _session(tmp_path, FakeLLM([]))
     assert not chat.waits("/undo") and not chat.waits("add a constraint")
-    held, release = threading.Event(), threading.Event()
-
-    def run_turn() -> None:  # a cancelled turn whose LLM call has not ended yet
-        with chat.assistant._turn_lock(chat.thread_id):
-            held.set()
-            release.wait(10)
-
-    worker = threading.Thread(target=run_turn)
-    worker.start()
-    try:
-        assert held.wait(10)
+    with turn_running(chat.assistant, chat.thread_id):
         assert chat.waits("/undo") and chat.waits("  add a constraint")
         assert not chat.waits("/formulation") and not chat.waits("/help") and not chat.waits("")
         assert chat.assistant.busy(chat.thread_id)
-    finally:
-        release.set()
-        worker.join(10)
     assert not chat.waits("/undo") and not chat.assistant.busy(chat.thread_id)
 
 

@@ -450,7 +450,8 @@ def test_deleting_a_thread_forgets_its_turns_and_tables(blocking_server: dict[st
     assert "Earlier problem" not in prompt
 
 
-def test_a_delete_while_an_abandoned_turn_still_runs_is_a_409(tmp_path: Path) -> None:
+def test_a_delete_while_an_abandoned_turn_still_runs_is_a_409(tmp_path: Path,
+                                                              turn_running) -> None:
     from fastapi.testclient import TestClient
 
     from optiform.agent.fake import FakeLLM
@@ -460,26 +461,11 @@ def test_a_delete_while_an_abandoned_turn_still_runs_is_a_409(tmp_path: Path) ->
 
     settings = load_settings(backend="fake", library=False, data_home=tmp_path)
     assistant = Assistant(settings, llm=FakeLLM([]))
-    held, release = threading.Event(), threading.Event()
-
-    def abandoned_turn() -> None:  # its client left; the worker ends at its LLM call's end
-        with assistant._turn_lock("gone"):
-            held.set()
-            release.wait(10)
-
-    worker = threading.Thread(target=abandoned_turn)
-    worker.start()
-    try:
-        assert held.wait(10)
-        with TestClient(create_app(settings, assistant=assistant)) as client:
+    with TestClient(create_app(settings, assistant=assistant)) as client:
+        with turn_running(assistant, "gone"):  # its client left; it ends at its next step
             busy = client.delete("/v1/threads/gone")
             assert busy.status_code == 409 and busy.json()["error"]["type"] == "Conflict"
-            release.set()
-            worker.join(10)
-            assert client.delete("/v1/threads/gone").status_code == 404  # never had a turn
-    finally:
-        release.set()
-        worker.join(10)
+        assert client.delete("/v1/threads/gone").status_code == 404  # never had a turn
 
 
 def test_a_guidance_file_it_cannot_read_stops_the_server_at_start(tmp_path: Path) -> None:
