@@ -45,6 +45,20 @@ def export_text(path: Path, fmt: str, data_dir: Path | None) -> str:
         return out.read_text(encoding="utf-8")
 
 
+def _tables_read(path: Path, data_dir: Path | None) -> list[Path]:
+    """The CSV files the formulation at ``path`` reads (its sets' and parameters' sources,
+    in ``data_dir`` or beside it); none when it cannot be read (export says why later)."""
+    from optiform.solvers.formulation import Formulation
+
+    try:
+        f = Formulation.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, OptiformError):
+        return []
+    folder = data_dir or path.resolve().parent
+    return [folder / d.source.file for d in (*f.sets, *f.parameters)
+            if getattr(d, "source", None) is not None]
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
@@ -93,10 +107,8 @@ def register(app: typer.Typer) -> None:
             if output is not None:
                 from optiform.file_paths import not_an_input
 
-                folder = data_dir or formulation.parent  # its tables are inputs too
-                tables = list(folder.glob("*.csv")) if folder.is_dir() else []
                 suffix = {"pyomo": ".py", "latex": ".tex"}.get(to.value, "." + to.value)
-                not_an_input(output, [formulation, *tables], "-o",
+                not_an_input(output, [formulation, *_tables_read(formulation, data_dir)], "-o",
                              f"-o {formulation.with_suffix(suffix).name}")
             _write(export_text(formulation, to.value, data_dir), output)
         except OptiformError as err:

@@ -192,13 +192,20 @@ def test_export_each_format_to_stdout_and_file(cli, tmp_path: Path, fmt: str,
 
 
 def test_export_never_writes_over_its_inputs(cli, tmp_path: Path) -> None:
+    import shutil
+
     model = tmp_path / "p.json"
     model.write_text((EXAMPLES / "transport.json").read_text())
-    (tmp_path / "costs.csv").write_text("a,b\n1,2\n")
-    for target in (model, tmp_path / "costs.csv"):
-        r = cli("export", model, "--to", "lp", "-o", target)
+    shutil.copy(EXAMPLES / "diet_csv.json", tmp_path / "diet.json")
+    shutil.copytree(EXAMPLES / "data", tmp_path / "data")
+    for target in (model, tmp_path / "data" / "foods.csv"):
+        source = tmp_path / ("diet.json" if target.suffix == ".csv" else "p.json")
+        r = cli("export", source, "--to", "lp", "-o", target)
         assert r.exit_code == 2 and "would replace it" in " ".join(r.stderr.split())
-    assert json.loads(model.read_text())["objective"]  # the formulation is still there
+    # the table a source names, in a folder below the model: still there, and the model too
+    assert (tmp_path / "data" / "foods.csv").read_text() == \
+        (EXAMPLES / "data" / "foods.csv").read_text()
+    assert json.loads(model.read_text())["objective"]
 
 
 def test_export_schema(cli) -> None:
