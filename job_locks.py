@@ -27,8 +27,13 @@ def exclusive(path: Path, what: str, error: type[OptiformError], hint: str) -> I
     except ImportError:  # no flock on this system: no lock, as before
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+", encoding="utf-8") as fh:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = path.open("a+", encoding="utf-8")
+    except OSError as exc:
+        raise error(f"cannot lock {what}: {exc.strerror or exc} ({path})",
+                    hint="check that its folder exists and can be written") from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -172,7 +172,7 @@ def _run_lock(out: Path) -> Any:
     two starts are ordered before either makes it), ``.NAME.run.lock``."""
     from optiform.job_locks import exclusive
 
-    out = Path(out)
+    out = Path(out).resolve()  # a link to the folder, or ".", is the folder
     return exclusive(out.parent / f".{out.name}.run.lock", f"the eval run folder {out}",
                      EvalError, hint="wait for that run to end (or stop it); two processes on "
                                      "one folder would both solve every item")
@@ -188,6 +188,8 @@ def start_run(config: RunConfig, out: Path, **kwargs: Any) -> RunResult:
 
 def resume_run(out: Path, **kwargs: Any) -> RunResult:
     """Continue the run in ``out``; keyword arguments as :func:`_resume_run` takes them."""
+    if not ResultStore(out).has_run():  # said before any lock file is made beside it
+        return _resume_run(out, **kwargs)
     with _run_lock(out):
         return _resume_run(out, **kwargs)
 

@@ -122,6 +122,15 @@ def test_a_run_folder_another_process_works_on_is_refused(tmp_path):
                    factories=FACTORIES)
     info = json.loads((tmp_path / "out" / "run.json").read_text())
     assert info["resumed"] == []  # a refused resume leaves no mark
+    (tmp_path / "link").symlink_to(tmp_path / "out")
+    with exclusive(tmp_path / ".out.run.lock", "x", EvalError, hint="h"), \
+            pytest.raises(EvalError, match="in use by another process"):
+        resume_run(tmp_path / "link", llm=FakeLLM(), settings=load_settings(backend="fake"),
+                   factories=FACTORIES)  # a link to the folder is the folder
+    with pytest.raises(EvalError):
+        resume_run(tmp_path / "nosuch" / "run1", llm=FakeLLM(),
+                   settings=load_settings(backend="fake"), factories=FACTORIES)
+    assert not (tmp_path / "nosuch").exists()  # no lock file made for a run that is not
     again = resume_run(tmp_path / "out", llm=FakeLLM(default=echo),
                        settings=load_settings(backend="fake"), factories=FACTORIES)
     assert again.ran == 0 and again.skipped == 1  # the lock went with its holder
