@@ -112,16 +112,32 @@ class _OpenAIFallbackSource(PydanticBaseSettingsSource):
         return out
 
 
+class _NoBlanks(PydanticBaseSettingsSource):
+    """The environment less its blank values: ``OPTIFORM_X=`` or ``OPTIFORM_X=' '`` (the
+    shell's way of unsetting, a compose file's unset ``${X}``) leaves X to the config file
+    and the default, as an unset variable does."""
+
+    def __init__(self, settings_cls: type[BaseSettings],
+                 inner: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.inner.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.inner().items()
+                if not (isinstance(v, str) and not v.strip())}
+
+
 GUIDANCE_MAX_CHARS = 2000  # guidance goes into every prompt: a few sentences
 
 
 class Settings(BaseSettings):
     """Everything a user can configure. Each field: a domain, a default, a description."""
 
-    # env_ignore_empty: OPTIFORM_X= (the shell's unset) leaves X to the config file and the
-    # default, as an unset variable would
     model_config = SettingsConfigDict(env_prefix="OPTIFORM_", extra="ignore",
-                                      validate_default=True, env_ignore_empty=True)
+                                      validate_default=True)
 
     # -- LLM ------------------------------------------------------------------------------
     backend: Literal["auto", "local", "openai", "fake", "replay"] = Field(
@@ -224,9 +240,9 @@ class Settings(BaseSettings):
     @field_validator("*", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
-        """``OPTIFORM_X=`` (the shell's way of unsetting a variable) unsets a setting whose
-        default is unset: an empty server token would otherwise let any client in, and an
-        empty path would be the current folder."""
+        """A blank value given in Python (``load_settings(server_token="")``) unsets a setting
+        whose default is unset: an empty server token would otherwise let any client in, and
+        an empty path would be the current folder (blank variables never get here)."""
         field = cls.model_fields.get(info.field_name or "")
         if field is None or field.default is not None:
             return value
@@ -253,7 +269,7 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (
             init_settings,
-            env_settings,
+            _NoBlanks(settings_cls, env_settings),
             _OpenAIFallbackSource(settings_cls),
             _TomlSource(settings_cls),
         )

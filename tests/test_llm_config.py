@@ -150,8 +150,8 @@ def test_model_settings_shows_values_and_hides_secrets(monkeypatch) -> None:
 
 def test_an_empty_variable_leaves_the_config_files_value(monkeypatch):
     write_config('server_token = "from-the-file"\nsamples = 2\n')
-    monkeypatch.setenv("OPTIFORM_SERVER_TOKEN", "")  # ${TOKEN} unset in a compose file
-    monkeypatch.setenv("OPTIFORM_SAMPLES", "")
+    monkeypatch.setenv("OPTIFORM_SERVER_TOKEN", " ")  # blank: as good as unset
+    monkeypatch.setenv("OPTIFORM_SAMPLES", "")  # ${SAMPLES} unset in a compose file
     settings = load_settings()
     assert settings.server_token is not None
     assert settings.server_token.get_secret_value() == "from-the-file"
