@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from optiform.errors import EvalError
+from optiform.errors import EvalError, OptiformError
 from optiform.evals.provenance import library_text
 from optiform.evals.scoring import PRIMARY, TOLERANCES
 from optiform.evals.stats import paired
@@ -349,7 +349,7 @@ def load_runs(folders: list[Path]) -> tuple[list[dict[str, Any]], list[dict[str,
             "notes": info.get("notes", []),
             "skipped_records": (info.get("dataset") or {}).get("skipped_records") or [],
             "labels": [e["label"] for e in info.get("strategies", []) if "label" in e]
-            or list((info.get("config") or {}).get("strategies") or []),
+            or _labels(info.get("config") or {}),
         })
         records.extend(store.load())
     if not records:
@@ -357,6 +357,17 @@ def load_runs(folders: list[Path]) -> tuple[list[dict[str, Any]], list[dict[str,
                         hint="run `optiform eval run` (or resume) first")
     _no_item_twice(records, runs)
     return records, runs
+
+
+def _labels(config: dict[str, Any]) -> list[str]:
+    """The strategy labels a recorded config makes (run flags such as --max-repairs are
+    part of an agent's label), for a run.json that lists no strategies."""
+    from optiform.evals.runner import RunConfig
+
+    try:
+        return [spec.label for spec in RunConfig.model_validate(config).specs()]
+    except (ValueError, OptiformError):
+        return list(config.get("strategies") or [])
 
 
 def _no_item_twice(records: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:

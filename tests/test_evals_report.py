@@ -309,7 +309,14 @@ def test_strategies_keep_the_order_the_run_gave_them_whatever_order_results_came
     from optiform.evals.report import load_runs
 
     folder = write_run(tmp_path / "w2", list(reversed(RECORDS)))  # agent's rows finished first
+    info = json.loads((folder / "run.json").read_text())  # as eval run writes it: labels
+    info["strategies"] = [{"label": "standard"}, {"label": "agent"}]
+    (folder / "run.json").write_text(json.dumps(info))
     records, runs = load_runs([folder])
     (group,) = summarize(records, runs)["groups"]
     assert list(group["strategies"]) == ["standard", "agent"]  # as --strategy gave them
     assert group["paired"][0]["base"] == "standard"
+    from optiform.evals.report import _labels
+
+    assert _labels({"dataset": "toy", "strategies": ["standard", "agent"],
+                    "max_repairs": 2}) == ["standard", "agent:max_repairs=2"]
