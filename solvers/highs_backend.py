@@ -20,6 +20,10 @@ from optiform.errors import InputError, SolverError
 from optiform.solvers.result import SolveResult, Status, tail
 
 IIS_STRATEGY = 4  # irreducible infeasible subset from the LP (HiGHS 1.16 numbering)
+# HiGHS's subsets are of the LP relaxation; when it has none, the model is infeasible only
+# for its integers, and naming every row would blame them all
+NO_SUBSET = ("no conflict set: the model is infeasible because its variables must be whole "
+             "numbers (its LP relaxation has solutions)")
 
 
 def _status_map() -> dict[Any, Status]:
@@ -82,6 +86,7 @@ class HighsRun:
     def __init__(self, *, time_limit: float, mip_gap: float, threads: int | None = None) -> None:
         self.h = new_highs()
         self.time_limit = float(time_limit)
+        self.no_subset = False  # HiGHS said the infeasible model has no IIS (a MILP's)
         fd, self.log_path = tempfile.mkstemp(prefix="optiform-highs-", suffix=".log")
         os.close(fd)
         opts = {
@@ -157,6 +162,7 @@ class HighsRun:
             except Exception:
                 return [], []
         if not getattr(iis, "valid_", True):
+            self.no_subset = True
             return [], []
         return rows, [int(c) for c in getattr(iis, "col_index_", [])]
 
@@ -253,12 +259,8 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
                 result.duals = row_values(model.families, duals)
         if status is Status.INFEASIBLE:
             rows, cols = run.iis()
-            if not rows and model.integer.any():
-                # HiGHS's subsets are of the LP relaxation; with none, the model is infeasible
-                # only for its integers, and naming every row would blame them all
-                result.warnings.append("no conflict set: the model is infeasible because its "
-                                       "variables must be whole numbers (its LP relaxation "
-                                       "has solutions)")
+            if run.no_subset:
+                result.warnings.append(NO_SUBSET)
             result.conflict = list(dict.fromkeys(model.row_name(r) for r in rows))
             result.conflict_bounds = list(dict.fromkeys(model.col_name(c) for c in cols))
         if status is Status.ERROR:
@@ -396,20 +398,23 @@ def solve_mps(path: str | Path, *, time_limit: float = 60.0, mip_gap: float = 1e
                 res.duals = dict(zip(rows, map(float, sol.row_dual), strict=True))
         if status is Status.INFEASIBLE and iis:
             res.conflict = [rows[r] if r < len(rows) else f"row{r}" for r in run.iis_rows()]
+            if run.no_subset:
+                res.warnings.append(NO_SUBSET)
         res.log_tail = run.log()
         if status is Status.ERROR:
             said = [line.strip() for line in res.log_tail.splitlines() if line.strip()]
             why = next((line for line in reversed(said) if "cannot" in line.lower()
                         or "non-convex" in line.lower()), said[-1] if said else "no log")
+            why = why.removeprefix("ERROR:").strip()
             res.message = f"HiGHS failed: {why}"
             if run.h.getModel().hessian_.dim_ > 0 and ("non-convex" in why.lower()
                                                       or "cannot solve" in why.lower()):
-                # HiGHS solves convex QPs over continuous variables, and reads the only file
                 res.unsuitable_solver = True
                 res.message = (f"HiGHS cannot solve this file's quadratic objective ({why}); "
-                               "it solves convex QPs over continuous variables only")
-                res.warnings.append("a formulation of it can go to SCIP: optiform solve "
-                                    "--formulation model.json --solver scip")
+                               "it solves convex QPs over continuous variables only, and it "
+                               "is the solver that reads MPS and LP files here")
+                res.warnings.append("written as a formulation (JSON), the model can go to "
+                                    "SCIP: optiform solve --formulation FILE --solver scip")
         return res
     finally:
         run.close()
