@@ -148,14 +148,17 @@ def recheck_run(folder: Path, *, strategy: str | None = None, settings: Any = No
     if strategy is not None and records and strategy not in labels:
         raise EvalError(f"{folder} has no strategy {strategy!r}",
                         hint=f"its strategies: {', '.join(labels)}")
-    agents = [label for label in labels if label == "agent" or label.startswith("agent:")]
+    declared = [e["label"] for e in info.get("strategies") or []
+                if isinstance(e, dict) and e.get("name") == "agent" and "label" in e]
+    agents = list(dict.fromkeys(declared + [label for label in labels
+                                            if label == "agent" or label.startswith("agent:")]))
     if strategy is None and len(labels) > 1:  # pooled, an item would count once per strategy
         if len(agents) != 1:  # the one agent strategy beside prompt baselines is meant
             raise EvalError(f"{folder} holds {len(labels)} strategies; a recheck replays one",
                             hint=f"add --strategy, one of: {', '.join(labels)}")
         strategy = agents[0]
     chosen = strategy if strategy is not None else (labels[0] if labels else None)
-    if chosen is not None and chosen not in agents:  # a prompt baseline has no agent reply
+    if chosen is not None and records and chosen not in agents:  # a baseline has no agent reply
         raise EvalError(f"{chosen!r} is a prompt baseline; a recheck replays the first reply "
                         "of an agent strategy through the agent's checks",
                         hint=f"the run's agent strategies: {', '.join(agents)}" if agents
