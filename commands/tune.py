@@ -8,6 +8,7 @@ best one to ``OUT/best.txt``, and resumes a run from that folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,7 +62,10 @@ def open_run(out: Path, config: dict[str, Any]) -> list[Scored]:
                          hint="give --out a new folder") from exc
     if isinstance(before, dict) and isinstance(before.get("agent"), dict):
         # a setting a run predates was at its default then: SCORING_SETTINGS grows
-        before["agent"] = {**LATER_SETTINGS, **before["agent"]}
+        from optiform.config import Settings
+
+        defaults = {n: str(Settings.model_fields[n].default) for n in LATER_SETTINGS}
+        before["agent"] = {**defaults, **before["agent"]}
     if before != config:
         changed = sorted(k for k in config.keys() | before.keys()
                          if config.get(k) != before.get(k))
@@ -167,9 +171,14 @@ def register(app: typer.Typer) -> None:
                   optimizer_model, optimizer_base_url, keep_test_duplicates)
         except KeyboardInterrupt:
             where = out / TRAJECTORY_FILE
-            console.print(f"interrupted; every scored text is in {where}. Run the same "
-                          "command again to go on." if where.is_file() else
-                          "interrupted before any text was scored; nothing was kept.")
+            if where.is_file():
+                console.print(f"interrupted; every scored text is in {where}. Run the same "
+                              "command again to go on.")
+            else:  # nothing to go on from: the folder takes another run's options again
+                (out / RUN_FILE).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    out.rmdir()
+                console.print("interrupted before any text was scored; nothing was kept.")
             raise typer.Exit(130) from None
         except OptiformError as err:
             raise fail(err) from err
@@ -182,8 +191,8 @@ SCORING_SETTINGS = ("backend", "model", "base_url", "model_path", "n_ctx", "libr
                     "mend", "autofix", "formulation_shape", "code_strategy", "temperature",
                     "seed", "time_limit", "mip_gap", "solver", "time_budget")
 # added to SCORING_SETTINGS on 2026-12-07: a run folder written before holds no value for
-# them, and ran with their defaults
-LATER_SETTINGS = {"solver": "auto", "time_budget": "None"}
+# them, and ran with their defaults (as _tune records a setting: its str)
+LATER_SETTINGS = ("solver", "time_budget")
 
 
 def optimizer_llm(settings: Any, model: str | None, base_url: str | None) -> Any:
