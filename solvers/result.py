@@ -78,7 +78,8 @@ class SolveResult(BaseModel):
         if isinstance(v, dict):
             from optiform.solvers.values import element_text
 
-            return v.get(element_text(tuple(index)))
+            flat = [part for i in index for part in (i if isinstance(i, tuple) else (i,))]
+            return v.get(element_text(tuple(flat)))  # a tuple element's parts, in line
         return None
 
 

@@ -850,9 +850,22 @@ def test_log_or_sqrt_of_a_variable_that_may_leave_its_domain_is_warned() -> None
     assert any("denominator log(x)" in w for w in solve(d).warnings)
 
 
-def test_the_sandboxs_keys_are_the_solvers_keys() -> None:
-    from optiform.solvers import sandbox_solve
+def test_the_sandboxs_and_the_scripts_keys_are_the_solvers_keys() -> None:
+    from optiform.solvers import sandbox_solve, script_text
     from optiform.solvers.values import element_text
 
+    text = script_text.MAIN_TEXT
+    script: dict[str, Any] = {}
+    exec(text[text.index("def _part(e):"):text.index("def solution():")], script)
     for index in ("NY", "NY,NJ", 'say "hi"', ("NY,NJ", "PA"), (1, "a")):
         assert sandbox_solve._key(index) == element_text(index)
+        parts = index if isinstance(index, tuple) else (index,)
+        assert ",".join(map(script["_part"], parts)) == element_text(index)
+
+
+def test_a_value_is_found_by_a_tuple_element() -> None:
+    d = {"sets": [{"name": "A", "elements": [["a", "b"], ["c", "d"]]}],
+         "variables": [{"name": "x", "index": ["A"], "ub": 2}],
+         "objective": {"sense": "maximize", "expression": "sum(x[p] for p in A)"}}
+    res = solve(d, solver="highs")
+    assert res.value("x", ("a", "b")) == 2.0 and res.value("x", "c", "d") == 2.0
