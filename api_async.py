@@ -22,7 +22,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from optiform.agent.cancel import cancel_flag, cancelled, raise_if_cancelled
+from optiform.cancellation import cancel_flag, cancelled, raise_if_cancelled
 from optiform.errors import OptiformError, TurnCancelled
 
 if TYPE_CHECKING:

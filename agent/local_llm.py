@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from optiform.agent.budget import FINISH_REASON as OUT_OF_TIME
 from optiform.agent.budget import llm_deadline_passed
-from optiform.agent.cancel import cancelled, raise_if_cancelled
 from optiform.agent.jsonout import complete_validated, schema_gbnf
 from optiform.agent.llm import Completion, Message, Usage, as_messages
 from optiform.agent.loops import LoopWatch
+from optiform.cancellation import cancelled, raise_if_cancelled
 from optiform.errors import ContextOverflowError, LLMError, ModelUnavailableError
 
 if TYPE_CHECKING:

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from optiform.cancellation import cancelled
 from optiform.solvers.pdhg_problem import DeviceLP
 
 
@@ -232,3 +233,5 @@ class Pdhg:
             if time.perf_counter() - opts.started >= opts.time_limit:
                 return self._outcome(best, bm, "time_limit",
                                      f"time limit {opts.time_limit:g} s reached")
+            if cancelled():  # the turn was cancelled (its client went away)
+                return self._outcome(best, bm, "time_limit", "stopped: the turn was cancelled")

@@ -61,7 +61,8 @@ class _Llama:
 def test_a_prompt_is_read_in_generates_batches_after_its_cached_prefix_and_stops_when_told():
     import threading
 
-    from optiform.agent import budget, cancel
+    from optiform import cancellation as cancel
+    from optiform.agent import budget
 
     llama = _Llama([1, 2, 3, 9, 9])
     assert read_prompt(llama, [1, 2, 3, 4, 5, 6, 7])

@@ -869,3 +869,32 @@ def test_a_value_is_found_by_a_tuple_element() -> None:
          "objective": {"sense": "maximize", "expression": "sum(x[p] for p in A)"}}
     res = solve(d, solver="highs")
     assert res.value("x", ("a", "b")) == 2.0 and res.value("x", "c", "d") == 2.0
+
+
+def test_a_cancelled_turn_stops_highs_too() -> None:
+    import random
+    import threading
+
+    from optiform.cancellation import cancel_flag
+
+    rng = random.Random(1)
+    items, dims = [f"i{k}" for k in range(150)], list(range(15))
+    d = {"sets": [{"name": "I", "elements": items}, {"name": "K", "elements": dims}],
+         "parameters": [
+             {"name": "w", "index": ["I", "K"],
+              "values": {f"{i},{k}": rng.randint(10, 99) for i in items for k in dims}},
+             {"name": "v", "index": ["I"], "values": {i: rng.randint(10, 99) for i in items}}],
+         "variables": [{"name": "x", "index": ["I"], "domain": "integer", "ub": 3}],
+         "objective": {"sense": "maximize", "expression": "sum(v[i]*x[i] for i in I)"},
+         "constraints": [{"name": "cap", "for_each": "k in K",
+                          "expression": "sum(w[i,k]*x[i] for i in I) <= 3333.5"}]}
+    flag = threading.Event()
+    token = cancel_flag.set(flag)  # as api_async sets it around a turn
+    timer = threading.Timer(0.5, flag.set)  # the client goes away half a second in
+    timer.start()
+    try:
+        res = solve(d, solver="highs", time_limit=120)  # a hard MILP: minutes without a stop
+    finally:
+        cancel_flag.reset(token)
+        timer.cancel()
+    assert "Interrupted by user" in res.log_tail

@@ -1,8 +1,10 @@
 """Cancellation of a running turn: a flag in a context variable.
 
 ``optiform.api_async`` sets the flag around a turn's iteration (LangGraph's worker threads
-copy the context, so the nodes see it too); an LLM backend checks it where it can stop: between
-generated tokens, and between the chunks in which the embedded model reads a prompt.
+copy the context, so the nodes see it too); the embedded model checks it between generated
+tokens and between the batches in which it reads a prompt, and HiGHS is told to stop by a
+watcher (``solvers.highs_backend``). A module of the lowest layer, beside errors.py, so that
+the solvers can read it too.
 """
 
 from __future__ import annotations
@@ -24,3 +26,9 @@ def cancelled() -> bool:
 def raise_if_cancelled() -> None:
     if cancelled():
         raise TurnCancelled("the turn was cancelled", hint="ask again to start a new turn")
+
+
+def current_flag() -> threading.Event | None:
+    """The cancel flag of the turn running in this context (for a watcher thread, which does
+    not share the context)."""
+    return cancel_flag.get()
