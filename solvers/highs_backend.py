@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from optiform.errors import InputError, SolverError
-from optiform.solvers.result import SolveResult, Status, tail
+from optiform.solvers.result import SolveResult, Status, status_message, tail
 
 IIS_STRATEGY = 4  # irreducible infeasible subset from the LP (HiGHS 1.16 numbering)
 # HiGHS's subsets are of the LP relaxation; when it has none, the model is infeasible only
@@ -302,6 +302,8 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
             result.conflict_bounds = list(dict.fromkeys(model.col_name(c) for c in cols))
         if status is Status.ERROR:
             result.message = "HiGHS failed: " + (run.log().splitlines() or ["no log"])[-1]
+        elif status is not Status.OPTIMAL:
+            result.message = status_message(result, "the time limit")
         result.log_tail = run.log()
         return result
     finally:
@@ -438,6 +440,8 @@ def solve_mps(path: str | Path, *, time_limit: float = 60.0, mip_gap: float = 1e
             if run.no_subset:
                 res.warnings.append(NO_SUBSET)
         res.log_tail = run.log()
+        if status not in (Status.OPTIMAL, Status.ERROR):
+            res.message = status_message(res, "the time limit")
         if status is Status.ERROR:
             said = [line.strip() for line in res.log_tail.splitlines() if line.strip()]
             why = next((line for line in reversed(said) if "cannot" in line.lower()

@@ -26,15 +26,6 @@ __all__ = ["build_pyomo", "solve_parsed_with_pyomo", "solve_pyomo_build", "statu
 SOLVER_NAMES = {"scip": "scip_direct", "highs": "highs"}
 IIS_TIME_LIMIT = 20.0
 
-_MESSAGES = {
-    Status.INFEASIBLE: "the model is infeasible: no point satisfies every constraint",
-    Status.UNBOUNDED: "the model is unbounded: the objective improves without limit "
-                      "(a missing constraint or bound?)",
-    Status.INFEASIBLE_OR_UNBOUNDED: "the model is infeasible or unbounded (the solver could "
-                                    "not tell which)",
-}
-
-
 def status_map() -> dict[Any, Status]:
     """Pyomo contrib TerminationCondition -> Status, every member listed."""
     from pyomo.contrib.solver.common.results import TerminationCondition as TC
@@ -149,14 +140,9 @@ def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: fl
 
 
 def _message(result: SolveResult, condition: str) -> str:
-    if result.status is Status.OPTIMAL:
-        return f"optimal, objective {result.objective:.10g}"
-    if result.status is Status.TIME_LIMIT:
-        best = result.objective
-        return (f"stopped at a solver limit ({condition}) after {result.solve_time:.1f}s; "
-                + (f"best objective found {best:.10g}" if best is not None
-                   else "no feasible solution found"))
-    return _MESSAGES.get(result.status, f"the solver stopped with {condition}")
+    from optiform.solvers.result import status_message
+
+    return status_message(result, f"a solver limit ({condition})")
 
 
 def _clean(v: float) -> float:

@@ -85,3 +85,24 @@ class SolveResult(BaseModel):
 
 def tail(text: str, lines: int = 30) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+STATUS_MESSAGES = {
+    Status.INFEASIBLE: "the model is infeasible: no point satisfies every constraint",
+    Status.UNBOUNDED: "the model is unbounded: the objective improves without limit "
+                      "(a missing constraint or bound?)",
+    Status.INFEASIBLE_OR_UNBOUNDED: "the model is infeasible or unbounded (the solver could "
+                                    "not tell which)",
+}
+
+
+def status_message(result: SolveResult, limit: str = "a solver limit") -> str:
+    """The message of a result whose solver said nothing more: what its status means."""
+    if result.status is Status.OPTIMAL and result.objective is not None:
+        return f"optimal, objective {result.objective:.10g}"
+    if result.status is Status.TIME_LIMIT:
+        best = result.objective
+        return (f"stopped at {limit} after {result.solve_time:.1f}s; "
+                + (f"best objective found {best:.10g}" if best is not None
+                   else "no feasible solution found"))
+    return STATUS_MESSAGES.get(result.status, f"the solver stopped ({result.status.value})")

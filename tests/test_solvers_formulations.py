@@ -898,3 +898,14 @@ def test_a_cancelled_turn_stops_highs_too() -> None:
         cancel_flag.reset(token)
         timer.cancel()
     assert "Interrupted by user" in res.log_tail
+
+
+def test_highs_results_say_what_their_status_means() -> None:
+    infeasible = {"variables": [{"name": "x"}],
+                  "objective": {"sense": "minimize", "expression": "x"},
+                  "constraints": [{"name": "lo", "expression": "x >= 5"},
+                                  {"name": "hi", "expression": "x <= 3"}]}
+    assert "no point satisfies every constraint" in solve(infeasible, solver="highs").message
+    unbounded = {"variables": [{"name": "x"}],
+                 "objective": {"sense": "maximize", "expression": "x"}}
+    assert "improves without limit" in solve(unbounded, solver="highs").message
