@@ -156,7 +156,11 @@ def _compile(parsed: ParsedModel, data: ModelData) -> LinearModel:
     rlo: list[np.ndarray] = []
     rup: list[np.ndarray] = []
     families: list[RowFamily] = []
-    warnings: list[str] = []
+    warnings: list[str] = [
+        f"variable '{v.name}': a bound of {b:g} is read as no bound (solvers take 1e20 and "
+        "beyond as infinite)"
+        for v in parsed.formulation.variables
+        for b in (v.lb, v.ub) if b is not None and HUGE <= abs(b) < INF]
     m = 0
     for pc in parsed.constraints:
         fam_parts = _compile_constraint(pc, data, blocks, param_index, integer, m, warnings)

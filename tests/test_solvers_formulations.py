@@ -909,3 +909,11 @@ def test_highs_results_say_what_their_status_means() -> None:
     unbounded = {"variables": [{"name": "x"}],
                  "objective": {"sense": "maximize", "expression": "x"}}
     assert "improves without limit" in solve(unbounded, solver="highs").message
+
+
+def test_a_bound_a_solver_reads_as_infinite_is_said() -> None:
+    d = {"variables": [{"name": "x", "ub": 1e25}],
+         "objective": {"sense": "maximize", "expression": "x"}}
+    res = solve(d, solver="highs")
+    assert res.status is Status.UNBOUNDED
+    assert any("bound of 1e+25 is read as no bound" in w for w in res.warnings)
