@@ -181,11 +181,18 @@ def to_markdown(f: Formulation, data_dir: Path | None = None) -> str:
 # -- LaTeX -------------------------------------------------------------------------------
 
 
+def _tex_cell(text: str) -> str:
+    """A cell as LaTeX: after a row's ``\\``, a cell opening with ``[`` would be read as the
+    row's spacing argument, so it gets an empty group first."""
+    out = escape(text)
+    return "{}" + out if out.startswith("[") else out
+
+
 def _tex_table(header: list[str], rows: list[list[str]]) -> list[str]:
     cols = "l" + "r" * (len(header) - 1)
     return [r"\begin{tabular}{" + cols + "}", r"\hline",
-            " & ".join(escape(h) for h in header) + r" \\ \hline",
-            *(" & ".join(escape(c) for c in r) + r" \\" for r in rows),
+            " & ".join(_tex_cell(h) for h in header) + r" \\ \hline",
+            *(" & ".join(_tex_cell(c) for c in r) + r" \\" for r in rows),
             r"\hline", r"\end{tabular}"]
 
 

@@ -211,3 +211,16 @@ def test_rendering_of_expressions() -> None:
     assert "| bolts | 10 |" in md  # small tables are shown
     diet = to_markdown(example("diet_csv.json"))  # CSV not at hand: described, not shown
     assert "data/nutrients.csv" in diet
+
+
+def test_a_latex_table_row_opening_with_a_bracket_is_no_spacing_argument() -> None:
+    from optiform.solvers.formulation import Formulation
+    from optiform.solvers.render import to_latex
+
+    f = Formulation.from_dict({
+        "sets": [{"name": "S", "elements": ["a", "[z]"]}],
+        "parameters": [{"name": "c", "index": ["S"], "values": {"a": 1, "[z]": 2}}],
+        "variables": [{"name": "x", "index": ["S"]}],
+        "objective": {"sense": "minimize", "expression": "sum(c[s] * x[s] for s in S)"}})
+    text = to_latex(f)
+    assert "\\\\\n{}[z]" in text and "\\\\\n[z]" not in text
