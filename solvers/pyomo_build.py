@@ -42,6 +42,25 @@ class PyomoBuild:
     shifts: dict[str, float] = field(default_factory=dict)  # strict constraint -> its step
 
 
+SCIP_INFINITY = 1e20  # SCIP takes a value this large as infinite
+
+
+def _warn_beyond_infinity(expr: Any, warnings: list[str]) -> None:
+    """Warn when the objective can reach values SCIP reads as infinite (exp(x) over x <= 100
+    came back "unbounded", and over x >= 50 "infeasible"); a wrong status follows."""
+    from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
+
+    try:
+        lo, hi = compute_bounds_on_expr(expr)
+    except Exception:  # a node fbbt does not know: no verdict, no warning
+        return
+    if any(b is not None and SCIP_INFINITY <= abs(b) < float("inf") for b in (lo, hi)):
+        reach = max(abs(b) for b in (lo, hi) if b is not None and abs(b) < float("inf"))
+        warnings.append(f"objective: within the variables' bounds it can reach {reach:.3g}; "
+                        "SCIP reads 1e20 and beyond as infinite, so its status may be wrong: "
+                        "tighten the bounds or rescale (a log of the objective, say)")
+
+
 def build_pyomo(parsed: ParsedModel, data: ModelData) -> Any:
     """The formulation as a Pyomo ConcreteModel (see ``build_pyomo_model`` for the details)."""
     return build_pyomo_model(parsed, data).model
@@ -80,6 +99,7 @@ def build_pyomo_model(parsed: ParsedModel, data: ModelData) -> PyomoBuild:
                                build.warnings)
 
     obj = evaluator("objective", f.objective.expression).value(parsed.objective, {})
+    _warn_beyond_infinity(obj, build.warnings)
     sense = pyo.maximize if f.objective.sense == "maximize" else pyo.minimize
     m.add_component(names.objective, pyo.Objective(expr=obj, sense=sense))
     for pc in parsed.constraints:

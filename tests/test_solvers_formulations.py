@@ -917,3 +917,12 @@ def test_a_bound_a_solver_reads_as_infinite_is_said() -> None:
     res = solve(d, solver="highs")
     assert res.status is Status.UNBOUNDED
     assert any("bound of 1e+25 is read as no bound" in w for w in res.warnings)
+
+
+def test_an_objective_that_can_reach_scips_infinity_is_warned() -> None:
+    d = {"variables": [{"name": "x", "ub": 100}],
+         "objective": {"sense": "maximize", "expression": "exp(x)"}}
+    assert any("SCIP reads 1e20 and beyond as infinite" in w for w in solve(d).warnings)
+    d["variables"][0]["ub"] = 10
+    res = solve(d)
+    assert res.status is Status.OPTIMAL and not any("1e20" in w for w in res.warnings)
