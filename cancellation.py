@@ -10,6 +10,8 @@ the solvers can read it too.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 
 from optiform.errors import TurnCancelled
@@ -32,3 +34,31 @@ def current_flag() -> threading.Event | None:
     """The cancel flag of the turn running in this context (for a watcher thread, which does
     not share the context)."""
     return cancel_flag.get()
+
+
+@contextmanager
+def stop_when_cancelled(stop: Callable[[], object], every: float = 0.2) -> Iterator[None]:
+    """While the block runs (a solver's solve that releases the GIL, which no Python signal
+    reaches), watch the cancel flag of the turn in this context (none outside a turn) from a
+    thread of its own, and call ``stop`` once it is set: again at the next look while
+    ``stop`` returns False (the solver has not begun)."""
+    flag = current_flag()
+    if flag is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(every):
+            if flag.is_set():
+                with suppress(Exception):  # the solver may be between states: no harm
+                    if stop() is not False:
+                        return
+
+    watcher = threading.Thread(target=watch, name="optiform-cancel-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join(1.0)

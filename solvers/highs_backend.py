@@ -112,7 +112,12 @@ class HighsRun:
         """Solve; when presolve cannot tell infeasible from unbounded, solve again without it
         (HiGHS's own advice), within what is left of the time limit. A turn cancelled
         meanwhile (its client went away) stops HiGHS too."""
-        with _cancel_watch(self.h):
+        from optiform.cancellation import current_flag, stop_when_cancelled
+
+        if current_flag() is not None:
+            with contextlib.suppress(Exception):  # highspy's switch for cancelSolve
+                self.h.HandleUserInterrupt = True
+        with stop_when_cancelled(self.h.cancelSolve):
             return self._run()
 
     def _run(self) -> tuple[Status, float]:
@@ -170,38 +175,6 @@ class HighsRun:
             self.no_subset = True
             return [], []
         return rows, [int(c) for c in getattr(iis, "col_index_", [])]
-
-
-@contextlib.contextmanager
-def _cancel_watch(h: Any, every: float = 0.2) -> Any:
-    """While HiGHS runs, watch the cancel flag of the turn in this context (none outside a
-    turn); once it is set, ask HiGHS to stop (``cancelSolve``), as a time limit would."""
-    import threading
-
-    from optiform.cancellation import current_flag
-
-    flag = current_flag()
-    if flag is None:
-        yield
-        return
-    with contextlib.suppress(Exception):  # highspy's switch for cancelSolve's callbacks
-        h.HandleUserInterrupt = True
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(every):
-            if flag.is_set():
-                with contextlib.suppress(Exception):
-                    h.cancelSolve()
-                return
-
-    watcher = threading.Thread(target=watch, name="optiform-highs-cancel", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        done.set()
-        watcher.join(1.0)
 
 
 def pass_model(h: Any, model: Any) -> None:

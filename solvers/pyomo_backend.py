@@ -106,6 +106,8 @@ def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: fl
         # past ~64 KiB of log both sides wait forever and the time limit never fires. Keep
         # SCIP quiet (verblevel 1: errors and warnings only); the status says what happened.
         extra = {"solver_options": {"display/verblevel": 1}} if solver == "scip" else {}
+        # a cancelled turn does not stop SCIP: pyscipopt's optimize() holds the GIL, so no
+        # watcher thread runs until it returns (its time limit bounds it)
         results = opt.solve(built.model, time_limit=float(time_limit), rel_gap=float(mip_gap),
                             load_solutions=False, raise_exception_on_nonoptimal_result=False,
                             **extra)
