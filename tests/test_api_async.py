@@ -202,3 +202,31 @@ def test_a_cancelled_caller_leaves_the_queue() -> None:
     inner.release.set()
     holder.join(5)
     assert inner.calls == 1  # the cancelled call never reached the model
+
+
+def test_a_stop_is_tried_again_while_the_solver_has_not_begun() -> None:
+    import threading
+    import time
+
+    from optiform.cancellation import cancel_flag, stop_when_cancelled
+
+    calls: list[float] = []
+
+    def stop() -> bool:  # False twice: the solver had not begun
+        calls.append(time.perf_counter())
+        return len(calls) >= 3
+
+    flag = threading.Event()
+    flag.set()
+    token = cancel_flag.set(flag)
+    try:
+        with stop_when_cancelled(stop, every=0.01):
+            deadline = time.perf_counter() + 5
+            while len(calls) < 3 and time.perf_counter() < deadline:
+                time.sleep(0.01)
+    finally:
+        cancel_flag.reset(token)
+    assert len(calls) == 3
+    with stop_when_cancelled(stop, every=0.01):  # outside a turn: nothing watches
+        time.sleep(0.05)
+    assert len(calls) == 3

@@ -180,31 +180,3 @@ def test_bench_system_prompt_reaches_the_token_target_and_result_lines():
     assert any("5% of cold" in line for line in result.lines())
     assert json.loads(echo_task()[1].content.split("\n", 1)[1])["objective"]["sense"] == \
         "maximize"
-
-
-def test_a_stop_is_tried_again_while_the_solver_has_not_begun() -> None:
-    import threading
-    import time
-
-    from optiform.cancellation import cancel_flag, stop_when_cancelled
-
-    calls: list[float] = []
-
-    def stop() -> bool:  # False twice: the solver had not begun
-        calls.append(time.perf_counter())
-        return len(calls) >= 3
-
-    flag = threading.Event()
-    flag.set()
-    token = cancel_flag.set(flag)
-    try:
-        with stop_when_cancelled(stop, every=0.01):
-            deadline = time.perf_counter() + 5
-            while len(calls) < 3 and time.perf_counter() < deadline:
-                time.sleep(0.01)
-    finally:
-        cancel_flag.reset(token)
-    assert len(calls) == 3
-    with stop_when_cancelled(stop, every=0.01):  # outside a turn: nothing watches
-        time.sleep(0.05)
-    assert len(calls) == 3
