@@ -66,13 +66,8 @@ def write_table(name: str, table: Any, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / _file_name(name)
     if isinstance(table, (str, Path)):
-        src = Path(table)
-        if src.is_dir():
-            raise DataError(f"data table {name!r}: {src} is a folder, not a file",
-                            hint="pass the table's own file, e.g. costs.csv")
-        if not src.is_file():
-            raise DataError(f"data table {name!r}: file {src} not found",
-                            hint="pass an existing CSV path, a DataFrame, or a dict of columns")
+        src = _table_file(Path(table), f"data table {name!r}:",
+                          "a CSV path, a DataFrame, or a dict of columns")
         kind = src.suffix.lower()
         if kind == ".json":
             return write_table(name, _json_table(src), dest)
@@ -306,18 +301,23 @@ def _check_header(file: str, columns: list[str]) -> None:
                         hint="give every column its own name")
 
 
+def _table_file(path: Path, what: str, kinds: str) -> Path:
+    """``path``, when it is a file; a DataError naming ``what`` when it is a folder or
+    missing."""
+    if path.is_dir():
+        raise DataError(f"{what} {path} is a folder, not a table file",
+                        hint="pass each table's own file, e.g. costs.csv")
+    if not path.is_file():
+        raise DataError(f"{what} file {path} not found", hint=f"pass an existing {kinds}")
+    return path
+
+
 def tables_by_name(paths: Iterable[str | Path]) -> dict[str, Path]:
     """Table files by table name (the file's stem), as ``--data`` and chat's ``/data`` give
     them; a DataError when a file is missing or two share a name."""
     tables: dict[str, Path] = {}
     for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            raise DataError(f"data file {path} is a folder, not a table file",
-                            hint="pass each table's own file, e.g. --data costs.csv")
-        if not path.is_file():
-            raise DataError(f"data file {path} not found",
-                            hint="pass an existing .csv, .tsv or .json table file")
+        path = _table_file(Path(raw).expanduser(), "data", "a .csv, .tsv or .json table file")
         if path.stem in tables:
             raise DataError(f"two data files are named {path.stem!r}",
                             hint="rename one: tables are known by their file name")

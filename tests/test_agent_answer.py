@@ -271,7 +271,7 @@ def test_table_files_and_names_that_would_be_misread_are_refused(tmp_path):
         prepare_tables({"notes": tmp_path / "notes.txt"}, tmp_path / "data")
     with pytest.raises(DataError, match="is a path, not a name"):
         prepare_tables({"../x": {"a": [1]}}, tmp_path / "data")
-    with pytest.raises(DataError, match="is a folder, not a file"):
+    with pytest.raises(DataError, match="is a folder, not a table file"):
         prepare_tables({"t": tmp_path}, tmp_path / "data")
     from optiform.agent.tables import tables_by_name
 
