@@ -177,8 +177,8 @@ class Settings(BaseSettings):
     code_strategy: bool = Field(False, description="Also ask for Pyomo code as a cross-check.")
     time_budget: float | None = Field(
         None, gt=0, description="Seconds one problem may take: once spent, no new LLM call "
-        "starts (repair, sample, retry, code), the embedded model's generation in flight stops, "
-        "and the best model so far is the answer. Unset: no budget.")
+        "starts (repair, sample, retry, code), the embedded model stops at its next token or "
+        "512-token prompt batch, and the best model so far is the answer. Unset: no budget.")
     guidance: str = Field(
         "", max_length=GUIDANCE_MAX_CHARS,
         description="Extra instructions at the end of the agent's system prompt, in every "
@@ -209,13 +209,14 @@ class Settings(BaseSettings):
     )
     max_problem_chars: int = Field(
         12000, ge=100,
-        description="Longest problem text accepted; longer text is refused, never truncated.",
+        description="Longest problem text accepted, and the most the data tables' previews "
+                    "may take of the prompt; longer is refused, never truncated.",
     )
 
     # -- solvers and sandbox --------------------------------------------------------------
     solver: Literal["auto", "highs", "scip", "pdhg"] = Field(
-        "auto", description="auto (HiGHS for LP/MILP/convex QP, SCIP for the rest), highs, "
-                            "scip or pdhg (LP only).")
+        "auto", description="auto (HiGHS for LP/MILP and convex QP over continuous "
+                            "variables, SCIP for the rest), highs, scip or pdhg (LP only).")
     time_limit: float = Field(60.0, gt=0, description="Solver time limit in seconds.")
     mip_gap: float = Field(1e-6, ge=0, description="Relative MIP gap at which to stop.")
     sandbox_timeout: float = Field(30.0, gt=0, description="Wall seconds for sandboxed code.")
@@ -231,10 +232,12 @@ class Settings(BaseSettings):
 
     # -- paths ----------------------------------------------------------------------------
     data_home: Path | None = Field(
-        None, description="Data directory (threads, library, models); default: the user data dir."
+        None, description="Data directory (threads, chat store, library, models, tables/); "
+                          "a folder; default: the user data dir."
     )
     benchmarks_dir: Path | None = Field(
-        None, description="Folder of benchmark data sets (<name>/<split>.jsonl) for `eval`."
+        None, description="Folder of benchmark data sets (<name>/<split>.jsonl) for `eval`; "
+                          "one that is no folder is an error."
     )
 
     @field_validator("*", mode="before")

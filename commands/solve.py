@@ -113,9 +113,9 @@ def register(app: typer.Typer) -> None:
         mps: Path | None = typer.Option(None, "--mps", help="An MPS or LP file, solved with "
                                         "HiGHS (or PDHG: --solver pdhg).", dir_okay=False),
         solver: SolverChoice | None = typer.Option(
-            None, "--solver", help="auto: HiGHS for linear and convex quadratic models, SCIP "
-            "for the rest; pdhg: the first-order LP solver (default: OPTIFORM_SOLVER, else "
-            "auto)."),
+            None, "--solver", help="auto: HiGHS for linear models and convex quadratic ones "
+            "over continuous variables, SCIP for the rest; pdhg: the first-order LP solver "
+            "(default: OPTIFORM_SOLVER, else auto)."),
         as_json: bool = typer.Option(False, "--json",
                                      help="Print only JSON on stdout: the Answer for a "
                                      "problem text, else the SolveResult."),
@@ -136,9 +136,10 @@ def register(app: typer.Typer) -> None:
         """Solve a problem in plain language (TEXT or --file), a formulation or an MPS/LP file.
 
         Exit codes: 0 optimal, 1 infeasible, unbounded, stopped at the time limit or given
-        up after the repair rounds, 2 usage or input error (also, with --formulation, a
-        --solver that cannot solve the model; for a problem text the agent first tries to
-        repair its model for that solver), 3 solver or backend error, 130 interrupted.
+        up after the repair rounds, 2 usage, input or configuration error (also, with
+        --formulation or --mps, a --solver that cannot solve the model; for a problem text the
+        agent first tries to repair its model for that solver), 3 solver or backend error,
+        130 interrupted.
         """
         if time_limit is not None and not time_limit > 0:  # NaN too
             raise fail(InputError(f"--time-limit must be more than 0 seconds, not {time_limit}",
