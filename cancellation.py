@@ -2,9 +2,9 @@
 
 ``optiform.api_async`` sets the flag around a turn's iteration (LangGraph's worker threads
 copy the context, so the nodes see it too); the embedded model checks it between generated
-tokens and between the batches in which it reads a prompt, and HiGHS is told to stop by a
-watcher (``solvers.highs_backend``). A module of the lowest layer, beside errors.py, so that
-the solvers can read it too.
+tokens and between the batches in which it reads a prompt, PDHG between its checks, and HiGHS
+is told to stop by :func:`stop_when_cancelled`'s watcher. A module of the lowest layer, beside
+errors.py, so that the solvers can read it too.
 """
 
 from __future__ import annotations
@@ -19,21 +19,21 @@ from optiform.errors import TurnCancelled
 cancel_flag: ContextVar[threading.Event | None] = ContextVar("optiform_cancel", default=None)
 
 
+def current_flag() -> threading.Event | None:
+    """The cancel flag of the turn running in this context (for a watcher thread, which does
+    not share the context)."""
+    return cancel_flag.get()
+
+
 def cancelled() -> bool:
     """True when the turn running in this context was asked to stop."""
-    flag = cancel_flag.get()
+    flag = current_flag()
     return flag is not None and flag.is_set()
 
 
 def raise_if_cancelled() -> None:
     if cancelled():
         raise TurnCancelled("the turn was cancelled", hint="ask again to start a new turn")
-
-
-def current_flag() -> threading.Event | None:
-    """The cancel flag of the turn running in this context (for a watcher thread, which does
-    not share the context)."""
-    return cancel_flag.get()
 
 
 @contextmanager
