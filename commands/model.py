@@ -14,6 +14,25 @@ from optiform.commands.failure import fail
 from optiform.errors import OptiformError
 
 SECRET_SETTINGS = ("api_key", "server_token")
+WIDE_TABLE = 140  # narrower terminals get a block per setting instead of a table
+
+
+def settings_blocks(rows: list[dict[str, str]], width: int) -> str:
+    """Settings for a narrow terminal: ``name = value`` with the default and the variable on
+    one line, the meaning wrapped below it, indented."""
+    import textwrap
+
+    width = max(width, 40)
+    blocks = []
+    for row in rows:
+        changed = "" if row["value"] in (row["default"], "?") else "  (changed)"
+        head = f"{row['name']} = {row['value']}{changed}"
+        tail = f"default {row['default']}, {row['env']}"
+        first = [f"{head}  [{tail}]"] if len(head) + len(tail) + 4 <= width else [
+            head, f"    [{tail}]"]
+        meaning = textwrap.wrap(row["meaning"], width=width - 4, break_on_hyphens=False)
+        blocks.append("\n".join(first + [f"    {line}" for line in meaning]))
+    return "\n".join(blocks)
 
 
 def model_info(settings: Any) -> dict[str, Any]:
@@ -104,15 +123,20 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
         else:
-            table = Table(title=f"settings (config file: {config_file()})",
-                          title_justify="left")
-            table.add_column("name", no_wrap=True)
-            table.add_column("env", no_wrap=True)
-            for column in ("default", "value", "meaning"):
-                table.add_column(column, overflow="fold")
-            for row in rows:
-                table.add_row(*row.values())
-            Console(emoji=False).print(table)
+            console = Console(emoji=False)
+            title = f"settings (config file: {config_file()})"
+            if console.width >= WIDE_TABLE:
+                table = Table(title=title, title_justify="left")
+                table.add_column("name", no_wrap=True)
+                table.add_column("env", no_wrap=True)
+                for column in ("default", "value", "meaning"):
+                    table.add_column(column, overflow="fold")
+                for row in rows:
+                    table.add_row(*row.values())
+                console.print(table)
+            else:  # a table's meaning column would be a few letters wide
+                typer.echo(title)
+                typer.echo(settings_blocks(rows, console.width))
         if problem is not None:
             raise fail(problem)
 

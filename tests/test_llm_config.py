@@ -156,3 +156,33 @@ def test_an_empty_variable_leaves_the_config_files_value(monkeypatch):
     assert settings.server_token is not None
     assert settings.server_token.get_secret_value() == "from-the-file"
     assert settings.samples == 2
+
+
+def test_model_settings_fits_a_narrow_terminal(monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from optiform.cli import build_app
+    from optiform.commands.model import settings_blocks
+
+    rows = [{"name": "samples", "env": "OPTIFORM_SAMPLES", "default": "1", "value": "3",
+             "meaning": "Formulations sampled for self-consistency votes, " * 3},
+            {"name": "a_rather_long_setting_name", "env": "OPTIFORM_A_RATHER_LONG_SETTING_NAME",
+             "default": "-", "value": "-", "meaning": "Short."}]
+    text = settings_blocks(rows, 60)
+    lines = text.splitlines()
+    assert all(len(line) <= 60 for line in lines), text
+    assert lines[0] == "samples = 3  (changed)  [default 1, OPTIFORM_SAMPLES]"
+    assert lines[1].startswith("    Formulations sampled") and len(lines) == 7
+    assert lines[-3:] == ["a_rather_long_setting_name = -",
+                          "    [default -, OPTIFORM_A_RATHER_LONG_SETTING_NAME]",
+                          "    Short."]
+    monkeypatch.setenv("COLUMNS", "80")
+    r = CliRunner().invoke(build_app(), ["model", "settings"])
+    assert r.exit_code == 0, r.output
+    head, *rest = r.stdout.splitlines()
+    assert head.startswith("settings (config file: ")  # a path: not folded
+    assert all(len(line) <= 80 for line in rest), r.stdout
+    assert "request_timeout = 120.0  [default 120.0, OPTIFORM_REQUEST_TIMEOUT]" in r.stdout
+    monkeypatch.setenv("COLUMNS", "200")  # wide: the table
+    r = CliRunner().invoke(build_app(), ["model", "settings"])
+    assert "┃ name" in r.stdout and "OPTIFORM_REQUEST_TIMEOUT" in r.stdout
