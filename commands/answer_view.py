@@ -45,15 +45,17 @@ def results_table(answer: Answer) -> Table | None:
         return None
     desc = {v.name: v.description for v in answer.formulation.variables} \
         if answer.formulation else {}
+    shown = list(flat.items())[:MAX_ROWS]
+    meanings = [desc.get(name.partition("[")[0], "") for name, _ in shown]
     table = Table(title="Decision values (non-zero)", title_justify="left")
     table.add_column("variable")
     table.add_column("value", justify="right")
-    table.add_column("meaning", style="dim")
-    for i, (name, value) in enumerate(flat.items()):
-        if i == MAX_ROWS:
-            table.add_row(f"... {len(flat) - MAX_ROWS} more", "", "")
-            break
-        table.add_row(name, f"{value:.6g}", desc.get(name.partition("[")[0], ""))
+    if any(meanings):  # a column of blanks says nothing
+        table.add_column("meaning", style="dim")
+    for (name, value), meaning in zip(shown, meanings, strict=True):
+        table.add_row(name, f"{value:.6g}", *([meaning] if any(meanings) else []))
+    if len(flat) > MAX_ROWS:
+        table.add_row(f"... {len(flat) - MAX_ROWS} more", "", *([""] if any(meanings) else []))
     return table
 
 

@@ -612,3 +612,30 @@ def test_a_failed_answer_says_its_message_once(cli, script) -> None:
     result = cli("solve", PROBLEM)
     assert result.exit_code == 1
     assert " ".join(result.stdout.split()).count("unknown name 'undeclared_y'") == 1
+
+
+def test_the_values_table_has_a_meaning_column_only_when_some_value_has_one() -> None:
+    from rich.console import Console
+
+    from optiform.agent.answer import Answer
+    from optiform.commands.answer_view import MAX_ROWS, results_table
+    from optiform.solvers.formulation import Formulation
+
+    def rendered(described: bool, n: int = 2) -> str:
+        form = Formulation.model_validate({
+            "name": "t", "objective": {"sense": "maximize",
+                                       "expression": " + ".join(f"x{i}" for i in range(n))},
+            "variables": [{"name": f"x{i}",
+                           "description": "loaves baked" if described and i == 0 else ""}
+                          for i in range(n)]})
+        answer = Answer(status="optimal", values={f"x{i}": 1.0 for i in range(n)},
+                        formulation=form)
+        console = Console(record=True, width=100)
+        console.print(results_table(answer))
+        return console.export_text()
+
+    assert "meaning" not in rendered(False)
+    with_meaning = rendered(True)
+    assert "meaning" in with_meaning and "loaves baked" in with_meaning
+    long = rendered(False, MAX_ROWS + 3)
+    assert "... 3 more" in long and f"x{MAX_ROWS - 1} " in long and f"x{MAX_ROWS} " not in long
