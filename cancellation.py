@@ -2,9 +2,10 @@
 
 ``optiform.api_async`` sets the flag around a turn's iteration (LangGraph's worker threads
 copy the context, so the nodes see it too); the embedded model checks it between generated
-tokens and between the batches in which it reads a prompt, PDHG between its checks, and HiGHS
-is told to stop by :func:`stop_when_cancelled`'s watcher. A module of the lowest layer, beside
-errors.py, so that the solvers can read it too.
+tokens and between the batches in which it reads a prompt, PDHG between its checks, SCIP in an
+event handler (solvers/pyomo_backend.py: its ``optimize()`` holds the GIL, so no watcher thread
+runs), and HiGHS is told to stop by :func:`stop_when_cancelled`'s watcher. A module of the
+lowest layer, beside errors.py, so that the solvers can read it too.
 """
 
 from __future__ import annotations

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import threading
 import time
 from typing import Any
 
+from optiform.cancellation import cancelled, current_flag
 from optiform.errors import SolverError
 from optiform.solvers.data import ModelData
 from optiform.solvers.pyomo_build import PyomoBuild, build_pyomo, build_pyomo_model
@@ -106,8 +108,8 @@ def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: fl
         # past ~64 KiB of log both sides wait forever and the time limit never fires. Keep
         # SCIP quiet (verblevel 1: errors and warnings only); the status says what happened.
         extra = {"solver_options": {"display/verblevel": 1}} if solver == "scip" else {}
-        # a cancelled turn does not stop SCIP: pyscipopt's optimize() holds the GIL, so no
-        # watcher thread runs until it returns (its time limit bounds it)
+        if solver == "scip":
+            _stop_scip_when_cancelled(opt)
         results = opt.solve(built.model, time_limit=float(time_limit), rel_gap=float(mip_gap),
                             load_solutions=False, raise_exception_on_nonoptimal_result=False,
                             **extra)
@@ -134,11 +136,54 @@ def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: fl
         result.message = f"{name} reported optimal but returned no solution"
     if status is Status.INFEASIBLE and solver == "scip":
         result.conflict = scip_conflict(opt, built, min(IIS_TIME_LIMIT, time_limit))
+    if status is Status.TIME_LIMIT and solver == "scip" and cancelled():
+        result.message = "stopped: the turn was cancelled"
     result.message = result.message or _message(result, results.termination_condition.name)
     if status is Status.INFEASIBLE and any(ZERO_DENOMINATOR in w for w in built.warnings):
         result.message = ("the solver found no feasible point, but a denominator can be 0 "
                           "(see the warnings): the division, not the constraints, may be why")
     return result
+
+
+def _stop_scip_when_cancelled(opt: Any) -> None:
+    """Have SCIP stop when the turn running in this context is cancelled (its client went
+    away). pyscipopt's ``optimize()`` holds the GIL, so no watcher thread can call
+    ``interruptSolve``; an event handler inside the solve looks at the flag instead, after
+    each presolve round, LP and node. Outside a turn there is nothing to watch."""
+    flag = current_flag()
+    if flag is None:
+        return
+    create = opt._create_solver_model  # Pyomo's scip_direct builds its pyscipopt model here
+
+    def create_and_watch(model: Any, config: Any) -> Any:
+        built = create(model, config)
+        built[0].includeEventhdlr(_scip_cancel_handler(flag), "optiform_cancel",
+                                  "stops the solve when the optiform turn is cancelled")
+        return built
+
+    opt._create_solver_model = create_and_watch
+
+
+def _scip_cancel_handler(flag: threading.Event) -> Any:
+    from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
+
+    events = (SCIP_EVENTTYPE.PRESOLVEROUND, SCIP_EVENTTYPE.LPSOLVED, SCIP_EVENTTYPE.NODESOLVED)
+
+    class StopWhenCancelled(Eventhdlr):  # type: ignore[misc]
+        def eventinit(self) -> None:
+            for event in events:
+                self.model.catchEvent(event, self)
+
+        def eventexit(self) -> None:
+            for event in events:
+                self.model.dropEvent(event, self)
+
+        def eventexec(self, event: Any) -> dict[str, Any]:
+            if flag.is_set():
+                self.model.interruptSolve()
+            return {}
+
+    return StopWhenCancelled()
 
 
 def _message(result: SolveResult, condition: str) -> str:

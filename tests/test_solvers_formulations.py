@@ -871,33 +871,54 @@ def test_a_value_is_found_by_a_tuple_element() -> None:
     assert res.value("x", ("a", "b")) == 2.0 and res.value("x", "c", "d") == 2.0
 
 
-def test_a_cancelled_turn_stops_highs_too() -> None:
+def _hard_knapsack() -> dict[str, Any]:
     import random
+
+    rng = random.Random(1)
+    items, dims = [f"i{k}" for k in range(150)], list(range(15))
+    return {"sets": [{"name": "I", "elements": items}, {"name": "K", "elements": dims}],
+            "parameters": [
+                {"name": "w", "index": ["I", "K"],
+                 "values": {f"{i},{k}": rng.randint(10, 99) for i in items for k in dims}},
+                {"name": "v", "index": ["I"], "values": {i: rng.randint(10, 99) for i in items}}],
+            "variables": [{"name": "x", "index": ["I"], "domain": "integer", "ub": 3}],
+            "objective": {"sense": "maximize", "expression": "sum(v[i]*x[i] for i in I)"},
+            "constraints": [{"name": "cap", "for_each": "k in K",
+                             "expression": "sum(w[i,k]*x[i] for i in I) <= 3333.5"}]}
+
+
+def _solve_cancelled_after(seconds: float, d: dict[str, Any], solver: str) -> SolveResult:
     import threading
 
     from optiform.cancellation import cancel_flag
 
-    rng = random.Random(1)
-    items, dims = [f"i{k}" for k in range(150)], list(range(15))
-    d = {"sets": [{"name": "I", "elements": items}, {"name": "K", "elements": dims}],
-         "parameters": [
-             {"name": "w", "index": ["I", "K"],
-              "values": {f"{i},{k}": rng.randint(10, 99) for i in items for k in dims}},
-             {"name": "v", "index": ["I"], "values": {i: rng.randint(10, 99) for i in items}}],
-         "variables": [{"name": "x", "index": ["I"], "domain": "integer", "ub": 3}],
-         "objective": {"sense": "maximize", "expression": "sum(v[i]*x[i] for i in I)"},
-         "constraints": [{"name": "cap", "for_each": "k in K",
-                          "expression": "sum(w[i,k]*x[i] for i in I) <= 3333.5"}]}
     flag = threading.Event()
     token = cancel_flag.set(flag)  # as api_async sets it around a turn
-    timer = threading.Timer(0.5, flag.set)  # the client goes away half a second in
+    timer = threading.Timer(seconds, flag.set)  # the client goes away
     timer.start()
     try:
-        res = solve(d, solver="highs", time_limit=120)  # a hard MILP: minutes without a stop
+        return solve(d, solver=solver, time_limit=120)  # a hard MILP: minutes without a stop
     finally:
         cancel_flag.reset(token)
         timer.cancel()
+
+
+def test_a_cancelled_turn_stops_highs_too() -> None:
+    res = _solve_cancelled_after(0.5, _hard_knapsack(), "highs")
     assert "Interrupted by user" in res.log_tail
+
+
+def test_a_cancelled_turn_stops_scip_too() -> None:
+    import time
+
+    t0 = time.perf_counter()
+    res = _solve_cancelled_after(0.5, _hard_knapsack(), "scip")
+    assert res.status is Status.TIME_LIMIT and res.message == "stopped: the turn was cancelled"
+    assert "userinterrupt" in res.log_tail and time.perf_counter() - t0 < 60
+    assert res.values  # the best point found so far comes back
+    plain = solve({"variables": [{"name": "x", "ub": 4}],
+                   "objective": {"sense": "maximize", "expression": "x"}}, solver="scip")
+    assert plain.status is Status.OPTIMAL  # outside a turn: no handler, no stop
 
 
 def test_highs_results_say_what_their_status_means() -> None:
