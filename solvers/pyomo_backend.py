@@ -189,6 +189,8 @@ def _scip_cancel_handler(flag: threading.Event) -> Any:
 def _message(result: SolveResult, condition: str) -> str:
     from optiform.solvers.result import status_message
 
+    if condition == "interrupted":  # SCIP catches Ctrl-C itself and ends the solve
+        return status_message(result, "an interrupt (Ctrl-C)")
     return status_message(result, f"a solver limit ({condition})")
 
 
