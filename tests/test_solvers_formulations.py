@@ -947,3 +947,46 @@ def test_an_objective_that_can_reach_scips_infinity_is_warned() -> None:
     d["variables"][0]["ub"] = 10
     res = solve(d)
     assert res.status is Status.OPTIMAL and not any("1e20" in w for w in res.warnings)
+
+
+def test_a_constraint_that_can_reach_scips_infinity_is_warned() -> None:
+    # exp(x) >= 1 over 50 <= x <= 100 came back "optimal" at x = 75, not 50
+    d = {"variables": [{"name": "x", "lb": 50, "ub": 100}],
+         "objective": {"sense": "minimize", "expression": "x"},
+         "constraints": [{"name": "grow", "expression": "exp(x) >= 1"}]}
+    [w] = [w for w in solve(d).warnings if "1e20" in w]
+    assert w.startswith("constraint 'grow': ") and "can reach 2.69e+43" in w
+    d["variables"][0].update(lb=30, ub=45)  # exp(45) is 3.5e19: no warning, the right optimum
+    res = solve(d)
+    assert res.status is Status.OPTIMAL and res.objective == pytest.approx(30.0)
+    assert not any("1e20" in w for w in res.warnings)
+
+
+def test_an_indexed_constraint_reaching_scips_infinity_names_its_row() -> None:
+    # a coefficient times a bound: 1e15 * x[i] over x[i] <= 1e6 for i = 'b' only
+    d = {"sets": [{"name": "I", "elements": ["a", "b", "c"]}],
+         "parameters": [{"name": "k", "index": ["I"], "values": {"a": 1, "b": 1e15, "c": 2}}],
+         "variables": [{"name": "x", "index": ["I"], "lb": 0, "ub": 1e6},
+                       {"name": "y", "lb": 0, "ub": 1}],
+         "objective": {"sense": "maximize", "expression": "sum(x[i] for i in I) + y"},
+         "constraints": [{"name": "cap", "for_each": "i in I",
+                          "expression": "k[i] * x[i] + y * y <= 1e7"}]}
+    [w] = [w for w in solve(d, solver="scip").warnings if "1e20" in w]
+    assert w.startswith("constraint 'cap' when i='b': ") and "can reach 1e+21" in w
+    assert "more of its rows" not in w
+
+
+def test_a_constraint_side_scip_reads_as_infinite_is_warned_where_it_can_bind() -> None:
+    free = {"variables": [{"name": "y"}],
+            "objective": {"sense": "maximize", "expression": "y"},
+            "constraints": [{"name": "top", "expression": "y <= 1e25"}]}
+    [w] = [w for w in solve(free, solver="scip").warnings if "1e20" in w]
+    assert w.startswith("constraint 'top': its side 1e+25")
+    # a side the terms cannot reach never binds: SCIP reading it as infinite changes nothing
+    # (and a free variable alone is no reason to warn)
+    never = {"variables": [{"name": "x", "lb": 0, "ub": 100}, {"name": "z"}],
+             "objective": {"sense": "maximize", "expression": "x"},
+             "constraints": [{"name": "sq", "expression": "x * x <= 1e25"},
+                             {"name": "free", "expression": "exp(x) + z >= 1"}]}
+    res = solve(never, solver="scip")
+    assert res.status is Status.OPTIMAL and not any("1e20" in w for w in res.warnings)
