@@ -37,11 +37,12 @@ def export_text(path: Path, fmt: str, data_dir: Path | None) -> str:
         from optiform.solvers.render import to_latex, to_markdown
 
         return (to_latex if fmt == "latex" else to_markdown)(f, data_dir=data_dir)
-    from optiform.solvers.export_files import write_lp, write_mps
+    from optiform.solvers.export_files import model_name, write_lp, write_mps
 
     with tempfile.TemporaryDirectory(prefix="optiform-export-") as tmp:
         out = Path(tmp) / f"model.{fmt}"
-        (write_lp if fmt == "lp" else write_mps)(f, out, data_dir=data_dir)
+        (write_lp if fmt == "lp" else write_mps)(f, out, data_dir=data_dir,
+                                                 name=model_name(f, path.stem))
         return out.read_text(encoding="utf-8")
 
 

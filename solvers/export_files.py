@@ -1,7 +1,8 @@
 """LP and MPS files of a linear (or quadratic) formulation, written by HiGHS.
 
 Columns are named ``x(a,b)`` and rows ``capacity(a)`` (characters LP readers reject become
-``_``), so a file read back or opened in another solver still speaks the formulation's names.
+``_``), so a file read back or opened in another solver still speaks the formulation's names;
+the model is named too (an MPS file's NAME line), after the formulation or the file.
 Nonlinear formulations have no LP/MPS form: export them as a Pyomo script instead.
 """
 
@@ -19,14 +20,29 @@ from optiform.solvers.formulation import Formulation
 _BAD = re.compile(r"[^A-Za-z0-9_(),.]")
 
 
-def write_lp(f: Formulation, path: str | Path, data_dir: Path | None = None) -> Path:
-    """Write ``f`` as a CPLEX LP file; returns the path."""
-    return _write(f, Path(path), data_dir, "lp")
+def write_lp(f: Formulation, path: str | Path, data_dir: Path | None = None,
+             name: str | None = None) -> Path:
+    """Write ``f`` as a CPLEX LP file; returns the path. ``name`` as for ``write_mps``."""
+    return _write(f, Path(path), data_dir, "lp", name)
 
 
-def write_mps(f: Formulation, path: str | Path, data_dir: Path | None = None) -> Path:
-    """Write ``f`` as a free MPS file; returns the path."""
-    return _write(f, Path(path), data_dir, "mps")
+def write_mps(f: Formulation, path: str | Path, data_dir: Path | None = None,
+              name: str | None = None) -> Path:
+    """Write ``f`` as a free MPS file named (its NAME line) ``name``, by default
+    ``model_name(f, <the file's stem>)``; returns the path."""
+    return _write(f, Path(path), data_dir, "mps", name)
+
+
+def model_name(f: Formulation, stem: str = "") -> str:
+    """The model's name in an LP or MPS file: the formulation's ``name`` when it gives one,
+    else ``stem`` (a file's), else ``optiform``. A free MPS reader takes the first word after
+    NAME (HiGHS's does), so blanks become ``_`` and so do characters names avoid."""
+    given = f.name if "name" in f.model_fields_set else ""
+    for candidate in (given, stem):
+        safe = file_name("_".join(candidate.split()))
+        if any(ch.isalnum() for ch in safe):
+            return safe
+    return "optiform"
 
 
 def file_name(name: str) -> str:
@@ -74,7 +90,8 @@ def _compiled(f: Formulation, data_dir: Path | None) -> Any:
                                ) from None
 
 
-def _write(f: Formulation, path: Path, data_dir: Path | None, fmt: str) -> Path:
+def _write(f: Formulation, path: Path, data_dir: Path | None, fmt: str,
+           name: str | None) -> Path:
     import highspy
 
     from optiform.solvers.highs_backend import _pass_hessian, new_highs, pass_model
@@ -82,7 +99,7 @@ def _write(f: Formulation, path: Path, data_dir: Path | None, fmt: str) -> Path:
     model = _compiled(f, data_dir)
     h = new_highs()
     h.setOptionValue("output_flag", False)
-    pass_model(h, model)
+    pass_model(h, model, model_name(f, path.stem) if name is None else name)
     if model.q is not None and model.sense == "maximize":
         # the solver path negates a maximized QP; a file keeps the model as written
         n = model.num_cols

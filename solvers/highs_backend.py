@@ -177,11 +177,13 @@ class HighsRun:
         return rows, [int(c) for c in getattr(iis, "col_index_", [])]
 
 
-def pass_model(h: Any, model: Any) -> None:
-    """Hand a LinearModel to HiGHS (row-wise matrix, no per-term Python objects)."""
+def pass_model(h: Any, model: Any, name: str = "") -> None:
+    """Hand a LinearModel to HiGHS (row-wise matrix, no per-term Python objects); ``name``
+    is the model's name (the NAME line of an MPS file HiGHS writes)."""
     import highspy
 
     lp = highspy.HighsLp()
+    lp.model_name_ = name
     n, m = model.num_cols, model.num_rows
     lp.num_col_ = n
     lp.num_row_ = m

@@ -122,6 +122,7 @@ def test_a_failing_solver_exits_3() -> None:
 def test_solve_mps_file(cli, tmp_path: Path) -> None:
     mps = tmp_path / "transport.mps"
     assert cli("export", EXAMPLES / "transport.json", "--to", "mps", "-o", mps).exit_code == 0
+    assert mps.read_text().splitlines()[0].split() == ["NAME", "transport"]
     r = cli("solve", "--mps", mps, "--json")
     assert r.exit_code == 0
     assert json.loads(r.stdout)["objective"] == pytest.approx(1852.5)
@@ -189,6 +190,16 @@ def test_export_each_format_to_stdout_and_file(cli, tmp_path: Path, fmt: str,
     assert marker in out.read_text()
     if fmt == "pyomo":
         compile(out.read_text(), "transport.py", "exec")
+
+
+def test_export_mps_of_an_unnamed_formulation_takes_its_file_name(cli, tmp_path: Path) -> None:
+    spec = json.loads((EXAMPLES / "production_lp.json").read_text())
+    del spec["name"]
+    source = tmp_path / "wyndor.json"
+    source.write_text(json.dumps(spec))
+    r = cli("export", source, "--to", "mps")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].split() == ["NAME", "wyndor"]
 
 
 def test_export_never_writes_over_its_inputs(cli, tmp_path: Path) -> None:

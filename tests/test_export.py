@@ -183,6 +183,37 @@ def test_any_output_name_gets_the_requested_format(tmp_path: Path) -> None:
     assert path.read_text().lstrip().startswith("NAME") and "ROWS" in path.read_text()
 
 
+def mps_name(path: Path) -> list[str]:
+    """The words of an MPS file's NAME line."""
+    first = path.read_text().splitlines()[0].split()
+    assert first[0] == "NAME"
+    return first[1:]
+
+
+def test_an_mps_file_is_named_after_its_formulation_and_reads_back(tmp_path: Path) -> None:
+    f = example("production_lp.json")  # "name": "glass_production"
+    direct = solve_formulation(f, data_dir=EXAMPLES)
+    path = write_mps(f, tmp_path / "out.mps")
+    assert mps_name(path) == ["glass_production"]  # the NAME line was blank
+    back = solve_mps(path)
+    assert back.status is Status.OPTIMAL
+    assert back.objective == pytest.approx(direct.objective, rel=1e-6)
+    # a name with blanks is one word (a free MPS reader takes the first word after NAME)
+    spaced = f.model_copy(update={"name": "Glass plan: 2 plants "})
+    path = write_mps(spaced, tmp_path / "spaced.mps")
+    assert mps_name(path) == ["Glass_plan__2_plants"]
+    assert solve_mps(path).objective == pytest.approx(direct.objective, rel=1e-6)
+
+
+def test_an_unnamed_formulation_takes_the_file_name_or_optiform(tmp_path: Path) -> None:
+    d = json.loads((EXAMPLES / "production_lp.json").read_text())
+    del d["name"]  # the default "model" says nothing: the file speaks instead
+    f = Formulation.from_dict(d)
+    assert mps_name(write_mps(f, tmp_path / "wyndor glass.mps")) == ["wyndor_glass"]
+    assert mps_name(write_mps(f, tmp_path / "...mps")) == ["optiform"]
+    assert mps_name(write_mps(f, tmp_path / "x.mps", name="given")) == ["given"]
+
+
 def test_lp_of_a_nonlinear_model_points_to_the_pyomo_export(tmp_path: Path) -> None:
     with pytest.raises(FormulationError, match="linear or quadratic") as info:
         write_lp(example("orders_minlp.json"), tmp_path / "x.lp")
