@@ -48,7 +48,7 @@ class ThreadInfo:
     title: str
     created: float
     updated: float
-    turns: int = 0
+    turn_count: int = 0  # its turns, undone ones left out (the HTTP API's name too)
 
 
 @dataclass(frozen=True)

@@ -320,7 +320,7 @@ class ChatSession:
             if info is None:
                 raise OptiformError(f"no thread {arg!r}", hint="/threads lists them")
             self.thread_id = info.id
-            return Output("text", text=f"switched to thread {info.id} ({info.turns} turns)"
+            return Output("text", text=f"switched to thread {info.id} ({info.turn_count} turns)"
                           + self._dropped_note())
         return Output("threads", threads=self.store.list_threads(), text=self.thread_id)
 

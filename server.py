@@ -6,7 +6,8 @@ OPTIFORM_SERVER_TOKEN=... optiform serve --host 0.0.0.0
 ```
 POST /v1/solve                     one problem -> the Answer as JSON
 POST /v1/threads/{id}/messages     one chat turn; progress as server-sent events (or JSON)
-GET  /v1/threads/{id}              a thread's turns;  GET /v1/threads: recent threads
+GET  /v1/threads/{id}              a thread: turn_count and its turns (a list)
+GET  /v1/threads                   recent threads, each with its turn_count
 DELETE /v1/threads/{id}            forget a thread: its turns, the agent's memory, its tables
 GET  /healthz                      liveness, backend, requests in flight
 
@@ -122,6 +123,33 @@ class ErrorResponse(BaseModel):
     """Every error, whatever its status, has this one shape."""
 
     error: ErrorDetail
+
+
+class ThreadSummary(BaseModel):
+    """A thread as ``GET /v1/threads`` lists it."""
+
+    id: str
+    title: str = Field(description="The start of its first message.")
+    created: float = Field(description="Seconds since the epoch.")
+    updated: float = Field(description="Seconds since the epoch, at its latest turn.")
+    turn_count: int = Field(description="How many turns it has (undone ones left out).")
+
+
+class TurnSummary(BaseModel):
+    turn: int = Field(description="The turn's number (undone turns keep theirs).")
+    text: str = Field(description="The message that started it.")
+    status: str = Field(description="Its answer's status: optimal, infeasible, failed, ...")
+    objective: float | None = None
+    answer: dict[str, Any] | None = Field(
+        None, description="The whole answer (without its trace); only with "
+        "include_answers=true.")
+
+
+class ThreadDetail(ThreadSummary):
+    """A thread as ``GET /v1/threads/{id}`` gives it: its summary and its turns, in order
+    (``turn_count`` is ``len(turns)``)."""
+
+    turns: list[TurnSummary]
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -273,12 +301,17 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
         raise OptiformError("the agent stopped without an answer")
 
     @app.get("/v1/threads", dependencies=[Depends(authorized)], responses=_errors(401, 422))
-    async def threads(limit: int = 20) -> list[dict[str, Any]]:
-        return [vars(t) for t in service.store.list_threads(max(1, min(limit, 200)))]
+    async def threads(limit: int = 20) -> list[ThreadSummary]:
+        """The most recently updated threads (up to ``limit``, at most 200), each with its
+        ``turn_count``; ``GET /v1/threads/{id}`` lists a thread's turns."""
+        return [ThreadSummary(**vars(t))
+                for t in service.store.list_threads(max(1, min(limit, 200)))]
 
     @app.get("/v1/threads/{thread_id}", dependencies=[Depends(authorized)],
-             responses=_errors(401, 404, 422))
-    async def thread(thread_id: str, include_answers: bool = False) -> dict[str, Any]:
+             response_model_exclude_unset=True, responses=_errors(401, 404, 422))
+    async def thread(thread_id: str, include_answers: bool = False) -> ThreadDetail:
+        """A thread: what ``GET /v1/threads`` says of it and its ``turns``, each with its
+        number, text, status and objective (and the whole answer with include_answers)."""
         check_thread_id(thread_id)
         info = service.store.get_thread(thread_id)
         if info is None:
@@ -289,12 +322,10 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
         turns = []
         for record in service.store.turns(thread_id):
             answer = load_answer(record)
-            item: dict[str, Any] = {"turn": record.seq, "text": record.text,
-                                    "status": answer.status, "objective": answer.objective}
-            if include_answers:
-                item["answer"] = answer_json(answer, False)
-            turns.append(item)
-        return {**vars(info), "turns": turns}
+            whole = {"answer": answer_json(answer, False)} if include_answers else {}
+            turns.append(TurnSummary(turn=record.seq, text=record.text, status=answer.status,
+                                     objective=answer.objective, **whole))
+        return ThreadDetail(**{**vars(info), "turn_count": len(turns)}, turns=turns)
 
     @app.delete("/v1/threads/{thread_id}", status_code=204, dependencies=[Depends(authorized)],
                 responses=_errors(401, 404, 409, 422))

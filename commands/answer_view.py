@@ -141,7 +141,7 @@ def threads_table(out: Output) -> Table:
     for t in out.threads:
         mark = "*" if t.id == out.text else ""
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(t.updated))
-        table.add_row(mark, t.id, str(t.turns), when, t.title)
+        table.add_row(mark, t.id, str(t.turn_count), when, t.title)
     if out.text and all(t.id != out.text for t in out.threads):  # after /new: no turn yet
         table.add_row("*", out.text, "0", "-", "(this thread: new, no turn yet)")
     return table

@@ -202,9 +202,17 @@ def test_thread_messages_stream_events_to_the_end(server: str) -> None:
     assert second.status_code == 200 and second.json()["turn"] == 2
     thread = httpx.get(f"{server}/v1/threads/farm-1").json()
     assert [t["turn"] for t in thread["turns"]] == [1, 2]
+    assert thread["turn_count"] == 2  # the list's count, beside the list of turns
+    assert set(thread["turns"][0]) == {"turn", "text", "status", "objective"}
+    assert thread["turns"][0]["status"] == "optimal"
     assert thread["title"].startswith("A farmer")
+    whole = httpx.get(f"{server}/v1/threads/farm-1", params={"include_answers": "true"}).json()
+    assert whole["turns"][0]["answer"]["objective"] == pytest.approx(27000)
     assert httpx.get(f"{server}/v1/threads/no-such-thread").status_code == 404
-    assert any(t["id"] == "farm-1" for t in httpx.get(f"{server}/v1/threads").json())
+    # the list says turn_count as the thread does ("turns" was a count here, a list there)
+    [listed] = [t for t in httpx.get(f"{server}/v1/threads").json() if t["id"] == "farm-1"]
+    assert listed["turn_count"] == 2 and "turns" not in listed
+    assert {k: v for k, v in thread.items() if k != "turns"} == listed
 
 
 def test_oversized_body_is_refused(server: str) -> None:
@@ -399,6 +407,13 @@ def test_the_docs_describe_the_errors_the_server_sends(server: str) -> None:
         "/ErrorResponse")
     assert "Answer" in spec["components"]["schemas"]
     assert "HTTPValidationError" not in spec["components"]["schemas"]  # not what is sent
+    schemas = spec["components"]["schemas"]
+    listed = spec["paths"]["/v1/threads"]["get"]["responses"]["200"]["content"]
+    assert listed["application/json"]["schema"]["items"]["$ref"].endswith("/ThreadSummary")
+    one = spec["paths"]["/v1/threads/{thread_id}"]["get"]["responses"]["200"]["content"]
+    assert one["application/json"]["schema"]["$ref"].endswith("/ThreadDetail")
+    assert "turn_count" in schemas["ThreadSummary"]["properties"]
+    assert schemas["ThreadDetail"]["properties"]["turns"]["type"] == "array"
     stream = spec["paths"]["/v1/threads/{thread_id}/messages"]["post"]["responses"]["200"]
     assert "text/event-stream" in stream["content"]
 
