@@ -3,8 +3,10 @@
 It solves ``min (or max) c'x + offset`` subject to ``row_lower <= Ax <= row_upper`` and
 ``col_lower <= x <= col_upper`` (equality, one-sided, ranged and free rows; infinite bounds
 allowed) with two sparse matrix-vector products per iteration, on CUDA when present and on the
-CPU otherwise. It is meant for LPs too large for simplex; answers are accurate to ``tol``
-(relative KKT error), not to simplex precision.
+CPU otherwise. It is meant for LPs too large for simplex; answers are accurate to the
+tolerances (PDLP's test: each row violated by at most ``abs_tol + tol * |its bound|``, likewise
+each reduced cost, and the duality gap within ``abs_tol + tol * (|pobj| + |dobj|)``), not to
+simplex precision. The result says the largest absolute violation of the point it returns.
 
 Duals follow HiGHS' convention: ``c - A'y`` is the reduced cost, so for a minimization a row at
 its lower bound has ``y >= 0``.
@@ -36,11 +38,14 @@ class PdhgResult:
     objective: float | None
     iterations: int = 0
     primal_residual: float = float("nan")
-    """Relative: ||Ax - proj(Ax)||_2 / (1 + ||bounds||_2)."""
+    """Relative, as PDLP (compared with ``tol``): row violations over ``abs_tol / tol`` plus
+    the violated bound (``norm="componentwise"``: the largest; ``"l2"``: 2-norms)."""
     dual_residual: float = float("nan")
-    """Relative: ||reduced costs without a bound to rest on||_2 / (1 + ||c||_2)."""
+    """Relative: reduced costs without a bound to rest on, over ``abs_tol / tol + |c|``."""
     gap: float = float("nan")
-    """Relative: |primal obj - dual obj| / (1 + |primal obj| + |dual obj|)."""
+    """Relative: |primal obj - dual obj| / (abs_tol / tol + |primal obj| + |dual obj|)."""
+    max_violation: float = float("nan")
+    """Absolute: the largest violation of a row or column bound by ``x`` (float64, on host)."""
     time: float = 0.0
     device: str = "cpu"
     restarts: int = 0
@@ -74,6 +79,32 @@ def _vec(name: str, v: Any, size: int) -> np.ndarray:
     return a
 
 
+def max_violation(a: sp.csr_matrix, x: np.ndarray, row_lower: np.ndarray,
+                  row_upper: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray) -> float:
+    """The largest absolute violation of a row or column bound by ``x`` (an infinite entry
+    of ``x`` at an infinite bound, as for an unbounded separable LP, counts as none)."""
+    worst = 0.0
+    with np.errstate(invalid="ignore"):  # inf - inf: nan, left out below
+        for v, lo, up in ((a @ x, row_lower, row_upper), (x, col_lower, col_upper)):
+            d = np.fmax(lo - v, v - up)
+            d = d[~np.isnan(d)]
+            if d.size:
+                worst = max(worst, float(d.max()))
+    return worst
+
+
+def _check_tolerances(tol: float, abs_tol: float | None, norm: str) -> float:
+    """abs_tol (None: tol) after checking the three; tol must be positive (it divides)."""
+    from optiform.solvers.pdhg_loop import NORMS
+
+    if not tol > 0 or not (abs_tol is None or abs_tol >= 0):
+        raise SolverError(f"tolerances must be positive (tol {tol!r}, abs_tol {abs_tol!r})",
+                          hint="tol is relative (e.g. 1e-6); abs_tol absolute, or None for tol")
+    if norm not in NORMS:
+        raise SolverError(f"unknown norm {norm!r}", hint="use " + " or ".join(NORMS))
+    return tol if abs_tol is None else abs_tol
+
+
 def _separable(c: np.ndarray, lx: np.ndarray, ux: np.ndarray) -> tuple[str, np.ndarray]:
     """min c'x over a box: each coordinate at the bound its cost points to."""
     x = np.clip(np.zeros_like(c), lx, ux)
@@ -83,10 +114,17 @@ def _separable(c: np.ndarray, lx: np.ndarray, ux: np.ndarray) -> tuple[str, np.n
 
 def solve_lp_pdhg(c: Any, A: Any, row_lower: Any, row_upper: Any, col_lower: Any,
                   col_upper: Any, *, sense: str = "minimize", offset: float = 0.0,
-                  tol: float = 1e-6, max_iter: int = 200_000, time_limit: float = 60.0,
-                  device: str = "auto", dtype: Any = None, check_every: int = 64,
-                  threads: int | None = None) -> PdhgResult:
+                  tol: float = 1e-6, abs_tol: float | None = None, norm: str = "componentwise",
+                  max_iter: int = 200_000, time_limit: float = 60.0, device: str = "auto",
+                  dtype: Any = None, check_every: int = 64, threads: int | None = None
+                  ) -> PdhgResult:
     """Solve an LP with restarted averaged PDHG; see the module docstring for the form.
+
+    Optimal means PDLP's test with eps_rel = ``tol`` and eps_abs = ``abs_tol`` (None: ``tol``)
+    in ``norm``: "componentwise" (each row and reduced cost on its own, PDLP's
+    L_INF_COMPONENTWISE; the default, so that a row with a small bound is not excused by
+    large bounds elsewhere) or "l2" (2-norms against the norms of the bounds and of c, PDLP's
+    default).
 
     ``device``: "auto" (cuda if torch sees a GPU, else cpu), "cpu", "cuda", "cuda:1"...
     ``dtype``: torch float type of the iterates (default float64).
@@ -104,6 +142,7 @@ def solve_lp_pdhg(c: Any, A: Any, row_lower: Any, row_upper: Any, col_lower: Any
     t0 = time.perf_counter()
     if sense not in ("minimize", "maximize"):
         raise SolverError(f"unknown sense {sense!r}", hint="use 'minimize' or 'maximize'")
+    eps_abs = _check_tolerances(tol, abs_tol, norm)
     dev = resolve_device(device)
     dtype = dtype or torch.float64
     a = sp.csr_matrix(A, dtype=np.float64)
@@ -119,8 +158,12 @@ def solve_lp_pdhg(c: Any, A: Any, row_lower: Any, row_upper: Any, col_lower: Any
     def result(status: str, x: np.ndarray, y: np.ndarray, message: str = "", **kw: Any
                ) -> PdhgResult:
         obj = float(c0 @ x) + offset if status == "optimal" else None
+        viol = max_violation(a, x, rl, ru, cl, cu)
+        if status == "optimal":
+            message = (f"optimal within tol {tol:g}, abs_tol {eps_abs:g} ({norm}); the largest "
+                       f"absolute violation of a row or bound is {viol:.1e}")
         return PdhgResult(status, x, sign * y, obj, time=time.perf_counter() - t0,
-                          device=str(dev), message=message, **kw)
+                          device=str(dev), message=message, max_violation=viol, **kw)
 
     bad_rows = np.flatnonzero((rl > ru) | (rl == np.inf) | (ru == -np.inf))
     bad_cols = np.flatnonzero((cl > cu) | (cl == np.inf) | (cu == -np.inf))
@@ -140,8 +183,8 @@ def solve_lp_pdhg(c: Any, A: Any, row_lower: Any, row_upper: Any, col_lower: Any
     bn = bound_norm(scaled.row_lower, scaled.row_upper)
     omega = cn / bn if cn > 1e-10 and bn > 1e-10 else 1.0
     eta = 1.0 / float(np.abs(scaled.A.data).max())
-    opts = PdhgOptions(tol=tol, max_iter=max_iter, time_limit=time_limit, started=t0,
-                       check_every=check_every)
+    opts = PdhgOptions(eps_rel=tol, eps_abs=eps_abs, norm=norm, max_iter=max_iter,
+                       time_limit=time_limit, started=t0, check_every=check_every)
     saved = torch.get_num_threads()
     want = threads or (1 if a.nnz < SMALL_NNZ else None)
     try:

@@ -52,7 +52,8 @@ def solve_linear_model_pdhg(model: Any, *, tol: float = 1e-6, time_limit: float 
 def _result(r: Any, stats: dict[str, Any], warnings: list[str]) -> SolveResult:
     """A PDHG run as a SolveResult, without values and duals (named by the caller)."""
     stats.update(device=r.device, iterations=r.iterations, restarts=r.restarts,
-                 primal_residual=r.primal_residual, dual_residual=r.dual_residual, gap=r.gap)
+                 primal_residual=r.primal_residual, dual_residual=r.dual_residual, gap=r.gap,
+                 max_violation=r.max_violation)
     return SolveResult(status=STATUS_MAP[r.status], objective=r.objective, solver="pdhg",
                        solve_time=r.time, message=r.message, log_tail="\n".join(r.log[-30:]),
                        stats=stats, warnings=warnings)

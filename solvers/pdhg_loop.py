@@ -2,10 +2,10 @@
 
 The iterations run without host synchronisation: the adaptive step (PDLP's rule) is accepted or
 rejected on the device with ``torch.where``. Every ``check_every`` iterations one copy to the
-host decides termination (relative KKT error on the original problem), infeasibility
-(certificates from the iterate and from its displacement since the last restart), adaptive
-restarts (on the primal-weighted KKT error of the current and averaged iterates) and primal
-weight updates.
+host decides termination (PDLP's criterion on the original problem: each residual within
+``eps_abs + eps_rel * its baseline``), infeasibility (certificates from the iterate and from its
+displacement since the last restart), adaptive restarts (on the primal-weighted KKT error of the
+current and averaged iterates) and primal weight updates.
 """
 
 from __future__ import annotations
@@ -19,10 +19,21 @@ from typing import Any
 from optiform.cancellation import cancelled
 from optiform.solvers.pdhg_problem import DeviceLP
 
+NORMS = ("componentwise", "l2")
+
 
 @dataclass
 class PdhgOptions:
-    tol: float = 1e-6
+    """Optimal when every residual is within ``eps_abs + eps_rel * baseline`` (PDLP's test).
+
+    ``norm`` "componentwise" (PDLP's L_INF_COMPONENTWISE): each row's violation against its
+    violated bound, each reduced-cost residual against its cost; "l2" (PDLP's default): the
+    2-norms against the 2-norms of the bounds and of c. The gap's baseline is |pobj| + |dobj|.
+    """
+
+    eps_rel: float = 1e-6
+    eps_abs: float = 1e-6
+    norm: str = "componentwise"
     max_iter: int = 200_000
     time_limit: float = 60.0
     started: float = field(default_factory=time.perf_counter)  # the clock time_limit runs on
@@ -32,6 +43,11 @@ class PdhgOptions:
     restart_necessary: float = 0.8
     restart_artificial: float = 0.36
     primal_weight_smoothing: float = 0.5
+
+    @property
+    def ratio(self) -> float:
+        """eps_abs / eps_rel: a residual over (ratio + baseline) is compared with eps_rel."""
+        return self.eps_abs / self.eps_rel
 
 
 @dataclass
@@ -53,6 +69,8 @@ class Measure:
     rel_gap: float
     pobj: float
     dobj: float
+    max_violation: float
+    """The largest absolute row violation, on the original problem."""
 
     def kkt(self, omega: float) -> float:
         """Primal-weighted KKT error in the scaled space (drives restarts)."""
@@ -75,14 +93,19 @@ class LoopOutcome:
     log: list[str] = field(default_factory=list)
 
 
-def _measures(lp: DeviceLP, points: list[Point]) -> list[Measure]:
+def _measures(lp: DeviceLP, points: list[Point], opts: PdhgOptions) -> list[Measure]:
+    """Residuals relative to ``ratio + baseline`` (PDLP's relative residuals): <= eps_rel
+    is the same as <= eps_abs + eps_rel * baseline."""
     import torch
 
-    rows = torch.stack([lp.measure(p.x, p.y, p.ax, p.aty) for p in points]).tolist()
+    ratio = opts.ratio
+    rows = torch.stack([lp.measure(p.x, p.y, p.ax, p.aty, ratio) for p in points]).tolist()
     out = []
-    for rp_s, rd_s, rp, rd, pobj, dobj in rows:
-        out.append(Measure(rp_s, rd_s, rp / (1 + lp.bnorm), rd / (1 + lp.cnorm),
-                           abs(pobj - dobj) / (1 + abs(pobj) + abs(dobj)), pobj, dobj))
+    for rp_s, rd_s, rp, rd, rp_cw, rd_cw, rp_max, pobj, dobj in rows:
+        if opts.norm == "l2":
+            rp_cw, rd_cw = rp / (ratio + lp.bnorm), rd / (ratio + lp.cnorm)
+        gap = abs(pobj - dobj) / (ratio + abs(pobj) + abs(dobj))
+        out.append(Measure(rp_s, rd_s, rp_cw, rd_cw, gap, pobj, dobj, rp_max))
     return out
 
 
@@ -192,7 +215,8 @@ class Pdhg:
     def _log(self, m: Measure, kind: str) -> None:
         self.log.append(f"iter {self.k:>7} {kind:<8} pobj {m.pobj:+.6e} dobj {m.dobj:+.6e} "
                         f"rel_p {m.rel_primal:.1e} rel_d {m.rel_dual:.1e} gap {m.rel_gap:.1e} "
-                        f"omega {self.omega:.2e} eta {float(self.eta):.2e}")
+                        f"viol {m.max_violation:.1e} omega {self.omega:.2e} "
+                        f"eta {float(self.eta):.2e}")
 
     def _outcome(self, point: Point, m: Measure, status: str, message: str) -> LoopOutcome:
         self._log(m, status)
@@ -200,21 +224,22 @@ class Pdhg:
 
     def solve(self) -> LoopOutcome:
         opts = self.opts
-        (m0,) = _measures(self.lp, [self.cur])
+        (m0,) = _measures(self.lp, [self.cur], opts)
         last_restart_kkt = prev_kkt = m0.kkt(self.omega)
         while True:
             for _ in range(min(opts.check_every, opts.max_iter - self.k)):
                 self._step()
             self.since_restart += opts.check_every
             avg = self._average() if float(self.wsum) > 0 else self.cur
-            mc, ma = _measures(self.lp, [self.cur, avg])
-            best, bm = (avg, ma) if ma.worst < mc.worst else (self.cur, mc)
+            mc, ma = _measures(self.lp, [self.cur, avg], opts)
+            sc, sa = mc.worst, ma.worst
+            best, bm = (avg, ma) if sa < sc else (self.cur, mc)
             if not all(math.isfinite(v) for v in (mc.worst, ma.worst, float(self.eta))):
                 return self._outcome(best, bm, "error", "numerical trouble: the iterates are "
                                      "not finite (badly scaled data?)")
-            if bm.worst <= opts.tol:
+            if min(sa, sc) <= opts.eps_rel:
                 return self._outcome(best, bm, "optimal", "")
-            cert = self._certificate(bm.rel_primal <= max(opts.tol, 1e-4))
+            cert = self._certificate(bm.rel_primal <= max(opts.eps_rel, 1e-4))
             if cert is not None:
                 return self._outcome(best, bm, *cert)
             kc, ka = mc.kkt(self.omega), ma.kkt(self.omega)

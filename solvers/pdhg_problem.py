@@ -84,10 +84,13 @@ class DeviceLP:
 
         return part(y, self.lz, self.uz) + part(lam_ok, self.lxz, self.uxz)
 
-    def measure(self, x: Any, y: Any, ax: Any, aty: Any) -> Any:
-        """[|rp|_s, |rd|_s, |rp|, |rd|, primal obj, dual obj] for a scaled point (one tensor).
+    def measure(self, x: Any, y: Any, ax: Any, aty: Any, ratio: float) -> Any:
+        """Residuals and objectives of a scaled point, as one tensor (one host copy):
 
-        ``_s`` norms are in the scaled space (for restarts); the others on the original problem.
+        [|rp|_s, |rd|_s, |rp|_2, |rd|_2, rp_cw, rd_cw, max |rp|, primal obj, dual obj].
+        ``_s`` norms are in the scaled space (for restarts), the others on the original problem.
+        ``rp_cw`` is max_i |rp_i| / (ratio + |the bound row i violates|) and ``rd_cw`` is
+        max_j |rd_j| / (ratio + |c_j|) (PDLP's componentwise norm; ratio = eps_abs / eps_rel).
         """
         import torch
 
@@ -97,10 +100,14 @@ class DeviceLP:
         rd = lam - lam_ok
         pobj = torch.dot(self.c, x)
         dobj = self._dual_objective(y, lam_ok)
+        rp_o, rd_o = rp / self.rs, rd / self.cs
+        violated = torch.where(ax < self.l, self.l, self.u).abs()  # scaled, like rp
+        norm = torch.linalg.vector_norm
         return torch.stack([
-            torch.linalg.vector_norm(rp), torch.linalg.vector_norm(rd),
-            torch.linalg.vector_norm(rp / self.rs), torch.linalg.vector_norm(rd / self.cs),
-            pobj, dobj,
+            norm(rp), norm(rd), norm(rp_o), norm(rd_o),
+            norm(rp.abs() / (ratio * self.rs + violated), ord=INF),
+            norm(rd.abs() / (ratio * self.cs + self.c.abs()), ord=INF),
+            norm(rp_o, ord=INF), pobj, dobj,
         ])
 
     def dual_ray(self, dy: Any) -> Any:

@@ -137,7 +137,7 @@ def mps(shared_dir: Path) -> dict:
     root = shared_dir / "data" / "mps"
     with open(root / "optima.csv", newline="") as fh:
         optima = {row["file"][:-4]: row for row in csv.DictReader(fh)}
-    names = ("netlib/afiro", "netlib/sc50a", "netlib/adlittle")
+    names = ("netlib/afiro", "netlib/sc50a", "netlib/adlittle", "netlib/israel")
     return {n: (*_read_mps(root / f"{n}.mps"), float(optima[n]["objective"])) for n in names}
 
 
@@ -147,6 +147,47 @@ def test_netlib_optimum(mps: dict, name: str) -> None:
     r = solve_lp_pdhg(*data, offset=offset, device="cpu")
     assert r.status == "optimal", r.message
     assert r.objective == pytest.approx(optimum, rel=1e-5)
+
+
+def test_optimal_means_small_absolute_violations_on_israel(mps: dict) -> None:
+    """israel's bounds reach 9e5 while rows with bounds near 1 have terms near 1e5: a test on
+    norms relative to the bounds' norm passed a point 0.5 off such a row."""
+    c, a, rl, ru, cl, cu, offset, optimum = mps["netlib/israel"]
+    r = solve_lp_pdhg(c, a, rl, ru, cl, cu, offset=offset, device="cpu")
+    assert r.status == "optimal", r.message
+    ax = a @ r.x
+    worst = max(np.max(rl - ax), np.max(ax - ru), np.max(cl - r.x), np.max(r.x - cu))
+    assert worst <= 1e-5 and r.max_violation == pytest.approx(worst, abs=1e-12)
+    assert f"{worst:.1e}" in r.message
+    assert r.objective == pytest.approx(optimum, rel=1e-6)
+
+
+def test_a_small_bound_is_not_excused_by_large_bounds_elsewhere() -> None:
+    """israel in small: rows 1000 (x_i - x_i+1) <= 1.1 beside a row bounded by 9e5. The l2
+    test (relative to the bounds' 2-norm, the old default) passes a point 0.58 off a row."""
+    rng = np.random.default_rng(5)
+    n = 12
+    a = np.vstack([np.eye(n - 1, n) * 1000 - np.eye(n - 1, n, 1) * 1000, np.ones(n),
+                   rng.uniform(0.5, 1.5, n)])
+    rl = np.r_[np.full(n, -INF), 100.0 * n]
+    ru = np.r_[np.full(n - 1, 1.1), 9e5, INF]
+    args = (rng.uniform(-1, 1, n), a, rl, ru, np.zeros(n), np.full(n, 500.0))
+    loose, r = lp(*args, norm="l2"), lp(*args)
+    assert loose.status == r.status == "optimal"
+    assert loose.max_violation > 0.1 and r.max_violation <= 1e-6
+    ax = a @ r.x
+    assert np.all(ax <= ru + 1e-6) and np.all(ax >= rl - 1e-6)
+
+
+def test_tolerance_options() -> None:
+    c, a, rl, ru, cl, cu, sense, obj, _ = KNOWN["maximize_ranged"]
+    for kw in ({"norm": "l2"}, {"tol": 1e-8, "abs_tol": 1e-6}, {"tol": 1e-4, "abs_tol": 0.0}):
+        r = lp(c, a, rl, ru, cl, cu, sense=sense, **kw)
+        assert r.status == "optimal" and r.objective == pytest.approx(obj, rel=1e-3), kw
+        assert max(r.primal_residual, r.dual_residual, r.gap) <= kw.get("tol", 1e-6)
+    for kw in ({"tol": 0.0}, {"abs_tol": -1.0}, {"norm": "l1"}):
+        with pytest.raises(SolverError):
+            lp(c, a, rl, ru, cl, cu, **kw)
 
 
 def _random_model(m: int = 50, n: int = 80, seed: int = 7) -> LinearModel:
@@ -183,6 +224,9 @@ def test_random_lp_agrees_with_highs() -> None:
     x = np.array([res.values["x"][str(j)] for j in range(model.num_cols)])
     ax = model.A @ x
     assert np.all(ax >= model.row_lower - 1e-4) and np.all(ax <= model.row_upper + 1e-4)
+    assert res.stats["max_violation"] == pytest.approx(
+        max(0.0, np.max(model.row_lower - ax), np.max(ax - model.row_upper),
+            np.max(model.col_lower - x), np.max(x - model.col_upper)), abs=1e-9)
     assert set(res.duals["r"]) == set(ref.duals["r"])
 
 
