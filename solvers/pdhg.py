@@ -8,6 +8,10 @@ tolerances (PDLP's test: each row violated by at most ``abs_tol + tol * |its bou
 each reduced cost, and the duality gap within ``abs_tol + tol * (|pobj| + |dobj|)``), not to
 simplex precision. The result says the largest absolute violation of the point it returns.
 
+Infeasible and unbounded LPs are told apart by certificates (a dual ray proves infeasibility; a
+primal ray and a feasible point prove unboundedness, and a feasibility run looks for the point
+when the ray comes first); ``infeasible_or_unbounded`` only when the budget ran out before that.
+
 Duals follow HiGHS' convention: ``c - A'y`` is the reduced cost, so for a minimization a row at
 its lower bound has ``y >= 0``.
 """
@@ -124,7 +128,7 @@ def solve_lp_pdhg(c: Any, A: Any, row_lower: Any, row_upper: Any, col_lower: Any
     in ``norm``: "componentwise" (each row and reduced cost on its own, PDLP's
     L_INF_COMPONENTWISE; the default, so that a row with a small bound is not excused by
     large bounds elsewhere) or "l2" (2-norms against the norms of the bounds and of c, PDLP's
-    default).
+    default). The iteration and time limits cover a feasibility run, if one is needed.
 
     ``device``: "auto" (cuda if torch sees a GPU, else cpu), "cpu", "cuda", "cuda:1"...
     ``dtype``: torch float type of the iterates (default float64).
@@ -135,7 +139,7 @@ def solve_lp_pdhg(c: Any, A: Any, row_lower: Any, row_upper: Any, col_lower: Any
     """
     import torch
 
-    from optiform.solvers.pdhg_loop import Pdhg, PdhgOptions
+    from optiform.solvers.pdhg_loop import PdhgOptions, run_pdhg
     from optiform.solvers.pdhg_problem import DeviceLP
     from optiform.solvers.pdhg_scaling import bound_norm, precondition
 
@@ -191,7 +195,7 @@ def solve_lp_pdhg(c: Any, A: Any, row_lower: Any, row_upper: Any, col_lower: Any
         if dev.type == "cpu" and want:
             torch.set_num_threads(want)
         with torch.inference_mode():
-            out = Pdhg(lp, opts, omega, eta).solve()
+            out = run_pdhg(lp, opts, omega, eta)
             x = (out.point.x * lp.cs).cpu().numpy()
             y = (out.point.y * lp.rs).cpu().numpy()
     finally:

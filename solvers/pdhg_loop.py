@@ -6,6 +6,11 @@ host decides termination (PDLP's criterion on the original problem: each residua
 ``eps_abs + eps_rel * its baseline``), infeasibility (certificates from the iterate and from its
 displacement since the last restart), adaptive restarts (on the primal-weighted KKT error of the
 current and averaged iterates) and primal weight updates.
+
+``run_pdhg`` adds what PDLP leaves open: a primal ray proves the dual infeasible, which makes
+the LP unbounded only if it is feasible. When the ray comes before a feasible iterate, a second
+run on the same constraints with a zero objective (the rest of the time and iteration budget)
+decides: a feasible point means unbounded, a dual ray infeasible.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from optiform.cancellation import cancelled
@@ -29,12 +34,16 @@ class PdhgOptions:
     ``norm`` "componentwise" (PDLP's L_INF_COMPONENTWISE): each row's violation against its
     violated bound, each reduced-cost residual against its cost; "l2" (PDLP's default): the
     2-norms against the 2-norms of the bounds and of c. The gap's baseline is |pobj| + |dobj|.
+    ``feasibility``: stop as soon as the primal residual passes (for a zero objective).
+    ``iterations_before``: iterations an earlier run spent of ``max_iter``.
     """
 
     eps_rel: float = 1e-6
     eps_abs: float = 1e-6
     norm: str = "componentwise"
+    feasibility: bool = False
     max_iter: int = 200_000
+    iterations_before: int = 0
     time_limit: float = 60.0
     started: float = field(default_factory=time.perf_counter)  # the clock time_limit runs on
     check_every: int = 64
@@ -187,7 +196,8 @@ class Pdhg:
         """Infeasibility from the iterate and its displacement since the last restart.
 
         A dual ray proves infeasibility; a primal ray proves the dual infeasible, which is
-        reported as unbounded only when the primal iterate is (nearly) feasible.
+        reported as unbounded when the primal iterate is feasible (within tolerance), else as
+        infeasible_or_unbounded (``run_pdhg`` then decides with a feasibility run).
         """
         import torch
 
@@ -205,11 +215,7 @@ class Pdhg:
             if pdec > 0 and pviol <= eps * pdec:
                 ray = f"a primal ray improves the objective without limit (ray violation " \
                       f"{pviol / pdec:.1e})"
-                if primal_ok:
-                    return "unbounded", ray
-                return "infeasible_or_unbounded", ray + ("; the iterates had not reached a "
-                                                         "feasible point yet, so whether one "
-                                                         "exists is not known")
+                return ("unbounded" if primal_ok else "infeasible_or_unbounded"), ray
         return None
 
     def _log(self, m: Measure, kind: str) -> None:
@@ -222,24 +228,29 @@ class Pdhg:
         self._log(m, status)
         return LoopOutcome(point, m, status, self.k, self.restarts, message, list(self.log))
 
+    def _score(self, m: Measure) -> float:
+        """What must reach eps_rel: every residual, or the primal one in a feasibility run."""
+        return m.rel_primal if self.opts.feasibility else m.worst
+
     def solve(self) -> LoopOutcome:
         opts = self.opts
+        left = opts.max_iter - opts.iterations_before
         (m0,) = _measures(self.lp, [self.cur], opts)
         last_restart_kkt = prev_kkt = m0.kkt(self.omega)
         while True:
-            for _ in range(min(opts.check_every, opts.max_iter - self.k)):
+            for _ in range(min(opts.check_every, left - self.k)):
                 self._step()
             self.since_restart += opts.check_every
             avg = self._average() if float(self.wsum) > 0 else self.cur
             mc, ma = _measures(self.lp, [self.cur, avg], opts)
-            sc, sa = mc.worst, ma.worst
+            sc, sa = self._score(mc), self._score(ma)
             best, bm = (avg, ma) if sa < sc else (self.cur, mc)
             if not all(math.isfinite(v) for v in (mc.worst, ma.worst, float(self.eta))):
                 return self._outcome(best, bm, "error", "numerical trouble: the iterates are "
                                      "not finite (badly scaled data?)")
             if min(sa, sc) <= opts.eps_rel:
                 return self._outcome(best, bm, "optimal", "")
-            cert = self._certificate(bm.rel_primal <= max(opts.eps_rel, 1e-4))
+            cert = self._certificate(bm.rel_primal <= opts.eps_rel)
             if cert is not None:
                 return self._outcome(best, bm, *cert)
             kc, ka = mc.kkt(self.omega), ma.kkt(self.omega)
@@ -252,7 +263,7 @@ class Pdhg:
                 self._log(ma if cand is avg else mc, "restart")
             else:
                 prev_kkt = kkt
-            if self.k >= opts.max_iter:
+            if self.k >= left:
                 return self._outcome(best, bm, "time_limit",
                                      f"iteration limit {opts.max_iter} reached")
             if time.perf_counter() - opts.started >= opts.time_limit:
@@ -260,3 +271,29 @@ class Pdhg:
                                      f"time limit {opts.time_limit:g} s reached")
             if cancelled():  # the turn was cancelled (its client went away)
                 return self._outcome(best, bm, "time_limit", "stopped: the turn was cancelled")
+
+
+def run_pdhg(lp: DeviceLP, opts: PdhgOptions, omega: float, eta: float) -> LoopOutcome:
+    """raPDHG; a primal ray met before a feasible point is settled by a feasibility run."""
+    out = Pdhg(lp, opts, omega, eta).solve()
+    if out.status != "infeasible_or_unbounded":
+        return out
+    phase_opts = replace(opts, feasibility=True, iterations_before=out.iterations)
+    phase = Pdhg(lp.without_objective(), phase_opts, 1.0, eta).solve()
+    status, message = _verdict(out.message, phase)
+    log = [*out.log, "a primal ray before a feasible point: feasibility run (zero objective)",
+           *phase.log]
+    return LoopOutcome(phase.point, phase.measure, status, out.iterations + phase.iterations,
+                       out.restarts + phase.restarts, message, log[-40:])
+
+
+def _verdict(ray: str, phase: LoopOutcome) -> tuple[str, str]:
+    """Status and message after a primal ray (``ray`` says so) and a feasibility run."""
+    if phase.status == "optimal":
+        return "unbounded", (f"{ray}, and a feasibility run found a point within tolerance "
+                             f"(max row violation {phase.measure.max_violation:.1e})")
+    if phase.status == "infeasible":
+        return "infeasible", f"{phase.message}; found by a feasibility run after {ray}"
+    return "infeasible_or_unbounded", (f"{ray}; whether the constraints can all hold is not "
+                                       "known: the feasibility run that was to decide stopped "
+                                       f"first ({phase.message})")

@@ -4,11 +4,13 @@
 convergence on the unscaled problem, as PDLP does). ``measure`` returns, for one primal-dual
 point, its residuals and objectives as one stacked tensor, so that a convergence check costs a
 single device-to-host copy. ``primal_ray`` / ``dual_ray`` test a direction as a certificate of
-dual / primal infeasibility.
+dual / primal infeasibility. ``without_objective`` is the same constraints with c = 0 (the
+feasibility problem).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -109,6 +111,15 @@ class DeviceLP:
             norm(rd.abs() / (ratio * self.cs + self.c.abs()), ord=INF),
             norm(rp_o, ord=INF), pobj, dobj,
         ])
+
+    def without_objective(self) -> DeviceLP:
+        """The same constraints with a zero objective (shares the matrices)."""
+        import torch
+
+        lp = copy.copy(self)
+        lp.c = torch.zeros_like(self.c)
+        lp.cnorm = 0.0
+        return lp
 
     def dual_ray(self, dy: Any) -> Any:
         """[objective, violation] of a row-dual direction as a proof of primal infeasibility.

@@ -81,6 +81,57 @@ def test_unbounded_lp_is_reported_unbounded() -> None:
     assert r.objective is None
 
 
+def _far_from_feasible(infeasible: bool = False) -> tuple:
+    """min -x0 with x0 free to grow (a primal ray PDHG sees within a few checks) beside
+    equality rows with right-hand sides near 1e4 that take longer to satisfy; with
+    ``infeasible`` a row asks the first of them for more than it equals."""
+    rng = np.random.default_rng(0)
+    b = sp.random(15, 25, density=0.4, random_state=rng, data_rvs=rng.standard_normal).toarray()
+    rhs = b @ rng.uniform(0, 1e4, 25)
+    a = np.block([[np.ones((1, 1)), np.zeros((1, 25))], [np.zeros((15, 1)), b]])
+    rl, ru = np.r_[0.0, rhs], np.r_[INF, rhs]
+    if infeasible:
+        a, rl, ru = np.vstack([a, a[1]]), np.r_[rl, rhs[0] + 1], np.r_[ru, INF]
+    return np.r_[-1.0, np.zeros(25)], a, rl, ru, np.zeros(26), np.full(26, INF)
+
+
+def _model(c, a, rl, ru, cl, cu) -> LinearModel:
+    """A LinearModel of one block x and one row family r (minimize), for HiGHS and PDHG."""
+    a = sp.csr_matrix(np.asarray(a, float))
+    m, n = a.shape
+    block = VarBlock("x", ["J"], 0, (n,), False, [list(range(n))])
+    fam = RowFamily("r", 0, m, [list(range(m))], np.arange(m), (m,))
+    return LinearModel({"x": block}, np.asarray(cl, float), np.asarray(cu, float),
+                       np.zeros(n, dtype=bool), np.asarray(c, float), 0.0, "minimize", a,
+                       np.asarray(rl, float), np.asarray(ru, float), [fam])
+
+
+@pytest.mark.parametrize(("infeasible", "status"), [(False, Status.UNBOUNDED),
+                                                    (True, Status.INFEASIBLE)])
+def test_a_primal_ray_before_a_feasible_point_is_decided_as_highs_does(
+        infeasible: bool, status: Status) -> None:
+    model = _model(*_far_from_feasible(infeasible))
+    assert solve_linear_model(model).status is status
+    res = solve_linear_model_pdhg(model, device="cpu")
+    assert res.status is status, res.message
+    assert "a primal ray" in res.message and "feasibility run" in res.message
+    assert res.objective is None and not res.values
+
+
+def test_a_feasibility_run_cut_short_leaves_the_question_open() -> None:
+    r = lp(*_far_from_feasible(), max_iter=256)  # the ray comes at 192, a feasible point later
+    assert r.status == "infeasible_or_unbounded" and r.iterations == 256
+    assert "not known" in r.message and "iteration limit 256 reached" in r.message
+
+
+def test_a_dual_ray_is_infeasible_even_when_the_dual_is_infeasible_too() -> None:
+    # x1 >= 1 and x1 <= 0 (no point), while -x0 falls without limit (no dual point either)
+    args = ([-1, 0], [[0, 1], [0, 1]], [1, -INF], [INF, 0], [0, 0], [INF, INF])
+    r = lp(*args)
+    assert r.status == "infeasible" and "dual ray" in r.message
+    assert solve_linear_model(_model(*args)).status is Status.INFEASIBLE
+
+
 def test_empty_bounds_and_uncoupled_problems() -> None:
     assert lp([1], [[1]], [0], [1], [2], [1]).status == "infeasible"
     r = lp([1, -2], sp.csr_matrix((1, 2)), [-1], [1], [0, -5], [3, 4])
