@@ -9,9 +9,12 @@ Solver output is captured by Pyomo into the result's log, never written to stdou
 from __future__ import annotations
 
 import contextlib
-import io
+import signal
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from optiform.cancellation import cancelled, current_flag
@@ -104,15 +107,12 @@ def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: fl
                            warnings=["install pyscipopt (SCIP) or highspy (HiGHS)"])
     t0 = time.perf_counter()
     try:
-        # SCIP's log is read by Pyomo through a pipe that SCIP's optimize() never lets drain:
-        # past ~64 KiB of log both sides wait forever and the time limit never fires. Keep
-        # SCIP quiet (verblevel 1: errors and warnings only); the status says what happened.
-        extra = {"solver_options": {"display/verblevel": 1}} if solver == "scip" else {}
         if solver == "scip":
-            _stop_scip_when_cancelled(opt)
-        results = opt.solve(built.model, time_limit=float(time_limit), rel_gap=float(mip_gap),
-                            load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                            **extra)
+            results = _solve_scip(opt, built, time_limit, mip_gap)
+        else:
+            results = opt.solve(built.model, time_limit=float(time_limit),
+                                rel_gap=float(mip_gap), load_solutions=False,
+                                raise_exception_on_nonoptimal_result=False)
     except Exception as exc:  # the backend failed: report it as a status, not a crash
         return SolveResult(status=Status.ERROR, solver=name, stats=stats,
                            solve_time=time.perf_counter() - t0,
@@ -145,51 +145,108 @@ def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: fl
     return result
 
 
-def _stop_scip_when_cancelled(opt: Any) -> None:
-    """Have SCIP stop when the turn running in this context is cancelled (its client went
-    away). pyscipopt's ``optimize()`` holds the GIL, so no watcher thread can call
-    ``interruptSolve``; an event handler inside the solve looks at the flag instead, after
-    each presolve round, LP and node. Outside a turn there is nothing to watch."""
+def _solve_scip(opt: Any, built: PyomoBuild, time_limit: float, mip_gap: float) -> Any:
+    """Pyomo's ``scip_direct`` solve, less its capture of the process's stdout and stderr.
+
+    Pyomo points file descriptors 1 and 2, and ``sys.stdout``/``sys.stderr``, at a pipe for
+    the whole solve. Other threads then write into SCIP's log (a server's other requests, the
+    CLI's progress and its "interrupted"), two solves at once restore each other's pipes, and
+    past ~64 KiB of log SCIP waits on a pipe nobody drains. SCIP writes its log to a file of
+    its own instead (errors and warnings only: ``display/verblevel`` 1; the closing figures
+    come from :func:`scip_summary`). :class:`_ScipStop` stops it at a cancel or a Ctrl-C."""
+    from pyomo.common.timing import HierarchicalTimer
+    from pyomo.core.staleflag import StaleFlagManager
+
+    config = opt.config(value={"time_limit": float(time_limit), "rel_gap": float(mip_gap),
+                               "load_solutions": False,
+                               "raise_exception_on_nonoptimal_result": False},
+                        preserve_implicit=True)
+    config.timer = HierarchicalTimer()
+    StaleFlagManager.mark_all_as_stale()
+    scip_model, loader, has_obj = opt._create_solver_model(built.model, config)
     flag = current_flag()
-    if flag is None:
-        return
-    create = opt._create_solver_model  # Pyomo's scip_direct builds its pyscipopt model here
+    stop = _ScipStop(flag, scip_model)
+    params = {"limits/time": float(time_limit), "limits/gap": float(mip_gap),
+              "display/verblevel": 1, "misc/catchctrlc": False}  # Ctrl-C: see _ScipStop
+    for key, value in params.items():
+        scip_model.setParam(key, value)
+    with tempfile.TemporaryDirectory(prefix="optiform-scip-") as scratch:
+        log_file = Path(scratch) / "scip.log"
+        scip_model.setLogfile(str(log_file))
+        scip_model.hideOutput(True)  # the log file only: nothing on the terminal
+        with stop.catching_ctrl_c():
+            scip_model.optimize()
+        scip_model.setLogfile(None)
+        log = log_file.read_text(encoding="utf-8", errors="replace")
+    if stop.ctrl_c and flag is not None:  # a turn stops as it does at any other step
+        raise KeyboardInterrupt
+    results = opt._populate_results(scip_model, loader, has_obj, config)
+    results.solver_log = log
+    return results
 
-    def create_and_watch(model: Any, config: Any) -> Any:
-        built = create(model, config)
-        built[0].includeEventhdlr(_scip_cancel_handler(flag), "optiform_cancel",
-                                  "stops the solve when the optiform turn is cancelled")
-        return built
 
-    opt._create_solver_model = create_and_watch
+class _ScipStop:
+    """Stops SCIP at a cancel or a Ctrl-C. pyscipopt's ``optimize()`` holds the GIL, so no
+    watcher thread can call ``interruptSolve``; an event handler inside the solve looks at
+    the turn's cancel flag instead (none outside a turn), after each presolve round, LP and
+    node. SCIP is told not to catch Ctrl-C (it would swallow it, print to stdout and let a
+    turn go on): in another thread, the handler's Python code lets the main thread take the
+    GIL and see it; in the main thread, :meth:`catching_ctrl_c` marks the solve to stop, and
+    the Ctrl-C is raised again after it in a turn, or leaves the best point found so far
+    outside one (SCIP's status: interrupted)."""
 
+    def __init__(self, flag: threading.Event | None, scip_model: Any) -> None:
+        self.flag = flag
+        self.ctrl_c = False
+        scip_model.includeEventhdlr(self._handler(), "optiform_cancel",
+                                    "stops the solve when the optiform turn is cancelled")
 
-def _scip_cancel_handler(flag: threading.Event) -> Any:
-    from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
+    @contextlib.contextmanager
+    def catching_ctrl_c(self) -> Iterator[None]:
+        """In the main thread, Ctrl-C only marks the solve to stop while it runs: raised in
+        the event handler, pyscipopt would print it and fail the solve. (In another thread,
+        the main thread sees it and sets the turn's flag.)"""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
 
-    events = (SCIP_EVENTTYPE.PRESOLVEROUND, SCIP_EVENTTYPE.LPSOLVED, SCIP_EVENTTYPE.NODESOLVED)
+        def mark(signum: int, frame: Any) -> None:
+            self.ctrl_c = True
 
-    class StopWhenCancelled(Eventhdlr):  # type: ignore[misc]
-        def eventinit(self) -> None:
-            for event in events:
-                self.model.catchEvent(event, self)
+        previous = signal.signal(signal.SIGINT, mark)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
-        def eventexit(self) -> None:
-            for event in events:
-                self.model.dropEvent(event, self)
+    def _handler(self) -> Any:
+        from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
 
-        def eventexec(self, event: Any) -> dict[str, Any]:
-            if flag.is_set():
-                self.model.interruptSolve()
-            return {}
+        events = (SCIP_EVENTTYPE.PRESOLVEROUND, SCIP_EVENTTYPE.LPSOLVED,
+                  SCIP_EVENTTYPE.NODESOLVED)
+        stop = self
 
-    return StopWhenCancelled()
+        class StopWhenCancelled(Eventhdlr):  # type: ignore[misc]
+            def eventinit(self) -> None:
+                for event in events:
+                    self.model.catchEvent(event, self)
+
+            def eventexit(self) -> None:
+                for event in events:
+                    self.model.dropEvent(event, self)
+
+            def eventexec(self, event: Any) -> dict[str, Any]:
+                if stop.ctrl_c or (stop.flag is not None and stop.flag.is_set()):
+                    self.model.interruptSolve()
+                return {}
+
+        return StopWhenCancelled()
 
 
 def _message(result: SolveResult, condition: str) -> str:
     from optiform.solvers.result import status_message
 
-    if condition == "interrupted":  # SCIP catches Ctrl-C itself and ends the solve
+    if condition == "interrupted":  # Ctrl-C during a solve outside a turn (_ScipStop)
         return status_message(result, "an interrupt (Ctrl-C)")
     return status_message(result, f"a solver limit ({condition})")
 
@@ -268,9 +325,8 @@ def scip_summary(opt: Any) -> str:
 
 
 def scip_conflict(opt: Any, built: PyomoBuild, time_limit: float) -> list[str]:
-    """Constraint rows of an irreducible infeasible subsystem found by SCIP (best effort)."""
-    from pyomo.common.tee import capture_output
-
+    """Constraint rows of an irreducible infeasible subsystem found by SCIP (best effort;
+    the model is quiet since :func:`_solve_scip`, so nothing is captured)."""
     scip_model = getattr(opt, "_solver_model", None)
     con_map = getattr(opt, "_pyomo_con_to_solver_con_map", None)
     if scip_model is None or not con_map:
@@ -279,8 +335,7 @@ def scip_conflict(opt: Any, built: PyomoBuild, time_limit: float) -> list[str]:
     try:
         scip_model.setParam("iis/silent", True)
         scip_model.setParam("iis/time", float(time_limit))
-        with capture_output(io.StringIO(), capture_fd=True):
-            sub = scip_model.generateIIS().getSubscip()
+        sub = scip_model.generateIIS().getSubscip()
         names = [by_name[c.name] for c in sub.getConss() if c.name in by_name]
     except Exception:  # the IIS is a diagnostic; the status stands without it
         return []

@@ -921,6 +921,56 @@ def test_a_cancelled_turn_stops_scip_too() -> None:
     assert plain.status is Status.OPTIMAL  # outside a turn: no handler, no stop
 
 
+def _solve_with_ctrl_c_after(seconds: float, in_turn: bool) -> SolveResult:
+    import os
+    import signal
+    import threading
+
+    from optiform.cancellation import cancel_flag
+
+    token = cancel_flag.set(threading.Event()) if in_turn else None
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))  # Ctrl-C
+    timer.start()
+    try:
+        return solve(_hard_knapsack(), solver="scip", time_limit=120)
+    finally:
+        timer.cancel()
+        if token is not None:
+            cancel_flag.reset(token)
+
+
+def test_ctrl_c_stops_a_scip_solve_and_keeps_its_best_point_outside_a_turn(capfd) -> None:
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    res = _solve_with_ctrl_c_after(0.5, in_turn=False)
+    assert res.status is Status.TIME_LIMIT and res.values and res.objective
+    assert res.message.startswith("stopped at an interrupt (Ctrl-C)")
+    assert signal.getsignal(signal.SIGINT) is before  # Python's handler is back
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""  # SCIP printed nothing ("pressed CTRL-C 1 times" was)
+
+
+def test_ctrl_c_during_a_scip_solve_stops_the_turn() -> None:
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        _solve_with_ctrl_c_after(0.5, in_turn=True)
+    assert time.perf_counter() - t0 < 60
+
+
+def test_a_scip_solve_writes_nothing_to_the_terminal_and_keeps_its_log(capfd) -> None:
+    infeasible = {"variables": [{"name": "x", "ub": 4}],
+                  "objective": {"sense": "maximize", "expression": "exp(x)"},
+                  "constraints": [{"name": "lo", "expression": "x >= 5"}]}
+    res = solve(infeasible, solver="scip")
+    assert res.status is Status.INFEASIBLE and "SCIP Status" in res.log_tail
+    assert res.conflict  # the IIS too runs without a capture of the terminal
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
 def test_highs_results_say_what_their_status_means() -> None:
     infeasible = {"variables": [{"name": "x"}],
                   "objective": {"sense": "minimize", "expression": "x"},
