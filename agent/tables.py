@@ -308,7 +308,7 @@ def _table_file(path: Path, what: str, kinds: str) -> Path:
         raise DataError(f"{what} {path} is a folder, not a table file",
                         hint="pass each table's own file, e.g. costs.csv")
     if not path.is_file():
-        raise DataError(f"{what} file {path} not found", hint=f"pass an existing {kinds}")
+        raise DataError(f"{what} file {path} not found", hint=f"check the path; pass {kinds}")
     return path
 
 

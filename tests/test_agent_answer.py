@@ -277,6 +277,9 @@ def test_table_files_and_names_that_would_be_misread_are_refused(tmp_path):
 
     with pytest.raises(DataError, match="is a folder, not a table file"):
         tables_by_name([tmp_path])  # --data DIR, /data DIR
+    with pytest.raises(DataError, match="not found") as missing:
+        tables_by_name([tmp_path / "none.csv"])
+    assert missing.value.hint == "check the path; pass a .csv, .tsv or .json table file"
     with pytest.raises(DataError, match="has 300 characters; at most 100"):
         prepare_tables({"t" * 300: {"a": [1]}}, tmp_path / "data")
     for name in ("t\x00", "t\udc00"):
