@@ -64,7 +64,8 @@ class FakeLLM:
             raise LLMError(
                 "FakeLLM has no queued answer left",
                 model="fake",
-                hint="push more answers in the test",
+                hint="list more answers, or a default, in the OPTIFORM_FAKE_ANSWERS file (a "
+                     'JSON list, or {"answers": [...], "default": answer}); in a test, push them',
             )
         if callable(answer) and not isinstance(answer, BaseException):
             answer = answer(messages)

@@ -84,7 +84,8 @@ def test_fake_queue_answers_in_order_and_records_requests():
         fake.complete(ASK)
     assert fake.complete(ASK).text == "Plan 3 shifts"
     assert [r["schema"] for r in fake.requests] == [None, SCHEMA, None, None]
-    with pytest.raises(LLMError, match="no queued answer"):
+    with pytest.raises(LLMError, match="no queued answer") as empty:
         fake.complete(ASK)
+    assert "OPTIFORM_FAKE_ANSWERS" in empty.value.hint  # what a CLI user scripts it with
     fake.push("again")
     assert "".join(fake.stream(ASK)).strip() == "again"
