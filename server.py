@@ -66,6 +66,13 @@ Table = dict[str, list[Cell]] | list[dict[str, Cell]]
 log = logging.getLogger("optiform.server")
 
 
+def _no_thread(thread_id: str) -> dict[str, Any]:
+    """The 404 body of a thread id the store does not hold."""
+    return {"type": "NotFound", "message": f"no thread {thread_id!r}",
+            "hint": "GET /v1/threads lists the threads; POST a message to "
+                    f"/v1/threads/{thread_id}/messages starts this one"}
+
+
 class Options(BaseModel):
     """Per-request agent options (each optional; the server's settings otherwise)."""
 
@@ -315,8 +322,7 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
         check_thread_id(thread_id)
         info = service.store.get_thread(thread_id)
         if info is None:
-            raise HTTPException(404, detail={"type": "NotFound", "message":
-                                             f"no thread {thread_id!r}", "hint": None})
+            raise HTTPException(404, detail=_no_thread(thread_id))
         from optiform.conversation import load_answer
 
         turns = []
@@ -340,8 +346,7 @@ def create_app(settings: Settings | None = None, *, assistant: Any = None) -> Fa
                 "hint": "delete it when the turn has ended"})
         async with lock:
             if service.store.get_thread(thread_id) is None:
-                raise HTTPException(404, detail={"type": "NotFound", "message":
-                                                 f"no thread {thread_id!r}", "hint": None})
+                raise HTTPException(404, detail=_no_thread(thread_id))
             # the agent's memory, the tables and the chat store's turns
             await asyncio.to_thread(service.assistant.delete_thread, thread_id)
         # the lock stays: a message that arrived meanwhile waits on it, and a new one must too

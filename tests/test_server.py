@@ -180,7 +180,8 @@ def test_every_error_answers_in_one_shape(server: str) -> None:
     assert nameless["type"] == "DataError" and "names no table" in nameless["message"]
     assert error(httpx.get(f"{server}/v1/nothing-here"), 404)["hint"] == \
         "the routes are listed at /docs"
-    assert error(httpx.get(f"{server}/v1/threads/no-such-thread"), 404)["type"] == "NotFound"
+    unknown = error(httpx.get(f"{server}/v1/threads/no-such-thread"), 404)
+    assert unknown["type"] == "NotFound" and "GET /v1/threads lists" in unknown["hint"]
     assert error(httpx.get(f"{server}/v1/threads/bad id!"), 422)["type"] == "InputError"
 
 
