@@ -32,7 +32,7 @@ def value_rows(values: dict[str, Any]) -> list[tuple[str, str, float]]:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.10g}"
+    return f"{x + 0.0:.10g}"  # + 0.0: a solver's -0.0 prints as 0
 
 
 def render_result(console: Any, result: Any, *, title: str = "") -> None:
