@@ -102,6 +102,11 @@ def register(app: typer.Typer) -> None:
 
                 _write(json.dumps(formulation_json_schema(), indent=2) + "\n", output)
                 return
+            if formulation is not None and to is None:
+                formats = ", ".join(f.value for f in ExportFormat)
+                raise InputError(f"--to FORMAT is missing: say what to write {formulation} as "
+                                 f"({formats})",
+                                 hint=f"e.g. optiform export {formulation} --to pyomo")
             if formulation is None or to is None:
                 raise InputError("give a formulation file and --to FORMAT (or --schema)",
                                  hint="e.g. optiform export model.json --to pyomo")

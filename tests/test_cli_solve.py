@@ -232,7 +232,8 @@ def test_export_schema(cli) -> None:
 def test_export_errors_exit_2(cli) -> None:
     r = cli("export", EXAMPLES / "orders_minlp.json", "--to", "lp")
     assert r.exit_code == 2 and "linear or quadratic" in r.stderr and r.stdout == ""
-    assert cli("export", EXAMPLES / "transport.json").exit_code == 2  # no --to
+    r = cli("export", EXAMPLES / "transport.json")  # no --to: named, not "give a file"
+    assert r.exit_code == 2 and "--to FORMAT is missing" in r.stderr and "lp, mps" in r.stderr
     assert cli("export", EXAMPLES / "transport.json", "--to", "docx").exit_code == 2
 
 
