@@ -77,7 +77,8 @@ class _TomlSource(PydanticBaseSettingsSource):
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ConfigError(
                     f"config file {path} is not valid TOML: {exc}",
-                    hint="fix or delete that file (or point OPTIFORM_CONFIG at another)",
+                    hint='fix it (a line is name = value, text quoted: solver = "highs") or '
+                         "delete it (or point OPTIFORM_CONFIG at another)",
                 ) from exc
             unknown = sorted(set(self._data) - set(settings_cls.model_fields))
             if unknown:  # a misspelt key would be ignored without a word

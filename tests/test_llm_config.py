@@ -124,6 +124,14 @@ def test_a_config_file_named_but_missing_is_an_error(monkeypatch, tmp_path):
         load_settings()
 
 
+def test_a_config_file_that_is_no_toml_says_how_a_line_reads(monkeypatch, tmp_path):
+    (tmp_path / "c.toml").write_text("solver = highs\n")  # text left unquoted
+    monkeypatch.setenv("OPTIFORM_CONFIG", str(tmp_path / "c.toml"))
+    with pytest.raises(ConfigError, match="is not valid TOML") as bad:
+        load_settings()
+    assert 'text quoted: solver = "highs"' in bad.value.hint
+
+
 def test_the_readme_lists_every_setting_as_model_settings_prints_it() -> None:
     from optiform.config import settings_rows
 
