@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -80,6 +81,12 @@ def new_highs() -> Any:
 _BANNER_DONE = False
 
 
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
 class HighsRun:
     """One HiGHS instance with logging to a private file (read back as the log tail)."""
 
@@ -87,6 +94,7 @@ class HighsRun:
         self.h = new_highs()
         self.time_limit = float(time_limit)
         self.no_subset = False  # HiGHS said the infeasible model has no IIS (a MILP's)
+        self.ctrl_c = False  # Ctrl-C stopped the solve (in the main thread)
         fd, self.log_path = tempfile.mkstemp(prefix="optiform-highs-", suffix=".log")
         os.close(fd)
         opts = {
@@ -111,24 +119,57 @@ class HighsRun:
     def run(self) -> tuple[Status, float]:
         """Solve; when presolve cannot tell infeasible from unbounded, solve again without it
         (HiGHS's own advice), within what is left of the time limit. A turn cancelled
-        meanwhile (its client went away) stops HiGHS too."""
+        meanwhile (its client went away) stops HiGHS too, and so does Ctrl-C: in a turn it
+        is raised again once HiGHS has stopped, outside one the result keeps the best point
+        found so far (see :meth:`stopped_at`)."""
         from optiform.cancellation import current_flag, stop_when_cancelled
 
-        if current_flag() is not None:
+        in_turn = current_flag() is not None
+        if in_turn or _in_main_thread():
             with contextlib.suppress(Exception):  # highspy's switch for cancelSolve
                 self.h.HandleUserInterrupt = True
         with stop_when_cancelled(self.h.cancelSolve):
-            return self._run()
+            status, seconds = self._run()
+        if self.ctrl_c and in_turn:  # the turn stops as it does at any other step
+            raise KeyboardInterrupt
+        return status, seconds
+
+    def stopped_at(self) -> str:
+        """What stopped a solve that ended without its answer: for status_message."""
+        import highspy
+
+        if self.h.getModelStatus() in (highspy.HighsModelStatus.kInterrupt,
+                                       highspy.HighsModelStatus.kHighsInterrupt):
+            return "an interrupt (Ctrl-C)" if self.ctrl_c else "a cancel of the turn"
+        return "the time limit"
+
+    def _solve_once(self) -> None:
+        """``h.run()``. In the main thread, Ctrl-C tells HiGHS to stop (its interrupt
+        callback, Python code, lets the signal handler run); left as it is, Ctrl-C would wait
+        for the time limit."""
+        if not _in_main_thread() or not self.h.HandleUserInterrupt:
+            self.h.run()
+            return
+
+        def stop(signum: int, frame: Any) -> None:
+            self.ctrl_c = True
+            self.h.cancelSolve()
+
+        previous = signal.signal(signal.SIGINT, stop)
+        try:
+            self.h.run()
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def _run(self) -> tuple[Status, float]:
         t0 = time.perf_counter()
-        self.h.run()
+        self._solve_once()
         status = _status_map().get(self.h.getModelStatus(), Status.ERROR)
         left = self.time_limit - (time.perf_counter() - t0)
-        if status is Status.INFEASIBLE_OR_UNBOUNDED and left > 0.05:
+        if status is Status.INFEASIBLE_OR_UNBOUNDED and left > 0.05 and not self.ctrl_c:
             self.h.setOptionValue("presolve", "off")
             self.h.setOptionValue("time_limit", left)
-            self.h.run()
+            self._solve_once()
             status = _status_map().get(self.h.getModelStatus(), Status.ERROR)
             self.h.setOptionValue("presolve", "choose")
             self.h.setOptionValue("time_limit", self.time_limit)
@@ -278,7 +319,7 @@ def solve_linear_model(model: Any, *, time_limit: float = 60.0, mip_gap: float =
         if status is Status.ERROR:
             result.message = "HiGHS failed: " + (run.log().splitlines() or ["no log"])[-1]
         elif status is not Status.OPTIMAL:
-            result.message = status_message(result, "the time limit")
+            result.message = status_message(result, run.stopped_at())
         result.log_tail = run.log()
         return result
     finally:
@@ -416,7 +457,7 @@ def solve_mps(path: str | Path, *, time_limit: float = 60.0, mip_gap: float = 1e
                 res.warnings.append(NO_SUBSET)
         res.log_tail = run.log()
         if status not in (Status.OPTIMAL, Status.ERROR):
-            res.message = status_message(res, "the time limit")
+            res.message = status_message(res, run.stopped_at())
         if status is Status.ERROR:
             said = [line.strip() for line in res.log_tail.splitlines() if line.strip()]
             why = next((line for line in reversed(said) if "cannot" in line.lower()

@@ -921,7 +921,7 @@ def test_a_cancelled_turn_stops_scip_too() -> None:
     assert plain.status is Status.OPTIMAL  # outside a turn: no handler, no stop
 
 
-def _solve_with_ctrl_c_after(seconds: float, in_turn: bool) -> SolveResult:
+def _solve_with_ctrl_c_after(seconds: float, in_turn: bool, solver: str = "scip") -> SolveResult:
     import os
     import signal
     import threading
@@ -932,18 +932,19 @@ def _solve_with_ctrl_c_after(seconds: float, in_turn: bool) -> SolveResult:
     timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))  # Ctrl-C
     timer.start()
     try:
-        return solve(_hard_knapsack(), solver="scip", time_limit=120)
+        return solve(_hard_knapsack(), solver=solver, time_limit=120)
     finally:
         timer.cancel()
         if token is not None:
             cancel_flag.reset(token)
 
 
-def test_ctrl_c_stops_a_scip_solve_and_keeps_its_best_point_outside_a_turn(capfd) -> None:
+@pytest.mark.parametrize("solver", ["scip", "highs"])
+def test_ctrl_c_stops_a_solve_and_keeps_its_best_point_outside_a_turn(capfd, solver) -> None:
     import signal
 
     before = signal.getsignal(signal.SIGINT)
-    res = _solve_with_ctrl_c_after(0.5, in_turn=False)
+    res = _solve_with_ctrl_c_after(0.5, in_turn=False, solver=solver)
     assert res.status is Status.TIME_LIMIT and res.values and res.objective
     assert res.message.startswith("stopped at an interrupt (Ctrl-C)")
     assert signal.getsignal(signal.SIGINT) is before  # Python's handler is back
@@ -951,12 +952,13 @@ def test_ctrl_c_stops_a_scip_solve_and_keeps_its_best_point_outside_a_turn(capfd
     assert out == "" and err == ""  # SCIP printed nothing ("pressed CTRL-C 1 times" was)
 
 
-def test_ctrl_c_during_a_scip_solve_stops_the_turn() -> None:
+@pytest.mark.parametrize("solver", ["scip", "highs"])
+def test_ctrl_c_during_a_solve_stops_the_turn(solver) -> None:
     import time
 
     t0 = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
-        _solve_with_ctrl_c_after(0.5, in_turn=True)
+        _solve_with_ctrl_c_after(0.5, in_turn=True, solver=solver)
     assert time.perf_counter() - t0 < 60
 
 
