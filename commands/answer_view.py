@@ -47,7 +47,8 @@ def results_table(answer: Answer) -> Table | None:
         if answer.formulation else {}
     shown = list(flat.items())[:MAX_ROWS]
     meanings = [desc.get(name.partition("[")[0], "") for name, _ in shown]
-    table = Table(title="Decision values (non-zero)", title_justify="left")
+    title = "Decision values (non-zero)"
+    table = Table(title=title, title_justify="left", min_width=len(title))  # title: one line
     table.add_column("variable")
     table.add_column("value", justify="right")
     if any(meanings):  # a column of blanks says nothing

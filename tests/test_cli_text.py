@@ -635,6 +635,7 @@ def test_the_values_table_has_a_meaning_column_only_when_some_value_has_one() ->
         return console.export_text()
 
     assert "meaning" not in rendered(False)
+    assert "Decision values (non-zero)" in rendered(False)  # the title on one line
     with_meaning = rendered(True)
     assert "meaning" in with_meaning and "loaves baked" in with_meaning
     long = rendered(False, MAX_ROWS + 3)
