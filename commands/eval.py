@@ -233,6 +233,15 @@ def register(app: typer.Typer) -> None:
                                  hint="name a folder for summary.json, report.md and plots")
             from optiform.file_paths import same_path
 
+            if out is not None and len(folders) > 1:
+                inside = next((f for f in folders if same_path(out, f)), None)
+                if inside is not None:
+                    # the run's own report and plots would become those of all the runs
+                    raise InputError(
+                        f"--out {out} is the run folder {inside}, one of the {len(folders)} "
+                        "reported; a report of several runs would replace that run's own "
+                        "report.md, summary.json and plots",
+                        hint="name a new folder, e.g. --out runs/pooled-report")
             if out is not None and (out / "results.jsonl").exists() and not any(
                     same_path(out, f) for f in folders):
                 # its own report and plots would be replaced by one of other runs

@@ -280,6 +280,25 @@ def test_cli_report_of_several_folders_needs_out_and_counts_no_item_twice(tmp_pa
     assert got.exit_code == 0 and (a / "report.md").exists()  # its own folder, named
 
 
+def test_cli_report_of_several_runs_does_not_write_into_one_of_them(tmp_path):
+    one = write_run(tmp_path / "a", [r for r in RECORDS if r["strategy"] == "standard"])
+    two = write_run(tmp_path / "b", [r for r in RECORDS if r["strategy"] == "agent"])
+    runner = CliRunner(env={"COLUMNS": "200"})
+    assert runner.invoke(cli(), ["eval", "report", str(one), "--no-plots"]).exit_code == 0
+    own = {name: (one / name).read_text() for name in ("report.md", "summary.json")}
+    for out in (one, two, tmp_path / "x" / ".." / "b"):  # either input, however it is spelt
+        got = runner.invoke(cli(), ["eval", "report", str(one), str(two), "--no-plots",
+                                    "--out", str(out)])
+        said = " ".join(got.output.split())
+        assert got.exit_code == 2 and "one of the 2 reported" in said, got.output
+        assert "name a new folder" in said
+    assert {name: (one / name).read_text() for name in own} == own
+    assert not (two / "report.md").exists()
+    got = runner.invoke(cli(), ["eval", "report", str(one), str(two), "--no-plots",
+                                "--out", str(tmp_path / "pooled")])
+    assert got.exit_code == 0 and (tmp_path / "pooled" / "report.md").exists()
+
+
 def test_cli_run_refuses_a_misspelt_strategy_or_option_before_writing(shared_dir, monkeypatch,
                                                                      tmp_path):
     monkeypatch.setenv("OPTIFORM_SHARED", str(shared_dir))
