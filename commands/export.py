@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from optiform.commands.failure import fail
-from optiform.errors import InputError, OptiformError
+from optiform.errors import DataError, InputError, OptiformError
+
+if TYPE_CHECKING:
+    from optiform.solvers.formulation import Formulation
 
 
 class ExportFormat(StrEnum):
@@ -23,12 +29,33 @@ class ExportFormat(StrEnum):
     md = "md"
 
 
+@contextmanager
+def tables_folder(path: Path, data_dir: Path | None) -> Iterator[Path]:
+    """The folder the tables of the formulation file at ``path`` are read from: ``data_dir``
+    (``--data-dir``), else the file's own folder. A DataError raised within says which folder
+    that was: the error itself names only its files (a server's folder is no business of its
+    client), but on the command line the folder is the user's choice."""
+    folder = data_dir if data_dir is not None else path.resolve().parent
+    try:
+        yield folder
+    except DataError as err:
+        how = ("--data-dir" if data_dir is not None
+               else "the formulation's folder; --data-dir DIR names another")
+        where = f"the tables folder is {folder} ({how})"
+        raise DataError(err.message, hint=f"{err.hint}; {where}" if err.hint else where,
+                        **err.details) from err
+
+
 def export_text(path: Path, fmt: str, data_dir: Path | None) -> str:
     """The export of the formulation file at ``path`` as text."""
     from optiform.solvers.formulation import Formulation
 
     f = Formulation.load(path)
-    data_dir = data_dir if data_dir is not None else path.resolve().parent
+    with tables_folder(path, data_dir) as folder:
+        return _export(f, path, fmt, folder)
+
+
+def _export(f: Formulation, path: Path, fmt: str, data_dir: Path) -> str:
     if fmt == "pyomo":
         from optiform.solvers.export_pyomo import to_pyomo_script
 

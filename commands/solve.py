@@ -51,13 +51,14 @@ def exit_code(result: Any) -> int:
 
 def _solve_formulation_file(path: Path, opts: SolveOptions) -> Any:
     """Load a Formulation JSON file and solve it; tables are read beside it by default."""
+    from optiform.commands.export import tables_folder
     from optiform.solvers.api import solve_formulation
     from optiform.solvers.formulation import Formulation
 
     f = Formulation.load(path)
-    data_dir = opts.data_dir if opts.data_dir is not None else path.resolve().parent
-    return solve_formulation(f, solver=opts.solver, time_limit=opts.time_limit,
-                             mip_gap=opts.mip_gap, data_dir=data_dir)
+    with tables_folder(path, opts.data_dir) as data_dir:
+        return solve_formulation(f, solver=opts.solver, time_limit=opts.time_limit,
+                                 mip_gap=opts.mip_gap, data_dir=data_dir)
 
 
 def _solve_mps_file(path: Path, opts: SolveOptions) -> Any:

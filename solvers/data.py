@@ -8,6 +8,7 @@ standard library; problems name the file, row and column and say what to do.
 from __future__ import annotations
 
 import csv
+import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -228,38 +229,71 @@ class _Tables:
         """The file inside the data directory. A source is a model's (often an LLM's) word, so
         it may not leave that directory (no absolute path, no '..', no link out) nor name
         anything but a CSV file: a problem sent to the HTTP API must not read the server's
-        files."""
+        files.
+
+        The errors speak to whoever wrote the model, an LLM or a person: they name the folder's
+        CSV files as a source names them, never the folder's path (a server's folder is no
+        business of its client); the command line adds which folder it read (its
+        ``--data-dir``)."""
         if self.data_dir is None:
             raise DataError(f"the model reads {file!r}, but no tables folder was given",
-                            hint="name the folder of its CSV files (data_dir=..., or "
-                                 "--data-dir DIR), or give the values in the model")
+                            hint="give the values in the model, or the folder of its CSV "
+                                 "files (data_dir=...)")
         rel = Path(file)
         path = self.data_dir / rel
-        inside = (not rel.is_absolute() and ".." not in rel.parts
-                  and path.resolve().is_relative_to(self.data_dir.resolve()))
-        if not inside:
-            raise DataError(f"data file {file!r} is outside the tables folder",
-                            hint="name a CSV file of the problem's tables by its file name "
-                                 "(copy it into that folder, or name the folder with "
-                                 "solve --data-dir DIR)")
+        if not self._inside(rel, path):
+            raise DataError(f"data file {file!r} is outside the tables folder; "
+                            f"{self._tables_given()}",
+                            hint=self._name_a_table(file))
         if rel.suffix.lower() != ".csv":
             raise DataError(f"data file {file!r} is not a CSV file",
                             hint="tables are CSV files with a header row (name.csv)")
         return path
 
-    def _tables_given(self) -> str:
-        """The CSV files of the tables folder, by name (never its path: a server's folder is
-        no business of its client, and the model reads the names)."""
+    def _inside(self, rel: Path, path: Path) -> bool:
         assert self.data_dir is not None
-        try:
-            names = sorted(p.name for p in self.data_dir.iterdir()
-                           if p.suffix.lower() == ".csv" and p.is_file())
-        except OSError:
-            names = []
+        return (not rel.is_absolute() and ".." not in rel.parts
+                and path.resolve().is_relative_to(self.data_dir.resolve()))
+
+    def _csv_files(self) -> list[str]:
+        """The CSV files a source may name, as it names them: those of the tables folder, then
+        those of its folders (``data/costs.csv``: a formulation file's folder often keeps its
+        tables in one); none of a folder that cannot be read."""
+        assert self.data_dir is not None
+        top: list[str] = []
+        nested: list[str] = []
+        for entry in _entries(self.data_dir):
+            if entry.is_dir() and not entry.name.startswith("."):
+                nested += [f"{entry.name}/{p.name}" for p in _entries(entry) if _is_csv(p)]
+            elif _is_csv(entry):
+                top.append(entry.name)
+        return [f for f in top + nested if self._inside(Path(f), self.data_dir / f)]
+
+    def _tables_given(self) -> str:
+        """What the tables folder holds: its CSV files by the names a source gives them."""
+        names = self._csv_files()
         if not names:
             return "the tables folder holds no CSV file"
         shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
-        return f"the tables given are {shown}"
+        return f"the tables folder holds {shown}"
+
+    def _name_a_table(self, file: str) -> str:
+        """The hint for a source whose file is not there: the table it likely means, and how
+        a source names one."""
+        names = self._csv_files()
+        if not names:
+            return "put the CSV file into the tables folder, or give the values in the model"
+        # the same name in another folder, else a name close to it: "food" for "foods", not
+        # "sites" for "costs" (the shared ".csv" is no cue, and short names meet easily)
+        stems: dict[str, str] = {}
+        for n in names:
+            stems.setdefault(Path(n).stem.lower(), n)
+        close = difflib.get_close_matches(Path(file).stem.lower(), list(stems), n=1,
+                                          cutoff=0.75)
+        near = next((n for n in names if Path(n).name == Path(file).name), None) or (
+            stems[close[0]] if close else None)
+        how = "a source names a CSV file by its path inside the tables folder"
+        return f"did you mean {near!r}? ({how})" if near else f"{how}, e.g. {names[0]!r}"
 
     def _load(self, file: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
         if file in self._cache:
@@ -270,8 +304,7 @@ class _Tables:
                 rows = list(csv.reader(fh))
         except FileNotFoundError:
             raise DataError(f"data file {file!r} not found; {self._tables_given()}",
-                            hint="read one of the tables given by its file name (solve "
-                                 "--data-dir DIR names another folder)") from None
+                            hint=self._name_a_table(file)) from None
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise DataError(f"cannot read data file {file!r}: {why}",
@@ -308,6 +341,18 @@ class _Tables:
             raise DataError(f"column {name!r} appears {header.count(name)} times in {file}",
                             hint="give each column of the header its own name")
         return header.index(name)
+
+
+def _entries(folder: Path) -> list[Path]:
+    """What ``folder`` holds, sorted; nothing when it cannot be read."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError:
+        return []
+
+
+def _is_csv(path: Path) -> bool:
+    return path.suffix.lower() == ".csv" and path.is_file()
 
 
 def _trim(row: list[str], width: int) -> list[str]:

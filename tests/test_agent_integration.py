@@ -115,6 +115,30 @@ def test_data_tables_are_read_through_csv_sources(tmp_path):
     assert answer.status == "optimal" and answer.objective == pytest.approx(1500.0)
 
 
+def test_a_table_misnamed_by_the_model_is_repaired_with_the_tables_there(tmp_path):
+    """The repair feedback names the tables as the prompt showed them and the one meant; not
+    the folder the turn's tables were written to, nor a command's options."""
+    text = "Make products to maximize profit; each takes hours and 100 hours are available."
+    good = {"sets": [{"name": "P", "source": {"file": "products.csv", "column": "name"}}],
+            "parameters": [
+                {"name": "profit", "index": ["P"],
+                 "source": {"file": "products.csv", "column": "profit", "key": ["name"]}}],
+            "variables": [{"name": "make", "domain": "continuous", "index": ["P"], "ub": 10}],
+            "objective": {"sense": "maximize", "expression": "sum(profit[p]*make[p] for p in P)"},
+            "constraints": []}
+    bad = json.loads(json.dumps(good).replace('"products.csv"', '"data/product.csv"'))
+    llm = FakeLLM([bad], default=good)
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("name,profit\nchair,30\ntable,50\n")
+    answer = make(llm).solve(text, data={"products": csv_file})
+    assert answer.status == "optimal" and answer.objective == pytest.approx(800.0)
+    repair = llm.requests[1]["messages"][-1].content
+    assert "data file 'data/product.csv' not found; the tables folder holds products.csv" in repair
+    assert "did you mean 'products.csv'?" in repair
+    assert "--data-dir" not in repair and "tables given" not in repair
+    assert str(load_settings().data_dir) not in repair
+
+
 def test_a_problem_with_no_tables_reads_no_file(tmp_path, monkeypatch):
     """An LLM's (or a prompt's) source must not read the working directory of whoever runs
     the agent, e.g. the HTTP server's."""

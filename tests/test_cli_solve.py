@@ -290,6 +290,32 @@ def test_data_dir_beside_a_problem_text_or_an_mps_file_is_refused(cli, tmp_path:
     assert r.exit_code == 2 and "an MPS or LP file holds all its data" in r.stderr
 
 
+def test_a_table_not_there_names_the_folder_read_and_data_dir(cli, tmp_path: Path) -> None:
+    """solve and export on the command line: the error names the folder they read the tables
+    from and how to name another, besides the tables the folder holds."""
+    spec = json.loads((EXAMPLES / "diet_csv.json").read_text())
+    model = write(tmp_path, spec)  # away from the example's data/ folder
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    for name in ("foods.csv", "nutrients.csv"):
+        (tables / name).write_text((EXAMPLES / "data" / name).read_text())
+    for command in (("solve", "--formulation", model), ("export", model, "--to", "pyomo")):
+        r = cli(*command)
+        said = " ".join(r.stderr.split())
+        assert r.exit_code == 2 and "'data/foods.csv' not found" in said, r.stderr
+        assert "the tables folder holds tables/foods.csv, tables/nutrients.csv" in said
+        assert "did you mean 'tables/foods.csv'?" in said
+        assert (f"the tables folder is {tmp_path.resolve()} (the formulation's folder; "
+                "--data-dir DIR names another)") in said
+        assert "tables given" not in said
+        r = cli(*command, "--data-dir", tables)
+        said = " ".join(r.stderr.split())
+        assert r.exit_code == 2 and "did you mean 'foods.csv'?" in said, r.stderr
+        assert f"the tables folder is {tables} (--data-dir)" in said
+    r = cli("solve", "--formulation", model, "--data-dir", EXAMPLES, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["objective"] == pytest.approx(3.8)
+
+
 def test_an_mps_file_highs_cannot_solve_says_why_and_exits_2(cli, tmp_path: Path) -> None:
     model = tmp_path / "ncqp.json"
     model.write_text(json.dumps({

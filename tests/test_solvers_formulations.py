@@ -685,7 +685,7 @@ def test_a_nested_subscript_reads_as_one_with_every_index() -> None:
     assert quoted.status is Status.OPTIMAL
 
 
-def test_a_missing_table_is_named_with_the_tables_given_and_no_folder_path(tmp_path: Path
+def test_a_missing_table_is_named_with_the_tables_there_and_no_folder_path(tmp_path: Path
                                                                           ) -> None:
     (tmp_path / "costs.csv").write_text("item,cost\nA,3\n", encoding="utf-8")
     (tmp_path / "plants.csv").write_text("plant\nP1\n", encoding="utf-8")
@@ -694,8 +694,39 @@ def test_a_missing_table_is_named_with_the_tables_given_and_no_folder_path(tmp_p
          "objective": {"sense": "max", "expression": "sum(x[s] for s in S)"}}
     with pytest.raises(DataError) as info:
         solve(d, data_dir=tmp_path)
-    assert "'sites.csv' not found; the tables given are costs.csv, plants.csv" in str(info.value)
+    assert "'sites.csv' not found; the tables folder holds costs.csv, plants.csv" in str(
+        info.value)
+    assert "e.g. 'costs.csv'" in str(info.value) and "did you mean" not in str(info.value)
     assert str(tmp_path) not in str(info.value)
+
+
+@pytest.mark.parametrize(("file", "meant"), [("costs.csv", "data/costs.csv"),
+                                             ("data/cost.csv", "data/costs.csv"),
+                                             ("../plants.csv", "plants.csv")])
+def test_a_table_not_there_is_told_the_one_meant_in_words_for_any_reader(
+        tmp_path: Path, file: str, meant: str) -> None:
+    """The error reaches an LLM (the agent's repair feedback) and a person (solve, export,
+    the Python API) alike: it names the folder's tables as a source names them, one of its
+    folders' too, and says nothing of "the tables given" or of a command's options."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "costs.csv").write_text("item,cost\nA,3\n", encoding="utf-8")
+    (tmp_path / "plants.csv").write_text("plant\nP1\n", encoding="utf-8")
+    d = {"sets": [{"name": "S", "source": {"file": file, "column": "site"}}],
+         "variables": [{"name": "x", "index": ["S"], "ub": 1}],
+         "objective": {"sense": "max", "expression": "sum(x[s] for s in S)"}}
+    with pytest.raises(DataError) as info:
+        solve(d, data_dir=tmp_path)
+    said = str(info.value)
+    assert "the tables folder holds plants.csv, data/costs.csv" in said
+    assert f"did you mean {meant!r}?" in info.value.hint
+    assert "given" not in said and "--data-dir" not in said and str(tmp_path) not in said
+    (tmp_path / "plants.csv").unlink()
+    (tmp_path / "data" / "costs.csv").unlink()
+    with pytest.raises(DataError) as info:
+        solve(d, data_dir=tmp_path)
+    assert "the tables folder holds no CSV file" in str(info.value)
+    assert info.value.hint == ("put the CSV file into the tables folder, or give the values "
+                               "in the model")
 
 
 @pytest.mark.parametrize("solver", ["highs", "pdhg", "scip"])
