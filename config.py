@@ -344,14 +344,47 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(typo, hint="rename or unset it; `optiform model settings` lists "
                                      "the variables")
     try:
-        return Settings(**clean)
+        settings = Settings(**clean)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"invalid setting {loc!r}: {first['msg']}",
-            hint=f"check OPTIFORM_{loc.upper()} and {config_file()}",
-        ) from exc
+        name = str(first["loc"][0]) if first["loc"] else ""
+        raise ConfigError(f"invalid setting {loc!r}: {first['msg']}",
+                          hint=f"check {_origin(name, clean)}") from exc
+    if settings.data_home is None and user_data_dir().is_file():
+        # the default folder, where no setting names one: the same error as a data_home
+        raise ConfigError(f"the default data folder {user_data_dir()} is a file, not a folder "
+                          "(the data folder holds the threads, tables, library and models)",
+                          hint="move that file away, or set OPTIFORM_DATA_HOME to a folder")
+    return settings
+
+
+def _origin(name: str, given: dict[str, Any]) -> str:
+    """Where the value of setting ``name`` came from, as a hint names it: the value given
+    (a keyword, a command's option), the environment variable, the config file (when it is
+    there and sets it), each before the next as Settings reads them."""
+    if name in given:
+        return f"the value given for {name}"
+    var = _environment_variable(f"OPTIFORM_{name}")
+    if var is None and name in _OpenAIFallbackSource._MAP:
+        var = _environment_variable(_OpenAIFallbackSource._MAP[name])
+    if var is not None:
+        return f"the environment variable {var}"
+    path = config_file()
+    try:
+        in_file = name in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        in_file = False
+    if in_file:
+        return f"{name} in {path}"
+    return f"the setting {name}" if name else "the settings"
+
+
+def _environment_variable(name: str) -> str | None:
+    """The variable of the environment that sets ``name`` as Settings reads it (any case, not
+    blank), as it is spelt there; None when none does."""
+    return next((var for var, value in sorted(os.environ.items())
+                 if var.upper() == name.upper() and value.strip()), None)
 
 
 def settings_rows() -> list[tuple[str, str, str, str]]:

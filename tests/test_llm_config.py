@@ -84,6 +84,45 @@ def test_invalid_setting_is_a_config_error(monkeypatch):
         load_settings()
 
 
+def test_an_unusable_data_folder_is_told_where_it_was_set_and_only_there(monkeypatch,
+                                                                          tmp_path):
+    from optiform.config import user_data_dir
+
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    monkeypatch.setenv("OPTIFORM_DATA_HOME", str(a_file))
+    with pytest.raises(ConfigError, match="is a file, not a folder") as err:
+        load_settings()
+    assert err.value.hint == "check the environment variable OPTIFORM_DATA_HOME"
+    assert not config_file().exists()  # so the hint does not name it
+    write_config(f"data_home = {str(a_file)!r}\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings()  # the variable comes first: the file's data_home is not used
+    assert err.value.hint == "check the environment variable OPTIFORM_DATA_HOME"
+    monkeypatch.setenv("OPTIFORM_DATA_HOME", " ")  # blank: unset, so the file's is read
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert err.value.hint == f"check data_home in {config_file()}"
+    with pytest.raises(ConfigError) as err:
+        load_settings(data_home=a_file)
+    assert err.value.hint == "check the value given for data_home"
+    write_config("samples = 3\n")  # a config file that does not set it is not named
+    monkeypatch.setenv("OPTIFORM_N_CTX", "12")
+    with pytest.raises(ConfigError, match="n_ctx") as err:
+        load_settings()
+    assert err.value.hint == "check the environment variable OPTIFORM_N_CTX"
+    monkeypatch.delenv("OPTIFORM_N_CTX")
+    monkeypatch.delenv("OPTIFORM_DATA_HOME")
+    assert load_settings().data_dir == user_data_dir()
+    user_data_dir().parent.mkdir(parents=True, exist_ok=True)
+    user_data_dir().write_text("x")  # the default folder, where nothing names one
+    with pytest.raises(ConfigError, match=f"the default data folder {user_data_dir()} is a "
+                                          "file, not a folder") as err:
+        load_settings()
+    assert "OPTIFORM_DATA_HOME" in err.value.hint and str(config_file()) not in err.value.hint
+    assert load_settings(data_home=tmp_path).data_dir == tmp_path
+
+
 def test_a_misspelt_setting_is_named_not_ignored(monkeypatch):
     write_config("sampels = 3\n")
     with pytest.raises(ConfigError, match="unknown setting 'sampels'") as err:
