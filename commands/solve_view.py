@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 MAX_ROWS = 40
 
@@ -35,6 +38,17 @@ def _fmt(x: float) -> str:
     return f"{x + 0.0:.10g}"  # + 0.0: a solver's -0.0 prints as 0
 
 
+def conflict_text(names: list[str], width: int) -> Text:
+    """The IIS on one line where it fits ``width``, else a constraint per line: a terminal
+    would fold the one line in the middle of a name."""
+    from rich.text import Text
+
+    line = "conflicting constraints (IIS): " + ", ".join(names)
+    if len(line) > width:
+        line = "conflicting constraints (IIS):" + "".join(f"\n  {n}" for n in names)
+    return Text(line, style="red")
+
+
 def render_result(console: Any, result: Any, *, title: str = "") -> None:
     from rich.table import Table
     from rich.text import Text
@@ -58,7 +72,7 @@ def render_result(console: Any, result: Any, *, title: str = "") -> None:
     console.print(head)
     message = result.message or _MESSAGES.get(status, "")
     if message and status != "optimal":
-        console.print(Text(message), highlight=False, soft_wrap=True)
+        console.print(Text(message), highlight=False)  # wrapped between words
     rows = value_rows(result.values)
     if rows:
         shown = rows
@@ -71,8 +85,9 @@ def render_result(console: Any, result: Any, *, title: str = "") -> None:
                         "--json prints them all")
                 shown = shown[:MAX_ROWS]
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("variable")
-        table.add_column("index")
+        # a long key folds rather than being cut with "…": the rows must tell apart
+        table.add_column("variable", overflow="fold")
+        table.add_column("index", overflow="fold")
         table.add_column("value", justify="right")
         for name, key, x in shown:
             table.add_row(Text(name), Text(key), _fmt(x))
@@ -80,10 +95,10 @@ def render_result(console: Any, result: Any, *, title: str = "") -> None:
         if note:
             console.print(note, style="dim")
     if result.conflict:
-        console.print(Text("conflicting constraints (IIS): " + ", ".join(result.conflict),
-                           style="red"), highlight=False, soft_wrap=True)
+        console.print(conflict_text(result.conflict, console.width), highlight=False,
+                      soft_wrap=True)
     for w in result.warnings:
-        console.print(Text(f"warning: {w}", style="yellow"), highlight=False, soft_wrap=True)
+        console.print(Text(f"warning: {w}", style="yellow"), highlight=False)
     stats = result.stats or {}
     size = ""
     if stats.get("variables") is not None:

@@ -327,3 +327,54 @@ def test_an_mps_file_highs_cannot_solve_says_why_and_exits_2(cli, tmp_path: Path
     assert r.exit_code == 2  # the solver cannot, not a failure: as --formulation says it
     out = json.loads(r.stdout)
     assert out["unsuitable_solver"] and "non-convex" in out["message"]
+
+
+LONG_KEYS = ["warehouse_north_distribution_center,customer_springfield_retail_store_01",
+             "warehouse_south_regional_hub,customer_capital_city_supermarket"]
+
+
+def _rendered(result, width: int) -> list[str]:
+    from rich.console import Console
+
+    from optiform.commands.solve_view import render_result
+
+    console = Console(width=width, record=True)
+    render_result(console, result)
+    return console.export_text().splitlines()
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_long_index_keys_fold_whole_at_narrow_widths(width: int) -> None:
+    from optiform.solvers.result import SolveResult, Status
+
+    result = SolveResult(status=Status.OPTIMAL, objective=1.0, solver="highs",
+                         values={"shipped_quantity": {k: float(i) for i, k in
+                                                      enumerate(LONG_KEYS)}})
+    lines = _rendered(result, width)
+    assert all(len(line) <= width for line in lines)
+    head = next(i for i, line in enumerate(lines) if line.startswith("variable"))
+    start, end = lines[head].index("index"), lines[head].index("value") - 1
+    column = "".join(line[start:end].strip() for line in lines[head + 1:-1])
+    assert "…" not in column and column == "".join(LONG_KEYS)  # folded, whole
+
+
+def test_a_long_conflict_is_listed_a_constraint_per_line() -> None:
+    from optiform.solvers.result import SolveResult, Status
+
+    names = [f"respect_warehouse_supply_capacity[{k.split(',')[0]}]" for k in LONG_KEYS]
+    names.append("impossible_minimum_total_shipment_requirement")
+    lines = _rendered(SolveResult(status=Status.INFEASIBLE, conflict=names), 80)
+    assert all(len(line) <= 80 for line in lines)
+    assert all(f"  {n}" in lines for n in names)  # each whole, on a line of its own
+    short = _rendered(SolveResult(status=Status.INFEASIBLE, conflict=["cover", "cap[a]"]), 80)
+    assert "conflicting constraints (IIS): cover, cap[a]" in short  # one line where it fits
+
+
+def test_a_warning_wraps_between_words() -> None:
+    from optiform.solvers.result import SolveResult, Status
+
+    warning = "the variables shipped_quantity count whole things " * 3
+    lines = _rendered(SolveResult(status=Status.OPTIMAL, warnings=[warning.strip()]), 80)
+    assert all(len(line) <= 80 for line in lines)
+    assert all(word in warning.split() for line in lines if "things" in line
+               for word in line.removeprefix("warning: ").split())
