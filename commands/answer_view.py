@@ -49,12 +49,13 @@ def results_table(answer: Answer) -> Table | None:
     meanings = [desc.get(name.partition("[")[0], "") for name, _ in shown]
     title = "Decision values (non-zero)"
     table = Table(title=title, title_justify="left", min_width=len(title))  # title: one line
-    table.add_column("variable")
+    # a long key folds rather than being cut; Text: 'x[north]' is no markup tag
+    table.add_column("variable", overflow="fold")
     table.add_column("value", justify="right")
     if any(meanings):  # a column of blanks says nothing
         table.add_column("meaning", style="dim")
     for (name, value), meaning in zip(shown, meanings, strict=True):
-        table.add_row(name, f"{value:.6g}", *([meaning] if any(meanings) else []))
+        table.add_row(Text(name), f"{value:.6g}", *([Text(meaning)] if any(meanings) else []))
     if len(flat) > MAX_ROWS:
         table.add_row(f"... {len(flat) - MAX_ROWS} more", "", *([""] if any(meanings) else []))
     return table

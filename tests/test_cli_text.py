@@ -640,3 +640,27 @@ def test_the_values_table_has_a_meaning_column_only_when_some_value_has_one() ->
     assert "meaning" in with_meaning and "loaves baked" in with_meaning
     long = rendered(False, MAX_ROWS + 3)
     assert "... 3 more" in long and f"x{MAX_ROWS - 1} " in long and f"x{MAX_ROWS} " not in long
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_the_values_table_keeps_lowercase_and_long_keys_whole(width: int) -> None:
+    """'x[north]' is no markup tag to swallow, and a long key folds instead of being cut."""
+    from rich.console import Console
+
+    from optiform.agent.answer import Answer
+    from optiform.commands.answer_view import results_table
+    from optiform.solvers.formulation import Formulation
+
+    keys = ["north", "warehouse_north_distribution_center,customer_springfield_retail_store_01"]
+    form = Formulation.model_validate({
+        "name": "t", "objective": {"sense": "minimize", "expression": "0"},
+        "variables": [{"name": "ship", "description": "cases [per week] shipped"}]})
+    answer = Answer(status="optimal", values={"ship": {k: 3.0 for k in keys}}, formulation=form)
+    console = Console(record=True, width=width)
+    console.print(results_table(answer))
+    text = console.export_text()
+    lines = text.splitlines()
+    assert all(len(line) <= width for line in lines)
+    column = "".join(line.split("│")[1].strip() for line in lines if line.startswith("│"))
+    assert column == "".join(f"ship[{k}]" for k in keys)
+    assert "cases [per week] shipped" in text
