@@ -105,10 +105,14 @@ def _finish(out: Path, report: bool) -> None:
 
 
 def _print_summary(console: Any, summary: dict[str, Any]) -> None:
+    """A table per data set; a block per strategy where the table would not fit the terminal
+    unfolded (at 80 columns a label such as 'agent:library=off' was a few letters wide)."""
     from rich.table import Table
+    from rich.text import Text
 
     for group in summary["groups"]:
-        table = Table(title=f"{group['dataset']} ({group['split']})")
+        title = f"{group['dataset']} ({group['split']})"
+        table = Table(title=title)
         table.add_column("strategy", overflow="fold")  # "agent:…" would hide the options
         table.add_column("items", justify="right")
         for tol in summary["tolerances"]:
@@ -116,16 +120,40 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
         table.add_column("executed", justify="right")
         table.add_column("s/item", justify="right")
         table.add_column("tokens/item", justify="right")
+        rows = []
         for label, s in group["strategies"].items():
-            table.add_row(
+            row = [
                 label,
                 str(s["n"]),
                 *[f"{100 * s['accuracy'][t]:.1f}%" for t in summary["tolerances"]],
                 f"{100 * s['execution_rate']:.0f}%",
                 f"{s['seconds']['mean']:.1f}",
                 f"{s['tokens']['mean']:.0f}",
-            )
-        console.print(table)
+            ]
+            table.add_row(*row)
+            rows.append(row)
+        unfolded = console.measure(table, options=console.options.update_width(10_000))
+        if unfolded.maximum <= console.width:
+            console.print(table)
+            continue
+        names = [str(c.header) for c in table.columns]
+        console.print(Text(title, style="bold"))
+        for row in rows:
+            console.print(Text(f"{row[0]}  ({row[1]} items)", style="bold"))
+            console.print(Text(_packed([f"{n} {v}" for n, v in zip(names[2:], row[2:],
+                                                                    strict=True)],
+                                       console.width - 4, indent="    ")))
+
+
+def _packed(cells: list[str], width: int, *, indent: str) -> str:
+    """Cells two spaces apart, as many to a line as fit ``width``, each line indented."""
+    lines: list[str] = []
+    for cell in cells:
+        if lines and len(lines[-1]) + 2 + len(cell) <= width:
+            lines[-1] += "  " + cell
+        else:
+            lines.append(cell)
+    return "\n".join(indent + line for line in lines)
 
 
 def register(app: typer.Typer) -> None:

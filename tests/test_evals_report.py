@@ -339,3 +339,36 @@ def test_strategies_keep_the_order_the_run_gave_them_whatever_order_results_came
 
     assert _labels({"dataset": "toy", "strategies": ["standard", "agent"],
                     "max_repairs": 2}) == ["standard", "agent:max_repairs=2"]
+
+
+def _summary_lines(width: int) -> list[str]:
+    from rich.console import Console
+
+    from optiform.commands.eval import _print_summary
+
+    def strategy(acc: float) -> dict:
+        return {"n": 2, "accuracy": {"1e-4": acc, "1e-6": acc, "rel5%": acc},
+                "execution_rate": 1.0, "seconds": {"mean": 3.9}, "tokens": {"mean": 1276}}
+
+    summary = {"tolerances": ["1e-4", "1e-6", "rel5%"],
+               "groups": [{"dataset": "nl4opt", "split": "test",
+                           "strategies": {"agent": strategy(0.5),
+                                          "agent:library=off,samples=1": strategy(0.25)}}]}
+    console = Console(record=True, width=width)
+    _print_summary(console, summary)
+    return console.export_text().splitlines()
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_the_summary_is_a_block_per_strategy_where_the_table_would_not_fit(width: int) -> None:
+    lines = _summary_lines(width)
+    assert all(len(line) <= width for line in lines)
+    text = "\n".join(lines)
+    assert "…" not in text and "agent:library=off,samples=1  (2 items)" in lines
+    assert "acc@rel5% 25.0%" in text and "tokens/item 1276" in text
+
+
+def test_a_wide_terminal_keeps_the_summary_table() -> None:
+    lines = _summary_lines(200)
+    assert any("┃ strategy" in line and "tokens/item" in line for line in lines)
+    assert any("agent:library=off,samples=1 │" in line for line in lines)
