@@ -240,7 +240,7 @@ def register(app: typer.Typer) -> None:
                file: bool = typer.Option(False, "--file", help="QUERY is a file to read.")) -> None:
         """The insights retrieval picks for a problem text, with their scores."""
         from optiform.config import load_settings
-        from optiform.library.render import search_table
+        from optiform.library.render import search_view
         from optiform.library.retrieval import Retriever
 
         if mode not in (None, "auto", "embedding", "keyword"):
@@ -263,8 +263,9 @@ def register(app: typer.Typer) -> None:
                                   threshold=threshold if threshold is not None
                                   else settings.library_threshold)
             found = retriever.retrieve(text, k)
-            _console().print(search_table(found, retriever.mode, retriever.threshold,
-                                          active=len(store.active())))
+            console = _console()
+            console.print(search_view(found, retriever.mode, retriever.threshold,
+                                      len(store.active()), console.width))
         except (OSError, UnicodeDecodeError) as exc:
             raise typer.BadParameter(f"cannot read {query}: {exc}") from exc
         except OptiformError as err:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich import box
 from rich.console import Group
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -25,6 +26,7 @@ def _counts(ins: Insight) -> str:
             f"[dim]~{k.irrelevant}[/]")
 
 
+WIDE_SEARCH = 140  # narrower terminals get a block per insight (see search_view)
 COUNTS_LEGEND = ("[green]+helped[/] [red]-misled[/] [yellow]?missed[/] [dim]~irrelevant[/]")
 
 
@@ -154,3 +156,20 @@ def search_table(results: list[RetrievedInsight], mode: str, threshold: float,
         table.caption = (f"no active insight scored {threshold:.2f} or more; a lower "
                          "--threshold shows more")
     return table
+
+
+def search_view(results: list[RetrievedInsight], mode: str, threshold: float, active: int,
+                width: int) -> Table | Group:
+    """:func:`search_table` on a wide terminal; below ``WIDE_SEARCH`` columns, where its prompt
+    text column was a few words wide and the taxonomy folded mid-word, a block per insight:
+    score and id, then the taxonomy and the prompt text indented."""
+    table = search_table(results, mode, threshold, active)
+    if width >= WIDE_SEARCH or not results:
+        return table
+    parts: list[Text | Padding] = [Text(str(table.title), style="italic")]
+    for r in results:
+        head = Text(f"{r.score:.3f}  ")
+        head.append(r.id, style="bold")
+        parts.append(head)
+        parts.append(Padding(Group(Text(r.label, style="dim"), Text(r.text)), (0, 0, 0, 4)))
+    return Group(*parts)

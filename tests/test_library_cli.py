@@ -588,3 +588,16 @@ def test_ctrl_c_in_a_job_says_what_is_kept(app: typer.Typer, monkeypatch: pytest
         got = runner.invoke(app, ["library", "--path", str(tmp_path / "l.sqlite"), job,
                                   "--dataset", "toy"])
         assert got.exit_code == 130 and said in " ".join(got.output.split()), got.output
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_search_on_a_narrow_terminal_is_a_block_per_insight(
+        app: typer.Typer, monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    out = run(app, "search", "a fixed setup cost is paid only if a machine is used at all",
+              "-k", "2")
+    lines = out.splitlines()
+    assert all(len(line) <= width for line in lines)
+    head = next(i for i, line in enumerate(lines) if line.endswith("  fixed-cost-big-m"))
+    assert lines[head + 1].strip() == "general/linearization/fixed-cost-setup"  # whole
+    assert lines[head + 2].startswith("    fixed-cost-setup: use when")  # the text, indented
