@@ -219,7 +219,8 @@ def register(app: typer.Typer) -> None:
                                  f"category {category!r}",
                                  hint=f"categories: {', '.join(known) or 'none'}")
                 raise fail(err)
-        _console().print(insights_table(items) if table else taxonomy_tree(items))
+        console = _console()
+        console.print(insights_table(items, console.width) if table else taxonomy_tree(items))
 
     @lib.command("show")
     def show(ctx: typer.Context, insight_id: str = typer.Argument(..., metavar="ID")) -> None:

@@ -49,7 +49,23 @@ def taxonomy_tree(insights: list[Insight], title: str = "library") -> Tree:
     return root
 
 
-def insights_table(insights: list[Insight]) -> Table:
+def insights_table(insights: list[Insight], width: int | None = None) -> Table:
+    """A row per insight. Where the table would not fit ``width`` unfolded, a taxonomy too
+    long for its column is broken after its slashes (domain/, category/, label) rather than
+    folded mid-word."""
+    table = _insights_table(insights, fits=None)
+    if width is not None:
+        from rich.console import Console
+
+        console = Console(width=10_000)
+        wide = console.measure(table, options=console.options).maximum
+        if wide > width:  # the taxonomy column gets what the others leave
+            longest = max(len(i.label) for i in insights)
+            table = _insights_table(insights, fits=width - (wide - longest))
+    return table
+
+
+def _insights_table(insights: list[Insight], *, fits: int | None) -> Table:
     table = Table(title="insights", show_lines=False, caption=f"counts: {COUNTS_LEGEND}")
     # ids are whole, to be copied into show/edit/disable; the taxonomy folds instead
     table.add_column("id", no_wrap=True, min_width=max((len(i.id) for i in insights), default=2))
@@ -60,7 +76,9 @@ def insights_table(insights: list[Insight]) -> Table:
         table.add_column(col, justify="right")
     for ins in insights:
         k = ins.counts
-        table.add_row(ins.id, ins.label, ins.status, str(ins.version), str(k.helped),
+        split = fits is not None and len(ins.label) > fits
+        label = Text(ins.label.replace("/", "/\n") if split else ins.label)
+        table.add_row(ins.id, label, ins.status, str(ins.version), str(k.helped),
                       str(k.misled), str(k.missed), str(k.irrelevant))
     return table
 

@@ -601,3 +601,18 @@ def test_search_on_a_narrow_terminal_is_a_block_per_insight(
     head = next(i for i, line in enumerate(lines) if line.endswith("  fixed-cost-big-m"))
     assert lines[head + 1].strip() == "general/linearization/fixed-cost-setup"  # whole
     assert lines[head + 2].startswith("    fixed-cost-setup: use when")  # the text, indented
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_list_table_breaks_a_long_taxonomy_after_its_slashes(
+        app: typer.Typer, monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    lines = run(app, "list", "--table").splitlines()
+    assert all(len(line) <= width for line in lines)
+    cells = [line.split("│")[2].strip() for line in lines if line.startswith("│")]
+    assert {"assignment/", "constraints/", "assign-each-once"} <= set(cells)  # not mid-word
+    if width == 100:  # one that fits stays on its line
+        assert "diet/constraints/minimum-nutrient" in cells
+    monkeypatch.setenv("COLUMNS", "200")
+    assert any("│ assignment/constraints/assign-each-once " in line
+               for line in run(app, "list", "--table").splitlines())
