@@ -148,12 +148,13 @@ def solve_pyomo_build(built: PyomoBuild, *, solver: str = "scip", time_limit: fl
 def _solve_scip(opt: Any, built: PyomoBuild, time_limit: float, mip_gap: float) -> Any:
     """Pyomo's ``scip_direct`` solve, less its capture of the process's stdout and stderr.
 
-    Pyomo points file descriptors 1 and 2, and ``sys.stdout``/``sys.stderr``, at a pipe for
-    the whole solve. Other threads then write into SCIP's log (a server's other requests, the
-    CLI's progress and its "interrupted"), two solves at once restore each other's pipes, and
-    past ~64 KiB of log SCIP waits on a pipe nobody drains. SCIP writes its log to a file of
-    its own instead (errors and warnings only: ``display/verblevel`` 1; the closing figures
-    come from :func:`scip_summary`). :class:`_ScipStop` stops it at a cancel or a Ctrl-C."""
+    Pyomo points file descriptors 1 and 2 at a pipe for the whole solve, and reads SCIP's log
+    from it: C-level output of any thread lands there, past ~64 KiB of log SCIP waits on a
+    pipe nobody drains, and a Ctrl-C handled in the main thread while it ran (the CLI printing
+    "interrupted") ended in "I/O operation on closed file" and "lost sys.stderr". SCIP writes
+    its log to a file of its own instead (errors and warnings only: ``display/verblevel`` 1;
+    the closing figures come from :func:`scip_summary`), and nothing to the terminal.
+    :class:`_ScipStop` stops it at a cancel or a Ctrl-C."""
     from pyomo.common.timing import HierarchicalTimer
     from pyomo.core.staleflag import StaleFlagManager
 

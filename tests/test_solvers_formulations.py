@@ -1004,6 +1004,35 @@ def test_a_scip_solve_writes_nothing_to_the_terminal_and_keeps_its_log(capfd) ->
     assert out == "" and err == ""
 
 
+def test_scip_solves_in_threads_at_once_keep_their_own_logs_and_the_terminal(capfd) -> None:
+    """SCIP solves of turns in threads (HTTP clients), whose cancel handlers let other threads
+    run during the solves: each gets its answer and its own log, and what the rest of the
+    process writes meanwhile reaches the terminal, not a solver's log."""
+    import threading
+    import time
+
+    from optiform.cancellation import cancel_flag
+
+    results: list[SolveResult] = []
+
+    def work() -> None:
+        cancel_flag.set(threading.Event())  # in a turn, as the server runs them
+        results.append(solve(_hard_knapsack(), solver="scip", time_limit=1.5))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    print("main thread output", flush=True)  # while they solve
+    for t in threads:
+        t.join()
+    assert [r.status for r in results] == [Status.TIME_LIMIT] * 2
+    assert all(r.values and "SCIP Status" in r.log_tail
+               and "main thread output" not in r.log_tail for r in results)
+    out, err = capfd.readouterr()
+    assert out == "main thread output\n" and err == ""
+
+
 def test_highs_results_say_what_their_status_means() -> None:
     infeasible = {"variables": [{"name": "x"}],
                   "objective": {"sense": "minimize", "expression": "x"},
