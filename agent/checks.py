@@ -364,6 +364,43 @@ def vacuous_constraints(f: Formulation) -> list[Check]:
     return out
 
 
+def _mentioned(text: str, names: set[str]) -> set[str]:
+    tree = parse_tree(text)
+    return set() if tree is None else _names(tree) & names
+
+
+def detached_constraints(f: Formulation) -> Check | None:
+    """Constraints over variables the objective cannot feel: none of them is in the objective,
+    nor tied to one of its variables through a chain of constraints. Such a constraint cannot
+    change the optimum (only make the model infeasible), so the limit it was meant to put on
+    the decisions is missing. A small model writes one when it names a new quantity ('oven
+    minutes of loaves') instead of writing it in the decisions it has (10*loaves)."""
+    names = {v.name for v in f.variables}
+    reached = _mentioned(f.objective.expression, names)
+    if not reached:  # a feasibility model, or an objective of parameters alone: no verdict
+        return None
+    rows = [(c, _mentioned(c.expression, names)) for c in f.constraints]
+    grew = True
+    while grew:  # the variables tied to the objective's through the constraints
+        grew = False
+        for _, used in rows:
+            if used & reached and not used <= reached:
+                reached |= used
+                grew = True
+    detached = [c.name for c, used in rows if used and not used & reached]
+    if not detached:
+        return None
+    loose = sorted({n for c, used in rows if c.name in detached for n in used})
+    tied = sorted(_mentioned(f.objective.expression, names))
+    return Check(code="detached", severity="warning", names=detached,
+                 where=f"constraint '{detached[0]}'", message=(
+                     f"Constraint(s) {', '.join(repr(n) for n in detached)} use only "
+                     f"{', '.join(loose)}, which the objective neither uses nor is tied to "
+                     "through any constraint, so they limit nothing the objective depends on. "
+                     f"Write the limit in the decisions the objective uses ({', '.join(tied)}), "
+                     "or remove the extra variables."))
+
+
 def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
     """All decisions zero with objective zero: usually a requirement is missing or reversed."""
     if not result.ok or abs(result.objective or 0.0) > 1e-9 or not result.values:
@@ -380,6 +417,9 @@ def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
 def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:
     """Every check of an attempt that produced a formulation (and maybe a result)."""
     out: list[Check] = [*strict_inequalities(f), *vacuous_constraints(f)]
+    detached = detached_constraints(f)
+    if detached is not None:
+        out.append(detached)
     if result is not None:
         out.extend(status_checks(result, f))
         trivial = trivial_solution(f, result)
@@ -410,6 +450,7 @@ __all__ = [
     "close",
     "constants",
     "count_objective",
+    "detached_constraints",
     "error_check",
     "errors",
     "expressions",

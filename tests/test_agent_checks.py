@@ -205,3 +205,41 @@ def test_a_constraint_comparing_a_quantity_with_itself_is_flagged():
     flagged = [c.names[0] for c in vacuous_constraints(f)]
     assert flagged == ["a", "b", "c"]
     assert all(c.severity == "warning" for c in vacuous_constraints(f))
+
+
+def test_a_constraint_the_objective_cannot_feel_is_flagged():
+    from optiform.agent.checks import detached_constraints
+    from optiform.agent.schema import to_formulation
+
+    # a follow-up turn named new quantities instead of writing the limit in loaves and cakes
+    f = to_formulation({
+        "variables": {"loaves": "integer", "cakes": "integer", "oven_loaf": "integer",
+                      "oven_cake": "integer"},
+        "objective": {"sense": "maximize", "expression": "3*loaves + 10*cakes"},
+        "constraints": {"flour": "0.5*loaves + cakes <= 60", "sales": "cakes <= 30",
+                        "oven": "10*oven_loaf + 30*oven_cake <= 1200"}})
+    check = detached_constraints(f)
+    assert check is not None and check.names == ["oven"] and check.severity == "warning"
+    assert "oven_cake, oven_loaf" in check.message and "(cakes, loaves)" in check.message
+    assert "detached" in {c.code for c in checks.solution_checks(SHOP, f, None)}
+    # tied through a chain of constraints: an auxiliary variable is not detached
+    g = to_formulation({
+        "variables": {"x": "continuous", "y": "continuous", "t": "continuous",
+                      "u": "continuous"},
+        "objective": {"sense": "minimize", "expression": "t"},
+        "constraints": {"a": "t >= x - y", "b": "x + u >= 4", "c": "u <= 3"}})
+    assert detached_constraints(g) is None
+    # indexed: the for_each ties nothing, the expression does
+    h = Formulation.from_dict({
+        "sets": [{"name": "P", "elements": ["a", "b"]}],
+        "variables": [{"name": "make", "index": ["P"]}, {"name": "spare", "index": ["P"]}],
+        "objective": {"sense": "maximize", "expression": "sum(make[p] for p in P)"},
+        "constraints": [{"name": "cap", "for_each": "p in P", "expression": "make[p] <= 4"},
+                        {"name": "idle", "for_each": "p in P",
+                         "expression": "spare[p] <= 2"}]})
+    assert detached_constraints(h).names == ["idle"]
+    # no decision in the objective: no verdict
+    k = to_formulation({"variables": {"x": "continuous"},
+                        "objective": {"sense": "minimize", "expression": "0"},
+                        "constraints": {"a": "x >= 1"}})
+    assert detached_constraints(k) is None
