@@ -231,7 +231,7 @@ class ChatSession:
     def _cmd_formulation(self, arg: str) -> Output:
         answer = self._model_answer()
         assert answer.formulation is not None
-        return Output("text", text=formulation_text(answer.formulation, width=None))
+        return Output("text", text=formulation_text(answer.formulation, data_width=None))
 
     def _cmd_code(self, arg: str) -> Output:
         return Output("code", text=export_text(self._model_answer(), ".py"), language="python")

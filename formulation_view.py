@@ -47,8 +47,11 @@ def _index(names: list[str]) -> str:
     return f"[{', '.join(names)}]" if names else ""
 
 
-def formulation_lines(f: Formulation, *, width: int | None = None) -> list[str]:
-    """The model as readable lines; ``width`` clips long lines (None: full, for diffs)."""
+def formulation_lines(f: Formulation, *, data_width: int | None = None) -> list[str]:
+    """The model as readable lines. The objective, constraints and variables are always whole
+    (a reader needs all of a constraint); ``data_width`` clips the data lines, parameter values
+    and set members, which can run to thousands of characters and would bury the model in an
+    answer's summary (None: whole, for diffs, ``/formulation`` and ``--show formulation``)."""
     obj = f.objective
     lines = [f"{obj.sense} {pretty(obj.expression)}", "subject to"]
     if not f.constraints:
@@ -56,7 +59,7 @@ def formulation_lines(f: Formulation, *, width: int | None = None) -> list[str]:
     for c in f.constraints:
         head = f"{c.name}[{pretty(c.for_each).replace(' in ', ' ∈ ')}]" if c.for_each \
             else c.name
-        lines.append(_clip(f"  {head}: {pretty(c.expression)}", width))
+        lines.append(f"  {head}: {pretty(c.expression)}")
     lines.append("variables")
     for v in f.variables:
         bounds = []
@@ -71,7 +74,7 @@ def formulation_lines(f: Formulation, *, width: int | None = None) -> list[str]:
             bounds = []
         note = f"  ({v.description})" if v.description else ""
         spec = " ".join(bounds)
-        lines.append(_clip(f"  {v.name}{_index(v.index)} {spec}{kind}".rstrip() + note, width))
+        lines.append(f"  {v.name}{_index(v.index)} {spec}{kind}".rstrip() + note)
     if f.parameters:
         lines.append("parameters")
     for p in f.parameters:
@@ -81,7 +84,7 @@ def formulation_lines(f: Formulation, *, width: int | None = None) -> list[str]:
             value = f"{p.source.file}:{p.source.column}"
         else:
             value = json.dumps(p.values, separators=(", ", ": "))
-        lines.append(_clip(f"  {p.name}{_index(p.index)} = {value}", width))
+        lines.append(_clip(f"  {p.name}{_index(p.index)} = {value}", data_width))
     if f.sets:
         lines.append("sets")
     for s in f.sets:
@@ -90,12 +93,12 @@ def formulation_lines(f: Formulation, *, width: int | None = None) -> list[str]:
         else:
             members = "{" + ", ".join(json.dumps(e) if isinstance(e, list) else str(e)
                                       for e in s.elements) + "}"
-        lines.append(_clip(f"  {s.name} = {members}", width))
+        lines.append(_clip(f"  {s.name} = {members}", data_width))
     return lines
 
 
-def formulation_text(f: Formulation, *, width: int | None = 100) -> str:
-    return "\n".join(formulation_lines(f, width=width))
+def formulation_text(f: Formulation, *, data_width: int | None = 100) -> str:
+    return "\n".join(formulation_lines(f, data_width=data_width))
 
 
 def formulation_diff(old: Formulation | None, new: Formulation | None) -> list[str]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -29,6 +31,57 @@ _NODE_TEXT = {
     "autofix": "applying sure corrections", "plain": "writing the model without insights",
     "code": "cross-checking with code", "answer": "writing the answer",
 }
+
+
+MODEL_HANG = 4  # a model line's continuation rows: this much deeper than the line itself
+
+
+class Hanging:
+    """Lines that wrap with a hanging indent: ``rule(line)`` gives (head, hang), the first
+    row keeps the line's first ``head`` characters (an indent, a bullet) beside the start of
+    its text, and the rows after it start ``hang`` columns in. A word longer than a row folds
+    where it is rather than leaving the head alone on its row."""
+
+    def __init__(self, lines: Iterable[Text], rule: Callable[[str], tuple[int, int]]) -> None:
+        self.lines = list(lines)
+        self.rule = rule
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, Text("\n").join(self.lines))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        for line in self.lines:
+            yield from self._rows(console, line, width)
+
+    def _rows(self, console: Console, line: Text, width: int) -> list[Text]:
+        head_len, hang = self.rule(line.plain)
+        head, rest = line[:head_len], line[head_len:]
+        room = width - cell_len(head.plain)
+        if line.cell_len <= width or room < 10 or not rest.plain:
+            return [line]
+        hang = min(hang, width // 2)  # a narrow panel keeps room for the text
+        first = rest.wrap(console, room, overflow="fold")[0]
+        remainder = rest[len(first.plain):]
+        remainder = remainder[len(remainder.plain) - len(remainder.plain.lstrip(" ")):]
+        rows = [Text.assemble(head, first)]
+        if remainder.plain:
+            rows.extend(Text.assemble(" " * hang, row)
+                        for row in remainder.wrap(console, width - hang, overflow="fold"))
+        for row in rows:
+            row.rstrip()
+        return rows
+
+
+def model_hang(line: str) -> tuple[int, int]:
+    """A model line's indent stays its head; its continuation rows go deeper."""
+    indent = len(line) - len(line.lstrip(" "))
+    return indent, indent + MODEL_HANG
+
+
+def bullet_hang(line: str) -> tuple[int, int]:
+    """'- ' keeps its text beside it; the continuation rows start under that text."""
+    return (2, 2) if line.startswith("- ") else (0, 0)
 
 
 def status_line(answer: Answer) -> Text:
@@ -71,11 +124,14 @@ def footer(answer: Answer) -> Text:
     return Text(" · ".join(bits), style="dim")
 
 
-def formulation_panel(answer: Answer, width: int | None = 100) -> Panel | None:
+def formulation_panel(answer: Answer, data_width: int | None = 100) -> Panel | None:
+    """The model, its long lines wrapped under their own start (constraints stay indented
+    under 'subject to'); ``data_width``: see :func:`formulation_text`."""
     if answer.formulation is None:
         return None
-    return Panel(Text(formulation_text(answer.formulation, width=width)), title="Model",
-                 title_align="left", expand=False)
+    lines = formulation_text(answer.formulation, data_width=data_width).split("\n")
+    return Panel(Hanging(map(Text, lines), model_hang), title="Model", title_align="left",
+                 expand=False)
 
 
 def answer_view(answer: Answer, *, model: bool = True) -> Group:
@@ -90,8 +146,8 @@ def answer_view(answer: Answer, *, model: bool = True) -> Group:
     explanation = answer.explanation or ""
     if answer.message and explanation.startswith(answer.message):  # the status line said it
         explanation = explanation[len(answer.message):].strip()
-    if explanation:
-        parts.append(Text(explanation))
+    if explanation:  # a bullet keeps its text beside it, however long the name after it
+        parts.append(Hanging(map(Text, explanation.split("\n")), bullet_hang))
     parts.append(footer(answer))
     return Group(*parts)
 

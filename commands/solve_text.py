@@ -187,7 +187,7 @@ def _print(answer: Answer, sections: list[str]) -> None:
         return
     for section in sections:
         if section == "formulation":
-            panel = view.formulation_panel(answer, width=None)
+            panel = view.formulation_panel(answer, data_width=None)
             out.print(panel if panel is not None else view.status_line(answer))
         elif section == "answer":
             out.print(view.answer_view(answer, model=False))

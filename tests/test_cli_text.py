@@ -664,3 +664,80 @@ def test_the_values_table_keeps_lowercase_and_long_keys_whole(width: int) -> Non
     column = "".join(line.split("│")[1].strip() for line in lines if line.startswith("│"))
     assert column == "".join(f"ship[{k}]" for k in keys)
     assert "cases [per week] shipped" in text
+
+
+LONG_MODEL = {
+    "name": "t",
+    "sets": [{"name": "W", "elements": [f"warehouse_{i:02d}" for i in range(12)]}],
+    "variables": [{"name": "cases_shipped_from_warehouse_to_store", "index": ["W"],
+                   "description": "cases shipped each week from the warehouse to the store"}],
+    "objective": {"sense": "minimize",
+                  "expression": "sum(cases_shipped_from_warehouse_to_store[w] for w in W)"},
+    "constraints": [
+        {"name": "warehouse_supply_capacity_limit", "for_each": "w in W",
+         "expression": "cases_shipped_from_warehouse_to_store[w] + "
+                       "cases_shipped_from_warehouse_to_store[w] * 0.5 <= 1200 + 35 * 12"},
+        {"name": "short", "expression": "cases_shipped_from_warehouse_to_store['warehouse_00']"
+                                        " <= 100"}]}
+
+
+def _panel_rows(width: int, data_width: int | None = 100) -> list[str]:
+    from rich.console import Console
+
+    from optiform.agent.answer import Answer
+    from optiform.commands.answer_view import formulation_panel
+    from optiform.solvers.formulation import Formulation
+
+    answer = Answer(status="optimal", formulation=Formulation.model_validate(LONG_MODEL))
+    console = Console(record=True, width=width)
+    console.print(formulation_panel(answer, data_width=data_width))
+    rows = console.export_text().splitlines()
+    assert all(len(row) <= width for row in rows)
+    return [row[2:].rstrip(" │") for row in rows[1:-1]]  # inside the panel's borders
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_the_model_panel_wraps_long_lines_under_their_own_start(width: int) -> None:
+    """A constraint's continuation rows sit deeper than the constraints, so 'subject to' and
+    the constraints under it keep their shape; the constraint is whole, not cut with '…'."""
+    rows = _panel_rows(width)
+    start = next(i for i, row in enumerate(rows) if "warehouse_supply_capacity_limit" in row)
+    end = next(i for i, row in enumerate(rows) if row.lstrip().startswith("short:"))
+    assert rows[start - 1] == "subject to" and rows[start].startswith("  w")
+    assert end - start > 1  # it did wrap
+    assert all(row.startswith("      ") and row[6] != " " for row in rows[start + 1:end])
+    whole = " ".join(row.strip() for row in rows[start:end])
+    assert whole == ("warehouse_supply_capacity_limit[w ∈ W]: "
+                     "cases_shipped_from_warehouse_to_store[w] + "
+                     "cases_shipped_from_warehouse_to_store[w] * 0.5 ≤ 1200 + 35 * 12")
+    members = next(i for i, row in enumerate(rows) if row.startswith("  W = {"))
+    assert rows[members + 1].startswith("      ") and rows[members + 1].endswith("…")
+
+
+def test_a_wide_model_panel_shows_model_lines_whole_and_clips_only_data() -> None:
+    rows = _panel_rows(200)
+    assert any(row.endswith("≤ 1200 + 35 * 12") for row in rows)  # no longer cut at 100
+    assert any(row.startswith("  W = {") and row.endswith("…") and len(row) == 100
+               for row in rows)  # the data line keeps its clip
+    assert any(row.endswith("warehouse_11}") for row in _panel_rows(200, data_width=None))
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_a_long_bullet_keeps_its_text_beside_it(width: int) -> None:
+    from rich.console import Console
+
+    from optiform.agent.answer import Answer
+    from optiform.commands.answer_view import answer_view
+
+    name = "cases_shipped_from_warehouse_to_store[north_distribution_center,springfield_store_01]"
+    explanation = (f"Optimal objective: 590.\nWhat to do:\n- {name} = 80  (cases shipped each "
+                   "week from the warehouse to the retail store)\n- short = 1")
+    console = Console(record=True, width=width)
+    console.print(answer_view(Answer(status="optimal", explanation=explanation), model=False))
+    rows = console.export_text().splitlines()
+    first = rows.index("What to do:") + 1
+    assert rows[first].startswith("- cases_shipped")
+    last = rows.index("- short = 1")
+    assert last - first > 1 and all(row.startswith("  ") and row[2] != " "
+                                    for row in rows[first + 1:last])
+    assert "".join(row[2:] for row in rows[first:last]).startswith(name + " = 80")
