@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from optiform.agent.events import Event
     from optiform.api import Assistant
 
-OutputKind = Literal["turn", "undo", "text", "code", "error", "threads", "quit"]
+OutputKind = Literal["turn", "undo", "text", "help", "code", "error", "threads", "quit"]
 
 COMMANDS: dict[str, str] = {
     "formulation": "show the current model",
@@ -78,14 +78,24 @@ class Output:
 ARGUMENTS = {"export": "FILE", "trace": "[FILE]", "threads": "[ID]", "data": "[FILE...]"}
 
 
+HELP_NOTE = ("Anything else is a message: the first states a problem, the next ones change it. "
+             "Ctrl-C cancels a turn.")
+
+
+def help_rows() -> list[tuple[str, str]]:
+    """Each command as ('/name ARGS', what it does)."""
+    return [(f"/{name} {ARGUMENTS[name]}" if name in ARGUMENTS else f"/{name}", what)
+            for name, what in COMMANDS.items()]
+
+
+def help_column() -> int:
+    """Where help_text() starts the descriptions."""
+    return max(len(usage) for usage, _ in help_rows()) + 2
+
+
 def help_text() -> str:
-    usage = {name: f"{name} {ARGUMENTS[name]}" if name in ARGUMENTS else name
-             for name in COMMANDS}
-    width = max(len(u) for u in usage.values()) + 2
-    lines = [f"/{usage[name]:<{width}}{what}" for name, what in COMMANDS.items()]
-    lines.append("Anything else is a message: the first states a problem, the next ones "
-                 "change it. Ctrl-C cancels a turn.")
-    return "\n".join(lines)
+    width = help_column()
+    return "\n".join([*(f"{usage:<{width}}{what}" for usage, what in help_rows()), HELP_NOTE])
 
 
 def load_answer(record: TurnRecord) -> Answer:
@@ -223,7 +233,7 @@ class ChatSession:
         return handler(arg)
 
     def _cmd_help(self, arg: str) -> Output:
-        return Output("text", text=help_text())
+        return Output("help", text=help_text())  # the face lays it out as columns
 
     def _cmd_quit(self, arg: str) -> Output:
         return Output("quit")

@@ -188,8 +188,20 @@ def print_output(console: Console, out: Output) -> None:
         console.print(f"[red]error:[/] {escape(out.text)}")
     elif out.kind == "threads":
         console.print(threads_table(out))
+    elif out.kind == "help":
+        console.print(help_view(out.text))
     elif out.text:
         console.print(Text(out.text))
+
+
+def help_view(text: str) -> Hanging:
+    """/help: a description too long for its row goes on under itself, not under the
+    commands."""
+    from optiform.conversation import help_column
+
+    column = help_column()
+    return Hanging(map(Text, text.split("\n")),
+                   lambda line: (column, column) if line.startswith("/") else (0, 0))
 
 
 def threads_table(out: Output) -> Table:

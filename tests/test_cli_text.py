@@ -741,3 +741,25 @@ def test_a_long_bullet_keeps_its_text_beside_it(width: int) -> None:
     assert last - first > 1 and all(row.startswith("  ") and row[2] != " "
                                     for row in rows[first + 1:last])
     assert "".join(row[2:] for row in rows[first:last]).startswith(name + " = 80")
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_chat_help_descriptions_go_on_under_themselves(cli, script, width: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from optiform.conversation import help_column, help_text
+
+    script([])
+    monkeypatch.setenv("COLUMNS", str(width))
+    result = cli("chat", input="/help\n/quit\n")
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()[1:]  # after the banner
+    if width == 200:  # room for every row: the text as it is
+        assert "\n".join(rows[:len(help_text().splitlines())]) == help_text()
+        return
+    assert all(len(row) <= width for row in rows)
+    export = next(i for i, row in enumerate(rows) if row.startswith("/export FILE"))
+    data = next(i for i, row in enumerate(rows) if row.startswith("/data [FILE...]"))
+    column = help_column()
+    for more in (rows[export + 1], rows[data + 1]):  # the descriptions that wrap at 80
+        assert more.startswith(" " * column) and more[column] != " "
+    assert rows[data + 1].strip() == "'/data clear' drops them"
