@@ -7,14 +7,18 @@ A thin face: parses options, draws progress, prints tables; the work is in optif
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from optiform.commands.failure import fail
 from optiform.errors import InputError, OptiformError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _interrupted(folder: Path | None) -> typer.Exit:
@@ -26,10 +30,19 @@ def _interrupted(folder: Path | None) -> typer.Exit:
     return typer.Exit(130)
 
 
-class _Progress:
-    """Renders runner events as a rich progress bar with ETA and running accuracy."""
+# the bar's line beside the accuracy: 'eval', 10 cells of bar, the two times, 'eta' and the
+# gaps between the columns; with 'done/total' and the accuracy, where it fits, one line
+_BAR_ROOM = 38
+_BELOW = " " * 5  # the accuracy's own lines start under the bar
 
-    def __init__(self) -> None:
+
+class _Progress:
+    """Renders runner events as a rich progress bar with ETA and running accuracy: beside the
+    bar where the line has room for both, else on their own lines under it (at 80 columns a
+    line of both squeezed 'eval' and the bar to 'ev… …' and cut the accuracy)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        from rich.console import RenderableType
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -38,8 +51,17 @@ class _Progress:
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
+        from rich.text import Text
 
-        self.progress = Progress(
+        class Bar(Progress):  # here: rich is imported when a bar is drawn, not at start-up
+            below = ""
+
+            def get_renderables(self) -> Iterable[RenderableType]:
+                yield self.make_tasks_table(self.tasks)
+                if self.below:
+                    yield Text(self.below)
+
+        self.progress = Bar(
             TextColumn("[bold]eval"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -47,16 +69,31 @@ class _Progress:
             TextColumn("eta"),
             TimeRemainingColumn(),
             TextColumn("{task.fields[acc]}"),
+            console=console,
         )
         self.task: Any = None
 
     @staticmethod
-    def _acc(accuracy: dict[str, tuple[int, int]]) -> str:
+    def _acc(accuracy: dict[str, tuple[int, int]]) -> list[str]:
         parts = []
         for label, (right, n) in accuracy.items():
             share = f"{100 * right / n:.0f}%" if n else "-"
             parts.append(f"{label} {share} ({right}/{n})")
-        return " | ".join(parts)
+        return parts
+
+    def _show(self, total: int, accuracy: dict[str, tuple[int, int]]) -> str:
+        """The accuracy for the bar's line, or '' with it set to go below the bar."""
+        from rich.cells import cell_len
+
+        parts = self._acc(accuracy)
+        line = " | ".join(parts)
+        width = self.progress.console.width
+        if _BAR_ROOM + 2 * len(str(total)) + 1 + cell_len(line) <= width:
+            self.progress.below = ""
+            return line
+        joined = cell_len(_BELOW + line) <= width
+        self.progress.below = "\n".join(_BELOW + part for part in ([line] if joined else parts))
+        return ""
 
     def __call__(self, event: Any) -> None:
         if event.kind == "start":
@@ -68,10 +105,11 @@ class _Progress:
                     highlight=False, markup=False)
             self.progress.start()
             self.task = self.progress.add_task(
-                "eval", total=event.total, completed=event.done, acc=self._acc(event.accuracy)
-            )
+                "eval", total=event.total, completed=event.done,
+                acc=self._show(event.total, event.accuracy))
         elif self.task is not None:
-            self.progress.update(self.task, completed=event.done, acc=self._acc(event.accuracy))
+            self.progress.update(self.task, completed=event.done,
+                                 acc=self._show(event.total, event.accuracy))
             if event.kind == "done":
                 self.progress.stop()
 

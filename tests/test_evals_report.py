@@ -372,3 +372,48 @@ def test_a_wide_terminal_keeps_the_summary_table() -> None:
     lines = _summary_lines(200)
     assert any("┃ strategy" in line and "tokens/item" in line for line in lines)
     assert any("agent:library=off,samples=1 │" in line for line in lines)
+
+
+def _progress_lines(width: int, labels: list[str]) -> list[str]:
+    import io
+
+    from rich.console import Console
+
+    from optiform.commands.eval import _Progress
+    from optiform.evals.runner import RunEvent
+
+    console = Console(record=True, width=width, file=io.StringIO())
+    progress = _Progress(console)
+    progress(RunEvent("start", total=200, done=0, accuracy={label: (0, 0) for label in labels}))
+    progress(RunEvent("item", total=200, done=37, accuracy={label: (12, 19) for label in labels}))
+    progress(RunEvent("done", total=200, done=200, accuracy={label: (63, 100) for label in labels}))
+    lines = [line.rstrip() for line in console.export_text().splitlines() if line.strip()]
+    assert all(len(line) <= width for line in lines)
+    assert "…" not in "\n".join(lines)
+    return lines
+
+
+FIVE = ["agent", "agent:library=false", "agent:samples=3", "agent:library_path=lib.sqlite",
+        "standard"]
+
+
+@pytest.mark.parametrize(("labels", "below"), [
+    (["agent", "agent:library=false"],
+     ["     agent 63% (63/100) | agent:library=false 63% (63/100)"]),
+    (FIVE, [f"     {label} 63% (63/100)" for label in FIVE]),  # too many for one line
+])
+def test_the_eval_bar_at_80_columns_puts_the_accuracy_under_it(labels: list[str],
+                                                              below: list[str]) -> None:
+    """One line of both squeezed 'eval' and the bar to 'ev… …' and cut the accuracy."""
+    import re
+
+    lines = _progress_lines(80, labels)
+    assert re.fullmatch(r"eval ━{40} 200/200 \d:\d\d:\d\d eta 0:00:00", lines[0]), lines
+    assert lines[1:] == below
+
+
+def test_a_wide_eval_bar_keeps_the_accuracy_beside_it() -> None:
+    labels = ["agent", "agent:library=false"]
+    (line,) = _progress_lines(200, labels)
+    assert line.startswith("eval " + "━" * 40 + " 200/200 ")
+    assert line.endswith(" eta 0:00:00 agent 63% (63/100) | agent:library=false 63% (63/100)")
