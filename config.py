@@ -134,6 +134,8 @@ class _NoBlanks(PydanticBaseSettingsSource):
 GUIDANCE_MAX_CHARS = 2000  # guidance goes into every prompt: a few sentences
 
 
+DATA_FOLDER_HOLDS = "(the data folder holds the threads, tables, library and models)"
+
 class Settings(BaseSettings):
     """Everything a user can configure. Each field: a domain, a default, a description."""
 
@@ -258,8 +260,7 @@ class Settings(BaseSettings):
     def _a_folder(cls, value: Path | None) -> Path | None:
         if value is not None and value.expanduser().exists() and \
                 not value.expanduser().is_dir():
-            raise ValueError(f"{value} is a file, not a folder (the data folder holds the "
-                             "threads, tables, library and models)")
+            raise ValueError(f"{value} is a file, not a folder {DATA_FOLDER_HOLDS}")
         return value
 
     @classmethod
@@ -354,7 +355,7 @@ def load_settings(**overrides: Any) -> Settings:
     if settings.data_home is None and user_data_dir().is_file():
         # the default folder, where no setting names one: the same error as a data_home
         raise ConfigError(f"the default data folder {user_data_dir()} is a file, not a folder "
-                          "(the data folder holds the threads, tables, library and models)",
+                          f"{DATA_FOLDER_HOLDS}",
                           hint="move that file away, or set OPTIFORM_DATA_HOME to a folder")
     return settings
 

@@ -140,7 +140,8 @@ def register(app: typer.Typer) -> None:
         up after the repair rounds, 2 usage, input or configuration error (also, with
         --formulation or --mps, a --solver that cannot solve the model; for a problem text the
         agent first tries to repair its model for that solver), 3 solver or backend error,
-        130 interrupted.
+        130 interrupted (with --formulation or --mps, Ctrl-C ends the solve and its best
+        point is printed, exit 1).
         """
         if time_limit is not None and not time_limit > 0:  # NaN too
             raise fail(InputError(f"--time-limit must be more than 0 seconds, not {time_limit}",
@@ -185,13 +186,16 @@ def register(app: typer.Typer) -> None:
                                  "or --mps FILE",
                                  hint='e.g. optiform solve "..." or optiform solve '
                                       "--formulation model.json")
-            if formulation is not None:
-                result = _solve_formulation_file(formulation, opts)
-                title = str(formulation)
-            else:
-                assert mps is not None
-                result = _solve_mps_file(mps, opts)
-                title = str(mps)
+            from optiform.cancellation import keep_result_on_ctrl_c
+
+            with keep_result_on_ctrl_c():  # Ctrl-C ends the solve, its best point printed
+                if formulation is not None:
+                    result = _solve_formulation_file(formulation, opts)
+                    title = str(formulation)
+                else:
+                    assert mps is not None
+                    result = _solve_mps_file(mps, opts)
+                    title = str(mps)
         except OptiformError as err:
             raise fail(err, as_json=as_json) from err
         raise typer.Exit(report(result, opts, title=title))

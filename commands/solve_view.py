@@ -72,7 +72,8 @@ def render_result(console: Any, result: Any, *, title: str = "") -> None:
     console.print(head)
     message = result.message or _MESSAGES.get(status, "")
     if message and status != "optimal":
-        console.print(Text(message), highlight=False)  # wrapped between words
+        # wrapped between words on a terminal; piped, a line per message (for grep)
+        console.print(Text(message), highlight=False, soft_wrap=not console.is_terminal)
     rows = value_rows(result.values)
     if rows:
         shown = rows
@@ -95,10 +96,11 @@ def render_result(console: Any, result: Any, *, title: str = "") -> None:
         if note:
             console.print(note, style="dim")
     if result.conflict:
-        console.print(conflict_text(result.conflict, console.width), highlight=False,
-                      soft_wrap=True)
+        width = console.width if console.is_terminal else 10**9  # piped: one line
+        console.print(conflict_text(result.conflict, width), highlight=False, soft_wrap=True)
     for w in result.warnings:
-        console.print(Text(f"warning: {w}", style="yellow"), highlight=False)
+        console.print(Text(f"warning: {w}", style="yellow"), highlight=False,
+                      soft_wrap=not console.is_terminal)
     stats = result.stats or {}
     size = ""
     if stats.get("variables") is not None:

@@ -60,7 +60,7 @@ def insights_table(insights: list[Insight], width: int | None = None) -> Table:
         console = Console(width=10_000)
         wide = console.measure(table, options=console.options).maximum
         if wide > width:  # the taxonomy column gets what the others leave
-            longest = max(len(i.label) for i in insights)
+            longest = max((len(i.label) for i in insights), default=0)
             table = _insights_table(insights, fits=width - (wide - longest))
     return table
 

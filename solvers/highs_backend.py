@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -119,20 +118,15 @@ class HighsRun:
     def run(self) -> tuple[Status, float]:
         """Solve; when presolve cannot tell infeasible from unbounded, solve again without it
         (HiGHS's own advice), within what is left of the time limit. A turn cancelled
-        meanwhile (its client went away) stops HiGHS too, and so does Ctrl-C: in a turn it
-        is raised again once HiGHS has stopped, outside one the result keeps the best point
-        found so far (see :meth:`stopped_at`)."""
+        meanwhile (its client went away) stops HiGHS too, and so does Ctrl-C in the main
+        thread (see ``ctrl_c_stops``; :meth:`stopped_at` says which)."""
         from optiform.cancellation import current_flag, stop_when_cancelled
 
-        in_turn = current_flag() is not None
-        if in_turn or _in_main_thread():
+        if current_flag() is not None or _in_main_thread():
             with contextlib.suppress(Exception):  # highspy's switch for cancelSolve
                 self.h.HandleUserInterrupt = True
         with stop_when_cancelled(self.h.cancelSolve):
-            status, seconds = self._run()
-        if self.ctrl_c and in_turn:  # the turn stops as it does at any other step
-            raise KeyboardInterrupt
-        return status, seconds
+            return self._run()
 
     def stopped_at(self) -> str:
         """What stopped a solve that ended without its answer: for status_message."""
@@ -144,22 +138,11 @@ class HighsRun:
         return "the time limit"
 
     def _solve_once(self) -> None:
-        """``h.run()``. In the main thread, Ctrl-C tells HiGHS to stop (its interrupt
-        callback, Python code, lets the signal handler run); left as it is, Ctrl-C would wait
-        for the time limit."""
-        if not _in_main_thread() or not self.h.HandleUserInterrupt:
-            self.h.run()
-            return
+        from optiform.cancellation import ctrl_c_stops
 
-        def stop(signum: int, frame: Any) -> None:
-            self.ctrl_c = True
-            self.h.cancelSolve()
-
-        previous = signal.signal(signal.SIGINT, stop)
-        try:
+        with ctrl_c_stops(self.h.cancelSolve) as ctrl_c:
             self.h.run()
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        self.ctrl_c = self.ctrl_c or ctrl_c.pressed
 
     def _run(self) -> tuple[Status, float]:
         t0 = time.perf_counter()

@@ -86,7 +86,10 @@ def _vec(name: str, v: Any, size: int) -> np.ndarray:
 def max_violation(a: sp.csr_matrix, x: np.ndarray, row_lower: np.ndarray,
                   row_upper: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray) -> float:
     """The largest absolute violation of a row or column bound by ``x`` (an infinite entry
-    of ``x`` at an infinite bound, as for an unbounded separable LP, counts as none)."""
+    of ``x`` at an infinite bound, as for an unbounded separable LP, counts as none); nan
+    for a point that is not a number (the iterates of a solve that broke down)."""
+    if np.isnan(x).any():
+        return float("nan")
     worst = 0.0
     with np.errstate(invalid="ignore"):  # inf - inf: nan, left out below
         for v, lo, up in ((a @ x, row_lower, row_upper), (x, col_lower, col_upper)):

@@ -2,22 +2,20 @@
 
 Solvers come from ``pyomo.contrib.solver`` (``scip_direct`` on pyscipopt, ``highs`` on
 highspy); their termination conditions map to our ``Status`` through one explicit table.
-Solver output is captured by Pyomo into the result's log, never written to stdout, so
-``optiform solve --json`` keeps stdout clean.
+SCIP writes its log to a file of its own, read back into the result (see ``_solve_scip``),
+never to stdout, so ``optiform solve --json`` keeps stdout clean.
 """
 
 from __future__ import annotations
 
 import contextlib
-import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from optiform.cancellation import cancelled, current_flag
+from optiform.cancellation import cancelled, ctrl_c_stops, current_flag
 from optiform.errors import SolverError
 from optiform.solvers.data import ModelData
 from optiform.solvers.pyomo_build import PyomoBuild, build_pyomo, build_pyomo_model
@@ -154,7 +152,9 @@ def _solve_scip(opt: Any, built: PyomoBuild, time_limit: float, mip_gap: float) 
     "interrupted") ended in "I/O operation on closed file" and "lost sys.stderr". SCIP writes
     its log to a file of its own instead (errors and warnings only: ``display/verblevel`` 1;
     the closing figures come from :func:`scip_summary`), and nothing to the terminal.
-    :class:`_ScipStop` stops it at a cancel or a Ctrl-C."""
+    :class:`_ScipStop` stops it at a cancel or a Ctrl-C. It calls two private methods of
+    Pyomo 6.10's ``scip_direct`` (``_create_solver_model``, ``_populate_results``), so
+    pyproject pins Pyomo to 6.10."""
     from pyomo.common.timing import HierarchicalTimer
     from pyomo.core.staleflag import StaleFlagManager
 
@@ -165,8 +165,7 @@ def _solve_scip(opt: Any, built: PyomoBuild, time_limit: float, mip_gap: float) 
     config.timer = HierarchicalTimer()
     StaleFlagManager.mark_all_as_stale()
     scip_model, loader, has_obj = opt._create_solver_model(built.model, config)
-    flag = current_flag()
-    stop = _ScipStop(flag, scip_model)
+    stop = _ScipStop(current_flag(), scip_model)
     params = {"limits/time": float(time_limit), "limits/gap": float(mip_gap),
               "display/verblevel": 1, "misc/catchctrlc": False}  # Ctrl-C: see _ScipStop
     for key, value in params.items():
@@ -175,12 +174,12 @@ def _solve_scip(opt: Any, built: PyomoBuild, time_limit: float, mip_gap: float) 
         log_file = Path(scratch) / "scip.log"
         scip_model.setLogfile(str(log_file))
         scip_model.hideOutput(True)  # the log file only: nothing on the terminal
-        with stop.catching_ctrl_c():
-            scip_model.optimize()
-        scip_model.setLogfile(None)
+        try:
+            with ctrl_c_stops(stop.press):
+                scip_model.optimize()
+        finally:
+            scip_model.setLogfile(None)
         log = log_file.read_text(encoding="utf-8", errors="replace")
-    if stop.ctrl_c and flag is not None:  # a turn stops as it does at any other step
-        raise KeyboardInterrupt
     results = opt._populate_results(scip_model, loader, has_obj, config)
     results.solver_log = log
     return results
@@ -189,12 +188,11 @@ def _solve_scip(opt: Any, built: PyomoBuild, time_limit: float, mip_gap: float) 
 class _ScipStop:
     """Stops SCIP at a cancel or a Ctrl-C. pyscipopt's ``optimize()`` holds the GIL, so no
     watcher thread can call ``interruptSolve``; an event handler inside the solve looks at
-    the turn's cancel flag instead (none outside a turn), after each presolve round, LP and
-    node. SCIP is told not to catch Ctrl-C (it would swallow it, print to stdout and let a
-    turn go on): in another thread, the handler's Python code lets the main thread take the
-    GIL and see it; in the main thread, :meth:`catching_ctrl_c` marks the solve to stop, and
-    the Ctrl-C is raised again after it in a turn, or leaves the best point found so far
-    outside one (SCIP's status: interrupted)."""
+    the turn's cancel flag instead (none outside a turn) and at :meth:`press`, after each
+    presolve round, LP and node. SCIP is told not to catch Ctrl-C itself (it would swallow
+    it, print to stdout and let the caller go on): in the main thread ``ctrl_c_stops`` sends
+    it here; in another thread the handler's Python code lets the main thread take the GIL,
+    see it and set the turn's flag."""
 
     def __init__(self, flag: threading.Event | None, scip_model: Any) -> None:
         self.flag = flag
@@ -202,23 +200,8 @@ class _ScipStop:
         scip_model.includeEventhdlr(self._handler(), "optiform_cancel",
                                     "stops the solve when the optiform turn is cancelled")
 
-    @contextlib.contextmanager
-    def catching_ctrl_c(self) -> Iterator[None]:
-        """In the main thread, Ctrl-C only marks the solve to stop while it runs: raised in
-        the event handler, pyscipopt would print it and fail the solve. (In another thread,
-        the main thread sees it and sets the turn's flag.)"""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def mark(signum: int, frame: Any) -> None:
-            self.ctrl_c = True
-
-        previous = signal.signal(signal.SIGINT, mark)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
+    def press(self) -> None:
+        self.ctrl_c = True
 
     def _handler(self) -> Any:
         from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
@@ -247,7 +230,7 @@ class _ScipStop:
 def _message(result: SolveResult, condition: str) -> str:
     from optiform.solvers.result import status_message
 
-    if condition == "interrupted":  # Ctrl-C during a solve outside a turn (_ScipStop)
+    if condition == "interrupted":  # Ctrl-C kept the result (keep_result_on_ctrl_c)
         return status_message(result, "an interrupt (Ctrl-C)")
     return status_message(result, f"a solver limit ({condition})")
 

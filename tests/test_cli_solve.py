@@ -333,12 +333,12 @@ LONG_KEYS = ["warehouse_north_distribution_center,customer_springfield_retail_st
              "warehouse_south_regional_hub,customer_capital_city_supermarket"]
 
 
-def _rendered(result, width: int) -> list[str]:
+def _rendered(result, width: int, terminal: bool = True) -> list[str]:
     from rich.console import Console
 
     from optiform.commands.solve_view import render_result
 
-    console = Console(width=width, record=True)
+    console = Console(width=width, record=True, force_terminal=terminal)
     render_result(console, result)
     return console.export_text().splitlines()
 
@@ -368,6 +368,8 @@ def test_a_long_conflict_is_listed_a_constraint_per_line() -> None:
     assert all(f"  {n}" in lines for n in names)  # each whole, on a line of its own
     short = _rendered(SolveResult(status=Status.INFEASIBLE, conflict=["cover", "cap[a]"]), 80)
     assert "conflicting constraints (IIS): cover, cap[a]" in short  # one line where it fits
+    piped = _rendered(SolveResult(status=Status.INFEASIBLE, conflict=names), 80, terminal=False)
+    assert "conflicting constraints (IIS): " + ", ".join(names) in piped  # one line, for grep
 
 
 def test_a_warning_wraps_between_words() -> None:
@@ -378,3 +380,6 @@ def test_a_warning_wraps_between_words() -> None:
     assert all(len(line) <= 80 for line in lines)
     assert all(word in warning.split() for line in lines if "things" in line
                for word in line.removeprefix("warning: ").split())
+    piped = _rendered(SolveResult(status=Status.OPTIMAL, warnings=[warning.strip()]), 80,
+                      terminal=False)
+    assert f"warning: {warning.strip()}" in piped  # one line, for grep

@@ -616,3 +616,14 @@ def test_list_table_breaks_a_long_taxonomy_after_its_slashes(
     monkeypatch.setenv("COLUMNS", "200")
     assert any("│ assignment/constraints/assign-each-once " in line
                for line in run(app, "list", "--table").splitlines())
+
+
+def test_an_empty_insight_table_renders_at_any_width() -> None:
+    from rich.console import Console
+
+    from optiform.library.render import insights_table
+
+    for width in (30, 40, 80):
+        console = Console(width=width, record=True)
+        console.print(insights_table([], width))  # max() of no label crashed below ~50
+        assert "insights" in console.export_text()

@@ -320,3 +320,20 @@ def test_formulation_route_refuses_integer_and_nonlinear_models() -> None:
     })
     res = solve_formulation(f, solver="pdhg")
     assert res.status is Status.ERROR and "LPs only" in res.message
+
+
+def test_the_violation_of_a_point_that_is_not_a_number_is_not_a_number() -> None:
+    import math
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from optiform.solvers.pdhg import max_violation
+
+    a = sp.csr_matrix(np.array([[1.0, 1.0]]))
+    lo, up = np.array([0.0]), np.array([1.0])
+    bounds = (np.zeros(2), np.full(2, np.inf))
+    assert max_violation(a, np.array([2.0, 0.5]), lo, up, *bounds) == 1.5
+    assert math.isnan(max_violation(a, np.array([np.nan, 0.5]), lo, up, *bounds))  # was 0.0
+    assert max_violation(a, np.array([np.inf, 0.0]), np.array([-np.inf]), np.array([np.inf]),
+                         *bounds) == 0.0  # inf at an infinite bound: no violation

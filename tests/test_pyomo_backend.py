@@ -213,14 +213,3 @@ def test_a_denominator_that_can_be_0_is_named_beside_an_infeasible_verdict() -> 
     assert r.objective == pytest.approx(7, rel=1e-6)
     assert not any("can be 0" in w for w in r.warnings)
 
-
-def test_a_scip_solve_ended_by_ctrl_c_says_so() -> None:
-    from optiform.solvers.pyomo_backend import _message
-    from optiform.solvers.result import SolveResult
-
-    stopped = SolveResult(status=Status.TIME_LIMIT, solver="scip", objective=5683.0,
-                          solve_time=4.4)
-    assert _message(stopped, "interrupted") == ("stopped at an interrupt (Ctrl-C) after 4.4s; "
-                                                "best objective found 5683")
-    assert _message(stopped, "maxTimeLimit").startswith("stopped at a solver limit "
-                                                        "(maxTimeLimit)")
