@@ -105,12 +105,13 @@ def results_table(answer: Answer) -> Table | None:
     # a long key folds rather than being cut; Text: 'x[north]' is no markup tag
     table.add_column("variable", overflow="fold")
     table.add_column("value", justify="right")
-    if any(meanings):  # a column of blanks says nothing
+    described = any(meanings)  # else a column of blanks, which says nothing
+    if described:
         table.add_column("meaning", style="dim")
     for (name, value), meaning in zip(shown, meanings, strict=True):
-        table.add_row(Text(name), f"{value:.6g}", *([Text(meaning)] if any(meanings) else []))
+        table.add_row(Text(name), f"{value:.6g}", *([Text(meaning)] if described else []))
     if len(flat) > MAX_ROWS:
-        table.add_row(f"... {len(flat) - MAX_ROWS} more", "", *([""] if any(meanings) else []))
+        table.add_row(f"... {len(flat) - MAX_ROWS} more", "", *([""] if described else []))
     return table
 
 
