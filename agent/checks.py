@@ -32,6 +32,7 @@ from optiform.agent.wording_checks import (
     count_objective,
     item_objective,
     missing_counts,
+    per_item_totals,
     percents_as_whole_numbers,
     pooled_bounds,
     ratio_directions,
@@ -436,6 +437,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(missing_counts(text, f))
     out.extend(bound_directions(text, f))
     out.extend(split_totals(text, f))
+    out.extend(per_item_totals(text, f))
     out.extend(pooled_bounds(text, f))
     out.extend(ratio_directions(text, f))
     out.extend(share_of_total(text, f))
@@ -463,6 +465,7 @@ __all__ = [
     "missing_counts",
     "objective_sense",
     "parse_tree",
+    "per_item_totals",
     "percents_as_whole_numbers",
     "pooled_bounds",
     "ratio_directions",

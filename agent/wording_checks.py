@@ -191,6 +191,18 @@ def split_totals(text: str, f: Formulation) -> list[Check]:
     return out
 
 
+def per_item_totals(text: str, f: Formulation) -> list[Check]:
+    """'At least 260 units in total' asked of each plant ('units[p] >= demand' for each p):
+    one constraint over the sum instead."""
+    return [Check(code="per_item_total", severity="warning", where=f"constraint '{t.name}'",
+                  names=[t.name], fix={"constraints": {t.merged_name: t.merged},
+                                       "drop": {t.name: ""}},
+                  message=(f"Constraint '{t.name}' asks each element for {t.value:g}, but the "
+                           f"text states {t.value:g} once, as a total (\"{t.sentence[:120]}\"): "
+                           f"that is one constraint over the sum, {t.merged}."))
+            for t in bound_targets.per_item_totals(text, f)]
+
+
 def item_objective(text: str, f: Formulation) -> Check | None:
     """'Minimize his sodium intake' where the text lists each item's sodium: the objective
     is their amounts times the decisions ('80*eggs' for salmon 80 and eggs 20 is not)."""

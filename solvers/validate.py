@@ -115,6 +115,19 @@ def _parse_model(f: Formulation) -> ParsedModel:
     return ParsedModel(f, scope, obj, constraints)
 
 
+def _rebound_loop(name: str, gen: ast.comprehension) -> tuple[str, str, None, str]:
+    """The message, token and hint for a sum whose loop reuses a name an outer loop
+    (usually the constraint's for_each) already binds: inside the sum the outer one is hidden,
+    so each row of the constraint reads the same total, rarely what was meant."""
+    over = ast.unparse(gen.iter)
+    return (f"loop variable '{name}' of 'for {name} in {over}' is already bound by an outer "
+            f"loop (the for_each or an enclosing sum): inside it the outer '{name}' is hidden, "
+            "so every row sees the same total", name, None,
+            f"for one row per {name}, drop the sum ('x[{name}] <= cap[{name}]'); for one total, "
+            f"drop the for_each; to sum over other elements, use another name "
+            f"('for q in {over}')")
+
+
 class _Checker:
     def __init__(self, scope: Scope, where: str, text: str) -> None:
         self.scope = scope
@@ -135,6 +148,8 @@ class _Checker:
                 if n in scope.sets or n in scope.params or n in scope.variables:
                     raise self.fail(f"loop variable '{n}' hides a name of the model", token=n,
                                     hint="use a lower-case letter such as i, j, p")
+                if n in scope.loop:
+                    raise self.fail(*_rebound_loop(n, g))
             arity = scope.sets[g.iter.id] if isinstance(g.iter, ast.Name) else 1
             if len(names) not in (1, arity):
                 what = f"set '{g.iter.id}' has tuples of {arity}" if arity > 1 \

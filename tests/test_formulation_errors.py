@@ -432,3 +432,21 @@ def test_a_range_up_to_a_loop_variable_gets_the_filter_that_does_it() -> None:
         solve_formulation(f)
     assert err.value.hint == "to run up to a loop variable, filter its set: " \
         "'sum(x[s] for s in T if s <= t)'"
+
+
+@pytest.mark.parametrize(("text", "for_each"), [
+    ("sum(x[p] for p in Plants) <= cap[p]", "p in Plants"),  # the sum hides the row's p
+    ("sum(sum(x[p] for p in Plants) for p in Plants) <= 9", None),  # nested sums
+])
+def test_a_sum_may_not_rebind_an_outer_loop_variable(text: str, for_each: str | None) -> None:
+    err = fails(model(text, for_each=for_each))
+    assert "loop variable 'p' of 'for p in Plants' is already bound by an outer loop" \
+        in err.message
+    assert err.token == "p" and err.where == "constraint 'extra'"
+    assert err.hint is not None and "drop the sum" in err.hint and "for q in Plants" in err.hint
+
+
+def test_a_sum_over_another_name_inside_for_each_is_fine() -> None:
+    res = solve_formulation(Formulation.from_dict(
+        model("x[p] <= sum(x[q] for q in Plants) - y", for_each="p in Plants")))
+    assert res.status == "optimal"
