@@ -1,0 +1,50 @@
+"""How the CLI's rich output fits a terminal's width: a long line wraps with a hanging indent
+(:class:`Hanging`), so its continuation rows never start at column 0 under the lines around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.text import Text
+
+
+class Hanging:
+    """Lines that wrap with a hanging indent: ``rule(line)`` gives (head, hang), the first
+    row keeps the line's first ``head`` characters (an indent, a bullet) beside the start of
+    its text, and the rows after it start ``hang`` columns in. A word longer than a row folds
+    where it is rather than leaving the head alone on its row."""
+
+    def __init__(self, lines: Iterable[Text], rule: Callable[[str], tuple[int, int]]) -> None:
+        self.lines = list(lines)
+        self.rule = rule
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, Text("\n").join(self.lines))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        for line in self.lines:
+            yield from self._rows(console, line, width)
+
+    def _rows(self, console: Console, line: Text, width: int) -> list[Text]:
+        head_len, hang = self.rule(line.plain)
+        head, rest = line[:head_len], line[head_len:]
+        room = width - cell_len(head.plain)
+        if line.cell_len <= width or room < 10 or not rest.plain:
+            return [line]
+        hang = min(hang, width // 2)  # a narrow panel keeps room for the text
+        first = rest.wrap(console, room, overflow="fold")[0]
+        remainder = rest[len(first.plain):]
+        remainder = remainder[len(remainder.plain) - len(remainder.plain.lstrip(" ")):]
+        rows = [Text.assemble(head, first)]
+        if remainder.plain:
+            rows.extend(Text.assemble(" " * hang, row)
+                        for row in remainder.wrap(console, width - hang, overflow="fold"))
+        for row in rows:
+            row.rstrip()
+        return rows
+
