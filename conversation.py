@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from optiform.agent.events import Event
     from optiform.api import Assistant
 
-OutputKind = Literal["turn", "undo", "text", "help", "code", "error", "threads", "quit"]
+OutputKind = Literal["turn", "undo", "text", "help", "formulation", "code", "error", "threads",
+                     "quit"]
 
 COMMANDS: dict[str, str] = {
     "formulation": "show the current model",
@@ -241,7 +242,8 @@ class ChatSession:
     def _cmd_formulation(self, arg: str) -> Output:
         answer = self._model_answer()
         assert answer.formulation is not None
-        return Output("text", text=formulation_text(answer.formulation, data_width=None))
+        return Output("formulation",  # the face wraps its long lines under their own start
+                      text=formulation_text(answer.formulation, data_width=None))
 
     def _cmd_code(self, arg: str) -> Output:
         return Output("code", text=export_text(self._model_answer(), ".py"), language="python")

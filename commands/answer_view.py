@@ -41,6 +41,12 @@ def model_hang(line: str) -> tuple[int, int]:
     return indent, indent + MODEL_HANG
 
 
+def diff_hang(line: str) -> tuple[int, int]:
+    """A changed model line keeps its '+ ' or '- ' beside its text; its continuation rows go
+    deeper than that text, as the model panel's do."""
+    return (2, 2 + MODEL_HANG) if line.startswith(("+ ", "- ")) else model_hang(line)
+
+
 def bullet_hang(line: str) -> tuple[int, int]:
     """'- ' keeps its text beside it; the continuation rows start under that text."""
     return (2, 2) if line.startswith("- ") else (0, 0)
@@ -123,12 +129,15 @@ def print_code(console: Console, code: str, language: str) -> None:
         console.out(code.rstrip("\n"), highlight=False)
 
 
-def diff_view(lines: Iterable[str]) -> Text:
-    out = Text()
-    for i, line in enumerate(lines):
-        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-        out.append(("\n" if i else "") + line, style=style)
-    return out
+def diff_view(lines: Iterable[str]) -> Hanging:
+    """The model's changed lines, added green and removed red, long ones hanging (diff_hang)."""
+    return Hanging((Text(line, style="green" if line.startswith("+") else
+                         "red" if line.startswith("-") else "") for line in lines), diff_hang)
+
+
+def model_view(text: str) -> Hanging:
+    """/formulation: the model as plain lines, long ones hanging as in the model panel."""
+    return Hanging(map(Text, text.split("\n")), model_hang)
 
 
 def print_output(console: Console, out: Output) -> None:
@@ -153,6 +162,8 @@ def print_output(console: Console, out: Output) -> None:
         console.print(threads_table(out))
     elif out.kind == "help":
         console.print(help_view(out.text))
+    elif out.kind == "formulation":
+        console.print(model_view(out.text))
     elif out.text:
         console.print(Text(out.text))
 

@@ -763,3 +763,69 @@ def test_chat_help_descriptions_go_on_under_themselves(cli, script, width: int,
     for more in (rows[export + 1], rows[data + 1]):  # the descriptions that wrap at 80
         assert more.startswith(" " * column) and more[column] != " "
     assert rows[data + 1].strip() == "'/data clear' drops them"
+
+
+LONG_CAP = {"name": "corn_cap_for_the_northern_field_and_the_river_plots",
+            "expression": "corn + 0.5*wheat + 0.25*corn + 0.125*wheat + 0.0625*corn + "
+                          "0.03125*wheat <= 40 + 0*labor_hours"}
+LONG_CORN = ("acres of corn planted on the northern field, the river plots and the hill terraces "
+             "together, counted in whole acres")
+
+
+def _long_farm() -> dict[str, Any]:
+    long = farm("farm_1")
+    long["constraints"].append(LONG_CAP)
+    long["variables"][1]["description"] = LONG_CORN
+    return long
+
+
+def _hangs(rows: list[str], lines: list[str], head: Any, width: int) -> int:
+    """Check that ``rows`` show ``lines`` in order, each line's first row starting as the line
+    does and its other rows ``head(line)`` columns in, text there; returns how many wrapped."""
+    assert all(len(row) <= width for row in rows)
+    wrapped, at = 0, 0
+    for line in lines:
+        assert rows[at].startswith(line[:head(line)[0] + 1]), (rows[at], line)
+        hang = head(line)[1]
+        end = at + 1
+        while end < len(rows) and rows[end].startswith(" " * hang) and rows[end][hang] != " " \
+                and not any(rows[end] == other[:len(rows[end])] for other in lines):
+            end += 1
+        assert " ".join(" ".join(rows[at:end]).split()) == " ".join(line.split())
+        wrapped += end - at > 1
+        at = end
+    assert at == len(rows)
+    return wrapped
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_chat_model_changes_and_formulation_wrap_under_their_own_text(
+        cli, script, width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed model line goes on deeper than its text after '+ ' or '- ', and /formulation's
+    long lines under their own start, as in the model panel: none continues at column 0."""
+    from optiform.commands.answer_view import diff_hang, model_hang
+    from optiform.formulation_view import formulation_diff, formulation_lines
+    from optiform.solvers.formulation import Formulation
+
+    script([farm("farm_1"), _long_farm()])
+    monkeypatch.setenv("COLUMNS", str(width))
+    result = cli("chat", input="\n".join([PROBLEM, "cap the corn", "/formulation", "/quit"]))
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()
+    before, after = (Formulation.model_validate(f) for f in (farm("farm_1"), _long_farm()))
+
+    top = next(i for i, row in enumerate(rows) if row.startswith("╭─ Model changes"))
+    bottom = next(i for i in range(top, len(rows)) if rows[i].startswith("╰"))
+    inside = [row[2:].rstrip(" │") for row in rows[top + 1:bottom]]
+    diff = formulation_diff(before, after)
+    assert any(line.startswith("+ corn_cap_for") for line in diff)
+    assert _hangs(inside, diff, diff_hang, width - 4) == 2  # the constraint, the description
+    assert all(row.startswith(("+ ", "- ", "      ")) for row in inside)
+
+    model = formulation_lines(after)
+    start = rows.index(model[0])
+    shown = rows[start:start + next(i for i, row in enumerate(rows[start:])
+                                    if row == model[-1]) + 1]
+    assert _hangs(shown, model, model_hang, width) == 2
+    assert [row for row in shown if not row.startswith(" ")] == [
+        line for line in model if not line.startswith(" ")]  # the section heads, no more
