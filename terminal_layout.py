@@ -1,5 +1,9 @@
-"""How the CLI's rich output fits a terminal's width: a long line wraps with a hanging indent
-(:class:`Hanging`), so its continuation rows never start at column 0 under the lines around it.
+"""How the CLI's rich output fits a terminal's width.
+
+Two rules, each in one place: a long line wraps with a hanging indent (:class:`Hanging`), so
+its continuation rows never start at column 0 under the lines around it; and a table is
+printed as a table only where it fits the width with its cells whole (:func:`table_fits`),
+else its caller prints a block per row.
 """
 
 from __future__ import annotations
@@ -7,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
+
+PROSE_WIDTH = 60  # a table's column of sentences wraps at this width (Column(max_width=))
+_UNLIMITED = 10_000  # wide enough for any table's cells on one line
 
 
 class Hanging:
@@ -48,3 +55,15 @@ class Hanging:
             row.rstrip()
         return rows
 
+
+def natural_width(renderable: RenderableType) -> int:
+    """The columns ``renderable`` takes with nothing folded: a table's cells each on one line,
+    a column with a ``max_width`` (prose, :data:`PROSE_WIDTH`) at that width."""
+    console = Console(width=_UNLIMITED)
+    return console.measure(renderable, options=console.options).maximum
+
+
+def table_fits(table: RenderableType, width: int) -> bool:
+    """Whether ``table`` fits ``width`` columns as it is: the one rule for a table or a block
+    per row. Below it a column would fold its cells mid-word or be a few letters wide."""
+    return natural_width(table) <= width

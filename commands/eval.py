@@ -148,6 +148,8 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from optiform.terminal_layout import table_fits
+
     for group in summary["groups"]:
         title = f"{group['dataset']} ({group['split']})"
         table = Table(title=title)
@@ -170,8 +172,7 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
             ]
             table.add_row(*row)
             rows.append(row)
-        unfolded = console.measure(table, options=console.options.update_width(10_000))
-        if unfolded.maximum <= console.width:
+        if table_fits(table, console.width):
             console.print(table)
             continue
         names = [str(c.header) for c in table.columns]

@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from optiform.commands.failure import fail
 from optiform.errors import OptiformError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
 SECRET_SETTINGS = ("api_key", "server_token")
-WIDE_TABLE = 140  # narrower terminals get a block per setting instead of a table
 
 
 def settings_blocks(rows: list[dict[str, str]], width: int) -> str:
@@ -33,6 +36,38 @@ def settings_blocks(rows: list[dict[str, str]], width: int) -> str:
         meaning = textwrap.wrap(row["meaning"], width=width - 4, break_on_hyphens=False)
         blocks.append("\n".join(first + [f"    {line}" for line in meaning]))
     return "\n".join(blocks)
+
+
+def settings_table(rows: list[dict[str, str]], title: str) -> Table:
+    """A row per setting; the meaning wraps at a readable width, the other cells are whole
+    where the table fits (see print_settings)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from optiform.terminal_layout import PROSE_WIDTH
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("env", no_wrap=True)
+    for column in ("default", "value"):
+        table.add_column(column, overflow="fold")
+    table.add_column("meaning", max_width=PROSE_WIDTH)
+    for row in rows:  # Text: a value such as 'x[1]' is no markup
+        table.add_row(*(Text(row[key]) for key in ("name", "env", "default", "value",
+                                                    "meaning")))
+    return table
+
+
+def print_settings(console: Console, rows: list[dict[str, str]], title: str) -> None:
+    """The table where it fits the console (terminal_layout.table_fits), else a block per
+    setting (settings_blocks): a narrower table would fold values and squeeze the meaning."""
+    from optiform.terminal_layout import table_fits
+
+    table = settings_table(rows, title)
+    if table_fits(table, console.width):
+        console.print(table)
+    else:
+        console.out(title + "\n" + settings_blocks(rows, console.width), highlight=False)
 
 
 def model_info(settings: Any) -> dict[str, Any]:
@@ -103,7 +138,6 @@ def register(app: typer.Typer) -> None:
         OPTIFORM_NAME, in the config file (TOML: name = value, text quoted: solver = "highs")
         or as a Python keyword."""
         from rich.console import Console
-        from rich.table import Table
 
         from optiform.config import config_file, load_settings, settings_rows
 
@@ -123,20 +157,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
         else:
-            console = Console(emoji=False)
-            title = f"settings (config file: {config_file()})"
-            if console.width >= WIDE_TABLE:
-                table = Table(title=title, title_justify="left")
-                table.add_column("name", no_wrap=True)
-                table.add_column("env", no_wrap=True)
-                for column in ("default", "value", "meaning"):
-                    table.add_column(column, overflow="fold")
-                for row in rows:
-                    table.add_row(*row.values())
-                console.print(table)
-            else:  # a table's meaning column would be a few letters wide
-                typer.echo(title)
-                typer.echo(settings_blocks(rows, console.width))
+            print_settings(Console(emoji=False), rows,
+                           f"settings (config file: {config_file()})")
         if problem is not None:
             raise fail(problem)
 

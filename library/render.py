@@ -15,6 +15,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from optiform.library.insight import Insight, InsightVersion
+from optiform.terminal_layout import PROSE_WIDTH, natural_width, table_fits
 
 if TYPE_CHECKING:
     from optiform.library.retrieval import RetrievedInsight
@@ -26,7 +27,6 @@ def _counts(ins: Insight) -> str:
             f"[dim]~{k.irrelevant}[/]")
 
 
-WIDE_SEARCH = 140  # narrower terminals get a block per insight (see search_view)
 COUNTS_LEGEND = ("[green]+helped[/] [red]-misled[/] [yellow]?missed[/] [dim]~irrelevant[/]")
 
 
@@ -54,14 +54,10 @@ def insights_table(insights: list[Insight], width: int | None = None) -> Table:
     long for its column is broken after its slashes (domain/, category/, label) rather than
     folded mid-word."""
     table = _insights_table(insights, fits=None)
-    if width is not None:
-        from rich.console import Console
-
-        console = Console(width=10_000)
-        wide = console.measure(table, options=console.options).maximum
-        if wide > width:  # the taxonomy column gets what the others leave
-            longest = max((len(i.label) for i in insights), default=0)
-            table = _insights_table(insights, fits=width - (wide - longest))
+    if width is not None and not table_fits(table, width):
+        longest = max((len(i.label) for i in insights), default=0)
+        # the taxonomy column gets what the others leave
+        table = _insights_table(insights, fits=width - (natural_width(table) - longest))
     return table
 
 
@@ -164,7 +160,7 @@ def search_table(results: list[RetrievedInsight], mode: str, threshold: float,
     table.add_column("score", justify="right")
     table.add_column("id", no_wrap=True, min_width=max((len(r.id) for r in results), default=2))
     table.add_column("taxonomy", overflow="fold")
-    table.add_column("prompt text")
+    table.add_column("prompt text", max_width=PROSE_WIDTH)
     for r in results:
         table.add_row(f"{r.score:.3f}", r.id, r.label, Text(r.text))
     if not results and not active:
@@ -178,11 +174,11 @@ def search_table(results: list[RetrievedInsight], mode: str, threshold: float,
 
 def search_view(results: list[RetrievedInsight], mode: str, threshold: float, active: int,
                 width: int) -> Table | Group:
-    """:func:`search_table` on a wide terminal; below ``WIDE_SEARCH`` columns, where its prompt
-    text column was a few words wide and the taxonomy folded mid-word, a block per insight:
+    """:func:`search_table` where it fits ``width`` (:func:`table_fits`); else, where its prompt
+    text column would be a few words wide and the taxonomy fold mid-word, a block per insight:
     score and id, then the taxonomy and the prompt text indented."""
     table = search_table(results, mode, threshold, active)
-    if width >= WIDE_SEARCH or not results:
+    if not results or table_fits(table, width):
         return table
     parts: list[Text | Padding] = [Text(str(table.title), style="italic")]
     for r in results:

@@ -374,6 +374,17 @@ def test_a_wide_terminal_keeps_the_summary_table() -> None:
     assert any("agent:library=off,samples=1 │" in line for line in lines)
 
 
+def test_the_summary_is_a_table_exactly_where_it_fits() -> None:
+    """terminal_layout.table_fits, the rule shared with `model settings` and `library search`:
+    the table at the width it takes unfolded, a block per strategy one column short."""
+    fits = max(len(line) for line in _summary_lines(1000) if line.startswith("┏"))
+    assert 80 < fits < 1000
+    for width in (fits - 1, fits, fits + 1):
+        text = "\n".join(_summary_lines(width))
+        assert ("┃ strategy" in text) == (width >= fits), width
+        assert ("agent:library=off,samples=1  (2 items)" in text) == (width < fits), width
+
+
 def _progress_lines(width: int, labels: list[str]) -> list[str]:
     import io
 

@@ -618,6 +618,44 @@ def test_list_table_breaks_a_long_taxonomy_after_its_slashes(
                for line in run(app, "list", "--table").splitlines())
 
 
+def _table_width(out: str) -> int:
+    return max(len(line) for line in out.splitlines() if line.startswith("┏"))
+
+
+def test_search_is_a_table_exactly_where_it_fits(app: typer.Typer,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one rule (terminal_layout.table_fits), not a fixed 140 columns: the table at the
+    width it takes (its prompt text wrapped at PROSE_WIDTH, the rest whole), else blocks."""
+    def shown(width: int) -> str:
+        monkeypatch.setenv("COLUMNS", str(width))
+        return run(app, "search", "a fixed setup cost is paid only if a machine is used at all",
+                   "-k", "2")
+
+    fits = _table_width(shown(1000))
+    assert 100 < fits < 1000, fits
+    for width in (80, 100, fits - 1, fits, fits + 1):
+        out = shown(width)
+        assert ("┃ score" in out) == (width >= fits), width
+        assert ("\n0.596  fixed-cost-big-m" in out) == (width < fits), width
+        if width >= fits:  # the taxonomy whole on its row
+            assert "│ general/linearization/fixed-cost-setup " in out
+
+
+def test_list_table_breaks_taxonomies_exactly_where_it_does_not_fit(
+        app: typer.Typer, monkeypatch: pytest.MonkeyPatch) -> None:
+    def cells(width: int) -> set[str]:
+        monkeypatch.setenv("COLUMNS", str(width))
+        out = run(app, "list", "--table")
+        return {line.split("│")[2].strip() for line in out.splitlines() if line.startswith("│")}
+
+    monkeypatch.setenv("COLUMNS", "1000")
+    fits = _table_width(run(app, "list", "--table"))
+    longest = max(cells(1000), key=len)
+    assert longest in cells(fits)  # whole where the table fits
+    assert longest not in cells(fits - 1)  # one column short: broken after its slashes
+    assert longest.rpartition("/")[2] in cells(fits - 1)
+
+
 def test_an_empty_insight_table_renders_at_any_width() -> None:
     from rich.console import Console
 

@@ -230,6 +230,32 @@ def test_model_settings_fits_a_narrow_terminal(monkeypatch) -> None:
     assert head.startswith("settings (config file: ")  # a path: not folded
     assert all(len(line) <= 80 for line in rest), r.stdout
     assert "request_timeout = 120.0  [default 120.0, OPTIFORM_REQUEST_TIMEOUT]" in r.stdout
+    monkeypatch.delenv("OPTIFORM_MODEL_PATH", raising=False)  # a long path widens the table
     monkeypatch.setenv("COLUMNS", "200")  # wide: the table
     r = CliRunner().invoke(build_app(), ["model", "settings"])
     assert "┃ name" in r.stdout and "OPTIFORM_REQUEST_TIMEOUT" in r.stdout
+
+
+def test_model_settings_is_a_table_exactly_where_it_fits(monkeypatch) -> None:
+    """The one rule (terminal_layout.table_fits): the table at the width it takes with its
+    values whole, a block per setting one column short of it; no fixed threshold."""
+    from typer.testing import CliRunner
+
+    from optiform.cli import build_app
+
+    def shown(width: int) -> str:
+        monkeypatch.setenv("COLUMNS", str(width))
+        r = CliRunner().invoke(build_app(), ["model", "settings"])
+        assert r.exit_code == 0, r.output
+        return r.stdout
+
+    fits = max(len(line) for line in shown(1000).splitlines() if line.startswith("┏"))
+    assert 100 < fits < 1000, fits
+    for width in (80, 100, fits - 1, fits, fits + 1):
+        out = shown(width)
+        assert ("┃ name" in out) == (width >= fits), width
+        if width >= fits:  # every value on its line: the samples row is one row
+            assert any(line.startswith("│ samples ") and " 1 " in line
+                       for line in out.splitlines())
+        else:
+            assert "samples = 1  [default 1, OPTIFORM_SAMPLES]" in out
