@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +13,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from optiform.commands.failure import fail
-from optiform.errors import DataError, InputError, OptiformError
+from optiform.commands.tables_folder import tables_folder, tables_folder_of
+from optiform.errors import InputError, OptiformError
 
 if TYPE_CHECKING:
     from optiform.solvers.formulation import Formulation
@@ -27,23 +26,6 @@ class ExportFormat(StrEnum):
     mps = "mps"
     latex = "latex"
     md = "md"
-
-
-@contextmanager
-def tables_folder(path: Path, data_dir: Path | None) -> Iterator[Path]:
-    """The folder the tables of the formulation file at ``path`` are read from: ``data_dir``
-    (``--data-dir``), else the file's own folder. A DataError raised within says which folder
-    that was: the error itself names only its files (a server's folder is no business of its
-    client), but on the command line the folder is the user's choice."""
-    folder = data_dir if data_dir is not None else path.resolve().parent
-    try:
-        yield folder
-    except DataError as err:
-        how = ("--data-dir" if data_dir is not None
-               else "the formulation's folder; --data-dir DIR names another")
-        where = f"the tables folder is {folder} ({how})"
-        raise DataError(err.message, hint=f"{err.hint}; {where}" if err.hint else where,
-                        **err.details) from err
 
 
 def export_text(path: Path, fmt: str, data_dir: Path | None) -> str:
@@ -82,7 +64,7 @@ def _tables_read(path: Path, data_dir: Path | None) -> list[Path]:
         f = Formulation.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, OptiformError):
         return []
-    folder = data_dir or path.resolve().parent
+    folder = tables_folder_of(path, data_dir)
     return [folder / d.source.file for d in (*f.sets, *f.parameters)
             if getattr(d, "source", None) is not None]
 

@@ -51,7 +51,7 @@ def exit_code(result: Any) -> int:
 
 def _solve_formulation_file(path: Path, opts: SolveOptions) -> Any:
     """Load a Formulation JSON file and solve it; tables are read beside it by default."""
-    from optiform.commands.export import tables_folder
+    from optiform.commands.tables_folder import tables_folder
     from optiform.solvers.api import solve_formulation
     from optiform.solvers.formulation import Formulation
 
