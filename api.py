@@ -168,10 +168,13 @@ class Assistant:
     def _cleanup(self, state: Mapping[str, Any], thread_id: str | None) -> None:
         """Once a turn is over: remove a request's own tables folder, or the folders of a
         thread that nothing holds any more."""
+        folder = state.get("data_dir")
+        if not folder:  # a turn without tables made no folder (nor needs the data folder)
+            return
         if thread_id is None:
-            self._tables.remove_request(state.get("data_dir"))
-        elif state.get("data_dir"):  # a turn without tables made no folder
-            self._tables.release(state.get("data_dir"))
+            self._tables.remove_request(folder)
+        else:
+            self._tables.release(folder)
             self._tables.prune(thread_id, self._state(thread_id))
 
     def _forget_failed_tables(self, state: Mapping[str, Any], thread_id: str | None) -> None:

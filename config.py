@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -141,6 +149,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="OPTIFORM_", extra="ignore",
                                       validate_default=True)
+    _given: frozenset[str] = PrivateAttr(default_factory=frozenset)  # load_settings' keywords
 
     # -- LLM ------------------------------------------------------------------------------
     backend: Literal["auto", "local", "openai", "fake", "replay"] = Field(
@@ -255,14 +264,6 @@ class Settings(BaseSettings):
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         return None if isinstance(raw, str) and not raw.strip() else value
 
-    @field_validator("data_home")
-    @classmethod
-    def _a_folder(cls, value: Path | None) -> Path | None:
-        if value is not None and value.expanduser().exists() and \
-                not value.expanduser().is_dir():
-            raise ValueError(f"{value} is a file, not a folder {DATA_FOLDER_HOLDS}")
-        return value
-
     @classmethod
     def settings_customise_sources(
         cls,
@@ -281,7 +282,14 @@ class Settings(BaseSettings):
 
     @property
     def data_dir(self) -> Path:
-        return self.data_home if self.data_home else user_data_dir()
+        """The data folder: ``data_home``, else the user data dir. One that is a file is a
+        ConfigError here, where something is about to be read or written in it, and not when
+        the settings load: a command that uses nothing there (solve --formulation or --mps,
+        export, library --path) runs as if it were a folder."""
+        folder = self.data_home if self.data_home else user_data_dir()
+        if folder.exists() and not folder.is_dir():
+            raise unusable_data_folder(folder, self.data_home is not None, self._given)
+        return folder
 
     @property
     def effective_backend(self) -> str:
@@ -352,12 +360,29 @@ def load_settings(**overrides: Any) -> Settings:
         name = str(first["loc"][0]) if first["loc"] else ""
         raise ConfigError(f"invalid setting {loc!r}: {first['msg']}",
                           hint=f"check {_origin(name, clean)}") from exc
-    if settings.data_home is None and user_data_dir().is_file():
-        # the default folder, where no setting names one: the same error as a data_home
-        raise ConfigError(f"the default data folder {user_data_dir()} is a file, not a folder "
-                          f"{DATA_FOLDER_HOLDS}",
-                          hint="move that file away, or set OPTIFORM_DATA_HOME to a folder")
+    settings._given = frozenset(clean)
     return settings
+
+
+def unusable_data_folder(folder: Path, named: bool, given: Iterable[str] = ()) -> ConfigError:
+    """The error for a data folder that is a file: ``named``, the data_home setting (told
+    where its value came from, ``given`` being the keywords of load_settings), else the
+    default one (``$OPTIFORM_HOME/data`` or the user data dir)."""
+    what = f"the data folder {folder} (data_home)" if named else \
+        f"the default data folder {folder}"
+    message = (f"{what} is a file, not a folder {DATA_FOLDER_HOLDS}; the file was left as "
+               "it is")
+    if named:
+        origin = _origin("data_home", dict.fromkeys(given))
+        return ConfigError(message, hint=f"{origin} names it: change that to a folder (one "
+                                         "not there yet is made), or unset it for the "
+                                         f"default, {user_data_dir()}")
+    where = ("$OPTIFORM_HOME/data, from the environment variable OPTIFORM_HOME"
+             if os.environ.get("OPTIFORM_HOME")  # as user_data_dir reads it
+             else "the user data folder of this system, as no data_home is set")
+    return ConfigError(message, hint=f"it is {where}: move that file away, or set data_home "
+                                     "(OPTIFORM_DATA_HOME, or data_home in the config file) "
+                                     "to a folder")
 
 
 def _origin(name: str, given: dict[str, Any]) -> str:

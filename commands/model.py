@@ -161,6 +161,13 @@ def register(app: typer.Typer) -> None:
                            f"settings (config file: {config_file()})")
         if problem is not None:
             raise fail(problem)
+        try:
+            _ = now.data_dir  # checked where it is used: this command uses nothing there
+        except OptiformError as unusable:
+            from rich.markup import escape
+
+            Console(stderr=True, emoji=False).print(
+                f"[yellow]warning:[/] {escape(str(unusable))}", highlight=False, soft_wrap=True)
 
     @model_app.command("fetch")
     def fetch(

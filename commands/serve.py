@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
             settings = load_settings()
             check_bind(host, settings)
             guidance_text(settings)  # a guidance file it cannot read: now, not per request
+            _ = settings.data_dir  # its chat store is there: one that is a file, now too
             err.print(f"optiform API on http://{host}:{port} (docs: /docs, backend: "
                       f"{settings.effective_backend}); Ctrl-C stops it", highlight=False)
             run_server(host, port, settings=settings, log_level=log_level)

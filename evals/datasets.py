@@ -14,13 +14,14 @@ in the original NL4Opt / OptiBench formats (see :mod:`optiform.evals.formats`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from optiform.errors import EvalError
+from optiform.errors import ConfigError, EvalError
 from optiform.evals.formats import Item, detect_format, to_item
 
 SUFFIXES = (".jsonl", ".json")
@@ -63,7 +64,8 @@ def benchmark_roots(configured: Path | None = None) -> list[Path]:
         shared_path = Path(shared).expanduser()
         candidates += [shared_path / "benchmarks", shared_path]
     candidates.append(REPO_ROOT.parent / "shared" / "benchmarks")
-    candidates.append(download_root())
+    with contextlib.suppress(ConfigError):  # a data folder that is a file holds no data set
+        candidates.append(download_root())  # (`eval fetch`, which writes there, says so)
     seen: list[Path] = []
     for path in candidates:
         if path.is_dir() and path.resolve() not in [s.resolve() for s in seen]:

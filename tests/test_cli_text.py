@@ -576,7 +576,7 @@ def test_a_damaged_data_folder_is_named_not_a_traceback(tmp_path: Path, monkeypa
         sqlite_checkpointer(tmp_path / "threads.sqlite")
     monkeypatch.setenv("OPTIFORM_DATA_HOME", str(tmp_path / "chat.sqlite"))
     with pytest.raises(ConfigError, match="is a file, not a folder"):
-        load_settings()
+        ChatStore.default(load_settings().data_dir)
 
 
 def test_show_code_of_a_model_that_never_compiled_still_shows_the_answer(cli, script) -> None:

@@ -84,41 +84,57 @@ def test_invalid_setting_is_a_config_error(monkeypatch):
         load_settings()
 
 
-def test_an_unusable_data_folder_is_told_where_it_was_set_and_only_there(monkeypatch,
-                                                                          tmp_path):
-    from optiform.config import user_data_dir
-
-    a_file = tmp_path / "afile"
-    a_file.write_text("x")
-    monkeypatch.setenv("OPTIFORM_DATA_HOME", str(a_file))
-    with pytest.raises(ConfigError, match="is a file, not a folder") as err:
-        load_settings()
-    assert err.value.hint == "check the environment variable OPTIFORM_DATA_HOME"
-    assert not config_file().exists()  # so the hint does not name it
-    write_config(f"data_home = {str(a_file)!r}\n")
-    with pytest.raises(ConfigError) as err:
-        load_settings()  # the variable comes first: the file's data_home is not used
-    assert err.value.hint == "check the environment variable OPTIFORM_DATA_HOME"
-    monkeypatch.setenv("OPTIFORM_DATA_HOME", " ")  # blank: unset, so the file's is read
-    with pytest.raises(ConfigError) as err:
-        load_settings()
-    assert err.value.hint == f"check data_home in {config_file()}"
-    with pytest.raises(ConfigError) as err:
-        load_settings(data_home=a_file)
-    assert err.value.hint == "check the value given for data_home"
+def test_an_invalid_setting_is_told_where_it_was_set_and_only_there(monkeypatch):
     write_config("samples = 3\n")  # a config file that does not set it is not named
     monkeypatch.setenv("OPTIFORM_N_CTX", "12")
     with pytest.raises(ConfigError, match="n_ctx") as err:
         load_settings()
     assert err.value.hint == "check the environment variable OPTIFORM_N_CTX"
-    monkeypatch.delenv("OPTIFORM_N_CTX")
+    assert str(config_file()) not in err.value.hint
+
+
+def test_a_data_folder_that_is_a_file_is_refused_where_it_is_used_naming_its_origin(
+        monkeypatch, tmp_path):
+    """Settings load (a command that uses nothing in the data folder runs); ``data_dir``,
+    which every store, table and model under it is found through, says what is wrong, where
+    the value came from (first found first, as Settings reads it) and what to do."""
+    from optiform.config import user_data_dir
+
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    monkeypatch.setenv("OPTIFORM_DATA_HOME", str(a_file))
+    settings = load_settings()
+    assert settings.data_home == a_file
+    with pytest.raises(ConfigError, match=f"the data folder {a_file} \\(data_home\\) is a "
+                                          "file, not a folder") as err:
+        _ = settings.data_dir
+    assert err.value.hint.startswith("the environment variable OPTIFORM_DATA_HOME names it: "
+                                     "change that to a folder")
+    assert str(user_data_dir()) in err.value.hint  # unset, the default is used
+    assert not config_file().exists()  # so the hint does not name it
+    write_config(f"data_home = {str(a_file)!r}\n")
+    with pytest.raises(ConfigError) as err:
+        _ = load_settings().data_dir  # the variable comes first: the file's data_home is not used
+    assert err.value.hint.startswith("the environment variable OPTIFORM_DATA_HOME names it")
+    monkeypatch.setenv("OPTIFORM_DATA_HOME", " ")  # blank: unset, so the file's is read
+    with pytest.raises(ConfigError) as err:
+        _ = load_settings().data_dir
+    assert err.value.hint.startswith(f"data_home in {config_file()} names it")
+    with pytest.raises(ConfigError) as err:
+        _ = load_settings(data_home=a_file).data_dir
+    assert err.value.hint.startswith("the value given for data_home names it")
+    assert a_file.read_text() == "x" and sorted(tmp_path.iterdir()) == [a_file]
     monkeypatch.delenv("OPTIFORM_DATA_HOME")
+    config_file().unlink()
     assert load_settings().data_dir == user_data_dir()
     user_data_dir().parent.mkdir(parents=True, exist_ok=True)
     user_data_dir().write_text("x")  # the default folder, where nothing names one
+    settings = load_settings()
     with pytest.raises(ConfigError, match=f"the default data folder {user_data_dir()} is a "
                                           "file, not a folder") as err:
-        load_settings()
+        _ = settings.data_dir
+    assert err.value.hint.startswith("it is $OPTIFORM_HOME/data, from the environment "
+                                     "variable OPTIFORM_HOME: move that file away")
     assert "OPTIFORM_DATA_HOME" in err.value.hint and str(config_file()) not in err.value.hint
     assert load_settings(data_home=tmp_path).data_dir == tmp_path
 
