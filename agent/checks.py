@@ -27,6 +27,7 @@ from optiform.agent.check_model import (
     walk_numbers,
     warnings,
 )
+from optiform.agent.fence_sides import fence_sides
 from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
@@ -441,6 +442,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(pooled_bounds(text, f))
     out.extend(ratio_directions(text, f))
     out.extend(share_of_total(text, f))
+    out.extend(fence_sides(text, f))
     return out
 
 
@@ -457,6 +459,7 @@ __all__ = [
     "errors",
     "expressions",
     "feedback_text",
+    "fence_sides",
     "formulation_numbers",
     "integer_cues",
     "item_objective",
