@@ -23,11 +23,17 @@ class Hanging:
     """Lines that wrap with a hanging indent: ``rule(line)`` gives (head, hang), the first
     row keeps the line's first ``head`` characters (an indent, a bullet) beside the start of
     its text, and the rows after it start ``hang`` columns in. A word longer than a row folds
-    where it is rather than leaving the head alone on its row."""
+    where it is rather than leaving the head alone on its row.
 
-    def __init__(self, lines: Iterable[Text], rule: Callable[[str], tuple[int, int]]) -> None:
+    With ``fallback``, a line whose longest word would not fit a row at ``hang`` (a name under
+    a label that leaves it half the width) wraps as a whole instead, its rows after the first
+    ``fallback`` columns in, so the word stays whole where it fits there."""
+
+    def __init__(self, lines: Iterable[Text], rule: Callable[[str], tuple[int, int]],
+                 fallback: int | None = None) -> None:
         self.lines = list(lines)
         self.rule = rule
+        self.fallback = fallback
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement.get(console, options, Text("\n").join(self.lines))
@@ -44,6 +50,10 @@ class Hanging:
         if line.cell_len <= width or room < 10 or not rest.plain:
             return [line]
         hang = min(hang, width // 2)  # a narrow panel keeps room for the text
+        if self.fallback is not None and hang > self.fallback and \
+                max(map(cell_len, rest.plain.split()), default=0) > width - hang:
+            head, rest, hang = line[:0], line, self.fallback
+            room = width
         first = rest.wrap(console, room, overflow="fold")[0]
         remainder = rest[len(first.plain):]
         remainder = remainder[len(remainder.plain) - len(remainder.plain.lstrip(" ")):]

@@ -52,12 +52,46 @@ def bullet_hang(line: str) -> tuple[int, int]:
     return (2, 2) if line.startswith("- ") else (0, 0)
 
 
+LABEL_MAX = 40  # a line's 'Label: ' up to this long keeps the column after it for its text
+SENTENCE_HANG = 2  # an unlabelled sentence's continuation rows: this far in
+
+
+def explanation_hang(line: str) -> tuple[int, int]:
+    """An explanation line: a bullet as :func:`bullet_hang`; a line led by a short label
+    ('Binding constraints (at their limit): ') goes on under the text after the label; any
+    other line :data:`SENTENCE_HANG` columns in, so its rows are not read as lines of their
+    own."""
+    if line.startswith("- "):
+        return bullet_hang(line)
+    label, sep, text = line.partition(": ")
+    if sep and text and len(label) + len(sep) <= LABEL_MAX:
+        return len(label) + len(sep), len(label) + len(sep)
+    return 0, SENTENCE_HANG
+
+
 def status_line(answer: Answer) -> Text:
     style = STATUS_STYLE.get(answer.status, "bold red")
     line = Text(answer.status.replace("_", " "), style=style)
     if answer.message:
         line.append(f"  {answer.message}")
     return line
+
+
+def status_view(answer: Answer) -> Hanging:
+    """The status and its message, the message's rows under its start."""
+    head = len(answer.status) + 2 if answer.message else 0
+    return Hanging([status_line(answer)], lambda _: (head, head), fallback=SENTENCE_HANG)
+
+
+MOVES_HEAD = "Answer: "
+
+
+def moves_view(moves: list[str]) -> Hanging:
+    """How a follow-up moved the answer ('Answer: objective: … → …; wheat: …'), its rows under
+    the first move."""
+    head = len(MOVES_HEAD)
+    return Hanging([Text(MOVES_HEAD + "; ".join(moves), style="cyan")], lambda _: (head, head),
+                   fallback=SENTENCE_HANG)
 
 
 def results_table(answer: Answer) -> Table | None:
@@ -83,14 +117,14 @@ def results_table(answer: Answer) -> Table | None:
     return table
 
 
-def footer(answer: Answer) -> Text:
+def footer(answer: Answer) -> Hanging:
     bits = [f"{answer.seconds:.2f} s",
             f"{answer.usage.prompt_tokens} prompt + {answer.usage.completion_tokens} "
             "completion tokens",
             f"confidence {answer.confidence:.2f}"]
     if answer.repair_rounds:
         bits.append(f"{answer.repair_rounds} repair round(s)")
-    return Text(" · ".join(bits), style="dim")
+    return Hanging([Text(" · ".join(bits), style="dim")], lambda _: (0, SENTENCE_HANG))
 
 
 def formulation_panel(answer: Answer, data_width: int | None = 100) -> Panel | None:
@@ -105,7 +139,7 @@ def formulation_panel(answer: Answer, data_width: int | None = 100) -> Panel | N
 
 def answer_view(answer: Answer, *, model: bool = True) -> Group:
     """Status, the model as readable math, the values, the explanation, timing and tokens."""
-    parts: list[Any] = [status_line(answer)]
+    parts: list[Any] = [status_view(answer)]
     panel = formulation_panel(answer) if model else None
     if panel is not None:
         parts.append(panel)
@@ -116,7 +150,8 @@ def answer_view(answer: Answer, *, model: bool = True) -> Group:
     if answer.message and explanation.startswith(answer.message):  # the status line said it
         explanation = explanation[len(answer.message):].strip()
     if explanation:  # a bullet keeps its text beside it, however long the name after it
-        parts.append(Hanging(map(Text, explanation.split("\n")), bullet_hang))
+        parts.append(Hanging(map(Text, explanation.split("\n")), explanation_hang,
+                             fallback=SENTENCE_HANG))
     parts.append(footer(answer))
     return Group(*parts)
 
@@ -151,7 +186,7 @@ def print_output(console: Console, out: Output) -> None:
         elif out.previous is not None and out.answer is not None:
             console.print(Text("The model did not change.", style="dim"))
         if out.moves:
-            console.print(Text("Answer: " + "; ".join(out.moves), style="cyan"))
+            console.print(moves_view(out.moves))
         if out.answer is not None:
             console.print(answer_view(out.answer, model=out.previous is None))
     elif out.kind == "code":

@@ -188,7 +188,7 @@ def _print(answer: Answer, sections: list[str]) -> None:
     for section in sections:
         if section == "formulation":
             panel = view.formulation_panel(answer, data_width=None)
-            out.print(panel if panel is not None else view.status_line(answer))
+            out.print(panel if panel is not None else view.status_view(answer))
         elif section == "answer":
             out.print(view.answer_view(answer, model=False))
         elif section in ("code", "latex"):

@@ -829,3 +829,96 @@ def test_chat_model_changes_and_formulation_wrap_under_their_own_text(
     assert _hangs(shown, model, model_hang, width) == 2
     assert [row for row in shown if not row.startswith(" ")] == [
         line for line in model if not line.startswith(" ")]  # the section heads, no more
+
+
+LONG_NAMES = {"wheat": "wheat_acres_on_the_northern_field",
+              "corn": "corn_acres_on_the_river_plots",
+              "land": "land_available_on_the_northern_field_and_river_plots",
+              "labor": "labor_hours_available_to_the_farm_crew_this_season",
+              "corn_cap": "corn_cap_for_the_northern_field_and_the_river_plots"}
+
+
+def _long_named(name: str) -> dict[str, Any]:
+    """A farm fixture with names as long as a model's can be (the rows of the answer wrap)."""
+    form = json.loads(json.dumps(farm(name)).replace("wheat", LONG_NAMES["wheat"])
+                      .replace("corn", LONG_NAMES["corn"]))
+    for constraint in form["constraints"]:
+        short = constraint["name"].replace(LONG_NAMES["corn"], "corn")
+        constraint["name"] = LONG_NAMES[short]
+    return form
+
+
+def _explanation_rows(rows: list[str], explanation: str) -> list[str]:
+    """The rows that show ``explanation``: from its first line to the footer."""
+    start = next(i for i, row in enumerate(rows) if row.startswith(explanation[:20]))
+    end = next(i for i in range(start, len(rows)) if " prompt + " in rows[i])
+    return rows[start:end]
+
+
+def _expected_hang(width: int):
+    """Where the farm's explanation lines go on: the binding constraints under the text after
+    their label where each name fits there (100 columns), else 2 columns in, as every other
+    line that is not a bullet; none at column 0."""
+    def hang(line: str) -> tuple[int, int]:
+        if line.startswith("Binding constraints (at their limit): "):
+            return (38, 38) if width == 100 else (0, 2)
+        return (2, 2) if line.startswith("- ") else (0, 2)
+
+    return hang
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_chat_answer_line_and_explanation_go_on_under_their_text(tmp_path: Path,
+                                                                 width: int) -> None:
+    """'Answer: objective … → …; wheat: …' and 'Binding constraints (at their limit): …' went on
+    at column 0; now under the text after 'Answer: ' and after the label (2 columns in where
+    a constraint's name would not fit there whole)."""
+    from rich.console import Console
+
+    from optiform.commands.answer_view import print_output
+
+    chat = _session(tmp_path, FakeLLM([_long_named("farm_1"), _long_named("farm_2_corn_cap")]))
+    chat.handle(PROBLEM)
+    out = chat.handle(CORN_CAP)
+    console = Console(record=True, width=width)
+    print_output(console, out)
+    rows = console.export_text().splitlines()
+    assert all(len(row) <= width for row in rows)
+
+    start = next(i for i, row in enumerate(rows) if row.startswith("Answer: objective: 27000"))
+    end = next(i for i in range(start, len(rows)) if rows[i].startswith("optimal"))
+    assert end - start > 1  # it wraps at both widths
+    assert all(row.startswith(" " * 8) and row[8] != " " for row in rows[start + 1:end])
+    assert all(row == row.rstrip() for row in rows[start:end])  # no space left at a break
+    assert " ".join(" ".join(rows[start:end]).split()) == "Answer: " + "; ".join(out.moves)
+
+    explanation = out.answer.explanation
+    binding = ("Binding constraints (at their limit): "
+               f"{LONG_NAMES['labor']}; {LONG_NAMES['corn_cap']}.")
+    assert binding in explanation.split("\n")
+    shown = _explanation_rows(rows, explanation)
+    assert _hangs(shown, explanation.split("\n"), _expected_hang(width), width) >= 2
+    assert LONG_NAMES["corn_cap"] + "." in " ".join(shown).split()  # whole, not folded
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_solve_status_and_explanation_go_on_under_their_text(cli, script, width: int,
+                                                              monkeypatch) -> None:
+    """`optiform solve` prints the same view: the explanation's long lines and a long status
+    message go on under their text, not at column 0."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    script([_long_named("farm_2_corn_cap")])
+    explanation = json.loads(cli("solve", PROBLEM, "--json").stdout)["explanation"]
+    result = cli("solve", PROBLEM, "--show", "answer")
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()
+    assert all(len(row) <= width for row in rows)
+    lines = explanation.split("\n")
+    assert _hangs(_explanation_rows(rows, explanation), lines, _expected_hang(width), width) >= 2
+
+    script([{"optimization": False, "reason": "it is a greeting"}])
+    rows = cli("solve", "hello there, how are you?").stdout.splitlines()
+    end = next(i for i, row in enumerate(rows) if " prompt + " in row)
+    assert rows[0].startswith("not a problem  This does not look like") and end > 1
+    column = len("not a problem  ")
+    assert all(row.startswith(" " * column) and row[column] != " " for row in rows[1:end])

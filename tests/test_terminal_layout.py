@@ -51,3 +51,27 @@ def test_a_table_of_short_cells_fits_a_narrow_terminal(width: int) -> None:
     table.add_column("n", justify="right")
     table.add_row("a", "1")
     assert natural_width(table) < 80 and table_fits(table, width)
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_hanging_falls_back_where_a_word_would_fold_under_its_hang(width: int) -> None:
+    """A row under a label leaves the text width - hang columns: a name longer than that goes
+    on ``fallback`` columns in, whole, rather than folded mid-word; shorter ones stay under
+    the label's text."""
+    from optiform.terminal_layout import Hanging
+
+    label = "Binding constraints (at their limit): "
+    name = "n" * (width - len(label) + 5)  # too long for a row under the label, not for one
+    rule = lambda _: (len(label), len(label))  # noqa: E731
+    for fallback, where in ((None, len(label)), (2, 2)):
+        console = Console(record=True, width=width)
+        console.print(Hanging([Text(f"{label}labor; {name}.")], rule, fallback=fallback))
+        rows = console.export_text().splitlines()
+        assert rows[0] == f"{label}labor;" and rows[1][:where].isspace() and rows[1][where] != " "
+        assert (f"{name}." in rows[1]) == (fallback is not None)  # folded without it
+    short = Hanging([Text(f"{label}{'labor; ' * 20}end.")], rule, fallback=2)
+    console = Console(record=True, width=width)
+    console.print(short)
+    rows = console.export_text().splitlines()
+    assert len(rows) > 1 and all(row.startswith(" " * len(label)) and row[len(label)] != " "
+                                 for row in rows[1:])
