@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 from rich import box
 from rich.console import Group
 from rich.markup import escape
-from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from optiform.library.insight import Insight, InsightVersion
-from optiform.terminal_layout import PROSE_WIDTH, natural_width, table_fits
+from optiform.terminal_layout import PROSE_WIDTH, Hanging, natural_width, table_fits
 
 if TYPE_CHECKING:
     from optiform.library.retrieval import RetrievedInsight
@@ -172,18 +171,22 @@ def search_table(results: list[RetrievedInsight], mode: str, threshold: float,
     return table
 
 
+BLOCK_INDENT = "    "  # a search block's taxonomy and prompt text, under its score and id
+
+
 def search_view(results: list[RetrievedInsight], mode: str, threshold: float, active: int,
-                width: int) -> Table | Group:
+                width: int) -> Table | Hanging:
     """:func:`search_table` where it fits ``width`` (:func:`table_fits`); else, where its prompt
     text column would be a few words wide and the taxonomy fold mid-word, a block per insight:
     score and id, then the taxonomy and the prompt text indented."""
     table = search_table(results, mode, threshold, active)
     if not results or table_fits(table, width):
         return table
-    parts: list[Text | Padding] = [Text(str(table.title), style="italic")]
+    lines = [Text(str(table.title), style="italic")]
     for r in results:
-        head = Text(f"{r.score:.3f}  ")
-        head.append(r.id, style="bold")
-        parts.append(head)
-        parts.append(Padding(Group(Text(r.label, style="dim"), Text(r.text)), (0, 0, 0, 4)))
-    return Group(*parts)
+        lines.append(Text.assemble(f"{r.score:.3f}  ", (r.id, "bold")))
+        lines.append(Text.assemble(BLOCK_INDENT, (r.label, "dim")))
+        lines.extend(Text.assemble(BLOCK_INDENT, part) for part in r.text.split("\n"))
+    # Hanging, not Padding: a padded row would end in spaces to the full width
+    return Hanging(lines, lambda line: (0, 0) if not line.startswith(BLOCK_INDENT) else
+                   (len(BLOCK_INDENT), len(BLOCK_INDENT)))

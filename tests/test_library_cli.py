@@ -598,9 +598,14 @@ def test_search_on_a_narrow_terminal_is_a_block_per_insight(
               "-k", "2")
     lines = out.splitlines()
     assert all(len(line) <= width for line in lines)
+    # no row padded to the width with spaces (a copy or a pipe would pick them up)
+    assert [line for line in lines if line != line.rstrip()] == []
     head = next(i for i, line in enumerate(lines) if line.endswith("  fixed-cost-big-m"))
-    assert lines[head + 1].strip() == "general/linearization/fixed-cost-setup"  # whole
+    assert lines[head + 1] == "    general/linearization/fixed-cost-setup"  # whole
     assert lines[head + 2].startswith("    fixed-cost-setup: use when")  # the text, indented
+    text = lines[head + 2:next(i for i in range(head + 1, len(lines))
+                               if not lines[i].startswith("    "))]
+    assert len(text) > 1 and all(line[4] != " " for line in text)  # its rows under itself
 
 
 @pytest.mark.parametrize("width", [80, 100])

@@ -244,7 +244,7 @@ def test_model_settings_fits_a_narrow_terminal(monkeypatch) -> None:
     assert r.exit_code == 0, r.output
     head, *rest = r.stdout.splitlines()
     assert head.startswith("settings (config file: ")  # a path: not folded
-    assert all(len(line) <= 80 for line in rest), r.stdout
+    assert all(len(line) <= 80 and line == line.rstrip() for line in rest), r.stdout
     assert "request_timeout = 120.0  [default 120.0, OPTIFORM_REQUEST_TIMEOUT]" in r.stdout
     monkeypatch.delenv("OPTIFORM_MODEL_PATH", raising=False)  # a long path widens the table
     monkeypatch.setenv("COLUMNS", "200")  # wide: the table
