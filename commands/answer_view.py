@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from optiform.formulation_view import flat_values, formulation_text
-from optiform.terminal_layout import Hanging
+from optiform.terminal_layout import Hanging, table_fits
 
 if TYPE_CHECKING:
     from optiform.agent.answer import Answer
@@ -194,7 +194,7 @@ def print_output(console: Console, out: Output) -> None:
     elif out.kind == "error":
         console.print(f"[red]error:[/] {escape(out.text)}")
     elif out.kind == "threads":
-        console.print(threads_table(out))
+        console.print(threads_view(out, console.width))
     elif out.kind == "help":
         console.print(help_view(out.text))
     elif out.kind == "formulation":
@@ -213,17 +213,49 @@ def help_view(text: str) -> Hanging:
                    lambda line: (column, column) if line.startswith("/") else (0, 0))
 
 
+def _thread_rows(out: Output) -> list[tuple[str, str, str, str, str]]:
+    """/threads: (mark, id, turns, updated, title) a thread; '*' marks the chat's own."""
+    rows = []
+    for t in out.threads:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(t.updated))
+        rows.append(("*" if t.id == out.text else "", t.id, str(t.turn_count), when,
+                     t.title.strip()))  # a title cut at 60 letters may end in a space
+    if out.text and all(t.id != out.text for t in out.threads):  # after /new: no turn yet
+        rows.append(("*", out.text, "0", "-", "(this thread: new, no turn yet)"))
+    return rows
+
+
 def threads_table(out: Output) -> Table:
     table = Table(title="Threads", title_justify="left")
     for column in ("", "id", "turns", "updated", "title"):
         table.add_column(column)
-    for t in out.threads:
-        mark = "*" if t.id == out.text else ""
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(t.updated))
-        table.add_row(mark, t.id, str(t.turn_count), when, t.title)
-    if out.text and all(t.id != out.text for t in out.threads):  # after /new: no turn yet
-        table.add_row("*", out.text, "0", "-", "(this thread: new, no turn yet)")
+    for row in _thread_rows(out):
+        table.add_row(*map(Text, row))  # Text: a title such as 'x[1] ...' is no markup
     return table
+
+
+THREAD_INDENT = 4  # a thread block's title, under its id
+
+
+def threads_view(out: Output, width: int) -> Table | Hanging:
+    """/threads: the table where it fits ``width`` (table_fits), else a block per thread: the
+    mark, the id, its turns and when it was last updated, then its title indented (the
+    table's title column was a few words wide at 80 columns)."""
+    table = threads_table(out)
+    if table_fits(table, width):
+        return table
+    lines = [Text("Threads", style="italic")]
+    for mark, thread_id, turns, when, title in _thread_rows(out):
+        head = Text.assemble(f"{mark or ' '} ", (thread_id, "bold"),
+                             f"  {turns} turn{'' if turns == '1' else 's'}")
+        if when != "-":
+            head.append(f"  {when}")
+        lines.append(head)
+        if title:
+            lines.append(Text(" " * THREAD_INDENT + title))
+    # a title's rows under itself; a head's (a long id) under the titles
+    return Hanging(lines, lambda line: (THREAD_INDENT, THREAD_INDENT)
+                   if line.startswith(" " * THREAD_INDENT) else (2, THREAD_INDENT))
 
 
 class Progress:

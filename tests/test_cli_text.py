@@ -4,6 +4,7 @@ all offline: the 'fake' backend answers from a JSON script (OPTIFORM_FAKE_ANSWER
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -922,3 +923,55 @@ def test_solve_status_and_explanation_go_on_under_their_text(cli, script, width:
     assert rows[0].startswith("not a problem  This does not look like") and end > 1
     column = len("not a problem  ")
     assert all(row.startswith(" " * column) and row[column] != " " for row in rows[1:end])
+
+
+def _threads_rows(chat: ChatSession, width: int) -> list[str]:
+    from rich.console import Console
+
+    from optiform.commands.answer_view import print_output
+
+    console = Console(record=True, width=width)
+    print_output(console, chat.handle("/threads"))
+    return console.export_text().splitlines()
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_chat_threads_are_a_block_each_where_the_table_does_not_fit(tmp_path: Path,
+                                                                    width: int) -> None:
+    """/threads: the table squeezed a title of 60 letters into a column of a few words; where
+    it does not fit (terminal_layout.table_fits) a block per thread, the mark and the id, its
+    turns and when, then its title whole, indented."""
+    llm = FakeLLM([farm("farm_1"), farm("farm_1"), farm("farm_2_corn_cap")])
+    chat = _session(tmp_path, llm)
+    chat.handle(PROBLEM)
+    first = chat.thread_id
+    chat.handle("/new")
+    chat.handle("[b]Farm[/b] " + PROBLEM)  # a title is no markup
+    chat.handle(CORN_CAP)
+    second = chat.thread_id
+    chat.handle("/new")
+    rows = _threads_rows(chat, width)
+    assert rows[0] == "Threads" and not any("│" in row for row in rows)
+    assert all(len(row) <= width and row == row.rstrip() for row in rows)
+    title = PROBLEM[:60].strip()
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+    assert re.fullmatch(rf"  {second}  2 turns  {when}", rows[1])
+    assert rows[2] == f"    {('[b]Farm[/b] ' + PROBLEM)[:60].strip()}"
+    assert re.fullmatch(rf"  {first}  1 turn  {when}", rows[3]) and rows[4] == f"    {title}"
+    assert rows[5:] == [f"* {chat.thread_id}  0 turns", "    (this thread: new, no turn yet)"]
+
+
+def test_chat_threads_are_a_table_where_it_fits(tmp_path: Path) -> None:
+    """The same rule as library search and model settings: the table where its cells stay
+    whole; a short title fits 80 columns."""
+    chat = _session(tmp_path, FakeLLM([farm("farm_1")]))
+    chat.handle("plant x[b] and y: " + PROBLEM)
+    wide = _threads_rows(chat, 120)
+    assert any(row.startswith("┃   ┃ id ") for row in wide)
+    assert any(row.startswith("│ * │ ") and "plant x[b] and y: A farmer has 100" in row
+               for row in wide)  # the title as it was written, not read as markup
+    assert "┃   ┃ id " not in "\n".join(_threads_rows(chat, 100))
+    short = _session(tmp_path / "short", FakeLLM([farm("farm_1")]))
+    short.handle("/new")
+    assert any(row.startswith("│ * │ ") and "(this thread: new, no turn yet)" in row
+               for row in _threads_rows(short, 80))
