@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optiform.errors import InputError, OptiformError
 
@@ -93,6 +93,17 @@ def export_file(answer: Answer, path: str | Path) -> Path:
     return getattr(export_files, writer)(answer.formulation, target)
 
 
+def _checks_note(checks: list[dict[str, Any]]) -> str:
+    """'checks: invalid (unknown name 'demnd'), unused_numbers': each check's code, and the
+    first words of the first error, which is what the next repair was told."""
+    codes = ", ".join(dict.fromkeys(str(c.get("code")) for c in checks))
+    error = next((c for c in checks if c.get("severity") == "error"), None)
+    if error is None:
+        return f"checks: {codes}"
+    first = str(error.get("message", "")).splitlines()[0] if error.get("message") else ""
+    return f"checks: {codes}; {error.get('code')}: {first[:70]}"
+
+
 def trace_summary(answer: Answer) -> str:
     """One line per trace step: when, node, kind, seconds, tokens, outcome."""
     lines = [f"{len(answer.trace.steps)} steps, {answer.trace.llm_calls} LLM calls, "
@@ -105,7 +116,7 @@ def trace_summary(answer: Answer) -> str:
         if s.result:
             bits.append(f"status={s.result.get('status')} objective={s.result.get('objective')}")
         if s.checks:
-            bits.append(f"{len(s.checks)} checks")
+            bits.append(_checks_note(s.checks))
         note = s.detail.get("message") or s.detail.get("status")
         if note:
             bits.append(str(note).splitlines()[0][:80])

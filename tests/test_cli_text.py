@@ -125,6 +125,16 @@ def test_show_selects_sections(cli, script) -> None:
     assert "\\begin{document}" in trace.stdout
 
 
+def test_the_trace_names_each_attempts_checks_and_what_the_repair_was_told(cli, script) -> None:
+    broken = farm("farm_1")
+    broken["constraints"][0]["expression"] = "wheat + corm <= 100"
+    script([broken, farm("farm_1")], default=farm("farm_1"))
+    trace = cli("solve", PROBLEM, "--show", "trace")
+    assert trace.exit_code == 0
+    flat = " ".join(trace.stdout.split())  # the terminal wraps the long line
+    assert "checks: invalid; invalid: constraint 'land': unknown name 'corm'" in flat
+
+
 def test_show_code_and_save_code_write_a_runnable_script(cli, script, tmp_path: Path) -> None:
     script([], default=farm("farm_1"))
     target = tmp_path / "out" / "model.py"
