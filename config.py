@@ -6,6 +6,11 @@ Precedence, highest first: explicit keyword arguments, ``OPTIFORM_*`` environmen
 
 The user directory is ``$OPTIFORM_HOME`` when set (tests point it at a temp dir), otherwise the
 platform's directories from platformdirs. Nothing here runs at import time.
+
+Paths: a leading ``~`` is the home folder wherever a path is read (every path setting, from
+any source, ``OPTIFORM_HOME`` and ``OPTIFORM_CONFIG``), as a shell makes it when unquoted;
+``$VARS`` are left as written. A relative path in the config file is read from the config
+file's folder; one from a keyword or a variable, from the current folder.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import os
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import (
     Field,
@@ -35,36 +40,59 @@ from optiform.errors import ConfigError
 APP_NAME = "optiform"
 
 
+def expand_home(path: str | os.PathLike[str]) -> Path:
+    """``path`` with a leading ``~`` (or ``~user``) made that home folder, as a shell makes
+    it unquoted: a quoted value, a config file's or a keyword's would otherwise be a folder
+    named ``~`` in the current one. ``$VARS`` are left as written. A ValueError when there
+    is no home folder to put there."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError as exc:  # no HOME (or no such user)
+        raise ValueError(f"the ~ of {path} cannot be expanded: {exc}") from exc
+
+
+def _path_variable(name: str) -> Path | None:
+    """The path the environment variable ``name`` (OPTIFORM_HOME, OPTIFORM_CONFIG) names,
+    its ``~`` expanded; None when it is unset."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        return expand_home(value)
+    except ValueError as exc:
+        raise ConfigError(f"the environment variable {name}: {exc}",
+                          hint=f"set {name} to a path without ~") from exc
+
+
 def user_config_dir() -> Path:
-    home = os.environ.get("OPTIFORM_HOME")
+    home = _path_variable("OPTIFORM_HOME")
     if home:
-        return Path(home) / "config"
+        return home / "config"
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME))
 
 
 def user_data_dir() -> Path:
-    home = os.environ.get("OPTIFORM_HOME")
+    home = _path_variable("OPTIFORM_HOME")
     if home:
-        return Path(home) / "data"
+        return home / "data"
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
 def user_cache_dir() -> Path:
-    home = os.environ.get("OPTIFORM_HOME")
+    home = _path_variable("OPTIFORM_HOME")
     if home:
-        return Path(home) / "cache"
+        return home / "cache"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(APP_NAME))
 
 
 def config_file() -> Path:
-    override = os.environ.get("OPTIFORM_CONFIG")
-    return Path(override) if override else user_config_dir() / "config.toml"
+    return _path_variable("OPTIFORM_CONFIG") or user_config_dir() / "config.toml"
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -92,6 +120,7 @@ class _TomlSource(PydanticBaseSettingsSource):
             if unknown:  # a misspelt key would be ignored without a word
                 raise ConfigError(f"config file {path} has an unknown setting "
                                   f"{unknown[0]!r}", hint=_did_you_mean(unknown[0]))
+            self._data.update(_paths_from(path, self._data, settings_cls))
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
@@ -99,6 +128,32 @@ class _TomlSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         known = set(self.settings_cls.model_fields)
         return {k: v for k, v in self._data.items() if k in known}
+
+
+def path_settings(settings_cls: type[BaseSettings]) -> frozenset[str]:
+    """The settings whose value is a path (``Path``, or ``Path | None``)."""
+    return frozenset(name for name, field in settings_cls.model_fields.items()
+                     if field.annotation is Path or Path in get_args(field.annotation))
+
+
+def _paths_from(config: Path, data: dict[str, Any],
+                settings_cls: type[BaseSettings]) -> dict[str, Path]:
+    """The path settings of the config file ``config`` (``data``, as read) as the paths they
+    name: ``~`` expanded, and a relative one read from the file's folder, as the file is
+    written where it is and read from any folder. A blank value is left to mean unset, and
+    one that is no text to be refused as it is."""
+    out: dict[str, Path] = {}
+    for name in sorted(path_settings(settings_cls) & set(data)):
+        value = data[name]
+        if not isinstance(value, str) or not value.strip():
+            continue
+        try:
+            path = expand_home(value)
+        except ValueError as exc:
+            raise ConfigError(f"config file {config}: {name}: {exc}",
+                              hint=f"write {name} out in full") from exc
+        out[name] = path if path.is_absolute() else config.parent.absolute() / path
+    return out
 
 
 class _OpenAIFallbackSource(PydanticBaseSettingsSource):
@@ -263,6 +318,13 @@ class Settings(BaseSettings):
             return value
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         return None if isinstance(raw, str) and not raw.strip() else value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _home_expanded(cls, value: Any) -> Any:
+        """A path's leading ``~`` is the home folder, whatever the source (see expand_home);
+        relative paths stay relative (the config file's are made whole where it is read)."""
+        return expand_home(value) if isinstance(value, Path) else value
 
     @classmethod
     def settings_customise_sources(

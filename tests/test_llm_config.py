@@ -275,3 +275,101 @@ def test_model_settings_is_a_table_exactly_where_it_fits(monkeypatch) -> None:
                        for line in out.splitlines())
         else:
             assert "samples = 1  [default 1, OPTIFORM_SAMPLES]" in out
+
+
+PATH_SETTINGS = ("model_path", "cassette", "fake_answers", "guidance_file", "library_path",
+                 "data_home", "benchmarks_dir")
+
+
+def test_every_path_setting_is_known_as_one() -> None:
+    """The list the tests below go through is every setting that holds a path."""
+    from optiform.config import Settings, path_settings
+
+    assert path_settings(Settings) == set(PATH_SETTINGS)
+
+
+def test_a_leading_tilde_is_the_home_folder_wherever_a_path_is_set(monkeypatch, tmp_path):
+    """Quoted (the shell leaves ``~`` be), in the config file or as a keyword, ``~/x`` is
+    x in the home folder, not a folder named ``~`` in the current one; ``$VARS`` are not
+    expanded (the shell expands them in a variable, a config file's are read as written)."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    for name in PATH_SETTINGS:
+        monkeypatch.setenv(f"OPTIFORM_{name.upper()}", f"~/{name}.env")
+    settings = load_settings()
+    assert {n: getattr(settings, n) for n in PATH_SETTINGS} == {
+        n: home / f"{n}.env" for n in PATH_SETTINGS}
+    assert settings.data_dir == home / "data_home.env"
+    for name in PATH_SETTINGS:
+        monkeypatch.delenv(f"OPTIFORM_{name.upper()}")
+    write_config("".join(f'{n} = "~/{n}.toml"\n' for n in PATH_SETTINGS))
+    settings = load_settings()
+    assert {n: getattr(settings, n) for n in PATH_SETTINGS} == {
+        n: home / f"{n}.toml" for n in PATH_SETTINGS}
+    keywords = load_settings(**{n: f"~/{n}.kw" for n in PATH_SETTINGS})
+    assert {n: getattr(keywords, n) for n in PATH_SETTINGS} == {
+        n: home / f"{n}.kw" for n in PATH_SETTINGS}
+    assert load_settings(model_path=Path("~/m.gguf")).model_path == home / "m.gguf"
+    monkeypatch.setenv("OPTIFORM_LIBRARY_PATH", "$HOME/lib.sqlite")
+    assert load_settings().library_path == Path("$HOME/lib.sqlite")
+    assert not (work / "~").exists() and list(work.iterdir()) == []
+
+
+def test_optiform_home_and_optiform_config_expand_a_leading_tilde(monkeypatch, tmp_path):
+    from optiform.config import user_cache_dir, user_config_dir, user_data_dir
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPTIFORM_HOME", "~/of")
+    assert (user_config_dir(), user_data_dir(), user_cache_dir()) == (
+        home / "of" / "config", home / "of" / "data", home / "of" / "cache")
+    assert config_file() == home / "of" / "config" / "config.toml"
+    (home / "elsewhere").mkdir(parents=True)
+    (home / "elsewhere" / "c.toml").write_text("samples = 5\n")
+    monkeypatch.setenv("OPTIFORM_CONFIG", "~/elsewhere/c.toml")
+    assert config_file() == home / "elsewhere" / "c.toml" and load_settings().samples == 5
+
+
+def test_a_relative_path_in_the_config_file_is_read_from_the_files_folder(
+        monkeypatch, tmp_path):
+    """The config file is written where it is and read from whatever folder a command runs
+    in: its relative paths are from its own folder. A variable's or a keyword's stay from
+    the current folder, and a blank value in the file is still unset."""
+    conf, work = tmp_path / "conf", tmp_path / "work"
+    conf.mkdir()
+    work.mkdir()
+    monkeypatch.chdir(work)
+    (conf / "c.toml").write_text('library_path = "lib.sqlite"\ndata_home = "../data"\n'
+                                 'guidance_file = "tune/best.txt"\nbenchmarks_dir = ""\n'
+                                 'model_path = "/abs/m.gguf"\n')
+    monkeypatch.setenv("OPTIFORM_CONFIG", str(conf / "c.toml"))
+    settings = load_settings()
+    assert settings.library_path == conf / "lib.sqlite"
+    assert settings.data_home == conf / ".." / "data"
+    assert settings.guidance_file == conf / "tune" / "best.txt"
+    assert settings.benchmarks_dir is None and settings.model_path == Path("/abs/m.gguf")
+    monkeypatch.setenv("OPTIFORM_CONFIG", "../conf/c.toml")  # a relative file: its folder
+    assert load_settings().library_path.resolve() == (conf / "lib.sqlite").resolve()
+    monkeypatch.setenv("OPTIFORM_LIBRARY_PATH", "mine.sqlite")
+    assert load_settings().library_path == Path("mine.sqlite")
+    assert load_settings(data_home="d").data_home == Path("d")
+
+
+def test_model_settings_shows_a_path_as_it_is_used(monkeypatch, tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from optiform.cli import build_app
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    write_config('data_home = "~/d"\nlibrary_path = "lib.sqlite"\n')
+    r = CliRunner().invoke(build_app(), ["model", "settings", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = {row["name"]: row["value"] for row in json.loads(r.stdout)}
+    assert rows["data_home"] == str(tmp_path / "home" / "d")
+    assert rows["library_path"] == str(config_file().parent / "lib.sqlite")
+
