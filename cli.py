@@ -2,6 +2,7 @@
 
 Each command group lives in ``optiform.commands.<name>`` and exposes ``register(app)``.
 Command modules import their heavy dependencies inside the commands, so ``--help`` is fast.
+A path any command is given has its leading ``~`` expanded (optiform.commands.home_paths).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def build_app() -> typer.Typer:
     )
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(app)
+    from optiform.commands.home_paths import expand_home_paths
+
+    expand_home_paths(app)
     return app
 
 

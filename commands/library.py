@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from optiform.commands.failure import fail
+from optiform.commands.home_paths import expanded_path
 from optiform.errors import InputError, LibraryError, OptiformError
 
 if TYPE_CHECKING:
@@ -246,9 +247,10 @@ def register(app: typer.Typer) -> None:
 
         if mode not in (None, "auto", "embedding", "keyword"):
             raise typer.BadParameter("mode must be auto, embedding or keyword")
+        source = expanded_path(query, "'QUERY'") if file else None
         try:
             settings = load_settings()
-            text = Path(query).read_text(encoding="utf-8") if file else query
+            text = source.read_text(encoding="utf-8") if source is not None else query
             if not text.strip():
                 raise InputError("the search text is empty",
                                  hint="give a problem text, or --file FILE")
@@ -332,6 +334,8 @@ def register(app: typer.Typer) -> None:
         from optiform.file_paths import same_path
         from optiform.library.store import InsightStore
 
+        if dest != "-":
+            dest = str(expanded_path(dest, "'FILE'"))
         try:
             where = _library_path(ctx)  # found once: the check and the store read the same
             if dest != "-" and same_path(dest, where):
