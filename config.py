@@ -344,13 +344,16 @@ class Settings(BaseSettings):
 
     @property
     def data_dir(self) -> Path:
-        """The data folder: ``data_home``, else the user data dir. One that is a file is a
-        ConfigError here, where something is about to be read or written in it, and not when
-        the settings load: a command that uses nothing there (solve --formulation or --mps,
-        export, library --path) runs as if it were a folder."""
+        """The data folder: ``data_home``, else the user data dir. One that is a file, or is
+        under a file (``notes.txt/data``), is a ConfigError here, where something is about to
+        be read or written in it, and not when the settings load: a command that uses nothing
+        there (solve --formulation or --mps, export, library --path) runs as if it were a
+        folder."""
         folder = self.data_home if self.data_home else user_data_dir()
-        if folder.exists() and not folder.is_dir():
-            raise unusable_data_folder(folder, self.data_home is not None, self._given)
+        blocking = _file_in_the_way(folder)
+        if blocking is not None:
+            raise unusable_data_folder(folder, self.data_home is not None, self._given,
+                                       blocking)
         return folder
 
     @property
@@ -426,23 +429,39 @@ def load_settings(**overrides: Any) -> Settings:
     return settings
 
 
-def unusable_data_folder(folder: Path, named: bool, given: Iterable[str] = ()) -> ConfigError:
-    """The error for a data folder that is a file: ``named``, the data_home setting (told
+def _file_in_the_way(folder: Path) -> Path | None:
+    """What keeps ``folder`` from being a folder: itself, or the nearest of its parents that
+    is there, when that is not a folder; None when it is one or can be made."""
+    for place in (folder, *folder.parents):
+        if place.exists():
+            return None if place.is_dir() else place
+    return None
+
+
+def unusable_data_folder(folder: Path, named: bool, given: Iterable[str] = (),
+                         blocking: Path | None = None) -> ConfigError:
+    """The error for a data folder that is a file, or is under one (``blocking``, the file
+    in the way, when it is not ``folder`` itself): ``named``, the data_home setting (told
     where its value came from, ``given`` being the keywords of load_settings), else the
     default one (``$OPTIFORM_HOME/data`` or the user data dir)."""
     what = f"the data folder {folder} (data_home)" if named else \
         f"the default data folder {folder}"
-    message = (f"{what} is a file, not a folder {DATA_FOLDER_HOLDS}; the file was left as "
-               "it is")
+    under = blocking is not None and blocking != folder
+    problem = (f"is under {blocking}, which is a file, not a folder" if under
+               else "is a file, not a folder")
+    message = f"{what} {problem} {DATA_FOLDER_HOLDS}; the file was left as it is"
     if named:
         origin = _origin("data_home", dict.fromkeys(given))
         return ConfigError(message, hint=f"{origin} names it: change that to a folder (one "
                                          "not there yet is made), or unset it for the "
                                          f"default, {user_data_dir()}")
-    where = ("$OPTIFORM_HOME/data, from the environment variable OPTIFORM_HOME"
-             if os.environ.get("OPTIFORM_HOME")  # as user_data_dir reads it
-             else "the user data folder of this system, as no data_home is set")
-    return ConfigError(message, hint=f"it is {where}: move that file away, or set data_home "
+    if os.environ.get("OPTIFORM_HOME"):  # as user_data_dir reads it
+        where = "$OPTIFORM_HOME/data, from the environment variable OPTIFORM_HOME"
+        fix = "point OPTIFORM_HOME at a folder" if under else "move that file away"
+    else:
+        where = "the user data folder of this system, as no data_home is set"
+        fix = "move that file away"
+    return ConfigError(message, hint=f"it is {where}: {fix}, or set data_home "
                                      "(OPTIFORM_DATA_HOME, or data_home in the config file) "
                                      "to a folder")
 

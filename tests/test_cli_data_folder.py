@@ -1,7 +1,7 @@
-"""A data folder that is a file (``data_home``, or the default one), through typer's runner:
-the commands that use nothing in it run, those that read or write there stop with an error
-naming the setting, where its value came from and what to do, and nothing is written or
-removed there either way."""
+"""A data folder that is a file, or is under one (``data_home``, or the default one), through
+typer's runner: the commands that use nothing in it run, those that read or write there stop
+with an error naming the setting, where its value came from and what to do, and nothing is
+written or removed there either way."""
 
 from __future__ import annotations
 
@@ -45,16 +45,18 @@ def cli():
     return run
 
 
-@pytest.fixture(params=["data_home", "default"])
+@pytest.fixture(params=["data_home", "under_a_file", "default"])
 def bad_folder(request: pytest.FixtureRequest, tmp_path: Path,
                monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     """A file of the user's where the data folder should be: the one OPTIFORM_DATA_HOME
-    names, or the default one ($OPTIFORM_HOME/data); and the hint's start, where it says
-    where that came from and what to do. The fake backend answers a text with the farm
-    model; the library is off (its default place is the data folder too)."""
-    if request.param == "data_home":
+    names, or holds (notes.txt/data), or the default one ($OPTIFORM_HOME/data); and the
+    hint's start, where it says where that came from and what to do. The fake backend
+    answers a text with the farm model; the library is off (its default place is the data
+    folder too)."""
+    if request.param in ("data_home", "under_a_file"):
         path = tmp_path / "mine" / "notes.txt"
-        monkeypatch.setenv("OPTIFORM_DATA_HOME", str(path))
+        named = path if request.param == "data_home" else path / "data"
+        monkeypatch.setenv("OPTIFORM_DATA_HOME", str(named))
         hint = "the environment variable OPTIFORM_DATA_HOME names it: change that to a folder"
     else:
         path = user_data_dir()
@@ -99,8 +101,8 @@ def test_commands_that_use_nothing_in_the_data_folder_run(cli, bad_folder, tmp_p
     result = cli("model", "settings", "--json")  # the settings overview tells, once
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)  # stdout is the JSON alone
-    assert result.stderr.count("warning:") == 1 and result.stderr.count(str(path)) == 1
-    assert "is a file, not a folder" in result.stderr
+    assert result.stderr.count("warning:") == 1 and str(path) in result.stderr
+    assert result.stderr.count("is a file, not a folder") == 1
     assert _contents(path.parent) == before and path.read_text() == "my notes\n"
 
 
@@ -119,3 +121,4 @@ def test_commands_that_use_the_data_folder_say_what_is_wrong_and_where_it_was_se
         assert f"data folder {path}" in said and "is a file, not a folder" in said, args
         assert f"hint: {hint}" in said, args
     assert _contents(path.parent) == before and path.read_text() == "my notes\n"
+

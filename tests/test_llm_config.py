@@ -373,3 +373,30 @@ def test_model_settings_shows_a_path_as_it_is_used(monkeypatch, tmp_path) -> Non
     assert rows["data_home"] == str(tmp_path / "home" / "d")
     assert rows["library_path"] == str(config_file().parent / "lib.sqlite")
 
+
+def test_a_data_folder_under_a_file_is_refused_as_one_that_is_a_file(monkeypatch, tmp_path):
+    """``notes.txt/data`` can never be made: told where it is used, with the file in the
+    way, where the value came from and what to do, as for a data folder that is a file."""
+    from optiform.config import user_data_dir
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    monkeypatch.setenv("OPTIFORM_DATA_HOME", str(a_file / "sub" / "data"))
+    settings = load_settings()  # it loads: solve --formulation, export need no data folder
+    with pytest.raises(ConfigError, match=f"the data folder {a_file / 'sub' / 'data'} "
+                                          f"\\(data_home\\) is under {a_file}, which is a "
+                                          "file, not a folder") as err:
+        _ = settings.data_dir
+    assert err.value.hint.startswith("the environment variable OPTIFORM_DATA_HOME names it: "
+                                     "change that to a folder")
+    assert str(user_data_dir()) in err.value.hint
+    monkeypatch.delenv("OPTIFORM_DATA_HOME")
+    monkeypatch.setenv("OPTIFORM_HOME", str(a_file))  # the default folder: notes.txt/data
+    with pytest.raises(ConfigError, match=f"the default data folder {a_file / 'data'} is "
+                                          f"under {a_file}, which is a file") as err:
+        _ = load_settings().data_dir
+    assert err.value.hint.startswith("it is $OPTIFORM_HOME/data, from the environment "
+                                     "variable OPTIFORM_HOME: point OPTIFORM_HOME at a folder")
+    assert a_file.read_text() == "x" and sorted(tmp_path.iterdir()) == [a_file]
+    assert load_settings(data_home=tmp_path / "new" / "data").data_dir == \
+        tmp_path / "new" / "data"  # one not there yet, under a folder, is made when used
