@@ -71,8 +71,9 @@ def print_settings(console: Console, rows: list[dict[str, str]], title: str) -> 
 
 
 def model_info(settings: Any) -> dict[str, Any]:
-    """What is configured, without loading a model or building a client."""
-    from optiform.agent.model_files import QWEN_CODER_1_5B, find_parts, is_verified, models_dir
+    """What is configured, without loading a model or building a client. The embedded
+    model's file is looked for in the data folder only where that is the model in use (the
+    local backend without model_path): a data folder that cannot be used stops nothing else."""
     from optiform.config import config_file
 
     backend = settings.effective_backend
@@ -84,24 +85,15 @@ def model_info(settings: Any) -> dict[str, Any]:
                     timeout_s=settings.request_timeout, max_retries=settings.max_retries)
     elif backend == "replay":
         info.update(cassette=str(settings.cassette) if settings.cassette else None)
-    cache = models_dir(settings)
-    cached = cache / QWEN_CODER_1_5B.filename
-    _, missing = find_parts(QWEN_CODER_1_5B)
+    if backend != "local":
+        return info
     if settings.model_path:
-        model_file = str(settings.model_path)
-        state = ("configured (model_path)" if Path(settings.model_path).is_file()
-                 else "missing: no file at model_path")
-    elif cached.exists():
-        model_file = str(cached)
-        state = "verified" if is_verified(cached, QWEN_CODER_1_5B) else "corrupt (re-fetch)"
+        info.update(model_file=str(settings.model_path),
+                    model_state="configured (model_path)" if Path(settings.model_path).is_file()
+                    else "missing: no file at model_path")
     else:
-        model_file = str(cached)
-        state = "not fetched: run `optiform model fetch`"
-    info.update(local_model="Qwen2.5-Coder-1.5B-Instruct Q4_K_M", model_file=model_file,
-                model_state=state, n_ctx=settings.n_ctx,
-                threads=settings.threads or os.cpu_count(), cache_dir=str(cache),
-                part_packages=f"{QWEN_CODER_1_5B.part_count - len(missing)}/"
-                f"{QWEN_CODER_1_5B.part_count} installed")
+        info.update(_cached_model(settings))
+    info.update(n_ctx=settings.n_ctx, threads=settings.threads or os.cpu_count())
     try:
         from importlib.metadata import version
 
@@ -109,6 +101,25 @@ def model_info(settings: Any) -> dict[str, Any]:
     except Exception:
         info["llama_cpp_python"] = "not installed (pip install 'optiform[local]')"
     return info
+
+
+def _cached_model(settings: Any) -> dict[str, Any]:
+    """The embedded model's file in the data folder's cache, its state, and its parts."""
+    from optiform.agent.model_files import QWEN_CODER_1_5B, find_parts, is_verified, models_dir
+
+    cache = models_dir(settings)
+    cached = cache / QWEN_CODER_1_5B.filename
+    if not cached.exists():
+        state = "not fetched: run `optiform model fetch`"
+    elif is_verified(cached, QWEN_CODER_1_5B):
+        state = "verified"
+    else:
+        state = "corrupt (re-fetch)"
+    _, missing = find_parts(QWEN_CODER_1_5B)
+    return {"local_model": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M", "model_file": str(cached),
+            "model_state": state, "cache_dir": str(cache),
+            "part_packages": f"{QWEN_CODER_1_5B.part_count - len(missing)}/"
+                             f"{QWEN_CODER_1_5B.part_count} installed"}
 
 
 def register(app: typer.Typer) -> None:

@@ -90,7 +90,8 @@ def test_commands_that_use_nothing_in_the_data_folder_run(cli, bad_folder, tmp_p
                  ("export", EXAMPLES / "production_lp.json", "--to", "lp",
                   "-o", tmp_path / "out" / "model.lp"),
                  ("solve", PROBLEM),  # no tables, no library: nothing of the data folder
-                 ("library", "--path", tmp_path / "lib.sqlite", "list")):
+                 ("library", "--path", tmp_path / "lib.sqlite", "list"),
+                 ("model", "info")):  # the fake backend: no model file is looked for
         result = cli(*args)
         assert result.exit_code == 0, (args, result.output)
         assert str(path) not in result.output, args
@@ -122,3 +123,30 @@ def test_commands_that_use_the_data_folder_say_what_is_wrong_and_where_it_was_se
         assert f"hint: {hint}" in said, args
     assert _contents(path.parent) == before and path.read_text() == "my notes\n"
 
+
+def test_model_info_looks_in_the_data_folder_only_for_the_embedded_model_it_finds_there(
+        cli, bad_folder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An endpoint, or the local backend with model_path, needs no data folder: model info
+    runs and names no cache there; the embedded model without model_path is looked for in
+    it, so a data folder that cannot be one stops it, saying so."""
+    path, hint = bad_folder
+    before = _contents(path.parent)
+    monkeypatch.delenv("OPTIFORM_MODEL_PATH", raising=False)
+    monkeypatch.setenv("OPTIFORM_BACKEND", "openai")
+    monkeypatch.setenv("OPTIFORM_BASE_URL", "http://127.0.0.1:9/v1")  # never reached
+    info = json.loads(cli("model", "info", "--json").stdout)
+    assert info["backend"] == "openai" and "cache_dir" not in info and "model_file" not in info
+    monkeypatch.setenv("OPTIFORM_BACKEND", "local")
+    monkeypatch.setenv("OPTIFORM_MODEL_PATH", str(tmp_path / "m.gguf"))
+    result = cli("model", "info", "--json")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["model_file"] == str(tmp_path / "m.gguf") and "cache_dir" not in info
+    assert info["model_state"] == "missing: no file at model_path"
+    monkeypatch.delenv("OPTIFORM_MODEL_PATH")
+    result = cli("model", "info")
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.stderr.split())
+    assert f"data folder {path}" in said and "is a file, not a folder" in said
+    assert f"hint: {hint}" in said
+    assert _contents(path.parent) == before and path.read_text() == "my notes\n"
