@@ -58,6 +58,22 @@ def embedded_model_path() -> Path:
 
 
 @pytest.fixture
+def cli():
+    """``cli("solve", ...)``: the optiform CLI run in-process (typer's CliRunner), with
+    ``input=`` for stdin; arguments may be paths."""
+    from typer.testing import CliRunner
+
+    from optiform.cli import build_app
+
+    app, runner = build_app(), CliRunner()
+
+    def run(*args: str | Path, input: str | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
 def turn_running():
     """``with turn_running(assistant, thread_id):`` a turn of that thread runs in another
     thread until the block ends (a cancelled turn whose LLM call has not ended yet, or one

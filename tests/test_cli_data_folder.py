@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from optiform.config import user_data_dir
 
@@ -31,18 +30,6 @@ BOUNDS
  UP BND       Y         3.0
 ENDATA
 """
-
-
-@pytest.fixture
-def cli():
-    from optiform.cli import build_app
-
-    app, runner = build_app(), CliRunner()
-
-    def run(*args: str | Path, input: str | None = None):
-        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
-
-    return run
 
 
 @pytest.fixture(params=["data_home", "under_a_file", "default"])

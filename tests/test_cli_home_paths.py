@@ -9,25 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "formulations"
 FARM = Path(__file__).parent / "fixtures" / "surfaces" / "farm_1.json"
 PROBLEM = ("A farmer has 100 acres to plant wheat and corn. Wheat earns $300 per acre and corn "
            "$250. Wheat needs 3 hours of labor per acre and corn 2; 240 hours of labor are "
            "available. Maximize profit.")
-
-
-@pytest.fixture
-def cli():
-    from optiform.cli import build_app
-
-    app, runner = build_app(), CliRunner()
-
-    def run(*args: str | Path, input: str | None = None):
-        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
-
-    return run
 
 
 @pytest.fixture

@@ -11,18 +11,6 @@ from typer.testing import CliRunner
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "formulations"
 
 
-@pytest.fixture
-def cli():
-    from optiform.cli import build_app
-
-    app, runner = build_app(), CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-
-    return run
-
-
 def write(tmp_path: Path, spec: dict) -> Path:
     path = tmp_path / "model.json"
     path.write_text(json.dumps(spec))

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from optiform.agent.fake import FakeLLM
 from optiform.api import Assistant
@@ -47,18 +46,6 @@ def script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return path
 
     return write
-
-
-@pytest.fixture
-def cli():
-    from optiform.cli import build_app
-
-    app, runner = build_app(), CliRunner()
-
-    def run(*args: str, input: str | None = None):
-        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
-
-    return run
 
 
 # -- optiform solve "TEXT" ------------------------------------------------------------------
