@@ -4,8 +4,8 @@ Precedence, highest first: explicit keyword arguments, ``OPTIFORM_*`` environmen
 ``OPENAI_*`` environment variables (for model, base URL and key only), the user config file
 (TOML, ``<user config dir>/config.toml``), defaults.
 
-The user directory is ``$OPTIFORM_HOME`` when set (tests point it at a temp dir), otherwise the
-platform's directories from platformdirs. Nothing here runs at import time.
+The user directory is ``$OPTIFORM_HOME`` when set and not blank (tests point it at a temp
+dir), otherwise the platform's directories from platformdirs. Nothing here runs at import time.
 
 Paths: a leading ``~`` is the home folder wherever a path is read (every path setting, from
 any source, ``OPTIFORM_HOME`` and ``OPTIFORM_CONFIG``), as a shell makes it when unquoted;
@@ -53,9 +53,10 @@ def expand_home(path: str | os.PathLike[str]) -> Path:
 
 def _path_variable(name: str) -> Path | None:
     """The path the environment variable ``name`` (OPTIFORM_HOME, OPTIFORM_CONFIG) names,
-    its ``~`` expanded; None when it is unset."""
+    its ``~`` expanded; None when it is unset or blank (``OPTIFORM_HOME=' '``), as a blank
+    setting variable is (see :class:`_NoBlanks`), not a folder named by its spaces."""
     value = os.environ.get(name)
-    if not value:
+    if value is None or not value.strip():
         return None
     try:
         return expand_home(value)
@@ -102,7 +103,7 @@ class _TomlSource(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         path = config_file()
         self._data: dict[str, Any] = {}
-        if os.environ.get("OPTIFORM_CONFIG") and not path.is_file():
+        if _path_variable("OPTIFORM_CONFIG") is not None and not path.is_file():
             # named on purpose: a misspelt path would run on the defaults without a word
             raise ConfigError(f"OPTIFORM_CONFIG names {path}, which is no file",
                               hint="fix the path, or unset OPTIFORM_CONFIG to read "
@@ -455,7 +456,7 @@ def unusable_data_folder(folder: Path, named: bool, given: Iterable[str] = (),
         return ConfigError(message, hint=f"{origin} names it: change that to a folder (one "
                                          "not there yet is made), or unset it for the "
                                          f"default, {user_data_dir()}")
-    if os.environ.get("OPTIFORM_HOME"):  # as user_data_dir reads it
+    if _path_variable("OPTIFORM_HOME") is not None:  # as user_data_dir reads it
         where = "$OPTIFORM_HOME/data, from the environment variable OPTIFORM_HOME"
         fix = "point OPTIFORM_HOME at a folder" if under else "move that file away"
     else:

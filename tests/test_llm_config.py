@@ -333,6 +333,37 @@ def test_optiform_home_and_optiform_config_expand_a_leading_tilde(monkeypatch, t
     assert config_file() == home / "elsewhere" / "c.toml" and load_settings().samples == 5
 
 
+@pytest.mark.parametrize("blank", ["", " ", "  \t"])
+def test_a_blank_optiform_home_or_optiform_config_is_unset(monkeypatch, tmp_path, blank):
+    """As a blank setting variable is: the platform's folders and the config file in them,
+    not a folder named by the spaces in the current one (or 'OPTIFORM_CONFIG names   ,
+    which is no file')."""
+    import platformdirs
+
+    from optiform.config import (
+        unusable_data_folder,
+        user_cache_dir,
+        user_config_dir,
+        user_data_dir,
+    )
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPTIFORM_HOME", blank)
+    monkeypatch.setenv("OPTIFORM_CONFIG", blank)
+    assert (user_config_dir(), user_data_dir(), user_cache_dir()) == (
+        Path(platformdirs.user_config_dir("optiform")),
+        Path(platformdirs.user_data_dir("optiform")),
+        Path(platformdirs.user_cache_dir("optiform")))
+    assert config_file() == Path(platformdirs.user_config_dir("optiform")) / "config.toml"
+    assert unusable_data_folder(tmp_path / "f", named=False).hint.startswith(
+        "it is the user data folder of this system")  # not $OPTIFORM_HOME/data
+    monkeypatch.setenv("OPTIFORM_HOME", str(tmp_path / "of"))  # the config file under it
+    (tmp_path / "of" / "config").mkdir(parents=True)
+    (tmp_path / "of" / "config" / "config.toml").write_text("samples = 5\n")
+    assert load_settings().samples == 5  # a blank OPTIFORM_CONFIG names no missing file
+    assert list(tmp_path.iterdir()) == [tmp_path / "of"]
+
+
 def test_a_relative_path_in_the_config_file_is_read_from_the_files_folder(
         monkeypatch, tmp_path):
     """The config file is written where it is and read from whatever folder a command runs
