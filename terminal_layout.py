@@ -1,9 +1,10 @@
 """How the CLI's rich output fits a terminal's width.
 
-Two rules, each in one place: a long line wraps with a hanging indent (:class:`Hanging`), so
-its continuation rows never start at column 0 under the lines around it; and a table is
+Three rules, each in one place: a long line wraps with a hanging indent (:class:`Hanging`),
+so its continuation rows never start at column 0 under the lines around it; a table is
 printed as a table only where it fits the width with its cells whole (:func:`table_fits`),
-else its caller prints a block per row.
+else its caller prints a block per row; and no row ends in spaces (:class:`Trimmed`), which a
+copy from the terminal or a pipe would carry.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable, Iterable
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 PROSE_WIDTH = 60  # a table's column of sentences wraps at this width (Column(max_width=))
@@ -64,6 +67,42 @@ class Hanging:
         for row in rows:
             row.rstrip()
         return rows
+
+
+class Trimmed:
+    """``renderable`` with the spaces at the end of its rows left out: rich pads a table's
+    title and caption to the table's width, and a borderless table's rows, its blank section
+    rows and a tree's wrapped label (the space it broke at) too. Nothing it shows changes:
+    a space that shows (a background, an underline) stays."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.renderable)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in console.render_lines(self.renderable, options, pad=False):
+            yield from _rstrip(line)
+            yield Segment.line()
+
+
+def _rstrip(line: list[Segment]) -> list[Segment]:
+    """``line`` less the spaces at its end that do not show."""
+    line = list(line)
+    while line and not line[-1].control and not _shows_blank(line[-1].style):
+        text = line[-1].text.rstrip(" ")
+        if text:
+            line[-1] = Segment(text, line[-1].style)
+            break
+        line.pop()
+    return line
+
+
+def _shows_blank(style: Style | None) -> bool:
+    """Whether a space in ``style`` is seen: a background, reverse video or a line."""
+    return style is not None and bool(style.bgcolor or style.reverse or style.underline or
+                                      style.underline2 or style.strike or style.overline)
 
 
 def natural_width(renderable: RenderableType) -> int:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from optiform.formulation_view import flat_values, formulation_text
-from optiform.terminal_layout import Hanging, table_fits
+from optiform.terminal_layout import Hanging, Trimmed, table_fits
 
 if TYPE_CHECKING:
     from optiform.agent.answer import Answer
@@ -145,7 +145,7 @@ def answer_view(answer: Answer, *, model: bool = True) -> Group:
         parts.append(panel)
     table = results_table(answer)
     if table is not None:
-        parts.append(table)
+        parts.append(Trimmed(table))  # its title is padded to its width
     explanation = answer.explanation or ""
     if answer.message and explanation.startswith(answer.message):  # the status line said it
         explanation = explanation[len(answer.message):].strip()
@@ -237,13 +237,13 @@ def threads_table(out: Output) -> Table:
 THREAD_INDENT = 4  # a thread block's title, under its id
 
 
-def threads_view(out: Output, width: int) -> Table | Hanging:
+def threads_view(out: Output, width: int) -> Trimmed | Hanging:
     """/threads: the table where it fits ``width`` (table_fits), else a block per thread: the
     mark, the id, its turns and when it was last updated, then its title indented (the
     table's title column was a few words wide at 80 columns)."""
     table = threads_table(out)
     if table_fits(table, width):
-        return table
+        return Trimmed(table)
     lines = [Text("Threads", style="italic")]
     for mark, thread_id, turns, when, title in _thread_rows(out):
         head = Text.assemble(f"{mark or ' '} ", (thread_id, "bold"),

@@ -148,7 +148,7 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from optiform.terminal_layout import table_fits
+    from optiform.terminal_layout import Trimmed, table_fits
 
     for group in summary["groups"]:
         title = f"{group['dataset']} ({group['split']})"
@@ -173,7 +173,7 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
             table.add_row(*row)
             rows.append(row)
         if table_fits(table, console.width):
-            console.print(table)
+            console.print(Trimmed(table))
             continue
         names = [str(c.header) for c in table.columns]
         console.print(Text(title, style="bold"))
@@ -439,6 +439,7 @@ def register(app: typer.Typer) -> None:
         from optiform.config import load_settings
         from optiform.evals.datasets import load_dataset
         from optiform.evals.overlap import load_splits, shared
+        from optiform.terminal_layout import Trimmed
 
         try:
             configured = load_settings().benchmarks_dir
@@ -459,7 +460,7 @@ def register(app: typer.Typer) -> None:
                     listed.append(f"{other.name}: " + ", ".join(
                         f"{a}={b}" for a, b in sorted(common.items())))
             console = Console(emoji=False)
-            console.print(table)
+            console.print(Trimmed(table))
             for line in listed:
                 console.print(line, highlight=False, markup=False)
             for problem in problems:
@@ -476,6 +477,7 @@ def register(app: typer.Typer) -> None:
         from optiform.config import load_settings
         from optiform.evals.datasets import known_datasets, read_records
         from optiform.evals.fetch import SOURCES
+        from optiform.terminal_layout import Trimmed
 
         try:
             known = known_datasets(load_settings().benchmarks_dir)
@@ -487,7 +489,7 @@ def register(app: typer.Typer) -> None:
                 folder = next(iter(splits.values())).parent
                 table.add_row(name, sizes, str(folder))
             console = Console(emoji=False)
-            console.print(table)
+            console.print(Trimmed(table))
             missing = sorted(set(SOURCES) - set(known))
             for name in missing:
                 console.print(f"{name}: not here; `optiform eval fetch {name}` downloads it")

@@ -205,6 +205,7 @@ def register(app: typer.Typer) -> None:
               category: str | None = typer.Option(None, help="Only this category.")) -> None:
         """The insights as a taxonomy tree (domain / category / label) with usage counts."""
         from optiform.library.render import insights_table, taxonomy_tree
+        from optiform.terminal_layout import Trimmed
 
         if status not in ("active", "disabled", "all"):
             raise typer.BadParameter("status must be active, disabled or all")
@@ -221,7 +222,8 @@ def register(app: typer.Typer) -> None:
                                  hint=f"categories: {', '.join(known) or 'none'}")
                 raise fail(err)
         console = _console()
-        console.print(insights_table(items, console.width) if table else taxonomy_tree(items))
+        console.print(Trimmed(insights_table(items, console.width) if table
+                              else taxonomy_tree(items)))
 
     @lib.command("show")
     def show(ctx: typer.Context, insight_id: str = typer.Argument(..., metavar="ID")) -> None:
@@ -244,6 +246,7 @@ def register(app: typer.Typer) -> None:
         from optiform.config import load_settings
         from optiform.library.render import search_view
         from optiform.library.retrieval import Retriever
+        from optiform.terminal_layout import Trimmed
 
         if mode not in (None, "auto", "embedding", "keyword"):
             raise typer.BadParameter("mode must be auto, embedding or keyword")
@@ -267,8 +270,8 @@ def register(app: typer.Typer) -> None:
                                   else settings.library_threshold)
             found = retriever.retrieve(text, k)
             console = _console()
-            console.print(search_view(found, retriever.mode, retriever.threshold,
-                                      len(store.active()), console.width))
+            console.print(Trimmed(search_view(found, retriever.mode, retriever.threshold,
+                                              len(store.active()), console.width)))
         except (OSError, UnicodeDecodeError) as exc:
             raise typer.BadParameter(f"cannot read {query}: {exc}") from exc
         except OptiformError as err:
@@ -381,9 +384,10 @@ def register(app: typer.Typer) -> None:
     def stats(ctx: typer.Context) -> None:
         """Insights and usage counts by category."""
         from optiform.library.render import stats_table
+        from optiform.terminal_layout import Trimmed
 
         try:
-            _console().print(stats_table(_open(ctx).insights()))
+            _console().print(Trimmed(stats_table(_open(ctx).insights())))
         except OptiformError as err:
             raise fail(err) from err
 

@@ -264,6 +264,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
 
         from optiform.library.authoring import LLMRewriter
         from optiform.library.evolve import RewriteReport, evolve
+        from optiform.terminal_layout import Trimmed
 
         try:
             console, settings, items, llm, store, k_, retriever = _job(
@@ -289,7 +290,8 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
         for r in report.rewrites:
             table.add_row(r.insight_id, "yes" if r.kept else "no", str(r.old_score),
                           str(r.new_score), str(r.replayed), r.detail)
-        console.print(table if report.rewrites else "no insight misled or was missed yet")
+        console.print(Trimmed(table) if report.rewrites else
+                      "no insight misled or was missed yet")
 
     @lib.command("verify")
     def verify_cmd(ctx: typer.Context,
@@ -310,6 +312,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
         from rich.table import Table
 
         from optiform.library.verify import VerifyReport, verify
+        from optiform.terminal_layout import Trimmed
 
         try:
             console, settings, items, llm, store, k_, retriever = _job(
@@ -338,7 +341,7 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
             table.add_row(r.insight_id, "-" if unreplayed else str(r.shown),
                           "-" if unreplayed else str(r.replayed), str(r.won), str(r.lost),
                           "disabled" if r.disabled else "kept")
-        console.print(table)
+        console.print(Trimmed(table))
 
 
 def _item_line(n: int, total: int, rep: ItemReport) -> str:
@@ -358,12 +361,14 @@ def _console() -> Any:
 def _summary(console: Any, report: Any) -> None:
     from rich.table import Table
 
+    from optiform.terminal_layout import Trimmed
+
     table = Table(title="learning")
     table.add_column("outcome")
     table.add_column("items", justify="right")
     for status in ("correct", "misled", "learned", "merged", "rejected", "error"):
         table.add_row(status, str(report.count(status)))
-    console.print(table)
+    console.print(Trimmed(table))
     if report.resumed:
         console.print(f"{report.resumed} items were done by an earlier run (--fresh redoes them)")
     if report.learned:

@@ -61,11 +61,11 @@ def settings_table(rows: list[dict[str, str]], title: str) -> Table:
 def print_settings(console: Console, rows: list[dict[str, str]], title: str) -> None:
     """The table where it fits the console (terminal_layout.table_fits), else a block per
     setting (settings_blocks): a narrower table would fold values and squeeze the meaning."""
-    from optiform.terminal_layout import table_fits
+    from optiform.terminal_layout import Trimmed, table_fits
 
     table = settings_table(rows, title)
     if table_fits(table, console.width):
-        console.print(table)
+        console.print(Trimmed(table))
     else:
         console.out(title + "\n" + settings_blocks(rows, console.width), highlight=False)
 

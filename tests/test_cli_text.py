@@ -664,6 +664,19 @@ def test_the_values_table_keeps_lowercase_and_long_keys_whole(width: int) -> Non
     assert "cases [per week] shipped" in text
 
 
+@pytest.mark.parametrize("width", [80, 100])
+def test_solve_ends_no_line_in_a_space(cli, script, width: int, monkeypatch) -> None:
+    """The values table's title was padded with spaces to the table's width, which a copy
+    from the terminal or a pipe carries."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    script([farm("farm_1")])
+    result = cli("solve", PROBLEM)
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()
+    assert "Decision values (non-zero)" in rows and all(len(row) <= width for row in rows)
+    assert [row for row in rows if row != row.rstrip()] == []
+
+
 LONG_MODEL = {
     "name": "t",
     "sets": [{"name": "W", "elements": [f"warehouse_{i:02d}" for i in range(12)]}],
@@ -965,10 +978,13 @@ def test_chat_threads_are_a_table_where_it_fits(tmp_path: Path) -> None:
     chat.handle("plant x[b] and y: " + PROBLEM)
     wide = _threads_rows(chat, 120)
     assert any(row.startswith("┃   ┃ id ") for row in wide)
+    assert "Threads" in wide and all(row == row.rstrip() for row in wide)  # title: no pad
     assert any(row.startswith("│ * │ ") and "plant x[b] and y: A farmer has 100" in row
                for row in wide)  # the title as it was written, not read as markup
     assert "┃   ┃ id " not in "\n".join(_threads_rows(chat, 100))
     short = _session(tmp_path / "short", FakeLLM([farm("farm_1")]))
     short.handle("/new")
+    narrow = _threads_rows(short, 80)
     assert any(row.startswith("│ * │ ") and "(this thread: new, no turn yet)" in row
-               for row in _threads_rows(short, 80))
+               for row in narrow)
+    assert "Threads" in narrow and all(row == row.rstrip() for row in narrow)

@@ -120,6 +120,7 @@ def test_eval_overlap_prints_what_each_split_shares(bench: Path) -> None:
 
     result = CliRunner().invoke(app, ["eval", "overlap", "--dataset", "beta", "--ids"])
     assert result.exit_code == 0, result.output
+    assert all(line == line.rstrip() for line in result.output.splitlines())  # the title
     assert "alpha:train" in result.output and "beta:1=alpha:2" in result.output
     assert "alpha:train: beta:1=alpha:2" in result.output  # not ":train:" as an emoji
     assert "beta:2=alpha:3" in result.output

@@ -248,6 +248,17 @@ def test_cli_report_list_and_fetch(tmp_path, shared_dir, monkeypatch):
     assert "no network" in result.output
 
 
+@pytest.mark.parametrize("width", [80, 100])
+def test_eval_list_ends_no_line_in_a_space(shared_dir, monkeypatch, width: int) -> None:
+    """The table's centred title 'data sets' was padded to the table's width."""
+    monkeypatch.setenv("OPTIFORM_SHARED", str(shared_dir))
+    result = CliRunner(env={"COLUMNS": str(width)}).invoke(cli(), ["eval", "list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith(" data sets") and lines[0].startswith("    ")  # still centred
+    assert all(line == line.rstrip() and len(line) <= width for line in lines), result.output
+
+
 def test_cli_run_unknown_dataset_fails_cleanly(shared_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("OPTIFORM_SHARED", str(shared_dir))
     result = CliRunner().invoke(cli(), ["eval", "run", "--dataset", "nope", "--strategy",
@@ -370,6 +381,7 @@ def test_the_summary_is_a_block_per_strategy_where_the_table_would_not_fit(width
 
 def test_a_wide_terminal_keeps_the_summary_table() -> None:
     lines = _summary_lines(200)
+    assert all(line == line.rstrip() for line in lines)  # the title: not padded
     assert any("┃ strategy" in line and "tokens/item" in line for line in lines)
     assert any("agent:library=off,samples=1 │" in line for line in lines)
 

@@ -298,6 +298,29 @@ def test_stats(app: typer.Typer) -> None:
     assert "counts: +helped -misled ?missed ~irrelevant" in out
 
 
+def padded(out: str) -> list[str]:
+    """The lines of ``out`` that end in a space, which a copy or a pipe would carry."""
+    return [line for line in out.splitlines() if line != line.rstrip()]
+
+
+@pytest.mark.parametrize("width", [80, 100])
+@pytest.mark.parametrize("command", [["stats"], ["list"], ["list", "--table"],
+                                     ["search", "zebra quantum"]])
+def test_no_line_ends_in_a_space(app: typer.Typer, monkeypatch: pytest.MonkeyPatch,
+                                 width: int, command: list[str]) -> None:
+    """rich pads a table's title and caption to its width, the borderless stats table's rows
+    and blank section rows too (23 spaces a row), and the tree's wrapped rows keep the space
+    they broke at ('... +0 ')."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    out = run(app, *command)
+    assert padded(out) == [] and all(len(line) <= width for line in out.splitlines())
+    if command == ["stats"]:
+        title = out.splitlines()[0]
+        assert title.endswith(" library statistics") and title.startswith("    ")  # centred
+    if command == ["list"] and width == 80:  # a row too long for the terminal wraps
+        assert any(line.endswith(" +0") for line in out.splitlines())
+
+
 LEARN_ITEMS = [SimpleNamespace(id="ok", question="A farmer plants wheat on land.", answer=1.0),
                SimpleNamespace(id="oven", question="A bakery oven is available for 40 hours "
                                                    "a week for bread.", answer=2.0)]
@@ -333,6 +356,7 @@ def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
     monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
     out = run(app, "learn", "--dataset", "toy", "--limit", "2", "--search", "2")
     assert "learned" in out and "new insights: oven-hours-" in out
+    assert padded(out) == []  # the learning table's title
     assert sampled == [1, 2]  # the failed item was sampled twice before the proposal
     assert "learn 1/2 ok: correct" in out and "learn 2/2 oven: learned (oven-hours-" in out
     again = run(app, "learn", "--dataset", "toy", "--limit", "2", "--no-blame")  # resumed
@@ -343,6 +367,7 @@ def test_learn_and_evolve_commands_with_scripted_agent(app: typer.Typer,
                                                         "--limit", "2", "--margin", "3")
     verified = run(app, "verify", "--dataset", "toy", "--limit", "2")
     assert "verification" in verified and ": kept (won 1, lost 0 of 1 replayed)" in verified
+    assert padded(verified) == []
     assert "warning: verifying on the 'test' split" in run(app, "verify", "--dataset", "toy",
                                                            "--split", "test", "--limit", "2")
 

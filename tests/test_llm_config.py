@@ -250,6 +250,7 @@ def test_model_settings_fits_a_narrow_terminal(monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # wide: the table
     r = CliRunner().invoke(build_app(), ["model", "settings"])
     assert "┃ name" in r.stdout and "OPTIFORM_REQUEST_TIMEOUT" in r.stdout
+    assert all(line == line.rstrip() for line in r.stdout.splitlines())  # the title: no pad
 
 
 def test_model_settings_is_a_table_exactly_where_it_fits(monkeypatch) -> None:

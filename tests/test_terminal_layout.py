@@ -75,3 +75,49 @@ def test_hanging_falls_back_where_a_word_would_fold_under_its_hang(width: int) -
     rows = console.export_text().splitlines()
     assert len(rows) > 1 and all(row.startswith(" " * len(label)) and row[len(label)] != " "
                                  for row in rows[1:])
+
+
+def _printed(renderable: object, width: int) -> list[str]:
+    console = Console(record=True, width=width)
+    console.print(renderable)
+    return console.export_text().splitlines()
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_trimmed_leaves_out_the_spaces_rich_pads_rows_with(width: int) -> None:
+    """A table's centred or left title and its caption are padded to its width, a borderless
+    table's rows and blank section rows too, and a tree's wrapped label keeps the space it
+    broke at: Trimmed prints the same rows without them."""
+    from rich import box
+    from rich.tree import Tree
+
+    from optiform.terminal_layout import Trimmed
+
+    table = Table(title="library statistics", box=box.SIMPLE_HEAD, caption="counts: +helped")
+    table.add_column("domain")
+    table.add_column("category")
+    table.add_column("n", justify="right")
+    table.add_row("transportation", "constraints", "5")
+    table.add_section()
+    table.add_row("total", "", "5")
+    left = Table(title="Threads and more", title_justify="left")
+    left.add_column("id")
+    left.add_row("t1")
+    tree = Tree("library")
+    tree.add("profit-is-price-minus-cost (id profit-from-price-and-cost, v1)  "
+             + "+0 -0 ?0 ~0 " * (width // 12))
+    for renderable in (table, left, tree):
+        plain, trimmed = _printed(renderable, width), _printed(Trimmed(renderable), width)
+        assert any(line != line.rstrip() for line in plain)  # what rich does
+        assert trimmed == [line.rstrip() for line in plain]  # the same look, less the pad
+        assert natural_width(Trimmed(renderable)) == natural_width(renderable)
+    title = _printed(Trimmed(table), width)[0]
+    assert title.endswith(" library statistics") and title.startswith("    ")  # centred
+
+
+def test_trimmed_keeps_a_space_that_shows() -> None:
+    from optiform.terminal_layout import Trimmed
+
+    console = Console(record=True, width=20, force_terminal=True, color_system="standard")
+    console.print(Trimmed(Text.assemble("a  ", ("  ", "on red"), "  ")))
+    assert console.export_text().splitlines() == ["a    "]  # the red blank, not the pad
