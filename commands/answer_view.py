@@ -94,6 +94,39 @@ def moves_view(moves: list[str]) -> Hanging:
                    fallback=SENTENCE_HANG)
 
 
+BANNER_HEAD = "optiform chat · "
+
+
+def banner_view(thread_id: str, turns: int) -> Hanging:
+    """The chat's first line: its thread, its turns and how to go on; its rows after the
+    first go on under 'thread', not at column 0."""
+    head = len(BANNER_HEAD)
+    line = Text.assemble(("optiform chat", "bold"), " · thread ", (thread_id, "cyan"),
+                         f" · {turns} turn(s) · /help for commands, Ctrl-D to leave")
+    return Hanging([line], lambda _: (head, head))
+
+
+ERROR_HEADS = ("error: ", "  hint: ")
+
+
+def error_hang(line: str) -> tuple[int, int]:
+    """A chat error's lines: 'error: ' and '  hint: ' keep their text beside them, its rows
+    going on under that text; any other line (the tables still waiting) goes on
+    :data:`SENTENCE_HANG` columns in."""
+    head = next((len(h) for h in ERROR_HEADS if line.startswith(h)), None)
+    return (head, head) if head is not None else (0, SENTENCE_HANG)
+
+
+def error_view(text: str) -> Hanging:
+    """An error in the chat ('error: ...', then its '  hint: ...'), wrapped as
+    :func:`error_hang` says: a name too long for a row folds under the text rather than
+    going on at the hint's column. A command's error outside the chat is one line, never
+    wrapped (commands/failure.py)."""
+    first, *rest = text.split("\n")
+    lines = [Text.assemble(("error:", "red"), " ", first), *map(Text, rest)]
+    return Hanging(lines, error_hang)
+
+
 def results_table(answer: Answer) -> Table | None:
     flat = {k: v for k, v in flat_values(answer.values).items() if abs(v) > 1e-9}
     if not flat:
@@ -192,7 +225,7 @@ def print_output(console: Console, out: Output) -> None:
     elif out.kind == "code":
         print_code(console, out.text, out.language)
     elif out.kind == "error":
-        console.print(f"[red]error:[/] {escape(out.text)}")
+        console.print(error_view(out.text))
     elif out.kind == "threads":
         console.print(threads_view(out, console.width))
     elif out.kind == "help":

@@ -70,7 +70,7 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
     from optiform.api import Assistant
     from optiform.api_async import SerialLLM
     from optiform.chat_store import ChatStore
-    from optiform.commands.answer_view import Progress, answer_view, print_output
+    from optiform.commands.answer_view import Progress, answer_view, banner_view, print_output
     from optiform.commands.failure import print_error
     from optiform.config import load_settings
     from optiform.conversation import ChatSession
@@ -98,9 +98,7 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
         if resume and not session.continued:
             out.print("[dim]no earlier thread to continue: this is a new one[/]")
         answers = session.answers()
-        out.print(f"[bold]optiform chat[/] · thread [cyan]{session.thread_id}[/]"
-                  f" · {len(answers)} turn(s) · /help for commands, Ctrl-D to leave",
-                  highlight=False)
+        out.print(banner_view(session.thread_id, len(answers)))
         if answers:
             out.print(answer_view(answers[-1]))
         if session.pending:

@@ -3,6 +3,7 @@ all offline: the 'fake' backend answers from a JSON script (OPTIFORM_FAKE_ANSWER
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import signal
@@ -774,6 +775,66 @@ def test_chat_help_descriptions_go_on_under_themselves(cli, script, width: int,
     for more in (rows[export + 1], rows[data + 1]):  # the descriptions that wrap at 80
         assert more.startswith(" " * column) and more[column] != " "
     assert rows[data + 1].strip() == "'/data clear' drops them"
+
+
+LONG_THREAD = "a-thread-" + "very-" * 14 + "long"  # longer than a row under 'error: '
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_chat_banner_and_errors_go_on_under_their_text(cli, script, width: int,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """The banner's rows go on under 'thread', an error's under the text after 'error: ' and
+    its hint's under the hint's text; none at column 0 (a command's own error, outside the
+    chat, is one line and left so)."""
+    from optiform.commands.answer_view import BANNER_HEAD
+
+    script([])
+    monkeypatch.setenv("COLUMNS", str(width))
+    folder = tmp_path / ("deeper-" * 6 + "folder")
+    lines = [f"/threads {LONG_THREAD}", f"/export {folder}/model.json",
+             "/data a-long-file-name-of-a-table-that-is-not-here-at-all.csv", "/quit"]
+    result = cli("chat", input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()
+    assert all(len(row) <= width and row == row.rstrip() for row in rows), result.stdout
+    assert rows[0].startswith(BANNER_HEAD + "thread ")
+    banner = list(itertools.takewhile(lambda r: not r.startswith("error: "), rows))
+    assert " ".join(" ".join(banner).split()).endswith("/help for commands, Ctrl-D to leave")
+    assert all(row.startswith(" " * len(BANNER_HEAD)) and row[len(BANNER_HEAD)] != " "
+               for row in banner[1:])
+    assert (len(banner) > 1) == (width == 80)  # it wraps at 80 columns
+    errors = rows[len(banner):]
+    assert [row.split(":")[0] for row in errors if not row.startswith(" " * 7)] == \
+        ["error", "  hint"] * 3  # every other row goes on under its text
+    assert any(row.startswith(" " * 7) for row in errors)  # and some do
+    folded = "".join(row.strip() for row in errors)  # a name too long for a row: folded
+    assert f"'{LONG_THREAD}'" in folded and f"{folder}" in folded
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_a_chat_error_and_its_hint_wrap_under_their_text(width: int) -> None:
+    from rich.console import Console
+
+    from optiform.commands.answer_view import print_output
+    from optiform.conversation import Output
+
+    message = "cannot write " + "/folder" * 9 + ": Permission denied"
+    hint = "choose a file in a folder you can write to, " * 3 + "or run as another user"
+    waiting = "(the tables crops, " + "fields, " * 12 + "still wait for the next message)"
+    console = Console(record=True, width=width)
+    print_output(console, Output("error", text=f"{message}\n  hint: {hint}\n{waiting}"))
+    rows = console.export_text().splitlines()
+    assert all(len(row) <= width and row == row.rstrip() for row in rows)
+    hint_at = next(i for i, row in enumerate(rows) if row.startswith("  hint: "))
+    waiting_at = next(i for i, row in enumerate(rows) if row.startswith("(the tables"))
+    assert rows[0].startswith("error: cannot write") and hint_at > 1
+    assert all(row.startswith(" " * 7) and row[7] != " " for row in rows[1:hint_at])
+    assert all(row.startswith(" " * 8) and row[8] != " " for row in rows[hint_at + 1:waiting_at])
+    assert waiting_at > hint_at + 1 and len(rows) > waiting_at + 1
+    assert all(row.startswith("  ") and row[2] != " " for row in rows[waiting_at + 1:])
+    assert " ".join(" ".join(rows).split()) == " ".join(
+        f"error: {message} hint: {hint} {waiting}".split())
 
 
 LONG_CAP = {"name": "corn_cap_for_the_northern_field_and_the_river_plots",
