@@ -159,6 +159,10 @@ def register(app: typer.Typer) -> None:
                 raise fail(InputError("--data-dir applies only to --formulation",
                                       hint="give a problem's tables with --data FILE "
                                            "(repeatable)"), as_json=as_json)
+            if text is not None and problem_file is None:
+                named = _file_named_as_text(text)
+                if named is not None:
+                    raise fail(named, as_json=as_json)
             from optiform.commands import solve_text  # the assistant's text path
 
             raise typer.Exit(solve_text.run(
@@ -199,6 +203,38 @@ def register(app: typer.Typer) -> None:
         except OptiformError as err:
             raise fail(err, as_json=as_json) from err
         raise typer.Exit(report(result, opts, title=title))
+
+
+_FILE_OPTIONS = {".json": "--formulation", ".mps": "--mps", ".lp": "--mps"}
+_FILE_SUFFIXES = (".txt", ".md", ".csv", ".tsv", *_FILE_OPTIONS)
+
+
+def _file_named_as_text(text: str) -> InputError | None:
+    """TEXT that is a file's name ('optiform solve problem.txt', --file forgotten): the error
+    that says which option reads it; None for a problem text. A single word with a file's
+    suffix that names no file is one too, since no problem is stated in one word."""
+    word = text.strip()
+    if not word or any(c.isspace() for c in word) or len(word) > 1024:
+        return None
+    path = Path(word).expanduser()
+    suffix = next((x for x in _FILE_SUFFIXES if path.name.lower().endswith(x)), None)
+    try:
+        exists = path.is_file()
+    except OSError:
+        exists = False
+    if not exists and suffix is None:
+        return None
+    option = _FILE_OPTIONS.get(suffix or "", "--file")
+    if not exists:
+        return InputError(f"TEXT is {word!r}, a file name, and there is no such file",
+                          hint=f"check the path (optiform solve {option} FILE), or state the "
+                               "problem in words")
+    if suffix in (".csv", ".tsv"):
+        return InputError(f"TEXT is the table {word}, not a problem",
+                          hint=f'give the problem and its table: optiform solve --file '
+                               f'problem.txt --data {word}')
+    return InputError(f"TEXT is the file {word}, not a problem stated in words",
+                      hint=f"to solve it, optiform solve {option} {word}")
 
 
 def _text_only_options(text: str | None, problem_file: Path | None, data: Sequence[Path],

@@ -371,3 +371,36 @@ def test_a_warning_wraps_between_words() -> None:
     piped = _rendered(SolveResult(status=Status.OPTIMAL, warnings=[warning.strip()]), 80,
                       terminal=False)
     assert f"warning: {warning.strip()}" in piped  # one line, for grep
+
+
+@pytest.mark.parametrize(("name", "option"), [
+    ("problem.txt", "--file"), ("model.json", "--formulation"), ("afiro.mps", "--mps"),
+    ("notes", "--file"),
+])
+def test_a_file_given_as_text_names_the_option_that_reads_it(cli, tmp_path: Path,
+                                                             monkeypatch, name: str,
+                                                             option: str) -> None:
+    monkeypatch.setenv("OPTIFORM_BACKEND", "fake")  # no LLM call may be made
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text("A bakery makes bread and cake ...\n")
+    res = cli("solve", name)
+    assert res.exit_code == 2
+    assert f"TEXT is the file {name}, not a problem stated in words" in res.output
+    assert f"optiform solve {option} {name}" in res.output
+
+
+def test_a_file_name_that_names_no_file_and_a_table_given_as_text(cli, tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    monkeypatch.setenv("OPTIFORM_BACKEND", "fake")
+    monkeypatch.chdir(tmp_path)
+    missing = cli("solve", "problem.txt")
+    assert missing.exit_code == 2 and "there is no such file" in missing.output
+    (tmp_path / "costs.csv").write_text("item,cost\na,1\n")
+    table = cli("solve", "costs.csv")
+    assert table.exit_code == 2 and "--data costs.csv" in table.output
+
+
+def test_a_one_word_text_that_is_no_file_name_is_still_a_problem_text(cli, monkeypatch) -> None:
+    monkeypatch.setenv("OPTIFORM_BACKEND", "fake")
+    res = cli("solve", "maximize")
+    assert "TEXT is" not in res.output  # the assistant judges it (not a problem)
