@@ -7,6 +7,7 @@ then takes the Pyomo route.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,6 +252,17 @@ def _compile_constraint(pc: ParsedConstraint, data: ModelData, blocks: dict[str,
     for p in parts:
         if isinstance(p, Quad):
             raise NonLinear(f"constraint '{pc.name}' is quadratic")
+    flat_mask = mask.reshape(-1) if mask.ndim else np.ones(1, dtype=bool)
+    active = np.flatnonzero(flat_mask)
+    rowmap = np.cumsum(flat_mask) - 1
+
+    def at_rows(arr: np.ndarray) -> np.ndarray:
+        full = np.broadcast_to(arr, np.broadcast_shapes(np.shape(arr), mask.shape))
+        return np.asarray(full, dtype=float).reshape(-1)[active]
+
+    def has_constant(side: Lin) -> bool:  # a number added on this side, at some row
+        return bool(np.any(at_rows(side.const) != 0.0))
+
     ops = pc.body.ops
     pieces: list[tuple[Lin, Lin | None, Lin | None, bool]] = []  # lo <= expr <= hi, strict
     if (len(ops) == 2 and type(ops[0]) is type(ops[1])
@@ -262,14 +274,7 @@ def _compile_constraint(pc: ParsedConstraint, data: ModelData, blocks: dict[str,
         pieces = [(mid, lo_end, hi_end, isinstance(ops[0], (ast.Lt, ast.Gt)))]  # type: ignore
     else:
         for a, op, b in zip(parts, ops, parts[1:], strict=False):
-            pieces.append(_orient(a, op, b))  # type: ignore[arg-type]
-    flat_mask = mask.reshape(-1) if mask.ndim else np.ones(1, dtype=bool)
-    active = np.flatnonzero(flat_mask)
-    rowmap = np.cumsum(flat_mask) - 1
-
-    def at_rows(arr: np.ndarray) -> np.ndarray:
-        full = np.broadcast_to(arr, np.broadcast_shapes(np.shape(arr), mask.shape))
-        return np.asarray(full, dtype=float).reshape(-1)[active]
+            pieces.append(_orient(a, op, b, has_constant))  # type: ignore[arg-type]
 
     out = []
     offset = start
@@ -300,14 +305,22 @@ def _compile_constraint(pc: ParsedConstraint, data: ModelData, blocks: dict[str,
 _FLIP = {ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.Eq: ast.Eq}
 
 
-def _orient(a: Lin, op: ast.cmpop, b: Lin) -> tuple[Lin, Lin | None, Lin | None, bool]:
+def _orient(a: Lin, op: ast.cmpop, b: Lin, has_constant: Callable[[Lin], bool]
+            ) -> tuple[Lin, Lin | None, Lin | None, bool]:
     """``a op b`` as ``lo <= expr <= hi`` with the variables in ``expr`` and the constants in
-    the bounds, so that a dual is the change of the objective per unit of the constant side
-    (``10 >= x`` and ``x <= 10`` give the same row)."""
+    the bounds, so that a row's dual is the change of the optimal objective per unit added to
+    the constraint's number (see ``SolveResult.duals``): the side without variables (``10 >=
+    x`` and ``x <= 10`` give the same row); where both sides have variables, the side with a
+    number added to them (``x <= y + 5`` and ``5 + y >= x`` alike: per unit of 5), the right
+    one when both or neither have one."""
     kind: type[ast.cmpop] = type(op)
-    if a.is_const and not b.is_const:
+    if (a.is_const and not b.is_const) or (
+            not b.is_const and has_constant(a) and not has_constant(b)):
         a, b, kind = b, a, _FLIP[kind]
-    expr, rhs = (a, b) if b.is_const else (al.sub(a, b), al.const(0.0))
+    if b.is_const:
+        expr, rhs = a, b
+    else:  # a - b op 0: the bound is b's number less a's
+        expr, rhs = al.sub(a, b), al.const(0.0)
     assert isinstance(expr, Lin)
     if kind in (ast.LtE, ast.Lt):
         return expr, None, rhs, kind is ast.Lt

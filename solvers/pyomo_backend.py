@@ -8,6 +8,7 @@ never to stdout, so ``optiform solve --json`` keeps stdout clean.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import tempfile
 import threading
@@ -279,19 +280,59 @@ def row_name(con: Any, built: PyomoBuild) -> str:
 
 
 def _duals(built: PyomoBuild, results: Any) -> dict[str, Any]:
+    """The rows' duals in ``SolveResult.duals``' meaning (see :func:`_dual_signs`)."""
     try:
         duals = results.solution_loader.get_duals()
     except Exception:  # a solve without valid duals (e.g. presolve solved it)
         return {}
+    signs = _dual_signs(built, list(duals))
     out: dict[str, Any] = {}
     for con, d in duals.items():
         comp = con.parent_component()
         fname = built.names.formulation_of.get(comp.name, comp.name)
-        if comp.is_indexed():
-            out.setdefault(fname, {})[index_key(con.index())] = float(d)
+        value = float(d) * signs.get(con, 1.0) + 0.0  # + 0.0: no -0.0
+        if comp.is_indexed():  # a chain's first comparison, as row_values keeps it
+            out.setdefault(fname, {}).setdefault(index_key(con.index()), value)
         else:
-            out[fname] = float(d)
+            out.setdefault(fname, value)
     return out
+
+
+def _dual_signs(built: PyomoBuild, cons: list[Any]) -> dict[Any, float]:
+    """-1 for the rows whose Pyomo dual is per unit added to the other side than the one
+    ``SolveResult.duals`` means (as ``linear._orient`` compiles them): the side with the
+    number. A side without variables is Pyomo's bound, the number itself; with variables
+    on both sides (``a <= b``, ``a >= b`` kept as ``b <= a``, ``a == b``), Pyomo's dual is per
+    unit added to the second of its two sides, and the number is the right side's, or the
+    left's where only the left has one (decided over each component's rows, as the compiler
+    decides over a constraint's)."""
+    from pyomo.core.expr.numvalue import is_potentially_variable
+    from pyomo.repn import generate_standard_repn
+
+    def number(side: Any) -> float:
+        try:
+            return float(generate_standard_repn(side, quadratic=False).constant)
+        except Exception:  # no verdict: as if it had none
+            return 0.0
+
+    rows: dict[str, list[tuple[Any, Any, Any]]] = {}  # component -> (row, left, right)
+    second_is_left: dict[str, bool] = {}
+    for con in cons:
+        name = con.parent_component().name
+        op = built.ops.get(name)
+        args = getattr(con.expr, "args", ())
+        if op is None or len(args) != 2 or not all(map(is_potentially_variable, args)):
+            continue
+        second_is_left[name] = op in (ast.GtE, ast.Gt)
+        left, right = (args[1], args[0]) if second_is_left[name] else args
+        rows.setdefault(name, []).append((con, left, right))
+    signs: dict[Any, float] = {}
+    for name, members in rows.items():
+        number_left = (not any(number(right) for _, _, right in members)
+                       and any(number(left) for _, left, _ in members))
+        if number_left is not second_is_left[name]:
+            signs.update((con, -1.0) for con, _, _ in members)
+    return signs
 
 
 def scip_summary(opt: Any) -> str:

@@ -40,6 +40,9 @@ class PyomoBuild:
     names: ComponentNames
     warnings: list[str] = field(default_factory=list)
     shifts: dict[str, float] = field(default_factory=dict)  # strict constraint -> its step
+    ops: dict[str, type[ast.cmpop]] = field(default_factory=dict)
+    """The comparison of each component of one comparison (a ranged one has none), by
+    component name: which of a row's sides was written on the left (for its dual's sign)."""
 
 
 SCIP_INFINITY = 1e20  # SCIP takes a value this large as infinite
@@ -172,6 +175,8 @@ def _add_constraint(build: PyomoBuild, pc: ParsedConstraint, ev: ScalarEvaluator
         groups = [rows]
     else:
         groups = [_piece_rows(build, pc, ev, bindings, a, op, b) for a, op, b in pieces]
+        build.ops.update((name, type(op)) for name, (_, op, _) in zip(comp_names, pieces,
+                                                                      strict=True))
     comps = []
     for comp_name, rows in zip(comp_names, groups, strict=True):
         if not pc.generators:

@@ -39,7 +39,16 @@ class SolveResult(BaseModel):
         "Index keys are elements joined by ','.",
     )
     duals: dict[str, Any] = Field(
-        default_factory=dict, description="Constraint duals (LPs only), keyed like values."
+        default_factory=dict,
+        description="Constraint duals (shadow prices) of a model over continuous variables "
+        "(none for integer ones), keyed like values: d(optimal objective) / d(the "
+        "constraint's number), in the objective's own sense. Raising the number by 1 changes "
+        "the optimal objective by the dual (for small changes), for <=, >= and == alike and "
+        "whether it minimizes or maximizes: 'x + y <= 100' and '100 >= x + y' both by 100. "
+        "The number is the side without variables; with variables on both sides, the number "
+        "added to one of them ('x <= y + 5' and '5 + y >= x': 5), the right side's where both "
+        "sides have one; a range 'lo <= e <= hi' is one row, priced by the end that binds; a "
+        "chain of other comparisons by its first. HiGHS and PDHG give them (SCIP none).",
     )
     conflict: list[str] = Field(
         default_factory=list, description="Constraint names in an irreducible infeasible subset."

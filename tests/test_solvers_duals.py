@@ -1,0 +1,160 @@
+"""What a dual means, on every route that gives one: the change of the optimal objective when
+the constraint's number is raised by 1 (SolveResult.duals), checked against solving again with
+the number + 1, for <=, >= and == rows of minimizations and maximizations, with the number on
+either side of the comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from optiform.solvers.api import solve_formulation
+from optiform.solvers.data import load_data
+from optiform.solvers.formulation import Formulation
+from optiform.solvers.pyomo_backend import solve_parsed_with_pyomo
+from optiform.solvers.result import SolveResult, Status
+from optiform.solvers.validate import parse_model
+
+ROUTES = ["highs", "pdhg", "pyomo-highs"]  # pyomo-highs: the general route, solved by HiGHS
+
+
+def solve(d: dict[str, Any], route: str) -> SolveResult:
+    f = Formulation.from_dict(d)
+    if route == "pyomo-highs":
+        res = solve_parsed_with_pyomo(parse_model(f), load_data(f, None), solver="highs")
+    else:
+        res = solve_formulation(f, solver=route)
+    assert res.status is Status.OPTIMAL, res.message
+    return res
+
+
+def two_goods(sense: str, objective: str, limit: str, n: float) -> dict[str, Any]:
+    """x and y, at most 100 of both together, x at most 60; ``limit`` with the number n (and,
+    where it is not on x + y, at least 90 of both, so that a minimization makes some)."""
+    d: dict[str, Any] = {
+        "variables": [{"name": "x"}, {"name": "y"}],
+        "objective": {"sense": sense, "expression": objective},
+        "constraints": [{"name": "limit", "expression": limit.format(n=n)},
+                        {"name": "room", "expression": "x + y <= 100"},
+                        {"name": "cap", "expression": "x <= 60"}]}
+    if "x + y" not in limit:
+        d["constraints"].append({"name": "need", "expression": "x + y >= 90"})
+    return d
+
+
+# (sense, objective, the constraint with its number {n}, n, the dual by hand)
+CASES = [
+    # maximize: a <= limit that binds is worth its price; a >= one costs
+    ("maximize", "3*x + 2*y", "x + y <= {n}", 80, 2.0),
+    ("maximize", "3*x + 2*y", "{n} >= x + y", 80, 2.0),
+    ("maximize", "5*x + y", "y >= {n}", 50, -4.0),
+    ("maximize", "5*x + y", "{n} <= y", 50, -4.0),
+    # minimize: a >= requirement that binds costs; a cap on the cheap good saves when raised
+    ("minimize", "2*x + 3*y", "x + y >= {n}", 80, 3.0),
+    ("minimize", "2*x + 3*y", "{n} <= x + y", 80, 3.0),
+    ("minimize", "2*x + 3*y", "x <= {n}", 40, -1.0),
+    ("minimize", "2*x + 3*y", "{n} >= x", 40, -1.0),
+    # equalities, both senses, the number on either side
+    ("maximize", "3*x + 2*y", "x + y == {n}", 80, 2.0),
+    ("minimize", "2*x + 3*y", "{n} == x + y", 80, 3.0),
+]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize(("sense", "objective", "limit", "n", "by_hand"), CASES,
+                         ids=[f"{c[0][:3]} {c[2]}" for c in CASES])
+def test_a_dual_is_the_objective_change_per_unit_of_the_number(
+        route: str, sense: str, objective: str, limit: str, n: float, by_hand: float) -> None:
+    base = solve(two_goods(sense, objective, limit, n), route)
+    more = solve(two_goods(sense, objective, limit, n + 1), route)
+    step = more.objective - base.objective
+    assert step == pytest.approx(by_hand, abs=2e-3)  # the case is what it says
+    assert base.duals["limit"] == pytest.approx(by_hand, abs=1e-4)
+
+
+def linked(sense: str, limit: str, n: float) -> dict[str, Any]:
+    """Variables on both sides: x tied to y, y at most 30."""
+    objective = "2*x - y" if sense == "maximize" else "x + 3*y"
+    return {"variables": [{"name": "x", "ub": 1000}, {"name": "y", "ub": 30}],
+            "objective": {"sense": sense, "expression": objective},
+            "constraints": [{"name": "limit", "expression": limit.format(n=n)},
+                            {"name": "some_y", "expression": "y >= 10"}]}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize(("sense", "limit"), [
+    ("maximize", "x <= y + {n}"), ("maximize", "{n} + y >= x"), ("maximize", "x == y + {n}"),
+    ("maximize", "{n} + y == x"), ("maximize", "x + 5 <= y + {n}"), ("maximize", "x + {n} <= y"),
+    ("minimize", "x >= y + {n}"), ("minimize", "y + {n} <= x"), ("minimize", "{n} + y == x"),
+])
+def test_with_variables_on_both_sides_the_dual_is_per_unit_of_the_number(
+        route: str, sense: str, limit: str) -> None:
+    base = solve(linked(sense, limit, 10), route)
+    more = solve(linked(sense, limit, 11), route)
+    step = more.objective - base.objective
+    assert abs(step) > 0.5  # the limit binds
+    assert base.duals["limit"] == pytest.approx(step, abs=2e-3)
+
+
+TRANSPORT = {
+    "sets": [{"name": "S", "elements": ["s1", "s2"]}, {"name": "D", "elements": ["d1", "d2"]}],
+    "parameters": [{"name": "supply", "index": ["S"], "values": [30, 40]},
+                   {"name": "demand", "index": ["D"], "values": [25, 35]},
+                   {"name": "cost", "index": ["S", "D"], "values": [[2, 4], [3, 1]]}],
+    "variables": [{"name": "ship", "index": ["S", "D"]}],
+    "objective": {"sense": "minimize",
+                  "expression": "sum(cost[s, d] * ship[s, d] for s in S for d in D)"},
+    "constraints": [
+        {"name": "out", "for_each": "s in S", "expression": "sum(ship[s, d] for d in D) "
+                                                            "<= supply[s]"},
+        {"name": "meet", "for_each": "d in D", "expression": "demand[d] <= sum(ship[s, d] for "
+                                                             "s in S)"},
+    ],
+}
+
+
+def _more(param: str, at: int) -> dict[str, Any]:
+    params = [dict(p) for p in TRANSPORT["parameters"]]
+    for p in params:
+        if p["name"] == param:
+            p["values"] = [v + (k == at) for k, v in enumerate(p["values"])]
+    return {**TRANSPORT, "parameters": params}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize(("constraint", "param", "key", "at"), [
+    ("meet", "demand", "d1", 0), ("meet", "demand", "d2", 1), ("out", "supply", "s2", 1)])
+def test_indexed_duals_are_per_unit_of_each_rows_number(route: str, constraint: str,
+                                                        param: str, key: str, at: int) -> None:
+    base = solve(TRANSPORT, route)
+    step = solve(_more(param, at), route).objective - base.objective
+    assert base.duals[constraint][key] == pytest.approx(step, abs=2e-3)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_range_is_priced_by_the_end_that_binds(route: str) -> None:
+    def ranged(lo: float, hi: float) -> dict[str, Any]:
+        return {"variables": [{"name": "x", "ub": 100}, {"name": "y", "ub": 100}],
+                "objective": {"sense": "maximize", "expression": "x + 2*y"},
+                "constraints": [{"name": "band", "expression": f"{lo} <= x + y <= {hi}"}]}
+
+    base = solve(ranged(10, 50), route)
+    assert base.duals["band"] == pytest.approx(
+        solve(ranged(10, 51), route).objective - base.objective, abs=2e-3)  # 2: hi binds
+
+
+def test_scip_gives_no_duals() -> None:
+    res = solve_formulation(two_goods("maximize", "3*x + 2*y", "x + y <= {n}", 80),
+                            solver="scip")
+    assert res.status is Status.OPTIMAL and res.solver == "scip"
+    assert res.duals == {}
+
+
+def test_a_chain_is_priced_by_its_first_comparison_on_both_routes() -> None:
+    d = {"variables": [{"name": "x", "ub": 1000}, {"name": "y", "ub": 30}],
+         "objective": {"sense": "maximize", "expression": "2*x - y"},
+         "constraints": [{"name": "chain", "expression": "x <= y + 10 <= 100"}]}
+    fast, general = solve(d, "highs"), solve(d, "pyomo-highs")
+    assert fast.duals["chain"] == pytest.approx(2.0)  # x <= y + 10 binds; y + 10 <= 100 not
+    assert general.duals["chain"] == pytest.approx(2.0)
