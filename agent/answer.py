@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from optiform.agent.checks import Check
 from optiform.agent.llm import Usage
+from optiform.agent.shadow_prices import shadow_price_line
 from optiform.agent.state import Trace
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
@@ -106,7 +107,8 @@ def _grouped(labels: list[str], limit: int = 12) -> str:
 def explain(*, status: str, formulation: Formulation | None, result: SolveResult | None,
             binding: list[str], message: str = "", checks: list[Check] | None = None,
             repairs: int = 0) -> str:
-    """A short explanation: the outcome, what to do, which limits bind, what to double-check."""
+    """A short explanation: the outcome, what to do, which limits bind and what one more unit
+    of each is worth (a model over continuous variables), what to double-check."""
     out: list[str] = []
     if status == "not_a_problem":
         return message
@@ -124,6 +126,9 @@ def explain(*, status: str, formulation: Formulation | None, result: SolveResult
             out.append(f"Binding constraints (at their limit): {_grouped(binding)}.")
         elif formulation is not None and formulation.constraints:
             out.append("No inequality constraint is at its limit.")
+        prices = shadow_price_line(formulation, result, binding)
+        if prices:
+            out.append(prices)
     elif status == "time_limit" and result is not None and result.objective is not None:
         out.append(f"The solver stopped at its time limit; best objective found: "
                    f"{fmt(result.objective)} (not proven optimal).")

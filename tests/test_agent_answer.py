@@ -76,6 +76,82 @@ def test_explanation_of_an_optimal_answer():
     assert "meet_demand (A, B)" in text and "Worth a second look:\n- ship counts" in text
 
 
+def _explained(d: dict) -> str:
+    """The explanation of a model solved as the agent solves it (binding rows from activity)."""
+    from optiform.solvers.api import solve_formulation
+
+    f = Formulation.from_dict(d)
+    result = solve_formulation(f)
+    assert result.status is Status.OPTIMAL
+    return explain(status="optimal", formulation=f, result=result,
+                   binding=binding_constraints(f, result.values))
+
+
+FARM = {"variables": [{"name": "wheat"}, {"name": "corn"}],
+        "objective": {"sense": "maximize", "expression": "300*wheat + 250*corn"},
+        "constraints": [{"name": "land", "expression": "wheat + corn <= 100"},
+                        {"name": "labor", "expression": "240 >= 3*wheat + 2*corn"}]}
+WHAT = " (the objective's change per unit more of each limit)."
+
+
+def test_shadow_prices_of_a_maximization():
+    lines = _explained(FARM).split("\n")
+    # one more acre earns 150, one more hour of labor 50 (by hand: 300 = l + 3h, 250 = l + 2h)
+    at = lines.index("Binding constraints (at their limit): land; labor.")
+    assert lines[at + 1] == "Shadow prices: land +150; labor +50" + WHAT
+
+
+def test_shadow_prices_of_a_minimization():
+    diet = {"variables": [{"name": "x"}, {"name": "y"}],
+            "objective": {"sense": "minimize", "expression": "2*x + 3*y"},
+            "constraints": [{"name": "need", "expression": "x + y >= 90"},
+                            {"name": "cap", "expression": "x <= 40"},
+                            {"name": "room", "expression": "x + y <= 100"}]}
+    # one more unit needed costs 3 (made of y); one more of the cheap x allowed saves 1
+    assert "Shadow prices: need +3; cap -1" + WHAT in _explained(diet).split("\n")
+
+
+def test_shadow_prices_of_equalities_and_indexed_rows():
+    items = [f"i{k:02d}" for k in range(14)]
+    d = {"sets": [{"name": "I", "elements": items}],
+         "parameters": [{"name": "v", "index": ["I"], "values": list(range(1, 15))}],
+         "variables": [{"name": "x", "index": ["I"]}, {"name": "slack"}],
+         "objective": {"sense": "maximize", "expression": "sum(v[i]*x[i] for i in I) - slack"},
+         "constraints": [{"name": "one", "for_each": "i in I", "expression": "x[i] <= 1"},
+                         {"name": "fixed", "expression": "slack == 2"},
+                         {"name": "chain", "expression": "x['i13'] <= slack - 1.5 <= 5"}]}
+    text = _explained(d)
+    assert "chain" in text.split("\n")[-2]  # it binds, but its dual prices one comparison
+    line = text.split("\n")[-1]
+    shown = ", ".join(f"i{k:02d} +{k + 1}" for k in range(12))  # of 13 (x[i13] <= 0.5)
+    # slack == 2 costs 1 a unit, and lets x[i13] rise a unit worth 14
+    assert line == (f"Shadow prices: one ({shown}, ...); fixed +13 (the objective's change per "
+                    "unit more of each limit, or of an equality's number).")
+
+
+@pytest.mark.parametrize(("solver", "labor"), [("highs", "; labor +0.0001"), ("pdhg", "")])
+def test_a_dual_within_the_solvers_accuracy_is_none(solver: str, labor: str):
+    # none: within 1e-9 (a simplex), 1e-6 (PDHG) of the objective, here 27000
+    result = SolveResult(status=Status.OPTIMAL, objective=27000.0, solver=solver,
+                         values={"wheat": 40.0, "corn": 60.0},
+                         duals={"land": 150.0, "labor": 1e-4})
+    text = explain(status="optimal", formulation=Formulation.from_dict(FARM), result=result,
+                   binding=["land", "labor"])
+    assert f"Shadow prices: land +150{labor}{WHAT}" in text.split("\n")
+
+
+def test_no_shadow_prices_for_an_integer_model():
+    farm = {**FARM, "variables": [{"name": "wheat", "domain": "integer"}, {"name": "corn"}]}
+    assert "Shadow prices" not in _explained(farm)
+    # duals of an integer model price its relaxation: said nowhere, even when a result has them
+    f = Formulation.from_dict(farm)
+    result = SolveResult(status=Status.OPTIMAL, objective=27000.0,
+                         values={"wheat": 40.0, "corn": 60.0},
+                         duals={"land": 150.0, "labor": 50.0})
+    text = explain(status="optimal", formulation=f, result=result, binding=["land", "labor"])
+    assert "Binding constraints" in text and "Shadow prices" not in text
+
+
 def test_explanation_of_a_failure():
     result = SolveResult(status=Status.INFEASIBLE, conflict=["a", "b"])
     text = explain(status="infeasible", formulation=None, result=result, binding=[],

@@ -76,6 +76,31 @@ def test_solve_json_writes_only_the_answer(cli, script) -> None:
     assert answer["trace"]["steps"], "the trace comes with the answer"
 
 
+SHADOW_PRICES = ("Shadow prices: land +150; labor +50 (the objective's change per unit more "
+                 "of each limit).")  # the farm's: 300 = land + 3 labor, 250 = land + 2 labor
+
+
+def test_solve_and_chat_say_what_one_more_unit_of_each_limit_is_worth(
+        cli, script, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The explanation prices the binding limits, in the JSON answer and on an 80-column
+    terminal (the line goes on under its text after the label), in `solve` and in the chat."""
+    script([farm("farm_1")], default=farm("farm_1"))
+    answer = json.loads(cli("solve", PROBLEM, "--json").stdout)
+    lines = answer["explanation"].split("\n")
+    assert lines[lines.index("Binding constraints (at their limit): land; labor.") + 1] == \
+        SHADOW_PRICES
+
+    monkeypatch.setenv("COLUMNS", "80")
+    for command, given in (("solve", [PROBLEM]), ("chat", [])):
+        result = cli(command, *given, input=f"{PROBLEM}\n/quit\n" if command == "chat" else None)
+        assert result.exit_code == 0, result.output
+        rows = result.stdout.splitlines()
+        at = next(i for i, row in enumerate(rows) if row.startswith("Shadow prices: "))
+        assert rows[at:at + 2] == [
+            "Shadow prices: land +150; labor +50 (the objective's change per unit more of",
+            " " * 15 + "each limit)."]
+
+
 def test_solve_file_with_a_data_table(cli, script, tmp_path: Path) -> None:
     (tmp_path / "crops.csv").write_text("crop,profit,labor\nwheat,300,3\ncorn,250,2\n")
     (tmp_path / "problem.txt").write_text("Plant 100 acres of the crops in crops.csv; 240 "
@@ -930,10 +955,13 @@ def _explanation_rows(rows: list[str], explanation: str) -> list[str]:
 def _expected_hang(width: int):
     """Where the farm's explanation lines go on: the binding constraints under the text after
     their label where each name fits there (100 columns), else 2 columns in, as every other
-    line that is not a bullet; none at column 0."""
+    line that is not a bullet; the shadow prices under the text after theirs (each name fits
+    there at 80 columns too); none at column 0."""
     def hang(line: str) -> tuple[int, int]:
         if line.startswith("Binding constraints (at their limit): "):
             return (38, 38) if width == 100 else (0, 2)
+        if line.startswith("Shadow prices: "):
+            return 15, 15
         return (2, 2) if line.startswith("- ") else (0, 2)
 
     return hang

@@ -1,0 +1,89 @@
+"""The explanation's line of shadow prices: what one more unit of each binding limit is worth.
+
+A dual is the change of the optimal objective per unit added to its constraint's number
+(``SolveResult.duals``), so the line reads the same for minimizing and maximizing, ``<=`` and
+``>=``: ``+`` raises the objective, ``-`` lowers it. Only for a model over continuous variables
+(the duals of an integer model price its LP relaxation, not the answer), only the inequalities
+that bind and the equalities, and only where the dual is not 0. A chain of comparisons that is
+not one range is left out: its dual prices one of its comparisons only.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from optiform.solvers.formulation import Formulation
+from optiform.solvers.result import SolveResult
+
+MAX_KEYS = 12  # per indexed constraint, then "..."
+ZERO = 1e-9  # relative to the objective (at least 1): a dual this small is none
+ZERO_PDHG = 1e-6  # PDHG's duals are as accurate as its tolerance, not a simplex's
+
+
+def _format(x: float) -> str:
+    from optiform.agent.answer import fmt
+
+    return ("+" if x > 0 else "") + fmt(x)
+
+
+def comparisons(f: Formulation) -> dict[str, str]:
+    """Each constraint that makes one row per binding: ``equality`` or ``inequality`` (a range
+    too); a chain of comparisons, or an expression that does not parse, is left out."""
+    from optiform.errors import FormulationError
+    from optiform.solvers.expr import parse
+    from optiform.solvers.pyomo_names import constraint_pieces
+
+    variables = {v.name for v in f.variables}
+    out: dict[str, str] = {}
+    for c in f.constraints:
+        try:
+            body = parse(c.expression)
+        except FormulationError:
+            continue
+        if not isinstance(body, ast.Compare):
+            continue
+        pieces = constraint_pieces(body, variables)
+        if pieces is None:  # lo <= e <= hi: one ranged row
+            out[c.name] = "inequality"
+        elif len(pieces) == 1:
+            out[c.name] = "equality" if isinstance(pieces[0][1], ast.Eq) else "inequality"
+    return out
+
+
+def _rows(duals: Any) -> list[tuple[str, float]]:
+    if isinstance(duals, dict):
+        return [(str(k), float(v)) for k, v in duals.items() if isinstance(v, (int, float))]
+    if isinstance(duals, (int, float)) and not isinstance(duals, bool):
+        return [("", float(duals))]
+    return []
+
+
+def shadow_price_line(formulation: Formulation | None, result: SolveResult | None,
+                      binding: list[str]) -> str:
+    """'Shadow prices: labor +50; land +100 (...)', or '' where there is nothing to say."""
+    if formulation is None or result is None or not result.duals:
+        return ""
+    if any(v.domain in ("integer", "binary") for v in formulation.variables):
+        return ""
+    zero = (ZERO_PDHG if result.solver == "pdhg" else ZERO) * max(1.0, abs(result.objective
+                                                                         or 0.0))
+    at_limit = set(binding)
+    parts: list[str] = []
+    equality = False
+    for name, kind in comparisons(formulation).items():
+        priced = [(key, d) for key, d in _rows(result.duals.get(name))
+                  if abs(d) > zero and (kind == "equality" or
+                                        (f"{name}[{key}]" if key else name) in at_limit)]
+        if not priced:
+            continue
+        equality = equality or kind == "equality"
+        if priced[0][0]:
+            shown = ", ".join(f"{key} {_format(d)}" for key, d in priced[:MAX_KEYS])
+            parts.append(f"{name} ({shown}{', ...' if len(priced) > MAX_KEYS else ''})")
+        else:
+            parts.append(f"{name} {_format(priced[0][1])}")
+    if not parts:
+        return ""
+    what = "each limit, or of an equality's number" if equality else "each limit"
+    return f"Shadow prices: {'; '.join(parts)} (the objective's change per unit more of {what})."
