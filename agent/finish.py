@@ -19,6 +19,7 @@ from optiform.agent.llm import Usage
 from optiform.agent.solving import FIRST_ROUND, penalty, solved_objective, stopped_by_budget
 from optiform.agent.state import AgentState, Attempt, Turn
 from optiform.agent.vote import agree, confidence
+from optiform.errors import FormulationError
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
 
@@ -218,6 +219,8 @@ def _export(deps: Deps, f: Formulation, data_dir: Path | None) -> str | None:
         return None
     try:
         return deps.export(f, data_dir=data_dir)
+    except FormulationError:  # a model that does not build: the answer says why already
+        return None
     except Exception as exc:  # an exporter bug must not cost the user the answer
         emit("error", "answer", message=f"Pyomo export failed: {exc}")
         return None
