@@ -12,6 +12,7 @@ from optiform.agent import (
     bound_cues,
     bound_targets,
     item_amounts,
+    item_totals,
     ratio_cues,
     respective_lists,
     share_check,
@@ -200,7 +201,7 @@ def per_item_totals(text: str, f: Formulation) -> list[Check]:
                   message=(f"Constraint '{t.name}' asks each element for {t.value:g}, but the "
                            f"text states {t.value:g} once, as a total (\"{t.sentence[:120]}\"): "
                            f"that is one constraint over the sum, {t.merged}."))
-            for t in bound_targets.per_item_totals(text, f)]
+            for t in item_totals.per_item_totals(text, f)]
 
 
 def item_objective(text: str, f: Formulation) -> Check | None:
