@@ -14,9 +14,12 @@ from optiform.agent import textcues
 from optiform.agent.bound_cues import bound_of, scalar_values, sentence_at
 from optiform.agent.bound_targets import SHARED_WORDS
 from optiform.agent.comparison import comparison, constant
-from optiform.solvers.formulation import Formulation
+from optiform.solvers.formulation import Formulation, SetDef
 
 _TOTAL_WORDS = re.compile(r"\b(?:total|totals|in all|altogether|combined|overall)\b")
+# before the number: one element, whichever ('in any month', 'a single supplier')
+_ANY_ONE = re.compile(r"\b(?:any|single|individual|given)\b")
+_ONE_OF = r"\b(?:a|an|any|one|no|each|every|per|single|individual|given)\s+(?:[\w-]+\s+){0,2}?"
 
 
 @dataclass(frozen=True)
@@ -43,22 +46,46 @@ def _item_term(node: ast.AST, loop: str, variables: set[str]) -> bool:
     return False
 
 
+def _names_one_element(sentence: str, s: SetDef) -> bool:
+    """Whether ``sentence`` speaks of one element of ``s`` ('a truck's load', 'in any month',
+    'no machine' for a set 'trucks', 'months', 'machines'): then its total is each one's."""
+    nouns = {textcues.stem(w) for w in textcues.words(f"{s.name} {s.description}")
+             if len(w) > 2}
+    if not nouns:
+        return False
+    alternatives = "|".join(sorted(map(re.escape, nouns)))
+    return re.search(rf"{_ONE_OF}(?:{alternatives})(?:'s|s|es)?\b", sentence.lower()) is not None
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``, ... where the model has a constraint of that name
+    (a fix naming one the model has would rewrite it)."""
+    n, out = 1, name
+    while out in taken:
+        n += 1
+        out = f"{name}_{n}"
+    return out
+
+
 def per_item_totals(text: str, f: Formulation) -> list[PerItemTotal]:
     """'Ship at least 260 units in total' written as 'units[p] >= demand' for each plant:
     a number the text states once, as a total, asked of every element of a set. The
     constraint is one, over the sum, with the model's direction and number. Only when the
-    number's sentence says total (in all, altogether, combined, overall) and no 'each',
-    'per' or 'respectively' comes before the number in it."""
+    number's sentence says total (in all, altogether, combined, overall), no 'each', 'per',
+    'respectively', 'any' or 'single' comes before the number in it, and it does not speak
+    of one element of the set ('the total weight of a truck's load', 'no machine')."""
     variables = {v.name for v in f.variables if v.index}
     scalars = scalar_values(f)
-    sizes = {s.name: len(s.elements) for s in f.sets}
+    sets = {s.name: s for s in f.sets}
+    taken = {c.name for c in f.constraints}
     numbers = [n for n in textcues.numbers_in_text(text) if not n.percent]
     out = []
     for c in f.constraints:
         head = re.fullmatch(r"\s*([A-Za-z_]\w*)\s+in\s+([A-Za-z_]\w*)\s*", c.for_each or "")
         parts = comparison(c.expression)
         bound = bound_of(c.expression, scalars)
-        if head is None or parts is None or bound is None or sizes.get(head[2], 0) < 2:
+        if head is None or parts is None or bound is None or \
+                len(sets[head[2]].elements if head[2] in sets else ()) < 2:
             continue
         loop, over = head[1], head[2]
         left, op, right = parts
@@ -70,8 +97,11 @@ def per_item_totals(text: str, f: Formulation) -> list[PerItemTotal]:
             continue
         sentence = sentence_at(text, stated[0].start)
         before = text[max(text.rfind(". ", 0, stated[0].start), 0):stated[0].start].lower()
-        if not _TOTAL_WORDS.search(sentence.lower()) or SHARED_WORDS.search(before):
+        if not _TOTAL_WORDS.search(sentence.lower()) or SHARED_WORDS.search(before) or \
+                _ANY_ONE.search(before) or _names_one_element(sentence, sets[over]):
             continue
         merged = f"sum({ast.unparse(side)} for {loop} in {over}) {bound[0]} {ast.unparse(limit)}"
-        out.append(PerItemTotal(c.name, f"{c.name}_total", merged, bound[1], sentence))
+        merged_name = _free_name(f"{c.name}_total", taken)
+        taken.add(merged_name)
+        out.append(PerItemTotal(c.name, merged_name, merged, bound[1], sentence))
     return out

@@ -82,3 +82,47 @@ def test_other_shapes_are_left_alone() -> None:
     one["parameters"] = [{**p, "values": {"Austin": 1}} if p.get("index") else p
                          for p in one["parameters"]]
     assert per_item_totals(SHIP, Formulation.from_dict(one)) == []  # one element: no split
+
+
+def one_cap(set_name: str, variable: str, bound: float) -> Formulation:
+    """``variable[i] <= bound`` for each element of ``set_name``: a bound on each one."""
+    return Formulation.from_dict({
+        "sets": [{"name": set_name, "elements": ["a", "b", "c"]}],
+        "variables": [{"name": variable, "index": [set_name]}],
+        "objective": {"sense": "maximize",
+                      "expression": f"sum({variable}[i] for i in {set_name})"},
+        "constraints": [{"name": "cap", "for_each": f"i in {set_name}",
+                         "expression": f"{variable}[i] <= {bound:g}"}]})
+
+
+@pytest.mark.parametrize(("text", "set_name", "variable", "bound"), [
+    ("In total, a worker can work at most 40 hours per week.", "workers", "hours", 40),
+    ("The total weight of a truck's load cannot exceed 20 tons.", "trucks", "load", 20),
+    ("The total production in any month cannot exceed 1000 units.", "months", "prod", 1000),
+    ("A single supplier can provide at most 500 units overall.", "suppliers", "buy", 500),
+    ("No machine may run more than 60 hours in total.", "machines", "run", 60),
+    ("The combined output of a shift is limited to 300 units.", "shifts", "output", 300),
+    ("In a given period the total output is at most 300 units.", "T", "output", 300),
+])
+def test_a_total_of_one_element_stays_per_element(text: str, set_name: str, variable: str,
+                                                  bound: float) -> None:
+    # the sentence speaks of one element ('a truck's load', 'any month'): each one's total
+    assert per_item_totals(text, one_cap(set_name, variable, bound)) == []
+
+
+def test_a_total_of_the_whole_set_is_still_found_beside_those() -> None:
+    f = one_cap("shifts", "output", 300)
+    [check] = per_item_totals("The shifts have a total budget of 300 dollars.", f)
+    assert check.names == ["cap"]
+
+
+def test_the_merged_constraint_takes_a_name_the_model_does_not_have() -> None:
+    d = plants("units[p] >= demand")
+    d["constraints"].append({"name": "meet_demand_total",
+                             "expression": "sum(units[p] for p in plants) <= 1000"})
+    [check] = per_item_totals(SHIP, Formulation.from_dict(d))
+    assert list(check.fix["constraints"]) == ["meet_demand_total_2"]
+    fixed = apply_fixes(d, [check])
+    assert [c["name"] for c in fixed["constraints"]] == [
+        "supply", "meet_demand_total", "meet_demand_total_2"]
+    assert fixed["constraints"][1]["expression"] == "sum(units[p] for p in plants) <= 1000"
