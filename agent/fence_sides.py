@@ -10,7 +10,9 @@ goal is the fence, that counts two dimensions alike or four side variables alike
 side needs no fence, the dimension along it counts once and the other twice, so equal
 coefficients are wrong whatever the unit (metres or dollars). Where two sides at a corner
 need none, length + width is right: then only four side terms, or a bound that is half the
-fence the text states, show all four sides fenced.
+fence the text states, show all four sides fenced. The terms must be a rectangle's sides:
+two of them multiplied in the model (its area), or each named as a length or a side; two
+amounts alike (``corn + wheat <= 100`` on a farm along a river) are none.
 
 It stays silent where equal coefficients may be right: a region divided into pens or
 sections, a price per length that differs between sides, 'all four sides'. Which side lies
@@ -19,11 +21,12 @@ along the wall the text may not say, so it warns and fixes nothing.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
 from optiform.agent import bound_cues, textcues
-from optiform.agent.check_model import Check, close
+from optiform.agent.check_model import Check, close, parse_tree
 from optiform.agent.comparison import FLIP
 from optiform.agent.share_check import Linear, linear_constraint
 from optiform.solvers.formulation import Formulation
@@ -55,6 +58,10 @@ _DIVIDED = re.compile(r"\b(?:divid\w*|partition\w*|subdivid\w*|split\w*|separat\
 _RATE = re.compile(r"\b(?:per|a|an|each)\s+(?:linear\s+|running\s+)?(?:foot|feet|ft|meter|"
                    r"metre|m|yard|yd)\b")
 _MIN_GOAL = re.compile(r"\bminimi[sz]|\b(?:least|smallest|cheapest|minimum|shortest)\b")
+# a side's length by its name, where no area multiplies two of them
+_DIMENSION_WORDS = frozenset({"length", "width", "breadth", "depth", "height", "side", "sides",
+                              "edge", "l", "w", "north", "south", "east", "west", "front",
+                              "back", "left", "right"})
 _FENCE_WORDS = frozenset({"fence", "fencing", "fenced", "perimeter", "border", "boundary",
                           "enclosure"})
 
@@ -133,6 +140,27 @@ def _sides(form: Linear, variables: set[str]) -> tuple[tuple[str, ...], float] |
     return None
 
 
+def _products(f: Formulation, variables: set[str]) -> set[frozenset[str]]:
+    """The pairs of ``variables`` the model multiplies together somewhere (the area,
+    ``length*width``)."""
+    out: set[frozenset[str]] = set()
+    for expression in (f.objective.expression, *(c.expression for c in f.constraints)):
+        tree = parse_tree(expression)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+                left, right = ({n.id for n in ast.walk(side) if isinstance(n, ast.Name)}
+                               & variables for side in (node.left, node.right))
+                out.update(frozenset((a, b)) for a in left for b in right if a != b)
+    return out
+
+
+def _dimensions(sides: tuple[str, ...], products: set[frozenset[str]]) -> bool:
+    """Whether ``sides`` are a rectangle's sides, not two amounts alike (``cows + sheep <=
+    50``): two of them multiplied in the model, or each named as a length or a side."""
+    return any(frozenset((a, b)) in products for a in sides for b in sides if a != b) or \
+        all(set(textcues.words(n)) & _DIMENSION_WORDS for n in sides)
+
+
 def _term(k: float, name: str) -> str:
     return name if close(k, 1.0) else f"{k:g}*{name}"
 
@@ -163,11 +191,12 @@ def full_fences(text: str, f: Formulation, cue: FenceCue) -> list[FullFence]:
     said = textcues.sentences(text)
     fence_numbers = [n.value for s in said if _FENCE.search(s.lower())
                      for n in textcues.numbers_in_text(s)]
+    products = _products(f, variables)
     out = []
     for c in f.constraints:
         parsed = None if c.for_each else _form(c.expression, scalars)
         found = None if parsed is None else _sides(parsed[0], variables)
-        if parsed is None or found is None:
+        if parsed is None or found is None or not _dimensions(found[0], products):
             continue
         (form, op), (sides, k) = parsed, found
         number = abs(form.get("", 0.0))
@@ -186,7 +215,7 @@ def full_fences(text: str, f: Formulation, cue: FenceCue) -> list[FullFence]:
         if goal and f.objective.sense == "minimize" else None
     found = None if parsed is None else _sides(parsed[0], variables)
     if parsed is not None and found is not None and not set(parsed[0]) - {*found[0], ""} and \
-            (cue.unfenced == 1 or len(found[0]) == 4):
+            _dimensions(found[0], products) and (cue.unfenced == 1 or len(found[0]) == 4):
         out.append(FullFence("objective", None, f.objective.expression, found[0],
                              _rewrites(parsed[0], found[0], "", cue.unfenced)))
     return out

@@ -163,3 +163,23 @@ def test_the_warning_reaches_the_repair_prompt_and_the_answer():
     assert kept.objective == pytest.approx(100.0)
     assert "fence_sides" in {c.code for c in kept.checks}
     assert kept.confidence < clean.confidence
+
+
+@pytest.mark.parametrize(("text", "names", "line"), [
+    ("A farm along a river grows corn and wheat on 100 acres, all of it fenced. Corn earns "
+     "$50 an acre and wheat $40. Maximize profit.", ("corn", "wheat"), "corn + wheat <= 100"),
+    ("A rancher's pasture, which backs onto a river, is fenced and holds at most 50 animals. "
+     "A cow earns $300 and a sheep $120. Maximize profit.", ("cows", "sheep"),
+     "cows + sheep <= 50"),
+])
+def test_two_amounts_alike_are_no_sides_of_a_rectangle(text, names, line):
+    assert fence_cue(text) is not None  # the text does say a side needs no fence
+    f = pen(line, objective=f"3*{names[0]} + {names[1]}", names=names)
+    assert fence_sides(text, f) == []
+
+
+def test_sides_named_as_lengths_need_no_area_in_the_model():
+    # a linear model of the fence alone: the names say these are the sides
+    f = pen("2*length + 2*width <= 40", "length >= 5", objective="length + width")
+    assert fence_sides(BARN, f)
+    assert fence_sides(BARN, pen("2*a + 2*b <= 40", objective="a + b", names=("a", "b"))) == []
