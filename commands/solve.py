@@ -216,7 +216,12 @@ def _file_named_as_text(text: str) -> InputError | None:
     word = text.strip()
     if not word or any(c.isspace() for c in word) or len(word) > 1024:
         return None
-    path = Path(word).expanduser()
+    from optiform.config import expand_home
+
+    try:
+        path = expand_home(word)
+    except ValueError:  # '~nosuchuser/x.txt': judged as written
+        path = Path(word)
     suffix = next((x for x in _FILE_SUFFIXES if path.name.lower().endswith(x)), None)
     try:
         exists = path.is_file()

@@ -404,3 +404,13 @@ def test_a_one_word_text_that_is_no_file_name_is_still_a_problem_text(cli, monke
     monkeypatch.setenv("OPTIFORM_BACKEND", "fake")
     res = cli("solve", "maximize")
     assert "TEXT is" not in res.output  # the assistant judges it (not a problem)
+
+
+def test_a_one_word_text_whose_tilde_names_no_user_is_judged_as_written(cli, monkeypatch
+                                                                        ) -> None:
+    monkeypatch.setenv("OPTIFORM_BACKEND", "fake")
+    # Path.expanduser raised RuntimeError (a traceback) on a ~ of a user that is not there
+    missing = cli("solve", "~no_such_user_optiform/problem.txt")
+    assert missing.exit_code == 2 and "there is no such file" in missing.output
+    res = cli("solve", "~no_such_user_optiform")
+    assert "TEXT is" not in res.output and "not a problem" in res.output  # the assistant's
