@@ -434,8 +434,11 @@ def _file_in_the_way(folder: Path) -> Path | None:
     """What keeps ``folder`` from being a folder: itself, or the nearest of its parents that
     is there, when that is not a folder; None when it is one or can be made."""
     for place in (folder, *folder.parents):
-        if place.exists():
-            return None if place.is_dir() else place
+        try:
+            if place.exists():
+                return None if place.is_dir() else place
+        except OSError:  # not to be looked into (no permission): what uses it will say
+            return None
     return None
 
 

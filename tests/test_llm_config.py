@@ -432,3 +432,20 @@ def test_a_data_folder_under_a_file_is_refused_as_one_that_is_a_file(monkeypatch
     assert a_file.read_text() == "x" and sorted(tmp_path.iterdir()) == [a_file]
     assert load_settings(data_home=tmp_path / "new" / "data").data_dir == \
         tmp_path / "new" / "data"  # one not there yet, under a folder, is made when used
+
+
+def test_a_data_folder_that_cannot_be_looked_into_is_left_to_what_uses_it(monkeypatch,
+                                                                         tmp_path):
+    """A folder without permission to look into (a PermissionError from Path.exists, which
+    root never sees) is no ConfigError and no traceback where the data folder is found."""
+    locked = tmp_path / "locked"
+    real_exists = Path.exists
+
+    def exists(self: Path) -> bool:
+        if self.is_relative_to(locked) and self != locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_exists(self)
+
+    monkeypatch.setattr(Path, "exists", exists)
+    folder = locked / "inner" / "data"
+    assert load_settings(data_home=folder).data_dir == folder
