@@ -5,7 +5,8 @@ A dual is the change of the optimal objective per unit added to its constraint's
 ``>=``: ``+`` raises the objective, ``-`` lowers it. Only for a model over continuous variables
 (the duals of an integer model price its LP relaxation, not the answer), only the inequalities
 that bind and the equalities, and only where the dual is not 0. A chain of comparisons that is
-not one range is left out: its dual prices one of its comparisons only.
+not one range is left out: its dual prices one of its comparisons only; so is a constraint
+without a number (``profit == 3*x + 2*y``, ``y <= 2*x``), which states no limit.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ def _format(x: float) -> str:
 
 
 def comparisons(f: Formulation) -> dict[str, str]:
-    """Each constraint that makes one row per binding: ``equality`` or ``inequality`` (a range
-    too); a chain of comparisons, or an expression that does not parse, is left out."""
+    """Each constraint that makes one row per binding and has a number: ``equality`` or
+    ``inequality`` (a range too); a chain of comparisons, a constraint with no number (see
+    :func:`_has_number`), or an expression that does not parse, is left out."""
     from optiform.errors import FormulationError
     from optiform.solvers.expr import parse
     from optiform.solvers.pyomo_names import constraint_pieces
@@ -46,9 +48,28 @@ def comparisons(f: Formulation) -> dict[str, str]:
         pieces = constraint_pieces(body, variables)
         if pieces is None:  # lo <= e <= hi: one ranged row
             out[c.name] = "inequality"
-        elif len(pieces) == 1:
+        elif len(pieces) == 1 and any(_has_number(side, variables)
+                                      for side in (body.left, *body.comparators)):
             out[c.name] = "equality" if isinstance(pieces[0][1], ast.Eq) else "inequality"
     return out
+
+
+def _terms(node: ast.expr) -> list[ast.expr]:
+    """The terms ``node`` adds or subtracts: ``a + 2*b - 5`` -> a, 2*b, 5."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        return [*_terms(node.left), *_terms(node.right)]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+        return _terms(node.operand)
+    return [node]
+
+
+def _has_number(side: ast.expr, variables: set[str]) -> bool:
+    """Whether ``side`` adds a number, a term without variables (``100``, ``cap[i]``,
+    ``sum(d[j] for j in J)``): the limit a shadow price is per unit of. A constraint with
+    none (``profit == 3*x + 2*y``, ``y <= 2*x``) limits nothing one more unit of makes
+    sense for."""
+    return any(not any(isinstance(n, ast.Name) and n.id in variables for n in ast.walk(term))
+               for term in _terms(side))
 
 
 def _rows(duals: Any) -> list[tuple[str, float]]:

@@ -101,6 +101,21 @@ def test_shadow_prices_of_a_maximization():
     assert lines[at + 1] == "Shadow prices: land +150; labor +50" + WHAT
 
 
+def test_no_shadow_price_for_a_constraint_without_a_number():
+    # profit == ... defines a variable and corn <= 2*wheat is a ratio: neither states a limit
+    # (their duals, +1 and the ratio's, are per unit of a 0 nobody wrote)
+    d = {"variables": [{"name": "wheat"}, {"name": "corn"}, {"name": "profit"}],
+         "objective": {"sense": "maximize", "expression": "profit"},
+         "constraints": [{"name": "profit_def", "expression": "profit == 300*wheat + 250*corn"},
+                         *FARM["constraints"],
+                         {"name": "balance", "expression": "corn <= 0.5*wheat"}]}
+    lines = _explained(d).split("\n")
+    assert "Binding constraints (at their limit): labor; balance." in lines
+    prices = next(line for line in lines if line.startswith("Shadow prices:"))
+    assert prices.startswith("Shadow prices: labor +")
+    assert "profit_def" not in prices and "balance" not in prices
+
+
 def test_shadow_prices_of_a_minimization():
     diet = {"variables": [{"name": "x"}, {"name": "y"}],
             "objective": {"sense": "minimize", "expression": "2*x + 3*y"},
