@@ -18,7 +18,7 @@ from optiform.solvers.formulation import Formulation, SetDef
 
 _TOTAL_WORDS = re.compile(r"\b(?:total|totals|in all|altogether|combined|overall)\b")
 # before the number: one element, whichever ('in any month', 'a single supplier')
-_ANY_ONE = re.compile(r"\b(?:any|single|individual|given)\b")
+_ANY_ONE = re.compile(r"\b(?:any|single|individual|a given)\b")
 _ONE_OF = r"\b(?:a|an|any|one|no|each|every|per|single|individual|given)\s+(?:[\w-]+\s+){0,2}?"
 
 

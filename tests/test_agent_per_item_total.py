@@ -126,3 +126,8 @@ def test_the_merged_constraint_takes_a_name_the_model_does_not_have() -> None:
     assert [c["name"] for c in fixed["constraints"]] == [
         "supply", "meet_demand_total", "meet_demand_total_2"]
     assert fixed["constraints"][1]["expression"] == "sum(units[p] for p in plants) <= 1000"
+
+
+def test_given_alone_is_no_element() -> None:
+    f = one_cap("shifts", "output", 300)
+    assert per_item_totals("Given a total budget of 300 dollars, plan the shifts.", f)
