@@ -70,7 +70,8 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
     from optiform.api import Assistant
     from optiform.api_async import SerialLLM
     from optiform.chat_store import ChatStore
-    from optiform.commands.answer_view import Progress, answer_view, banner_view, print_output
+    from optiform.commands.answer_view import Progress, answer_view
+    from optiform.commands.chat_view import banner_view, print_output
     from optiform.commands.failure import print_error
     from optiform.config import load_settings
     from optiform.conversation import ChatSession

@@ -463,7 +463,7 @@ def test_chat_slash_commands(tmp_path: Path) -> None:
     assert [t.id for t in listing.threads] == [first]
     from rich.console import Console
 
-    from optiform.commands.answer_view import threads_table
+    from optiform.commands.chat_view import threads_table
 
     shown = Console(width=200, record=True)
     shown.print(threads_table(listing))
@@ -812,7 +812,7 @@ def test_chat_banner_and_errors_go_on_under_their_text(cli, script, width: int,
     """The banner's rows go on under 'thread', an error's under the text after 'error: ' and
     its hint's under the hint's text; none at column 0 (a command's own error, outside the
     chat, is one line and left so)."""
-    from optiform.commands.answer_view import BANNER_HEAD
+    from optiform.commands.chat_view import BANNER_HEAD
 
     script([])
     monkeypatch.setenv("COLUMNS", str(width))
@@ -841,7 +841,7 @@ def test_chat_banner_and_errors_go_on_under_their_text(cli, script, width: int,
 def test_a_chat_error_and_its_hint_wrap_under_their_text(width: int) -> None:
     from rich.console import Console
 
-    from optiform.commands.answer_view import print_output
+    from optiform.commands.chat_view import print_output
     from optiform.conversation import Output
 
     message = "cannot write " + "/folder" * 9 + ": Permission denied"
@@ -900,7 +900,8 @@ def test_chat_model_changes_and_formulation_wrap_under_their_own_text(
         cli, script, width: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A changed model line goes on deeper than its text after '+ ' or '- ', and /formulation's
     long lines under their own start, as in the model panel: none continues at column 0."""
-    from optiform.commands.answer_view import diff_hang, model_hang
+    from optiform.commands.answer_view import model_hang
+    from optiform.commands.chat_view import diff_hang
     from optiform.formulation_view import formulation_diff, formulation_lines
     from optiform.solvers.formulation import Formulation
 
@@ -975,7 +976,7 @@ def test_chat_answer_line_and_explanation_go_on_under_their_text(tmp_path: Path,
     a constraint's name would not fit there whole)."""
     from rich.console import Console
 
-    from optiform.commands.answer_view import print_output
+    from optiform.commands.chat_view import print_output
 
     chat = _session(tmp_path, FakeLLM([_long_named("farm_1"), _long_named("farm_2_corn_cap")]))
     chat.handle(PROBLEM)
@@ -1027,7 +1028,7 @@ def test_solve_status_and_explanation_go_on_under_their_text(cli, script, width:
 def _threads_rows(chat: ChatSession, width: int) -> list[str]:
     from rich.console import Console
 
-    from optiform.commands.answer_view import print_output
+    from optiform.commands.chat_view import print_output
 
     console = Console(record=True, width=width)
     print_output(console, chat.handle("/threads"))
