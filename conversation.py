@@ -256,7 +256,7 @@ class ChatSession:
             raise OptiformError("/export needs a file name",
                                 hint="e.g. /export model.json (" + " ".join(EXPORT_SUFFIXES)
                                 + ")")
-        path = self._not_an_input(Path(_one_path(arg)).expanduser(), "/export")
+        path = self._not_an_input(_one_path(arg), "/export")
         answer = self.current() if suffix_of(path) == ANSWER_SUFFIX else self._model_answer()
         if answer is None:
             raise OptiformError("there is no answer to export yet", hint="ask something first")
@@ -274,8 +274,7 @@ class ChatSession:
         if answer is None:
             raise OptiformError("there is no turn to trace yet", hint="ask something first")
         if arg:
-            path = answer.save_trace(self._not_an_input(Path(_one_path(arg)).expanduser(),
-                                                        "/trace"))
+            path = answer.save_trace(self._not_an_input(_one_path(arg), "/trace"))
             return Output("text", text=f"wrote the trace to {path}")
         return Output("text", text=trace_summary(answer))
 
@@ -347,13 +346,19 @@ def _split(arg: str) -> list[str]:
                                  "\"O'Neil.csv\"") from None
 
 
-def _one_path(arg: str) -> str:
-    """The one file name in ``arg``: a file in a folder that exists (no folders are made)."""
+def _one_path(arg: str) -> Path:
+    """The one file name in ``arg``, its ``~`` expanded: a file in a folder that exists (no
+    folders are made)."""
+    from optiform.config import expand_home
+
     parts = _split(arg)
     if len(parts) != 1:
         raise OptiformError(f"expected one file name, got {arg!r}",
                             hint="quote a name with spaces")
-    path = Path(parts[0]).expanduser()
+    try:
+        path = expand_home(parts[0])
+    except ValueError as exc:  # '~nosuchuser/m.json'
+        raise OptiformError(str(exc), hint="write the path out in full") from None
     if path.is_dir():
         raise OptiformError(f"{path} is a folder", hint=f"give a file name, e.g. "
                                                         f"{path / 'model.json'}")
@@ -363,7 +368,7 @@ def _one_path(arg: str) -> str:
     if not path.parent.is_dir():
         raise OptiformError(f"there is no folder {path.parent}",
                             hint="make it first, or write the file somewhere else")
-    return parts[0]
+    return path
 
 
 def _changes(old: Answer | None, new: Answer | None) -> dict[str, list[str]]:

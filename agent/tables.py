@@ -316,8 +316,14 @@ def tables_by_name(paths: Iterable[str | Path]) -> dict[str, Path]:
     """Table files by table name (the file's stem), as ``--data`` and chat's ``/data`` give
     them; a DataError when a file is missing or two share a name."""
     tables: dict[str, Path] = {}
+    from optiform.config import expand_home
+
     for raw in paths:
-        path = _table_file(Path(raw).expanduser(), "data", "a .csv, .tsv or .json table file")
+        try:
+            given = expand_home(raw)
+        except ValueError as exc:  # '~nosuchuser/x.csv'
+            raise DataError(str(exc), hint="write the path out in full") from None
+        path = _table_file(given, "data", "a .csv, .tsv or .json table file")
         if path.stem in tables:
             raise DataError(f"two data files are named {path.stem!r}",
                             hint="rename one: tables are known by their file name")

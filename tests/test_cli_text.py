@@ -415,6 +415,17 @@ def test_assistant_chat_in_the_python_api(tmp_path: Path) -> None:
         assert [a.objective for a in chat.answers()] == [27000, 26000]
 
 
+def test_a_chat_path_whose_tilde_names_no_user_is_an_error_not_a_crash(tmp_path: Path
+                                                                        ) -> None:
+    """Path.expanduser raised RuntimeError on '~nosuchuser/...', which ended the chat."""
+    chat = _session(tmp_path, FakeLLM([farm("farm_1")]))
+    chat.handle(PROBLEM)
+    for command in ("/export ~no_such_user_optiform/m.json", "/trace ~no_such_user_optiform/t",
+                    "/data ~no_such_user_optiform/crops.csv"):
+        out = chat.handle(command)
+        assert out.kind == "error" and "~no_such_user_optiform" in out.text, command
+
+
 def test_chat_slash_commands(tmp_path: Path) -> None:
     chat = _session(tmp_path, FakeLLM([farm("farm_1")]))
     assert chat.handle("/formulation").kind == "error"  # no model yet
