@@ -80,19 +80,50 @@ def _rows(duals: Any) -> list[tuple[str, float]]:
     return []
 
 
+def _at_bounds(formulation: Formulation, values: dict[str, Any]) -> tuple[int, int]:
+    """(how many scalar variables the solution has, how many of them sit at a bound)."""
+    bounds = {v.name: (v.lb, v.ub) for v in formulation.variables}
+    count = at = 0
+    for name, value in values.items():
+        lb, ub = bounds.get(name, (None, None))
+        for x in (value.values() if isinstance(value, dict) else [value]):
+            if not isinstance(x, (int, float)):
+                continue
+            count += 1
+            at += any(b is not None and abs(x - b) <= 1e-9 * max(1.0, abs(b)) for b in (lb, ub))
+    return count, at
+
+
+def degenerate(formulation: Formulation, result: SolveResult, binding: list[str],
+               kinds: dict[str, str]) -> bool:
+    """More limits hold with equality (binding rows, equality rows, variables at a bound)
+    than there are variables: the optimum is degenerate, its duals are not unique, and one
+    more unit of a limit may change the objective by another amount than a dual says
+    (``x + y <= 2000, x <= 1500, x - y >= 1000``: PDHG priced the first +708 where raising
+    it changes nothing)."""
+    count, at = _at_bounds(formulation, result.values)
+    rows = len(binding) + sum(len(_rows(result.duals.get(name)))
+                              for name, kind in kinds.items() if kind == "equality")
+    return count > 0 and rows + at > count
+
+
 def shadow_price_line(formulation: Formulation | None, result: SolveResult | None,
                       binding: list[str]) -> str:
-    """'Shadow prices: labor +50; land +100 (...)', or '' where there is nothing to say."""
+    """'Shadow prices: labor +50; land +100 (...)', or '' where there is nothing to say
+    (also at a degenerate optimum, whose prices are not unique: see :func:`degenerate`)."""
     if formulation is None or result is None or not result.duals:
         return ""
     if any(v.domain in ("integer", "binary") for v in formulation.variables):
+        return ""
+    kinds = comparisons(formulation)
+    if degenerate(formulation, result, binding, kinds):
         return ""
     zero = (ZERO_PDHG if result.solver == "pdhg" else ZERO) * max(1.0, abs(result.objective
                                                                          or 0.0))
     at_limit = set(binding)
     parts: list[str] = []
     equality = False
-    for name, kind in comparisons(formulation).items():
+    for name, kind in kinds.items():
         priced = [(key, d) for key, d in _rows(result.duals.get(name))
                   if abs(d) > zero and (kind == "equality" or
                                         (f"{name}[{key}]" if key else name) in at_limit)]

@@ -480,3 +480,23 @@ def test_a_dataframe_gets_the_cell_checks_of_every_other_table(tmp_path):
             prepare_tables({"f": _Frame(["crop", "profit", "day"], rows)}, tmp_path)
     with pytest.raises(DataError, match="names column 'x' twice"):
         prepare_tables({"f": _Frame(["x", "x"], [(1, 2)])}, tmp_path)
+
+
+@pytest.mark.parametrize("solver", ["highs", "pdhg"])
+def test_no_shadow_prices_at_a_degenerate_optimum(solver: str):
+    from optiform.solvers.api import solve_formulation
+
+    # three limits hold at x = 1500, y = 500 and there are two variables: the duals are not
+    # unique (PDHG priced cap +708, yet raising cap changes nothing; HiGHS gave 0)
+    d = {"variables": [{"name": "x"}, {"name": "y"}],
+         "objective": {"sense": "maximize", "expression": "1000*x + 1000*y"},
+         "constraints": [{"name": "cap", "expression": "x + y <= 2000"},
+                         {"name": "xmax", "expression": "x <= 1500"},
+                         {"name": "gap", "expression": "x - y >= 1000"}]}
+    f = Formulation.from_dict(d)
+    result = solve_formulation(f, solver=solver)
+    assert result.status is Status.OPTIMAL and result.duals
+    text = explain(status="optimal", formulation=f, result=result,
+                   binding=binding_constraints(f, result.values))
+    assert "Binding constraints (at their limit): cap; xmax; gap." in text
+    assert "Shadow prices" not in text
