@@ -96,7 +96,9 @@ def per_item_totals(text: str, f: Formulation) -> list[PerItemTotal]:
         if len(stated) != 1:
             continue
         sentence = sentence_at(text, stated[0].start)
-        before = text[max(text.rfind(". ", 0, stated[0].start), 0):stated[0].start].lower()
+        start = stated[0].start
+        before = text[max(max(text.rfind(end, 0, start) for end in (". ", "? ", "! ")), 0):
+                      start].lower()
         if not _TOTAL_WORDS.search(sentence.lower()) or SHARED_WORDS.search(before) or \
                 _ANY_ONE.search(before) or _names_one_element(sentence, sets[over]):
             continue

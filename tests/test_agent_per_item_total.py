@@ -131,3 +131,12 @@ def test_the_merged_constraint_takes_a_name_the_model_does_not_have() -> None:
 def test_given_alone_is_no_element() -> None:
     f = one_cap("shifts", "output", 300)
     assert per_item_totals("Given a total budget of 300 dollars, plan the shifts.", f)
+
+
+def test_the_sentence_before_the_number_ends_at_a_question_mark_too() -> None:
+    f = Formulation.from_dict(plants("units[p] >= demand"))
+    # the 'each' of the question before is not this sentence's
+    text = "Does each plant have a line? We must ship at least 260 units in total this week."
+    assert len(per_item_totals(text, f)) == 1
+    text = "Can we do it? Each plant must ship at least 260 units in total this week."
+    assert per_item_totals(text, f) == []
