@@ -239,7 +239,9 @@ def _file_named_as_text(text: str) -> InputError | None:
                           hint=f'give the problem and its table: optiform solve --file '
                                f'problem.txt --data {word}')
     return InputError(f"TEXT is the file {word}, not a problem stated in words",
-                      hint=f"to solve it, optiform solve {option} {word}")
+                      hint=f"to solve it, optiform solve {option} {word}" + (
+                          f" (a JSON table goes beside its problem: --file problem.txt --data "
+                          f"{word})" if suffix == ".json" else ""))
 
 
 def _text_only_options(text: str | None, problem_file: Path | None, data: Sequence[Path],

@@ -386,7 +386,8 @@ def test_a_file_given_as_text_names_the_option_that_reads_it(cli, tmp_path: Path
     res = cli("solve", name)
     assert res.exit_code == 2
     assert f"TEXT is the file {name}, not a problem stated in words" in res.output
-    assert f"optiform solve {option} {name}" in res.output
+    assert f"optiform solve {option} {name}" in " ".join(res.output.split())
+    assert ("--data model.json" in " ".join(res.output.split())) == (name == "model.json")
 
 
 def test_a_file_name_that_names_no_file_and_a_table_given_as_text(cli, tmp_path: Path,
