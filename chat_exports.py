@@ -106,7 +106,8 @@ def _checks_note(checks: list[dict[str, Any]]) -> str:
 
 def trace_summary(answer: Answer) -> str:
     """One line per trace step: when, node, kind, seconds, tokens, outcome."""
-    lines = [f"{len(answer.trace.steps)} steps, {answer.trace.llm_calls} LLM calls, "
+    calls = answer.trace.llm_calls
+    lines = [f"{len(answer.trace.steps)} steps, {calls} LLM call{'' if calls == 1 else 's'}, "
              f"{answer.usage.prompt_tokens} prompt + {answer.usage.completion_tokens} "
              f"completion tokens, {answer.seconds:.2f} s"]
     for s in answer.trace.steps:

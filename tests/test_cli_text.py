@@ -134,7 +134,7 @@ def test_show_selects_sections(cli, script) -> None:
     assert "Decision values" not in model.stdout  # only the section asked for
     trace = cli("solve", PROBLEM, "--show", "trace", "--show", "latex")
     assert trace.exit_code == 0
-    assert "LLM calls" in trace.stdout and "formulate" in trace.stdout
+    assert "1 LLM call," in trace.stdout and "formulate" in trace.stdout
     assert "\\begin{document}" in trace.stdout
 
 
@@ -464,7 +464,7 @@ def test_chat_slash_commands(tmp_path: Path) -> None:
         denied = chat.handle(command)
         assert denied.kind == "error" and "cannot write" in denied.text, denied.text
     trace = chat.handle("/trace")
-    assert "LLM calls" in trace.text
+    assert "1 LLM call," in trace.text
     saved = tmp_path / "trace.json"
     chat.handle(f"/trace {saved}")
     assert json.loads(saved.read_text())["steps"]
