@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from optiform.agent.answer_numbers import fmt
 from optiform.agent.checks import Check
 from optiform.agent.llm import Usage
 from optiform.agent.shadow_prices import shadow_price_line
@@ -57,14 +58,6 @@ class Answer(BaseModel):
 
     def __str__(self) -> str:
         return self.explanation or self.message or self.status
-
-
-def fmt(x: float | None) -> str:
-    if x is None:
-        return "none"
-    if abs(x - round(x)) <= 1e-6 * max(1.0, abs(x)):
-        return str(round(x))
-    return f"{x:.6g}"
 
 
 def _value_lines(f: Formulation | None, values: dict[str, Any]) -> list[str]:

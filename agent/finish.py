@@ -11,7 +11,8 @@ from langgraph.runtime import Runtime
 
 from optiform.agent import checks
 from optiform.agent.activity import binding_constraints
-from optiform.agent.answer import Answer, explain, fmt
+from optiform.agent.answer import Answer, explain
+from optiform.agent.answer_numbers import fmt
 from optiform.agent.deps import Deps, step
 from optiform.agent.events import emit, traced_node
 from optiform.agent.insights import record_usage

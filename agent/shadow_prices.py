@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from optiform.agent.answer_numbers import fmt
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
 
@@ -23,8 +24,6 @@ ZERO_PDHG = 1e-6  # PDHG's duals are as accurate as its tolerance, not a simplex
 
 
 def _format(x: float) -> str:
-    from optiform.agent.answer import fmt
-
     return ("+" if x > 0 else "") + fmt(x)
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from optiform.agent.activity import binding_constraints, constraint_rows
-from optiform.agent.answer import Answer, explain, fmt
+from optiform.agent.answer import Answer, explain
+from optiform.agent.answer_numbers import fmt
 from optiform.agent.checks import Check
 from optiform.agent.fake import FakeLLM
 from optiform.agent.state import Trace, TraceStep
