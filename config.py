@@ -2,24 +2,18 @@
 
 Precedence, highest first: explicit keyword arguments, ``OPTIFORM_*`` environment variables,
 ``OPENAI_*`` environment variables (for model, base URL and key only), the user config file
-(TOML, ``<user config dir>/config.toml``), defaults.
+(TOML, ``<user config dir>/config.toml``), defaults. Nothing here runs at import time.
 
-The user directory is ``$OPTIFORM_HOME`` when set and not blank (tests point it at a temp
-dir), otherwise the platform's directories from platformdirs. Nothing here runs at import time.
-
-Paths: a leading ``~`` is the home folder wherever a path is read (every path setting, from
-any source, ``OPTIFORM_HOME`` and ``OPTIFORM_CONFIG``), as a shell makes it when unquoted;
-``$VARS`` are left as written. A relative path in the config file is read from the config
-file's folder; one from a keyword or a variable, from the current folder.
+Where the user folders and the config file are, how a path setting is read (``~``, a relative
+path in the config file) and the data folder's check: :mod:`optiform.config_paths`.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     Field,
@@ -35,65 +29,17 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from optiform.config_paths import (
+    config_file,
+    config_file_paths,
+    expand_home,
+    file_in_the_way,
+    path_variable,
+    unusable_data_folder,
+    user_config_dir,
+    user_data_dir,
+)
 from optiform.errors import ConfigError
-
-APP_NAME = "optiform"
-
-
-def expand_home(path: str | os.PathLike[str]) -> Path:
-    """``path`` with a leading ``~`` (or ``~user``) made that home folder, as a shell makes
-    it unquoted: a quoted value, a config file's or a keyword's would otherwise be a folder
-    named ``~`` in the current one. ``$VARS`` are left as written. A ValueError when there
-    is no home folder to put there."""
-    try:
-        return Path(path).expanduser()
-    except RuntimeError as exc:  # no HOME (or no such user)
-        raise ValueError(f"the ~ of {path} cannot be expanded: {exc}") from exc
-
-
-def _path_variable(name: str) -> Path | None:
-    """The path the environment variable ``name`` (OPTIFORM_HOME, OPTIFORM_CONFIG) names,
-    its ``~`` expanded; None when it is unset or blank (``OPTIFORM_HOME=' '``), as a blank
-    setting variable is (see :class:`_NoBlanks`), not a folder named by its spaces."""
-    value = os.environ.get(name)
-    if value is None or not value.strip():
-        return None
-    try:
-        return expand_home(value)
-    except ValueError as exc:
-        raise ConfigError(f"the environment variable {name}: {exc}",
-                          hint=f"set {name} to a path without ~") from exc
-
-
-def user_config_dir() -> Path:
-    home = _path_variable("OPTIFORM_HOME")
-    if home:
-        return home / "config"
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME))
-
-
-def user_data_dir() -> Path:
-    home = _path_variable("OPTIFORM_HOME")
-    if home:
-        return home / "data"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME))
-
-
-def user_cache_dir() -> Path:
-    home = _path_variable("OPTIFORM_HOME")
-    if home:
-        return home / "cache"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir(APP_NAME))
-
-
-def config_file() -> Path:
-    return _path_variable("OPTIFORM_CONFIG") or user_config_dir() / "config.toml"
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -103,7 +49,7 @@ class _TomlSource(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         path = config_file()
         self._data: dict[str, Any] = {}
-        if _path_variable("OPTIFORM_CONFIG") is not None and not path.is_file():
+        if path_variable("OPTIFORM_CONFIG") is not None and not path.is_file():
             # named on purpose: a misspelt path would run on the defaults without a word
             raise ConfigError(f"OPTIFORM_CONFIG names {path}, which is no file",
                               hint="fix the path, or unset OPTIFORM_CONFIG to read "
@@ -121,7 +67,7 @@ class _TomlSource(PydanticBaseSettingsSource):
             if unknown:  # a misspelt key would be ignored without a word
                 raise ConfigError(f"config file {path} has an unknown setting "
                                   f"{unknown[0]!r}", hint=_did_you_mean(unknown[0]))
-            self._data.update(_paths_from(path, self._data, settings_cls))
+            self._data.update(config_file_paths(path, self._data, settings_cls))
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
@@ -129,32 +75,6 @@ class _TomlSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         known = set(self.settings_cls.model_fields)
         return {k: v for k, v in self._data.items() if k in known}
-
-
-def path_settings(settings_cls: type[BaseSettings]) -> frozenset[str]:
-    """The settings whose value is a path (``Path``, or ``Path | None``)."""
-    return frozenset(name for name, field in settings_cls.model_fields.items()
-                     if field.annotation is Path or Path in get_args(field.annotation))
-
-
-def _paths_from(config: Path, data: dict[str, Any],
-                settings_cls: type[BaseSettings]) -> dict[str, Path]:
-    """The path settings of the config file ``config`` (``data``, as read) as the paths they
-    name: ``~`` expanded, and a relative one read from the file's folder, as the file is
-    written where it is and read from any folder. A blank value is left to mean unset, and
-    one that is no text to be refused as it is."""
-    out: dict[str, Path] = {}
-    for name in sorted(path_settings(settings_cls) & set(data)):
-        value = data[name]
-        if not isinstance(value, str) or not value.strip():
-            continue
-        try:
-            path = expand_home(value)
-        except ValueError as exc:
-            raise ConfigError(f"config file {config}: {name}: {exc}",
-                              hint=f"write {name} out in full") from exc
-        out[name] = path if path.is_absolute() else config.parent.absolute() / path
-    return out
 
 
 class _OpenAIFallbackSource(PydanticBaseSettingsSource):
@@ -197,8 +117,6 @@ class _NoBlanks(PydanticBaseSettingsSource):
 
 GUIDANCE_MAX_CHARS = 2000  # guidance goes into every prompt: a few sentences
 
-
-DATA_FOLDER_HOLDS = "(the data folder holds the threads, tables, library and models)"
 
 class Settings(BaseSettings):
     """Everything a user can configure. Each field: a domain, a default, a description."""
@@ -351,10 +269,11 @@ class Settings(BaseSettings):
         there (solve --formulation or --mps, export, library --path) runs as if it were a
         folder."""
         folder = self.data_home if self.data_home else user_data_dir()
-        blocking = _file_in_the_way(folder)
+        blocking = file_in_the_way(folder)
         if blocking is not None:
-            raise unusable_data_folder(folder, self.data_home is not None, self._given,
-                                       blocking)
+            origin = None if self.data_home is None else \
+                _origin("data_home", dict.fromkeys(self._given))
+            raise unusable_data_folder(folder, origin, blocking)
         return folder
 
     @property
@@ -428,46 +347,6 @@ def load_settings(**overrides: Any) -> Settings:
                           hint=f"check {_origin(name, clean)}") from exc
     settings._given = frozenset(clean)
     return settings
-
-
-def _file_in_the_way(folder: Path) -> Path | None:
-    """What keeps ``folder`` from being a folder: itself, or the nearest of its parents that
-    is there, when that is not a folder; None when it is one or can be made."""
-    for place in (folder, *folder.parents):
-        try:
-            if place.exists():
-                return None if place.is_dir() else place
-        except OSError:  # not to be looked into (no permission): what uses it will say
-            return None
-    return None
-
-
-def unusable_data_folder(folder: Path, named: bool, given: Iterable[str] = (),
-                         blocking: Path | None = None) -> ConfigError:
-    """The error for a data folder that is a file, or is under one (``blocking``, the file
-    in the way, when it is not ``folder`` itself): ``named``, the data_home setting (told
-    where its value came from, ``given`` being the keywords of load_settings), else the
-    default one (``$OPTIFORM_HOME/data`` or the user data dir)."""
-    what = f"the data folder {folder} (data_home)" if named else \
-        f"the default data folder {folder}"
-    under = blocking is not None and blocking != folder
-    problem = (f"is under {blocking}, which is a file, not a folder" if under
-               else "is a file, not a folder")
-    message = f"{what} {problem} {DATA_FOLDER_HOLDS}; the file was left as it is"
-    if named:
-        origin = _origin("data_home", dict.fromkeys(given))
-        return ConfigError(message, hint=f"{origin} names it: change that to a folder (one "
-                                         "not there yet is made), or unset it for the "
-                                         f"default, {user_data_dir()}")
-    if _path_variable("OPTIFORM_HOME") is not None:  # as user_data_dir reads it
-        where = "$OPTIFORM_HOME/data, from the environment variable OPTIFORM_HOME"
-        fix = "point OPTIFORM_HOME at a folder" if under else "move that file away"
-    else:
-        where = "the user data folder of this system, as no data_home is set"
-        fix = "move that file away"
-    return ConfigError(message, hint=f"it is {where}: {fix}, or set data_home "
-                                     "(OPTIFORM_DATA_HOME, or data_home in the config file) "
-                                     "to a folder")
 
 
 def _origin(name: str, given: dict[str, Any]) -> str:

@@ -349,7 +349,7 @@ def _split(arg: str) -> list[str]:
 def _one_path(arg: str) -> Path:
     """The one file name in ``arg``, its ``~`` expanded: a file in a folder that exists (no
     folders are made)."""
-    from optiform.config import expand_home
+    from optiform.config_paths import expand_home
 
     parts = _split(arg)
     if len(parts) != 1:

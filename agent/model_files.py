@@ -41,7 +41,7 @@ _HOW_TO_GET = (
 
 
 def models_dir(settings: Settings | None = None) -> Path:
-    from optiform.config import user_data_dir
+    from optiform.config_paths import user_data_dir
 
     base = settings.data_dir if settings is not None else user_data_dir()
     return base / "models"
@@ -299,7 +299,7 @@ def _link_shared_copy(dest: Path, spec: ModelSpec) -> Path | None:
     lies elsewhere (a project's own data_home) and both are on one file system: a second
     1.1 GB copy and its minute of hashing are spared. None when there is no such file or it
     cannot be linked; the caller then assembles or downloads as usual."""
-    from optiform.config import user_data_dir
+    from optiform.config_paths import user_data_dir
 
     try:
         source = user_data_dir() / "models" / spec.filename

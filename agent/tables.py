@@ -316,7 +316,7 @@ def tables_by_name(paths: Iterable[str | Path]) -> dict[str, Path]:
     """Table files by table name (the file's stem), as ``--data`` and chat's ``/data`` give
     them; a DataError when a file is missing or two share a name."""
     tables: dict[str, Path] = {}
-    from optiform.config import expand_home
+    from optiform.config_paths import expand_home
 
     for raw in paths:
         try:

@@ -38,7 +38,7 @@ def expand_home_paths(app: typer.Typer) -> None:
 def expanded_path(text: str, param_hint: str) -> Path:
     """``text``, a path given as text (an argument that is a path or something else), with
     its ``~`` expanded; a usage error naming ``param_hint`` when it cannot be."""
-    from optiform.config import expand_home  # the settings' own rule; loaded when used
+    from optiform.config_paths import expand_home  # the settings' own rule; loaded when used
 
     try:
         return expand_home(text)

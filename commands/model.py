@@ -74,7 +74,7 @@ def model_info(settings: Any) -> dict[str, Any]:
     """What is configured, without loading a model or building a client. The embedded
     model's file is looked for in the data folder only where that is the model in use (the
     local backend without model_path): a data folder that cannot be used stops nothing else."""
-    from optiform.config import config_file
+    from optiform.config_paths import config_file
 
     backend = settings.effective_backend
     info: dict[str, Any] = {"backend": backend, "config_file": str(config_file())}
@@ -150,7 +150,8 @@ def register(app: typer.Typer) -> None:
         or as a Python keyword."""
         from rich.console import Console
 
-        from optiform.config import config_file, load_settings, settings_rows
+        from optiform.config import load_settings, settings_rows
+        from optiform.config_paths import config_file
 
         problem: OptiformError | None = None
         try:

@@ -216,7 +216,7 @@ def _file_named_as_text(text: str) -> InputError | None:
     word = text.strip()
     if not word or any(c.isspace() for c in word) or len(word) > 1024:
         return None
-    from optiform.config import expand_home
+    from optiform.config_paths import expand_home
 
     try:
         path = expand_home(word)

@@ -91,7 +91,8 @@ def library_outside_data_home(settings: Settings | None = None) -> Path | None:
     holds no library yet, and one is there: made before ``data_home`` was set (or by an
     optiform whose library did not follow it). The CLI names it, so that what it learned can
     be brought over (``library export``, then ``import``); it is never used silently."""
-    from optiform.config import load_settings, user_data_dir
+    from optiform.config import load_settings
+    from optiform.config_paths import user_data_dir
 
     s = settings or load_settings()
     if s.library_path or not s.data_home:

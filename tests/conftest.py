@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _real_models_dir() -> Path:
     # read before any test swaps $OPTIFORM_HOME for a temp dir: the model lives in the user's
-    from optiform.config import user_data_dir
+    from optiform.config_paths import user_data_dir
 
     return user_data_dir() / "models"
 

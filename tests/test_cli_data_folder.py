@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from optiform.config import user_data_dir
+from optiform.config_paths import user_data_dir
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "formulations"
 FARM = Path(__file__).parent / "fixtures" / "surfaces" / "farm_1.json"

@@ -558,7 +558,7 @@ def test_jobs_leave_test_duplicates_out_unless_told(app: typer.Typer, tmp_path: 
 
 def test_a_library_outside_data_home_is_named_not_used(app: typer.Typer, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from optiform.config import user_data_dir
+    from optiform.config_paths import user_data_dir
     from optiform.library.store import InsightStore
 
     earlier = user_data_dir() / "library.sqlite"

@@ -344,7 +344,7 @@ def test_default_path_follows_the_data_home(tmp_path: Path) -> None:
 
     home = tmp_path / "home"
     assert default_store_path(Settings(data_home=home)) == home / "library.sqlite"
-    from optiform.config import user_data_dir
+    from optiform.config_paths import user_data_dir
 
     earlier = user_data_dir() / "library.sqlite"  # made before data_home was set
     earlier.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,8 @@ from optiform.agent.llm import BACKENDS, make_llm
 from optiform.agent.local_llm import LocalLLM
 from optiform.agent.openai_llm import DEFAULT_MODEL, OpenAILLM
 from optiform.agent.replay import ReplayLLM
-from optiform.config import config_file, load_settings
+from optiform.config import load_settings
+from optiform.config_paths import config_file
 from optiform.errors import ConfigError
 
 
@@ -98,7 +99,7 @@ def test_a_data_folder_that_is_a_file_is_refused_where_it_is_used_naming_its_ori
     """Settings load (a command that uses nothing in the data folder runs); ``data_dir``,
     which every store, table and model under it is found through, says what is wrong, where
     the value came from (first found first, as Settings reads it) and what to do."""
-    from optiform.config import user_data_dir
+    from optiform.config_paths import user_data_dir
 
     a_file = tmp_path / "afile"
     a_file.write_text("x")
@@ -284,7 +285,8 @@ PATH_SETTINGS = ("model_path", "cassette", "fake_answers", "guidance_file", "lib
 
 def test_every_path_setting_is_known_as_one() -> None:
     """The list the tests below go through is every setting that holds a path."""
-    from optiform.config import Settings, path_settings
+    from optiform.config import Settings
+    from optiform.config_paths import path_settings
 
     assert path_settings(Settings) == set(PATH_SETTINGS)
 
@@ -319,7 +321,7 @@ def test_a_leading_tilde_is_the_home_folder_wherever_a_path_is_set(monkeypatch, 
 
 
 def test_optiform_home_and_optiform_config_expand_a_leading_tilde(monkeypatch, tmp_path):
-    from optiform.config import user_cache_dir, user_config_dir, user_data_dir
+    from optiform.config_paths import user_cache_dir, user_config_dir, user_data_dir
 
     home = tmp_path / "home"
     monkeypatch.setenv("HOME", str(home))
@@ -341,7 +343,7 @@ def test_a_blank_optiform_home_or_optiform_config_is_unset(monkeypatch, tmp_path
     which is no file')."""
     import platformdirs
 
-    from optiform.config import (
+    from optiform.config_paths import (
         unusable_data_folder,
         user_cache_dir,
         user_config_dir,
@@ -356,7 +358,7 @@ def test_a_blank_optiform_home_or_optiform_config_is_unset(monkeypatch, tmp_path
         Path(platformdirs.user_data_dir("optiform")),
         Path(platformdirs.user_cache_dir("optiform")))
     assert config_file() == Path(platformdirs.user_config_dir("optiform")) / "config.toml"
-    assert unusable_data_folder(tmp_path / "f", named=False).hint.startswith(
+    assert unusable_data_folder(tmp_path / "f", origin=None).hint.startswith(
         "it is the user data folder of this system")  # not $OPTIFORM_HOME/data
     monkeypatch.setenv("OPTIFORM_HOME", str(tmp_path / "of"))  # the config file under it
     (tmp_path / "of" / "config").mkdir(parents=True)
@@ -409,7 +411,7 @@ def test_model_settings_shows_a_path_as_it_is_used(monkeypatch, tmp_path) -> Non
 def test_a_data_folder_under_a_file_is_refused_as_one_that_is_a_file(monkeypatch, tmp_path):
     """``notes.txt/data`` can never be made: told where it is used, with the file in the
     way, where the value came from and what to do, as for a data folder that is a file."""
-    from optiform.config import user_data_dir
+    from optiform.config_paths import user_data_dir
 
     a_file = tmp_path / "notes.txt"
     a_file.write_text("x")

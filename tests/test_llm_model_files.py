@@ -240,7 +240,7 @@ def test_another_data_folder_links_the_default_folders_verified_file(fake_parts,
                                                                      monkeypatch):
     spec, whole, _, _ = fake_parts
     monkeypatch.setenv("OPTIFORM_HOME", str(tmp_path / "home"))
-    from optiform.config import user_data_dir
+    from optiform.config_paths import user_data_dir
 
     default = ensure_model(spec=spec, directory=user_data_dir() / "models", show_progress=False)
     monkeypatch.setattr(mf, "assemble", lambda *a, **k: pytest.fail("assembled a second copy"))
@@ -253,7 +253,7 @@ def test_another_data_folder_links_the_default_folders_verified_file(fake_parts,
 def test_an_unverified_default_file_is_not_linked(fake_parts, tmp_path, monkeypatch):
     spec, whole, _, _ = fake_parts
     monkeypatch.setenv("OPTIFORM_HOME", str(tmp_path / "home"))
-    from optiform.config import user_data_dir
+    from optiform.config_paths import user_data_dir
 
     bad = user_data_dir() / "models" / spec.filename
     bad.parent.mkdir(parents=True)
