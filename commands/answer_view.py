@@ -7,7 +7,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -146,6 +145,16 @@ def print_code(console: Console, code: str, language: str) -> None:
         console.out(code.rstrip("\n"), highlight=False)
 
 
+NOTE_HEAD = "note: "
+
+
+def note_view(message: str) -> Hanging:
+    """A note of a turn that goes on ('note: ...', a node's error), its rows under its text."""
+    head = len(NOTE_HEAD)
+    return Hanging([Text.assemble(("note:", "yellow"), " ", message)], lambda _: (head, head),
+                   fallback=SENTENCE_HANG)
+
+
 class Progress:
     """Progress of one turn on a (stderr) console: a spinner on a terminal, else one line per
     step. Feed it events; use it as a context manager."""
@@ -182,7 +191,7 @@ class Progress:
             self._tokens += max(1, len(str(event.data.get("text", ""))) // 4)
         elif event.type == "error" and event.data.get("message") and \
                 not event.data.get("error"):  # a node's exception: it ends as the error line
-            self.console.print(f"[yellow]note:[/] {escape(str(event.data['message']))}")
+            self.console.print(note_view(str(event.data["message"])))
         if self._status is not None:
             what = _NODE_TEXT.get(self._node, self._node or "starting")
             tokens = f" · ~{self._tokens} tokens" if self._tokens else ""

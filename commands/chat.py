@@ -71,7 +71,12 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
     from optiform.api_async import SerialLLM
     from optiform.chat_store import ChatStore
     from optiform.commands.answer_view import Progress, answer_view
-    from optiform.commands.chat_view import banner_view, print_output
+    from optiform.commands.chat_view import (
+        banner_view,
+        pending_view,
+        print_output,
+        waiting_view,
+    )
     from optiform.commands.failure import print_error
     from optiform.config import load_settings
     from optiform.conversation import ChatSession
@@ -103,9 +108,7 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
         if answers:
             out.print(answer_view(answers[-1]))
         if session.pending:
-            out.print("[dim]tables for the next message: "
-                      + ", ".join(p.name for p in session.pending.values()) + "[/]",
-                      highlight=False)
+            out.print(pending_view(p.name for p in session.pending.values()))
         read = _line_reader(settings.data_dir / HISTORY_FILE)
         while True:
             try:
@@ -116,9 +119,9 @@ def run_chat(*, thread: str | None = None, resume: bool = False,
                 break
             cancel = threading.Event()
             if session.waits(line):
-                err.print("[dim]waiting for the cancelled turn to stop: its model call ends at "
-                          "its next token, or its next batch of the prompt (Ctrl-C leaves the "
-                          "wait)[/]")
+                err.print(waiting_view("waiting for the cancelled turn to stop: its model "
+                                       "call ends at its next token, or its next batch of "
+                                       "the prompt (Ctrl-C leaves the wait)"))
             try:
                 if line.strip().startswith("/"):
                     output = session.handle(line)
@@ -147,8 +150,10 @@ def _let_a_cancelled_turn_end(assistant: Assistant, err: Console,
     running = assistant.running()
     if not running:
         return
-    err.print("[dim]waiting for the cancelled turn to stop before leaving "
-              "(Ctrl-C again leaves at once)[/]")
+    from optiform.commands.chat_view import waiting_view
+
+    err.print(waiting_view("waiting for the cancelled turn to stop before leaving (Ctrl-C "
+                           "again leaves at once)"))
     try:
         for thread_id in running:
             assistant.wait_idle(thread_id, timeout)

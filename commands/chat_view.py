@@ -1,5 +1,6 @@
-"""Rich views of the chat: a turn's output (print_output), its banner, errors, model changes,
-/formulation, /help and /threads. An answer itself is drawn by :mod:`answer_view`."""
+"""Rich views of the chat: a turn's output (print_output), its banner, the tables waiting,
+errors, model changes, /formulation, /help and /threads, and its dim waiting lines. An answer
+itself is drawn by :mod:`answer_view`."""
 
 from __future__ import annotations
 
@@ -52,6 +53,23 @@ def banner_view(thread_id: str, turns: int) -> Hanging:
     line = Text.assemble(("optiform chat", "bold"), " · thread ", (thread_id, "cyan"),
                          f" · {turns} turn(s) · /help for commands, Ctrl-D to leave")
     return Hanging([line], lambda _: (head, head))
+
+
+PENDING_HEAD = "tables for the next message: "
+
+
+def pending_view(names: Iterable[str]) -> Hanging:
+    """The tables that wait for the next message (``--data``), dim, their rows under the
+    first name."""
+    head = len(PENDING_HEAD)
+    return Hanging([Text(PENDING_HEAD + ", ".join(names), style="dim")],
+                   lambda _: (head, head), fallback=SENTENCE_HANG)
+
+
+def waiting_view(text: str) -> Hanging:
+    """A dim sentence of the chat's own on stderr (waiting for a cancelled turn to stop), its
+    rows after the first :data:`SENTENCE_HANG` columns in."""
+    return Hanging([Text(text, style="dim")], lambda _: (0, SENTENCE_HANG))
 
 
 ERROR_HEADS = ("error: ", "  hint: ")

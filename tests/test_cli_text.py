@@ -873,6 +873,84 @@ def test_a_chat_error_and_its_hint_wrap_under_their_text(width: int) -> None:
         f"error: {message} hint: {hint} {waiting}".split())
 
 
+
+def _goes_on_under(rows: list[str], start: str, hang: int, width: int) -> list[str]:
+    """The rows of the line that starts ``start``: each at most ``width`` with no space at its
+    end, the first starting so and the rows after it ``hang`` columns in, text there."""
+    assert all(len(row) <= width and row == row.rstrip() for row in rows), rows
+    at = next(i for i, row in enumerate(rows) if row.startswith(start))
+    end = at + 1
+    while end < len(rows) and rows[end].startswith(" " * hang) and rows[end][hang] != " ":
+        end += 1
+    return rows[at:end]
+
+
+TABLE_NAMES = [f"{crop}_yields_per_field_and_season.csv" for crop in ("wheat", "corn", "oats")]
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_chat_tables_for_the_next_message_go_on_under_the_first_name(
+        cli, script, width: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    head = "tables for the next message: "
+    script([])
+    monkeypatch.setenv("COLUMNS", str(width))
+    tables = []
+    for name in TABLE_NAMES:
+        (tmp_path / name).write_text("field,yield\nnorth,3\nriver,4\n")
+        tables += ["--data", tmp_path / name]
+    result = cli("chat", *tables, input="/quit\n")
+    assert result.exit_code == 0, result.output
+    line = _goes_on_under(result.stdout.splitlines(), head, len(head), width)
+    assert len(line) > 1  # wrapped, under the first name rather than at column 0
+    assert " ".join(" ".join(line).split()) == head + ", ".join(TABLE_NAMES)
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_chat_waiting_for_a_cancelled_turn_goes_on_under_its_text(
+        cli, script, width: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        turn_running) -> None:
+    """The dim stderr lines of a turn that waits for a cancelled one, and of leaving while
+    one runs, wrap with their rows two columns in (a sentence's, as in an answer)."""
+    from rich.console import Console
+
+    from optiform.commands.answer_view import SENTENCE_HANG
+    from optiform.commands.chat import _let_a_cancelled_turn_end
+
+    script([farm("farm_1")])
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setattr(ChatSession, "waits", lambda self, line: not line.startswith("/"))
+    result = cli("chat", input=f"{PROBLEM}\n/quit\n")
+    assert result.exit_code == 0, result.output
+    start = "waiting for the cancelled turn to stop: "
+    line = _goes_on_under(result.stderr.splitlines(), start, SENTENCE_HANG, width)
+    assert len(line) > 1 and " ".join(" ".join(line).split()).endswith("(Ctrl-C leaves the wait)")
+
+    chat = _session(tmp_path, FakeLLM([]))
+    err = Console(record=True, width=width)
+    with turn_running(chat.assistant, chat.thread_id):
+        _let_a_cancelled_turn_end(chat.assistant, err, timeout=0.01)
+    leaving = _goes_on_under(err.export_text().splitlines(), "waiting for the cancelled turn",
+                             SENTENCE_HANG, width)
+    assert (len(leaving) > 1) == (width == 80)  # 84 columns: it wraps at 80
+    assert " ".join(" ".join(leaving).split()).endswith("(Ctrl-C again leaves at once)")
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_a_progress_note_goes_on_under_its_text(width: int) -> None:
+    import io
+
+    from rich.console import Console
+
+    from optiform.agent.events import Event
+    from optiform.commands.answer_view import Progress
+
+    message = "Pyomo export failed: " + "the model's constraint " * 6 + "has no Pyomo form"
+    buf = io.StringIO()
+    progress = Progress(Console(file=buf, force_terminal=False, width=width))
+    progress(Event(type="error", node="answer", data={"message": message}))
+    line = _goes_on_under(buf.getvalue().splitlines(), "note: ", len("note: "), width)
+    assert len(line) > 1 and " ".join(" ".join(line).split()) == f"note: {message}"
+
 LONG_CAP = {"name": "corn_cap_for_the_northern_field_and_the_river_plots",
             "expression": "corn + 0.5*wheat + 0.25*corn + 0.125*wheat + 0.0625*corn + "
                           "0.03125*wheat <= 40 + 0*labor_hours"}
