@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from optiform.api import Assistant
 
 OutputKind = Literal["turn", "undo", "text", "help", "formulation", "code", "error", "threads",
-                     "quit"]
+                     "trace", "quit"]
 
 COMMANDS: dict[str, str] = {
     "formulation": "show the current model",
@@ -276,7 +276,7 @@ class ChatSession:
         if arg:
             path = answer.save_trace(self._not_an_input(_one_path(arg), "/trace"))
             return Output("text", text=f"wrote the trace to {path}")
-        return Output("text", text=trace_summary(answer))
+        return Output("trace", text=trace_summary(answer))  # the face wraps its steps
 
     def _cmd_data(self, arg: str) -> Output:
         if arg.strip().lower() == "clear":

@@ -1,6 +1,6 @@
 """Rich views of the chat: a turn's output (print_output), its banner, the tables waiting,
-errors, model changes, /formulation, /help and /threads, and its dim waiting lines. An answer
-itself is drawn by :mod:`answer_view`."""
+errors, model changes, /formulation, /help, /threads and /trace, its plain replies, and its
+dim waiting lines. An answer itself is drawn by :mod:`answer_view`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +17,7 @@ from optiform.commands.answer_view import (
     MODEL_HANG,
     SENTENCE_HANG,
     answer_view,
+    explanation_hang,
     model_hang,
     print_code,
 )
@@ -66,10 +67,40 @@ def pending_view(names: Iterable[str]) -> Hanging:
                    lambda _: (head, head), fallback=SENTENCE_HANG)
 
 
+def sentence_view(text: str, style: str = "") -> Hanging:
+    """A sentence of the chat's own, its rows after the first :data:`SENTENCE_HANG` columns
+    in."""
+    return Hanging([Text(text, style=style)], lambda _: (0, SENTENCE_HANG))
+
+
 def waiting_view(text: str) -> Hanging:
-    """A dim sentence of the chat's own on stderr (waiting for a cancelled turn to stop), its
-    rows after the first :data:`SENTENCE_HANG` columns in."""
-    return Hanging([Text(text, style="dim")], lambda _: (0, SENTENCE_HANG))
+    """A dim sentence on stderr: waiting for a cancelled turn to stop."""
+    return sentence_view(text, style="dim")
+
+
+def reply_view(text: str) -> Hanging:
+    """A plain reply ('wrote the trace to …', 'switched to thread …', /data's tables): a
+    line led by a short label (a table's 'crops.csv: ', 'waiting for the next message: ')
+    goes on under the text after it, any other line :data:`SENTENCE_HANG` columns in, as in
+    an answer's explanation (:func:`explanation_hang`). A line with a word too long for a
+    row under its label (a path) goes on :data:`SENTENCE_HANG` columns in too, the word
+    folded only where it is longer than such a row."""
+    return Hanging(map(Text, text.split("\n")), explanation_hang, fallback=SENTENCE_HANG)
+
+
+def trace_step_hang(line: str) -> tuple[int, int]:
+    """A /trace step ('   0.24s  check  check  0.01s  checks: …'): its time keeps the first
+    row's start, its rows after it go on under the node, clear of the times' column."""
+    when = line.lstrip(" ").split(" ", 1)[0]
+    head = len(line) - len(line.lstrip(" ")) + len(when) + 2
+    return head, head
+
+
+def trace_view(text: str) -> Group:
+    """/trace without a file (chat_exports.trace_summary): its first line, a sentence, then
+    a line per step, each wrapped as :func:`trace_step_hang` says."""
+    first, *steps = text.split("\n")
+    return Group(sentence_view(first), Hanging(map(Text, steps), trace_step_hang))
 
 
 ERROR_HEADS = ("error: ", "  hint: ")
@@ -108,7 +139,7 @@ def print_output(console: Console, out: Output) -> None:
     """Render one chat Output."""
     if out.kind in ("turn", "undo"):
         if out.kind == "undo":
-            console.print(Text(out.text, style="yellow"))
+            console.print(sentence_view(out.text, style="yellow"))
         if out.diff:
             console.print(Panel(diff_view(out.diff), title="Model changes", title_align="left",
                                 expand=False))
@@ -128,8 +159,10 @@ def print_output(console: Console, out: Output) -> None:
         console.print(help_view(out.text))
     elif out.kind == "formulation":
         console.print(model_view(out.text))
+    elif out.kind == "trace":
+        console.print(trace_view(out.text))
     elif out.text:
-        console.print(Text(out.text))
+        console.print(reply_view(out.text))
 
 
 def help_view(text: str) -> Hanging:

@@ -1167,3 +1167,98 @@ def test_chat_threads_are_a_table_where_it_fits(tmp_path: Path) -> None:
     assert any(row.startswith("│ * │ ") and "(this thread: new, no turn yet)" in row
                for row in narrow)
     assert "Threads" in narrow and all(row == row.rstrip() for row in narrow)
+
+
+def _shown(rows: list[str], text: str, hang: int) -> list[str]:
+    """The rows that show the line ``text``: one that starts it, then rows ``hang`` columns
+    in, text there, their words (spaces left out, as a folded name has none) ``text``'s."""
+    want = "".join(text.split())
+    for at, row in enumerate(rows):
+        if not row or not want.startswith("".join(row.split())):
+            continue
+        end = at + 1
+        while True:
+            if "".join("".join(rows[at:end]).split()) == want:
+                return rows[at:end]
+            if end == len(rows) or not rows[end].startswith(" " * hang) or rows[end][hang] == " ":
+                break
+            end += 1
+    raise AssertionError(f"{text!r} is not shown with its rows {hang} columns in:\n" +
+                         "\n".join(rows))
+
+
+NAMED_THREAD = "a-thread-" + "very-" * 10 + "long"  # 63 letters, as long as an id may be
+MANY_COLUMNS = ["field", "yield", "season", "crop_name_long", "another_long_column",
+                "and_yet_another_column", "one_more_column_to_fill_a_row"]
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_chat_plain_replies_go_on_under_their_text(cli, script, width: int,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    """/data's tables, what /trace FILE and /export wrote, /undo's line and what /new and
+    /threads ID say went on at column 0, their rows ending in a space: now a table's rows go
+    on under the text after its name, a sentence's 2 columns in (a path too long for a row
+    folded there)."""
+    script([farm("farm_1")])
+    monkeypatch.setenv("COLUMNS", str(width))
+    folder = tmp_path / ("deeper-folder-" * 5 + "x")
+    folder.mkdir()
+    names = TABLE_NAMES[:2]
+    for name in names:
+        (folder / name).write_text(",".join(MANY_COLUMNS) + "\n" + "north,3,1,a,b,c,d\n" * 2)
+    data = "/data " + " ".join(str(folder / name) for name in names)
+    lines = [data, "/data", PROBLEM, f"/trace {folder}/trace.json", f"/export {folder}/m.json",
+             "/undo", data, "/new", data, f"/threads {NAMED_THREAD}", "/quit"]
+    result = cli("chat", "--thread", NAMED_THREAD, input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()
+    assert all(len(row) <= width and row == row.rstrip() for row in rows), result.stdout
+    for name in names:  # under the first column's name
+        label = f"{name}: "
+        table = _shown(rows, label + ", ".join(MANY_COLUMNS) + " (2 rows)", len(label))
+        assert len(table) > 1 and table[0].startswith(label + "field, ")
+    dropped = f"(the tables waiting, {', '.join(n.removesuffix('.csv') for n in names)}, " \
+              "were dropped)"
+    new_thread = next(row for row in rows if row.startswith("new thread "))
+    sentences = ["waiting for the next message: " + ", ".join(str(folder / n) for n in names),
+                 f"wrote the trace to {folder}/trace.json", f"wrote {folder}/m.json",
+                 f"undid turn 1: {PROBLEM!r}; the thread is empty",
+                 f"{new_thread.split(' (')[0]} {dropped}",
+                 f"switched to thread {NAMED_THREAD} (0 turns) {dropped}"]
+    for sentence in sentences:  # 2 columns in; each longer than 100 columns
+        assert len(_shown(rows, sentence, 2)) > 1
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_chat_trace_steps_go_on_under_their_node(tmp_path: Path, width: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """/trace: a step whose checks and note do not fit a row went on at column 0, under the
+    steps' times; now under its node, the summary's first line 2 columns in."""
+    from rich.console import Console
+
+    from optiform.agent.state import TraceStep
+    from optiform.chat_exports import trace_summary
+    from optiform.commands.chat_view import print_output
+
+    chat = _session(tmp_path, FakeLLM([farm("farm_1")]))
+    chat.handle(PROBLEM)
+    answer = chat.current()
+    unknown = "demand_for_the_northern_warehouse_in_the_second_quarter"
+    answer.trace.steps.append(TraceStep(
+        node="check", kind="check", at=12.5, seconds=0.01,
+        checks=[{"code": "invalid", "severity": "error",
+                 "message": f"unknown name {unknown} in cap_north"}, {"code": "unused_numbers"}],
+        detail={"message": f"the model names {unknown}, which the problem does not define"}))
+    monkeypatch.setattr(chat, "current", lambda: answer)
+    out = chat.handle("/trace")
+    assert out.kind == "trace" and out.text == trace_summary(answer)
+    console = Console(record=True, width=width)
+    print_output(console, out)
+    rows = console.export_text().splitlines()
+    assert all(len(row) <= width and row == row.rstrip() for row in rows), rows
+    first, *steps = out.text.split("\n")
+    assert rows[0] == first and len(steps) == len(answer.trace.steps)
+    step = _shown(rows, steps[-1], len("  12.50s  "))
+    assert len(step) > 1 and step[0].startswith("  12.50s  check ")
+    assert all(_shown(rows, line, 10) == [line] for line in steps[:-1])  # these fit a row
