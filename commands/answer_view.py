@@ -149,7 +149,9 @@ NOTE_HEAD = "note: "
 
 
 def note_view(message: str) -> Hanging:
-    """A note of a turn that goes on ('note: ...', a node's error), its rows under its text."""
+    """A note ('note: ...': a node's error in a turn that goes on, the items a job leaves
+    out), its rows under its text, or :data:`SENTENCE_HANG` columns in where a word (a path)
+    would not fit there."""
     head = len(NOTE_HEAD)
     return Hanging([Text.assemble(("note:", "yellow"), " ", message)], lambda _: (head, head),
                    fallback=SENTENCE_HANG)

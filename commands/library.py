@@ -65,10 +65,14 @@ def _library_path(ctx: typer.Context, *, create: bool = False) -> Path:
     earlier = library_outside_data_home(settings)
     here = default_store_path(settings)
     if earlier is not None:
-        print(f"note: a library made outside data_home is at {earlier}; this command uses "
-              f"{here}, not that one. To bring that one over: optiform library --path "
-              f"{earlier} export lib.json, then optiform library import lib.json",
-              file=sys.stderr)
+        from rich.console import Console
+
+        from optiform.commands.answer_view import note_view
+
+        Console(stderr=True, emoji=False).print(note_view(
+            f"a library made outside data_home is at {earlier}; this command uses {here}, not "
+            f"that one. To bring that one over: optiform library --path {earlier} export "
+            "lib.json, then optiform library import lib.json"))
     return here
 
 

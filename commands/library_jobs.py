@@ -206,13 +206,14 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                 recorded = recorded_outcomes(from_run, items)
                 console.print(f"first outcomes of {len(recorded)} of {len(items)} items "
                               f"read from {from_run}")
+                from optiform.commands.answer_view import note_view
                 from optiform.commands.recorded_runs import library_note
                 from optiform.evals.provenance import library_info
 
                 note = library_note(from_run, library_info(settings.model_copy(
                     update={"library_path": store.path, "library": True})))
                 if note:
-                    console.print(f"[yellow]note:[/] {note}", highlight=False)
+                    console.print(note_view(note))
             # A bar in a terminal; in a log (nohup, CI) a line per item, as a bar shows there
             # only when the job ends.
             lines = not console.is_terminal

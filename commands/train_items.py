@@ -25,6 +25,7 @@ def train_items(dataset: str, split: str, limit: int | None, configured: Path | 
                 keep_test_duplicates: bool, console: Any) -> list[Item]:
     """The first ``limit`` items of the split that are not test items elsewhere (all of them
     with ``keep_test_duplicates``); a note names what was left out."""
+    from optiform.commands.answer_view import note_view
     from optiform.errors import EvalError
     from optiform.evals.datasets import load_dataset, window
     from optiform.evals.overlap import describe, held_out, load_splits
@@ -43,8 +44,8 @@ def train_items(dataset: str, split: str, limit: int | None, configured: Path | 
                             f"other data sets ({describe(found)})",
                             hint="use another split, or pass --keep-test-duplicates")
         if found:
-            console.print(f"[yellow]note:[/] left out {len(items) - len(kept)} of {len(items)} "
-                          f"items that are test items word for word ({describe(found)}); "
-                          "--keep-test-duplicates keeps them")
+            console.print(note_view(f"left out {len(items) - len(kept)} of {len(items)} items "
+                                    f"that are test items word for word ({describe(found)}); "
+                                    "--keep-test-duplicates keeps them"))
         items = kept
     return window(items, limit=limit)

@@ -218,6 +218,7 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
 
     from optiform.agent.deps import guidance_text
     from optiform.agent.llm import make_llm
+    from optiform.commands.answer_view import note_view
     from optiform.config import GUIDANCE_MAX_CHARS, load_settings
     from optiform.evals.datasets import resolve
     from optiform.evals.opro import best, optimize
@@ -233,8 +234,8 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
     if len(items) < limit:
         many = f"{len(items)} item" + ("s" if len(items) != 1 else "")
         verb = "is" if len(items) == 1 else "are"
-        console.print(f"[yellow]note:[/] only {many} of the {split!r} split {verb} used; "
-                      "each text is scored on all of them")
+        console.print(note_view(f"only {many} of the {split!r} split {verb} used; each text "
+                                "is scored on all of them"))
     first = guidance_text(settings) if start is None else start.strip()
     if len(first) > GUIDANCE_MAX_CHARS:
         raise InputError(f"the starting guidance holds {len(first)} characters; at most "
@@ -273,8 +274,7 @@ def _tune(console: Any, dataset: str, split: str, limit: int, steps: int, per_st
     report = optimize(scorer, propose, {i.id: (i.question, str(i.answer)) for i in items},
                       steps=steps, per_step=per_step, start=first, earlier=earlier,
                       on_scored=scored,
-                      on_note=lambda n: console.print(f"[yellow]note:[/] {escape(n)}",
-                                                      soft_wrap=True))
+                      on_note=lambda n: console.print(note_view(n)))
     top, base = report.best, next(s for s in report.trajectory if s.step == 0)
     assert top is not None
     if top.step == 0:

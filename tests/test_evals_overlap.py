@@ -84,6 +84,22 @@ def test_learning_and_tuning_items_leave_out_test_problems(bench: Path) -> None:
     assert {s.name for s in load_splits(bench, only="test")} == {"alpha:test", "beta:test"}
 
 
+@pytest.mark.parametrize("width", [80, 100])
+def test_the_note_of_test_items_left_out_goes_on_under_its_text(bench: Path,
+                                                                width: int) -> None:
+    """It went on at column 0, its rows ending in a space; now under the text after 'note: '
+    (commands/answer_view.note_view)."""
+    console = Console(record=True, width=width)
+    train_items("alpha", "train", None, bench, keep_test_duplicates=False, console=console)
+    rows = console.export_text().splitlines()
+    assert len(rows) > 1 and rows[0].startswith("note: left out 2 of 4 items")
+    assert all(len(row) <= width and row == row.rstrip() for row in rows), rows
+    assert all(row.startswith(" " * 6) and row[6] != " " for row in rows[1:]), rows
+    assert " ".join(" ".join(rows).split()) == (
+        "note: left out 2 of 4 items that are test items word for word (beta:test 2); "
+        "--keep-test-duplicates keeps them")
+
+
 def test_a_split_given_by_path_is_not_compared_with_itself(bench: Path) -> None:
     console = Console(record=True, width=200)
     path = str(bench / "beta" / "test.jsonl")

@@ -510,6 +510,36 @@ def test_learn_from_a_recorded_run(app: typer.Typer, monkeypatch: pytest.MonkeyP
     assert solved == ["oven", "oven"]
 
 
+@pytest.mark.parametrize("width", [80, 100])
+def test_learning_from_a_run_made_with_another_library_notes_it_under_its_text(
+        app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, width: int) -> None:
+    """The note went on at column 0, its rows ending in a space; now under the text after
+    'note: ', or 2 columns in where a path would not fit there."""
+    from optiform.config import load_settings
+
+    def scripted(settings: object, llm_: object, k: int):
+        return lambda item, insights: SolveOutcome(correct=True, status="optimal",
+                                                   objective=item.answer)
+
+    monkeypatch.setattr(library_jobs, "_setup", lambda dataset, split, limit, *_: (
+        load_settings(), LEARN_ITEMS, oven_proposer()))
+    monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
+    run_dir = _recorded_run(tmp_path)
+    ran = {"path": "/x.sqlite", "active": 33, "sha256": "bbbb"}
+    (run_dir / "run.json").write_text(json.dumps({"strategies": [
+        {"label": "agent", "library": ran}]}))
+    monkeypatch.setenv("COLUMNS", str(width))
+    result = runner.invoke(app, ["library", "--path", str(tmp_path / "lib.sqlite"), "learn",
+                                 "--dataset", "toy", "--from-run", str(run_dir),
+                                 "--search", "0"])
+    assert result.exit_code == 0, result.output
+    note = _note_rows(result.output, "note: the run retrieved from 33 active insights", width)
+    assert len(note) > 1
+    assert note[0].startswith("note: the run retrieved from 33 active insights in /x.sqlite")
+    assert " ".join(" ".join(note).split()).endswith("before the insights learned since)")
+    assert f"{tmp_path / 'lib.sqlite'}" in "".join(row.strip() for row in note)  # folded?
+
+
 def test_verify_shows_a_condition_that_is_its_own_problem_as_not_replayed(
         app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from optiform.config import load_settings
@@ -556,8 +586,25 @@ def test_jobs_leave_test_duplicates_out_unless_told(app: typer.Typer, tmp_path: 
     assert seen == [False, True]
 
 
+def _note_rows(text: str, start: str, width: int) -> list[str]:
+    """The rows of the note in ``text`` that starts ``start``: the first and those after it,
+    indented (under the text after 'note: ', or 2 columns in where a path would not fit
+    there), each at most ``width`` with no space at its end."""
+    rows = text.splitlines()
+    at = next(i for i, row in enumerate(rows) if row.startswith(start))
+    end = at + 1
+    while end < len(rows) and rows[end].startswith("  "):
+        end += 1
+    assert all(len(row) <= width and row == row.rstrip() for row in rows[at:end]), rows
+    return rows[at:end]
+
+
+@pytest.mark.parametrize("width", [80, 100])
 def test_a_library_outside_data_home_is_named_not_used(app: typer.Typer, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       width: int) -> None:
+    """The note that names it goes on indented, not at column 0 (it was one line, wrapped by
+    the terminal)."""
     from optiform.config_paths import user_data_dir
     from optiform.library.store import InsightStore
 
@@ -565,12 +612,17 @@ def test_a_library_outside_data_home_is_named_not_used(app: typer.Typer, tmp_pat
     earlier.parent.mkdir(parents=True, exist_ok=True)
     InsightStore(earlier, seed=False).close()  # empty: the user's own, outside data_home
     monkeypatch.setenv("OPTIFORM_DATA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", str(width))
     result = runner.invoke(app, ["library", "stats"])
     assert result.exit_code == 0, result.output
-    assert f"a library made outside data_home is at {earlier}" in result.output
-    assert f"this command uses {tmp_path / 'home' / 'library.sqlite'}" in " ".join(
-        result.output.split()).replace("\n", "")
-    assert (tmp_path / "home" / "library.sqlite").exists()  # made here, from the seed
+    note = _note_rows(result.stderr, "note: a library made outside data_home", width)
+    assert len(note) > 1
+    here = tmp_path / "home" / "library.sqlite"
+    assert "".join("".join(note).split()) == "".join(  # a path folds where it is too long
+        f"note: a library made outside data_home is at {earlier}; this command uses {here}, "
+        f"not that one. To bring that one over: optiform library --path {earlier} export "
+        "lib.json, then optiform library import lib.json".split())
+    assert here.exists()  # made here, from the seed
     assert "a library made outside" not in runner.invoke(app, ["library", "stats"]).output
 
 

@@ -337,6 +337,40 @@ def test_an_optimizer_reply_cut_off_is_noted_as_such(
     assert "cut off at the token limit" in result.output
 
 
+def _note_rows(rows: list[str], start: str, width: int) -> list[str]:
+    """The rows of the note that starts ``start``: the first and those after it under the text
+    after 'note: ', each at most ``width`` with no space at its end."""
+    at = next(i for i, row in enumerate(rows) if row.startswith(start))
+    end = at + 1
+    while end < len(rows) and rows[end].startswith(" " * 6) and rows[end][6] != " ":
+        end += 1
+    assert all(len(row) <= width and row == row.rstrip() for row in rows[at:end]), rows
+    return rows[at:end]
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_tunes_notes_go_on_under_their_text(tune_app: Any, monkeypatch: pytest.MonkeyPatch,
+                                            tmp_path: Path, width: int) -> None:
+    """'note: only 1 item ...' and a note of the optimizer's went on at column 0 (or ran past
+    the width, unwrapped); now under the text after 'note: '."""
+    app, data = tune_app
+    reply = "<INS></INS> I would tell the agent to read each profit and each hour " * 3
+    monkeypatch.setenv("COLUMNS", str(width))
+    result = run_tune(app, monkeypatch, scripted_llm([reply]), "--dataset", str(data),
+                      "--out", str(tmp_path / "run"), "--steps", "1", "--per-step", "1")
+    assert result.exit_code == 0, result.output
+    rows = result.stderr.splitlines()
+    only = _note_rows(rows, "note: only 1 item", width)
+    assert (len(only) > 1) == (width == 80)  # 82 columns
+    assert " ".join(" ".join(only).split()) == ("note: only 1 item of the 'train' split is "
+                                                "used; each text is scored on all of them")
+    no_text = _note_rows(rows, "note: step 1: no guidance text", width)
+    assert len(no_text) > 1
+    assert " ".join(" ".join(no_text).split()) == (
+        "note: step 1: no guidance text in the optimizer's reply "
+        f"({' '.join(reply.split())[:120]!r})")
+
+
 def test_a_resume_over_other_items_names_the_test_duplicates(tmp_path: Path) -> None:
     from optiform.commands.tune import open_run
 
