@@ -49,31 +49,29 @@ def path_variable(name: str) -> Path | None:
                           hint=f"set {name} to a path without ~") from exc
 
 
-def user_config_dir() -> Path:
+def _user_dir(kind: str) -> Path:
+    """$OPTIFORM_HOME/<kind> when OPTIFORM_HOME is set, else the system's folder of that kind
+    for optiform (platformdirs: ~/.config/optiform, ~/.local/share/optiform, ...)."""
     home = path_variable("OPTIFORM_HOME")
     if home:
-        return home / "config"
+        return home / kind
     import platformdirs
 
-    return Path(platformdirs.user_config_dir(APP_NAME))
+    system = {"config": platformdirs.user_config_dir, "data": platformdirs.user_data_dir,
+              "cache": platformdirs.user_cache_dir}[kind]
+    return Path(system(APP_NAME))
+
+
+def user_config_dir() -> Path:
+    return _user_dir("config")
 
 
 def user_data_dir() -> Path:
-    home = path_variable("OPTIFORM_HOME")
-    if home:
-        return home / "data"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME))
+    return _user_dir("data")
 
 
 def user_cache_dir() -> Path:
-    home = path_variable("OPTIFORM_HOME")
-    if home:
-        return home / "cache"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir(APP_NAME))
+    return _user_dir("cache")
 
 
 def config_file() -> Path:
