@@ -93,8 +93,15 @@ def _listed_after(text: str, start: int) -> Cue | None:
     return cue
 
 
+def sentence_start(text: str, start: int) -> int:
+    """Where the sentence holding ``start`` begins: after the last '. ', '? ' or '! ' before
+    it (at its space), else 0."""
+    return max(text.rfind(". ", 0, start), text.rfind("? ", 0, start),
+               text.rfind("! ", 0, start)) + 1
+
+
 def sentence_at(text: str, start: int) -> str:
-    left = max(text.rfind(". ", 0, start), text.rfind("? ", 0, start), text.rfind("! ", 0, start))
+    left = sentence_start(text, start) - 1
     right = min((i for i in (text.find(". ", start), text.find("? ", start), len(text))
                  if i >= 0), default=len(text))
     return text[left + 1 if left >= 0 else 0:right + 1].strip()

@@ -16,7 +16,13 @@ import re
 from dataclasses import dataclass
 
 from optiform.agent import textcues
-from optiform.agent.bound_cues import bound_of, cue_before, sentence_at, value_cues
+from optiform.agent.bound_cues import (
+    bound_of,
+    cue_before,
+    sentence_at,
+    sentence_start,
+    value_cues,
+)
 from optiform.agent.comparison import comparison, constant
 from optiform.solvers.formulation import Formulation
 
@@ -89,9 +95,7 @@ def split_totals(text: str, f: Formulation) -> list[SplitTotal]:
         if len(stated) != 1:
             continue
         start = stated[0].start
-        sentence_start = max(text.rfind(". ", 0, start), text.rfind("? ", 0, start),
-                             text.rfind("! ", 0, start)) + 1
-        if SHARED_WORDS.search(text[sentence_start:start].lower()):
+        if SHARED_WORDS.search(text[sentence_start(text, start):start].lower()):
             continue
         said = {cue.direction for cue in cues.get(value, [])}
         ops = {m[1] for m in members}

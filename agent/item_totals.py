@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from optiform.agent import textcues
-from optiform.agent.bound_cues import bound_of, scalar_values, sentence_at
+from optiform.agent.bound_cues import bound_of, scalar_values, sentence_at, sentence_start
 from optiform.agent.bound_targets import SHARED_WORDS
 from optiform.agent.comparison import comparison, constant
 from optiform.solvers.formulation import Formulation, SetDef
@@ -95,10 +95,9 @@ def per_item_totals(text: str, f: Formulation) -> list[PerItemTotal]:
         stated = [n for n in numbers if n.value == bound[1]]
         if len(stated) != 1:
             continue
-        sentence = sentence_at(text, stated[0].start)
         start = stated[0].start
-        before = text[max(max(text.rfind(end, 0, start) for end in (". ", "? ", "! ")), 0):
-                      start].lower()
+        sentence = sentence_at(text, start)
+        before = text[sentence_start(text, start):start].lower()
         if not _TOTAL_WORDS.search(sentence.lower()) or SHARED_WORDS.search(before) or \
                 _ANY_ONE.search(before) or _names_one_element(sentence, sets[over]):
             continue
