@@ -49,16 +49,30 @@ def exit_code(result: Any) -> int:
             Status.ERROR: 3}[result.status]
 
 
-def _solve_formulation_file(path: Path, opts: SolveOptions) -> Any:
-    """Load a Formulation JSON file and solve it; tables are read beside it by default."""
+def _solve_formulation_file(path: Path, opts: SolveOptions) -> tuple[Any, str]:
+    """Load a Formulation JSON file and solve it; tables are read beside it by default.
+    Returns the SolveResult and its line of shadow prices ('' where it has none)."""
     from optiform.commands.tables_folder import tables_folder
     from optiform.solvers.api import solve_formulation
     from optiform.solvers.formulation import Formulation
 
     f = Formulation.load(path)
     with tables_folder(path, opts.data_dir) as data_dir:
-        return solve_formulation(f, solver=opts.solver, time_limit=opts.time_limit,
-                                 mip_gap=opts.mip_gap, data_dir=data_dir)
+        result = solve_formulation(f, solver=opts.solver, time_limit=opts.time_limit,
+                                   mip_gap=opts.mip_gap, data_dir=data_dir)
+        return result, _shadow_prices(f, result, data_dir)
+
+
+def _shadow_prices(f: Any, result: Any, data_dir: Path) -> str:
+    """The answer's 'Shadow prices: ...' line for an optimal solution, its binding rows
+    evaluated with the tables the solve read (a CSV-sourced limit reads them too)."""
+    from optiform.agent.activity import binding_constraints
+    from optiform.agent.shadow_prices import shadow_price_line
+    from optiform.solvers.result import Status
+
+    if result.status is not Status.OPTIMAL:
+        return ""
+    return shadow_price_line(f, result, binding_constraints(f, result.values, data_dir))
 
 
 def _solve_mps_file(path: Path, opts: SolveOptions) -> Any:
@@ -77,8 +91,16 @@ def _solve_mps_file(path: Path, opts: SolveOptions) -> Any:
     return solve_mps(path, time_limit=opts.time_limit, mip_gap=opts.mip_gap)
 
 
-def report(result: Any, opts: SolveOptions, *, title: str = "") -> int:
-    """Print the result (stdout) and return the exit code."""
+def report(result: Any, opts: SolveOptions, *, title: str = "", prices: str = "") -> int:
+    """Print the result (stdout), with ``prices``, a formulation's line of shadow prices,
+    under its values (not in the JSON, whose ``duals`` hold them), and return the exit
+    code.
+
+    An MPS or LP file has no such line: which rows state a limit, which variables are
+    integer and whether the optimum is degenerate are read from a Formulation
+    (agent.shadow_prices), and which rows bind from its constraints evaluated at the values
+    (agent.activity); a file has no Formulation, and its SolveResult no row activities. Its
+    duals, by the file's row names, are in --json."""
     if opts.as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
@@ -86,7 +108,7 @@ def report(result: Any, opts: SolveOptions, *, title: str = "") -> int:
 
         from optiform.commands.solve_view import render_result
 
-        render_result(Console(emoji=False), result, title=title)
+        render_result(Console(emoji=False), result, title=title, prices=prices)
     return exit_code(result)
 
 
@@ -192,9 +214,10 @@ def register(app: typer.Typer) -> None:
                                       "--formulation model.json")
             from optiform.cancellation import keep_result_on_ctrl_c
 
+            prices = ""
             with keep_result_on_ctrl_c():  # Ctrl-C ends the solve, its best point printed
                 if formulation is not None:
-                    result = _solve_formulation_file(formulation, opts)
+                    result, prices = _solve_formulation_file(formulation, opts)
                     title = str(formulation)
                 else:
                     assert mps is not None
@@ -202,7 +225,7 @@ def register(app: typer.Typer) -> None:
                     title = str(mps)
         except OptiformError as err:
             raise fail(err, as_json=as_json) from err
-        raise typer.Exit(report(result, opts, title=title))
+        raise typer.Exit(report(result, opts, title=title, prices=prices))
 
 
 _FILE_OPTIONS = {".json": "--formulation", ".mps": "--mps", ".lp": "--mps"}

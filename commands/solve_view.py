@@ -1,4 +1,5 @@
-"""Rich rendering of a SolveResult: status, objective, values, conflict, warnings, timing."""
+"""Rich rendering of a SolveResult: status, objective, values, shadow prices, conflict,
+warnings, timing."""
 
 from __future__ import annotations
 
@@ -49,9 +50,14 @@ def conflict_text(names: list[str], width: int) -> Text:
     return Text(line, style="red")
 
 
-def render_result(console: Any, result: Any, *, title: str = "") -> None:
+def render_result(console: Any, result: Any, *, title: str = "", prices: str = "") -> None:
+    """``prices``: a formulation's line of shadow prices (agent.shadow_prices), printed
+    under the values as the answer's explanation prints it."""
     from rich.table import Table
     from rich.text import Text
+
+    from optiform.commands.answer_view import SENTENCE_HANG, explanation_hang
+    from optiform.terminal_layout import Hanging
 
     status = result.status.value
     head = Text()
@@ -95,6 +101,8 @@ def render_result(console: Any, result: Any, *, title: str = "") -> None:
         console.print(table)
         if note:
             console.print(note, style="dim")
+    if prices:  # under the text after 'Shadow prices: ', as in the answer
+        console.print(Hanging([Text(prices)], explanation_hang, fallback=SENTENCE_HANG))
     if result.conflict:
         width = console.width if console.is_terminal else 10**9  # piped: one line
         console.print(conflict_text(result.conflict, width), highlight=False, soft_wrap=True)

@@ -304,6 +304,61 @@ def test_a_table_not_there_names_the_folder_read_and_data_dir(cli, tmp_path: Pat
     assert r.exit_code == 0 and json.loads(r.stdout)["objective"] == pytest.approx(3.8)
 
 
+PRICED = {"production_lp": "Shadow prices: capacity (plant2 +1.5, plant3 +1) (the objective's "
+                            "change per unit more of each limit).",
+          "diet_csv": "Shadow prices: nutrition (calories +0.002) (the objective's change per "
+                      "unit more of each limit)."}
+
+
+def _prices_rows(stdout: str) -> list[str]:
+    """The rows of the 'Shadow prices: ' line, which comes after the values and before the
+    size and timing line."""
+    rows = stdout.splitlines()
+    start = next(i for i, row in enumerate(rows) if row.startswith("Shadow prices: "))
+    end = next(i for i, row in enumerate(rows) if row.startswith("LP with "))
+    assert rows[start - 1].split()[0] in ("make", "servings")  # the last value's row
+    return rows[start:end]
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_a_formulation_prices_its_binding_limits_as_a_problem_text_does(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    """`solve --formulation` prints the answer's line of shadow prices under the values, its
+    rows after the first under the text after 'Shadow prices: '. The binding rows are found
+    with the tables the solve read (a CSV-sourced limit): the formulation's folder, from
+    another working directory, or --data-dir. --json stays the SolveResult, its duals."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", str(width))
+    spec = json.loads((EXAMPLES / "diet_csv.json").read_text())
+    moved = write(tmp_path, spec)  # its tables are not beside it: --data-dir names them
+    for name, args in (("production_lp", [EXAMPLES / "production_lp.json"]),
+                       ("diet_csv", [EXAMPLES / "diet_csv.json"]),
+                       ("diet_csv", [moved, "--data-dir", EXAMPLES])):
+        r = cli("solve", "--formulation", *args)
+        assert r.exit_code == 0, r.output
+        rows = _prices_rows(r.stdout)
+        assert " ".join(row.strip() for row in rows) == PRICED[name]
+        assert all(len(row) <= width and row == row.rstrip() for row in rows)
+        assert all(row.startswith(" " * 15) and row[15] != " " for row in rows[1:])
+        assert len(rows) == (1 if (name, width) == ("diet_csv", 100) else 2)
+    r = cli("solve", "--formulation", moved, "--data-dir", EXAMPLES, "--json")
+    assert "Shadow prices" not in r.stdout
+    assert json.loads(r.stdout)["duals"]["nutrition"]["calories"] == pytest.approx(0.002)
+
+
+def test_no_shadow_prices_without_an_optimum_of_continuous_variables(cli,
+                                                                     tmp_path: Path) -> None:
+    """None for an integer model (its duals price the LP relaxation), none for an infeasible
+    one, and none for an MPS file, which has no formulation to read its limits from (see
+    solve.report): its duals are in --json."""
+    mps = tmp_path / "production.mps"
+    assert cli("export", EXAMPLES / "production_lp.json", "--to", "mps", "-o", mps).exit_code == 0
+    for args in (("--formulation", EXAMPLES / "trucks_milp.json"),
+                 ("--formulation", EXAMPLES / "staffing_infeasible.json"), ("--mps", mps)):
+        r = cli("solve", *args)
+        assert r.exit_code in (0, 1) and "Shadow prices" not in r.stdout, r.output
+
+
 def test_an_mps_file_highs_cannot_solve_says_why_and_exits_2(cli, tmp_path: Path) -> None:
     model = tmp_path / "ncqp.json"
     model.write_text(json.dumps({
