@@ -145,16 +145,29 @@ def print_code(console: Console, code: str, language: str) -> None:
         console.out(code.rstrip("\n"), highlight=False)
 
 
-NOTE_HEAD = "note: "
-
-
 def note_view(message: str) -> Hanging:
     """A note ('note: ...': a node's error in a turn that goes on, the items a job leaves
     out), its rows under its text, or :data:`SENTENCE_HANG` columns in where a word (a path)
     would not fit there."""
-    head = len(NOTE_HEAD)
-    return Hanging([Text.assemble(("note:", "yellow"), " ", message)], lambda _: (head, head),
-                   fallback=SENTENCE_HANG)
+    return _labelled("note", message)
+
+
+def warning_view(message: str) -> Hanging:
+    """A warning ('warning: ...': a test split that could not be read, a job on a split that
+    is not train), laid out as :func:`note_view`."""
+    return _labelled("warning", message)
+
+
+def _labelled(label: str, message: str) -> Hanging:
+    head = len(label) + 2  # 'label: '
+    return Hanging([Text.assemble((f"{label}:", "yellow"), " ", message)],
+                   lambda _: (head, head), fallback=SENTENCE_HANG)
+
+
+def sentence_view(text: str, style: str = "") -> Hanging:
+    """A sentence of the CLI's own ('first outcomes of … read from <path>'), its rows after
+    the first :data:`SENTENCE_HANG` columns in."""
+    return Hanging([Text(text, style=style)], lambda _: (0, SENTENCE_HANG))
 
 
 class Progress:

@@ -20,6 +20,7 @@ from optiform.commands.answer_view import (
     explanation_hang,
     model_hang,
     print_code,
+    sentence_view,
 )
 from optiform.terminal_layout import Hanging, Trimmed, table_fits
 
@@ -65,12 +66,6 @@ def pending_view(names: Iterable[str]) -> Hanging:
     head = len(PENDING_HEAD)
     return Hanging([Text(PENDING_HEAD + ", ".join(names), style="dim")],
                    lambda _: (head, head), fallback=SENTENCE_HANG)
-
-
-def sentence_view(text: str, style: str = "") -> Hanging:
-    """A sentence of the chat's own, its rows after the first :data:`SENTENCE_HANG` columns
-    in."""
-    return Hanging([Text(text, style=style)], lambda _: (0, SENTENCE_HANG))
 
 
 def waiting_view(text: str) -> Hanging:

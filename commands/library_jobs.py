@@ -125,8 +125,10 @@ def _job(ctx: typer.Context, open_store: Callable[[typer.Context], Any], dataset
     console = _console()
     settings, items, llm = _setup(dataset, split, limit, keep_test_duplicates, console)
     if split != "train":  # once the split is known to exist
-        console.print(f"[yellow]warning:[/] {doing} the {split!r} split; "
-                      f"keep to train splits to keep test scores honest")
+        from optiform.commands.answer_view import warning_view
+
+        console.print(warning_view(f"{doing} the {split!r} split; keep to train splits to "
+                                   "keep test scores honest"))
     store = open_store(ctx)
     from optiform.errors import LibraryError
     from optiform.job_locks import exclusive
@@ -204,9 +206,10 @@ def register_jobs(lib: typer.Typer, open_store: Callable[[typer.Context], Any],
                 from optiform.commands.recorded_runs import recorded_outcomes
 
                 recorded = recorded_outcomes(from_run, items)
-                console.print(f"first outcomes of {len(recorded)} of {len(items)} items "
-                              f"read from {from_run}")
-                from optiform.commands.answer_view import note_view
+                from optiform.commands.answer_view import note_view, sentence_view
+
+                console.print(sentence_view(f"first outcomes of {len(recorded)} of "
+                                            f"{len(items)} items read from {from_run}"))
                 from optiform.commands.recorded_runs import library_note
                 from optiform.evals.provenance import library_info
 

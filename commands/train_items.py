@@ -25,7 +25,7 @@ def train_items(dataset: str, split: str, limit: int | None, configured: Path | 
                 keep_test_duplicates: bool, console: Any) -> list[Item]:
     """The first ``limit`` items of the split that are not test items elsewhere (all of them
     with ``keep_test_duplicates``); a note names what was left out."""
-    from optiform.commands.answer_view import note_view
+    from optiform.commands.answer_view import note_view, warning_view
     from optiform.errors import EvalError
     from optiform.evals.datasets import load_dataset, window
     from optiform.evals.overlap import describe, held_out, load_splits
@@ -37,8 +37,8 @@ def train_items(dataset: str, split: str, limit: int | None, configured: Path | 
         kept, found = held_out(items, load_splits(configured, only="test", problems=problems),
                                own=data.path)
         for problem in problems:
-            console.print(f"[yellow]warning:[/] could not compare with the test split "
-                          f"{problem}; its problems are not left out")
+            console.print(warning_view(f"could not compare with the test split {problem}; "
+                                       "its problems are not left out"))
         if not kept:
             raise EvalError(f"all {len(items)} items of {dataset}:{split} are test items of "
                             f"other data sets ({describe(found)})",

@@ -124,6 +124,26 @@ def test_nothing_left_and_an_unreadable_test_split_are_said(bench: Path) -> None
     assert "could not compare with the test split junk:test" in console.export_text()
 
 
+@pytest.mark.parametrize("width", [80, 100])
+def test_an_unreadable_test_split_is_warned_under_its_text(bench: Path, width: int) -> None:
+    """'warning: could not compare with the test split …' went on at column 0; now under the
+    text after 'warning: ' (commands/answer_view.warning_view)."""
+    (bench / "junk").mkdir()
+    (bench / "junk" / "test.jsonl").write_text('{"what": 1}\n')
+    console = Console(record=True, width=width)
+    train_items("alpha", "train", None, bench, keep_test_duplicates=False, console=console)
+    rows = console.export_text().splitlines()
+    at = next(i for i, row in enumerate(rows) if row.startswith("warning: "))
+    end = next(i for i, row in enumerate(rows) if row.startswith("note: "))
+    warning = rows[at:end]
+    assert len(warning) > 1 and all(len(row) <= width and row == row.rstrip()
+                                    for row in warning), warning
+    assert all(row.startswith(" " * 9) and row[9] != " " for row in warning[1:]), warning
+    said = " ".join(row.strip() for row in warning)
+    assert said.startswith("warning: could not compare with the test split junk:test (")
+    assert said.endswith("); its problems are not left out")
+
+
 def test_eval_overlap_prints_what_each_split_shares(bench: Path) -> None:
     from optiform.commands import eval as eval_cmd
 

@@ -540,6 +540,38 @@ def test_learning_from_a_run_made_with_another_library_notes_it_under_its_text(
     assert f"{tmp_path / 'lib.sqlite'}" in "".join(row.strip() for row in note)  # folded?
 
 
+@pytest.mark.parametrize("width", [80, 100])
+def test_a_job_off_train_warns_and_names_its_recorded_run_indented(
+        app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, width: int) -> None:
+    """'warning: learning from the 'test' split; …' and 'first outcomes of … read from
+    <path>' went on at column 0, the latter's rows ending in a space; now the warning's rows
+    go on under its text after 'warning: ', the other's 2 columns in."""
+    from optiform.config import load_settings
+
+    def scripted(settings: object, llm_: object, k: int):
+        return lambda item, insights: SolveOutcome(correct=True, status="optimal",
+                                                   objective=item.answer)
+
+    monkeypatch.setattr(library_jobs, "_setup", lambda dataset, split, limit, *_: (
+        load_settings(), LEARN_ITEMS, oven_proposer()))
+    monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
+    run_dir = _recorded_run(tmp_path)
+    monkeypatch.setenv("COLUMNS", str(width))
+    result = runner.invoke(app, ["library", "--path", str(tmp_path / "lib.sqlite"), "learn",
+                                 "--dataset", "toy", "--split", "test", "--from-run",
+                                 str(run_dir), "--search", "0"])
+    assert result.exit_code == 0, result.output
+    warning = _note_rows(result.output, "warning: learning from the 'test' split", width)
+    assert " ".join(row.strip() for row in warning) == (
+        "warning: learning from the 'test' split; keep to train splits to keep test scores "
+        "honest")
+    assert len(warning) == (2 if width == 80 else 1)
+    assert all(row.startswith(" " * 9) and row[9] != " " for row in warning[1:]), warning
+    read = _note_rows(result.output, "first outcomes of 2 of 2 items read from", width)
+    assert len(read) > 1 and all(row[2] != " " for row in read[1:]), read
+    assert f"read from{run_dir}" in "".join(row.strip() for row in read)  # whole, or folded
+
+
 def test_verify_shows_a_condition_that_is_its_own_problem_as_not_replayed(
         app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from optiform.config import load_settings
