@@ -176,10 +176,9 @@ def register(app: typer.Typer) -> None:
         try:
             _ = now.data_dir  # checked where it is used: this command uses nothing there
         except OptiformError as unusable:
-            from rich.markup import escape
+            from optiform.commands.answer_view import warning_view
 
-            Console(stderr=True, emoji=False).print(
-                f"[yellow]warning:[/] {escape(str(unusable))}", highlight=False, soft_wrap=True)
+            Console(stderr=True, emoji=False).print(warning_view(str(unusable)))
 
     @model_app.command("fetch")
     def fetch(
