@@ -510,11 +510,8 @@ def test_learn_from_a_recorded_run(app: typer.Typer, monkeypatch: pytest.MonkeyP
     assert solved == ["oven", "oven"]
 
 
-@pytest.mark.parametrize("width", [80, 100])
-def test_learning_from_a_run_made_with_another_library_notes_it_under_its_text(
-        app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, width: int) -> None:
-    """The note went on at column 0, its rows ending in a space; now under the text after
-    'note: ', or 2 columns in where a path would not fit there."""
+def _every_item_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A learn job over LEARN_ITEMS whose every solve is right (no LLM, no solver)."""
     from optiform.config import load_settings
 
     def scripted(settings: object, llm_: object, k: int):
@@ -524,6 +521,14 @@ def test_learning_from_a_run_made_with_another_library_notes_it_under_its_text(
     monkeypatch.setattr(library_jobs, "_setup", lambda dataset, split, limit, *_: (
         load_settings(), LEARN_ITEMS, oven_proposer()))
     monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_learning_from_a_run_made_with_another_library_notes_it_under_its_text(
+        app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, width: int) -> None:
+    """The note went on at column 0, its rows ending in a space; now under the text after
+    'note: ', or 2 columns in where a path would not fit there."""
+    _every_item_right(monkeypatch)
     run_dir = _recorded_run(tmp_path)
     ran = {"path": "/x.sqlite", "active": 33, "sha256": "bbbb"}
     (run_dir / "run.json").write_text(json.dumps({"strategies": [
@@ -546,15 +551,7 @@ def test_a_job_off_train_warns_and_names_its_recorded_run_indented(
     """'warning: learning from the 'test' split; …' and 'first outcomes of … read from
     <path>' went on at column 0, the latter's rows ending in a space; now the warning's rows
     go on under its text after 'warning: ', the other's 2 columns in."""
-    from optiform.config import load_settings
-
-    def scripted(settings: object, llm_: object, k: int):
-        return lambda item, insights: SolveOutcome(correct=True, status="optimal",
-                                                   objective=item.answer)
-
-    monkeypatch.setattr(library_jobs, "_setup", lambda dataset, split, limit, *_: (
-        load_settings(), LEARN_ITEMS, oven_proposer()))
-    monkeypatch.setattr(library_jobs, "AgentSolver", scripted)
+    _every_item_right(monkeypatch)
     run_dir = _recorded_run(tmp_path)
     monkeypatch.setenv("COLUMNS", str(width))
     result = runner.invoke(app, ["library", "--path", str(tmp_path / "lib.sqlite"), "learn",
