@@ -51,7 +51,8 @@ def exit_code(result: Any) -> int:
 
 def _solve_formulation_file(path: Path, opts: SolveOptions) -> tuple[Any, str]:
     """Load a Formulation JSON file and solve it; tables are read beside it by default.
-    Returns the SolveResult and its line of shadow prices ('' where it has none)."""
+    Returns the SolveResult and its line of shadow prices ('' where it has none, and for
+    --json, which prints the duals themselves)."""
     from optiform.commands.tables_folder import tables_folder
     from optiform.solvers.api import solve_formulation
     from optiform.solvers.formulation import Formulation
@@ -60,7 +61,7 @@ def _solve_formulation_file(path: Path, opts: SolveOptions) -> tuple[Any, str]:
     with tables_folder(path, opts.data_dir) as data_dir:
         result = solve_formulation(f, solver=opts.solver, time_limit=opts.time_limit,
                                    mip_gap=opts.mip_gap, data_dir=data_dir)
-        return result, _shadow_prices(f, result, data_dir)
+        return result, "" if opts.as_json else _shadow_prices(f, result, data_dir)
 
 
 def _shadow_prices(f: Any, result: Any, data_dir: Path) -> str:
@@ -70,8 +71,8 @@ def _shadow_prices(f: Any, result: Any, data_dir: Path) -> str:
     from optiform.agent.shadow_prices import shadow_price_line
     from optiform.solvers.result import Status
 
-    if result.status is not Status.OPTIMAL:
-        return ""
+    if result.status is not Status.OPTIMAL or not result.duals:
+        return ""  # nothing to price: the rows are not evaluated
     return shadow_price_line(f, result, binding_constraints(f, result.values, data_dir))
 
 
