@@ -19,6 +19,7 @@ from optiform.solvers.expr import (
     target_names,
 )
 from optiform.solvers.formulation import Formulation
+from optiform.solvers.rebound_loops import rebound_loop_error
 
 _CONSTRAINT_OPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq)
 
@@ -89,7 +90,8 @@ def _parse_model(f: Formulation) -> ParsedModel:
     if isinstance(obj, ast.Compare):
         raise FormulationError("the objective must be an expression, not a comparison",
                                where=where, expression=f.objective.expression)
-    _Checker(scope, where, f.objective.expression).check(obj)
+    _Checker(scope, where, f.objective.expression, rebind=True).check(obj)
+    _check_rebound_loops([], obj, scope, where, f.objective.expression)
     constraints = []
     for c in f.constraints:
         where = f"constraint '{c.name}'"
@@ -108,31 +110,41 @@ def _parse_model(f: Formulation) -> ParsedModel:
             if not isinstance(op, _CONSTRAINT_OPS):
                 raise FormulationError("only <=, >=, ==, <, > may be used in a constraint",
                                        where=where, expression=c.expression)
-        checker = _Checker(inner, where, c.expression)
+        checker = _Checker(inner, where, c.expression, rebind=True)
         for side in (body.left, *body.comparators):
             checker.check(side)
+        _check_rebound_loops(gens, body, scope, where, c.expression)
         constraints.append(ParsedConstraint(c.name, gens, body, c.expression, c.for_each))
     return ParsedModel(f, scope, obj, constraints)
 
 
-def _rebound_loop(name: str, gen: ast.comprehension) -> tuple[str, str, None, str]:
-    """The message, token and hint for a sum whose loop reuses a name an outer loop
-    (usually the constraint's for_each) already binds: inside the sum the outer one is hidden,
-    so each row of the constraint reads the same total, rarely what was meant."""
+def _check_rebound_loops(gens: list[ast.comprehension], tree: ast.expr, scope: Scope,
+                         where: str, text: str) -> None:
+    found = rebound_loop_error(gens, tree, scope.variables)
+    if found:
+        msg, token, hint = found
+        raise FormulationError(msg, where=where, expression=text, token=token, hint=hint)
+
+
+def _rebound_head(name: str, gen: ast.comprehension) -> tuple[str, str, None, str]:
+    """The message, token and hint for a for_each (or a loop in its filters) whose loop reuses
+    a name an earlier loop of it binds: the earlier one is hidden from there on."""
     over = ast.unparse(gen.iter)
-    return (f"loop variable '{name}' of 'for {name} in {over}' is already bound by an outer "
-            f"loop (the for_each or an enclosing sum): inside it the outer '{name}' is hidden, "
-            "so every row sees the same total", name, None,
-            f"for one row per {name}, drop the sum ('x[{name}] <= cap[{name}]'); for one total, "
-            f"drop the for_each; to sum over other elements, use another name "
-            f"('for q in {over}')")
+    return (f"loop variable '{name}' of 'for {name} in {over}' is already bound by an earlier "
+            f"loop of the for_each: from there on the first '{name}' is hidden", name, None,
+            f"use another name ('{name}2 in {over}')")
 
 
 class _Checker:
-    def __init__(self, scope: Scope, where: str, text: str) -> None:
+    def __init__(self, scope: Scope, where: str, text: str, *, rebind: bool = False) -> None:
         self.scope = scope
         self.where = where
         self.text = text
+        # whether a sum may reuse an outer loop's name (rebound_loops judges it afterwards)
+        self.rebind = rebind
+
+    def within(self, scope: Scope) -> _Checker:
+        return _Checker(scope, self.where, self.text, rebind=self.rebind)
 
     def fail(self, msg: str, token: str | None = None, suggestion: str | None = None,
              hint: str | None = None) -> FormulationError:
@@ -142,14 +154,14 @@ class _Checker:
     def check_generators(self, gens: list[ast.comprehension]) -> Scope:
         scope = self.scope
         for g in gens:
-            _Checker(scope, self.where, self.text)._check_iter(g.iter)
+            self.within(scope)._check_iter(g.iter)
             names = target_names(g.target)
             for n in names:
                 if n in scope.sets or n in scope.params or n in scope.variables:
                     raise self.fail(f"loop variable '{n}' hides a name of the model", token=n,
                                     hint="use a lower-case letter such as i, j, p")
-                if n in scope.loop:
-                    raise self.fail(*_rebound_loop(n, g))
+                if n in scope.loop and not self.rebind:
+                    raise self.fail(*_rebound_head(n, g))
             arity = scope.sets[g.iter.id] if isinstance(g.iter, ast.Name) else 1
             if len(names) not in (1, arity):
                 what = f"set '{g.iter.id}' has tuples of {arity}" if arity > 1 \
@@ -158,7 +170,7 @@ class _Checker:
                                 token=ast.unparse(g.target))
             scope = scope.with_loop(set(names))
             for cond in g.ifs:
-                _Checker(scope, self.where, self.text).check_condition(cond)
+                self.within(scope).check_condition(cond)
         return scope
 
     def _check_iter(self, node: ast.expr) -> None:
@@ -268,7 +280,7 @@ class _Checker:
                 and isinstance(args[0], (ast.GeneratorExp, ast.ListComp)):
             gen = args[0]
             inner = self.check_generators(list(gen.generators))
-            _Checker(inner, self.where, self.text).check(gen.elt)
+            self.within(inner).check(gen.elt)
             return
         if fn == "sum" and len(args) == 1 and isinstance(args[0], ast.Name) \
                 and (args[0].id in s.variables or args[0].id in s.params):

@@ -434,16 +434,101 @@ def test_a_range_up_to_a_loop_variable_gets_the_filter_that_does_it() -> None:
         "'sum(x[s] for s in T if s <= t)'"
 
 
-@pytest.mark.parametrize(("text", "for_each"), [
-    ("sum(x[p] for p in Plants) <= cap[p]", "p in Plants"),  # the sum hides the row's p
-    ("sum(sum(x[p] for p in Plants) for p in Plants) <= 9", None),  # nested sums
+WITH_Z = {"variables": [*BASE["variables"], {"name": "z", "index": ["T"], "ub": 5}]}
+
+
+@pytest.mark.parametrize(("text", "for_each", "outside"), [
+    # the row's p only picks data: every row bounds the same total
+    ("sum(x[p] for p in Plants) <= cap[p]", "p in Plants", "cap[p]"),
+    # the row's t only as a number
+    ("sum(z[t] for t in T) <= 2 * t", "t in T", "t"),
+    # the row's p only filters a sum of data
+    ("sum(cap[q] for q in Plants if q != p) * y + sum(x[p] for p in Plants) <= 20",
+     "p in Plants", "q != p"),
 ])
-def test_a_sum_may_not_rebind_an_outer_loop_variable(text: str, for_each: str | None) -> None:
-    err = fails(model(text, for_each=for_each))
-    assert "loop variable 'p' of 'for p in Plants' is already bound by an outer loop" \
+def test_a_sum_rebinding_a_for_each_name_used_outside_only_on_data_fails(
+        text: str, for_each: str, outside: str) -> None:
+    err = fails(model(text, for_each=for_each, **WITH_Z))
+    name = for_each[0]
+    assert err.token == name and err.where == "constraint 'extra'"
+    assert f"is already bound by the for_each: inside the sum the outer '{name}' is hidden, " \
+        f"and elsewhere it only picks data or is a number ({outside}), so the rows for the " \
+        f"different {name} hold the same sum and differ only in their numbers" in err.message
+    assert err.hint is not None
+    assert f"for one total, drop the for_each and write the limit without '{name}'" in err.hint
+
+
+def test_the_hint_for_a_sum_meant_per_element_is_the_constraint_without_it() -> None:
+    err = fails(model("sum(x[p] for p in Plants) <= cap[p]", for_each="p in Plants"))
+    assert "loop variable 'p' of 'for p in Plants' is already bound" in err.message
+    assert err.hint == ("for one row per p, drop the sum: 'x[p] <= cap[p]'; for one total, "
+                        "drop the for_each and write the limit without 'p'; to sum over other "
+                        "elements, use another name ('for q in Plants')")
+
+
+def test_a_sum_rebinding_a_for_each_name_used_nowhere_else_fails() -> None:
+    err = fails(model("sum(x[p] for p in Plants) <= 9", for_each="p in Plants"))
+    assert "inside the sum the outer 'p' is hidden and it appears nowhere else, so the rows " \
+        "for the different p are all the same" in err.message
+    assert err.hint == ("for one row per p, drop the sum: 'x[p] <= 9'; for one total, drop "
+                        "the for_each; to sum over other elements, use another name "
+                        "('for q in Plants')")
+
+
+def test_a_sum_rebinding_one_name_of_a_tuple_keeps_the_elements_with_it() -> None:
+    err = fails(model("sum(flow[i, j] for (i, j) in Arcs) <= 3", for_each="i in Plants, t in T"))
+    assert err.token == "i" and "of 'for (i, j) in Arcs' is already bound by the for_each" \
         in err.message
-    assert err.token == "p" and err.where == "constraint 'extra'"
-    assert err.hint is not None and "drop the sum" in err.hint and "for q in Plants" in err.hint
+    assert err.hint is not None and err.hint.startswith(
+        "for one row per i, sum only the elements with that i: "
+        "'sum(flow[i, j] for q, j in Arcs if q == i) <= 3'; for one total, take 'i' out of the "
+        "for_each;")
+
+
+@pytest.mark.parametrize(("text", "outside"), [
+    ("sum(sum(x[p] for p in Plants) for p in Plants) <= 9", None),
+    ("sum(cap[p] * sum(x[p] for p in Plants) for p in Plants) <= 90", "cap[p]"),
+])
+def test_a_sum_rebinding_an_enclosing_sums_name_is_judged_alike(text: str,
+                                                                outside: str | None) -> None:
+    err = fails(model(text))
+    assert "loop variable 'p' of 'for p in Plants' is already bound by an enclosing " \
+        "'for p in Plants'" in err.message
+    assert ("nowhere else, so the terms of that sum for the different p are all the same"
+            if outside is None else f"only picks data or is a number ({outside})") \
+        in err.message
+    assert err.hint is not None and err.hint.startswith("for one term per p, drop the sum: ")
+
+
+def test_a_for_each_may_not_bind_one_name_twice() -> None:
+    err = fails(model("y <= 5", for_each="p in Plants, p in T"))
+    assert "loop variable 'p' of 'for p in T' is already bound by an earlier loop of the " \
+        "for_each" in err.message
+    assert err.hint == "use another name ('p2 in T')"
+
+
+@pytest.mark.parametrize("solver", ["highs", "scip"])
+def test_each_share_at_most_half_of_the_total_rebinding_the_rows_name(solver: str) -> None:
+    # inside the sum p is the sum's own; outside, the row's p picks x[p]: Python's reading
+    res = solve_formulation(Formulation.from_dict(model(
+        "x[p] <= sum(x[p] for p in Plants) / 2", for_each="p in Plants",
+        objective="3 * x['c'] - x['a'] - x['b']")), solver=solver)
+    assert res.status == "optimal" and res.objective == pytest.approx(12)
+    assert res.values["x"]["c"] == pytest.approx(6)
+
+
+def test_each_at_least_a_tenth_of_the_total_rebinding_the_rows_name() -> None:
+    res = solve_formulation(Formulation.from_dict(model(
+        "x[p] >= 0.1 * sum(x[p] for p in Plants)", for_each="p in Plants",
+        objective="x['c'] - 0.01 * x['a'] - 0.01 * x['b']")))
+    assert res.status == "optimal" and res.objective == pytest.approx(6 - 0.015)
+    assert res.values["x"] == pytest.approx({"a": 0.75, "b": 0.75, "c": 6})
+
+
+def test_a_rows_name_that_filters_a_sum_of_variables_makes_the_rows_differ() -> None:
+    parse_model(Formulation.from_dict(model(
+        "sum(x[q] for q in Plants if q != p) <= sum(x[p] for p in Plants) / 2",
+        for_each="p in Plants")))
 
 
 def test_a_sum_over_another_name_inside_for_each_is_fine() -> None:
