@@ -4,16 +4,17 @@ Precedence, highest first: explicit keyword arguments, ``OPTIFORM_*`` environmen
 ``OPENAI_*`` environment variables (for model, base URL and key only), the user config file
 (TOML, ``<user config dir>/config.toml``), defaults. Nothing here runs at import time.
 
-Where the user folders and the config file are, how a path setting is read (``~``, a relative
-path in the config file) and the data folder's check: :mod:`optiform.config_paths`.
+The sources besides the keywords: :mod:`optiform.config_environment` (the environment, and
+its misspelt variables) and :mod:`optiform.config_toml` (the config file). What an error of
+a setting says to do: :mod:`optiform.config_hints`. Where the user folders and the config
+file are, how a path setting is read (``~``, a relative path in the config file) and the
+data folder's check: :mod:`optiform.config_paths`.
 """
 
 from __future__ import annotations
 
-import os
-import tomllib
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import (
     Field,
@@ -29,91 +30,16 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from optiform.config_environment import NoBlanks, OpenAIFallbackSource, misspelt_environment
+from optiform.config_hints import did_you_mean, origin
 from optiform.config_paths import (
-    config_file,
-    config_file_paths,
     expand_home,
     file_in_the_way,
-    path_variable,
     unusable_data_folder,
-    user_config_dir,
     user_data_dir,
 )
+from optiform.config_toml import TomlSource
 from optiform.errors import ConfigError
-
-
-class _TomlSource(PydanticBaseSettingsSource):
-    """Reads the user config file; a broken file is a clear ConfigError, not a traceback."""
-
-    def __init__(self, settings_cls: type[BaseSettings]) -> None:
-        super().__init__(settings_cls)
-        path = config_file()
-        self._data: dict[str, Any] = {}
-        if path_variable("OPTIFORM_CONFIG") is not None and not path.is_file():
-            # named on purpose: a misspelt path would run on the defaults without a word
-            raise ConfigError(f"OPTIFORM_CONFIG names {path}, which is no file",
-                              hint="fix the path, or unset OPTIFORM_CONFIG to read "
-                                   f"{user_config_dir() / 'config.toml'}")
-        if path.is_file():
-            try:
-                self._data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(
-                    f"config file {path} is not valid TOML: {exc}",
-                    hint='fix it (a line is name = value, text quoted: solver = "highs") or '
-                         "delete it (or point OPTIFORM_CONFIG at another)",
-                ) from exc
-            unknown = sorted(set(self._data) - set(settings_cls.model_fields))
-            if unknown:  # a misspelt key would be ignored without a word
-                raise ConfigError(f"config file {path} has an unknown setting "
-                                  f"{unknown[0]!r}", hint=_did_you_mean(unknown[0]))
-            self._data.update(config_file_paths(path, self._data, settings_cls))
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self._data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        known = set(self.settings_cls.model_fields)
-        return {k: v for k, v in self._data.items() if k in known}
-
-
-class _OpenAIFallbackSource(PydanticBaseSettingsSource):
-    """``OPENAI_MODEL``, ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` as fallbacks."""
-
-    _MAP: ClassVar[dict[str, str]] = {
-        "model": "OPENAI_MODEL", "base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY"
-    }
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        env = self._MAP.get(field_name)
-        return (os.environ.get(env) if env else None), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, env in self._MAP.items():
-            value = os.environ.get(env)
-            if value:
-                out[name] = value
-        return out
-
-
-class _NoBlanks(PydanticBaseSettingsSource):
-    """The environment less its blank values: ``OPTIFORM_X=`` or ``OPTIFORM_X=' '`` (the
-    shell's way of unsetting, a compose file's unset ``${X}``) leaves X to the config file
-    and the default, as an unset variable does."""
-
-    def __init__(self, settings_cls: type[BaseSettings],
-                 inner: PydanticBaseSettingsSource) -> None:
-        super().__init__(settings_cls)
-        self.inner = inner
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self.inner.get_field_value(field, field_name)
-
-    def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.inner().items()
-                if not (isinstance(v, str) and not v.strip())}
-
 
 GUIDANCE_MAX_CHARS = 2000  # guidance goes into every prompt: a few sentences
 
@@ -256,9 +182,9 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (
             init_settings,
-            _NoBlanks(settings_cls, env_settings),
-            _OpenAIFallbackSource(settings_cls),
-            _TomlSource(settings_cls),
+            NoBlanks(settings_cls, env_settings),
+            OpenAIFallbackSource(settings_cls),
+            TomlSource(settings_cls),
         )
 
     @property
@@ -271,9 +197,9 @@ class Settings(BaseSettings):
         folder = self.data_home if self.data_home else user_data_dir()
         blocking = file_in_the_way(folder)
         if blocking is not None:
-            origin = None if self.data_home is None else \
-                _origin("data_home", dict.fromkeys(self._given))
-            raise unusable_data_folder(folder, origin, blocking)
+            given = None if self.data_home is None else \
+                origin("data_home", dict.fromkeys(self._given))
+            raise unusable_data_folder(folder, given, blocking)
         return folder
 
     @property
@@ -283,57 +209,14 @@ class Settings(BaseSettings):
         return "openai" if (self.base_url or self.api_key) else "local"
 
 
-def _did_you_mean(name: str) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(Settings.model_fields), n=1)
-    return f"did you mean {close[0]!r}?" if close else "`optiform model settings` lists them"
-
-
-def _misspelt_environment() -> str | None:
-    """An OPTIFORM_* variable that is no setting but one slip from one (OPTIFORM_SAMPELS, a
-    letter too many, too few or swapped): a typo that would be ignored without a word. Other
-    OPTIFORM_* names (OPTIFORM_HOME, OPTIFORM_MODEL_DIR, ...) are left alone."""
-    names = {n.upper() for n in Settings.model_fields}
-    for var in sorted(os.environ):
-        key = var.upper()
-        if not key.startswith("OPTIFORM_") or key in _OTHER_VARIABLES:
-            continue
-        rest = key.removeprefix("OPTIFORM_")
-        if rest in names:
-            continue
-        others = {v.removeprefix("OPTIFORM_") for v in _OTHER_VARIABLES}
-        close = sorted(n for n in names | others if _one_slip(rest, n))
-        if close:
-            return (f"the environment variable {var} is no setting; did you mean "
-                    f"OPTIFORM_{close[0]}?")
-    return None
-
-
-def _one_slip(a: str, b: str) -> bool:
-    """Whether ``a`` is ``b`` with one letter added, dropped, changed, or two swapped."""
-    if a == b or abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 4:
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-
-#: OPTIFORM_* variables that are read elsewhere than the settings
-_OTHER_VARIABLES = frozenset({"OPTIFORM_HOME", "OPTIFORM_CONFIG", "OPTIFORM_SHARED",
-                              "OPTIFORM_SKIP_MODEL", "OPTIFORM_LIVE_TRACES"})
-
-
 def load_settings(**overrides: Any) -> Settings:
     """Settings from every source, with ``overrides`` on top; errors become ConfigError."""
     clean = {k: v for k, v in overrides.items() if v is not None}
     unknown = sorted(set(overrides) - set(Settings.model_fields))
     if unknown:  # a keyword is a typo or a wrong guess
-        raise ConfigError(f"unknown setting {unknown[0]!r}", hint=_did_you_mean(unknown[0]))
-    typo = _misspelt_environment()
+        raise ConfigError(f"unknown setting {unknown[0]!r}",
+                          hint=did_you_mean(unknown[0], Settings.model_fields))
+    typo = misspelt_environment(Settings.model_fields)
     if typo:
         raise ConfigError(typo, hint="rename or unset it; `optiform model settings` lists "
                                      "the variables")
@@ -344,37 +227,9 @@ def load_settings(**overrides: Any) -> Settings:
         loc = ".".join(str(p) for p in first["loc"])
         name = str(first["loc"][0]) if first["loc"] else ""
         raise ConfigError(f"invalid setting {loc!r}: {first['msg']}",
-                          hint=f"check {_origin(name, clean)}") from exc
+                          hint=f"check {origin(name, clean)}") from exc
     settings._given = frozenset(clean)
     return settings
-
-
-def _origin(name: str, given: dict[str, Any]) -> str:
-    """Where the value of setting ``name`` came from, as a hint names it: the value given
-    (a keyword, a command's option), the environment variable, the config file (when it is
-    there and sets it), each before the next as Settings reads them."""
-    if name in given:
-        return f"the value given for {name}"
-    var = _environment_variable(f"OPTIFORM_{name}")
-    if var is None and name in _OpenAIFallbackSource._MAP:
-        var = _environment_variable(_OpenAIFallbackSource._MAP[name])
-    if var is not None:
-        return f"the environment variable {var}"
-    path = config_file()
-    try:
-        in_file = name in tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        in_file = False
-    if in_file:
-        return f"{name} in {path}"
-    return f"the setting {name}" if name else "the settings"
-
-
-def _environment_variable(name: str) -> str | None:
-    """The variable of the environment that sets ``name`` as Settings reads it (any case, not
-    blank), as it is spelt there; None when none does."""
-    return next((var for var, value in sorted(os.environ.items())
-                 if var.upper() == name.upper() and value.strip()), None)
 
 
 def settings_rows() -> list[tuple[str, str, str, str]]:

@@ -38,7 +38,7 @@ def expand_home(path: str | os.PathLike[str]) -> Path:
 def path_variable(name: str) -> Path | None:
     """The path the environment variable ``name`` (OPTIFORM_HOME, OPTIFORM_CONFIG) names,
     its ``~`` expanded; None when it is unset or blank (``OPTIFORM_HOME=' '``), as a blank
-    setting variable is (see ``config._NoBlanks``), not a folder named by its spaces."""
+    setting variable is (see ``config_environment.NoBlanks``), not a folder named by its spaces."""
     value = os.environ.get(name)
     if value is None or not value.strip():
         return None
