@@ -2,7 +2,8 @@
 
 Each command group lives in ``optiform.commands.<name>`` and exposes ``register(app)``.
 Command modules import their heavy dependencies inside the commands, so ``--help`` is fast.
-A path any command is given has its leading ``~`` expanded (optiform.commands.home_paths).
+A path any command is given has its leading ``~`` expanded (optiform.commands.home_paths);
+the help's rows end without spaces (optiform.commands.trimmed_help).
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ def build_app() -> typer.Typer:
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(app)
     from optiform.commands.home_paths import expand_home_paths
+    from optiform.commands.trimmed_help import trim_help
 
     expand_home_paths(app)
+    trim_help(app)
     return app
 
 
