@@ -12,6 +12,7 @@ without a number (``profit == 3*x + 2*y``, ``y <= 2*x``), which states no limit.
 from __future__ import annotations
 
 import ast
+import math
 from typing import Any
 
 from optiform.agent.answer_numbers import fmt
@@ -23,8 +24,22 @@ ZERO = 1e-9  # relative to the objective (at least 1): a dual this small is none
 ZERO_PDHG = 1e-6  # PDHG's duals are as accurate as its tolerance, not a simplex's
 
 
-def _format(x: float) -> str:
+def price_text(x: float) -> str:
+    """A price as the line writes it: ``+150``, ``-26.6667``."""
     return ("+" if x > 0 else "") + fmt(x)
+
+
+def zero_price(result: SolveResult) -> float:
+    """The largest dual that is none: within the solver's accuracy of the objective."""
+    return (ZERO_PDHG if result.solver == "pdhg" else ZERO) * max(1.0, abs(result.objective
+                                                                           or 0.0))
+
+
+def price_sentence(parts: list[str], equality: bool) -> str:
+    """'Shadow prices: <parts joined by '; '> (the objective's change per unit more of ...).';
+    ``equality``: an equality's number is priced too."""
+    what = "each limit, or of an equality's number" if equality else "each limit"
+    return f"Shadow prices: {'; '.join(parts)} (the objective's change per unit more of {what})."
 
 
 def comparisons(f: Formulation) -> dict[str, str]:
@@ -89,8 +104,14 @@ def _at_bounds(formulation: Formulation, values: dict[str, Any]) -> tuple[int, i
             if not isinstance(x, (int, float)):
                 continue
             count += 1
-            at += any(b is not None and abs(x - b) <= 1e-9 * max(1.0, abs(b)) for b in (lb, ub))
+            at += at_bound(x, lb, ub)
     return count, at
+
+
+def at_bound(x: float, lb: float | None, ub: float | None) -> bool:
+    """Whether ``x`` sits at one of its finite bounds (``None`` or an infinity: none)."""
+    return any(b is not None and math.isfinite(b) and abs(x - b) <= 1e-9 * max(1.0, abs(b))
+               for b in (lb, ub))
 
 
 def degenerate(formulation: Formulation, result: SolveResult, binding: list[str],
@@ -117,8 +138,7 @@ def shadow_price_line(formulation: Formulation | None, result: SolveResult | Non
     kinds = comparisons(formulation)
     if degenerate(formulation, result, binding, kinds):
         return ""
-    zero = (ZERO_PDHG if result.solver == "pdhg" else ZERO) * max(1.0, abs(result.objective
-                                                                         or 0.0))
+    zero = zero_price(result)
     at_limit = set(binding)
     parts: list[str] = []
     equality = False
@@ -130,11 +150,8 @@ def shadow_price_line(formulation: Formulation | None, result: SolveResult | Non
             continue
         equality = equality or kind == "equality"
         if priced[0][0]:
-            shown = ", ".join(f"{key} {_format(d)}" for key, d in priced[:MAX_KEYS])
+            shown = ", ".join(f"{key} {price_text(d)}" for key, d in priced[:MAX_KEYS])
             parts.append(f"{name} ({shown}{', ...' if len(priced) > MAX_KEYS else ''})")
         else:
-            parts.append(f"{name} {_format(priced[0][1])}")
-    if not parts:
-        return ""
-    what = "each limit, or of an equality's number" if equality else "each limit"
-    return f"Shadow prices: {'; '.join(parts)} (the objective's change per unit more of {what})."
+            parts.append(f"{name} {price_text(priced[0][1])}")
+    return price_sentence(parts, equality) if parts else ""

@@ -76,8 +76,9 @@ def _shadow_prices(f: Any, result: Any, data_dir: Path) -> str:
     return shadow_price_line(f, result, binding_constraints(f, result.values, data_dir))
 
 
-def _solve_mps_file(path: Path, opts: SolveOptions) -> Any:
-    """Solve an MPS or LP file with HiGHS, or with PDHG when asked."""
+def _solve_mps_file(path: Path, opts: SolveOptions) -> tuple[Any, str]:
+    """Solve an MPS or LP file with HiGHS, or with PDHG when asked. Returns the SolveResult
+    and its line of shadow prices ('' where it has none, and for --json)."""
     from optiform.solvers.highs_backend import solve_mps
 
     if opts.solver == "scip":
@@ -88,20 +89,29 @@ def _solve_mps_file(path: Path, opts: SolveOptions) -> Any:
     if opts.solver == "pdhg":
         from optiform.solvers.pdhg_backend import solve_file_pdhg
 
-        return solve_file_pdhg(path, time_limit=opts.time_limit)
-    return solve_mps(path, time_limit=opts.time_limit, mip_gap=opts.mip_gap)
+        result = solve_file_pdhg(path, time_limit=opts.time_limit)
+    else:
+        result = solve_mps(path, time_limit=opts.time_limit, mip_gap=opts.mip_gap)
+    return result, "" if opts.as_json else _file_prices(path, result)
+
+
+def _file_prices(path: Path, result: Any) -> str:
+    """The 'Shadow prices: ...' line of an optimal solution of an MPS or LP file, by its row
+    names: the file is read again into arrays (a solve keeps none), whose rows' activities at
+    the values tell the binding ones (agent.file_prices)."""
+    from optiform.agent.file_prices import file_shadow_price_line
+    from optiform.solvers.highs_backend import read_model_file
+    from optiform.solvers.result import Status
+
+    if result.status is not Status.OPTIMAL or not result.duals:
+        return ""  # nothing to price: the file is not read again
+    return file_shadow_price_line(read_model_file(path), result)
 
 
 def report(result: Any, opts: SolveOptions, *, title: str = "", prices: str = "") -> int:
-    """Print the result (stdout), with ``prices``, a formulation's line of shadow prices,
-    under its values (not in the JSON, whose ``duals`` hold them), and return the exit
-    code.
-
-    An MPS or LP file has no such line: which rows state a limit, which variables are
-    integer and whether the optimum is degenerate are read from a Formulation
-    (agent.shadow_prices), and which rows bind from its constraints evaluated at the values
-    (agent.activity); a file has no Formulation, and its SolveResult no row activities. Its
-    duals, by the file's row names, are in --json."""
+    """Print the result (stdout), with ``prices``, the line of shadow prices of a
+    formulation (agent.shadow_prices) or of an MPS or LP file (agent.file_prices), under its
+    values (not in the JSON, whose ``duals`` hold them), and return the exit code."""
     if opts.as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
@@ -222,7 +232,7 @@ def register(app: typer.Typer) -> None:
                     title = str(formulation)
                 else:
                     assert mps is not None
-                    result = _solve_mps_file(mps, opts)
+                    result, prices = _solve_mps_file(mps, opts)
                     title = str(mps)
         except OptiformError as err:
             raise fail(err, as_json=as_json) from err

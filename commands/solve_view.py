@@ -51,8 +51,8 @@ def conflict_text(names: list[str], width: int) -> Text:
 
 
 def render_result(console: Any, result: Any, *, title: str = "", prices: str = "") -> None:
-    """``prices``: a formulation's line of shadow prices (agent.shadow_prices), printed
-    under the values as the answer's explanation prints it."""
+    """``prices``: the line of shadow prices of a formulation or a file (agent.shadow_prices,
+    agent.file_prices), printed under the values as the answer's explanation prints it."""
     from rich.table import Table
     from rich.text import Text
 

@@ -347,16 +347,41 @@ def test_a_formulation_prices_its_binding_limits_as_a_problem_text_does(
 
 
 def test_no_shadow_prices_without_an_optimum_of_continuous_variables(cli,
-                                                                     tmp_path: Path) -> None:
-    """None for an integer model (its duals price the LP relaxation), none for an infeasible
-    one, and none for an MPS file, which has no formulation to read its limits from (see
-    solve.report): its duals are in --json."""
-    mps = tmp_path / "production.mps"
-    assert cli("export", EXAMPLES / "production_lp.json", "--to", "mps", "-o", mps).exit_code == 0
+                                                                     shared_dir: Path) -> None:
+    """None for an integer model (its duals price the LP relaxation), a formulation or an MPS
+    file, and none for an infeasible one."""
+    mps = shared_dir / "data" / "mps" / "highs"
     for args in (("--formulation", EXAMPLES / "trucks_milp.json"),
-                 ("--formulation", EXAMPLES / "staffing_infeasible.json"), ("--mps", mps)):
+                 ("--formulation", EXAMPLES / "staffing_infeasible.json"),
+                 ("--mps", mps / "small_mip.mps"), ("--mps", mps / "galenet.mps")):
         r = cli("solve", *args)
         assert r.exit_code in (0, 1) and "Shadow prices" not in r.stdout, r.output
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_an_mps_file_prices_its_binding_rows_by_their_names(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    """`solve --mps` prints the line of shadow prices as a formulation's answer does, by the
+    file's row names, with HiGHS and PDHG; --json stays the SolveResult, its duals."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    mps = tmp_path / "production.mps"
+    assert cli("export", EXAMPLES / "production_lp.json", "--to", "mps", "-o", mps).exit_code == 0
+    for solver in ("highs", "pdhg"):
+        r = cli("solve", "--mps", mps, "--solver", solver)
+        assert r.exit_code == 0, r.output
+        rows = r.stdout.splitlines()
+        start = next(i for i, row in enumerate(rows) if row.startswith("Shadow prices: "))
+        assert rows[start - 1].split()[0] == "make(windows)"  # under the values
+        end = next(i for i, row in enumerate(rows) if " variables and " in row)
+        assert " ".join(row.strip() for row in rows[start:end]) == (
+            "Shadow prices: capacity(plant2) +1.5; capacity(plant3) +1 (the objective's change "
+            "per unit more of each limit).")
+        assert all(len(row) <= width and row == row.rstrip() for row in rows[start:end])
+        assert all(row.startswith(" " * 15) and row[15] != " " for row in rows[start + 1:end])
+    r = cli("solve", "--mps", mps, "--json")
+    assert "Shadow prices" not in r.stdout
+    assert json.loads(r.stdout)["duals"] == pytest.approx(
+        {"capacity(plant1)": 0.0, "capacity(plant2)": 1.5, "capacity(plant3)": 1.0})
 
 
 def test_an_mps_file_highs_cannot_solve_says_why_and_exits_2(cli, tmp_path: Path) -> None:
