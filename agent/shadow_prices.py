@@ -2,17 +2,21 @@
 
 A dual is the change of the optimal objective per unit added to its constraint's number
 (``SolveResult.duals``), so the line reads the same for minimizing and maximizing, ``<=`` and
-``>=``: ``+`` raises the objective, ``-`` lowers it. Only for a model over continuous variables
-(the duals of an integer model price its LP relaxation, not the answer), only the inequalities
-that bind and the equalities, and only where the dual is not 0. A chain of comparisons that is
-not one range is left out: its dual prices one of its comparisons only; so is a constraint
-without a number (``profit == 3*x + 2*y``, ``y <= 2*x``), which states no limit.
+``>=``: ``+`` raises the objective, ``-`` lowers it. The line speaks per unit of the number
+as written (``agent.written_numbers``): for ``x - 5 <= y`` per unit of the 5, where the dual is
+per unit of the -5 added to ``x``. Only for a model over continuous variables (the duals of an
+integer model price its LP relaxation, not the answer), only the inequalities that bind and
+the equalities, and only where the dual is not 0. A chain of comparisons that is not one range
+is left out: its dual prices one of its comparisons only; so is a constraint without a number
+(``profit == 3*x + 2*y``, ``y <= 2*x``), which states no limit, and one whose number is not one
+written number (``x + 2 <= y + 5``).
 """
 
 from __future__ import annotations
 
 import ast
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from optiform.agent.answer_numbers import fmt
@@ -42,16 +46,28 @@ def price_sentence(parts: list[str], equality: bool) -> str:
     return f"Shadow prices: {'; '.join(parts)} (the objective's change per unit more of {what})."
 
 
-def comparisons(f: Formulation) -> dict[str, str]:
-    """Each constraint that makes one row per binding and has a number: ``equality`` or
-    ``inequality`` (a range too); a chain of comparisons, a constraint with no number (see
-    :func:`_has_number`), or an expression that does not parse, is left out."""
+@dataclass(frozen=True)
+class Comparison:
+    """A constraint that makes one row per binding: ``equality`` or ``inequality`` (a range
+    too), and ``sign``, which turns its dual into the change per unit more of the number as
+    written (``written_numbers.number_sign``), None where it has no one number to price."""
+
+    kind: str
+    sign: float | None
+
+
+def comparisons(f: Formulation) -> dict[str, Comparison]:
+    """Each constraint that makes one row per binding; a chain of comparisons, or an
+    expression that does not parse, is left out."""
+    from optiform.agent.written_numbers import number_sign
     from optiform.errors import FormulationError
     from optiform.solvers.expr import parse
     from optiform.solvers.pyomo_names import constraint_pieces
 
     variables = {v.name for v in f.variables}
-    out: dict[str, str] = {}
+    known = {p.name: float(p.value) for p in f.parameters
+             if not p.index and p.value is not None and p.source is None}
+    out: dict[str, Comparison] = {}
     for c in f.constraints:
         try:
             body = parse(c.expression)
@@ -60,30 +76,13 @@ def comparisons(f: Formulation) -> dict[str, str]:
         if not isinstance(body, ast.Compare):
             continue
         pieces = constraint_pieces(body, variables)
-        if pieces is None:  # lo <= e <= hi: one ranged row
-            out[c.name] = "inequality"
-        elif len(pieces) == 1 and any(_has_number(side, variables)
-                                      for side in (body.left, *body.comparators)):
-            out[c.name] = "equality" if isinstance(pieces[0][1], ast.Eq) else "inequality"
+        if pieces is None:  # lo <= e <= hi: one ranged row, priced by the end that binds
+            out[c.name] = Comparison("inequality", 1.0)
+        elif len(pieces) == 1:
+            left, op, right = pieces[0]
+            out[c.name] = Comparison("equality" if isinstance(op, ast.Eq) else "inequality",
+                                     number_sign(left, right, variables, known))
     return out
-
-
-def _terms(node: ast.expr) -> list[ast.expr]:
-    """The terms ``node`` adds or subtracts: ``a + 2*b - 5`` -> a, 2*b, 5."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        return [*_terms(node.left), *_terms(node.right)]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
-        return _terms(node.operand)
-    return [node]
-
-
-def _has_number(side: ast.expr, variables: set[str]) -> bool:
-    """Whether ``side`` adds a number, a term without variables (``100``, ``cap[i]``,
-    ``sum(d[j] for j in J)``): the limit a shadow price is per unit of. A constraint with
-    none (``profit == 3*x + 2*y``, ``y <= 2*x``) limits nothing one more unit of makes
-    sense for."""
-    return any(not any(isinstance(n, ast.Name) and n.id in variables for n in ast.walk(term))
-               for term in _terms(side))
 
 
 def _rows(duals: Any) -> list[tuple[str, float]]:
@@ -115,15 +114,15 @@ def at_bound(x: float, lb: float | None, ub: float | None) -> bool:
 
 
 def degenerate(formulation: Formulation, result: SolveResult, binding: list[str],
-               kinds: dict[str, str]) -> bool:
-    """More limits hold with equality (binding rows, equality rows, variables at a bound)
-    than there are variables: the optimum is degenerate, its duals are not unique, and one
-    more unit of a limit may change the objective by another amount than a dual says
-    (``x + y <= 2000, x <= 1500, x - y >= 1000``: PDHG priced the first +708 where raising
-    it changes nothing)."""
+               kinds: dict[str, Comparison]) -> bool:
+    """More limits hold with equality (binding rows, the rows of every equality, priced or
+    not, variables at a bound) than there are variables: the optimum is degenerate, its
+    duals are not unique, and one more unit of a limit may change the objective by another
+    amount than a dual says (``x + y <= 2000, x <= 1500, x - y >= 1000``: PDHG priced the
+    first +708 where raising it changes nothing)."""
     count, at = _at_bounds(formulation, result.values)
     rows = len(binding) + sum(len(_rows(result.duals.get(name)))
-                              for name, kind in kinds.items() if kind == "equality")
+                              for name, c in kinds.items() if c.kind == "equality")
     return count > 0 and rows + at > count
 
 
@@ -142,13 +141,15 @@ def shadow_price_line(formulation: Formulation | None, result: SolveResult | Non
     at_limit = set(binding)
     parts: list[str] = []
     equality = False
-    for name, kind in kinds.items():
-        priced = [(key, d) for key, d in _rows(result.duals.get(name))
-                  if abs(d) > zero and (kind == "equality" or
+    for name, c in kinds.items():
+        if c.sign is None:
+            continue
+        priced = [(key, d * c.sign) for key, d in _rows(result.duals.get(name))
+                  if abs(d) > zero and (c.kind == "equality" or
                                         (f"{name}[{key}]" if key else name) in at_limit)]
         if not priced:
             continue
-        equality = equality or kind == "equality"
+        equality = equality or c.kind == "equality"
         if priced[0][0]:
             shown = ", ".join(f"{key} {price_text(d)}" for key, d in priced[:MAX_KEYS])
             parts.append(f"{name} ({shown}{', ...' if len(priced) > MAX_KEYS else ''})")
