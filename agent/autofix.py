@@ -36,7 +36,8 @@ def pending_fixes(attempt: Attempt, applied: list[str]) -> list[checks.Check]:
 
 def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[str, Any]:
     """The formulation (as a dict) with every fix applied (a fix naming a constraint the
-    model lacks adds it; the constraints under "drop" are removed)."""
+    model lacks adds it; the constraints under "drop" are removed; the variables under
+    "variables" are added, name -> domain, where the model lacks them)."""
     out = {**formulation}
     merged: dict[str, dict[str, str]] = {"constraints": {}, "domains": {}, "objective": {},
                                          "drop": {}}
@@ -52,6 +53,10 @@ def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[
                            for name, expression in constraints.items() if name not in known]
     out["variables"] = [{**v, "domain": domains.get(v["name"], v.get("domain", "continuous"))}
                         for v in formulation.get("variables", [])]
+    have = {v["name"] for v in out["variables"]}
+    out["variables"] += [{"name": name, "domain": domain}
+                         for name, domain in merged.get("variables", {}).items()
+                         if name not in have]
     if objective:
         out["objective"] = {**formulation["objective"], **objective}
     return out

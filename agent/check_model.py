@@ -21,7 +21,8 @@ class Check(BaseModel):
     names: list[str] = Field(default_factory=list)
     # an exact correction the check is sure of, applied by the autofix node:
     # {"constraints": {name: new expression}, "domains": {variable: new domain},
-    #  "objective": {"sense" | "expression": new}, "drop": {constraint: why}}
+    #  "objective": {"sense" | "expression": new}, "drop": {constraint: why},
+    #  "variables": {new variable: domain}}
     fix: dict[str, dict[str, str]] | None = None
 
     @property

@@ -28,6 +28,7 @@ from optiform.agent.check_model import (
     warnings,
 )
 from optiform.agent.fence_sides import fence_sides
+from optiform.agent.period_plans import carried_stock, counts_the_periods, period_pools
 from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
@@ -122,7 +123,8 @@ def unused_numbers(text: str, f: Formulation) -> Check | None:
     used = formulation_numbers(f)
     missing: list[str] = []
     for n in textcues.numbers_in_text(text):
-        if n.value in (0.0, 1.0):
+        if n.value in (0.0, 1.0) or counts_the_periods(text, n.start, n.start + len(
+                n.text.strip()), n.value, f):
             continue
         # a percentage may be written as a fraction or its complement; other numbers not
         # (else 'at least 100 pills' counted as used by any coefficient 1)
@@ -443,6 +445,8 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(ratio_directions(text, f))
     out.extend(share_of_total(text, f))
     out.extend(fence_sides(text, f))
+    out.extend(carried_stock(text, f))
+    out.extend(period_pools(text, f))
     return out
 
 
@@ -451,6 +455,7 @@ __all__ = [
     "Severity",
     "binary_counts",
     "bound_directions",
+    "carried_stock",
     "close",
     "constants",
     "count_objective",
@@ -470,6 +475,7 @@ __all__ = [
     "parse_tree",
     "per_item_totals",
     "percents_as_whole_numbers",
+    "period_pools",
     "pooled_bounds",
     "ratio_directions",
     "scaled_counts",

@@ -83,6 +83,19 @@ def parse_model(f: Formulation) -> ParsedModel:
         raise
 
 
+
+def _comparison_hint(name: str, rhs: str, body: ast.AST, f: Formulation) -> str:
+    """What to write for a constraint that is an expression alone. Named after a variable it
+    does not hold ('stock2': 'stock1 + make2 - 110'), it most likely defines that variable."""
+    if not any(v.name == name for v in f.variables):
+        return "write e.g. '2*x + 3*y <= 100'"
+    if not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(body)):
+        return (f"write the whole comparison: '{name} == {rhs}' if it says what {name} is, or "
+                f"'{name} <= {rhs}' (at most) or '{name} >= {rhs}' (at least) for a limit")
+    return (f"write the whole comparison, e.g. '{name} <= {rhs}' for at most or "
+            f"'{name} >= {rhs}' for at least")
+
+
 def _parse_model(f: Formulation) -> ParsedModel:
     scope = make_scope(f)
     where = "objective"
@@ -99,11 +112,7 @@ def _parse_model(f: Formulation) -> ParsedModel:
         inner = _Checker(scope, where, c.for_each or "").check_generators(gens)
         body = parse(c.expression, where=where)
         if not isinstance(body, ast.Compare):
-            rhs = c.expression.strip()
-            hint = (f"write the whole comparison, e.g. '{c.name} <= {rhs}' for at most or "
-                    f"'{c.name} >= {rhs}' for at least" if any(v.name == c.name
-                                                              for v in f.variables)
-                    else "write e.g. '2*x + 3*y <= 100'")
+            hint = _comparison_hint(c.name, c.expression.strip(), body, f)
             raise FormulationError("a constraint must be a comparison (<=, >=, ==, <, >)",
                                    where=where, expression=c.expression, hint=hint)
         for op in body.ops:
