@@ -4,12 +4,13 @@ A dual is the change of the optimal objective per unit added to its constraint's
 (``SolveResult.duals``), so the line reads the same for minimizing and maximizing, ``<=`` and
 ``>=``: ``+`` raises the objective, ``-`` lowers it. The line speaks per unit of the number
 as written (``agent.written_numbers``): for ``x - 5 <= y`` per unit of the 5, where the dual is
-per unit of the -5 added to ``x``. Only for a model over continuous variables (the duals of an
-integer model price its LP relaxation, not the answer), only the inequalities that bind and
-the equalities, and only where the dual is not 0. A chain of comparisons that is not one range
-is left out: its dual prices one of its comparisons only; so is a constraint without a number
-(``profit == 3*x + 2*y``, ``y <= 2*x``), which states no limit, and one whose number is not one
-written number (``x + 2 <= y + 5``).
+per unit of the -5 added to ``x``, and for ``x - gap[i] <= y`` per unit of each row's gap,
+whatever its values (the solvers read the side from the text). Only for a model over
+continuous variables (the duals of an integer model price its LP relaxation, not the answer),
+only the inequalities that bind and the equalities, and only where the dual is not 0. A chain
+of comparisons that is not one range is left out: its dual prices one of its comparisons only;
+so is a constraint without a number (``profit == 3*x + 2*y``, ``y <= 2*x``), which states no
+limit, and one whose number is not one written number (``x + 2 <= y + 5``).
 """
 
 from __future__ import annotations
@@ -65,8 +66,6 @@ def comparisons(f: Formulation) -> dict[str, Comparison]:
     from optiform.solvers.pyomo_names import constraint_pieces
 
     variables = {v.name for v in f.variables}
-    known = {p.name: float(p.value) for p in f.parameters
-             if not p.index and p.value is not None and p.source is None}
     out: dict[str, Comparison] = {}
     for c in f.constraints:
         try:
@@ -81,7 +80,7 @@ def comparisons(f: Formulation) -> dict[str, Comparison]:
         elif len(pieces) == 1:
             left, op, right = pieces[0]
             out[c.name] = Comparison("equality" if isinstance(op, ast.Eq) else "inequality",
-                                     number_sign(left, right, variables, known))
+                                     number_sign(left, right, variables))
     return out
 
 

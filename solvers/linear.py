@@ -7,7 +7,6 @@ then takes the Pyomo route.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from optiform.solvers.linear_checks import (
     check_defined,
     check_finite,
 )
+from optiform.solvers.number_side import number_on_left
 from optiform.solvers.strict import NON_STRICT, common_denominator
 from optiform.solvers.validate import ParsedConstraint, ParsedModel
 from optiform.solvers.values import element_text, product_keys
@@ -164,7 +164,8 @@ def _compile(parsed: ParsedModel, data: ModelData) -> LinearModel:
         for b in (v.lb, v.ub) if b is not None and HUGE <= abs(b) < INF]
     m = 0
     for pc in parsed.constraints:
-        fam_parts = _compile_constraint(pc, data, blocks, param_index, integer, m, warnings)
+        fam_parts = _compile_constraint(pc, data, blocks, param_index, integer, m, warnings,
+                                        parsed.scope.variables)
         for fam, r, c, v, lo_b, up_b in fam_parts:
             rows.append(r)
             cols.append(c)
@@ -231,7 +232,7 @@ def _flatten_terms(terms: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarr
 
 def _compile_constraint(pc: ParsedConstraint, data: ModelData, blocks: dict[str, VarBlock],
                         param_index: dict[str, list[str]], integer: np.ndarray, start: int,
-                        warnings: list[str]):
+                        warnings: list[str], variables: dict[str, int]):
     axes = count_axes([*pc.generators, pc.body])
     ev = Evaluator(data, blocks, axes, f"constraint '{pc.name}'", pc.source, param_index)
     mask = np.ones((1,) * axes.count, dtype=bool)
@@ -260,9 +261,6 @@ def _compile_constraint(pc: ParsedConstraint, data: ModelData, blocks: dict[str,
         full = np.broadcast_to(arr, np.broadcast_shapes(np.shape(arr), mask.shape))
         return np.asarray(full, dtype=float).reshape(-1)[active]
 
-    def has_constant(side: Lin) -> bool:  # a number added on this side, at some row
-        return bool(np.any(at_rows(side.const) != 0.0))
-
     ops = pc.body.ops
     pieces: list[tuple[Lin, Lin | None, Lin | None, bool]] = []  # lo <= expr <= hi, strict
     if (len(ops) == 2 and type(ops[0]) is type(ops[1])
@@ -273,8 +271,10 @@ def _compile_constraint(pc: ParsedConstraint, data: ModelData, blocks: dict[str,
             lo_end, hi_end = hi_end, lo_end
         pieces = [(mid, lo_end, hi_end, isinstance(ops[0], (ast.Lt, ast.Gt)))]  # type: ignore
     else:
-        for a, op, b in zip(parts, ops, parts[1:], strict=False):
-            pieces.append(_orient(a, op, b, has_constant))  # type: ignore[arg-type]
+        nodes = [pc.body.left, *pc.body.comparators]
+        for k, (a, op, b) in enumerate(zip(parts, ops, parts[1:], strict=False)):
+            left_is_number = number_on_left(nodes[k], nodes[k + 1], variables)
+            pieces.append(_orient(a, op, b, left_is_number))  # type: ignore[arg-type]
 
     out = []
     offset = start
@@ -305,17 +305,16 @@ def _compile_constraint(pc: ParsedConstraint, data: ModelData, blocks: dict[str,
 _FLIP = {ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.Eq: ast.Eq}
 
 
-def _orient(a: Lin, op: ast.cmpop, b: Lin, has_constant: Callable[[Lin], bool]
+def _orient(a: Lin, op: ast.cmpop, b: Lin, left_is_number: bool
             ) -> tuple[Lin, Lin | None, Lin | None, bool]:
     """``a op b`` as ``lo <= expr <= hi`` with the variables in ``expr`` and the constants in
     the bounds, so that a row's dual is the change of the optimal objective per unit added to
-    the constraint's number (see ``SolveResult.duals``): the side without variables (``10 >=
-    x`` and ``x <= 10`` give the same row); where both sides have variables, the side with a
-    number added to them (``x <= y + 5`` and ``5 + y >= x`` alike: per unit of 5), the right
-    one when both or neither have one."""
+    the constraint's number (see ``SolveResult.duals``), the side ``number_side`` reads from
+    the text (``left_is_number``): ``10 >= x`` and ``x <= 10`` give the same row, so do ``x <=
+    y + 5`` and ``5 + y >= x`` (per unit of 5), and ``x + extra <= y`` is per unit added to
+    the left side whatever ``extra``'s values."""
     kind: type[ast.cmpop] = type(op)
-    if (a.is_const and not b.is_const) or (
-            not b.is_const and has_constant(a) and not has_constant(b)):
+    if left_is_number:
         a, b, kind = b, a, _FLIP[kind]
     if b.is_const:
         expr, rhs = a, b

@@ -300,38 +300,28 @@ def _duals(built: PyomoBuild, results: Any) -> dict[str, Any]:
 
 def _dual_signs(built: PyomoBuild, cons: list[Any]) -> dict[Any, float]:
     """-1 for the rows whose Pyomo dual is per unit added to the other side than the one
-    ``SolveResult.duals`` means (as ``linear._orient`` compiles them): the side with the
-    number. A side without variables is Pyomo's bound, the number itself; with variables
-    on both sides (``a <= b``, ``a >= b`` kept as ``b <= a``, ``a == b``), Pyomo's dual is per
-    unit added to the second of its two sides, and the number is the right side's, or the
-    left's where only the left has one (decided over each component's rows, as the compiler
-    decides over a constraint's)."""
+    ``SolveResult.duals`` means: the number as written (``build.number_left``, read from the
+    text by ``number_side``, as ``linear._orient`` compiles it). Pyomo's dual is per unit
+    added to a row's side without variables where it has one (its bound), else to the second
+    of its two sides (``a <= b``, ``a >= b`` kept as ``b <= a``, ``a == b``); which of a
+    row's sides has no variables can differ from the text where a sum is empty at that row.
+    One look at each row's two sides: no walk of its expressions."""
     from pyomo.core.expr.numvalue import is_potentially_variable
-    from pyomo.repn import generate_standard_repn
 
-    def number(side: Any) -> float:
-        try:
-            return float(generate_standard_repn(side, quadratic=False).constant)
-        except Exception:  # no verdict: as if it had none
-            return 0.0
-
-    rows: dict[str, list[tuple[Any, Any, Any]]] = {}  # component -> (row, left, right)
-    second_is_left: dict[str, bool] = {}
+    signs: dict[Any, float] = {}
     for con in cons:
         name = con.parent_component().name
         op = built.ops.get(name)
         args = getattr(con.expr, "args", ())
-        if op is None or len(args) != 2 or not all(map(is_potentially_variable, args)):
+        if op is None or len(args) != 2:  # a range: its ends are its bounds, as written
             continue
-        second_is_left[name] = op in (ast.GtE, ast.Gt)
-        left, right = (args[1], args[0]) if second_is_left[name] else args
-        rows.setdefault(name, []).append((con, left, right))
-    signs: dict[Any, float] = {}
-    for name, members in rows.items():
-        number_left = (not any(number(right) for _, _, right in members)
-                       and any(number(left) for _, left, _ in members))
-        if number_left is not second_is_left[name]:
-            signs.update((con, -1.0) for con, _, _ in members)
+        first, second = (bool(is_potentially_variable(arg)) for arg in args)
+        if not (first or second):
+            continue
+        priced_second = first or not second  # the side without variables, else the second
+        second_is_left = op in (ast.GtE, ast.Gt)
+        if (priced_second == second_is_left) != built.number_left.get(name, False):
+            signs[con] = -1.0
     return signs
 
 

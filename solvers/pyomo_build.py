@@ -19,6 +19,7 @@ import numpy as np
 from optiform.errors import FormulationError
 from optiform.solvers.data import ModelData
 from optiform.solvers.expr import target_names
+from optiform.solvers.number_side import number_on_left
 from optiform.solvers.pyomo_eval import ScalarEvaluator, is_number
 from optiform.solvers.pyomo_names import (
     ComponentNames,
@@ -43,6 +44,9 @@ class PyomoBuild:
     ops: dict[str, type[ast.cmpop]] = field(default_factory=dict)
     """The comparison of each component of one comparison (a ranged one has none), by
     component name: which of a row's sides was written on the left (for its dual's sign)."""
+    number_left: dict[str, bool] = field(default_factory=dict)
+    """Whether the number of each component of one comparison is its left side as written
+    (``number_side.number_on_left``; for its dual's sign), by component name."""
 
 
 SCIP_INFINITY = 1e20  # SCIP takes a value this large as infinite
@@ -175,8 +179,9 @@ def _add_constraint(build: PyomoBuild, pc: ParsedConstraint, ev: ScalarEvaluator
         groups = [rows]
     else:
         groups = [_piece_rows(build, pc, ev, bindings, a, op, b) for a, op, b in pieces]
-        build.ops.update((name, type(op)) for name, (_, op, _) in zip(comp_names, pieces,
-                                                                      strict=True))
+        for name, (a, op, b) in zip(comp_names, pieces, strict=True):
+            build.ops[name] = type(op)
+            build.number_left[name] = number_on_left(a, b, variables)
     comps = []
     for comp_name, rows in zip(comp_names, groups, strict=True):
         if not pc.generators:
@@ -250,7 +255,8 @@ def _ranged_rows(build: PyomoBuild, pc: ParsedConstraint, ev: ScalarEvaluator,
 
 
 def _relation(build: PyomoBuild, op: ast.cmpop, lhs: Any, rhs: Any, shift: float) -> Any:
-    """The Pyomo relation for one row; None when it holds whatever the variables are."""
+    """The Pyomo relation for one row, its sides in the order written (``>=`` and ``>`` as
+    Pyomo keeps them: ``rhs <= lhs``); None when it holds whatever the variables are."""
     if is_number(lhs) and is_number(rhs):
         holds = {ast.LtE: lhs <= rhs, ast.Lt: lhs <= rhs - shift, ast.GtE: lhs >= rhs,
                  ast.Gt: lhs >= rhs + shift, ast.Eq: lhs == rhs}[type(op)]
@@ -265,7 +271,11 @@ def _relation(build: PyomoBuild, op: ast.cmpop, lhs: Any, rhs: Any, shift: float
         return lhs >= rhs
     if isinstance(op, ast.Gt):
         return lhs >= rhs + shift
-    return lhs == rhs
+    from pyomo.core.expr.relational_expr import EqualityExpression
+
+    # as written: '5 == x' as Python reflects it is 'x == 5', and which side a dual is per
+    # unit of reads the order (pyomo_backend._dual_signs)
+    return EqualityExpression((lhs, rhs))
 
 
 def _zero(build: PyomoBuild) -> Any:

@@ -45,10 +45,12 @@ class SolveResult(BaseModel):
         "constraint's number), in the objective's own sense. Raising the number by 1 changes "
         "the optimal objective by the dual (for small changes), for <=, >= and == alike and "
         "whether it minimizes or maximizes: 'x + y <= 100' and '100 >= x + y' both by 100. "
-        "The number is the side without variables; with variables on both sides, the number "
-        "added to one of them ('x <= y + 5' and '5 + y >= x': 5), the right side's where both "
-        "sides have one; a range 'lo <= e <= hi' is one row, priced by the end that binds; a "
-        "chain of other comparisons by its first. HiGHS and PDHG give them (SCIP none).",
+        "The number is read from the text, never from the data: the side without variables; "
+        "with variables on both sides, the side that adds or subtracts a number to them ('x <= "
+        "y + 5' and '5 + y >= x': 5; 'x - gap[i] <= y': -gap[i], where it is 0 too), the right "
+        "side where both or neither do (a number inside a term, the 1 of '2*(x + 1)', is none); "
+        "a range 'lo <= e <= hi' is one row, priced by the end that binds; a chain of other "
+        "comparisons by its first. HiGHS and PDHG give them (SCIP none).",
     )
     conflict: list[str] = Field(
         default_factory=list, description="Constraint names in an irreducible infeasible subset."

@@ -158,3 +158,89 @@ def test_a_chain_is_priced_by_its_first_comparison_on_both_routes() -> None:
     fast, general = solve(d, "highs"), solve(d, "pyomo-highs")
     assert fast.duals["chain"] == pytest.approx(2.0)  # x <= y + 10 binds; y + 10 <= 100 not
     assert general.duals["chain"] == pytest.approx(2.0)
+
+
+# The number's side is read from the text, never from the values: below, the value-based
+# choice took the other side (a parameter 0 everywhere, a constant inside 2*(x + 1), a table
+# of 0s) and gave each dual the wrong sign.
+
+def written(limit: str, parameters: list[dict[str, Any]], objective: str = "2*x - y"
+            ) -> dict[str, Any]:
+    """x tied to y by ``limit``, y between 10 and 30, maximizing ``objective``."""
+    return {"parameters": parameters,
+            "variables": [{"name": "x", "ub": 1000}, {"name": "y", "ub": 30}],
+            "objective": {"sense": "maximize", "expression": objective},
+            "constraints": [{"name": "limit", "expression": limit},
+                            {"name": "some_y", "expression": "y >= 10"}]}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_parameter_0_on_the_left_is_the_number(route: str) -> None:
+    # x + extra <= y: the number is extra, added on the left; one more unit of it costs 2
+    def model(extra: float) -> dict[str, Any]:
+        return written("x + extra <= y", [{"name": "extra", "value": extra}])
+
+    base = solve(model(0), route)
+    step = solve(model(1), route).objective - base.objective
+    assert step == pytest.approx(-2.0, abs=2e-3)
+    assert base.duals["limit"] == pytest.approx(step, abs=2e-3)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_number_inside_a_term_is_not_the_sides_number(route: str) -> None:
+    # 2*(x + 1) <= y: neither side adds a number to its variables, so the number is the right
+    # side's (a 0 not written); one more unit there earns 1.5
+    base = solve(written("2*(x + 1) <= y", [], "3*x - y"), route)
+    more = solve(written("2*(x + 1) <= y + 1", [], "3*x - y"), route)
+    step = more.objective - base.objective
+    assert step == pytest.approx(1.5, abs=2e-3)
+    assert base.duals["limit"] == pytest.approx(step, abs=2e-3)
+
+
+def gaps(values: list[float]) -> dict[str, Any]:
+    """x[i] - gap[i] <= y[i], y[i] at most 30, maximizing 2 x[a] + 3 x[b] less y."""
+    return {"sets": [{"name": "I", "elements": ["a", "b"]}],
+            "parameters": [{"name": "gap", "index": ["I"], "values": values},
+                           {"name": "w", "index": ["I"], "values": [2, 3]}],
+            "variables": [{"name": "x", "index": ["I"], "ub": 1000},
+                          {"name": "y", "index": ["I"], "ub": 30}],
+            "objective": {"sense": "maximize",
+                          "expression": "sum(w[i]*x[i] - y[i] for i in I)"},
+            "constraints": [{"name": "limit", "for_each": "i in I",
+                             "expression": "x[i] - gap[i] <= y[i]"}]}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("values", [[0, 0], [0, 5]], ids=["0 everywhere", "0 at a"])
+def test_a_tables_number_on_the_left_is_each_rows_number(route: str,
+                                                         values: list[float]) -> None:
+    # each row's number is the -gap[i] added to x[i]: raising it by 1 is gap[i] - 1
+    base = solve(gaps(values), route)
+    for at, key in enumerate(["a", "b"]):
+        more = solve(gaps([v - (k == at) for k, v in enumerate(values)]), route)
+        step = more.objective - base.objective
+        assert step == pytest.approx(-(2.0, 3.0)[at], abs=2e-3)
+        assert base.duals["limit"][key] == pytest.approx(step, abs=2e-3)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_sum_empty_at_a_row_keeps_the_written_side(route: str) -> None:
+    # at i = 1 the right side's sum is empty, a bare 0 to Pyomo, but the number written is
+    # the -cap[i] on the left at every row: raising it by 1 (cap[i] - 1) costs 1
+    def model(cap: list[float]) -> dict[str, Any]:
+        return {"sets": [{"name": "I", "elements": [1, 2]}],
+                "parameters": [{"name": "cap", "index": ["I"], "values": cap}],
+                "variables": [{"name": "x", "index": ["I"], "ub": 30},
+                              {"name": "y", "index": ["I"], "ub": 1000}],
+                "objective": {"sense": "maximize",
+                              "expression": "sum(y[i] for i in I) - 0.5*x[1]"},
+                "constraints": [{"name": "limit", "for_each": "i in I",
+                                 "expression": "y[i] - cap[i] <= sum(x[j] for j in I "
+                                               "if j < i)"}]}
+
+    base = solve(model([5, 7]), route)
+    for at, key in enumerate(["1", "2"]):
+        more = solve(model([5 - (at == 0), 7 - (at == 1)]), route)
+        step = more.objective - base.objective
+        assert step == pytest.approx(-1.0, abs=2e-3)
+        assert base.duals["limit"][key] == pytest.approx(step, abs=2e-3)
