@@ -75,8 +75,9 @@ def model_stats(model: Any) -> dict[str, Any]:
     cons = list(model.component_data_objects(Constraint, active=True, descend_into=True))
     integer = sum(1 for v in variables if not v.is_continuous())
     nonlinear = any(c.body.polynomial_degree() not in (0, 1) for c in cons)
-    obj_degree = max((o.expr.polynomial_degree() if o.expr.polynomial_degree() is not None
-                      else 99) for o in model.component_data_objects(Objective, active=True))
+    degrees = (o.expr.polynomial_degree()
+               for o in model.component_data_objects(Objective, active=True))
+    obj_degree = max(99 if d is None else d for d in degrees)
     base = "NLP" if nonlinear or obj_degree > 2 else "QP" if obj_degree == 2 else "LP"
     kind = ("MI" if integer else "") + base
     return {"variables": len(variables), "constraints": len(cons), "integer": integer,
