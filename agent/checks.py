@@ -28,7 +28,8 @@ from optiform.agent.check_model import (
     warnings,
 )
 from optiform.agent.fence_sides import fence_sides
-from optiform.agent.period_plans import carried_stock, counts_the_periods, period_pools
+from optiform.agent.period_plans import carried_stock, counts_the_periods
+from optiform.agent.period_pools import period_pools
 from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
@@ -123,8 +124,7 @@ def unused_numbers(text: str, f: Formulation) -> Check | None:
     used = formulation_numbers(f)
     missing: list[str] = []
     for n in textcues.numbers_in_text(text):
-        if n.value in (0.0, 1.0) or counts_the_periods(text, n.start, n.start + len(
-                n.text.strip()), n.value, f):
+        if n.value in (0.0, 1.0) or counts_the_periods(text, n.start, n.value, f):
             continue
         # a percentage may be written as a fraction or its complement; other numbers not
         # (else 'at least 100 pills' counted as used by any coefficient 1)

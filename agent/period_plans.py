@@ -1,24 +1,23 @@
-"""Plans over several periods (months, weeks): stock that carries over, and a capacity per
-period. A small model writes each period on its own: for "chairs made in a month can be kept
-in stock for later months" the embedded 1.5B model wrote ``chairs3 == 150`` for a month whose
-demand is 150 and charged the holding cost on what is made, and for "at most 120 chairs a
-month" it wrote one limit on the four months together. Both make the plan infeasible or
-wrong, and production is never moved to a cheaper month.
+"""Plans over several periods (months, weeks): stock that carries over. A small model writes
+each period on its own: for "chairs made in a month can be kept in stock for later months"
+the embedded 1.5B model wrote ``chairs3 == 150`` for a month whose demand is 150 and charged
+the holding cost on what is made. That makes the plan infeasible or wrong, and production is
+never moved to a cheaper month.
 
-``carried_stock`` reads the text for several periods (the next 4 months, months 1 to 4, two
-or more month names, or a set of the model named for periods) and for stock that carries
-over (kept, held or stored for later, inventory, a holding or storage cost, carried over),
-then looks for what links the periods in the model: a variable named for stock (stock,
-inventory, storage, carry, left over, ...) or an index that steps back or forward
-(``[t-1]``). Where there is neither, it warns with the balance to write in the model's own
-names. Where the model is one variable per period (chairs1 .. chairs4) and each is held to
-one number (its demand), and the text gives no starting stock, the balance is sure and is
-applied: stock variables, and each demand line becomes that period's balance; where the
-holding cost goes in the objective is left to the repair.
+``carried_stock`` reads the text for several periods and for stock that carries over
+(agent/period_text.py), then looks for what links the periods in the model: a variable named
+for stock (stock, inventory, storage, carry, left over, ...), an index that steps back or
+forward (``[t-1]``), or a constraint over two periods' variables other than a limit on their
+sum. Where there is none, it warns with the balance to write. The balance is in the model's
+names where the model is one family of variables numbered by period (chairs1 .. chairs4), the
+only one, as many as the text's periods, weighed evenly in every constraint, and the text
+numbers no products; else in words. It is applied (autofix) only
+where it is sure: the objective is minimized, each period's variable is held to one demand
+number of the text, the text says nothing more of the stock (a starting or closing amount, a
+limit, a shelf life, backorders), and the holding cost is clear (then moved from what is made
+to the stock, or added).
 
-``period_pools`` finds one limit over every period's variable (``chairs1 + ... + chairs4 <=
-120``) where the text states that number per period ("120 chairs a month") and splits it into
-one limit per period.
+The other half, a capacity per period written over all periods, is agent/period_pools.py.
 """
 
 from __future__ import annotations
@@ -27,70 +26,83 @@ import ast
 import re
 from dataclasses import dataclass
 
-from optiform.agent import textcues
 from optiform.agent.bound_targets import sum_terms
 from optiform.agent.check_model import Check
 from optiform.agent.comparison import comparison, constant
+from optiform.agent.period_text import (
+    carries_over,
+    demands_stated,
+    holding_cost,
+    plan_periods,
+    several_kinds,
+    stock_caveats,
+)
 from optiform.solvers.formulation import Formulation
 
-_PERIOD = r"(?:months|weeks|quarters|periods|days|years|seasons|shifts)"
-_COUNT = r"(?:[2-9]|[1-9]\d|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-_SEVERAL = re.compile(
-    rf"\b(?:next|following|coming|upcoming|over|for|during|of)\s+(?:the\s+)?(?:next\s+)?"
-    rf"{_COUNT}\s+{_PERIOD}\b"
-    rf"|\b{_COUNT}[- ](?:month|week|quarter|period|day|year|season)\b"
-    r"|\b(?:months|weeks|quarters|periods|days|years)\s+(?:1|one)\s*(?:to|through|-|–|and)\s*"
-    r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
-    r"|\b(?:each|every)\s+of\s+the\s+(?:next\s+)?" + _COUNT + r"?\s*" + _PERIOD + r"\b")
-_NUMBERED = re.compile(r"\b(month|week|quarter|period|day|year)\s+(\d{1,2})\b")
-_MONTH_NAMES = re.compile(r"\b(january|february|march|april|may|june|july|august|september|"
-                          r"october|november|december)\b")
-_CARRY = re.compile(
-    r"\binventor(?:y|ies)\b"
-    r"|\b(?:holding|storage|carrying|storing|inventory)\s+(?:cost|costs|charge|fee)s?\b"
-    r"|\bcarr(?:y|ies|ied)\s+(?:\w+\s+){0,3}?over\b|\bcarry-?over\b"
-    r"|\b(?:kept|keep|held|hold|stored|store|saved|left)\s+(?:\w+\s+){0,4}?"
-    r"(?:in\s+(?:stock|storage|inventory|a\s+warehouse|the\s+warehouse)"
-    r"|for\s+(?:later|future|the\s+next|the\s+following|a\s+later|subsequent|use\s+in)"
-    r"|until\s+(?:a\s+)?(?:later|next|the\s+next|the\s+following)"
-    r"|to\s+(?:the\s+)?(?:next|following|later))"
-    r"|\bin\s+stock\s+(?:for|until)\s+(?:a\s+)?(?:later|future|the\s+next|the\s+following)")
+_PERIOD_SET = re.compile(r"^(?:t|T|months?|Months?|weeks?|Weeks?|periods?|Periods?|quarters?|"
+                         r"Quarters?|days?|Days?|years?|Years?|time|Time|horizon|Horizon)$")
 # the model's own words for what carries over, in a variable's name
 _STOCK_NAME = re.compile(r"stock|inv|storage|stor(?:e|ed)|carr|held|hold|left|leftover|surplus|"
                          r"excess|backlog|keep|kept|remain|balance|end(?:ing)?_|_end|begin|"
                          r"opening|closing|carry")
 # an index that steps: x[t-1], x[t + 1], x[m - 1, p]
 _STEP = re.compile(r"\[[^\]]*\b[A-Za-z_]\w*\s*[-+]\s*\d+[^\]]*\]")
-_PERIOD_SET = re.compile(r"^(?:t|T|months?|Months?|weeks?|Weeks?|periods?|Periods?|quarters?|"
-                         r"Quarters?|days?|Days?|years?|Years?|time|Time|horizon|Horizon)$")
+_FAMILY = re.compile(r"^(?P<base>[A-Za-z_]\w*?)_?(?P<k>\d{1,2})$")
+_BOUND = re.compile(r"^\s*(?P<name>\w+)\s*(?:>=|==)\s*(?P<num>\d+(?:\.\d+)?)\s*$"
+                    r"|^\s*(?P<num2>\d+(?:\.\d+)?)\s*(?:<=|==)\s*(?P<name2>\w+)\s*$")
+# a family named for what is sold or delivered holds sales, not what is made
+_SOLD = re.compile(r"sell|sale|sold|demand|deliver|ship", re.I)
+_DEMAND_PARAM = re.compile(r"demand|require|need|order|sale|deliver", re.I)
 
 
-def _several_periods(low: str, f: Formulation) -> bool:
-    if _SEVERAL.search(low):
-        return True
-    if len({m.group(2) for m in _NUMBERED.finditer(low)}) >= 2:
-        return True
-    if len(set(_MONTH_NAMES.findall(low))) >= 2:
-        return True
+def _has_period_set(f: Formulation) -> bool:
+    """The model has a set named for periods (T, months) of two or more."""
     return any(_PERIOD_SET.match(s.name) and len(s.elements) >= 2 for s in f.sets)
 
 
-_COUNTS_PERIODS = re.compile(rf"^\s*{_PERIOD}\b|^\s*-(?:month|week|quarter|period|day|year)\b")
-_LAST_PERIOD = re.compile(r"\b(?:months|weeks|quarters|periods|days|years)\s+(?:1|one)\s*"
-                          r"(?:to|through|-|–|and)\s*$")
+def period_families(f: Formulation) -> list[list[str]]:
+    """Scalar variables of one base numbered 1 .. n or 0 .. n-1 without gaps (chairs1 ..
+    chairs4), each family in order; not x11 .. x22, which number two things at once."""
+    groups: dict[str, dict[int, str]] = {}
+    for v in f.variables:
+        m = _FAMILY.match(v.name)
+        if m and not v.index:
+            groups.setdefault(m.group("base"), {})[int(m.group("k"))] = v.name
+    out = []
+    for members in groups.values():
+        ks = sorted(members)
+        if len(ks) >= 2 and ks[0] in (0, 1) and ks == list(range(ks[0], ks[0] + len(ks))):
+            out.append([members[k] for k in ks])
+    return out
 
 
-def counts_the_periods(text: str, start: int, end: int, value: float, f: Formulation) -> bool:
-    """'over the next 4 months', 'months 1 to 4': a number that counts the periods, used by a
-    model with that many periods (chairs1 .. chairs4, or a set of 4 elements)."""
-    if value != int(value) or value < 2:
+def counts_the_periods(text: str, start: int, value: float, f: Formulation) -> bool:
+    """The number at start is the count of the plan's periods ('over the next 4 months',
+    'months 1 to 4'), used by a model with that many (chairs1 .. chairs4, or a set of 4)."""
+    periods = plan_periods(text)
+    if periods is None or start not in periods.count_starts or value != int(value):
         return False
-    low = text.lower()
-    if not (_COUNTS_PERIODS.match(low[end:end + 12]) or _LAST_PERIOD.search(low[:start])):
-        return False
-    family = _family(f)
-    sizes = {len(s.elements) for s in f.sets} | ({len(family[1])} if family else set())
+    sizes = {len(s.elements) for s in f.sets} | {len(family) for family in period_families(f)}
     return int(value) in sizes
+
+
+def _links_periods(f: Formulation) -> bool:
+    """A constraint over the numbered variables of two periods (stock2 == stock1 + make2 -
+    110, make1 + make2 >= 190), other than a limit on them ('make1 + make2 <= 120')."""
+    numbered = {v.name: m.group("k") for v in f.variables
+                if not v.index and (m := _FAMILY.match(v.name))}
+    for c in f.constraints:
+        parts = None if c.for_each else comparison(c.expression)
+        if parts is None:
+            continue
+        left, op, right = parts
+        periods = {numbered[n.id] for side in (left, right) for n in ast.walk(side)
+                   if isinstance(n, ast.Name) and n.id in numbered}
+        limit = (op == "<=" and constant(right) is not None) or \
+            (op == ">=" and constant(left) is not None)
+        if len(periods) >= 2 and not limit:
+            return True
+    return False
 
 
 def _linked(f: Formulation) -> bool:
@@ -98,57 +110,37 @@ def _linked(f: Formulation) -> bool:
         return True
     texts = [f.objective.expression, *(c.expression for c in f.constraints),
              *(c.for_each or "" for c in f.constraints)]
-    return any(_STEP.search(t) for t in texts)
+    return any(_STEP.search(t) for t in texts) or _links_periods(f)
 
 
-_FAMILY = re.compile(r"^(?P<base>[A-Za-z_]\w*?)_?(?P<k>\d{1,2})$")
-_BOUND = re.compile(r"^\s*(?P<name>\w+)\s*(?:>=|==)\s*(?P<num>\d+(?:\.\d+)?)\s*$"
-                    r"|^\s*(?P<num2>\d+(?:\.\d+)?)\s*(?:<=|==)\s*(?P<name2>\w+)\s*$")
-_DEMAND_PARAM = re.compile(r"demand|require|need|order|sale|deliver", re.I)
+@dataclass(frozen=True)
+class _Demand:
+    constraint: str
+    expression: str
+    number: str
 
 
-def _family(f: Formulation) -> tuple[str, list[str]] | None:
-    """Scalar variables of one base numbered by period (chairs1 .. chairs4), in order."""
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for v in f.variables:
-        m = _FAMILY.match(v.name)
-        if m and not v.index:
-            groups.setdefault(m.group("base"), []).append((int(m.group("k")), v.name))
-    if not groups:
-        return None
-    base, members = max(groups.items(), key=lambda kv: len(kv[1]))
-    if len(members) < 2:
-        return None
-    return base, [name for _, name in sorted(members)]
-
-
-def _demands(f: Formulation, names: list[str]) -> dict[str, tuple[str, str]]:
-    """The constraint and number each period's variable is held to (chairs3 >= 150,
-    chairs3 == 150), when it is held to one."""
-    out: dict[str, tuple[str, str]] = {}
-    seen: dict[str, int] = {}
+def _demand_lines(f: Formulation, names: list[str]) -> dict[str, _Demand]:
+    """The line each period's variable is held to one positive number by (chairs3 >= 150,
+    chairs3 == 150), where it is held by one only."""
+    found: dict[str, list[_Demand]] = {}
     for c in f.constraints:
-        m = _BOUND.match(c.expression)
-        if m and not c.for_each:
-            name, num = m.group("name") or m.group("name2"), m.group("num") or m.group("num2")
-            if name in names:
-                seen[name] = seen.get(name, 0) + 1
-                out.setdefault(name, (c.name, num))
-    return {n: found for n, found in out.items() if seen[n] == 1}
+        m = None if c.for_each else _BOUND.match(c.expression)
+        if m is None:
+            continue
+        name, number = m.group("name") or m.group("name2"), m.group("num") or m.group("num2")
+        if name in names and float(number) > 0:
+            found.setdefault(name, []).append(_Demand(c.name, c.expression, number))
+    return {name: lines[0] for name, lines in found.items() if len(lines) == 1}
 
 
-_START_STOCK = re.compile(r"\b(?:initial(?:ly)?|start(?:s|ing)?|beginning|opening|currently|"
-                          r"already|on hand)\b")
-
-
-def _start_stock_given(text: str) -> bool:
-    """A sentence on the stock at the start that holds a number other than 0."""
-    for sentence in re.split(r"(?<=[.;!?])\s+", text):
-        low = sentence.lower()
-        if _START_STOCK.search(low) and re.search(r"\b(?:stock|inventory|inventories)\b", low) \
-                and re.search(r"(?<![\w.])(?:[1-9]\d*(?:\.\d+)?|0\.\d*[1-9]\d*)\b", low):
-            return True
-    return False
+def _stock_names(f: Formulation, count: int) -> list[str]:
+    taken = {v.name for v in f.variables} | {c.name for c in f.constraints}
+    base = next((n for n in ("stock", "left", "carried")
+                 if not any(f"{n}{k}" in taken for k in range(1, count + 1))), "stock_")
+    while any(f"{base}{k}" in taken for k in range(1, count + 1)):
+        base += "_"
+    return [f"{base}{k}" for k in range(1, count + 1)]
 
 
 @dataclass(frozen=True)
@@ -157,59 +149,66 @@ class _Balance:
     fix: dict[str, dict[str, str]] | None
 
 
-def _scalar_balance(text: str, f: Formulation, base: str, names: list[str]) -> _Balance:
-    demands = _demands(f, names)
-    taken = {v.name for v in f.variables} | {c.name for c in f.constraints}
-    stock = next(n for n in ("stock", "left", "stock_left", "carried") if not any(
-        f"{n}{k}" in taken for k in range(1, len(names) + 1)))
+def _caveat_note(caveats: list[str]) -> str:
+    if not caveats:
+        return ""
+    return (f" The text also gives {' and '.join(caveats)}: write "
+            f"{'it' if len(caveats) == 1 else 'them'} into the model too.")
+
+
+def _scalar_balance(text: str, f: Formulation, names: list[str]) -> _Balance:
+    lines = _demand_lines(f, names)
+    stock = _stock_names(f, len(names))
     rows, previous = [], None
-    for k, name in enumerate(names, 1):
-        need = demands[name][1] if name in demands else f"(the demand of period {k})"
-        left = f"{stock}{k}"
+    for k, (name, left) in enumerate(zip(names, stock, strict=True), 1):
+        need = lines[name].number if name in lines else f"(the demand of period {k})"
         rows.append(f"{left} == {name} - {need}" if previous is None
                     else f"{left} == {previous} + {name} - {need}")
         previous = left
     replaced = ("These replace " + ", ".join(
-        f"{demands[n][0]} ({n} >= {demands[n][1]})" for n in names if n in demands)
-        if demands else "These replace the demand constraint of each period")
-    message = (f"Add variables {stock}1 .. {stock}{len(names)} (>= 0, what is left at the end "
-               f"of each period) and balance each period: " + "; ".join(rows) + " (for the "
-               f"first period, add the starting stock if the text gives one). {replaced}; keep "
-               f"the capacity limit on each of {names[0]} .. {names[-1]}, and charge the "
-               f"holding cost on {stock}1 .. {stock}{len(names)}, not on what is made.")
-    fix: dict[str, dict[str, str]] | None = None
-    if len(demands) == len(names) and len({c for c, _ in demands.values()}) == len(names) \
-            and not _start_stock_given(text):
-        domain = next(v.domain for v in f.variables if v.name == names[0])
-        fix = {"constraints": {demands[n][0]: row for n, row in zip(names, rows, strict=True)},
-               "variables": {f"{stock}{k}": domain for k in range(1, len(names) + 1)}}
-        objective = _holding_objective(text, f, names, [f"{stock}{k}"
-                                                        for k in range(1, len(names) + 1)])
-        if objective is not None:
-            fix["objective"] = {"expression": objective}
-    return _Balance(message, fix)
+        f"{lines[n].constraint} ({lines[n].expression.strip()})" for n in names if n in lines)
+        if lines else "These replace the demand constraint of each period")
+    caveats = stock_caveats(text)
+    message = (f"Add variables {stock[0]} .. {stock[-1]} (>= 0, what is left at the end of "
+               f"each period) and balance each period: " + "; ".join(rows) + " (for the first "
+               f"period, add the starting stock if the text gives one). {replaced}; keep the "
+               f"capacity limit on each of {names[0]} .. {names[-1]}, and charge the holding "
+               f"cost on {stock[0]} .. {stock[-1]}, not on what is made."
+               + _caveat_note(caveats))
+    sure = not caveats and len(lines) == len(names) and \
+        len({d.constraint for d in lines.values()}) == len(names) and \
+        demands_stated(text, {float(d.number) for d in lines.values()})
+    return _Balance(message, _fix(text, f, names, stock, lines, rows) if sure else None)
 
 
-def _holding_cost(text: str) -> float | None:
-    """The one number of the sentence that lets stock carry over (at 3 dollars per chair
-    per month), when it has one."""
-    for sentence in re.split(r"(?<=[.;!?])\s+", text):
-        low = " ".join(sentence.lower().split())
-        if _CARRY.search(low):
-            found = {float(n.value) for n in textcues.numbers_in_text(sentence)}
-            if len(found) == 1:
-                return found.pop()
-    return None
-
-
-def _holding_objective(text: str, f: Formulation, made: list[str],
-                       stock: list[str]) -> str | None:
-    """The objective with the holding cost on the stock: moved from what is made (3*chairs1
-    .. 3*chairs4 besides the cost of making them) or, where the objective leaves it out,
-    added. None where the objective is not a plain sum of terms or the cost is unclear."""
-    h = _holding_cost(text)
-    if h is None or f.objective.sense != "minimize":
+def _fix(text: str, f: Formulation, made: list[str], stock: list[str],
+         lines: dict[str, _Demand], rows: list[str]) -> dict[str, dict[str, str]] | None:
+    """The balance as a fix, where what is made is clear and so is the holding cost: the
+    objective is minimized (a profit counts what is sold, which the balance moves away from
+    what is made), the variables are not binary nor named for sales."""
+    domain = next(v.domain for v in f.variables if v.name == made[0])
+    cost = holding_cost(text)
+    if f.objective.sense != "minimize" or domain == "binary" or _SOLD.search(made[0]) or \
+            cost is None:
         return None
+    objective = _holding_objective(f, made, stock, cost)
+    if objective is None:
+        return None
+    fix = {"constraints": {lines[n].constraint: row for n, row in zip(made, rows, strict=True)},
+           "variables": dict.fromkeys(stock, domain)}
+    if objective != f.objective.expression:
+        fix["objective"] = {"expression": objective}
+    return fix
+
+
+def _holding_objective(f: Formulation, made: list[str], stock: list[str],
+                       cost: float) -> str | None:
+    """The objective with the holding cost on the stock: as it is where holding costs
+    nothing; moved from what is made (3*chairs1 .. 3*chairs4 besides the cost of making
+    them); or, where the objective leaves it out, added. None where the objective is not a
+    plain sum of terms, or a term has the cost but not as a holding cost of every period."""
+    if cost == 0:
+        return f.objective.expression
     try:
         tree = ast.parse(f.objective.expression, mode="eval")
     except SyntaxError:
@@ -217,18 +216,31 @@ def _holding_objective(text: str, f: Formulation, made: list[str],
     terms = sum_terms(tree.body, {v.name for v in f.variables})
     if terms is None:
         return None
-    held = [(k, v, node) for k, v, node in terms if v in made and abs(k - h) < 1e-9]
-    if sorted(v for _, v, _ in held) == sorted(made) and all(
+    held = [(v, node) for k, v, node in terms if v in made and abs(k - cost) < 1e-9]
+    if sorted(v for v, _ in held) == sorted(made) and all(
             sum(1 for _, v, _ in terms if v == name) >= 2 for name in made):
         rename = dict(zip(made, stock, strict=True))
-        for _, v, node in held:
+        for v, node in held:
             for leaf in ast.walk(node):
                 if isinstance(leaf, ast.Name) and leaf.id == v:
                     leaf.id = rename[v]
         return ast.unparse(tree.body)
-    if not any(abs(k - h) < 1e-9 for k, _, _ in terms):
-        return f.objective.expression + "".join(f" + {h:g}*{s}" for s in stock)
+    if not any(abs(k - cost) < 1e-9 for k, _, _ in terms):
+        return f.objective.expression + "".join(f" + {cost:g}*{s}" for s in stock)
     return None
+
+
+def _any_balance(text: str, f: Formulation) -> str:
+    """The balance in words, for a model whose variables are not sure to be one per period
+    (a count other than the text's, several families, products numbered in the text)."""
+    products = len(period_families(f)) >= 2 or several_kinds(text)
+    return ("Add one stock variable for each period (>= 0, what is left at its end) and "
+            "balance each period: its stock == the stock of the period before (the starting "
+            "stock, in the first) + what is made in it - its demand. These balances replace "
+            "the demand constraints; keep the capacity limit on what is made in each period, "
+            "and charge the holding cost on the stock, not on what is made."
+            + (" With several products, write one stock and one balance for each product and "
+               "period." if products else "") + _caveat_note(stock_caveats(text)))
 
 
 def _string_periods(f: Formulation) -> str | None:
@@ -259,77 +271,45 @@ def _indexed_balance(f: Formulation) -> str:
     return text
 
 
+def _uneven(f: Formulation, family: list[str]) -> bool:
+    """A constraint weighs the family's variables unevenly ('2*x1 + 3*x2 + x3 <= 100'), as
+    a mix of products is weighed, not a run of periods."""
+    variables = {v.name for v in f.variables}
+    for c in f.constraints:
+        parts = comparison(c.expression)
+        for side in (parts[0], parts[2]) if parts else ():
+            terms = sum_terms(side, variables) or []
+            if len({k for k, v, _ in terms if v in family}) >= 2:
+                return True
+    return False
+
+
+def _period_family(text: str, f: Formulation) -> list[str] | None:
+    """The model's one family of variables numbered by period, where it is sure to be the
+    periods: the only family, as many as the text's periods, weighed evenly, and the text
+    numbers no products (else x1, x2 may be two products)."""
+    families = period_families(f)
+    periods = plan_periods(text)
+    if len(families) != 1 or periods is None or periods.count != len(families[0]) or \
+            several_kinds(text) or _uneven(f, families[0]):
+        return None
+    return families[0]
+
+
 def carried_stock(text: str, f: Formulation) -> list[Check]:
-    low = " ".join(text.lower().split())
-    if not _CARRY.search(low) or not _several_periods(low, f) or _linked(f):
+    """A warning where the text plans several periods and lets stock carry over, and nothing
+    in the model holds stock; with the balance as a fix where it is sure (module docstring)."""
+    if not carries_over(text) or (plan_periods(text) is None and not _has_period_set(f)) or \
+            _linked(f):
         return []
-    family = _family(f)
-    balance = _scalar_balance(text, f, *family) if family else _Balance(_indexed_balance(f),
-                                                                          None)
+    if any(v.index for v in f.variables):
+        balance = _Balance(_indexed_balance(f), None)
+    else:
+        names = _period_family(text, f)
+        balance = _scalar_balance(text, f, names) if names else _Balance(
+            _any_balance(text, f), None)
     message = ("The text plans several periods and lets stock carry over to later ones, but "
                "nothing in the model holds that stock, so each period must cover its own "
                "demand and nothing made early can be used later. " + balance.message)
     return [Check(code="carried_stock", severity="warning", where="constraints",
                   message=message, fix=balance.fix)]
-
-
-_PER_PERIOD = (r"(?:a|per|each|every|in\s+(?:a|any|each|every))\s+(?:single\s+)?"
-               r"(?:month|week|day|quarter|year|period|shift|season)\b")
-_MONTHLY = r"\b(?:monthly|weekly|daily|quarterly|yearly|annual)\b"
-
-
-def _stated_per_period(low: str, bound: float) -> bool:
-    """'at most 120 chairs a month', 'a monthly capacity of 120', '120 per week'."""
-    for m in re.finditer(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])", low):
-        if abs(float(m.group(1)) - bound) > 1e-9:
-            continue
-        after = low[m.end():m.end() + 60]
-        before = low[max(0, m.start() - 60):m.start()]
-        per = re.match(rf"[^.;:]*?\b{_PER_PERIOD}", after) and not re.match(
-            r"[^.;:]*?\b(?:in\s+total|altogether|overall|combined)\b", after)
-        if per or re.search(rf"{_MONTHLY}[^.;:]*$", before):
-            return True
-    return False
-
-
-def period_pools(text: str, f: Formulation) -> list[Check]:
-    low = " ".join(text.lower().split())
-    family = _family(f)
-    if family is None or not _several_periods(low, f):
-        return []
-    names = family[1]
-    out: list[Check] = []
-    done: dict[tuple[float, float], Check] = {}
-    for c in f.constraints:
-        parts = None if c.for_each else comparison(c.expression)
-        if parts is None or parts[1] != "<=":
-            continue
-        bound = constant(parts[2])
-        terms = sum_terms(parts[0], set(names))
-        if bound is None or not terms or sorted(v for _, v, _ in terms) != sorted(names) or \
-                len({k for k, _, _ in terms}) != 1 or not _stated_per_period(low, bound):
-            continue
-        k = terms[0][0]
-        if (k, bound) in done:  # the same limit written again: dropped with the first
-            first_check = done[(k, bound)]
-            assert first_check.fix is not None
-            first_check.fix["drop"][c.name] = ""
-            first_check.names.append(c.name)
-            continue
-        coef = "" if k == 1 else f"{k:g}*"
-        taken = {x.name for x in f.constraints}
-        split = {}
-        for i, name in enumerate(names, 1):
-            new = f"{c.name}_{i}"
-            while new in taken:
-                new += "_"
-            split[new] = f"{coef}{name} <= {bound:g}"
-        first = next(iter(split))
-        done[(k, bound)] = Check(
-            code="period_pool", severity="warning", where=f"constraint '{c.name}'",
-            names=[c.name], fix={"constraints": split, "drop": {c.name: ""}},
-            message=(f"Constraint '{c.name}' limits all periods together to {bound:g}, but the "
-                     f"text states {bound:g} for each period: one limit per period, "
-                     f"{'; '.join(split.values())} (e.g. {first})."))
-        out.append(done[(k, bound)])
-    return out
