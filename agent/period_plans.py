@@ -224,7 +224,7 @@ def _holding_objective(f: Formulation, made: list[str], stock: list[str],
             for leaf in ast.walk(node):
                 if isinstance(leaf, ast.Name) and leaf.id == v:
                     leaf.id = rename[v]
-        return ast.unparse(tree.body)
+        return ast.unparse(tree.body).replace(" * ", "*")  # written as the model writes terms
     if not any(abs(k - cost) < 1e-9 for k, _, _ in terms):
         return f.objective.expression + "".join(f" + {cost:g}*{s}" for s in stock)
     return None

@@ -66,8 +66,8 @@ def test_each_month_on_its_own_is_flagged_with_the_balance_in_the_models_names()
                         "demand3": "stock3 == stock2 + chairs3 - 150",
                         "demand4": "stock4 == stock3 + chairs4 - 90"},
         "variables": dict.fromkeys(["stock1", "stock2", "stock3", "stock4"], "integer"),
-        "objective": {"expression": "3 * stock1 + 3 * stock2 + 3 * stock3 + 3 * stock4 + "
-                                    "20 * chairs1 + 22 * chairs2 + 25 * chairs3 + 21 * chairs4"}}
+        "objective": {"expression": "3*stock1 + 3*stock2 + 3*stock3 + 3*stock4 + "
+                                    "20*chairs1 + 22*chairs2 + 25*chairs3 + 21*chairs4"}}
 
 
 def test_the_fixed_plan_moves_production_to_cheaper_months():
