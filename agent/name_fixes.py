@@ -70,8 +70,9 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
     variable, parameter or set); a constraint's own name is left alone. A "constraint" that is
     a bare number under a name that stands for no variable is a named number, and one that
     is an expression in the variables alone is a definition: each is written into the
-    expressions that use it and dropped (``"drop": {name: why}``); a definition nothing uses
-    is kept (it is an unfinished constraint) unless it is the sum its total's name says.
+    expressions that use it and dropped (``"drop": {name: why}``); a named number or a
+    definition nothing uses is kept (it is an unfinished constraint: "demand1": "200", whose
+    drop would lose the demand) unless it is the sum its total's name says.
     Empty when none."""
     declared = {v.name for v in f.variables} | {p.name for p in f.parameters} | \
         {s.name for s in f.sets}
@@ -103,11 +104,11 @@ def substitutions(f: Formulation) -> dict[str, dict[str, str]]:
                          if m.group(0) in quantities and m.group(0) != own else m.group(0), text)
 
     out: dict[str, dict[str, str]] = {}
-    drop = {name: "a named number, written into the expressions that use it"
-            for name in constants}
-    drop.update(dict.fromkeys(notes, "a sentence, not a constraint"))
     used = {n for text in [f.objective.expression, *(c.expression for c in f.constraints)]
             if parses(text) for n in IDENTIFIER.findall(text)}
+    drop = {name: "a named number, written into the expressions that use it"
+            for name in constants if name in used}
+    drop.update(dict.fromkeys(notes, "a sentence, not a constraint"))
     drop.update({name: "a definition, written into the expressions that use it"
                  for name in definitions
                  if name in used or _total_definition(name, quantities[name], variables)})

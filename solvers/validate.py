@@ -7,6 +7,7 @@ is a FormulationError naming the part, the expression and the token, with a "did
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from optiform.errors import FormulationError
@@ -88,12 +89,28 @@ def _comparison_hint(name: str, rhs: str, body: ast.AST, f: Formulation) -> str:
     """What to write for a constraint that is an expression alone. Named after a variable it
     does not hold ('stock2': 'stock1 + make2 - 110'), it most likely defines that variable."""
     if not any(v.name == name for v in f.variables):
+        if isinstance(body, ast.Constant) and isinstance(body.value, int | float):
+            return _bare_number_hint(name, rhs, f)
         return "write e.g. '2*x + 3*y <= 100'"
     if not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(body)):
         return (f"write the whole comparison: '{name} == {rhs}' if it says what {name} is, or "
                 f"'{name} <= {rhs}' (at most) or '{name} >= {rhs}' (at least) for a limit")
     return (f"write the whole comparison, e.g. '{name} <= {rhs}' for at most or "
             f"'{name} >= {rhs}' for at least")
+
+
+def _bare_number_hint(name: str, number: str, f: Formulation) -> str:
+    """'demand1': '200' limits nothing: the comparison it stands for bounds a decision, in a
+    numbered model most likely the variable with the constraint's number (make1)."""
+    digits = re.search(r"\d+$", name)
+    same = [v.name for v in f.variables if not v.index and digits and
+            re.search(rf"(?<!\d){digits.group(0)}$", v.name)]
+    scalars = [v.name for v in f.variables if not v.index]
+    target = same[0] if len(same) == 1 else " + ".join(scalars) if 2 <= len(scalars) <= 4 \
+        and len(scalars) == len(f.variables) else scalars[0] if len(f.variables) == 1 else "x"
+    return (f"a number alone limits nothing: write what {number} bounds, e.g. "
+            f"'{target} >= {number}' (at least, a demand) or '{target} <= {number}' (at most, "
+            f"a capacity)")
 
 
 def _parse_model(f: Formulation) -> ParsedModel:

@@ -221,6 +221,12 @@ def test_a_bare_number_under_a_name_is_a_named_number_written_where_it_is_used()
     assert fixes["constraints"] == {"apples": "6*gift + 5*combo <= (10)",
                                     "grapes": "30*gift + 20*combo <= (80)"}
     assert set(fixes["drop"]) == {"apples_available", "grapes_available"}
+    # one that nothing uses is an unfinished constraint: kept (its error asks for the
+    # comparison), since dropping it would lose what it bounds ("demand1": "200")
+    unused = static_fixes(to_formulation({**stock, "constraints": {
+        **stock["constraints"], "acres": "300"}}))
+    assert "acres" not in unused["drop"] and set(unused["drop"]) == {"apples_available",
+                                                                      "grapes_available"}
     # a bare number under a name that stands for a variable is a bound, not a named number
     assert static_fixes(to_formulation({**stock, "constraints": {"gift_max": "4"}})) == {
         "constraints": {"gift_max": "gift <= 4"}}

@@ -479,3 +479,18 @@ def test_a_duration_that_is_not_the_plan_is_not_counted_as_used():
     text = "A chair keeps at most 2 months. Demand is 50 and 80 chairs; they cost 10 and 12."
     f = scalar(["c1", "c2"], {"d1": "c1 >= 50", "d2": "c2 >= 80"}, expression="10*c1 + 12*c2")
     assert "2" in unused_numbers(text, f).names
+
+
+def test_a_constraint_that_is_a_number_alone_is_hinted_with_the_variable_of_its_number():
+    f = to_formulation({"variables": {"make1": "integer", "make2": "integer"},
+                        "objective": {"sense": "minimize", "expression": "make1 + make2"},
+                        "constraints": {"demand2": "260"}})
+    with pytest.raises(FormulationError) as err:
+        parse_model(f)
+    assert "write what 260 bounds, e.g. 'make2 >= 260'" in str(err.value)
+    g = to_formulation({"variables": {"make1": "integer", "make2": "integer"},
+                        "objective": {"sense": "minimize", "expression": "make1 + make2"},
+                        "constraints": {"supply": "250"}})
+    with pytest.raises(FormulationError) as err:
+        parse_model(g)
+    assert "e.g. 'make1 + make2 >= 250'" in str(err.value)
