@@ -100,3 +100,22 @@ def turn_running():
             worker.join(10)
 
     return hold
+
+
+@pytest.fixture(scope="session")
+def gap_model():
+    """``gap_model([g_a, g_b])``: x[i] - gap[i] <= y[i] with y[i] at most 30, maximizing
+    2 x[a] + 3 x[b] less y; one more unit of gap[a] costs 2, of gap[b] 3 (a table's number on
+    the left, with variables on both sides: the duals' and the shadow prices' tests)."""
+    def build(values: list[float]) -> dict:
+        return {"sets": [{"name": "I", "elements": ["a", "b"]}],
+                "parameters": [{"name": "gap", "index": ["I"], "values": values},
+                               {"name": "w", "index": ["I"], "values": [2, 3]}],
+                "variables": [{"name": "x", "index": ["I"], "ub": 1000},
+                              {"name": "y", "index": ["I"], "ub": 30}],
+                "objective": {"sense": "maximize",
+                              "expression": "sum(w[i]*x[i] - y[i] for i in I)"},
+                "constraints": [{"name": "limit", "for_each": "i in I",
+                                 "expression": "x[i] - gap[i] <= y[i]"}]}
+
+    return build

@@ -101,19 +101,6 @@ def test_a_constraint_without_one_written_number_is_left_out(route: str) -> None
     assert prices(line) == {"cap": 1.0}, line
 
 
-def gaps(values: list[float]) -> dict[str, Any]:
-    """x[i] at most y[i] less gap[i], y[i] at most 30: maximizing 2 x[a] + 3 x[b] less y,
-    one more unit of gap[a] costs 2, of gap[b] 3."""
-    return {"sets": [{"name": "I", "elements": ["a", "b"]}],
-            "parameters": [{"name": "gap", "index": ["I"], "values": values},
-                           {"name": "w", "index": ["I"], "values": [2, 3]}],
-            "variables": [{"name": "x", "index": ["I"], "ub": 1000},
-                          {"name": "y", "index": ["I"], "ub": 30}],
-            "objective": {"sense": "maximize",
-                          "expression": "sum(w[i]*x[i] - y[i] for i in I)"},
-            "constraints": [{"name": "limit", "for_each": "i in I",
-                             "expression": "x[i] - gap[i] <= y[i]"}]}
-
 
 def indexed_prices(line: str, name: str) -> dict[str, float]:
     """'Shadow prices: limit (a -2, b -3) (...)' -> {'a': -2.0, 'b': -3.0}."""
@@ -124,11 +111,11 @@ def indexed_prices(line: str, name: str) -> dict[str, float]:
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("values", [[0, 0], [0, 5]], ids=["0 everywhere", "0 at a"])
 def test_a_tables_number_on_the_left_is_priced_whatever_its_values(
-        route: str, values: list[float]) -> None:
-    base, line = solve(gaps(values), route)
+        route: str, values: list[float], gap_model) -> None:
+    base, line = solve(gap_model(values), route)
     found = indexed_prices(line, "limit")
     for at, key in enumerate(["a", "b"]):
-        more, _ = solve(gaps([v + (k == at) for k, v in enumerate(values)]), route)
+        more, _ = solve(gap_model([v + (k == at) for k, v in enumerate(values)]), route)
         assert found[key] == pytest.approx(more - base, abs=2e-3), line
 
 

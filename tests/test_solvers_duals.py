@@ -197,27 +197,15 @@ def test_a_number_inside_a_term_is_not_the_sides_number(route: str) -> None:
     assert base.duals["limit"] == pytest.approx(step, abs=2e-3)
 
 
-def gaps(values: list[float]) -> dict[str, Any]:
-    """x[i] - gap[i] <= y[i], y[i] at most 30, maximizing 2 x[a] + 3 x[b] less y."""
-    return {"sets": [{"name": "I", "elements": ["a", "b"]}],
-            "parameters": [{"name": "gap", "index": ["I"], "values": values},
-                           {"name": "w", "index": ["I"], "values": [2, 3]}],
-            "variables": [{"name": "x", "index": ["I"], "ub": 1000},
-                          {"name": "y", "index": ["I"], "ub": 30}],
-            "objective": {"sense": "maximize",
-                          "expression": "sum(w[i]*x[i] - y[i] for i in I)"},
-            "constraints": [{"name": "limit", "for_each": "i in I",
-                             "expression": "x[i] - gap[i] <= y[i]"}]}
-
 
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("values", [[0, 0], [0, 5]], ids=["0 everywhere", "0 at a"])
-def test_a_tables_number_on_the_left_is_each_rows_number(route: str,
-                                                         values: list[float]) -> None:
+def test_a_tables_number_on_the_left_is_each_rows_number(route: str, values: list[float],
+                                                         gap_model) -> None:
     # each row's number is the -gap[i] added to x[i]: raising it by 1 is gap[i] - 1
-    base = solve(gaps(values), route)
+    base = solve(gap_model(values), route)
     for at, key in enumerate(["a", "b"]):
-        more = solve(gaps([v - (k == at) for k, v in enumerate(values)]), route)
+        more = solve(gap_model([v - (k == at) for k, v in enumerate(values)]), route)
         step = more.objective - base.objective
         assert step == pytest.approx(-(2.0, 3.0)[at], abs=2e-3)
         assert base.duals["limit"][key] == pytest.approx(step, abs=2e-3)
