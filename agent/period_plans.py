@@ -42,8 +42,8 @@ from optiform.solvers.formulation import Formulation
 _PERIOD_SET = re.compile(r"^(?:t|T|months?|Months?|weeks?|Weeks?|periods?|Periods?|quarters?|"
                          r"Quarters?|days?|Days?|years?|Years?|time|Time|horizon|Horizon)$")
 # the model's own words for what carries over, in a variable's name
-_STOCK_NAME = re.compile(r"stock|inv|storage|stor(?:e|ed)|carr|held|hold|left|leftover|surplus|"
-                         r"excess|backlog|keep|kept|remain|balance|end(?:ing)?_|_end|begin|"
+_STOCK_NAME = re.compile(r"stock|inv(?!est|it|oic)|storage|stor(?:e|ed)|carr|held|hold|left|"
+                         r"leftover|surplus|excess|backlog|keep|kept|remain|balance|end(?:ing)?_|_end|begin|"
                          r"opening|closing|carry")
 # an index that steps: x[t-1], x[t + 1], x[m - 1, p]
 _STEP = re.compile(r"\[[^\]]*\b[A-Za-z_]\w*\s*[-+]\s*\d+[^\]]*\]")

@@ -94,7 +94,10 @@ _CARRY = re.compile(
     r"|to\s+(?:the\s+)?(?:next|following|later))"
     r"|\bin\s+stock\s+(?:for|until)\s+(?:a\s+)?(?:later|future|the\s+next|the\s+following)"
     r"|\b(?:holding|storing|keeping)\s+(?:a|an|one|each|every|any)\s+\w+"
-    r"|\bto\s+(?:hold|store|keep)\s+(?:a|an|one|each|every|any)\s+\w+\s+(?:\w+\s+){0,3}?for\b")
+    r"|\bto\s+(?:hold|store|keep)\s+(?:a|an|one|each|every|any)\s+\w+\s+(?:\w+\s+){0,3}?for\b"
+    # 'unsold chairs are stored at a cost of $3 each per month': a charge per period held
+    rf"|\b(?:stored|kept|held)\s+(?:\S+\s+){{0,3}}?at\s+(?:a\s+)?(?:cost|charge|price)\b"
+    rf"(?:\s+\S+){{0,6}}?\s+(?:per|a|each|every)\s+{_ANY_UNIT}\b")
 _NEGATED = re.compile(
     r"\b(?:cannot|can't|can not|could not|may not|must not|should not|will not|won't|not be|"
     r"never|nor)\b|\bnot\s+(?:be\s+)?(?:kept|carried|held|stored|saved)\b"

@@ -125,6 +125,17 @@ def test_a_model_with_stock_is_left_alone(linked):
     assert carried_stock(PLAN, model(**linked)) == []
 
 
+def test_a_name_that_only_begins_like_inventory_is_no_stock():
+    f = model(variables={**WRITTEN["variables"], "invest1": "integer"})
+    assert [c.code for c in carried_stock(PLAN, f)] == ["carried_stock"]
+
+
+@pytest.mark.parametrize("said", ["The warehouse stored 50 chairs at a cost of $900.",
+                                  "Chairs cannot be stored at a cost of $3 per month."])
+def test_a_stored_amount_or_a_ruled_out_storage_is_no_carry_over(said):
+    assert carried_stock(NO_CARRY + " " + said, model()) == []
+
+
 def test_an_index_that_steps_back_is_a_link():
     f = to_formulation({
         "sets": [{"name": "T", "elements": [1, 2, 3, 4]}],
@@ -149,6 +160,7 @@ def test_no_carry_over_or_one_period_is_left_alone(text):
     "Over the coming three months the plant has demands given below; units may be carried "
     "over from one month to the next.",
     "Demand in January, February and March is 30, 40 and 50. Inventory costs $1 a unit.",
+    "Plan the next 3 months. Unsold units are stored at a cost of $1 each per month.",
 ])
 def test_other_wordings_of_periods_and_carry_over(text):
     f = to_formulation({"variables": {"make1": "continuous", "make2": "continuous",
