@@ -30,6 +30,7 @@ from optiform.agent.check_model import (
 from optiform.agent.fence_sides import fence_sides
 from optiform.agent.period_plans import carried_stock, counts_the_periods
 from optiform.agent.period_pools import period_pools
+from optiform.agent.shared_totals import shared_totals
 from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
@@ -440,6 +441,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(missing_counts(text, f))
     out.extend(bound_directions(text, f))
     out.extend(split_totals(text, f))
+    out.extend(shared_totals(text, f))
     out.extend(per_item_totals(text, f))
     out.extend(pooled_bounds(text, f))
     out.extend(ratio_directions(text, f))
@@ -480,6 +482,7 @@ __all__ = [
     "ratio_directions",
     "scaled_counts",
     "share_of_total",
+    "shared_totals",
     "solution_checks",
     "split_totals",
     "status_checks",
