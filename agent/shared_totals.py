@@ -110,16 +110,24 @@ def _unit(text: str, end: int) -> str | None:
     return None
 
 
+_STOPS = (". ", "? ", "! ", "; ", "\n")
+
+
+def _sentence_span(text: str, at: int) -> tuple[int, int]:
+    """Where the sentence around position at begins and ends."""
+    begin = max(text.rfind(p, 0, at) for p in _STOPS) + 1
+    ends = [i for i in (text.find(p, at) for p in _STOPS) if i >= 0]
+    return begin, min(ends) if ends else len(text)
+
+
 def _used_at_rates(text: str, unit: str, numbers: list[textcues.TextNumber]) -> bool:
     """The unit is spent at rates elsewhere ('a chair uses 2 units of steel'): the total
     is a resource the decisions use in amounts of their own, not their plain sum."""
     for n in numbers:
         if _unit(text, n.start + len(n.text.strip())) != unit:
             continue
-        begin = max(text.rfind(p, 0, n.start) for p in (". ", "? ", "! ", "; ", "\n")) + 1
-        ends = [i for i in (text.find(p, n.start) for p in (". ", "? ", "! ", "; ", "\n"))
-                if i >= 0]
-        if _RATE.search(text[begin:min(ends) if ends else len(text)].lower()):
+        begin, end = _sentence_span(text, n.start)
+        if _RATE.search(text[begin:end].lower()):
             return True
     return False
 
@@ -175,9 +183,8 @@ def shared_totals(text: str, f: Formulation) -> list[Check]:
         if len(hits) != 1:
             continue
         start = hits[0].start
-        begin = max(text.rfind(p, 0, start) for p in (". ", "? ", "! ", "; ", "\n")) + 1
-        ends = [i for i in (text.find(p, start) for p in (". ", "? ", "! ", "; ", "\n")) if i >= 0]
-        sentence = text[begin:min(ends) if ends else len(text)].lower()
+        begin, end = _sentence_span(text, start)
+        sentence = text[begin:end].lower()
         at = start - begin
         if _PER_ITEM.search(sentence):
             continue
