@@ -69,12 +69,12 @@ def formulation_lines(f: Formulation, *, data_width: int | None = None) -> list[
             bounds.append(f"≥ {_number(v.lb)}")
         if v.ub is not None:
             bounds.append(f"≤ {_number(v.ub)}")
-        kind = "" if v.domain == "continuous" else f", {v.domain}"
         if v.domain == "binary":
             bounds = []
-        note = f"  ({v.description})" if v.description else ""
         spec = " ".join(bounds)
-        lines.append(f"  {v.name}{_index(v.index)} {spec}{kind}".rstrip() + note)
+        kind = "" if v.domain == "continuous" else f"{', ' if spec else ' '}{v.domain}"
+        note = f"  ({v.description})" if v.description else ""
+        lines.append(f"  {v.name}{_index(v.index)}{' ' + spec if spec else ''}{kind}" + note)
     if f.parameters:
         lines.append("parameters")
     for p in f.parameters:

@@ -28,6 +28,7 @@ from optiform.agent.check_model import (
     warnings,
 )
 from optiform.agent.fence_sides import fence_sides
+from optiform.agent.fixed_charges import unlinked_choices
 from optiform.agent.period_plans import carried_stock, counts_the_periods
 from optiform.agent.period_pools import period_pools
 from optiform.agent.shared_totals import shared_totals
@@ -442,6 +443,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(bound_directions(text, f))
     out.extend(split_totals(text, f))
     out.extend(shared_totals(text, f))
+    out.extend(unlinked_choices(text, f))
     out.extend(per_item_totals(text, f))
     out.extend(pooled_bounds(text, f))
     out.extend(ratio_directions(text, f))
@@ -489,6 +491,7 @@ __all__ = [
     "strict_inequalities",
     "time_objective",
     "trivial_solution",
+    "unlinked_choices",
     "unused_numbers",
     "walk_numbers",
     "warnings",

@@ -26,7 +26,8 @@ from optiform.agent.bare_bounds import (
     total_members,
 )
 from optiform.agent.check_model import Check
-from optiform.solvers.formulation import ConstraintDef, Formulation
+from optiform.agent.subscripted_scalars import subscripted_scalars
+from optiform.solvers.formulation import ConstraintDef, Formulation, VarDef
 
 _COMPARISON = re.compile(r"<=|>=|==|<|>")
 
@@ -178,9 +179,13 @@ def _updated(f: Formulation, fix: dict[str, dict[str, str]]) -> Formulation:
                    for c in f.constraints if c.name not in drop]
     constraints += [ConstraintDef(name=name, expression=expression)
                     for name, expression in changes.items() if name not in known]
+    have = {v.name for v in f.variables}
+    variables = [*f.variables, *(VarDef(name=name, domain=domain)
+                                 for name, domain in fix.get("variables", {}).items()
+                                 if name not in have)]
     return f.model_copy(update={
         "objective": f.objective.model_copy(update=fix.get("objective", {})),
-        "constraints": constraints})
+        "constraints": constraints, "variables": variables})
 
 
 def _share_fixes(f: Formulation, text: str) -> dict[str, str]:
@@ -200,17 +205,17 @@ def static_fixes(f: Formulation, text: str = "") -> dict[str, dict[str, str]]:
     """Comparisons joined by 'and' split, the substitutions of constraint names, then (on
     their result) the bare bounds and the names that stand for a variable (``bare_bounds``),
     then shares written as no comparison, as one fix."""
-    split = conjunctions(f)
-    steps: list[dict[str, dict[str, str]]] = [{"constraints": split}] if split else []
-    changed = _updated(f, steps[0]) if steps else f
-    for find in (substitutions, lambda g: bare_bound_fixes(g, text),
+    steps: list[dict[str, dict[str, str]]] = []
+    changed = f
+    for find in (subscripted_scalars, lambda g: {"constraints": s} if (s := conjunctions(g))
+                 else {}, substitutions, lambda g: bare_bound_fixes(g, text),
                  lambda g: {"constraints": shares} if (shares := _share_fixes(g, text)) else {}):
         fix = find(changed)
         if fix:
             steps.append(fix)
             changed = _updated(changed, fix)
     out: dict[str, dict[str, str]] = {}
-    for part in ("objective", "constraints", "drop"):
+    for part in ("objective", "constraints", "drop", "variables"):
         merged = {k: v for fix in steps for k, v in fix.get(part, {}).items()}
         if merged:
             out[part] = merged
@@ -228,6 +233,9 @@ def with_name_fixes(f: Formulation, found: list[Check], text: str = "") -> list[
         parts[f"constraint '{name}'"] = {"constraints": {name: expression}}
     for name, why in fixes.get("drop", {}).items():
         parts[f"constraint '{name}'"] = {"drop": {name: why}}
+    if "variables" in fixes:  # the new variables go with every part that may use them
+        parts = {where: {**fix, "variables": fixes["variables"]}
+                 for where, fix in parts.items()}
     out = []
     for c in found:
         fix = parts.pop(c.where, None) if c.where else None

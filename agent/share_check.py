@@ -48,6 +48,14 @@ def _linear(node: ast.AST) -> Linear | None:
     return None
 
 
+def linear_expression(expression: str) -> Linear | None:
+    """An expression as a linear form, or None when it is not linear or does not parse."""
+    try:
+        return _linear(ast.parse(expression.strip(), mode="eval").body)
+    except SyntaxError:
+        return None
+
+
 def linear_constraint(expression: str) -> tuple[Linear, str] | None:
     """(lhs - rhs as a linear form, '<=' | '>=' | '==') or None when not linear."""
     parts = comparison(expression)

@@ -1262,3 +1262,13 @@ def test_chat_trace_steps_go_on_under_their_node(tmp_path: Path, width: int,
     step = _shown(rows, steps[-1], len("  12.50s  "))
     assert len(step) > 1 and step[0].startswith("  12.50s  check ")
     assert all(_shown(rows, line, 10) == [line] for line in steps[:-1])  # these fit a row
+
+
+def test_a_binary_variable_reads_as_binary_without_a_stray_comma():
+    from optiform.agent.schema import to_formulation
+    from optiform.formulation_view import formulation_text
+    f = to_formulation({"variables": {"a": "binary", "b": "integer", "c": "continuous"},
+                        "objective": {"sense": "minimize", "expression": "a + b + c"},
+                        "constraints": {"x": "a + b >= 1"}})
+    lines = formulation_text(f).splitlines()
+    assert lines[-3:] == ["  a binary", "  b ≥ 0, integer", "  c ≥ 0"]
