@@ -84,7 +84,6 @@ def parse_model(f: Formulation) -> ParsedModel:
         raise
 
 
-
 def _comparison_hint(name: str, rhs: str, body: ast.AST, f: Formulation) -> str:
     """What to write for a constraint that is an expression alone. Named after a variable it
     does not hold ('stock2': 'stock1 + make2 - 110'), it most likely defines that variable."""
@@ -106,8 +105,12 @@ def _bare_number_hint(name: str, number: str, f: Formulation) -> str:
     same = [v.name for v in f.variables if not v.index and digits and
             re.search(rf"(?<!\d){digits.group(0)}$", v.name)]
     scalars = [v.name for v in f.variables if not v.index]
-    target = same[0] if len(same) == 1 else " + ".join(scalars) if 2 <= len(scalars) <= 4 \
-        and len(scalars) == len(f.variables) else scalars[0] if len(f.variables) == 1 else "x"
+    if len(same) == 1:
+        target = same[0]
+    elif len(scalars) != len(f.variables) or not 1 <= len(scalars) <= 4:
+        target = "x"  # no scalar, an indexed one, or too many to sum: a placeholder
+    else:
+        target = " + ".join(scalars)
     return (f"a number alone limits nothing: write what {number} bounds, e.g. "
             f"'{target} >= {number}' (at least, a demand) or '{target} <= {number}' (at most, "
             f"a capacity)")

@@ -506,3 +506,14 @@ def test_a_constraint_that_is_a_number_alone_is_hinted_with_the_variable_of_its_
     with pytest.raises(FormulationError) as err:
         parse_model(g)
     assert "e.g. 'make1 + make2 >= 250'" in str(err.value)
+
+
+def test_a_number_alone_beside_one_indexed_variable_is_hinted_not_a_crash():
+    """The only variable is indexed: no scalar to name, so the hint's example is x (an
+    IndexError before, not a FormulationError)."""
+    f = to_formulation({"sets": {"I": ["a", "b"]}, "variables": {"make": {"index": ["I"]}},
+                        "objective": {"sense": "minimize", "expression": "sum(make[i] for i in I)"},
+                        "constraints": {"demand": "200"}})
+    with pytest.raises(FormulationError) as err:
+        parse_model(f)
+    assert "write what 200 bounds, e.g. 'x >= 200'" in str(err.value)
