@@ -124,7 +124,7 @@ def _used_at_rates(text: str, unit: str, numbers: list[textcues.TextNumber]) -> 
     """The unit is spent at rates elsewhere ('a chair uses 2 units of steel'): the total
     is a resource the decisions use in amounts of their own, not their plain sum."""
     for n in numbers:
-        if _unit(text, n.start + len(n.text.strip())) != unit:
+        if _unit(text, n.end) != unit:
             continue
         begin, end = _sentence_span(text, n.start)
         if _RATE.search(text[begin:end].lower()):
@@ -190,10 +190,10 @@ def shared_totals(text: str, f: Formulation) -> list[Check]:
             continue
         if sum(begin <= n.start < begin + len(sentence) for n in numbers_all) > 1:
             continue  # 'at most 40 trucks and vans, with at most 25 trucks'
-        together = _together(sentence, at, at + len(hits[0].text), x, variables)
+        together = _together(sentence, at, hits[0].end - begin, x, variables)
         if not together:
             continue
-        unit = _unit(text, start + len(hits[0].text.strip()))
+        unit = _unit(text, hits[0].end)
         if _bounded_together(f, set(together), bound) or unit is None or \
                 _used_at_rates(text, unit, [n for n in numbers if n is not hits[0]]):
             continue

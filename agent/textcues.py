@@ -53,10 +53,14 @@ _STOP_WORDS = wordset("of and or to for the a an each in on at per that which sh
 
 @dataclass(frozen=True)
 class TextNumber:
+    """A number of the text: ``text`` as written, with its currency sign and percent sign
+    ('$1,200', '40 %'); ``start`` and ``end`` where its digits begin and end."""
+
     value: float
     text: str
     start: int
     percent: bool
+    end: int
 
 
 def _is_label(text: str, start: int, value: float) -> bool:
@@ -87,7 +91,7 @@ def numbers_in_text(text: str) -> list[TextNumber]:
         if value == int(value) and 1900 <= value <= 2100 and \
                 text[max(0, start - 6):start].lower().endswith(_YEAR_WORDS):
             continue
-        out.append(TextNumber(value, m.group(0), start, bool(m.group("pct"))))
+        out.append(TextNumber(value, m.group(0), start, bool(m.group("pct")), m.end("num")))
     return out
 
 

@@ -78,6 +78,8 @@ def test_a_number_stated_for_several_bounds_their_sum(text, constraints, names, 
     ("At most 70 acres can be wheat and corn must be planted too.", {"w": "wheat <= 70"}),
     ("At most 70 acres can be wheat and corn must be planted on at least 20 acres.",
      {"w": "wheat <= 70", "c": "corn >= 20"}),
+    # the same after an amount with its currency sign (read one character past the number)
+    ("The farmer has $500, wheat and corn are the crops he may plant.", {"w": "wheat <= 500"}),
     # a resource the two use at rates of their own
     ("There are 200 kg of seed for wheat and corn. An acre of wheat needs 1 kg and an acre "
      "of corn 2 kg.", {"seed": "wheat <= 200"}),
