@@ -29,7 +29,7 @@ from optiform.agent.check_model import (
 )
 from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices
-from optiform.agent.period_plans import carried_stock, counts_the_periods
+from optiform.agent.period_plans import carried_stock, period_count_starts
 from optiform.agent.period_pools import period_pools
 from optiform.agent.shared_totals import shared_totals
 from optiform.agent.wording_checks import (
@@ -125,8 +125,9 @@ def unused_numbers(text: str, f: Formulation) -> Check | None:
     """Numbers stated in the text that the formulation never uses (0 and 1 are left out)."""
     used = formulation_numbers(f)
     missing: list[str] = []
+    periods = period_count_starts(text, f)
     for n in textcues.numbers_in_text(text):
-        if n.value in (0.0, 1.0) or counts_the_periods(text, n.start, n.value, f):
+        if n.value in (0.0, 1.0) or n.start in periods:
             continue
         # a percentage may be written as a fraction or its complement; other numbers not
         # (else 'at least 100 pills' counted as used by any coefficient 1)

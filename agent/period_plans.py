@@ -26,10 +26,12 @@ import ast
 import re
 from dataclasses import dataclass
 
+from optiform.agent import textcues
 from optiform.agent.bound_targets import sum_terms
 from optiform.agent.check_model import Check
 from optiform.agent.comparison import comparison, constant
 from optiform.agent.period_text import (
+    Periods,
     carries_over,
     demands_stated,
     holding_cost,
@@ -76,14 +78,16 @@ def period_families(f: Formulation) -> list[list[str]]:
     return out
 
 
-def counts_the_periods(text: str, start: int, value: float, f: Formulation) -> bool:
-    """The number at start is the count of the plan's periods ('over the next 4 months',
-    'months 1 to 4'), used by a model with that many (chairs1 .. chairs4, or a set of 4)."""
+def period_count_starts(text: str, f: Formulation) -> frozenset[int]:
+    """Where the text's numbers that count the plan's periods start ('over the next 4 months',
+    'months 1 to 4'), each a count a model with that many uses (chairs1 .. chairs4, or a set
+    of 4). The text is read once for all its numbers."""
     periods = plan_periods(text)
-    if periods is None or start not in periods.count_starts or value != int(value):
-        return False
+    if periods is None or not periods.count_starts:
+        return frozenset()
     sizes = {len(s.elements) for s in f.sets} | {len(family) for family in period_families(f)}
-    return int(value) in sizes
+    return frozenset(n.start for n in textcues.numbers_in_text(text)
+                     if n.start in periods.count_starts and n.value in sizes)
 
 
 def _links_periods(f: Formulation) -> bool:
@@ -284,12 +288,11 @@ def _uneven(f: Formulation, family: list[str]) -> bool:
     return False
 
 
-def _period_family(text: str, f: Formulation) -> list[str] | None:
+def _period_family(text: str, f: Formulation, periods: Periods | None) -> list[str] | None:
     """The model's one family of variables numbered by period, where it is sure to be the
-    periods: the only family, as many as the text's periods, weighed evenly, and the text
-    numbers no products (else x1, x2 may be two products)."""
+    periods (the text's, ``periods``): the only family, as many as the text's periods,
+    weighed evenly, and the text numbers no products (else x1, x2 may be two products)."""
     families = period_families(f)
-    periods = plan_periods(text)
     if len(families) != 1 or periods is None or periods.count != len(families[0]) or \
             several_kinds(text) or _uneven(f, families[0]):
         return None
@@ -299,13 +302,15 @@ def _period_family(text: str, f: Formulation) -> list[str] | None:
 def carried_stock(text: str, f: Formulation) -> list[Check]:
     """A warning where the text plans several periods and lets stock carry over, and nothing
     in the model holds stock; with the balance as a fix where it is sure (module docstring)."""
-    if not carries_over(text) or (plan_periods(text) is None and not _has_period_set(f)) or \
-            _linked(f):
+    if not carries_over(text) or _linked(f):
+        return []
+    periods = plan_periods(text)
+    if periods is None and not _has_period_set(f):
         return []
     if any(v.index for v in f.variables):
         balance = _Balance(_indexed_balance(f), None)
     else:
-        names = _period_family(text, f)
+        names = _period_family(text, f, periods)
         balance = _scalar_balance(text, f, names) if names else _Balance(
             _any_balance(text, f), None)
     message = ("The text plans several periods and lets stock carry over to later ones, but "
