@@ -9,8 +9,10 @@ again; the substitution is mechanical, so the autofix node applies it, together 
 bare bounds of ``bare_bounds``. Three more shapes that never build are read the same way: a
 bare number under a name that stands for no variable (``"apples_available": "10"``) is a
 named number, and an expression in the variables alone (``"total_carts": "golf_carts +
-pull_carts"``) a definition, each written into the lines that use it; a sentence written as
-a constraint is a note, dropped.
+pull_carts"``) a definition, each written into the lines that use it (one that no line uses
+is kept as the unfinished constraint it is); a sentence written as a constraint is a note,
+dropped. Before them, a variable declared without an index and used with fixed subscripts
+(``warehouse[0]``) becomes variables of their own (``subscripted_scalars``).
 """
 
 from __future__ import annotations
@@ -170,7 +172,8 @@ def conjunctions(f: Formulation) -> dict[str, str]:
 
 
 def _updated(f: Formulation, fix: dict[str, dict[str, str]]) -> Formulation:
-    """``f`` with a fix's objective, constraint changes (new names added) and drops."""
+    """``f`` with a fix's objective, constraint changes (new names added), drops and new
+    variables."""
     if not fix:
         return f
     changes, drop = fix.get("constraints", {}), fix.get("drop", {})
@@ -202,9 +205,11 @@ def _share_fixes(f: Formulation, text: str) -> dict[str, str]:
 
 
 def static_fixes(f: Formulation, text: str = "") -> dict[str, dict[str, str]]:
-    """Comparisons joined by 'and' split, the substitutions of constraint names, then (on
-    their result) the bare bounds and the names that stand for a variable (``bare_bounds``),
-    then shares written as no comparison, as one fix."""
+    """Fixed subscripts of a variable declared without an index written as variables of
+    their own (``subscripted_scalars``), comparisons joined by 'and' split, the substitutions
+    of constraint names, then the bare bounds and the names that stand for a variable
+    (``bare_bounds``), then shares written as no comparison, each step on the result of
+    those before, as one fix."""
     steps: list[dict[str, dict[str, str]]] = []
     changed = f
     for find in (subscripted_scalars, lambda g: {"constraints": s} if (s := conjunctions(g))
