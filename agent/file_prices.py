@@ -11,7 +11,7 @@ not 0, and none at a degenerate optimum.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,10 +19,13 @@ from optiform.agent.activity import TOL
 from optiform.agent.shadow_prices import MAX_KEYS, at_bound, price_sentence, price_text, zero_price
 from optiform.solvers.result import SolveResult
 
+if TYPE_CHECKING:
+    from optiform.solvers.highs_backend import FileModel
+
 EQUALITY, INEQUALITY, FREE = "equality", "inequality", "free"
 
 
-def row_kinds(model: Any) -> list[str]:
+def row_kinds(model: FileModel) -> list[str]:
     """Each row's kind: ``equality`` (``lo == hi``), ``inequality`` (a finite end, a range
     too) or ``free`` (no finite end: no limit)."""
     lo, hi = np.asarray(model.row_lower, float), np.asarray(model.row_upper, float)
@@ -30,13 +33,13 @@ def row_kinds(model: Any) -> list[str]:
             for a, b in zip(lo, hi, strict=True)]
 
 
-def activities(model: Any, values: dict[str, Any]) -> np.ndarray:
+def activities(model: FileModel, values: dict[str, Any]) -> np.ndarray:
     """Each row's activity ``a x`` at the solution (its values by the file's column names)."""
     x = np.array([float(values.get(name) or 0.0) for name in model.col_names])
     return np.asarray(model.A @ x, float).reshape(-1)
 
 
-def binding_rows(model: Any, values: dict[str, Any]) -> list[int]:
+def binding_rows(model: FileModel, values: dict[str, Any]) -> list[int]:
     """The inequality rows at one of their ends, within ``activity.TOL`` as a formulation's."""
     kinds = row_kinds(model)
     out = []
@@ -50,7 +53,7 @@ def binding_rows(model: Any, values: dict[str, Any]) -> list[int]:
     return out
 
 
-def degenerate(model: Any, values: dict[str, Any], binding: list[int]) -> bool:
+def degenerate(model: FileModel, values: dict[str, Any], binding: list[int]) -> bool:
     """More limits hold with equality (binding rows, equality rows, columns at a bound) than
     there are columns: the duals are not unique (see ``shadow_prices.degenerate``)."""
     count = len(model.col_names)
@@ -61,7 +64,7 @@ def degenerate(model: Any, values: dict[str, Any], binding: list[int]) -> bool:
     return count > 0 and rows + at > count
 
 
-def file_shadow_price_line(model: Any, result: SolveResult) -> str:
+def file_shadow_price_line(model: FileModel, result: SolveResult) -> str:
     """'Shadow prices: R1 -7.5; R2 -2.5 (...)' for the file ``model`` solved as ``result``,
     at most ``MAX_KEYS`` rows in the file's order, then '...'; '' where there is nothing to
     say: no duals, integer columns, or a degenerate optimum."""
