@@ -182,20 +182,19 @@ def shared_totals(text: str, f: Formulation) -> list[Check]:
         hits = [n for n in numbers if close(n.value, bound)]
         if len(hits) != 1:
             continue
-        start = hits[0].start
-        begin, end = _sentence_span(text, start)
+        number = hits[0]
+        begin, end = _sentence_span(text, number.start)
         sentence = text[begin:end].lower()
-        at = start - begin
         if _PER_ITEM.search(sentence):
             continue
-        if sum(begin <= n.start < begin + len(sentence) for n in numbers_all) > 1:
+        if sum(begin <= n.start < end for n in numbers_all) > 1:
             continue  # 'at most 40 trucks and vans, with at most 25 trucks'
-        together = _together(sentence, at, hits[0].end - begin, x, variables)
+        together = _together(sentence, number.start - begin, number.end - begin, x, variables)
         if not together:
             continue
-        unit = _unit(text, hits[0].end)
+        unit = _unit(text, number.end)
         if _bounded_together(f, set(together), bound) or unit is None or \
-                _used_at_rates(text, unit, [n for n in numbers if n is not hits[0]]):
+                _used_at_rates(text, unit, [n for n in numbers if n is not number]):
             continue
         total = " + ".join(v for v in variables if v in together)
         new = f"{total} {op} {bound:g}"
