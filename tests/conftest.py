@@ -119,3 +119,27 @@ def gap_model():
                                  "expression": "x[i] - gap[i] <= y[i]"}]}
 
     return build
+
+
+@pytest.fixture(scope="session")
+def solve_on():
+    """``solve_on(d, route)``: the formulation dict ``d`` solved, asserted optimal, on
+    ``route``: 'highs', 'pdhg', or 'pyomo-highs' (the general route, solved by HiGHS); for
+    the duals' and the shadow prices' tests, which compare every route."""
+    from optiform.solvers.api import solve_formulation
+    from optiform.solvers.data import load_data
+    from optiform.solvers.formulation import Formulation
+    from optiform.solvers.pyomo_backend import solve_parsed_with_pyomo
+    from optiform.solvers.result import Status
+    from optiform.solvers.validate import parse_model
+
+    def solve(d: dict, route: str):
+        f = Formulation.from_dict(d)
+        if route == "pyomo-highs":
+            res = solve_parsed_with_pyomo(parse_model(f), load_data(f, None), solver="highs")
+        else:
+            res = solve_formulation(f, solver=route)
+        assert res.status is Status.OPTIMAL, res.message
+        return res
+
+    return solve

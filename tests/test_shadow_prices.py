@@ -12,26 +12,22 @@ import pytest
 from optiform.agent.activity import binding_constraints
 from optiform.agent.shadow_prices import shadow_price_line
 from optiform.agent.written_numbers import number_sign
-from optiform.solvers.api import solve_formulation
-from optiform.solvers.data import load_data
 from optiform.solvers.formulation import Formulation
-from optiform.solvers.pyomo_backend import solve_parsed_with_pyomo
-from optiform.solvers.result import Status
-from optiform.solvers.validate import parse_model
 
 ROUTES = ["highs", "pdhg", "pyomo-highs"]  # pyomo-highs: the general route, solved by HiGHS
 
 
-def solve(d: dict[str, Any], route: str) -> tuple[float, str]:
-    """The optimal objective and the line of shadow prices, as an answer gives them."""
-    f = Formulation.from_dict(d)
-    if route == "pyomo-highs":
-        res = solve_parsed_with_pyomo(parse_model(f), load_data(f, None), solver="highs")
-    else:
-        res = solve_formulation(f, solver=route)
-    assert res.status is Status.OPTIMAL, res.message
-    assert res.objective is not None
-    return res.objective, shadow_price_line(f, res, binding_constraints(f, res.values))
+@pytest.fixture
+def solve(solve_on):
+    """``solve(d, route)``: the optimal objective and the line of shadow prices, as an answer
+    gives them."""
+    def run(d: dict[str, Any], route: str) -> tuple[float, str]:
+        res = solve_on(d, route)
+        assert res.objective is not None
+        f = Formulation.from_dict(d)
+        return res.objective, shadow_price_line(f, res, binding_constraints(f, res.values))
+
+    return run
 
 
 def prices(line: str) -> dict[str, float]:
@@ -73,7 +69,7 @@ FORMS = [
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize(("sense", "limit"), FORMS, ids=[f"{s[:3]} {f}" for s, f in FORMS])
 def test_a_price_is_per_unit_of_the_number_as_written(route: str, sense: str,
-                                                      limit: str) -> None:
+                                                      limit: str, solve) -> None:
     base, line = solve(linked(sense, limit, 10), route)
     more, _ = solve(linked(sense, limit, 11), route)
     step = more - base
@@ -84,7 +80,7 @@ def test_a_price_is_per_unit_of_the_number_as_written(route: str, sense: str,
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("limit", ["x - margin <= y", "margin + x <= y"])
 def test_a_number_on_the_left_that_is_0_is_priced_by_its_sign_too(route: str,
-                                                                 limit: str) -> None:
+                                                                 limit: str, solve) -> None:
     # at 0 as at any value the solvers take the left side as the number: it is written there
     base, line = solve(linked("maximize", limit, 0), route)
     more, _ = solve(linked("maximize", limit, 1), route)
@@ -93,7 +89,7 @@ def test_a_number_on_the_left_that_is_0_is_priced_by_its_sign_too(route: str,
 
 
 @pytest.mark.parametrize("route", ["highs", "pyomo-highs"])
-def test_a_constraint_without_one_written_number_is_left_out(route: str) -> None:
+def test_a_constraint_without_one_written_number_is_left_out(route: str, solve) -> None:
     d = linked("maximize", "x + 5 <= y + {n}", 10)  # two numbers: which one is the limit?
     d["variables"][1] = {"name": "y"}  # its bound a row, priced, so that there is a line
     d["constraints"].append({"name": "cap", "expression": "y <= 30"})
@@ -111,7 +107,7 @@ def indexed_prices(line: str, name: str) -> dict[str, float]:
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("values", [[0, 0], [0, 5]], ids=["0 everywhere", "0 at a"])
 def test_a_tables_number_on_the_left_is_priced_whatever_its_values(
-        route: str, values: list[float], gap_model) -> None:
+        route: str, values: list[float], gap_model, solve) -> None:
     base, line = solve(gap_model(values), route)
     found = indexed_prices(line, "limit")
     for at, key in enumerate(["a", "b"]):
@@ -139,7 +135,7 @@ def test_which_number_and_sign(expression: str, sign: float | None) -> None:
 
 
 @pytest.mark.parametrize("route", ["highs", "pdhg"])
-def test_an_equality_without_a_number_counts_toward_a_degenerate_optimum(route: str) -> None:
+def test_an_equality_without_a_number_counts_toward_a_degenerate_optimum(route: str, solve) -> None:
     # x = 4, y = 6: cap, xmax and gap bind, and t == x + y holds: four rows, three variables
     d = {"variables": [{"name": "x"}, {"name": "y"}, {"name": "t"}],
          "objective": {"sense": "maximize", "expression": "2*x + y"},

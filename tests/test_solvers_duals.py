@@ -10,23 +10,9 @@ from typing import Any
 import pytest
 
 from optiform.solvers.api import solve_formulation
-from optiform.solvers.data import load_data
-from optiform.solvers.formulation import Formulation
-from optiform.solvers.pyomo_backend import solve_parsed_with_pyomo
-from optiform.solvers.result import SolveResult, Status
-from optiform.solvers.validate import parse_model
+from optiform.solvers.result import Status
 
 ROUTES = ["highs", "pdhg", "pyomo-highs"]  # pyomo-highs: the general route, solved by HiGHS
-
-
-def solve(d: dict[str, Any], route: str) -> SolveResult:
-    f = Formulation.from_dict(d)
-    if route == "pyomo-highs":
-        res = solve_parsed_with_pyomo(parse_model(f), load_data(f, None), solver="highs")
-    else:
-        res = solve_formulation(f, solver=route)
-    assert res.status is Status.OPTIMAL, res.message
-    return res
 
 
 def two_goods(sense: str, objective: str, limit: str, n: float) -> dict[str, Any]:
@@ -65,9 +51,10 @@ CASES = [
 @pytest.mark.parametrize(("sense", "objective", "limit", "n", "by_hand"), CASES,
                          ids=[f"{c[0][:3]} {c[2]}" for c in CASES])
 def test_a_dual_is_the_objective_change_per_unit_of_the_number(
-        route: str, sense: str, objective: str, limit: str, n: float, by_hand: float) -> None:
-    base = solve(two_goods(sense, objective, limit, n), route)
-    more = solve(two_goods(sense, objective, limit, n + 1), route)
+        route: str, sense: str, objective: str, limit: str, n: float, by_hand: float,
+        solve_on) -> None:
+    base = solve_on(two_goods(sense, objective, limit, n), route)
+    more = solve_on(two_goods(sense, objective, limit, n + 1), route)
     step = more.objective - base.objective
     assert step == pytest.approx(by_hand, abs=2e-3)  # the case is what it says
     assert base.duals["limit"] == pytest.approx(by_hand, abs=1e-4)
@@ -89,9 +76,9 @@ def linked(sense: str, limit: str, n: float) -> dict[str, Any]:
     ("minimize", "x >= y + {n}"), ("minimize", "y + {n} <= x"), ("minimize", "{n} + y == x"),
 ])
 def test_with_variables_on_both_sides_the_dual_is_per_unit_of_the_number(
-        route: str, sense: str, limit: str) -> None:
-    base = solve(linked(sense, limit, 10), route)
-    more = solve(linked(sense, limit, 11), route)
+        route: str, sense: str, limit: str, solve_on) -> None:
+    base = solve_on(linked(sense, limit, 10), route)
+    more = solve_on(linked(sense, limit, 11), route)
     step = more.objective - base.objective
     assert abs(step) > 0.5  # the limit binds
     assert base.duals["limit"] == pytest.approx(step, abs=2e-3)
@@ -126,22 +113,23 @@ def _more(param: str, at: int) -> dict[str, Any]:
 @pytest.mark.parametrize(("constraint", "param", "key", "at"), [
     ("meet", "demand", "d1", 0), ("meet", "demand", "d2", 1), ("out", "supply", "s2", 1)])
 def test_indexed_duals_are_per_unit_of_each_rows_number(route: str, constraint: str,
-                                                        param: str, key: str, at: int) -> None:
-    base = solve(TRANSPORT, route)
-    step = solve(_more(param, at), route).objective - base.objective
+                                                        param: str, key: str, at: int,
+                                                        solve_on) -> None:
+    base = solve_on(TRANSPORT, route)
+    step = solve_on(_more(param, at), route).objective - base.objective
     assert base.duals[constraint][key] == pytest.approx(step, abs=2e-3)
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_a_range_is_priced_by_the_end_that_binds(route: str) -> None:
+def test_a_range_is_priced_by_the_end_that_binds(route: str, solve_on) -> None:
     def ranged(lo: float, hi: float) -> dict[str, Any]:
         return {"variables": [{"name": "x", "ub": 100}, {"name": "y", "ub": 100}],
                 "objective": {"sense": "maximize", "expression": "x + 2*y"},
                 "constraints": [{"name": "band", "expression": f"{lo} <= x + y <= {hi}"}]}
 
-    base = solve(ranged(10, 50), route)
+    base = solve_on(ranged(10, 50), route)
     assert base.duals["band"] == pytest.approx(
-        solve(ranged(10, 51), route).objective - base.objective, abs=2e-3)  # 2: hi binds
+        solve_on(ranged(10, 51), route).objective - base.objective, abs=2e-3)  # 2: hi binds
 
 
 def test_scip_gives_no_duals() -> None:
@@ -151,11 +139,11 @@ def test_scip_gives_no_duals() -> None:
     assert res.duals == {}
 
 
-def test_a_chain_is_priced_by_its_first_comparison_on_both_routes() -> None:
+def test_a_chain_is_priced_by_its_first_comparison_on_both_routes(solve_on) -> None:
     d = {"variables": [{"name": "x", "ub": 1000}, {"name": "y", "ub": 30}],
          "objective": {"sense": "maximize", "expression": "2*x - y"},
          "constraints": [{"name": "chain", "expression": "x <= y + 10 <= 100"}]}
-    fast, general = solve(d, "highs"), solve(d, "pyomo-highs")
+    fast, general = solve_on(d, "highs"), solve_on(d, "pyomo-highs")
     assert fast.duals["chain"] == pytest.approx(2.0)  # x <= y + 10 binds; y + 10 <= 100 not
     assert general.duals["chain"] == pytest.approx(2.0)
 
@@ -175,23 +163,23 @@ def written(limit: str, parameters: list[dict[str, Any]], objective: str = "2*x 
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_a_parameter_0_on_the_left_is_the_number(route: str) -> None:
+def test_a_parameter_0_on_the_left_is_the_number(route: str, solve_on) -> None:
     # x + extra <= y: the number is extra, added on the left; one more unit of it costs 2
     def model(extra: float) -> dict[str, Any]:
         return written("x + extra <= y", [{"name": "extra", "value": extra}])
 
-    base = solve(model(0), route)
-    step = solve(model(1), route).objective - base.objective
+    base = solve_on(model(0), route)
+    step = solve_on(model(1), route).objective - base.objective
     assert step == pytest.approx(-2.0, abs=2e-3)
     assert base.duals["limit"] == pytest.approx(step, abs=2e-3)
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_a_number_inside_a_term_is_not_the_sides_number(route: str) -> None:
+def test_a_number_inside_a_term_is_not_the_sides_number(route: str, solve_on) -> None:
     # 2*(x + 1) <= y: neither side adds a number to its variables, so the number is the right
     # side's (a 0 not written); one more unit there earns 1.5
-    base = solve(written("2*(x + 1) <= y", [], "3*x - y"), route)
-    more = solve(written("2*(x + 1) <= y + 1", [], "3*x - y"), route)
+    base = solve_on(written("2*(x + 1) <= y", [], "3*x - y"), route)
+    more = solve_on(written("2*(x + 1) <= y + 1", [], "3*x - y"), route)
     step = more.objective - base.objective
     assert step == pytest.approx(1.5, abs=2e-3)
     assert base.duals["limit"] == pytest.approx(step, abs=2e-3)
@@ -201,18 +189,18 @@ def test_a_number_inside_a_term_is_not_the_sides_number(route: str) -> None:
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("values", [[0, 0], [0, 5]], ids=["0 everywhere", "0 at a"])
 def test_a_tables_number_on_the_left_is_each_rows_number(route: str, values: list[float],
-                                                         gap_model) -> None:
+                                                         gap_model, solve_on) -> None:
     # each row's number is the -gap[i] added to x[i]: raising it by 1 is gap[i] - 1
-    base = solve(gap_model(values), route)
+    base = solve_on(gap_model(values), route)
     for at, key in enumerate(["a", "b"]):
-        more = solve(gap_model([v - (k == at) for k, v in enumerate(values)]), route)
+        more = solve_on(gap_model([v - (k == at) for k, v in enumerate(values)]), route)
         step = more.objective - base.objective
         assert step == pytest.approx(-(2.0, 3.0)[at], abs=2e-3)
         assert base.duals["limit"][key] == pytest.approx(step, abs=2e-3)
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_a_sum_empty_at_a_row_keeps_the_written_side(route: str) -> None:
+def test_a_sum_empty_at_a_row_keeps_the_written_side(route: str, solve_on) -> None:
     # at i = 1 the right side's sum is empty, a bare 0 to Pyomo, but the number written is
     # the -cap[i] on the left at every row: raising it by 1 (cap[i] - 1) costs 1
     def model(cap: list[float]) -> dict[str, Any]:
@@ -226,9 +214,9 @@ def test_a_sum_empty_at_a_row_keeps_the_written_side(route: str) -> None:
                                  "expression": "y[i] - cap[i] <= sum(x[j] for j in I "
                                                "if j < i)"}]}
 
-    base = solve(model([5, 7]), route)
+    base = solve_on(model([5, 7]), route)
     for at, key in enumerate(["1", "2"]):
-        more = solve(model([5 - (at == 0), 7 - (at == 1)]), route)
+        more = solve_on(model([5 - (at == 0), 7 - (at == 1)]), route)
         step = more.objective - base.objective
         assert step == pytest.approx(-1.0, abs=2e-3)
         assert base.duals["limit"][key] == pytest.approx(step, abs=2e-3)
