@@ -19,9 +19,11 @@ from optiform.solvers.formulation import Formulation
 
 def _pool(expression: str, families: list[list[str]]) -> tuple[tuple[str, ...], float,
                                                                  float] | None:
-    """(the family, its coefficient, the bound) for 'k*x1 + ... + k*xn <= bound' over every
-    variable of one family."""
+    """(the family, its coefficient, the bound) for 'k*x1 + ... + k*xn <= bound' (or 'bound
+    >= ...') over every variable of one family."""
     parts = comparison(expression)
+    if parts is not None and parts[1] == ">=" and constant(parts[0]) is not None:
+        parts = (parts[2], "<=", parts[0])  # '120 >= chairs1 + ... + chairs4'
     if parts is None or parts[1] != "<=":
         return None
     bound = constant(parts[2])

@@ -197,6 +197,13 @@ def test_one_limit_over_all_months_is_split_when_the_text_says_a_month():
     assert "limits all periods together to 120" in check.message
 
 
+def test_a_limit_written_with_its_number_first_is_split_too():
+    (check,) = period_pools(PLAN, model(constraints={
+        "make": "120 >= chairs1 + chairs2 + chairs3 + chairs4"}))
+    assert check.fix == {"constraints": {f"make_{k}": f"chairs{k} <= 120" for k in range(1, 5)},
+                         "drop": {"make": ""}}
+
+
 @pytest.mark.parametrize("wording", ["at most 120 chairs per month",
                                      "a monthly capacity of 120 chairs",
                                      "at most 120 chairs in each month"])
