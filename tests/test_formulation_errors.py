@@ -535,3 +535,30 @@ def test_a_sum_over_another_name_inside_for_each_is_fine() -> None:
     res = solve_formulation(Formulation.from_dict(
         model("x[p] <= sum(x[q] for q in Plants) - y", for_each="p in Plants")))
     assert res.status == "optimal"
+
+
+@pytest.mark.parametrize(("model", "hint"), [
+    # named after a variable it does not hold: most likely that variable's definition
+    ({"variables": {"stock1": "integer", "chairs1": "integer"},
+      "constraints": {"stock1": "chairs1 - 80"}},
+     "'stock1 == chairs1 - 80' if it says what stock1 is"),
+    ({"variables": {"x": "integer"}, "constraints": {"x": "x + 2"}}, "'x <= x + 2' for at most"),
+    # a number alone: the variable of the constraint's number, else the scalars' sum, else x
+    ({"variables": {"make1": "integer", "make2": "integer"}, "constraints": {"demand2": "260"}},
+     "write what 260 bounds, e.g. 'make2 >= 260'"),
+    ({"variables": {"make1": "integer", "make2": "integer"}, "constraints": {"supply": "250"}},
+     "e.g. 'make1 + make2 >= 250'"),
+    ({"sets": {"I": ["a", "b"]}, "variables": {"make": {"index": ["I"]}},
+      "constraints": {"demand": "200"}},  # the only variable indexed: no crash, x
+     "write what 200 bounds, e.g. 'x >= 200'"),
+])
+def test_an_expression_alone_as_a_constraint_is_hinted_with_the_comparison_it_means(model, hint):
+    from optiform.agent.schema import to_formulation
+    from optiform.solvers.validate import parse_model
+
+    first = next(iter(model["variables"]))
+    f = to_formulation({**model, "objective": {"sense": "minimize", "expression": (
+        f"sum({first}[i] for i in I)" if "sets" in model else first)}})
+    with pytest.raises(FormulationError) as err:
+        parse_model(f)
+    assert hint in str(err.value)
