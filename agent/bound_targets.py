@@ -181,7 +181,7 @@ _CLAUSE_WORDS = textcues.wordset(
 
 def _words_after(low: str, n: textcues.TextNumber) -> list[str]:
     """The words right after number ``n``, up to a comma, a stop or another number."""
-    return textcues.words(re.split(r"[,.;:?!\d]", low[n.start + len(n.text):], maxsplit=1)[0])
+    return textcues.words(re.split(r"[,.;:?!\d]", low[n.stop:], maxsplit=1)[0])
 
 
 def named_after(low: str, n: textcues.TextNumber, candidates: list[str]) -> str | None:
@@ -270,7 +270,7 @@ def missing_counts(text: str, f: Formulation) -> list[MissingCount]:
         if n.percent or n.value in (0.0, 1.0):
             continue
         cue = cue_before(text, n.start)
-        tail = low[n.start + len(n.text):n.start + len(n.text) + 40]
+        tail = low[n.stop:n.stop + 40]
         if cue is None or not _BOUND_PHRASE.match(cue.phrase) or _NOT_A_COUNT.match(tail):
             continue
         named = None if _AMOUNT_OF.match(tail) else named_after(low, n, variables)

@@ -62,6 +62,11 @@ class TextNumber:
     percent: bool
     end: int
 
+    @property
+    def stop(self) -> int:
+        """Where the number as written ends: after its percent sign, if it has one."""
+        return self.start + len(self.text) - (1 if self.text[0] in "$€£" else 0)
+
 
 def _is_label(text: str, start: int, value: float) -> bool:
     """'Product 2', 'machine 3', '1. ...': numbers that name things, not data."""

@@ -98,7 +98,7 @@ def _measures_noun(text: str, f: Formulation, noun: str) -> bool:
     head = textcues.stem(noun.split()[0])
     for n in textcues.numbers_in_text(text):
         if any(close(n.value, k) for k in coefficients):
-            tail = text[n.start + len(n.text):][:40]
+            tail = text[n.stop:][:40]
             if head in [textcues.stem(w) for w in textcues.words(tail)[:4]]:
                 return True
     return False

@@ -597,6 +597,19 @@ def test_the_words_naming_a_count_stop_at_a_clause():
         "black_and_white_printers"
 
 
+def test_the_words_after_a_price_start_right_after_its_digits():
+    # '$5.' ends a sentence: the words after it are none, not the next sentence's 'trucks'
+    from optiform.agent import textcues
+    from optiform.agent.bound_targets import named_after
+
+    low = "each box costs $5. trucks carry 20 boxes."
+    n = textcues.numbers_in_text(low)[0]
+    assert (n.text, low[n.stop:n.stop + 2]) == ("$5", ". ")
+    assert named_after(low, n, ["trucks"]) is None
+    (p,) = [p for p in textcues.numbers_in_text("at most 40 % of it") if p.percent]
+    assert "at most 40 % of it"[p.stop:] == " of it"
+
+
 def test_a_ratio_cue_reads_the_amount_of_one_as_another():
     # NLP4LP train A102: the model wrote "gummies": "3*pills", completed by this cue
     from optiform.agent.bare_bounds import bare_bound_fixes
