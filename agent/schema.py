@@ -117,13 +117,43 @@ def clean(data: Any) -> Any:
     if isinstance(out.get("objective"), dict):
         out["objective"] = {**out["objective"],
                             "expression": _percent_literals(out["objective"].get("expression"))}
-    out["sets"] = [_drop_nones(s) for s in out["sets"]]
+    out["sets"] = _drop_shadowing_sets([_drop_nones(s) for s in out["sets"]], out)
     for key in ("sets", "parameters", "variables", "constraints"):
         out[key] = _dedupe(out[key])
     for key in ("sets", "parameters", "constraints"):
         if not out[key]:
             del out[key]
     return out
+
+
+def _set_uses(out: dict[str, Any]) -> str:
+    """Every place a set can be named: index lists, ``for_each`` and the expressions."""
+    names = []
+    for key in ("parameters", "variables"):
+        for item in out[key]:
+            index = item.get("index") if isinstance(item, dict) else None
+            names += [index] if isinstance(index, str) else \
+                [i for i in index if isinstance(i, str)] if isinstance(index, list) else []
+    loops = [c.get("for_each") for c in out["constraints"] if isinstance(c, dict)]
+    return "\n".join(names + [t for t in loops + _expressions(out) if isinstance(t, str)])
+
+
+def _drop_shadowing_sets(sets: list[Any], out: dict[str, Any]) -> list[Any]:
+    """Sets named like a variable or a parameter that nothing uses as a set (no index list
+    names them, no ``in NAME`` loops over them) left out: the model listed its variables'
+    elements as sets of their own, which would clash with the variables' names and add
+    nothing the model uses."""
+    taken = {item.get("name") for key in ("parameters", "variables") for item in out[key]
+             if isinstance(item, dict)}
+    uses = _set_uses(out)
+
+    def used(name: str) -> bool:
+        word = re.escape(name)
+        return re.search(rf"(?m)^{word}$|\bin\s+{word}\b|\blen\(\s*{word}\b", uses) \
+            is not None
+
+    return [s for s in sets if not (isinstance(s, dict) and isinstance(s.get("name"), str)
+                                    and s["name"] in taken and not used(s["name"]))]
 
 
 def _canonical(value: Any) -> str:

@@ -188,3 +188,26 @@ def test_a_name_defined_twice_differently_says_which_name_to_rename():
         to_formulation(clash)
     assert "names both a parameter and a variable: rename one of them (e.g. the parameter " \
            "to 'x_parameter')" in err.value.message
+
+
+def test_a_set_named_like_a_variable_that_nothing_loops_over_is_left_out():
+    # the model listed its variables' elements as sets of their own ('make', 'stock_cost')
+    months = ["Jan", "Feb"]
+    data = {"sets": [{"name": "month", "elements": months}, {"name": "make", "elements": months},
+                     {"name": "stock_cost", "elements": months}],
+            "parameters": [{"name": "stock_cost", "index": ["month"],
+                            "values": {"Jan": 3, "Feb": 3}}],
+            "variables": [{"name": "make", "index": ["month"]}],
+            "objective": {"sense": "minimize",
+                          "expression": "sum(stock_cost[m]*make[m] for m in month)"},
+            "constraints": [{"name": "need", "expression": "make[m] >= 1",
+                             "for_each": "m in month"}]}
+    f = to_formulation(data)
+    assert [s.name for s in f.sets] == ["month"]
+    # a set some loop or index list names is the model's, and the clash is reported
+    for used in ({"constraints": [{"name": "need", "expression": "make[m] >= 1",
+                                   "for_each": "m in make"}]},
+                 {"variables": [{"name": "make", "index": ["make"]}]},
+                 {"objective": {"sense": "minimize", "expression": "len(make) + 0*make['Jan']"}}):
+        with pytest.raises(FormulationError, match="names both a set and a"):
+            to_formulation({**data, **used})
