@@ -117,6 +117,7 @@ def clean(data: Any) -> Any:
     if isinstance(out.get("objective"), dict):
         out["objective"] = {**out["objective"],
                             "expression": _percent_literals(out["objective"].get("expression"))}
+    _pi_literals(out)
     out["sets"] = _drop_shadowing_sets([_drop_nones(s) for s in out["sets"]], out)
     for key in ("sets", "parameters", "variables", "constraints"):
         out[key] = _dedupe(out[key])
@@ -295,6 +296,56 @@ def _percent_literals(text: Any) -> Any:
         times = "*(" if m.groupdict().get("paren") else ""
         return f"{float(m.group(1)) / 100:g}{times}"
     return _PERCENT.sub(fraction, _PERCENT_TIMES.sub(fraction, text))
+
+
+PI_LITERAL = "3.141592653589793"  # repr(math.pi)
+_QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")
+_PI_NAMES = re.compile(r"(?<![\w.])(?:(?:math|np|numpy)\.pi|π)(?!\w)")
+_BARE_PI = re.compile(r"(?<![\w.])pi(?!\w)")
+_LOOP_TARGETS = re.compile(r"(?:\bfor\b|^|,)\s*\(?\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)"
+                           r"\s*\)?\s+in\b")
+
+
+def _names_pi(out: dict[str, Any]) -> bool:
+    """Whether the model has something of its own named ``pi``: a set, a parameter, a
+    variable, a set's element or a loop variable (of a ``for_each`` or a generator)."""
+    if any(isinstance(item, dict) and item.get("name") == "pi"
+           for key in ("sets", "parameters", "variables") for item in out[key]):
+        return True
+    if any(isinstance(s, dict) and isinstance(s.get("elements"), list) and "pi" in s["elements"]
+           for s in out["sets"]):
+        return True
+    heads = [c.get("for_each") for c in out["constraints"] if isinstance(c, dict)]
+    for text in [h for h in heads if isinstance(h, str)] + _expressions(out):
+        for m in _LOOP_TARGETS.finditer(text):
+            if "pi" in re.split(r"\s*,\s*", m.group(1)):
+                return True
+    return False
+
+
+def _pi_literals(out: dict[str, Any]) -> None:
+    """``math.pi``, ``np.pi``, ``numpy.pi``, ``π`` and a bare ``pi`` in the objective and the
+    constraints written as the number 3.141592653589793: the language has no attributes and
+    no constant of that name, and the number is what they mean. A bare ``pi`` is left alone
+    where the model names something of its own ``pi``; quoted element names are left
+    alone."""
+    bare = not _names_pi(out)
+
+    def fix(text: Any) -> Any:
+        if not isinstance(text, str) or ("pi" not in text and "π" not in text):
+            return text
+        parts = _QUOTED.split(text)
+        for k in range(0, len(parts), 2):  # even parts lie outside quotes
+            parts[k] = _PI_NAMES.sub(PI_LITERAL, parts[k])
+            if bare:
+                parts[k] = _BARE_PI.sub(PI_LITERAL, parts[k])
+        return "".join(parts)
+
+    if isinstance(out.get("objective"), dict):
+        out["objective"] = {**out["objective"],
+                            "expression": fix(out["objective"].get("expression"))}
+    out["constraints"] = [{**c, "expression": fix(c.get("expression"))}
+                          if isinstance(c, dict) else c for c in out["constraints"]]
 
 
 def _complete_bound(c: Any, variables: set[Any]) -> Any:

@@ -279,8 +279,9 @@ class _Checker:
                             hint=f"loop over it: sum(... for i in {name}) or use len({name})")
         if name in FUNCTIONS or name in ("sum", "range", "len"):
             raise self.fail(f"'{name}' is a function; call it", token=name)
+        hint = "write π as the number 3.141592653589793" if name in ("pi", "π") else None
         raise self.fail(f"unknown name '{name}'", token=name,
-                        suggestion=suggest(name, s.known()))
+                        suggestion=suggest(name, s.known()), hint=hint)
 
     def _check_subscript(self, base: ast.expr, sl: ast.expr) -> None:
         if not isinstance(base, ast.Name):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import jsonschema
 import pytest
@@ -170,6 +171,42 @@ def test_percent_literals_become_fractions_and_modulo_between_names_stays():
     exprs = {c.name: c.expression for c in f.constraints}
     assert exprs == {"share": "a >= 0.75*(a + b)", "cap": "b <= 0.4*80", "tail": "a <= 0.125"}
     assert f.objective.expression == "a + 0.05*b"
+
+
+def test_pi_is_written_as_its_number_unless_the_model_names_something_pi():
+    pi = "3.141592653589793"
+    f = to_formulation({"variables": {"r": "continuous", "h": "continuous"},
+                        "objective": {"sense": "minimize",
+                                      "expression": "2*pi*r**2 + 2*math.pi*r*h"},
+                        "constraints": {"volume": "π*r**2*h == 500",
+                                        "np": "np.pi*r + numpy.pi*h + pipe_r <= 100"}})
+    assert f.objective.expression == f"2*{pi}*r**2 + 2*{pi}*r*h"
+    assert [c.expression for c in f.constraints] == [
+        f"{pi}*r**2*h == 500", f"{pi}*r + {pi}*h + pipe_r <= 100"]
+    # a variable, or a loop variable, named pi is the model's own; math.pi is still π
+    own = to_formulation({"variables": {"pi": "continuous", "r": "continuous"},
+                          "objective": {"sense": "maximize", "expression": "pi + math.pi*r"},
+                          "constraints": {"c": "pi + π*r <= 10"}})
+    assert own.objective.expression == f"pi + {pi}*r"
+    assert own.constraints[0].expression == f"pi + {pi}*r <= 10"
+    def indexed(objective: str, elements: list[str], for_each: str = "p in P") -> Any:
+        return to_formulation({
+            "sets": {"P": elements},
+            "variables": [{"name": "x", "index": ["P"], "domain": "continuous"}],
+            "objective": {"sense": "maximize", "expression": objective},
+            "constraints": [{"name": "c", "expression": "x[p] <= 2*pi", "for_each": for_each}]})
+
+    loop = indexed("sum(x[pi] for pi in P)", ["a", "b"])
+    assert loop.objective.expression == "sum(x[pi] for pi in P)"
+    assert loop.constraints[0].expression == "x[p] <= 2*pi"
+    head = indexed("x['a']", ["a", "b"], for_each="p in P, pi in P")
+    assert head.constraints[0].expression == "x[p] <= 2*pi"
+    element = indexed("x['pi']", ["pi", "e"])
+    assert element.constraints[0].expression == "x[p] <= 2*pi"
+    # a quoted element name is no number
+    quoted = indexed("x['pi'] + pi", ["a", "b"])
+    assert quoted.objective.expression == f"x['pi'] + {pi}"
+    assert quoted.constraints[0].expression == f"x[p] <= 2*{pi}"
 
 
 def test_variables_named_like_words_of_the_language_are_renamed_everywhere():

@@ -94,6 +94,14 @@ def test_unknown_name_in_the_objective_and_in_for_each() -> None:
     assert "Plant" in str(err) and "did you mean 'Plants'?" in str(err)
 
 
+@pytest.mark.parametrize("name", ["pi", "π"])
+def test_pi_in_a_formulation_file_is_unknown_with_its_number_as_hint(name: str) -> None:
+    # the LLM's replies have it written as the number (agent/schema.py); a file must say it
+    err = fails(model(f"y <= 2*{name}"))
+    assert f"unknown name '{name}'" in str(err) and err.hint is not None and \
+        "3.141592653589793" in err.hint
+
+
 def test_unknown_index_set_of_a_variable() -> None:
     d = model()
     d["variables"] = [*d["variables"], {"name": "z", "index": ["Plnts"]}]
