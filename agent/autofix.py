@@ -37,7 +37,8 @@ def pending_fixes(attempt: Attempt, applied: list[str]) -> list[checks.Check]:
 def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[str, Any]:
     """The formulation (as a dict) with every fix applied (a fix naming a constraint the
     model lacks adds it; the constraints under "drop" are removed; the variables under
-    "variables" are added, name -> domain, where the model lacks them)."""
+    "variables" are added, name -> domain, where the model lacks them; the scalar parameters
+    under "parameters" take the value written there)."""
     out = {**formulation}
     merged: dict[str, dict[str, str]] = {"constraints": {}, "domains": {}, "objective": {},
                                          "drop": {}}
@@ -57,6 +58,11 @@ def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[
     out["variables"] += [{"name": name, "domain": domain}
                          for name, domain in merged.get("variables", {}).items()
                          if name not in have]
+    values = merged.get("parameters", {})
+    if values:
+        out["parameters"] = [{**p, "value": float(values[p["name"]])}
+                             if p.get("name") in values else p
+                             for p in formulation.get("parameters", [])]
     if objective:
         out["objective"] = {**formulation["objective"], **objective}
     return out

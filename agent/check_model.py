@@ -22,7 +22,7 @@ class Check(BaseModel):
     # an exact correction the check is sure of, applied by the autofix node:
     # {"constraints": {name: new expression}, "domains": {variable: new domain},
     #  "objective": {"sense" | "expression": new}, "drop": {constraint: why},
-    #  "variables": {new variable: domain}}
+    #  "variables": {new variable: domain}, "parameters": {scalar parameter: new value}}
     fix: dict[str, dict[str, str]] | None = None
 
     @property

@@ -31,6 +31,7 @@ from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices
 from optiform.agent.period_plans import carried_stock, period_count_starts
 from optiform.agent.period_pools import period_pools
+from optiform.agent.rounded_pi import rounded_pi
 from optiform.agent.shared_totals import shared_totals
 from optiform.agent.wording_checks import (
     bound_directions,
@@ -452,6 +453,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(fence_sides(text, f))
     out.extend(carried_stock(text, f))
     out.extend(period_pools(text, f))
+    out.extend(rounded_pi(text, f))
     return out
 
 
@@ -483,6 +485,7 @@ __all__ = [
     "period_pools",
     "pooled_bounds",
     "ratio_directions",
+    "rounded_pi",
     "scaled_counts",
     "share_of_total",
     "shared_totals",
