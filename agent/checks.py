@@ -409,6 +409,25 @@ def detached_constraints(f: Formulation) -> Check | None:
                      "or remove the extra variables."))
 
 
+def constant_objective(text: str, f: Formulation) -> Check | None:
+    """An objective that uses no decision variable (``max(7, 5, 4, 6)`` for a makespan): every
+    feasible choice scores the same, so the answer's decisions are arbitrary and its
+    objective a number the model computed by hand. A constant 0 is a feasibility model, unless
+    the text asks to minimize or maximize something."""
+    names = {v.name for v in f.variables}
+    tree = parse_tree(f.objective.expression)
+    if tree is None or _names(tree) & names:
+        return None
+    if constants(tree) <= {0.0} and textcues.goal_sense(text) is None:
+        return None
+    return Check(code="constant_objective", severity="warning", where="objective", message=(
+        f"The objective ({f.objective.expression}) uses no decision variable, so every "
+        "choice scores the same and the decisions are not optimized. Write the quantity the "
+        f"text asks to {f.objective.sense} in the variables ({', '.join(sorted(names)[:6])}), "
+        "with a variable and constraints for a largest or smallest value where it asks for "
+        "one."))
+
+
 def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
     """All decisions zero with objective zero: usually a requirement is missing or reversed."""
     if not result.ok or abs(result.objective or 0.0) > 1e-9 or not result.values:
@@ -428,6 +447,9 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     detached = detached_constraints(f)
     if detached is not None:
         out.append(detached)
+    fixed = constant_objective(text, f)
+    if fixed is not None:
+        out.append(fixed)
     if result is not None:
         out.extend(status_checks(result, f))
         trivial = trivial_solution(f, result)
@@ -464,6 +486,7 @@ __all__ = [
     "bound_directions",
     "carried_stock",
     "close",
+    "constant_objective",
     "constants",
     "count_objective",
     "detached_constraints",

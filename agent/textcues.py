@@ -142,12 +142,12 @@ _MAX_CUES = re.compile(
     r"\bmaximi[sz]|\b(?:maximum|max|highest|largest|greatest|most)\s+(?:total\s+)?"
     r"(?:profit|revenue|return|income|earnings|output|production|value|benefit|satisfaction|"
     r"score|number|amount|sales|gain|yield|utility|coverage|exposure|viewers|audience)"
-    r"|\bas (?:much|many|high)\b[^.?!]{0,40}\bas possible")
+    r"|\bas (?:much|many|high|large|big|great)\b[^.?!]{0,40}\bas possible")
 _MIN_CUES = re.compile(
     r"\bminimi[sz]|\b(?:minimum|min|lowest|least|smallest|cheapest)\s+(?:total\s+)?"
     r"(?:cost|costs|expense|expenses|spending|time|waste|distance|risk|loss|number|amount|"
     r"fuel|emissions|pollution|price|budget|labor)"
-    r"|\bas (?:few|little|low)\b[^.?!]{0,40}\bas possible|\bcheapest\b"
+    r"|\bas (?:few|little|low|small|short|soon|early)\b[^.?!]{0,40}\bas possible|\bcheapest\b"
     r"|\b(?:reduce|decrease|lower)\s+(?:the\s+)?(?:total\s+)?(?:number|cost|amount|time|"
     r"waste|usage|use|consumption)\b")
 

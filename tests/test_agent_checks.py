@@ -41,6 +41,9 @@ def test_goal_sense_needs_one_clear_direction():
     assert textcues.goal_sense("Maximize the total profit.") == "maximize"
     assert textcues.goal_sense("at the minimum total cost") == "minimize"
     assert textcues.goal_sense("a minimum of 5 and a maximum of 10 units") is None
+    assert textcues.goal_sense("so that the makespan is as small as possible") == "minimize"
+    assert textcues.goal_sense("finish as soon as possible") == "minimize"
+    assert textcues.goal_sense("make the garden as large as possible") == "maximize"
 
 
 # -- errors -----------------------------------------------------------------------------
@@ -243,3 +246,30 @@ def test_a_constraint_the_objective_cannot_feel_is_flagged():
                         "objective": {"sense": "minimize", "expression": "0"},
                         "constraints": {"a": "x >= 1"}})
     assert detached_constraints(k) is None
+
+
+def test_an_objective_with_no_decision_in_it_is_flagged():
+    from optiform.agent.checks import constant_objective
+    from optiform.agent.schema import to_formulation
+
+    # a makespan computed by hand: every assignment of the jobs scores 7
+    text = ("Four jobs with processing times 7, 5, 4 and 6 hours must each be done on one of "
+            "two identical machines. Assign the jobs so that the makespan is as small as "
+            "possible.")
+    f = to_formulation({
+        "variables": {"job1": "binary", "job2": "binary"},
+        "objective": {"sense": "minimize", "expression": "max(7, 5, 4, 6)"},
+        "constraints": {"m1": "7*job1 + 5*job2 <= 24"}})
+    check = constant_objective(text, f)
+    assert check is not None and check.severity == "warning" and check.where == "objective"
+    assert "max(7, 5, 4, 6)" in check.message and "(job1, job2)" in check.message
+    assert "constant_objective" in {c.code for c in checks.solution_checks(text, f, None)}
+    # a feasibility model (objective 0, no goal in the text) is no mistake
+    find = "Find a way to place the jobs on the machines so that each machine has at most 12 hours."
+    zero = f.model_copy(update={"objective": f.objective.model_copy(update={"expression": "0"})})
+    assert constant_objective(find, zero) is None
+    assert constant_objective(text, zero) is not None
+    # any decision in the objective: no check
+    used = f.model_copy(update={"objective": f.objective.model_copy(
+        update={"expression": "7*job1 + 5*job2"})})
+    assert constant_objective(text, used) is None
