@@ -29,6 +29,7 @@ from optiform.agent.check_model import (
 )
 from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices
+from optiform.agent.forced_zero import forced_zero
 from optiform.agent.period_plans import carried_stock, period_count_starts
 from optiform.agent.period_pools import period_pools
 from optiform.agent.rounded_pi import rounded_pi
@@ -468,6 +469,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(split_totals(text, f))
     out.extend(shared_totals(text, f))
     out.extend(unlinked_choices(text, f))
+    out.extend(forced_zero(text, f))
     out.extend(per_item_totals(text, f))
     out.extend(pooled_bounds(text, f))
     out.extend(ratio_directions(text, f))
@@ -495,6 +497,7 @@ __all__ = [
     "expressions",
     "feedback_text",
     "fence_sides",
+    "forced_zero",
     "formulation_numbers",
     "integer_cues",
     "item_objective",
