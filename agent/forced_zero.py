@@ -1,8 +1,8 @@
 """A constraint that forces a decision to 0: 'if any tables are made, a setup costing $200 is
 needed' written as ``200*tables <= 0``. Tables cannot be negative, so none are made, the
 profit they earn never counts and the setup is never paid: the embedded 1.5B model wrote this
-for tables and chairs and answered 1250 (chairs only) where 1350 is right (20 tables and 30
-chairs, less the setup).
+for tables and chairs and answered 1250 (chairs only) where 1400 is right (40 tables, less
+the setup).
 
 The check finds a constraint without a for_each that is linear in one scalar variable x, not
 binary, with a lower bound of 0 or more, that the objective uses: ``a*x <= 0`` (or ``0 >=
