@@ -118,7 +118,8 @@ def clean(data: Any) -> Any:
         out["objective"] = {**out["objective"],
                             "expression": _percent_literals(out["objective"].get("expression"))}
     _pi_literals(out)
-    out["sets"] = _drop_shadowing_sets([_drop_nones(s) for s in out["sets"]], out)
+    out["sets"] = [_drop_nones(s) for s in out["sets"]]
+    _shadowing_sets(out)
     for key in ("sets", "parameters", "variables", "constraints"):
         out[key] = _dedupe(out[key])
     for key in ("sets", "parameters", "constraints"):
@@ -139,22 +140,56 @@ def _set_uses(out: dict[str, Any]) -> str:
     return "\n".join(names + [t for t in loops + _expressions(out) if isinstance(t, str)])
 
 
-def _drop_shadowing_sets(sets: list[Any], out: dict[str, Any]) -> list[Any]:
-    """Sets named like a variable or a parameter that nothing uses as a set (no index list
-    names them, no ``in NAME`` loops over them) left out: the model listed its variables'
-    elements as sets of their own, which would clash with the variables' names and add
-    nothing the model uses."""
-    taken = {item.get("name") for key in ("parameters", "variables") for item in out[key]
+def _shadowing_sets(out: dict[str, Any]) -> None:
+    """A set named like a variable or a parameter, mended where the meaning is plain. One
+    that nothing uses as a set (no index list names it, no ``in NAME`` loops over it, no
+    ``len(NAME)``) is left out: the model listed its variables' elements as sets of their
+    own. One that is used is renamed ``NAME_set`` where it is used as a set (index lists,
+    ``in NAME``, ``len(NAME)``): every other use (``food[f]``) is the variable's or the
+    parameter's, as in ``sum(cost[f]*food[f] for f in food)``."""
+    taken = {item.get("name") for key in ("sets", "parameters", "variables") for item in out[key]
              if isinstance(item, dict)}
+    shadowing = {item.get("name") for key in ("parameters", "variables") for item in out[key]
+                 if isinstance(item, dict)}
     uses = _set_uses(out)
-
-    def used(name: str) -> bool:
+    kept = []
+    for s in out["sets"]:
+        name = s.get("name") if isinstance(s, dict) else None
+        if not isinstance(name, str) or name not in shadowing:
+            kept.append(s)
+            continue
         word = re.escape(name)
-        return re.search(rf"(?m)^{word}$|\bin\s+{word}\b|\blen\(\s*{word}\b", uses) \
-            is not None
+        if re.search(rf"(?m)^{word}$|\bin\s+{word}\b|\blen\(\s*{word}\b", uses) is None:
+            continue  # unused: left out
+        new = f"{name}_set"
+        while new in taken:
+            new += "_"
+        taken.add(new)
+        kept.append({**s, "name": new})
+        _rename_set(out, name, new)
+    out["sets"] = kept
 
-    return [s for s in sets if not (isinstance(s, dict) and isinstance(s.get("name"), str)
-                                    and s["name"] in taken and not used(s["name"]))]
+
+def _rename_set(out: dict[str, Any], old: str, new: str) -> None:
+    """Set ``old`` called ``new`` in index lists, loops (``in old``) and ``len(old)``."""
+    loop = re.compile(rf"\b(in\s+|len\(\s*){re.escape(old)}\b")
+
+    def fix(text: Any) -> Any:
+        return loop.sub(lambda m: m.group(1) + new, text) if isinstance(text, str) else text
+
+    for key in ("parameters", "variables"):
+        for item in out[key]:
+            index = item.get("index") if isinstance(item, dict) else None
+            if index == old:
+                item["index"] = new
+            elif isinstance(index, list):
+                item["index"] = [new if i == old else i for i in index]
+    if isinstance(out.get("objective"), dict):
+        objective = out["objective"]
+        out["objective"] = {**objective, "expression": fix(objective.get("expression"))}
+    out["constraints"] = [{**c, "expression": fix(c.get("expression")),
+                           **({"for_each": fix(c["for_each"])} if "for_each" in c else {})}
+                          if isinstance(c, dict) else c for c in out["constraints"]]
 
 
 def _canonical(value: Any) -> str:

@@ -190,7 +190,7 @@ def test_a_name_defined_twice_differently_says_which_name_to_rename():
            "to 'x_parameter')" in err.value.message
 
 
-def test_a_set_named_like_a_variable_that_nothing_loops_over_is_left_out():
+def test_a_set_named_like_a_variable_is_left_out_or_renamed():
     # the model listed its variables' elements as sets of their own ('make', 'stock_cost')
     months = ["Jan", "Feb"]
     data = {"sets": [{"name": "month", "elements": months}, {"name": "make", "elements": months},
@@ -204,10 +204,23 @@ def test_a_set_named_like_a_variable_that_nothing_loops_over_is_left_out():
                              "for_each": "m in month"}]}
     f = to_formulation(data)
     assert [s.name for s in f.sets] == ["month"]
-    # a set some loop or index list names is the model's, and the clash is reported
-    for used in ({"constraints": [{"name": "need", "expression": "make[m] >= 1",
-                                   "for_each": "m in make"}]},
-                 {"variables": [{"name": "make", "index": ["make"]}]},
-                 {"objective": {"sense": "minimize", "expression": "len(make) + 0*make['Jan']"}}):
-        with pytest.raises(FormulationError, match="names both a set and a"):
-            to_formulation({**data, **used})
+    # a set a loop, an index list or len() names is renamed where it is used as a set; the
+    # subscripted name stays the variable's
+    food = {"sets": [{"name": "food", "elements": ["oats", "milk"]}],
+            "parameters": [{"name": "cost", "index": ["food"],
+                            "values": {"oats": 0.3, "milk": 0.25}}],
+            "variables": [{"name": "food", "index": ["food"], "domain": "integer"}],
+            "objective": {"sense": "minimize", "expression": "sum(cost[f]*food[f] for f in food)"},
+            "constraints": [{"name": "any", "expression": "sum(food[f] for f in food) >= 2"},
+                            {"name": "each", "expression": "food[f] <= len(food)",
+                             "for_each": "f in food"}]}
+    f = to_formulation(food)
+    assert [s.name for s in f.sets] == ["food_set"]
+    assert [v.index for v in f.variables] == [["food_set"]]
+    assert f.parameters[0].index == ["food_set"]
+    assert f.objective.expression == "sum(cost[f]*food[f] for f in food_set)"
+    assert [(c.expression, c.for_each) for c in f.constraints] == [
+        ("sum(food[f] for f in food_set) >= 2", None),
+        ("food[f] <= len(food_set)", "f in food_set")]
+    taken = {**food, "parameters": [*food["parameters"], {"name": "food_set", "value": 1}]}
+    assert [s.name for s in to_formulation(taken).sets] == ["food_set_"]
