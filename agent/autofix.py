@@ -34,6 +34,34 @@ def pending_fixes(attempt: Attempt, applied: list[str]) -> list[checks.Check]:
             if c.fix and f"fix:{c.key}" not in applied]
 
 
+def _targets(check: checks.Check) -> set[str]:
+    """What a fix rewrites: the objective's expression or sense, constraints by name."""
+    out = set()
+    for part, changes in (check.fix or {}).items():
+        if part == "objective":
+            out |= {f"objective:{k}" for k in changes}
+        elif part in ("constraints", "drop"):
+            out |= {f"constraint:{name}" for name in changes}
+        else:
+            out |= {f"{part}:{name}" for name in changes}
+    return out
+
+
+def compatible_fixes(fixes: list[checks.Check]) -> list[checks.Check]:
+    """The fixes that rewrite nothing another one before them rewrites (two that both write
+    the objective's expression would keep only the last). The others wait: the corrected
+    model is checked again, and their checks come back with fixes of its expressions."""
+    taken: set[str] = set()
+    out = []
+    for c in fixes:
+        targets = _targets(c)
+        if targets & taken:
+            continue
+        taken |= targets
+        out.append(c)
+    return out
+
+
 def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[str, Any]:
     """The formulation (as a dict) with every fix applied (a fix naming a constraint the
     model lacks adds it; the constraints under "drop" are removed; the variables under
@@ -72,7 +100,7 @@ def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[
 def autofix(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     attempts = list(state["attempts"])
     current = attempts[state["current"]]
-    fixes = pending_fixes(current, state.get("fed_back", []))
+    fixes = compatible_fixes(pending_fixes(current, state.get("fed_back", [])))
     new: Attempt = {"index": len(attempts), "source": "autofix", "raw": None,
                     "formulation": apply_fixes(current["formulation"], fixes), "error": None,
                     "result": None, "checks": [], "checked": False}

@@ -442,3 +442,37 @@ def test_an_expression_in_other_variables_under_a_variables_name_defines_it():
                         "constraints": {"red": "3*first + 5*second <= 80",
                                         "gas": "5*first + 6*second"}})
     assert static_fixes(f, "") == {"constraints": {"gas": "gas == 5*first + 6*second"}}
+
+
+def test_fixes_that_rewrite_one_expression_are_applied_one_after_another():
+    from optiform.agent.autofix import compatible_fixes
+
+    def fix(code, **parts):
+        return Check(code=code, severity="warning", message="m", fix=parts)
+
+    pi = fix("rounded_pi", objective={"expression": "3.141592653589793*x"})
+    setup = fix("forced_zero", objective={"expression": "3.14*x - 5*s"},
+                constraints={"a": "x <= 4*s"}, variables={"s": "binary"})
+    sense = fix("objective_sense", objective={"sense": "maximize"})
+    other = fix("bound_direction", constraints={"b": "x >= 1"})
+    assert compatible_fixes([pi, setup, sense, other]) == [pi, sense, other]
+    assert compatible_fixes([other, fix("c", drop={"b": "a note"})]) == [other]
+    # through the agent: π in full and the setup's yes/no variable, both in the objective
+    text = ("A workshop makes round tables and stools. A round table has a top of radius 2 "
+            "meters and earns $10 per square meter of top; it needs 3 hours of carpentry. A "
+            "stool earns $25 and needs 2 hours of carpentry. Each week there are 120 hours of "
+            "carpentry. If any tables are made, a setup costing $200 is needed. How many "
+            "tables and stools maximize weekly profit?")
+    reply = {"variables": {"tables": "integer", "stools": "integer"},
+             "objective": {"sense": "maximize", "expression": "10*3.14*2**2*tables + 25*stools"},
+             "constraints": {"carpentry": "3*tables + 2*stools <= 120",
+                             "setup": "200*tables <= 0"}}
+    llm = FakeLLM([reply])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=lambda f, data_dir=None: "# script").solve(text)
+    assert len(llm.requests) == 1 and answer.source == "autofix"
+    assert answer.status == "optimal"
+    assert abs(answer.objective - (1600 * 3.141592653589793 - 200)) < 1e-6  # 40 tables
+    rounds = [s for s in answer.trace.steps if s.kind == "autofix"]
+    assert [{f["code"] for f in s.detail["fixes"]} for s in rounds] in (
+        [{"rounded_pi"}, {"forced_zero"}], [{"forced_zero"}, {"rounded_pi"}])
