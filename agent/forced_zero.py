@@ -211,15 +211,12 @@ def _forced(text: str, f: Formulation) -> list[_Forced]:
     return found
 
 
-def _links(text: str, f: Formulation,
-           found: list[_Forced]) -> tuple[dict[str, tuple[str, str]], str]:
+def _links(text: str, f: Formulation, found: list[_Forced]) -> dict[str, tuple[str, str]]:
     """constraint -> (its setup variable, x <= M*setup) for each forcing constraint autofix
-    can link, and the objective with every setup's charge in it."""
+    can link."""
     scalars = {v.name: v for v in f.variables if not v.index}
     taken = {v.name for v in f.variables} | {p.name for p in f.parameters} | \
         {s.name for s in f.sets}
-    sign = "-" if f.objective.sense == "maximize" else "+"
-    objective = f.objective.expression
     links: dict[str, tuple[str, str]] = {}
     for g in found:
         if sum(h.x == g.x for h in found) != 1:
@@ -233,27 +230,27 @@ def _links(text: str, f: Formulation,
         taken.add(setup)
         written = _written_m(m, scalars[g.x].domain == "integer")
         links[g.constraint] = (setup, f"{g.x} <= {written}*{setup}")
-        objective = _appended(objective, f"{sign} {_number(g.a)}*{setup}")
-    return links, objective
+    return links
 
 
 def forced_zero(text: str, f: Formulation) -> list[Check]:
     found = _forced(text, f)
     if not found:
         return []
-    links, objective = _links(text, f, found)
-    # every fix adds every setup and the objective that charges them all: the fixes of one
-    # attempt are applied together, and the objective is one expression
-    new_variables = dict.fromkeys((s for s, _ in links.values()), "binary")
+    links = _links(text, f, found)
+    sign = "-" if f.objective.sense == "maximize" else "+"
     charged = _FIXED.search(text.lower()) is not None
     out = []
     for g in found:
         fix, link = None, None
         if g.constraint in links:
+            # each fix charges its own setup; two of one attempt are applied one per round
+            # (both write the objective), the second on the model the first corrected
             setup, new = links[g.constraint]
             link = f"{new} and {_number(g.a)}*{setup} in the objective as a cost"
-            fix = {"constraints": {g.constraint: new}, "variables": new_variables,
-                   "objective": {"expression": objective}}
+            fix = {"constraints": {g.constraint: new}, "variables": {setup: "binary"},
+                   "objective": {"expression": _appended(
+                       f.objective.expression, f"{sign} {_number(g.a)}*{setup}")}}
         out.append(Check(code="forced_zero", severity="warning",
                          where=f"constraint '{g.constraint}'", names=[g.constraint], fix=fix,
                          message=_message(g, link, charged)))

@@ -154,6 +154,22 @@ def test_the_agent_answers_the_factory_from_the_recorded_reply():
     assert "forced_zero" not in {c.code for c in answer.checks}
 
 
+def test_two_setups_are_linked_one_round_after_the_other_each_charged_once():
+    text = TEXT + " If any chairs are made, a setup costing $100 is needed."
+    both = {**WRITTEN, "constraints": {**WRITTEN["constraints"], "chair_setup": "100*chairs <= 0"}}
+    checks = forced_zero(text, model(chair_setup="100*chairs <= 0"))
+    assert [c.fix["objective"]["expression"] for c in checks] == [
+        "40*tables + 25*chairs - 200*tables_setup", "40*tables + 25*chairs - 100*chairs_setup"]
+    llm = FakeLLM([both])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=None).solve(text)
+    assert len(llm.requests) == 1 and answer.source == "autofix"
+    assert answer.formulation.objective.expression == \
+        "40*tables + 25*chairs - 200*tables_setup - 100*chairs_setup"
+    assert answer.objective == pytest.approx(BEST)  # 40 tables, no chairs: 1600 - 200
+    assert len([s for s in answer.trace.steps if s.kind == "autofix"]) == 2
+
+
 def test_a_share_of_itself_gets_a_warning_that_says_to_write_the_limit():
     text = ("A shop sells tables and chairs, a table for $40 and a chair for $25. At most 35% "
             "of the items sold can be tables. Maximize revenue.")
