@@ -122,6 +122,7 @@ def clean(data: Any) -> Any:
     _shadowing_sets(out)
     for key in ("sets", "parameters", "variables", "constraints"):
         out[key] = _dedupe(out[key])
+    out["constraints"] = _distinct_names(out["constraints"])
     for key in ("sets", "parameters", "constraints"):
         if not out[key]:
             del out[key]
@@ -190,6 +191,26 @@ def _rename_set(out: dict[str, Any], old: str, new: str) -> None:
     out["constraints"] = [{**c, "expression": fix(c.get("expression")),
                            **({"for_each": fix(c["for_each"])} if "for_each" in c else {})}
                           if isinstance(c, dict) else c for c in out["constraints"]]
+
+
+def _distinct_names(constraints: list[Any]) -> list[Any]:
+    """Constraints of one name and different contents ('calories' for the least and for the
+    most calories) named apart, ``calories_2``: nothing refers to a constraint by name, so
+    renaming one changes no meaning."""
+    taken = {c.get("name") for c in constraints if isinstance(c, dict)}
+    seen: set[Any] = set()
+    out = []
+    for c in constraints:
+        name = c.get("name") if isinstance(c, dict) else None
+        if isinstance(name, str) and name in seen:
+            k = 2
+            while f"{name}_{k}" in taken:
+                k += 1
+            c = {**c, "name": f"{name}_{k}"}
+            taken.add(c["name"])
+        seen.add(name)
+        out.append(c)
+    return out
 
 
 def _canonical(value: Any) -> str:

@@ -224,3 +224,17 @@ def test_a_set_named_like_a_variable_is_left_out_or_renamed():
         ("food[f] <= len(food_set)", "f in food_set")]
     taken = {**food, "parameters": [*food["parameters"], {"name": "food_set", "value": 1}]}
     assert [s.name for s in to_formulation(taken).sets] == ["food_set_"]
+
+
+def test_two_constraints_of_one_name_are_named_apart():
+    # 'between 1800 and 2500 calories' came back as two constraints both named calories
+    data = {"variables": {"x": "continuous"},
+            "objective": {"sense": "minimize", "expression": "x"},
+            "constraints": [{"name": "calories", "expression": "150*x >= 1800"},
+                            {"name": "calories", "expression": "150*x <= 2500"},
+                            {"name": "calories_2", "expression": "x <= 100"},
+                            {"name": "calories", "expression": "150*x >= 1800"}]}
+    f = to_formulation(data)
+    assert [(c.name, c.expression) for c in f.constraints] == [
+        ("calories", "150*x >= 1800"), ("calories_3", "150*x <= 2500"),
+        ("calories_2", "x <= 100")]
