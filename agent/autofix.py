@@ -34,30 +34,28 @@ def pending_fixes(attempt: Attempt, applied: list[str]) -> list[checks.Check]:
             if c.fix and f"fix:{c.key}" not in applied]
 
 
-def _targets(check: checks.Check) -> set[str]:
-    """What a fix rewrites: the objective's expression or sense, constraints by name."""
-    out = set()
+def _writes(check: checks.Check) -> dict[str, object]:
+    """What a fix writes, by target: the objective's expression or sense, a constraint by
+    name (a dropped one included), a variable's domain or a new variable."""
+    out: dict[str, object] = {}
     for part, changes in (check.fix or {}).items():
-        if part == "objective":
-            out |= {f"objective:{k}" for k in changes}
-        elif part in ("constraints", "drop"):
-            out |= {f"constraint:{name}" for name in changes}
-        else:
-            out |= {f"{part}:{name}" for name in changes}
+        kind = "constraints" if part == "drop" else part
+        out |= {f"{kind}:{name}": (part, value) for name, value in changes.items()}
     return out
 
 
 def compatible_fixes(fixes: list[checks.Check]) -> list[checks.Check]:
-    """The fixes that rewrite nothing another one before them rewrites (two that both write
-    the objective's expression would keep only the last). The others wait: the corrected
-    model is checked again, and their checks come back with fixes of its expressions."""
-    taken: set[str] = set()
+    """The fixes that write nothing another one before them writes otherwise (two that both
+    write the objective's expression would keep only the last; the same new variable twice
+    is no conflict). The others wait: the corrected model is checked again, and their checks
+    come back with fixes of its expressions."""
+    written: dict[str, object] = {}
     out = []
     for c in fixes:
-        targets = _targets(c)
-        if targets & taken:
+        writes = _writes(c)
+        if any(k in written and written[k] != v for k, v in writes.items()):
             continue
-        taken |= targets
+        written |= writes
         out.append(c)
     return out
 
