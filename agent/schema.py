@@ -112,8 +112,8 @@ def clean(data: Any) -> Any:
     names = {v.get("name") for v in out["variables"] if isinstance(v, dict)}
     out["constraints"] = [_complete_bound(_constraint_name(_drop_nones(c), i), names)
                           for i, c in enumerate(out["constraints"])]
-    out["constraints"] = [{**c, "expression": _percent_literals(c.get("expression"))}
-                          if isinstance(c, dict) else c for c in out["constraints"]]
+    out["constraints"] = [_trailing_loop({**c, "expression": _percent_literals(
+        c.get("expression"))}) if isinstance(c, dict) else c for c in out["constraints"]]
     if isinstance(out.get("objective"), dict):
         out["objective"] = {**out["objective"],
                             "expression": _percent_literals(out["objective"].get("expression"))}
@@ -402,6 +402,46 @@ def _pi_literals(out: dict[str, Any]) -> None:
                             "expression": fix(out["objective"].get("expression"))}
     out["constraints"] = [{**c, "expression": fix(c.get("expression"))}
                           if isinstance(c, dict) else c for c in out["constraints"]]
+
+
+_LOOP_HEAD = re.compile(r"^[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*\s+in\s+\S")
+_COMPARES = re.compile(r"<=|>=|==|<|>")
+
+
+def _top_level_fors(text: str) -> list[int]:
+    """Where the word ``for`` stands outside brackets and quotes."""
+    depth, quote, out = 0, "", []
+    words = {m.start() for m in re.finditer(r"(?<!\w)for(?!\w)", text)}
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and i in words:
+            out.append(i)
+    return out
+
+
+def _trailing_loop(c: dict[str, Any]) -> dict[str, Any]:
+    """``food[f] <= 3 for f in foods`` (a comprehension's loop written after the comparison)
+    as the expression ``food[f] <= 3`` with ``for_each`` "f in foods": what the loop says,
+    written where the language takes it."""
+    expression = c.get("expression")
+    if c.get("for_each") or not isinstance(expression, str):
+        return c
+    fors = _top_level_fors(expression)
+    if not fors:
+        return c
+    body = expression[:fors[0]].strip().rstrip(",").strip()
+    heads = [expression[a + 3:b].strip() for a, b in zip(fors, [*fors[1:], len(expression)],
+                                                         strict=True)]
+    if not _COMPARES.search(body) or not all(_LOOP_HEAD.match(h) for h in heads):
+        return c
+    return {**c, "expression": body, "for_each": ", ".join(heads)}
 
 
 def _complete_bound(c: Any, variables: set[Any]) -> Any:

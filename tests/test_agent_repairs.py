@@ -238,3 +238,22 @@ def test_two_constraints_of_one_name_are_named_apart():
     assert [(c.name, c.expression) for c in f.constraints] == [
         ("calories", "150*x >= 1800"), ("calories_3", "150*x <= 2500"),
         ("calories_2", "x <= 100")]
+
+
+def test_a_loop_written_after_the_comparison_becomes_the_for_each():
+    # 'at most 3 servings of any single food' came back as a comprehension's tail
+    data = {"sets": [{"name": "F", "elements": ["oats", "milk"]}],
+            "variables": [{"name": "food", "index": ["F"]}, {"name": "y", "index": ["F", "F"]}],
+            "objective": {"sense": "minimize", "expression": "sum(food[f] for f in F)"},
+            "constraints": [
+                {"name": "limit", "expression": "food[f] <= 3 for f in F"},
+                {"name": "pairs",
+                 "expression": "y[f, g] <= food[f] for f in F for g in F if f != g"},
+                {"name": "total", "expression": "sum(food[f] for f in F) >= 2"},
+                {"name": "prose", "expression": "food['oats'] <= 3 for the month"},
+                {"name": "given", "expression": "food[f] >= 0 for f in F", "for_each": "f in F"}]}
+    f = to_formulation(data)
+    assert [(c.expression, c.for_each) for c in f.constraints] == [
+        ("food[f] <= 3", "f in F"), ("y[f, g] <= food[f]", "f in F, g in F if f != g"),
+        ("sum(food[f] for f in F) >= 2", None), ("food['oats'] <= 3 for the month", None),
+        ("food[f] >= 0 for f in F", "f in F")]
