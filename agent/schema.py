@@ -120,6 +120,8 @@ def clean(data: Any) -> Any:
     _pi_literals(out)
     out["sets"] = [_drop_nones(s) for s in out["sets"]]
     _shadowing_sets(out)
+    uses = _set_uses(out)
+    out["parameters"] = [_inferred_index(p, out["sets"], uses) for p in out["parameters"]]
     for key in ("sets", "parameters", "variables", "constraints"):
         out[key] = _dedupe(out[key])
     out["constraints"] = _distinct_names(out["constraints"])
@@ -191,6 +193,24 @@ def _rename_set(out: dict[str, Any], old: str, new: str) -> None:
     out["constraints"] = [{**c, "expression": fix(c.get("expression")),
                            **({"for_each": fix(c["for_each"])} if "for_each" in c else {})}
                           if isinstance(c, dict) else c for c in out["constraints"]]
+
+
+def _inferred_index(p: Any, sets: list[Any], uses: str) -> Any:
+    """A parameter given ``values`` by element and no index (``"max_make": {"Jan": 120, ...}``)
+    indexed by the one set whose elements are exactly its keys (of several such sets, the
+    one the model uses: an index list or a loop names it)."""
+    if not isinstance(p, dict) or p.get("index") or not isinstance(p.get("values"), dict) \
+            or not p["values"]:
+        return p
+    keys = {str(k) for k in p["values"]}
+    fits = [s["name"] for s in sets if isinstance(s, dict) and isinstance(s.get("name"), str)
+            and isinstance(s.get("elements"), list)
+            and {str(e) for e in s["elements"] if not isinstance(e, list)} == keys
+            and len(s["elements"]) == len(keys)]
+    if len(fits) > 1:
+        fits = [name for name in fits if re.search(
+            rf"(?m)^{re.escape(name)}$|\bin\s+{re.escape(name)}\b", uses)]
+    return {**p, "index": fits} if len(fits) == 1 else p
 
 
 def _distinct_names(constraints: list[Any]) -> list[Any]:

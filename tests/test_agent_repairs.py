@@ -257,3 +257,25 @@ def test_a_loop_written_after_the_comparison_becomes_the_for_each():
         ("food[f] <= 3", "f in F"), ("y[f, g] <= food[f]", "f in F, g in F if f != g"),
         ("sum(food[f] for f in F) >= 2", None), ("food['oats'] <= 3 for the month", None),
         ("food[f] >= 0 for f in F", "f in F")]
+
+
+def test_values_by_element_with_no_index_take_the_set_of_those_elements():
+    months = ["Jan", "Feb"]
+    data = {"sets": [{"name": "month", "elements": months}, {"name": "chairs", "elements": months},
+                     {"name": "sizes", "elements": ["S", "L"]}],
+            "parameters": [{"name": "demand", "index": ["month"],
+                            "values": {"Jan": 80, "Feb": 110}},
+                           {"name": "max_make", "values": {"Jan": 120, "Feb": 120}},
+                           {"name": "weight", "values": {"S": 1, "L": 2}},
+                           {"name": "odd", "values": {"Jan": 1, "Mar": 2}}],
+            "variables": [{"name": "make", "index": ["month"]}],
+            "objective": {"sense": "minimize", "expression": "sum(make[m] for m in month)"},
+            "constraints": [{"name": "cap", "expression": "make[m] <= max_make[m]",
+                             "for_each": "m in month"}]}
+    with pytest.raises(FormulationError, match="'odd' has 'values' but no 'index'"):
+        to_formulation(data)
+    data["parameters"].pop()
+    f = to_formulation(data)
+    # two sets hold Jan and Feb: the one the model uses; one set holds S and L
+    assert {p.name: p.index for p in f.parameters} == {
+        "demand": ["month"], "max_make": ["month"], "weight": ["sizes"]}
