@@ -36,7 +36,8 @@ def pending_fixes(attempt: Attempt, applied: list[str]) -> list[checks.Check]:
 
 def _writes(check: checks.Check) -> dict[str, object]:
     """What a fix writes, by target: the objective's expression or sense, a constraint by
-    name (a dropped one included), a variable's domain or a new variable."""
+    name (a dropped one included), a constraint's for_each, a variable's domain or a new
+    variable."""
     out: dict[str, object] = {}
     for part, changes in (check.fix or {}).items():
         kind = "constraints" if part == "drop" else part
@@ -62,9 +63,10 @@ def compatible_fixes(fixes: list[checks.Check]) -> list[checks.Check]:
 
 def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[str, Any]:
     """The formulation (as a dict) with every fix applied (a fix naming a constraint the
-    model lacks adds it; the constraints under "drop" are removed; the variables under
-    "variables" are added, name -> domain, where the model lacks them; the scalar parameters
-    under "parameters" take the value written there)."""
+    model lacks adds it; the constraints under "for_each" take the index head written there,
+    name -> 'i in S', the model's or an added one; the constraints under "drop" are removed;
+    the variables under "variables" are added, name -> domain, where the model lacks them;
+    the scalar parameters under "parameters" take the value written there)."""
     out = {**formulation}
     merged: dict[str, dict[str, str]] = {"constraints": {}, "domains": {}, "objective": {},
                                          "drop": {}}
@@ -72,11 +74,17 @@ def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[
         for part, changes in (c.fix or {}).items():
             merged.setdefault(part, {}).update(changes)
     constraints, domains, objective = (merged[k] for k in ("constraints", "domains", "objective"))
-    out["constraints"] = [{**c, "expression": constraints.get(c["name"], c["expression"])}
+    heads = merged.get("for_each", {})
+
+    def head(name: str) -> dict[str, str]:
+        return {"for_each": heads[name]} if name in heads else {}
+
+    out["constraints"] = [{**c, "expression": constraints.get(c["name"], c["expression"]),
+                           **head(c["name"])}
                           for c in formulation.get("constraints", [])
                           if c["name"] not in merged["drop"]]
     known = {c["name"] for c in formulation.get("constraints", [])}
-    out["constraints"] += [{"name": name, "expression": expression}
+    out["constraints"] += [{"name": name, "expression": expression, **head(name)}
                            for name, expression in constraints.items() if name not in known]
     out["variables"] = [{**v, "domain": domains.get(v["name"], v.get("domain", "continuous"))}
                         for v in formulation.get("variables", [])]

@@ -20,7 +20,8 @@ class Check(BaseModel):
     where: str | None = None
     names: list[str] = Field(default_factory=list)
     # an exact correction the check is sure of, applied by the autofix node:
-    # {"constraints": {name: new expression}, "domains": {variable: new domain},
+    # {"constraints": {name: new expression}, "for_each": {constraint: new index head},
+    #  "domains": {variable: new domain},
     #  "objective": {"sense" | "expression": new}, "drop": {constraint: why},
     #  "variables": {new variable: domain}, "parameters": {scalar parameter: new value}}
     fix: dict[str, dict[str, str]] | None = None

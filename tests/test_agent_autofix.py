@@ -68,6 +68,28 @@ def test_apply_fixes_changes_only_what_the_fixes_name():
     assert f["constraints"][0]["expression"] == "x <= 5"  # the original is untouched
 
 
+def test_a_for_each_part_sets_a_constraints_index_head():
+    f = {"sets": [{"name": "S", "elements": ["a", "b"]}],
+         "variables": [{"name": "x", "domain": "continuous", "index": ["S"]}],
+         "objective": {"sense": "maximize", "expression": "sum(x[i] for i in S)"},
+         "constraints": [{"name": "cap", "expression": "sum(x[i] for i in S) <= 3"},
+                         {"name": "low", "expression": "x[i] >= 0", "for_each": "i in S"}]}
+    fixes = [Check(code="c", severity="warning", message="m",
+                   fix={"constraints": {"cap": "x[i] <= 3", "floor": "x[j] >= 1"},
+                        "for_each": {"cap": "i in S", "floor": "j in S"}})]
+    out = apply_fixes(f, fixes)
+    assert out["constraints"] == [
+        {"name": "cap", "expression": "x[i] <= 3", "for_each": "i in S"},
+        {"name": "low", "expression": "x[i] >= 0", "for_each": "i in S"},
+        {"name": "floor", "expression": "x[j] >= 1", "for_each": "j in S"}]
+    assert "for_each" not in f["constraints"][0]  # the original is untouched
+    # without a for_each part a constraint keeps its own, or has none
+    plain = apply_fixes(f, [Check(code="c", severity="warning", message="m",
+                                  fix={"constraints": {"low": "x[i] >= 2", "new": "x['a'] <= 1"}})])
+    assert plain["constraints"][1]["for_each"] == "i in S"
+    assert plain["constraints"][2] == {"name": "new", "expression": "x['a'] <= 1"}
+
+
 def test_autofix_rounds_are_bounded_and_never_hit_the_recursion_limit():
     # every reply has a reversed bound under a new name (a new fix each time) and the solver
     # always says infeasible (an error, so repairs go on): at most one autofix per LLM attempt
@@ -457,6 +479,9 @@ def test_fixes_that_rewrite_one_expression_are_applied_one_after_another():
     other = fix("bound_direction", constraints={"b": "x >= 1"})
     assert compatible_fixes([pi, setup, sense, other]) == [pi, sense, other]
     assert compatible_fixes([other, fix("c", drop={"b": "a note"})]) == [other]
+    head = fix("per_item_limit", constraints={"b": "x[i] >= 1"}, for_each={"b": "i in S"})
+    assert compatible_fixes([other, head]) == [other]  # both write constraint b
+    assert compatible_fixes([head, fix("c", for_each={"b": "j in S"})]) == [head]
     # through the agent: π in full and the setup's yes/no variable, both in the objective
     text = ("A workshop makes round tables and stools. A round table has a top of radius 2 "
             "meters and earns $10 per square meter of top; it needs 3 hours of carpentry. A "
