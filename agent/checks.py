@@ -30,6 +30,7 @@ from optiform.agent.check_model import (
 from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices
 from optiform.agent.forced_zero import forced_zero
+from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts
 from optiform.agent.period_pools import period_pools
 from optiform.agent.rounded_pi import rounded_pi
@@ -471,6 +472,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(unlinked_choices(text, f))
     out.extend(forced_zero(text, f))
     out.extend(per_item_totals(text, f))
+    out.extend(per_item_limit(text, f))
     out.extend(pooled_bounds(text, f))
     out.extend(ratio_directions(text, f))
     out.extend(share_of_total(text, f))
@@ -506,6 +508,7 @@ __all__ = [
     "missing_counts",
     "objective_sense",
     "parse_tree",
+    "per_item_limit",
     "per_item_totals",
     "percents_as_whole_numbers",
     "period_pools",

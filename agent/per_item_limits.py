@@ -1,0 +1,206 @@
+"""A bound the text gives each element alone, written over the sum (``per_item_limit``): "at
+most 3 servings of any single food" came back from the embedded 1.5B model as
+``sum(food[f] for f in food_set) <= food_limit``, with no ``for_each``: three servings in all
+cannot give the 1800 calories the menu needs, and the model was infeasible. The text asks for
+``food[f] <= food_limit`` for each food. This is the reverse of ``per_item_total`` (a total
+asked of every element, agent/item_totals.py).
+
+The check reads a constraint without a ``for_each`` that is ``sum(x[i] for i in S) <= b`` (or
+``>=``, either side first): one variable x indexed by S alone, coefficient 1, no condition in
+the loop, S with two elements or more (or read from a table), and b a number or a scalar
+parameter holding one. It fires only where every sentence of the text that states b as a
+bound in that direction ('at most 3', 'no food may have more than 3') gives it to one element
+of S ('of any single food', 'for each food', 'per food', 'no food', 'any one of them'), and
+no sentence that states b speaks of a total ('in total', 'in all', 'altogether', 'combined',
+'overall', 'together', 'sum'). Then the correction is sure, and the check carries it as a
+fix: the constraint becomes ``x[i] <= b`` for each i in S, with b written as in the model.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from optiform.agent import textcues
+from optiform.agent.bare_bounds import GENERIC
+from optiform.agent.bound_cues import (
+    bound_of,
+    cue_before,
+    scalar_values,
+    sentence_at,
+    sentence_start,
+)
+from optiform.agent.check_model import Check, close
+from optiform.agent.comparison import comparison, constant
+from optiform.solvers.formulation import Formulation, SetDef, VarDef
+
+# a sentence that speaks of a total of several elements: the sum is meant
+_TOTAL = re.compile(r"\b(?:totals?|in all|altogether|all together|together|combined|overall|"
+                    r"sum|aggregate|cumulative)\b")
+# where a clause ends inside a sentence ('at most 3 servings; each food costs $3')
+_CLAUSE_END = re.compile(r";|,\s+(?:and|but|or|while|whereas)\b|\b(?:while|whereas)\b")
+# one element, whichever: 'any single food', 'each food', 'per food', 'no food', 'every
+# kind of food' (the noun is checked against the set's words)
+_ONE = re.compile(
+    r"\b(?:any|each|every|per|single|individual|no)\s+"
+    r"(?:(?:single|individual|one|particular|given|specific|separate|kind of|type of|"
+    r"sort of|variety of)\s+){0,2}([a-z][a-z-]*)")
+# one element named by a pronoun: 'any one', 'each of them', 'any of the foods'
+_ONE_OF = re.compile(r"\b(?:any|each|every)\s+(?:single\s+|individual\s+)?one\b|"
+                     r"\b(?:any|each|every|none)\s+(?:single\s+)?(?:one\s+)?of\s+"
+                     r"(?:them|these|those|the\s+([a-z][a-z-]*))\b")
+# a limit by negation: 'no food may be served more than 3 times'
+_NEGATION = re.compile(r"\b(?:no|not|never|none|cannot|can't)\b")
+_MORE_THAN = re.compile(r"\b(?:more|greater|larger|higher|over)(?: than)?\s*$|\bexceed\s*$")
+_LESS_THAN = re.compile(r"\b(?:less|fewer|lower|under)(?: than)?\s*$")
+# words of a name that say nothing about what an element is
+_NOT_NOUNS = GENERIC | textcues.UNIT_WORDS | textcues.wordset(
+    "set sets index indices list var variable variables value values level levels serving "
+    "servings per each all")
+
+
+@dataclass(frozen=True)
+class PerItemLimit:
+    name: str  # the constraint that bounds the sum
+    expression: str  # the bound on one element: 'food[f] <= food_limit'
+    for_each: str  # 'f in food_set'
+    written: str  # the constraint as the model wrote it
+    value: float
+    sentence: str
+
+
+def _summed(node: ast.AST, variables: dict[str, VarDef]) -> tuple[str, str, str] | None:
+    """(x, i, S) for 'sum(x[i] for i in S)' or 'sum(1*x[i] for i in S)' where x is indexed by
+    S alone; None for any other shape."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "sum" and len(node.args) == 1 and not node.keywords
+            and isinstance(node.args[0], ast.GeneratorExp)):
+        return None
+    gen = node.args[0]
+    if len(gen.generators) != 1:
+        return None
+    loop = gen.generators[0]
+    if loop.ifs or loop.is_async or not isinstance(loop.target, ast.Name) or \
+            not isinstance(loop.iter, ast.Name):
+        return None
+    term = gen.elt
+    if isinstance(term, ast.BinOp) and isinstance(term.op, ast.Mult):
+        if constant(term.left) == 1.0:
+            term = term.right
+        elif constant(term.right) == 1.0:
+            term = term.left
+    if not (isinstance(term, ast.Subscript) and isinstance(term.value, ast.Name)
+            and isinstance(term.slice, ast.Name) and term.slice.id == loop.target.id):
+        return None
+    x = variables.get(term.value.id)
+    if x is None or x.index != [loop.iter.id]:
+        return None
+    return x.name, loop.target.id, loop.iter.id
+
+
+def _several(s: SetDef | None) -> bool:
+    """Whether the set has two elements or more, or is read from a table."""
+    return s is not None and (len(s.elements) >= 2 or s.source is not None)
+
+
+def _nouns(s: SetDef, x: VarDef) -> set[str]:
+    """What an element is called, as singulars: the words of the set's and the variable's
+    names and descriptions ('food' for food_set and food), less generic and unit words."""
+    out = set()
+    for text in (s.name, s.description, x.name, x.description):
+        for w in textcues.words(text):
+            if len(w) > 2 and w not in _NOT_NOUNS:
+                out.add(textcues.stem(w))
+    return out
+
+
+def _clause(text: str, start: int) -> str:
+    """The clause holding ``start``: its sentence, cut at ';', ', and', ', but', 'while'."""
+    sentence = sentence_at(text, start)
+    offset = text.find(sentence, sentence_start(text, start))
+    at = start - offset if offset >= 0 else 0
+    left = 0
+    for m in _CLAUSE_END.finditer(sentence):
+        if m.end() <= at:
+            left = m.end()
+        elif m.start() >= at:
+            return sentence[left:m.start()]
+    return sentence[left:]
+
+
+def _gives_each(clause: str, nouns: set[str]) -> bool:
+    """Whether the clause speaks of one element, whichever ('of any single food')."""
+    low = clause.lower()
+    named = [m[1] for m in _ONE.finditer(low)
+             if m[1] not in ("more", "less", "fewer", "greater", "larger")]
+    named += [m[1] for m in _ONE_OF.finditer(low)]
+    return any(w is None or textcues.stem(w) in nouns for w in named)
+
+
+def _direction(text: str, start: int) -> str | None:
+    """'<=' or '>=' as the words before the number in its clause state it, or None."""
+    cue = cue_before(text, start)
+    if cue is not None:
+        return cue.direction
+    head = text[sentence_start(text, start):start].lower()
+    head = _CLAUSE_END.split(head)[-1]
+    if _NEGATION.search(head):
+        if _MORE_THAN.search(head):
+            return "<="
+        if _LESS_THAN.search(head):
+            return ">="
+    return None
+
+
+def _per_element(text: str, value: float, op: str, nouns: set[str]) -> str | None:
+    """The sentence that gives ``value`` to each element alone as a bound in direction
+    ``op``, where every sentence stating it as such a bound does and none stating it speaks
+    of a total; else None."""
+    stated = [n for n in textcues.numbers_in_text(text)
+              if not n.percent and close(n.value, value)]
+    if any(_TOTAL.search(sentence_at(text, n.start).lower()) for n in stated):
+        return None
+    bounds = [n for n in stated if _direction(text, n.start) == op]
+    if not bounds or not all(_gives_each(_clause(text, n.start), nouns) for n in bounds):
+        return None
+    return sentence_at(text, bounds[0].start)
+
+
+def per_item_limits(text: str, f: Formulation) -> list[PerItemLimit]:
+    """'At most 3 servings of any single food' written as 'sum(food[f] for f in food_set) <=
+    food_limit': a bound of each element written over the sum (see the module's docstring)."""
+    variables = {v.name: v for v in f.variables if len(v.index) == 1}
+    sets = {s.name: s for s in f.sets}
+    scalars = scalar_values(f)
+    out = []
+    for c in f.constraints:
+        parts = comparison(c.expression)
+        bound = bound_of(c.expression, scalars)
+        if c.for_each or parts is None or bound is None:
+            continue
+        left, op, right = parts
+        side, limit = (left, right) if bound[0] == op else (right, left)
+        found = _summed(side, variables)
+        if found is None or not _several(sets.get(found[2])):
+            continue
+        x, i, over = found
+        sentence = _per_element(text, bound[1], bound[0],
+                                _nouns(sets[over], variables[x]))
+        if sentence is None:
+            continue
+        out.append(PerItemLimit(c.name, f"{x}[{i}] {bound[0]} {ast.unparse(limit)}",
+                                f"{i} in {over}", c.expression, bound[1], sentence))
+    return out
+
+
+def per_item_limit(text: str, f: Formulation) -> list[Check]:
+    """The checks of :func:`per_item_limits`, each with its fix: the constraint's new
+    expression and its ``for_each``."""
+    return [Check(code="per_item_limit", severity="warning", where=f"constraint '{p.name}'",
+                  names=[p.name],
+                  fix={"constraints": {p.name: p.expression}, "for_each": {p.name: p.for_each}},
+                  message=(f"Constraint '{p.name}' bounds the sum, {p.written}, but the text "
+                           f"gives {p.value:g} to each element alone (\"{p.sentence[:120]}\"): "
+                           f"that is {p.expression} for each {p.for_each}."))
+            for p in per_item_limits(text, f)]
