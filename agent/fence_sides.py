@@ -31,13 +31,13 @@ from optiform.agent.comparison import FLIP
 from optiform.agent.share_check import Linear, linear_constraint
 from optiform.solvers.formulation import Formulation
 
-_FENCE = re.compile(r"\bfenc(?:e|es|ed|ing)\b|\bperimeter\b|\benclos\w*")
+FENCE = re.compile(r"\bfenc(?:e|es|ed|ing)\b|\bperimeter\b|\benclos\w*")
 _OBSTACLE = (r"(?:walls?|river|riverbank|river bank|stream|creek|canal|lake|shore(?:line)?|"
              r"barn|building|house|garage|shed|cliff|hedge|(?:existing|old) fence)")
 _OBSTACLE_WORD = re.compile(rf"\b{_OBSTACLE}\b")
-_NEGATED = re.compile(r"\b(?:no|without)\s+(?:\w+\s+){0,2}?fenc\w*|(?:\bnot|n't)\s+"
-                      r"(?:\w+\s+){0,3}?fenc\w*|\bunfenced\b|\bfenc\w*\s+(?:is\s+|are\s+)?"
-                      r"(?:not|never)\s+(?:needed|required|necessary)")
+NEGATED = re.compile(r"\b(?:no|without)\s+(?:\w+\s+){0,2}?fenc\w*|(?:\bnot|n't)\s+"
+                     r"(?:\w+\s+){0,3}?fenc\w*|\bunfenced\b|\bfenc\w*\s+(?:is\s+|are\s+)?"
+                     r"(?:not|never)\s+(?:needed|required|necessary)")
 # the count said outright: three sides fenced
 _THREE_SIDES = re.compile(r"(?<!all )\b(?:three|3)(?:-sided\b|\s+(?:of\s+(?:its|the|their)\s+)?"
                           r"sides\b)")
@@ -52,12 +52,12 @@ _CORNER = re.compile(r"\b(?:two|2)\s+(?:\w+\s+){0,2}?walls\b|\bcorner\b[^.;?!]*\
 _ALL_SIDES = re.compile(r"\b(?:all|four|4|every|each)\s+(?:of\s+(?:its|the)\s+)?sides\b|"
                         r"\b(?:entire|whole|full)\s+perimeter\b|\ball (?:the way )?around\b")
 # equal coefficients may be right: pens or sections split by inner fences, a price per side
-_DIVIDED = re.compile(r"\b(?:divid\w*|partition\w*|subdivid\w*|split\w*|separat\w*|parallel|"
-                      r"internal|interior|inner|cross[- ]?fenc\w*|into (?:two|three|four|"
-                      r"\d+|several|equal)\b)")
+DIVIDED = re.compile(r"\b(?:divid\w*|partition\w*|subdivid\w*|split\w*|separat\w*|parallel|"
+                     r"internal|interior|inner|cross[- ]?fenc\w*|into (?:two|three|four|"
+                     r"\d+|several|equal)\b)")
 _RATE = re.compile(r"\b(?:per|a|an|each)\s+(?:linear\s+|running\s+)?(?:foot|feet|ft|meter|"
                    r"metre|m|yard|yd)\b")
-_MIN_GOAL = re.compile(r"\bminimi[sz]|\b(?:least|smallest|cheapest|minimum|shortest)\b")
+MIN_GOAL = re.compile(r"\bminimi[sz]|\b(?:least|smallest|cheapest|minimum|shortest)\b")
 # a side's length by its name, where no area multiplies two of them
 _DIMENSION_WORDS = frozenset({"length", "width", "breadth", "depth", "height", "side", "sides",
                               "edge", "l", "w", "north", "south", "east", "west", "front",
@@ -82,11 +82,11 @@ class FullFence:
     rewrites: tuple[str, ...]  # the line with the unfenced side(s) left out, when it is simple
 
 
-def _one_side(sentence: str) -> re.Match[str] | None:
+def wall_side(sentence: str) -> re.Match[str] | None:
     s = sentence.lower()
     m = _ALONG.search(s)  # 'next to a barn' alone leaves open whether the barn is a side
-    if m is None and (_OBSTACLE_WORD.search(s) or _NEGATED.search(s)):
-        m = _ONE_SIDE.search(s) or (_NEGATED.search(s) if "side" in s else None)
+    if m is None and (_OBSTACLE_WORD.search(s) or NEGATED.search(s)):
+        m = _ONE_SIDE.search(s) or (NEGATED.search(s) if "side" in s else None)
     return m
 
 
@@ -94,7 +94,7 @@ def fence_cue(text: str) -> FenceCue | None:
     """The text's statement that some side of the fenced region needs no fence; None where
     it says none, says all four sides, or divides the region."""
     low = text.lower()
-    if not _FENCE.search(low) or _DIVIDED.search(low) or len(_RATE.findall(low)) > 1:
+    if not FENCE.search(low) or DIVIDED.search(low) or len(_RATE.findall(low)) > 1:
         return None
     three = corner = one = None
     for sentence in textcues.sentences(text):
@@ -103,7 +103,7 @@ def fence_cue(text: str) -> FenceCue | None:
             three = FenceCue(1, m.group(0), sentence)
         if corner is None and (m := _CORNER.search(s)):
             corner = FenceCue(2, m.group(0), sentence)
-        if one is None and (m := _one_side(sentence)):
+        if one is None and (m := wall_side(sentence)):
             one = FenceCue(1, m.group(0), sentence)
     if three is not None:
         return three
@@ -140,7 +140,7 @@ def _sides(form: Linear, variables: set[str]) -> tuple[tuple[str, ...], float] |
     return None
 
 
-def _products(f: Formulation, variables: set[str]) -> set[frozenset[str]]:
+def multiplied_pairs(f: Formulation, variables: set[str]) -> set[frozenset[str]]:
     """The pairs of ``variables`` the model multiplies together somewhere (the area,
     ``length*width``)."""
     out: set[frozenset[str]] = set()
@@ -154,7 +154,7 @@ def _products(f: Formulation, variables: set[str]) -> set[frozenset[str]]:
     return out
 
 
-def _dimensions(sides: tuple[str, ...], products: set[frozenset[str]]) -> bool:
+def rectangle_sides(sides: tuple[str, ...], products: set[frozenset[str]]) -> bool:
     """Whether ``sides`` are a rectangle's sides, not two amounts alike (``cows + sheep <=
     50``): two of them multiplied in the model, or each named as a length or a side."""
     return any(frozenset((a, b)) in products for a in sides for b in sides if a != b) or \
@@ -189,14 +189,14 @@ def full_fences(text: str, f: Formulation, cue: FenceCue) -> list[FullFence]:
     variables = {v.name for v in f.variables if not v.index}
     scalars = bound_cues.scalar_values(f)
     said = textcues.sentences(text)
-    fence_numbers = [n.value for s in said if _FENCE.search(s.lower())
+    fence_numbers = [n.value for s in said if FENCE.search(s.lower())
                      for n in textcues.numbers_in_text(s)]
-    products = _products(f, variables)
+    products = multiplied_pairs(f, variables)
     out = []
     for c in f.constraints:
         parsed = None if c.for_each else _form(c.expression, scalars)
         found = None if parsed is None else _sides(parsed[0], variables)
-        if parsed is None or found is None or not _dimensions(found[0], products):
+        if parsed is None or found is None or not rectangle_sides(found[0], products):
             continue
         (form, op), (sides, k) = parsed, found
         number = abs(form.get("", 0.0))
@@ -210,12 +210,12 @@ def full_fences(text: str, f: Formulation, cue: FenceCue) -> list[FullFence]:
         if cue.unfenced == 1 or len(sides) == 4 or whole:
             out.append(FullFence(f"constraint '{c.name}'", c.name, c.expression, sides,
                                  _rewrites(form, sides, op, cue.unfenced)))
-    goal = any(_FENCE.search(s.lower()) and _MIN_GOAL.search(s.lower()) for s in said)
+    goal = any(FENCE.search(s.lower()) and MIN_GOAL.search(s.lower()) for s in said)
     parsed = _form(f.objective.expression, scalars) \
         if goal and f.objective.sense == "minimize" else None
     found = None if parsed is None else _sides(parsed[0], variables)
     if parsed is not None and found is not None and not set(parsed[0]) - {*found[0], ""} and \
-            _dimensions(found[0], products) and (cue.unfenced == 1 or len(found[0]) == 4):
+            rectangle_sides(found[0], products) and (cue.unfenced == 1 or len(found[0]) == 4):
         out.append(FullFence("objective", None, f.objective.expression, found[0],
                              _rewrites(parsed[0], found[0], "", cue.unfenced)))
     return out
