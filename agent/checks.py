@@ -27,6 +27,7 @@ from optiform.agent.check_model import (
     walk_numbers,
     warnings,
 )
+from optiform.agent.fence_prices import fence_prices
 from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices
 from optiform.agent.forced_zero import forced_zero
@@ -477,6 +478,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(ratio_directions(text, f))
     out.extend(share_of_total(text, f))
     out.extend(fence_sides(text, f))
+    out.extend(fence_prices(text, f))
     out.extend(carried_stock(text, f))
     out.extend(period_pools(text, f))
     out.extend(rounded_pi(text, f))
@@ -498,6 +500,7 @@ __all__ = [
     "errors",
     "expressions",
     "feedback_text",
+    "fence_prices",
     "fence_sides",
     "forced_zero",
     "formulation_numbers",

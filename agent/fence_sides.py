@@ -15,8 +15,9 @@ two of them multiplied in the model (its area), or each named as a length or a s
 amounts alike (``corn + wheat <= 100`` on a farm along a river) are none.
 
 It stays silent where equal coefficients may be right: a region divided into pens or
-sections, a price per length that differs between sides, 'all four sides'. Which side lies
-along the wall the text may not say, so it warns and fixes nothing.
+sections, a price per length that differs between sides (fence_prices.py reads those), 'all
+four sides'. Which side lies along the wall the text may not say, so it warns and fixes
+nothing.
 """
 
 from __future__ import annotations
