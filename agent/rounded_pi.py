@@ -18,7 +18,7 @@ import re
 
 from optiform.agent import textcues
 from optiform.agent.check_model import Check
-from optiform.agent.schema import PI_LITERAL
+from optiform.agent.reply_mends import PI_LITERAL
 from optiform.solvers.formulation import Formulation
 
 _ROUND_CUES = re.compile(
