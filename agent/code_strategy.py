@@ -86,7 +86,7 @@ def code(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
                               detail={"time_budget": deps.time_budget, "skipped": "code retry"}))
             break
         messages = prompts.code_messages(state["text"], tables=tables, feedback=feedback,
-                                          shape=deps.shape(tables=bool(tables)),
+                                          shape=deps.shape(tables=bool(tables), text=state["text"]),
                                           guidance=deps.guidance)
         completion, llm_step = call_llm(deps, "code", messages, started=state["started"],
                                         max_tokens=deps.code_max_tokens,

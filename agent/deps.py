@@ -92,8 +92,8 @@ class Deps:
     code_max_tokens: int = 1200
     stream_tokens: bool = False
 
-    def shape(self, *, tables: bool) -> str:
-        return formulation_shape(self.formulation_shape, tables=tables)
+    def shape(self, *, tables: bool, text: str = "") -> str:
+        return formulation_shape(self.formulation_shape, tables=tables, text=text)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, llm: LLM, **overrides: Any) -> Deps:
@@ -125,12 +125,17 @@ class Deps:
         return cls(llm=llm, **values)
 
 
-def formulation_shape(configured: str, *, tables: bool) -> str:
+def formulation_shape(configured: str, *, tables: bool, text: str = "") -> str:
     """The shape of formulation to ask for: indexed when tables are attached (their columns
-    are read as parameters), else the shorter scalar shape, unless configured."""
+    are read as parameters) or the text asks for a decision for each pair of two groups
+    (``agent.pair_text``), else the shorter scalar shape, unless configured."""
     if configured in ("scalar", "indexed"):
         return configured
-    return "indexed" if tables else "scalar"
+    if tables:
+        return "indexed"
+    from optiform.agent.pair_text import pairwise
+
+    return "indexed" if pairwise(text) else "scalar"
 
 
 def guidance_text(settings: Settings) -> str:

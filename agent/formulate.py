@@ -81,7 +81,7 @@ def formulate(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     tables = state.get("tables") or []
     history = state.get("history") or []
     source: AttemptSource = "formulate"
-    shape = deps.shape(tables=bool(tables))
+    shape = deps.shape(tables=bool(tables), text=state["text"])
     if state.get("kind") == "follow_up":
         previous = Formulation.model_validate(history[-1]["formulation"])
         if to_scalar(previous) is None:
@@ -154,7 +154,7 @@ def plain(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     attempts = list(state["attempts"])
     tables = state.get("tables") or []
-    shape = deps.shape(tables=bool(tables))
+    shape = deps.shape(tables=bool(tables), text=state["text"])
     trace = list(state.get("trace", []))
     trace.append(step("plain", "note", started=state["started"], detail={
         "fallback": "no model written with the insights reached the solver",
@@ -246,7 +246,7 @@ def repair(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     attempts = list(state["attempts"])
     current = attempts[state["current"]]
     tables = state.get("tables") or []
-    shape = attempt_shape(current, deps.shape(tables=bool(tables)))
+    shape = attempt_shape(current, deps.shape(tables=bool(tables), text=state["text"]))
     broken = lines_to_mend(current, state.get("fed_back", []))
     if broken and deps.mend:
         return mend(state, deps, broken, model_text=model_text(current, shape), shape=shape)

@@ -142,7 +142,7 @@ def intake(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
             "message": "not classified: no goal or limit in the text"})]
         return update
     try:
-        shape = deps.shape(tables=bool(state.get("tables")))
+        shape = deps.shape(tables=bool(state.get("tables")), text=text)
         completion, llm_step = call_llm(deps, "intake",
                                         prompts.classify_messages(text, shape=shape,
                                                                   guidance=deps.guidance),

@@ -79,6 +79,58 @@ def test_the_shape_follows_tables_unless_configured(configured, tables, expected
     assert schema_for(expected, tables=tables) is not None
 
 
+TRANSPORT = ("Two plants, P1 and P2, can supply 300 and 400 tons of cement. Three cities need "
+             "200, 250 and 150 tons. The shipping cost per ton is 4, 6 and 9 dollars from P1 to "
+             "the three cities, and 5, 3 and 7 dollars from P2. How much should each plant ship "
+             "to each city to meet the needs at the lowest shipping cost?")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (TRANSPORT, "indexed"),
+    ("Three workers must be assigned to three jobs, one job each. Minimize the hours.",
+     "indexed"),
+    ("Ship crates from each warehouse to the stores at the least cost.", "indexed"),
+    ("A truck delivers to each of the four stores. Minimize the distance.", "indexed"),
+    ("A farmer plants wheat and corn on 100 acres. Maximize profit.", "scalar"),
+    ("Each table needs 3 hours and each chair 2 hours. Maximize profit.", "scalar"),
+    ("Workers are assigned to shifts at the plant. Minimize wages.", "scalar")])
+def test_a_decision_for_each_pair_of_two_groups_asks_for_the_indexed_shape(text, expected):
+    # the 1.5B model lost the pairs of a 2-by-3 transport and a 3-by-3 assignment in the
+    # scalar shape and wrote both right indexed
+    assert Deps(llm=FakeLLM([]), formulation_shape="auto").shape(tables=False, text=text) == \
+        expected
+    assert Deps(llm=FakeLLM([]), formulation_shape="scalar").shape(tables=False,
+                                                                   text=text) == "scalar"
+
+
+def test_the_agent_asks_for_the_indexed_shape_for_a_transport():
+    llm = FakeLLM([{"sets": [{"name": "P", "elements": ["P1", "P2"]},
+                             {"name": "C", "elements": ["C1", "C2", "C3"]}],
+                    "parameters": [
+                        {"name": "supply", "index": ["P"], "values": {"P1": 300, "P2": 400}},
+                        {"name": "demand", "index": ["C"],
+                         "values": {"C1": 200, "C2": 250, "C3": 150}},
+                        {"name": "cost", "index": ["P", "C"],
+                         "values": {"P1": {"C1": 4, "C2": 6, "C3": 9},
+                                    "P2": {"C1": 5, "C2": 3, "C3": 7}}}],
+                    "variables": [{"name": "ship", "index": ["P", "C"], "domain": "integer"}],
+                    "objective": {"sense": "minimize",
+                                  "expression": "sum(cost[p,c]*ship[p,c] for p in P for c in C)"},
+                    "constraints": [
+                        {"name": "supply_limit", "for_each": "p in P",
+                         "expression": "sum(ship[p,c] for c in C) <= supply[p]"},
+                        {"name": "meet_demand", "for_each": "c in C",
+                         "expression": "sum(ship[p,c] for p in P) >= demand[c]"}]}])
+    from optiform.solvers.api import solve_formulation
+
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=None).solve(TRANSPORT)
+    assert answer.status == "optimal" and answer.objective == pytest.approx(2600.0)
+    first = llm.requests[0]
+    assert first["schema"] == schema_for("indexed") and \
+        first["messages"][0].content != prompts.SYSTEM_SCALAR
+
+
 def test_the_agent_asks_for_the_scalar_shape_and_repairs_in_it():
     bad = {**SCALAR, "constraints": {"labor": "2*chairs + 5*tabels <= 40"}}
     llm = FakeLLM([bad, SCALAR])
