@@ -40,6 +40,10 @@ _TOTAL = re.compile(r"\b(?:totals?|in all|altogether|all together|together|combi
                     r"sum|aggregate|cumulative)\b")
 # where a clause ends inside a sentence ('at most 3 servings; each food costs $3')
 _CLAUSE_END = re.compile(r";|,\s+(?:and|but|or|while|whereas)\b|\b(?:while|whereas)\b")
+# after the number, a comma or a subordinating word starts another clause too: 'at most 10
+# trucks, each truck carrying 5 tons' and 'at most 10 trucks as each needs a driver' bound the
+# trucks of every route together
+_AFTER_END = re.compile(r",|\b(?:as|because|since|so|which|who|whose|where|when)\b")
 # one element, whichever: 'any single food', 'each food', 'per food', 'no food', 'every
 # kind of food' (the noun is checked against the set's words)
 _ONE = re.compile(
@@ -115,18 +119,22 @@ def _nouns(s: SetDef, x: VarDef) -> set[str]:
     return out
 
 
-def _clause(text: str, start: int) -> str:
-    """The clause holding ``start``: its sentence, cut at ';', ', and', ', but', 'while'."""
-    sentence = sentence_at(text, start)
-    offset = text.find(sentence, sentence_start(text, start))
-    at = start - offset if offset >= 0 else 0
-    left = 0
+def _clause(text: str, n: textcues.TextNumber) -> str:
+    """The clause holding number ``n``: its sentence, cut at ';', ', and', ', but', 'while',
+    and after the number also at a comma or a subordinating word ('as', 'which')."""
+    sentence = sentence_at(text, n.start)
+    offset = text.find(sentence, sentence_start(text, n.start))
+    at = n.start - offset if offset >= 0 else 0
+    stop = at + n.stop - n.start
+    left, right = 0, len(sentence)
     for m in _CLAUSE_END.finditer(sentence):
         if m.end() <= at:
             left = m.end()
         elif m.start() >= at:
-            return sentence[left:m.start()]
-    return sentence[left:]
+            right = m.start()
+            break
+    after = _AFTER_END.search(sentence, stop, right)
+    return sentence[left:after.start() if after else right]
 
 
 def _gives_each(clause: str, nouns: set[str]) -> bool:
@@ -162,7 +170,7 @@ def _per_element(text: str, value: float, op: str, nouns: set[str]) -> str | Non
     if any(_TOTAL.search(sentence_at(text, n.start).lower()) for n in stated):
         return None
     bounds = [n for n in stated if _direction(text, n.start) == op]
-    if not bounds or not all(_gives_each(_clause(text, n.start), nouns) for n in bounds):
+    if not bounds or not all(_gives_each(_clause(text, n), nouns) for n in bounds):
         return None
     return sentence_at(text, bounds[0].start)
 

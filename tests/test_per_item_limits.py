@@ -130,6 +130,10 @@ def test_other_wordings_of_one_food_alone(sentence: str):
     "At most 3 servings are allowed; each food costs $3.",
     # no bound in the sentence that names each food
     "The menu holds at most 3 servings. Each food costs $3.",
+    # one food in a clause of its own after the limit: a comma, 'as', 'which'
+    "At most 3 servings are allowed, each food costing $3.",
+    "At most 3 servings are allowed as each food is filling.",
+    "The menu holds at most 3 servings, any of which may be of any food.",
 ])
 def test_a_total_or_a_limit_of_no_one_food_stays_a_sum(sentence: str):
     text = TEXT.replace("At most 3 servings of any single food are allowed.", sentence)
