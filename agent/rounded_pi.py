@@ -6,7 +6,7 @@ The check reads the objective, the constraints and the scalar parameters for a d
 that is a rounding of π (3.14, 3.142, 3.1416, 3.14159, ...: within 2e-3 of π, but not π to
 12 digits) where the text speaks of something round (a radius, a diameter, a circle, a
 cylinder, a sphere, a cone, pi) and states no rounding of π itself ("use 3.14 for pi" keeps
-3.14; so does any model of a text that gives its own π). Its fix writes π in full
+3.14; so does any model of a text that gives its own π, 22/7 included). Its fix writes π in full
 (3.141592653589793) in place of each such number, token for token: 13.14, 3.145 or 3.2 are
 other numbers, and a number inside a quoted element name is no number.
 """
@@ -27,6 +27,8 @@ _ROUND_CUES = re.compile(
     r"semicircles?|semicircular|discs?|disks?)\b|π")
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
 _QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")
+# π given as a fraction ('take π = 22/7'), whose value no single number of the text holds
+_PI_FRACTION = re.compile(r"(?<![\d.])22\s*/\s*7(?!\.?\d)")
 
 
 def rounds_pi(value: float) -> bool:
@@ -56,7 +58,7 @@ def _written(literals: list[str]) -> str:
 
 
 def rounded_pi(text: str, f: Formulation) -> list[Check]:
-    if not _ROUND_CUES.search(text.lower()) or \
+    if not _ROUND_CUES.search(text.lower()) or _PI_FRACTION.search(text) or \
             any(rounds_pi(n.value) for n in textcues.numbers_in_text(text)):
         return []
     why = "a rounding of π the text does not give: π is written in full, " + PI_LITERAL

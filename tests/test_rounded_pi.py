@@ -67,6 +67,9 @@ def test_other_roundings_are_written_in_full(written):
 @pytest.mark.parametrize("text", [
     "Use 3.14 for pi. " + CAN,
     CAN + " Take π as 3.1416.",
+    # π as a fraction: 3.1429 is the model's 22/7
+    CAN + " Take π = 22/7.",
+    "Using pi = 22 / 7, " + CAN,
     # nothing round: 3.14 is a number of the model's own
     "A shop sells tea and coffee; a cup of tea earns $2 and coffee $3. Maximize profit.",
 ])
