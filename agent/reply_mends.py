@@ -6,7 +6,16 @@ reply is written, never what it says; ``agent.schema.clean`` applies them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
+
+_QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")
+
+
+def outside_quotes(text: str, change: Callable[[str], str]) -> str:
+    """``text`` with ``change`` applied to its parts outside quotes (element names stay)."""
+    parts = _QUOTED.split(text)
+    return "".join(change(part) if k % 2 == 0 else part for k, part in enumerate(parts))
 
 
 def expressions(out: dict[str, Any]) -> list[str]:
@@ -60,11 +69,13 @@ def shadowing_sets(out: dict[str, Any]) -> None:
 
 
 def _rename_set(out: dict[str, Any], old: str, new: str) -> None:
-    """Set ``old`` called ``new`` in index lists, loops (``in old``) and ``len(old)``."""
+    """Set ``old`` called ``new`` in index lists, loops (``in old``) and ``len(old)``; quoted
+    element names ('made in food') stay."""
     loop = re.compile(rf"\b(in\s+|len\(\s*){re.escape(old)}\b")
 
     def fix(text: Any) -> Any:
-        return loop.sub(lambda m: m.group(1) + new, text) if isinstance(text, str) else text
+        return outside_quotes(text, lambda part: loop.sub(lambda m: m.group(1) + new, part)) \
+            if isinstance(text, str) else text
 
     for key in ("parameters", "variables"):
         for item in out[key]:
@@ -120,7 +131,6 @@ def distinct_names(constraints: list[Any]) -> list[Any]:
 
 
 PI_LITERAL = "3.141592653589793"  # repr(math.pi)
-_QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")
 _PI_NAMES = re.compile(r"(?<![\w.])(?:(?:math|np|numpy)\.pi|π)(?!\w)")
 _BARE_PI = re.compile(r"(?<![\w.])pi(?!\w)")
 _LOOP_TARGETS = re.compile(r"(?:\bfor\b|^|,)\s*\(?\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)"
@@ -155,12 +165,11 @@ def pi_literals(out: dict[str, Any]) -> None:
     def fix(text: Any) -> Any:
         if not isinstance(text, str) or ("pi" not in text and "π" not in text):
             return text
-        parts = _QUOTED.split(text)
-        for k in range(0, len(parts), 2):  # even parts lie outside quotes
-            parts[k] = _PI_NAMES.sub(PI_LITERAL, parts[k])
-            if bare:
-                parts[k] = _BARE_PI.sub(PI_LITERAL, parts[k])
-        return "".join(parts)
+        def full(part: str) -> str:
+            part = _PI_NAMES.sub(PI_LITERAL, part)
+            return _BARE_PI.sub(PI_LITERAL, part) if bare else part
+
+        return outside_quotes(text, full)
 
     if isinstance(out.get("objective"), dict):
         out["objective"] = {**out["objective"],

@@ -224,6 +224,14 @@ def test_a_set_named_like_a_variable_is_left_out_or_renamed():
         ("food[f] <= len(food_set)", "f in food_set")]
     taken = {**food, "parameters": [*food["parameters"], {"name": "food_set", "value": 1}]}
     assert [s.name for s in to_formulation(taken).sets] == ["food_set_"]
+    # a quoted element name is no use of the set: 'made in food' keeps its name
+    quoted = {**food, "sets": [{"name": "food", "elements": ["oats", "made in food"]}],
+              "parameters": [{"name": "cost", "index": ["food"],
+                              "values": {"oats": 0.3, "made in food": 0.25}}],
+              "constraints": [{"name": "some", "expression": "food['made in food'] >= 1"}]}
+    f = to_formulation(quoted)
+    assert f.constraints[0].expression == "food['made in food'] >= 1"
+    assert f.objective.expression == "sum(cost[f]*food[f] for f in food_set)"
 
 
 def test_two_constraints_of_one_name_are_named_apart():
