@@ -303,6 +303,25 @@ def _clean_variable(v: Any) -> Any:
     return v
 
 
+def _check_shape(data: dict[str, Any]) -> None:
+    """Lists of items where ``clean`` reads them (a ``{"name": spec}`` map is taken too), and
+    names that are strings: what clean's mends need to read a reply at all."""
+    for key, kind in (("sets", "set"), ("parameters", "parameter"), ("variables", "variable"),
+                      ("constraints", "constraint")):
+        items = data.get(key)
+        if items is None or isinstance(items, dict):
+            continue
+        if not isinstance(items, list):
+            raise FormulationError(f"'{key}' must be a list of {kind}s, each an object with a "
+                                   f"\"name\"; it is {json.dumps(items)[:40]}", where=key)
+        for item in items:
+            name = item.get("name") if isinstance(item, dict) else None
+            if name is not None and not isinstance(name, str):
+                raise FormulationError(f"a {kind}'s name must be a string, not "
+                                       f"{json.dumps(name)[:40]}: write it as an identifier "
+                                       "such as \"x1\"", where=f"{kind} {json.dumps(name)[:40]}")
+
+
 def to_formulation(data: Any) -> Formulation:
     """A Formulation from the LLM's JSON (compact or full); FormulationError saying where."""
     if isinstance(data, str):
@@ -314,6 +333,7 @@ def to_formulation(data: Any) -> Formulation:
     if not isinstance(data, dict):
         raise FormulationError("the reply must be a JSON object with variables, objective "
                                "and constraints", where="reply")
+    _check_shape(data)
     cleaned = clean(data)
     _check_duplicates(cleaned)
     return Formulation.from_dict(cleaned)

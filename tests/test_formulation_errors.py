@@ -570,3 +570,27 @@ def test_an_expression_alone_as_a_constraint_is_hinted_with_the_comparison_it_me
     with pytest.raises(FormulationError) as err:
         parse_model(f)
     assert hint in str(err.value)
+
+
+@pytest.mark.parametrize("reply", [
+    {"variables": 3, "objective": {"sense": "minimize", "expression": "x"}},
+    {"variables": [{"name": "x", "domain": "continuous"}], "constraints": "x <= 3",
+     "objective": {"sense": "minimize", "expression": "x"}},
+    {"sets": [{"name": ["S"], "elements": ["a"]}],
+     "variables": [{"name": "x", "domain": "continuous"}],
+     "objective": {"sense": "minimize", "expression": "x"}},
+    {"parameters": [{"name": {"p": 1}, "value": 1}],
+     "variables": [{"name": "x", "domain": "continuous"}],
+     "objective": {"sense": "minimize", "expression": "x"}},
+    {"variables": [{"name": ["x"], "domain": "continuous"}],
+     "objective": {"sense": "minimize", "expression": "x"}},
+    {"variables": [{"name": "x", "domain": "continuous"}],
+     "objective": {"sense": "minimize", "expression": "x"},
+     "constraints": [{"name": ["c"], "expression": "x >= 1"}]},
+])
+def test_a_reply_of_another_shape_is_a_formulation_error(reply):
+    from optiform.agent.schema import to_formulation
+
+    # clean()'s mends read lists of named items; anything else is said, not a TypeError
+    with pytest.raises(FormulationError):
+        to_formulation(reply)
