@@ -109,14 +109,15 @@ def _several(s: SetDef | None) -> bool:
 
 
 def _nouns(s: SetDef, x: VarDef) -> set[str]:
-    """What an element is called, as singulars: the words of the set's and the variable's
-    names and descriptions ('food' for food_set and food), less generic and unit words."""
-    out = set()
-    for text in (s.name, s.description, x.name, x.description):
-        for w in textcues.words(text):
-            if len(w) > 2 and w not in _NOT_NOUNS:
-                out.add(textcues.stem(w))
-    return out
+    """What an element is called, as singulars: the words of the set's name and description
+    ('food' for food_set), less generic and unit words; only where the set's own words are
+    none ('F', 'items'), the variable's ('food'). 'Each truck' does not name one route of
+    ``trucks[r]`` over ``routes``: the trucks are what the sum counts."""
+    def words(*texts: str) -> set[str]:
+        return {textcues.stem(w) for text in texts for w in textcues.words(text)
+                if len(w) > 2 and w not in _NOT_NOUNS}
+
+    return words(s.name, s.description) or words(x.name, x.description)
 
 
 def _clause(text: str, n: textcues.TextNumber) -> str:

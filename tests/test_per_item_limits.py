@@ -5,6 +5,7 @@ food_limit', is the bound of each element, by autofix."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -161,6 +162,25 @@ def test_a_constraint_with_a_for_each_or_a_set_of_one_is_left_alone():
     one["parameters"] = [{**p, "values": {"oats": p["values"]["oats"]}} if "values" in p else p
                          for p in one["parameters"]]
     assert per_item_limit(TEXT, to_formulation(one)) == []
+
+
+def test_each_of_the_things_the_sum_counts_names_no_element_of_its_set():
+    # trucks over routes: "each truck" speaks of the trucks the sum counts, not of one route
+    text = ("A company sends trucks on three routes. Since each truck needs a driver, at most "
+            "10 trucks can be dispatched. A truck earns 300 on route A, 250 on B and 200 on C. "
+            "Maximize the earnings.")
+    f = to_formulation({
+        "sets": [{"name": "routes", "elements": ["A", "B", "C"]}],
+        "parameters": [{"name": "earn", "index": ["routes"],
+                        "values": {"A": 300, "B": 250, "C": 200}}],
+        "variables": [{"name": "trucks", "index": ["routes"], "domain": "integer"}],
+        "objective": {"sense": "maximize", "expression": "sum(earn[r]*trucks[r] for r in routes)"},
+        "constraints": [{"name": "drivers", "expression": "sum(trucks[r] for r in routes) <= 10"}]})
+    assert per_item_limit(text, f) == []
+    # a set with no words of its own: the variable's name says what an element is
+    g = to_formulation(json.loads(json.dumps(REPLY).replace("food_set", "F")))
+    (check,) = per_item_limit(TEXT, g)
+    assert check.fix["for_each"] == {"food_limit_constraint": "f in F"}
 
 
 def test_a_set_read_from_the_table_counts_as_several():
