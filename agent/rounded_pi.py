@@ -18,7 +18,7 @@ import re
 
 from optiform.agent import textcues
 from optiform.agent.check_model import Check
-from optiform.agent.reply_mends import PI_LITERAL
+from optiform.agent.reply_mends import PI_LITERAL, outside_quotes
 from optiform.solvers.formulation import Formulation
 
 _ROUND_CUES = re.compile(
@@ -26,7 +26,6 @@ _ROUND_CUES = re.compile(
     r"cylindrical|spheres?|spherical|hemispheres?|hemispherical|cones?|conical|"
     r"semicircles?|semicircular|discs?|disks?)\b|π")
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
-_QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")
 # π given as a fraction ('take π = 22/7'), whose value no single number of the text holds
 _PI_FRACTION = re.compile(r"(?<![\d.])22\s*/\s*7(?!\.?\d)")
 
@@ -47,10 +46,7 @@ def pi_written_in_full(expression: str) -> tuple[str, list[str]]:
         found.append(m.group(0))
         return PI_LITERAL
 
-    parts = _QUOTED.split(expression)
-    for k in range(0, len(parts), 2):  # even parts lie outside quotes
-        parts[k] = _DECIMAL.sub(full, parts[k])
-    return "".join(parts), found
+    return outside_quotes(expression, lambda part: _DECIMAL.sub(full, part)), found
 
 
 def _written(literals: list[str]) -> str:

@@ -64,7 +64,8 @@ class TextNumber:
 
     @property
     def stop(self) -> int:
-        """Where the number as written ends: after its percent sign, if it has one."""
+        """Where the number as written ends: after its percent sign, if it has one (``text``
+        holds a currency sign before the digits, which ``start`` does not count)."""
         return self.start + len(self.text) - (1 if self.text[0] in "$€£" else 0)
 
 
