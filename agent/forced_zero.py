@@ -41,7 +41,8 @@ _UNIT_AFTER = re.compile(r"\s*(?:dollars?|euros?)\b")
 # the text says there is to be none of x ('no tables may be made', 'cannot make any'); 'no
 # more than' and 'cannot exceed' are limits, not zero
 _NONE = re.compile(
-    r"\b(?:no|zero)\b(?!\s+(?:more|less|fewer|greater|larger|smaller|later|earlier|longer)\b)|"
+    r"\b(?:no|zero)\b(?!\s+(?:more|less|fewer|greater|larger|smaller|later|earlier|longer)"
+    r"\s+than\b)|"
     r"\b(?:none|never|nothing)\b|\bnot\b[^.;!?]*\bany\b|"
     r"(?:\bcannot|\bcan not|\bcan't|\bmust not|\bmustn't|\bmay not|\bshould not|\bshouldn't|"
     r"\bwill not|\bwon't|\bnot (?:be )?(?:allowed|permitted)|\bprohibited|\bforbidden|"

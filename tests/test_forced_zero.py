@@ -55,6 +55,9 @@ def test_the_setup_written_as_a_limit_is_linked_to_a_yes_no_setup():
     assert check.fix == {"constraints": {"setup": "tables <= 40*tables_setup"},
                          "variables": {"tables_setup": "binary"},
                          "objective": {"expression": "40*tables + 25*chairs - 200*tables_setup"}}
+    # a limit said with 'no more than' is no 'none'
+    (limited,) = forced_zero(TEXT + " No more than 45 tables can be sold.", f)
+    assert limited.fix == check.fix
 
 
 def test_the_fixed_model_solves_to_the_best_plan():
@@ -121,6 +124,8 @@ def test_the_bound_comes_from_the_model_and_a_taken_name_gets_a_suffix():
     TEXT.replace("If any tables are made, a setup costing $200 is needed.",
                  "The factory cannot make any tables this week."),
     TEXT + " Tables must not be made.",
+    TEXT + " Tables are no longer made.",
+    TEXT + " No more tables will be made.",
 ])
 def test_a_text_that_says_there_are_to_be_none_gets_no_check(text):
     assert forced_zero(text, model()) == []
