@@ -41,19 +41,24 @@ def best_attempt(state: AgentState) -> Attempt | None:
 
 
 _DIRECTION_CODES = ("bound_direction", "pinned_bound", "ratio_direction")
+# checks whose fix adds a requirement the text states and the model left out
+_MISSING_CODES = ("missing_count",)
 
 
 def faithful_infeasible(state: AgentState, best: Attempt) -> checks.Check | None:
     """When the chosen model solved only because it reads a limit or a requirement in the
-    other direction than the text (a direction check says so), and the chain also holds that
-    model as the text says it (the check's fix applied, by the autofix or a repair) and it
-    was infeasible: a check saying so, naming the constraints and what conflicts. The answer
-    keeps the solved model (direction checks are cues that can misread a sentence) but does
-    not pass it off as the problem's optimum."""
+    other direction than the text (a direction check says so) or leaves out a requirement the
+    text states (a missing-count check says so), and the chain also holds that model as the
+    text says it (the check's fix applied, by the autofix or a repair) and it was infeasible:
+    a check saying so, naming the constraints and what conflicts. The answer keeps the solved
+    model (the checks are cues that can misread a sentence) but does not pass it off as the
+    problem's optimum."""
     fixes: dict[str, str] = {}
+    left_out = False
     for c in checks.warnings(best.get("checks", [])):
-        if c.code in _DIRECTION_CODES and c.fix:
+        if c.code in _DIRECTION_CODES + _MISSING_CODES and c.fix:
             fixes.update(c.fix.get("constraints") or {})
+            left_out = left_out or c.code in _MISSING_CODES
     if not fixes:
         return None
     attempts = state.get("attempts") or []
@@ -68,11 +73,12 @@ def faithful_infeasible(state: AgentState, best: Attempt) -> checks.Check | None
             conflict = list(dict.fromkeys(n for c in checks.errors(a.get("checks", []))
                                           if c.code == "infeasible" for n in c.names))
             said = "; ".join(f"{n}: {e}" for n, e in fixes.items())
+            differs = "leaves out or reverses" if left_out else "reverses"
             return checks.Check(
                 code="faithful_infeasible", severity="warning", names=sorted(fixes),
                 message=(f"As the text states it ({said}), the model is infeasible"
                          + (f": {_quoted(conflict)} cannot all hold" if conflict else "")
-                         + ". This answer reverses the text there: check the wording and "
+                         + f". This answer {differs} the text there: check the wording and "
                            "the numbers, or the problem has no feasible plan."))
     return None
 
@@ -150,9 +156,12 @@ def _outcome(state: AgentState, best: Attempt | None, budget: float | None,
         faithful = faithful_infeasible(state, best) if best else None
         if faithful is not None:
             open_checks = [faithful, *open_checks]
-            message = (f"Solved: objective {fmt(result.objective)}, but only with "
-                       f"{_quoted(faithful.names)} against the text's wording; as the text "
-                       "states it, the model is infeasible.")
+            have = {c.name for c in f.constraints} if f else set()
+            missing = [n for n in faithful.names if n not in have]
+            how = (f"without {_quoted(missing)}, which the text states" if missing else
+                   f"with {_quoted(faithful.names)} against the text's wording")
+            message = (f"Solved: objective {fmt(result.objective)}, but only {how}; as the "
+                       "text states it, the model is infeasible.")
         return _Outcome("optimal", result.objective, result.values, source, message, f,
                         result, open_checks)
     if cross.get("solved"):

@@ -589,3 +589,26 @@ def test_a_time_limit_with_no_solution_says_so() -> None:
                                      "feasible solution")
     assert "repairs are off" not in answer.message and "no model was produced" not in \
         answer.message
+
+
+def test_a_model_solved_only_without_a_stated_requirement_does_not_pass_for_the_optimum():
+    """'At least 5 breads and at least 3 cakes' with 8 oven hours is infeasible; the 1.5B model
+    wrote the cakes' minimum as '3 <= 3' and solved. Autofix added cake >= 3 (infeasible),
+    and the repairs kept both; the answer keeps the solve but says the text's model has no
+    feasible plan."""
+    text = ("A bakery makes bread and cake. Bread needs 1 hour of oven time and cake needs 2 "
+            "hours. The oven is available for at most 8 hours a day. The bakery must make at "
+            "least 5 breads and at least 3 cakes each day. Bread earns $3 and cake earns $7. How "
+            "many of each should be made to maximize daily earnings?")
+    loose = {"variables": {"bread": "integer", "cake": "integer"},
+             "objective": {"sense": "maximize", "expression": "3*bread + 7*cake"},
+             "constraints": {"oven": "1*bread + 2*cake <= 8", "bread": "bread >= 5",
+                             "cake": "3 <= 3"}}
+    answer = assistant(FakeLLM(default=loose), None, max_repairs=2).solve(text)
+    assert answer.status == "optimal" and answer.objective == pytest.approx(25)
+    assert "only without 'cake_min', which the text states; as the text states it, the " \
+           "model is infeasible" in answer.message
+    [note] = [c for c in answer.checks if c.code == "faithful_infeasible"]
+    assert note.names == ["cake_min"] and "leaves out or reverses" in note.message
+    assert "the model is infeasible: 'oven', 'bread', 'cake_min'" in note.message
+    assert answer.confidence <= 0.5  # two open warnings and two repair rounds
