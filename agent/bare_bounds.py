@@ -97,10 +97,12 @@ def _text_direction(text: str, value: float, variable: str | None = None) -> str
             textcues.stem(w) for w in textcues.words(
                 re.split(r"[.;?!](?:\s|$)", text[n.start:n.start + 60])[0])[:8]}]
         found = about or found
-    directions = set()
-    for number in found:
-        cue = bound_cues.cue_before(text, number.start)
-        directions.add(cue.direction if cue else None)
+    directions = {cue.direction if cue else None
+                  for cue in (bound_cues.cue_before(text, n.start) for n in found)}
+    if len(directions) > 1:
+        # a bare number under a variable's name is a bound: where the number is also data
+        # with no bound phrase ('bread earns $3' beside 'at least 3 cakes'), the phrases tell
+        directions.discard(None)
     return directions.pop() if len(directions) == 1 else None
 
 
