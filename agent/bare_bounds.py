@@ -97,12 +97,12 @@ def _text_direction(text: str, value: float, variable: str | None = None) -> str
             textcues.stem(w) for w in textcues.words(
                 re.split(r"[.;?!](?:\s|$)", text[n.start:n.start + 60])[0])[:8]}]
         found = about or found
-    directions = {cue.direction if cue else None
-                  for cue in (bound_cues.cue_before(text, n.start) for n in found)}
-    if len(directions) > 1:
-        # a bare number under a variable's name is a bound: where the number is also data
-        # with no bound phrase ('bread earns $3' beside 'at least 3 cakes'), the phrases tell
-        directions.discard(None)
+    cues = [(n, bound_cues.cue_before(text, n.start)) for n in found]
+    if any(cue for _, cue in cues):
+        # a price or a share with no bound phrase ('bread earns $3' beside 'at least 3
+        # cakes') is data, not this bound
+        cues = [(n, cue) for n, cue in cues if cue or not (n.percent or n.text[0] in "$€£")]
+    directions = {cue.direction if cue else None for _, cue in cues}
     return directions.pop() if len(directions) == 1 else None
 
 

@@ -192,7 +192,7 @@ def test_bare_bounds_take_their_direction_from_the_expression_the_name_or_the_te
     named = "At least 5 small wagons are used, and at most 5 may stand idle."
     assert completed_bound("small", "5", v, named) == "small >= 5"
     assert completed_bound("small", "7", v, CARTS) is None  # no cue for 7
-    # 3 is also a price with no bound phrase ('bread earns $3'): the bound phrase tells
+    # 3 is also a price with no bound phrase ('bread earns $3'): a price is no such bound
     bakery = ("The bakery must make at least 5 breads and at least 3 cakes each day. Bread "
               "earns $3 and cake earns $7.")
     assert completed_bound("cake", "3", ["bread", "cake"], bakery) == "cake >= 3"
