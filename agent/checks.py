@@ -35,7 +35,7 @@ from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts
 from optiform.agent.period_pools import period_pools
 from optiform.agent.rounded_pi import rounded_pi
-from optiform.agent.shared_totals import shared_totals
+from optiform.agent.shared_totals import missing_totals, shared_totals
 from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
@@ -470,6 +470,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(bound_directions(text, f))
     out.extend(split_totals(text, f))
     out.extend(shared_totals(text, f))
+    out.extend(missing_totals(text, f))
     out.extend(unlinked_choices(text, f))
     out.extend(forced_zero(text, f))
     out.extend(per_item_totals(text, f))
@@ -509,6 +510,7 @@ __all__ = [
     "limit_equalities",
     "measure_integers",
     "missing_counts",
+    "missing_totals",
     "objective_sense",
     "parse_tree",
     "per_item_limit",

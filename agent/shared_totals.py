@@ -68,7 +68,7 @@ def _coordinated(sentence: str, mentions: list[tuple[int, int, str]],
 # a verb right after the names: they are the subject of a clause of their own ('at most 70
 # acres can be wheat and corn must be ...'), not what the number is for
 _VERB = textcues.wordset(
-    "is are was were be must can could should may might will would shall need needs has "
+    "is are was were be must can cannot could should may might will would shall need needs has "
     "have sell sells cost costs take takes require requires use uses earn earns make makes "
     "give gives yield yields produce produces bring brings get gets")
 
@@ -205,3 +205,82 @@ def shared_totals(text: str, f: Formulation) -> list[Check]:
                      f"but the text states {bound:g} once for {', '.join(together)} together "
                      f"(\"{sentence.strip()[:120]}\"): {new}.")))
     return out
+
+
+# the sentence gives the number as something to share out: 'has 500 acres for wheat, barley
+# and oats', '500 acres are available for ...', 'to plant with'
+_SHARED_OUT = re.compile(r"\b(?:has|have|owns?|available|to (?:plant|divide|split|share|"
+                         r"allocate|spend|invest)|for)\b")
+_NOT_A_LIMIT = re.compile(r"\b(?:at least|no less|not less|minimum|a min|exactly|must use "
+                          r"all|all of|entire|whole)\b")
+# a count of periods is a horizon, not something shared out ('a plan for the next 6 months
+# of overtime and inventory')
+_HORIZONS = textcues.wordset("month week year quarter period season term")
+_RATE_BEFORE = re.compile(r"\b(?:uses?|using|requires?|needs?|takes?|consumes?|each|per)\s+"
+                          r"(?:\w+\s+){0,2}$")
+
+
+def _spent_before(text: str, unit: str, numbers: list[textcues.TextNumber]) -> bool:
+    """Another number of the unit comes right after a rate word ('a chair uses 2 acres',
+    'each plot needs 3 acres'): the unit is a resource spent at rates, not a plain sum."""
+    return any(_unit(text, n.end) == unit and
+               _RATE_BEFORE.search(text[max(0, n.start - 30):n.start].lower().lstrip("$"))
+               for n in numbers)
+
+
+def missing_totals(text: str, f: Formulation) -> list[Check]:
+    """'A farmer has 500 acres for wheat, barley and oats' with no constraint on the land at
+    all (the 1.5B model used 500 only in ``wheat <= 500/2``, "at most half of the land"): a
+    number the text states once, the only one of its sentence, as something to share out
+    among two or more decisions named side by side, in a unit no rate spends, that no
+    constraint bounds their sum by, and that bounds none of them alone (``shared_totals``'
+    case). The sum is then missing: ``wheat + barley + oats <= 500``, added by autofix."""
+    variables = [v.name for v in f.variables if not v.index]
+    if len(variables) < 2:
+        return []
+    numbers_all = textcues.numbers_in_text(text)
+    numbers = [n for n in numbers_all if not n.percent]
+    taken = {c.name for c in f.constraints}
+    out = []
+    for number in numbers:
+        begin, end = _sentence_span(text, number.start)
+        sentence = text[begin:end].lower()
+        if _PER_ITEM.search(sentence) or not _SHARED_OUT.search(sentence) or \
+                _NOT_A_LIMIT.search(sentence) or \
+                sum(begin <= n.start < end for n in numbers_all) > 1:
+            continue
+        at, stop = number.start - begin, number.end - begin
+        groups = [_together(sentence, at, stop, v, variables)
+                  for v in dict.fromkeys(m[2] for m in _mentions(sentence, variables))]
+        together = max(groups, key=len, default=[])
+        unit = _unit(text, number.end)
+        if len(together) < 2 or unit is None or unit in _HORIZONS or \
+                _spent_before(text, unit, [n for n in numbers if n is not number]) or \
+                _bounded_together(f, set(together), number.value) or \
+                _bounds_one(f, variables, number.value):
+            continue
+        name, k = f"total_{unit}", 2
+        while name in taken:
+            name, k = f"total_{unit}_{k}", k + 1
+        taken.add(name)
+        new = f"{' + '.join(v for v in variables if v in together)} <= {number.value:g}"
+        out.append(Check(
+            code="missing_total", severity="warning", where=f"constraint '{name}'",
+            names=[name], fix={"constraints": {name: new}},
+            message=(f"The text states {number.value:g} {unit}s once for "
+                     f"{', '.join(together)} together (\"{sentence.strip()[:120]}\"), but no "
+                     f"constraint bounds their sum: {new}.")))
+    return out
+
+
+def _bounds_one(f: Formulation, variables: list[str], value: float) -> bool:
+    """Some constraint bounds one variable alone by exactly ``value``."""
+    for c in f.constraints:
+        parts = None if c.for_each else comparison(c.expression)
+        if parts is None:
+            continue
+        for side, other in ((parts[0], parts[2]), (parts[2], parts[0])):
+            term, bound = single_term(side, set(variables)), constant(other)
+            if term is not None and bound is not None and close(bound, value):
+                return True
+    return False

@@ -94,3 +94,65 @@ def test_a_number_stated_for_several_bounds_their_sum(text, constraints, names, 
 ])
 def test_a_number_the_text_gives_to_one_variable_is_left_alone(text, constraints):
     assert shared_totals(text, model(constraints)) == []
+
+
+CROPS = ("A farmer has 500 acres for wheat, barley and oats. Profits per acre are $120, $90 and "
+         "$70. Wheat needs 4 hours of labor per acre, barley 3 and oats 2; 1600 hours of labor "
+         "are available. At least 50 acres must be oats, and wheat cannot take more than half "
+         "of the land. How many acres of each crop maximize profit?")
+# what the 1.5B model wrote: 500 only in "half of the land", no land constraint (48500)
+CROPS_WRITTEN = {"labor": "4*wheat + 3*barley + 2*oats <= 1600", "oats": "oats >= 50",
+                 "wheat": "0 <= wheat <= 500/2"}
+CROP_NAMES = ("wheat", "barley", "oats")
+CROP_PROFIT = "120*wheat + 90*barley + 70*oats"
+
+
+def test_a_total_stated_for_several_that_no_constraint_holds_is_added():
+    from optiform.agent.shared_totals import missing_totals
+
+    f = model(CROPS_WRITTEN, CROP_NAMES, CROP_PROFIT)
+    assert solve_formulation(f).objective != pytest.approx(49500)
+    # 'at least 50 acres must be oats, and wheat cannot ...': two clauses, 50 is the oats'
+    assert shared_totals(CROPS, f) == []
+    (check,) = missing_totals(CROPS, f)
+    assert (check.code, check.names) == ("missing_total", ["total_acre"])
+    assert check.fix == {"constraints": {"total_acre": "wheat + barley + oats <= 500"}}
+    assert "missing_total" in {c.code for c in solution_checks(CROPS, f, None)}
+    fixed = to_formulation(apply_fixes(f.model_dump(), [check]))
+    assert solve_formulation(fixed).objective == pytest.approx(49500)  # 250, 100, 150
+    # the sum already bounded, or the number on one crop alone (shared_totals' case): none
+    assert missing_totals(CROPS, model({**CROPS_WRITTEN, "land": "wheat + barley + oats <= 500"},
+                                       CROP_NAMES, CROP_PROFIT)) == []
+    assert missing_totals(CROPS, model({**CROPS_WRITTEN, "land": "wheat <= 500"},
+                                       CROP_NAMES, CROP_PROFIT)) == []
+
+
+@pytest.mark.parametrize("text", [
+    CROPS.replace("has 500 acres for", "must plant at least 500 acres of"),     # a minimum
+    CROPS.replace("has 500 acres for wheat, barley and oats",
+                  "has 500 acres; each crop needs its own field of wheat, barley and oats"),
+    CROPS.replace("A farmer has 500 acres for wheat, barley and oats.",
+                  "A farmer plans the next 500 months for wheat, barley and oats."),  # a horizon
+    CROPS.replace("Profits per acre", "Each plot uses 2 acres. Profits per acre"),  # a rate
+    CROPS.replace("has 500 acres for wheat, barley and oats",
+                  "has 500 acres and grows wheat; barley and oats are bought"),
+])
+def test_a_total_that_is_no_shared_pool_is_not_added(text):
+    from optiform.agent.shared_totals import missing_totals
+
+    assert missing_totals(text, model(CROPS_WRITTEN, CROP_NAMES, CROP_PROFIT)) == []
+
+
+def test_the_agent_adds_the_land_the_model_left_out():
+    from optiform.agent.fake import FakeLLM
+    from optiform.api import Assistant
+    from optiform.config import load_settings
+
+    reply = {"variables": dict.fromkeys(CROP_NAMES, "continuous"),
+             "objective": {"sense": "maximize", "expression": CROP_PROFIT},
+             "constraints": CROPS_WRITTEN}
+    llm = FakeLLM([reply])
+    answer = Assistant(load_settings(library=False), llm=llm, solve=solve_formulation,
+                       export=None).solve(CROPS)
+    assert len(llm.requests) == 1 and answer.source == "autofix"
+    assert answer.objective == pytest.approx(49500)
