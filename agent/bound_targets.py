@@ -23,7 +23,7 @@ from optiform.agent.bound_cues import (
     sentence_start,
     value_cues,
 )
-from optiform.agent.comparison import comparison, constant
+from optiform.agent.comparison import comparison, comparisons, constant
 from optiform.solvers.formulation import Formulation
 
 SHARED_WORDS = re.compile(r"\b(?:each|every|per|apiece|respectively|both|either)\b")
@@ -219,9 +219,8 @@ def _as_coefficient(f: Formulation, variables: list[str], value: float) -> str |
     35*mono <= 35' for "at most 35 printers of either type" (every coefficient the number,
     and the number the constant too); None when there is none."""
     wanted = set(variables)
-    for c in f.constraints:
-        parts = comparison(c.expression)
-        if parts is None or c.for_each or parts[1] not in ("<=", ">=", "<", ">"):
+    for c, parts in comparisons(f):
+        if parts[1] not in ("<=", ">=", "<", ">"):
             continue
         for side, other in ((parts[0], parts[2]), (parts[2], parts[0])):
             terms, bound = sum_terms(side, wanted), constant(other)
@@ -233,16 +232,13 @@ def _as_coefficient(f: Formulation, variables: list[str], value: float) -> str |
     return None
 
 
-def _bounds_alone(f: Formulation, variable: str, value: float) -> bool:
+def bounds_alone(f: Formulation, variable: str, value: float) -> bool:
     """Whether a constraint bounds ``variable`` alone by ``value`` ('x >= 5', '3*x <= 15',
     in either direction), or its declared bounds hold ``value``."""
     var = f.variable(variable)
     if var is not None and value in (var.lb, var.ub):
         return True
-    for c in f.constraints:
-        parts = comparison(c.expression)
-        if parts is None or c.for_each:
-            continue
+    for _, parts in comparisons(f):
         for side, other in ((parts[0], parts[2]), (parts[2], parts[0])):
             term, bound = single_term(side, {variable}), constant(other)
             if term is not None and bound is not None and term[0] != 0 and \
@@ -281,7 +277,7 @@ def missing_counts(text: str, f: Formulation) -> list[MissingCount]:
                 out.append(MissingCount(misplaced, f"{' + '.join(shared)} {cue.direction} "
                                         f"{_number(n)}", cue.sentence, replaces=True))
             continue
-        if _bounds_alone(f, named, n.value):
+        if bounds_alone(f, named, n.value):
             continue
         expression = f"{named} {cue.direction} {_number(n)}"
         misplaced = _as_coefficient(f, [named], n.value)

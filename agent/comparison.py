@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+
+from optiform.solvers.formulation import ConstraintDef, Formulation
 
 _OPS = {ast.LtE: "<=", ast.Lt: "<=", ast.GtE: ">=", ast.Gt: ">=", ast.Eq: "=="}
 FLIP = {"<=": ">=", ">=": "<=", "==": "=="}
@@ -27,3 +30,11 @@ def constant(node: ast.AST) -> float | None:
             not isinstance(node.value, bool):
         return float(node.value)
     return None
+
+
+def comparisons(f: Formulation) -> Iterator[tuple[ConstraintDef, tuple[ast.expr, str, ast.expr]]]:
+    """Each constraint without a ``for_each`` that is one comparison, with its parts."""
+    for c in f.constraints:
+        parts = None if c.for_each else comparison(c.expression)
+        if parts is not None:
+            yield c, parts

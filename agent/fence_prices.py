@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from optiform.agent import textcues
 from optiform.agent.bound_cues import scalar_values
 from optiform.agent.check_model import Check, close
-from optiform.agent.comparison import FLIP, comparison
+from optiform.agent.comparison import FLIP, comparisons
 from optiform.agent.fence_sides import (
     DIVIDED,
     FENCE,
@@ -273,10 +273,7 @@ def cost_lines(text: str, f: Formulation) -> list[CostLine]:
                             _span(f.objective.expression, tree) if found[2] is not None
                             else None, found[2] or ()))
     money = [n.value for s in said if _BUDGET.search(s) for n in textcues.numbers_in_text(s)]
-    for c in f.constraints:
-        parts = None if c.for_each else comparison(c.expression)
-        if parts is None:
-            continue
+    for c, parts in comparisons(f):
         for side, other, op in ((parts[0], parts[2], parts[1]),
                                 (parts[2], parts[0], FLIP[parts[1]])):
             found = _cost_side(c.expression, side, scalars, variables)

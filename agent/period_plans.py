@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from optiform.agent import textcues
 from optiform.agent.bound_targets import sum_terms
 from optiform.agent.check_model import Check
-from optiform.agent.comparison import comparison, constant
+from optiform.agent.comparison import comparison, comparisons, constant
 from optiform.agent.period_text import (
     Periods,
     carries_over,
@@ -95,10 +95,7 @@ def _links_periods(f: Formulation) -> bool:
     110, make1 + make2 >= 190), other than a limit on them ('make1 + make2 <= 120')."""
     numbered = {v.name: m.group("k") for v in f.variables
                 if not v.index and (m := _FAMILY.match(v.name))}
-    for c in f.constraints:
-        parts = None if c.for_each else comparison(c.expression)
-        if parts is None:
-            continue
+    for _, parts in comparisons(f):
         left, op, right = parts
         periods = {numbered[n.id] for side in (left, right) for n in ast.walk(side)
                    if isinstance(n, ast.Name) and n.id in numbered}

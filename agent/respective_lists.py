@@ -17,7 +17,7 @@ from optiform.agent import textcues
 from optiform.agent.bare_bounds import name_words
 from optiform.agent.bound_targets import sum_terms
 from optiform.agent.check_model import close, formulation_numbers
-from optiform.agent.comparison import comparison, constant
+from optiform.agent.comparison import comparisons, constant
 from optiform.solvers.formulation import Formulation
 
 _NAME = r"[A-Za-z][\w-]*"
@@ -87,10 +87,7 @@ def pooled_bounds(text: str, f: Formulation) -> list[PooledBound]:
     words = {v: set(name_words(v)) for v in variables}
     taken = {c.name for c in f.constraints}
     out = []
-    for c in f.constraints:
-        parts = None if c.for_each else comparison(c.expression)
-        if parts is None:
-            continue
+    for c, parts in comparisons(f):
         left, op, right = parts
         bound, terms = constant(right), sum_terms(left, variables)
         if bound is None or not terms:

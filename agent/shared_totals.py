@@ -21,9 +21,9 @@ import re
 
 from optiform.agent import textcues
 from optiform.agent.bare_bounds import GENERIC, name_words
-from optiform.agent.bound_targets import single_term, sum_terms
+from optiform.agent.bound_targets import bounds_alone, single_term, sum_terms
 from optiform.agent.check_model import Check, close
-from optiform.agent.comparison import FLIP, comparison, constant
+from optiform.agent.comparison import FLIP, comparisons, constant
 from optiform.solvers.formulation import Formulation
 
 _PER_ITEM = re.compile(r"\b(?:each|per|respectively|every|apiece|individually|either)\b")
@@ -148,10 +148,7 @@ def _together(sentence: str, at: int, end: int, x: str, variables: list[str]) ->
 
 
 def _bounded_together(f: Formulation, names: set[str], bound: float) -> bool:
-    for c in f.constraints:
-        parts = None if c.for_each else comparison(c.expression)
-        if parts is None:
-            continue
+    for _, parts in comparisons(f):
         for side, other in ((parts[0], parts[2]), (parts[2], parts[0])):
             terms = sum_terms(side, names | {v.name for v in f.variables})
             value = constant(other)
@@ -168,10 +165,7 @@ def shared_totals(text: str, f: Formulation) -> list[Check]:
     numbers_all = textcues.numbers_in_text(text)
     numbers = [n for n in numbers_all if not n.percent]
     out = []
-    for c in f.constraints:
-        parts = None if c.for_each else comparison(c.expression)
-        if parts is None:
-            continue
+    for c, parts in comparisons(f):
         left, op, right = parts
         if constant(left) is not None:
             left, op, right = right, FLIP[op], left
@@ -257,7 +251,7 @@ def missing_totals(text: str, f: Formulation) -> list[Check]:
         if len(together) < 2 or unit is None or unit in _HORIZONS or \
                 _spent_before(text, unit, [n for n in numbers if n is not number]) or \
                 _bounded_together(f, set(together), number.value) or \
-                _bounds_one(f, variables, number.value):
+                any(bounds_alone(f, v, number.value) for v in together):
             continue
         name, k = f"total_{unit}", 2
         while name in taken:
@@ -271,16 +265,3 @@ def missing_totals(text: str, f: Formulation) -> list[Check]:
                      f"{', '.join(together)} together (\"{sentence.strip()[:120]}\"), but no "
                      f"constraint bounds their sum: {new}.")))
     return out
-
-
-def _bounds_one(f: Formulation, variables: list[str], value: float) -> bool:
-    """Some constraint bounds one variable alone by exactly ``value``."""
-    for c in f.constraints:
-        parts = None if c.for_each else comparison(c.expression)
-        if parts is None:
-            continue
-        for side, other in ((parts[0], parts[2]), (parts[2], parts[0])):
-            term, bound = single_term(side, set(variables)), constant(other)
-            if term is not None and bound is not None and close(bound, value):
-                return True
-    return False
