@@ -85,5 +85,7 @@ def test_an_expanded_path_is_checked_as_typer_checks_one_written_out(cli, home: 
         said = " ".join(result.output.replace("│", " ").split())
         assert f"Invalid value for '{option}'" in said and what in said, (args, said)
         written_out = cli(*(str(home / a[2:]) if a.startswith("~/") else a for a in args))
-        assert written_out.exit_code == 2 and what in written_out.output, args
+        # the box wraps a long path's message, where it wraps depends on the path's length
+        said_out = " ".join(written_out.output.replace("│", " ").split())
+        assert written_out.exit_code == 2 and what in said_out, (args, said_out)
     assert list((home / "adir").iterdir()) == []
