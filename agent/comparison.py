@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from optiform.solvers.expr import normalize
 from optiform.solvers.formulation import ConstraintDef, Formulation
 
 _OPS = {ast.LtE: "<=", ast.Lt: "<=", ast.GtE: ">=", ast.Gt: ">=", ast.Eq: "=="}
@@ -13,9 +14,10 @@ FLIP = {"<=": ">=", ">=": "<=", "==": "=="}
 
 def comparison(expression: str) -> tuple[ast.expr, str, ast.expr] | None:
     """(left, '<=' | '>=' | '==', right) for a single comparison (a strict one counts as
-    its non-strict form); None for anything else, including text that does not parse."""
+    its non-strict form; a lone '=' and '^' are read as the solver reads them); None for
+    anything else, including text that does not parse."""
     try:
-        tree = ast.parse(expression, mode="eval").body
+        tree = ast.parse(normalize(expression), mode="eval").body
     except SyntaxError:
         return None
     if not isinstance(tree, ast.Compare) or len(tree.ops) != 1:

@@ -83,7 +83,7 @@ class Scope:
 _QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")
 
 
-def _normalize(text: str) -> str:
+def normalize(text: str) -> str:
     """Math spellings to Python ones, outside quoted element names: ``^`` is ``**`` (with its
     precedence), a lone ``=`` is ``==``, and the unicode operators are their ASCII forms."""
     parts = _QUOTED.split(text)
@@ -102,7 +102,7 @@ def parse(text: str, *, where: str | None = None) -> ast.expr:
     if len(text) > MAX_EXPRESSION_CHARS:
         raise FormulationError(f"expression longer than {MAX_EXPRESSION_CHARS} characters",
                                where=where, hint="use sets and sum(...) instead of long sums")
-    src = _normalize(text.strip())
+    src = normalize(text.strip())
     try:
         with warnings.catch_warnings():  # "invalid decimal literal" and the like
             warnings.simplefilter("ignore", SyntaxWarning)
