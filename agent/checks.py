@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from optiform.agent import bound_cues, textcues
+from optiform.agent.bound_rates import bound_rates
 from optiform.agent.check_model import (
     Check,
     Severity,
@@ -27,10 +28,12 @@ from optiform.agent.check_model import (
     walk_numbers,
     warnings,
 )
+from optiform.agent.cost_signs import cost_signs
 from optiform.agent.fence_prices import fence_prices
 from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices
 from optiform.agent.forced_zero import forced_zero
+from optiform.agent.open_top import open_top
 from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts
 from optiform.agent.period_pools import period_pools
@@ -483,6 +486,9 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(carried_stock(text, f))
     out.extend(period_pools(text, f))
     out.extend(rounded_pi(text, f))
+    out.extend(cost_signs(text, f))
+    out.extend(bound_rates(text, f))
+    out.extend(open_top(text, f))
     return out
 
 
@@ -491,10 +497,12 @@ __all__ = [
     "Severity",
     "binary_counts",
     "bound_directions",
+    "bound_rates",
     "carried_stock",
     "close",
     "constant_objective",
     "constants",
+    "cost_signs",
     "count_objective",
     "detached_constraints",
     "error_check",
@@ -512,6 +520,7 @@ __all__ = [
     "missing_counts",
     "missing_totals",
     "objective_sense",
+    "open_top",
     "parse_tree",
     "per_item_limit",
     "per_item_totals",
