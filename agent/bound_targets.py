@@ -179,6 +179,11 @@ _CLAUSE_WORDS = textcues.wordset(
     "from into by")
 
 
+# '300 units and Boston up to 250': after a unit, 'and' starts the next subject ('30 black
+# and white printers' keeps it)
+_UNIT_NOUNS = textcues.UNIT_WORDS | textcues.wordset("unit units item items piece pieces")
+
+
 def _words_after(low: str, n: textcues.TextNumber) -> list[str]:
     """The words right after number ``n``, up to a comma, a stop or another number."""
     return textcues.words(re.split(r"[,.;:?!\d]", low[n.stop:], maxsplit=1)[0])
@@ -188,9 +193,11 @@ def named_after(low: str, n: textcues.TextNumber, candidates: list[str]) -> str 
     """The one candidate variable whose words (as singulars) all stand among the five words
     right after number ``n`` of the lower-cased text ('100 large pills' -> large_pill, '30
     black and white printers' -> black_and_white_printers), up to a comma, a stop, another
-    number or a word that starts a clause ('if', 'each'); None when none or several."""
+    number, a word that starts a clause ('if', 'each') or 'and' after a unit ('300 units and
+    Boston'); None when none or several."""
     words = _words_after(low, n)[:5]
-    clause = next((i for i, w in enumerate(words) if w in _CLAUSE_WORDS), len(words))
+    clause = next((i for i, w in enumerate(words) if w in _CLAUSE_WORDS or
+                   (w in ("and", "or") and i and words[i - 1] in _UNIT_NOUNS)), len(words))
     after = {textcues.stem(w) for w in words[:clause]}
     named = [x for x in candidates
              if (wanted := {textcues.stem(w) for w in textcues.words(x) if len(w) > 2})

@@ -595,6 +595,10 @@ def test_the_words_naming_a_count_stop_at_a_clause():
     (n,) = textcues.numbers_in_text(low)
     assert named_after(low, n, ["color_printers", "black_and_white_printers"]) == \
         "black_and_white_printers"
+    # after a unit, 'and' starts the next subject: 300 is Austin's, not Boston's
+    low = "austin can ship up to 300 units and boston up to 250 units."
+    (n, _) = textcues.numbers_in_text(low)
+    assert named_after(low, n, ["austin", "boston"]) is None
 
 
 def test_the_words_after_a_price_start_right_after_its_digits():
