@@ -4,7 +4,9 @@ has a decision for every pair and a number for most of them; in the scalar shape
 variable per decision, numbers in the expressions) the embedded 1.5B model lost the pairs (a
 2-by-3 transport came back with four routes and a binary per city; a 3-by-3 assignment as
 one variable per worker), while in the indexed shape (sets, parameters, ``ship[p, c]``) it
-wrote both right. The 'auto' shape asks for the indexed one for such texts.
+wrote both right. The 'auto' shape asks for the indexed one for such texts, and for texts
+that give a number route by route ('$4 from Austin to store 1, $6 from Austin to store 2,
+...').
 """
 
 from __future__ import annotations
@@ -19,6 +21,22 @@ _PAIRS = re.compile(
     re.IGNORECASE)
 
 
+# 'costs $4 from Austin to store 1, $6 from Austin to store 2, ...': a number for each route
+_FROM_TO = re.compile(r"\bfrom\s+(?:the\s+)?([a-z]+(?:\s+(?:\d+|[a-z]))?)\s+to\s+(?:the\s+)?"
+                      r"([a-z]+(?:\s+(?:\d+|[a-z]))?)\b", re.IGNORECASE)
+
+
+def listed_routes(text: str) -> set[tuple[str, str]]:
+    """The routes the text names one by one ('from Austin to store 1'), when they are three
+    or more between two or more origins and two or more destinations; else none."""
+    routes = {(a.lower(), b.lower()) for a, b in _FROM_TO.findall(text)}
+    if len(routes) >= 3 and len({a for a, _ in routes}) >= 2 and \
+            len({b for _, b in routes}) >= 2:
+        return routes
+    return set()
+
+
 def pairwise(text: str) -> bool:
-    """Whether the text asks for a decision for each pair of two groups."""
-    return _PAIRS.search(text) is not None
+    """Whether the text asks for a decision for each pair of two groups, or names a number
+    for route after route between them."""
+    return _PAIRS.search(text) is not None or bool(listed_routes(text))

@@ -91,6 +91,10 @@ TRANSPORT = ("Two plants, P1 and P2, can supply 300 and 400 tons of cement. Thre
      "indexed"),
     ("Ship crates from each warehouse to the stores at the least cost.", "indexed"),
     ("A truck delivers to each of the four stores. Minimize the distance.", "indexed"),
+    # a number route by route: two origins, two destinations
+    ("Shipping one unit costs $4 from Austin to store 1, $6 from Austin to store 2, $7 from "
+     "Boston to store 1 and $3 from Boston to store 2.", "indexed"),
+    ("The bus runs from Austin to Boston and from Boston to Chicago.", "scalar"),  # one chain
     ("A farmer plants wheat and corn on 100 acres. Maximize profit.", "scalar"),
     ("Each table needs 3 hours and each chair 2 hours. Maximize profit.", "scalar"),
     ("Workers are assigned to shifts at the plant. Minimize wages.", "scalar")])
