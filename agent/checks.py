@@ -33,12 +33,14 @@ from optiform.agent.fence_prices import fence_prices
 from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices
 from optiform.agent.forced_zero import forced_zero
+from optiform.agent.mix_shares import mix_shares
 from optiform.agent.open_top import open_top
 from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts
 from optiform.agent.period_pools import period_pools
 from optiform.agent.rounded_pi import rounded_pi
 from optiform.agent.shared_totals import missing_totals, shared_totals
+from optiform.agent.stated_formulas import stated_formula_checks
 from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
@@ -489,6 +491,8 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(cost_signs(text, f))
     out.extend(bound_rates(text, f))
     out.extend(open_top(text, f))
+    out.extend(mix_shares(text, f))
+    out.extend(stated_formula_checks(text, f))
     return out
 
 
@@ -519,6 +523,7 @@ __all__ = [
     "measure_integers",
     "missing_counts",
     "missing_totals",
+    "mix_shares",
     "objective_sense",
     "open_top",
     "parse_tree",
@@ -534,6 +539,7 @@ __all__ = [
     "shared_totals",
     "solution_checks",
     "split_totals",
+    "stated_formula_checks",
     "status_checks",
     "strict_inequalities",
     "time_objective",
