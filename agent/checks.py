@@ -264,6 +264,14 @@ def objective_sense(text: str, f: Formulation) -> Check | None:
         f"The text asks to {wanted}, but the objective is set to {f.objective.sense}."))
 
 
+def _clause(low: str, at: int) -> str:
+    """The clause of the sentence ``low`` around position ``at``: between commas or
+    semicolons."""
+    begin = max(low.rfind(",", 0, at), low.rfind(";", 0, at)) + 1
+    ends = [i for i in (low.find(",", at), low.find(";", at)) if i >= 0]
+    return low[begin:min(ends) if ends else len(low)]
+
+
 def limit_equalities(text: str, f: Formulation) -> list[Check]:
     """Equalities on quantities the text describes as limits or availabilities."""
     out = []
@@ -278,12 +286,15 @@ def limit_equalities(text: str, f: Formulation) -> list[Check]:
         consts = constants(tree) - {0.0, 1.0}
         name_words = {textcues.stem(w) for w in textcues.words(c.name) if len(w) > 3}
         for sentence in said:
-            nums = {n.value for n in textcues.numbers_in_text(sentence)}
+            found = [n for n in textcues.numbers_in_text(sentence) if n.value in consts]
             words = {textcues.stem(w) for w in textcues.words(sentence)}
-            if not (consts & nums or (not consts and name_words and name_words <= words)):
+            if not (found or (not consts and name_words and name_words <= words)):
                 continue
             low = sentence.lower()
-            limit = textcues.LIMIT_PHRASES.search(low)
+            # the clause of the number: 'must weigh 100 kg, contain at least 20% protein'
+            # says nothing of a limit on the 100
+            where = " ".join(_clause(low, n.start) for n in found) if found else low
+            limit = textcues.LIMIT_PHRASES.search(where)
             if limit and not textcues.EXACT_PHRASES.search(low):
                 op = ">=" if any(k in limit.group(0) for k in ("least", "less", "minimum")) \
                     else "<="

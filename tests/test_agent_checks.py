@@ -116,6 +116,16 @@ def test_equality_on_an_available_resource():
     assert checks.limit_equalities(exact, f) == []
 
 
+def test_a_limit_in_another_clause_of_the_sentence_is_not_the_number_s():
+    text = ("The mix must weigh 100 kg, contain at least 20% protein and at most 4% fat. "
+            "Minimize cost.")
+    weight = model([("weight", "chairs + tables == 100")])
+    assert checks.limit_equalities(text, weight) == []
+    protein = model([("protein", "chairs + tables == 20")])
+    [c] = checks.limit_equalities(text, protein)
+    assert ">=" in c.message
+
+
 def test_an_equality_pinning_an_available_amount_is_fixed_by_the_bound_check():
     f = model([("labor", "2*chairs + 5*tables == 40")])
     assert checks.limit_equalities(SHOP, f) == []  # the bound check carries the fix
