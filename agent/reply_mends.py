@@ -1,7 +1,8 @@
 """Meaning-preserving mends of the structure of an LLM's reply, before validation: names
 that clash (a set named like a variable), constraints of one name, a loop written after the
-comparison, values by element with no index, and pi written as a name. Each changes how the
-reply is written, never what it says; ``agent.schema.clean`` applies them."""
+comparison, values by element with no index, pi written as a name, and a wide table read one
+column at a time into parameters of one name. Each changes how the reply is written, never
+what it says; ``agent.schema.clean`` applies them."""
 
 from __future__ import annotations
 
@@ -216,3 +217,52 @@ def trailing_loop(c: dict[str, Any]) -> dict[str, Any]:
     if not _COMPARES.search(body) or not all(_LOOP_HEAD.match(h) for h in heads):
         return c
     return {**c, "expression": body, "for_each": ", ".join(heads)}
+
+
+def _set_for_column(sets: list[Any], column: str) -> str | None:
+    """The set a key column holds: one named like it, or read from it."""
+    for s in sets:
+        if not isinstance(s, dict) or not isinstance(s.get("name"), str):
+            continue
+        source = s.get("source")
+        if s["name"].lower() == column.lower() or \
+                (isinstance(source, dict) and source.get("column") == column):
+            return s["name"]
+    return None
+
+
+def wide_tables(out: dict[str, Any]) -> None:
+    """One parameter written once per column of a wide table ('hours' from column task1 of
+    hours.csv, 'hours' from task2, ...: a row per worker, a column per task) made one
+    parameter over the rows' set and the set whose elements name those columns, read from
+    all of them (``"source": {"file": ..., "columns": [...], "key": [...]}``). Left as it is
+    where the columns name no set's elements, or a key column's set cannot be told."""
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(out["parameters"]):
+        if isinstance(p, dict) and isinstance(p.get("name"), str) and \
+                isinstance(p.get("source"), dict):
+            groups.setdefault(p["name"], []).append(i)
+    merged: dict[int, dict[str, Any] | None] = {}
+    for name, at in groups.items():
+        sources = [out["parameters"][i]["source"] for i in at]
+        columns = [s.get("column") for s in sources]
+        if len(at) < 2 or len({s.get("file") for s in sources}) != 1 or \
+                not all(isinstance(c, str) for c in columns) or len(set(columns)) < len(columns):
+            continue
+        keys = [[k for k in (s.get("key") or []) if k not in columns] for s in sources]
+        if any(k != keys[0] for k in keys) or not all(isinstance(k, str) for k in keys[0]):
+            continue
+        column_set = next((s["name"] for s in out["sets"] if isinstance(s, dict)
+                           and isinstance(s.get("name"), str)
+                           and isinstance(s.get("elements"), list)
+                           and set(columns) <= {str(e) for e in s["elements"]}), None)
+        row_sets = [_set_for_column(out["sets"], k) for k in keys[0]]
+        if column_set is None or None in row_sets:
+            continue
+        merged[at[0]] = {"name": name, "index": [*row_sets, column_set],
+                         "source": {"file": sources[0]["file"], "columns": columns,
+                                    "key": keys[0]}}
+        merged.update(dict.fromkeys(at[1:]))
+    if merged:
+        out["parameters"] = [merged.get(i, p) for i, p in enumerate(out["parameters"])
+                             if i not in merged or merged[i] is not None]

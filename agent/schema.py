@@ -23,6 +23,7 @@ from optiform.agent.reply_mends import (
     set_uses,
     shadowing_sets,
     trailing_loop,
+    wide_tables,
 )
 from optiform.errors import FormulationError
 from optiform.solvers.expr import FUNCTIONS
@@ -131,6 +132,7 @@ def clean(data: Any) -> Any:
     shadowing_sets(out)
     uses = set_uses(out)
     out["parameters"] = [inferred_index(p, out["sets"], uses) for p in out["parameters"]]
+    wide_tables(out)
     for key in ("sets", "parameters", "variables", "constraints"):
         out[key] = _dedupe(out[key])
     out["constraints"] = distinct_names(out["constraints"])

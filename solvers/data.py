@@ -371,16 +371,30 @@ def _blank_key(file: str, row: int, column: str, what: str) -> DataError:
 def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], tables: _Tables,
                     shape: tuple[int, ...]) -> np.ndarray:
     where = f"parameter '{p.name}'"
-    if len(src.key) != len(p.index):
-        raise FormulationError(f"source.key names {len(src.key)} column(s) but the parameter "
-                               f"has {len(p.index)} index set(s)", where=where)
-    vcol = tables.column(src.file, src.column)
+    wide = bool(src.columns)
+    if len(src.key) + wide != len(p.index):
+        raise FormulationError(
+            f"source.key names {len(src.key)} column(s)"
+            + (" beside the wide table's columns" if wide else "")
+            + f" but the parameter has {len(p.index)} index set(s)", where=where,
+            hint="a wide table's 'key' names the columns of every index set but the last, "
+                 "whose elements name its 'columns'" if wide else None)
+    # (column position, its element's position in the last index set, its name)
+    value_columns: list[tuple[int, int | None, str]] = []
+    for name in src.columns if wide else [src.column or ""]:
+        at = _key_position(sets[p.index[-1]], name) if wide else None
+        value_columns.append((tables.column(src.file, name), at, name))
+    if wide and all(at is None for _, at, _ in value_columns):
+        raise FormulationError(
+            f"none of the columns {', '.join(repr(c) for c in src.columns)} of {src.file} "
+            f"names an element of set '{p.index[-1]}'", where=where,
+            hint="index the parameter by the set whose elements are those columns' names")
     kcols = [tables.column(src.file, k) for k in src.key]
     arr = np.full(shape, np.nan)
     given: dict[tuple[int, ...], int] = {}  # position -> the row that gave it
     for n, row in tables.numbered_rows(src.file):
         pos = []
-        for kc, key, s in zip(kcols, src.key, p.index, strict=True):
+        for kc, key, s in zip(kcols, src.key, p.index, strict=False):
             if not row[kc].strip():
                 raise _blank_key(src.file, n, key, where)
             i = _key_position(sets[s], row[kc])
@@ -388,22 +402,30 @@ def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], table
                 break  # rows for elements outside the set are not part of this model
             pos.append(i)
         else:
-            where_cell = f"{src.file}, row {n}, column {src.column!r}"
-            try:
-                value = cell_number(row[vcol])
-            except ValueError:
-                raise DataError(f"{where_cell}: {row[vcol]!r} is not a number",
-                                hint="fix the cell or leave the row out") from None
-            if not math.isfinite(value):
-                raise DataError(f"{where_cell}: {row[vcol].strip()!r} is not a finite number",
-                                hint="a model needs a number here: fill it in, or leave the "
-                                     "row out") from None
-            at = tuple(pos)
-            if at in given and arr[at] != value:
-                keys = ", ".join(row[kc].strip() for kc in kcols)
-                raise DataError(f"{src.file}: rows {given[at]} and {n} both give "
-                                f"{src.column!r} for {keys} ({arr[at]:g} and {value:g})",
-                                hint="keep one row per key")
-            given.setdefault(at, n)
-            arr[at] = value
+            for vcol, last, name in value_columns:
+                if wide and last is None:
+                    continue  # a column for an element outside the set
+                at = tuple(pos) + ((last,) if wide else ())
+                value = _cell_value(src.file, n, name, row[vcol])
+                if at in given and arr[at] != value:
+                    keys = ", ".join(row[kc].strip() for kc in kcols)
+                    raise DataError(f"{src.file}: rows {given[at]} and {n} both give "
+                                    f"{name!r} for {keys} ({arr[at]:g} and {value:g})",
+                                    hint="keep one row per key")
+                given.setdefault(at, n)
+                arr[at] = value
     return arr
+
+
+def _cell_value(file: str, n: int, column: str, cell: str) -> float:
+    where_cell = f"{file}, row {n}, column {column!r}"
+    try:
+        value = cell_number(cell)
+    except ValueError:
+        raise DataError(f"{where_cell}: {cell!r} is not a number",
+                        hint="fix the cell or leave the row out") from None
+    if not math.isfinite(value):
+        raise DataError(f"{where_cell}: {cell.strip()!r} is not a finite number",
+                        hint="a model needs a number here: fill it in, or leave the "
+                             "row out") from None
+    return value

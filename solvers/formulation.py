@@ -70,14 +70,35 @@ class SetDef(_Base):
 
 
 class CSVSource(_Base):
-    """A parameter read from a column of an attached CSV file."""
+    """A parameter read from a column of an attached CSV file, or from several columns of a
+    wide table (a cost matrix: a row per worker, a column per task)."""
 
     file: str = Field(description="CSV path, relative to the data directory.")
-    column: str = Field(description="Column holding the values.")
+    column: str | None = Field(None, description="Column holding the values.")
+    columns: list[str] = Field(
+        default_factory=list,
+        description="A wide table: the columns holding the values, each named by an element "
+                    "of the parameter's last index set (with 'key' naming the columns of the "
+                    "others).",
+    )
     key: list[str] = Field(
         default_factory=list,
         description="Columns holding the index, one per index set, in order.",
     )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> CSVSource:
+        if (self.column is None) == (not self.columns):
+            raise ValueError(f"a source of {self.file} needs either 'column' (one column of "
+                             "values) or 'columns' (a wide table), not both or neither")
+        return self
+
+    @property
+    def what(self) -> str:
+        """'column 'cost' of costs.csv' or 'columns 'task1', 'task2' of hours.csv'."""
+        if self.column is not None:
+            return f"column '{self.column}' of {self.file}"
+        return f"columns {', '.join(repr(c) for c in self.columns)} of {self.file}"
 
 
 class ParamDef(_Base):

@@ -99,12 +99,12 @@ def _table(doc: _Doc, p: ParamDef) -> tuple[list[str], list[list[str]]] | str:
     """A small table (header, rows), or a one-line summary for large or unloaded ones."""
     if doc.data is None:
         if p.source is not None:
-            return f"column '{p.source.column}' of {p.source.file}"
+            return p.source.what
         return "table of values"
     arr = doc.data.params[p.name]
     labels = [doc.data.sets[s].elements for s in p.index]
     given = arr[~np.isnan(arr)]
-    source = f" from column '{p.source.column}' of {p.source.file}" if p.source else ""
+    source = f" from {p.source.what}" if p.source else ""
     if arr.size > MAX_TABLE_CELLS or len(p.index) > 2 or \
             (len(p.index) == 2 and arr.shape[1] > MAX_TABLE_COLUMNS) or given.size == 0:
         rng = f", from {number(given.min())} to {number(given.max())}" if given.size else ""

@@ -287,3 +287,24 @@ def test_values_by_element_with_no_index_take_the_set_of_those_elements():
     # two sets hold Jan and Feb: the one the model uses; one set holds S and L
     assert {p.name: p.index for p in f.parameters} == {
         "demand": ["month"], "max_make": ["month"], "weight": ["sizes"]}
+
+
+def test_a_wide_table_read_a_column_at_a_time_becomes_one_parameter():
+    # what the 1.5B model wrote for a 4-by-4 assignment from hours.csv (a row per worker, a
+    # column per task): four parameters named 'hours', one per column
+    columns = ["task1", "task2", "task3", "task4"]
+    data = {"sets": [{"name": "worker", "elements": ["Ann", "Ben", "Cal", "Dee"]},
+                     {"name": "task", "elements": columns}],
+            "parameters": [{"name": "hours", "source": {"file": "hours.csv", "column": c,
+                                                        "key": ["worker", c]}}
+                           for c in columns],
+            "variables": [{"name": "x", "domain": "binary", "index": ["worker", "task"]}],
+            "objective": {"sense": "minimize",
+                          "expression": "sum(hours[p,t]*x[p,t] for p in worker for t in task)"}}
+    (hours,) = to_formulation(data).parameters
+    assert (hours.index, hours.source.columns, hours.source.key) == (
+        ["worker", "task"], columns, ["worker"])
+    # columns that name no set's elements stay as they were: the duplicate is named
+    data["sets"][1]["elements"] = ["t1", "t2", "t3", "t4"]
+    with pytest.raises(FormulationError, match="'hours' is defined twice"):
+        to_formulation(data)

@@ -1107,3 +1107,45 @@ def test_a_constraint_side_scip_reads_as_infinite_is_warned_where_it_can_bind() 
                              {"name": "free", "expression": "exp(x) + z >= 1"}]}
     res = solve(never, solver="scip")
     assert res.status is Status.OPTIMAL and not any("1e20" in w for w in res.warnings)
+
+
+HOURS = "worker,task1,task2,task3,task4\nAnn,9,2,7,8\nBen,6,4,3,7\nCal,5,8,1,8\nDee,7,6,9,4\n"
+ASSIGN = {
+    "sets": [{"name": "W", "source": {"file": "hours.csv", "column": "worker"}},
+             {"name": "T", "elements": ["task1", "task2", "task3", "task4"]}],
+    "parameters": [{"name": "hours", "index": ["W", "T"], "source": {
+        "file": "hours.csv", "columns": ["task1", "task2", "task3", "task4"],
+        "key": ["worker"]}}],
+    "variables": [{"name": "x", "index": ["W", "T"], "domain": "binary"}],
+    "objective": {"sense": "min", "expression": "sum(hours[w, t]*x[w, t] for w in W for t in T)"},
+    "constraints": [{"name": "one_task", "for_each": "w in W",
+                     "expression": "sum(x[w, t] for t in T) == 1"},
+                    {"name": "one_worker", "for_each": "t in T",
+                     "expression": "sum(x[w, t] for w in W) == 1"}]}
+
+
+def test_a_wide_table_is_read_one_column_per_element(tmp_path: Path) -> None:
+    # a row per worker, a column per task: Ann task2, Ben task1, Cal task3, Dee task4
+    (tmp_path / "hours.csv").write_text(HOURS)
+    result = solve(ASSIGN, data_dir=tmp_path)
+    assert result.objective == pytest.approx(13)
+    # a column for an element the set leaves out is not part of the model
+    three = json.loads(json.dumps(ASSIGN))
+    three["sets"][1]["elements"] = ["task1", "task2", "task3"]
+    three["constraints"][0]["expression"] = "sum(x[w, t] for t in T) <= 1"
+    assert solve(three, data_dir=tmp_path).objective == pytest.approx(2 + 6 + 1)
+
+
+def test_a_wide_source_that_does_not_fit_is_named(tmp_path: Path) -> None:
+    (tmp_path / "hours.csv").write_text(HOURS)
+    wrong = json.loads(json.dumps(ASSIGN))
+    wrong["parameters"][0]["source"]["columns"] = ["task5", "task6"]
+    with pytest.raises((DataError, FormulationError), match="task5"):
+        solve(wrong, data_dir=tmp_path)
+    wrong["parameters"][0]["source"].update(columns=["task1"], key=["worker", "task1"])
+    with pytest.raises(FormulationError, match="a wide table's 'key' names the columns"):
+        solve(wrong, data_dir=tmp_path)
+    with pytest.raises(ValueError, match="either 'column'"):
+        Formulation.model_validate({**ASSIGN, "parameters": [{
+            "name": "hours", "index": ["W", "T"],
+            "source": {"file": "hours.csv", "column": "task1", "columns": ["task2"]}}]})
