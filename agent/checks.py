@@ -28,6 +28,7 @@ from optiform.agent.check_model import (
     walk_numbers,
     warnings,
 )
+from optiform.agent.conditional_minimums import conditional_minimums
 from optiform.agent.cost_signs import cost_signs
 from optiform.agent.fence_prices import fence_prices
 from optiform.agent.fence_sides import fence_sides
@@ -504,6 +505,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(open_top(text, f))
     out.extend(mix_shares(text, f))
     out.extend(stated_formula_checks(text, f))
+    out.extend(conditional_minimums(text, f))
     return out
 
 
@@ -515,6 +517,7 @@ __all__ = [
     "bound_rates",
     "carried_stock",
     "close",
+    "conditional_minimums",
     "constant_objective",
     "constants",
     "cost_signs",

@@ -110,7 +110,7 @@ def big_m(f: Formulation, x: str, skip: str) -> float | None:
     return min(bounds) if bounds else None
 
 
-def _written_m(m: float, integer: bool) -> str:
+def written_m(m: float, integer: bool) -> str:
     """M as an integer when it is one (or when x is a whole number: its floor), else rounded
     up to a short decimal, so that it still bounds x."""
     if abs(m - round(m)) <= 1e-9 * (1 + abs(m)):
@@ -229,7 +229,7 @@ def _links(text: str, f: Formulation, found: list[_Forced]) -> dict[str, tuple[s
         while setup in taken:
             setup, k = f"{g.x}_setup_{k}", k + 1
         taken.add(setup)
-        written = _written_m(m, scalars[g.x].domain == "integer")
+        written = written_m(m, scalars[g.x].domain == "integer")
         links[g.constraint] = (setup, f"{g.x} <= {written}*{setup}")
     return links
 
