@@ -33,6 +33,7 @@ from optiform.agent.bound_cues import (
 )
 from optiform.agent.check_model import Check, close
 from optiform.agent.comparison import comparison, constant
+from optiform.agent.share_check import linear_expression
 from optiform.solvers.formulation import Formulation, SetDef, VarDef
 
 # a sentence that speaks of a total of several elements: the sum is meant
@@ -212,4 +213,71 @@ def per_item_limit(text: str, f: Formulation) -> list[Check]:
                   message=(f"Constraint '{p.name}' bounds the sum, {p.written}, but the text "
                            f"gives {p.value:g} to each element alone (\"{p.sentence[:120]}\"): "
                            f"that is {p.expression} for each {p.for_each}."))
-            for p in per_item_limits(text, f)]
+            for p in per_item_limits(text, f)] + scalar_item_limits(text, f)
+
+
+# one of several decisions, whichever, where no set names them: 'any single asset', 'any
+# one of them' ('per day' and 'each week' speak of time, not of one decision)
+_ANY_SINGLE = re.compile(r"\b(?:any|each|every|no)\s+(?:single|individual|one|particular)\b|"
+                         r"\b(?:any|each|none)\s+of\s+(?:them|these|those)\b")
+
+
+def _plain_sum(node: ast.AST, scalars: set[str]) -> list[str] | None:
+    """The decisions of 'A + B + C' (each once, coefficient 1, two or more), else None."""
+    form = linear_expression(ast.unparse(node))
+    if form is None or form.get("", 0.0) or len(form) < 2 or \
+            not all(k in scalars and close(v, 1.0) for k, v in form.items()):
+        return None
+    return list(form)
+
+
+def _stated_as(text: str, value: float) -> list[textcues.TextNumber]:
+    """The numbers of the text that state ``value``: as written, or as a percentage of a
+    number the text states ('30%' of '$1,000,000' for 300000)."""
+    numbers = textcues.numbers_in_text(text)
+    wholes = [n.value for n in numbers if not n.percent]
+    return [n for n in numbers
+            if (not n.percent and close(n.value, value))
+            or (n.percent and any(close(n.value / 100 * w, value) for w in wholes))]
+
+
+def scalar_item_limits(text: str, f: Formulation) -> list[Check]:
+    """'No more than 30% of the money may go into any single asset' written over the sum of
+    the scalar decisions, ``A + B + C + D <= 0.3*1000000``: every sentence that states the
+    number (or the percentage of a stated number it is) as a bound in that direction gives
+    it to one element ('any single', 'any one', 'each of them') and none speaks of a total. The fix
+    bounds each decision alone, with the bound written as in the model."""
+    scalars = {v.name for v in f.variables if not v.index}
+    taken = {c.name for c in f.constraints}
+    out = []
+    for c in f.constraints:
+        parts = comparison(c.expression)
+        if c.for_each or parts is None:
+            continue
+        left, op, right = parts
+        decisions = _plain_sum(left, scalars)
+        limit = linear_expression(ast.unparse(right))
+        if decisions is None or op == "==" or limit is None or set(limit) != {""}:
+            continue
+        stated = _stated_as(text, limit[""])
+        if any(_TOTAL.search(sentence_at(text, n.start).lower()) for n in stated):
+            continue
+        bounds = [n for n in stated if _direction(text, n.start) == op]
+        if not bounds or not all(_ANY_SINGLE.search(_clause(text, n).lower()) for n in bounds):
+            continue
+        bound = ast.unparse(right)
+        fix = {c.name: f"{decisions[0]} {op} {bound}"}
+        for x in decisions[1:]:
+            name = f"{c.name}_{x}"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            fix[name] = f"{x} {op} {bound}"
+        said = sentence_at(text, bounds[0].start)[:120]
+        out.append(Check(
+            code="per_item_limit", severity="warning", where=f"constraint '{c.name}'",
+            names=[c.name], fix={"constraints": fix},
+            message=(f"Constraint '{c.name}' bounds the sum, {c.expression}, but the text "
+                     f"gives that bound to each one alone (\"{said}\"): "
+                     f"{'; '.join(fix.values())}.")))
+    return out

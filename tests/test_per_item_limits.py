@@ -13,7 +13,7 @@ import pytest
 from optiform.agent.autofix import apply_fixes
 from optiform.agent.checks import solution_checks
 from optiform.agent.fake import FakeLLM
-from optiform.agent.per_item_limits import per_item_limit
+from optiform.agent.per_item_limits import per_item_limit, scalar_item_limits
 from optiform.agent.schema import to_formulation
 from optiform.api import Assistant
 from optiform.config import load_settings
@@ -212,3 +212,37 @@ def test_the_agent_answers_the_menu_from_the_recorded_reply(tmp_path):
     assert "per_item_limit" not in {c.code for c in answer.checks}
     step = next(s for s in answer.trace.steps if s.kind == "autofix")
     assert [f["code"] for f in step.detail["fixes"]] == ["per_item_limit"]
+
+
+FUND = ("A fund invests $1,000,000 in four assets: A returns 6%, B returns 8%, C returns 10% and "
+        "D returns 12% a year. No more than 30% of the money may go into any single asset, and "
+        "at least $200,000 must go into A. Maximize the annual return.")
+
+
+def fund(limit: str = "A + B + C + D <= 0.3*1000000") -> Formulation:
+    return to_formulation({"variables": dict.fromkeys("ABCD", "continuous"),
+                           "objective": {"sense": "maximize",
+                                         "expression": "0.06*A + 0.08*B + 0.1*C + 0.12*D"},
+                           "constraints": {"asset_limit": limit, "A_min": "A >= 200000",
+                                           "all": "A + B + C + D == 1000000"}})
+
+
+def test_a_share_of_any_single_one_of_scalar_decisions_bounds_each():
+    f = fund()
+    assert solve_formulation(f).status == "infeasible"
+    (check,) = [c for c in solution_checks(FUND, f, solve_formulation(f))
+                if c.code == "per_item_limit"]
+    assert check.fix == {"constraints": {
+        "asset_limit": "A <= 0.3 * 1000000", "asset_limit_B": "B <= 0.3 * 1000000",
+        "asset_limit_C": "C <= 0.3 * 1000000", "asset_limit_D": "D <= 0.3 * 1000000"}}
+    after = to_formulation(apply_fixes(f.model_dump(), [check]))
+    assert solve_formulation(after).objective == pytest.approx(94000.0)
+
+
+@pytest.mark.parametrize(("text", "limit"), [
+    (FUND, "A + B + C + D <= 1000000"),          # the total: no 'any single' for it
+    (FUND.replace("any single asset", "the assets in total"), "A + B + C + D <= 0.3*1000000"),
+    ("A plant makes A and B, at most 300 units per day. Maximize profit.", "A + B <= 300"),
+])
+def test_a_total_stays_a_total(text, limit):
+    assert scalar_item_limits(text, fund(limit)) == []
