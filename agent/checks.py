@@ -34,7 +34,7 @@ from optiform.agent.fence_prices import fence_prices
 from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices
 from optiform.agent.forced_zero import forced_zero
-from optiform.agent.mix_shares import mix_shares
+from optiform.agent.mix_shares import mix_shares, shares_of_one
 from optiform.agent.open_top import open_top
 from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts
@@ -504,6 +504,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(bound_rates(text, f))
     out.extend(open_top(text, f))
     out.extend(mix_shares(text, f))
+    out.extend(shares_of_one(text, f))
     out.extend(stated_formula_checks(text, f))
     out.extend(conditional_minimums(text, f))
     return out
@@ -551,6 +552,7 @@ __all__ = [
     "scaled_counts",
     "share_of_total",
     "shared_totals",
+    "shares_of_one",
     "solution_checks",
     "split_totals",
     "stated_formula_checks",

@@ -95,3 +95,50 @@ def mix_shares(text: str, f: Formulation) -> list[Check]:
                      f"{new}.")))
     return out
 
+
+
+def shares_of_one(text: str, f: Formulation) -> list[Check]:
+    """'At least 60% of the drink must be orange juice' came back with its share stated twice,
+    ``orange >= 0.6*(orange + apple)`` and ``0.4*(orange + apple) <= 1``: the second reads
+    the rest of the drink (1 - 60%) as an amount no more than 1, which with 500 liters in all
+    cannot hold. A constraint ``c*(x_1 + ... + x_n) <= 1`` over two or more decisions, with c
+    a stated percentage or its rest to 100%, where another constraint over those decisions
+    already holds that share, is dropped by the fix: the share is stated there."""
+    percents = [n.value / 100 for n in textcues.numbers_in_text(text)
+                if n.percent and 0 < n.value < 100]
+    if not percents:
+        return []
+    out = []
+    for c, (left, op, right) in comparisons(f):
+        lhs = _linear(left)
+        if lhs is None or op != "<=" or constant(right) != 1.0 or lhs.get("", 0.0):
+            continue
+        names = [k for k in lhs if k]
+        rates = {lhs[k] for k in names}
+        if len(names) < 2 or len(rates) != 1:
+            continue
+        rate = rates.pop()
+        share = next((p for p in percents if close(rate, p) or close(rate, 1 - p)), None)
+        if share is None:
+            continue
+        held = [other.name for other, (ol, _, orr) in comparisons(f) if other.name != c.name
+                and set(names) >= _names_in(ol, orr)
+                and any(close(v, share) or close(v, 1 - share) for v in _numbers(ol, orr))]
+        if not held:
+            continue
+        out.append(Check(
+            code="share_of_one", severity="warning", where=f"constraint '{c.name}'",
+            names=[c.name], fix={"drop": {c.name: "a share compared with 1, stated in "
+                                                  f"'{held[0]}'"}},
+            message=(f"Constraint '{c.name}' ({c.expression}) compares a share of the total "
+                     f"with 1, as if it were an amount; the share the text states is "
+                     f"constraint '{held[0]}' already: leave '{c.name}' out.")))
+    return out
+
+
+def _names_in(*nodes: ast.expr) -> set[str]:
+    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _numbers(*nodes: ast.expr) -> list[float]:
+    return [v for node in nodes for n in ast.walk(node) if (v := constant(n)) is not None]

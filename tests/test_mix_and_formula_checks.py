@@ -7,7 +7,7 @@ import pytest
 
 from optiform.agent.autofix import apply_fixes
 from optiform.agent.checks import solution_checks
-from optiform.agent.mix_shares import mix_shares
+from optiform.agent.mix_shares import mix_shares, shares_of_one
 from optiform.agent.schema import to_formulation
 from optiform.agent.stated_formulas import stated_formula_checks, stated_formulas
 from optiform.solvers.api import solve_formulation
@@ -107,3 +107,35 @@ def test_a_missing_one_is_added_and_a_written_one_passes():
 ])
 def test_the_formulas_read_from_a_text(text, expected):
     assert [s.expression for s in stated_formulas(text, {"x", "y"})] == expected
+
+
+JUICE = ("A juice maker blends orange juice and apple juice into 500 liters of drink. At least 60% "
+         "of the drink must be orange juice. Orange juice costs $2 per liter and apple juice $1 "
+         "per liter. How much of each juice minimizes the cost?")
+
+
+def juice(**rows: str) -> Formulation:
+    base = {"total": "orange + apple == 500", "orange_share": "orange >= 0.6*(orange + apple)",
+            "apple_share": "0.4*(orange + apple) <= 1"}
+    return to_formulation({"variables": {"orange": "continuous", "apple": "continuous"},
+                           "objective": {"sense": "minimize", "expression": "2*orange + apple"},
+                           "constraints": {k: v for k, v in {**base, **rows}.items() if v}})
+
+
+def test_the_rest_of_a_share_compared_with_one_is_dropped():
+    f = juice()
+    assert solve_formulation(f).status == "infeasible"
+    (check,) = [c for c in solution_checks(JUICE, f, solve_formulation(f))
+                if c.code == "share_of_one"]
+    assert check.fix == {"drop": {"apple_share": "a share compared with 1, stated in "
+                                                 "'orange_share'"}}
+    assert solve_formulation(fixed(f, [check])).objective == pytest.approx(800.0)
+
+
+@pytest.mark.parametrize("rows", [
+    {"orange_share": ""},                                   # the share is stated nowhere else
+    {"apple_share": "0.4*orange + 0.4*apple <= 300"},       # an amount, not 1
+    {"apple_share": "0.3*(orange + apple) <= 1"},           # 30% is no share of the text
+])
+def test_a_share_of_one_stays_where_it_may_be_meant(rows):
+    assert shares_of_one(JUICE, juice(**rows)) == []
