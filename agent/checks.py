@@ -178,14 +178,15 @@ _MEASURE_QUESTION = re.compile(
 
 
 _PER_MEASURE = re.compile(
-    r"\bper\s+(?P<unit>kilograms?|kg|grams?|liters?|litres?|gallons?|pounds?|lbs?|tons?|"
+    r"\b(?:per|each|every)\s+(?P<unit>kilograms?|kg|grams?|liters?|litres?|gallons?|pounds?|lbs?|tons?|"
     r"tonnes?|ounces?|ml|milliliters?)\b")
 
 
 def measure_integers(text: str, f: Formulation) -> Check | None:
     """Every decision integer while the question asks for an amount of a measure ("how many
     minutes should each machine run") or the text prices and describes the goods per unit of
-    mass or volume ("Feed A costs $100 per kilogram"): such amounts need not be whole."""
+    mass or volume ("Feed A costs $100 per kilogram", "each kg of corn costs $0.30"): such
+    amounts need not be whole."""
     lowered = text.lower()
     asked = _MEASURE_QUESTION.search(lowered)
     cue = asked or _PER_MEASURE.search(lowered)

@@ -203,6 +203,10 @@ def test_goods_priced_per_kilogram_are_continuous_amounts():
     # "each" or a rate per distance says nothing about divisible goods
     assert checks.measure_integers(text.replace("per kilogram", "each"), f) is None
     assert checks.measure_integers("Trucks cost $5 per kilometre to run.", f) is None
+    # "each kg of corn costs": the 1.5B model made a feed mix of kilograms integer (50.4
+    # where 50 is right)
+    assert checks.measure_integers("Each kg of corn costs $0.30 and holds 10% protein.",
+                                   f) is not None
 
 
 def test_a_constraint_comparing_a_quantity_with_itself_is_flagged():
