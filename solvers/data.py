@@ -322,6 +322,9 @@ class _Tables:
         self._cache[file] = (header, body)
         return header, body
 
+    def header(self, file: str) -> list[str]:
+        return self._load(file)[0]
+
     def numbered_rows(self, file: str) -> list[tuple[int, list[str]]]:
         """The rows with data, each with its row number in the file (the header is row 1)."""
         return self._load(file)[1]
@@ -371,6 +374,7 @@ def _blank_key(file: str, row: int, column: str, what: str) -> DataError:
 def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], tables: _Tables,
                     shape: tuple[int, ...]) -> np.ndarray:
     where = f"parameter '{p.name}'"
+    src = _read_wide(p, src, sets, tables)
     wide = bool(src.columns)
     if len(src.key) + wide != len(p.index):
         raise FormulationError(
@@ -415,6 +419,21 @@ def _param_from_csv(p: ParamDef, src: CSVSource, sets: dict[str, SetData], table
                 given.setdefault(at, n)
                 arr[at] = value
     return arr
+
+
+def _read_wide(p: ParamDef, src: CSVSource, sets: dict[str, SetData],
+               tables: _Tables) -> CSVSource:
+    """A one-column source whose key leaves out the last index set, where that column and
+    at least one other of the file are named by that set's elements ('hours' over (worker,
+    task) from column 'task1' with key ['worker'], in a table with a column per task): the
+    source of a wide table, read from every such column."""
+    if src.columns or len(p.index) < 2 or len(src.key) != len(p.index) - 1:
+        return src
+    header = tables.header(src.file)
+    named = [str(e) for e in sets[p.index[-1]].elements if str(e) in header]
+    if src.column not in named or len(named) < 2:
+        return src
+    return src.model_copy(update={"column": None, "columns": named})
 
 
 def _cell_value(file: str, n: int, column: str, cell: str) -> float:

@@ -1149,3 +1149,11 @@ def test_a_wide_source_that_does_not_fit_is_named(tmp_path: Path) -> None:
         Formulation.model_validate({**ASSIGN, "parameters": [{
             "name": "hours", "index": ["W", "T"],
             "source": {"file": "hours.csv", "column": "task1", "columns": ["task2"]}}]})
+
+
+def test_one_column_of_a_wide_table_over_both_sets_reads_them_all(tmp_path: Path) -> None:
+    # the 1.5B model's second try: index (W, T), key ['worker'], column 'task1'
+    (tmp_path / "hours.csv").write_text(HOURS)
+    one = json.loads(json.dumps(ASSIGN))
+    one["parameters"][0]["source"] = {"file": "hours.csv", "column": "task1", "key": ["worker"]}
+    assert solve(one, data_dir=tmp_path).objective == pytest.approx(13)
