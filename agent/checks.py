@@ -66,7 +66,14 @@ from optiform.solvers.result import SolveResult, Status
 def error_check(exc: BaseException) -> Check:
     """A parse, validation or output error, with where it is when the error knows."""
     if isinstance(exc, FormulationError):
-        return Check(code="invalid", severity="error", message=str(exc), where=exc.where)
+        rows = exc.details.get("per_row")
+        name = exc.where[len("constraint '"):-1] if exc.where and \
+            exc.where.startswith("constraint '") and exc.where.endswith("'") else None
+        # a sum that hides its for_each's name and is the same in every row: the rows were
+        # meant (solvers.rebound_loops.per_row_rewrite), and autofix writes them
+        fix = {"constraints": {name: rows}} if rows and name else None
+        return Check(code="invalid", severity="error", message=str(exc), where=exc.where,
+                     fix=fix)
     if isinstance(exc, OptiformError):
         code = "bad_output" if type(exc).__name__ == "LLMOutputError" else "error"
         return Check(code=code, severity="error", message=str(exc))

@@ -54,6 +54,31 @@ def rebound_loop_error(for_each: list[ast.comprehension], body: ast.expr,
     return None
 
 
+def per_row_rewrite(for_each: list[ast.comprehension], body: ast.expr,
+                    variables: dict[str, int]) -> str | None:
+    """The body with the sum's loop over the for_each's name dropped, where that is the one
+    sensible reading: the first rebinding is of the for_each's name, the outer name appears
+    nowhere else (so every row is the same) and the sum loops over other sets as well
+    (``sum(x[p, t] for p in P for t in T) == 1`` for each p: one row per p,
+    ``sum(x[p, t] for t in T) == 1``). A for_each written with the sum says the rows were
+    meant; None in every other case."""
+    for r in _rebindings(for_each, body):
+        uses = list(_outer_uses(r, body, variables))
+        if any(picks for picks, _ in uses):
+            continue
+        if r.outer.comp is not None or uses or r.inner.comp is None or \
+                len(r.inner.comp.generators) < 2 or \
+                isinstance(r.inner.comp.generators[r.inner.index].target, ast.Tuple):
+            return None
+        memo: dict[int, object] = {}
+        rewritten = copy.deepcopy(body, memo)
+        comp = memo[id(r.inner.comp)]
+        assert isinstance(comp, Comprehension)
+        del comp.generators[r.inner.index]
+        return unparse(rewritten)
+    return None
+
+
 def _rebindings(for_each: list[ast.comprehension], body: ast.expr) -> list[_Rebinding]:
     env = {n: _Loop(for_each, k, None)
            for k, g in enumerate(for_each) for n in target_names(g.target)}

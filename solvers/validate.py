@@ -20,7 +20,7 @@ from optiform.solvers.expr import (
     target_names,
 )
 from optiform.solvers.formulation import Formulation
-from optiform.solvers.rebound_loops import rebound_loop_error
+from optiform.solvers.rebound_loops import per_row_rewrite, rebound_loop_error
 
 _CONSTRAINT_OPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq)
 
@@ -152,7 +152,11 @@ def _check_rebound_loops(gens: list[ast.comprehension], tree: ast.expr, scope: S
     found = rebound_loop_error(gens, tree, scope.variables)
     if found:
         msg, token, hint = found
-        raise FormulationError(msg, where=where, expression=text, token=token, hint=hint)
+        exc = FormulationError(msg, where=where, expression=text, token=token, hint=hint)
+        rows = per_row_rewrite(gens, tree, scope.variables)
+        if rows is not None:  # the one sensible reading, for the agent's autofix
+            exc.details["per_row"] = rows
+        raise exc
 
 
 def _rebound_head(name: str, gen: ast.comprehension) -> tuple[str, str, None, str]:

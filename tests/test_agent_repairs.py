@@ -308,3 +308,41 @@ def test_a_wide_table_read_a_column_at_a_time_becomes_one_parameter():
     data["sets"][1]["elements"] = ["t1", "t2", "t3", "t4"]
     with pytest.raises(FormulationError, match="'hours' is defined twice"):
         to_formulation(data)
+
+
+ASSIGN_TEXT = ("Four workers must be assigned to four tasks, one task each and each task to one "
+               "worker. The hours each worker needs for each task are in hours.csv. Minimize "
+               "the total hours.")
+HOURS_CSV = "worker,task1,task2,task3,task4\nAnn,9,2,7,8\nBen,6,4,3,7\nCal,5,8,1,8\nDee,7,6,9,4\n"
+
+
+def test_a_sum_that_hides_its_for_each_name_is_written_per_row_by_autofix(tmp_path: Path):
+    # the 1.5B model's assignment: each row sums over p again, so every row is the same
+    columns = ["task1", "task2", "task3", "task4"]
+    reply = {"sets": [{"name": "worker", "elements": ["Ann", "Ben", "Cal", "Dee"]},
+                      {"name": "task", "elements": columns}],
+             "parameters": [{"name": "hours", "source": {"file": "hours.csv", "column": c,
+                                                         "key": ["worker", c]}}
+                            for c in columns],
+             "variables": [{"name": "x", "domain": "binary", "index": ["worker", "task"]}],
+             "objective": {"sense": "minimize",
+                           "expression": "sum(hours[p,t]*x[p,t] for p in worker for t in task)"},
+             "constraints": [
+                 {"name": "one_task", "for_each": "p in worker",
+                  "expression": "sum(x[p,t] for p in worker for t in task) == 1"},
+                 {"name": "one_worker", "for_each": "t in task",
+                  "expression": "sum(x[p,t] for p in worker for t in task) == 1"}]}
+    llm = FakeLLM([reply])
+    answer = Assistant(load_settings(library=False), llm=llm).solve(
+        ASSIGN_TEXT, data={"hours": _csv(tmp_path, HOURS_CSV)})
+    assert len(llm.requests) == 1 and answer.source == "autofix"
+    assert answer.status == "optimal" and answer.objective == pytest.approx(13)
+    assert {c.name: c.expression for c in answer.formulation.constraints} == {
+        "one_task": "sum(x[p, t] for t in task) == 1",
+        "one_worker": "sum(x[p, t] for p in worker) == 1"}
+
+
+def _csv(folder: Path, text: str) -> Path:
+    path = folder / "hours.csv"
+    path.write_text(text)
+    return path
