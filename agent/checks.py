@@ -32,8 +32,9 @@ from optiform.agent.conditional_minimums import conditional_minimums
 from optiform.agent.cost_signs import cost_signs
 from optiform.agent.fence_prices import fence_prices
 from optiform.agent.fence_sides import fence_sides
-from optiform.agent.fixed_charges import unlinked_choices
+from optiform.agent.fixed_charges import unlinked_choices, unlinked_indexed_choices
 from optiform.agent.forced_zero import forced_zero
+from optiform.agent.loop_terms import loop_free_terms
 from optiform.agent.mix_shares import mix_shares, shares_of_one
 from optiform.agent.open_top import open_top
 from optiform.agent.per_item_limits import per_item_limit
@@ -497,6 +498,8 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(shared_totals(text, f))
     out.extend(missing_totals(text, f))
     out.extend(unlinked_choices(text, f))
+    out.extend(unlinked_indexed_choices(text, f))
+    out.extend(loop_free_terms(f))
     out.extend(forced_zero(text, f))
     out.extend(per_item_totals(text, f))
     out.extend(per_item_limit(text, f))
@@ -543,6 +546,7 @@ __all__ = [
     "integer_cues",
     "item_objective",
     "limit_equalities",
+    "loop_free_terms",
     "measure_integers",
     "missing_counts",
     "missing_totals",
@@ -569,6 +573,7 @@ __all__ = [
     "time_objective",
     "trivial_solution",
     "unlinked_choices",
+    "unlinked_indexed_choices",
     "unused_numbers",
     "walk_numbers",
     "warnings",

@@ -15,11 +15,13 @@ number (its capacity), the link is sure: that bound holds only when the choice i
 
 from __future__ import annotations
 
+import ast
 import re
 
 from optiform.agent.check_model import Check
+from optiform.agent.comparison import comparison, constant
 from optiform.agent.share_check import linear_constraint, linear_expression
-from optiform.solvers.formulation import Formulation
+from optiform.solvers.formulation import ConstraintDef, Formulation
 
 # the text speaks of a yes/no choice with a cost of its own
 _CHOICE = re.compile(r"\b(?:whether|or not|which|select(?:s|ed)?|choos(?:e|es|ing)|decid(?:e|es)|"
@@ -77,4 +79,77 @@ def unlinked_choices(text: str, f: Formulation) -> list[Check]:
                 f"{b} is a yes/no choice with a cost, but no constraint ties it to the "
                 f"decisions it allows, so it stays 0 and its cost never counts. Tie it to "
                 f"them: {example} (what it allows only when it is chosen).")))
+    return out
+
+
+def _row_capacity(c: ConstraintDef, w: str, x_sets: dict[str, list[str]]) -> str | None:
+    """The left side of ``sum(x[w, s] for s in S) <= cap[w]`` (or a number) written for each
+    w in the choice's set, x indexed by that set and another; None for any other shape."""
+    parts = comparison(c.expression)
+    if parts is None or parts[1] != "<=":
+        return None
+    left, _, right = parts
+    if not (isinstance(right, ast.Subscript) and isinstance(right.value, ast.Name)
+            and isinstance(right.slice, ast.Name) and right.slice.id == w) and \
+            constant(right) is None:
+        return None
+    if not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
+            and left.func.id == "sum" and len(left.args) == 1
+            and isinstance(left.args[0], ast.GeneratorExp)):
+        return None
+    gen = left.args[0]
+    elt = gen.elt
+    if len(gen.generators) != 1 or gen.generators[0].ifs or \
+            not (isinstance(elt, ast.Subscript) and isinstance(elt.value, ast.Name)
+                 and elt.value.id in x_sets and isinstance(elt.slice, ast.Tuple)):
+        return None
+    keys = [k.id if isinstance(k, ast.Name) else None for k in elt.slice.elts]
+    inner = gen.generators[0].target
+    if not isinstance(inner, ast.Name) or sorted(k or "" for k in keys) != sorted([w, inner.id]):
+        return None
+    return ast.unparse(right)
+
+
+def unlinked_indexed_choices(text: str, f: Formulation) -> list[Check]:
+    """The same for a yes/no choice per element of a set (``open[w]`` for w in W, a setup
+    cost per warehouse in a minimized objective) that no constraint holds beside another
+    variable: where a constraint for each w bounds the w's row of a two-set variable by a
+    capacity, ``sum(ship[w, s] for s in S) <= supply[w]``, the fix makes that capacity the
+    choice's, ``... <= supply[w]*open[w]``."""
+    if f.objective.sense != "minimize" or not _CHOICE.search(text.lower()):
+        return []
+    variables = {v.name: v for v in f.variables}
+    choices = [v for v in f.variables if v.domain == "binary" and len(v.index) == 1]
+    x_sets = {v.name: v.index for v in f.variables if len(v.index) == 2}
+    out = []
+    for b in choices:
+        if not re.search(rf"\b{re.escape(b.name)}\s*\[", f.objective.expression):
+            continue
+        tied = any(re.search(rf"\b{re.escape(b.name)}\b", c.expression) and
+                   any(re.search(rf"\b{re.escape(v)}\b", c.expression)
+                       for v in variables if variables[v].domain != "binary")
+                   for c in f.constraints)
+        if tied:
+            continue
+        (over,) = b.index
+        fix, example = None, f"sum(x[w, s] for s in S) <= capacity[w]*{b.name}[w]"
+        for c in f.constraints:
+            head = (c.for_each or "").replace(" ", "")
+            w = head.split("in")[0] if head.endswith(f"in{over}") else None
+            if not w or not w.isidentifier():
+                continue
+            cap = _row_capacity(c, w, {k: v for k, v in x_sets.items() if over in v})
+            if cap is None:
+                continue
+            left = c.expression.rsplit("<=", 1)[0].strip()
+            example = f"{left} <= {cap}*{b.name}[{w}]"
+            fix = {"constraints": {c.name: example}}
+            break
+        out.append(Check(
+            code="unlinked_choice", severity="warning", where=f"variable '{b.name}'",
+            names=[b.name], fix=fix, message=(
+                f"{b.name} is a yes/no choice per element of {over} with a cost, but no "
+                f"constraint ties it to the decisions it allows, so it stays 0 and its cost "
+                f"never counts. Tie it to them: {example} (what an element allows only when "
+                f"it is chosen).")))
     return out

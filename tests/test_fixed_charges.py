@@ -8,8 +8,10 @@ import pytest
 
 from optiform.agent.autofix import apply_fixes
 from optiform.agent.check_model import Check
+from optiform.agent.checks import solution_checks
 from optiform.agent.fake import FakeLLM
-from optiform.agent.fixed_charges import unlinked_choices
+from optiform.agent.fixed_charges import unlinked_choices, unlinked_indexed_choices
+from optiform.agent.loop_terms import loop_free_terms
 from optiform.agent.name_fixes import static_fixes
 from optiform.agent.schema import to_formulation
 from optiform.agent.subscripted_scalars import subscripted_scalars
@@ -122,3 +124,55 @@ def test_the_agent_answers_the_warehouses_from_the_recorded_reply():
                        export=None).solve(TEXT)
     assert len(llm.requests) == 1 and answer.source == "autofix"
     assert answer.status == "optimal" and answer.objective == pytest.approx(9350.0)
+
+
+WAREHOUSES = ("A company can open warehouses in Austin and Boston. Opening Austin costs $5,000 and "
+              "Boston $4,000. Austin can ship up to 300 units and Boston up to 250 units. Two "
+              "stores need 200 and 150 units. Shipping one unit costs $4 from Austin to store 1, "
+              "$6 from Austin to store 2, $7 from Boston to store 1 and $3 from Boston to store "
+              "2. Decide which warehouses to open and how much to ship to meet demand at minimum "
+              "total cost.")
+# the 1.5B model's indexed model: the setup inside the double sum, the choice tied to nothing
+WRITTEN_INDEXED = {
+    "sets": [{"name": "W", "elements": ["Austin", "Boston"]},
+             {"name": "S", "elements": ["Store 1", "Store 2"]}],
+    "parameters": [
+        {"name": "cost", "index": ["W", "S"],
+         "values": {"Austin": {"Store 1": 4, "Store 2": 6},
+                    "Boston": {"Store 1": 7, "Store 2": 3}}},
+        {"name": "supply", "index": ["W"], "values": {"Austin": 300, "Boston": 250}},
+        {"name": "demand", "index": ["S"], "values": {"Store 1": 200, "Store 2": 150}},
+        {"name": "setup", "index": ["W"], "values": {"Austin": 5000, "Boston": 4000}}],
+    "variables": [{"name": "open", "index": ["W"], "domain": "binary"},
+                  {"name": "ship", "index": ["W", "S"], "domain": "integer"}],
+    "objective": {"sense": "minimize", "expression": "sum(setup[w]*open[w] + "
+                                                     "cost[w,s]*ship[w,s] for w in W for s in S)"},
+    "constraints": [
+        {"name": "supply_limit", "for_each": "w in W",
+         "expression": "sum(ship[w,s] for s in S) <= supply[w]"},
+        {"name": "meet_demand", "for_each": "s in S",
+         "expression": "sum(ship[w,s] for w in W) >= demand[s]"},
+        {"name": "open_constraint", "for_each": "w in W", "expression": "open[w] <= 1"}]}
+
+
+def test_an_indexed_choice_gets_its_capacity_and_its_setup_counts_once():
+    f = to_formulation(WRITTEN_INDEXED)
+    assert solve_formulation(f).objective == pytest.approx(1250.0)  # nothing opened
+    found = [c for c in solution_checks(WAREHOUSES, f, solve_formulation(f))
+             if c.code in ("unlinked_choice", "loop_free_term")]
+    assert [c.fix for c in found] == [
+        {"constraints": {"supply_limit": "sum(ship[w,s] for s in S) <= supply[w]*open[w]"}},
+        {"objective": {"expression": "sum(setup[w] * open[w] for w in W) + "
+                                     "sum(cost[w, s] * ship[w, s] for w in W for s in S)"}}]
+    after = to_formulation(apply_fixes(f.model_dump(), found))
+    assert solve_formulation(after).objective == pytest.approx(10250.0)  # both open
+
+
+def test_loop_free_terms_leave_sums_whose_terms_use_every_loop():
+    f = to_formulation({**WRITTEN_INDEXED, "objective": {
+        "sense": "minimize", "expression": "sum(cost[w,s]*ship[w,s] for w in W for s in S) + "
+                                           "sum(setup[w]*open[w] for w in W)"}})
+    assert loop_free_terms(f) == []
+    # a text with no choice in it
+    assert unlinked_indexed_choices("Ship goods from two warehouses to two stores at least "
+                                    "cost.", f) == []
