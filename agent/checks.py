@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from optiform.agent import bound_cues, textcues
+from optiform.agent.assignment_sides import assignment_sides
 from optiform.agent.bound_rates import bound_rates
 from optiform.agent.check_model import (
     Check,
@@ -500,6 +501,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(unlinked_choices(text, f))
     out.extend(unlinked_indexed_choices(text, f))
     out.extend(loop_free_terms(f))
+    out.extend(assignment_sides(text, f))
     out.extend(forced_zero(text, f))
     out.extend(per_item_totals(text, f))
     out.extend(per_item_limit(text, f))
@@ -524,6 +526,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
 __all__ = [
     "Check",
     "Severity",
+    "assignment_sides",
     "binary_counts",
     "bound_directions",
     "bound_rates",

@@ -346,3 +346,48 @@ def _csv(folder: Path, text: str) -> Path:
     path = folder / "hours.csv"
     path.write_text(text)
     return path
+
+
+def test_the_recorded_assignment_reply_gets_both_sides_and_solves_to_13(tmp_path: Path):
+    # the 1.5B model's first reply as it came: a wide table read per column, both sums
+    # hiding their row's name, an invented limit of 48 hours, and no constraint per task
+    columns = ["task1", "task2", "task3", "task4"]
+    reply = {"sets": [{"name": "worker", "elements": ["Ann", "Ben", "Cal", "Dee"]},
+                      {"name": "task", "elements": columns}],
+             "parameters": [{"name": "hours", "source": {"file": "hours.csv", "column": c,
+                                                         "key": ["worker", c]}}
+                            for c in columns],
+             "variables": [{"name": "x", "domain": "continuous", "index": ["worker", "task"]}],
+             "objective": {"sense": "minimize",
+                           "expression": "sum(hours[p,t]*x[p,t] for p in worker for t in task)"},
+             "constraints": [
+                 {"name": "task_assignment", "for_each": "p in worker",
+                  "expression": "sum(x[p,t] for p in worker for t in task) == 1"},
+                 {"name": "worker_hours", "for_each": "p in worker",
+                  "expression": "sum(hours[p,t]*x[p,t] for p in worker for t in task) <= 48"}]}
+    llm = FakeLLM([reply])
+    answer = Assistant(load_settings(library=False), llm=llm).solve(
+        ASSIGN_TEXT, data={"hours": _csv(tmp_path, HOURS_CSV)})
+    assert len(llm.requests) == 1 and answer.objective == pytest.approx(13)
+    added = {c.name: (c.expression, c.for_each) for c in answer.formulation.constraints}
+    assert added["one_per_task"] == ("sum(x[i, j] for i in worker) == 1", "j in task")
+
+
+def test_an_assignment_with_both_sides_or_uneven_sets_gets_no_side_added():
+    from optiform.agent.assignment_sides import assignment_sides
+
+    def model(workers: int, *rows: tuple[str, str, str]) -> object:
+        return to_formulation({
+            "sets": [{"name": "W", "elements": [f"w{i}" for i in range(workers)]},
+                     {"name": "T", "elements": ["t1", "t2", "t3"]}],
+            "variables": [{"name": "x", "index": ["W", "T"], "domain": "binary"}],
+            "objective": {"sense": "minimize", "expression": "sum(x[w,t] for w in W for t in T)"},
+            "constraints": [{"name": n, "for_each": h, "expression": e} for n, h, e in rows]})
+
+    per_w = ("a", "w in W", "sum(x[w,t] for t in T) == 1")
+    per_t = ("b", "t in T", "sum(x[w,t] for w in W) <= 1")
+    text = "Three workers are assigned to three tasks, one task each."
+    assert [c.names for c in assignment_sides(text, model(3, per_w))] == [["one_per_T"]]
+    assert assignment_sides(text, model(3, per_w, per_t)) == []
+    assert assignment_sides(text, model(4, per_w)) == []
+    assert assignment_sides("Workers do tasks.", model(3, per_w)) == []

@@ -1,0 +1,85 @@
+"""An assignment with one side left out: 'four workers must be assigned to four tasks, one
+task each and each task to one worker' came back from the embedded 1.5B model with
+``sum(x[p, t] for t in task) == 1`` for each worker and nothing for each task, so two
+workers took the same task (10 where 13 is right).
+
+Where the text asks for an assignment of one to one ('assigned to ... one ... each'), the
+model has a variable ``x[A, B]`` over two sets of as many elements, and one side holds a
+constraint for each element summing x over the other set to 1 (``== 1`` or ``<= 1``), the
+other side's is added by the fix: ``sum(x[a, b] for a in A) == 1`` for each b in B. Sets of
+different sizes, or both sides (or neither) written, make it stay silent.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from optiform.agent.check_model import Check
+from optiform.agent.comparison import comparison, constant
+from optiform.solvers.formulation import Formulation
+
+_ONE_TO_ONE = re.compile(r"\bassign(?:ed|s)?\s+to\b[^.?!]*\b(?:one|each|exactly)\b|"
+                         r"\b(?:one|each)\b[^.?!]*\bassigned\s+to\s+(?:exactly\s+)?one\b",
+                         re.IGNORECASE)
+
+
+def _side(c_for_each: str | None, expression: str, x: str, index: list[str]) -> str | None:
+    """The set a constraint is written for, where it is 'sum(x[..] for b in B) op 1' for each
+    element of the other set; else None."""
+    head = re.fullmatch(r"\s*(\w+)\s+in\s+(\w+)\s*", c_for_each or "")
+    parts = comparison(expression)
+    if head is None or parts is None or parts[1] == ">=" or constant(parts[2]) != 1.0:
+        return None
+    name, over = head.groups()
+    left = parts[0]
+    if over not in index or not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
+                                 and left.func.id == "sum" and len(left.args) == 1
+                                 and isinstance(left.args[0], ast.GeneratorExp)):
+        return None
+    gen = left.args[0]
+    elt = gen.elt
+    if len(gen.generators) != 1 or gen.generators[0].ifs or \
+            not (isinstance(elt, ast.Subscript) and isinstance(elt.value, ast.Name)
+                 and elt.value.id == x):
+        return None
+    inner = gen.generators[0]
+    other = [s for s in index if s != over]
+    if len(other) != 1 or not isinstance(inner.iter, ast.Name) or inner.iter.id != other[0]:
+        return None
+    keys = {n.id for n in ast.walk(elt.slice) if isinstance(n, ast.Name)}
+    if not isinstance(inner.target, ast.Name) or keys != {name, inner.target.id}:
+        return None
+    return over
+
+
+def assignment_sides(text: str, f: Formulation) -> list[Check]:
+    if not _ONE_TO_ONE.search(text):
+        return []
+    sizes = {s.name: len(s.elements) for s in f.sets if s.elements and not s.source}
+    out = []
+    for v in f.variables:
+        if len(v.index) != 2 or len(set(v.index)) != 2 or \
+                any(s not in sizes for s in v.index) or sizes[v.index[0]] != sizes[v.index[1]]:
+            continue
+        written = {side for c in f.constraints
+                   if (side := _side(c.for_each, c.expression, v.name, v.index)) is not None}
+        if len(written) != 1:
+            continue
+        (done,) = written
+        (missing,) = [s for s in v.index if s != done]
+        taken = {c.name for c in f.constraints}
+        a, b = ("i", "j") if "i" not in (missing, done) else ("p", "q")
+        keys = ", ".join(b if s == missing else a for s in v.index)
+        expression = f"sum({v.name}[{keys}] for {a} in {done}) == 1"
+        name = f"one_per_{missing}"
+        while name in taken:
+            name += "_"
+        out.append(Check(
+            code="assignment_side", severity="warning", where=f"constraint '{name}'",
+            names=[name], fix={"constraints": {name: expression},
+                               "for_each": {name: f"{b} in {missing}"}},
+            message=(f"The text assigns one to one, but only the elements of {done} are held "
+                     f"to one of {missing}: each element of {missing} needs one too, "
+                     f"{expression} for each {b} in {missing}.")))
+    return out
