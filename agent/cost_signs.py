@@ -7,7 +7,7 @@ The check reads a maximized objective of money (the text speaks of profit, net, 
 income, revenue or return) as signed terms. A term added with a positive number times a
 scalar decision is a cost the objective gains when every statement of that number in the text
 is a price paid ('costs $15', 'at a cost of 15 dollars', 'bought at $15', 'a fee of $15',
-'pay $15', and no word of selling or earning in its clause) and the sentence that states it
+and no word of selling or earning in its clause) and the sentence that states it
 names the decision (a word of its name, units and generic words left out). Its fix subtracts
 that term, as written. A number stated once as a price and once as something else ('costs $15
 and sells for $15'), a decision the sentence does not name, or an objective that is not a sum
@@ -29,9 +29,11 @@ from optiform.solvers.formulation import Formulation
 _MONEY_GOAL = re.compile(r"\b(?:profits?|net|earnings|income|revenues?|returns?|margins?|"
                          r"gains?)\b")
 # a price paid, just before the number ('$' already left out)
+# ('charges $50', 'can be rented for $15', 'hired for', 'leased at' leave out: a consultant
+# who charges, a bike shop whose bikes are rented, is paid that price)
 _PAID = re.compile(
-    r"\b(?:costs?|costing|cost\s+(?:of|is)|(?:fee|charge|expense)s?(?:\s+(?:is|of))?|charges|"
-    r"(?:bought|purchased|hired|rented|leased|"
+    r"\b(?:costs?|costing|cost\s+(?:of|is)|(?:fee|expense)s?(?:\s+(?:is|of))?|"
+    r"charges?\s+(?:is|of)|(?:bought|purchased|"
     r"obtained|added|acquired|booked)\s+(?:for|at))"
     r"(?:\s+(?:only|just|an?\s+extra|an?\s+additional|an?))?$")
 _EARNED = re.compile(r"\b(?:sells?|sold|selling|earns?|earned|earning|profits?|revenues?|"

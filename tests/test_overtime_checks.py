@@ -84,6 +84,14 @@ def scalar_model(sense: str, objective: str, **constraints: str) -> Formulation:
     ("A theater sells adult and child tickets. An adult ticket costs $15 and a child ticket "
      "$8. The hall seats 200. Maximize revenue.",
      scalar_model("maximize", "15*adult + 8*child", seats="adult + child <= 200")),
+    # the seller's price: a consultant who charges, bikes that are rented out
+    ("A consultant charges $50 per hour for consulting and earns $30 per hour for tutoring. "
+     "She can work at most 40 hours a week. Maximize her income.",
+     scalar_model("maximize", "50*consulting_hours + 30*tutoring_hours",
+                  hours="consulting_hours + tutoring_hours <= 40")),
+    ("A shop has 30 bikes and 20 scooters. Each bike can be rented for $15 per day and each "
+     "scooter earns $25 per day. Maximize daily revenue.",
+     scalar_model("maximize", "15*bikes + 25*scooters", b="bikes <= 30", s="scooters <= 20")),
     # the sentence that states the price does not name the decision
     (TEXT.replace("can be bought at $15 per hour", "are available. Extra help costs $15 "
                   "per hour"),
