@@ -21,7 +21,7 @@ from optiform.solvers.formulation import Formulation
 
 _TERM = r"(?:\d+(?:\.\d+)?\s*\*?\s*)?[A-Za-z_]\w*"
 _FORMULA = re.compile(
-    rf"(?<![\w.])(?P<lhs>{_TERM}(?:\s*[-+]\s*{_TERM})+|{_TERM})\s*"
+    rf"(?<![\w.])(?P<lhs>(?:-\s*)?(?:{_TERM}(?:\s*[-+]\s*{_TERM})+|{_TERM}))\s*"
     r"(?P<op><=|>=|==|=|≤|≥)\s*(?P<rhs>-?\d+(?:\.\d+)?)(?!\w|\.\d)")
 
 
@@ -40,6 +40,9 @@ def _implicit_products(lhs: str) -> str:
 def stated_formulas(text: str, names: set[str]) -> list[Stated]:
     out = []
     for m in _FORMULA.finditer(text):
+        before = text[:m.start()].rstrip()
+        if before and (before[-1] in "*/^)+-." or before[-1].isdigit()):
+            continue  # the tail of a longer expression: 'x*y = 32', '1/2 x + y <= 4', '5 - x'
         lhs = _implicit_products(m.group("lhs"))
         if not set(re.findall(r"[A-Za-z_]\w*", lhs)) <= names:
             continue

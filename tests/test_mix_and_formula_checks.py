@@ -104,9 +104,22 @@ def test_a_missing_one_is_added_and_a_written_one_passes():
     ("with x - y >= -2 and x <= 5", ["x - y >= -2", "x <= 5"]),
     ("z + w = 4", []),                      # names that are no decisions of the model
     ("it costs 3 = 3 dollars", []),
+    # a leading minus is the formula's; the tail of a longer expression is none
+    ("subject to: -x + y <= 2; x + y <= 6.", ["-x + y <= 2", "x + y <= 6"]),
+    ("sides x and y with x*y = 32", []),
+    ("with 1/2 x + y <= 4", []),
+    ("with 5 - x <= 3", []),
 ])
 def test_the_formulas_read_from_a_text(text, expected):
     assert [s.expression for s in stated_formulas(text, {"x", "y"})] == expected
+
+
+def test_a_leading_minus_does_not_rewrite_another_constraint():
+    f = to_formulation({"variables": {"x": "continuous", "y": "continuous"},
+                        "objective": {"sense": "maximize", "expression": "3*x + 2*y"},
+                        "constraints": {"c1": "-x + y <= 2", "c2": "x + y <= 6"}})
+    assert stated_formula_checks("Maximize 3x + 2y subject to: -x + y <= 2; x + y <= 6.",
+                                 f) == []
 
 
 JUICE = ("A juice maker blends orange juice and apple juice into 500 liters of drink. At least 60% "
