@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from optiform.agent import textcues
-from optiform.agent.bound_cues import bound_of, cue_before, sentence_at
+from optiform.agent.bound_cues import bound_of, cue_before, sentence_at, sentence_start
 from optiform.agent.check_model import Check, close
 from optiform.agent.forced_zero import big_m, written_m
 from optiform.solvers.formulation import Formulation
@@ -32,6 +32,21 @@ _MINIMUM = re.compile(r"^(?:at least|a minimum of|minimum of|minimum|no less tha
                       r"no fewer than|not less than)$")
 
 
+# where a clause of its own begins: 'at least 50 tons of X, and if Y is made at all, ...'
+_CLAUSE_BREAK = re.compile(r";|,\s*(?:and|but|while|whereas)\b")
+
+
+def _conditional(text: str, n: textcues.TextNumber) -> bool:
+    """Whether a condition stands before the number in its sentence, or in its clause: a
+    condition of a later clause ('at least 50 tons of X, and if Y is made at all, ...') is
+    not the number's."""
+    sentence = sentence_at(text, n.start).lower()
+    at = n.start - text.find(sentence_at(text, n.start), sentence_start(text, n.start))
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(sentence)]
+    end = min((b for b in breaks if b >= at), default=len(sentence))
+    return any(m.start() < end for m in _CONDITION.finditer(sentence))
+
+
 def _conditional_minimums(text: str) -> list[tuple[float, str]]:
     """(number, sentence) for each number the text states as a minimum in a sentence that
     makes it conditional."""
@@ -41,7 +56,7 @@ def _conditional_minimums(text: str) -> list[tuple[float, str]]:
         if cue is None or cue.direction != ">=" or \
                 not (_MINIMUM.match(cue.phrase) or _MINIMUM_BEFORE.search(
                     text[max(0, n.start - 20):n.start].lower())) or \
-                not _CONDITION.search(sentence_at(text, n.start).lower()):
+                not _conditional(text, n):
             continue
         out.append((n.value, sentence_at(text, n.start)))
     return out

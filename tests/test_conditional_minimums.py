@@ -62,5 +62,12 @@ def test_a_minimum_that_always_holds_gets_no_check(text):
 
 def test_other_wordings_of_the_condition():
     for text in ("X is made in batches: either none or at least 50 tons.",
-                 "If any X is made, a minimum of 50 tons is needed."):
+                 "If any X is made, a minimum of 50 tons is needed.",
+                 "At least 50 tons of X must be made if X is produced at all."):
         assert [c.names for c in conditional_minimums(text, plant(Y_min=""))] == [["X_min"]]
+
+
+def test_a_condition_of_a_later_clause_is_not_the_earlier_minimums():
+    text = ("The plant must make at least 50 tons of X, and if Y is produced at all, at least "
+            "40 tons of Y must be made. Maximize profit.")
+    assert [c.names for c in conditional_minimums(text, plant())] == [["Y_min"]]
