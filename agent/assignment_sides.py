@@ -7,7 +7,8 @@ Where the text asks for an assignment of one to one ('assigned to ... one ... ea
 model has a variable ``x[A, B]`` over two sets of as many elements, and one side holds a
 constraint for each element summing x over the other set to 1 (``== 1`` or ``<= 1``), the
 other side's is added by the fix: ``sum(x[a, b] for a in A) == 1`` for each b in B. Sets of
-different sizes, or both sides (or neither) written, make it stay silent.
+different sizes, both sides (or neither) written, or the other side bounded some other way
+(a capacity per element), make it stay silent.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ def assignment_sides(text: str, f: Formulation) -> list[Check]:
             continue
         (done,) = written
         (missing,) = [s for s in v.index if s != done]
+        if any(re.fullmatch(rf"\s*\w+\s+in\s+{re.escape(missing)}\s*", c.for_each or "")
+               and re.search(rf"\b{re.escape(v.name)}\s*\[", c.expression)
+               for c in f.constraints):
+            continue  # the other side holds its own limit ('a machine takes up to 2 jobs')
         taken = {c.name for c in f.constraints}
         a, b = ("i", "j") if "i" not in (missing, done) else ("p", "q")
         keys = ", ".join(b if s == missing else a for s in v.index)

@@ -391,3 +391,7 @@ def test_an_assignment_with_both_sides_or_uneven_sets_gets_no_side_added():
     assert assignment_sides(text, model(3, per_w, per_t)) == []
     assert assignment_sides(text, model(4, per_w)) == []
     assert assignment_sides("Workers do tasks.", model(3, per_w)) == []
+    # the other side has a capacity of its own: 'each task can take up to 2 workers'
+    per_t_cap = ("b", "t in T", "sum(x[w,t] for w in W) <= 2")
+    assert assignment_sides(text + " Each task can take up to 2 workers.",
+                            model(3, per_w, per_t_cap)) == []
