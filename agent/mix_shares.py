@@ -52,10 +52,12 @@ def _same_form(values: list[float], percents: list[float]) -> str | None:
 
 
 def mix_shares(text: str, f: Formulation) -> list[Check]:
-    percents = [n.value for n in textcues.numbers_in_text(text)
-                if n.percent and 0 < n.value < 100]
+    numbers = textcues.numbers_in_text(text)
+    percents = [n.value for n in numbers if n.percent and 0 < n.value < 100]
     if len(percents) < 3:
         return []
+    # a number the text also states as no percentage ('10 hours', '90 hours') may be that
+    plain = [n.value for n in numbers if not n.percent]
     scalars = {v.name for v in f.variables if not v.index}
     sums = _plain_sums(f)
     out = []
@@ -66,6 +68,8 @@ def mix_shares(text: str, f: Formulation) -> list[Check]:
         names = [k for k in lhs if k]
         if len(names) < 2 or not set(names) <= scalars or \
                 any(v <= 0 for k, v in lhs.items() if k):
+            continue
+        if any(close(v, q) for v in [*(lhs[k] for k in names), p] for q in plain):
             continue
         form = _same_form([lhs[k] for k in names], percents)
         if form is None or _same_form([p], percents) != form:

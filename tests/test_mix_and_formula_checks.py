@@ -64,6 +64,19 @@ def test_no_fix_where_it_is_right_or_another_number(protein, weight):
             if c.names == ["protein"]] == []
 
 
+def test_numbers_also_stated_as_no_percentage_get_no_fix():
+    # 10 and 40 are hours too, and 90 is an amount of hours as well as a share
+    text = ("A phone earns a 10% margin and a tablet a 40% margin. A phone needs 10 hours of "
+            "testing and a tablet 40 hours; at most 90 hours of testing are available, and at "
+            "most 90% of the devices may be phones. Sell at least 50 devices.")
+    f = to_formulation({"variables": {"phones": "continuous", "tablets": "continuous"},
+                        "objective": {"sense": "maximize", "expression": "10*phones + 40*tablets"},
+                        "constraints": {"test": "10*phones + 40*tablets <= 90",
+                                        "share": "phones <= 0.9*(phones + tablets)",
+                                        "n": "phones + tablets >= 50"}})
+    assert mix_shares(text, f) == []
+
+
 def test_without_the_mix_it_only_warns():
     f = to_formulation({"variables": {"corn": "continuous", "soy": "continuous",
                                       "oats": "continuous"},
