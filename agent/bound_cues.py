@@ -43,10 +43,18 @@ class Cue:
     sentence: str
 
 
+_SYMBOL_BEFORE = re.compile(r"(?:<=|>=|==|=|<|>|≤|≥)$")
+
+
 def cue_before(text: str, start: int) -> Cue | None:
     """The nearest bound cue in the ``WINDOW`` characters before ``start`` (same sentence),
     or right after the number ('100 or more'), or None."""
     head = text[max(0, start - WINDOW):start]
+    symbol = _SYMBOL_BEFORE.search(head.rstrip("$€£ "))
+    if symbol:  # 'x*y = 32': the text writes the comparison itself
+        op = symbol.group(0)
+        direction = "<=" if op in ("<=", "<", "≤") else ">=" if op in (">=", ">", "≥") else None
+        return Cue(direction, op, sentence_at(text, start)) if direction else None
     head = re.split(r"[.!?;]\s|\d", head)[-1].lower()  # this sentence, after the last number
     tail = text[start:start + 50].lower()
     tail_m = re.match(r"[\d.,$%\s]*(?:(?!that\b|which\b|who\b)[a-z]+\s+){0,3}?(or more|or less|"

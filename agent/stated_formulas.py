@@ -37,6 +37,18 @@ def _implicit_products(lhs: str) -> str:
     return re.sub(r"(\d)\s*([A-Za-z_])", r"\1*\2", lhs)
 
 
+_JOINING = frozenset(["plus", "minus", "times", "of", "by", "and", "or"])
+
+
+def _joined(before: str, names: set[str]) -> bool:
+    """Whether a one-name formula is the tail of words that join it to more: 'the sum of x
+    and y = 10' (y alone is not 10), 'twice x plus y = 7'; 'x = 5 and y = 10' is two."""
+    words = re.findall(r"[A-Za-z_]\w*|\d+(?:\.\d+)?", before)
+    if not words or words[-1].lower() not in _JOINING:
+        return False
+    return words[-1].lower() not in ("and", "or") or (len(words) > 1 and words[-2] in names)
+
+
 def stated_formulas(text: str, names: set[str]) -> list[Stated]:
     out = []
     for m in _FORMULA.finditer(text):
@@ -44,7 +56,8 @@ def stated_formulas(text: str, names: set[str]) -> list[Stated]:
         if before and (before[-1] in "*/^)+-." or before[-1].isdigit()):
             continue  # the tail of a longer expression: 'x*y = 32', '1/2 x + y <= 4', '5 - x'
         lhs = _implicit_products(m.group("lhs"))
-        if not set(re.findall(r"[A-Za-z_]\w*", lhs)) <= names:
+        found = re.findall(r"[A-Za-z_]\w*", lhs)
+        if not set(found) <= names or (len(found) == 1 and _joined(before, names)):
             continue
         op = {"=": "==", "≤": "<=", "≥": ">="}.get(m.group("op"), m.group("op"))
         expression = f"{lhs} {op} {m.group('rhs')}"

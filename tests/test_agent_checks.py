@@ -116,6 +116,13 @@ def test_equality_on_an_available_resource():
     assert checks.limit_equalities(exact, f) == []
 
 
+def test_a_comparison_the_text_writes_in_symbols_is_no_word_cue():
+    # 'has' before 'x*y = 32' read as a limit had pinned_bound write x*y <= 32
+    text = "A rectangle has sides x and y with x*y = 32. Minimize the perimeter 2x + 2y."
+    f = model([("area", "chairs*tables == 32")])
+    assert checks.bound_directions(text, f) == []
+
+
 def test_a_limit_in_another_clause_of_the_sentence_is_not_the_number_s():
     text = ("The mix must weigh 100 kg, contain at least 20% protein and at most 4% fat. "
             "Minimize cost.")

@@ -116,6 +116,8 @@ def test_a_missing_one_is_added_and_a_written_one_passes():
     ("so that 2x + 3y ≤ 12.", ["2*x + 3*y <= 12"]),
     ("with x - y >= -2 and x <= 5", ["x - y >= -2", "x <= 5"]),
     ("z + w = 4", []),                      # names that are no decisions of the model
+    ("the sum of x and y = 10.", []),       # y alone is not 10
+    ("so that x = 5 and y = 10.", ["x == 5", "y == 10"]),
     ("it costs 3 = 3 dollars", []),
     # a leading minus is the formula's; the tail of a longer expression is none
     ("subject to: -x + y <= 2; x + y <= 6.", ["-x + y <= 2", "x + y <= 6"]),
