@@ -36,15 +36,26 @@ _MINIMUM = re.compile(r"^(?:at least|a minimum of|minimum of|minimum|no less tha
 _CLAUSE_BREAK = re.compile(r";|,\s*(?:and|but|while|whereas)\b")
 
 
+_CARRIED = re.compile(r"\bthe\s+same\s+(?:holds|applies|goes|is\s+true)\b|\blikewise\b|"
+                      r"\bsimilarly\b|\bas\s+well\b|\btoo\b|\balso\b")
+
+
 def _conditional(text: str, n: textcues.TextNumber) -> bool:
-    """Whether a condition stands before the number in its sentence, or in its clause: a
-    condition of a later clause ('at least 50 tons of X, and if Y is made at all, ...') is
-    not the number's."""
+    """Whether a condition stands in the number's clause, or in an earlier clause of its
+    sentence that the number's clause carries over ('the same holds for Y'): a condition of
+    another clause ('at least 50 tons of X, and if Y is made at all, ...'; 'if Y is made at
+    all, at least 40 tons of Y; X needs at least 50 tons') is not the number's."""
     sentence = sentence_at(text, n.start).lower()
     at = n.start - text.find(sentence_at(text, n.start), sentence_start(text, n.start))
     breaks = [m.start() for m in _CLAUSE_BREAK.finditer(sentence)]
     end = min((b for b in breaks if b >= at), default=len(sentence))
-    return any(m.start() < end for m in _CONDITION.finditer(sentence))
+    begin = max((b for b in breaks if b < at), default=0)
+    if any(begin <= m.start() < end for m in _CONDITION.finditer(sentence)):
+        return True
+    # an earlier clause's condition, where the number's clause carries it over ('; the same
+    # holds for Y with at least 40 tons'); 'X needs at least 50' after it is X's own
+    return bool(_CARRIED.search(sentence[begin:end])) and \
+        any(m.start() < begin for m in _CONDITION.finditer(sentence))
 
 
 def _conditional_minimums(text: str) -> list[tuple[float, str]]:

@@ -6,7 +6,7 @@ overtime hour because it pays.
 The check reads a maximized objective of money (the text speaks of profit, net, earnings,
 income, revenue or return) as signed terms. A term added with a positive number times a
 scalar decision is a cost the objective gains when every statement of that number in the text
-is a price paid ('costs $15', 'at a cost of 15 dollars', 'bought at $15', 'a fee of $15',
+is a price paid ('costs $15', 'at a cost of 15 dollars', 'bought at $15',
 and no word of selling or earning in its clause) and the sentence that states it
 names the decision (a word of its name, units and generic words left out). Its fix subtracts
 that term, as written. A number stated once as a price and once as something else ('costs $15
@@ -32,7 +32,7 @@ _MONEY_GOAL = re.compile(r"\b(?:profits?|net|earnings|income|revenues?|returns?|
 # ('charges $50', 'can be rented for $15', 'hired for', 'leased at' leave out: a consultant
 # who charges, a bike shop whose bikes are rented, is paid that price)
 _PAID = re.compile(
-    r"\b(?:costs?|costing|cost\s+(?:of|is)|(?:fee|expense)s?(?:\s+(?:is|of))?|"
+    r"\b(?:costs?|costing|cost\s+(?:of|is)|expenses?(?:\s+(?:is|of))?|"
     r"charges?\s+(?:is|of)|(?:bought|purchased|"
     r"obtained|added|acquired|booked)\s+(?:for|at))"
     r"(?:\s+(?:only|just|an?\s+extra|an?\s+additional|an?))?$")

@@ -71,3 +71,9 @@ def test_a_condition_of_a_later_clause_is_not_the_earlier_minimums():
     text = ("The plant must make at least 50 tons of X, and if Y is produced at all, at least "
             "40 tons of Y must be made. Maximize profit.")
     assert [c.names for c in conditional_minimums(text, plant())] == [["Y_min"]]
+
+
+def test_a_condition_of_another_clause_is_not_the_number_s():
+    text = ("If Y is made at all, at least 40 tons of Y must be made; X needs at least 50 tons. "
+            "Maximize profit.")
+    assert [c.names for c in conditional_minimums(text, plant())] == [["Y_min"]]

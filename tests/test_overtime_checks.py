@@ -92,6 +92,10 @@ def scalar_model(sense: str, objective: str, **constraints: str) -> Formulation:
     ("A shop has 30 bikes and 20 scooters. Each bike can be rented for $15 per day and each "
      "scooter earns $25 per day. Maximize daily revenue.",
      scalar_model("maximize", "15*bikes + 25*scooters", b="bikes <= 30", s="scooters <= 20")),
+    # a fee may be what the seller is paid: 'her fee is $200 per case'
+    ("A lawyer earns $80 per hour of advice; her fee is $200 per court case. She has 40 "
+     "hours. Maximize income.", scalar_model("maximize", "80*advice + 200*court_case",
+                                             hours="advice + 5*court_case <= 40")),
     # the sentence that states the price does not name the decision
     (TEXT.replace("can be bought at $15 per hour", "are available. Extra help costs $15 "
                   "per hour"),
