@@ -44,6 +44,7 @@ from optiform.agent.period_pools import period_pools
 from optiform.agent.rounded_pi import rounded_pi
 from optiform.agent.shared_totals import missing_totals, shared_totals
 from optiform.agent.stated_formulas import stated_formula_checks
+from optiform.agent.time_units import time_units
 from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
@@ -502,6 +503,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(unlinked_indexed_choices(text, f))
     out.extend(loop_free_terms(f))
     out.extend(assignment_sides(text, f))
+    out.extend(time_units(text, f))
     out.extend(forced_zero(text, f))
     out.extend(per_item_totals(text, f))
     out.extend(per_item_limit(text, f))
@@ -574,6 +576,7 @@ __all__ = [
     "status_checks",
     "strict_inequalities",
     "time_objective",
+    "time_units",
     "trivial_solution",
     "unlinked_choices",
     "unlinked_indexed_choices",
