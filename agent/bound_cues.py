@@ -78,8 +78,9 @@ def cue_before(text: str, start: int) -> Cue | None:
     return Cue(direction, phrase, sentence)
 
 
-# "80 units of red liquid and 70 units of blue": the words between two numbers of a list
-_LIST_GAP = re.compile(r"[\d.,]*\s+(?:[a-z-]+\s+){1,5}?(?:and|or|,)\s*(?:\$)?$")
+# "80 units of red liquid and 70 units of blue", "8 agents on the morning shift, 12 on the
+# afternoon shift": the words between two numbers of a list
+_LIST_GAP = re.compile(r"[\d.,]*\s+(?:[a-z-]+\s+){0,5}?[a-z-]+\s*(?:and|or|,)\s*(?:\$)?$")
 
 
 def _listed_after(text: str, start: int) -> Cue | None:

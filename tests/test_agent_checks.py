@@ -294,3 +294,16 @@ def test_an_objective_with_no_decision_in_it_is_flagged():
     used = f.model_copy(update={"objective": f.objective.model_copy(
         update={"expression": "7*job1 + 5*job2"})})
     assert constant_objective(text, used) is None
+
+
+def test_a_bound_phrase_carries_over_a_list_of_numbers_each_with_its_words():
+    from optiform.agent import bound_cues, textcues
+
+    # the 1.5B model wrote afternoon <= 12 and night <= 6 for this call center
+    text = ("A call center needs at least 8 agents on the morning shift, 12 on the afternoon "
+            "shift and 6 on the night shift.")
+    cues = [bound_cues.cue_before(text, n.start) for n in textcues.numbers_in_text(text)]
+    assert [(c.direction, c.phrase) for c in cues] == [(">=", "at least")] * 3
+    f = model([("afternoon", "chairs <= 12"), ("night", "tables <= 6")])
+    assert {c.fix["constraints"][c.names[0]] for c in checks.bound_directions(text, f)} == {
+        "chairs >= 12", "tables >= 6"}
