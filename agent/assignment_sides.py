@@ -17,7 +17,7 @@ import ast
 import re
 
 from optiform.agent.check_model import Check
-from optiform.agent.comparison import comparison, constant
+from optiform.agent.comparison import comparison, constant, summed
 from optiform.solvers.formulation import Formulation
 
 _ONE_TO_ONE = re.compile(r"\bassign(?:ed|s)?\s+to\b[^.?!]*\b(?:one|each|exactly)\b|"
@@ -34,11 +34,9 @@ def _side(c_for_each: str | None, expression: str, x: str, index: list[str]) -> 
         return None
     name, over = head.groups()
     left = parts[0]
-    if over not in index or not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
-                                 and left.func.id == "sum" and len(left.args) == 1
-                                 and isinstance(left.args[0], ast.GeneratorExp)):
+    gen = summed(left)
+    if over not in index or gen is None:
         return None
-    gen = left.args[0]
     elt = gen.elt
     if len(gen.generators) != 1 or gen.generators[0].ifs or \
             not (isinstance(elt, ast.Subscript) and isinstance(elt.value, ast.Name)

@@ -34,6 +34,15 @@ def constant(node: ast.AST) -> float | None:
     return None
 
 
+def summed(node: ast.AST) -> ast.GeneratorExp | None:
+    """The generator of a plain ``sum(... for ...)`` call, else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == "sum" and len(node.args) == 1 and not node.keywords and \
+            isinstance(node.args[0], ast.GeneratorExp):
+        return node.args[0]
+    return None
+
+
 def comparisons(f: Formulation) -> Iterator[tuple[ConstraintDef, tuple[ast.expr, str, ast.expr]]]:
     """Each constraint without a ``for_each`` that is one comparison, with its parts."""
     for c in f.constraints:

@@ -19,7 +19,7 @@ import ast
 import re
 
 from optiform.agent.check_model import Check
-from optiform.agent.comparison import comparison, constant
+from optiform.agent.comparison import comparison, constant, summed
 from optiform.agent.share_check import linear_constraint, linear_expression
 from optiform.solvers.formulation import ConstraintDef, Formulation
 
@@ -93,11 +93,9 @@ def _row_capacity(c: ConstraintDef, w: str, x_sets: dict[str, list[str]]) -> str
             and isinstance(right.slice, ast.Name) and right.slice.id == w) and \
             constant(right) is None:
         return None
-    if not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
-            and left.func.id == "sum" and len(left.args) == 1
-            and isinstance(left.args[0], ast.GeneratorExp)):
+    gen = summed(left)
+    if gen is None:
         return None
-    gen = left.args[0]
     elt = gen.elt
     if len(gen.generators) != 1 or gen.generators[0].ifs or \
             not (isinstance(elt, ast.Subscript) and isinstance(elt.value, ast.Name)

@@ -16,6 +16,7 @@ import ast
 import copy
 
 from optiform.agent.check_model import Check
+from optiform.agent.comparison import summed
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.script_expr import unparse
 
@@ -74,8 +75,7 @@ class _Split(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
         self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == "sum" and len(node.args) == 1 \
-                and not node.keywords and isinstance(node.args[0], ast.GeneratorExp):
+        if summed(node) is not None:
             split = _split(node)
             if split is not None:
                 self.changed = True

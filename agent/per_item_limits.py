@@ -32,7 +32,7 @@ from optiform.agent.bound_cues import (
     sentence_start,
 )
 from optiform.agent.check_model import Check, close
-from optiform.agent.comparison import comparison, constant
+from optiform.agent.comparison import comparison, constant, summed
 from optiform.agent.share_check import linear_expression
 from optiform.solvers.formulation import Formulation, SetDef, VarDef
 
@@ -78,12 +78,8 @@ class PerItemLimit:
 def _summed(node: ast.AST, variables: dict[str, VarDef]) -> tuple[str, str, str] | None:
     """(x, i, S) for 'sum(x[i] for i in S)' or 'sum(1*x[i] for i in S)' where x is indexed by
     S alone; None for any other shape."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id == "sum" and len(node.args) == 1 and not node.keywords
-            and isinstance(node.args[0], ast.GeneratorExp)):
-        return None
-    gen = node.args[0]
-    if len(gen.generators) != 1:
+    gen = summed(node)
+    if gen is None or len(gen.generators) != 1:
         return None
     loop = gen.generators[0]
     if loop.ifs or loop.is_async or not isinstance(loop.target, ast.Name) or \

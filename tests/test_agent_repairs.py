@@ -318,20 +318,11 @@ HOURS_CSV = "worker,task1,task2,task3,task4\nAnn,9,2,7,8\nBen,6,4,3,7\nCal,5,8,1
 
 def test_a_sum_that_hides_its_for_each_name_is_written_per_row_by_autofix(tmp_path: Path):
     # the 1.5B model's assignment: each row sums over p again, so every row is the same
-    columns = ["task1", "task2", "task3", "task4"]
-    reply = {"sets": [{"name": "worker", "elements": ["Ann", "Ben", "Cal", "Dee"]},
-                      {"name": "task", "elements": columns}],
-             "parameters": [{"name": "hours", "source": {"file": "hours.csv", "column": c,
-                                                         "key": ["worker", c]}}
-                            for c in columns],
-             "variables": [{"name": "x", "domain": "binary", "index": ["worker", "task"]}],
-             "objective": {"sense": "minimize",
-                           "expression": "sum(hours[p,t]*x[p,t] for p in worker for t in task)"},
-             "constraints": [
-                 {"name": "one_task", "for_each": "p in worker",
-                  "expression": "sum(x[p,t] for p in worker for t in task) == 1"},
-                 {"name": "one_worker", "for_each": "t in task",
-                  "expression": "sum(x[p,t] for p in worker for t in task) == 1"}]}
+    reply = _assignment_reply("binary", [
+        {"name": "one_task", "for_each": "p in worker",
+         "expression": "sum(x[p,t] for p in worker for t in task) == 1"},
+        {"name": "one_worker", "for_each": "t in task",
+         "expression": "sum(x[p,t] for p in worker for t in task) == 1"}])
     llm = FakeLLM([reply])
     answer = Assistant(load_settings(library=False), llm=llm).solve(
         ASSIGN_TEXT, data={"hours": _csv(tmp_path, HOURS_CSV)})
@@ -340,6 +331,21 @@ def test_a_sum_that_hides_its_for_each_name_is_written_per_row_by_autofix(tmp_pa
     assert {c.name: c.expression for c in answer.formulation.constraints} == {
         "one_task": "sum(x[p, t] for t in task) == 1",
         "one_worker": "sum(x[p, t] for p in worker) == 1"}
+
+
+def _assignment_reply(domain: str, constraints: list[dict[str, str]]) -> dict[str, object]:
+    """The 1.5B model's reply for the 4-by-4 assignment: hours.csv read a column at a time
+    into four parameters named 'hours', and the constraints given."""
+    columns = ["task1", "task2", "task3", "task4"]
+    return {"sets": [{"name": "worker", "elements": ["Ann", "Ben", "Cal", "Dee"]},
+                     {"name": "task", "elements": columns}],
+            "parameters": [{"name": "hours", "source": {"file": "hours.csv", "column": c,
+                                                        "key": ["worker", c]}}
+                           for c in columns],
+            "variables": [{"name": "x", "domain": domain, "index": ["worker", "task"]}],
+            "objective": {"sense": "minimize",
+                          "expression": "sum(hours[p,t]*x[p,t] for p in worker for t in task)"},
+            "constraints": constraints}
 
 
 def _csv(folder: Path, text: str) -> Path:
@@ -351,20 +357,11 @@ def _csv(folder: Path, text: str) -> Path:
 def test_the_recorded_assignment_reply_gets_both_sides_and_solves_to_13(tmp_path: Path):
     # the 1.5B model's first reply as it came: a wide table read per column, both sums
     # hiding their row's name, an invented limit of 48 hours, and no constraint per task
-    columns = ["task1", "task2", "task3", "task4"]
-    reply = {"sets": [{"name": "worker", "elements": ["Ann", "Ben", "Cal", "Dee"]},
-                      {"name": "task", "elements": columns}],
-             "parameters": [{"name": "hours", "source": {"file": "hours.csv", "column": c,
-                                                         "key": ["worker", c]}}
-                            for c in columns],
-             "variables": [{"name": "x", "domain": "continuous", "index": ["worker", "task"]}],
-             "objective": {"sense": "minimize",
-                           "expression": "sum(hours[p,t]*x[p,t] for p in worker for t in task)"},
-             "constraints": [
-                 {"name": "task_assignment", "for_each": "p in worker",
-                  "expression": "sum(x[p,t] for p in worker for t in task) == 1"},
-                 {"name": "worker_hours", "for_each": "p in worker",
-                  "expression": "sum(hours[p,t]*x[p,t] for p in worker for t in task) <= 48"}]}
+    reply = _assignment_reply("continuous", [
+        {"name": "task_assignment", "for_each": "p in worker",
+         "expression": "sum(x[p,t] for p in worker for t in task) == 1"},
+        {"name": "worker_hours", "for_each": "p in worker",
+         "expression": "sum(hours[p,t]*x[p,t] for p in worker for t in task) <= 48"}])
     llm = FakeLLM([reply])
     answer = Assistant(load_settings(library=False), llm=llm).solve(
         ASSIGN_TEXT, data={"hours": _csv(tmp_path, HOURS_CSV)})
