@@ -25,6 +25,7 @@ from optiform.agent.bound_cues import sentence_at, sentence_start
 from optiform.agent.check_model import Check, close
 from optiform.agent.comparison import constant
 from optiform.solvers.formulation import Formulation
+from optiform.solvers.number_side import signed_terms
 
 _MONEY_GOAL = re.compile(r"\b(?:profits?|net|earnings|income|revenues?|returns?|margins?|"
                          r"gains?)\b")
@@ -47,18 +48,6 @@ _CLAUSE_BREAK = re.compile(r"[,;:]|\b(?:and|but|while|whereas)\b")
 _GENERIC = textcues.UNIT_WORDS | textcues.wordset(
     "number num amount qty quantity total count extra additional each unit units per var "
     "value level x y z")
-
-
-def _signed_terms(node: ast.expr, sign: int = 1) -> list[tuple[int, ast.expr]]:
-    """The top-level terms of a sum with their signs: a - (b + c) gives +a, -b, -c."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        right_sign = sign if isinstance(node.op, ast.Add) else -sign
-        return _signed_terms(node.left, sign) + _signed_terms(node.right, right_sign)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return _signed_terms(node.operand, -sign)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
-        return _signed_terms(node.operand, sign)
-    return [(sign, node)]
 
 
 def _rate_term(node: ast.expr, scalars: set[str]) -> tuple[float, str] | None:
@@ -131,7 +120,7 @@ def cost_signs(text: str, f: Formulation) -> list[Check]:
         return []
     scalars = {v.name for v in f.variables if not v.index}
     numbers = textcues.numbers_in_text(text)
-    terms = _signed_terms(tree.body)
+    terms = signed_terms(tree.body)
     rates = [_rate_term(term, scalars) if sign > 0 else None for sign, term in terms]
     if not any(rate and any(close(n.value, rate[0]) and _earned(text, n) for n in numbers)
                for rate in rates):

@@ -18,14 +18,8 @@ import copy
 from optiform.agent.check_model import Check
 from optiform.agent.comparison import summed
 from optiform.solvers.formulation import Formulation
+from optiform.solvers.number_side import signed_terms
 from optiform.solvers.script_expr import unparse
-
-
-def _signed_terms(node: ast.expr, sign: int = 1) -> list[tuple[int, ast.expr]]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        right = sign if isinstance(node.op, ast.Add) else -sign
-        return _signed_terms(node.left, sign) + _signed_terms(node.right, right)
-    return [(sign, node)]
 
 
 def _names(node: ast.AST) -> set[str]:
@@ -44,7 +38,7 @@ def _split(call: ast.Call) -> ast.expr | None:
     # a later loop's set may depend on an earlier loop's name: keep every loop then
     if any(_names(g.iter) & set(targets) for g in loops):
         return None
-    terms = _signed_terms(gen.elt)
+    terms = signed_terms(gen.elt)
     groups: dict[tuple[str, ...], list[tuple[int, ast.expr]]] = {}
     for sign, term in terms:
         used = tuple(t for t in targets if t in _names(term))
