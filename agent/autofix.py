@@ -65,7 +65,8 @@ def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[
     """The formulation (as a dict) with every fix applied (a fix naming a constraint the
     model lacks adds it; the constraints under "for_each" take the index head written there,
     name -> 'i in S', the model's or an added one; the constraints under "drop" are removed;
-    the variables under "variables" are added, name -> domain, where the model lacks them;
+    the variables under "variables" are added, name -> domain, where the model lacks them,
+    and those under "drop_variables" removed (the fix removes every use of them);
     the scalar parameters under "parameters" take the value written there)."""
     out = {**formulation}
     merged: dict[str, dict[str, str]] = {"constraints": {}, "domains": {}, "objective": {},
@@ -86,8 +87,9 @@ def apply_fixes(formulation: dict[str, Any], fixes: list[checks.Check]) -> dict[
     known = {c["name"] for c in formulation.get("constraints", [])}
     out["constraints"] += [{"name": name, "expression": expression, **head(name)}
                            for name, expression in constraints.items() if name not in known]
+    gone = merged.get("drop_variables", {})
     out["variables"] = [{**v, "domain": domains.get(v["name"], v.get("domain", "continuous"))}
-                        for v in formulation.get("variables", [])]
+                        for v in formulation.get("variables", []) if v["name"] not in gone]
     have = {v["name"] for v in out["variables"]}
     out["variables"] += [{"name": name, "domain": domain}
                          for name, domain in merged.get("variables", {}).items()

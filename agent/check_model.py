@@ -23,7 +23,8 @@ class Check(BaseModel):
     # {"constraints": {name: new expression}, "for_each": {constraint: new index head},
     #  "domains": {variable: new domain},
     #  "objective": {"sense" | "expression": new}, "drop": {constraint: why},
-    #  "variables": {new variable: domain}, "parameters": {scalar parameter: new value}}
+    #  "variables": {new variable: domain}, "parameters": {scalar parameter: new value},
+    #  "drop_variables": {variable no expression uses any more: why}}
     fix: dict[str, dict[str, str]] | None = None
 
     @property

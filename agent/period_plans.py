@@ -35,6 +35,7 @@ from optiform.agent.period_text import (
     carries_over,
     demands_stated,
     holding_cost,
+    period_demands,
     plan_periods,
     several_kinds,
     stock_caveats,
@@ -90,28 +91,51 @@ def period_count_starts(text: str, f: Formulation) -> frozenset[int]:
                      if n.start in periods.count_starts and n.value in sizes)
 
 
-def _links_periods(f: Formulation) -> bool:
+def _links_periods(f: Formulation, skip: frozenset[str] = frozenset()) -> bool:
     """A constraint over the numbered variables of two periods (stock2 == stock1 + make2 -
-    110, make1 + make2 >= 190), other than a limit on them ('make1 + make2 <= 120')."""
+    110, make1 + make2 >= 190), other than a limit on them ('make1 + make2 <= 120'); not one
+    that uses a variable of ``skip``."""
     numbered = {v.name: m.group("k") for v in f.variables
                 if not v.index and (m := _FAMILY.match(v.name))}
     for _, parts in comparisons(f):
         left, op, right = parts
-        periods = {numbered[n.id] for side in (left, right) for n in ast.walk(side)
-                   if isinstance(n, ast.Name) and n.id in numbered}
+        names = {n.id for side in (left, right) for n in ast.walk(side)
+                 if isinstance(n, ast.Name)}
+        periods = {numbered[n] for n in names if n in numbered}
         limit = (op == "<=" and constant(right) is not None) or \
             (op == ">=" and constant(left) is not None)
-        if len(periods) >= 2 and not limit:
+        if len(periods) >= 2 and not limit and not names & skip:
             return True
     return False
 
 
-def _linked(f: Formulation) -> bool:
-    if any(_STOCK_NAME.search(v.name.lower()) for v in f.variables):
+def _lone_stock(f: Formulation, periods: Periods | None) -> list[str]:
+    """The scalar variables named for stock where they are fewer than a plan of the text's
+    periods needs (one for the end of each period but the last): 'stock' alone for three
+    months holds no month's stock. Empty where there are none, enough, an indexed one, or the
+    count of periods is not known."""
+    stock = [v for v in f.variables if _STOCK_NAME.search(v.name.lower())]
+    if not stock or periods is None or periods.count is None or \
+            any(v.index for v in stock) or len(stock) >= periods.count - 1:
+        return []
+    return [v.name for v in stock]
+
+
+def _linked(f: Formulation, lone: list[str]) -> bool:
+    """Something in the model links the periods: a variable named for stock (other than too
+    few of them, ``lone``), an index that steps, or a constraint over two periods (other than
+    one that uses the lone stock)."""
+    if not lone and any(_STOCK_NAME.search(v.name.lower()) for v in f.variables):
         return True
-    texts = [f.objective.expression, *(c.expression for c in f.constraints),
+    skip = frozenset(lone)
+    texts = [f.objective.expression,
+             *(c.expression for c in f.constraints if not _uses(c.expression, skip)),
              *(c.for_each or "" for c in f.constraints)]
-    return any(_STEP.search(t) for t in texts) or _links_periods(f)
+    return any(_STEP.search(t) for t in texts) or _links_periods(f, skip)
+
+
+def _uses(expression: str, names: frozenset[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(n)}\b", expression) for n in names)
 
 
 @dataclass(frozen=True)
@@ -121,9 +145,9 @@ class _Demand:
     number: str
 
 
-def _demand_lines(f: Formulation, names: list[str]) -> dict[str, _Demand]:
-    """The line each period's variable is held to one positive number by (chairs3 >= 150,
-    chairs3 == 150), where it is held by one only."""
+def _bound_lines(f: Formulation, names: list[str]) -> dict[str, list[_Demand]]:
+    """The lines that hold each period's variable to a positive number (chairs3 >= 150,
+    chairs3 == 150)."""
     found: dict[str, list[_Demand]] = {}
     for c in f.constraints:
         m = None if c.for_each else _BOUND.match(c.expression)
@@ -132,7 +156,13 @@ def _demand_lines(f: Formulation, names: list[str]) -> dict[str, _Demand]:
         name, number = m.group("name") or m.group("name2"), m.group("num") or m.group("num2")
         if name in names and float(number) > 0:
             found.setdefault(name, []).append(_Demand(c.name, c.expression, number))
-    return {name: lines[0] for name, lines in found.items() if len(lines) == 1}
+    return found
+
+
+def _demand_lines(f: Formulation, names: list[str]) -> dict[str, _Demand]:
+    """The line each period's variable is held to one positive number by, where it is held
+    by one only."""
+    return {name: lines[0] for name, lines in _bound_lines(f, names).items() if len(lines) == 1}
 
 
 def _stock_names(f: Formulation, count: int) -> list[str]:
@@ -157,61 +187,110 @@ def _caveat_note(caveats: list[str]) -> str:
             f"{'it' if len(caveats) == 1 else 'them'} into the model too.")
 
 
-def _scalar_balance(text: str, f: Formulation, names: list[str]) -> _Balance:
+def _fresh(f: Formulation, base: str, count: int) -> list[str]:
+    taken = {v.name for v in f.variables} | {c.name for c in f.constraints}
+    while any(f"{base}{k}" in taken for k in range(1, count + 1)):
+        base += "_"
+    return [f"{base}{k}" for k in range(1, count + 1)]
+
+
+def _scalar_balance(text: str, f: Formulation, names: list[str], lone: list[str]) -> _Balance:
+    """The balance in the model's names. Each period's demand is the number its variable is
+    held to, or, where the model holds none of them to a number, the one the text pairs with
+    that period (agent/period_text.py); ``lone`` is a stock the model wrote for all periods at
+    once, which the balance replaces."""
     lines = _demand_lines(f, names)
+    stated = None if _bound_lines(f, names) else period_demands(text, len(names))
     stock = _stock_names(f, len(names))
+    keys = [lines[n].constraint for n in names if n in lines] if lines else \
+        _fresh(f, "balance", len(names))
     rows, previous = [], None
     for k, (name, left) in enumerate(zip(names, stock, strict=True), 1):
-        need = lines[name].number if name in lines else f"(the demand of period {k})"
+        need = lines[name].number if name in lines else \
+            f"{stated[k - 1]:g}" if stated else f"(the demand of period {k})"
         rows.append(f"{left} == {name} - {need}" if previous is None
                     else f"{left} == {previous} + {name} - {need}")
         previous = left
     replaced = ("These replace " + ", ".join(
         f"{lines[n].constraint} ({lines[n].expression.strip()})" for n in names if n in lines)
         if lines else "These replace the demand constraint of each period")
+    gone = [c.name for c in f.constraints if _uses(c.expression, frozenset(lone))]
+    removed = (f" Remove {' and '.join(lone)}, one stock for all periods, and the constraints "
+               f"that use {'it' if len(lone) == 1 else 'them'}"
+               + (f" ({', '.join(gone)})" if gone else "") + "." if lone else "")
     caveats = stock_caveats(text)
     message = (f"Add variables {stock[0]} .. {stock[-1]} (>= 0, what is left at the end of "
                f"each period) and balance each period: " + "; ".join(rows) + " (for the first "
                f"period, add the starting stock if the text gives one). {replaced}; keep the "
                f"capacity limit on each of {names[0]} .. {names[-1]}, and charge the holding "
-               f"cost on {stock[0]} .. {stock[-1]}, not on what is made."
+               f"cost on {stock[0]} .. {stock[-1]}, not on what is made." + removed
                + _caveat_note(caveats))
-    sure = not caveats and len(lines) == len(names) and \
+    from_lines = len(lines) == len(names) and \
         len({d.constraint for d in lines.values()}) == len(names) and \
         demands_stated(text, {float(d.number) for d in lines.values()})
-    return _Balance(message, _fix(text, f, names, stock, lines, rows) if sure else None)
+    sure = not caveats and (from_lines or stated is not None)
+    fix = _fix(text, f, names, stock, dict(zip(keys, rows, strict=True)), lone, gone) \
+        if sure else None
+    return _Balance(message, fix)
 
 
 def _fix(text: str, f: Formulation, made: list[str], stock: list[str],
-         lines: dict[str, _Demand], rows: list[str]) -> dict[str, dict[str, str]] | None:
+         rows: dict[str, str], lone: list[str], gone: list[str]
+         ) -> dict[str, dict[str, str]] | None:
     """The balance as a fix, where what is made is clear and so is the holding cost: the
     objective is minimized (a profit counts what is sold, which the balance moves away from
-    what is made), the variables are not binary nor named for sales."""
+    what is made), the variables are not binary nor named for sales. ``rows`` are the
+    balance by constraint name; the lone stock goes with the constraints that use it
+    (``gone``), and its holding cost to the stock of each period."""
     domain = next(v.domain for v in f.variables if v.name == made[0])
     cost = holding_cost(text)
     if f.objective.sense != "minimize" or domain == "binary" or _SOLD.search(made[0]) or \
             cost is None:
         return None
-    objective = _holding_objective(f, made, stock, cost)
+    expression = _without_lone(f, lone, cost)
+    objective = None if expression is None else _holding_objective(f, expression, made, stock,
+                                                                   cost)
     if objective is None:
         return None
-    fix = {"constraints": {lines[n].constraint: row for n, row in zip(made, rows, strict=True)},
-           "variables": dict.fromkeys(stock, domain)}
+    fix: dict[str, dict[str, str]] = {"constraints": rows,
+                                      "variables": dict.fromkeys(stock, domain)}
     if objective != f.objective.expression:
         fix["objective"] = {"expression": objective}
+    if gone:
+        fix["drop"] = dict.fromkeys(gone, "one stock for all periods, replaced by the balance")
+    if lone:
+        fix["drop_variables"] = dict.fromkeys(lone, "replaced by one stock per period")
     return fix
 
 
-def _holding_objective(f: Formulation, made: list[str], stock: list[str],
+def _without_lone(f: Formulation, lone: list[str], cost: float) -> str | None:
+    """The objective without the lone stock's holding cost (2*stock, where holding costs
+    2), which the stock of each period takes over; None where it has the lone stock in
+    another way."""
+    if not _uses(f.objective.expression, frozenset(lone)):
+        return f.objective.expression
+    try:
+        tree = ast.parse(f.objective.expression, mode="eval")
+    except SyntaxError:
+        return None
+    terms = sum_terms(tree.body, {v.name for v in f.variables})
+    if terms is None or any(v in lone and abs(k - cost) > 1e-9 for k, v, _ in terms):
+        return None
+    kept = [ast.unparse(node) for _, v, node in terms if v not in lone]
+    return " + ".join(kept).replace(" * ", "*") if kept else None
+
+
+def _holding_objective(f: Formulation, expression: str, made: list[str], stock: list[str],
                        cost: float) -> str | None:
     """The objective with the holding cost on the stock: as it is where holding costs
     nothing; moved from what is made (3*chairs1 .. 3*chairs4 besides the cost of making
     them); or, where the objective leaves it out, added. None where the objective is not a
-    plain sum of terms, or a term has the cost but not as a holding cost of every period."""
+    plain sum of terms, or a term has the cost but not as a holding cost of every period.
+    ``expression`` is the objective's, less a lone stock's holding cost."""
     if cost == 0:
-        return f.objective.expression
+        return expression
     try:
-        tree = ast.parse(f.objective.expression, mode="eval")
+        tree = ast.parse(expression, mode="eval")
     except SyntaxError:
         return None
     terms = sum_terms(tree.body, {v.name for v in f.variables})
@@ -227,7 +306,7 @@ def _holding_objective(f: Formulation, made: list[str], stock: list[str],
                     leaf.id = rename[v]
         return ast.unparse(tree.body).replace(" * ", "*")  # written as the model writes terms
     if not any(abs(k - cost) < 1e-9 for k, _, _ in terms):
-        return f.objective.expression + "".join(f" + {cost:g}*{s}" for s in stock)
+        return expression + "".join(f" + {cost:g}*{s}" for s in stock)
     return None
 
 
@@ -299,16 +378,17 @@ def _period_family(text: str, f: Formulation, periods: Periods | None) -> list[s
 def carried_stock(text: str, f: Formulation) -> list[Check]:
     """A warning where the text plans several periods and lets stock carry over, and nothing
     in the model holds stock; with the balance as a fix where it is sure (module docstring)."""
-    if not carries_over(text) or _linked(f):
+    if not carries_over(text):
         return []
     periods = plan_periods(text)
-    if periods is None and not _has_period_set(f):
+    lone = _lone_stock(f, periods)
+    if _linked(f, lone) or (periods is None and not _has_period_set(f)):
         return []
     if any(v.index for v in f.variables):
         balance = _Balance(_indexed_balance(f), None)
     else:
         names = _period_family(text, f, periods)
-        balance = _scalar_balance(text, f, names) if names else _Balance(
+        balance = _scalar_balance(text, f, names, lone) if names else _Balance(
             _any_balance(text, f), None)
     message = ("The text plans several periods and lets stock carry over to later ones, but "
                "nothing in the model holds that stock, so each period must cover its own "

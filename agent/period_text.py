@@ -259,3 +259,26 @@ def stated_per_period(text: str, bound: float, unit: str | None) -> bool:
         if said is not None and unit in (None, said):
             return True
     return False
+
+
+_AT_PERIOD = re.compile(rf"\s*(?:[a-z]+\s+){{0,2}}?(?:in|for|during|of)\s+(?:the\s+)?"
+                        rf"(?P<unit>{_ANY_UNIT})\s+(?P<k>\d{{1,2}})\b", re.I)
+
+
+def period_demands(text: str, count: int) -> list[float] | None:
+    """Each period's demand, in period order, where the text pairs one number with each of
+    periods 1 .. count in sentences that speak of demand ('a demand of 100 units in month 1,
+    150 in month 2 and 120 in month 3'); None where a period has none or two, or a number is
+    money."""
+    found: dict[int, set[float]] = {}
+    for sentence in _sentences(text):
+        if not _DEMAND.search(sentence.lower()):
+            continue
+        for n in textcues.numbers_in_text(sentence):
+            m = _AT_PERIOD.match(sentence, n.stop)
+            if m is None or n.percent or any(sign in n.text for sign in "$€£"):
+                continue
+            found.setdefault(int(m.group("k")), set()).add(n.value)
+    if sorted(found) != list(range(1, count + 1)) or any(len(v) != 1 for v in found.values()):
+        return None
+    return [next(iter(found[k])) for k in range(1, count + 1)]
