@@ -29,6 +29,7 @@ from optiform.agent.check_model import (
     walk_numbers,
     warnings,
 )
+from optiform.agent.comparison import comparison, constant
 from optiform.agent.conditional_minimums import conditional_minimums
 from optiform.agent.cost_signs import cost_signs
 from optiform.agent.fence_prices import fence_prices
@@ -41,6 +42,7 @@ from optiform.agent.open_top import open_top
 from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts
 from optiform.agent.period_pools import period_pools
+from optiform.agent.portfolio_risk import covariance_terms
 from optiform.agent.rounded_pi import rounded_pi
 from optiform.agent.shared_totals import missing_totals, shared_totals
 from optiform.agent.stated_formulas import stated_formula_checks
@@ -61,6 +63,7 @@ from optiform.agent.wording_checks import (
 )
 from optiform.errors import FormulationError, OptiformError
 from optiform.solvers.formulation import Formulation
+from optiform.solvers.number_side import signed_terms
 from optiform.solvers.result import SolveResult, Status
 
 # -- errors: the attempt did not build or did not solve ----------------------------------
@@ -209,6 +212,46 @@ def measure_integers(text: str, f: Formulation) -> Check | None:
                  fix={"domains": dict.fromkeys(names, "continuous")}, message=(
                      f"The text {why}, an amount that need not be whole, but "
                      f"{', '.join(names)} are integer: make them \"continuous\"."))
+
+
+_FRACTION = re.compile(r"\b(?:fractions?|proportions?|percentages?|shares?|portions?|weights?)\b")
+
+
+def _sums_to_one(expression: str, names: set[str]) -> bool:
+    """'a + b == 1' or '1 >= a + b + c': the decisions named, each once, summed against 1."""
+    parts = comparison(expression)
+    if parts is None:
+        return False
+    left, op, right = parts
+    if constant(right) is None:
+        left, right = right, left
+    if op not in ("==", "<=", ">=") or constant(right) != 1.0:
+        return False
+    terms = signed_terms(left)
+    return len(terms) == len(names) >= 2 and all(
+        sign == 1.0 and isinstance(t, ast.Name) for sign, t in terms) and \
+        {t.id for _, t in terms if isinstance(t, ast.Name)} == names
+
+
+def fraction_domains(text: str, f: Formulation) -> Check | None:
+    """Whole-number decisions that are fractions: the text speaks of fractions, proportions or
+    shares, the model sums its decisions to 1, and every decision is binary or integer, with no
+    yes/no wording ('the fractions invested must add up to 1' written with binary stock_A and
+    stock_B, which puts everything in one stock)."""
+    low = text.lower()
+    decisions = [v for v in f.variables if v.name in used_variables(f)]
+    if not _FRACTION.search(low) or _YES_NO.search(low) or not decisions or \
+            any(v.domain == "continuous" or v.index for v in decisions):
+        return None
+    names = {v.name for v in decisions}
+    if not any(_sums_to_one(c.expression, names) for c in f.constraints if not c.for_each):
+        return None
+    flagged = sorted(names)
+    return Check(code="fraction_domain", severity="warning", names=flagged, where=flagged[0],
+                 fix={"domains": dict.fromkeys(flagged, "continuous")}, message=(
+                     f"The text asks for fractions that add up to 1, but {', '.join(flagged)} "
+                     f"are whole numbers, so one of them takes everything: make them "
+                     f"\"continuous\"."))
 
 
 _YES_NO = re.compile(r"\b(?:whether|or not|which (?:of|one)|either|select|choose|decide to|"
@@ -487,7 +530,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
         if trivial:
             out.append(trivial)
     for check in (objective_sense(text, f), integer_cues(text, f), binary_counts(text, f),
-                  measure_integers(text, f),
+                  measure_integers(text, f), fraction_domains(text, f),
                   unused_numbers(text, f), percents_as_whole_numbers(text, f),
                   count_objective(text, f), time_objective(text, f), item_objective(text, f)):
         if check is not None:
@@ -522,6 +565,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(shares_of_one(text, f))
     out.extend(stated_formula_checks(text, f))
     out.extend(conditional_minimums(text, f))
+    out.extend(covariance_terms(text, f))
     return out
 
 
@@ -539,6 +583,7 @@ __all__ = [
     "constants",
     "cost_signs",
     "count_objective",
+    "covariance_terms",
     "detached_constraints",
     "error_check",
     "errors",
@@ -548,6 +593,7 @@ __all__ = [
     "fence_sides",
     "forced_zero",
     "formulation_numbers",
+    "fraction_domains",
     "integer_cues",
     "item_objective",
     "limit_equalities",
