@@ -37,13 +37,14 @@ from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices, unlinked_indexed_choices
 from optiform.agent.forced_zero import forced_zero
 from optiform.agent.loop_terms import loop_free_terms
-from optiform.agent.mix_shares import mix_shares, shares_of_one
+from optiform.agent.mix_shares import average_totals, mix_shares, shares_of_one
 from optiform.agent.open_top import open_top
 from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts
 from optiform.agent.period_pools import period_pools
 from optiform.agent.portfolio_risk import covariance_terms
 from optiform.agent.rounded_pi import rounded_pi
+from optiform.agent.scaled_units import scaled_units
 from optiform.agent.shared_totals import missing_totals, shared_totals
 from optiform.agent.stated_formulas import stated_formula_checks
 from optiform.agent.time_units import time_units
@@ -563,9 +564,11 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(open_top(text, f))
     out.extend(mix_shares(text, f))
     out.extend(shares_of_one(text, f))
+    out.extend(average_totals(text, f))
     out.extend(stated_formula_checks(text, f))
     out.extend(conditional_minimums(text, f))
     out.extend(covariance_terms(text, f))
+    out.extend(scaled_units(text, f))
     return out
 
 
@@ -573,6 +576,7 @@ __all__ = [
     "Check",
     "Severity",
     "assignment_sides",
+    "average_totals",
     "binary_counts",
     "bound_directions",
     "bound_rates",
@@ -613,6 +617,7 @@ __all__ = [
     "ratio_directions",
     "rounded_pi",
     "scaled_counts",
+    "scaled_units",
     "share_of_total",
     "shared_totals",
     "shares_of_one",

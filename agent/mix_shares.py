@@ -101,6 +101,50 @@ def mix_shares(text: str, f: Formulation) -> list[Check]:
 
 
 
+def average_totals(text: str, f: Formulation) -> list[Check]:
+    """'The gasoline must have an octane rating of at least 88, and 1,000 barrels are needed'
+    came back as ``80*crude1 + 95*crude2 >= 88*1000`` beside ``crude1 + crude2 >= 1000``:
+    88 octane over the 1,000 barrels needed, so a blend of more barrels meets it with more of
+    the cheap crude (998 and 86 barrels). A constraint ``sum(q_i*x_i) op R`` over two or more
+    decisions whose coefficients are numbers of the text, where another constraint bounds
+    their plain sum below or above by T (not fixes it: then the two agree), R is T times a
+    number Q of the text and Q lies strictly between the least and the greatest q_i (an
+    average of them), and R is no number of the text (then it is an amount), is the average
+    over the blend as it is: ``sum(q_i*x_i) op Q*(x_1 + ... + x_n)``."""
+    stated = [n.value for n in textcues.numbers_in_text(text)]
+    scalars = {v.name for v in f.variables if not v.index}
+    sums = [(members, total) for members, op, total in _plain_sums(f) if op in ("<=", ">=")]
+    out = []
+    for c, (left, op, right) in comparisons(f):
+        lhs, rhs = _linear(left), _linear(right)  # the bound may be written 88*1000
+        r = rhs.get("") if rhs is not None and set(rhs) <= {""} else None
+        if lhs is None or r is None or lhs.get("", 0.0) or op not in ("<=", ">=") or \
+                any(close(r, q) for q in stated):  # an amount the text states: no average
+            continue
+        names = [k for k in lhs if k]
+        grades = [lhs[k] for k in names]
+        if len(names) < 2 or not set(names) <= scalars or min(grades) <= 0 or \
+                not all(any(close(g, q) for q in stated) for g in grades):
+            continue
+        for members, total in sums:
+            average = r / total if total > 0 else None
+            if average is None or members != set(names) or \
+                    not any(close(average, q) for q in stated) or \
+                    not min(grades) < average < max(grades):
+                continue
+            written = ast.unparse(left).replace(" * ", "*")
+            new = f"{written} {op} {average:g}*({' + '.join(names)})"
+            out.append(Check(
+                code="average_total", severity="warning", where=f"constraint '{c.name}'",
+                names=[c.name], fix={"constraints": {c.name: new}},
+                message=(f"Constraint '{c.name}' ({c.expression}) holds the average {average:g} "
+                         f"over {total:g} units, but the blend's total is only bounded by "
+                         f"{total:g}, so a larger blend meets it with more of the poorer "
+                         f"part: the average is over the blend as made, {new}.")))
+            break
+    return out
+
+
 def shares_of_one(text: str, f: Formulation) -> list[Check]:
     """'At least 60% of the drink must be orange juice' came back with its share stated twice,
     ``orange >= 0.6*(orange + apple)`` and ``0.4*(orange + apple) <= 1``: the second reads
