@@ -38,6 +38,7 @@ from optiform.agent.fixed_charges import unlinked_choices, unlinked_indexed_choi
 from optiform.agent.forced_zero import forced_zero
 from optiform.agent.loop_terms import loop_free_terms
 from optiform.agent.mix_shares import average_totals, mix_shares, shares_of_one
+from optiform.agent.network_flows import node_variables
 from optiform.agent.open_top import open_top
 from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts
@@ -569,6 +570,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(conditional_minimums(text, f))
     out.extend(covariance_terms(text, f))
     out.extend(scaled_units(text, f))
+    out.extend(node_variables(text, f))
     return out
 
 
@@ -606,6 +608,7 @@ __all__ = [
     "missing_counts",
     "missing_totals",
     "mix_shares",
+    "node_variables",
     "objective_sense",
     "open_top",
     "parse_tree",
