@@ -391,9 +391,27 @@ def register(app: typer.Typer) -> None:
         from optiform.terminal_layout import Trimmed
 
         try:
-            _console().print(Trimmed(stats_table(_open(ctx).insights())))
+            store = _open(ctx)
+            _console().print(Trimmed(stats_table(store.insights())))
+            missing = store.missing_seed()
         except OptiformError as err:
             raise fail(err) from err
+        if missing:
+            _console().print(f"{len(missing)} seed insight{'s' if len(missing) > 1 else ''} of "
+                             f"this optiform {'are' if len(missing) > 1 else 'is'} not in the "
+                             f"library ({', '.join(i.id for i in missing)}): `optiform library "
+                             f"seed` adds {'them' if len(missing) > 1 else 'it'}.")
+
+    @lib.command("seed")
+    def seed(ctx: typer.Context) -> None:
+        """Add the packaged seed insights the library lacks (those a later optiform added to
+        its seed). An insight the library holds, edited or disabled, stays as it is."""
+        try:
+            added = _open(ctx).add_missing_seed()
+        except OptiformError as err:
+            raise fail(err) from err
+        _console().print(f"added {len(added)} seed insights"
+                         + (f": {', '.join(added)}" if added else "; the library has them all"))
 
     from optiform.commands.library_jobs import register_jobs
 

@@ -252,6 +252,22 @@ class InsightStore:
     def active(self) -> list[Insight]:
         return self.insights("active")
 
+    def missing_seed(self) -> list[Insight]:
+        """The packaged seed insights whose ids the library lacks: those a later optiform
+        added to its seed, for a library seeded (or imported) before."""
+        have = {r[0] for r in self._read("SELECT id FROM insights")}
+        return [ins for ins in seed_insights() if ins.id not in have]
+
+    def add_missing_seed(self) -> list[str]:
+        """Add :meth:`missing_seed`, as the seed has them; an insight the library holds, edited
+        or disabled, stays as it is. The ids added."""
+        with self._write() as c:
+            have = {r[0] for r in c.execute("SELECT id FROM insights")}
+            added = [ins for ins in seed_insights() if ins.id not in have]
+            for ins in added:
+                self._put(c, ins, insert_only=True)
+        return [ins.id for ins in added]
+
     def find(self, insight_id: str) -> Insight | None:
         rows = self._read("SELECT i.body, c.helped, c.misled, c.missed, c.irrelevant "
                           "FROM insights i JOIN counts c ON c.id = i.id WHERE i.id = ?",

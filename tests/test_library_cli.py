@@ -233,6 +233,34 @@ def test_an_import_into_a_new_library_is_the_export_and_a_bad_file_makes_none(
         assert not typo.exists()  # checked before the library is made
 
 
+def test_seed_adds_the_seed_insights_an_older_library_lacks(app: typer.Typer,
+                                                             tmp_path: Path) -> None:
+    """A library made from an older seed (here: an export without two seed insights) is
+    told of the seed's newer insights by `stats`, and `seed` adds them, leaving the insights
+    it holds as they are (a disabled one stays disabled)."""
+    mine = tmp_path / "mine.json"
+    run(app, "export", str(mine))
+    data = json.loads(mine.read_text())
+    left_out = {d["id"] for d in data["insights"][:2]}
+    gone = [i.id for i in seed_insights() if i.id in left_out]  # in the seed's order
+    data["insights"] = data["insights"][2:]
+    data["usage"] = []
+    mine.write_text(json.dumps(data))
+    old = tmp_path / "old.sqlite"
+    run(app, "--path", str(old), "import", str(mine))
+    kept = data["insights"][0]["id"]
+    run(app, "--path", str(old), "disable", kept)
+    out = run(app, "--path", str(old), "stats")
+    assert f"2 seed insights of this optiform are not in the library ({', '.join(gone)})" \
+        in " ".join(out.split())
+    assert f"added 2 seed insights: {', '.join(gone)}" in run(app, "--path", str(old), "seed")
+    with InsightStore(old, seed=False) as s:
+        assert {i.id for i in s.insights()} == {i.id for i in seed_insights()}
+        assert s.find(kept).status == "disabled"
+    assert "the library has them all" in run(app, "--path", str(old), "seed")
+    assert "not in the library" not in run(app, "--path", str(old), "stats")
+
+
 def test_an_old_export_does_not_roll_edits_back(app: typer.Typer, tmp_path: Path) -> None:
     old = tmp_path / "old.json"
     run(app, "export", str(old))
