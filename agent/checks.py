@@ -48,7 +48,7 @@ from optiform.agent.rounded_pi import rounded_pi
 from optiform.agent.scaled_units import scaled_units
 from optiform.agent.shared_totals import missing_totals, shared_totals
 from optiform.agent.stated_formulas import stated_formula_checks
-from optiform.agent.time_units import time_units
+from optiform.agent.time_units import time_bounds, time_units
 from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
@@ -549,6 +549,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(loop_free_terms(f))
     out.extend(assignment_sides(text, f))
     out.extend(time_units(text, f))
+    out.extend(time_bounds(text, f))
     out.extend(forced_zero(text, f))
     out.extend(per_item_totals(text, f))
     out.extend(per_item_limit(text, f))
@@ -629,6 +630,7 @@ __all__ = [
     "stated_formula_checks",
     "status_checks",
     "strict_inequalities",
+    "time_bounds",
     "time_objective",
     "time_units",
     "trivial_solution",

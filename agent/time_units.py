@@ -66,3 +66,42 @@ def time_units(text: str, f: Formulation) -> list[Check]:
             message=(f"Constraint '{c.name}' ({c.expression}) weighs times in {rate_unit}s "
                      f"against {bound:g} {bound_unit}s: in one unit, {new}.")))
     return out
+
+
+_TIMELY = re.compile(r"hour|minute|second|time|shift|day|overtime|hrs?$|mins?$", re.I)
+
+
+def _constants(node: ast.AST) -> list[float]:
+    return [v for n in ast.walk(node) if (v := constant(n)) is not None]
+
+
+def time_bounds(text: str, f: Formulation) -> list[Check]:
+    """'Each machine runs at most 8 hours a day' came back as ``30*desks + 15*bookcases <=
+    480`` and, besides it, ``desks <= 8``: the hours read as a limit on desks as well. A
+    bound ``x <= N`` on one decision not named for time, where the text states N only as a
+    time (8 hours) and another constraint uses N already, as it is or in another unit of time
+    (8*60 = 480), is dropped by the fix."""
+    numbers = [n for n in textcues.numbers_in_text(text) if not n.percent]
+    out = []
+    for c, (left, op, right) in comparisons(f):
+        bound = constant(right)
+        if op != "<=" or bound is None or bound <= 0 or not isinstance(left, ast.Name) or \
+                _TIMELY.search(left.id):
+            continue
+        unit = _stated_unit(text, numbers, bound)
+        if unit is None:
+            continue
+        forms = {bound * _SECONDS[unit] / s for s in set(_SECONDS.values())}
+        used = next((other.name for other, (ol, _, orr) in comparisons(f)
+                     if other.name != c.name and not isinstance(ol, ast.Name) and
+                     any(close(v, form) for v in _constants(orr) + _constants(ol)
+                         for form in forms)), None)
+        if used is None:
+            continue
+        out.append(Check(
+            code="time_bound", severity="warning", where=f"constraint '{c.name}'",
+            names=[c.name], fix={"drop": {c.name: f"{bound:g} {unit}s, used in '{used}'"}},
+            message=(f"Constraint '{c.name}' ({c.expression}) bounds {left.id} by {bound:g}, "
+                     f"which the text states as {bound:g} {unit}s, a time that constraint "
+                     f"'{used}' already holds; {left.id} is no time: leave '{c.name}' out.")))
+    return out

@@ -46,3 +46,48 @@ def test_one_unit_throughout_gets_no_check(oven):
 def test_a_number_stated_in_two_units_gets_no_check():
     text = TEXT.replace("There are 30 kg", "A batch rests 10 hours. There are 30 kg")
     assert time_units(text, bakery()) == []
+
+
+MACHINES = ("A company makes desks and bookcases on two machines. A desk needs 30 minutes on "
+            "machine 1 and 20 minutes on machine 2; a bookcase needs 15 minutes on machine 1 and "
+            "40 minutes on machine 2. Each machine runs at most 8 hours a day. A desk earns $25 "
+            "and a bookcase $30. How many of each should be made each day to maximize profit?")
+
+
+def desks(**extra: str) -> Formulation:
+    """What the embedded model wrote for MACHINES (recorded, 2026-12-07): the hours in minutes,
+    and the 8 hours once more as a limit on desks and on bookcases."""
+    return to_formulation({"variables": {"desks": "integer", "bookcases": "integer"},
+                           "objective": {"sense": "maximize",
+                                         "expression": "25*desks + 30*bookcases"},
+                           "constraints": {"machine_1": "30*desks + 15*bookcases <= 480",
+                                           "machine_2": "20*desks + 40*bookcases <= 480",
+                                           "machine_1_limit": "desks <= 8",
+                                           "machine_2_limit": "bookcases <= 8", **extra}})
+
+
+def test_hours_read_as_a_limit_on_a_count_are_dropped():
+    from optiform.agent.time_units import time_bounds
+
+    checks = time_bounds(MACHINES, desks())
+    assert [c.fix for c in checks] == [
+        {"drop": {"machine_1_limit": "8 hours, used in 'machine_1'"}},
+        {"drop": {"machine_2_limit": "8 hours, used in 'machine_1'"}}]
+    fixed = to_formulation(apply_fixes(desks().model_dump(),
+                                       [c for c in solution_checks(MACHINES, desks(), None)
+                                        if c.fix]))
+    assert solve_formulation(fixed).objective == pytest.approx(480.0)
+
+
+@pytest.mark.parametrize(("text", "machine_1"), [
+    # the hours not used elsewhere: the bound may be all the model has of them
+    (MACHINES, "30*desks + 15*bookcases <= 500"),
+    # 8 stated as a count too
+    (MACHINES.replace("A desk earns", "At most 8 desks can be sold. A desk earns"),
+     "30*desks + 15*bookcases <= 480"),
+])
+def test_time_bounds_stay_silent_otherwise(text, machine_1):
+    from optiform.agent.time_units import time_bounds
+
+    f = desks(machine_1=machine_1, machine_2="20*desks + 40*bookcases <= 500")
+    assert time_bounds(text, f) == []
