@@ -44,6 +44,7 @@ from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts
 from optiform.agent.period_pools import period_pools
 from optiform.agent.portfolio_risk import covariance_terms
+from optiform.agent.revenue_objectives import revenue_objectives
 from optiform.agent.rounded_pi import rounded_pi
 from optiform.agent.scaled_units import scaled_units
 from optiform.agent.shared_totals import missing_totals, shared_totals
@@ -572,6 +573,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(covariance_terms(text, f))
     out.extend(scaled_units(text, f))
     out.extend(node_variables(text, f))
+    out.extend(revenue_objectives(text, f))
     return out
 
 
@@ -619,6 +621,7 @@ __all__ = [
     "period_pools",
     "pooled_bounds",
     "ratio_directions",
+    "revenue_objectives",
     "rounded_pi",
     "scaled_counts",
     "scaled_units",
