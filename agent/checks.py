@@ -41,7 +41,7 @@ from optiform.agent.mix_shares import average_totals, mix_shares, shares_of_one
 from optiform.agent.network_flows import node_variables
 from optiform.agent.open_top import open_top
 from optiform.agent.per_item_limits import per_item_limit
-from optiform.agent.period_plans import carried_stock, period_count_starts
+from optiform.agent.period_plans import carried_stock, period_count_starts, stock_named
 from optiform.agent.period_pools import period_pools
 from optiform.agent.portfolio_risk import covariance_terms
 from optiform.agent.revenue_objectives import revenue_objectives
@@ -341,6 +341,8 @@ def limit_equalities(text: str, f: Formulation) -> list[Check]:
         tree = parse_tree(c.expression)
         if not isinstance(tree, ast.Compare) or not any(isinstance(o, ast.Eq) for o in tree.ops):
             continue
+        if any(stock_named(n) for n in _names(tree)) and len(_names(tree)) >= 3:
+            continue  # a stock balance: its number is a period's demand, not a limit
         consts = constants(tree) - {0.0, 1.0}
         name_words = {textcues.stem(w) for w in textcues.words(c.name) if len(w) > 3}
         for sentence in said:

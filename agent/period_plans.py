@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from optiform.agent import textcues
 from optiform.agent.bound_targets import sum_terms
 from optiform.agent.check_model import Check
+from optiform.agent.collapsed_plans import collapsed_plan
 from optiform.agent.comparison import comparison, comparisons, constant
 from optiform.agent.period_text import (
     Periods,
@@ -56,6 +57,11 @@ _BOUND = re.compile(r"^\s*(?P<name>\w+)\s*(?:>=|==)\s*(?P<num>\d+(?:\.\d+)?)\s*$
 # a family named for what is sold or delivered holds sales, not what is made
 _SOLD = re.compile(r"sell|sale|sold|demand|deliver|ship", re.I)
 _DEMAND_PARAM = re.compile(r"demand|require|need|order|sale|deliver", re.I)
+
+
+def stock_named(name: str) -> bool:
+    """Whether a variable's name is the model's word for stock that carries over."""
+    return _STOCK_NAME.search(name.lower()) is not None
 
 
 def _has_period_set(f: Formulation) -> bool:
@@ -389,7 +395,8 @@ def carried_stock(text: str, f: Formulation) -> list[Check]:
     else:
         names = _period_family(text, f, periods)
         balance = _scalar_balance(text, f, names, lone) if names else _Balance(
-            _any_balance(text, f), None)
+            _any_balance(text, f), None if period_families(f) else
+            collapsed_plan(text, f, periods, lone))
     message = ("The text plans several periods and lets stock carry over to later ones, but "
                "nothing in the model holds that stock, so each period must cover its own "
                "demand and nothing made early can be used later. " + balance.message)

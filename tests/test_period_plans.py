@@ -574,3 +574,58 @@ def test_a_duration_that_is_not_the_plan_is_not_counted_as_used():
     text = "A chair keeps at most 2 months. Demand is 50 and 80 chairs; they cost 10 and 12."
     f = scalar(["c1", "c2"], {"d1": "c1 >= 50", "d2": "c2 >= 80"}, expression="10*c1 + 12*c2")
     assert "2" in unused_numbers(text, f).names
+
+
+# what the embedded model wrote for WEEKS (recorded, 2026-12-07): one variable of each kind for
+# all three weeks
+WEEKS = ("A shop must deliver 40 chairs in week 1, 60 in week 2 and 50 in week 3. It can make up "
+         "to 50 chairs a week in regular time at $20 per chair, and up to 20 more a week in "
+         "overtime at $30 per chair. Chairs made in one week can be kept for a later week at a "
+         "cost of $3 per chair per week. Plan production to meet every week's deliveries at "
+         "minimum cost.")
+COLLAPSED = {
+    "variables": dict.fromkeys(["chairs_regular", "chairs_overtime", "chairs_inventory",
+                                "chairs_total"], "integer"),
+    "objective": {"sense": "minimize",
+                  "expression": "20*chairs_regular + 30*chairs_overtime + 3*chairs_inventory"},
+    "constraints": {
+        "chairs_delivery": "chairs_regular + chairs_overtime + chairs_inventory >= 40",
+        "chairs_delivery2": "chairs_regular + chairs_overtime + chairs_inventory == 60",
+        "chairs_delivery3": "chairs_regular <= 50",
+        "chairs_inventory_limit": "chairs_inventory <= 50",
+        "chairs_regular_max": "chairs_regular <= 50",
+        "chairs_overtime_max": "chairs_overtime <= 20"}}
+
+
+def test_a_plan_written_as_one_period_is_written_out_per_period():
+    (check,) = carried_stock(WEEKS, to_formulation(COLLAPSED))
+    fix = check.fix
+    assert fix["constraints"]["balance2"] == (
+        "stock2 == stock1 + chairs_regular2 + chairs_overtime2 - 60")
+    assert fix["constraints"]["chairs_overtime_limit3"] == "chairs_overtime3 <= 20"
+    assert fix["objective"]["expression"].endswith("3*stock1 + 3*stock2 + 3*stock3")
+    assert set(fix["drop_variables"]) == set(COLLAPSED["variables"])
+    after = to_formulation(fixed(WEEKS, to_formulation(COLLAPSED)))
+    result = solve_formulation(after)
+    assert result.status == "optimal" and result.objective == pytest.approx(3030.0)
+    assert result.values["stock1"] == pytest.approx(10.0)
+    assert {"carried_stock", "limit_equality"}.isdisjoint(
+        c.code for c in solution_checks(WEEKS, after, result))
+
+
+@pytest.mark.parametrize(("text", "change"), [
+    # a limit over the whole plan, not per week: not sure it holds each week
+    (WEEKS.replace("up to 20 more a week in overtime", "up to 20 more in all in overtime"), {}),
+    # a line the fix cannot place
+    (WEEKS, {"constraints": {**COLLAPSED["constraints"],
+                             "mix": "chairs_regular >= 2*chairs_overtime"}}),
+    # a decision that supplies nothing in the objective
+    (WEEKS, {"objective": {"sense": "minimize", "expression": (
+        "20*chairs_regular + 30*chairs_overtime + 3*chairs_inventory + 5*chairs_total")}}),
+    # the stock weighed otherwise than its holding cost
+    (WEEKS, {"objective": {"sense": "minimize", "expression": (
+        "20*chairs_regular + 30*chairs_overtime + 4*chairs_inventory")}}),
+])
+def test_a_collapsed_plan_is_only_warned_of_where_it_is_not_sure(text, change):
+    (check,) = carried_stock(text, to_formulation({**COLLAPSED, **change}))
+    assert check.fix is None and "Add one stock variable for each period" in check.message
