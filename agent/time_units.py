@@ -71,6 +71,17 @@ def time_units(text: str, f: Formulation) -> list[Check]:
 _TIMELY = re.compile(r"hour|minute|second|time|shift|day|overtime|hrs?$|mins?$", re.I)
 
 
+# one of a unit of time: '1 hour', 'an hour', 'per minute', 'hourly'
+_ONE_UNIT = re.compile(r"\b(?:1|one|an?|per|each|every)\s+(hour|hr|minute|min|second|sec|day)\b"
+                       r"|\b(hour|dai)ly\b", re.I)
+
+
+def _speaks_of_one(text: str, unit: str) -> bool:
+    """The text speaks of one ``unit`` of time ('1 hour', '$20 an hour', 'hourly')."""
+    words = [w.lower() for m in _ONE_UNIT.finditer(text) for w in m.groups() if w]
+    return any(_SECONDS[{"dai": "day"}.get(w, w)] == _SECONDS[unit] for w in words)
+
+
 def _constants(node: ast.AST) -> list[float]:
     return [v for n in ast.walk(node) if (v := constant(n)) is not None]
 
@@ -80,7 +91,9 @@ def time_bounds(text: str, f: Formulation) -> list[Check]:
     480`` and, besides it, ``desks <= 8``: the hours read as a limit on desks as well. A
     bound ``x <= N`` on one decision not named for time, where the text states N only as a
     time (8 hours) and another constraint uses N already, as it is or in another unit of time
-    (8*60 = 480), is dropped by the fix."""
+    (8*60 = 480), is dropped by the fix. Not where the text speaks of one of that unit ('1
+    hour on machine 1', '$20 an hour', 'per hour'): then a decision may take one hour each,
+    or be hours itself, and ``x <= 8`` may be right."""
     numbers = [n for n in textcues.numbers_in_text(text) if not n.percent]
     out = []
     for c, (left, op, right) in comparisons(f):
@@ -89,7 +102,7 @@ def time_bounds(text: str, f: Formulation) -> list[Check]:
                 _TIMELY.search(left.id):
             continue
         unit = _stated_unit(text, numbers, bound)
-        if unit is None:
+        if unit is None or _speaks_of_one(text, unit):
             continue
         forms = {bound * _SECONDS[unit] / s for s in set(_SECONDS.values())}
         used = next((other.name for other, (ol, _, orr) in comparisons(f)

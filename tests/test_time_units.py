@@ -91,3 +91,15 @@ def test_time_bounds_stay_silent_otherwise(text, machine_1):
 
     f = desks(machine_1=machine_1, machine_2="20*desks + 40*bookcases <= 500")
     assert time_bounds(text, f) == []
+
+
+@pytest.mark.parametrize("text", [
+    # desks alone use machine 1, an hour each: desks <= 8 is machine 1
+    MACHINES.replace("A desk needs 30 minutes on machine 1", "A desk needs 1 hour on machine 1"),
+    # the decisions are hours ('$20 an hour'): a bound of 8 hours on one of them may be right
+    MACHINES.replace("A desk earns $25", "Machine time costs $20 an hour. A desk earns $25"),
+])
+def test_time_bounds_stay_silent_where_the_text_speaks_of_one_hour(text):
+    from optiform.agent.time_units import time_bounds
+
+    assert time_bounds(text, desks()) == []
