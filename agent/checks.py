@@ -218,6 +218,8 @@ def measure_integers(text: str, f: Formulation) -> Check | None:
 
 
 _FRACTION = re.compile(r"\b(?:fractions?|proportions?|percentages?|shares?|portions?|weights?)\b")
+_ONE_PICKED = re.compile(r"\b(?:exactly|at most|only|just|precisely)\s+one\b|\bone\s+of\b|"
+                         r"\ba single\b|\bpick\b")
 
 
 def _sums_to_one(expression: str, names: set[str]) -> bool:
@@ -240,10 +242,13 @@ def fraction_domains(text: str, f: Formulation) -> Check | None:
     """Whole-number decisions that are fractions: the text speaks of fractions, proportions or
     shares, the model sums its decisions to 1, and every decision is binary or integer, with no
     yes/no wording ('the fractions invested must add up to 1' written with binary stock_A and
-    stock_B, which puts everything in one stock)."""
+    stock_B, which puts everything in one stock). Not where the text picks one thing ('exactly
+    one of three towns', 'at most one tent', 'a single site'): then the sum to 1 is that pick,
+    and a share or weight the text names is a property of the things picked."""
     low = text.lower()
     decisions = [v for v in f.variables if v.name in used_variables(f)]
-    if not _FRACTION.search(low) or _YES_NO.search(low) or not decisions or \
+    if not _FRACTION.search(low) or _YES_NO.search(low) or _ONE_PICKED.search(low) or \
+            not decisions or \
             any(v.domain == "continuous" or v.index for v in decisions):
         return None
     names = {v.name for v in decisions}

@@ -86,6 +86,25 @@ def test_fraction_domains_stay_silent_otherwise(text, changes):
     assert fraction_domains(text, model(**changes)) is None
 
 
+TENTS = ("A hiker can take at most one of three tents. Tent A has a weight of 3 kg and a comfort "
+         "score of 7, tent B 2 kg and 5, tent C 4 kg and 9. Her pack can add at most 3.5 kg. "
+         "Maximize comfort.")
+
+
+@pytest.mark.parametrize("text", [
+    TENTS,
+    TENTS.replace("at most one of three tents", "a single tent out of three"),
+    ("A company will build its new plant in exactly one of three towns, A, B and C. The share "
+     "of local workers must be at least 30%: 50% in A, 20% in B and 40% in C."),
+])
+def test_a_pick_of_one_with_weights_or_shares_stays_binary(text):
+    f = to_formulation({"variables": {"A": "binary", "B": "binary", "C": "binary"},
+                        "objective": {"sense": "maximize", "expression": "7*A + 5*B + 9*C"},
+                        "constraints": {"one": "A + B + C <= 1",
+                                        "weight": "3*A + 2*B + 4*C <= 3.5"}})
+    assert fraction_domains(text, f) is None
+
+
 def test_the_agent_solves_the_portfolio_from_the_recorded_reply():
     reply = {**WRITTEN, "variables": [{"name": n, "domain": d}
                                       for n, d in WRITTEN["variables"].items()],
