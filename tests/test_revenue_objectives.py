@@ -34,6 +34,10 @@ def test_the_quantity_maximized_for_revenue_becomes_price_times_quantity():
     (TEXT, "p*(100 - 2*p)"),  # revenue already
     (TEXT.replace("revenue", "the number sold"), "100 - 2*p"),  # what is asked
     (TEXT, "100 - 3*p"),  # not the text's formula
+    # revenue named in passing, the units sold asked for
+    ("A firm sells units at $40 each. With an advertising spend of p thousand dollars it sells "
+     "100 + 5p units. Revenue minus advertising is its profit. How much should it spend to "
+     "maximize the units sold?", "100 + 5*p"),
 ])
 def test_revenue_objectives_stay_silent_otherwise(text, objective):
     f = to_formulation({**WRITTEN, "objective": {"sense": "maximize", "expression": objective}})
