@@ -17,6 +17,7 @@ it warns and fixes nothing.
 from __future__ import annotations
 
 import ast
+import re
 
 from optiform.agent import textcues
 from optiform.agent.check_model import Check, close
@@ -101,6 +102,10 @@ def mix_shares(text: str, f: Formulation) -> list[Check]:
 
 
 
+_BLEND = re.compile(r"\b(?:blend\w*|mix\w*|average\w*|ratings?|grades?|content|concentrations?|"
+                    r"quality|octane|purity|strength)\b", re.I)
+
+
 def average_totals(text: str, f: Formulation) -> list[Check]:
     """'The gasoline must have an octane rating of at least 88, and 1,000 barrels are needed'
     came back as ``80*crude1 + 95*crude2 >= 88*1000`` beside ``crude1 + crude2 >= 1000``:
@@ -110,7 +115,11 @@ def average_totals(text: str, f: Formulation) -> list[Check]:
     their plain sum below or above by T (not fixes it: then the two agree), R is T times a
     number Q of the text and Q lies strictly between the least and the greatest q_i (an
     average of them), and R is no number of the text (then it is an amount), is the average
-    over the blend as it is: ``sum(q_i*x_i) op Q*(x_1 + ... + x_n)``."""
+    over the blend as it is: ``sum(q_i*x_i) op Q*(x_1 + ... + x_n)``. Only where the text
+    speaks of a blend or an average: '2 hours a chair and 10 a table, 50 workers of 8 hours
+    each' is ``2*chairs + 10*tables <= 50*8``, hours, however many items are made."""
+    if not _BLEND.search(text):
+        return []
     stated = [n.value for n in textcues.numbers_in_text(text)]
     scalars = {v.name for v in f.variables if not v.index}
     sums = [(members, total) for members, op, total in _plain_sums(f) if op in ("<=", ">=")]

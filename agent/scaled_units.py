@@ -6,7 +6,9 @@ The check reads the text's amounts in thousands or millions ('$100 thousand', a 
 in one: '$40, $30 and $20 thousand') and finds each in the model, as written (40) or scaled
 (100000). Where most of them are written as in the text (two or more) and some scaled, and
 no scaled one is also a number the text states, the fix writes the scaled ones as the others
-are: in the text's unit.
+are: in the text's unit. Not where a scaled one's line holds other numbers of the text scaled
+the same way and none of its amounts as stated: a budget of 90000 beside costs of
+10000*chairs + 20000*tables ($10 and $20 a chair, chairs counted in thousands) is one unit.
 """
 
 from __future__ import annotations
@@ -79,6 +81,14 @@ def scaled_units(text: str, f: Formulation) -> list[Check]:
             not any(close(a * s, q) for q in stated)}
     if not full or len(bare) < 2 or len(bare) <= len(full):
         return []
+    for scaled, amount in full.items():
+        scale = scaled / amount
+        for e in expressions.values():
+            beside = [k for k in _constants(e) if not close(k, scaled)]
+            if len(beside) < len(_constants(e)) and \
+                    not any(close(a, k) for a in bare for k in beside) and \
+                    any(close(k, q * scale) for k in beside for q in stated):
+                return []  # the line in the scaled unit throughout
     fix: dict[str, dict[str, str]] = {}
     for name, expression in expressions.items():
         new = _rescaled(expression, full)

@@ -112,3 +112,31 @@ def test_the_agent_solves_the_projects_from_the_recorded_reply():
     assert answer.status == "optimal" and answer.objective == pytest.approx(142.0)
     assert "scaled_unit" not in {c.code for c in solution_checks(PROJECTS, answer.formulation,
                                                                  None)}
+
+
+def test_a_line_in_the_scaled_unit_throughout_is_left_alone():
+    # chairs and tables counted in thousands: the budget line is in dollars throughout
+    text = ("A factory can make at most 5 thousand chairs and 3 thousand tables a month, and must "
+            "make at least 2 thousand chairs. A chair costs $10 to make and a table $20; the "
+            "budget is $90 thousand. A chair earns $4 and a table $7. How many thousand of each "
+            "should it make to maximize profit?")
+    f = to_formulation({"variables": {"chairs": "continuous", "tables": "continuous"},
+                        "objective": {"sense": "maximize",
+                                      "expression": "4000*chairs + 7000*tables"},
+                        "constraints": {"chairs_cap": "chairs <= 5", "tables_cap": "tables <= 3",
+                                        "chairs_least": "chairs >= 2",
+                                        "budget": "10000*chairs + 20000*tables <= 90000"}})
+    assert scaled_units(text, f) == []
+
+
+def test_hours_of_workers_are_no_average_over_a_bounded_total():
+    # 50 workers of 8 hours beside a store room of 50 items: no blend, no average
+    text = ("A workshop has 50 workers, each working 8 hours a day. A chair takes 2 hours of work "
+            "and a table 10 hours. The store room holds at most 50 items a day. A chair earns $30 "
+            "and a table $120. How many of each maximize profit?")
+    f = to_formulation({"variables": {"chairs": "integer", "tables": "integer"},
+                        "objective": {"sense": "maximize",
+                                      "expression": "30*chairs + 120*tables"},
+                        "constraints": {"hours": "2*chairs + 10*tables <= 50*8",
+                                        "room": "chairs + tables <= 50"}})
+    assert average_totals(text, f) == []
