@@ -118,11 +118,14 @@ def _links_periods(f: Formulation, skip: frozenset[str] = frozenset()) -> bool:
 def _lone_stock(f: Formulation, periods: Periods | None) -> list[str]:
     """The scalar variables named for stock where they are fewer than a plan of the text's
     periods needs (one for the end of each period but the last): 'stock' alone for three
-    months holds no month's stock. Empty where there are none, enough, an indexed one, or the
-    count of periods is not known."""
+    months holds no month's stock. Empty where there are none, enough, an indexed one, one
+    numbered for a period (stock1, stock2 hold a period's stock each, where the count read
+    may be of something else: 'quarters 1 to 3 of a 12-month contract'), or the count of
+    periods is not known."""
     stock = [v for v in f.variables if _STOCK_NAME.search(v.name.lower())]
     if not stock or periods is None or periods.count is None or \
-            any(v.index for v in stock) or len(stock) >= periods.count - 1:
+            any(v.index or _FAMILY.match(v.name) for v in stock) or \
+            len(stock) >= periods.count - 1:
         return []
     return [v.name for v in stock]
 

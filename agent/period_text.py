@@ -265,14 +265,19 @@ _AT_PERIOD = re.compile(rf"\s*(?:[a-z]+\s+){{0,2}}?(?:in|for|during|of)\s+(?:the
                         rf"(?P<unit>{_ANY_UNIT})\s+(?P<k>\d{{1,2}})\b", re.I)
 
 
+_LIMIT = re.compile(r"\b(?:at most|up to|no more than|not more than|maximum|capacity|"
+                    r"can (?:make|produce|build|process|ship|store|hold))\b", re.I)
+
+
 def period_demands(text: str, count: int) -> list[float] | None:
     """Each period's demand, in period order, where the text pairs one number with each of
     periods 1 .. count in sentences that speak of demand ('a demand of 100 units in month 1,
     150 in month 2 and 120 in month 3'); None where a period has none or two, or a number is
-    money."""
+    money, or a sentence that speaks of a limit ('to meet demand it can make at most 130 units
+    in month 1, 140 in month 2': capacities)."""
     found: dict[int, set[float]] = {}
     for sentence in _sentences(text):
-        if not _DEMAND.search(sentence.lower()):
+        if not _DEMAND.search(sentence.lower()) or _LIMIT.search(sentence):
             continue
         for n in textcues.numbers_in_text(sentence):
             m = _AT_PERIOD.match(sentence, n.stop)

@@ -209,6 +209,8 @@ def test_demands_the_text_pairs_with_periods_fill_a_model_without_demand_lines()
     ("Demand is 100 units in month 1, 120 in month 1 and 90 in month 2.", None),
     ("Orders cost $5 in month 1 and $7 in month 2.", None),  # money, not demand
     ("It can make 100 units in month 1 and 150 in month 2.", None),  # no demand word
+    # capacities in a sentence that names demand
+    ("To meet demand, it can produce at most 130 units in month 1 and 140 in month 2.", None),
 ])
 def test_period_demands_reads_one_number_per_period(text, demands):
     from optiform.agent.period_text import period_demands
@@ -629,3 +631,18 @@ def test_a_plan_written_as_one_period_is_written_out_per_period():
 def test_a_collapsed_plan_is_only_warned_of_where_it_is_not_sure(text, change):
     (check,) = carried_stock(text, to_formulation({**COLLAPSED, **change}))
     assert check.fix is None and "Add one stock variable for each period" in check.message
+
+
+def test_stock_numbered_for_periods_links_them_whatever_the_count_read():
+    # 'a 12-month contract' reads as 12 periods; stock1 and stock2 still hold quarters 1 and 2
+    text = MONTHS.replace("month", "quarter").replace(
+        "A plant must", "Under a 12-month supply contract, a plant must")
+    f = to_formulation({
+        "variables": {**dict.fromkeys(["make1", "make2", "make3", "stock1", "stock2"],
+                                      "continuous")},
+        "objective": {"sense": "minimize", "expression": (
+            "10*make1 + 10*make2 + 10*make3 + 2*stock1 + 2*stock2")},
+        "constraints": {"b1": "stock1 == make1 - 100", "b2": "stock2 == stock1 + make2 - 150",
+                        "b3": "stock2 + make3 >= 120",
+                        **{f"cap{k}": f"make{k} <= 130" for k in (1, 2, 3)}}})
+    assert carried_stock(text, f) == []
