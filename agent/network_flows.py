@@ -4,7 +4,9 @@ the embedded 1.5B model wrote one variable per node (S, A, B, T) and one line pe
 ``S + A <= 10``: no flow on any pipe and no balance at A or B (15 where 16 is right).
 
 The check reads the arcs the text lists with a number each ('S to A 10', 'from A to B: 2'),
-three or more over three or more nodes, and warns where the model's variables are its nodes.
+three or more over three or more nodes, and warns where the model's variables are its nodes
+and the text speaks of flow or capacity (distances between towns where some open is a
+choice of nodes, rightly one variable each).
 Where the text asks for the largest flow and the network has one node that only sends (the
 source) and one that only receives (the sink), the fix is the maximum-flow model: a flow
 variable per arc, at most its capacity, flow in equal to flow out at every other node, and
@@ -21,6 +23,8 @@ from optiform.solvers.formulation import Formulation
 _NODE = r"([A-Z][A-Za-z0-9]{0,11})"
 _ARC = re.compile(rf"(?:\bfrom\s+)?\b{_NODE}\s*(?:to|->|→)\s*{_NODE}\s*(?:is\s+|has\s+|:\s*|=\s*)?"
                   r"(\d+(?:\.\d+)?)\b")
+_FLOWING = re.compile(r"\b(?:flows?|flowing|capacit(?:y|ies)|pipes?|pipelines?|throughput|"
+                      r"network)\b", re.I)
 _MAX_FLOW = re.compile(r"\b(?:largest|maximum|maximal|most|greatest|max)\b[^.?!]*\bflow\b|"
                        r"\bmaximi[sz]e\b[^.?!]*\bflow\b", re.I)
 
@@ -66,7 +70,7 @@ def _max_flow(f: Formulation, arcs: dict[tuple[str, str], float], source: str, s
 def node_variables(text: str, f: Formulation) -> list[Check]:
     """A warning where the text lists a network's arcs and the model's variables are its
     nodes; with the maximum-flow model as the fix where it is sure (module docstring)."""
-    arcs = listed_arcs(text)
+    arcs = listed_arcs(text) if _FLOWING.search(text) else {}
     nodes = {n for arc in arcs for n in arc}
     if not arcs or not f.variables or any(v.index for v in f.variables) or \
             not {v.name for v in f.variables} <= nodes:

@@ -7,7 +7,9 @@ The check reads the covariances the text states (the numbers of the sentences th
 covariance) and the objective as a polynomial. Where it is minimized, holds the square of each
 variable of a cross term, and every cross term of two variables weighs one of the text's
 covariances once (not twice, and the text states no covariance that is twice another, which
-would make the reading unsure), the fix doubles each cross term.
+would make the reading unsure), the fix doubles each cross term. The squares must weigh
+numbers of the text (a variance, or a standard deviation squared): a variance scaled as a
+whole (half of it: ``0.02*a^2 + 0.045*b^2 + 0.01*a*b``) is right with its cross term once.
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ def covariance_terms(text: str, f: Formulation) -> list[Check]:
     if not cross or any(not any(close(poly[m], c) for c in covariances) or
                         (m[0], m[0]) not in poly or (m[1], m[1]) not in poly for m in cross):
         return []
+    stated = [n.value for n in textcues.numbers_in_text(text) if not n.percent]
+    squares = {sq for m in cross for sq in ((m[0], m[0]), (m[1], m[1]))}
+    if not all(any(close(poly[m], q) or close(poly[m], q * q) for q in stated) for m in squares):
+        return []  # the variance scaled as a whole, or unsure what the squares weigh
     doubled = {m: 2 * k if m in cross else k for m, k in poly.items()}
     names = sorted({name for m in cross for name in m})
     pairs = ", ".join(f"{poly[m]:g}*{m[0]}*{m[1]}" for m in cross)

@@ -48,6 +48,10 @@ def test_the_agent_solves_the_flow_from_the_recorded_reply():
 @pytest.mark.parametrize(("text", "variables"), [
     # flows on arcs already
     (TEXT, {"flow_S_A": "continuous", "flow_A_T": "continuous"}),
+    # distances between towns, a warehouse opened in some: one variable per node is right
+    ("A company will open warehouses in some of the cities A, B and C. Distances: A to B 10, B "
+     "to C 8, A to C 5 miles. At least two must open.", {"A": "binary", "B": "binary",
+                                                         "C": "binary"}),
     # no network in the text
     ("A shop sells A and B. A earns 3 and B 5. At most 10 of A.", {"A": "integer"}),
 ])

@@ -55,6 +55,9 @@ def test_a_variance_written_right_is_left_alone(objective):
     # covariances of 0.01 and 0.02: a 0.02 term may be 0.01 doubled
     (TEXT.replace("their covariance is 0.01", "their covariance is 0.01 in a calm year and "
                   "0.02 in a volatile one"), WRITTEN["objective"]),
+    # half the variance: its cross term once is right
+    (TEXT, {"sense": "minimize",
+            "expression": "0.02*stock_A^2 + 0.045*stock_B^2 + 0.01*stock_A*stock_B"}),
     # a cross term without its squares is no variance
     (TEXT, {"sense": "minimize", "expression": "0.01*stock_A*stock_B + 0.04*stock_A"}),
 ])
