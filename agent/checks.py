@@ -47,6 +47,7 @@ from optiform.agent.portfolio_risk import covariance_terms
 from optiform.agent.revenue_objectives import revenue_objectives
 from optiform.agent.rounded_pi import rounded_pi
 from optiform.agent.scaled_units import scaled_units
+from optiform.agent.set_covers import area_number_starts, coverage_lines
 from optiform.agent.shared_totals import missing_totals, shared_totals
 from optiform.agent.stated_formulas import stated_formula_checks
 from optiform.agent.time_units import time_bounds, time_units
@@ -151,7 +152,7 @@ def unused_numbers(text: str, f: Formulation) -> Check | None:
     """Numbers stated in the text that the formulation never uses (0 and 1 are left out)."""
     used = formulation_numbers(f)
     missing: list[str] = []
-    periods = period_count_starts(text, f)
+    periods = period_count_starts(text, f) | area_number_starts(text)
     for n in textcues.numbers_in_text(text):
         if n.value in (0.0, 1.0) or n.start in periods:
             continue
@@ -581,6 +582,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(scaled_units(text, f))
     out.extend(node_variables(text, f))
     out.extend(revenue_objectives(text, f))
+    out.extend(coverage_lines(text, f))
     return out
 
 
@@ -600,6 +602,7 @@ __all__ = [
     "cost_signs",
     "count_objective",
     "covariance_terms",
+    "coverage_lines",
     "detached_constraints",
     "error_check",
     "errors",
