@@ -37,6 +37,7 @@ from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices, unlinked_indexed_choices
 from optiform.agent.forced_zero import forced_zero
 from optiform.agent.loop_terms import loop_free_terms
+from optiform.agent.makespans import makespan_sums
 from optiform.agent.mix_shares import average_totals, mix_shares, shares_of_one
 from optiform.agent.network_flows import node_variables
 from optiform.agent.open_top import open_top
@@ -583,6 +584,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(node_variables(text, f))
     out.extend(revenue_objectives(text, f))
     out.extend(coverage_lines(text, f))
+    out.extend(makespan_sums(text, f))
     return out
 
 
@@ -617,6 +619,7 @@ __all__ = [
     "item_objective",
     "limit_equalities",
     "loop_free_terms",
+    "makespan_sums",
     "measure_integers",
     "missing_counts",
     "missing_totals",
