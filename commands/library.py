@@ -410,7 +410,7 @@ def register(app: typer.Typer) -> None:
             added = _open(ctx).add_missing_seed()
         except OptiformError as err:
             raise fail(err) from err
-        _console().print(f"added {len(added)} seed insights"
+        _console().print(f"added {len(added)} seed insight{'' if len(added) == 1 else 's'}"
                          + (f": {', '.join(added)}" if added else "; the library has them all"))
 
     from optiform.commands.library_jobs import register_jobs
