@@ -143,3 +143,23 @@ def solve_on():
         return res
 
     return solve
+
+
+@pytest.fixture(scope="session")
+def solve_recorded():
+    """``solve_recorded(text, written)``: the agent's answer (no library) when the LLM replies
+    ``written`` every time, a recorded reply in the compact form the tests write it in
+    ({"variables": {name: domain}, "objective": ..., "constraints": {name: expression}}),
+    given to the agent as the LLM writes it (lists of variables and constraints)."""
+    from optiform.agent.fake import FakeLLM
+    from optiform.api import Assistant
+    from optiform.config import load_settings
+
+    def solve(text: str, written: dict):
+        reply = {**written,
+                 "variables": [{"name": n, "domain": d} for n, d in written["variables"].items()],
+                 "constraints": [{"name": n, "expression": e}
+                                 for n, e in written["constraints"].items()]}
+        return Assistant(load_settings(library=False), llm=FakeLLM([reply] * 4)).solve(text)
+
+    return solve

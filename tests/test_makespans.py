@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from optiform.agent.fake import FakeLLM
 from optiform.agent.makespans import durations, makespan_sums
 from optiform.agent.schema import to_formulation
-from optiform.api import Assistant
-from optiform.config import load_settings
 
 TEXT = ("Three jobs must be done on one of two identical machines each. The jobs take 4, 6 and 5 "
         "hours. Assign the jobs to the machines so that the time until all jobs are finished is "
@@ -34,12 +31,8 @@ def test_a_sum_for_the_finish_time_becomes_the_schedule():
     assert check.fix["objective"] == {"expression": "makespan"}
 
 
-def test_the_agent_schedules_the_jobs_from_the_recorded_reply():
-    reply = {**WRITTEN, "variables": [{"name": n, "domain": d}
-                                      for n, d in WRITTEN["variables"].items()],
-             "constraints": [{"name": n, "expression": e}
-                             for n, e in WRITTEN["constraints"].items()]}
-    answer = Assistant(load_settings(library=False), llm=FakeLLM([reply] * 4)).solve(TEXT)
+def test_the_agent_schedules_the_jobs_from_the_recorded_reply(solve_recorded):
+    answer = solve_recorded(TEXT, WRITTEN)
     assert answer.status == "optimal" and answer.objective == pytest.approx(9.0)
 
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from optiform.agent.fake import FakeLLM
 from optiform.agent.network_flows import listed_arcs, node_variables
 from optiform.agent.schema import to_formulation
-from optiform.api import Assistant
-from optiform.config import load_settings
 
 TEXT = ("A water network sends water from a source S to a city T through pipes. The pipe "
         "capacities in thousands of liters per hour are: S to A 10, S to B 8, A to B 2, A to T "
@@ -36,12 +33,8 @@ def test_node_variables_are_replaced_by_the_maximum_flow():
     assert set(check.fix["drop_variables"]) == {"S", "A", "B", "T"}
 
 
-def test_the_agent_solves_the_flow_from_the_recorded_reply():
-    reply = {**WRITTEN, "variables": [{"name": n, "domain": d}
-                                      for n, d in WRITTEN["variables"].items()],
-             "constraints": [{"name": n, "expression": e}
-                             for n, e in WRITTEN["constraints"].items()]}
-    answer = Assistant(load_settings(library=False), llm=FakeLLM([reply] * 4)).solve(TEXT)
+def test_the_agent_solves_the_flow_from_the_recorded_reply(solve_recorded):
+    answer = solve_recorded(TEXT, WRITTEN)
     assert answer.status == "optimal" and answer.objective == pytest.approx(16.0)
 
 

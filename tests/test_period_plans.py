@@ -170,13 +170,8 @@ def test_one_stock_for_three_months_is_replaced_by_a_balance_from_the_texts_dema
     assert "carried_stock" not in {c.code for c in solution_checks(MONTHS, after, result)}
 
 
-def test_the_agent_solves_the_three_month_plan_from_the_recorded_reply():
-    reply = {**LONE, "variables": [{"name": n, "domain": d}
-                                   for n, d in LONE["variables"].items()],
-             "constraints": [{"name": n, "expression": e}
-                             for n, e in LONE["constraints"].items()]}
-    answer = Assistant(load_settings(library=False),
-                       llm=FakeLLM([reply] * 4)).solve(MONTHS)
+def test_the_agent_solves_the_three_month_plan_from_the_recorded_reply(solve_recorded):
+    answer = solve_recorded(MONTHS, LONE)
     assert answer.status == "optimal" and answer.objective == pytest.approx(3740.0)
 
 

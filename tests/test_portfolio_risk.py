@@ -7,11 +7,8 @@ from __future__ import annotations
 import pytest
 
 from optiform.agent.checks import fraction_domains, solution_checks
-from optiform.agent.fake import FakeLLM
 from optiform.agent.portfolio_risk import covariance_terms, stated_covariances
 from optiform.agent.schema import to_formulation
-from optiform.api import Assistant
-from optiform.config import load_settings
 
 TEXT = ("An investor splits her money between two stocks. Stock A has an expected return of 10% "
         "and a variance of 0.04; stock B has an expected return of 15% and a variance of 0.09; "
@@ -108,12 +105,8 @@ def test_a_pick_of_one_with_weights_or_shares_stays_binary(text):
     assert fraction_domains(text, f) is None
 
 
-def test_the_agent_solves_the_portfolio_from_the_recorded_reply():
-    reply = {**WRITTEN, "variables": [{"name": n, "domain": d}
-                                      for n, d in WRITTEN["variables"].items()],
-             "constraints": [{"name": n, "expression": e}
-                             for n, e in WRITTEN["constraints"].items()]}
-    answer = Assistant(load_settings(library=False), llm=FakeLLM([reply] * 4)).solve(TEXT)
+def test_the_agent_solves_the_portfolio_from_the_recorded_reply(solve_recorded):
+    answer = solve_recorded(TEXT, WRITTEN)
     assert answer.status == "optimal" and answer.objective == pytest.approx(0.0336)
     assert answer.values["stock_A"] == pytest.approx(0.6)
     after = answer.formulation

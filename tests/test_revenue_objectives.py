@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from optiform.agent.fake import FakeLLM
 from optiform.agent.revenue_objectives import quantity_formulas, revenue_objectives
 from optiform.agent.schema import to_formulation
-from optiform.api import Assistant
-from optiform.config import load_settings
 
 TEXT = ("A store sells a gadget. If the price is p dollars, it sells 100 - 2p gadgets. What "
         "price maximizes revenue?")
@@ -44,10 +41,7 @@ def test_revenue_objectives_stay_silent_otherwise(text, objective):
     assert revenue_objectives(text, f) == []
 
 
-def test_the_agent_solves_the_price_from_the_recorded_reply():
-    reply = {"variables": [{"name": "p", "domain": "continuous"}],
-             "objective": WRITTEN["objective"],
-             "constraints": [{"name": "revenue", "expression": "100 - 2*p >= 0"}]}
-    answer = Assistant(load_settings(library=False), llm=FakeLLM([reply] * 4)).solve(TEXT)
+def test_the_agent_solves_the_price_from_the_recorded_reply(solve_recorded):
+    answer = solve_recorded(TEXT, WRITTEN)
     assert answer.status == "optimal" and answer.objective == pytest.approx(1250.0, rel=1e-5)
     assert answer.values["p"] == pytest.approx(25.0, rel=1e-4)

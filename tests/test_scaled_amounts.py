@@ -8,12 +8,9 @@ from __future__ import annotations
 import pytest
 
 from optiform.agent.checks import solution_checks
-from optiform.agent.fake import FakeLLM
 from optiform.agent.mix_shares import average_totals
 from optiform.agent.scaled_units import scaled_amounts, scaled_units
 from optiform.agent.schema import to_formulation
-from optiform.api import Assistant
-from optiform.config import load_settings
 
 BLEND = ("A refinery blends two crude oils into gasoline. Crude 1 costs $50 a barrel and has an "
          "octane rating of 80; crude 2 costs $70 a barrel and has an octane rating of 95. The "
@@ -43,13 +40,6 @@ def model(written, **changes):
     return to_formulation({**written, **changes})
 
 
-def reply(written):
-    return {**written, "variables": [{"name": n, "domain": d}
-                                     for n, d in written["variables"].items()],
-            "constraints": [{"name": n, "expression": e}
-                            for n, e in written["constraints"].items()]}
-
-
 def test_an_average_over_the_total_needed_is_written_over_the_blend():
     (check,) = average_totals(BLEND, model(BLENDED))
     assert check.fix == {"constraints": {
@@ -73,9 +63,8 @@ def test_average_totals_stay_silent_otherwise(changes):
     assert average_totals(text, model(BLENDED, **changes)) == []
 
 
-def test_the_agent_solves_the_blend_from_the_recorded_reply():
-    answer = Assistant(load_settings(library=False),
-                       llm=FakeLLM([reply(BLENDED)] * 4)).solve(BLEND)
+def test_the_agent_solves_the_blend_from_the_recorded_reply(solve_recorded):
+    answer = solve_recorded(BLEND, BLENDED)
     assert answer.status == "optimal" and answer.objective == pytest.approx(60680.0)
 
 
@@ -106,9 +95,8 @@ def test_scaled_units_stay_silent_otherwise(text, changes):
     assert scaled_units(text, model(CHOSEN, **changes)) == []
 
 
-def test_the_agent_solves_the_projects_from_the_recorded_reply():
-    answer = Assistant(load_settings(library=False),
-                       llm=FakeLLM([reply(CHOSEN)] * 4)).solve(PROJECTS)
+def test_the_agent_solves_the_projects_from_the_recorded_reply(solve_recorded):
+    answer = solve_recorded(PROJECTS, CHOSEN)
     assert answer.status == "optimal" and answer.objective == pytest.approx(142.0)
     assert "scaled_unit" not in {c.code for c in solution_checks(PROJECTS, answer.formulation,
                                                                  None)}

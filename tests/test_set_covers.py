@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from optiform.agent.fake import FakeLLM
 from optiform.agent.schema import to_formulation
 from optiform.agent.set_covers import coverage_lines, neighbor_lists
-from optiform.api import Assistant
-from optiform.config import load_settings
 
 TEXT = ("A city must decide where to open fire stations among 5 districts, numbered 1 to 5. A "
         "station in a district covers that district and its neighbors. District 1 neighbors 2 "
@@ -37,12 +34,8 @@ def test_each_district_gets_its_coverage_line():
     assert set(check.fix["drop"]) == set(WRITTEN["constraints"])
 
 
-def test_the_agent_solves_the_cover_from_the_recorded_reply():
-    reply = {**WRITTEN, "variables": [{"name": n, "domain": d}
-                                      for n, d in WRITTEN["variables"].items()],
-             "constraints": [{"name": n, "expression": e}
-                             for n, e in WRITTEN["constraints"].items()]}
-    answer = Assistant(load_settings(library=False), llm=FakeLLM([reply] * 4)).solve(TEXT)
+def test_the_agent_solves_the_cover_from_the_recorded_reply(solve_recorded):
+    answer = solve_recorded(TEXT, WRITTEN)
     assert answer.status == "optimal" and answer.objective == pytest.approx(2.0)
 
 
