@@ -168,6 +168,17 @@ def _bound_lines(f: Formulation, names: list[str]) -> dict[str, list[_Demand]]:
     return found
 
 
+def _held_below(f: Formulation, names: list[str]) -> bool:
+    """A period's variable alone on one side of a line that holds it from below, by anything
+    (make1 >= d1, make2 == demand2): a demand the balance would have to replace."""
+    for _, (left, op, right) in comparisons(f):
+        if op in (">=", "==") and isinstance(left, ast.Name) and left.id in names:
+            return True
+        if op in ("<=", "==") and isinstance(right, ast.Name) and right.id in names:
+            return True
+    return False
+
+
 def _demand_lines(f: Formulation, names: list[str]) -> dict[str, _Demand]:
     """The line each period's variable is held to one positive number by, where it is held
     by one only."""
@@ -209,7 +220,8 @@ def _scalar_balance(text: str, f: Formulation, names: list[str], lone: list[str]
     that period (agent/period_text.py); ``lone`` is a stock the model wrote for all periods at
     once, which the balance replaces."""
     lines = _demand_lines(f, names)
-    stated = None if _bound_lines(f, names) else period_demands(text, len(names))
+    stated = None if _bound_lines(f, names) or _held_below(f, names) else \
+        period_demands(text, len(names))
     stock = _stock_names(f, len(names))
     keys = [lines[n].constraint for n in names if n in lines] if lines else \
         _fresh(f, "balance", len(names))

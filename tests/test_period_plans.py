@@ -187,6 +187,18 @@ def test_a_lone_stock_is_said_but_not_fixed_where_it_is_not_sure(change):
     assert check.fix is None and "Remove stock" in check.message
 
 
+def test_demands_held_by_parameters_are_not_filled_from_the_text():
+    """make1 >= d1 stays a demand line the balance cannot replace: the fix would leave each
+    month covering its own demand, and its stock would silence the warning."""
+    f = to_formulation({"variables": dict.fromkeys(["make1", "make2", "make3"], "continuous"),
+                        "objective": {"sense": "minimize",
+                                      "expression": "10*make1 + 10*make2 + 10*make3"},
+                        "constraints": {**{f"cap{k}": f"make{k} <= 130" for k in (1, 2, 3)},
+                                        **{f"need{k}": f"make{k} >= need{k}" for k in (1, 2, 3)}}})
+    (check,) = carried_stock(MONTHS, f)
+    assert check.fix is None
+
+
 def test_demands_the_text_pairs_with_periods_fill_a_model_without_demand_lines():
     f = to_formulation({"variables": dict.fromkeys(["make1", "make2", "make3"], "continuous"),
                         "objective": {"sense": "minimize",
