@@ -71,6 +71,13 @@ def parse_tree(text: str) -> ast.AST | None:
         return None
 
 
+def numbered_names(taken: set[str], base: str, count: int) -> list[str]:
+    """``base1 .. base<count>``, with ``_`` added to the base until none of them is taken."""
+    while any(f"{base}{k}" in taken for k in range(1, count + 1)):
+        base += "_"
+    return [f"{base}{k}" for k in range(1, count + 1)]
+
+
 def used_variables(f: Formulation) -> set[str]:
     """The variables the objective or a constraint mentions (a declared variable no expression
     uses decides nothing)."""

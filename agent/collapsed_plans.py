@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 
 from optiform.agent.bound_targets import sum_terms
-from optiform.agent.check_model import close, used_variables
+from optiform.agent.check_model import close, numbered_names, used_variables
 from optiform.agent.comparison import comparison, constant
 from optiform.agent.period_text import (
     Periods,
@@ -43,12 +43,6 @@ def _terms(expression: str, names: set[str]) -> list[tuple[float, str]] | None:
         return None
     terms = sum_terms(tree.body, names)
     return None if terms is None else [(k, v) for k, v, _ in terms]
-
-
-def _fresh(taken: set[str], base: str, count: int) -> list[str]:
-    while any(f"{base}{k}" in taken for k in range(1, count + 1)):
-        base += "_"
-    return [f"{base}{k}" for k in range(1, count + 1)]
 
 
 def collapsed_plan(text: str, f: Formulation, periods: Periods | None,
@@ -97,13 +91,13 @@ def collapsed_plan(text: str, f: Formulation, periods: Periods | None,
     if objective is None or any(v in lone and not close(k, cost) for k, v in objective):
         return None
     taken = names | {c.name for c in f.constraints}
-    per = {s: _fresh(taken, s, count) for s in supplies}
-    stock = _fresh(taken | {n for ns in per.values() for n in ns}, "stock", count)
+    per = {s: numbered_names(taken, s, count) for s in supplies}
+    stock = numbered_names(taken | {n for ns in per.values() for n in ns}, "stock", count)
     domain = {v.name: v.domain for v in f.variables}
     constraints: dict[str, str] = {}
     taken |= {n for ns in per.values() for n in ns} | set(stock)
-    balance = _fresh(taken, "balance", count)
-    limits = {s: _fresh(taken, f"{s}_limit", count) for s, _, _ in bounds}
+    balance = numbered_names(taken, "balance", count)
+    limits = {s: numbered_names(taken, f"{s}_limit", count) for s, _, _ in bounds}
     for k in range(count):
         made = " + ".join(per[s][k] for s in supplies)
         before = f"{stock[k - 1]} + " if k else ""

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from optiform.agent import textcues
 from optiform.agent.bound_targets import sum_terms
-from optiform.agent.check_model import Check
+from optiform.agent.check_model import Check, numbered_names
 from optiform.agent.collapsed_plans import collapsed_plan
 from optiform.agent.comparison import comparison, comparisons, constant
 from optiform.agent.period_text import (
@@ -189,9 +189,7 @@ def _stock_names(f: Formulation, count: int) -> list[str]:
     taken = {v.name for v in f.variables} | {c.name for c in f.constraints}
     base = next((n for n in ("stock", "left", "carried")
                  if not any(f"{n}{k}" in taken for k in range(1, count + 1))), "stock_")
-    while any(f"{base}{k}" in taken for k in range(1, count + 1)):
-        base += "_"
-    return [f"{base}{k}" for k in range(1, count + 1)]
+    return numbered_names(taken, base, count)
 
 
 @dataclass(frozen=True)
@@ -207,13 +205,6 @@ def _caveat_note(caveats: list[str]) -> str:
             f"{'it' if len(caveats) == 1 else 'them'} into the model too.")
 
 
-def _fresh(f: Formulation, base: str, count: int) -> list[str]:
-    taken = {v.name for v in f.variables} | {c.name for c in f.constraints}
-    while any(f"{base}{k}" in taken for k in range(1, count + 1)):
-        base += "_"
-    return [f"{base}{k}" for k in range(1, count + 1)]
-
-
 def _scalar_balance(text: str, f: Formulation, names: list[str], lone: list[str]) -> _Balance:
     """The balance in the model's names. Each period's demand is the number its variable is
     held to, or, where the model holds none of them to a number, the one the text pairs with
@@ -224,7 +215,8 @@ def _scalar_balance(text: str, f: Formulation, names: list[str], lone: list[str]
         period_demands(text, len(names))
     stock = _stock_names(f, len(names))
     keys = [lines[n].constraint for n in names if n in lines] if lines else \
-        _fresh(f, "balance", len(names))
+        numbered_names({v.name for v in f.variables} | {c.name for c in f.constraints},
+                       "balance", len(names))
     rows, previous = [], None
     for k, (name, left) in enumerate(zip(names, stock, strict=True), 1):
         need = lines[name].number if name in lines else \

@@ -17,7 +17,7 @@ import ast
 import re
 
 from optiform.agent import textcues
-from optiform.agent.check_model import Check, close
+from optiform.agent.check_model import Check, close, constants, parse_tree
 from optiform.solvers.expr import normalize
 from optiform.solvers.formulation import Formulation
 
@@ -37,15 +37,6 @@ def scaled_amounts(text: str) -> dict[float, float]:
             if m.start(1) <= n.start < m.end(1) and not n.percent:
                 out[n.value] = scale
     return out
-
-
-def _constants(expression: str) -> list[float]:
-    try:
-        tree = ast.parse(normalize(expression), mode="eval")
-    except SyntaxError:
-        return []
-    return [float(n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant) and
-            isinstance(n.value, (int, float)) and not isinstance(n.value, bool)]
 
 
 def _rescaled(expression: str, changes: dict[float, float]) -> str | None:
@@ -74,7 +65,9 @@ def scaled_units(text: str, f: Formulation) -> list[Check]:
     stated = [n.value for n in textcues.numbers_in_text(text)]
     expressions = {"objective": f.objective.expression,
                    **{c.name: c.expression for c in f.constraints}}
-    used = [k for e in expressions.values() for k in _constants(e)]
+    numbers = {name: constants(tree) if (tree := parse_tree(e)) is not None else set()
+               for name, e in expressions.items()}
+    used = [k for found in numbers.values() for k in found]
     bare = [a for a in amounts if any(close(a, k) for k in used)]
     full = {a * s: a for a, s in amounts.items()
             if a * s != a and any(close(a * s, k) for k in used) and a not in bare and
@@ -83,9 +76,9 @@ def scaled_units(text: str, f: Formulation) -> list[Check]:
         return []
     for scaled, amount in full.items():
         scale = scaled / amount
-        for e in expressions.values():
-            beside = [k for k in _constants(e) if not close(k, scaled)]
-            if len(beside) < len(_constants(e)) and \
+        for found in numbers.values():
+            beside = [k for k in found if not close(k, scaled)]
+            if len(beside) < len(found) and \
                     not any(close(a, k) for a in bare for k in beside) and \
                     any(close(k, q * scale) for k in beside for q in stated):
                 return []  # the line in the scaled unit throughout

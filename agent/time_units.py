@@ -15,7 +15,7 @@ import ast
 import re
 
 from optiform.agent import textcues
-from optiform.agent.check_model import Check, close
+from optiform.agent.check_model import Check, close, constants
 from optiform.agent.comparison import comparisons, constant
 from optiform.agent.share_check import linear_expression
 from optiform.solvers.formulation import Formulation
@@ -82,10 +82,6 @@ def _speaks_of_one(text: str, unit: str) -> bool:
     return any(_SECONDS[{"dai": "day"}.get(w, w)] == _SECONDS[unit] for w in words)
 
 
-def _constants(node: ast.AST) -> list[float]:
-    return [v for n in ast.walk(node) if (v := constant(n)) is not None]
-
-
 def time_bounds(text: str, f: Formulation) -> list[Check]:
     """'Each machine runs at most 8 hours a day' came back as ``30*desks + 15*bookcases <=
     480`` and, besides it, ``desks <= 8``: the hours read as a limit on desks as well. A
@@ -107,7 +103,7 @@ def time_bounds(text: str, f: Formulation) -> list[Check]:
         forms = {bound * _SECONDS[unit] / s for s in set(_SECONDS.values())}
         used = next((other.name for other, (ol, _, orr) in comparisons(f)
                      if other.name != c.name and not isinstance(ol, ast.Name) and
-                     any(close(v, form) for v in _constants(orr) + _constants(ol)
+                     any(close(v, form) for v in constants(orr) | constants(ol)
                          for form in forms)), None)
         if used is None:
             continue
