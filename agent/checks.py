@@ -14,6 +14,7 @@ from typing import Any
 
 from optiform.agent import bound_cues, textcues
 from optiform.agent.assignment_sides import assignment_sides
+from optiform.agent.bin_packing import bin_counts
 from optiform.agent.bound_rates import bound_rates
 from optiform.agent.check_model import (
     Check,
@@ -50,6 +51,7 @@ from optiform.agent.rounded_pi import rounded_pi
 from optiform.agent.scaled_units import scaled_units
 from optiform.agent.set_covers import area_number_starts, coverage_lines
 from optiform.agent.shared_totals import missing_totals, shared_totals
+from optiform.agent.shortest_paths import route_lengths
 from optiform.agent.stated_formulas import stated_formula_checks
 from optiform.agent.time_units import time_bounds, time_units
 from optiform.agent.wording_checks import (
@@ -541,6 +543,8 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
         trivial = trivial_solution(f, result)
         if trivial:
             out.append(trivial)
+    out.extend(route_lengths(text, f, result))
+    out.extend(bin_counts(text, f, result))
     for check in (objective_sense(text, f), integer_cues(text, f), binary_counts(text, f),
                   measure_integers(text, f), fraction_domains(text, f),
                   unused_numbers(text, f), percents_as_whole_numbers(text, f),
@@ -593,6 +597,7 @@ __all__ = [
     "Severity",
     "assignment_sides",
     "average_totals",
+    "bin_counts",
     "binary_counts",
     "bound_directions",
     "bound_rates",
@@ -636,6 +641,7 @@ __all__ = [
     "ratio_directions",
     "revenue_objectives",
     "rounded_pi",
+    "route_lengths",
     "scaled_counts",
     "scaled_units",
     "share_of_total",

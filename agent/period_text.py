@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from optiform.agent import textcues
 
-_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-          "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_WORDS = textcues.NUMBER_WORDS
 _COUNT = r"(?P<n>[2-9]|[1-9]\d|" + "|".join(_WORDS) + ")"
 _UNIT = r"(?P<unit>month|week|quarter|period|day|year|season|shift)"
 _ANY_UNIT = r"(?:month|week|quarter|period|day|year|season|shift)"

@@ -7,6 +7,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# the counts written as words, as texts give them ('seven boxes', 'the next three months')
+NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+
 
 def wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
