@@ -42,6 +42,7 @@ from optiform.agent.makespans import makespan_sums
 from optiform.agent.mix_shares import average_totals, mix_shares, shares_of_one
 from optiform.agent.network_flows import node_variables
 from optiform.agent.open_top import open_top
+from optiform.agent.order_quantities import order_costs
 from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts, stock_named
 from optiform.agent.period_pools import period_pools
@@ -589,6 +590,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(revenue_objectives(text, f))
     out.extend(coverage_lines(text, f))
     out.extend(makespan_sums(text, f))
+    out.extend(order_costs(text, f))
     return out
 
 
@@ -632,6 +634,7 @@ __all__ = [
     "node_variables",
     "objective_sense",
     "open_top",
+    "order_costs",
     "parse_tree",
     "per_item_limit",
     "per_item_totals",
