@@ -52,6 +52,7 @@ from optiform.agent.rounded_pi import rounded_pi
 from optiform.agent.scaled_units import scaled_units
 from optiform.agent.set_covers import area_number_starts, coverage_lines
 from optiform.agent.shared_totals import missing_totals, shared_totals
+from optiform.agent.shift_starts import roster_number_starts, shift_starts
 from optiform.agent.shortest_paths import route_lengths
 from optiform.agent.stated_formulas import stated_formula_checks
 from optiform.agent.time_units import time_bounds, time_units
@@ -156,7 +157,8 @@ def unused_numbers(text: str, f: Formulation) -> Check | None:
     """Numbers stated in the text that the formulation never uses (0 and 1 are left out)."""
     used = formulation_numbers(f)
     missing: list[str] = []
-    periods = period_count_starts(text, f) | area_number_starts(text)
+    periods = period_count_starts(text, f) | area_number_starts(text) | \
+        roster_number_starts(text)
     for n in textcues.numbers_in_text(text):
         if n.value in (0.0, 1.0) or n.start in periods:
             continue
@@ -530,6 +532,14 @@ def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
         "a minimum) is probably missing, or an inequality is reversed."))
 
 
+def model_replacements(text: str, f: Formulation,
+                       result: SolveResult | None = None) -> list[Check]:
+    """The checks whose fix writes the whole model from the text alone (a shortest route, a bin
+    packing, a shift roster): they apply to a model that did not build (no result) as well."""
+    return [*route_lengths(text, f, result), *bin_counts(text, f, result),
+            *shift_starts(text, f, result)]
+
+
 def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:
     """Every check of an attempt that produced a formulation (and maybe a result)."""
     out: list[Check] = [*strict_inequalities(f), *vacuous_constraints(f)]
@@ -544,8 +554,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
         trivial = trivial_solution(f, result)
         if trivial:
             out.append(trivial)
-    out.extend(route_lengths(text, f, result))
-    out.extend(bin_counts(text, f, result))
+    out.extend(model_replacements(text, f, result))
     for check in (objective_sense(text, f), integer_cues(text, f), binary_counts(text, f),
                   measure_integers(text, f), fraction_domains(text, f),
                   unused_numbers(text, f), percents_as_whole_numbers(text, f),
@@ -631,6 +640,7 @@ __all__ = [
     "missing_counts",
     "missing_totals",
     "mix_shares",
+    "model_replacements",
     "node_variables",
     "objective_sense",
     "open_top",
@@ -650,6 +660,7 @@ __all__ = [
     "share_of_total",
     "shared_totals",
     "shares_of_one",
+    "shift_starts",
     "solution_checks",
     "split_totals",
     "stated_formula_checks",

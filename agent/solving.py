@@ -49,6 +49,7 @@ def solve_attempt(deps: Deps, attempt: Attempt, data_dir: str | None,
         found_checks = [checks.error_check(e) for e in found]
         if isinstance(exc, FormulationError):
             found_checks = with_name_fixes(f, found_checks, text)
+        found_checks += checks.model_replacements(text, f)
         out["checks"] = [c.model_dump() for c in found_checks]
         out["checked"] = True
         return out, time.perf_counter() - t0
