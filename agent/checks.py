@@ -37,6 +37,7 @@ from optiform.agent.fence_prices import fence_prices
 from optiform.agent.fence_sides import fence_sides
 from optiform.agent.fixed_charges import unlinked_choices, unlinked_indexed_choices
 from optiform.agent.forced_zero import forced_zero
+from optiform.agent.implications import implications
 from optiform.agent.loop_terms import loop_free_terms
 from optiform.agent.makespans import makespan_sums
 from optiform.agent.mix_shares import average_totals, mix_shares, shares_of_one
@@ -600,6 +601,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(coverage_lines(text, f))
     out.extend(makespan_sums(text, f))
     out.extend(order_costs(text, f))
+    out.extend(implications(text, f))
     return out
 
 
@@ -631,6 +633,7 @@ __all__ = [
     "forced_zero",
     "formulation_numbers",
     "fraction_domains",
+    "implications",
     "integer_cues",
     "item_objective",
     "limit_equalities",
