@@ -71,6 +71,36 @@ def parse_tree(text: str) -> ast.AST | None:
         return None
 
 
+_ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+          ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
+
+
+def value_at(node: ast.AST, point: dict[str, float]) -> float | None:
+    """An arithmetic expression of names and numbers (``**`` by a number included) at
+    ``point``; None for anything else or where it is undefined there."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+            not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return point.get(node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = value_at(node.operand, point)
+        return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        base, power = value_at(node.left, point), value_at(node.right, point)
+        if base is None or power is None or not isinstance(node.right, ast.Constant) or \
+                (base < 0 and power != int(power)) or (base == 0 and power < 0) or \
+                abs(power) > 16:
+            return None
+        return base ** power
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+        a, b = value_at(node.left, point), value_at(node.right, point)
+        if a is None or b is None or (isinstance(node.op, ast.Div) and b == 0):
+            return None
+        return _ARITH[type(node.op)](a, b)
+    return None
+
+
 def numbered_names(taken: set[str], base: str, count: int) -> list[str]:
     """``base1 .. base<count>``, with ``_`` added to the base until none of them is taken."""
     while any(f"{base}{k}" in taken for k in range(1, count + 1)):

@@ -27,6 +27,7 @@ from optiform.agent.check_model import (
     formulation_numbers,
     parse_tree,
     used_variables,
+    value_at,
     walk_numbers,
     warnings,
 )
@@ -55,6 +56,7 @@ from optiform.agent.set_covers import area_number_starts, coverage_lines
 from optiform.agent.shared_totals import missing_totals, shared_totals
 from optiform.agent.shift_starts import roster_number_starts, shift_starts
 from optiform.agent.shortest_paths import route_lengths
+from optiform.agent.stated_costs import cost_formulas
 from optiform.agent.stated_formulas import stated_formula_checks
 from optiform.agent.time_units import time_bounds, time_units
 from optiform.agent.wording_checks import (
@@ -409,28 +411,6 @@ def strict_inequalities(f: Formulation) -> list[Check]:
     return out
 
 
-_ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
-          ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
-
-
-def _value(node: ast.AST, point: dict[str, float]) -> float | None:
-    """An arithmetic expression of names and numbers at ``point``; None for anything else."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
-            not isinstance(node.value, bool):
-        return float(node.value)
-    if isinstance(node, ast.Name):
-        return point.get(node.id)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        v = _value(node.operand, point)
-        return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
-    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
-        a, b = _value(node.left, point), _value(node.right, point)
-        if a is None or b is None or (isinstance(node.op, ast.Div) and b == 0):
-            return None
-        return _ARITH[type(node.op)](a, b)
-    return None
-
-
 _POINTS = (0.0, 1.0, 2.718281828, 7.389056099)  # distinct values for the variables, per point
 
 
@@ -449,7 +429,7 @@ def vacuous_constraints(f: Formulation) -> list[Check]:
         same = True
         for k, base in enumerate(_POINTS):
             point = {n: base + (i + 1) * (k + 1) * 0.618 for i, n in enumerate(names)}
-            left, right = _value(tree.left, point), _value(tree.comparators[0], point)
+            left, right = value_at(tree.left, point), value_at(tree.comparators[0], point)
             if left is None or right is None or \
                     abs(left - right) > 1e-9 * (1.0 + abs(left) + abs(right)):
                 same = False
@@ -602,6 +582,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(makespan_sums(text, f))
     out.extend(order_costs(text, f))
     out.extend(implications(text, f))
+    out.extend(cost_formulas(text, f))
     return out
 
 
@@ -619,6 +600,7 @@ __all__ = [
     "conditional_minimums",
     "constant_objective",
     "constants",
+    "cost_formulas",
     "cost_signs",
     "count_objective",
     "covariance_terms",

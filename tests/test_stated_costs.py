@@ -1,0 +1,51 @@
+"""Cost formulas of the text copied wrongly into the objective, as the embedded model wrote them
+(recorded, 2026-12-07). cost_formulas (agent/stated_costs.py) writes their sum."""
+
+from __future__ import annotations
+
+import pytest
+
+from optiform.agent.schema import to_formulation
+from optiform.agent.stated_costs import cost_formulas, stated_costs
+
+TEXT = ("Two plants must produce 100 units in total. Producing x units at plant 1 costs 2x^2 + "
+        "10x dollars and producing y units at plant 2 costs y^2 + 20y dollars. How many units "
+        "should each plant produce to minimize the total cost?")
+WRITTEN = {"variables": {"plant1": "integer", "plant2": "integer"},
+           "objective": {"sense": "minimize",
+                         "expression": "2*plant1^2 + 10*plant1 + 20*plant2 + 20*plant2"},
+           "constraints": {"total_units": "plant1 + plant2 >= 100"}}
+
+
+def test_the_formulas_are_read():
+    assert stated_costs(TEXT) == [("x", "plant 1", "2x^2 + 10x"), ("y", "plant 2", "y^2 + 20y")]
+    # a formula over another letter than the quantity's: none is read
+    assert stated_costs(TEXT.replace("y^2 + 20y", "x^2 + 20y")) == []
+
+
+def test_the_recorded_objective_is_replaced():
+    (check,) = cost_formulas(TEXT, to_formulation(WRITTEN))
+    assert check.fix == {"objective": {
+        "expression": "(2*plant1^2 + 10*plant1) + (plant2^2 + 20*plant2)"}}
+
+
+def test_the_agent_answers_from_the_recorded_reply(solve_recorded):
+    answer = solve_recorded(TEXT, WRITTEN)
+    assert answer.status == "optimal" and answer.objective == pytest.approx(8325.0)
+    assert answer.values == pytest.approx({"plant1": 35.0, "plant2": 65.0})
+
+
+def test_the_same_sum_written_otherwise_passes():
+    right = {**WRITTEN, "objective": {"sense": "minimize", "expression":
+                                      "plant2*plant2 + 2*plant1**2 + 20*plant2 + 10*plant1"}}
+    assert cost_formulas(TEXT, to_formulation(right)) == []
+
+
+@pytest.mark.parametrize("variables", [
+    {"a": "integer", "b": "integer"},  # no variable named for a plant
+    {"plant1": "integer", "plant1_extra": "integer"},  # plant 2 has none; plant 1 two
+])
+def test_no_fix_without_one_variable_per_plant(variables):
+    written = {**WRITTEN, "variables": variables,
+               "objective": {"sense": "minimize", "expression": " + ".join(variables)}}
+    assert cost_formulas(TEXT, to_formulation(written)) == []
