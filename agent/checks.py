@@ -59,6 +59,7 @@ from optiform.agent.shortest_paths import route_lengths
 from optiform.agent.stated_costs import cost_formulas
 from optiform.agent.stated_formulas import stated_formula_checks
 from optiform.agent.time_units import time_bounds, time_units
+from optiform.agent.unused_parameters import unused_parameters
 from optiform.agent.wording_checks import (
     bound_directions,
     count_objective,
@@ -583,6 +584,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(order_costs(text, f))
     out.extend(implications(text, f))
     out.extend(cost_formulas(text, f))
+    out.extend(unused_parameters(f))
     return out
 
 
@@ -658,6 +660,7 @@ __all__ = [
     "unlinked_choices",
     "unlinked_indexed_choices",
     "unused_numbers",
+    "unused_parameters",
     "walk_numbers",
     "warnings",
 ]
