@@ -22,7 +22,7 @@ from optiform.solvers.formulation import Formulation
 
 _NODE = r"([A-Z][A-Za-z0-9]{0,11})"
 _ARC = re.compile(rf"(?:\bfrom\s+)?\b{_NODE}\s*(?:to|->|→)\s*{_NODE}\s*(?:is\s+|has\s+|:\s*|=\s*)?"
-                  r"(\d+(?:\.\d+)?)\b")
+                  r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\b")
 _FLOWING = re.compile(r"\b(?:flows?|flowing|capacit(?:y|ies)|pipes?|pipelines?|throughput|"
                       r"network)\b", re.I)
 _MAX_FLOW = re.compile(r"\b(?:largest|maximum|maximal|most|greatest|max)\b[^.?!]*\bflow\b|"
@@ -37,9 +37,14 @@ def listed_arcs(text: str) -> dict[tuple[str, str], float]:
         arc = (m.group(1), m.group(2))
         if arc in arcs or arc[0] == arc[1]:
             return {}
-        arcs[arc] = float(m.group(3))
+        arcs[arc] = float(m.group(3).replace(",", ""))  # 1,200 is 1200
     nodes = {n for arc in arcs for n in arc}
     return arcs if len(arcs) >= 3 and len(nodes) >= 3 else {}
+
+
+def listed_arc_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text lists an arc with its number (the spans listed_arcs reads)."""
+    return [m.span() for m in _ARC.finditer(text)]
 
 
 def _ends(arcs: dict[tuple[str, str], float]) -> tuple[str, str] | None:

@@ -8,7 +8,11 @@ The check reads the arcs the text lists with a number each (network_flows.listed
 route it asks for: the shortest (cheapest, quickest) route, path or way from X to Y, or between
 X and Y. It stays silent where the text asks the route to visit every place or pass through
 one (a tour), or speaks of amounts sent along the arcs (a flow, with capacities or demands).
-The lengths fix the shortest distance (Dijkstra); where the model's answer is not that distance,
+It also stays silent where the text has a number that is not an arc's (a length written
+another way, 'the road between Park and Office is 2 km': the arcs read are not the whole
+network). The lengths fix the shortest distance (Dijkstra); a model whose answer is the
+distance with the arcs run either way passes too, unless the text says they are one-way (roads
+are often two-way without a word of it). Where the model's answer is not that distance,
 the fix is the shortest-path model: a 0/1 choice per arc (both ways where the text says the
 arcs run in either direction, or where no route runs the listed way), one unit of route out of
 the start, into the end, and through every other place as many times in as out, and the
@@ -21,7 +25,7 @@ import heapq
 import re
 
 from optiform.agent.check_model import Check
-from optiform.agent.network_flows import listed_arcs
+from optiform.agent.network_flows import listed_arc_spans, listed_arcs
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
 
@@ -32,7 +36,10 @@ _ROUTE = r"\b(?:route|path|way|trip|journey|drive)\b"
 _ASKED = re.compile(rf"{_SHORTEST}[^.?!]*?{_ROUTE}[^.?!]*?\b(?:from\s+{_NODE}\s+to\s+{_NODE}|"
                     rf"between\s+{_NODE}\s+and\s+{_NODE})\b")
 _TWO_WAY = re.compile(r"\b(?:either\s+direction|both\s+directions|each\s+direction|two[- ]way|"
-                      r"undirected|both\s+ways|either\s+way)\b", re.I)
+                      r"undirected|both\s+ways|either\s+way|bi-?directional|any\s+direction|"
+                      r"two\s+directions|not\s+one[- ]way)\b", re.I)
+_ONE_WAY = re.compile(r"(?<!not )\b(?:one[- ]way|directed)\b", re.I)
+_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
 _NOT_A_PATH = re.compile(r"\b(?:visit(?:s|ing)?|tour|return(?:s|ing)?\s+to|passes|passing|"
                          r"through\s+[A-Z]\b|via|capacit(?:y|ies)|flows?|units|tons|supply|"
                          r"supplies|demands?|ship(?:s|ping|ped)?|send(?:s|ing)?)\b", re.I)
@@ -103,13 +110,19 @@ def route_lengths(text: str, f: Formulation, result: SolveResult | None) -> list
     nodes = {n for arc in arcs for n in arc}
     if not arcs or not set(ends) <= nodes or ends[0] == ends[1]:
         return []
+    spans = listed_arc_spans(text)
+    if any(not any(a <= m.start() < b for a, b in spans) for m in _NUMBER.finditer(text)):
+        return []  # a number that is not an arc's: the network read may be incomplete
     if _TWO_WAY.search(text) or shortest_distance(arcs, *ends) is None:
         arcs = _both_ways(arcs)
     distance = shortest_distance(arcs, *ends)
     if distance is None:
         return []
+    passing = {distance}
+    if not _ONE_WAY.search(text):
+        passing.add(shortest_distance(_both_ways(arcs), *ends))
     if result is not None and result.ok and result.objective is not None and \
-            abs(result.objective - distance) <= 1e-6 * max(1.0, abs(distance)):
+            any(abs(result.objective - d) <= 1e-6 * max(1.0, abs(d)) for d in passing):
         return []
     got = (f"the model's answer is {result.objective:g}"
            if result is not None and result.ok and result.objective is not None

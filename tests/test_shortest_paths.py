@@ -80,3 +80,59 @@ def test_a_right_model_is_left_alone():
 def test_route_lengths_stays_silent_otherwise(text):
     f = to_formulation(WRITTEN)
     assert route_lengths(text, f, solve_formulation(f)) == []
+
+
+def _undirected_model(arcs, start, end):
+    """The right shortest-path model with every road usable both ways."""
+    use = {}
+    for a, b in arcs:
+        use[a, b], use[b, a] = f"x_{a}_{b}", f"x_{b}_{a}"
+    nodes = sorted({n for arc in arcs for n in arc})
+    constraints = {
+        f"n_{n}": (" + ".join(v for (a, _), v in use.items() if a == n) + " - (" +
+                   " + ".join(v for (_, b), v in use.items() if b == n) +
+                   f") == {1 if n == start else -1 if n == end else 0}") for n in nodes}
+    return {"variables": dict.fromkeys(use.values(), "binary"), "constraints": constraints,
+            "objective": {"sense": "minimize", "expression": " + ".join(
+                f"{arcs.get((a, b), arcs.get((b, a)))}*{v}" for (a, b), v in use.items())}}
+
+
+@pytest.mark.parametrize("two_way", ["All roads are bidirectional.", "Roads are not one-way.",
+                                     "You can drive any road in either of its two directions.",
+                                     ""])
+def test_a_right_model_with_two_way_roads_is_left_alone(two_way):
+    # roads are often two-way however the text says it (or without a word of it): a model
+    # whose answer is the two-way distance (10) is not replaced by the one-way route (11)
+    text = TEXT.replace("Roads can be driven in either direction.", two_way)
+    f = to_formulation(_undirected_model(ARCS, "A", "E"))
+    result = solve_formulation(f)
+    assert result.objective == pytest.approx(10.0)
+    assert route_lengths(text, f, result) == []
+    # stated one-way, the two-way answer is wrong
+    one_way = TEXT.replace("Roads can be driven in either direction.", "All roads are one-way.")
+    assert route_lengths(one_way, f, result)
+
+
+def test_thousands_are_read_whole():
+    text = ("A courier walks between buildings. Distances in meters: A to B 1,200, A to C 800, "
+            "B to D 400, C to D 1,500, D to E 300, C to E 2,100. Find the shortest route from A "
+            "to E.")
+    arcs = {("A", "B"): 1200, ("A", "C"): 800, ("B", "D"): 400, ("C", "D"): 1500,
+            ("D", "E"): 300, ("C", "E"): 2100}
+    f = to_formulation(_undirected_model(arcs, "A", "E"))
+    result = solve_formulation(f)
+    assert result.objective == pytest.approx(1900.0)
+    assert route_lengths(text, f, result) == []
+
+
+def test_a_length_written_otherwise_silences_the_check():
+    # 'the road between Park and Office is 2 km' is no arc read: the network read is not whole
+    text = ("Find the shortest route from Home to Office. Home to Mall 3 km, Home to Park 5 km, "
+            "Mall to Park 1 km, and the road between Park and Office is 2 km long, while Mall to "
+            "Office 7 km.")
+    arcs = {("Home", "Mall"): 3, ("Home", "Park"): 5, ("Mall", "Park"): 1, ("Park", "Office"): 2,
+            ("Mall", "Office"): 7}
+    f = to_formulation(_undirected_model(arcs, "Home", "Office"))
+    result = solve_formulation(f)
+    assert result.objective == pytest.approx(6.0)
+    assert route_lengths(text, f, result) == []
