@@ -6,9 +6,11 @@ line that puts a box in a bin (0 bins, where 3 are right).
 The check reads the items' sizes where the text lists three or more of them in one run ('weigh
 4, 8, 1 and 7 kg'; a count before them, 'seven boxes', must agree), the one capacity of the
 bins ('bins that each hold at most 10 kg', 'trucks with a capacity of 20 tons') and the ask for
-the fewest bins. No number of bins is right below the total size over the capacity (rounded
-up) nor above what first-fit decreasing packs them into; where the model's answer is outside
-those bounds (or it has none), the fix is the bin-packing model: bins 1 .. the first-fit count,
+the fewest bins (their number: not the cost of the bins or the distance the trucks drive), where
+the text has no other number (how many of each size, a price, trips a day). No number of bins
+is right below the total size over the capacity (rounded up) nor above what first-fit
+decreasing packs them into; where the model's answer is outside those bounds (or it has none),
+the fix is the bin-packing model: bins 1 .. the first-fit count,
 each used or not, every item in exactly one bin, no used bin filled past its capacity and no
 unused bin holding anything, bins used in order, and the bins used minimized. The model's own
 variables and lines go.
@@ -35,8 +37,11 @@ _CAPACITY_VERB = (r"(?:holds?|carry|carries|takes?|fits?|(?:with\s+)?a\s+capacit
                   r"capacity\s+(?:of|is)|of(?:\s+(?:size|capacity))?)")
 _CAPACITY = re.compile(rf"\b{_BIN}\b[^.;]*?\b{_CAPACITY_VERB}\s+(?:at\s+most\s+|up\s+to\s+|"
                        rf"only\s+)?({_NUM})\s*([a-zA-Z]+)?", re.I)
-_FEWEST = re.compile(rf"\b(?:smallest|fewest|least|minimum|minimi[sz]e)\b[^.?!]*?\b{_BIN}\b",
-                     re.I)
+# the count of bins asked: 'the smallest number of bins', 'use the fewest crates', not 'minimize
+# the total distance driven by the trucks' or 'the total cost of the crates used'
+_FEWEST = re.compile(rf"\b(?:smallest|fewest|least|minimum|minimi[sz]e)\s+(?:(?:the|possible|total|"
+                     rf"number|count|of)\s+)*(?:\w+\s+)?{_BIN}\b", re.I)
+_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
 _MAX_ITEMS = 30
 
 
@@ -50,6 +55,9 @@ def item_sizes(text: str) -> tuple[list[float], float] | None:
     if len(runs) != 1 or len(caps) != 1:
         return None
     run, cap = runs[0], caps[0]
+    if any(not (run.start(2) <= m.start() < run.end(2) or m.start() == cap.start(1))
+           for m in _NUMBER.finditer(text)):
+        return None  # another number: a count of each size, a cost, trips a day
     sizes = [float(x) for x in re.findall(_NUM, run.group(2))]
     head = (run.group(1) or "").lower()
     count = NUMBER_WORDS.get(head) or (int(head) if head.isdigit() else None)

@@ -77,3 +77,39 @@ def test_an_answer_within_the_bounds_is_left_alone():
 def test_bin_counts_stays_silent_otherwise(text):
     f = to_formulation(WRITTEN)
     assert bin_counts(text, f, solve_formulation(f)) == []
+
+
+def _packing(sizes, capacity, bins, per_bin=1):
+    """A right packing model whose objective counts each bin used at per_bin."""
+    put = {(i, b): f"x{i}_{b}" for i in range(len(sizes)) for b in range(bins)}
+    constraints = {f"item{i}": " + ".join(put[i, b] for b in range(bins)) + " == 1"
+                   for i in range(len(sizes))}
+    constraints.update({f"bin{b}": " + ".join(f"{s}*{put[i, b]}" for i, s in enumerate(sizes)) +
+                        f" <= {capacity}*u{b}" for b in range(bins)})
+    return {"variables": dict.fromkeys([*(f"u{b}" for b in range(bins)), *put.values()],
+                                       "binary"),
+            "objective": {"sense": "minimize",
+                          "expression": " + ".join(f"{per_bin}*u{b}" for b in range(bins))},
+            "constraints": constraints}
+
+
+@pytest.mark.parametrize(("text", "written", "answer"), [
+    # the cost of the crates, not their number, is asked (36, right)
+    ("Seven boxes weigh 4, 8, 1, 4, 2, 1 and 7 kg. They are shipped in crates that each hold at "
+     "most 10 kg, and each crate used costs $12. Minimize the total cost of the crates used.",
+     _packing([4, 8, 1, 4, 2, 1, 7], 10, 4, per_bin=12), 36),
+    # three orders of each size: nine items, not three (6 boxes, right)
+    ("A shop must ship orders of 4, 6 and 7 kg, with 3 orders of each size. Boxes hold at most "
+     "10 kg. What is the fewest number of boxes needed?",
+     _packing([4, 6, 7] * 3, 10, 6), 6),
+    # a distance the trucks drive is asked
+    ("Customers need deliveries that weigh 30, 40, 50 and 20 kg. Each truck can carry up to 100 "
+     "kg. Minimize the total distance driven by the trucks.",
+     {"variables": {"d": "continuous"}, "objective": {"sense": "minimize", "expression": "d"},
+      "constraints": {"route": "d >= 57"}}, 57),
+])
+def test_a_right_model_for_another_ask_is_left_alone(text, written, answer):
+    f = to_formulation(written)
+    result = solve_formulation(f)
+    assert result.objective == pytest.approx(answer)
+    assert bin_counts(text, f, result) == []
