@@ -65,16 +65,28 @@ def order_data(text: str) -> tuple[float, float, float] | None:
     if period not in periods:
         return None
     cost = next(g for g in o.groups() if g)
-    return _number(demand), _number(cost), _number(holding)
+    data = _number(demand), _number(cost), _number(holding)
+    return data if min(data) > 0 else None
 
 
 def _divides_by(expression: str, name: str) -> bool:
     tree = parse_tree(expression)
     if tree is None:
         return True  # unreadable: no claim
-    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) and
-               any(isinstance(m, ast.Name) and m.id == name for m in ast.walk(n.right))
-               for n in ast.walk(tree))
+
+    def names_it(node: ast.AST) -> bool:
+        return any(isinstance(m, ast.Name) and m.id == name for m in ast.walk(node))
+
+    def negative(node: ast.AST) -> bool:
+        return (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)) or \
+            (isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+            node.value < 0)
+
+    # q in a denominator: 1200/q, or q**-1 (1800*n**-1 is a right objective)
+    return any(isinstance(n, ast.BinOp) and (
+        (isinstance(n.op, ast.Div) and names_it(n.right)) or
+        (isinstance(n.op, ast.Pow) and names_it(n.left) and negative(n.right)))
+        for n in ast.walk(tree))
 
 
 def _pins(expression: str, name: str, demand: float) -> bool:

@@ -58,3 +58,22 @@ def test_a_right_objective_and_a_storage_limit_are_left_alone():
 ])
 def test_order_costs_stays_silent_otherwise(text):
     assert order_costs(text, to_formulation(WRITTEN)) == []
+
+
+@pytest.mark.parametrize("written", [
+    # the number of orders a year as the one variable, 1/n written as a power
+    {"variables": {"orders": "continuous"},
+     "objective": {"sense": "minimize", "expression": "50*orders + 1800*orders**-1"},
+     "constraints": {}},
+    {"variables": {"order_quantity": "continuous"},
+     "objective": {"sense": "minimize",
+                   "expression": "60000*order_quantity**(-1) + 1.5*order_quantity"},
+     "constraints": {}},
+])
+def test_a_quantity_in_a_negative_power_is_divided_by(written):
+    assert order_costs(TEXT, to_formulation(written)) == []
+
+
+def test_no_objective_from_a_zero_demand_or_cost():
+    assert order_data(TEXT.replace("1200 units", "0 units")) is None
+    assert order_data(TEXT.replace("costs $50", "costs $0")) is None
