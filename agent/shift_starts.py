@@ -16,6 +16,9 @@ the shift length before it. Where the model has not a variable per start (or rea
 answer), the fix is that model: the staff starting at each start, for each period the starts
 that cover it adding up to at least its need, and the starts' sum minimized. The model's own
 variables and lines go.
+A model that answers is left alone where the text says more than the roster reads: a number
+that is no need, shift length or time ('at least 5 agents must start at noon') or staff of
+another kind (part-time nurses for the weekend); the roster model would drop them.
 """
 
 from __future__ import annotations
@@ -47,6 +50,17 @@ _STAFF = (r"(?:nurses|clerks|workers|staff|employees|agents|people|drivers|opera
 _FEWEST = re.compile(rf"\b(?:fewest|minimum|smallest|(?<!at )least|minimi[sz]e)\b[^.?!]*"
                      rf"\b{_STAFF}\b", re.I)
 _COSTED = re.compile(r"\$|\bcosts?\b|\bwages?\b|\bpaid\b|\bsalar", re.I)
+_OTHER_STAFF = re.compile(r"\b(?:part[- ]time|full[- ]time|overtime|temporary|temps?|contractors?|"
+                          r"volunteers?|on[- ]call)\b", re.I)
+_NUMBER = re.compile(r"(?<![\w.,:])\d+(?:[.,:]\d+)*")
+
+
+def _other_numbers(text: str) -> bool:
+    """A number the roster does not read (a need, a shift's length, a time of day): a limit
+    on the starts ('at least 5 must start at noon') the roster model would drop."""
+    spans = [m.span() for p in (_PERIOD_NEED, _DAY_NEED, _SHIFT_HOURS, _IN_A_ROW,
+                                re.compile(_TIME, re.I)) for m in p.finditer(text)]
+    return any(not any(a <= m.start() < b for a, b in spans) for m in _NUMBER.finditer(text))
 
 
 @dataclass(frozen=True)
@@ -162,8 +176,9 @@ def shift_starts(text: str, f: Formulation, result: SolveResult | None) -> list[
     if r is None:
         return []
     answered = result is not None and result.ok
-    if answered and (any(v.index for v in f.variables) or len(f.variables) == len(r.starts)):
-        return []
+    if answered and (any(v.index for v in f.variables) or len(f.variables) == len(r.starts) or
+                     _other_numbers(text) or _OTHER_STAFF.search(text)):
+        return []  # a model that answers, with more to it than the roster: no replacing it
     starts = ", ".join(r.starts)
     return [Check(code="shift_start", severity="warning", where="variables",
                   names=[v.name for v in f.variables], fix=_roster_model(f, r), message=(

@@ -76,3 +76,37 @@ def test_a_model_per_start_is_left_alone():
 def test_shift_starts_stays_silent_otherwise(text):
     f = to_formulation(CLERKS_WRITTEN)
     assert shift_starts(text, f, solve_formulation(f)) == []
+
+
+AGENTS = ("A call center needs 4 agents from 8am to noon, 6 agents from noon to 4pm, 5 agents from "
+          "4pm to 8pm and 2 agents from 8pm to midnight. Agents work 8-hour shifts that start at "
+          "8am, noon or 4pm. At least 5 agents must start at noon. Find the fewest agents.")
+AGENTS_RIGHT = {  # per start, with a total the objective names: 11 (the roster alone gives 9)
+    "variables": dict.fromkeys(["s8", "s12", "s16", "total"], "integer"),
+    "objective": {"sense": "minimize", "expression": "total"},
+    "constraints": {"a": "s8 >= 4", "b": "s8 + s12 >= 6", "c": "s12 + s16 >= 5", "d": "s16 >= 2",
+                    "noon": "s12 >= 5", "t": "total == s8 + s12 + s16"}}
+WEEKEND = NURSES.replace("How many", "Part-time nurses who work only on Saturday and Sunday may "
+                         "also be hired. How many")
+
+
+def _weekend_right():
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    need = [5, 6, 5, 7, 6, 9, 9]
+    cover = {d: " + ".join(f"s_{days[(k - j) % 7]}" for j in range(5)) for k, d in enumerate(days)}
+    return {"variables": {**{f"s_{d}": "integer" for d in days}, "part_time": "integer"},
+            "objective": {"sense": "minimize",
+                          "expression": " + ".join(f"s_{d}" for d in days) + " + part_time"},
+            "constraints": {f"c_{d}": cover[d] + (" + part_time" if d in ("Sat", "Sun") else "")
+                            + f" >= {n}" for d, n in zip(days, need, strict=True)}}
+
+
+@pytest.mark.parametrize(("text", "written"), [
+    (AGENTS, AGENTS_RIGHT),  # a limit on a start the roster does not read
+    (WEEKEND.replace("Saturday 4 and Sunday 3", "Saturday 9 and Sunday 9"), _weekend_right()),
+])
+def test_a_right_model_with_more_than_the_roster_is_left_alone(text, written):
+    assert roster(text) is not None
+    f = to_formulation(written)
+    assert solve_formulation(f).ok
+    assert shift_starts(text, f, solve_formulation(f)) == []
