@@ -6,10 +6,12 @@ right).
 The check reads the implications the text states between two named choices: 'if D is chosen
 (then) C must be chosen', 'D can only be chosen if C is', 'D requires C'. Each choice must be
 one binary variable of the model (named for it: ``D``, ``project_D``, ``build_site3``). For
-binaries 'D requires C' is exactly ``D <= C``. A model that states it (in any equivalent form)
-passes; a line over those two variables alone that says something else is replaced, unless
-the text says something else about the two as well (then the line is added beside it); with
-no such line it is added.
+binaries 'D requires C' is exactly ``D <= C``. The second choice must be chosen too: 'C must be
+closed', 'C must not be', 'only if C is not selected', 'C must be chosen or E must be' and
+'requires D to be closed' are no implications. A model that states it (in any equivalent form,
+or ``C == D``) passes; a line over those two variables alone that says something else is
+replaced, unless the text says something else about the two as well (then the line is added
+beside it); with no such line it is added.
 """
 
 from __future__ import annotations
@@ -20,19 +22,25 @@ from optiform.agent.check_model import Check
 from optiform.agent.share_check import equivalent, linear_constraint
 from optiform.solvers.formulation import Formulation
 
-_KIND = (r"(?:projects?|sites?|options?|plans?|investments?|products?|locations?|warehouses?|"
+_KIND = (r"(?i:projects?|sites?|options?|plans?|investments?|products?|locations?|warehouses?|"
          r"facilit(?:y|ies)|plants?|machines?|stores?|factor(?:y|ies)|items?|tasks?|courses?)")
 _CHOICE = rf"(?:{_KIND}\s+)?([A-Z][A-Za-z0-9]*|\d+)"
 _CHOSEN = (r"(?:chosen|selected|funded|built|opened|done|undertaken|accepted|picked|bought|"
-           r"included|taken|made|launched|approved|started)")
+           r"included|taken|made|launched|approved|started|used|hired|purchased|produced|rented|"
+           r"leased|installed|implemented|adopted|completed)")
+# the second choice chosen too ('must be chosen', 'must be too', 'if C is.'), not 'must be
+# closed', 'must not be', 'if C is not selected', nor 'B must be chosen or C must be'
+_TOO = (rf"(?:\s+(?:also\s+)?{_CHOSEN}\b|(?:\s+(?:too|as\s+well|also))?(?=\s*(?:[.,;:!?]|$)))"
+        rf"(?:\s+(?:too|as\s+well))?(?!\s*,?\s*(?:or|unless|except)\b)")
 _IMPLIES = [re.compile(p) for p in (
     rf"\b[Ii]f\s+{_CHOICE}\s+is\s+{_CHOSEN}\s*,?\s*(?:then\s+)?{_CHOICE}\s+(?:must|has\s+to|"
-    rf"should|needs\s+to)\s+(?:also\s+)?be(?:\s+{_CHOSEN})?",
+    rf"should|needs\s+to)\s+(?:also\s+)?be{_TOO}",
     rf"\b{_CHOICE}\s+(?:can|may)\s+(?:only\s+be\s+{_CHOSEN}\s+if|be\s+{_CHOSEN}\s+only\s+if)\s+"
-    rf"{_CHOICE}\s+is",
-    rf"\b{_CHOICE}\s+requires\s+(?:that\s+)?{_CHOICE}\b")]
+    rf"{_CHOICE}\s+is{_TOO}",
+    rf"\b{_CHOICE}\s+requires\s+(?:that\s+)?{_CHOICE}\b(?!\s+to\s+be\s+(?!{_CHOSEN}\b)\w)")]
 _KIND_BEFORE = re.compile(rf"\b{_KIND}\s+$", re.I)
-_GOES_ON = re.compile(r"\s+(?!(?:to|too|also|and|as|first|then|is|be|must|well)\b)[a-z]")
+_GOES_ON = re.compile(r"\s+(?!(?:to|too|also|and|as|first|then|is|be|must|has|should|needs|"
+                      r"well)\b)[a-z]")
 _PAIRED = re.compile(rf"\b{_CHOICE}\s+and\s+{_CHOICE}\b")
 
 
@@ -42,6 +50,8 @@ def stated_implications(text: str) -> list[tuple[str, str]]:
     for pattern in _IMPLIES:
         for m in pattern.finditer(text):
             pair = (m.group(1), m.group(2))
+            if any(re.fullmatch(_KIND, label) for label in pair):
+                continue  # 'Site C requires Site D ...': a kind is no choice's name
             # a number names a choice only after its kind ('project 2'); 'requires 20 ml' is
             # an amount
             if any(label.isdigit() and not _KIND_BEFORE.search(text[:m.start(k)])
@@ -78,8 +88,9 @@ def implications(text: str, f: Formulation) -> list[Check]:
         pair = [c for c in f.constraints if not c.for_each and
                 (read := linear_constraint(c.expression)) is not None and
                 set(read[0]) - {""} == {a, b}]
-        if any(equivalent(c.expression, right) for c in pair):
-            continue
+        if any(equivalent(c.expression, right) or equivalent(c.expression, f"{a} == {b}")
+               for c in pair):
+            continue  # stated, or implied by a line that ties the two together
         others = sum(1 for m in _PAIRED.finditer(text) if {m.group(1), m.group(2)} ==
                      {first, then}) + sum(1 for p in stated if set(p) == {first, then}) - 1
         name = pair[0].name if len(pair) == 1 and not others else f"if_{a}_then_{b}"

@@ -64,3 +64,28 @@ def test_a_stated_implication_passes(constraints):
 def test_counts_are_not_choices():
     written = {**WRITTEN, "variables": dict.fromkeys("ABCD", "integer")}
     assert implications(TEXT, to_formulation(written)) == []
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    # the second choice ruled out, not required: A + B <= 1 is right
+    ("If plant A is opened, plant B must be closed.", "A + B <= 1"),
+    ("If project D is chosen then project C must be dropped.", "C + D <= 1"),
+    ("If A is chosen, B must be postponed to next year.", "A + B <= 1"),
+    ("Project D can only be selected if project C is not selected.", "C + D <= 1"),
+    ("Site C requires Site D to be closed.", "C + D <= 1"),
+    # one of two required
+    ("If A is chosen, then B must be chosen or C must be chosen.", "A <= B + C"),
+    # both ways: C == D says each
+    ("D can be chosen only if C is chosen, and C can be chosen only if D is chosen.", "C == D"),
+])
+def test_a_right_line_that_is_no_implication_is_left_alone(text, line):
+    written = {**WRITTEN, "constraints": {"budget": WRITTEN["constraints"]["budget"],
+                                          "rule": line}}
+    assert implications(text, to_formulation(written)) == []
+
+
+def test_more_ways_to_say_it():
+    assert stated_implications("If Project 2 is selected, then Project 1 has to be selected as "
+                               "well.") == [("2", "1")]
+    assert stated_implications("If D is chosen, C must be too.") == [("D", "C")]
+    assert stated_implications("D may be funded only if C is also funded.") == [("D", "C")]
