@@ -8,11 +8,15 @@ plant 1', 'y units of product B', 'let z be the number of ... at site 3'), and t
 that follows it in the same clause ('costs 2x^2 + 10x', 'costs y^2 + 20y dollars'). Each
 thing must be one variable of the model (named for it: ``plant1``, ``units_plant_1``). Where
 the text asks for the least total cost and the model minimizes something else than the sum
-of the formulas (compared at several points), the fix is that sum in the model's names.
+of the formulas (compared at several points), the fix is that sum in the model's names. It
+stays silent where the text gives money outside the formulas (shipping at $3 a unit, a third
+plant at $150 a unit) or the objective has a variable that is no formula's (a fixed charge
+paid only if a plant produces): the total cost is more than the formulas' sum.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
 from optiform.agent.check_model import Check, parse_tree, value_at
@@ -28,6 +32,8 @@ _DEFINED = re.compile(rf"\b(?:producing|making|selling|shipping|buying|using|gro
 _FORMULA = re.compile(r"\bcosts?\s+((?:[\d.]+\s*\*?\s*)?[a-z](?:\s*\^\s*\d+)?(?:\s*[-+]\s*"
                       r"(?:[\d.]+\s*\*?\s*)?[a-z]?(?:\s*\^\s*\d+)?)*)(?=\s*(?:dollars|\$|,|\.|;|"
                       r"$|and\b))")
+_MONEY = re.compile(r"\$\s*\d|\b\d[\d,]*(?:\.\d+)?\s*(?:dollars|euros|pounds|cents)\b|"
+                    r"\b(?:costs?|fees?|charges?)\s+(?:of\s+|is\s+|are\s+)?\d", re.I)
 _TOTAL_COST = re.compile(r"\b(?:minimi[sz]e|least|lowest|smallest|minimum)\b[^.?!]*\bcosts?\b",
                          re.I)
 
@@ -55,6 +61,20 @@ def stated_costs(text: str) -> list[tuple[str, str, str]]:
         out.append((letter, thing, body))
     letters = [x[0] for x in out]
     return out if len(set(letters)) == len(letters) else []
+
+
+def _other_costs(text: str) -> bool:
+    """Money the text gives outside the formulas ('shipping a unit from plant 1 costs $3',
+    'plant 3 makes units at $150 each'): the total cost is more than their sum."""
+    rest = text
+    for m in _DEFINED.finditer(text):
+        clause = re.split(r"[.;]\s|\band\s+(?:producing|making|selling|shipping|buying|using)\b",
+                          text[m.end():], maxsplit=1)[0]
+        formula = _FORMULA.search(clause)
+        end = m.end() + (formula.end() if formula else 0)
+        end += len(re.match(r"\s*(?:dollars|\$)?", text[end:]).group(0))
+        rest = rest[:m.start()] + " " * (end - m.start()) + rest[end:]
+    return _MONEY.search(rest) is not None
 
 
 def _in_names(formula: str, letter: str, name: str) -> str:
@@ -95,6 +115,10 @@ def cost_formulas(text: str, f: Formulation) -> list[Check]:
         return []
     total = " + ".join(_in_names(formula, letter, names[letter]) for letter, _, formula in costs)
     variables = [v.name for v in f.variables if not v.index]
+    tree = parse_tree(f.objective.expression)
+    counted = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} if tree else set()
+    if counted - set(names.values()) or _other_costs(text):
+        return []  # the objective counts more (a third plant, a fixed charge), or the text does
     if _same(f.objective.expression, total, variables):
         return []
     stated = "; ".join(f"{thing}: {formula}" for _, thing, formula in costs)

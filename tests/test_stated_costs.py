@@ -49,3 +49,33 @@ def test_no_fix_without_one_variable_per_plant(variables):
     written = {**WRITTEN, "variables": variables,
                "objective": {"sense": "minimize", "expression": " + ".join(variables)}}
     assert cost_formulas(TEXT, to_formulation(written)) == []
+
+
+@pytest.mark.parametrize(("text", "written"), [
+    # shipping costs besides the production formulas
+    (TEXT.replace(" How many", " Delivering each unit costs $3 from plant 1 and $1 from plant 2. "
+                  "How many"),
+     {**WRITTEN, "objective": {"sense": "minimize", "expression":
+                               "2*plant1^2 + 10*plant1 + plant2^2 + 20*plant2 + 3*plant1 + "
+                               "plant2"}}),
+    # a third plant with a linear cost
+    (TEXT.replace("Two plants", "Three plants").replace(" How many", " Plant 3 makes units at "
+                                                        "$150 each. How many"),
+     {"variables": dict.fromkeys(["plant1", "plant2", "plant3"], "integer"),
+      "objective": {"sense": "minimize", "expression":
+                    "2*plant1^2 + 10*plant1 + plant2^2 + 20*plant2 + 150*plant3"},
+      "constraints": {"total_units": "plant1 + plant2 + plant3 >= 100"}}),
+    # a fixed part paid only where the plant produces
+    ("Producing x units at plant 1 costs 5x + 100 dollars and producing y units at plant 2 costs "
+     "8y + 20 dollars, where the fixed part is paid only if the plant produces. 100 units are "
+     "needed in total. Minimize the total cost.",
+     {"variables": {"plant1": "integer", "plant2": "integer", "open1": "binary",
+                    "open2": "binary"},
+      "objective": {"sense": "minimize",
+                    "expression": "5*plant1 + 100*open1 + 8*plant2 + 20*open2"},
+      "constraints": {"t": "plant1 + plant2 >= 100", "l1": "plant1 <= 100*open1",
+                      "l2": "plant2 <= 100*open2"}}),
+])
+def test_a_right_objective_with_more_costs_is_left_alone(text, written):
+    assert stated_costs(text)
+    assert cost_formulas(text, to_formulation(written)) == []
