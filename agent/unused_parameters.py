@@ -9,7 +9,10 @@ the model writes out instead is used). Where it is sure, it
 adds the line: a parameter over one set whose name says it limits (supply, capacity,
 available, stock, limit, max) or requires (demand, requirement, need, min), and one decision
 over that set and exactly one other, make ``sum(x[s, t] for t in T) <= supply[s]`` (or ``>=``)
-for each s.
+for each s. A min/minimum/lower/safety in the name makes it a floor and max/maximum/upper a
+ceiling whatever the noun (min_supply, safety_stock). No line where the other set is one of
+periods (months, T, weeks): a capacity over plants for production per plant and month is most
+often per month, not over the months' sum.
 """
 
 from __future__ import annotations
@@ -24,6 +27,25 @@ _LIMITS = re.compile(r"(?:^|_)(?:supply|supplies|capacity|capacities|cap|availab
                      r"stock|limit|limits|max|maximum|upper)(?:_|$)", re.I)
 _NEEDS = re.compile(r"(?:^|_)(?:demand|demands|requirement|requirements|required|need|needs|"
                     r"min|minimum|lower)(?:_|$)", re.I)
+
+
+_LOWER = re.compile(r"(?:^|_)(?:min|minimum|lower|least|safety)(?:_|$)", re.I)
+_UPPER = re.compile(r"(?:^|_)(?:max|maximum|upper|most)(?:_|$)", re.I)
+# a set of periods: a limit per period ('capacity per month') is no limit on the sum over them
+_PERIODS = re.compile(r"^(?:t|times?|periods?|months?|weeks?|days?|years?|quarters?|hours?|"
+                      r"shifts?|seasons?|horizon|stages?)$", re.I)
+_PERIOD_ELEMENT = re.compile(r"^(?:(?:t|period|month|week|day|year|quarter|q|hour|shift)_?\d+|"
+                             r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|"
+                             r"fri|sat|sun|january|february|march|april|june|july|august|"
+                             r"september|october|november|december|monday|tuesday|wednesday|"
+                             r"thursday|friday|saturday|sunday)$", re.I)
+
+
+def _periods(f: Formulation, name: str) -> bool:
+    found = [s for s in f.sets if s.name == name]
+    elements = [str(e) for e in (found[0].elements or [])] if found else []
+    return bool(_PERIODS.match(name)) or \
+        (bool(elements) and all(_PERIOD_ELEMENT.match(e) for e in elements))
 
 
 def _used(f: Formulation) -> tuple[set[str], list[float]]:
@@ -48,7 +70,9 @@ def _has_data(p: object) -> bool:
 
 def _line(f: Formulation, name: str, index: list[str]) -> tuple[str, str, str] | None:
     """(constraint name, for_each, expression) for the parameter's line, where sure."""
-    sense = "<=" if _LIMITS.search(name) else ">=" if _NEEDS.search(name) else None
+    # min_supply, safety_stock: a floor; max_demand: a ceiling, whatever the noun
+    sense = ">=" if _LOWER.search(name) else "<=" if _UPPER.search(name) else \
+        "<=" if _LIMITS.search(name) else ">=" if _NEEDS.search(name) else None
     if sense is None or len(index) != 1:
         return None
     own = index[0]
@@ -57,6 +81,8 @@ def _line(f: Formulation, name: str, index: list[str]) -> tuple[str, str, str] |
         return None
     var = over[0]
     other = next(s for s in var.index if s != own)
+    if _periods(f, other):
+        return None  # capacity[p] over make[p, t]: per period, or over all? not sure
     taken = {v.name for v in f.variables} | {p.name for p in f.parameters} | \
         {s.name for s in f.sets} | {c.name for c in f.constraints}
     i, j = own[0].lower(), other[0].lower()

@@ -62,3 +62,41 @@ def test_other_parameters(extra, expected):
                "constraints": [*SUPPLIED, {"name": "all", "expression":
                                            "sum(ship[p, c] for p in P for c in C) <= 110"}]}
     assert [c.fix for c in unused_parameters(to_formulation(written))] == expected
+
+
+def _plan(parameters, sets=None):
+    return to_formulation({
+        "sets": sets or [{"name": "P", "elements": ["P1", "P2"]},
+                         {"name": "T", "elements": ["M1", "M2", "M3"]}],
+        "parameters": parameters,
+        "variables": [{"name": "make", "index": ["P", "T"], "domain": "continuous"}],
+        "objective": {"sense": "minimize", "expression": "sum(make[p,t] for p in P for t in T)"},
+        "constraints": []})
+
+
+@pytest.mark.parametrize("sets", [
+    None,  # T
+    [{"name": "P", "elements": ["P1", "P2"]},
+     {"name": "Months", "elements": ["Jan", "Feb", "Mar"]}],
+    [{"name": "P", "elements": ["P1", "P2"]}, {"name": "W", "elements": ["week1", "week2"]}],
+])
+def test_no_line_over_the_sum_of_periods(sets):
+    # a monthly capacity summed over the months made the plan infeasible: warn, add nothing
+    written = _plan([{"name": "capacity", "index": ["P"], "values": {"P1": 50, "P2": 60}}], sets)
+    (check,) = unused_parameters(written)
+    assert check.fix is None
+
+
+@pytest.mark.parametrize(("name", "sense"), [
+    ("min_supply", ">="), ("safety_stock", ">="), ("max_demand", "<="), ("supply", "<="),
+])
+def test_min_and_max_say_the_direction(name, sense):
+    written = _plan([{"name": name, "index": ["P"], "values": {"P1": 10, "P2": 10}}],
+                    [{"name": "P", "elements": ["P1", "P2"]},
+                     {"name": "C", "elements": ["C1", "C2"]}])
+    written = to_formulation({**written.model_dump(), "variables": [
+        {"name": "make", "index": ["P", "C"], "domain": "continuous"}],
+        "objective": {"sense": "minimize", "expression": "sum(make[p,c] for p in P for c in C)"}})
+    (check,) = unused_parameters(written)
+    (line,) = check.fix["constraints"].values()
+    assert f" {sense} {name}[" in line
