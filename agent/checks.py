@@ -49,6 +49,7 @@ from optiform.agent.per_item_limits import per_item_limit
 from optiform.agent.period_plans import carried_stock, period_count_starts, stock_named
 from optiform.agent.period_pools import period_pools
 from optiform.agent.portfolio_risk import covariance_terms
+from optiform.agent.project_schedules import project_lengths
 from optiform.agent.revenue_objectives import revenue_objectives
 from optiform.agent.rounded_pi import rounded_pi
 from optiform.agent.scaled_units import scaled_units
@@ -517,9 +518,10 @@ def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
 def model_replacements(text: str, f: Formulation,
                        result: SolveResult | None = None) -> list[Check]:
     """The checks whose fix writes the whole model from the text alone (a shortest route, a bin
-    packing, a shift roster): they apply to a model that did not build (no result) as well."""
+    packing, a shift roster, a project schedule): they apply to a model that did not build (no
+    result) as well."""
     return [*route_lengths(text, f, result), *bin_counts(text, f, result),
-            *shift_starts(text, f, result)]
+            *shift_starts(text, f, result), *project_lengths(text, f, result)]
 
 
 def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:
@@ -638,6 +640,7 @@ __all__ = [
     "percents_as_whole_numbers",
     "period_pools",
     "pooled_bounds",
+    "project_lengths",
     "ratio_directions",
     "revenue_objectives",
     "rounded_pi",
