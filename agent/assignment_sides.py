@@ -9,6 +9,10 @@ constraint for each element summing x over the other set to 1 (``== 1`` or ``<= 
 other side's is added by the fix: ``sum(x[a, b] for a in A) == 1`` for each b in B. Sets of
 different sizes, both sides (or neither) written, or the other side bounded some other way
 (a capacity per element), make it stay silent.
+
+A line per element held to the size of the whole other set instead of 1 (three jobs in all
+written as each machine's, beside 'one job per machine': infeasible) is set to ``== 1``
+(``assignment_totals``).
 """
 
 from __future__ import annotations
@@ -28,9 +32,20 @@ _ONE_TO_ONE = re.compile(r"\bassign(?:ed|s)?\s+to\b[^.?!]*\b(?:one|each|exactly)
 def _side(c_for_each: str | None, expression: str, x: str, index: list[str]) -> str | None:
     """The set a constraint is written for, where it is 'sum(x[..] for b in B) op 1' for each
     element of the other set; else None."""
+    read = _per_element(c_for_each, expression, x, index)
+    if read is None or read[1] == ">=" or read[2] != 1.0:
+        return None
+    return read[0]
+
+
+def _per_element(c_for_each: str | None, expression: str, x: str,
+                 index: list[str]) -> tuple[str, str, float] | None:
+    """(the set it is written for, the comparison, the number) where a constraint is
+    'sum(x[..] for b in B) op number' for each element of the other set; else None."""
     head = re.fullmatch(r"\s*(\w+)\s+in\s+(\w+)\s*", c_for_each or "")
     parts = comparison(expression)
-    if head is None or parts is None or parts[1] == ">=" or constant(parts[2]) != 1.0:
+    number = constant(parts[2]) if parts is not None else None
+    if head is None or parts is None or number is None:
         return None
     name, over = head.groups()
     left = parts[0]
@@ -49,7 +64,39 @@ def _side(c_for_each: str | None, expression: str, x: str, index: list[str]) -> 
     keys = {n.id for n in ast.walk(elt.slice) if isinstance(n, ast.Name)}
     if not isinstance(inner.target, ast.Name) or keys != {name, inner.target.id}:
         return None
-    return over
+    return over, parts[1], number
+
+
+def assignment_totals(text: str, f: Formulation) -> list[Check]:
+    """In a one-to-one assignment, a line per element that holds the sum over the other set to
+    that set's size ('sum(assign[j, m] for j in J) == 3' for each machine m, three jobs in
+    all: the embedded model's reply, infeasible beside 'one job per machine') is the total
+    written as each element's share: each element takes exactly one."""
+    if not _ONE_TO_ONE.search(text):
+        return []
+    sizes = {s.name: len(s.elements) for s in f.sets if s.elements and not s.source}
+    out = []
+    for v in f.variables:
+        if len(v.index) != 2 or len(set(v.index)) != 2 or \
+                any(s not in sizes for s in v.index) or sizes[v.index[0]] != sizes[v.index[1]] \
+                or sizes[v.index[0]] < 2:
+            continue
+        for c in f.constraints:
+            read = _per_element(c.for_each, c.expression, v.name, v.index)
+            if read is None or read[1] == "<=" or \
+                    read[2] != sizes[v.index[0]]:
+                continue
+            tail = re.search(r"(?:==|>=)\s*\d+(?:\.0*)?\s*$", c.expression)
+            if tail is None:  # the number written first: no sure rewrite
+                continue
+            expression = f"{c.expression[:tail.start()].rstrip()} == 1"
+            out.append(Check(
+                code="assignment_total", severity="warning", where=f"constraint '{c.name}'",
+                names=[c.name], fix={"constraints": {c.name: expression}},
+                message=(f"The text assigns one to one, but constraint '{c.name}' holds each "
+                         f"element of {read[0]} to {read[2]:g}, the size of the whole set: "
+                         f"each takes exactly one, {expression}.")))
+    return out
 
 
 def assignment_sides(text: str, f: Formulation) -> list[Check]:

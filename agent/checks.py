@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from optiform.agent import bound_cues, textcues
-from optiform.agent.assignment_sides import assignment_sides
+from optiform.agent.assignment_sides import assignment_sides, assignment_totals
 from optiform.agent.bin_packing import bin_counts
 from optiform.agent.bound_rates import bound_rates
 from optiform.agent.check_model import (
@@ -556,6 +556,7 @@ def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> li
     out.extend(unlinked_indexed_choices(text, f))
     out.extend(loop_free_terms(f))
     out.extend(assignment_sides(text, f))
+    out.extend(assignment_totals(text, f))
     out.extend(time_units(text, f))
     out.extend(time_bounds(text, f))
     out.extend(forced_zero(text, f))
@@ -594,6 +595,7 @@ __all__ = [
     "Check",
     "Severity",
     "assignment_sides",
+    "assignment_totals",
     "average_totals",
     "bin_counts",
     "binary_counts",
