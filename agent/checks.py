@@ -60,6 +60,7 @@ from optiform.agent.shortest_paths import route_lengths
 from optiform.agent.stated_costs import cost_formulas
 from optiform.agent.stated_formulas import stated_formula_checks
 from optiform.agent.time_units import time_bounds, time_units
+from optiform.agent.tours import tour_lengths
 from optiform.agent.unused_parameters import unused_parameters
 from optiform.agent.wording_checks import (
     bound_directions,
@@ -518,10 +519,11 @@ def trivial_solution(f: Formulation, result: SolveResult) -> Check | None:
 def model_replacements(text: str, f: Formulation,
                        result: SolveResult | None = None) -> list[Check]:
     """The checks whose fix writes the whole model from the text alone (a shortest route, a bin
-    packing, a shift roster, a project schedule): they apply to a model that did not build (no
-    result) as well."""
+    packing, a shift roster, a project schedule, a tour): they apply to a model that did not
+    build (no result) as well."""
     return [*route_lengths(text, f, result), *bin_counts(text, f, result),
-            *shift_starts(text, f, result), *project_lengths(text, f, result)]
+            *shift_starts(text, f, result), *project_lengths(text, f, result),
+            *tour_lengths(text, f, result)]
 
 
 def solution_checks(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:
@@ -661,6 +663,7 @@ __all__ = [
     "time_bounds",
     "time_objective",
     "time_units",
+    "tour_lengths",
     "trivial_solution",
     "unlinked_choices",
     "unlinked_indexed_choices",

@@ -1,0 +1,52 @@
+"""A shortest tour of four listed cities. tour_lengths (agent/tours.py) writes the tour model
+(Miller-Tucker-Zemlin) where the model's answer is not the shortest tour found by trying every
+order."""
+
+from __future__ import annotations
+
+import pytest
+
+from optiform.agent.autofix import apply_fixes
+from optiform.agent.schema import to_formulation
+from optiform.agent.tours import shortest_tour, tour_distances, tour_lengths
+from optiform.solvers.api import solve_formulation
+
+TEXT = ("A salesman must visit four cities A, B, C and D once each and return to the city he "
+        "started from. The distances are: A to B 10, A to C 15, A to D 20, B to C 35, B to D 25 "
+        "and C to D 30. What is the length of the shortest tour?")
+# a reply of the shape the embedded model writes for what it cannot model: one count, no legs
+WRITTEN = {"variables": {"tour_length": "continuous"},
+           "objective": {"sense": "minimize", "expression": "tour_length"},
+           "constraints": {"visits": "tour_length >= 10 + 35 + 30 + 20"}}
+
+
+def test_the_distances_and_the_shortest_tour():
+    distances = tour_distances(TEXT)
+    assert distances["B", "A"] == distances["A", "B"] == 10 and len(distances) == 12
+    assert shortest_tour(distances) == 80  # A-B-D-C-A
+
+
+def test_the_tour_model_replaces_a_model_without_legs():
+    f = to_formulation(WRITTEN)
+    (check,) = tour_lengths(TEXT, f, solve_formulation(f))
+    assert "shortest takes 80" in check.message and "answer is 95" in check.message
+    fixed = to_formulation(apply_fixes(f.model_dump(), [check]))
+    result = solve_formulation(fixed)
+    assert result.objective == pytest.approx(80.0)
+    legs = {k for k, v in result.values.items() if k.startswith("go_") and v > 0.5}
+    assert len(legs) == 4
+
+
+def test_the_agent_answers_from_the_reply(solve_recorded):
+    answer = solve_recorded(TEXT, WRITTEN)
+    assert answer.status == "optimal" and answer.objective == pytest.approx(80.0)
+
+
+@pytest.mark.parametrize("text", [
+    TEXT.replace(" and return to the city he started from", "").replace("tour", "route"),
+    TEXT.replace(" and C to D 30", ""),  # a pair without its distance
+    TEXT.replace("B to D 25", "B to D 25, D to B 26"),  # a pair listed twice
+])
+def test_tour_lengths_stays_silent_otherwise(text):
+    f = to_formulation(WRITTEN)
+    assert tour_lengths(text, f, solve_formulation(f)) == []
