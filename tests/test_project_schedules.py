@@ -69,3 +69,56 @@ def test_a_right_schedule_is_left_alone():
 def test_project_lengths_stays_silent_otherwise(text):
     f = to_formulation(WRITTEN)
     assert project_lengths(text, f, solve_formulation(f)) == []
+
+
+def _right(constraints: dict[str, str]) -> dict:
+    names = sorted({n for e in constraints.values() for n in e.replace("+", " ").replace(
+        ">=", " ").split() if n[0].isalpha()})
+    return {"variables": dict.fromkeys(names, "continuous"),
+            "objective": {"sense": "minimize", "expression": "T"}, "constraints": constraints}
+
+
+ASK = "What is the earliest time the whole project can be finished?"
+ORDER = {"b": "sB >= sA + 3", "c": "sC >= sA + 3", "d1": "sD >= sB + 2", "d2": "sD >= sC + 4"}
+
+
+@pytest.mark.parametrize("text, constraints", [
+    # a release date the critical path leaves out: the right 10, not 8
+    (TEXT.replace(ASK, "Task C cannot start before day 5, when its materials arrive. " + ASK),
+     {**ORDER, "rel": "sC >= 5", "t": "T >= sD + 1"}),
+    # waits written in sentences of their own: only B's was read (5 against the right 10)
+    ("Task A takes 3 days. Task B takes 2 days and can start only after A is finished. Task C "
+     "takes 4 days. Task D takes 1 day. C cannot start until B is finished, and D cannot start "
+     "until C is finished. " + ASK,
+     {"b": "sB >= sA + 3", "c": "sC >= sB + 2", "d": "sD >= sC + 4", "t": "T >= sD + 1"}),
+    # a crane shared by B and C: they cannot overlap
+    (TEXT.replace(ASK, "Tasks B and C use the same crane, so they cannot run at the same time. "
+                  + ASK), {**ORDER, "bc": "sC >= sB + 2", "t": "T >= sD + 1"}),
+    # one task's finish asked, not the project's
+    (TEXT.replace(ASK, "What is the earliest time task C can be finished?"),
+     {**ORDER, "t": "T >= sC + 4"}),
+    # a start-to-start order
+    ("Task A takes 3 days. Task B takes 2 days and can start only after A has started. Task C "
+     "takes 4 days and can start only after B is finished. " + ASK,
+     {"b": "sB >= sA", "c": "sC >= sB + 2", "ta": "T >= sA + 3", "t": "T >= sC + 4"}),
+    # 'requires 2 workers' is no wait for activity 2
+    ("Activity 1 lasts 4 hours. Activity 2 lasts 3 hours and starts after activity 1. Activity 3 "
+     "lasts 2 hours and requires 2 workers. What is the minimum time to complete all activities?",
+     {"a": "s2 >= s1 + 4", "t1": "T >= s2 + 3", "t2": "T >= s3 + 2"}),
+    # a duration in words the reads miss ('ten days')
+    ("Task A takes 3 days. Task B takes 2 days and can start only after A is finished. Task E "
+     "takes ten days and can start only after A is finished. " + ASK,
+     {"b": "sB >= sA + 3", "e": "sE >= sA + 3", "t": "T >= sE + 10", "t2": "T >= sB + 2"}),
+])
+def test_a_right_schedule_with_more_in_the_text_is_left_alone(text, constraints):
+    f = to_formulation(_right(constraints))
+    assert project_lengths(text, f, solve_formulation(f)) == []
+
+
+def test_the_least_cost_of_a_shorter_project_is_no_finish():
+    f = to_formulation({"variables": {"y": "continuous"},
+                        "objective": {"sense": "minimize", "expression": "200*y"},
+                        "constraints": {"a": "y >= 2"}})
+    text = TEXT.replace(ASK, "Each day saved on task C costs $200. What is the minimum cost to "
+                        "complete the project in 6 days?")
+    assert project_lengths(text, f, solve_formulation(f)) == []
