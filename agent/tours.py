@@ -5,7 +5,11 @@ way to write the tour's order.
 
 The check reads the distances the text lists between every two of three to eight places, each
 pair once (network_flows.listed_arcs; a distance holds both ways), and the ask for a tour:
-visiting each place once and returning, a round trip, a tour or a cycle. The shortest tour is
+visiting each place once and returning, a round trip, a tour or a cycle, and the shortest
+(least, cheapest) asked. It stays silent on the longest tour, a count of tours, a path that
+need not return or ends elsewhere, an order among the places (before, after), and on any
+number or number word in the text beside the distances and the count of places (a cost per
+km, two vans, hours spent at each stop). The shortest tour is
 found by trying every order (at most 5040 of them). Where the model's answer is not its
 length, the fix is the tour model: a 0/1 choice per ordered pair (go_A_B), one way out of and
 one way into every place, and an order number per place but the first that grows along the
@@ -19,7 +23,8 @@ import itertools
 import re
 
 from optiform.agent.check_model import Check
-from optiform.agent.network_flows import listed_arcs
+from optiform.agent.network_flows import listed_arc_spans, listed_arcs
+from optiform.agent.textcues import NUMBER_WORDS
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
 
@@ -28,12 +33,24 @@ _TOUR = re.compile(r"\b(?:return(?:s|ing)?\s+to\b|round\s+trip|tour|cycle|circui
 _EACH_ONCE = re.compile(r"\b(?:each|every|all)\b[^.?!]*\bonce\b|\bonce\s+each\b|"
                         r"\bvisit(?:s|ing)?\s+(?:each|every|all)\b", re.I)
 _MAX_PLACES = 8
+_SHORTEST = re.compile(r"\b(?:shortest|minimum|minimal|minimi[sz]e[sd]?|least|smallest|cheapest|"
+                       r"fastest|quickest)\b", re.I)
+# the ask or the tour is another: the longest tour, a count of tours, a path that ends elsewhere
+_OTHER = re.compile(r"\b(?:longest|maximum|maximi[sz]e|most|largest|how\s+many|number\s+of)\b|"
+                    r"\b(?:not|never|no\s+need|without)\b[^.?!]*\breturn|"
+                    r"\bend(?:s|ing)?\s+(?:at|in)\s+(?!the\s+(?:start|same|city|depot|home|"
+                    r"origin|office|warehouse|place))|"
+                    r"\bbefore(?!\s+(?:return|coming\s+back|going\s+back|heading\s+back))|"
+                    r"\bafter(?!\s+(?:visiting|seeing|all|every|each|the\s+last))|"
+                    r"\b(?:immediately|directly|consecutive(?:ly)?|one[- ]way|directed)\b", re.I)
+_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
 
 
 def tour_distances(text: str) -> dict[tuple[str, str], float] | None:
     """The distance between every two places, each pair listed once, where the text asks for a
     tour of them; else None (module docstring)."""
-    if not _TOUR.search(text) or not _EACH_ONCE.search(text):
+    if not _TOUR.search(text) or not _EACH_ONCE.search(text) or not _SHORTEST.search(text) or \
+            _OTHER.search(text):
         return None
     arcs = listed_arcs(text)
     places = sorted({p for arc in arcs for p in arc})
@@ -41,6 +58,12 @@ def tour_distances(text: str) -> dict[tuple[str, str], float] | None:
     if not 3 <= len(places) <= _MAX_PLACES or len(pairs) != len(arcs) or \
             len(arcs) != len(places) * (len(places) - 1) // 2:
         return None
+    spans = listed_arc_spans(text)
+    if any(not any(a <= m.start() < b for a, b in spans) and
+           float(m.group().replace(",", "")) != len(places) for m in _NUMBER.finditer(text)) or \
+            any(NUMBER_WORDS[w] != len(places)
+                for w in {w.lower() for w in re.findall(r"[A-Za-z]+", text)} & NUMBER_WORDS.keys()):
+        return None  # more than the distances and the count of places: a cost per km, two vans
     both = dict(arcs)
     both |= {(b, a): d for (a, b), d in arcs.items()}
     return both

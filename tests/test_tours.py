@@ -50,3 +50,37 @@ def test_the_agent_answers_from_the_reply(solve_recorded):
 def test_tour_lengths_stays_silent_otherwise(text):
     f = to_formulation(WRITTEN)
     assert tour_lengths(text, f, solve_formulation(f)) == []
+
+
+DISTANCES = ("The distances are: A to B 10, A to C 15, A to D 20, B to C 35, B to D 25 and C "
+             "to D 30. ")
+VISIT = "A salesman must visit four cities A, B, C and D once each and return to the start. "
+
+
+@pytest.mark.parametrize("text, answer", [
+    # a path from A that ends at D (75), not a tour
+    ("A courier plans a tour that visits each of four shops A, B, C and D once, starting at A and "
+     "ending at D; he does not need to return to A. " + DISTANCES + "What is the shortest such "
+     "route?", 75),
+    (VISIT + DISTANCES + "What is the length of the longest possible tour?", 100),
+    (VISIT + DISTANCES + "How many different tours are there?", 3),
+    (VISIT + DISTANCES + "Fuel costs $2 per km. What is the least fuel cost of a tour?", 160),
+    ("Two vans leave depot A; together they must visit each of the shops B, C and D once and "
+     "return to the depot. " + DISTANCES + "What is the shortest total distance driven?", 90),
+    (VISIT + "C must be visited right after A. " + DISTANCES + "What is the length of the "
+     "shortest tour?", 95),
+])
+def test_a_right_answer_to_another_ask_is_left_alone(text, answer):
+    f = to_formulation({"variables": {"z": "continuous"},
+                        "objective": {"sense": "minimize", "expression": "z"},
+                        "constraints": {"c": f"z >= {answer}"}})
+    assert tour_lengths(text, f, solve_formulation(f)) == []
+
+
+def test_the_count_of_places_in_digits_is_no_other_number():
+    f = to_formulation(WRITTEN)
+    (check,) = tour_lengths(TEXT.replace("four cities", "4 cities"), f, solve_formulation(f))
+    assert "shortest takes 80" in check.message
+    assert tour_distances(TEXT.replace(" and return to", " before returning to"))  # no order
+    assert tour_distances(TEXT.replace("once each and return to the city he started from",
+                                       "once each, returning to the start after visiting all"))
