@@ -12,7 +12,9 @@ different sizes, both sides (or neither) written, or the other side bounded some
 
 A line per element held to the size of the whole other set instead of 1 (three jobs in all
 written as each machine's, beside 'one job per machine': infeasible) is set to ``== 1``
-(``assignment_totals``).
+(``assignment_totals``), where a line of the same variable holds an element to one (``== 1``
+or ``<= 1``, either side), so that the model as written cannot hold: a variable no line holds
+to one (hours shared among the drivers, a 0/1 'trained' over every pair) is another decision.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ def assignment_totals(text: str, f: Formulation) -> list[Check]:
                 any(s not in sizes for s in v.index) or sizes[v.index[0]] != sizes[v.index[1]] \
                 or sizes[v.index[0]] < 2:
             continue
+        if not any(_side(c.for_each, c.expression, v.name, v.index) for c in f.constraints):
+            continue  # no line holds an element to one: not the assignment, and 'sum == 3' per
+            # route of maintenance hours (or of a 0/1 'trained' over all pairs) may be right
         for c in f.constraints:
             read = _per_element(c.for_each, c.expression, v.name, v.index)
             if read is None or read[1] == "<=" or \

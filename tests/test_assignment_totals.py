@@ -52,3 +52,22 @@ def test_a_machine_that_takes_up_to_the_total_is_left_alone():
     assert assignment_totals(TEXT, to_formulation(written)) == []
     assert assignment_totals(TEXT.replace("one job per machine", "as the costs allow"),
                              to_formulation(WRITTEN)) == []
+
+
+def test_a_variable_no_line_holds_to_one_is_another_decision():
+    # maintenance hours shared among the drivers, 3 a route: right beside the assignment
+    text = ("Each of three drivers is assigned to exactly one route. In addition, each route "
+            "needs 3 hours of maintenance a day, shared among the drivers. Minimize the cost.")
+    sets = [{"name": "D", "elements": ["D1", "D2", "D3"]},
+            {"name": "R", "elements": ["R1", "R2", "R3"]}]
+    written = {
+        "sets": sets,
+        "variables": [{"name": "x", "index": ["D", "R"], "domain": "binary"},
+                      {"name": "h", "index": ["D", "R"], "domain": "continuous"}],
+        "objective": {"sense": "minimize",
+                      "expression": "sum(x[d,r] + h[d,r] for d in D for r in R)"},
+        "constraints": [
+            {"name": "one_d", "expression": "sum(x[d,r] for r in R) == 1", "for_each": "d in D"},
+            {"name": "one_r", "expression": "sum(x[d,r] for d in D) == 1", "for_each": "r in R"},
+            {"name": "maint", "expression": "sum(h[d,r] for d in D) == 3", "for_each": "r in R"}]}
+    assert assignment_totals(text, to_formulation(written)) == []
