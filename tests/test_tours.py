@@ -1,6 +1,6 @@
-"""A shortest tour of four listed cities. tour_lengths (agent/tours.py) writes the tour model
-(Miller-Tucker-Zemlin) where the model's answer is not the shortest tour found by trying every
-order."""
+"""A shortest tour of four listed cities as the embedded model wrote it (recorded, 2026-12-07).
+tour_lengths (agent/tours.py) writes the tour model (Miller-Tucker-Zemlin) where the model's
+answer is not the shortest tour found by trying every order."""
 
 from __future__ import annotations
 
@@ -14,10 +14,15 @@ from optiform.solvers.api import solve_formulation
 TEXT = ("A salesman must visit four cities A, B, C and D once each and return to the city he "
         "started from. The distances are: A to B 10, A to C 15, A to D 20, B to C 35, B to D 25 "
         "and C to D 30. What is the length of the shortest tour?")
-# a reply of the shape the embedded model writes for what it cannot model: one count, no legs
-WRITTEN = {"variables": {"tour_length": "continuous"},
-           "objective": {"sense": "minimize", "expression": "tour_length"},
-           "constraints": {"visits": "tour_length >= 10 + 35 + 30 + 20"}}
+# the embedded model's reply (recorded, 2026-12-07): a variable per city, each 1, and the
+# distances summed over them (165)
+WRITTEN = {"variables": dict.fromkeys("ABCD", "integer"),
+           "objective": {"sense": "minimize",
+                         "expression": "10*A + 15*B + 20*C + 25*D + 35*B + 30*C + 30*D"},
+           "constraints": {**{f"visit_{c}": f"{c} == 1" for c in "ABCD"},
+                           **{f"return_{c}": f"{c} == 1" for c in "ABCD"},
+                           "total_distance": "10*A + 15*B + 20*C + 25*D + 35*B + 30*C + 30*D "
+                                             "<= 400"}}
 
 
 def test_the_distances_and_the_shortest_tour():
@@ -29,7 +34,7 @@ def test_the_distances_and_the_shortest_tour():
 def test_the_tour_model_replaces_a_model_without_legs():
     f = to_formulation(WRITTEN)
     (check,) = tour_lengths(TEXT, f, solve_formulation(f))
-    assert "shortest takes 80" in check.message and "answer is 95" in check.message
+    assert "shortest takes 80" in check.message and "answer is 165" in check.message
     fixed = to_formulation(apply_fixes(f.model_dump(), [check]))
     result = solve_formulation(fixed)
     assert result.objective == pytest.approx(80.0)
