@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 
-from optiform.agent.check_model import Check
+from optiform.agent.check_model import Check, replacement
 from optiform.agent.textcues import NUMBER_WORDS
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
@@ -95,14 +95,8 @@ def _packing_model(f: Formulation, sizes: list[float], capacity: float,
         constraints[f"bin{b}_capacity"] = f"{load} <= {capacity:g}*{used[b - 1]}"
     for b in range(1, bins):
         constraints[f"bin{b + 1}_after_bin{b}"] = f"{used[b]} <= {used[b - 1]}"
-    taken = set(used) | set(put.values())
-    return {"constraints": constraints,
-            "variables": dict.fromkeys([*used, *put.values()], "binary"),
-            "objective": {"sense": "minimize", "expression": " + ".join(used)},
-            "drop": {c.name: "not a line of the packing" for c in f.constraints
-                     if c.name not in constraints},
-            "drop_variables": {v.name: "not a choice of bin" for v in f.variables
-                               if v.name not in taken}}
+    return replacement(f, constraints, dict.fromkeys([*used, *put.values()], "binary"),
+                       {"sense": "minimize", "expression": " + ".join(used)}, "the packing")
 
 
 def bin_counts(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:

@@ -101,6 +101,25 @@ def value_at(node: ast.AST, point: dict[str, float]) -> float | None:
     return None
 
 
+def replacement(f: Formulation, constraints: dict[str, str], variables: dict[str, str],
+                objective: dict[str, str], what: str) -> dict[str, dict[str, str]]:
+    """A fix that writes the whole model anew (its lines, variables by domain and objective),
+    for the checks that build a standard model from the text's data (a route, a packing, a
+    schedule): the model's own lines and variables that the new one does not name go. A new
+    line named like one of the model's over an index is renamed (a fix keeps a line's index)."""
+    indexed = {c.name for c in f.constraints if c.for_each}
+    lines: dict[str, str] = {}
+    for name, expression in constraints.items():
+        while name in indexed or name in lines:
+            name += "_"
+        lines[name] = expression
+    return {"constraints": lines, "variables": variables, "objective": objective,
+            "drop": {c.name: f"not a line of {what}" for c in f.constraints
+                     if c.name not in lines},
+            "drop_variables": {v.name: f"not a decision of {what}" for v in f.variables
+                               if v.name not in variables}}
+
+
 def numbered_names(taken: set[str], base: str, count: int) -> list[str]:
     """``base1 .. base<count>``, with ``_`` added to the base until none of them is taken."""
     while any(f"{base}{k}" in taken for k in range(1, count + 1)):

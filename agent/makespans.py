@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from optiform.agent import textcues
-from optiform.agent.check_model import Check
+from optiform.agent.check_model import Check, replacement
 from optiform.agent.period_plans import period_families
 from optiform.agent.share_check import linear_expression
 from optiform.solvers.formulation import Formulation
@@ -65,12 +65,9 @@ def _schedule(f: Formulation, times: list[float], machines: int) -> dict[str, di
     constraints = {f"job{j}_once": " + ".join(x[j, m] for m in shop) + " == 1" for j in jobs}
     constraints |= {f"load{m}": "makespan >= " + " + ".join(f"{times[j - 1]:g}*{x[j, m]}"
                                                             for j in jobs) for m in shop}
-    return {"constraints": constraints,
-            "variables": {**dict.fromkeys(x.values(), "binary"), "makespan": "continuous"},
-            "objective": {"expression": "makespan"},
-            "drop": {c.name: "replaced by the assignment of jobs to machines"
-                     for c in f.constraints},
-            "drop_variables": {v.name: "one per job and machine now" for v in f.variables}}
+    return replacement(f, constraints,
+                       {**dict.fromkeys(x.values(), "binary"), "makespan": "continuous"},
+                       {"expression": "makespan"}, "the assignment of jobs to machines")
 
 
 def makespan_sums(text: str, f: Formulation) -> list[Check]:

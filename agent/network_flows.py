@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from optiform.agent.check_model import Check
+from optiform.agent.check_model import Check, replacement
 from optiform.solvers.formulation import Formulation
 
 _NODE = r"([A-Z][A-Za-z0-9]{0,11})"
@@ -65,11 +65,8 @@ def _max_flow(f: Formulation, arcs: dict[tuple[str, str], float], source: str, s
         out = " + ".join(v for (a, b), v in flow.items() if a == n)
         constraints[f"balance_{n}"] = f"{into} == {out}"
     objective = " + ".join(v for (a, _), v in flow.items() if a == source)
-    return {"constraints": constraints, "variables": dict.fromkeys(flow.values(), domain),
-            "objective": {"sense": "maximize", "expression": objective},
-            "drop": {c.name: "a line over the nodes, replaced by the flows on the arcs"
-                     for c in f.constraints if c.name not in constraints},
-            "drop_variables": {v.name: "a node, not a flow" for v in f.variables}}
+    return replacement(f, constraints, dict.fromkeys(flow.values(), domain),
+                       {"sense": "maximize", "expression": objective}, "the flows on the arcs")
 
 
 def node_variables(text: str, f: Formulation) -> list[Check]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from optiform.agent.check_model import Check
+from optiform.agent.check_model import Check, replacement
 from optiform.agent.textcues import NUMBER_WORDS
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
@@ -135,12 +135,8 @@ def _schedule(f: Formulation, durations: dict[str, float],
     constraints |= {f"finish_after_{t}": f"{end} >= {start[t]} + {d:g}"
                     for t, d in durations.items()}
     variables = dict.fromkeys([*start.values(), end], "continuous")
-    return {"constraints": constraints, "variables": variables,
-            "objective": {"sense": "minimize", "expression": end},
-            "drop": {c.name: "not a line of the schedule" for c in f.constraints
-                     if c.name not in constraints},
-            "drop_variables": {v.name: "not a start or the finish" for v in f.variables
-                               if v.name not in variables}}
+    return replacement(f, constraints, variables, {"sense": "minimize", "expression": end},
+                       "the schedule")
 
 
 def project_lengths(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:

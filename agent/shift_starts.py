@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from optiform.agent.check_model import Check
+from optiform.agent.check_model import Check, replacement
 from optiform.agent.textcues import NUMBER_WORDS
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
@@ -161,12 +161,9 @@ def _roster_model(f: Formulation, r: Roster) -> dict[str, dict[str, str]]:
     start = {s: f"start_{s}" for s in r.starts}
     constraints = {f"cover_{p}": f"{' + '.join(start[s] for s in r.covers[p])} >= {need}"
                    for p, need in r.periods}
-    return {"constraints": constraints, "variables": dict.fromkeys(start.values(), "integer"),
-            "objective": {"sense": "minimize", "expression": " + ".join(start.values())},
-            "drop": {c.name: "not a period's cover by the shifts" for c in f.constraints
-                     if c.name not in constraints},
-            "drop_variables": {v.name: "not a shift start" for v in f.variables
-                               if v.name not in start.values()}}
+    return replacement(f, constraints, dict.fromkeys(start.values(), "integer"),
+                       {"sense": "minimize", "expression": " + ".join(start.values())},
+                       "the roster of shift starts")
 
 
 def shift_starts(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:

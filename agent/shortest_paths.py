@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 import re
 
-from optiform.agent.check_model import Check
+from optiform.agent.check_model import Check, replacement
 from optiform.agent.network_flows import listed_arc_spans, listed_arcs
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
@@ -91,12 +91,8 @@ def _path_model(f: Formulation, arcs: dict[tuple[str, str], float], start: str,
         net = 1 if n == start else -1 if n == end else 0
         constraints[f"route_{n}"] = f"{out} - ({into}) == {net}"
     objective = " + ".join(f"{length:g}*{use[arc]}" for arc, length in arcs.items())
-    return {"constraints": constraints, "variables": dict.fromkeys(use.values(), "binary"),
-            "objective": {"sense": "minimize", "expression": objective},
-            "drop": {c.name: "not a line of the route" for c in f.constraints
-                     if c.name not in constraints},
-            "drop_variables": {v.name: "not a choice of arc" for v in f.variables
-                               if v.name not in use.values()}}
+    return replacement(f, constraints, dict.fromkeys(use.values(), "binary"),
+                       {"sense": "minimize", "expression": objective}, "the route")
 
 
 def route_lengths(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from optiform.agent.check_model import Check
+from optiform.agent.check_model import Check, replacement
 from optiform.agent.network_flows import listed_arc_spans, listed_arcs
 from optiform.agent.textcues import NUMBER_WORDS
 from optiform.solvers.formulation import Formulation
@@ -98,12 +98,8 @@ def _tour_model(f: Formulation,
     objective = " + ".join(f"{distances[arc]:g}*{v}" for arc, v in go.items())
     variables = dict.fromkeys(go.values(), "binary") | dict.fromkeys(order.values(),
                                                                      "continuous")
-    return {"constraints": constraints, "variables": variables,
-            "objective": {"sense": "minimize", "expression": objective},
-            "drop": {c.name: "not a line of the tour" for c in f.constraints
-                     if c.name not in constraints},
-            "drop_variables": {v.name: "not a leg or an order of the tour" for v in f.variables
-                               if v.name not in variables}}
+    return replacement(f, constraints, variables, {"sense": "minimize", "expression": objective},
+                       "the tour")
 
 
 def tour_lengths(text: str, f: Formulation, result: SolveResult | None) -> list[Check]:
