@@ -24,7 +24,7 @@ import re
 
 from optiform.agent.check_model import Check
 from optiform.agent.comparison import comparison, constant, summed
-from optiform.solvers.formulation import Formulation
+from optiform.solvers.formulation import Formulation, VarDef
 
 _ONE_TO_ONE = re.compile(r"\bassign(?:ed|s)?\s+to\b[^.?!]*\b(?:one|each|exactly)\b|"
                          r"\b(?:one|each)\b[^.?!]*\bassigned\s+to\s+(?:exactly\s+)?one\b",
@@ -69,6 +69,19 @@ def _per_element(c_for_each: str | None, expression: str, x: str,
     return over, parts[1], number
 
 
+def _set_sizes(f: Formulation) -> dict[str, int]:
+    """The sets whose elements the model lists, by size."""
+    return {s.name: len(s.elements) for s in f.sets if s.elements and not s.source}
+
+
+def _square_variables(f: Formulation) -> list[VarDef]:
+    """The variables over two different listed sets of one size (an assignment's x[A, B])."""
+    sizes = _set_sizes(f)
+    return [v for v in f.variables
+            if len(v.index) == 2 and len(set(v.index)) == 2 and
+            all(s in sizes for s in v.index) and sizes[v.index[0]] == sizes[v.index[1]]]
+
+
 def assignment_totals(text: str, f: Formulation) -> list[Check]:
     """In a one-to-one assignment, a line per element that holds the sum over the other set to
     that set's size ('sum(assign[j, m] for j in J) == 3' for each machine m, three jobs in
@@ -76,12 +89,10 @@ def assignment_totals(text: str, f: Formulation) -> list[Check]:
     written as each element's share: each element takes exactly one."""
     if not _ONE_TO_ONE.search(text):
         return []
-    sizes = {s.name: len(s.elements) for s in f.sets if s.elements and not s.source}
+    sizes = _set_sizes(f)
     out = []
-    for v in f.variables:
-        if len(v.index) != 2 or len(set(v.index)) != 2 or \
-                any(s not in sizes for s in v.index) or sizes[v.index[0]] != sizes[v.index[1]] \
-                or sizes[v.index[0]] < 2:
+    for v in _square_variables(f):
+        if sizes[v.index[0]] < 2:
             continue
         if not any(_side(c.for_each, c.expression, v.name, v.index) for c in f.constraints):
             continue  # no line holds an element to one: not the assignment, and 'sum == 3' per
@@ -107,12 +118,8 @@ def assignment_totals(text: str, f: Formulation) -> list[Check]:
 def assignment_sides(text: str, f: Formulation) -> list[Check]:
     if not _ONE_TO_ONE.search(text):
         return []
-    sizes = {s.name: len(s.elements) for s in f.sets if s.elements and not s.source}
     out = []
-    for v in f.variables:
-        if len(v.index) != 2 or len(set(v.index)) != 2 or \
-                any(s not in sizes for s in v.index) or sizes[v.index[0]] != sizes[v.index[1]]:
-            continue
+    for v in _square_variables(f):
         written = {side for c in f.constraints
                    if (side := _side(c.for_each, c.expression, v.name, v.index)) is not None}
         if len(written) != 1:
