@@ -22,7 +22,7 @@ import math
 import re
 
 from optiform.agent.check_model import Check, replacement
-from optiform.agent.textcues import NUMBER_WORDS
+from optiform.agent.textcues import NUMBER_WORDS, numbers_outside
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
 
@@ -41,7 +41,6 @@ _CAPACITY = re.compile(rf"\b{_BIN}\b[^.;]*?\b{_CAPACITY_VERB}\s+(?:at\s+most\s+|
 # the total distance driven by the trucks' or 'the total cost of the crates used'
 _FEWEST = re.compile(rf"\b(?:smallest|fewest|least|minimum|minimi[sz]e)\s+(?:(?:the|possible|total|"
                      rf"number|count|of)\s+)*(?:\w+\s+)?{_BIN}\b", re.I)
-_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
 _MAX_ITEMS = 30
 
 
@@ -55,8 +54,7 @@ def item_sizes(text: str) -> tuple[list[float], float] | None:
     if len(runs) != 1 or len(caps) != 1:
         return None
     run, cap = runs[0], caps[0]
-    if any(not (run.start(2) <= m.start() < run.end(2) or m.start() == cap.start(1))
-           for m in _NUMBER.finditer(text)):
+    if numbers_outside(text, [run.span(2), cap.span(1)]):
         return None  # another number: a count of each size, a cost, trips a day
     sizes = [float(x) for x in re.findall(_NUM, run.group(2))]
     head = (run.group(1) or "").lower()

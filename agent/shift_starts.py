@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 
 from optiform.agent.check_model import Check, replacement
-from optiform.agent.textcues import NUMBER_WORDS
+from optiform.agent.textcues import NUMBER_WORDS, numbers_outside
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
 
@@ -52,7 +52,6 @@ _FEWEST = re.compile(rf"\b(?:fewest|minimum|smallest|(?<!at )least|minimi[sz]e)\
 _COSTED = re.compile(r"\$|\bcosts?\b|\bwages?\b|\bpaid\b|\bsalar", re.I)
 _OTHER_STAFF = re.compile(r"\b(?:part[- ]time|full[- ]time|overtime|temporary|temps?|contractors?|"
                           r"volunteers?|on[- ]call)\b", re.I)
-_NUMBER = re.compile(r"(?<![\w.,:])\d+(?:[.,:]\d+)*")
 
 
 def _other_numbers(text: str) -> bool:
@@ -60,7 +59,7 @@ def _other_numbers(text: str) -> bool:
     on the starts ('at least 5 must start at noon') the roster model would drop."""
     spans = [m.span() for p in (_PERIOD_NEED, _DAY_NEED, _SHIFT_HOURS, _IN_A_ROW,
                                 re.compile(_TIME, re.I)) for m in p.finditer(text)]
-    return any(not any(a <= m.start() < b for a, b in spans) for m in _NUMBER.finditer(text))
+    return bool(numbers_outside(text, spans))
 
 
 @dataclass(frozen=True)

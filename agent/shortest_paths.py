@@ -26,6 +26,7 @@ import re
 
 from optiform.agent.check_model import Check, replacement
 from optiform.agent.network_flows import listed_arc_spans, listed_arcs
+from optiform.agent.textcues import numbers_outside
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
 
@@ -39,7 +40,6 @@ _TWO_WAY = re.compile(r"\b(?:either\s+direction|both\s+directions|each\s+directi
                       r"undirected|both\s+ways|either\s+way|bi-?directional|any\s+direction|"
                       r"two\s+directions|not\s+one[- ]way)\b", re.I)
 _ONE_WAY = re.compile(r"(?<!not )\b(?:one[- ]way|directed)\b", re.I)
-_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
 _NOT_A_PATH = re.compile(r"\b(?:visit(?:s|ing)?|tour|return(?:s|ing)?\s+to|passes|passing|"
                          r"through\s+[A-Z]\b|via|capacit(?:y|ies)|flows?|units|tons|supply|"
                          r"supplies|demands?|ship(?:s|ping|ped)?|send(?:s|ing)?)\b", re.I)
@@ -106,8 +106,7 @@ def route_lengths(text: str, f: Formulation, result: SolveResult | None) -> list
     nodes = {n for arc in arcs for n in arc}
     if not arcs or not set(ends) <= nodes or ends[0] == ends[1]:
         return []
-    spans = listed_arc_spans(text)
-    if any(not any(a <= m.start() < b for a, b in spans) for m in _NUMBER.finditer(text)):
+    if numbers_outside(text, listed_arc_spans(text)):
         return []  # a number that is not an arc's: the network read may be incomplete
     if _TWO_WAY.search(text) or shortest_distance(arcs, *ends) is None:
         arcs = _both_ways(arcs)

@@ -12,6 +12,16 @@ NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7
                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 
 
+# a number written in digits, thousands commas included ('1,200'), not part of a word or label
+DIGITS = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
+
+
+def numbers_outside(text: str, spans: list[tuple[int, int]]) -> list[re.Match[str]]:
+    """The numbers in digits that start outside every span: what a check that read only those
+    spans left unread (a cost, a second count, a limit), where it must stay silent."""
+    return [m for m in DIGITS.finditer(text) if not any(a <= m.start() < b for a, b in spans)]
+
+
 def wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 

@@ -24,7 +24,7 @@ import re
 
 from optiform.agent.check_model import Check, replacement
 from optiform.agent.network_flows import listed_arc_spans, listed_arcs
-from optiform.agent.textcues import NUMBER_WORDS
+from optiform.agent.textcues import NUMBER_WORDS, numbers_outside
 from optiform.solvers.formulation import Formulation
 from optiform.solvers.result import SolveResult
 
@@ -43,7 +43,6 @@ _OTHER = re.compile(r"\b(?:longest|maximum|maximi[sz]e|most|largest|how\s+many|n
                     r"\bbefore(?!\s+(?:return|coming\s+back|going\s+back|heading\s+back))|"
                     r"\bafter(?!\s+(?:visiting|seeing|all|every|each|the\s+last))|"
                     r"\b(?:immediately|directly|consecutive(?:ly)?|one[- ]way|directed)\b", re.I)
-_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
 
 
 def tour_distances(text: str) -> dict[tuple[str, str], float] | None:
@@ -58,9 +57,8 @@ def tour_distances(text: str) -> dict[tuple[str, str], float] | None:
     if not 3 <= len(places) <= _MAX_PLACES or len(pairs) != len(arcs) or \
             len(arcs) != len(places) * (len(places) - 1) // 2:
         return None
-    spans = listed_arc_spans(text)
-    if any(not any(a <= m.start() < b for a, b in spans) and
-           float(m.group().replace(",", "")) != len(places) for m in _NUMBER.finditer(text)) or \
+    if any(float(m.group().replace(",", "")) != len(places)
+           for m in numbers_outside(text, listed_arc_spans(text))) or \
             any(NUMBER_WORDS[w] != len(places)
                 for w in {w.lower() for w in re.findall(r"[A-Za-z]+", text)} & NUMBER_WORDS.keys()):
         return None  # more than the distances and the count of places: a cost per km, two vans
